@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import { EnrollmentService } from './core/enrollment.ts';
+import { TermsOfUse } from './core/terms-of-use.ts';
+import { OpenMamError } from './errors.ts';
+import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { devIdpRoutes } from './http/idp-routes.ts';
+import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
+import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
+import type { Clock, FetchJson } from './identity/identity.ts';
+import { TenantDirectory } from './identity/tenants.ts';
+import { TokenValidator } from './identity/token-validator.ts';
+import type { SecretStore, Store } from './store/roles.ts';
+
+export const VERSION = '0.1.0';
+
+/** What the composition root (main.ts) or a test hands to `build`. */
+export interface AppDependencies {
+  store: Store & SecretStore;
+  /** Undefined when the built-in identity provider is off. */
+  devIdp: DevIdentityProvider | undefined;
+  clock?: Clock;
+  newId?: () => string;
+  /** Outbound HTTP for Entra OIDC discovery and JWKS; the global fetch by default. */
+  fetch?: FetchJson;
+  https?: { key: string | Buffer; cert: string | Buffer };
+  logger?: FastifyServerOptions['logger'];
+  /** Test hooks for the token validator. */
+  jwksCooldownMs?: number;
+}
+
+export interface OpenMamApp {
+  server: FastifyInstance;
+  tenants: TenantDirectory;
+}
+
+/** Every body OpenMAM reads is small; routes that need less set their own, lower limit. */
+const GLOBAL_BODY_LIMIT = 64 * 1024;
+
+/** Builds the whole application without listening: tests use `server.inject()`, main.ts calls `listen()`. */
+export async function build(config: Config, deps: AppDependencies): Promise<OpenMamApp> {
+  const clock = deps.clock ?? Date.now;
+  const newId = deps.newId ?? randomUUID;
+  const tenants = new TenantDirectory(deps.store, clock);
+  const verifier = new TokenValidator({
+    tenants,
+    audiences: [config.appIdUri, ...(config.clientId ? [config.clientId] : [])],
+    entraAuthority: config.entraAuthority,
+    devIdp: config.builtinIdp ? deps.devIdp : undefined,
+    fetch: fetchWithDevIdp(config.builtinIdp ? deps.devIdp : undefined, deps.fetch ?? ((url, init) => fetch(url, init))),
+    clock,
+    clockSkewSeconds: config.tokenClockSkewSeconds,
+    ...(deps.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: deps.jwksCooldownMs }),
+  });
+  const termsOfUse = new TermsOfUse(deps.store, clock);
+  const enrollment = new EnrollmentService({
+    verifier,
+    tenants,
+    enrollments: deps.store,
+    termsOfUse,
+    clock,
+    newId,
+    providerId: config.providerId,
+    managementUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
+    aadResourceId: config.appIdUri,
+  });
+
+  const server = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: GLOBAL_BODY_LIMIT,
+    // Devices and gateways keep connections open; a slow client must not hold a socket forever.
+    requestTimeout: 30_000,
+    ...(deps.https ? { https: deps.https } : {}),
+  });
+  server.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  server.addHook('onClose', async () => {
+    await deps.store.close();
+  });
+  server.setErrorHandler((error: FastifyError | OpenMamError, request, reply) => {
+    const status = error instanceof OpenMamError ? 400 : (error.statusCode ?? 500);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message = status >= 500 ? 'internal error' : error.message;
+    return reply.code(status).send({ error: { code: status >= 500 ? 'InternalError' : 'BadRequest', message, traceId: request.id } });
+  });
+
+  await server.register(healthRoutes, { ping: () => deps.store.ping(), version: VERSION });
+  await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
+  await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
+  if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
+  return { server, tenants };
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, SETTINGS, type Config } from '../config.ts';
+import { isOpenMamError, OpenMamError } from '../errors.ts';
+import { DevIdentityProvider } from '../identity/dev-idp.ts';
+import { TenantDirectory } from '../identity/tenants.ts';
+import { banner, serve } from '../main.ts';
+import type { IdentityProviderKind } from '../store/records.ts';
+import { openStore } from '../store/open-store.ts';
+
+/**
+ * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
+ * docs/configuration.md). Human output goes to stderr; stdout carries only what scripts consume (the token).
+ */
+const USAGE = `Usage: openmam <command> [options]
+
+Commands:
+  serve                      Start the server (what \`npm start\` runs)
+  token [options]            Mint a token from the built-in identity provider; prints the JWT alone on stdout
+      --upn <upn>            User principal name (default: user@openmam.local)
+      --tenant <guid>        Tenant id (default: the default tenant)
+      --device-id <guid>     Entra device id (\`deviceid\` claim)
+      --groups <a,b>         Group object ids (\`groups\` claim)
+      --roles <a,b>          App roles (\`roles\` claim), e.g. OpenMAM.Admin
+      --audience <aud>       Audience (default: the configured app id URI)
+      --expires-in <time>    Lifetime: seconds, or with s/m/h/d (default: 1h)
+  tenant list                List onboarded tenants
+  tenant add --id <guid> --name <name> [--idp entra|builtin]
+                             Onboard a tenant (default identity provider: entra)
+  tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
+
+Settings (flags or environment; see docs/configuration.md):
+${SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env}`).join('\n')}
+`;
+
+const COMMAND_OPTIONS = {
+  upn: { type: 'string' },
+  tenant: { type: 'string' },
+  'device-id': { type: 'string' },
+  groups: { type: 'string' },
+  roles: { type: 'string' },
+  audience: { type: 'string' },
+  'expires-in': { type: 'string' },
+  id: { type: 'string' },
+  name: { type: 'string' },
+  idp: { type: 'string' },
+  enrollment: { type: 'string' },
+  'require-terms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(argv: string[]): { values: Values; positionals: string[] } {
+  const options: ParseArgsConfig['options'] = { ...COMMAND_OPTIONS };
+  for (const s of SETTINGS) options[s.flag] = { type: 'string' };
+  // No option is declared `multiple`, so no value is an array.
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  return { values: values as Values, positionals };
+}
+
+function settingFlags(values: Values): Record<string, string | undefined> {
+  const flags: Record<string, string | undefined> = {};
+  for (const s of SETTINGS) {
+    const value = values[s.flag];
+    if (typeof value === 'string') flags[s.flag] = value;
+  }
+  return flags;
+}
+
+export function parseDuration(raw: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  if (!match) throw new OpenMamError('invalid_configuration', `--expires-in: expected seconds or a number with s/m/h/d, got "${raw}"`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(match[1]) * unit;
+  if (seconds < 1 || seconds > 90 * 86_400) throw new OpenMamError('invalid_configuration', '--expires-in must be from 1 second to 90 days');
+  return seconds;
+}
+
+function list(raw: string | boolean | undefined): string[] {
+  return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
+}
+
+async function withTenants<T>(config: Config, work: (tenants: TenantDirectory) => Promise<T>): Promise<T> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await work(new TenantDirectory(store, Date.now));
+  } finally {
+    await store.close();
+  }
+}
+
+async function mintToken(config: Config, values: Values): Promise<void> {
+  if (!config.builtinIdp) throw new OpenMamError('invalid_configuration', 'the built-in identity provider is turned off (OPENMAM_BUILTIN_IDP=false)');
+  const tenantId = await withTenants(config, async (tenants) => {
+    const requested = values['tenant'];
+    const tenant = typeof requested === 'string' ? await tenants.get(requested) : await tenants.ensureDefaultTenant(randomUUID);
+    if (!tenant) throw new OpenMamError('not_found', `tenant ${String(requested)} is not onboarded (see: openmam tenant list)`);
+    if (tenant.identityProvider !== 'builtin') {
+      throw new OpenMamError('invalid_configuration', `tenant ${tenant.id} uses Entra ID; the built-in identity provider mints only for builtin tenants`);
+    }
+    return tenant.id;
+  });
+  const idp = await DevIdentityProvider.open(config.dataDir, config.publicUrl);
+  const deviceId = values['device-id'];
+  const token = await idp.mint({
+    tenantId,
+    upn: typeof values['upn'] === 'string' ? values['upn'] : 'user@openmam.local',
+    ...(typeof deviceId === 'string' ? { deviceId } : {}),
+    groups: list(values['groups']),
+    roles: list(values['roles']),
+    audience: typeof values['audience'] === 'string' ? values['audience'] : config.appIdUri,
+    expiresInSeconds: parseDuration(typeof values['expires-in'] === 'string' ? values['expires-in'] : '1h'),
+    now: Date.now(),
+  });
+  process.stdout.write(`${token}\n`);
+}
+
+async function tenantCommand(config: Config, positionals: string[], values: Values): Promise<void> {
+  const [action, id] = positionals;
+  await withTenants(config, async (tenants) => {
+    if (action === 'list') {
+      for (const t of await tenants.list()) {
+        process.stdout.write(`${t.id}\t${t.identityProvider}\t${t.enrollmentAllowed ? 'enrollment allowed' : 'enrollment blocked'}\t${t.name}\n`);
+      }
+    } else if (action === 'add') {
+      const idp = (values['idp'] ?? 'entra') as IdentityProviderKind;
+      if (idp !== 'entra' && idp !== 'builtin') throw new OpenMamError('invalid_configuration', '--idp must be entra or builtin');
+      const tenant = await tenants.onboard({ id: String(values['id'] ?? ''), name: String(values['name'] ?? ''), identityProvider: idp });
+      process.stderr.write(`Onboarded tenant ${tenant.id} (${tenant.name}, ${tenant.identityProvider})\n`);
+    } else if (action === 'set' && id) {
+      const enrollment = values['enrollment'];
+      const requireTerms = values['require-terms'];
+      const tenant = await tenants.update(id, {
+        ...(typeof values['name'] === 'string' ? { name: values['name'] } : {}),
+        ...(enrollment === undefined ? {} : { enrollmentAllowed: enrollment === 'allowed' }),
+        ...(requireTerms === undefined ? {} : { settings: { requireTermsOfUse: requireTerms === 'true' } }),
+      });
+      process.stderr.write(`Updated tenant ${tenant.id}: enrollment ${tenant.enrollmentAllowed ? 'allowed' : 'blocked'}, terms of use ${tenant.settings.requireTermsOfUse ? 'required' : 'optional'}\n`);
+    } else {
+      throw new OpenMamError('invalid_configuration', 'usage: openmam tenant list | add --id <guid> --name <name> [--idp entra|builtin] | set <guid> ...');
+    }
+  });
+}
+
+/** Runs one command; returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    const [command, ...rest] = positionals;
+    if (values['help'] || command === undefined || command === 'help') {
+      process.stderr.write(USAGE);
+      return command === undefined && !values['help'] ? 2 : 0;
+    }
+    const config = loadConfig(settingFlags(values));
+    switch (command) {
+      case 'serve': {
+        const runtime = await serve(config);
+        process.stderr.write(banner(config, runtime));
+        return 0;
+      }
+      case 'token':
+        await mintToken(config, values);
+        return 0;
+      case 'tenant':
+        await tenantCommand(config, rest, values);
+        return 0;
+      default:
+        process.stderr.write(`openmam: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    const message = isOpenMamError(error) && error.expose ? error.message : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`openmam: ${message}\n`);
+    return 1;
+  }
+}

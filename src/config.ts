@@ -1,0 +1,182 @@
+import path from 'node:path';
+import { OpenMamError } from './errors.ts';
+
+/**
+ * Every setting of OpenMAM, in one place. Each comes from a command-line flag, else an environment variable, else
+ * its default. docs/configuration.md is generated from this table (`npm run docs:config`) and a test keeps it true.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  publicUrl: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  appIdUri: string;
+  clientId: string | undefined;
+  builtinIdp: boolean;
+  entraAuthority: string;
+  providerId: string;
+  logLevel: string;
+  tokenClockSkewSeconds: number;
+}
+
+type Raw = Record<string, string | undefined>;
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  describe: string;
+  /** The default as documented (may refer to other settings). */
+  defaultText: string;
+  resolve: (raw: string | undefined, partial: Partial<Config>) => Config[K];
+}
+
+function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+function integer(name: string, min: number, max: number, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OpenMamError('invalid_configuration', `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(name: string, raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new OpenMamError('invalid_configuration', `${name} must be true or false, got "${raw}"`);
+}
+
+function absoluteUrl(name: string, raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw new OpenMamError('invalid_configuration', `${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+}
+
+/** Ordered: later settings may use earlier ones in their defaults. */
+export const SETTINGS = [
+  setting({
+    key: 'port', env: 'OPENMAM_PORT', flag: 'port', defaultText: '8443',
+    describe: 'TCP port of the HTTPS listener.',
+    resolve: (raw) => (raw === undefined ? 8443 : integer('OPENMAM_PORT', 0, 65535, raw)),
+  }),
+  setting({
+    key: 'host', env: 'OPENMAM_HOST', flag: 'host', defaultText: '0.0.0.0',
+    describe: 'Address the listener binds to.',
+    resolve: (raw) => raw ?? '0.0.0.0',
+  }),
+  setting({
+    key: 'dataDir', env: 'OPENMAM_DATA_DIR', flag: 'data-dir', defaultText: './.openmam',
+    describe: 'Folder for the SQLite database, the generated TLS certificate and the built-in identity provider key.',
+    resolve: (raw) => path.resolve(raw ?? '.openmam'),
+  }),
+  setting({
+    key: 'databaseUrl', env: 'OPENMAM_DATABASE_URL', flag: 'database-url', defaultText: 'sqlite:<data-dir>/openmam.sqlite',
+    describe: 'Where state is kept: `sqlite:<file>` (embedded) or a `postgres://` URL (many nodes share one database).',
+    resolve: (raw, c) => raw ?? `sqlite:${path.join(c.dataDir!, 'openmam.sqlite')}`,
+  }),
+  setting({
+    key: 'publicUrl', env: 'OPENMAM_PUBLIC_URL', flag: 'public-url', defaultText: 'https://localhost:<port>',
+    describe: 'The URL devices reach this server at; used in the provisioning document and token issuer URLs.',
+    resolve: (raw, c) => absoluteUrl('OPENMAM_PUBLIC_URL', raw ?? `https://localhost:${c.port}`),
+  }),
+  setting({
+    key: 'tlsCertFile', env: 'OPENMAM_TLS_CERT', flag: 'tls-cert', defaultText: '<data-dir>/tls/cert.pem',
+    describe: 'PEM certificate (chain) of the HTTPS listener. A self-signed one is generated when both files are absent.',
+    resolve: (raw, c) => path.resolve(raw ?? path.join(c.dataDir!, 'tls', 'cert.pem')),
+  }),
+  setting({
+    key: 'tlsKeyFile', env: 'OPENMAM_TLS_KEY', flag: 'tls-key', defaultText: '<data-dir>/tls/key.pem',
+    describe: 'PEM private key of the HTTPS listener.',
+    resolve: (raw, c) => path.resolve(raw ?? path.join(c.dataDir!, 'tls', 'key.pem')),
+  }),
+  setting({
+    key: 'appIdUri', env: 'OPENMAM_APP_ID_URI', flag: 'app-id-uri', defaultText: 'api://openmam',
+    describe: 'Application ID URI of the management app in Entra ID: the `aud` of v1 tokens, and the AADResourceID devices ask tokens for.',
+    resolve: (raw) => raw ?? 'api://openmam',
+  }),
+  setting({
+    key: 'clientId', env: 'OPENMAM_CLIENT_ID', flag: 'client-id', defaultText: '(none)',
+    describe: 'Application (client) id GUID of the management app: the `aud` of v2 tokens.',
+    resolve: (raw) => {
+      if (raw === undefined || raw === '') return undefined;
+      if (!isGuid(raw)) throw new OpenMamError('invalid_configuration', `OPENMAM_CLIENT_ID must be a GUID, got "${raw}"`);
+      return raw.toLowerCase();
+    },
+  }),
+  setting({
+    key: 'builtinIdp', env: 'OPENMAM_BUILTIN_IDP', flag: 'builtin-idp', defaultText: 'true',
+    describe: 'Serve the built-in development identity provider and accept its tokens for tenants onboarded with it. Turn off in production.',
+    resolve: (raw) => (raw === undefined ? true : boolean('OPENMAM_BUILTIN_IDP', raw)),
+  }),
+  setting({
+    key: 'entraAuthority', env: 'OPENMAM_ENTRA_AUTHORITY', flag: 'entra-authority', defaultText: 'https://login.microsoftonline.com',
+    describe: 'Entra ID authority; OIDC discovery is read from `<authority>/<tenant>/v2.0/.well-known/openid-configuration`.',
+    resolve: (raw) => absoluteUrl('OPENMAM_ENTRA_AUTHORITY', raw ?? 'https://login.microsoftonline.com'),
+  }),
+  setting({
+    key: 'providerId', env: 'OPENMAM_PROVIDER_ID', flag: 'provider-id', defaultText: 'OpenMAM',
+    describe: 'PROVIDER-ID of the management account on devices (DMClient/Provider/<id>).',
+    resolve: (raw) => {
+      const value = raw ?? 'OpenMAM';
+      if (!/^[A-Za-z0-9 ._-]{1,64}$/.test(value)) {
+        throw new OpenMamError('invalid_configuration', 'OPENMAM_PROVIDER_ID may hold 1-64 letters, digits, spaces, dots, dashes and underscores');
+      }
+      return value;
+    },
+  }),
+  setting({
+    key: 'logLevel', env: 'OPENMAM_LOG_LEVEL', flag: 'log-level', defaultText: 'info',
+    describe: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    resolve: (raw) => {
+      const value = raw ?? 'info';
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value)) {
+        throw new OpenMamError('invalid_configuration', `OPENMAM_LOG_LEVEL: unknown level "${value}"`);
+      }
+      return value;
+    },
+  }),
+  setting({
+    key: 'tokenClockSkewSeconds', env: 'OPENMAM_TOKEN_CLOCK_SKEW', flag: 'token-clock-skew', defaultText: '120',
+    describe: 'Seconds of clock skew tolerated on token `exp` and `nbf`.',
+    resolve: (raw) => (raw === undefined ? 120 : integer('OPENMAM_TOKEN_CLOCK_SKEW', 0, 600, raw)),
+  }),
+] as const;
+
+export function isGuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/** Flags (by flag name, without `--`) win over the environment. */
+export function loadConfig(flags: Raw = {}, env: Raw = process.env): Config {
+  const partial: Partial<Config> = {};
+  for (const s of SETTINGS) {
+    const raw = flags[s.flag] ?? env[s.env];
+    (partial as Record<string, unknown>)[s.key] = s.resolve(raw, partial);
+  }
+  return partial as Config;
+}
+
+export function configurationMarkdown(): string {
+  const rows = SETTINGS.map((s) => `| \`--${s.flag}\` | \`${s.env}\` | ${s.defaultText} | ${s.describe} |`);
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/config.ts` by `npm run docs:config`; do not edit by hand.',
+    'A flag wins over the environment variable, which wins over the default.',
+    '',
+    '| flag | environment | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

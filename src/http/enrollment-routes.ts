@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { EnrollmentService } from '../core/enrollment.ts';
+import { OpenMamError } from '../errors.ts';
+import { readDiscoverRequest, writeDiscoverResponse } from '../protocol/mde2/discovery.ts';
+import { ACTION } from '../protocol/mde2/namespaces.ts';
+import { writeMamProvisioningDocument } from '../protocol/mde2/provisioning.ts';
+import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
+import { readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../protocol/mde2/wstep.ts';
+import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler } from './soap.ts';
+
+export const ENROLLMENT_PATH = '/EnrollmentServer/Enrollment.svc';
+export const DISCOVERY_PATH = '/EnrollmentServer/Discovery.svc';
+export const TERMS_OF_USE_PATH = '/EnrollmentServer/TermsOfUse';
+export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
+
+/** An RST with a token and a PKCS#10 is ~10 KB; 64 KiB leaves room and bounds the parse. */
+const ENROLLMENT_BODY_LIMIT = 64 * 1024;
+const DISCOVERY_BODY_LIMIT = 16 * 1024;
+/** Lifetime of the u:Timestamp in the enrollment response. */
+const RESPONSE_LIFETIME_SECONDS = 300;
+
+export interface EnrollmentRoutesOptions {
+  enrollment: EnrollmentService;
+  publicUrl: string;
+  clock: () => number;
+}
+
+/** The WS-Addressing action must name the operation of the endpoint. */
+function checkAction(envelope: SoapEnvelope, expected: string): void {
+  if (envelope.action !== expected) {
+    throw new OpenMamError('unsupported_action', `unexpected SOAP action "${envelope.action ?? ''}"; this endpoint accepts ${expected}`);
+  }
+}
+
+/** MS-MDE2 device endpoints: discovery and the MAM enrollment service. */
+export async function enrollmentRoutes(app: FastifyInstance, options: EnrollmentRoutesOptions): Promise<void> {
+  registerSoapBodyParser(app);
+  app.setErrorHandler(soapErrorHandler);
+
+  app.post(ENROLLMENT_PATH, { bodyLimit: ENROLLMENT_BODY_LIMIT }, async (request, reply) => {
+    const envelope = parseSoapEnvelope(requireBody(request.body));
+    rememberMessageId(request, envelope.messageId);
+    checkAction(envelope, ACTION.requestSecurityToken);
+    const result = await options.enrollment.enroll(readRequestSecurityToken(envelope));
+    request.log.info(
+      { traceId: request.id, enrollmentId: result.enrollment.id, tenantId: result.enrollment.tenantId, devId: result.enrollment.devId, replaced: result.replaced },
+      result.replaced ? 'MAM enrollment replaced' : 'MAM enrollment created',
+    );
+    return sendSoap(
+      reply,
+      writeRequestSecurityTokenResponse({
+        relatesTo: envelope.messageId,
+        provisioningDocument: writeMamProvisioningDocument(result.provisioning),
+        created: new Date(options.clock()),
+        lifetimeSeconds: RESPONSE_LIFETIME_SECONDS,
+      }),
+    );
+  });
+
+  // Clients probe discovery with an empty GET before they POST Discover.
+  app.get(DISCOVERY_PATH, async (_request, reply) => reply.code(200).send());
+
+  app.post(DISCOVERY_PATH, { bodyLimit: DISCOVERY_BODY_LIMIT }, async (request, reply) => {
+    const envelope = parseSoapEnvelope(requireBody(request.body));
+    rememberMessageId(request, envelope.messageId);
+    checkAction(envelope, ACTION.discover);
+    const discover = readDiscoverRequest(envelope);
+    return sendSoap(
+      reply,
+      writeDiscoverResponse({
+        relatesTo: discover.messageId,
+        enrollmentVersion: discover.requestVersion ?? '4.0',
+        enrollmentPolicyServiceUrl: `${options.publicUrl}${ENROLLMENT_PATH}`,
+        enrollmentServiceUrl: `${options.publicUrl}${ENROLLMENT_PATH}`,
+        authenticationServiceUrl: `${options.publicUrl}${TERMS_OF_USE_PATH}`,
+      }),
+    );
+  });
+}
+
+function requireBody(body: unknown): string {
+  if (typeof body !== 'string' || body.trim() === '') throw new OpenMamError('malformed_request', 'the request has no SOAP body');
+  return body;
+}

@@ -1,0 +1,154 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { FetchJson } from './identity.ts';
+
+/**
+ * The built-in development identity provider: it signs tokens of Entra ID's shape (v2 issuer form) with a key kept in
+ * the data folder, and publishes OIDC discovery and a JWKS under <public-url>/idp, so tokens it mints go through the
+ * very same validation path as Entra's. It lets OpenMAM run and be tested with no network; production turns it off.
+ */
+export const DEV_IDP_ALGORITHM = 'RS256';
+const KEY_FILE = 'idp/signing-keys.json';
+
+interface StoredKey {
+  kid: string;
+  createdAt: string;
+  privateJwk: JWK;
+}
+
+export interface MintRequest {
+  tenantId: string;
+  upn: string;
+  /** Defaults to a stable id derived from tenant and UPN, so the same user keeps the same `oid`. */
+  objectId?: string;
+  deviceId?: string;
+  groups?: readonly string[];
+  roles?: readonly string[];
+  audience: string;
+  expiresInSeconds: number;
+  /** Epoch ms; tests freeze it. */
+  now: number;
+  /** Backdating `nbf`, as Entra does (5 minutes). */
+  notBeforeSkewSeconds?: number;
+}
+
+export class DevIdentityProvider {
+  private constructor(
+    readonly baseUrl: string,
+    private readonly keys: readonly { kid: string; privateKey: CryptoKey; publicJwk: JWK }[],
+  ) {}
+
+  /** Loads the signing keys from `<dataDir>/idp/signing-keys.json`, creating one the first time. */
+  static async open(dataDir: string, publicUrl: string): Promise<DevIdentityProvider> {
+    const file = path.join(dataDir, KEY_FILE);
+    let stored: StoredKey[];
+    try {
+      stored = JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      stored = [await newStoredKey()];
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, JSON.stringify(stored, null, 2), { mode: 0o600 });
+      await rename(temporary, file);
+    }
+    const keys = await Promise.all(
+      stored.map(async (k) => {
+        const privateKey = (await importJWK(k.privateJwk, DEV_IDP_ALGORITHM)) as CryptoKey;
+        const { kid } = k;
+        const { n, e, kty } = k.privateJwk;
+        return { kid, privateKey, publicJwk: { kty, n, e, kid, use: 'sig', alg: DEV_IDP_ALGORITHM } as JWK };
+      }),
+    );
+    return new DevIdentityProvider(`${publicUrl}/idp`, keys);
+  }
+
+  issuer(tenantId: string): string {
+    return `${this.baseUrl}/${tenantId}/v2.0`;
+  }
+
+  get jwksUri(): string {
+    return `${this.baseUrl}/discovery/v2.0/keys`;
+  }
+
+  discoveryUrl(tenantId: string): string {
+    return `${this.issuer(tenantId)}/.well-known/openid-configuration`;
+  }
+
+  openIdConfiguration(tenantId: string): Record<string, unknown> {
+    return {
+      issuer: this.issuer(tenantId),
+      jwks_uri: this.jwksUri,
+      authorization_endpoint: `${this.baseUrl}/${tenantId}/oauth2/v2.0/authorize`,
+      token_endpoint: `${this.baseUrl}/${tenantId}/oauth2/v2.0/token`,
+      response_types_supported: ['code', 'id_token', 'token'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: [DEV_IDP_ALGORITHM],
+      tenant_region_scope: 'DEV',
+    };
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: this.keys.map((k) => k.publicJwk) };
+  }
+
+  /** The documents this IdP publishes, by absolute URL; undefined for any other URL. */
+  document(url: string): Record<string, unknown> | undefined {
+    if (url === this.jwksUri) return this.jwks();
+    const match = /^\/([0-9a-f-]{36})\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.startsWith(this.baseUrl) ? url.slice(this.baseUrl.length) : '');
+    return match ? this.openIdConfiguration(match[1]!) : undefined;
+  }
+
+  async mint(request: MintRequest): Promise<string> {
+    const signing = this.keys[0]!;
+    const nowSeconds = Math.floor(request.now / 1000);
+    const objectId = request.objectId ?? stableObjectId(request.tenantId, request.upn);
+    const claims: Record<string, unknown> = {
+      tid: request.tenantId,
+      oid: objectId,
+      upn: request.upn,
+      preferred_username: request.upn,
+      name: request.upn.split('@')[0],
+      ver: '2.0',
+      uti: randomUUID().replace(/-/g, ''),
+    };
+    if (request.deviceId) claims['deviceid'] = request.deviceId;
+    if (request.groups && request.groups.length > 0) claims['groups'] = [...request.groups];
+    if (request.roles && request.roles.length > 0) claims['roles'] = [...request.roles];
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: DEV_IDP_ALGORITHM, typ: 'JWT', kid: signing.kid })
+      .setIssuer(this.issuer(request.tenantId))
+      .setAudience(request.audience)
+      .setSubject(objectId)
+      .setIssuedAt(nowSeconds)
+      .setNotBefore(nowSeconds - (request.notBeforeSkewSeconds ?? 300))
+      .setExpirationTime(nowSeconds + request.expiresInSeconds)
+      .sign(signing.privateKey);
+  }
+}
+
+async function newStoredKey(): Promise<StoredKey> {
+  const { privateKey } = await generateKeyPair(DEV_IDP_ALGORITHM, { modulusLength: 2048, extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  return { kid: randomUUID(), createdAt: new Date().toISOString(), privateJwk };
+}
+
+/** A GUID-shaped id derived from tenant and UPN (name-based, like a v5 UUID). */
+export function stableObjectId(tenantId: string, upn: string): string {
+  const hex = createHash('sha256').update(`${tenantId}\n${upn.toLowerCase()}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Serves the built-in IdP's own documents from memory and sends every other URL to `fallback`: the validator fetches
+ * discovery and keys the same way for both providers, without this server calling itself over the network.
+ */
+export function fetchWithDevIdp(idp: DevIdentityProvider | undefined, fallback: FetchJson): FetchJson {
+  return async (url, init) => {
+    const document = idp?.document(url);
+    if (document) return new Response(JSON.stringify(document), { status: 200, headers: { 'content-type': 'application/json' } });
+    return fallback(url, init);
+  };
+}

@@ -1,0 +1,136 @@
+import { isGuid } from '../config.ts';
+import { OpenMamError } from '../errors.ts';
+import type { IdentityProviderKind, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
+import type { TenantStore } from '../store/roles.ts';
+import type { Clock } from './identity.ts';
+
+/**
+ * Default poll schedule: every 15 minutes for the first 2 hours after enrollment (policies arrive quickly), then
+ * hourly for 5 hours, then once a day forever. Microsoft's guidance for the long-term interval is >= 1440 minutes;
+ * polling more often floods the client's event log and the server.
+ */
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
+  numberOfFirstRetries: 8,
+  intervalForFirstSetOfRetries: 15,
+  numberOfSecondRetries: 5,
+  intervalForSecondSetOfRetries: 60,
+  numberOfRemainingScheduledRetries: 0,
+  intervalForRemainingScheduledRetries: 1440,
+  pollOnLogin: true,
+  allUsersPollOnFirstLogin: true,
+};
+
+export const MIN_LONG_TERM_POLL_MINUTES = 1440;
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  requireTermsOfUse: false,
+  termsOfUseText:
+    'By adding your work account, you allow your organisation to protect its data in apps on this device.\n\n' +
+    'Your organisation can remove its data from this device, but cannot see or remove your personal data.',
+  pollSchedule: DEFAULT_POLL_SCHEDULE,
+};
+
+/** Checks an admin's poll schedule against the rules the DMClient CSP and Microsoft's guidance set. */
+export function validatePollSchedule(poll: PollSchedule): void {
+  const counts = [poll.numberOfFirstRetries, poll.numberOfSecondRetries, poll.numberOfRemainingScheduledRetries];
+  const intervals = [poll.intervalForFirstSetOfRetries, poll.intervalForSecondSetOfRetries, poll.intervalForRemainingScheduledRetries];
+  for (const n of [...counts, ...intervals]) {
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new OpenMamError('invalid_configuration', 'poll counts and intervals must be whole numbers from 0 to 1000000');
+  }
+  if (intervals.every((n) => n === 0)) throw new OpenMamError('invalid_configuration', 'poll intervals must not all be 0');
+  if (poll.intervalForRemainingScheduledRetries < MIN_LONG_TERM_POLL_MINUTES) {
+    throw new OpenMamError(
+      'invalid_configuration',
+      `intervalForRemainingScheduledRetries must be at least ${MIN_LONG_TERM_POLL_MINUTES} minutes (Microsoft's guidance for MAM long-term polling)`,
+    );
+  }
+}
+
+export interface OnboardRequest {
+  id: string;
+  name: string;
+  identityProvider: IdentityProviderKind;
+  settings?: Partial<TenantSettings>;
+}
+
+/**
+ * The onboarded tenants, read through a short cache: every token verification asks "is this tenant onboarded?", and
+ * with many stateless nodes a change made on one node is seen by the others within `cacheTtlMs`.
+ */
+export class TenantDirectory {
+  private readonly cache = new Map<string, { tenant: TenantRecord | undefined; until: number }>();
+
+  constructor(
+    private readonly store: TenantStore,
+    private readonly clock: Clock,
+    private readonly cacheTtlMs = 30_000,
+  ) {}
+
+  async get(id: string): Promise<TenantRecord | undefined> {
+    const key = id.toLowerCase();
+    const now = this.clock();
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.tenant;
+    const tenant = await this.store.getTenant(key);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { tenant, until: now + this.cacheTtlMs });
+    return tenant;
+  }
+
+  list(): Promise<TenantRecord[]> {
+    return this.store.listTenants();
+  }
+
+  async onboard(request: OnboardRequest): Promise<TenantRecord> {
+    if (!isGuid(request.id)) throw new OpenMamError('invalid_configuration', `tenant id must be a GUID (the Entra tenant id), got "${request.id}"`);
+    const name = request.name.trim();
+    if (name === '' || name.length > 256) throw new OpenMamError('invalid_configuration', 'tenant name must have 1 to 256 characters');
+    const settings: TenantSettings = { ...DEFAULT_TENANT_SETTINGS, ...request.settings };
+    validatePollSchedule(settings.pollSchedule);
+    const now = this.clock();
+    const tenant: TenantRecord = {
+      id: request.id.toLowerCase(),
+      name,
+      identityProvider: request.identityProvider,
+      enrollmentAllowed: true,
+      settings,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.createTenant(tenant);
+    this.cache.delete(tenant.id);
+    return tenant;
+  }
+
+  async update(id: string, change: { name?: string; enrollmentAllowed?: boolean; settings?: Partial<TenantSettings> }): Promise<TenantRecord> {
+    const current = await this.store.getTenant(id.toLowerCase());
+    if (!current) throw new OpenMamError('not_found', `tenant ${id} is not onboarded`);
+    const settings = change.settings ? { ...current.settings, ...change.settings } : undefined;
+    if (settings) validatePollSchedule(settings.pollSchedule);
+    const updated = await this.store.updateTenant(current.id, {
+      ...(change.name === undefined ? {} : { name: change.name }),
+      ...(change.enrollmentAllowed === undefined ? {} : { enrollmentAllowed: change.enrollmentAllowed }),
+      ...(settings ? { settings } : {}),
+      updatedAt: this.clock(),
+    });
+    this.cache.delete(current.id);
+    return updated;
+  }
+
+  /**
+   * The tenant a fresh installation starts with: the oldest one, created (with the built-in identity provider) on
+   * the first start. The CLI uses it as the default `--tenant`.
+   */
+  async ensureDefaultTenant(newId: () => string): Promise<TenantRecord> {
+    const [oldest] = await this.store.listTenants();
+    if (oldest) return oldest;
+    try {
+      return await this.onboard({ id: newId(), name: 'Default tenant', identityProvider: 'builtin' });
+    } catch (error) {
+      // Another node (or `openmam token`) created it at the same moment.
+      const [created] = await this.store.listTenants();
+      if (created) return created;
+      throw error;
+    }
+  }
+}

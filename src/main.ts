@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { FastifyServerOptions } from 'fastify';
+import { build, type OpenMamApp } from './app.ts';
+import { loadOrCreateTls } from './cli/tls.ts';
+import type { Config } from './config.ts';
+import { DevIdentityProvider } from './identity/dev-idp.ts';
+import type { TenantRecord } from './store/records.ts';
+import { openStore } from './store/open-store.ts';
+
+/**
+ * The composition root: the only place that picks concrete parts (the store backend, the identity provider, TLS)
+ * and wires them into the application.
+ */
+export interface Runtime {
+  app: OpenMamApp;
+  defaultTenant: TenantRecord;
+  devIdp: DevIdentityProvider | undefined;
+  tlsGenerated: boolean;
+}
+
+export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Runtime> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.databaseUrl);
+  try {
+    const devIdp = config.builtinIdp ? await DevIdentityProvider.open(config.dataDir, config.publicUrl) : undefined;
+    const tls = await loadOrCreateTls(config.tlsCertFile, config.tlsKeyFile, config.publicUrl);
+    const app = await build(config, { store, devIdp, https: { key: tls.key, cert: tls.cert }, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+    const defaultTenant = await app.tenants.ensureDefaultTenant(randomUUID);
+    return { app, defaultTenant, devIdp, tlsGenerated: tls.generated };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Starts listening and arranges a graceful stop on SIGTERM/SIGINT: in-flight requests finish, the database closes. */
+export async function serve(config: Config): Promise<Runtime> {
+  const runtime = await createRuntime(config);
+  const { server } = runtime.app;
+  await server.listen({ port: config.port, host: config.host });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => {
+        server.log.info('stopped; database closed');
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        server.log.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return runtime;
+}
+
+export function banner(config: Config, runtime: Runtime): string {
+  const url = config.publicUrl;
+  const lines = [
+    '',
+    `OpenMAM is running on ${url}`,
+    `  health:                 ${url}/healthz`,
+    `  MAM enrollment URL:     ${url}/EnrollmentServer/Enrollment.svc`,
+    `  MAM terms of use URL:   ${url}/EnrollmentServer/TermsOfUse`,
+    `  OMA-DM management URL:  ${url}/ManagementServer/MDM.svc`,
+    `  default tenant id:      ${runtime.defaultTenant.id} (${runtime.defaultTenant.name}, ${runtime.defaultTenant.identityProvider} identity provider)`,
+    `  database:               ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
+  ];
+  if (runtime.devIdp) {
+    lines.push(
+      `  built-in identity provider: ${runtime.devIdp.issuer(runtime.defaultTenant.id)}`,
+      '',
+      'Mint a token for a test user (same data folder as this server):',
+      '  npx openmam token --upn alex@contoso.example --device-id <entra-device-guid>',
+    );
+  }
+  if (runtime.tlsGenerated) lines.push('', `Generated a self-signed TLS certificate: ${config.tlsCertFile}`);
+  lines.push('');
+  return lines.join('\n');
+}

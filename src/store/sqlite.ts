@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import { KyselyStore } from './kysely-store.ts';
+import type { DialectAdapter } from './kysely-store.ts';
+import type { Database } from './schema.ts';
+
+/** better-sqlite3 names the failed constraint in `code`, e.g. SQLITE_CONSTRAINT_UNIQUE. */
+export const sqliteAdapter: DialectAdapter = {
+  backend: 'sqlite',
+  isUniqueViolation: (err) => {
+    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  },
+};
+
+/**
+ * Transactions take the write lock when they begin (BEGIN IMMEDIATE) instead of at their first write, so that a
+ * read-then-write transaction waits (busy_timeout) for another process's writer rather than failing with
+ * SQLITE_BUSY when it tries to upgrade its lock. All our transactions write.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/** Opens (creating it and its folder when missing) the SQLite database at `file`; `:memory:` for a throwaway one. */
+export function openSqliteStore(file: string): KyselyStore {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SqliteDatabase(file);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }), sqliteAdapter);
+}

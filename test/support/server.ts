@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { MintRequest } from '../../src/identity/dev-idp.ts';
+import { createRuntime, type Runtime } from '../../src/main.ts';
+import { httpsRequest, type HttpsResponse } from './https-client.ts';
+import { withPostgresSchema } from './postgres.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/**
+ * A whole OpenMAM server for end-to-end tests: the real composition root, a real store, real HTTPS on a free
+ * loopback port with the generated self-signed certificate, the built-in identity provider, JSON logs captured.
+ */
+export interface TestServer {
+  url: string;
+  config: Config;
+  runtime: Runtime;
+  ca: string;
+  logs: Record<string, unknown>[];
+  tenantId: string;
+  mint(request: Partial<MintRequest> & { upn: string }): Promise<string>;
+  request(pathname: string, options?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpsResponse>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-e2e-'));
+  const schema = backend === 'postgres' ? await withPostgresSchema() : undefined;
+  const config = loadConfig(
+    {},
+    {
+      OPENMAM_DATA_DIR: dataDir,
+      OPENMAM_PORT: '0',
+      OPENMAM_HOST: '127.0.0.1',
+      OPENMAM_PUBLIC_URL: 'https://127.0.0.1',
+      ...(schema ? { OPENMAM_DATABASE_URL: schema.url } : {}),
+      ...env,
+    },
+  );
+  const logs: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const runtime = await createRuntime(config, { logger: { level: 'info', stream } });
+  await runtime.app.server.listen({ port: 0, host: '127.0.0.1' });
+  const port = (runtime.app.server.server.address() as AddressInfo).port;
+  const ca = await readFile(config.tlsCertFile, 'utf8');
+  const url = `https://127.0.0.1:${port}`;
+  return {
+    url,
+    config,
+    runtime,
+    ca,
+    logs,
+    tenantId: runtime.defaultTenant.id,
+    mint: (request) =>
+      runtime.devIdp!.mint({ tenantId: runtime.defaultTenant.id, audience: config.appIdUri, expiresInSeconds: 3600, now: Date.now(), ...request }),
+    request: (pathname, options = {}) => httpsRequest(`${url}${pathname}`, { ...options, ca }),
+    close: async () => {
+      await runtime.app.server.close();
+      await schema?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
