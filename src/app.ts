@@ -34,6 +34,7 @@ export interface AppDependencies {
 export interface OpenMamApp {
   server: FastifyInstance;
   tenants: TenantDirectory;
+  store: Store;
 }
 
 /** Every body OpenMAM reads is small; routes that need less set their own, lower limit. */
@@ -93,5 +94,5 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
-  return { server, tenants };
+  return { server, tenants, store: deps.store };
 }

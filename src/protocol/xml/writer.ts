@@ -4,10 +4,14 @@
  */
 const INVALID_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
+/**
+ * A CR is written as a character reference: a literal one would reach the reader as LF (XML end-of-line handling).
+ */
 export function xmlText(value: string): string {
-  return value.replace(INVALID_XML_CHARS, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return value.replace(INVALID_XML_CHARS, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
+/** Tab and LF are written as character references too: a literal one would reach the reader as a space (attribute-value normalization). */
 export function xmlAttr(value: string): string {
-  return xmlText(value).replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return xmlText(value).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
 }

@@ -1,0 +1,3 @@
+import { enrollmentEndToEnd } from './enrollment-suite.ts';
+
+enrollmentEndToEnd('sqlite');
