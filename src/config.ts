@@ -39,7 +39,8 @@ function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
 }
 
 function integer(name: string, min: number, max: number, raw: string): number {
-  const value = Number(raw);
+  // Number('') is 0: an empty OPENMAM_PORT would otherwise silently listen on a random port.
+  const value = /^\s*$/.test(raw) ? Number.NaN : Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new OpenMamError('invalid_configuration', `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
@@ -125,7 +126,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'providerId', env: 'OPENMAM_PROVIDER_ID', flag: 'provider-id', defaultText: 'OpenMAM',
-    describe: 'PROVIDER-ID of the management account on devices (DMClient/Provider/<id>).',
+    describe: 'PROVIDER-ID of the management account on devices (`DMClient/Provider/<id>`).',
     resolve: (raw) => {
       const value = raw ?? 'OpenMAM';
       if (!/^[A-Za-z0-9 ._-]{1,64}$/.test(value)) {
@@ -167,7 +168,9 @@ export function loadConfig(flags: Raw = {}, env: Raw = process.env): Config {
 }
 
 export function configurationMarkdown(): string {
-  const rows = SETTINGS.map((s) => `| \`--${s.flag}\` | \`${s.env}\` | ${s.defaultText} | ${s.describe} |`);
+  // Defaults in code spans: `<data-dir>` and `<port>` would otherwise render as (stripped) HTML tags.
+  const defaultCell = (text: string): string => (text.startsWith('(') ? text : `\`${text}\``);
+  const rows = SETTINGS.map((s) => `| \`--${s.flag}\` | \`${s.env}\` | ${defaultCell(s.defaultText)} | ${s.describe} |`);
   return [
     '# Configuration',
     '',

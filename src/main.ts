@@ -38,8 +38,13 @@ export async function createRuntime(config: Config, options: { logger?: FastifyS
 export async function serve(config: Config): Promise<Runtime> {
   const runtime = await createRuntime(config);
   const { server } = runtime.app;
-  await server.listen({ port: config.port, host: config.host });
   let stopping = false;
+  // Once stopping, responses close their connection: a keep-alive client would otherwise hold the process open
+  // (up to the keep-alive timeout) after its in-flight request is answered.
+  server.addHook('onSend', async (_request, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
+  await server.listen({ port: config.port, host: config.host });
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
@@ -55,8 +60,9 @@ export async function serve(config: Config): Promise<Runtime> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a second signal while stopping must not fall back to the default action (killing the process).
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   return runtime;
 }
 

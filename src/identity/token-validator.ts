@@ -131,7 +131,12 @@ export class TokenValidator implements TokenVerifier {
         cooldownDuration: this.options.jwksCooldownMs ?? 30_000,
         cacheMaxAge: 24 * 3600_000,
         timeoutDuration: 5000,
-        [customFetch]: (url, init) => this.options.fetch(url, { signal: init.signal, headers: init.headers }),
+        [customFetch]: async (url, init) => {
+          // jose reports a non-200 key set as a generic JOSEError, indistinguishable from a bad token: say what it is.
+          const response = await this.options.fetch(url, { signal: init.signal, headers: init.headers });
+          if (response.status !== 200) throw new OpenMamError('upstream_unavailable', `the identity provider key set answered HTTP ${response.status}`);
+          return response;
+        },
       });
       this.keySets.set(jwksUri, keys);
     }
@@ -170,6 +175,7 @@ function readUnverified(token: string): { tenantId: string } {
 }
 
 function verificationFailure(error: unknown): OpenMamError {
+  if (error instanceof OpenMamError) return error;
   if (error instanceof errors.JWTExpired) return authenticationFailed('the token has expired', error);
   if (error instanceof errors.JWTClaimValidationFailed) return authenticationFailed(`token claim "${error.claim}" is not acceptable: ${error.reason}`, error);
   if (error instanceof errors.JOSEAlgNotAllowed) return authenticationFailed('the token algorithm is not allowed', error);

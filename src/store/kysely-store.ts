@@ -2,7 +2,7 @@ import { Migrator, sql } from 'kysely';
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
 import { migrations } from './migrations/index.ts';
-import type { DeviceFacts, DeviceRecord, EnrollmentRecord, TenantRecord, TenantSettings } from './records.ts';
+import type { DeviceFacts, DeviceRecord, EnrollmentRecord, EnrollmentState, TenantRecord, TenantSettings } from './records.ts';
 import type { EnrollmentInput, EnrollOutcome, SecretStore, Store } from './roles.ts';
 import type { Database, DeviceFactColumns, DevicesTable, EnrollmentsTable, TenantsTable } from './schema.ts';
 
@@ -137,7 +137,7 @@ export class KyselyStore implements Store, SecretStore {
         .updateTable('enrollments')
         .set({ state: 'unenrolled', unenrolled_at: now, updated_at: now })
         .where('id', '=', id)
-        .where('state', '=', 'enrolled')
+        .where('state', '=', ACTIVE)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -240,7 +240,7 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
       unenrolled_at: null,
     }))
     .where('id', '=', active.id)
-    .where('state', '=', 'enrolled')
+    .where('state', '=', ACTIVE)
     .returningAll()
     .executeTakeFirst();
   // Unenrolled between our read and our write: start over, which will insert a fresh enrollment.
@@ -249,8 +249,14 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced: true };
 }
 
+/**
+ * `state = 'enrolled'` is written as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's
+ * generic plans) prove the query matches the partial index enrollments_active_dev_id instead of scanning the table.
+ */
+const ACTIVE = sql.lit<EnrollmentState>('enrolled');
+
 function activeEnrollmentRow(db: Kysely<Database>, devId: string): Promise<EnrollmentRow | undefined> {
-  return db.selectFrom('enrollments').selectAll().where('dev_id', '=', devId).where('state', '=', 'enrolled').executeTakeFirst();
+  return db.selectFrom('enrollments').selectAll().where('dev_id', '=', devId).where('state', '=', ACTIVE).executeTakeFirst();
 }
 
 /** The device row takes the latest facts (and tenant) of the enrollment being written; createdAt is kept. */

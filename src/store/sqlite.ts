@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import { KyselyStore } from './kysely-store.ts';
 import type { DialectAdapter } from './kysely-store.ts';
 import type { Database } from './schema.ts';
@@ -40,6 +40,26 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Kysely's SQLite driver prepares every statement it runs; preparing costs as much as running a small statement.
+ * Our queries come from a few dozen query shapes, so prepared statements are kept by SQL text and reused.
+ */
+export function withStatementCache(database: SqliteDatabase.Database, capacity = 256): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /** Opens (creating it and its folder when missing) the SQLite database at `file`; `:memory:` for a throwaway one. */
 export function openSqliteStore(file: string): KyselyStore {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -53,5 +73,5 @@ export function openSqliteStore(file: string): KyselyStore {
     database.close();
     throw err;
   }
-  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }), sqliteAdapter);
+  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }), sqliteAdapter);
 }

@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:enroll`: MAM enrollments per second on one OpenMAM server process (SQLite, HTTPS), against a bare
+ * Fastify HTTPS handler answering a fixed response, measured in the same run. The load generator (autocannon) runs
+ * in this process, each server in a child process: two cores, one each.
+ *
+ * Every request is a complete Windows-shaped RequestSecurityToken with its own device id; users are drawn from a
+ * pool of tokens (distinct tokens, so the token cache does not hide signature verification for the first use of
+ * each). The last line of output is JSON: {"bench":"enroll","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
+ * Environment: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 16), BENCH_USERS (default 2000).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { loadConfig } from '../src/config.ts';
+import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { mamEnrollmentRequest } from '../test/support/windows-client.ts';
+
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
+const ENROLL_PATH = '/EnrollmentServer/Enrollment.svc';
+
+interface Child {
+  process: ChildProcess;
+  info: { port: number; tenantId?: string };
+}
+
+async function startServer(kind: 'openmam' | 'baseline', dataDir: string): Promise<Child> {
+  // BENCH_PROFILE=<dir> writes a CPU profile of each server process there (node --cpu-prof).
+  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./servers.ts', import.meta.url).pathname, kind, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { process: child, info: JSON.parse(firstLine) as Child['info'] };
+}
+
+async function stopServer(child: Child): Promise<void> {
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await exited;
+}
+
+interface Measured {
+  opsPerSecond: number;
+  p50: number;
+  p99: number;
+  faults: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(port: number, bodies: readonly string[], seconds: number): Promise<Measured> {
+  let next = 0;
+  let faults = 0;
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: ENROLL_PATH,
+        headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }),
+        onResponse: (_status, body) => {
+          if (body.includes(':Fault>')) faults += 1;
+        },
+      },
+    ],
+  });
+  return {
+    opsPerSecond: (result['2xx'] - faults) / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    faults,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-'));
+  try {
+    const openmam = await startServer('openmam', dataDir);
+    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+    const idp = await DevIdentityProvider.open(dataDir, config.publicUrl);
+    const tenantId = openmam.info.tenantId!;
+    const now = Date.now();
+    const tokens = await Promise.all(
+      Array.from({ length: USERS }, (_, i) => idp.mint({ tenantId, upn: `user${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 3600, now })),
+    );
+    // One body per request we expect to send: every device is new, so each request is a real insert.
+    const expected = Math.ceil(4000 * (DURATION + 3));
+    const bodies = Array.from({ length: expected }, (_, i) => mamEnrollmentRequest({ token: tokens[i % USERS]!, deviceId: randomUUID().replace(/-/g, '').toUpperCase() }));
+    const warmBodies = Array.from({ length: 2000 }, (_, i) => mamEnrollmentRequest({ token: tokens[i % USERS]!, deviceId: `WARM${i}` }));
+
+    process.stderr.write(`warming up OpenMAM (${USERS} users)...\n`);
+    await load(openmam.info.port, warmBodies, 3);
+    process.stderr.write(`measuring OpenMAM for ${DURATION} s with ${CONNECTIONS} connections...\n`);
+    const measured = await load(openmam.info.port, bodies, DURATION);
+    await stopServer(openmam);
+
+    // Same TLS material, same request bodies; the baseline's fixed response has the size of a real one.
+    const baseline = await startServer('baseline', dataDir);
+    await load(baseline.info.port, warmBodies, 3);
+    process.stderr.write(`measuring the bare Fastify baseline for ${DURATION} s...\n`);
+    const bare = await load(baseline.info.port, bodies, DURATION);
+    await stopServer(baseline);
+
+    const store = await openStore(config.databaseUrl);
+    const stored = (await store.listEnrollments(tenantId, { limit: 1_000_000 })).length;
+    await store.close();
+
+    const ratio = measured.opsPerSecond / bare.opsPerSecond;
+    process.stdout.write(
+      [
+        `OpenMAM MAM enrollments: ${measured.opsPerSecond.toFixed(0)}/s (p50 ${measured.p50} ms, p99 ${measured.p99} ms, faults ${measured.faults}, non-2xx ${measured.non2xx}, errors ${measured.errors})`,
+        `bare Fastify baseline:   ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
+        `ratio: ${ratio.toFixed(3)}; enrollments stored: ${stored}`,
+        JSON.stringify({
+          bench: 'enroll',
+          ops_per_s: Math.round(measured.opsPerSecond),
+          baseline_ops_per_s: Math.round(bare.opsPerSecond),
+          ratio: Number(ratio.toFixed(3)),
+          p50_ms: measured.p50,
+          p99_ms: measured.p99,
+          faults: measured.faults,
+          errors: measured.errors,
+          enrollments_stored: stored,
+          connections: CONNECTIONS,
+          duration_s: DURATION,
+          store: 'sqlite',
+        }),
+      ].join('\n') + '\n',
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

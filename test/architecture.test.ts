@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The dependency rule of ../shared/design/brief.md, checked by reading imports:
+ * `http, cli -> core -> policy, csp -> protocol`; `core -> store (interfaces only)`; `protocol` imports nothing of
+ * ours; only the composition root (main.ts, and the CLI that runs it) picks a concrete store.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Import {
+  /** Importing file, relative to the repository root with forward slashes, e.g. `src/core/enrollment.ts`. */
+  file: string;
+  /** The specifier as written. */
+  specifier: string;
+  /** For a relative specifier: the imported file relative to the repository root; undefined for a package. */
+  target: string | undefined;
+  /** For a package: its name (`fastify`, `@peculiar/x509`); undefined for a relative specifier. */
+  packageName: string | undefined;
+}
+
+/** `import x from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'`, `import('…')`. */
+const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
+
+function withoutComments(source: string): string {
+  // Only comments that start a line: `//` inside strings (URLs) must stay.
+  return source.replace(/^\s*\/\*[\s\S]*?\*\//gm, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+function scanImports(file: string, source: string): Import[] {
+  const imports: Import[] = [];
+  for (const match of withoutComments(source).matchAll(IMPORT_PATTERN)) {
+    const specifier = match[2]!;
+    if (specifier.startsWith('.')) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
+      imports.push({ file, specifier, target, packageName: undefined });
+    } else {
+      const parts = specifier.split('/');
+      const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+      imports.push({ file, specifier, target: undefined, packageName });
+    }
+  }
+  return imports;
+}
+
+async function tsFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(path.join(ROOT, directory), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+function under(target: string | undefined, folder: string): boolean {
+  return target !== undefined && target.startsWith(`${folder}/`);
+}
+
+function violations(imports: readonly Import[], forbidden: (i: Import) => boolean): string[] {
+  return imports.filter(forbidden).map((i) => `${i.file} -> ${i.specifier}`);
+}
+
+function assertNone(list: string[], rule: string): void {
+  assert.deepEqual(list, [], `${rule}; violations:\n  ${list.join('\n  ')}`);
+}
+
+const CONCRETE_STORE = new Set(['src/store/open-store.ts', 'src/store/sqlite.ts', 'src/store/postgres.ts', 'src/store/kysely-store.ts']);
+const STORE_INTERFACES = new Set(['src/store/records.ts', 'src/store/roles.ts']);
+const DATABASE_PACKAGES = new Set(['kysely', 'pg', 'better-sqlite3']);
+
+let all: Import[] = [];
+const importsUnder = (folder: string): Import[] => all.filter((i) => i.file.startsWith(`${folder}/`));
+
+before(async () => {
+  const files = await tsFiles('src');
+  const scanned = await Promise.all(files.map(async (file) => scanImports(file, await readFile(path.join(ROOT, file), 'utf8'))));
+  all = scanned.flat();
+});
+
+describe('import scanner', () => {
+  it('finds the imports of a known file', async () => {
+    const file = 'src/main.ts';
+    const imports = scanImports(file, await readFile(path.join(ROOT, file), 'utf8'));
+    const targets = imports.map((i) => i.target ?? i.packageName);
+    for (const expected of ['src/app.ts', 'src/config.ts', 'src/store/open-store.ts', 'node:crypto', 'fastify']) {
+      assert.ok(targets.includes(expected), `scanImports(${file}) misses ${expected}; found ${targets.join(', ')}`);
+    }
+  });
+
+  it('reads every import form and skips comments', () => {
+    const source = [
+      "import { a } from './a.ts';",
+      "import type {\n  B,\n  C,\n} from '../store/b.ts';",
+      "export { d } from './d.ts';",
+      "import './side-effect.ts';",
+      "const e = await import('fastify/types');",
+      "import x509 from '@peculiar/x509';",
+      "// import { no } from 'kysely';",
+      "/* import { no } from 'pg'; */",
+      "const url = 'https://example.com/from';",
+    ].join('\n');
+    const found = scanImports('src/core/x.ts', source).map((i) => i.target ?? i.packageName);
+    assert.deepEqual(found, ['src/core/a.ts', 'src/store/b.ts', 'src/core/d.ts', 'src/core/side-effect.ts', 'fastify', '@peculiar/x509']);
+  });
+
+  it('scans every layer', () => {
+    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli']) {
+      assert.ok(importsUnder(folder).length > 0, `no imports found under ${folder}: the rules below would pass vacuously`);
+    }
+  });
+});
+
+describe('dependency rule', () => {
+  it('src/protocol imports nothing of ours outside src/protocol', () => {
+    assertNone(
+      violations(importsUnder('src/protocol'), (i) => i.target !== undefined && !under(i.target, 'src/protocol')),
+      'protocol must not depend on the rest of OpenMAM',
+    );
+  });
+
+  it('src/core uses no web framework, database, XML parser, transport, CLI or concrete store', () => {
+    assertNone(
+      violations(importsUnder('src/core'), (i) => {
+        if (i.packageName !== undefined) {
+          return i.packageName === 'fastify' || i.packageName.startsWith('@fastify/') || DATABASE_PACKAGES.has(i.packageName) || i.packageName === 'saxes';
+        }
+        const target = i.target!;
+        if (under(target, 'src/http') || under(target, 'src/cli') || under(target, 'src/protocol/xml')) return true;
+        return under(target, 'src/store') && !STORE_INTERFACES.has(target);
+      }),
+      'core may use only store interfaces (records.ts, roles.ts) and no fastify, kysely, pg, better-sqlite3, saxes, http, cli or protocol/xml',
+    );
+  });
+
+  it('src/identity does not depend on http, cli, core or concrete store files', () => {
+    assertNone(
+      violations(importsUnder('src/identity'), (i) => {
+        const target = i.target;
+        if (target === undefined) return i.packageName !== undefined && DATABASE_PACKAGES.has(i.packageName);
+        if (under(target, 'src/http') || under(target, 'src/cli') || under(target, 'src/core')) return true;
+        return under(target, 'src/store') && !STORE_INTERFACES.has(target);
+      }),
+      'identity may use only store interfaces and no http, cli or core',
+    );
+  });
+
+  it('src/store does not depend on core, http, cli, identity or protocol', () => {
+    assertNone(
+      violations(importsUnder('src/store'), (i) =>
+        ['src/core', 'src/http', 'src/cli', 'src/identity', 'src/protocol'].some((folder) => under(i.target, folder)),
+      ),
+      'store must not depend on the layers above it',
+    );
+  });
+
+  it('only src/main.ts and src/cli pick a concrete store', () => {
+    assertNone(
+      violations(
+        all.filter((i) => i.file !== 'src/main.ts' && !i.file.startsWith('src/cli/') && !i.file.startsWith('src/store/')),
+        (i) => i.target !== undefined && CONCRETE_STORE.has(i.target),
+      ),
+      'open-store.ts, sqlite.ts, postgres.ts and kysely-store.ts are wired only by the composition root',
+    );
+  });
+});

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
+
+/** `bin/openmam.js` run as a user runs it: a child process with settings in OPENMAM_* variables. */
+const BIN = fileURLToPath(new URL('../bin/openmam.js', import.meta.url));
+const WAIT_MS = 20_000;
+const DISCOVERY_NS = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment';
+const DISCOVER_BODY = (await readFile(new URL('./fixtures/mde2/discover.xml', import.meta.url), 'utf8')).replaceAll('{{DISCOVERY_NS}}', DISCOVERY_NS);
+const JWT_LINE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/;
+
+const children = new Set<ChildProcess>();
+const dataDirs: string[] = [];
+
+after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.notEqual(port, 8443);
+  return port;
+}
+
+async function newEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-cli-'));
+  dataDirs.push(dataDir);
+  return {
+    OPENMAM_DATA_DIR: dataDir,
+    OPENMAM_PORT: String(await freePort()),
+    OPENMAM_HOST: '127.0.0.1',
+    OPENMAM_LOG_LEVEL: 'info',
+    ...overrides,
+  };
+}
+
+/** A running `openmam` process with its output so far. */
+interface Child {
+  process: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (a signal name if killed by one); rejects after WAIT_MS. */
+  exited: () => Promise<number | string>;
+  /** Resolves once the stream's output matches; rejects after WAIT_MS or if the process exits first. */
+  waitFor: (stream: 'stdout' | 'stderr', pattern: RegExp) => Promise<void>;
+}
+
+/** `what` is called when time is up, so it can describe the output seen by then. */
+function withTimeout<T>(promise: Promise<T>, what: string | (() => string), ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function start(args: string[], env: Record<string, string>): Child {
+  // Only what the CLI needs from the parent: no stray OPENMAM_* setting of the developer's shell leaks in.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OPENMAM_')));
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
+  const describeOutput = (): string => `\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+  return {
+    process: child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited: () => withTimeout(exit, () => `openmam ${args.join(' ')} to exit${describeOutput()}`),
+    waitFor: (stream, pattern) =>
+      withTimeout(
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (pattern.test(stream === 'stdout' ? stdout : stderr)) resolve();
+          };
+          child[stream]!.on('data', check);
+          void exit.then((code) => reject(new Error(`openmam ${args.join(' ')} exited (${code}) before ${stream} matched ${pattern}${describeOutput()}`)));
+          check();
+        }),
+        () => `${stream} to match ${pattern}${describeOutput()}`,
+      ),
+  };
+}
+
+async function run(args: string[], env: Record<string, string>): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const child = start(args, env);
+  const code = await child.exited();
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+async function mint(args: string[], env: Record<string, string>): Promise<string> {
+  const result = await run(['token', ...args], env);
+  assert.equal(result.code, 0, `openmam token failed: ${result.stderr}`);
+  assert.match(result.stdout, JWT_LINE, 'stdout must be exactly one line holding a JWT');
+  return result.stdout.trim();
+}
+
+describe('openmam token', () => {
+  let env: Record<string, string>;
+  const deviceId = randomUUID();
+
+  before(async () => {
+    env = await newEnv();
+  });
+
+  it('prints one JWT with the requested claims and nothing else', async () => {
+    const token = await mint(['--upn', 'a@contoso.example', '--device-id', deviceId, '--groups', 'g1,g2', '--roles', 'OpenMAM.Admin', '--expires-in', '10m'], env);
+    const claims = decodeJwt(token);
+    assert.equal(claims['upn'], 'a@contoso.example');
+    assert.equal(claims['deviceid'], deviceId);
+    assert.deepEqual(claims['groups'], ['g1', 'g2']);
+    assert.deepEqual(claims['roles'], ['OpenMAM.Admin']);
+    assert.equal(claims.aud, 'api://openmam');
+    assert.equal(claims.exp! - claims.iat!, 600);
+    const tenantId = claims['tid'];
+    assert.equal(typeof tenantId, 'string');
+    assert.match(String(tenantId), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(claims.iss, `https://localhost:${env['OPENMAM_PORT']}/idp/${String(tenantId)}/v2.0`);
+
+    const list = await run(['tenant', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${String(tenantId)}\\tbuiltin\\tenrollment allowed\\tDefault tenant$`, 'm'), 'tid is the default tenant');
+  });
+
+  it('reuses the default tenant and the signing key, and honours --audience', async () => {
+    const first = await mint(['--upn', 'a@contoso.example'], env);
+    const second = await mint(['--upn', 'b@contoso.example', '--audience', 'api://other'], env);
+    assert.equal(decodeJwt(second)['tid'], decodeJwt(first)['tid']);
+    assert.equal(decodeProtectedHeader(second).kid, decodeProtectedHeader(first).kid);
+    assert.equal(decodeJwt(first).aud, 'api://openmam');
+    assert.equal(decodeJwt(second).aud, 'api://other');
+    assert.equal(decodeJwt(first).exp! - decodeJwt(first).iat!, 3600, 'one hour by default');
+  });
+
+  it('fails for a tenant that is not onboarded', async () => {
+    const tenant = randomUUID();
+    const result = await run(['token', '--tenant', tenant], env);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`^openmam: tenant ${tenant} is not onboarded`));
+  });
+
+  it('fails for a lifetime it cannot read', async () => {
+    const result = await run(['token', '--expires-in', 'nonsense'], env);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^openmam: --expires-in: .*"nonsense"/);
+  });
+});
+
+describe('openmam tenant', () => {
+  let env: Record<string, string>;
+
+  before(async () => {
+    env = await newEnv();
+  });
+
+  it('onboards a tenant that tenant list then shows', async () => {
+    const id = randomUUID();
+    const added = await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stdout, '');
+    assert.match(added.stderr, new RegExp(`Onboarded tenant ${id} \\(Contoso, entra\\)`));
+
+    const list = await run(['tenant', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${id}\\tentra\\tenrollment allowed\\tContoso$`, 'm'));
+  });
+
+  it('refuses a tenant id that is not a GUID', async () => {
+    const result = await run(['tenant', 'add', '--id', 'contoso', '--name', 'Contoso', '--idp', 'entra'], env);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^openmam: tenant id must be a GUID/);
+  });
+});
+
+describe('openmam serve', () => {
+  let env: Record<string, string>;
+  let server: Child;
+  let ca: string;
+  let base: string;
+
+  before(async () => {
+    env = await newEnv();
+    server = start(['serve'], env);
+    await server.waitFor('stderr', /OpenMAM is running on [\s\S]*default tenant id: /);
+    ca = await readFile(path.join(env['OPENMAM_DATA_DIR']!, 'tls', 'cert.pem'), 'utf8');
+    base = `https://127.0.0.1:${env['OPENMAM_PORT']}`;
+  });
+
+  after(() => {
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
+  });
+
+  const get = (pathname: string): Promise<HttpsResponse> => withTimeout(httpsRequest(`${base}${pathname}`, { ca }), `GET ${pathname}`);
+
+  it('answers /healthz over HTTPS with the generated certificate', async () => {
+    assert.match(server.stderr(), new RegExp(`OpenMAM is running on https://localhost:${env['OPENMAM_PORT']}\\n`));
+    const response = await get('/healthz');
+    assert.equal(response.status, 200, response.body);
+    assert.deepEqual(JSON.parse(response.body), { status: 'ok', version: '0.1.0', database: 'ok' });
+  });
+
+  it('publishes the issuer of the tokens `openmam token` mints from the same data folder', async () => {
+    const claims = decodeJwt(await mint(['--upn', 'alex@contoso.example'], env));
+    const tenantId = String(claims['tid']);
+    assert.match(server.stderr(), new RegExp(`default tenant id: +${tenantId} `), 'the token is for the tenant the banner names');
+    const response = await get(`/idp/${tenantId}/v2.0/.well-known/openid-configuration`);
+    assert.equal(response.status, 200, response.body);
+    const discovery = JSON.parse(response.body) as { issuer: string; jwks_uri: string };
+    assert.equal(discovery.issuer, claims.iss);
+  });
+
+  it('finishes an in-flight request on SIGTERM, then exits 0 with the database closed', async () => {
+    const body = Buffer.from(DISCOVER_BODY, 'utf8');
+    const half = Math.floor(body.length / 2);
+    let sent: () => void = () => {};
+    const headersSent = new Promise<void>((resolve) => (sent = resolve));
+    const req = request(`${base}/EnrollmentServer/Discovery.svc`, {
+      method: 'POST',
+      ca,
+      headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': String(body.length) },
+    });
+    const response = new Promise<HttpsResponse>((resolve, reject) => {
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, half), () => sent());
+    await withTimeout(headersSent, 'the first half of the body to be written');
+    // The server has read the headers and started the request (fastify logs it) before it is told to stop.
+    await server.waitFor('stdout', /"msg":"incoming request"[^\n]*"url":"\/EnrollmentServer\/Discovery\.svc"|"url":"\/EnrollmentServer\/Discovery\.svc"[^\n]*"msg":"incoming request"/);
+
+    server.process.kill('SIGTERM');
+    await delay(100);
+    // A second signal while stopping must change nothing (no default action killing the process).
+    server.process.kill('SIGTERM');
+    await delay(100);
+    assert.equal(server.process.exitCode, null, 'the server must wait for the in-flight request');
+    assert.equal(server.process.signalCode, null, 'the server must not die of the second SIGTERM');
+    req.end(body.subarray(half));
+
+    const result = await withTimeout(response, 'the in-flight Discover response');
+    assert.equal(result.status, 200, result.body);
+    assert.match(String(result.headers['content-type']), /^application\/soap\+xml/);
+    assert.match(result.body, /^<s:Envelope [\s\S]*<DiscoverResponse [\s\S]*<\/s:Envelope>$/);
+    assert.match(result.body, /<EnrollmentServiceUrl>https:\/\/localhost:\d+\/EnrollmentServer\/Enrollment\.svc<\/EnrollmentServiceUrl>/);
+    // Else this keep-alive client would hold the stopping server open until its idle socket times out.
+    assert.equal(result.headers['connection'], 'close', 'a response sent while stopping closes its connection');
+
+    assert.equal(await server.exited(), 0, `exit code${server.stderr()}`);
+    const log = server
+      .stdout()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { msg?: string; level?: number });
+    const messages = log.map((entry) => entry.msg);
+    assert.ok(messages.includes('shutting down: finishing in-flight requests'), `log: ${server.stdout()}`);
+    assert.ok(messages.includes('stopped; database closed'), `log: ${server.stdout()}`);
+    assert.equal(log.filter((entry) => (entry.level ?? 0) >= 50).length, 0, `no error in the log: ${server.stdout()}`);
+    assert.doesNotMatch(server.stderr(), /Error|uncaught|unhandled/i);
+  });
+});
+
+describe('openmam serve with an invalid setting', () => {
+  it('exits 1 naming the setting', async () => {
+    const result = await run(['serve'], await newEnv({ OPENMAM_PORT: 'abc' }));
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /OPENMAM_PORT/);
+  });
+});
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
