@@ -42,7 +42,7 @@ async function newEnv(overrides: Record<string, string> = {}): Promise<Record<st
     OPENMAM_DATA_DIR: dataDir,
     OPENMAM_PORT: String(await freePort()),
     OPENMAM_HOST: '127.0.0.1',
-    OPENMAM_LOG_LEVEL: 'info',
+    OPENMAM_LOG_LEVEL: 'debug', // debug logs "incoming request", which the shutdown test waits for
     ...overrides,
   };
 }

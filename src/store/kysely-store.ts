@@ -1,6 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
+import { GroupCommit } from './group-commit.ts';
 import { migrations } from './migrations/index.ts';
 import type { DeviceFacts, DeviceRecord, EnrollmentRecord, EnrollmentState, TenantRecord, TenantSettings } from './records.ts';
 import type { EnrollmentInput, EnrollOutcome, SecretStore, Store } from './roles.ts';
@@ -14,6 +15,8 @@ export interface DialectAdapter {
   readonly backend: Store['backend'];
   /** True when `err` is the database refusing a row for a UNIQUE or PRIMARY KEY constraint. */
   isUniqueViolation(err: unknown): boolean;
+  /** One writer (SQLite): concurrent write transactions share commits (group-commit.ts). */
+  readonly groupCommit: boolean;
 }
 
 /**
@@ -36,12 +39,19 @@ export class KyselyStore implements Store, SecretStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #groupCommit: GroupCommit | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(db: Kysely<Database>, dialect: DialectAdapter) {
     this.#db = db;
     this.#dialect = dialect;
     this.backend = dialect.backend;
+    this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
+  }
+
+  /** A write transaction: batched with concurrent ones where the database has a single writer. */
+  #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.#groupCommit ? this.#groupCommit.run(work) : this.#db.transaction().execute(work);
   }
 
   // ---- TenantStore
@@ -94,7 +104,7 @@ export class KyselyStore implements Store, SecretStore {
     return this.#track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute((trx) => enrollWithin(trx, input, now));
+          return await this.#write((trx) => enrollWithin(trx, input, now));
         } catch (err) {
           const lostRace = err instanceof LostRace || this.#dialect.isUniqueViolation(err);
           if (!lostRace) throw err;

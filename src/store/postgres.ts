@@ -24,6 +24,7 @@ function sqlState(err: unknown): unknown {
 export const postgresAdapter: DialectAdapter = {
   backend: 'postgres',
   isUniqueViolation: (err) => sqlState(err) === UNIQUE_VIOLATION,
+  groupCommit: false,
 };
 
 /**

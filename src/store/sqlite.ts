@@ -10,6 +10,7 @@ import type { Database } from './schema.ts';
 /** better-sqlite3 names the failed constraint in `code`, e.g. SQLITE_CONSTRAINT_UNIQUE. */
 export const sqliteAdapter: DialectAdapter = {
   backend: 'sqlite',
+  groupCommit: true,
   isUniqueViolation: (err) => {
     const code = err instanceof Error && 'code' in err ? err.code : undefined;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

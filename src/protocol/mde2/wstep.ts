@@ -34,7 +34,6 @@ export function contextValue(context: AdditionalContext, name: string): string |
 
 const USER_TOKEN_TYPES: ReadonlySet<string> = new Set([TOKEN.jwt, TOKEN.deviceEnrollmentUserToken]);
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function readRequestSecurityToken(envelope: SoapEnvelope): RequestSecurityToken {
   const body = envelope.bodyContent;
@@ -68,7 +67,7 @@ function findUserToken(header: XmlElement | undefined): UserToken | undefined {
 export function decodeUserToken(content: string): string | undefined {
   const compact = content.replace(/\s+/g, '');
   if (JWT_SHAPE.test(compact)) return compact;
-  if (compact === '' || !BASE64.test(compact)) return undefined;
+  // No separate base64 check: Buffer skips non-base64 characters, and the JWT shape of the result is what counts.
   const decoded = Buffer.from(compact, 'base64').toString('utf8').trim();
   return JWT_SHAPE.test(decoded) ? decoded : undefined;
 }
