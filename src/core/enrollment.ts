@@ -38,6 +38,9 @@ const MAX_DEVICE_ID_LENGTH = 256;
 const MAX_CONTEXT_VALUE_LENGTH = 512;
 
 export class EnrollmentService {
+  /** Tenant records are shared from the directory's cache, so one provisioning object serves all its enrollments. */
+  private readonly provisioning = new WeakMap<TenantRecord, MamProvisioning>();
+
   constructor(private readonly options: EnrollmentServiceOptions) {}
 
   async enroll(request: RequestSecurityToken): Promise<EnrollmentResult> {
@@ -96,6 +99,15 @@ export class EnrollmentService {
   }
 
   private provisioningFor(tenant: TenantRecord): MamProvisioning {
+    let provisioning = this.provisioning.get(tenant);
+    if (!provisioning) {
+      provisioning = this.buildProvisioning(tenant);
+      this.provisioning.set(tenant, provisioning);
+    }
+    return provisioning;
+  }
+
+  private buildProvisioning(tenant: TenantRecord): MamProvisioning {
     return {
       providerId: this.options.providerId,
       name: tenant.name,

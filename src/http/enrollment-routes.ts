@@ -3,7 +3,7 @@ import type { EnrollmentService } from '../core/enrollment.ts';
 import { OpenMamError } from '../errors.ts';
 import { readDiscoverRequest, writeDiscoverResponse } from '../protocol/mde2/discovery.ts';
 import { ACTION } from '../protocol/mde2/namespaces.ts';
-import { writeMamProvisioningDocument } from '../protocol/mde2/provisioning.ts';
+import { writeMamProvisioningDocument, type MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
 import { readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../protocol/mde2/wstep.ts';
 import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler } from './soap.ts';
@@ -23,6 +23,18 @@ export interface EnrollmentRoutesOptions {
   enrollment: EnrollmentService;
   publicUrl: string;
   clock: () => number;
+}
+
+/** The document for one provisioning object, written once: core hands out the same object per tenant. */
+const provisioningDocuments = new WeakMap<MamProvisioning, string>();
+
+function provisioningDocument(provisioning: MamProvisioning): string {
+  let document = provisioningDocuments.get(provisioning);
+  if (document === undefined) {
+    document = writeMamProvisioningDocument(provisioning);
+    provisioningDocuments.set(provisioning, document);
+  }
+  return document;
 }
 
 /** The WS-Addressing action must name the operation of the endpoint. */
@@ -50,7 +62,7 @@ export async function enrollmentRoutes(app: FastifyInstance, options: Enrollment
       reply,
       writeRequestSecurityTokenResponse({
         relatesTo: envelope.messageId,
-        provisioningDocument: writeMamProvisioningDocument(result.provisioning),
+        provisioningDocument: provisioningDocument(result.provisioning),
         created: new Date(options.clock()),
         lifetimeSeconds: RESPONSE_LIFETIME_SECONDS,
       }),

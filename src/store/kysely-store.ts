@@ -26,8 +26,8 @@ export interface DialectAdapter {
  */
 const MAX_ENROLL_ATTEMPTS = 5;
 
-/** Thrown inside the enroll transaction to roll it back and start over. Never leaves this module. */
-class LostRace extends Error {}
+/** Thrown inside the enroll transaction when the device's active enrollment is someone else's. Never leaves this module. */
+class DeviceTaken extends Error {}
 
 type TenantRow = Selectable<TenantsTable>;
 type EnrollmentRow = Selectable<EnrollmentsTable>;
@@ -106,12 +106,19 @@ export class KyselyStore implements Store, SecretStore {
         try {
           return await this.#write((trx) => enrollWithin(trx, input, now));
         } catch (err) {
-          const lostRace = err instanceof LostRace || this.#dialect.isUniqueViolation(err);
-          if (!lostRace) throw err;
+          if (err instanceof DeviceTaken) {
+            // Nothing was written. Answer from the enrollment that holds the device, unless it went away meanwhile.
+            const holder = await activeEnrollmentRow(this.#db, input.devId);
+            if (holder !== undefined && (holder.tenant_id !== input.tenantId || holder.user_oid !== input.userOid)) {
+              return { kind: 'device_taken', existing: enrollmentFromRow(holder) };
+            }
+          } else if (!this.#dialect.isUniqueViolation(err)) {
+            throw err;
+          }
           if (attempt >= MAX_ENROLL_ATTEMPTS) {
             throw new OpenMamError('internal', `could not record the enrollment of device ${input.devId} after ${attempt} attempts`, { cause: err });
           }
-          // Someone else wrote this device first: the next attempt reads what they wrote and answers from it.
+          // The device changed hands between our statements: the next attempt sees the new state.
         }
       }
     });
@@ -218,45 +225,35 @@ export class KyselyStore implements Store, SecretStore {
   }
 }
 
-/** One attempt of `enroll`, inside its transaction. Throws `LostRace` (or a unique violation) to start over. */
+/**
+ * One attempt of `enroll`, inside its transaction, in two statements: upsert the device, then insert the enrollment
+ * or, when the device already has an active one of the same tenant and user, update that one in place (an upsert on
+ * the partial unique index enrollments_active_dev_id). No row back means the active enrollment belongs to someone
+ * else: `DeviceTaken` rolls the device upsert back. A unique violation means a concurrent writer won: start over.
+ */
 async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number): Promise<EnrollOutcome> {
-  const active = await activeEnrollmentRow(trx, input.devId);
-
-  if (active === undefined) {
-    await upsertDevice(trx, input, now);
-    // A concurrent enroll that read "no active enrollment" too makes one of the two inserts fail on the partial
-    // unique index (enrollments_active_dev_id): that one rolls back and starts over.
-    const row = await trx
-      .insertInto('enrollments')
-      .values({ id: input.id, ...enrollmentInputColumns(input), state: 'enrolled', enroll_count: 1, created_at: now, enrolled_at: now, updated_at: now, unenrolled_at: null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced: false };
-  }
-
-  if (active.tenant_id !== input.tenantId || active.user_oid !== input.userOid) {
-    return { kind: 'device_taken', existing: enrollmentFromRow(active) };
-  }
-
-  // Replace in place: keep id and created_at, take everything else from the input, count up.
+  await upsertDevice(trx, input, now);
   const row = await trx
-    .updateTable('enrollments')
-    .set((eb) => ({
-      ...enrollmentInputColumns(input),
-      state: 'enrolled',
-      enroll_count: eb('enroll_count', '+', 1),
-      enrolled_at: now,
-      updated_at: now,
-      unenrolled_at: null,
-    }))
-    .where('id', '=', active.id)
-    .where('state', '=', ACTIVE)
+    .insertInto('enrollments')
+    .values({ id: input.id, ...enrollmentInputColumns(input), state: 'enrolled', enroll_count: 1, created_at: now, enrolled_at: now, updated_at: now, unenrolled_at: null })
+    .onConflict((oc) =>
+      oc
+        .column('dev_id')
+        .where('state', '=', ACTIVE)
+        .doUpdateSet((eb) => ({
+          ...enrollmentInputColumns(input),
+          enroll_count: eb(eb.ref('enrollments.enroll_count'), '+', 1),
+          enrolled_at: now,
+          updated_at: now,
+        }))
+        .where('enrollments.tenant_id', '=', input.tenantId)
+        .where('enrollments.user_oid', '=', input.userOid),
+    )
     .returningAll()
     .executeTakeFirst();
-  // Unenrolled between our read and our write: start over, which will insert a fresh enrollment.
-  if (row === undefined) throw new LostRace('the active enrollment changed while re-enrolling');
-  await upsertDevice(trx, input, now);
-  return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced: true };
+  if (row === undefined) throw new DeviceTaken();
+  // An update keeps the existing id; an insert used ours.
+  return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced: row.id !== input.id };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { decodeJwt, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 
 /** Forged tokens, each built from the claims of a genuine one, for the refusal tests. */
@@ -14,7 +14,7 @@ export function unsignedToken(genuine: string): string {
 
 /** The classic key-confusion forgery: HS256 with the issuer's public key (PEM) as the HMAC secret. */
 export async function hmacWithPublicKey(genuine: string, publicJwk: Record<string, unknown>): Promise<string> {
-  const pem = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+  const pem = createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
   return new SignJWT(decodeJwt(genuine))
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: String(publicJwk['kid']) })
     .sign(new TextEncoder().encode(String(pem)));

@@ -66,7 +66,7 @@ function findUserToken(header: XmlElement | undefined): UserToken | undefined {
  */
 export function decodeUserToken(content: string): string | undefined {
   const compact = content.replace(/\s+/g, '');
-  if (JWT_SHAPE.test(compact)) return compact;
+  if (compact.includes('.')) return JWT_SHAPE.test(compact) ? compact : undefined;
   // No separate base64 check: Buffer skips non-base64 characters, and the JWT shape of the result is what counts.
   const decoded = Buffer.from(compact, 'base64').toString('utf8').trim();
   return JWT_SHAPE.test(decoded) ? decoded : undefined;
