@@ -83,7 +83,7 @@ export function banner(config: Config, runtime: Runtime): string {
       `  built-in identity provider: ${runtime.devIdp.issuer(runtime.defaultTenant.id)}`,
       '',
       'Mint a token for a test user (same data folder as this server):',
-      '  npx openmam token --upn alex@contoso.example --device-id <entra-device-guid>',
+      '  node bin/openmam.js token --upn alex@contoso.example     (or: npm run -s openmam -- token ...)',
     );
   }
   if (runtime.tlsGenerated) lines.push('', `Generated a self-signed TLS certificate: ${config.tlsCertFile}`);
