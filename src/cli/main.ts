@@ -94,6 +94,8 @@ async function withTenants<T>(config: Config, work: (tenants: TenantDirectory) =
 
 async function mintToken(config: Config, values: Values): Promise<void> {
   if (!config.builtinIdp) throw new OpenMamError('invalid_configuration', 'the built-in identity provider is turned off (OPENMAM_BUILTIN_IDP=false)');
+  // Check the arguments before anything is created in the data folder.
+  const expiresInSeconds = parseDuration(typeof values['expires-in'] === 'string' ? values['expires-in'] : '1h');
   const tenantId = await withTenants(config, async (tenants) => {
     const requested = values['tenant'];
     const tenant = typeof requested === 'string' ? await tenants.get(requested) : await tenants.ensureDefaultTenant(randomUUID);
@@ -112,7 +114,7 @@ async function mintToken(config: Config, values: Values): Promise<void> {
     groups: list(values['groups']),
     roles: list(values['roles']),
     audience: typeof values['audience'] === 'string' ? values['audience'] : config.appIdUri,
-    expiresInSeconds: parseDuration(typeof values['expires-in'] === 'string' ? values['expires-in'] : '1h'),
+    expiresInSeconds,
     now: Date.now(),
   });
   process.stdout.write(`${token}\n`);
