@@ -52,6 +52,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     types,
     ...(quoted === undefined ? {} : { options: `-c search_path=${quoted}` }),
   });
+  // A connection that drops while idle (a server restart, a failover) is discarded by the pool and the next query
+  // reconnects; without a listener, the pool's 'error' event would end the process.
+  pool.on('error', () => undefined);
   if (quoted !== undefined) {
     try {
       await pool.query(`create schema if not exists ${quoted}`);
