@@ -2,16 +2,22 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { EnrollmentService } from './core/enrollment.ts';
+import { CheckinRecorder } from './core/management/checkin-recorder.ts';
+import { ConfigurationService } from './core/management/configuration.ts';
+import { MessageLog } from './core/management/message-log.ts';
+import { ManagementService } from './core/management/session.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock, FetchJson } from './identity/identity.ts';
 import { TenantDirectory } from './identity/tenants.ts';
 import { TokenValidator } from './identity/token-validator.ts';
+import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
 import type { SecretStore, Store } from './store/roles.ts';
 
 export const VERSION = '0.1.0';
@@ -35,6 +41,11 @@ export interface OpenMamApp {
   server: FastifyInstance;
   tenants: TenantDirectory;
   store: Store;
+  /** Desired state of devices (policies compile into configuration sets). */
+  configuration: ConfigurationService;
+  messageLog: MessageLog;
+  /** Buffered last check-in times; `flush()` writes them now. */
+  checkins: CheckinRecorder;
 }
 
 /**
@@ -84,6 +95,9 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     aadResourceId: config.appIdUri,
   });
 
+  const configuration = new ConfigurationService(deps.store, clock);
+  const messageLog = new MessageLog(deps.store, clock);
+
   const server = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     genReqId: () => randomUUID(),
@@ -97,7 +111,17 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   server.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
+  const management = new ManagementService({
+    store: deps.store,
+    verifier,
+    checkins,
+    measure: { command: commandSize, envelope: envelopeSize },
+    clock,
+    serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
+  });
   server.addHook('onClose', async () => {
+    await checkins.close();
     await deps.store.close();
   });
   server.setErrorHandler((error: FastifyError | OpenMamError, request, reply) => {
@@ -110,6 +134,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(healthRoutes, { ping: () => deps.store.ping(), version: VERSION });
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
+  await server.register(managementRoutes, { management, messageLog });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
-  return { server, tenants, store: deps.store };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins };
 }

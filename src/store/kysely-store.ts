@@ -1,17 +1,45 @@
 import { Migrator, sql } from 'kysely';
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrations } from './migrations/index.ts';
-import type { DeviceFacts, DeviceRecord, EnrollmentRecord, EnrollmentState, TenantRecord, TenantSettings } from './records.ts';
-import type { EnrollmentInput, EnrollOutcome, SecretStore, Store } from './roles.ts';
-import type { Database, DeviceFactColumns, DevicesTable, EnrollmentsTable, TenantsTable } from './schema.ts';
+import type { SchemaDialect } from './migrations/index.ts';
+import type {
+  ConfigurationSetRecord,
+  ConfigurationTarget,
+  DesiredSetting,
+  DeviceFacts,
+  DeviceRecord,
+  EnrollmentRecord,
+  EnrollmentState,
+  InventoryValue,
+  ManagementSessionRecord,
+  ManagementState,
+  MessageLogRecord,
+  NodeStateRecord,
+  TenantRecord,
+  TenantSettings,
+} from './records.ts';
+import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome } from './roles.ts';
+import type {
+  ConfigurationSetsTable,
+  Database,
+  DeviceFactColumns,
+  DevicesTable,
+  EnrollmentsTable,
+  InventoryTable,
+  ManagementSessionsTable,
+  ManagementStateTable,
+  MessageLogTable,
+  NodeStatesTable,
+  TenantsTable,
+} from './schema.ts';
 
 /**
  * Everything that differs between the databases, in one place. The queries below are the same for both; only these
  * answers change (see sqlite.ts and postgres.ts).
  */
-export interface DialectAdapter {
+export interface DialectAdapter extends SchemaDialect {
   readonly backend: Store['backend'];
   /** True when `err` is the database refusing a row for a UNIQUE or PRIMARY KEY constraint. */
   isUniqueViolation(err: unknown): boolean;
@@ -29,9 +57,26 @@ const MAX_ENROLL_ATTEMPTS = 5;
 /** Thrown inside the enroll transaction when the device's active enrollment is someone else's. Never leaves this module. */
 class DeviceTaken extends Error {}
 
+/**
+ * Thrown inside a write transaction to undo it when the write turns out to be refused (a session compare-and-set
+ * that failed, a configuration set that was not there); the method then answers false. Throwing, rather than
+ * returning, is what rolls back this unit alone under group commit. Never leaves this module.
+ */
+class Refused extends Error {}
+
 type TenantRow = Selectable<TenantsTable>;
 type EnrollmentRow = Selectable<EnrollmentsTable>;
 type DeviceRow = Selectable<DevicesTable>;
+type ConfigurationSetRow = Selectable<ConfigurationSetsTable>;
+type ManagementStateRow = Selectable<ManagementStateTable>;
+type NodeStateRow = Selectable<NodeStatesTable>;
+type InventoryRow = Selectable<InventoryTable>;
+type SessionRow = Selectable<ManagementSessionsTable>;
+type MessageLogRow = Omit<Selectable<MessageLogTable>, 'id'>;
+/** Management state columns to write; the key is never among them. */
+type ManagementStateChanges = Partial<Omit<ManagementStateRow, 'enrollment_id'>>;
+/** An enrollment row with its tenant's configuration version and its management state (null columns: no row yet). */
+type ManagedDeviceRow = EnrollmentRow & { config_version: number } & { [K in keyof ManagementStateChanges]-?: ManagementStateRow[K] | null };
 
 /** The one Store implementation, over SQLite or PostgreSQL. */
 export class KyselyStore implements Store, SecretStore {
@@ -169,6 +214,227 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  // ---- ConfigurationStore
+
+  putConfigurationSet(set: ConfigurationSetRecord): Promise<number> {
+    return this.#track(() =>
+      this.#write(async (trx) => {
+        // The tenant row first, in every writer of configuration sets: concurrent changes queue on it, never deadlock.
+        const version = await bumpConfigVersion(trx, set.tenantId);
+        if (version === undefined) throw new OpenMamError('not_found', `tenant ${set.tenantId} does not exist`);
+        const row = configurationSetToRow(set);
+        await trx
+          .insertInto('configuration_sets')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'id']).doUpdateSet({
+              name: row.name,
+              target_kind: row.target_kind,
+              target_dev_id: row.target_dev_id,
+              settings: row.settings,
+              updated_at: row.updated_at,
+            }),
+          )
+          .execute();
+        return version;
+      }),
+    );
+  }
+
+  /** The store keeps no tombstone, so it has no use for the interface's `now`. */
+  deleteConfigurationSet(tenantId: string, id: string): Promise<boolean> {
+    return this.#track(async () => {
+      try {
+        return await this.#write(async (trx) => {
+          if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
+          const deleted = await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+          if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+          return true;
+        });
+      } catch (err) {
+        if (err instanceof Refused) return false;
+        throw err;
+      }
+    });
+  }
+
+  getConfigurationSet(tenantId: string, id: string): Promise<ConfigurationSetRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('configuration_sets').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : configurationSetFromRow(row);
+    });
+  }
+
+  configurationSetsFor(tenantId: string, devId: string): Promise<ConfigurationSetRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('configuration_sets')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where((eb) =>
+          eb.or([
+            eb('target_kind', '=', ALL_DEVICES),
+            eb.and([eb('target_kind', '=', ONE_DEVICE), eb('target_dev_id', '=', devId)]),
+          ]),
+        )
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(configurationSetFromRow);
+    });
+  }
+
+  getConfigurationVersion(tenantId: string): Promise<number> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('tenants').select('config_version').where('id', '=', tenantId).executeTakeFirst();
+      return row?.config_version ?? 0;
+    });
+  }
+
+  // ---- ManagementStore
+
+  getManagedDevice(devId: string): Promise<ManagedDevice | undefined> {
+    return this.#track(async () => {
+      // One statement, three primary-key lookups: the partial index enrollments_active_dev_id (hence ACTIVE), the
+      // tenant, and the management state if the enrollment has one yet.
+      const row = await this.#db
+        .selectFrom('enrollments')
+        .innerJoin('tenants', 'tenants.id', 'enrollments.tenant_id')
+        .leftJoin('management_state', 'management_state.enrollment_id', 'enrollments.id')
+        .selectAll('enrollments')
+        .select([
+          'tenants.config_version',
+          'management_state.settled_version',
+          'management_state.waiting_for_user',
+          'management_state.inventory_at',
+          'management_state.last_checkin_at',
+          'management_state.message_log_until',
+        ])
+        .where('enrollments.dev_id', '=', devId)
+        .where('enrollments.state', '=', ACTIVE)
+        .executeTakeFirst();
+      return row === undefined ? undefined : managedDeviceFromRow(row);
+    });
+  }
+
+  getNodeStates(enrollmentId: string): Promise<NodeStateRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db.selectFrom('node_states').selectAll().where('enrollment_id', '=', enrollmentId).orderBy('loc_uri', 'asc').execute();
+      return rows.map(nodeStateFromRow);
+    });
+  }
+
+  getSession(enrollmentId: string, sessionId: string, now: number): Promise<ManagementSessionRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db
+        .selectFrom('management_sessions')
+        .selectAll()
+        .where('enrollment_id', '=', enrollmentId)
+        .where('session_id', '=', sessionId)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row === undefined ? undefined : sessionFromRow(row);
+    });
+  }
+
+  applySyncOutcome(outcome: SyncOutcome): Promise<boolean> {
+    return this.#track(async () => {
+      try {
+        await this.#write((trx) => applySyncOutcomeWithin(trx, outcome));
+        return true;
+      } catch (err) {
+        if (err instanceof Refused) return false;
+        throw err;
+      }
+    });
+  }
+
+  recordCheckins(checkins: ReadonlyMap<string, number>): Promise<void> {
+    return this.#track(async () => {
+      if (checkins.size === 0) return;
+      // Ordered by key: concurrent bulk writers lock rows in the same order (PostgreSQL), so they queue, not deadlock.
+      const rows = [...checkins].sort(([a], [b]) => compareKeys(a, b)).map(([id, at]) => ({ ...managementStateDefaults(id), last_checkin_at: at }));
+      await this.#write(async (trx) => {
+        for (const batch of batches(rows)) {
+          await trx
+            .insertInto('management_state')
+            .values(batch)
+            .onConflict((oc) =>
+              oc
+                .column('enrollment_id')
+                .doUpdateSet((eb) => ({ last_checkin_at: eb.ref('excluded.last_checkin_at') }))
+                // Buffered check-ins may arrive late: an older time never replaces a newer one.
+                .where((eb) =>
+                  eb.or([
+                    eb('management_state.last_checkin_at', 'is', null),
+                    eb('management_state.last_checkin_at', '<', eb.ref('excluded.last_checkin_at')),
+                  ]),
+                ),
+            )
+            .execute();
+        }
+      });
+    });
+  }
+
+  listInventory(enrollmentId: string): Promise<InventoryValue[]> {
+    return this.#track(async () => {
+      const rows = await this.#db.selectFrom('inventory').selectAll().where('enrollment_id', '=', enrollmentId).orderBy('loc_uri', 'asc').execute();
+      return rows.map(inventoryFromRow);
+    });
+  }
+
+  setMessageLogUntil(enrollmentId: string, until: number | null): Promise<void> {
+    return this.#track(() => upsertManagementState(this.#db, enrollmentId, { message_log_until: until }));
+  }
+
+  appendMessageLog(records: readonly MessageLogRecord[], keep: number, olderThan: number): Promise<void> {
+    return this.#track(async () => {
+      if (records.length === 0) return;
+      const newest = Math.max(0, Math.floor(keep));
+      const touched = [...new Set(records.map((r) => r.enrollmentId))].sort(compareKeys);
+      await this.#write(async (trx) => {
+        // In the given order: the database numbers them ascending, which orders records of the same `at`.
+        for (const batch of batches(records)) await trx.insertInto('message_log').values(batch.map(messageLogToRow)).execute();
+        for (const enrollmentId of touched) {
+          await trx
+            .deleteFrom('message_log')
+            .where('enrollment_id', '=', enrollmentId)
+            .where((eb) =>
+              eb.or([
+                eb('at', '<', olderThan),
+                eb(
+                  'id',
+                  'not in',
+                  eb
+                    .selectFrom('message_log as kept')
+                    .select('kept.id')
+                    .where('kept.enrollment_id', '=', enrollmentId)
+                    .orderBy('kept.at', 'desc')
+                    .orderBy('kept.id', 'desc')
+                    .limit(newest),
+                ),
+              ]),
+            )
+            .execute();
+        }
+      });
+    });
+  }
+
+  listMessageLog(enrollmentId: string, limit: number): Promise<MessageLogRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('message_log')
+        .select(['enrollment_id', 'at', 'direction', 'body'])
+        .where('enrollment_id', '=', enrollmentId)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute();
+      return rows.map(messageLogFromRow);
+    });
+  }
+
   // ---- SecretStore
 
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array> {
@@ -188,7 +454,7 @@ export class KyselyStore implements Store, SecretStore {
 
   migrate(): Promise<void> {
     return this.#track(async () => {
-      const migrator = new Migrator({ db: this.#db, provider: { getMigrations: () => Promise.resolve({ ...migrations }) } });
+      const migrator = new Migrator({ db: this.#db, provider: { getMigrations: () => Promise.resolve({ ...migrations(this.#dialect) }) } });
       const { error, results } = await migrator.migrateToLatest();
       if (error !== undefined) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName;
@@ -266,6 +532,151 @@ function activeEnrollmentRow(db: Kysely<Database>, devId: string): Promise<Enrol
   return db.selectFrom('enrollments').selectAll().where('dev_id', '=', devId).where('state', '=', ACTIVE).executeTakeFirst();
 }
 
+const ALL_DEVICES = sql.lit<ConfigurationTarget['kind']>('all_devices');
+const ONE_DEVICE = sql.lit<ConfigurationTarget['kind']>('device');
+
+/** Bumps the tenant's configuration version; the new version, or undefined when there is no such tenant. */
+async function bumpConfigVersion(trx: Transaction<Database>, tenantId: string): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('tenants')
+    .set((eb) => ({ config_version: eb(eb.ref('config_version'), '+', 1) }))
+    .where('id', '=', tenantId)
+    .returning('config_version')
+    .executeTakeFirst();
+  return row?.config_version;
+}
+
+/**
+ * `applySyncOutcome` inside its transaction. The session goes first: when its compare-and-set fails, `Refused`
+ * undoes the transaction before anything else is written. Node states are upserted before forgotten ones are
+ * deleted, so a node in both lists ends up forgotten.
+ */
+async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncOutcome): Promise<void> {
+  const { enrollmentId } = outcome;
+  await saveSession(trx, outcome);
+
+  for (const batch of batches(lastByKey(outcome.nodeStates, (n) => n.locUri))) {
+    await trx
+      .insertInto('node_states')
+      .values(batch.map((n) => nodeStateToRow(enrollmentId, n)))
+      .onConflict((oc) =>
+        oc.columns(['enrollment_id', 'loc_uri']).doUpdateSet((eb) => ({
+          format: eb.ref('excluded.format'),
+          value: eb.ref('excluded.value'),
+          status: eb.ref('excluded.status'),
+          status_code: eb.ref('excluded.status_code'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+
+  for (const batch of batches([...new Set(outcome.forgetNodes)].sort(compareKeys))) {
+    await trx.deleteFrom('node_states').where('enrollment_id', '=', enrollmentId).where('loc_uri', 'in', batch).execute();
+  }
+
+  for (const batch of batches(lastByKey(outcome.inventory, (v) => v.locUri))) {
+    await trx
+      .insertInto('inventory')
+      .values(batch.map((v) => inventoryToRow(enrollmentId, v)))
+      .onConflict((oc) =>
+        oc.columns(['enrollment_id', 'loc_uri']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
+      )
+      .execute();
+  }
+
+  const changes = managementStateChanges(outcome.management ?? {});
+  if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
+
+  if (outcome.unenrolledAt !== undefined) {
+    await trx
+      .updateTable('enrollments')
+      .set({ state: 'unenrolled', unenrolled_at: outcome.unenrolledAt, updated_at: outcome.unenrolledAt })
+      .where('id', '=', enrollmentId)
+      .where('state', '=', ACTIVE)
+      .execute();
+  }
+}
+
+/**
+ * The session part of a SyncOutcome. A new session (expected null) is inserted, replacing only an expired row of
+ * the same id; a continued one is a compare-and-set on last_device_msg_id. `Refused` when neither wrote a row.
+ */
+async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Promise<void> {
+  const { session } = outcome;
+  if (session.kind === 'none') return;
+  if (session.kind === 'end') {
+    await trx.deleteFrom('management_sessions').where('enrollment_id', '=', outcome.enrollmentId).where('session_id', '=', session.sessionId).execute();
+    return;
+  }
+  const row = sessionToRow(session.record);
+  const changes = {
+    last_device_msg_id: row.last_device_msg_id,
+    last_server_msg_id: row.last_server_msg_id,
+    state: row.state,
+    expires_at: row.expires_at,
+  };
+  const saved =
+    session.expectedLastDeviceMsgId === null
+      ? await trx
+          .insertInto('management_sessions')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['enrollment_id', 'session_id']).doUpdateSet(changes).where('management_sessions.expires_at', '<=', outcome.now),
+          )
+          .returning('session_id')
+          .executeTakeFirst()
+      : await trx
+          .updateTable('management_sessions')
+          .set(changes)
+          .where('enrollment_id', '=', row.enrollment_id)
+          .where('session_id', '=', row.session_id)
+          .where('last_device_msg_id', '=', session.expectedLastDeviceMsgId)
+          .returning('session_id')
+          .executeTakeFirst();
+  if (saved === undefined) throw new Refused();
+}
+
+/** Writes `changes` to the enrollment's management state, creating the row (with defaults elsewhere) if missing. */
+async function upsertManagementState(db: Kysely<Database>, enrollmentId: string, changes: ManagementStateChanges): Promise<void> {
+  await db
+    .insertInto('management_state')
+    .values({ ...managementStateDefaults(enrollmentId), ...changes })
+    .onConflict((oc) => oc.column('enrollment_id').doUpdateSet(changes))
+    .execute();
+}
+
+/** Most rows one multi-row statement carries (7 columns at most: far below either database's parameter limit). */
+const MAX_BATCH = 256;
+
+/**
+ * Splits `rows` into slices whose sizes are powers of two, at most MAX_BATCH, largest first (37 rows: 32, 4, 1). A
+ * multi-row statement thus comes in at most nine shapes, which SQLite's statement cache (sqlite.ts) keeps prepared.
+ */
+function* batches<T>(rows: readonly T[]): Generator<T[]> {
+  let start = 0;
+  while (start < rows.length) {
+    let size = MAX_BATCH;
+    while (size > rows.length - start) size >>= 1;
+    yield rows.slice(start, start + size);
+    start += size;
+  }
+}
+
+/**
+ * The last record of each key, ordered by key: a multi-row upsert may not touch one row twice (PostgreSQL refuses),
+ * and concurrent writers lock rows in the same order.
+ */
+function lastByKey<T>(records: readonly T[], key: (record: T) => string): T[] {
+  const last = new Map<string, T>();
+  for (const record of records) last.set(key(record), record);
+  return [...last].sort(([a], [b]) => compareKeys(a, b)).map(([, record]) => record);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The device row takes the latest facts (and tenant) of the enrollment being written; createdAt is kept. */
 async function upsertDevice(trx: Transaction<Database>, input: EnrollmentInput, now: number): Promise<void> {
   const latest = { tenant_id: input.tenantId, entra_device_id: input.entraDeviceId, ...deviceFactsToColumns(input), updated_at: now };
@@ -286,7 +697,7 @@ function booleanFromColumn(value: number): boolean {
   return value !== 0;
 }
 
-function tenantToRow(tenant: TenantRecord): TenantRow {
+function tenantToRow(tenant: TenantRecord): Insertable<TenantsTable> {
   return {
     id: tenant.id,
     name: tenant.name,
@@ -379,4 +790,119 @@ function deviceFromRow(row: DeviceRow): DeviceRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+function configurationSetToRow(set: ConfigurationSetRecord): ConfigurationSetRow {
+  return {
+    tenant_id: set.tenantId,
+    id: set.id,
+    name: set.name,
+    target_kind: set.target.kind,
+    target_dev_id: set.target.kind === 'device' ? set.target.devId : null,
+    settings: JSON.stringify(set.settings),
+    created_at: set.createdAt,
+    updated_at: set.updatedAt,
+  };
+}
+
+function configurationSetFromRow(row: ConfigurationSetRow): ConfigurationSetRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    target: targetFromColumns(row),
+    settings: JSON.parse(row.settings) as DesiredSetting[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function targetFromColumns(row: Pick<ConfigurationSetRow, 'target_kind' | 'target_dev_id' | 'id'>): ConfigurationTarget {
+  if (row.target_kind === 'all_devices') return { kind: 'all_devices' };
+  if (row.target_dev_id === null) throw new OpenMamError('internal', `configuration set ${row.id} targets a device but names none`);
+  return { kind: 'device', devId: row.target_dev_id };
+}
+
+/** What a missing management_state row stands for. */
+function managementStateDefaults(enrollmentId: string): ManagementStateRow {
+  return { enrollment_id: enrollmentId, settled_version: 0, waiting_for_user: 0, inventory_at: null, last_checkin_at: null, message_log_until: null };
+}
+
+function managementStateChanges(change: NonNullable<SyncOutcome['management']>): ManagementStateChanges {
+  const columns: ManagementStateChanges = {};
+  if (change.settledVersion !== undefined) columns.settled_version = change.settledVersion;
+  if (change.waitingForUser !== undefined) columns.waiting_for_user = booleanToColumn(change.waitingForUser);
+  if (change.inventoryAt !== undefined) columns.inventory_at = change.inventoryAt;
+  if (change.lastCheckinAt !== undefined) columns.last_checkin_at = change.lastCheckinAt;
+  return columns;
+}
+
+function managedDeviceFromRow(row: ManagedDeviceRow): ManagedDevice {
+  const defaults = managementStateDefaults(row.id);
+  const management: ManagementState = {
+    enrollmentId: row.id,
+    settledVersion: row.settled_version ?? defaults.settled_version,
+    waitingForUser: booleanFromColumn(row.waiting_for_user ?? defaults.waiting_for_user),
+    inventoryAt: row.inventory_at,
+    lastCheckinAt: row.last_checkin_at,
+    messageLogUntil: row.message_log_until,
+  };
+  return { enrollment: enrollmentFromRow(row), management, configVersion: row.config_version };
+}
+
+function nodeStateToRow(enrollmentId: string, node: NodeStateRecord): NodeStateRow {
+  return {
+    enrollment_id: enrollmentId,
+    loc_uri: node.locUri,
+    format: node.format,
+    value: node.value,
+    status: node.status,
+    status_code: node.statusCode,
+    updated_at: node.updatedAt,
+  };
+}
+
+function nodeStateFromRow(row: NodeStateRow): NodeStateRecord {
+  return { locUri: row.loc_uri, format: row.format, value: row.value, status: row.status, statusCode: row.status_code, updatedAt: row.updated_at };
+}
+
+function inventoryToRow(enrollmentId: string, value: InventoryValue): InventoryRow {
+  return { enrollment_id: enrollmentId, loc_uri: value.locUri, value: value.value, updated_at: value.updatedAt };
+}
+
+function inventoryFromRow(row: InventoryRow): InventoryValue {
+  return { locUri: row.loc_uri, value: row.value, updatedAt: row.updated_at };
+}
+
+function sessionToRow(session: ManagementSessionRecord): SessionRow {
+  return {
+    enrollment_id: session.enrollmentId,
+    session_id: session.sessionId,
+    last_device_msg_id: session.lastDeviceMsgId,
+    last_server_msg_id: session.lastServerMsgId,
+    state: session.state,
+    expires_at: session.expiresAt,
+  };
+}
+
+function sessionFromRow(row: SessionRow): ManagementSessionRecord {
+  return {
+    enrollmentId: row.enrollment_id,
+    sessionId: row.session_id,
+    lastDeviceMsgId: row.last_device_msg_id,
+    lastServerMsgId: row.last_server_msg_id,
+    state: row.state,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Both drivers take a Buffer for a blob/bytea parameter; a view over the caller's bytes, not a copy. */
+function messageLogToRow(record: MessageLogRecord): MessageLogRow {
+  const { body } = record;
+  return { enrollment_id: record.enrollmentId, at: record.at, direction: record.direction, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+}
+
+/** Both drivers answer a Buffer; callers get a plain Uint8Array of their own. */
+function messageLogFromRow(row: MessageLogRow): MessageLogRecord {
+  return { enrollmentId: row.enrollment_id, at: row.at, direction: row.direction, body: new Uint8Array(row.body) };
 }

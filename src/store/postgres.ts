@@ -25,6 +25,8 @@ export const postgresAdapter: DialectAdapter = {
   backend: 'postgres',
   isUniqueViolation: (err) => sqlState(err) === UNIQUE_VIOLATION,
   groupCommit: false,
+  binaryType: 'bytea',
+  serialType: 'bigserial',
 };
 
 /**

@@ -82,3 +82,92 @@ export interface DeviceRecord extends DeviceFacts {
   createdAt: number;
   updatedAt: number;
 }
+
+// ---- OMA-DM management (desired state, node state, sessions, inventory)
+
+/** One CSP node value the server wants on a device. `locUri` is normalised (see core/management/loc-uri.ts). */
+export interface DesiredSetting {
+  locUri: string;
+  /** SyncML Meta Format: chr, int, bool, b64, xml, float, date, time, null. */
+  format: string;
+  value: string;
+  /** Settings with the same group are sent together in one Atomic (all-or-nothing), e.g. DeviceLock. */
+  atomicGroup?: string;
+}
+
+/** What a configuration set applies to. Groups come with policies. */
+export type ConfigurationTarget = { kind: 'all_devices' } | { kind: 'device'; devId: string };
+
+/**
+ * A named set of settings assigned to a target: what the desired state of a device is made of. Policies compile
+ * into configuration sets; tests set them directly.
+ */
+export interface ConfigurationSetRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  target: ConfigurationTarget;
+  settings: DesiredSetting[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * What the server knows about one node on one device, from the device's own answers.
+ * - applied: the device acknowledged `value` (2xx);
+ * - failed: the device refused `value` with `statusCode`; not sent again until the desired value changes;
+ * - exists: an Add was answered 418 (already exists): the value goes again as Replace;
+ * - not_applicable: the setting may not be sent to this enrollment (MAM allow-list); never on the wire;
+ * - conflict: two configuration sets want different values; neither is sent.
+ */
+export type NodeStatus = 'applied' | 'failed' | 'exists' | 'not_applicable' | 'conflict';
+
+export interface NodeStateRecord {
+  locUri: string;
+  format: string;
+  value: string;
+  status: NodeStatus;
+  /** The SyncML status code of the device's answer, or null for states the server decided. */
+  statusCode: string | null;
+  updatedAt: number;
+}
+
+/** The latest value of an inventory node (DevInfo, DeviceStatus, HealthAttestation results) reported by a device. */
+export interface InventoryValue {
+  locUri: string;
+  value: string;
+  updatedAt: number;
+}
+
+/** Management bookkeeping of an enrollment: what makes "nothing to send" an O(1) decision at check-in. */
+export interface ManagementState {
+  enrollmentId: string;
+  /** The tenant configuration version the device's node states were settled against (0: never). */
+  settledVersion: number;
+  /** Some user-scoped settings wait for a signed-in user (LoginStatus user). */
+  waitingForUser: boolean;
+  inventoryAt: number | null;
+  lastCheckinAt: number | null;
+  /** Raw messages of this device are kept until then (troubleshooting), else not at all. */
+  messageLogUntil: number | null;
+}
+
+/** A management session between messages: lives in the store so that any node can serve the next message. */
+export interface ManagementSessionRecord {
+  enrollmentId: string;
+  sessionId: string;
+  /** The device MsgID last accepted; the next must be exactly one more. */
+  lastDeviceMsgId: number;
+  lastServerMsgId: number;
+  /** Opaque to the store: the session engine's own JSON. */
+  state: string;
+  expiresAt: number;
+}
+
+export interface MessageLogRecord {
+  enrollmentId: string;
+  at: number;
+  direction: 'in' | 'out';
+  /** gzip of the raw SyncML. */
+  body: Uint8Array;
+}

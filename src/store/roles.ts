@@ -1,4 +1,15 @@
-import type { DeviceRecord, EnrollmentRecord, TenantRecord, TenantSettings } from './records.ts';
+import type {
+  ConfigurationSetRecord,
+  DeviceRecord,
+  EnrollmentRecord,
+  InventoryValue,
+  ManagementSessionRecord,
+  ManagementState,
+  MessageLogRecord,
+  NodeStateRecord,
+  TenantRecord,
+  TenantSettings,
+} from './records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -49,8 +60,80 @@ export interface DeviceStore {
   getDevice(devId: string): Promise<DeviceRecord | undefined>;
 }
 
+/**
+ * Configuration sets (what devices should have) and the tenant's configuration version, which every change bumps:
+ * a device whose settled version equals it has nothing new to receive (the O(1) check-in decision).
+ */
+export interface ConfigurationStore {
+  /**
+   * Creates or replaces the set (by id; a replacement keeps the stored createdAt) and bumps its tenant's
+   * configuration version, atomically; returns the new version. `not_found` when the tenant does not exist.
+   */
+  putConfigurationSet(set: ConfigurationSetRecord): Promise<number>;
+  /** Deletes the set and bumps the version; false (nothing bumped) when there was none with that id in the tenant. */
+  deleteConfigurationSet(tenantId: string, id: string, now: number): Promise<boolean>;
+  getConfigurationSet(tenantId: string, id: string): Promise<ConfigurationSetRecord | undefined>;
+  /** The sets that apply to a device: the tenant's all-devices sets and those targeting this devId. Ordered by id. */
+  configurationSetsFor(tenantId: string, devId: string): Promise<ConfigurationSetRecord[]>;
+  /** 0 for a tenant that never had a set. */
+  getConfigurationVersion(tenantId: string): Promise<number>;
+}
+
+/** What one check-in reads first, in one query. */
+export interface ManagedDevice {
+  enrollment: EnrollmentRecord;
+  management: ManagementState;
+  /** The tenant's current configuration version. */
+  configVersion: number;
+}
+
+/** Everything one SyncML message changes, written in one transaction (or not at all). */
+export interface SyncOutcome {
+  enrollmentId: string;
+  /** When the message was handled: a stored session whose expiresAt is at or before `now` has expired. */
+  now: number;
+  session:
+    | { kind: 'none' }
+    /** Insert (expected null: a new session; an expired row of the same id is replaced) or compare-and-set on lastDeviceMsgId. */
+    | { kind: 'save'; record: ManagementSessionRecord; expectedLastDeviceMsgId: number | null }
+    | { kind: 'end'; sessionId: string };
+  /** Upserted by (enrollment, locUri). */
+  nodeStates: readonly NodeStateRecord[];
+  /** Node states removed (the device acknowledged a Delete). */
+  forgetNodes: readonly string[];
+  /** Upserted by (enrollment, locUri). */
+  inventory: readonly InventoryValue[];
+  /** Fields of the management state to set; absent fields are kept. */
+  management?: Partial<Omit<ManagementState, 'enrollmentId' | 'messageLogUntil'>>;
+  /** The device asked to leave management (user unenrollment): the enrollment becomes unenrolled. */
+  unenrolledAt?: number;
+}
+
+export interface ManagementStore {
+  /** The active enrollment of a device with its management state and its tenant's configuration version. */
+  getManagedDevice(devId: string): Promise<ManagedDevice | undefined>;
+  getNodeStates(enrollmentId: string): Promise<NodeStateRecord[]>;
+  /** The session, if it exists and has not expired at `now`. */
+  getSession(enrollmentId: string, sessionId: string, now: number): Promise<ManagementSessionRecord | undefined>;
+  /**
+   * Applies `outcome` atomically. Answers false and writes nothing when the session compare-and-set fails: the
+   * session was saved by another message meanwhile (a replayed or out-of-sequence MsgID), or a new session's id is
+   * live already.
+   */
+  applySyncOutcome(outcome: SyncOutcome): Promise<boolean>;
+  /** Last check-in times, written in bulk (check-ins are buffered, see core/management/checkin-recorder.ts). */
+  recordCheckins(checkins: ReadonlyMap<string, number>): Promise<void>;
+  listInventory(enrollmentId: string): Promise<InventoryValue[]>;
+  /** Keep raw messages of this enrollment until `until` (null: stop). */
+  setMessageLogUntil(enrollmentId: string, until: number | null): Promise<void>;
+  /** Appends records; keeps at most `keep` newest per enrollment and drops records older than `olderThan`. */
+  appendMessageLog(records: readonly MessageLogRecord[], keep: number, olderThan: number): Promise<void>;
+  /** Newest first. */
+  listMessageLog(enrollmentId: string, limit: number): Promise<MessageLogRecord[]>;
+}
+
 /** The whole store as the composition root sees it. */
-export interface Store extends TenantStore, EnrollmentStore, DeviceStore {
+export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;

@@ -1,14 +1,22 @@
-import type { EnrollmentState, IdentityProviderKind } from './records.ts';
+import type { ColumnType } from 'kysely';
+import type { EnrollmentState, IdentityProviderKind, NodeStatus } from './records.ts';
 
 /**
  * The tables as Kysely sees them (see migrations/001_initial.ts). Columns are snake_case; times are bigint epoch
- * milliseconds (read back as JS numbers on both backends); booleans are integers 0/1; tenant settings are JSON text.
+ * milliseconds (read back as JS numbers on both backends); booleans are integers 0/1; tenant settings and
+ * configuration set settings are JSON text; the management tables come from migrations/003_management.ts.
  */
 export interface Database {
   tenants: TenantsTable;
   enrollments: EnrollmentsTable;
   devices: DevicesTable;
   secrets: SecretsTable;
+  configuration_sets: ConfigurationSetsTable;
+  management_state: ManagementStateTable;
+  node_states: NodeStatesTable;
+  inventory: InventoryTable;
+  management_sessions: ManagementSessionsTable;
+  message_log: MessageLogTable;
 }
 
 export interface TenantsTable {
@@ -19,6 +27,8 @@ export interface TenantsTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  /** Bumped by every configuration set change (ConfigurationStore); 0 until the first. */
+  config_version: ColumnType<number, number | undefined, number>;
 }
 
 export interface DeviceFactColumns {
@@ -62,4 +72,63 @@ export interface DevicesTable extends DeviceFactColumns {
   entra_device_id: string | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface ConfigurationSetsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  target_kind: 'all_devices' | 'device';
+  /** Set when target_kind is `device`. */
+  target_dev_id: string | null;
+  /** JSON array of DesiredSetting. */
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One row per enrollment, written lazily: a missing row reads as settled_version 0, not waiting, all times null. */
+export interface ManagementStateTable {
+  enrollment_id: string;
+  settled_version: number;
+  waiting_for_user: number;
+  inventory_at: number | null;
+  last_checkin_at: number | null;
+  message_log_until: number | null;
+}
+
+export interface NodeStatesTable {
+  enrollment_id: string;
+  loc_uri: string;
+  format: string;
+  value: string;
+  status: NodeStatus;
+  status_code: string | null;
+  updated_at: number;
+}
+
+export interface InventoryTable {
+  enrollment_id: string;
+  loc_uri: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface ManagementSessionsTable {
+  enrollment_id: string;
+  session_id: string;
+  last_device_msg_id: number;
+  last_server_msg_id: number;
+  state: string;
+  expires_at: number;
+}
+
+/** `id` is numbered by the database, ascending: it orders records of the same `at`. */
+export interface MessageLogTable {
+  id: ColumnType<number, never, never>;
+  enrollment_id: string;
+  at: number;
+  direction: 'in' | 'out';
+  /** Read back as a Buffer on both backends. */
+  body: Uint8Array;
 }

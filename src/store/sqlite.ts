@@ -11,6 +11,8 @@ import type { Database } from './schema.ts';
 export const sqliteAdapter: DialectAdapter = {
   backend: 'sqlite',
   groupCommit: true,
+  binaryType: 'blob',
+  serialType: 'integer',
   isUniqueViolation: (err) => {
     const code = err instanceof Error && 'code' in err ? err.code : undefined;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

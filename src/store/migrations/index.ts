@@ -1,9 +1,19 @@
 import type { Migration } from 'kysely';
 import { initial } from './001_initial.ts';
 import { secrets } from './002_secrets.ts';
+import { management } from './003_management.ts';
+import type { SchemaDialect } from './schema-dialect.ts';
 
-/** Every migration, by name; Kysely's Migrator applies them in name order. Never rename or edit a shipped one. */
-export const migrations: Readonly<Record<string, Migration>> = {
-  '001_initial': initial,
-  '002_secrets': secrets,
-};
+export type { SchemaDialect } from './schema-dialect.ts';
+
+/**
+ * Every migration, by name, for one database (the few types that differ come from `dialect`); Kysely's Migrator
+ * applies them in name order. Never rename or edit a shipped one.
+ */
+export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migration>> {
+  return {
+    '001_initial': initial,
+    '002_secrets': secrets,
+    '003_management': management(dialect),
+  };
+}

@@ -1,0 +1,57 @@
+import type { PlannedCommand, PlannedItem } from './desired-state.ts';
+
+/**
+ * What a management session remembers between messages. Kept in the store as JSON (ManagementSessionRecord.state)
+ * so that any node can serve the next message.
+ */
+export interface SessionState {
+  loginStatus: 'user' | 'others' | 'none' | undefined;
+  /** The device's MaxMsgSize: our messages stay below it. */
+  maxMsgSize: number;
+  /** Next CmdID for our commands and statuses; unique within the session. */
+  nextCmdId: number;
+  /** Commands sent and not yet answered, by CmdID. */
+  outstanding: Record<string, SentCommand>;
+  /** Planned commands that did not fit into the messages sent so far. */
+  queue: PlannedCommand[];
+  /** The configuration version the plan was made against; undefined until a plan is made in this session. */
+  plannedVersion: number | undefined;
+  waitingForUser: boolean;
+  /** Inventory Gets were sent in this session. */
+  inventoryRequested: boolean;
+  /** Some command of this session got no usable answer, or failed to fit: the device is not settled yet. */
+  unsettled: boolean;
+}
+
+export interface SentCommand {
+  /** Our MsgID that carried it (the device's Status quotes it as MsgRef). */
+  msgId: number;
+  verb: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Atomic';
+  item?: PlannedItem;
+  /** For an Atomic: the CmdIDs of its commands. */
+  children?: string[];
+  /** For a command inside an Atomic: the Atomic's CmdID. */
+  atomic?: string;
+}
+
+export function newSessionState(maxMsgSize: number): SessionState {
+  return {
+    loginStatus: undefined,
+    maxMsgSize,
+    nextCmdId: 1,
+    outstanding: {},
+    queue: [],
+    plannedVersion: undefined,
+    waitingForUser: false,
+    inventoryRequested: false,
+    unsettled: false,
+  };
+}
+
+export function serializeSessionState(state: SessionState): string {
+  return JSON.stringify(state);
+}
+
+export function parseSessionState(json: string): SessionState {
+  return JSON.parse(json) as SessionState;
+}

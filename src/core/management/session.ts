@@ -1,0 +1,481 @@
+import { normalizeLocUri } from '../../csp/loc-uri.ts';
+import { mamRefusal } from '../../csp/mam-allow-list.ts';
+import { isOpenMamError } from '../../errors.ts';
+import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
+import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
+import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
+import type { ConfigurationStore, ManagedDevice, ManagementStore, SyncOutcome } from '../../store/roles.ts';
+import { planChanges, type PlannedCommand } from './desired-state.ts';
+import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
+import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
+
+/**
+ * OMA-DM management sessions (SyncML DM 1.2 as Windows speaks it; seed 000/001 "Policy sync"). One call handles one
+ * device message: authenticate it against the enrollment of the DevId in SyncHdr/Source, acknowledge the header and
+ * every device command with a Status, record answers to our earlier commands, then send what brings the device to its
+ * desired state — within the device's MaxMsgSize, continuing over as many messages as needed. Session state lives in
+ * the store, so consecutive messages may be served by different nodes.
+ *
+ * Deciding that a device is up to date costs one indexed read: its settled configuration version against its
+ * tenant's (ManagementStore.getManagedDevice). Only when they differ are the device's node states and configuration
+ * sets read and compared.
+ */
+export interface Measure {
+  /** Bytes of one command as written on the wire. */
+  command(command: Command): number;
+  /** Bytes of a message with this header and an empty body. */
+  envelope(header: SyncHdr, final: boolean): number;
+}
+
+export interface CheckinSink {
+  record(enrollmentId: string, at: number): void;
+}
+
+export interface ManagementServiceOptions {
+  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> & Pick<ConfigurationStore, 'configurationSetsFor'>;
+  verifier: TokenVerifier;
+  checkins: CheckinSink;
+  measure: Measure;
+  clock: () => number;
+  /** Our own URL: the Source of our messages. */
+  serverUrl: string;
+  inventoryIntervalMs?: number;
+  sessionTtlMs?: number;
+}
+
+export interface ManagementReply {
+  response: SyncMLMessage;
+  /** The enrollment the message belonged to, when it could be identified. */
+  enrollmentId: string | undefined;
+  /** The admin asked to keep this device's raw messages. */
+  logMessages: boolean;
+  /** The session ended with this message. */
+  sessionEnded: boolean;
+}
+
+/** When a device does not say, assume what Windows advertises. */
+const DEFAULT_MAX_MSG_SIZE = 512 * 1024;
+/** Never trust a device to take less than this: our header and statuses must fit. */
+const MIN_MAX_MSG_SIZE = 4 * 1024;
+const DEFAULT_SESSION_TTL_MS = 15 * 60_000;
+
+/** Alert codes a device may send; anything else is answered 406 (optional feature not supported). */
+const KNOWN_ALERTS: ReadonlySet<string> = new Set([
+  ALERT.serverInitiatedSession,
+  ALERT.clientInitiatedSession,
+  ALERT.nextMessage,
+  ALERT.sessionAbort,
+  ALERT.clientEvent,
+  ALERT.genericAlert,
+]);
+
+const UNENROLLMENT_ALERT = 'com.microsoft:mdm.unenrollment.userrequest';
+const HEALTH_ATTESTATION_ALERT = 'com.microsoft.mdm:HealthAttestation.Result';
+const LOGIN_STATUS_ALERT = 'com.microsoft/MDM/LoginStatus';
+
+/** The device commands a server accepts: everything else from a device is refused with 405. */
+type Refusal = { code: string; reason: string };
+
+class Responder {
+  readonly body: Command[] = [];
+
+  constructor(
+    private readonly state: SessionState,
+    private readonly deviceMsgId: string,
+  ) {}
+
+  nextCmdId(): string {
+    return String(this.state.nextCmdId++);
+  }
+
+  status(cmdRef: string, cmd: string, data: string, extra: Partial<Status> = {}): void {
+    this.body.push({ kind: 'Status', cmdId: this.nextCmdId(), msgRef: this.deviceMsgId, cmdRef, cmd, data, ...extra });
+  }
+}
+
+/** Mutable result of processing one device message. */
+interface Effects {
+  nodeStates: Map<string, NodeStateRecord>;
+  forget: Set<string>;
+  inventory: Map<string, InventoryValue>;
+  unenroll: boolean;
+  endSession: boolean;
+  inventoryAnswered: boolean;
+}
+
+export class ManagementService {
+  private readonly inventoryIntervalMs: number;
+  private readonly sessionTtlMs: number;
+
+  constructor(private readonly options: ManagementServiceOptions) {
+    this.inventoryIntervalMs = options.inventoryIntervalMs ?? DEFAULT_INVENTORY_INTERVAL_MS;
+    this.sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  }
+
+  async handle(message: SyncMLMessage, bearerToken: string | undefined): Promise<ManagementReply> {
+    const now = this.options.clock();
+    const header = message.header;
+    const managed = await this.options.store.getManagedDevice(header.source);
+    if (!managed) return this.refuse(message, STATUS.invalidCredentials, undefined);
+    const enrollment = managed.enrollment;
+    const logMessages = managed.management.messageLogUntil !== null && managed.management.messageLogUntil > now;
+
+    const authentication = await this.authenticate(enrollment, bearerToken);
+    if (authentication !== STATUS.ok) return { ...this.refuse(message, authentication, enrollment.id), logMessages };
+
+    const msgId = Number(header.msgId);
+    if (!Number.isSafeInteger(msgId) || msgId < 1) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
+
+    const stored = msgId === 1 ? undefined : await this.options.store.getSession(enrollment.id, header.sessionId, now);
+    if (msgId > 1 && (!stored || stored.lastDeviceMsgId + 1 !== msgId)) {
+      // A replayed message, one out of sequence, or one of a session that expired: nothing is processed.
+      return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
+    }
+    const state = stored ? parseSessionState(stored.state) : newSessionState(clampMaxMsgSize(header.maxMsgSize));
+    if (header.maxMsgSize !== undefined) state.maxMsgSize = clampMaxMsgSize(header.maxMsgSize);
+    const serverMsgId = (stored?.lastServerMsgId ?? 0) + 1;
+
+    const responder = new Responder(state, header.msgId);
+    responder.status('0', 'SyncHdr', STATUS.ok);
+    const effects: Effects = { nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
+    const steadyCandidate = msgId === 1 && this.isSettled(managed, now);
+    for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
+    this.recordAnswers(message.body, state, effects, now);
+
+    const responseHeader: SyncHdr = { verDtd: '1.2', verProto: 'DM/1.2', sessionId: header.sessionId, msgId: String(serverMsgId), target: header.source, source: this.options.serverUrl };
+    let final = true;
+    const stopping = effects.unenroll || effects.endSession;
+    if (!stopping && !message.final) {
+      // The device has more to say in this package: ask for its next message, send nothing of ours yet.
+      responder.body.push({ kind: 'Alert', cmdId: responder.nextCmdId(), data: ALERT.nextMessage, items: [] });
+      final = false;
+    } else if (!stopping) {
+      if (state.plannedVersion === undefined && !(msgId === 1 && this.isSettled(managed, now, state.loginStatus))) {
+        await this.plan(managed, state, effects, now);
+      }
+      final = this.pack(responseHeader, state, responder, serverMsgId);
+    }
+
+    // A final message with nothing but Status ends the session on the device's side too.
+    const sessionOver = stopping || (final && responder.body.every((c) => c.kind === 'Status'));
+    // Anything sent and never answered is sent again next session: the device is settled only if all was answered.
+    const settle = sessionOver && !stopping && state.plannedVersion !== undefined && !state.unsettled && Object.keys(state.outstanding).length === 0;
+    const outcome: SyncOutcome = {
+      enrollmentId: enrollment.id,
+      now,
+      session: sessionOver
+        ? stored
+          ? { kind: 'end', sessionId: header.sessionId }
+          : { kind: 'none' }
+        : {
+            kind: 'save',
+            record: { enrollmentId: enrollment.id, sessionId: header.sessionId, lastDeviceMsgId: msgId, lastServerMsgId: serverMsgId, state: serializeSessionState(state), expiresAt: now + this.sessionTtlMs },
+            expectedLastDeviceMsgId: stored ? stored.lastDeviceMsgId : null,
+          },
+      nodeStates: [...effects.nodeStates.values()],
+      forgetNodes: [...effects.forget],
+      inventory: [...effects.inventory.values()],
+      ...(effects.unenroll ? { unenrolledAt: now } : {}),
+    };
+    const management: NonNullable<SyncOutcome['management']> = {};
+    if (settle) {
+      management.settledVersion = state.plannedVersion!;
+      management.waitingForUser = state.waitingForUser;
+    }
+    if (state.inventoryRequested && effects.inventoryAnswered && sessionOver) management.inventoryAt = now;
+    if (Object.keys(management).length > 0) outcome.management = management;
+
+    if (!isNoOp(outcome)) {
+      const written = await this.options.store.applySyncOutcome(outcome);
+      if (!written) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
+    }
+    this.options.checkins.record(enrollment.id, now);
+    return {
+      response: { header: responseHeader, body: responder.body, final },
+      enrollmentId: enrollment.id,
+      logMessages,
+      sessionEnded: sessionOver,
+    };
+  }
+
+  /**
+   * The bearer token must be valid and belong to the enrollment: its user, or (when no user is signed in and the
+   * device sends its own token, AADSendDeviceToken) its Entra device, in its tenant. 407 when no token came at all.
+   */
+  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<string> {
+    if (token === undefined) return STATUS.missingCredentials;
+    let identity: VerifiedIdentity;
+    try {
+      identity = await this.options.verifier.verify(token);
+    } catch (error) {
+      if (isOpenMamError(error) && (error.code === 'upstream_unavailable' || error.code === 'internal')) throw error;
+      return STATUS.invalidCredentials;
+    }
+    if (identity.tenantId !== enrollment.tenantId) return STATUS.invalidCredentials;
+    const sameUser = identity.objectId === enrollment.userOid;
+    const sameDevice = enrollment.entraDeviceId !== null && identity.deviceId === enrollment.entraDeviceId && identity.upn === undefined;
+    return sameUser || sameDevice ? STATUS.ok : STATUS.invalidCredentials;
+  }
+
+  /** Nothing new for this device: configuration settled at the tenant's version, inventory fresh, nobody waiting. */
+  private isSettled(managed: ManagedDevice, now: number, loginStatus?: SessionState['loginStatus']): boolean {
+    const m = managed.management;
+    if (m.settledVersion !== managed.configVersion) return false;
+    if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) return false;
+    return !(m.waitingForUser && loginStatus === 'user');
+  }
+
+  private refuse(message: SyncMLMessage, code: string, enrollmentId: string | undefined): ManagementReply {
+    const header = message.header;
+    return {
+      response: {
+        header: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: header.sessionId, msgId: '1', target: header.source, source: this.options.serverUrl },
+        body: [{ kind: 'Status', cmdId: '1', msgRef: header.msgId, cmdRef: '0', cmd: 'SyncHdr', data: code }],
+        final: true,
+      },
+      enrollmentId,
+      logMessages: false,
+      sessionEnded: true,
+    };
+  }
+
+  /** One device command: answer it with a Status (Status and Results are answers themselves and get none). */
+  private processDeviceCommand(command: Command, state: SessionState, responder: Responder, effects: Effects, context: { now: number; recordDevInfo: boolean }): void {
+    switch (command.kind) {
+      case 'Status':
+      case 'Results':
+        return;
+      case 'Alert': {
+        const refusal = this.processAlert(command, state, effects, context.now);
+        responder.status(command.cmdId, 'Alert', refusal?.code ?? STATUS.ok);
+        return;
+      }
+      case 'Replace': {
+        const refusal = devInfoReport(command);
+        if (!refusal && context.recordDevInfo) {
+          for (const item of command.items) {
+            const locUri = normalizeLocUri(item.source ?? item.target ?? '');
+            effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: context.now });
+          }
+        }
+        responder.status(command.cmdId, 'Replace', refusal?.code ?? STATUS.ok);
+        return;
+      }
+      case 'Add':
+      case 'Delete':
+      case 'Exec':
+      case 'Get':
+      case 'Atomic':
+      case 'Sequence':
+        // A device does not manage the server.
+        responder.status(command.cmdId, command.kind, STATUS.commandNotAllowed);
+        return;
+    }
+  }
+
+  private processAlert(alert: Alert, state: SessionState, effects: Effects, now: number): Refusal | undefined {
+    if (!KNOWN_ALERTS.has(alert.data)) return { code: STATUS.optionalFeatureNotSupported, reason: `unknown alert ${alert.data}` };
+    if (alert.data === ALERT.sessionAbort) effects.endSession = true;
+    for (const item of alert.items) {
+      const type = item.meta?.type?.trim();
+      if (type === LOGIN_STATUS_ALERT) {
+        const status = item.data?.trim();
+        if (status === 'user' || status === 'others' || status === 'none') state.loginStatus = status;
+      } else if (alert.data === ALERT.genericAlert && type === UNENROLLMENT_ALERT) {
+        effects.unenroll = true;
+      } else if (alert.data === ALERT.genericAlert && type === HEALTH_ATTESTATION_ALERT) {
+        effects.inventory.set(HEALTH_ATTESTATION_RESULT, { locUri: HEALTH_ATTESTATION_RESULT, value: item.data ?? '', updatedAt: now });
+      }
+    }
+    return undefined;
+  }
+
+  /** Statuses and Results that answer our earlier commands; anything that answers nothing we sent is ignored. */
+  private recordAnswers(body: readonly Command[], state: SessionState, effects: Effects, now: number): void {
+    const atomicStatuses: Status[] = [];
+    const insideAtomic = new Map<string, Status>();
+    for (const command of body) {
+      if (command.kind === 'Status' && command.cmdRef !== '0') {
+        const sent = state.outstanding[command.cmdRef];
+        if (sent?.verb === 'Atomic') atomicStatuses.push(command);
+        else if (sent?.atomic !== undefined) insideAtomic.set(command.cmdRef, command);
+        else this.recordStatus(command, state, effects, now);
+      }
+      if (command.kind === 'Results') {
+        const sent = state.outstanding[command.cmdRef];
+        if (sent?.verb !== 'Get' || String(sent.msgId) !== command.msgRef) continue;
+        for (const item of command.items) {
+          const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
+          effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: now });
+        }
+        effects.inventoryAnswered = true;
+      }
+    }
+    for (const status of atomicStatuses) this.recordAtomicStatus(status, insideAtomic, state, effects, now);
+  }
+
+  /**
+   * An Atomic is all-or-nothing: its commands are recorded together. When the only failures were 418 (already
+   * exists), those nodes are marked `exists` and the rolled-back ones forgotten, so the whole group goes again (with
+   * Replace where needed). Any other failure keeps the group's values failed until the desired values change.
+   */
+  private recordAtomicStatus(status: Status, inside: ReadonlyMap<string, Status>, state: SessionState, effects: Effects, now: number): void {
+    const sent = state.outstanding[status.cmdRef];
+    if (!sent || String(sent.msgId) !== status.msgRef) return;
+    delete state.outstanding[status.cmdRef];
+    const children = (sent.children ?? []).filter((id) => state.outstanding[id]);
+    const codeOf = (id: string): string => inside.get(id)?.data.trim() ?? status.data.trim();
+    const failures = children.map(codeOf).filter((code) => !code.startsWith('2'));
+    const onlyAlreadyExists = failures.length > 0 && failures.every((code) => code === STATUS.alreadyExists || code === STATUS.atomicRollbackOk) && failures.includes(STATUS.alreadyExists);
+    for (const id of children) {
+      const child = state.outstanding[id]!;
+      delete state.outstanding[id];
+      const code = codeOf(id);
+      const item = child.item!;
+      if (onlyAlreadyExists) {
+        if (code === STATUS.alreadyExists) effects.nodeStates.set(item.locUri, { ...item, status: 'exists', statusCode: code, updatedAt: now });
+        else effects.forget.add(item.locUri);
+        state.unsettled = true;
+      } else if (code.startsWith('2') && code !== STATUS.atomicRollbackOk) {
+        effects.nodeStates.set(item.locUri, { ...item, status: 'applied', statusCode: code, updatedAt: now });
+      } else {
+        effects.nodeStates.set(item.locUri, { ...item, status: 'failed', statusCode: code, updatedAt: now });
+      }
+    }
+  }
+
+  private recordStatus(status: Status, state: SessionState, effects: Effects, now: number): void {
+    const sent = state.outstanding[status.cmdRef];
+    // A Status for something we never sent in that message: ignored (it cannot change what we know).
+    if (!sent || String(sent.msgId) !== status.msgRef) return;
+    delete state.outstanding[status.cmdRef];
+    const code = status.data.trim();
+    const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
+    switch (sent.verb) {
+      case 'Atomic':
+        return; // handled by recordAtomicStatus
+      case 'Get':
+        if (ok) effects.inventoryAnswered = true;
+        return;
+      case 'Delete':
+        if (ok || code === STATUS.notFound) effects.forget.add(sent.item!.locUri);
+        else effects.nodeStates.set(sent.item!.locUri, { ...sent.item!, status: 'failed', statusCode: code, updatedAt: now });
+        return;
+      case 'Add':
+      case 'Replace': {
+        const item = sent.item!;
+        if (ok) {
+          effects.nodeStates.set(item.locUri, { ...item, status: 'applied', statusCode: code, updatedAt: now });
+        } else if (code === STATUS.alreadyExists && sent.verb === 'Add' && !sent.atomic) {
+          // Add is not idempotent: the node is there already, so write the value with Replace (in this session).
+          effects.nodeStates.set(item.locUri, { ...item, status: 'exists', statusCode: code, updatedAt: now });
+          state.queue.unshift({ verb: 'Replace', item });
+        } else {
+          effects.nodeStates.set(item.locUri, { ...item, status: 'failed', statusCode: code, updatedAt: now });
+        }
+        return;
+      }
+    }
+  }
+
+  /** Reads what the device should have and plans the commands; called at most once per session. */
+  private async plan(managed: ManagedDevice, state: SessionState, effects: Effects, now: number): Promise<void> {
+    const enrollment = managed.enrollment;
+    const [sets, nodeStates] = await Promise.all([
+      this.options.store.configurationSetsFor(enrollment.tenantId, enrollment.devId),
+      this.options.store.getNodeStates(enrollment.id),
+    ]);
+    const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now });
+    for (const decided of plan.decided) effects.nodeStates.set(decided.locUri, decided);
+    for (const locUri of plan.forget) effects.forget.add(locUri);
+    state.queue.push(...plan.commands);
+    state.waitingForUser = plan.waitingForUser;
+    state.plannedVersion = managed.configVersion;
+    const m = managed.management;
+    if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) {
+      state.inventoryRequested = true;
+      for (const locUri of INVENTORY_NODES) state.queue.push({ verb: 'Get', item: { locUri, format: 'chr', value: '' } });
+    }
+  }
+
+  /**
+   * Moves queued commands into this message while it stays within the device's MaxMsgSize. Answers whether the
+   * message is final (nothing left queued). A command that cannot fit even alone is dropped as failed.
+   */
+  private pack(header: SyncHdr, state: SessionState, responder: Responder, serverMsgId: number): boolean {
+    const budget = state.maxMsgSize;
+    let size = this.options.measure.envelope(header, false);
+    for (const command of responder.body) size += this.options.measure.command(command);
+    let sentAny = false;
+    while (state.queue.length > 0) {
+      const planned = state.queue[0]!;
+      if (planned.verb !== 'Get' && planned.verb !== 'Atomic' && planned.verb !== 'Delete' && mamRefusal(planned.item.locUri) !== undefined) {
+        state.queue.shift(); // Checked again at the point of sending: a refused node never reaches the wire.
+        continue;
+      }
+      const { command, sent } = this.toCommand(planned, responder, serverMsgId);
+      const commandSize = this.options.measure.command(command);
+      if (size + commandSize > budget) {
+        if (sentAny || responder.body.length > 1) break;
+        // Alone it does not fit the device's limit either: give up on it rather than loop.
+        state.queue.shift();
+        state.unsettled = true;
+        continue;
+      }
+      state.queue.shift();
+      responder.body.push(command);
+      for (const [cmdId, entry] of sent) state.outstanding[cmdId] = entry;
+      size += commandSize;
+      sentAny = true;
+    }
+    return state.queue.length === 0;
+  }
+
+  private toCommand(planned: PlannedCommand, responder: Responder, msgId: number): { command: Command; sent: [string, SentCommand][] } {
+    if (planned.verb === 'Atomic') {
+      const atomicId = responder.nextCmdId();
+      const sent: [string, SentCommand][] = [];
+      const commands: Command[] = planned.commands.map((inner) => {
+        const cmdId = responder.nextCmdId();
+        sent.push([cmdId, { msgId, verb: inner.verb, item: inner.item, atomic: atomicId }]);
+        return itemCommand(inner.verb, cmdId, inner.item.locUri, inner.item.format, inner.item.value);
+      });
+      sent.push([atomicId, { msgId, verb: 'Atomic', children: sent.map(([id]) => id) }]);
+      return { command: { kind: 'Atomic', cmdId: atomicId, commands }, sent };
+    }
+    const cmdId = responder.nextCmdId();
+    const item = planned.item;
+    const command =
+      planned.verb === 'Get' || planned.verb === 'Delete'
+        ? ({ kind: planned.verb, cmdId, items: [{ target: item.locUri }] } satisfies ItemCommand)
+        : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
+    return { command, sent: [[cmdId, { msgId, verb: planned.verb, item }]] };
+  }
+}
+
+function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, format: string, value: string): ItemCommand {
+  const item: Item = { target: locUri, meta: { format, type: 'text/plain' }, data: value };
+  return { kind: verb, cmdId, items: [item] };
+}
+
+/** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
+function devInfoReport(command: ItemCommand): Refusal | undefined {
+  const allDevInfo = command.items.every((item) => normalizeLocUri(item.source ?? item.target ?? '').startsWith('./DevInfo/'));
+  return allDevInfo ? undefined : { code: STATUS.commandNotAllowed, reason: 'a device may only report ./DevInfo with Replace' };
+}
+
+function clampMaxMsgSize(value: number | undefined): number {
+  if (value === undefined || !Number.isFinite(value)) return DEFAULT_MAX_MSG_SIZE;
+  return Math.max(MIN_MAX_MSG_SIZE, Math.min(value, 16 * 1024 * 1024));
+}
+
+function isNoOp(outcome: SyncOutcome): boolean {
+  return (
+    outcome.session.kind === 'none' &&
+    outcome.nodeStates.length === 0 &&
+    outcome.forgetNodes.length === 0 &&
+    outcome.inventory.length === 0 &&
+    outcome.management === undefined &&
+    outcome.unenrolledAt === undefined
+  );
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MessageLog } from '../core/management/message-log.ts';
+import type { ManagementService } from '../core/management/session.ts';
+import { isOpenMamError } from '../errors.ts';
+import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
+import { SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
+import { writeSyncML } from '../protocol/syncml/writer.ts';
+import { MANAGEMENT_PATH } from './enrollment-routes.ts';
+
+/**
+ * OMA-DM endpoint (`POST /ManagementServer/MDM.svc`). A message that cannot be read as SyncML has no header to answer
+ * in, so it gets a plain HTTP error; everything else is answered in SyncML by the management service, including
+ * refusals (SyncHdr status 401/407/400).
+ */
+export interface ManagementRoutesOptions {
+  management: ManagementService;
+  messageLog: MessageLog;
+}
+
+/** Windows' largest MaxMsgSize is 512 KiB; a message bigger than 1 MiB is not one of theirs. */
+const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+function plainError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+}
+
+export async function managementRoutes(app: FastifyInstance, options: ManagementRoutesOptions): Promise<void> {
+  app.addContentTypeParser(SYNCML_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // WBXML is only used when DEFAULTENCODING asks for it, and ours says XML: refuse it clearly.
+  app.addContentTypeParser('application/vnd.syncml.dm+wbxml', (_request, _payload, done) => {
+    done(Object.assign(new Error('WBXML is not supported: OpenMAM provisions DEFAULTENCODING application/vnd.syncml.dm+xml'), { statusCode: 415 }));
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return plainError(reply, 413, `The SyncML message is larger than ${MANAGEMENT_BODY_LIMIT} bytes.`);
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return plainError(reply, 415, `Send ${SYNCML_CONTENT_TYPE}.`);
+    if (error.statusCode === 415) return plainError(reply, 415, error.message);
+    if (isOpenMamError(error) && error.code === 'upstream_unavailable') {
+      request.log.error({ err: error }, 'management message failed: identity provider unavailable');
+      return plainError(reply, 503, 'The identity provider is unavailable; try again later.');
+    }
+    request.log.error({ err: error }, 'management message failed');
+    return plainError(reply, 500, `The server could not process the message (trace id ${request.id}).`);
+  });
+
+  app.post(MANAGEMENT_PATH, { bodyLimit: MANAGEMENT_BODY_LIMIT }, async (request, reply) => {
+    const body = typeof request.body === 'string' ? request.body : '';
+    let message;
+    try {
+      message = parseSyncML(body);
+    } catch (error) {
+      if (!(error instanceof SyncMLFormatError)) throw error;
+      request.log.warn({ traceId: request.id, reason: error.message }, 'SyncML refused');
+      return plainError(reply, 400, `Not a SyncML DM 1.2 message: ${error.message}`);
+    }
+    const result = await options.management.handle(message, bearerToken(request));
+    const response = writeSyncML(result.response);
+    if (result.logMessages && result.enrollmentId) await options.messageLog.record(result.enrollmentId, body, response);
+    const headerStatus = result.response.body[0]?.kind === 'Status' ? result.response.body[0].data : undefined;
+    if (headerStatus !== '200') {
+      request.log.warn({ traceId: request.id, devId: message.header.source, enrollmentId: result.enrollmentId, headerStatus }, 'management message refused');
+    }
+    return reply.code(200).header('content-type', SYNCML_CONTENT_TYPE).send(response);
+  });
+}
