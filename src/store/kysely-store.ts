@@ -1,5 +1,5 @@
 import { Migrator, sql } from 'kysely';
-import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrations } from './migrations/index.ts';
@@ -85,6 +85,7 @@ export class KyselyStore implements Store, SecretStore {
   readonly #dialect: DialectAdapter;
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #groupCommit: GroupCommit | undefined;
+  #managedDeviceQuery: CompiledQuery<ManagedDeviceRow> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(db: Kysely<Database>, dialect: DialectAdapter) {
@@ -292,26 +293,12 @@ export class KyselyStore implements Store, SecretStore {
 
   // ---- ManagementStore
 
+  /** The hot path of every check-in: see managedDeviceQuery. */
   getManagedDevice(devId: string): Promise<ManagedDevice | undefined> {
     return this.#track(async () => {
-      // One statement, three primary-key lookups: the partial index enrollments_active_dev_id (hence ACTIVE), the
-      // tenant, and the management state if the enrollment has one yet.
-      const row = await this.#db
-        .selectFrom('enrollments')
-        .innerJoin('tenants', 'tenants.id', 'enrollments.tenant_id')
-        .leftJoin('management_state', 'management_state.enrollment_id', 'enrollments.id')
-        .selectAll('enrollments')
-        .select([
-          'tenants.config_version',
-          'management_state.settled_version',
-          'management_state.waiting_for_user',
-          'management_state.inventory_at',
-          'management_state.last_checkin_at',
-          'management_state.message_log_until',
-        ])
-        .where('enrollments.dev_id', '=', devId)
-        .where('enrollments.state', '=', ACTIVE)
-        .executeTakeFirst();
+      this.#managedDeviceQuery ??= managedDeviceQuery(this.#db);
+      const { rows } = await this.#db.executeQuery<ManagedDeviceRow>({ ...this.#managedDeviceQuery, parameters: [devId] });
+      const row = rows[0];
       return row === undefined ? undefined : managedDeviceFromRow(row);
     });
   }
@@ -530,6 +517,32 @@ const ACTIVE = sql.lit<EnrollmentState>('enrolled');
 
 function activeEnrollmentRow(db: Kysely<Database>, devId: string): Promise<EnrollmentRow | undefined> {
   return db.selectFrom('enrollments').selectAll().where('dev_id', '=', devId).where('state', '=', ACTIVE).executeTakeFirst();
+}
+
+/**
+ * getManagedDevice's one statement: three primary-key lookups, the active enrollment through the partial index
+ * enrollments_active_dev_id (hence ACTIVE), its tenant, and its management state if it has one yet. Compiled once
+ * and run with the devId as its only parameter: building and compiling this query costs more than running it.
+ */
+function managedDeviceQuery(db: Kysely<Database>): CompiledQuery<ManagedDeviceRow> {
+  const compiled = db
+    .selectFrom('enrollments')
+    .innerJoin('tenants', 'tenants.id', 'enrollments.tenant_id')
+    .leftJoin('management_state', 'management_state.enrollment_id', 'enrollments.id')
+    .selectAll('enrollments')
+    .select([
+      'tenants.config_version',
+      'management_state.settled_version',
+      'management_state.waiting_for_user',
+      'management_state.inventory_at',
+      'management_state.last_checkin_at',
+      'management_state.message_log_until',
+    ])
+    .where('enrollments.dev_id', '=', '')
+    .where('enrollments.state', '=', ACTIVE)
+    .compile();
+  if (compiled.parameters.length !== 1) throw new OpenMamError('internal', 'the managed device query must take the devId as its only parameter');
+  return compiled;
 }
 
 const ALL_DEVICES = sql.lit<ConfigurationTarget['kind']>('all_devices');

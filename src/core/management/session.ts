@@ -2,7 +2,7 @@ import { normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
 import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
-import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
+import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
 import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
 import type { ConfigurationStore, ManagedDevice, ManagementStore, SyncOutcome } from '../../store/roles.ts';
 import { planChanges, type PlannedCommand } from './desired-state.ts';
@@ -292,26 +292,28 @@ export class ManagementService {
 
   /** Statuses and Results that answer our earlier commands; anything that answers nothing we sent is ignored. */
   private recordAnswers(body: readonly Command[], state: SessionState, effects: Effects, now: number): void {
+    // Results first: Windows puts a Get's Results after its Status, which would already have closed the Get.
+    for (const command of body) if (command.kind === 'Results') this.recordResults(command, state, effects, now);
     const atomicStatuses: Status[] = [];
     const insideAtomic = new Map<string, Status>();
     for (const command of body) {
-      if (command.kind === 'Status' && command.cmdRef !== '0') {
-        const sent = state.outstanding[command.cmdRef];
-        if (sent?.verb === 'Atomic') atomicStatuses.push(command);
-        else if (sent?.atomic !== undefined) insideAtomic.set(command.cmdRef, command);
-        else this.recordStatus(command, state, effects, now);
-      }
-      if (command.kind === 'Results') {
-        const sent = state.outstanding[command.cmdRef];
-        if (sent?.verb !== 'Get' || String(sent.msgId) !== command.msgRef) continue;
-        for (const item of command.items) {
-          const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
-          effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: now });
-        }
-        effects.inventoryAnswered = true;
-      }
+      if (command.kind !== 'Status' || command.cmdRef === '0') continue;
+      const sent = state.outstanding[command.cmdRef];
+      if (sent?.verb === 'Atomic') atomicStatuses.push(command);
+      else if (sent?.atomic !== undefined) insideAtomic.set(command.cmdRef, command);
+      else this.recordStatus(command, state, effects, now);
     }
     for (const status of atomicStatuses) this.recordAtomicStatus(status, insideAtomic, state, effects, now);
+  }
+
+  private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
+    const sent = state.outstanding[results.cmdRef];
+    if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
+    for (const item of results.items) {
+      const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
+      effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: now });
+    }
+    effects.inventoryAnswered = true;
   }
 
   /**

@@ -1,0 +1,3 @@
+import { managementEndToEnd } from './management-suite.ts';
+
+managementEndToEnd('sqlite');
