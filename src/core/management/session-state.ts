@@ -11,7 +11,7 @@ export interface SessionState {
   /** Next CmdID for our commands and statuses; unique within the session. */
   nextCmdId: number;
   /** Commands sent and not yet answered, by CmdID. */
-  outstanding: Record<string, SentCommand>;
+  outstanding: Map<string, SentCommand>;
   /** Planned commands that did not fit into the messages sent so far. */
   queue: PlannedCommand[];
   /** The configuration version the plan was made against; undefined until a plan is made in this session. */
@@ -39,7 +39,7 @@ export function newSessionState(maxMsgSize: number): SessionState {
     loginStatus: undefined,
     maxMsgSize,
     nextCmdId: 1,
-    outstanding: {},
+    outstanding: new Map(),
     queue: [],
     plannedVersion: undefined,
     waitingForUser: false,
@@ -49,9 +49,10 @@ export function newSessionState(maxMsgSize: number): SessionState {
 }
 
 export function serializeSessionState(state: SessionState): string {
-  return JSON.stringify(state);
+  return JSON.stringify({ ...state, outstanding: [...state.outstanding] });
 }
 
 export function parseSessionState(json: string): SessionState {
-  return JSON.parse(json) as SessionState;
+  const stored = JSON.parse(json) as Omit<SessionState, 'outstanding'> & { outstanding: [string, SentCommand][] };
+  return { ...stored, outstanding: new Map(stored.outstanding) };
 }

@@ -159,7 +159,7 @@ export class ManagementService {
     // A final message with nothing but Status ends the session on the device's side too.
     const sessionOver = stopping || (final && responder.body.every((c) => c.kind === 'Status'));
     // Anything sent and never answered is sent again next session: the device is settled only if all was answered.
-    const settle = sessionOver && !stopping && state.plannedVersion !== undefined && !state.unsettled && Object.keys(state.outstanding).length === 0;
+    const settle = sessionOver && !stopping && state.plannedVersion !== undefined && !state.unsettled && state.outstanding.size === 0;
     const outcome: SyncOutcome = {
       enrollmentId: enrollment.id,
       now,
@@ -298,7 +298,7 @@ export class ManagementService {
     const insideAtomic = new Map<string, Status>();
     for (const command of body) {
       if (command.kind !== 'Status' || command.cmdRef === '0') continue;
-      const sent = state.outstanding[command.cmdRef];
+      const sent = state.outstanding.get(command.cmdRef);
       if (sent?.verb === 'Atomic') atomicStatuses.push(command);
       else if (sent?.atomic !== undefined) insideAtomic.set(command.cmdRef, command);
       else this.recordStatus(command, state, effects, now);
@@ -307,7 +307,7 @@ export class ManagementService {
   }
 
   private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
-    const sent = state.outstanding[results.cmdRef];
+    const sent = state.outstanding.get(results.cmdRef);
     if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
     for (const item of results.items) {
       const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
@@ -322,16 +322,16 @@ export class ManagementService {
    * Replace where needed). Any other failure keeps the group's values failed until the desired values change.
    */
   private recordAtomicStatus(status: Status, inside: ReadonlyMap<string, Status>, state: SessionState, effects: Effects, now: number): void {
-    const sent = state.outstanding[status.cmdRef];
+    const sent = state.outstanding.get(status.cmdRef);
     if (!sent || String(sent.msgId) !== status.msgRef) return;
-    delete state.outstanding[status.cmdRef];
-    const children = (sent.children ?? []).filter((id) => state.outstanding[id]);
+    state.outstanding.delete(status.cmdRef);
+    const children = (sent.children ?? []).filter((id) => state.outstanding.has(id));
     const codeOf = (id: string): string => inside.get(id)?.data.trim() ?? status.data.trim();
     const failures = children.map(codeOf).filter((code) => !code.startsWith('2'));
     const onlyAlreadyExists = failures.length > 0 && failures.every((code) => code === STATUS.alreadyExists || code === STATUS.atomicRollbackOk) && failures.includes(STATUS.alreadyExists);
     for (const id of children) {
-      const child = state.outstanding[id]!;
-      delete state.outstanding[id];
+      const child = state.outstanding.get(id)!;
+      state.outstanding.delete(id);
       const code = codeOf(id);
       const item = child.item!;
       if (onlyAlreadyExists) {
@@ -347,10 +347,10 @@ export class ManagementService {
   }
 
   private recordStatus(status: Status, state: SessionState, effects: Effects, now: number): void {
-    const sent = state.outstanding[status.cmdRef];
+    const sent = state.outstanding.get(status.cmdRef);
     // A Status for something we never sent in that message: ignored (it cannot change what we know).
     if (!sent || String(sent.msgId) !== status.msgRef) return;
-    delete state.outstanding[status.cmdRef];
+    state.outstanding.delete(status.cmdRef);
     const code = status.data.trim();
     const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
     switch (sent.verb) {
@@ -426,7 +426,7 @@ export class ManagementService {
       }
       state.queue.shift();
       responder.body.push(command);
-      for (const [cmdId, entry] of sent) state.outstanding[cmdId] = entry;
+      for (const [cmdId, entry] of sent) state.outstanding.set(cmdId, entry);
       size += commandSize;
       sentAny = true;
     }

@@ -1,0 +1,502 @@
+/**
+ * `npm run bench:sync`: OMA-DM check-ins per second on one OpenMAM server process (SQLite, HTTPS), against a bare
+ * Fastify HTTPS handler answering a fixed message of the same size, measured in the same run. The load generator
+ * (autocannon) and the device simulators run in this process, each server in a child process: two cores, one each.
+ *
+ *  1. Steady state. DEVICES devices are enrolled over HTTPS (real MS-MDE2 endpoint, one distinct token and DevId
+ *     each) and each runs one full session (DeviceSimulator.sync: inventory is collected, the device settles). Then
+ *     every request is a whole steady-state session: one POST of the device's first package (Alert 1201, 1224
+ *     LoginStatus and AADUserToken, Replace DevInfo, Final; test/fixtures/syncml/client-first-package.xml) with that
+ *     device's bearer token, devices drawn round-robin, answered with Status only + Final. Afterwards a few are
+ *     replayed with a plain request to check they really were steady-state (header 200, no commands, session over).
+ *  2. Baseline: the same bodies and headers against a bare Fastify handler that answers a fixed response of the size
+ *     of OpenMAM's steady-state reply (one message exchanged per session on both sides).
+ *  3. Memory: VmRSS of the server child after warm-up and after the steady-state run, with the DEVICES prepared
+ *     devices only, then again after BENCH_DEVICES enrollments in all are in the store (bulk-inserted into the
+ *     SQLite file while the server is stopped; devices, enrollments and a settled management state each).
+ *  4. Changed settings: a configuration set of 50 settings (EnterpriseDataProtection, Policy DeviceLock in one
+ *     Atomic, VPNv2) for all devices, then CHANGED devices each run a full session with the simulator (plan, the
+ *     device's statuses, ...), CHANGED_CONCURRENCY at a time: sessions/s and mean ms per session.
+ *
+ * The last line of output is JSON: {"bench":"sync","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
+ * Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_CONNECTIONS (default 16),
+ * BENCH_SYNC_DEVICES (prepared devices, default 2000), BENCH_DEVICES (enrollments in the store for the memory run,
+ * default 1000000; at most BENCH_SYNC_DEVICES skips that run), BENCH_CHANGED (default 200), BENCH_CHANGED_CONCURRENCY
+ * (default 8), BENCH_PROFILE=<dir> (CPU profiles of the server processes, node --cpu-prof).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import SqliteDatabase from 'better-sqlite3';
+import { loadConfig } from '../src/config.ts';
+import { ConfigurationService } from '../src/core/management/configuration.ts';
+import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
+import type { DesiredSetting } from '../src/store/records.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { DeviceSimulator, MDM_PATH, MDM_QUERY, SYNCML_CONTENT_TYPE, type SessionTranscript } from '../test/support/device-simulator.ts';
+
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
+const WARMUP = Math.min(3, DURATION);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const DEVICES = Number(process.env['BENCH_SYNC_DEVICES'] ?? 2000);
+const STORE_DEVICES = Math.max(DEVICES, Number(process.env['BENCH_DEVICES'] ?? 1_000_000));
+const CHANGED = Math.min(DEVICES, Number(process.env['BENCH_CHANGED'] ?? 200));
+const CHANGED_CONCURRENCY = Number(process.env['BENCH_CHANGED_CONCURRENCY'] ?? 8);
+/** Parallel enrollments and first syncs while preparing. */
+const PREPARE_CONCURRENCY = 16;
+const SETTINGS = 50;
+
+const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
+const FIRST_PACKAGE = readFileSync(new URL('../test/fixtures/syncml/client-first-package.xml', import.meta.url), 'utf8').replace(/^\s*<!--[\s\S]*?-->\s*/, '');
+/** Elements that are commands (not Status, Results or Final) in a server message. */
+const COMMAND_ELEMENT = /<(Add|Replace|Delete|Exec|Get|Alert|Atomic|Sequence|Copy)[\s>]/;
+
+interface Child {
+  process: ChildProcess;
+  info: { port: number; pid: number; tenantId?: string };
+}
+
+async function startServer(kind: 'openmam' | 'baseline', dataDir: string, extra: string[] = []): Promise<Child> {
+  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  const script = new URL('./sync-servers.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, kind, dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { process: child, info: JSON.parse(firstLine) as Child['info'] };
+}
+
+async function stopServer(child: Child): Promise<void> {
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident set size of a process in MiB (VmRSS), and its peak (VmHWM). */
+async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+interface Device {
+  sim: DeviceSimulator;
+  token: string;
+  /** This device's steady-state first package and the headers it is sent with. */
+  body: string;
+  headers: Record<string, string>;
+}
+
+interface Measured {
+  requests: number;
+  opsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Drives the devices' first packages round-robin for `seconds`. Response bodies are not read here (that would load
+ * the client core); whether the sessions were steady-state is checked afterwards (verifySteady). */
+async function load(port: number, devices: readonly Device[], seconds: number): Promise<Measured> {
+  let next = 0;
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: `${MDM_PATH}${MDM_QUERY}`,
+        setupRequest: (request) => {
+          const device = devices[next++ % devices.length]!;
+          return { ...request, body: device.body, headers: device.headers };
+        },
+      },
+    ],
+  });
+  return {
+    requests: result['2xx'],
+    opsPerSecond: result['2xx'] / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time. */
+async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
+
+function firstPackage(devId: string, sessionId: string): string {
+  return FIRST_PACKAGE.replaceAll(FIXTURE_DEV_ID, devId)
+    .replace(/<SessionID>[^<]*<\/SessionID>/, `<SessionID>${sessionId}</SessionID>`)
+    .replace(/(<Target>\s*<LocURI>)[^<]*(<\/LocURI>)/, `$1https://127.0.0.1:8443${MDM_PATH}${MDM_QUERY.replace('&', '&amp;')}$2`);
+}
+
+function headerStatusOf(body: string): string | undefined {
+  return /<Status>\s*<CmdID>[^<]*<\/CmdID>\s*<MsgRef>[^<]*<\/MsgRef>\s*<CmdRef>0<\/CmdRef>\s*<Cmd>SyncHdr<\/Cmd>\s*<Data>(\d+)<\/Data>/.exec(body)?.[1];
+}
+
+/** Replays a few devices' exact benchmark request: each must be answered 200, header status 200, Status + Final only. */
+async function verifySteady(devices: readonly Device[], samples: number): Promise<{ checked: number; problems: string[]; responseBytes: number }> {
+  const problems: string[] = [];
+  let responseBytes = 0;
+  const step = Math.max(1, Math.floor(devices.length / samples));
+  let checked = 0;
+  for (let i = 0; i < devices.length && checked < samples; i += step, checked++) {
+    const device = devices[i]!;
+    const response = await device.sim.post(device.body, { authorization: device.headers['authorization']! });
+    responseBytes = Buffer.byteLength(response.body, 'utf8');
+    const header = headerStatusOf(response.body);
+    if (response.status !== 200) problems.push(`${device.sim.devId}: HTTP ${response.status}`);
+    else if (header !== '200') problems.push(`${device.sim.devId}: SyncHdr status ${header}`);
+    else if (COMMAND_ELEMENT.test(response.body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) problems.push(`${device.sim.devId}: the reply carries commands`);
+    else if (!/<Final\s*\/>/.test(response.body)) problems.push(`${device.sim.devId}: the reply is not final`);
+  }
+  return { checked, problems, responseBytes };
+}
+
+/** 50 settings from MAM-allowed CSPs: EDP settings, a DeviceLock group sent as one Atomic, two VPNv2 profiles. */
+function fiftySettings(): DesiredSetting[] {
+  const edp = './Vendor/MSFT/EnterpriseDataProtection/Settings';
+  const lock = './Vendor/MSFT/Policy/Config/DeviceLock';
+  const settings: DesiredSetting[] = [
+    { locUri: `${edp}/EDPEnforcementLevel`, format: 'int', value: '3' },
+    { locUri: `${edp}/EnterpriseProtectedDomainNames`, format: 'chr', value: 'contoso.com|contoso.net|fabrikam.example' },
+    { locUri: `${edp}/AllowUserDecryption`, format: 'int', value: '0' },
+    { locUri: `${edp}/RequireProtectionUnderLockConfig`, format: 'int', value: '1' },
+    { locUri: `${edp}/RevokeOnUnenroll`, format: 'int', value: '1' },
+    { locUri: `${edp}/RevokeOnMDMHandoff`, format: 'int', value: '1' },
+    { locUri: `${edp}/EDPShowIcons`, format: 'int', value: '1' },
+    { locUri: `${edp}/AllowAzureRMSForEDP`, format: 'int', value: '1' },
+    { locUri: `${edp}/SMBAutoEncryptedFileExtensions`, format: 'chr', value: '.docx|.xlsx|.pptx|.pdf' },
+    { locUri: `${edp}/EDPDataRecoveryCertificate`, format: 'b64', value: Buffer.from('a recovery certificate, DER in real life '.repeat(6)).toString('base64') },
+  ];
+  const deviceLock: [string, string][] = [
+    ['DevicePasswordEnabled', '0'],
+    ['AllowSimpleDevicePassword', '0'],
+    ['MinDevicePasswordLength', '8'],
+    ['AlphanumericDevicePasswordRequired', '1'],
+    ['MinDevicePasswordComplexCharacters', '2'],
+    ['DevicePasswordExpiration', '90'],
+    ['DevicePasswordHistory', '5'],
+    ['MaxDevicePasswordFailedAttempts', '10'],
+    ['MaxInactivityTimeDeviceLock', '5'],
+    ['AllowIdleReturnWithoutPassword', '0'],
+  ];
+  for (const [name, value] of deviceLock) settings.push({ locUri: `${lock}/${name}`, format: 'int', value, atomicGroup: 'DeviceLock' });
+  for (const profile of ['ContosoVPN', 'FabrikamVPN']) {
+    const base = `./Vendor/MSFT/VPNv2/${profile}`;
+    const nodes: [string, string, string][] = [
+      ['ProfileXML', 'chr', `<VPNProfile><ProfileName>${profile}</ProfileName><NativeProfile><Servers>vpn.${profile.toLowerCase()}.example</Servers><NativeProtocolType>Ikev2</NativeProtocolType><Authentication><UserMethod>Eap</UserMethod></Authentication><RoutingPolicyType>SplitTunnel</RoutingPolicyType></NativeProfile><AlwaysOn>true</AlwaysOn></VPNProfile>`],
+      ['NativeProfile/Servers', 'chr', `vpn.${profile.toLowerCase()}.example`],
+      ['NativeProfile/NativeProtocolType', 'chr', 'Ikev2'],
+      ['NativeProfile/RoutingPolicyType', 'chr', 'SplitTunnel'],
+      ['NativeProfile/Authentication/UserMethod', 'chr', 'Eap'],
+      ['NativeProfile/DisableClassBasedDefaultRoute', 'bool', 'true'],
+      ['AlwaysOn', 'bool', 'true'],
+      ['RememberCredentials', 'bool', 'true'],
+      ['TrustedNetworkDetection', 'chr', 'corp.contoso.com'],
+      ['DnsSuffix', 'chr', 'corp.contoso.com'],
+      ['RegisterDNS', 'bool', 'true'],
+      ['DeviceTunnel', 'bool', 'false'],
+      ['EdpModeId', 'chr', 'contoso.com'],
+      ['Route/0/Address', 'chr', '10.0.0.0'],
+      ['Route/0/PrefixSize', 'int', '8'],
+    ];
+    for (const [node, format, value] of nodes) settings.push({ locUri: `${base}/${node}`, format, value });
+  }
+  if (settings.length !== SETTINGS) throw new Error(`expected ${SETTINGS} settings, built ${settings.length}`);
+  return settings;
+}
+
+/**
+ * Adds enrollments until the store holds `total`: one transaction of raw prepared statements (the server is stopped).
+ * Each new row copies a real enrolled row's columns (so rows have their real size) with its own ids, and a settled
+ * management state, as a device that has checked in before would have.
+ */
+function bulkInsert(file: string, total: number): number {
+  const db = new SqliteDatabase(file);
+  try {
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144');
+    const existing = (db.prepare('select count(*) as n from enrollments').get() as { n: number }).n;
+    const toInsert = total - existing;
+    if (toInsert <= 0) return 0;
+    const enrollment = db.prepare('select * from enrollments limit 1').get() as Record<string, unknown>;
+    const device = db.prepare('select * from devices where dev_id = ?').get(enrollment['dev_id']) as Record<string, unknown>;
+    const state = (db.prepare('select * from management_state where enrollment_id = ?').get(enrollment['id']) as Record<string, unknown> | undefined) ?? {
+      settled_version: 0,
+      waiting_for_user: 0,
+      inventory_at: Date.now(),
+      last_checkin_at: Date.now(),
+      message_log_until: null,
+    };
+    const insertRow = (table: string, template: Record<string, unknown>) => {
+      const columns = Object.keys(template);
+      const statement = db.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`);
+      return (row: Record<string, unknown>) => statement.run({ ...template, ...row });
+    };
+    const insertDevice = insertRow('devices', device);
+    const insertEnrollment = insertRow('enrollments', enrollment);
+    const insertState = insertRow('management_state', { ...state, enrollment_id: '' });
+    const now = Date.now();
+    db.transaction(() => {
+      for (let i = 0; i < toInsert; i++) {
+        const n = i.toString(16).padStart(12, '0');
+        const devId = `B0${n.padStart(30, '0')}`.toUpperCase();
+        const id = `00000000-b0b0-4000-8000-${n}`;
+        const oid = `11111111-b0b0-4000-8000-${n}`;
+        const entraDeviceId = `22222222-b0b0-4000-8000-${n}`;
+        insertDevice({ dev_id: devId, entra_device_id: entraDeviceId, created_at: now, updated_at: now });
+        insertEnrollment({ id, dev_id: devId, user_oid: oid, upn: `bulk${i}@contoso.example`, entra_device_id: entraDeviceId, created_at: now, enrolled_at: now, updated_at: now });
+        insertState({ enrollment_id: id });
+      }
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return toInsert;
+  } finally {
+    db.close();
+  }
+}
+
+function countRows(file: string, sql: string): number {
+  const db = new SqliteDatabase(file, { readonly: true });
+  try {
+    return (db.prepare(sql).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+const round = (n: number, digits = 0): number => Number(n.toFixed(digits));
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+interface SteadyRun {
+  measured: Measured;
+  rssWarm: number;
+  rssAfter: number;
+  peak: number;
+  verified: Awaited<ReturnType<typeof verifySteady>>;
+}
+
+async function steadyRun(server: Child, devices: readonly Device[], label: string): Promise<SteadyRun> {
+  log(`[${label}] warming up for ${WARMUP} s...`);
+  await load(server.info.port, devices, WARMUP);
+  const rssWarm = (await memoryOf(server.info.pid)).rss;
+  log(`[${label}] measuring steady-state check-ins for ${DURATION} s with ${CONNECTIONS} connections...`);
+  const measured = await load(server.info.port, devices, DURATION);
+  const memory = await memoryOf(server.info.pid);
+  const verified = await verifySteady(devices, 8);
+  log(
+    `[${label}] ${measured.opsPerSecond.toFixed(0)} sessions/s (p50 ${measured.p50} ms, p99 ${measured.p99} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}); ` +
+      `RSS ${memory.rss.toFixed(1)} MiB after warm-up ${rssWarm.toFixed(1)} MiB, peak ${memory.peak.toFixed(1)} MiB; ` +
+      `verified ${verified.checked} replies steady${verified.problems.length > 0 ? `, PROBLEMS: ${verified.problems.join('; ')}` : ''}`,
+  );
+  return { measured, rssWarm, rssAfter: memory.rss, peak: memory.peak, verified };
+}
+
+/** A changed-settings session must carry all 50 settings, all acknowledged, and end with a Status-only message. */
+function changedSessionProblem(transcript: SessionTranscript): string | undefined {
+  if (transcript.headerStatus !== '200') return `SyncHdr status ${transcript.headerStatus}`;
+  const settings = transcript.commands.filter((c) => (c.verb === 'Add' || c.verb === 'Replace') && !c.locUri.startsWith('./DevInfo'));
+  if (settings.length !== SETTINGS) return `${settings.length} settings sent, expected ${SETTINGS}`;
+  const refused = transcript.commands.filter((c) => !c.statusSent.startsWith('2'));
+  if (refused.length > 0) return `${refused.length} commands not acknowledged with 2xx`;
+  const last = transcript.messages.at(-1)!;
+  if (last.status !== 200 || COMMAND_ELEMENT.test(last.response.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) return 'the session did not end with a Status-only message';
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-'));
+  const started = Date.now();
+  try {
+    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+    const databaseFile = config.databaseUrl.slice('sqlite:'.length);
+    let openmam = await startServer('openmam', dataDir);
+    const tenantId = openmam.info.tenantId!;
+    const ca = await readFile(config.tlsCertFile, 'utf8');
+    const agent = new Agent({ keepAlive: true, ca, maxSockets: PREPARE_CONCURRENCY });
+    const baseUrl = () => `https://127.0.0.1:${openmam.info.port}`;
+
+    // ---- prepare: DEVICES enrolled over HTTPS, each settled by one full session.
+    log(`preparing ${DEVICES} devices: minting tokens, enrolling over HTTPS, one full session each...`);
+    const idp = await DevIdentityProvider.open(dataDir, config.publicUrl);
+    const now = Date.now();
+    const tokens = await Promise.all(
+      Array.from({ length: DEVICES }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
+    );
+    const sims = tokens.map((token) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token, agent }));
+    await pool(sims, PREPARE_CONCURRENCY, (sim) => sim.enroll());
+    const prepared = Date.now();
+    const firstSyncs = await pool(sims, PREPARE_CONCURRENCY, (sim) => sim.sync());
+    const badFirst = firstSyncs.filter((t) => t.headerStatus !== '200' || t.messages.at(-1)?.status !== 200).length;
+    if (badFirst > 0) throw new Error(`${badFirst} first sessions failed`);
+    const gets = firstSyncs.reduce((n, t) => n + t.commands.filter((c) => c.verb === 'Get').length, 0);
+    log(`  enrolled ${DEVICES} in ${((prepared - now) / 1000).toFixed(1)} s; first sessions (inventory: ${gets} Gets) in ${((Date.now() - prepared) / 1000).toFixed(1)} s`);
+
+    const sessionIds = ['1A', '2B', '3C', '4D', '5E', '6F', '7A', '8B'];
+    const devices: Device[] = sims.map((sim, i) => ({
+      sim,
+      token: tokens[i]!,
+      body: firstPackage(sim.devId, sessionIds[i % sessionIds.length]!),
+      headers: {
+        'content-type': SYNCML_CONTENT_TYPE,
+        'user-agent': 'MSFT OMA DM Client/1.2.0.1',
+        accept: 'application/vnd.syncml.dm+xml, application/vnd.syncml.dm+wbxml, application/octet-stream',
+        'accept-language': 'en-US',
+        authorization: `Bearer ${tokens[i]!}`,
+      },
+    }));
+    const precheck = await verifySteady(devices, 16);
+    if (precheck.problems.length > 0) throw new Error(`devices are not settled after their first session: ${precheck.problems.join('; ')}`);
+    const requestBytes = Buffer.byteLength(devices[0]!.body, 'utf8');
+    log(`  steady-state request ${requestBytes} bytes, reply ${precheck.responseBytes} bytes`);
+
+    // ---- 1 + 3a: steady state with only the prepared devices in the store.
+    const small = await steadyRun(openmam, devices, `${DEVICES} devices`);
+    await stopServer(openmam);
+
+    // ---- 3b: the same with STORE_DEVICES enrollments in the store.
+    let large: SteadyRun | undefined;
+    if (STORE_DEVICES > DEVICES) {
+      log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
+      const t0 = Date.now();
+      const inserted = bulkInsert(databaseFile, STORE_DEVICES);
+      log(`  inserted ${inserted} devices + enrollments + management states in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      openmam = await startServer('openmam', dataDir);
+      for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
+      large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
+    } else {
+      openmam = await startServer('openmam', dataDir);
+      for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
+    }
+    const enrollmentsInStore = countRows(databaseFile, `select count(*) as n from enrollments where state = 'enrolled'`);
+
+    // ---- 4: 50 changed settings, full sessions with the simulator.
+    log(`assigning ${SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
+    const store = await openStore(config.databaseUrl);
+    const assigned = await new ConfigurationService(store, Date.now).putSet({ tenantId, name: 'bench: 50 settings', target: { kind: 'all_devices' }, settings: fiftySettings() });
+    await store.close();
+    if (assigned.refused.length > 0) throw new Error(`settings refused: ${assigned.refused.map((r) => r.locUri).join(', ')}`);
+    const changedAgent = new Agent({ keepAlive: true, ca, maxSockets: CHANGED_CONCURRENCY });
+    const changedSims = devices.slice(0, CHANGED).map((d) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token: d.token, devId: d.sim.devId, agent: changedAgent }));
+    // Warm the code paths (and the token cache of these devices) with a few sessions outside the measurement.
+    const warmChanged = devices.slice(CHANGED, CHANGED + CHANGED_CONCURRENCY * 2).map((d) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token: d.token, devId: d.sim.devId, agent: changedAgent }));
+    await pool(warmChanged, CHANGED_CONCURRENCY, (sim) => sim.sync());
+    const latencies: number[] = [];
+    const changedStart = performance.now();
+    const transcripts = await pool(changedSims, CHANGED_CONCURRENCY, async (sim) => {
+      const t0 = performance.now();
+      const transcript = await sim.sync();
+      latencies.push(performance.now() - t0);
+      return transcript;
+    });
+    const changedSeconds = (performance.now() - changedStart) / 1000;
+    const changedProblems = transcripts.map(changedSessionProblem).filter((p): p is string => p !== undefined);
+    const messagesPerSession = transcripts.reduce((n, t) => n + t.messages.length, 0) / transcripts.length;
+    // Each of those devices is settled again: its next check-in is one message with nothing to do.
+    const resettled = await pool(changedSims.slice(0, 8), 4, (sim) => sim.sync());
+    const notResettled = resettled.filter((t) => t.messages.length !== 1 || t.commands.length > 0).length;
+    const changedPerSecond = CHANGED / changedSeconds;
+    const changedMs = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+    latencies.sort((a, b) => a - b);
+    const changedP99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+    const changedRss = (await memoryOf(openmam.info.pid)).rss;
+    changedAgent.destroy();
+    await stopServer(openmam);
+    agent.destroy();
+    log(
+      `  ${changedPerSecond.toFixed(0)} sessions/s, mean ${changedMs.toFixed(1)} ms per session (p99 ${changedP99.toFixed(1)} ms), ${messagesPerSession.toFixed(1)} messages each` +
+        `${changedProblems.length > 0 ? `; PROBLEMS (${changedProblems.length}): ${[...new Set(changedProblems)].join('; ')}` : ''}${notResettled > 0 ? `; ${notResettled} not settled afterwards` : ''}`,
+    );
+
+    // ---- 2: the bare Fastify baseline: same bodies and headers, a fixed reply of the steady-state reply's size.
+    const baseline = await startServer('baseline', dataDir, [String(precheck.responseBytes)]);
+    await load(baseline.info.port, devices, WARMUP);
+    log(`measuring the bare Fastify baseline for ${DURATION} s...`);
+    const bare = await load(baseline.info.port, devices, DURATION);
+    await stopServer(baseline);
+
+    const ratio = small.measured.opsPerSecond / bare.opsPerSecond;
+    const steadyMs = 1000 / small.measured.opsPerSecond;
+    const non2xx = small.measured.non2xx + (large?.measured.non2xx ?? 0);
+    const errors = small.measured.errors + (large?.measured.errors ?? 0);
+    const verifyProblems = [...small.verified.problems, ...(large?.verified.problems ?? [])];
+    process.stdout.write(
+      [
+        `OpenMAM steady-state sessions (${DEVICES} devices in the store):  ${small.measured.opsPerSecond.toFixed(0)}/s (p50 ${small.measured.p50} ms, p99 ${small.measured.p99} ms, non-2xx ${small.measured.non2xx}, errors ${small.measured.errors})`,
+        large
+          ? `OpenMAM steady-state sessions (${enrollmentsInStore} devices in the store): ${large.measured.opsPerSecond.toFixed(0)}/s (p50 ${large.measured.p50} ms, p99 ${large.measured.p99} ms, non-2xx ${large.measured.non2xx}, errors ${large.measured.errors})`
+          : `(run with BENCH_DEVICES > ${DEVICES} for the large-store run)`,
+        `bare Fastify baseline (fixed ${precheck.responseBytes}-byte reply):  ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
+        `ratio: ${ratio.toFixed(3)} (targets: >= 5000 sessions/s, ratio >= 0.3)`,
+        `sessions with ${SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
+          `${(changedPerSecond > 0 ? small.measured.opsPerSecond / changedPerSecond : 0).toFixed(1)}x the server time of a steady-state session (${steadyMs.toFixed(3)} ms)`,
+        `server RSS, ${DEVICES} devices: ${small.rssWarm.toFixed(1)} MiB after warm-up, ${small.rssAfter.toFixed(1)} MiB after the run (peak ${small.peak.toFixed(1)})`,
+        large
+          ? `server RSS, ${enrollmentsInStore} devices: ${large.rssWarm.toFixed(1)} MiB after warm-up, ${large.rssAfter.toFixed(1)} MiB after the run (peak ${large.peak.toFixed(1)}); after the changed sessions ${changedRss.toFixed(1)} MiB`
+          : `server RSS after the changed sessions: ${changedRss.toFixed(1)} MiB`,
+        `checks: ${small.verified.checked + (large?.verified.checked ?? 0)} replayed requests steady-state${verifyProblems.length > 0 ? ` (PROBLEMS: ${verifyProblems.join('; ')})` : ''}; ` +
+          `changed sessions with problems: ${changedProblems.length}; total time ${((Date.now() - started) / 1000).toFixed(0)} s`,
+        JSON.stringify({
+          bench: 'sync',
+          ops_per_s: round(small.measured.opsPerSecond),
+          baseline_ops_per_s: round(bare.opsPerSecond),
+          ratio: round(ratio, 3),
+          p50_ms: small.measured.p50,
+          p99_ms: small.measured.p99,
+          ops_per_s_large: large ? round(large.measured.opsPerSecond) : null,
+          ratio_large: large ? round(large.measured.opsPerSecond / bare.opsPerSecond, 3) : null,
+          changed_session_ms: round(changedMs, 2),
+          changed_sessions_per_s: round(changedPerSecond),
+          changed_settings: SETTINGS,
+          changed_messages_per_session: round(messagesPerSession, 2),
+          changed_problems: changedProblems.length,
+          rss_mb_small: round(small.rssAfter, 1),
+          rss_mb_small_warm: round(small.rssWarm, 1),
+          rss_mb_1m: large ? round(large.rssAfter, 1) : null,
+          rss_mb_1m_warm: large ? round(large.rssWarm, 1) : null,
+          devices: enrollmentsInStore,
+          prepared_devices: DEVICES,
+          non2xx,
+          errors,
+          verify_problems: verifyProblems.length,
+          request_bytes: requestBytes,
+          response_bytes: precheck.responseBytes,
+          connections: CONNECTIONS,
+          duration_s: DURATION,
+          store: 'sqlite',
+        }),
+      ].join('\n') + '\n',
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
