@@ -629,6 +629,10 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
     state: row.state,
     expires_at: row.expires_at,
   };
+  if (session.expectedLastDeviceMsgId === null) {
+    // Sessions a device abandoned mid-way are dropped when it starts a new one: at most the live ones are kept.
+    await trx.deleteFrom('management_sessions').where('enrollment_id', '=', outcome.enrollmentId).where('expires_at', '<=', outcome.now).execute();
+  }
   const saved =
     session.expectedLastDeviceMsgId === null
       ? await trx

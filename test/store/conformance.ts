@@ -606,6 +606,17 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.equal((await store.getNodeStates(id)).length, 1);
       });
 
+      it("starting a session drops the enrollment's abandoned (expired) sessions, and only those", async () => {
+        const { id } = await newEnrollment();
+        const abandoned = session(id, { sessionId: '1', expiresAt: T0 + 1000 });
+        const live = session(id, { sessionId: '2', expiresAt: T0 + 9000 });
+        for (const record of [abandoned, live]) await store.applySyncOutcome(outcome(id, { session: { kind: 'save', record, expectedLastDeviceMsgId: null } }));
+        const next = session(id, { sessionId: '3', expiresAt: T0 + 9000 });
+        assert.equal(await store.applySyncOutcome(outcome(id, { now: T0 + 2000, session: { kind: 'save', record: next, expectedLastDeviceMsgId: null } })), true);
+        assert.equal(await store.getSession(id, '1', T0), undefined, 'the abandoned row is gone (read at a time it was still valid)');
+        assert.deepEqual(await store.getSession(id, '2', T0), live);
+      });
+
       it('getSession ignores an expired session', async () => {
         const { id } = await newEnrollment();
         const record = session(id, { expiresAt: T0 + 1000 });
