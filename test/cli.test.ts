@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { DeviceSimulator } from './support/device-simulator.ts';
 import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
 
 /** `bin/openmam.js` run as a user runs it: a child process with settings in OPENMAM_* variables. */
@@ -226,6 +227,32 @@ describe('openmam serve', () => {
     assert.equal(response.status, 200, response.body);
     const discovery = JSON.parse(response.body) as { issuer: string; jwks_uri: string };
     assert.equal(discovery.issuer, claims.iss);
+  });
+
+  it('shows a device, and keeps and prints its raw messages on request (openmam device)', async () => {
+    const token = await mint(['--upn', 'device-owner@contoso.example', '--device-id', randomUUID()], env);
+    const device = new DeviceSimulator({ baseUrl: base, ca, token });
+    try {
+      await withTimeout(device.enroll(), 'enroll');
+      const log = await run(['device', 'log', device.devId, '--for', '1h'], env);
+      assert.equal(log.code, 0, log.stderr);
+      await withTimeout(device.sync(), 'sync');
+      const show = await run(['device', 'show', device.devId], env);
+      assert.equal(show.code, 0, show.stderr);
+      const shown = JSON.parse(show.stdout) as { enrollment: { devId: string; upn: string }; inventory: { locUri: string }[] };
+      assert.equal(shown.enrollment.devId, device.devId);
+      assert.equal(shown.enrollment.upn, 'device-owner@contoso.example');
+      assert.ok(shown.inventory.some((v) => v.locUri === './Vendor/MSFT/DeviceStatus/OS/Edition'));
+      const messages = await run(['device', 'messages', device.devId, '--limit', '4'], env);
+      assert.equal(messages.code, 0, messages.stderr);
+      assert.match(messages.stdout, /device -> server\n<SyncML/);
+      assert.match(messages.stdout, /server -> device\n<SyncML/);
+      const unknown = await run(['device', 'show', 'NO-SUCH-DEVICE'], env);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no active enrollment/);
+    } finally {
+      device.close();
+    }
   });
 
   it('finishes an in-flight request on SIGTERM, then exits 0 with the database closed', async () => {

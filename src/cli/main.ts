@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, SETTINGS, type Config } from '../config.ts';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
+import { MessageLog } from '../core/management/message-log.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/roles.ts';
 
 /**
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
@@ -25,6 +28,11 @@ Commands:
       --roles <a,b>          App roles (\`roles\` claim), e.g. OpenMAM.Admin
       --audience <aud>       Audience (default: the configured app id URI)
       --expires-in <time>    Lifetime: seconds, or with s/m/h/d (default: 1h)
+  device show <devId>        A device's enrollment, management state, node states and inventory (JSON)
+  device log <devId> --for <time>|off
+                             Keep (or stop keeping) the device's raw OMA-DM messages, compressed
+  device messages <devId> [--limit N]
+                             Print the kept messages, oldest first
   tenant list                List onboarded tenants
   tenant add --id <guid> --name <name> [--idp entra|builtin]
                              Onboard a tenant (default identity provider: entra)
@@ -47,6 +55,8 @@ const COMMAND_OPTIONS = {
   idp: { type: 'string' },
   enrollment: { type: 'string' },
   'require-terms': { type: 'string' },
+  for: { type: 'string' },
+  limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -82,14 +92,46 @@ function list(raw: string | boolean | undefined): string[] {
   return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
 }
 
-async function withTenants<T>(config: Config, work: (tenants: TenantDirectory) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.databaseUrl);
   try {
-    return await work(new TenantDirectory(store, Date.now));
+    return await work(store);
   } finally {
     await store.close();
   }
+}
+
+function withTenants<T>(config: Config, work: (tenants: TenantDirectory) => Promise<T>): Promise<T> {
+  return withStore(config, (store) => work(new TenantDirectory(store, Date.now)));
+}
+
+/** `openmam device show|log|messages <devId>`: what an admin troubleshooting one device needs. */
+async function deviceCommand(config: Config, positionals: string[], values: Values): Promise<void> {
+  const [action, devId] = positionals;
+  if (!devId || !['show', 'log', 'messages'].includes(action ?? '')) {
+    throw new OpenMamError('invalid_configuration', 'usage: openmam device show <devId> | log <devId> --for <time>|off | messages <devId> [--limit N]');
+  }
+  await withStore(config, async (store) => {
+    const managed = await store.getManagedDevice(devId);
+    if (!managed) throw new OpenMamError('not_found', `no active enrollment for device ${devId}`);
+    const enrollmentId = managed.enrollment.id;
+    if (action === 'show') {
+      const [nodes, inventory] = await Promise.all([store.getNodeStates(enrollmentId), store.listInventory(enrollmentId)]);
+      process.stdout.write(`${JSON.stringify({ ...managed, nodes, inventory }, null, 2)}\n`);
+    } else if (action === 'log') {
+      const duration = values['for'];
+      if (typeof duration !== 'string') throw new OpenMamError('invalid_configuration', '--for <time> or --for off');
+      const log = new MessageLog(store, Date.now);
+      await log.enable(enrollmentId, duration === 'off' ? 0 : parseDuration(duration) * 1000);
+      process.stderr.write(duration === 'off' ? `Stopped keeping messages of ${devId}\n` : `Keeping raw messages of ${devId} for ${duration}\n`);
+    } else {
+      const limit = typeof values['limit'] === 'string' ? Number(values['limit']) : 20;
+      for (const record of (await store.listMessageLog(enrollmentId, Number.isInteger(limit) && limit > 0 ? limit : 20)).reverse()) {
+        process.stdout.write(`--- ${new Date(record.at).toISOString()} ${record.direction === 'in' ? 'device -> server' : 'server -> device'}\n${gunzipSync(record.body).toString('utf8')}\n`);
+      }
+    }
+  });
 }
 
 async function mintToken(config: Config, values: Values): Promise<void> {
@@ -165,6 +207,9 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'token':
         await mintToken(config, values);
+        return 0;
+      case 'device':
+        await deviceCommand(config, rest, values);
         return 0;
       case 'tenant':
         await tenantCommand(config, rest, values);

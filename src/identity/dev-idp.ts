@@ -20,7 +20,8 @@ interface StoredKey {
 
 export interface MintRequest {
   tenantId: string;
-  upn: string;
+  /** The user. Without one, the token is the device's own (AADSendDeviceToken): `deviceId` is then required. */
+  upn?: string;
   /** Defaults to a stable id derived from tenant and UPN, so the same user keeps the same `oid`. */
   objectId?: string;
   deviceId?: string;
@@ -104,16 +105,15 @@ export class DevIdentityProvider {
   async mint(request: MintRequest): Promise<string> {
     const signing = this.keys[0]!;
     const nowSeconds = Math.floor(request.now / 1000);
-    const objectId = request.objectId ?? stableObjectId(request.tenantId, request.upn);
-    const claims: Record<string, unknown> = {
-      tid: request.tenantId,
-      oid: objectId,
-      upn: request.upn,
-      preferred_username: request.upn,
-      name: request.upn.split('@')[0],
-      ver: '2.0',
-      uti: randomUUID().replace(/-/g, ''),
-    };
+    if (request.upn === undefined && request.deviceId === undefined) throw new Error('a token needs a user (upn) or a device (deviceId)');
+    const subject = request.upn ?? `device:${request.deviceId}`;
+    const objectId = request.objectId ?? stableObjectId(request.tenantId, subject);
+    const claims: Record<string, unknown> = { tid: request.tenantId, oid: objectId, ver: '2.0', uti: randomUUID().replace(/-/g, '') };
+    if (request.upn !== undefined) {
+      claims['upn'] = request.upn;
+      claims['preferred_username'] = request.upn;
+      claims['name'] = request.upn.split('@')[0];
+    }
     if (request.deviceId) claims['deviceid'] = request.deviceId;
     if (request.groups && request.groups.length > 0) claims['groups'] = [...request.groups];
     if (request.roles && request.roles.length > 0) claims['roles'] = [...request.roles];

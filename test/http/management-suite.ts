@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DeviceSimulator, type SimulatorOptions } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
@@ -213,6 +214,52 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
       const after = await device.sync();
       assert.equal(after.headerStatus, '401');
       assert.equal(after.commands.length, 0);
+    });
+
+    it("accepts the device's own token when no user is signed in (AADSendDeviceToken), not another device's", async () => {
+      const entraDeviceId = randomUUID();
+      const owner = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'owner@contoso.example', deviceId: entraDeviceId }) });
+      devices.push(owner);
+      await owner.enroll();
+      const asDevice = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ deviceId: entraDeviceId }), devId: owner.devId, loginStatus: 'none' });
+      devices.push(asDevice);
+      assert.equal((await asDevice.sync()).headerStatus, '200');
+      const impostor = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ deviceId: randomUUID() }), devId: owner.devId, loginStatus: 'none' });
+      devices.push(impostor);
+      const refused = await impostor.sync();
+      assert.equal(refused.headerStatus, '401');
+      assert.equal(refused.commands.length, 0);
+    });
+
+    it('records a HealthAttestation result alert for compliance', async () => {
+      const device = await enrolledDevice();
+      await device.sync();
+      const alert =
+        '<Alert><CmdID>30</CmdID><Data>1226</Data><Item><Source><LocURI>./Vendor/MSFT/HealthAttestation/VerifyHealth</LocURI></Source>' +
+        '<Meta><Type xmlns="syncml:metinf">com.microsoft.mdm:HealthAttestation.Result</Type><Format xmlns="syncml:metinf">int</Format></Meta><Data>3</Data></Item></Alert>';
+      const response = await device.post(firstPackage(device.devId, { sessionId: 'AB', extra: alert }));
+      assert.equal(statusFor(response.body, '30'), '200');
+      const inventory = await app().store.listInventory((await enrollmentOf(device)).id);
+      assert.equal(inventory.find((v) => v.locUri === './Vendor/MSFT/HealthAttestation/Result')?.value, '3');
+    });
+
+    it("keeps a device's raw messages, compressed, only while an admin asks for it", async () => {
+      const device = await enrolledDevice();
+      const quiet = await enrolledDevice();
+      const enrollment = await enrollmentOf(device);
+      await app().messageLog.enable(enrollment.id, 3600_000);
+      await device.sync();
+      await quiet.sync();
+      const log = await app().store.listMessageLog(enrollment.id, 100);
+      assert.ok(log.length >= 4, `both directions of every message (${log.length})`);
+      const texts = log.map((record) => gunzipSync(record.body).toString('utf8'));
+      assert.ok(texts.every((text) => text.includes('<SyncML')));
+      assert.ok(log.some((r) => r.direction === 'in') && log.some((r) => r.direction === 'out'));
+      assert.ok(log[0]!.body.length < Buffer.byteLength(texts[0]!), 'compressed');
+      assert.deepEqual(await app().store.listMessageLog((await enrollmentOf(quiet)).id, 100), [], 'off by default');
+      await app().messageLog.enable(enrollment.id, 0);
+      await device.sync();
+      assert.equal((await app().store.listMessageLog(enrollment.id, 100)).length, log.length, 'off again');
     });
 
     describe('refuses bad input with the right status, and loses nothing', () => {

@@ -22,7 +22,7 @@ export interface TestServer {
   ca: string;
   logs: Record<string, unknown>[];
   tenantId: string;
-  mint(request: Partial<MintRequest> & { upn: string }): Promise<string>;
+  mint(request: Partial<MintRequest>): Promise<string>;
   request(pathname: string, options?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpsResponse>;
   close(): Promise<void>;
 }
