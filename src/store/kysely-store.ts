@@ -506,7 +506,19 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
     .executeTakeFirst();
   if (row === undefined) throw new DeviceTaken();
   // An update keeps the existing id; an insert used ours.
-  return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced: row.id !== input.id };
+  const replaced = row.id !== input.id;
+  if (replaced) await forgetManagement(trx, row.id);
+  return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced };
+}
+
+/**
+ * A re-enrollment replaces the enrollment: what the server knew of the device's configuration may no longer hold
+ * (the work account was added again), so management starts over and the device gets its desired state again.
+ */
+async function forgetManagement(trx: Transaction<Database>, enrollmentId: string): Promise<void> {
+  await trx.deleteFrom('node_states').where('enrollment_id', '=', enrollmentId).execute();
+  await trx.deleteFrom('management_sessions').where('enrollment_id', '=', enrollmentId).execute();
+  await trx.deleteFrom('management_state').where('enrollment_id', '=', enrollmentId).execute();
 }
 
 /**

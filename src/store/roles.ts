@@ -41,7 +41,8 @@ export interface EnrollmentStore {
    * Records an enrollment atomically, keeping the rule "one active MAM work account per device":
    * - no active enrollment on `input.devId`: inserts one (state enrolled, enrollCount 1, createdAt = enrolledAt = now);
    * - an active one of the same tenant and user: replaces it in place, keeping its `id` and `createdAt`,
-   *   taking every other field from `input`, enrolledAt = now, enrollCount + 1;
+   *   taking every other field from `input`, enrolledAt = now, enrollCount + 1; its management state, node states
+   *   and sessions are dropped (management starts over);
    * - an active one of another user or tenant: writes nothing and answers `device_taken`.
    * The device record (DeviceStore) is upserted in the same transaction. Concurrent calls for one devId never
    * leave two active enrollments.

@@ -110,6 +110,18 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await device.sync()).commands.length, 0, 'settled');
     });
 
+    it('starts management over when the same user enrolls the device again', async () => {
+      const device = await enrolledDevice();
+      await device.sync();
+      await onlyFor(device, 'edp', [{ locUri: `${EDP}/AllowAzureRMSForEDP`, format: 'int', value: '1' }]);
+      assert.deepEqual((await device.sync()).commands.map((c) => c.verb), ['Add']);
+      await device.enroll();
+      device.nodes.delete(`${EDP}/AllowAzureRMSForEDP`);
+      const again = await device.sync();
+      assert.ok(again.commands.some((c) => c.verb === 'Add' && c.locUri === `${EDP}/AllowAzureRMSForEDP`), 'desired state sent again');
+      assert.ok(again.commands.some((c) => c.verb === 'Get'), 'inventory read again');
+    });
+
     it('keeps a node another set still wants when one set is removed', async () => {
       const device = await enrolledDevice();
       await device.sync();
@@ -300,6 +312,19 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
         const replay = await device.post(firstPackage(device.devId, { sessionId: 'EE', final: false }));
         assert.equal(headerStatusOf(replay.body), '400', 'MsgID 1 again in a live session');
         assert.equal(headerStatusOf((await device.post(firstPackage(device.devId, { sessionId: 'EE', msgId: '3' }))).body), '400', 'skips MsgID 2');
+      });
+
+      it("continues a package the device sends in two messages (1222), then sends its own commands", async () => {
+        await onlyFor(device, 'split', [{ locUri: `${EDP}/NeutralResources`, format: 'chr', value: 'contoso.sharepoint.com' }]);
+        const first = await device.post(firstPackage(device.devId, { sessionId: 'BB', final: false }));
+        assert.match(first.body, /<Data>1222<\/Data>/);
+        assert.doesNotMatch(first.body, /<Add>/, 'nothing of ours before the device has finished');
+        const second = await device.post(
+          firstPackage(device.devId, { sessionId: 'BB', msgId: '2' }).replace(/<SyncBody>[\s\S]*<\/SyncBody>/, '<SyncBody><Alert><CmdID>1</CmdID><Data>1222</Data></Alert><Final/></SyncBody>'),
+        );
+        assert.equal(headerStatusOf(second.body), '200');
+        assert.match(second.body, /<Add>[\s\S]*NeutralResources[\s\S]*<\/Add>/);
+        assert.match(second.body, /<MsgID>2<\/MsgID>/, 'our MsgIDs count up within the session');
       });
 
       it('a Status for a CmdRef the server never sent changes nothing', async () => {
