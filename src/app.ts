@@ -9,6 +9,9 @@ import { ManagementService } from './core/management/session.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
+import { PolicyService } from './core/policies.ts';
+import { PolicyStatusService } from './core/policy-status.ts';
+import { adminRoutes } from './http/admin/admin-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
@@ -46,6 +49,7 @@ export interface OpenMamApp {
   messageLog: MessageLog;
   /** Buffered last check-in times; `flush()` writes them now. */
   checkins: CheckinRecorder;
+  policies: PolicyService;
 }
 
 /**
@@ -96,6 +100,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
+  const policies = new PolicyService({ store: deps.store, clock, newId, providerId: config.providerId });
+  const policyStatuses = new PolicyStatusService(deps.store, policies);
   const messageLog = new MessageLog(deps.store, clock);
 
   const server = Fastify({
@@ -135,6 +141,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
+  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies };
 }

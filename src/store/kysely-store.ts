@@ -12,11 +12,15 @@ import type {
   DeviceRecord,
   EnrollmentRecord,
   EnrollmentState,
+  GroupRecord,
   InventoryValue,
   ManagementSessionRecord,
   ManagementState,
   MessageLogRecord,
   NodeStateRecord,
+  PolicyAssignment,
+  PolicyKind,
+  PolicyRecord,
   TenantRecord,
   TenantSettings,
 } from './records.ts';
@@ -27,11 +31,13 @@ import type {
   DeviceFactColumns,
   DevicesTable,
   EnrollmentsTable,
+  GroupsTable,
   InventoryTable,
   ManagementSessionsTable,
   ManagementStateTable,
   MessageLogTable,
   NodeStatesTable,
+  PoliciesTable,
   TenantsTable,
 } from './schema.ts';
 
@@ -59,8 +65,9 @@ class DeviceTaken extends Error {}
 
 /**
  * Thrown inside a write transaction to undo it when the write turns out to be refused (a session compare-and-set
- * that failed, a configuration set that was not there); the method then answers false. Throwing, rather than
- * returning, is what rolls back this unit alone under group commit. Never leaves this module.
+ * that failed, a configuration set, group, membership or policy that was not there, a member already there); the
+ * method then answers false. Throwing, rather than returning, is what rolls back this unit alone under group commit.
+ * Never leaves this module.
  */
 class Refused extends Error {}
 
@@ -73,6 +80,10 @@ type NodeStateRow = Selectable<NodeStatesTable>;
 type InventoryRow = Selectable<InventoryTable>;
 type SessionRow = Selectable<ManagementSessionsTable>;
 type MessageLogRow = Omit<Selectable<MessageLogTable>, 'id'>;
+type GroupRow = Selectable<GroupsTable>;
+type PolicyRow = Selectable<PoliciesTable>;
+/** target_groups, parsed. */
+type GroupTargetColumn = Omit<Extract<ConfigurationTarget, { kind: 'groups' }>, 'kind'>;
 /** Management state columns to write; the key is never among them. */
 type ManagementStateChanges = Partial<Omit<ManagementStateRow, 'enrollment_id'>>;
 /** An enrollment row with its tenant's configuration version and its management state (null columns: no row yet). */
@@ -98,6 +109,16 @@ export class KyselyStore implements Store, SecretStore {
   /** A write transaction: batched with concurrent ones where the database has a single writer. */
   #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.#groupCommit ? this.#groupCommit.run(work) : this.#db.transaction().execute(work);
+  }
+
+  /** A write transaction that `work` may refuse by throwing `Refused` (undoing it): then false. */
+  async #writeUnlessRefused(work: (trx: Transaction<Database>) => Promise<boolean>): Promise<boolean> {
+    try {
+      return await this.#write(work);
+    } catch (err) {
+      if (err instanceof Refused) return false;
+      throw err;
+    }
   }
 
   // ---- TenantStore
@@ -223,20 +244,7 @@ export class KyselyStore implements Store, SecretStore {
         // The tenant row first, in every writer of configuration sets: concurrent changes queue on it, never deadlock.
         const version = await bumpConfigVersion(trx, set.tenantId);
         if (version === undefined) throw new OpenMamError('not_found', `tenant ${set.tenantId} does not exist`);
-        const row = configurationSetToRow(set);
-        await trx
-          .insertInto('configuration_sets')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['tenant_id', 'id']).doUpdateSet({
-              name: row.name,
-              target_kind: row.target_kind,
-              target_dev_id: row.target_dev_id,
-              settings: row.settings,
-              updated_at: row.updated_at,
-            }),
-          )
-          .execute();
+        await upsertConfigurationSet(trx, set);
         return version;
       }),
     );
@@ -244,19 +252,14 @@ export class KyselyStore implements Store, SecretStore {
 
   /** The store keeps no tombstone, so it has no use for the interface's `now`. */
   deleteConfigurationSet(tenantId: string, id: string): Promise<boolean> {
-    return this.#track(async () => {
-      try {
-        return await this.#write(async (trx) => {
-          if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
-          const deleted = await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-          if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
-          return true;
-        });
-      } catch (err) {
-        if (err instanceof Refused) return false;
-        throw err;
-      }
-    });
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
+        const deleted = await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        return true;
+      }),
+    );
   }
 
   getConfigurationSet(tenantId: string, id: string): Promise<ConfigurationSetRecord | undefined> {
@@ -266,6 +269,7 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  /** Every group-targeted set of the tenant comes back: which apply depends on the user's groups (the caller's job). */
   configurationSetsFor(tenantId: string, devId: string): Promise<ConfigurationSetRecord[]> {
     return this.#track(async () => {
       const rows = await this.#db
@@ -275,6 +279,7 @@ export class KyselyStore implements Store, SecretStore {
         .where((eb) =>
           eb.or([
             eb('target_kind', '=', ALL_DEVICES),
+            eb('target_kind', '=', GROUPS),
             eb.and([eb('target_kind', '=', ONE_DEVICE), eb('target_dev_id', '=', devId)]),
           ]),
         )
@@ -324,15 +329,12 @@ export class KyselyStore implements Store, SecretStore {
   }
 
   applySyncOutcome(outcome: SyncOutcome): Promise<boolean> {
-    return this.#track(async () => {
-      try {
-        await this.#write((trx) => applySyncOutcomeWithin(trx, outcome));
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        await applySyncOutcomeWithin(trx, outcome);
         return true;
-      } catch (err) {
-        if (err instanceof Refused) return false;
-        throw err;
-      }
-    });
+      }),
+    );
   }
 
   recordCheckins(checkins: ReadonlyMap<string, number>): Promise<void> {
@@ -420,6 +422,187 @@ export class KyselyStore implements Store, SecretStore {
         .execute();
       return rows.map(messageLogFromRow);
     });
+  }
+
+  // ---- GroupStore
+  // Every writer of memberships takes the tenant row first (the version bump), like the configuration set writers:
+  // concurrent changes of one tenant queue on it, never deadlock. A write that turns out to change nothing is undone.
+
+  /** Creating a group changes no device's targeting: no bump. `not_found` when the tenant does not exist. */
+  createGroup(group: GroupRecord): Promise<void> {
+    return this.#track(async () => {
+      try {
+        await this.#db.insertInto('groups').values(groupToRow(group)).execute();
+      } catch (err) {
+        if (this.#dialect.isUniqueViolation(err)) {
+          throw new OpenMamError('conflict', `group ${group.id} already exists`, { cause: err });
+        }
+        if ((await this.getTenant(group.tenantId)) === undefined) {
+          throw new OpenMamError('not_found', `tenant ${group.tenantId} does not exist`, { cause: err });
+        }
+        throw err;
+      }
+    });
+  }
+
+  getGroup(tenantId: string, id: string): Promise<GroupRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : groupFromRow(row);
+    });
+  }
+
+  listGroups(tenantId: string): Promise<GroupRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('groups')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .orderBy('display_name', 'asc')
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(groupFromRow);
+    });
+  }
+
+  deleteGroup(tenantId: string, id: string): Promise<boolean> {
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
+        await trx.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('group_id', '=', id).execute();
+        const deleted = await trx.deleteFrom('groups').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        return true;
+      }),
+    );
+  }
+
+  addGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean> {
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        const unknownGroup = (): OpenMamError => new OpenMamError('not_found', `group ${groupId} does not exist`);
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) throw unknownGroup();
+        const group = await trx.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', '=', groupId).executeTakeFirst();
+        if (group === undefined) throw unknownGroup(); // undoes the bump
+        const added = await trx
+          .insertInto('group_members')
+          .values({ tenant_id: tenantId, group_id: groupId, member_id: memberId })
+          .onConflict((oc) => oc.columns(['tenant_id', 'group_id', 'member_id']).doNothing())
+          .returning('member_id')
+          .executeTakeFirst();
+        if (added === undefined) throw new Refused(); // already a member: undoes the bump
+        return true;
+      }),
+    );
+  }
+
+  removeGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean> {
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
+        const removed = await trx
+          .deleteFrom('group_members')
+          .where('tenant_id', '=', tenantId)
+          .where('group_id', '=', groupId)
+          .where('member_id', '=', memberId)
+          .executeTakeFirst();
+        if (removed.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        return true;
+      }),
+    );
+  }
+
+  listGroupMembers(tenantId: string, groupId: string): Promise<string[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('group_members')
+        .select('member_id')
+        .where('tenant_id', '=', tenantId)
+        .where('group_id', '=', groupId)
+        .orderBy('member_id', 'asc')
+        .execute();
+      return rows.map((r) => r.member_id);
+    });
+  }
+
+  groupsOfMember(tenantId: string, memberId: string): Promise<string[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('group_members')
+        .select('group_id')
+        .where('tenant_id', '=', tenantId)
+        .where('member_id', '=', memberId)
+        .orderBy('group_id', 'asc')
+        .execute();
+      return rows.map((r) => r.group_id);
+    });
+  }
+
+  // ---- PolicyStore
+
+  /**
+   * The tenant row first (the bump), then the policy, then its set, like deletePolicy. `not_found` when the tenant
+   * does not exist; `internal` when the set is not the policy's (another tenant or id): nothing is written then.
+   */
+  savePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number> {
+    return this.#track(async () => {
+      if (set.tenantId !== policy.tenantId || set.id !== policy.id) {
+        throw new OpenMamError('internal', `policy ${policy.id} must be saved with its own configuration set, got ${set.id}`);
+      }
+      return this.#write(async (trx) => {
+        const version = await bumpConfigVersion(trx, policy.tenantId);
+        if (version === undefined) throw new OpenMamError('not_found', `tenant ${policy.tenantId} does not exist`);
+        const row = policyToRow(policy);
+        await trx
+          .insertInto('policies')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'id']).doUpdateSet({
+              kind: row.kind,
+              body: row.body,
+              assignments: row.assignments,
+              version: row.version,
+              updated_at: row.updated_at,
+            }),
+          )
+          .execute();
+        await upsertConfigurationSet(trx, set);
+        return version;
+      });
+    });
+  }
+
+  getPolicy(tenantId: string, id: string): Promise<PolicyRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : policyFromRow(row);
+    });
+  }
+
+  listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('policies')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('kind', '=', kind)
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(policyFromRow);
+    });
+  }
+
+  deletePolicy(tenantId: string, id: string): Promise<boolean> {
+    return this.#track(() =>
+      this.#writeUnlessRefused(async (trx) => {
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
+        const deleted = await trx.deleteFrom('policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+        return true;
+      }),
+    );
   }
 
   // ---- SecretStore
@@ -549,6 +732,7 @@ function managedDeviceQuery(db: Kysely<Database>): CompiledQuery<ManagedDeviceRo
       'management_state.inventory_at',
       'management_state.last_checkin_at',
       'management_state.message_log_until',
+      'management_state.token_groups',
     ])
     .where('enrollments.dev_id', '=', '')
     .where('enrollments.state', '=', ACTIVE)
@@ -559,6 +743,26 @@ function managedDeviceQuery(db: Kysely<Database>): CompiledQuery<ManagedDeviceRo
 
 const ALL_DEVICES = sql.lit<ConfigurationTarget['kind']>('all_devices');
 const ONE_DEVICE = sql.lit<ConfigurationTarget['kind']>('device');
+const GROUPS = sql.lit<ConfigurationTarget['kind']>('groups');
+
+/** Creates or replaces a configuration set by (tenant, id); a replacement keeps the stored createdAt. */
+async function upsertConfigurationSet(trx: Transaction<Database>, set: ConfigurationSetRecord): Promise<void> {
+  const row = configurationSetToRow(set);
+  await trx
+    .insertInto('configuration_sets')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'id']).doUpdateSet({
+        name: row.name,
+        target_kind: row.target_kind,
+        target_dev_id: row.target_dev_id,
+        target_groups: row.target_groups,
+        settings: row.settings,
+        updated_at: row.updated_at,
+      }),
+    )
+    .execute();
+}
 
 /** Bumps the tenant's configuration version; the new version, or undefined when there is no such tenant. */
 async function bumpConfigVersion(trx: Transaction<Database>, tenantId: string): Promise<number | undefined> {
@@ -828,6 +1032,7 @@ function configurationSetToRow(set: ConfigurationSetRecord): ConfigurationSetRow
     name: set.name,
     target_kind: set.target.kind,
     target_dev_id: set.target.kind === 'device' ? set.target.devId : null,
+    target_groups: set.target.kind === 'groups' ? groupTargetToColumn(set.target) : null,
     settings: JSON.stringify(set.settings),
     created_at: set.createdAt,
     updated_at: set.updatedAt,
@@ -846,15 +1051,49 @@ function configurationSetFromRow(row: ConfigurationSetRow): ConfigurationSetReco
   };
 }
 
-function targetFromColumns(row: Pick<ConfigurationSetRow, 'target_kind' | 'target_dev_id' | 'id'>): ConfigurationTarget {
-  if (row.target_kind === 'all_devices') return { kind: 'all_devices' };
-  if (row.target_dev_id === null) throw new OpenMamError('internal', `configuration set ${row.id} targets a device but names none`);
-  return { kind: 'device', devId: row.target_dev_id };
+function targetFromColumns(row: Pick<ConfigurationSetRow, 'target_kind' | 'target_dev_id' | 'target_groups' | 'id'>): ConfigurationTarget {
+  switch (row.target_kind) {
+    case 'all_devices':
+      return { kind: 'all_devices' };
+    case 'device':
+      if (row.target_dev_id === null) throw new OpenMamError('internal', `configuration set ${row.id} targets a device but names none`);
+      return { kind: 'device', devId: row.target_dev_id };
+    case 'groups':
+      if (row.target_groups === null) throw new OpenMamError('internal', `configuration set ${row.id} targets groups but names none`);
+      return { kind: 'groups', ...groupTargetFromColumn(row.target_groups) };
+  }
+}
+
+/** Only the three fields, in a fixed order (not `kind`, nor anything else the caller's object carries). */
+function groupTargetToColumn(target: GroupTargetColumn): string {
+  const column: GroupTargetColumn = { include: target.include, exclude: target.exclude, allUsers: target.allUsers };
+  return JSON.stringify(column);
+}
+
+function groupTargetFromColumn(column: string): GroupTargetColumn {
+  const { include, exclude, allUsers } = JSON.parse(column) as GroupTargetColumn;
+  return { include, exclude, allUsers };
+}
+
+function tokenGroupsToColumn(groups: string[] | null): string | null {
+  return groups === null ? null : JSON.stringify(groups);
+}
+
+function tokenGroupsFromColumn(column: string | null): string[] | null {
+  return column === null ? null : (JSON.parse(column) as string[]);
 }
 
 /** What a missing management_state row stands for. */
 function managementStateDefaults(enrollmentId: string): ManagementStateRow {
-  return { enrollment_id: enrollmentId, settled_version: 0, waiting_for_user: 0, inventory_at: null, last_checkin_at: null, message_log_until: null };
+  return {
+    enrollment_id: enrollmentId,
+    settled_version: 0,
+    waiting_for_user: 0,
+    inventory_at: null,
+    last_checkin_at: null,
+    message_log_until: null,
+    token_groups: null,
+  };
 }
 
 function managementStateChanges(change: NonNullable<SyncOutcome['management']>): ManagementStateChanges {
@@ -863,6 +1102,7 @@ function managementStateChanges(change: NonNullable<SyncOutcome['management']>):
   if (change.waitingForUser !== undefined) columns.waiting_for_user = booleanToColumn(change.waitingForUser);
   if (change.inventoryAt !== undefined) columns.inventory_at = change.inventoryAt;
   if (change.lastCheckinAt !== undefined) columns.last_checkin_at = change.lastCheckinAt;
+  if (change.tokenGroups !== undefined) columns.token_groups = tokenGroupsToColumn(change.tokenGroups);
   return columns;
 }
 
@@ -875,8 +1115,43 @@ function managedDeviceFromRow(row: ManagedDeviceRow): ManagedDevice {
     inventoryAt: row.inventory_at,
     lastCheckinAt: row.last_checkin_at,
     messageLogUntil: row.message_log_until,
+    tokenGroups: tokenGroupsFromColumn(row.token_groups),
   };
   return { enrollment: enrollmentFromRow(row), management, configVersion: row.config_version };
+}
+
+function groupToRow(group: GroupRecord): GroupRow {
+  return { tenant_id: group.tenantId, id: group.id, display_name: group.displayName, description: group.description, created_at: group.createdAt };
+}
+
+function groupFromRow(row: GroupRow): GroupRecord {
+  return { tenantId: row.tenant_id, id: row.id, displayName: row.display_name, description: row.description, createdAt: row.created_at };
+}
+
+function policyToRow(policy: PolicyRecord): PolicyRow {
+  return {
+    tenant_id: policy.tenantId,
+    id: policy.id,
+    kind: policy.kind,
+    body: JSON.stringify(policy.body),
+    assignments: JSON.stringify(policy.assignments),
+    version: policy.version,
+    created_at: policy.createdAt,
+    updated_at: policy.updatedAt,
+  };
+}
+
+function policyFromRow(row: PolicyRow): PolicyRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    kind: row.kind,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    assignments: JSON.parse(row.assignments) as PolicyAssignment[],
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function nodeStateToRow(enrollmentId: string, node: NodeStateRecord): NodeStateRow {

@@ -95,8 +95,14 @@ export interface DesiredSetting {
   atomicGroup?: string;
 }
 
-/** What a configuration set applies to. Groups come with policies. */
-export type ConfigurationTarget = { kind: 'all_devices' } | { kind: 'device'; devId: string };
+/**
+ * What a configuration set applies to: every device of the tenant, one device, or the devices whose user is in the
+ * included groups (or any licensed user) and in none of the excluded groups: exclusion wins.
+ */
+export type ConfigurationTarget =
+  | { kind: 'all_devices' }
+  | { kind: 'device'; devId: string }
+  | { kind: 'groups'; include: string[]; exclude: string[]; allUsers: boolean };
 
 /**
  * A named set of settings assigned to a target: what the desired state of a device is made of. Policies compile
@@ -150,6 +156,8 @@ export interface ManagementState {
   lastCheckinAt: number | null;
   /** Raw messages of this device are kept until then (troubleshooting), else not at all. */
   messageLogUntil: number | null;
+  /** The `groups` claim of the user's latest verified token (sorted), or null before the first check-in. */
+  tokenGroups: string[] | null;
 }
 
 /** A management session between messages: lives in the store so that any node can serve the next message. */
@@ -170,4 +178,42 @@ export interface MessageLogRecord {
   direction: 'in' | 'out';
   /** gzip of the raw SyncML. */
   body: Uint8Array;
+}
+
+// ---- Groups and policies (admin API)
+
+export interface GroupRecord {
+  tenantId: string;
+  /** Object id (GUID), as in Entra and Graph. */
+  id: string;
+  displayName: string;
+  description: string | null;
+  createdAt: number;
+}
+
+/** The kinds of policy the admin API manages; each compiles into one configuration set of the same id. */
+export type PolicyKind = 'windowsInformationProtectionPolicy' | 'mdmWindowsInformationProtectionPolicy' | 'windows10CustomConfiguration';
+
+/** Graph assignment targets. */
+export type AssignmentTarget =
+  | { '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string }
+  | { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget'; groupId: string }
+  | { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' };
+
+export interface PolicyAssignment {
+  id: string;
+  target: AssignmentTarget;
+}
+
+export interface PolicyRecord {
+  tenantId: string;
+  id: string;
+  kind: PolicyKind;
+  /** The policy's Graph properties as the admin set them (validated), without id, times and version. */
+  body: Record<string, unknown>;
+  assignments: PolicyAssignment[];
+  /** Counts up with every change (Graph `version`). */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
 }

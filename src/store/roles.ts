@@ -1,6 +1,9 @@
 import type {
   ConfigurationSetRecord,
   DeviceRecord,
+  GroupRecord,
+  PolicyKind,
+  PolicyRecord,
   EnrollmentRecord,
   InventoryValue,
   ManagementSessionRecord,
@@ -74,7 +77,10 @@ export interface ConfigurationStore {
   /** Deletes the set and bumps the version; false (nothing bumped) when there was none with that id in the tenant. */
   deleteConfigurationSet(tenantId: string, id: string, now: number): Promise<boolean>;
   getConfigurationSet(tenantId: string, id: string): Promise<ConfigurationSetRecord | undefined>;
-  /** The sets that apply to a device: the tenant's all-devices sets and those targeting this devId. Ordered by id. */
+  /**
+   * The sets that may apply to a device: the tenant's all-devices and group-targeted sets, and those targeting this
+   * devId. Ordered by id. Group targeting is decided by the caller, who knows the user's groups.
+   */
   configurationSetsFor(tenantId: string, devId: string): Promise<ConfigurationSetRecord[]>;
   /** 0 for a tenant that never had a set. */
   getConfigurationVersion(tenantId: string): Promise<number>;
@@ -133,8 +139,44 @@ export interface ManagementStore {
   listMessageLog(enrollmentId: string, limit: number): Promise<MessageLogRecord[]>;
 }
 
+/**
+ * Groups of the admin API. Membership here is what an admin sets; the `groups` claim of a user's token adds to it.
+ * Every change of membership bumps the tenant's configuration version (devices re-evaluate their targeting).
+ */
+export interface GroupStore {
+  /** `conflict` when the id exists in the tenant. */
+  createGroup(group: GroupRecord): Promise<void>;
+  getGroup(tenantId: string, id: string): Promise<GroupRecord | undefined>;
+  /** Ordered by displayName, then id. */
+  listGroups(tenantId: string): Promise<GroupRecord[]>;
+  /** Deletes the group and its memberships, bumps the version; false when absent. */
+  deleteGroup(tenantId: string, id: string): Promise<boolean>;
+  /** Adds a member (user object id); true when added, false when already a member. `not_found` for an unknown group. Bumps the version when added. */
+  addGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean>;
+  /** false when it was not a member. Bumps the version when removed. */
+  removeGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean>;
+  /** Member object ids, ordered. */
+  listGroupMembers(tenantId: string, groupId: string): Promise<string[]>;
+  /** The ids of the groups `memberId` was added to, ordered. */
+  groupsOfMember(tenantId: string, memberId: string): Promise<string[]>;
+}
+
+/**
+ * Policies of the admin API. A policy and its compiled configuration set (same id) are always written together,
+ * with one bump of the tenant's configuration version: nothing half-written, O(1) whatever the number of devices.
+ */
+export interface PolicyStore {
+  /** Inserts or replaces the policy and its set; returns the tenant's new configuration version. */
+  savePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number>;
+  getPolicy(tenantId: string, id: string): Promise<PolicyRecord | undefined>;
+  /** Ordered by createdAt, then id. */
+  listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]>;
+  /** Deletes the policy and its set, bumps the version; false when absent. */
+  deletePolicy(tenantId: string, id: string): Promise<boolean>;
+}
+
 /** The whole store as the composition root sees it. */
-export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore {
+export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;

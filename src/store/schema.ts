@@ -1,10 +1,11 @@
 import type { ColumnType } from 'kysely';
-import type { EnrollmentState, IdentityProviderKind, NodeStatus } from './records.ts';
+import type { ConfigurationTarget, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind } from './records.ts';
 
 /**
  * The tables as Kysely sees them (see migrations/001_initial.ts). Columns are snake_case; times are bigint epoch
  * milliseconds (read back as JS numbers on both backends); booleans are integers 0/1; tenant settings and
- * configuration set settings are JSON text; the management tables come from migrations/003_management.ts.
+ * configuration set settings are JSON text; the management tables come from migrations/003_management.ts, groups
+ * and policies from migrations/004_groups_policies.ts.
  */
 export interface Database {
   tenants: TenantsTable;
@@ -17,6 +18,9 @@ export interface Database {
   inventory: InventoryTable;
   management_sessions: ManagementSessionsTable;
   message_log: MessageLogTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  policies: PoliciesTable;
 }
 
 export interface TenantsTable {
@@ -78,9 +82,11 @@ export interface ConfigurationSetsTable {
   tenant_id: string;
   id: string;
   name: string;
-  target_kind: 'all_devices' | 'device';
+  target_kind: ConfigurationTarget['kind'];
   /** Set when target_kind is `device`. */
   target_dev_id: string | null;
+  /** Set when target_kind is `groups`: JSON {include: string[], exclude: string[], allUsers: boolean}. */
+  target_groups: string | null;
   /** JSON array of DesiredSetting. */
   settings: string;
   created_at: number;
@@ -95,6 +101,8 @@ export interface ManagementStateTable {
   inventory_at: number | null;
   last_checkin_at: number | null;
   message_log_until: number | null;
+  /** JSON array of the group ids of the user's latest token; null before the first check-in. */
+  token_groups: string | null;
 }
 
 export interface NodeStatesTable {
@@ -131,4 +139,33 @@ export interface MessageLogTable {
   direction: 'in' | 'out';
   /** Read back as a Buffer on both backends. */
   body: Uint8Array;
+}
+
+export interface GroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  description: string | null;
+  created_at: number;
+}
+
+/** Who an admin put in a group; the key (tenant_id, group_id) references groups. */
+export interface GroupMembersTable {
+  tenant_id: string;
+  group_id: string;
+  member_id: string;
+}
+
+/** A policy of the admin API; its compiled configuration set has the same (tenant_id, id). */
+export interface PoliciesTable {
+  tenant_id: string;
+  id: string;
+  kind: PolicyKind;
+  /** JSON object: the policy's Graph properties. */
+  body: string;
+  /** JSON array of PolicyAssignment. */
+  assignments: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
 }

@@ -7,10 +7,12 @@ import type { ErrorCode } from '../../src/errors.ts';
 import type {
   ConfigurationSetRecord,
   EnrollmentRecord,
+  GroupRecord,
   ManagementSessionRecord,
   ManagementState,
   MessageLogRecord,
   NodeStateRecord,
+  PolicyRecord,
   TenantRecord,
   TenantSettings,
 } from '../../src/store/records.ts';
@@ -440,6 +442,408 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert.equal(await store.getConfigurationVersion(tenant.id), 10);
       });
+
+      it('a group-targeted set reads back exactly', async () => {
+        const tenant = await newTenant();
+        const include = [randomUUID(), randomUUID()];
+        const exclude = [randomUUID()];
+        const set = configurationSet(tenant.id, 'wip', { target: { kind: 'groups', include, exclude, allUsers: false } });
+        await store.putConfigurationSet(set);
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, 'wip'), set);
+        const everyone = configurationSet(tenant.id, 'everyone', { target: { kind: 'groups', include: [], exclude: [], allUsers: true } });
+        await store.putConfigurationSet(everyone);
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, 'everyone'), everyone);
+      });
+
+      it('a replacement may change the target kind: groups, device, all devices and back', async () => {
+        const tenant = await newTenant();
+        const targets: ConfigurationSetRecord['target'][] = [
+          { kind: 'groups', include: ['g-1'], exclude: ['g-2'], allUsers: true },
+          { kind: 'device', devId: 'dev-1' },
+          { kind: 'all_devices' },
+          { kind: 'groups', include: [], exclude: ['g-3'], allUsers: false },
+        ];
+        for (const target of targets) {
+          const set = configurationSet(tenant.id, 'moving', { target });
+          await store.putConfigurationSet(set);
+          assert.deepEqual(await store.getConfigurationSet(tenant.id, 'moving'), set);
+        }
+        assert.equal(await store.getConfigurationVersion(tenant.id), targets.length);
+      });
+
+      it('configurationSetsFor also answers every group-targeted set of the tenant (the caller decides targeting)', async () => {
+        const tenant = await newTenant();
+        const neighbour = await newTenant();
+        const forAll = configurationSet(tenant.id, 'b-all');
+        const forDev1 = configurationSet(tenant.id, 'a-dev1', { target: { kind: 'device', devId: 'dev-1' } });
+        const forDev2 = configurationSet(tenant.id, 'e-dev2', { target: { kind: 'device', devId: 'dev-2' } });
+        const forSales = configurationSet(tenant.id, 'c-sales', { target: { kind: 'groups', include: ['sales'], exclude: [], allUsers: false } });
+        const forUsers = configurationSet(tenant.id, 'd-users', { target: { kind: 'groups', include: [], exclude: ['interns'], allUsers: true } });
+        for (const set of [forUsers, forDev2, forSales, forAll, forDev1]) await store.putConfigurationSet(set);
+        await store.putConfigurationSet(configurationSet(neighbour.id, 'a-neighbour', { target: { kind: 'groups', include: ['sales'], exclude: [], allUsers: true } }));
+        assert.deepEqual(await store.configurationSetsFor(tenant.id, 'dev-1'), [forDev1, forAll, forSales, forUsers]);
+        assert.deepEqual(await store.configurationSetsFor(tenant.id, 'dev-3'), [forAll, forSales, forUsers]);
+        assert.deepEqual(await store.configurationSetsFor(neighbour.id, 'dev-1'), [
+          configurationSet(neighbour.id, 'a-neighbour', { target: { kind: 'groups', include: ['sales'], exclude: [], allUsers: true } }),
+        ]);
+      });
+    });
+
+    describe('groups', () => {
+      async function newGroup(tenantId: string, overrides: Partial<GroupRecord> = {}): Promise<GroupRecord> {
+        const group = groupRecord(tenantId, overrides);
+        await store.createGroup(group);
+        return group;
+      }
+
+      it('createGroup reads back exactly; another tenant does not see it', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const sales = await newGroup(tenant.id, { displayName: 'Sales — Ä ✓', description: 'Everyone selling "things"' });
+        const bare = await newGroup(tenant.id, { description: null });
+        assert.deepEqual(await store.getGroup(tenant.id, sales.id), sales);
+        assert.deepEqual(await store.getGroup(tenant.id, bare.id), bare);
+        assert.equal(await store.getGroup(other.id, sales.id), undefined, 'groups belong to their tenant');
+        assert.equal(await store.getGroup(tenant.id, randomUUID()), undefined);
+        assert.deepEqual(await store.listGroups(other.id), []);
+      });
+
+      it('creating a group bumps nothing', async () => {
+        const tenant = await newTenant();
+        await newGroup(tenant.id);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 0);
+      });
+
+      it('createGroup refuses an existing id of the tenant with conflict and keeps the original; another tenant may use the id', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const original = await newGroup(tenant.id);
+        await assertRejectsWith(store.createGroup({ ...original, displayName: 'Impostor' }), 'conflict');
+        assert.deepEqual(await store.getGroup(tenant.id, original.id), original);
+        const twin = await newGroup(other.id, { id: original.id, displayName: 'Twin' });
+        assert.deepEqual(await store.getGroup(other.id, original.id), twin);
+        assert.deepEqual(await store.getGroup(tenant.id, original.id), original);
+      });
+
+      it('createGroup refuses an unknown tenant with not_found', async () => {
+        const tenantId = randomUUID();
+        const group = groupRecord(tenantId);
+        await assertRejectsWith(store.createGroup(group), 'not_found');
+        assert.equal(await store.getGroup(tenantId, group.id), undefined);
+      });
+
+      it('listGroups: the tenant\'s groups by displayName, then id', async () => {
+        const tenant = await newTenant();
+        const neighbour = await newTenant();
+        const [first, second] = [randomUUID(), randomUUID()].sort(compareKeys);
+        const beta2 = await newGroup(tenant.id, { id: second!, displayName: 'Beta' });
+        const gamma = await newGroup(tenant.id, { displayName: 'Gamma' });
+        const alpha = await newGroup(tenant.id, { displayName: 'Alpha' });
+        const beta1 = await newGroup(tenant.id, { id: first!, displayName: 'Beta' });
+        await newGroup(neighbour.id, { displayName: 'Alpha' });
+        assert.deepEqual(await store.listGroups(tenant.id), [alpha, beta1, beta2, gamma]);
+        assert.deepEqual(await store.listGroups(randomUUID()), []);
+      });
+
+      it('addGroupMember: true when added (bumps), false when already a member (bumps nothing)', async () => {
+        const tenant = await newTenant();
+        const group = await newGroup(tenant.id);
+        const alice = randomUUID();
+        assert.equal(await store.addGroupMember(tenant.id, group.id, alice), true);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1);
+        assert.equal(await store.addGroupMember(tenant.id, group.id, alice), false);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1, 'adding a member again bumps nothing');
+        assert.deepEqual(await store.listGroupMembers(tenant.id, group.id), [alice]);
+      });
+
+      it('addGroupMember refuses an unknown group (or another tenant\'s) with not_found and bumps nothing', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const foreign = await newGroup(other.id);
+        const member = randomUUID();
+        await assertRejectsWith(store.addGroupMember(tenant.id, randomUUID(), member), 'not_found');
+        await assertRejectsWith(store.addGroupMember(tenant.id, foreign.id, member), 'not_found');
+        await assertRejectsWith(store.addGroupMember(randomUUID(), foreign.id, member), 'not_found');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 0);
+        assert.equal(await store.getConfigurationVersion(other.id), 0);
+        assert.deepEqual(await store.listGroupMembers(other.id, foreign.id), []);
+        assert.deepEqual(await store.groupsOfMember(tenant.id, member), []);
+      });
+
+      it('listGroupMembers and groupsOfMember: ordered, one group or member, one tenant', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [a, b, c] = [await newGroup(tenant.id), await newGroup(tenant.id), await newGroup(tenant.id)];
+        const foreign = await newGroup(other.id, { id: a.id });
+        const members = [randomUUID(), randomUUID(), randomUUID()];
+        const alice = members[0]!;
+        for (const member of [...members].reverse()) await store.addGroupMember(tenant.id, a.id, member);
+        await store.addGroupMember(tenant.id, c.id, alice);
+        await store.addGroupMember(tenant.id, b.id, alice);
+        await store.addGroupMember(other.id, foreign.id, alice);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, a.id), [...members].sort(compareKeys));
+        assert.deepEqual(await store.listGroupMembers(tenant.id, b.id), [alice]);
+        assert.deepEqual(await store.listGroupMembers(other.id, a.id), [alice]);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, randomUUID()), []);
+        assert.deepEqual(await store.groupsOfMember(tenant.id, alice), [a.id, b.id, c.id].sort(compareKeys));
+        assert.deepEqual(await store.groupsOfMember(tenant.id, members[1]!), [a.id]);
+        assert.deepEqual(await store.groupsOfMember(other.id, alice), [foreign.id]);
+        assert.deepEqual(await store.groupsOfMember(tenant.id, randomUUID()), []);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 5);
+        assert.equal(await store.getConfigurationVersion(other.id), 1);
+      });
+
+      it('removeGroupMember: true when removed (bumps), false when not a member (bumps nothing)', async () => {
+        const tenant = await newTenant();
+        const group = await newGroup(tenant.id);
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        await store.addGroupMember(tenant.id, group.id, alice);
+        await store.addGroupMember(tenant.id, group.id, bob);
+        assert.equal(await store.removeGroupMember(tenant.id, group.id, alice), true);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, group.id), [bob]);
+        assert.deepEqual(await store.groupsOfMember(tenant.id, alice), []);
+        assert.equal(await store.removeGroupMember(tenant.id, group.id, alice), false, 'already removed');
+        assert.equal(await store.removeGroupMember(tenant.id, randomUUID(), bob), false, 'unknown group');
+        assert.equal(await store.removeGroupMember(randomUUID(), group.id, bob), false, 'unknown tenant');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3, 'a missing removal bumps nothing');
+        assert.deepEqual(await store.listGroupMembers(tenant.id, group.id), [bob]);
+      });
+
+      it('removeGroupMember of another tenant removes nothing', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const group = await newGroup(tenant.id);
+        const alice = randomUUID();
+        await store.addGroupMember(tenant.id, group.id, alice);
+        assert.equal(await store.removeGroupMember(other.id, group.id, alice), false);
+        assert.equal(await store.getConfigurationVersion(other.id), 0);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, group.id), [alice]);
+      });
+
+      it('deleteGroup deletes the group and its memberships and bumps; a missing group bumps nothing', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const doomed = await newGroup(tenant.id);
+        const kept = await newGroup(tenant.id);
+        const alice = randomUUID();
+        await store.addGroupMember(tenant.id, doomed.id, alice);
+        await store.addGroupMember(tenant.id, kept.id, alice);
+        assert.equal(await store.deleteGroup(other.id, doomed.id), false, 'another tenant cannot delete it');
+        assert.equal(await store.getConfigurationVersion(other.id), 0);
+        assert.deepEqual(await store.getGroup(tenant.id, doomed.id), doomed);
+
+        assert.equal(await store.deleteGroup(tenant.id, doomed.id), true);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3);
+        assert.equal(await store.getGroup(tenant.id, doomed.id), undefined);
+        assert.deepEqual(await store.listGroups(tenant.id), [kept]);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, doomed.id), []);
+        assert.deepEqual(await store.groupsOfMember(tenant.id, alice), [kept.id]);
+
+        assert.equal(await store.deleteGroup(tenant.id, doomed.id), false, 'already deleted');
+        assert.equal(await store.deleteGroup(randomUUID(), doomed.id), false, 'unknown tenant');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3, 'a missing delete bumps nothing');
+
+        const reborn = await newGroup(tenant.id, { id: doomed.id });
+        assert.deepEqual(await store.getGroup(tenant.id, doomed.id), reborn);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, doomed.id), [], 'a group created again starts empty');
+      });
+
+      it('concurrent adds of one member: exactly one true, one bump; of distinct members: one bump each', async () => {
+        const tenant = await newTenant();
+        const group = await newGroup(tenant.id);
+        const alice = randomUUID();
+        const answers = await Promise.all(Array.from({ length: 6 }, () => store.addGroupMember(tenant.id, group.id, alice)));
+        assert.equal(answers.filter(Boolean).length, 1, `one added, got ${JSON.stringify(answers)}`);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1);
+        const others = Array.from({ length: 8 }, () => randomUUID());
+        const results = await Promise.allSettled([
+          ...others.map((m) => store.addGroupMember(tenant.id, group.id, m)),
+          store.addGroupMember(tenant.id, randomUUID(), alice),
+        ]);
+        assert.deepEqual(results.slice(0, -1).map((r) => r.status === 'fulfilled' && r.value), others.map(() => true));
+        assert.equal(results.at(-1)?.status, 'rejected', 'the unknown group is refused, the others are not affected');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1 + others.length);
+        assert.deepEqual(await store.listGroupMembers(tenant.id, group.id), [alice, ...others].sort(compareKeys));
+      });
+    });
+
+    describe('policies', () => {
+      /** A policy and the set it compiles into (same tenant and id). */
+      function policyPair(tenantId: string, overrides: Partial<PolicyRecord> = {}): [PolicyRecord, ConfigurationSetRecord] {
+        const policy = policyRecord(tenantId, overrides);
+        const set = configurationSet(tenantId, policy.id, {
+          name: `Policy ${policy.id}`,
+          target: { kind: 'groups', include: ['g-include'], exclude: ['g-exclude'], allUsers: false },
+          createdAt: policy.createdAt,
+          updatedAt: policy.updatedAt,
+        });
+        return [policy, set];
+      }
+
+      it('savePolicy writes the policy and its set, bumps once and answers the new version', async () => {
+        const tenant = await newTenant();
+        const [policy, set] = policyPair(tenant.id);
+        assert.equal(await store.savePolicy(policy, set), 1);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1);
+        assert.deepEqual(await store.getPolicy(tenant.id, policy.id), policy);
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, policy.id), set);
+        assert.deepEqual(await store.configurationSetsFor(tenant.id, 'dev-1'), [set]);
+      });
+
+      it('savePolicy replaces the policy and its set, keeping both createdAt, and bumps again', async () => {
+        const tenant = await newTenant();
+        const [original, originalSet] = policyPair(tenant.id);
+        await store.savePolicy(original, originalSet);
+        const changed: PolicyRecord = {
+          ...original,
+          body: { displayName: 'Renamed', enforcementLevel: 'encryptAuditAndBlock', nested: { list: [1, 'two', null, true] } },
+          assignments: [{ id: 'a-2', target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }],
+          version: original.version + 1,
+          createdAt: T0 + 500,
+          updatedAt: T0 + 600,
+        };
+        const changedSet = configurationSet(tenant.id, original.id, {
+          name: 'Renamed',
+          target: { kind: 'groups', include: [], exclude: [], allUsers: true },
+          settings: [{ locUri: './Vendor/MSFT/Policy/Config/Camera/AllowCamera', format: 'int', value: '0' }],
+          createdAt: T0 + 500,
+          updatedAt: T0 + 600,
+        });
+        assert.equal(await store.savePolicy(changed, changedSet), 2);
+        assert.deepEqual(await store.getPolicy(tenant.id, original.id), { ...changed, createdAt: original.createdAt });
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, original.id), { ...changedSet, createdAt: originalSet.createdAt });
+        assert.equal((await store.listPolicies(tenant.id, original.kind)).length, 1, 'a replacement never duplicates the policy');
+      });
+
+      it('savePolicy replaces a configuration set of the same id written before', async () => {
+        const tenant = await newTenant();
+        const earlier = configurationSet(tenant.id, 'shared', { createdAt: T0 - 100 });
+        await store.putConfigurationSet(earlier);
+        const [policy, set] = policyPair(tenant.id, { id: 'shared' });
+        assert.equal(await store.savePolicy(policy, set), 2);
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, 'shared'), { ...set, createdAt: earlier.createdAt });
+      });
+
+      it('savePolicy for an unknown tenant: not_found, and neither policy nor set is written', async () => {
+        const tenantId = randomUUID();
+        const [policy, set] = policyPair(tenantId);
+        await assertRejectsWith(store.savePolicy(policy, set), 'not_found');
+        assert.equal(await store.getPolicy(tenantId, policy.id), undefined);
+        assert.equal(await store.getConfigurationSet(tenantId, policy.id), undefined);
+      });
+
+      it('savePolicy failing after the policy row: neither is written, nothing bumped, the old ones kept', async () => {
+        const tenant = await newTenant();
+        const [policy, set] = policyPair(tenant.id);
+        await store.savePolicy(policy, set);
+        // A set the store cannot write (a value JSON cannot carry): the policy written before it must be undone.
+        const unwritable: ConfigurationSetRecord = { ...set, settings: [{ locUri: './Device/X', format: 'int', value: 1n as unknown as string }] };
+        const changed: PolicyRecord = { ...policy, body: { displayName: 'Never' }, version: policy.version + 1, updatedAt: T0 + 9 };
+        await assert.rejects(store.savePolicy(changed, unwritable));
+        const [fresh, freshSet] = policyPair(tenant.id);
+        await assert.rejects(store.savePolicy(fresh, { ...freshSet, settings: unwritable.settings }));
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1);
+        assert.deepEqual(await store.getPolicy(tenant.id, policy.id), policy);
+        assert.deepEqual(await store.getConfigurationSet(tenant.id, policy.id), set);
+        assert.equal(await store.getPolicy(tenant.id, fresh.id), undefined);
+        assert.equal(await store.getConfigurationSet(tenant.id, fresh.id), undefined);
+      });
+
+      it('savePolicy refuses a set that is not the policy\'s (another id or tenant) and writes nothing', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [policy, set] = policyPair(tenant.id);
+        await assert.rejects(store.savePolicy(policy, { ...set, id: 'another' }));
+        await assert.rejects(store.savePolicy(policy, { ...set, tenantId: other.id }));
+        assert.equal(await store.getPolicy(tenant.id, policy.id), undefined);
+        assert.equal(await store.getConfigurationSet(tenant.id, 'another'), undefined);
+        assert.equal(await store.getConfigurationSet(other.id, policy.id), undefined);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 0);
+        assert.equal(await store.getConfigurationVersion(other.id), 0);
+      });
+
+      it('concurrent saves each get their own version; a failing one takes nothing of the others with it', async () => {
+        const tenant = await newTenant();
+        const pairs = Array.from({ length: 8 }, () => policyPair(tenant.id));
+        const ghost = policyPair(randomUUID());
+        const results = await Promise.allSettled([...pairs.map(([p, s]) => store.savePolicy(p, s)), store.savePolicy(...ghost)]);
+        const versions = results.slice(0, -1).map((r) => (r.status === 'fulfilled' ? r.value : -1));
+        assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert.equal(results.at(-1)?.status, 'rejected');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 8);
+        for (const [policy, set] of pairs) {
+          assert.deepEqual(await store.getPolicy(tenant.id, policy.id), policy);
+          assert.deepEqual(await store.getConfigurationSet(tenant.id, policy.id), set);
+        }
+        assert.equal(await store.getPolicy(ghost[0].tenantId, ghost[0].id), undefined);
+      });
+
+      it('getPolicy answers undefined for an unknown id and for another tenant', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [policy, set] = policyPair(tenant.id);
+        await store.savePolicy(policy, set);
+        assert.equal(await store.getPolicy(other.id, policy.id), undefined);
+        assert.equal(await store.getPolicy(tenant.id, randomUUID()), undefined);
+        assert.equal(await store.getPolicy(randomUUID(), policy.id), undefined);
+      });
+
+      it('listPolicies: one kind of one tenant, by createdAt, then id', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [first, second] = [randomUUID(), randomUUID()].sort(compareKeys);
+        const saved: PolicyRecord[] = [];
+        for (const overrides of [
+          { createdAt: T0 + 20, id: second! },
+          { createdAt: T0 + 30 },
+          { createdAt: T0 + 10 },
+          { createdAt: T0 + 20, id: first! },
+          { createdAt: T0, kind: 'windows10CustomConfiguration' as const },
+        ]) {
+          const [policy, set] = policyPair(tenant.id, overrides);
+          await store.savePolicy(policy, set);
+          saved.push(policy);
+        }
+        await store.savePolicy(...policyPair(other.id));
+        const [p20b, p30, p10, p20a, custom] = saved as [PolicyRecord, PolicyRecord, PolicyRecord, PolicyRecord, PolicyRecord];
+        assert.deepEqual(await store.listPolicies(tenant.id, 'mdmWindowsInformationProtectionPolicy'), [p10, p20a, p20b, p30]);
+        assert.deepEqual(await store.listPolicies(tenant.id, 'windows10CustomConfiguration'), [custom]);
+        assert.deepEqual(await store.listPolicies(tenant.id, 'windowsInformationProtectionPolicy'), []);
+        assert.deepEqual(await store.listPolicies(randomUUID(), 'mdmWindowsInformationProtectionPolicy'), []);
+      });
+
+      it('deletePolicy deletes the policy and its set and bumps; a missing one bumps nothing', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [doomed, doomedSet] = policyPair(tenant.id);
+        const [kept, keptSet] = policyPair(tenant.id);
+        await store.savePolicy(doomed, doomedSet);
+        await store.savePolicy(kept, keptSet);
+        assert.equal(await store.deletePolicy(other.id, doomed.id), false, 'another tenant cannot delete it');
+        assert.equal(await store.getConfigurationVersion(other.id), 0);
+        assert.deepEqual(await store.getPolicy(tenant.id, doomed.id), doomed);
+
+        assert.equal(await store.deletePolicy(tenant.id, doomed.id), true);
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3);
+        assert.equal(await store.getPolicy(tenant.id, doomed.id), undefined);
+        assert.equal(await store.getConfigurationSet(tenant.id, doomed.id), undefined);
+        assert.deepEqual(await store.getPolicy(tenant.id, kept.id), kept);
+        assert.deepEqual(await store.configurationSetsFor(tenant.id, 'dev-1'), [keptSet]);
+
+        assert.equal(await store.deletePolicy(tenant.id, doomed.id), false, 'already deleted');
+        assert.equal(await store.deletePolicy(tenant.id, randomUUID()), false);
+        assert.equal(await store.deletePolicy(randomUUID(), kept.id), false, 'unknown tenant');
+        assert.equal(await store.getConfigurationVersion(tenant.id), 3, 'a missing delete bumps nothing');
+      });
+
+      it('deletePolicy leaves alone a set that has no policy', async () => {
+        const tenant = await newTenant();
+        await store.putConfigurationSet(configurationSet(tenant.id, 'plain'));
+        assert.equal(await store.deletePolicy(tenant.id, 'plain'), false);
+        assert.ok(await store.getConfigurationSet(tenant.id, 'plain'));
+        assert.equal(await store.getConfigurationVersion(tenant.id), 1);
+      });
     });
 
     describe('management', () => {
@@ -456,7 +860,7 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
       }
 
       function defaults(enrollmentId: string): ManagementState {
-        return { enrollmentId, settledVersion: 0, waitingForUser: false, inventoryAt: null, lastCheckinAt: null, messageLogUntil: null };
+        return { enrollmentId, settledVersion: 0, waitingForUser: false, inventoryAt: null, lastCheckinAt: null, messageLogUntil: null, tokenGroups: null };
       }
 
       it('getManagedDevice: the active enrollment, default management state, and the tenant\'s version', async () => {
@@ -480,11 +884,37 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
 
       it('getManagedDevice reads the management state written', async () => {
         const enrollment = await newEnrollment();
-        const management = { settledVersion: 7, waitingForUser: true, inventoryAt: T0 + 5, lastCheckinAt: T0 + 6 };
+        const management = { settledVersion: 7, waitingForUser: true, inventoryAt: T0 + 5, lastCheckinAt: T0 + 6, tokenGroups: ['g-a', 'g-b'] };
         assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { management })), true);
         await store.setMessageLogUntil(enrollment.id, T0 + 86_400_000);
         const managed = await store.getManagedDevice(enrollment.devId);
         assert.deepEqual(managed?.management, { enrollmentId: enrollment.id, ...management, messageLogUntil: T0 + 86_400_000 });
+      });
+
+      it('tokenGroups: null until written, kept when absent from an outcome, [] distinct from null', async () => {
+        const { id, devId } = await newEnrollment();
+        const groups = [randomUUID(), randomUUID(), 'Ä ✓ "quoted"'].sort();
+        assert.equal((await store.getManagedDevice(devId))?.management.tokenGroups, null);
+        assert.equal(await store.applySyncOutcome(outcome(id, { management: { tokenGroups: groups } })), true);
+        assert.deepEqual((await store.getManagedDevice(devId))?.management, { ...defaults(id), tokenGroups: groups });
+        await store.applySyncOutcome(outcome(id, { management: { settledVersion: 2 } }));
+        await store.recordCheckins(new Map([[id, T0 + 1]]));
+        await store.setMessageLogUntil(id, T0 + 2);
+        assert.deepEqual((await store.getManagedDevice(devId))?.management, {
+          ...defaults(id), settledVersion: 2, lastCheckinAt: T0 + 1, messageLogUntil: T0 + 2, tokenGroups: groups,
+        });
+        await store.applySyncOutcome(outcome(id, { management: { tokenGroups: [] } }));
+        assert.deepEqual((await store.getManagedDevice(devId))?.management.tokenGroups, []);
+        await store.applySyncOutcome(outcome(id, { management: { tokenGroups: null } }));
+        assert.equal((await store.getManagedDevice(devId))?.management.tokenGroups, null);
+      });
+
+      it('re-enrolling starts tokenGroups over', async () => {
+        const tenant = await newTenant();
+        const first = await newEnrollment(tenant.id);
+        await store.applySyncOutcome(outcome(first.id, { management: { tokenGroups: ['g-1'] } }));
+        await store.enroll(enrollmentInput(tenant.id, { devId: first.devId, userOid: first.userOid }), T0 + 1);
+        assert.equal((await store.getManagedDevice(first.devId))?.management.tokenGroups, null);
       });
 
       it('applySyncOutcome upserts node states and forgets acknowledged deletes', async () => {
@@ -577,7 +1007,7 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
           nodeStates: [{ ...kept, value: '1' }, nodeState('./Device/Vendor/OpenMAM/New')],
           forgetNodes: [kept.locUri],
           inventory: [{ locUri: './DevInfo/Mod', value: 'B', updatedAt: T0 + 1 }],
-          management: { settledVersion: 9, waitingForUser: true },
+          management: { settledVersion: 9, waitingForUser: true, tokenGroups: ['g-replayed'] },
           unenrolledAt: T0 + 5,
         });
         assert.equal(await store.applySyncOutcome(replayed), false);
@@ -824,6 +1254,39 @@ function configurationSet(tenantId: string, id: string, overrides: Partial<Confi
     updatedAt: T0 + 1,
     ...overrides,
   };
+}
+
+function groupRecord(tenantId: string, overrides: Partial<GroupRecord> = {}): GroupRecord {
+  return { tenantId, id: randomUUID(), displayName: 'Sales', description: 'The sales team', createdAt: T0, ...overrides };
+}
+
+function policyRecord(tenantId: string, overrides: Partial<PolicyRecord> = {}): PolicyRecord {
+  return {
+    tenantId,
+    id: randomUUID(),
+    kind: 'mdmWindowsInformationProtectionPolicy',
+    body: {
+      displayName: 'Protect Contoso data',
+      description: 'Ä ✓ "quoted"',
+      enforcementLevel: 'encryptAndAuditOnly',
+      enterpriseDomain: 'contoso.com',
+      protectedApps: [{ displayName: 'Edge', productName: 'Microsoft.MicrosoftEdge', denied: false }],
+      revokeOnUnenrollDisabled: false,
+      azureRightsManagementServicesAllowed: null,
+    },
+    assignments: [
+      { id: 'a-1', target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'g-include' } },
+      { id: 'a-2', target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: 'g-exclude' } },
+    ],
+    version: 1,
+    createdAt: T0,
+    updatedAt: T0 + 1,
+    ...overrides,
+  };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function nodeState(locUri: string, overrides: Partial<NodeStateRecord> = {}): NodeStateRecord {

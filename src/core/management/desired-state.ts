@@ -1,6 +1,6 @@
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
-import type { ConfigurationSetRecord, DesiredSetting, NodeStateRecord } from '../../store/records.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, NodeStateRecord } from '../../store/records.ts';
 
 /**
  * Desired state, not a queue: from the configuration sets that apply to a device and what the device last
@@ -31,6 +31,19 @@ interface Wanted extends DesiredSetting {
   /** The configuration sets that want this node (for conflict reports). */
   from: string[];
   conflict: boolean;
+}
+
+/** Whether a set targets this device: by device, by all devices, or by its user's groups (exclusion wins). */
+export function appliesTo(target: ConfigurationTarget, device: { devId: string; groups: ReadonlySet<string> }): boolean {
+  switch (target.kind) {
+    case 'all_devices':
+      return true;
+    case 'device':
+      return target.devId === device.devId;
+    case 'groups':
+      if (target.exclude.some((group) => device.groups.has(group))) return false;
+      return target.allUsers || target.include.some((group) => device.groups.has(group));
+  }
 }
 
 /** The union of all sets' settings by normalised LocURI; two different values for one node are a conflict. */

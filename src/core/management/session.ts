@@ -4,8 +4,8 @@ import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
 import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
-import type { ConfigurationStore, ManagedDevice, ManagementStore, SyncOutcome } from '../../store/roles.ts';
-import { planChanges, type PlannedCommand } from './desired-state.ts';
+import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome } from '../../store/roles.ts';
+import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
 
@@ -32,7 +32,9 @@ export interface CheckinSink {
 }
 
 export interface ManagementServiceOptions {
-  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> & Pick<ConfigurationStore, 'configurationSetsFor'>;
+  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> &
+    Pick<ConfigurationStore, 'configurationSetsFor'> &
+    Pick<GroupStore, 'groupsOfMember'>;
   verifier: TokenVerifier;
   checkins: CheckinSink;
   measure: Measure;
@@ -121,7 +123,10 @@ export class ManagementService {
     const logMessages = managed.management.messageLogUntil !== null && managed.management.messageLogUntil > now;
 
     const authentication = await this.authenticate(enrollment, bearerToken);
-    if (authentication !== STATUS.ok) return { ...this.refuse(message, authentication, enrollment.id), logMessages };
+    if (authentication.status !== STATUS.ok) return { ...this.refuse(message, authentication.status, enrollment.id), logMessages };
+    // The user's groups (from the token) decide which group-targeted sets apply: a change means re-planning.
+    const tokenGroups = authentication.tokenGroups;
+    const groupsChanged = tokenGroups !== undefined && !sameList(tokenGroups, managed.management.tokenGroups);
 
     const msgId = Number(header.msgId);
     if (!Number.isSafeInteger(msgId) || msgId < 1) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
@@ -138,7 +143,7 @@ export class ManagementService {
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
     const effects: Effects = { nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
-    const steadyCandidate = msgId === 1 && this.isSettled(managed, now);
+    const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
 
@@ -150,8 +155,8 @@ export class ManagementService {
       responder.body.push({ kind: 'Alert', cmdId: responder.nextCmdId(), data: ALERT.nextMessage, items: [] });
       final = false;
     } else if (!stopping) {
-      if (state.plannedVersion === undefined && !(msgId === 1 && this.isSettled(managed, now, state.loginStatus))) {
-        await this.plan(managed, state, effects, now);
+      if (state.plannedVersion === undefined && !(msgId === 1 && !groupsChanged && this.isSettled(managed, now, state.loginStatus))) {
+        await this.plan(managed, tokenGroups, state, effects, now);
       }
       final = this.pack(responseHeader, state, responder, serverMsgId);
     }
@@ -183,6 +188,7 @@ export class ManagementService {
       management.waitingForUser = state.waitingForUser;
     }
     if (state.inventoryRequested && effects.inventoryAnswered && sessionOver) management.inventoryAt = now;
+    if (groupsChanged) management.tokenGroups = tokenGroups;
     if (Object.keys(management).length > 0) outcome.management = management;
 
     if (!isNoOp(outcome)) {
@@ -201,20 +207,21 @@ export class ManagementService {
   /**
    * The bearer token must be valid and belong to the enrollment: its user, or (when no user is signed in and the
    * device sends its own token, AADSendDeviceToken) its Entra device, in its tenant. 407 when no token came at all.
+   * A user token also brings the user's groups (sorted).
    */
-  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<string> {
-    if (token === undefined) return STATUS.missingCredentials;
+  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: string[] }> {
+    if (token === undefined) return { status: STATUS.missingCredentials };
     let identity: VerifiedIdentity;
     try {
       identity = await this.options.verifier.verify(token);
     } catch (error) {
       if (isOpenMamError(error) && (error.code === 'upstream_unavailable' || error.code === 'internal')) throw error;
-      return STATUS.invalidCredentials;
+      return { status: STATUS.invalidCredentials };
     }
-    if (identity.tenantId !== enrollment.tenantId) return STATUS.invalidCredentials;
-    const sameUser = identity.objectId === enrollment.userOid;
+    if (identity.tenantId !== enrollment.tenantId) return { status: STATUS.invalidCredentials };
+    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: [...identity.groups].sort() };
     const sameDevice = enrollment.entraDeviceId !== null && identity.deviceId === enrollment.entraDeviceId && identity.upn === undefined;
-    return sameUser || sameDevice ? STATUS.ok : STATUS.invalidCredentials;
+    return { status: sameDevice ? STATUS.ok : STATUS.invalidCredentials };
   }
 
   /** Nothing new for this device: configuration settled at the tenant's version, inventory fresh, nobody waiting. */
@@ -381,12 +388,15 @@ export class ManagementService {
   }
 
   /** Reads what the device should have and plans the commands; called at most once per session. */
-  private async plan(managed: ManagedDevice, state: SessionState, effects: Effects, now: number): Promise<void> {
+  private async plan(managed: ManagedDevice, tokenGroups: readonly string[] | undefined, state: SessionState, effects: Effects, now: number): Promise<void> {
     const enrollment = managed.enrollment;
-    const [sets, nodeStates] = await Promise.all([
+    const [candidates, nodeStates, memberOf] = await Promise.all([
       this.options.store.configurationSetsFor(enrollment.tenantId, enrollment.devId),
       this.options.store.getNodeStates(enrollment.id),
+      this.options.store.groupsOfMember(enrollment.tenantId, enrollment.userOid),
     ]);
+    const groups = new Set([...memberOf, ...(tokenGroups ?? managed.management.tokenGroups ?? [])]);
+    const sets = candidates.filter((set) => appliesTo(set.target, { devId: enrollment.devId, groups }));
     const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now });
     for (const decided of plan.decided) effects.nodeStates.set(decided.locUri, decided);
     for (const locUri of plan.forget) effects.forget.add(locUri);
@@ -469,6 +479,10 @@ function devInfoReport(command: ItemCommand): Refusal | undefined {
 function clampMaxMsgSize(value: number | undefined): number {
   if (value === undefined || !Number.isFinite(value)) return DEFAULT_MAX_MSG_SIZE;
   return Math.max(MIN_MAX_MSG_SIZE, Math.min(value, 16 * 1024 * 1024));
+}
+
+function sameList(a: readonly string[], b: readonly string[] | null): boolean {
+  return b !== null && a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 function isNoOp(outcome: SyncOutcome): boolean {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import { initial } from './001_initial.ts';
 import { secrets } from './002_secrets.ts';
 import { management } from './003_management.ts';
+import { groupsPolicies } from './004_groups_policies.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -15,5 +16,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '001_initial': initial,
     '002_secrets': secrets,
     '003_management': management(dialect),
+    '004_groups_policies': groupsPolicies,
   };
 }

@@ -1,0 +1,177 @@
+import { isGuid } from '../config.ts';
+import { compileCustomConfiguration } from '../csp/compile/custom.ts';
+import type { CspSetting } from '../csp/compile/setting.ts';
+import { compileWipPolicy } from '../csp/compile/wip.ts';
+import { mamRefusal } from '../csp/mam-allow-list.ts';
+import { OpenMamError } from '../errors.ts';
+import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
+import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
+import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { PolicyStore } from '../store/roles.ts';
+
+/**
+ * Policies as admins author them (Graph-shaped), compiled into configuration sets that the management engine
+ * delivers. Every write validates the whole policy, compiles it, and stores policy and set together with one bump
+ * of the tenant's configuration version: O(1) whatever the number of devices it targets.
+ */
+export interface PolicyServiceOptions {
+  store: PolicyStore;
+  clock: () => number;
+  newId: () => string;
+  providerId: string;
+}
+
+/** Properties Graph returns but a client may not set; dropped from request bodies before validation. */
+const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context'] as const;
+
+const TARGET_TYPES: ReadonlySet<string> = new Set([
+  '#microsoft.graph.groupAssignmentTarget',
+  '#microsoft.graph.exclusionGroupAssignmentTarget',
+  '#microsoft.graph.allLicensedUsersAssignmentTarget',
+]);
+
+export class PolicyService {
+  constructor(private readonly options: PolicyServiceOptions) {}
+
+  list(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {
+    return this.options.store.listPolicies(tenantId, kind);
+  }
+
+  /** `not_found` for an unknown id, another tenant's, or another kind's: they are indistinguishable to the caller. */
+  async get(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
+    const policy = await this.options.store.getPolicy(tenantId, id);
+    if (!policy || policy.kind !== kind) throw new OpenMamError('not_found', `no ${kind} with id ${id}`);
+    return policy;
+  }
+
+  async create(tenantId: string, kind: PolicyKind, input: unknown): Promise<PolicyRecord> {
+    const body = validateComplete(kind, withoutReadOnly(input));
+    const now = this.options.clock();
+    const policy: PolicyRecord = { tenantId, id: this.options.newId(), kind, body, assignments: [], version: 1, createdAt: now, updatedAt: now };
+    await this.save(policy);
+    return policy;
+  }
+
+  /** PATCH: the given properties over the stored ones, then the whole policy validated again. */
+  async update(tenantId: string, kind: PolicyKind, id: string, patch: unknown): Promise<PolicyRecord> {
+    const current = await this.get(tenantId, kind, id);
+    validatePatch(kind, withoutReadOnly(patch));
+    const changes = withoutReadOnly(patch);
+    // null clears a property: drop it from the stored ones, then lay the other changes over them.
+    const kept = Object.entries(current.body).filter(([name]) => !(name in changes && changes[name] === null));
+    const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
+    const body = validateComplete(kind, merged);
+    const policy: PolicyRecord = { ...current, body, version: current.version + 1, updatedAt: this.options.clock() };
+    await this.save(policy);
+    return policy;
+  }
+
+  async delete(tenantId: string, kind: PolicyKind, id: string): Promise<void> {
+    await this.get(tenantId, kind, id);
+    await this.options.store.deletePolicy(tenantId, id);
+  }
+
+  /** Graph `assign`: replaces the policy's assignments. */
+  async assign(tenantId: string, kind: PolicyKind, id: string, input: unknown): Promise<PolicyRecord> {
+    const current = await this.get(tenantId, kind, id);
+    const assignments = readAssignments(input, this.options.newId);
+    const policy: PolicyRecord = { ...current, assignments, version: current.version + 1, updatedAt: this.options.clock() };
+    await this.save(policy);
+    return policy;
+  }
+
+  /** The CSP settings a policy compiles to, and which of them a MAM device may never receive. */
+  compile(policy: PolicyRecord): { settings: CspSetting[]; refused: { locUri: string; reason: string }[] } {
+    const settings = compilePolicy(policy, this.options.providerId);
+    const refused = settings.flatMap((s) => {
+      const reason = mamRefusal(s.locUri);
+      return reason === undefined ? [] : [{ locUri: s.locUri, reason }];
+    });
+    return { settings, refused };
+  }
+
+  private async save(policy: PolicyRecord): Promise<void> {
+    const set: ConfigurationSetRecord = {
+      tenantId: policy.tenantId,
+      id: policy.id,
+      name: String(policy.body['displayName'] ?? policy.id),
+      target: targetOf(policy),
+      settings: compilePolicy(policy, this.options.providerId),
+      createdAt: policy.createdAt,
+      updatedAt: policy.updatedAt,
+    };
+    await this.options.store.savePolicy(policy, set);
+  }
+}
+
+function withoutReadOnly(input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new OpenMamError('malformed_request', '$: the body must be a JSON object');
+  const readOnly: ReadonlySet<string> = new Set(READ_ONLY);
+  return Object.fromEntries(Object.entries(input as Record<string, unknown>).filter(([name]) => !readOnly.has(name)));
+}
+
+function validateComplete(kind: PolicyKind, input: Record<string, unknown>): Record<string, unknown> {
+  switch (kind) {
+    case 'windowsInformationProtectionPolicy':
+      return { ...validateWipPolicy(input, 'mam', 'create') };
+    case 'mdmWindowsInformationProtectionPolicy':
+      return { ...validateWipPolicy(input, 'mdm', 'create') };
+    case 'windows10CustomConfiguration':
+      return { ...validateCustomConfiguration(input, 'create') };
+  }
+}
+
+function validatePatch(kind: PolicyKind, input: Record<string, unknown>): void {
+  if (kind === 'windows10CustomConfiguration') validateCustomConfiguration(input, 'update');
+  else validateWipPolicy(input, kind === 'windowsInformationProtectionPolicy' ? 'mam' : 'mdm', 'update');
+}
+
+function compilePolicy(policy: PolicyRecord, providerId: string): CspSetting[] {
+  switch (policy.kind) {
+    case 'windowsInformationProtectionPolicy':
+      return compileWipPolicy({ ...(policy.body as unknown as WipPolicy), id: policy.id }, { tenantId: policy.tenantId, providerId });
+    case 'mdmWindowsInformationProtectionPolicy':
+      // MDM WIP is for MDM-enrolled devices: compiled (for the MAM-to-MDM handoff check) but delivered to none.
+      return compileWipPolicy({ ...(policy.body as unknown as WipPolicy), id: policy.id }, { tenantId: policy.tenantId, providerId });
+    case 'windows10CustomConfiguration':
+      return compileCustomConfiguration(policy.body as unknown as Windows10CustomConfiguration);
+  }
+}
+
+/** Graph assignments -> the configuration set's target. MDM WIP policies target no MAM device. */
+export function targetOf(policy: PolicyRecord): ConfigurationTarget {
+  if (policy.kind === 'mdmWindowsInformationProtectionPolicy') return { kind: 'groups', include: [], exclude: [], allUsers: false };
+  const include: string[] = [];
+  const exclude: string[] = [];
+  let allUsers = false;
+  for (const { target } of policy.assignments) {
+    if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') include.push(target.groupId);
+    else if (target['@odata.type'] === '#microsoft.graph.exclusionGroupAssignmentTarget') exclude.push(target.groupId);
+    else allUsers = true;
+  }
+  return { kind: 'groups', include, exclude, allUsers };
+}
+
+/** `{ "assignments": [ { "target": { "@odata.type": ..., "groupId": ... } } ] }` as Graph's assign action takes it. */
+function readAssignments(input: unknown, newId: () => string): PolicyAssignment[] {
+  const body = input as { assignments?: unknown } | null;
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.assignments)) {
+    throw new OpenMamError('malformed_request', 'assignments: an array of assignments is required');
+  }
+  const unknown = Object.keys(body).filter((name) => name !== 'assignments');
+  if (unknown.length > 0) throw new OpenMamError('malformed_request', `${unknown[0]}: unknown property`);
+  return body.assignments.map((entry: unknown, i) => ({ id: newId(), target: readTarget(entry, `assignments[${i}]`) }));
+}
+
+function readTarget(entry: unknown, path: string): AssignmentTarget {
+  const target = (entry as { target?: unknown } | null)?.target as Record<string, unknown> | undefined;
+  if (typeof target !== 'object' || target === null) throw new OpenMamError('malformed_request', `${path}.target: required`);
+  const type = target['@odata.type'];
+  if (typeof type !== 'string' || !TARGET_TYPES.has(type)) {
+    throw new OpenMamError('malformed_request', `${path}.target.@odata.type: must be one of ${[...TARGET_TYPES].join(', ')}`);
+  }
+  if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
+  const groupId = target['groupId'];
+  if (typeof groupId !== 'string' || !isGuid(groupId)) throw new OpenMamError('malformed_request', `${path}.target.groupId: must be a group object id (GUID)`);
+  return { '@odata.type': type as '#microsoft.graph.groupAssignmentTarget' | '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: groupId.toLowerCase() };
+}

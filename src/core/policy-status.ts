@@ -1,0 +1,68 @@
+import { normalizeLocUri } from '../csp/loc-uri.ts';
+import { mamRefusal } from '../csp/mam-allow-list.ts';
+import type { NodeStateRecord, PolicyRecord } from '../store/records.ts';
+import type { EnrollmentStore, GroupStore, ManagementStore } from '../store/roles.ts';
+import { appliesTo } from './management/desired-state.ts';
+import { targetOf, type PolicyService } from './policies.ts';
+
+/**
+ * Where a policy stands on each device it targets, worked out when an admin asks (no per-device rows are written
+ * when a policy changes): from the settings it compiles to and the node states each device acknowledged.
+ */
+export type PolicyDeviceState = 'pending' | 'applied' | 'failed' | 'conflict' | 'notApplicable';
+
+export interface PolicyDeviceStatus {
+  enrollmentId: string;
+  devId: string;
+  deviceName: string | null;
+  userPrincipalName: string | null;
+  status: PolicyDeviceState;
+  /** The device's SyncML status code for a failure. */
+  statusCode: string | null;
+  lastReportedAt: number | null;
+}
+
+export class PolicyStatusService {
+  constructor(
+    private readonly store: Pick<EnrollmentStore, 'listEnrollments'> & Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates'> & Pick<GroupStore, 'groupsOfMember'>,
+    private readonly policies: PolicyService,
+  ) {}
+
+  async deviceStatuses(policy: PolicyRecord, limit: number): Promise<PolicyDeviceStatus[]> {
+    const target = targetOf(policy);
+    const { settings, refused } = this.policies.compile(policy);
+    const refusedUris = new Set(refused.map((r) => r.locUri));
+    const statuses: PolicyDeviceStatus[] = [];
+    for (const enrollment of await this.store.listEnrollments(policy.tenantId, { limit, state: 'enrolled' })) {
+      const managed = await this.store.getManagedDevice(enrollment.devId);
+      if (!managed) continue;
+      const groups = new Set([...(await this.store.groupsOfMember(policy.tenantId, enrollment.userOid)), ...(managed.management.tokenGroups ?? [])]);
+      if (!appliesTo(target, { devId: enrollment.devId, groups })) continue;
+      const nodes = new Map((await this.store.getNodeStates(enrollment.id)).map((n) => [n.locUri, n]));
+      const { status, statusCode, lastReportedAt } = summarise(settings, refusedUris, nodes);
+      statuses.push({ enrollmentId: enrollment.id, devId: enrollment.devId, deviceName: enrollment.deviceName, userPrincipalName: enrollment.upn, status, statusCode, lastReportedAt });
+    }
+    return statuses;
+  }
+}
+
+/** A policy's state on one device: any failure wins, then conflicts, then anything not yet acknowledged. */
+export function summarise(
+  settings: readonly { locUri: string; format: string; value: string }[],
+  refused: ReadonlySet<string>,
+  nodes: ReadonlyMap<string, NodeStateRecord>,
+): { status: PolicyDeviceState; statusCode: string | null; lastReportedAt: number | null } {
+  const deliverable = settings.filter((s) => !refused.has(s.locUri) && mamRefusal(normalizeLocUri(s.locUri)) === undefined);
+  if (deliverable.length === 0) return { status: 'notApplicable', statusCode: null, lastReportedAt: null };
+  let lastReportedAt: number | null = null;
+  let pending = false;
+  let conflict = false;
+  for (const setting of deliverable) {
+    const node = nodes.get(normalizeLocUri(setting.locUri));
+    if (node) lastReportedAt = Math.max(lastReportedAt ?? 0, node.updatedAt);
+    if (node?.status === 'failed' && node.value === setting.value) return { status: 'failed', statusCode: node.statusCode, lastReportedAt: node.updatedAt };
+    if (node?.status === 'conflict') conflict = true;
+    else if (node?.status !== 'applied' || node.value !== setting.value || node.format !== setting.format) pending = true;
+  }
+  return { status: conflict ? 'conflict' : pending ? 'pending' : 'applied', statusCode: null, lastReportedAt };
+}

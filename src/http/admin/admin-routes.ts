@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { PolicyService } from '../../core/policies.ts';
+import type { PolicyStatusService } from '../../core/policy-status.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import type { GroupStore } from '../../store/roles.ts';
+import { graphErrorHandler } from './graph.ts';
+import { groupRoutes } from './group-routes.ts';
+import { policyRoutes } from './policy-routes.ts';
+
+export interface AdminRoutesOptions {
+  verifier: TokenVerifier;
+  policies: PolicyService;
+  statuses: PolicyStatusService;
+  groups: GroupStore;
+  newId: () => string;
+  clock: () => number;
+  publicUrl: string;
+}
+
+/** The Graph-shaped admin API, under /graph/beta and /graph/v1.0 (Graph has every resource here in both). */
+export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
+  for (const version of ['beta', 'v1.0']) {
+    await app.register(
+      async (scope) => {
+        scope.setErrorHandler(graphErrorHandler);
+        const baseUrl = `${options.publicUrl}/graph/${version}`;
+        await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
+      },
+      { prefix: `/graph/${version}` },
+    );
+  }
+}
