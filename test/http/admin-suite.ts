@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { DeviceSimulator } from '../support/device-simulator.ts';
+import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+
+/**
+ * The admin API end to end: an admin authors policies through the Graph-shaped API, assigns them to groups, and MAM
+ * devices of the members (the simulator, over HTTPS) receive exactly the compiled commands. Run per store backend.
+ */
+const WIP = '/graph/beta/deviceAppManagement/windowsInformationProtectionPolicies';
+const CUSTOM = '/graph/beta/deviceManagement/deviceConfigurations';
+const EDP = './Vendor/MSFT/EnterpriseDataProtection/Settings';
+
+interface GraphResponse {
+  status: number;
+  body: Record<string, unknown> & { value?: Record<string, unknown>[]; error?: { code: string; message: string } };
+}
+
+const wipPolicy = {
+  displayName: 'Contoso WIP',
+  enforcementLevel: 'encryptAuditAndBlock',
+  enterpriseDomain: 'contoso.com',
+  enterpriseProtectedDomainNames: [{ displayName: 'Contoso', resources: ['contoso.com', 'contoso.net'] }],
+  enterpriseIPRanges: [{ displayName: 'HQ', ranges: [{ '@odata.type': '#microsoft.graph.iPv4Range', lowerAddress: '10.0.0.1', upperAddress: '10.0.0.255' }] }],
+  enterpriseNetworkDomainNames: [{ displayName: 'corp', resources: ['corp.contoso.com'] }],
+  pinMinimumLength: 6,
+  minutesOfInactivityBeforeDeviceLock: 5,
+};
+
+export function adminEndToEnd(backend: Backend, skip?: string): void {
+  describe(`Graph-shaped admin API and policy delivery (${backend})`, { skip: skip ?? false }, () => {
+    let server: TestServer;
+    let admin: string;
+    let reader: string;
+    const devices: DeviceSimulator[] = [];
+    before(async () => {
+      server = await startTestServer(backend);
+      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
+    });
+    after(async () => {
+      for (const device of devices) device.close();
+      await server?.close();
+    });
+
+    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
+      const response = await server.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+    }
+    async function groupWith(upn: string): Promise<string> {
+      const group = await call('POST', '/graph/v1.0/groups', { displayName: `group-${randomUUID().slice(0, 6)}` });
+      assert.equal(group.status, 201);
+      const member = await call('POST', `/graph/v1.0/groups/${String(group.body['id'])}/members/$ref`, {
+        '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${stableObjectId(server.tenantId, upn)}`,
+      });
+      assert.equal(member.status, 204);
+      return String(group.body['id']);
+    }
+    async function device(upn: string): Promise<DeviceSimulator> {
+      const simulator = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn, deviceId: randomUUID() }) });
+      devices.push(simulator);
+      await simulator.enroll();
+      return simulator;
+    }
+    const assign = (path: string, id: string, targets: Record<string, unknown>[]) =>
+      call('POST', `${path}/${id}/assign`, { assignments: targets.map((target) => ({ target })) });
+    const toGroup = (groupId: string) => ({ '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId });
+    const sent = (transcript: Awaited<ReturnType<DeviceSimulator['sync']>>) =>
+      transcript.commands.filter((c) => c.verb !== 'Get').map((c) => `${c.verb} ${c.locUri}`.trim());
+
+    it('delivers a MAM WIP policy assigned to a group to a member device, and reports it applied', async () => {
+      const upn = `member-${randomUUID().slice(0, 6)}@contoso.example`;
+      const groupId = await groupWith(upn);
+      const created = await call('POST', WIP, wipPolicy);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body['@odata.type'], '#microsoft.graph.windowsInformationProtectionPolicy');
+      assert.equal(created.body['isAssigned'], false);
+      const id = String(created.body['id']);
+      assert.equal((await assign(WIP, id, [toGroup(groupId)])).status, 204);
+      assert.deepEqual((await call('GET', `${WIP}/${id}/assignments`)).body.value?.map((a) => (a['target'] as { groupId: string }).groupId), [groupId]);
+
+      const member = await device(upn);
+      const outsider = await device(`outsider-${randomUUID().slice(0, 6)}@contoso.example`);
+      const commands = sent(await member.sync());
+      assert.ok(commands.includes(`Add ${EDP}/EDPEnforcementLevel`));
+      assert.ok(commands.includes(`Add ${EDP}/EnterpriseProtectedDomainNames`));
+      assert.ok(commands.includes('Add ./Vendor/MSFT/Policy/Config/NetworkIsolation/EnterpriseIPRange'));
+      assert.ok(commands.includes('Atomic'), 'DeviceLock goes in an Atomic');
+      assert.ok(commands.some((c) => c.includes('/PassportForWork/') && c.endsWith('/MinimumPINLength')));
+      assert.equal(member.nodes.get(`${EDP}/EDPEnforcementLevel`)?.value, '3');
+      assert.equal(member.nodes.get(`${EDP}/EnterpriseProtectedDomainNames`)?.value, 'contoso.com|contoso.net');
+      assert.deepEqual(sent(await outsider.sync()), [], 'not a member: nothing');
+
+      const statuses = await call('GET', `${WIP}/${id}/deviceStatuses`);
+      assert.deepEqual(statuses.body.value?.map((s) => [s['deviceId'], s['status']]), [[member.devId, 'applied']]);
+
+      // A change sends only the difference; unassigning sends Deletes.
+      assert.equal((await call('PATCH', `${WIP}/${id}`, { enforcementLevel: 'encryptAuditAndPrompt' })).status, 200);
+      assert.deepEqual(sent(await member.sync()), [`Replace ${EDP}/EDPEnforcementLevel`]);
+      assert.equal(member.nodes.get(`${EDP}/EDPEnforcementLevel`)?.value, '2');
+      assert.equal((await call('GET', `${WIP}/${id}`)).body['version'], '3');
+      assert.equal((await assign(WIP, id, [])).status, 204);
+      const removed = sent(await member.sync());
+      assert.ok(removed.length >= 5 && removed.every((c) => c.startsWith('Delete ')), removed.join(', '));
+      assert.equal(member.nodes.has(`${EDP}/EDPEnforcementLevel`), false);
+    });
+
+    it('never sends a custom BitLocker setting to a MAM device, and shows it as not applicable', async () => {
+      const upn = `bitlocker-${randomUUID().slice(0, 6)}@contoso.example`;
+      const groupId = await groupWith(upn);
+      const created = await call('POST', CUSTOM, {
+        '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+        displayName: 'BitLocker',
+        omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'Require encryption', omaUri: './Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption', value: 1 }],
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.ok(JSON.stringify(created.body['@openmam.notApplicableSettings']).includes('BitLocker'), 'the admin is told');
+      const id = String(created.body['id']);
+      assert.equal((await assign(CUSTOM, id, [toGroup(groupId)])).status, 204);
+      const member = await device(upn);
+      const transcript = await member.sync();
+      assert.ok(transcript.messages.every((m) => !m.response.includes('BitLocker')), 'never on the wire');
+      const statuses = await call('GET', `${CUSTOM}/${id}/deviceStatuses`);
+      assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['notApplicable']);
+    });
+
+    it('lets exclusion win over inclusion and allLicensedUsers', async () => {
+      const upn = `excluded-${randomUUID().slice(0, 6)}@contoso.example`;
+      const groupId = await groupWith(upn);
+      const created = await call('POST', CUSTOM, {
+        '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+        displayName: 'Poll',
+        omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'neutral', omaUri: './Vendor/MSFT/Policy/Config/NetworkIsolation/NeutralResources', value: 'login.example.com' }],
+      });
+      const id = String(created.body['id']);
+      await assign(CUSTOM, id, [{ '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' }, { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId }]);
+      assert.deepEqual(sent(await (await device(upn)).sync()), []);
+      assert.deepEqual(sent(await (await device(`anyone-${randomUUID().slice(0, 6)}@contoso.example`)).sync()), ['Add ./Vendor/MSFT/Policy/Config/NetworkIsolation/NeutralResources']);
+      await call('DELETE', `${CUSTOM}/${id}`);
+    });
+
+    describe('refuses bad input with a 4xx naming the field, and writes nothing', () => {
+      it('invalid domains, ranges and enums', async () => {
+        const cases: [Record<string, unknown>, RegExp][] = [
+          [{ ...wipPolicy, enterpriseDomain: 'Contoso..com' }, /^enterpriseDomain/],
+          [{ ...wipPolicy, enforcementLevel: 'maximum' }, /^enforcementLevel/],
+          [{ ...wipPolicy, enterpriseIPRanges: [{ displayName: 'x', ranges: [{ '@odata.type': '#microsoft.graph.iPv4Range', lowerAddress: '10.0.0.9', upperAddress: '10.0.0.1' }] }] }, /^enterpriseIPRanges\[0\]\.ranges\[0\]/],
+          [{ ...wipPolicy, pinMinimumLength: 2 }, /^pinMinimumLength/],
+          [{ ...wipPolicy, surprise: true }, /^surprise/],
+        ];
+        const before = (await call('GET', WIP)).body.value?.length;
+        for (const [body, field] of cases) {
+          const response = await call('POST', WIP, body);
+          assert.equal(response.status, 400, JSON.stringify(body));
+          assert.equal(response.body.error?.code, 'BadRequest');
+          assert.match(response.body.error?.message ?? '', field);
+        }
+        assert.equal((await call('GET', WIP)).body.value?.length, before, 'nothing written');
+      });
+
+      it('an omaUri that is not a LocURI, a value that does not match its type, malformed JSON', async () => {
+        const bad = await call('POST', CUSTOM, {
+          '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+          displayName: 'bad',
+          omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'x', omaUri: '/Vendor/MSFT/X', value: 1 }],
+        });
+        assert.equal(bad.status, 400);
+        assert.match(bad.body.error?.message ?? '', /^omaSettings\[0\]\.omaUri/);
+        const mistyped = await call('POST', CUSTOM, {
+          '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+          displayName: 'bad',
+          omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'x', omaUri: './Vendor/MSFT/DMClient/X', value: 'five' }],
+        });
+        assert.equal(mistyped.status, 400);
+        assert.match(mistyped.body.error?.message ?? '', /^omaSettings\[0\]\.value/);
+        const broken = await call('POST', CUSTOM, '{"displayName": ');
+        assert.equal(broken.status, 400);
+        assert.equal(broken.body.error?.code, 'BadRequest');
+      });
+
+      it('a Reader may read but not write; no token or no role is refused', async () => {
+        assert.equal((await call('GET', WIP, undefined, reader)).status, 200);
+        const write = await call('POST', WIP, wipPolicy, reader);
+        assert.equal(write.status, 403);
+        assert.equal(write.body.error?.code, 'Authorization_RequestDenied');
+        const nobody = await server.mint({ upn: 'nobody@contoso.example' });
+        assert.equal((await call('GET', WIP, undefined, nobody)).status, 403);
+        assert.equal((await server.request(WIP)).status, 401);
+      });
+
+      it("another tenant's policy by id is not found, and stays untouched", async () => {
+        const mine = await call('POST', WIP, { ...wipPolicy, displayName: 'mine' });
+        const id = String(mine.body['id']);
+        const otherTenant = randomUUID();
+        await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
+        const intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+        assert.equal((await call('GET', `${WIP}/${id}`, undefined, intruder)).status, 404);
+        assert.equal((await call('PATCH', `${WIP}/${id}`, { displayName: 'pwned' }, intruder)).status, 404);
+        assert.equal((await call('DELETE', `${WIP}/${id}`, undefined, intruder)).status, 404);
+        assert.equal((await call('GET', `${WIP}/${id}`)).body['displayName'], 'mine');
+        assert.equal((await call('GET', WIP, undefined, intruder)).body.value?.length, 0);
+      });
+    });
+  });
+}

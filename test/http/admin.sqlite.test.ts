@@ -1,0 +1,3 @@
+import { adminEndToEnd } from './admin-suite.ts';
+
+adminEndToEnd('sqlite');
