@@ -6,6 +6,7 @@ import { CheckinRecorder } from './core/management/checkin-recorder.ts';
 import { ConfigurationService } from './core/management/configuration.ts';
 import { MessageLog } from './core/management/message-log.ts';
 import { ManagementService } from './core/management/session.ts';
+import { WipLogService } from './core/management/wip-logs.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
@@ -102,6 +103,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const configuration = new ConfigurationService(deps.store, clock);
   const policies = new PolicyService({ store: deps.store, clock, newId, providerId: config.providerId });
   const policyStatuses = new PolicyStatusService(deps.store, policies);
+  const wipLogs = new WipLogService(deps.store, clock, newId);
   const messageLog = new MessageLog(deps.store, clock);
 
   const server = Fastify({
@@ -141,7 +143,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies };
 }

@@ -23,6 +23,7 @@ import type {
   PolicyRecord,
   TenantRecord,
   TenantSettings,
+  WipLogRequestRecord,
 } from './records.ts';
 import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome } from './roles.ts';
 import type {
@@ -38,6 +39,7 @@ import type {
   MessageLogTable,
   NodeStatesTable,
   PoliciesTable,
+  WipLogRequestsTable,
   TenantsTable,
 } from './schema.ts';
 
@@ -634,6 +636,49 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  // ---- WipLogStore
+
+  requestWipLogs(request: WipLogRequestRecord): Promise<void> {
+    return this.#track(() =>
+      this.#write(async (trx) => {
+        const enrollment = await trx.selectFrom('enrollments').select('id').where('id', '=', request.enrollmentId).where('tenant_id', '=', request.tenantId).executeTakeFirst();
+        if (enrollment === undefined) throw new OpenMamError('not_found', `enrollment ${request.enrollmentId} does not exist`);
+        await trx.insertInto('wip_log_requests').values(wipLogRequestToRow(request)).execute();
+        // Unsettled: the device's next check-in plans the retrieval instead of answering "nothing to do".
+        await upsertManagementState(trx, request.enrollmentId, { settled_version: -1 });
+      }),
+    );
+  }
+
+  pendingWipLogRequests(enrollmentId: string): Promise<WipLogRequestRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('wip_log_requests')
+        .selectAll()
+        .where('enrollment_id', '=', enrollmentId)
+        .where('status', '=', sql.lit<WipLogRequestRecord['status']>('pending'))
+        .orderBy('requested_at', 'asc')
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(wipLogRequestFromRow);
+    });
+  }
+
+  listWipLogRequests(tenantId: string, enrollmentId: string, limit: number): Promise<WipLogRequestRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('wip_log_requests')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('enrollment_id', '=', enrollmentId)
+        .orderBy('requested_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute();
+      return rows.map(wipLogRequestFromRow);
+    });
+  }
+
   ping(): Promise<void> {
     return this.#track(async () => {
       await sql`select 1`.execute(this.#db);
@@ -816,6 +861,21 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
 
   const changes = managementStateChanges(outcome.management ?? {});
   if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
+
+  for (const result of outcome.wipLogResults ?? []) {
+    await trx
+      .updateTable('wip_log_requests')
+      .set({
+        status: result.status,
+        status_code: result.statusCode,
+        logs: result.logs,
+        entries: result.entries === null ? null : JSON.stringify(result.entries),
+        completed_at: result.completedAt,
+      })
+      .where('id', '=', result.id)
+      .where('enrollment_id', '=', enrollmentId)
+      .execute();
+  }
 
   if (outcome.unenrolledAt !== undefined) {
     await trx
@@ -1209,4 +1269,42 @@ function messageLogToRow(record: MessageLogRecord): MessageLogRow {
 /** Both drivers answer a Buffer; callers get a plain Uint8Array of their own. */
 function messageLogFromRow(row: MessageLogRow): MessageLogRecord {
   return { enrollmentId: row.enrollment_id, at: row.at, direction: row.direction, body: new Uint8Array(row.body) };
+}
+
+function wipLogRequestToRow(request: WipLogRequestRecord): Selectable<WipLogRequestsTable> {
+  return {
+    id: request.id,
+    tenant_id: request.tenantId,
+    enrollment_id: request.enrollmentId,
+    mode: request.mode,
+    start_time: request.startTime,
+    stop_time: request.stopTime,
+    log_count: request.logCount,
+    log_type: request.logType,
+    status: request.status,
+    status_code: request.statusCode,
+    requested_at: request.requestedAt,
+    completed_at: request.completedAt,
+    logs: request.logs,
+    entries: request.entries === null ? null : JSON.stringify(request.entries),
+  };
+}
+
+function wipLogRequestFromRow(row: Selectable<WipLogRequestsTable>): WipLogRequestRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    enrollmentId: row.enrollment_id,
+    mode: row.mode,
+    startTime: row.start_time,
+    stopTime: row.stop_time,
+    logCount: row.log_count,
+    logType: row.log_type === 1 ? 1 : 0,
+    status: row.status,
+    statusCode: row.status_code,
+    requestedAt: row.requested_at,
+    completedAt: row.completed_at,
+    logs: row.logs,
+    entries: row.entries === null ? null : (JSON.parse(row.entries) as Record<string, string>[]),
+  };
 }

@@ -217,3 +217,31 @@ export interface PolicyRecord {
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * An admin's request for a device's WIP audit logs (Reporting CSP): sent at the device's next session (Replace of
+ * the retrieval parameters, then Get of Logs), answered with the raw log XML and its parsed entries.
+ */
+export interface WipLogRequestRecord {
+  id: string;
+  tenantId: string;
+  enrollmentId: string;
+  mode: 'timeRange' | 'count';
+  /** ISO 8601, or null for "from the first log". */
+  startTime: string | null;
+  /** timeRange only: ISO 8601, or null for "up to the last log". */
+  stopTime: string | null;
+  /** count only. */
+  logCount: number | null;
+  /** Reporting CSP Type: 0 WIP audit logs, 1 WIP app learning logs. */
+  logType: 0 | 1;
+  status: 'pending' | 'completed' | 'failed';
+  /** The device's SyncML status code when it failed. */
+  statusCode: string | null;
+  requestedAt: number;
+  completedAt: number | null;
+  /** The Logs node as the device returned it (XML). */
+  logs: string | null;
+  /** Parsed log entries: one object of field -> value per log record. */
+  entries: Record<string, string>[] | null;
+}

@@ -12,6 +12,7 @@ import type {
   NodeStateRecord,
   TenantRecord,
   TenantSettings,
+  WipLogRequestRecord,
 } from './records.ts';
 
 /**
@@ -114,6 +115,8 @@ export interface SyncOutcome {
   management?: Partial<Omit<ManagementState, 'enrollmentId' | 'messageLogUntil'>>;
   /** The device asked to leave management (user unenrollment): the enrollment becomes unenrolled. */
   unenrolledAt?: number;
+  /** WIP log requests this message answered (completed or failed). */
+  wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
 }
 
 export interface ManagementStore {
@@ -175,8 +178,21 @@ export interface PolicyStore {
   deletePolicy(tenantId: string, id: string): Promise<boolean>;
 }
 
+/** WIP log requests (Reporting CSP). */
+export interface WipLogStore {
+  /**
+   * Records the request and marks the enrollment's management as unsettled (so its next check-in plans the
+   * retrieval), in one transaction. `not_found` when the enrollment does not exist in that tenant.
+   */
+  requestWipLogs(request: WipLogRequestRecord): Promise<void>;
+  /** The enrollment's pending requests, oldest first. */
+  pendingWipLogRequests(enrollmentId: string): Promise<WipLogRequestRecord[]>;
+  /** A tenant's requests for one enrollment, newest first. */
+  listWipLogRequests(tenantId: string, enrollmentId: string, limit: number): Promise<WipLogRequestRecord[]>;
+}
+
 /** The whole store as the composition root sees it. */
-export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore {
+export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;

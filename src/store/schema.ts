@@ -21,6 +21,7 @@ export interface Database {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   policies: PoliciesTable;
+  wip_log_requests: WipLogRequestsTable;
 }
 
 export interface TenantsTable {
@@ -168,4 +169,22 @@ export interface PoliciesTable {
   version: number;
   created_at: number;
   updated_at: number;
+}
+
+/** WIP log requests; `entries` is JSON (array of field -> value objects). */
+export interface WipLogRequestsTable {
+  id: string;
+  tenant_id: string;
+  enrollment_id: string;
+  mode: 'timeRange' | 'count';
+  start_time: string | null;
+  stop_time: string | null;
+  log_count: number | null;
+  log_type: number;
+  status: 'pending' | 'completed' | 'failed';
+  status_code: string | null;
+  requested_at: number;
+  completed_at: number | null;
+  logs: string | null;
+  entries: string | null;
 }

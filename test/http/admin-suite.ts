@@ -145,6 +145,47 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       await call('DELETE', `${CUSTOM}/${id}`);
     });
 
+    it("retrieves a device's WIP logs at its next check-in through the Reporting CSP, and lists them parsed", async () => {
+      const upn = `logs-${randomUUID().slice(0, 6)}@contoso.example`;
+      const member = await device(upn);
+      await member.sync();
+      const base = './Vendor/MSFT/Reporting/EnterpriseDataProtection/RetrieveByTimeRange';
+      for (const name of ['Type', 'StartTime', 'StopTime']) member.nodes.set(`${base}/${name}`, { format: 'chr', value: '' });
+      const logXml =
+        '<Reporting Version="1.0"><Log ProviderType="EnterpriseDataProtection" Version="1.0">' +
+        '<Event><Timestamp>2026-11-20T10:00:00Z</Timestamp><Application>NOTEPAD.EXE</Application><Action>Decrypt</Action></Event>' +
+        '<Event><Timestamp>2026-11-20T11:00:00Z</Timestamp><Application>WINWORD.EXE</Application><Action>CopyToPersonal</Action></Event>' +
+        '</Log></Reporting>';
+      member.nodes.set(`${base}/Logs`, { format: 'xml', value: logXml });
+      const devices = await call('GET', '/graph/beta/deviceManagement/managedDevices');
+      const managed = devices.body.value?.find((d) => d['@openmam.devId'] === member.devId);
+      assert.ok(managed, 'the device is listed');
+      const requested = await call('POST', `/graph/beta/deviceManagement/managedDevices/${String(managed['id'])}/retrieveWipLogs`, {
+        byTimeRange: { startDateTime: '2026-11-01T00:00:00Z', endDateTime: '2026-11-21T00:00:00Z' },
+      });
+      assert.equal(requested.status, 202, JSON.stringify(requested.body));
+      assert.equal(requested.body['status'], 'pending');
+
+      const transcript = await member.sync();
+      assert.deepEqual(
+        transcript.commands.filter((c) => c.locUri.startsWith(base)).map((c) => `${c.verb} ${c.locUri.slice(base.length + 1)}`),
+        ['Replace Type', 'Replace StartTime', 'Replace StopTime', 'Get Logs'],
+      );
+      assert.equal(member.nodes.get(`${base}/StartTime`)?.value, '2026-11-01T00:00:00Z');
+      const listed = await call('GET', `/graph/beta/deviceManagement/managedDevices/${String(managed['id'])}/wipLogRequests`);
+      const done = listed.body.value?.[0];
+      assert.equal(done?.['status'], 'completed');
+      assert.deepEqual(done?.['entries'], [
+        { Timestamp: '2026-11-20T10:00:00Z', Application: 'NOTEPAD.EXE', Action: 'Decrypt' },
+        { Timestamp: '2026-11-20T11:00:00Z', Application: 'WINWORD.EXE', Action: 'CopyToPersonal' },
+      ]);
+      assert.equal((await member.sync()).commands.length, 0, 'retrieved once');
+
+      const bad = await call('POST', `/graph/beta/deviceManagement/managedDevices/${String(managed['id'])}/retrieveWipLogs`, { byTimeRange: { startDateTime: 'yesterday' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error?.message ?? '', /^byTimeRange\.startDateTime/);
+    });
+
     describe('refuses bad input with a 4xx naming the field, and writes nothing', () => {
       it('invalid domains, ranges and enums', async () => {
         const cases: [Record<string, unknown>, RegExp][] = [

@@ -12,8 +12,13 @@ export interface PlannedItem {
   value: string;
 }
 
+/** A command that is not desired state but serves a request (e.g. WIP log retrieval): its answers go there. */
+export interface CommandPurpose {
+  wipLogRequest: string;
+}
+
 export type PlannedCommand =
-  | { verb: 'Add' | 'Replace' | 'Delete' | 'Get'; item: PlannedItem }
+  | { verb: 'Add' | 'Replace' | 'Delete' | 'Get'; item: PlannedItem; purpose?: CommandPurpose }
   /** All-or-nothing group (e.g. DeviceLock). */
   | { verb: 'Atomic'; group: string; commands: { verb: 'Add' | 'Replace'; item: PlannedItem }[] };
 

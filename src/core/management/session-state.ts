@@ -1,4 +1,4 @@
-import type { PlannedCommand, PlannedItem } from './desired-state.ts';
+import type { CommandPurpose, PlannedCommand, PlannedItem } from './desired-state.ts';
 
 /**
  * What a management session remembers between messages. Kept in the store as JSON (ManagementSessionRecord.state)
@@ -32,6 +32,8 @@ export interface SentCommand {
   children?: string[];
   /** For a command inside an Atomic: the Atomic's CmdID. */
   atomic?: string;
+  /** Not desired state: its answer goes to this request. */
+  purpose?: CommandPurpose;
 }
 
 export function newSessionState(maxMsgSize: number): SessionState {

@@ -4,9 +4,11 @@ import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
 import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
-import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome } from '../../store/roles.ts';
+import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
 import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
+import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
+import { wipLogCommands } from './wip-logs.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
 
 /**
@@ -34,7 +36,8 @@ export interface CheckinSink {
 export interface ManagementServiceOptions {
   store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> &
     Pick<ConfigurationStore, 'configurationSetsFor'> &
-    Pick<GroupStore, 'groupsOfMember'>;
+    Pick<GroupStore, 'groupsOfMember'> &
+    Pick<WipLogStore, 'pendingWipLogRequests'>;
   verifier: TokenVerifier;
   checkins: CheckinSink;
   measure: Measure;
@@ -97,6 +100,8 @@ class Responder {
 
 /** Mutable result of processing one device message. */
 interface Effects {
+  /** WIP log requests answered in this message. */
+  wipLogs: Map<string, NonNullable<SyncOutcome['wipLogResults']>[number]>;
   nodeStates: Map<string, NodeStateRecord>;
   forget: Set<string>;
   inventory: Map<string, InventoryValue>;
@@ -142,7 +147,7 @@ export class ManagementService {
 
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
-    const effects: Effects = { nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
+    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
@@ -181,6 +186,7 @@ export class ManagementService {
       forgetNodes: [...effects.forget],
       inventory: [...effects.inventory.values()],
       ...(effects.unenroll ? { unenrolledAt: now } : {}),
+      ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
     };
     const management: NonNullable<SyncOutcome['management']> = {};
     if (settle) {
@@ -316,6 +322,11 @@ export class ManagementService {
   private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
     const sent = state.outstanding.get(results.cmdRef);
     if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
+    if (sent.purpose) {
+      const logs = results.items[0]?.data ?? '';
+      effects.wipLogs.set(sent.purpose.wipLogRequest, { id: sent.purpose.wipLogRequest, status: 'completed', statusCode: null, logs, entries: parseWipLogs(logs), completedAt: now });
+      return;
+    }
     for (const item of results.items) {
       const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
       effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: now });
@@ -360,6 +371,14 @@ export class ManagementService {
     state.outstanding.delete(status.cmdRef);
     const code = status.data.trim();
     const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
+    if (sent.purpose) {
+      // Retrieval parameters and the Logs Get: only a failure is news (the Results complete the request).
+      const id = sent.purpose.wipLogRequest;
+      if (!ok && effects.wipLogs.get(id)?.status !== 'completed') {
+        effects.wipLogs.set(id, { id, status: 'failed', statusCode: code, logs: null, entries: null, completedAt: now });
+      }
+      return;
+    }
     switch (sent.verb) {
       case 'Atomic':
         return; // handled by recordAtomicStatus
@@ -403,6 +422,7 @@ export class ManagementService {
     state.queue.push(...plan.commands);
     state.waitingForUser = plan.waitingForUser;
     state.plannedVersion = managed.configVersion;
+    for (const request of await this.options.store.pendingWipLogRequests(enrollment.id)) state.queue.push(...wipLogCommands(request));
     const m = managed.management;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) {
       state.inventoryRequested = true;
@@ -461,7 +481,7 @@ export class ManagementService {
       planned.verb === 'Get' || planned.verb === 'Delete'
         ? ({ kind: planned.verb, cmdId, items: [{ target: item.locUri }] } satisfies ItemCommand)
         : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
-    return { command, sent: [[cmdId, { msgId, verb: planned.verb, item }]] };
+    return { command, sent: [[cmdId, { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}) }]] };
   }
 }
 

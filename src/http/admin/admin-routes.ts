@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import type { GroupStore } from '../../store/roles.ts';
+import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
+import { deviceRoutes } from './device-routes.ts';
 import { graphErrorHandler } from './graph.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
@@ -12,6 +14,8 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
+  devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
+  wipLogs: WipLogService;
   newId: () => string;
   clock: () => number;
   publicUrl: string;
@@ -25,6 +29,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         scope.setErrorHandler(graphErrorHandler);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, baseUrl });
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
       },
       { prefix: `/graph/${version}` },

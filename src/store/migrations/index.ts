@@ -3,6 +3,7 @@ import { initial } from './001_initial.ts';
 import { secrets } from './002_secrets.ts';
 import { management } from './003_management.ts';
 import { groupsPolicies } from './004_groups_policies.ts';
+import { wipLogs } from './005_wip_logs.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -17,5 +18,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '002_secrets': secrets,
     '003_management': management(dialect),
     '004_groups_policies': groupsPolicies,
+    '005_wip_logs': wipLogs,
   };
 }
