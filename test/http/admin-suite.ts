@@ -186,6 +186,19 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       assert.match(bad.body.error?.message ?? '', /^byTimeRange\.startDateTime/);
     });
 
+    it('warns on a MAM policy whose upgrade to MDM would selectively wipe, and not once the conditions hold', async () => {
+      const risky = await call('POST', WIP, { ...wipPolicy, displayName: 'upgradable', mdmEnrollmentUrl: 'https://enterpriseenrollment.contoso.com/EnrollmentServer/Discovery.svc' });
+      assert.equal(risky.status, 201, JSON.stringify(risky.body));
+      assert.ok(Array.isArray(risky.body['@openmam.warnings']) && (risky.body['@openmam.warnings'] as string[]).length > 0, 'warned: no MDM WIP policy, RevokeOnMDMHandoff on');
+      const mdm = await call('POST', '/graph/beta/deviceAppManagement/mdmWindowsInformationProtectionPolicies', { ...Object.fromEntries(Object.entries(wipPolicy).filter(([k]) => !k.startsWith('pin') && !k.startsWith('minutes'))), displayName: 'mdm' });
+      assert.equal(mdm.status, 201, JSON.stringify(mdm.body));
+      const safe = await call('PATCH', `${WIP}/${String(risky.body['id'])}`, { revokeOnMdmHandoffDisabled: true });
+      assert.equal(safe.status, 200);
+      assert.equal(safe.body['@openmam.warnings'], undefined);
+      await call('DELETE', `${WIP}/${String(risky.body['id'])}`);
+      await call('DELETE', `/graph/beta/deviceAppManagement/mdmWindowsInformationProtectionPolicies/${String(mdm.body['id'])}`);
+    });
+
     describe('refuses bad input with a 4xx naming the field, and writes nothing', () => {
       it('invalid domains, ranges and enums', async () => {
         const cases: [Record<string, unknown>, RegExp][] = [

@@ -8,6 +8,7 @@ import { deviceRoutes } from './device-routes.ts';
 import { graphErrorHandler } from './graph.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
+import { wipToolsRoutes } from './wip-tools-routes.ts';
 
 export interface AdminRoutesOptions {
   verifier: TokenVerifier;
@@ -29,6 +30,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         scope.setErrorHandler(graphErrorHandler);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(wipToolsRoutes, { verifier: options.verifier, policies: options.policies });
         await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, baseUrl });
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
       },

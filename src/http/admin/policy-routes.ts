@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
+import { WipTools } from '../../core/wip/tools.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
 import { adminCaller, collection } from './graph.ts';
@@ -50,7 +51,7 @@ export interface PolicyRoutesOptions {
   baseUrl: string;
 }
 
-function presentPolicy(resource: Resource, policy: PolicyRecord, refused: { locUri: string; reason: string }[]): Record<string, unknown> {
+function presentPolicy(resource: Resource, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
   const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type'));
   return {
     '@odata.type': resource.odataType,
@@ -62,6 +63,8 @@ function presentPolicy(resource: Resource, policy: PolicyRecord, refused: { locU
     isAssigned: policy.assignments.length > 0,
     // Settings a MAM device never receives (outside the MAM allow-list): shown, never sent.
     ...(refused.length > 0 ? { '@openmam.notApplicableSettings': refused } : {}),
+    // E.g. a MAM WIP policy whose MDM upgrade would selectively wipe the user's data (see {id}/mdmHandoffCheck).
+    ...(warnings.length > 0 ? { '@openmam.warnings': warnings } : {}),
   };
 }
 
@@ -71,21 +74,23 @@ function params(request: FastifyRequest): { id: string } {
 
 export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
   const { verifier, policies } = options;
+  const tools = new WipTools(policies);
   for (const resource of RESOURCES) {
     const url = `/${resource.path}`;
-    const present = (policy: PolicyRecord) => {
+    const present = async (policy: PolicyRecord) => {
       const { refused } = policies.compile(policy);
-      return presentPolicy(resource, policy, resource.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused);
+      const warnings = resource.kind === 'windowsInformationProtectionPolicy' ? await tools.handoffWarnings(policy) : [];
+      return presentPolicy(resource, policy, resource.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings);
     };
 
     app.get(url, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
-      return collection(`${options.baseUrl}/$metadata#${resource.path}`, (await policies.list(caller.tenantId, resource.kind)).map(present));
+      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await Promise.all((await policies.list(caller.tenantId, resource.kind)).map(present)));
     });
     app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
       const policy = await policies.create(caller.tenantId, resource.kind, request.body);
-      return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(present(policy));
+      return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(await present(policy));
     });
     app.get(`${url}/:id`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
