@@ -8,21 +8,28 @@
  *     every request is a whole steady-state session: one POST of the device's first package (Alert 1201, 1224
  *     LoginStatus and AADUserToken, Replace DevInfo, Final; test/fixtures/syncml/client-first-package.xml) with that
  *     device's bearer token, devices drawn round-robin, answered with Status only + Final. Afterwards a few are
- *     replayed with a plain request to check they really were steady-state (header 200, no commands, session over).
+ *     replayed with a plain client, and a short unmeasured autocannon run checks every reply, to be sure they really
+ *     are steady-state (HTTP 200, SyncHdr status 200, nothing but Status, Final).
  *  2. Baseline: the same bodies and headers against a bare Fastify handler that answers a fixed response of the size
  *     of OpenMAM's steady-state reply (one message exchanged per session on both sides).
  *  3. Memory: VmRSS of the server child after warm-up and after the steady-state run, with the DEVICES prepared
  *     devices only, then again after BENCH_DEVICES enrollments in all are in the store (bulk-inserted into the
- *     SQLite file while the server is stopped; devices, enrollments and a settled management state each).
+ *     SQLite file while the server is stopped; devices, enrollments and a settled management state each). Both runs
+ *     use a fresh server process (not the one that did the preparation), so their memory compares.
  *  4. Changed settings: a configuration set of 50 settings (EnterpriseDataProtection, Policy DeviceLock in one
  *     Atomic, VPNv2) for all devices, then CHANGED devices each run a full session with the simulator (plan, the
- *     device's statuses, ...), CHANGED_CONCURRENCY at a time: sessions/s and mean ms per session.
+ *     device's statuses, ...), CHANGED_CONCURRENCY at a time, after CHANGED_WARMUP unmeasured such sessions of other
+ *     devices: sessions/s, mean ms per session, server CPU ms per session.
+ *
+ * Besides sessions/s, every load reports the server's CPU time (user + system, from /proc/<pid>/stat) per answered
+ * request: on a shared machine it varies much less than throughput does.
  *
  * The last line of output is JSON: {"bench":"sync","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
  * Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_CONNECTIONS (default 16),
  * BENCH_SYNC_DEVICES (prepared devices, default 2000), BENCH_DEVICES (enrollments in the store for the memory run,
  * default 1000000; at most BENCH_SYNC_DEVICES skips that run), BENCH_CHANGED (default 200), BENCH_CHANGED_CONCURRENCY
- * (default 8), BENCH_PROFILE=<dir> (CPU profiles of the server processes, node --cpu-prof).
+ * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
+ * node --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -51,6 +58,8 @@ const CHANGED_CONCURRENCY = Number(process.env['BENCH_CHANGED_CONCURRENCY'] ?? 8
 /** Parallel enrollments and first syncs while preparing. */
 const PREPARE_CONCURRENCY = 16;
 const SETTINGS = 50;
+/** Changed-settings sessions run before the measured ones (other devices), so the JIT is warm for those paths too. */
+const CHANGED_WARMUP = Number(process.env['BENCH_CHANGED_WARMUP'] ?? 400);
 
 const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
 const FIRST_PACKAGE = readFileSync(new URL('../test/fixtures/syncml/client-first-package.xml', import.meta.url), 'utf8').replace(/^\s*<!--[\s\S]*?-->\s*/, '');
@@ -62,10 +71,15 @@ interface Child {
   info: { port: number; pid: number; tenantId?: string };
 }
 
+/** Server processes not stopped yet: a failed run stops them too, rather than leaving them behind. */
+const running = new Set<ChildProcess>();
+
 async function startServer(kind: 'openmam' | 'baseline', dataDir: string, extra: string[] = []): Promise<Child> {
   const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
   const script = new URL('./sync-servers.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, kind, dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const firstLine = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', resolve);
@@ -74,10 +88,20 @@ async function startServer(kind: 'openmam' | 'baseline', dataDir: string, extra:
   return { process: child, info: JSON.parse(firstLine) as Child['info'] };
 }
 
-async function stopServer(child: Child): Promise<void> {
-  const exited = new Promise((resolve) => child.process.once('exit', resolve));
-  child.process.kill('SIGTERM');
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
   await exited;
+}
+
+const stopServer = (server: Child): Promise<void> => stopProcess(server.process);
+
+/** CPU seconds (user + system) a process has used so far; /proc/<pid>/stat counts in clock ticks (USER_HZ, 100/s). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resident set size of a process in MiB (VmRSS), and its peak (VmHWM). */
@@ -102,14 +126,29 @@ interface Measured {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Server CPU time (user + system) per answered request, in microseconds: less sensitive to a shared machine than ops/s. */
+  cpuUsPerOp: number;
 }
 
-/** Drives the devices' first packages round-robin for `seconds`. Response bodies are not read here (that would load
- * the client core); whether the sessions were steady-state is checked afterwards (verifySteady). */
-async function load(port: number, devices: readonly Device[], seconds: number): Promise<Measured> {
+/** What a steady-state reply must be: header status 200, nothing but Status, Final. Undefined when it is one. */
+function steadyProblem(status: number, body: string): string | undefined {
+  if (status !== 200) return `HTTP ${status}`;
+  const header = headerStatusOf(body);
+  if (header !== '200') return `SyncHdr status ${header}`;
+  if (COMMAND_ELEMENT.test(body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) return 'the reply carries commands';
+  if (!/<Final\s*\/>/.test(body)) return 'the reply is not final';
+  return undefined;
+}
+
+/**
+ * Drives the devices' first packages round-robin for `seconds`. Measured runs do not read response bodies (that would
+ * load the client core); with `check`, every reply is checked to be steady-state (a separate, unmeasured run).
+ */
+async function load(server: Child, devices: readonly Device[], seconds: number, check?: Map<string, number>): Promise<Measured> {
   let next = 0;
+  const cpuBefore = await cpuSecondsOf(server.info.pid);
   const result = await autocannon({
-    url: `https://127.0.0.1:${port}`,
+    url: `https://127.0.0.1:${server.info.port}`,
     connections: CONNECTIONS,
     duration: seconds,
     requests: [
@@ -120,9 +159,18 @@ async function load(port: number, devices: readonly Device[], seconds: number): 
           const device = devices[next++ % devices.length]!;
           return { ...request, body: device.body, headers: device.headers };
         },
+        ...(check
+          ? {
+              onResponse: (status: number, body: string) => {
+                const problem = steadyProblem(status, body) ?? 'ok';
+                check.set(problem, (check.get(problem) ?? 0) + 1);
+              },
+            }
+          : {}),
       },
     ],
   });
+  const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
   return {
     requests: result['2xx'],
     opsPerSecond: result['2xx'] / (result.duration || seconds),
@@ -130,6 +178,7 @@ async function load(port: number, devices: readonly Device[], seconds: number): 
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    cpuUsPerOp: (cpuSeconds * 1e6) / Math.max(1, result['2xx'] + result.non2xx),
   };
 }
 
@@ -168,11 +217,8 @@ async function verifySteady(devices: readonly Device[], samples: number): Promis
     const device = devices[i]!;
     const response = await device.sim.post(device.body, { authorization: device.headers['authorization']! });
     responseBytes = Buffer.byteLength(response.body, 'utf8');
-    const header = headerStatusOf(response.body);
-    if (response.status !== 200) problems.push(`${device.sim.devId}: HTTP ${response.status}`);
-    else if (header !== '200') problems.push(`${device.sim.devId}: SyncHdr status ${header}`);
-    else if (COMMAND_ELEMENT.test(response.body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) problems.push(`${device.sim.devId}: the reply carries commands`);
-    else if (!/<Final\s*\/>/.test(response.body)) problems.push(`${device.sim.devId}: the reply is not final`);
+    const problem = steadyProblem(response.status, response.body);
+    if (problem !== undefined) problems.push(`${device.sim.devId}: ${problem}`);
   }
   return { checked, problems, responseBytes };
 }
@@ -301,22 +347,31 @@ interface SteadyRun {
   rssAfter: number;
   peak: number;
   verified: Awaited<ReturnType<typeof verifySteady>>;
+  /** Replies of a short unmeasured autocannon run after the measurement, each checked: problem (or 'ok') -> count. */
+  replies: Map<string, number>;
 }
+
+const describeReplies = (replies: ReadonlyMap<string, number>): string =>
+  [...replies].map(([problem, count]) => `${count} ${problem === 'ok' ? 'steady' : problem}`).join(', ');
+const badReplies = (replies: ReadonlyMap<string, number>): number => [...replies].reduce((n, [problem, count]) => (problem === 'ok' ? n : n + count), 0);
 
 async function steadyRun(server: Child, devices: readonly Device[], label: string): Promise<SteadyRun> {
   log(`[${label}] warming up for ${WARMUP} s...`);
-  await load(server.info.port, devices, WARMUP);
+  await load(server, devices, WARMUP);
   const rssWarm = (await memoryOf(server.info.pid)).rss;
   log(`[${label}] measuring steady-state check-ins for ${DURATION} s with ${CONNECTIONS} connections...`);
-  const measured = await load(server.info.port, devices, DURATION);
+  const measured = await load(server, devices, DURATION);
   const memory = await memoryOf(server.info.pid);
   const verified = await verifySteady(devices, 8);
+  const replies = new Map<string, number>();
+  await load(server, devices, Math.min(2, DURATION), replies);
   log(
-    `[${label}] ${measured.opsPerSecond.toFixed(0)} sessions/s (p50 ${measured.p50} ms, p99 ${measured.p99} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}); ` +
+    `[${label}] ${measured.opsPerSecond.toFixed(0)} sessions/s, server CPU ${measured.cpuUsPerOp.toFixed(0)} µs per session (p50 ${measured.p50} ms, p99 ${measured.p99} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}); ` +
       `RSS ${memory.rss.toFixed(1)} MiB after warm-up ${rssWarm.toFixed(1)} MiB, peak ${memory.peak.toFixed(1)} MiB; ` +
-      `verified ${verified.checked} replies steady${verified.problems.length > 0 ? `, PROBLEMS: ${verified.problems.join('; ')}` : ''}`,
+      `replayed ${verified.checked} with a plain client${verified.problems.length > 0 ? `, PROBLEMS: ${verified.problems.join('; ')}` : ', all steady'}; ` +
+      `checked autocannon replies: ${describeReplies(replies)}`,
   );
-  return { measured, rssWarm, rssAfter: memory.rss, peak: memory.peak, verified };
+  return { measured, rssWarm, rssAfter: memory.rss, peak: memory.peak, verified, replies };
 }
 
 /** A changed-settings session must carry all 50 settings, all acknowledged, and end with a Status-only message. */
@@ -377,23 +432,29 @@ async function main(): Promise<void> {
     const requestBytes = Buffer.byteLength(devices[0]!.body, 'utf8');
     log(`  steady-state request ${requestBytes} bytes, reply ${precheck.responseBytes} bytes`);
 
-    // ---- 1 + 3a: steady state with only the prepared devices in the store.
+    /** A new server process on the same data folder (its port changes: so do the simulators' URLs). */
+    const restart = async (): Promise<void> => {
+      await stopServer(openmam);
+      openmam = await startServer('openmam', dataDir);
+      for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
+    };
+
+    // ---- 1 + 3a: steady state with only the prepared devices in the store. A fresh server process, like the one
+    // for the large store below, so that their memory compares (this one enrolled and fully synced every device).
+    await restart();
     const small = await steadyRun(openmam, devices, `${DEVICES} devices`);
-    await stopServer(openmam);
 
     // ---- 3b: the same with STORE_DEVICES enrollments in the store.
     let large: SteadyRun | undefined;
     if (STORE_DEVICES > DEVICES) {
       log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
+      await stopServer(openmam);
       const t0 = Date.now();
       const inserted = bulkInsert(databaseFile, STORE_DEVICES);
       log(`  inserted ${inserted} devices + enrollments + management states in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       openmam = await startServer('openmam', dataDir);
       for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
       large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
-    } else {
-      openmam = await startServer('openmam', dataDir);
-      for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
     }
     const enrollmentsInStore = countRows(databaseFile, `select count(*) as n from enrollments where state = 'enrolled'`);
 
@@ -406,9 +467,10 @@ async function main(): Promise<void> {
     const changedAgent = new Agent({ keepAlive: true, ca, maxSockets: CHANGED_CONCURRENCY });
     const changedSims = devices.slice(0, CHANGED).map((d) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token: d.token, devId: d.sim.devId, agent: changedAgent }));
     // Warm the code paths (and the token cache of these devices) with a few sessions outside the measurement.
-    const warmChanged = devices.slice(CHANGED, CHANGED + CHANGED_CONCURRENCY * 2).map((d) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token: d.token, devId: d.sim.devId, agent: changedAgent }));
+    const warmChanged = devices.slice(CHANGED, CHANGED + CHANGED_WARMUP).map((d) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token: d.token, devId: d.sim.devId, agent: changedAgent }));
     await pool(warmChanged, CHANGED_CONCURRENCY, (sim) => sim.sync());
     const latencies: number[] = [];
+    const changedCpuBefore = await cpuSecondsOf(openmam.info.pid);
     const changedStart = performance.now();
     const transcripts = await pool(changedSims, CHANGED_CONCURRENCY, async (sim) => {
       const t0 = performance.now();
@@ -417,6 +479,7 @@ async function main(): Promise<void> {
       return transcript;
     });
     const changedSeconds = (performance.now() - changedStart) / 1000;
+    const changedCpuMs = (((await cpuSecondsOf(openmam.info.pid)) - changedCpuBefore) * 1000) / CHANGED;
     const changedProblems = transcripts.map(changedSessionProblem).filter((p): p is string => p !== undefined);
     const messagesPerSession = transcripts.reduce((n, t) => n + t.messages.length, 0) / transcripts.length;
     // Each of those devices is settled again: its next check-in is one message with nothing to do.
@@ -431,22 +494,25 @@ async function main(): Promise<void> {
     await stopServer(openmam);
     agent.destroy();
     log(
-      `  ${changedPerSecond.toFixed(0)} sessions/s, mean ${changedMs.toFixed(1)} ms per session (p99 ${changedP99.toFixed(1)} ms), ${messagesPerSession.toFixed(1)} messages each` +
+      `  ${changedPerSecond.toFixed(0)} sessions/s, mean ${changedMs.toFixed(1)} ms per session (p99 ${changedP99.toFixed(1)} ms), ${messagesPerSession.toFixed(1)} messages each, server CPU ${changedCpuMs.toFixed(2)} ms per session` +
         `${changedProblems.length > 0 ? `; PROBLEMS (${changedProblems.length}): ${[...new Set(changedProblems)].join('; ')}` : ''}${notResettled > 0 ? `; ${notResettled} not settled afterwards` : ''}`,
     );
 
     // ---- 2: the bare Fastify baseline: same bodies and headers, a fixed reply of the steady-state reply's size.
     const baseline = await startServer('baseline', dataDir, [String(precheck.responseBytes)]);
-    await load(baseline.info.port, devices, WARMUP);
+    await load(baseline, devices, WARMUP);
     log(`measuring the bare Fastify baseline for ${DURATION} s...`);
-    const bare = await load(baseline.info.port, devices, DURATION);
+    const bare = await load(baseline, devices, DURATION);
     await stopServer(baseline);
 
     const ratio = small.measured.opsPerSecond / bare.opsPerSecond;
+    const cpuRatio = bare.cpuUsPerOp / small.measured.cpuUsPerOp;
     const steadyMs = 1000 / small.measured.opsPerSecond;
     const non2xx = small.measured.non2xx + (large?.measured.non2xx ?? 0);
     const errors = small.measured.errors + (large?.measured.errors ?? 0);
     const verifyProblems = [...small.verified.problems, ...(large?.verified.problems ?? [])];
+    const repliesChecked = [small, large].reduce((n, run) => n + (run ? [...run.replies.values()].reduce((a, b) => a + b, 0) : 0), 0);
+    const repliesBad = badReplies(small.replies) + (large ? badReplies(large.replies) : 0);
     process.stdout.write(
       [
         `OpenMAM steady-state sessions (${DEVICES} devices in the store):  ${small.measured.opsPerSecond.toFixed(0)}/s (p50 ${small.measured.p50} ms, p99 ${small.measured.p99} ms, non-2xx ${small.measured.non2xx}, errors ${small.measured.errors})`,
@@ -455,13 +521,17 @@ async function main(): Promise<void> {
           : `(run with BENCH_DEVICES > ${DEVICES} for the large-store run)`,
         `bare Fastify baseline (fixed ${precheck.responseBytes}-byte reply):  ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
         `ratio: ${ratio.toFixed(3)} (targets: >= 5000 sessions/s, ratio >= 0.3)`,
+        `server CPU per session: OpenMAM ${small.measured.cpuUsPerOp.toFixed(0)} µs${large ? ` (${large.measured.cpuUsPerOp.toFixed(0)} µs with ${enrollmentsInStore} devices)` : ''}, baseline ${bare.cpuUsPerOp.toFixed(0)} µs: ` +
+          `CPU ratio ${cpuRatio.toFixed(3)}, i.e. ${(1e6 / small.measured.cpuUsPerOp).toFixed(0)} sessions per CPU-second`,
         `sessions with ${SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
-          `${(changedPerSecond > 0 ? small.measured.opsPerSecond / changedPerSecond : 0).toFixed(1)}x the server time of a steady-state session (${steadyMs.toFixed(3)} ms)`,
+          `server CPU ${changedCpuMs.toFixed(2)} ms per session, ${((changedCpuMs * 1000) / small.measured.cpuUsPerOp).toFixed(1)}x a steady-state session (${(small.measured.cpuUsPerOp / 1000).toFixed(3)} ms); ` +
+          `by throughput ${(changedPerSecond > 0 ? small.measured.opsPerSecond / changedPerSecond : 0).toFixed(1)}x (${steadyMs.toFixed(3)} ms per steady session at full load)`,
         `server RSS, ${DEVICES} devices: ${small.rssWarm.toFixed(1)} MiB after warm-up, ${small.rssAfter.toFixed(1)} MiB after the run (peak ${small.peak.toFixed(1)})`,
         large
           ? `server RSS, ${enrollmentsInStore} devices: ${large.rssWarm.toFixed(1)} MiB after warm-up, ${large.rssAfter.toFixed(1)} MiB after the run (peak ${large.peak.toFixed(1)}); after the changed sessions ${changedRss.toFixed(1)} MiB`
           : `server RSS after the changed sessions: ${changedRss.toFixed(1)} MiB`,
         `checks: ${small.verified.checked + (large?.verified.checked ?? 0)} replayed requests steady-state${verifyProblems.length > 0 ? ` (PROBLEMS: ${verifyProblems.join('; ')})` : ''}; ` +
+          `${repliesChecked} autocannon replies checked, ${repliesBad} not steady-state; ` +
           `changed sessions with problems: ${changedProblems.length}; total time ${((Date.now() - started) / 1000).toFixed(0)} s`,
         JSON.stringify({
           bench: 'sync',
@@ -470,10 +540,15 @@ async function main(): Promise<void> {
           ratio: round(ratio, 3),
           p50_ms: small.measured.p50,
           p99_ms: small.measured.p99,
+          cpu_us_per_session: round(small.measured.cpuUsPerOp),
+          baseline_cpu_us_per_session: round(bare.cpuUsPerOp),
+          cpu_ratio: round(cpuRatio, 3),
           ops_per_s_large: large ? round(large.measured.opsPerSecond) : null,
           ratio_large: large ? round(large.measured.opsPerSecond / bare.opsPerSecond, 3) : null,
+          cpu_us_per_session_large: large ? round(large.measured.cpuUsPerOp) : null,
           changed_session_ms: round(changedMs, 2),
           changed_sessions_per_s: round(changedPerSecond),
+          changed_session_cpu_ms: round(changedCpuMs, 2),
           changed_settings: SETTINGS,
           changed_messages_per_session: round(messagesPerSession, 2),
           changed_problems: changedProblems.length,
@@ -486,6 +561,8 @@ async function main(): Promise<void> {
           non2xx,
           errors,
           verify_problems: verifyProblems.length,
+          replies_checked: repliesChecked,
+          replies_not_steady: repliesBad,
           request_bytes: requestBytes,
           response_bytes: precheck.responseBytes,
           connections: CONNECTIONS,
@@ -495,6 +572,7 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   } finally {
+    await Promise.all([...running].map(stopProcess));
     await rm(dataDir, { recursive: true, force: true });
   }
 }
