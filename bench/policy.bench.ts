@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:policy`: the cost of re-targeting a policy (moving a MAM WIP policy's assignment from one group to
+ * another), measured with a few hundred devices in the store (the baseline) and with 1,000,000 (BENCH_DEVICES), in
+ * the same run; and the cost of the check-ins that pick the change up afterwards, against a steady-state check-in.
+ * Re-targeting writes the policy, its configuration set and one version bump: its time must not depend on the number
+ * of devices (target: < 50 ms at 1,000,000). The server runs in this process (SQLite, HTTPS); the devices are the
+ * simulator. The last line is JSON: {"bench":"policy","ops_per_s":<re-targetings/s at 1M>,"baseline_ops_per_s":<at
+ * the small store>,"ratio":..,"change_ms_small":..,"change_ms_1m":..,"checkin_after_change_ms":..,"steady_checkin_ms":..}
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../src/config.ts';
+import { createRuntime, type Runtime } from '../src/main.ts';
+import { DeviceSimulator } from '../test/support/device-simulator.ts';
+import { bulkInsert, countRows } from './bulk-devices.ts';
+
+const STORE_DEVICES = Number(process.env['BENCH_DEVICES'] ?? 1_000_000);
+const REAL_DEVICES = Number(process.env['BENCH_POLICY_DEVICES'] ?? 200);
+const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 50);
+const CONCURRENCY = 8;
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+async function start(config: Config): Promise<{ runtime: Runtime; url: string }> {
+  const runtime = await createRuntime(config, { logger: false });
+  await runtime.app.server.listen({ port: 0, host: '127.0.0.1' });
+  return { runtime, url: `https://127.0.0.1:${(runtime.app.server.server.address() as AddressInfo).port}` };
+}
+
+async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Moves the policy's assignment between the two groups `CHANGES` times; answers the median milliseconds per change. */
+async function retarget(runtime: Runtime, tenantId: string, policyId: string, groups: [string, string]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const groupId = groups[i % 2]!;
+    const started = performance.now();
+    await runtime.app.policies.assign(tenantId, 'windowsInformationProtectionPolicy', policyId, {
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } }],
+    });
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+async function sessions(devices: readonly DeviceSimulator[]): Promise<{ msPerSession: number; commands: number }> {
+  let commands = 0;
+  const started = performance.now();
+  await pool(devices, async (device) => {
+    const transcript = await device.sync();
+    if (transcript.headerStatus !== '200') log(`device ${device.devId}: SyncHdr status ${transcript.headerStatus}`);
+    commands += transcript.commands.length;
+  });
+  return { msPerSession: ((performance.now() - started) / devices.length) * CONCURRENCY, commands };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-policy-'));
+  const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_PUBLIC_URL: 'https://127.0.0.1' });
+  try {
+    let { runtime, url } = await start(config);
+    const tenantId = runtime.defaultTenant.id;
+    const ca = await readFile(config.tlsCertFile, 'utf8');
+    const [from, to] = [randomUUID(), randomUUID()] as [string, string];
+    log(`enrolling ${REAL_DEVICES} simulated devices whose users are in group ${to}...`);
+    const tokens: string[] = [];
+    for (let i = 0; i < REAL_DEVICES; i++) {
+      tokens.push(await runtime.devIdp!.mint({ tenantId, upn: `member${i}@contoso.example`, deviceId: randomUUID(), groups: [to], audience: config.appIdUri, expiresInSeconds: 7200, now: Date.now() }));
+    }
+    const devices = tokens.map((token) => new DeviceSimulator({ baseUrl: url, ca, token }));
+    await pool(devices, async (device) => {
+      await device.enroll();
+      await device.sync();
+    });
+    const policy = await runtime.app.policies.create(tenantId, 'windowsInformationProtectionPolicy', {
+      displayName: 'bench',
+      enforcementLevel: 'encryptAuditAndBlock',
+      enterpriseDomain: 'contoso.com',
+      enterpriseProtectedDomainNames: [{ displayName: 'Contoso', resources: ['contoso.com'] }],
+      enterpriseIPRanges: [{ displayName: 'HQ', ranges: [{ '@odata.type': '#microsoft.graph.iPv4Range', lowerAddress: '10.0.0.1', upperAddress: '10.0.255.255' }] }],
+      pinMinimumLength: 6,
+      minutesOfInactivityBeforeDeviceLock: 10,
+    });
+
+    const small = await retarget(runtime, tenantId, policy.id, [from, to]);
+    log(`re-targeting with ${REAL_DEVICES} devices in the store: ${small.toFixed(2)} ms (median of ${CHANGES})`);
+
+    await runtime.app.server.close();
+    const file = config.databaseUrl.slice('sqlite:'.length);
+    log(`adding devices until the store holds ${STORE_DEVICES}...`);
+    bulkInsert(file, STORE_DEVICES);
+    const total = countRows(file, "select count(*) as n from enrollments where state = 'enrolled'");
+    ({ runtime, url } = await start(config));
+    for (const device of devices) device.close();
+    // The same devices (DevIds, tokens) against the restarted server.
+    const live = devices.map((d, i) => new DeviceSimulator({ baseUrl: url, ca, token: tokens[i]!, devId: d.devId }));
+
+    const large = await retarget(runtime, tenantId, policy.id, [from, to]);
+    log(`re-targeting with ${total} devices in the store: ${large.toFixed(2)} ms (median of ${CHANGES})`);
+    // Leave the policy targeted at the members' group (CHANGES is even, so it last went to `from`): one more change.
+    await runtime.app.policies.assign(tenantId, 'windowsInformationProtectionPolicy', policy.id, {
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: to } }],
+    });
+    const after = await sessions(live);
+    const steady = await sessions(live);
+    log(`check-ins that pick the change up: ${after.msPerSession.toFixed(2)} ms per session (${after.commands} commands for ${live.length} devices)`);
+    log(`steady-state check-ins afterwards:  ${steady.msPerSession.toFixed(2)} ms per session (${steady.commands} commands)`);
+    for (const device of live) device.close();
+    await runtime.app.server.close();
+
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'policy',
+        ops_per_s: Math.round(1000 / large),
+        baseline_ops_per_s: Math.round(1000 / small),
+        ratio: Number((small / large).toFixed(3)),
+        change_ms_small: Number(small.toFixed(2)),
+        change_ms_1m: Number(large.toFixed(2)),
+        devices: total,
+        checkin_after_change_ms: Number(after.msPerSession.toFixed(2)),
+        steady_checkin_ms: Number(steady.msPerSession.toFixed(2)),
+        commands_per_changed_device: Number((after.commands / live.length).toFixed(1)),
+      })}\n`,
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
