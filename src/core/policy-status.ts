@@ -1,7 +1,7 @@
 import { normalizeLocUri } from '../csp/loc-uri.ts';
 import { mamRefusal } from '../csp/mam-allow-list.ts';
-import type { NodeStateRecord, PolicyRecord } from '../store/records.ts';
-import type { EnrollmentStore, GroupStore, ManagementStore } from '../store/roles.ts';
+import type { EnrollmentRecord, NodeStateRecord, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { EnrollmentStore, GroupStore, ManagementStore, PolicyStore } from '../store/roles.ts';
 import { appliesTo } from './management/desired-state.ts';
 import { targetOf, type PolicyService } from './policies.ts';
 
@@ -22,11 +22,27 @@ export interface PolicyDeviceStatus {
   lastReportedAt: number | null;
 }
 
+export interface DevicePolicyState {
+  policy: PolicyRecord;
+  status: PolicyDeviceState;
+  statusCode: string | null;
+  lastReportedAt: number | null;
+}
+
+const POLICY_KINDS: readonly PolicyKind[] = ['windowsInformationProtectionPolicy', 'windows10CustomConfiguration'];
+
 export class PolicyStatusService {
   constructor(
-    private readonly store: Pick<EnrollmentStore, 'listEnrollments'> & Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates'> & Pick<GroupStore, 'groupsOfMember'>,
+    private readonly store: Pick<EnrollmentStore, 'listEnrollments'> &
+      Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates'> &
+      Pick<GroupStore, 'groupsOfMember'> &
+      Pick<PolicyStore, 'listPolicies'>,
     private readonly policies: PolicyService,
   ) {}
+
+  policyStatesOf(enrollment: EnrollmentRecord): Promise<DevicePolicyState[]> {
+    return devicePolicyStates(this.store, this.policies, enrollment);
+  }
 
   async deviceStatuses(policy: PolicyRecord, limit: number): Promise<PolicyDeviceStatus[]> {
     const target = targetOf(policy);
@@ -44,6 +60,26 @@ export class PolicyStatusService {
     }
     return statuses;
   }
+}
+
+/** Every policy that targets one device (MAM: WIP and custom configurations), with its state there. */
+export async function devicePolicyStates(
+  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates'> & Pick<GroupStore, 'groupsOfMember'> & Pick<PolicyStore, 'listPolicies'>,
+  policies: PolicyService,
+  enrollment: EnrollmentRecord,
+): Promise<DevicePolicyState[]> {
+  const managed = await store.getManagedDevice(enrollment.devId);
+  const groups = new Set([...(await store.groupsOfMember(enrollment.tenantId, enrollment.userOid)), ...(managed?.management.tokenGroups ?? [])]);
+  const nodes = new Map((await store.getNodeStates(enrollment.id)).map((n) => [n.locUri, n]));
+  const states: DevicePolicyState[] = [];
+  for (const kind of POLICY_KINDS) {
+    for (const policy of await store.listPolicies(enrollment.tenantId, kind)) {
+      if (!appliesTo(targetOf(policy), { devId: enrollment.devId, groups })) continue;
+      const { settings, refused } = policies.compile(policy);
+      states.push({ policy, ...summarise(settings, new Set(refused.map((r) => r.locUri)), nodes) });
+    }
+  }
+  return states;
 }
 
 /** A policy's state on one device: any failure wins, then conflicts, then anything not yet acknowledged. */

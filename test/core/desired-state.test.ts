@@ -78,6 +78,15 @@ describe('planChanges: the difference between desired and acknowledged state', (
     assert.deepEqual(summary(removed), [`Delete ${EDP}/A`], 'a value set before the conflict is removed');
   });
 
+  it('resolves two WIP enforcement levels to the stricter one instead of a conflict', () => {
+    const level = `${EDP}/EDPEnforcementLevel`;
+    const p = plan([set('a', [{ locUri: level, format: 'int', value: '2' }]), set('b', [{ locUri: level, format: 'int', value: '3' }]), set('c', [{ locUri: level, format: 'int', value: '1' }])]);
+    assert.deepEqual(p.decided, []);
+    assert.equal(p.commands.length, 1);
+    const command = p.commands[0]!;
+    assert.ok(command.verb === 'Add' && command.item.value === '3', 'block (3) wins');
+  });
+
   it('holds ./User settings while no user is signed in', () => {
     const user = { locUri: './User/Vendor/MSFT/PassportForWork/x/Policies/UsePassportForWork', format: 'bool', value: 'true' };
     const waiting = plan([set('a', [user])], [], false);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { fullMamPolicy } from '../policy/fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
@@ -109,6 +110,29 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       const removed = sent(await member.sync());
       assert.ok(removed.length >= 5 && removed.every((c) => c.startsWith('Delete ')), removed.join(', '));
       assert.equal(member.nodes.has(`${EDP}/EDPEnforcementLevel`), false);
+    });
+
+    it('sends a full WIP policy to the device exactly as the (golden-tested) compiler writes it, and shows it per device', async () => {
+      const upn = `full-${randomUUID().slice(0, 6)}@contoso.example`;
+      const groupId = await groupWith(upn);
+      const body = Object.fromEntries(Object.entries(fullMamPolicy()).filter(([name]) => name !== 'id'));
+      const created = await call('POST', WIP, body);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = String(created.body['id']);
+      await assign(WIP, id, [toGroup(groupId)]);
+      const member = await device(upn);
+      await member.sync();
+      const policy = await server.runtime.app.policies.get(server.tenantId, 'windowsInformationProtectionPolicy', id);
+      const compiled = server.runtime.app.policies.compile(policy).settings;
+      assert.ok(compiled.some((s) => s.locUri.includes('/AppLocker/')) && compiled.some((s) => s.locUri.includes('/PassportForWork/')));
+      for (const setting of compiled) {
+        const locUri = setting.locUri.replace(/^\.\/Device\//, './');
+        assert.deepEqual(member.nodes.get(locUri), { format: setting.format, value: setting.value }, locUri);
+      }
+      const managed = (await call('GET', '/graph/beta/deviceManagement/managedDevices')).body.value?.find((d) => d['@openmam.devId'] === member.devId);
+      const states = await call('GET', `/graph/beta/deviceManagement/managedDevices/${String(managed?.['id'])}/policyStates`);
+      assert.deepEqual(states.body.value?.map((s) => [s['id'], s['status']]), [[id, 'applied']]);
+      await call('DELETE', `${WIP}/${id}`);
     });
 
     it('never sends a custom BitLocker setting to a MAM device, and shows it as not applicable', async () => {

@@ -51,7 +51,18 @@ export function appliesTo(target: ConfigurationTarget, device: { devId: string; 
   }
 }
 
-/** The union of all sets' settings by normalised LocURI; two different values for one node are a conflict. */
+/**
+ * Nodes where two different values have a documented winner instead of being a conflict. The WIP enforcement level
+ * (EDPEnforcementLevel 0 off, 1 silent, 2 allow overrides, 3 block) resolves to the stricter, i.e. the higher.
+ */
+const STRICTER_WINS: ReadonlyMap<string, (a: string, b: string) => string> = new Map([
+  ['./Vendor/MSFT/EnterpriseDataProtection/Settings/EDPEnforcementLevel', (a: string, b: string) => (Number(b) > Number(a) ? b : a)],
+]);
+
+/**
+ * The union of all sets' settings by normalised LocURI. Two different values for one node are a conflict (neither is
+ * sent), except where STRICTER_WINS names the winner.
+ */
 export function collectDesired(sets: readonly ConfigurationSetRecord[]): Map<string, Wanted> {
   const wanted = new Map<string, Wanted>();
   for (const set of sets) {
@@ -60,10 +71,13 @@ export function collectDesired(sets: readonly ConfigurationSetRecord[]): Map<str
       const existing = wanted.get(locUri);
       if (!existing) {
         wanted.set(locUri, { ...setting, locUri, from: [set.id], conflict: false });
-      } else {
-        existing.from.push(set.id);
-        if (existing.format !== setting.format || existing.value !== setting.value) existing.conflict = true;
+        continue;
       }
+      existing.from.push(set.id);
+      if (existing.format === setting.format && existing.value === setting.value) continue;
+      const stricter = STRICTER_WINS.get(locUri);
+      if (stricter && existing.format === setting.format) existing.value = stricter(existing.value, setting.value);
+      else existing.conflict = true;
     }
   }
   return wanted;

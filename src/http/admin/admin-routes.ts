@@ -31,7 +31,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
         await scope.register(wipToolsRoutes, { verifier: options.verifier, policies: options.policies });
-        await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, baseUrl });
+        await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
       },
       { prefix: `/graph/${version}` },

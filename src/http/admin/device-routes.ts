@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WipLogService } from '../../core/management/wip-logs.ts';
+import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
@@ -13,6 +14,7 @@ export interface DeviceRoutesOptions {
   verifier: TokenVerifier;
   store: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
   wipLogs: WipLogService;
+  statuses: PolicyStatusService;
   baseUrl: string;
 }
 
@@ -72,6 +74,24 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     const caller = await adminCaller(verifier, request, 'read');
     const enrollment = await requireEnrollment(request, caller.tenantId);
     return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management.lastCheckinAt ?? null);
+  });
+  // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
+  app.get('/deviceManagement/managedDevices/:id/policyStates', async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const enrollment = await requireEnrollment(request, caller.tenantId);
+    const states = await options.statuses.policyStatesOf(enrollment);
+    return collection(
+      `${options.baseUrl}/$metadata#policyStates`,
+      states.map((s) => ({
+        id: s.policy.id,
+        policyKind: s.policy.kind,
+        displayName: s.policy.body['displayName'] ?? null,
+        version: String(s.policy.version),
+        status: s.status,
+        statusCode: s.statusCode,
+        lastReportedDateTime: s.lastReportedAt === null ? null : new Date(s.lastReportedAt).toISOString(),
+      })),
+    );
   });
   app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', async (request, reply) => {
     const caller = await adminCaller(verifier, request, 'write');
