@@ -8,6 +8,7 @@ import {
   childElements,
   descend,
   parseXml,
+  type XmlElement,
   type XmlLimits,
 } from '../../src/protocol/xml/reader.ts';
 import { xmlAttr, xmlText } from '../../src/protocol/xml/writer.ts';
@@ -163,6 +164,114 @@ describe('parseXml: refusals', () => {
     assert.equal(parseXml('<r><a>12345</a><b>67890</b></r>', limits({ maxTextLength: 10 })).children.length, 2);
     refuses('<r><a>12345</a><b>678901</b></r>', /exceeds 10 characters/, limits({ maxTextLength: 10 }));
     refuses('<r><a>12345</a><![CDATA[678901]]></r>', /exceeds 10 characters/, limits({ maxTextLength: 10 }));
+  });
+});
+
+describe('parseXml: namespaces', () => {
+  const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+  const names = (element: XmlElement): unknown => ({
+    name: `{${element.ns}}${element.local}`,
+    attributes: element.attributes.map((a) => `{${a.ns}}${a.local}=${a.value}`),
+    children: element.children.map(names),
+  });
+
+  it('scopes a default namespace to its element, and xmlns="" undeclares it', () => {
+    const root = parseXml('<a xmlns="urn:u"><b xmlns=""><c/></b><d><e xmlns="urn:v"/><f/></d></a>');
+    assert.deepEqual(names(root), {
+      name: '{urn:u}a',
+      attributes: [],
+      children: [
+        { name: '{}b', attributes: [], children: [{ name: '{}c', attributes: [], children: [] }] },
+        {
+          name: '{urn:u}d',
+          attributes: [],
+          children: [
+            { name: '{urn:v}e', attributes: [], children: [] },
+            { name: '{urn:u}f', attributes: [], children: [] },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('lets a nested element redeclare a prefix, and restores the outer binding after it', () => {
+    const root = parseXml('<p:a xmlns:p="urn:outer"><p:b xmlns:p="urn:inner"><p:c p:x="1"/></p:b><p:d p:x="2"/></p:a>');
+    assert.deepEqual(names(root), {
+      name: '{urn:outer}a',
+      attributes: [],
+      children: [
+        { name: '{urn:inner}b', attributes: [], children: [{ name: '{urn:inner}c', attributes: ['{urn:inner}x=1'], children: [] }] },
+        { name: '{urn:outer}d', attributes: ['{urn:outer}x=2'], children: [] },
+      ],
+    });
+  });
+
+  it('resolves attribute namespaces: none for unprefixed ones (not the default), declarations anywhere in the tag, xml:', () => {
+    const root = parseXml('<p:a q:x="1" y="2" xmlns="urn:default" xml:lang="en" xmlns:p="urn:p" xmlns:q="urn:q"><b q:z="3"/></p:a>');
+    assert.deepEqual(names(root), {
+      name: '{urn:p}a',
+      attributes: ['{urn:q}x=1', '{}y=2', `{${XML_NS}}lang=en`],
+      children: [{ name: '{urn:default}b', attributes: ['{urn:q}z=3'], children: [] }],
+    });
+    assert.equal(attributeValue(root, 'lang', XML_NS), 'en');
+    assert.equal(parseXml('<xml:a/>').ns, XML_NS, 'the xml prefix is always bound');
+    assert.equal(parseXml(`<a xmlns:xml="${XML_NS}" xml:space="preserve"/>`).attributes[0]?.ns, XML_NS);
+    assert.equal(parseXml('<a xmlnsfoo="1"/>').attributes[0]?.local, 'xmlnsfoo', 'only xmlns and xmlns:* declare');
+    assert.equal(parseXml('<p:a xmlns:p=" urn:p\n"/>').ns, 'urn:p', 'namespace names are trimmed');
+  });
+
+  it('refuses an unbound prefix, on an element or an attribute, and once its element has closed', () => {
+    refuses('<p:a/>', /unbound namespace prefix: "p"/);
+    refuses('<a p:x="1"/>', /unbound namespace prefix: "p"/);
+    refuses('<a xmlns="urn:u"><p:b/></a>', /unbound/); // a default namespace binds no prefix
+    refuses('<a><b xmlns:p="urn:p"/><p:c/></a>', /unbound namespace prefix: "p"/);
+    refuses('<a><b xmlns:p="urn:p"></b><c p:x="1"/></a>', /unbound namespace prefix: "p"/);
+    refuses('<a xmlnsx:y="1"/>', /unbound namespace prefix: "xmlnsx"/);
+  });
+
+  it('refuses an undeclared prefix in XML 1.0, and treats one undeclared in XML 1.1 as unbound', () => {
+    refuses('<a xmlns:p=""/>', /undefine prefix/);
+    refuses('<?xml version="1.0"?><a xmlns:p="urn:p"><b xmlns:p=""/></a>', /undefine prefix/);
+    assert.equal(parseXml('<?xml version="1.1"?><a xmlns:p="urn:p"><b xmlns:p=""/><p:c/></a>').children[1]?.ns, 'urn:p');
+    refuses('<?xml version="1.1"?><a xmlns:p="urn:p"><b xmlns:p=""><p:c/></b></a>', /unbound namespace prefix: "p"/);
+    refuses('<?xml version="1.1"?><a xmlns:p="urn:p"><b xmlns:p="" p:x="1"/></a>', /unbound namespace prefix: "p"/);
+  });
+
+  it('refuses two attributes with the same namespace and local name, whatever their prefixes', () => {
+    refuses('<a xmlns:p="urn:u" xmlns:q="urn:u" p:x="1" q:x="2"/>', /duplicate attribute: \{urn:u\}x/);
+    refuses('<a xmlns:p="urn:u" xmlns:p="urn:v"/>', /duplicate attribute/);
+    assert.equal(parseXml('<a xmlns:p="urn:u" x="1" p:x="2"/>').attributes.length, 2, 'x and {urn:u}x differ');
+  });
+
+  it('refuses declarations that misuse the xml and xmlns names', () => {
+    refuses('<a xmlns:xml="urn:u"/>', /xml prefix must be bound/);
+    refuses(`<a xmlns:p="${XML_NS}"/>`, /xml namespace/);
+    refuses(`<a xmlns="${XML_NS}"/>`, /default namespace may not be set/);
+    refuses('<a xmlns="http://www.w3.org/2000/xmlns/"/>', /default namespace may not be set/);
+    refuses('<a xmlns:p="http://www.w3.org/2000/xmlns/"/>', /may not assign a prefix/);
+    refuses('<a xmlns:xmlns="urn:u"/>', /xmlns prefix/);
+    refuses('<xmlns:a/>', /xmlns" as prefix/);
+  });
+
+  it('refuses names with more than one colon or an empty prefix or local part, and colons in PI targets', () => {
+    for (const source of ['<:a/>', '<a:/>', '<a:b:c xmlns:a="urn:a"/>', '<a :x="1"/>', '<a x:="1"/>', '<a xmlns:a="urn:a" a:b:c="1"/>', '<a xmlns:="urn:u"/>']) {
+      refuses(source, /malformed name/);
+    }
+    refuses('<?a:b data?><a/>', /processing instruction/);
+    refuses('<a><?a:b data?></a>', /processing instruction/);
+  });
+
+  it('leaves no binding behind when a document is refused', () => {
+    refuses('<a xmlns="urn:u" xmlns:p="urn:p"><b xmlns:q="urn:q"><p:c>', /unclosed/);
+    assert.equal(parseXml('<a/>').ns, '');
+    refuses('<p:a/>', /unbound/);
+    refuses('<q:a/>', /unbound/);
+    refuses('<a xmlns:p="urn:p"><b x="1" y="2" xmlns:p="urn:other"><c p:x="1" p:x="2"/></b></a>', /duplicate/);
+    assert.deepEqual(names(parseXml('<a xmlns:p="urn:p"><p:b z="3"/></a>')), {
+      name: '{}a',
+      attributes: [],
+      children: [{ name: '{urn:p}b', attributes: ['{}z=3'], children: [] }],
+    });
   });
 });
 
