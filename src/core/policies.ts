@@ -1,9 +1,16 @@
 import { isGuid } from '../config.ts';
+import { compilePfxCertificate, compileTrustedCertificate } from '../csp/compile/certificates.ts';
 import { compileCustomConfiguration } from '../csp/compile/custom.ts';
 import type { CspSetting } from '../csp/compile/setting.ts';
 import { compileWipPolicy } from '../csp/compile/wip.ts';
 import { mamRefusal } from '../csp/mam-allow-list.ts';
 import { OpenMamError } from '../errors.ts';
+import {
+  validatePfxCertificate,
+  validateTrustedRootCertificate,
+  type Windows81TrustedRootCertificate,
+  type WindowsPfxCertificate,
+} from '../policy/certificates.ts';
 import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
 import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
 import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
@@ -24,6 +31,9 @@ export interface PolicyServiceOptions {
 /** Properties Graph returns but a client may not set; dropped from request bodies before validation. */
 const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context'] as const;
 
+/** One kind, or the kinds that share a Graph collection. */
+export type PolicyKinds = PolicyKind | readonly PolicyKind[];
+
 const TARGET_TYPES: ReadonlySet<string> = new Set([
   '#microsoft.graph.groupAssignmentTarget',
   '#microsoft.graph.exclusionGroupAssignmentTarget',
@@ -37,10 +47,14 @@ export class PolicyService {
     return this.options.store.listPolicies(tenantId, kind);
   }
 
-  /** `not_found` for an unknown id, another tenant's, or another kind's: they are indistinguishable to the caller. */
-  async get(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
+  /**
+   * `not_found` for an unknown id, another tenant's, or another kind's: they are indistinguishable to the caller.
+   * Several kinds share one Graph collection (deviceConfigurations): `kind` may then name them all.
+   */
+  async get(tenantId: string, kind: PolicyKinds, id: string): Promise<PolicyRecord> {
+    const kinds: readonly PolicyKind[] = typeof kind === 'string' ? [kind] : kind;
     const policy = await this.options.store.getPolicy(tenantId, id);
-    if (!policy || policy.kind !== kind) throw new OpenMamError('not_found', `no ${kind} with id ${id}`);
+    if (!policy || !kinds.includes(policy.kind)) throw new OpenMamError('not_found', `no ${kinds.join(' or ')} with id ${id}`);
     return policy;
   }
 
@@ -53,26 +67,26 @@ export class PolicyService {
   }
 
   /** PATCH: the given properties over the stored ones, then the whole policy validated again. */
-  async update(tenantId: string, kind: PolicyKind, id: string, patch: unknown): Promise<PolicyRecord> {
+  async update(tenantId: string, kind: PolicyKinds, id: string, patch: unknown): Promise<PolicyRecord> {
     const current = await this.get(tenantId, kind, id);
-    validatePatch(kind, withoutReadOnly(patch));
+    validatePatch(current.kind, withoutReadOnly(patch));
     const changes = withoutReadOnly(patch);
     // null clears a property: drop it from the stored ones, then lay the other changes over them.
     const kept = Object.entries(current.body).filter(([name]) => !(name in changes && changes[name] === null));
     const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
-    const body = validateComplete(kind, merged);
+    const body = validateComplete(current.kind, merged);
     const policy: PolicyRecord = { ...current, body, version: current.version + 1, updatedAt: this.options.clock() };
     await this.save(policy);
     return policy;
   }
 
-  async delete(tenantId: string, kind: PolicyKind, id: string): Promise<void> {
+  async delete(tenantId: string, kind: PolicyKinds, id: string): Promise<void> {
     await this.get(tenantId, kind, id);
     await this.options.store.deletePolicy(tenantId, id);
   }
 
   /** Graph `assign`: replaces the policy's assignments. */
-  async assign(tenantId: string, kind: PolicyKind, id: string, input: unknown): Promise<PolicyRecord> {
+  async assign(tenantId: string, kind: PolicyKinds, id: string, input: unknown): Promise<PolicyRecord> {
     const current = await this.get(tenantId, kind, id);
     const assignments = readAssignments(input, this.options.newId);
     const policy: PolicyRecord = { ...current, assignments, version: current.version + 1, updatedAt: this.options.clock() };
@@ -118,12 +132,31 @@ function validateComplete(kind: PolicyKind, input: Record<string, unknown>): Rec
       return { ...validateWipPolicy(input, 'mdm', 'create') };
     case 'windows10CustomConfiguration':
       return { ...validateCustomConfiguration(input, 'create') };
+    case 'windows81TrustedRootCertificate':
+      return { ...validateTrustedRootCertificate(input, 'create') };
+    case 'windowsPfxCertificate':
+      return { ...validatePfxCertificate(input, 'create') };
   }
 }
 
 function validatePatch(kind: PolicyKind, input: Record<string, unknown>): void {
-  if (kind === 'windows10CustomConfiguration') validateCustomConfiguration(input, 'update');
-  else validateWipPolicy(input, kind === 'windowsInformationProtectionPolicy' ? 'mam' : 'mdm', 'update');
+  switch (kind) {
+    case 'windowsInformationProtectionPolicy':
+      validateWipPolicy(input, 'mam', 'update');
+      return;
+    case 'mdmWindowsInformationProtectionPolicy':
+      validateWipPolicy(input, 'mdm', 'update');
+      return;
+    case 'windows10CustomConfiguration':
+      validateCustomConfiguration(input, 'update');
+      return;
+    case 'windows81TrustedRootCertificate':
+      validateTrustedRootCertificate(input, 'update');
+      return;
+    case 'windowsPfxCertificate':
+      validatePfxCertificate(input, 'update');
+      return;
+  }
 }
 
 function compilePolicy(policy: PolicyRecord, providerId: string): CspSetting[] {
@@ -135,6 +168,10 @@ function compilePolicy(policy: PolicyRecord, providerId: string): CspSetting[] {
       return compileWipPolicy({ ...(policy.body as unknown as WipPolicy), id: policy.id }, { tenantId: policy.tenantId, providerId });
     case 'windows10CustomConfiguration':
       return compileCustomConfiguration(policy.body as unknown as Windows10CustomConfiguration);
+    case 'windows81TrustedRootCertificate':
+      return compileTrustedCertificate(policy.body as unknown as Windows81TrustedRootCertificate);
+    case 'windowsPfxCertificate':
+      return compilePfxCertificate({ ...(policy.body as unknown as WindowsPfxCertificate), id: policy.id });
   }
 }
 

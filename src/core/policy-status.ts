@@ -29,7 +29,7 @@ export interface DevicePolicyState {
   lastReportedAt: number | null;
 }
 
-const POLICY_KINDS: readonly PolicyKind[] = ['windowsInformationProtectionPolicy', 'windows10CustomConfiguration'];
+const POLICY_KINDS: readonly PolicyKind[] = ['windowsInformationProtectionPolicy', 'windows10CustomConfiguration', 'windows81TrustedRootCertificate', 'windowsPfxCertificate'];
 
 export class PolicyStatusService {
   constructor(

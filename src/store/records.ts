@@ -192,7 +192,12 @@ export interface GroupRecord {
 }
 
 /** The kinds of policy the admin API manages; each compiles into one configuration set of the same id. */
-export type PolicyKind = 'windowsInformationProtectionPolicy' | 'mdmWindowsInformationProtectionPolicy' | 'windows10CustomConfiguration';
+export type PolicyKind =
+  | 'windowsInformationProtectionPolicy'
+  | 'mdmWindowsInformationProtectionPolicy'
+  | 'windows10CustomConfiguration'
+  | 'windows81TrustedRootCertificate'
+  | 'windowsPfxCertificate';
 
 /** Graph assignment targets. */
 export type AssignmentTarget =

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { sha1Thumbprint, testCertificates } from '../policy/certificate-fixtures.ts';
 import { fullMamPolicy } from '../policy/fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
@@ -154,6 +156,39 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['notApplicable']);
     });
 
+    it('delivers a trusted root certificate profile from deviceConfigurations to the Root store of a member device', async () => {
+      const { root } = await testCertificates();
+      const upn = `root-${randomUUID().slice(0, 6)}@contoso.example`;
+      const groupId = await groupWith(upn);
+      const created = await call('POST', CUSTOM, {
+        '@odata.type': '#microsoft.graph.windows81TrustedRootCertificate',
+        displayName: 'Contoso Root',
+        trustedRootCertificate: root,
+        certFileName: 'contoso-root.cer',
+        destinationStore: 'computerCertStoreRoot',
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body['@odata.type'], '#microsoft.graph.windows81TrustedRootCertificate');
+      assert.equal(created.body['@openmam.notApplicableSettings'], undefined);
+      const id = String(created.body['id']);
+      assert.ok((await call('GET', CUSTOM)).body.value?.some((p) => p['id'] === id && p['@odata.type'] === '#microsoft.graph.windows81TrustedRootCertificate'));
+      assert.equal((await call('GET', `${CUSTOM}/${id}`)).status, 200);
+      assert.equal((await assign(CUSTOM, id, [toGroup(groupId)])).status, 204);
+
+      const member = await device(upn);
+      const locUri = `./Vendor/MSFT/RootCATrustedCertificates/Root/${sha1Thumbprint(root)}/EncodedCertificate`;
+      assert.ok(sent(await member.sync()).includes(`Add ${locUri}`));
+      assert.deepEqual(member.nodes.get(locUri), { format: 'b64', value: root });
+      const statuses = await call('GET', `${CUSTOM}/${id}/deviceStatuses`);
+      assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['applied']);
+
+      const refused = await call('PATCH', `${CUSTOM}/${id}`, { trustedRootCertificate: Buffer.from('garbage').toString('base64') });
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error?.message ?? '', /^trustedRootCertificate: /);
+      assert.equal((await call('DELETE', `${CUSTOM}/${id}`)).status, 204);
+      assert.equal((await call('GET', `${CUSTOM}/${id}`)).status, 404);
+    });
+
     it('lets exclusion win over inclusion and allLicensedUsers', async () => {
       const upn = `excluded-${randomUUID().slice(0, 6)}@contoso.example`;
       const groupId = await groupWith(upn);
@@ -221,6 +256,17 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(safe.body['@openmam.warnings'], undefined);
       await call('DELETE', `${WIP}/${String(risky.body['id'])}`);
       await call('DELETE', `/graph/beta/deviceAppManagement/mdmWindowsInformationProtectionPolicies/${String(mdm.body['id'])}`);
+    });
+
+    it('keeps a PFX password write-only: delivered to the device, never read back', async () => {
+      const pfx = readFileSync(new URL('../fixtures/certificates/client.pfx', import.meta.url)).toString('base64');
+      const created = await call('POST', CUSTOM, { '@odata.type': '#microsoft.graph.windows10ImportedPFXCertificateProfile', displayName: 'VPN client certificate', pfxCertificate: pfx, password: 'OpenMAM-test' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body['password'], undefined);
+      const read = await call('GET', `${CUSTOM}/${String(created.body['id'])}`);
+      assert.equal(read.status, 200);
+      assert.ok(!JSON.stringify(read.body).includes('OpenMAM-test'), 'the password is not returned');
+      await call('DELETE', `${CUSTOM}/${String(created.body['id'])}`);
     });
 
     describe('refuses bad input with a 4xx naming the field, and writes nothing', () => {

@@ -5,40 +5,63 @@ import { WipTools } from '../../core/wip/tools.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
 import { adminCaller, collection } from './graph.ts';
+import { OpenMamError } from '../../errors.ts';
 
 /**
- * Graph-shaped policy resources: WIP policies (MAM and MDM) under deviceAppManagement, custom configurations under
- * deviceManagement/deviceConfigurations. Create, list, get, PATCH, delete, `assign`, `assignments`, and the
+ * Graph-shaped policy resources: WIP policies (MAM and MDM) under deviceAppManagement; custom configurations,
+ * trusted root certificates and PFX certificates under deviceManagement/deviceConfigurations (one collection,
+ * several kinds told apart by `@odata.type`). Create, list, get, PATCH, delete, `assign`, `assignments`, and the
  * per-device status of a policy.
  */
-interface Resource {
+interface ResourceKind {
   kind: PolicyKind;
+  odataType: string;
+}
+
+interface Resource {
+  /** The first is the one a POST without `@odata.type` creates. */
+  kinds: readonly ResourceKind[];
   /** Path under the Graph version root. */
   path: string;
-  odataType: string;
   assignmentType: string;
 }
 
 const RESOURCES: readonly Resource[] = [
   {
-    kind: 'windowsInformationProtectionPolicy',
+    kinds: [{ kind: 'windowsInformationProtectionPolicy', odataType: '#microsoft.graph.windowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/windowsInformationProtectionPolicies',
-    odataType: '#microsoft.graph.windowsInformationProtectionPolicy',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
   },
   {
-    kind: 'mdmWindowsInformationProtectionPolicy',
+    kinds: [{ kind: 'mdmWindowsInformationProtectionPolicy', odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/mdmWindowsInformationProtectionPolicies',
-    odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
   },
   {
-    kind: 'windows10CustomConfiguration',
+    kinds: [
+      { kind: 'windows10CustomConfiguration', odataType: '#microsoft.graph.windows10CustomConfiguration' },
+      { kind: 'windows81TrustedRootCertificate', odataType: '#microsoft.graph.windows81TrustedRootCertificate' },
+      // OpenMAM's own shape (inline PFX and password) under Graph's type name: see policy/certificates.ts.
+      { kind: 'windowsPfxCertificate', odataType: '#microsoft.graph.windows10ImportedPFXCertificateProfile' },
+    ],
     path: 'deviceManagement/deviceConfigurations',
-    odataType: '#microsoft.graph.windows10CustomConfiguration',
     assignmentType: '#microsoft.graph.deviceConfigurationAssignment',
   },
 ];
+
+/** The kind a POST creates: the one its `@odata.type` names (with or without `#`), the resource's first when absent. */
+function kindOfBody(resource: Resource, body: unknown): PolicyKind {
+  const type = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['@odata.type'] : undefined;
+  if (type === undefined || resource.kinds.length === 1) return resource.kinds[0]!.kind;
+  const normalized = typeof type === 'string' && !type.startsWith('#') ? `#${type}` : type;
+  const found = resource.kinds.find((k) => k.odataType === normalized);
+  if (found === undefined) {
+    throw new OpenMamError('malformed_request', `@odata.type: must be one of ${resource.kinds.map((k) => k.odataType).join(', ')}, not ${JSON.stringify(type)}`);
+  }
+  return found.kind;
+}
+
+const WRITE_ONLY: ReadonlySet<string> = new Set(['password']);
 
 /** Policies with hundreds of apps and ranges stay far below this. */
 const POLICY_BODY_LIMIT = 1024 * 1024;
@@ -51,10 +74,11 @@ export interface PolicyRoutesOptions {
   baseUrl: string;
 }
 
-function presentPolicy(resource: Resource, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
-  const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type'));
+function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
+  // Secrets are write-only, as in Graph: the PFX password is stored for delivery but never read back.
+  const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type' && !WRITE_ONLY.has(name)));
   return {
-    '@odata.type': resource.odataType,
+    '@odata.type': odataType,
     id: policy.id,
     ...properties,
     createdDateTime: new Date(policy.createdAt).toISOString(),
@@ -77,42 +101,46 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
   const tools = new WipTools(policies);
   for (const resource of RESOURCES) {
     const url = `/${resource.path}`;
+    const kinds = resource.kinds.map((k) => k.kind);
     const present = async (policy: PolicyRecord) => {
       const { refused } = policies.compile(policy);
-      const warnings = resource.kind === 'windowsInformationProtectionPolicy' ? await tools.handoffWarnings(policy) : [];
-      return presentPolicy(resource, policy, resource.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings);
+      const warnings = policy.kind === 'windowsInformationProtectionPolicy' ? await tools.handoffWarnings(policy) : [];
+      const odataType = resource.kinds.find((k) => k.kind === policy.kind)?.odataType ?? `#microsoft.graph.${policy.kind}`;
+      return presentPolicy(odataType, policy, policy.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings);
     };
 
     app.get(url, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
-      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await Promise.all((await policies.list(caller.tenantId, resource.kind)).map(present)));
+      const listed = (await Promise.all(kinds.map((kind) => policies.list(caller.tenantId, kind)))).flat();
+      if (kinds.length > 1) listed.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await Promise.all(listed.map(present)));
     });
     app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      const policy = await policies.create(caller.tenantId, resource.kind, request.body);
+      const policy = await policies.create(caller.tenantId, kindOfBody(resource, request.body), request.body);
       return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(await present(policy));
     });
     app.get(`${url}/:id`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
-      return present(await policies.get(caller.tenantId, resource.kind, params(request).id));
+      return present(await policies.get(caller.tenantId, kinds, params(request).id));
     });
     app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT }, async (request) => {
       const caller = await adminCaller(verifier, request, 'write');
-      return present(await policies.update(caller.tenantId, resource.kind, params(request).id, request.body));
+      return present(await policies.update(caller.tenantId, kinds, params(request).id, request.body));
     });
     app.delete(`${url}/:id`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await policies.delete(caller.tenantId, resource.kind, params(request).id);
+      await policies.delete(caller.tenantId, kinds, params(request).id);
       return reply.code(204).send();
     });
     app.post(`${url}/:id/assign`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await policies.assign(caller.tenantId, resource.kind, params(request).id, request.body);
+      await policies.assign(caller.tenantId, kinds, params(request).id, request.body);
       return reply.code(204).send();
     });
     app.get(`${url}/:id/assignments`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
-      const policy = await policies.get(caller.tenantId, resource.kind, params(request).id);
+      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
       return collection(
         `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
         policy.assignments.map((a) => ({ '@odata.type': resource.assignmentType, id: a.id, target: a.target })),
@@ -120,7 +148,7 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
     });
     app.get(`${url}/:id/deviceStatuses`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
-      const policy = await policies.get(caller.tenantId, resource.kind, params(request).id);
+      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
       const top = Number((request.query as { $top?: string }).$top ?? 1000);
       const statuses = await options.statuses.deviceStatuses(policy, Number.isInteger(top) && top > 0 ? Math.min(top, 10_000) : 1000);
       return collection(
