@@ -8,45 +8,26 @@
  * each). The last line of output is JSON: {"bench":"enroll","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
  * Environment: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 16), BENCH_USERS (default 2000).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { mamEnrollmentRequest } from '../test/support/windows-client.ts';
+import { startChildServer, stopChild, type ChildServer } from './child-server.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
 const ENROLL_PATH = '/EnrollmentServer/Enrollment.svc';
 
-interface Child {
-  process: ChildProcess;
-  info: { port: number; tenantId?: string };
-}
+type Child = ChildServer<{ port: number; tenantId?: string }>;
 
-async function startServer(kind: 'openmam' | 'baseline', dataDir: string): Promise<Child> {
-  // BENCH_PROFILE=<dir> writes a CPU profile of each server process there (node --cpu-prof).
-  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./servers.ts', import.meta.url).pathname, kind, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { process: child, info: JSON.parse(firstLine) as Child['info'] };
-}
-
-async function stopServer(child: Child): Promise<void> {
-  const exited = new Promise((resolve) => child.process.once('exit', resolve));
-  child.process.kill('SIGTERM');
-  await exited;
-}
+const startServer = (kind: 'openmam' | 'baseline', dataDir: string): Promise<Child> => startChildServer(new URL('./servers.ts', import.meta.url), [kind, dataDir]);
+const stopServer = (child: Child): Promise<void> => stopChild(child.process);
 
 interface Measured {
   requests: number;

@@ -31,16 +31,16 @@
  * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
  * node --cpu-prof).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { bulkInsert, countRows } from './bulk-devices.ts';
+import { startChildServer, stopChild } from './child-server.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
@@ -75,26 +75,13 @@ interface Child {
 const running = new Set<ChildProcess>();
 
 async function startServer(kind: 'openmam' | 'baseline', dataDir: string, extra: string[] = []): Promise<Child> {
-  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
-  const script = new URL('./sync-servers.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, kind, dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { process: child, info: JSON.parse(firstLine) as Child['info'] };
+  const child = await startChildServer<Child['info']>(new URL('./sync-servers.ts', import.meta.url), [kind, dataDir, ...extra]);
+  running.add(child.process);
+  child.process.once('exit', () => running.delete(child.process));
+  return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
+const stopProcess = stopChild;
 const stopServer = (server: Child): Promise<void> => stopProcess(server.process);
 
 /** CPU seconds (user + system) a process has used so far; /proc/<pid>/stat counts in clock ticks (USER_HZ, 100/s). */

@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/**
+ * A benchmark server in a child process of its own (so the load generator and the server do not share a core).
+ * The script prints one JSON line ({"port": N, ...}) on stdout once it listens, and stops on SIGTERM.
+ * BENCH_PROFILE=<dir> writes a CPU profile of the server there (node --cpu-prof).
+ */
+export interface ChildServer<Info> {
+  process: ChildProcess;
+  info: Info;
+}
+
+export async function startChildServer<Info>(script: URL, args: readonly string[]): Promise<ChildServer<Info>> {
+  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script.pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${script.pathname} ${args.join(' ')} exited with ${code}`)));
+  });
+  return { process: child, info: JSON.parse(firstLine) as Info };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
