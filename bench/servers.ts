@@ -5,9 +5,9 @@
  *   baseline — a bare Fastify HTTPS handler that reads the same body and answers a fixed response of the same size.
  * The child prints one JSON line {"port": N, ...} on stdout when it is listening, and stops on SIGTERM.
  */
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
+import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
 
@@ -18,7 +18,8 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir) {
 }
 
 const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
-const logSink = createWriteStream('/dev/null');
+// The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
+const logSink = pino.destination('/dev/null');
 /** About the size of OpenMAM's real enrollment response (RSTRC with the base64 provisioning document). */
 const FIXED_RESPONSE_BYTES = 2900;
 

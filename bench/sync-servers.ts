@@ -7,9 +7,9 @@
  *                                          body as a string and answers a fixed SyncML response of that many bytes.
  * The child prints one JSON line {"port": N, "pid": N, ...} on stdout when it is listening, and stops on SIGTERM.
  */
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
+import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
 
@@ -24,10 +24,11 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseli
 }
 
 const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
-const logSink = createWriteStream('/dev/null');
+// The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
+const logSink = pino.destination('/dev/null');
 
 async function startOpenMam(): Promise<{ port: number; tenantId: string; close: () => Promise<void> }> {
-  const runtime = await createRuntime(config, { logger: { level: 'info', stream: logSink } });
+  const runtime = await createRuntime(config, { logger: { level: process.env['BENCH_LOG_LEVEL'] ?? 'info', stream: logSink } });
   await runtime.app.server.listen({ port: 0, host: '127.0.0.1' });
   const address = runtime.app.server.server.address();
   return { port: typeof address === 'object' && address ? address.port : 0, tenantId: runtime.defaultTenant.id, close: () => runtime.app.server.close() };
