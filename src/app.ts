@@ -11,6 +11,7 @@ import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
+import { TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -51,6 +52,7 @@ export interface OpenMamApp {
   /** Buffered last check-in times; `flush()` writes them now. */
   checkins: CheckinRecorder;
   policies: PolicyService;
+  tenantSettings: TenantSettingsService;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
 
   const configuration = new ConfigurationService(deps.store, clock);
   const policies = new PolicyService({ store: deps.store, clock, newId, providerId: config.providerId });
+  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const messageLog = new MessageLog(deps.store, clock);
@@ -146,5 +149,5 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(managementRoutes, { management, messageLog });
   await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings };
 }

@@ -4,7 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, SETTINGS, type Config } from '../config.ts';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
+import { ConfigurationService } from '../core/management/configuration.ts';
 import { MessageLog } from '../core/management/message-log.ts';
+import { TenantSettingsService } from '../core/tenant-settings.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
@@ -37,6 +39,7 @@ Commands:
   tenant add --id <guid> --name <name> [--idp entra|builtin]
                              Onboard a tenant (default identity provider: entra)
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
+                  [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
 
 Settings (flags or environment; see docs/configuration.md):
 ${SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env}`).join('\n')}
@@ -56,6 +59,7 @@ const COMMAND_OPTIONS = {
   enrollment: { type: 'string' },
   'require-terms': { type: 'string' },
   for: { type: 'string' },
+  'poll-interval': { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -175,6 +179,14 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
       const tenant = await tenants.onboard({ id: String(values['id'] ?? ''), name: String(values['name'] ?? ''), identityProvider: idp });
       process.stderr.write(`Onboarded tenant ${tenant.id} (${tenant.name}, ${tenant.identityProvider})\n`);
     } else if (action === 'set' && id) {
+      const pollInterval = values['poll-interval'];
+      if (typeof pollInterval === 'string') {
+        const minutes = Number(pollInterval);
+        if (!Number.isInteger(minutes)) throw new OpenMamError('invalid_configuration', '--poll-interval: minutes, a whole number');
+        await withStore(config, (store) =>
+          new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).setPollSchedule(id, { intervalForRemainingScheduledRetries: minutes }),
+        );
+      }
       const enrollment = values['enrollment'];
       const requireTerms = values['require-terms'];
       const tenant = await tenants.update(id, {

@@ -358,5 +358,19 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
         assert.match(response.body, /WBXML/);
       });
     });
+
+    // Last: it changes what every device of the tenant gets.
+    it("sends a tenant's changed poll schedule to enrolled devices, within Microsoft's guidance", async () => {
+      const device = await enrolledDevice();
+      await device.sync();
+      await assert.rejects(app().tenantSettings.setPollSchedule(server.tenantId, { intervalForRemainingScheduledRetries: 60 }), /1440/);
+      await app().tenantSettings.setPollSchedule(server.tenantId, { intervalForRemainingScheduledRetries: 2880 });
+      const transcript = await device.sync();
+      const node = './Vendor/MSFT/DMClient/Provider/OpenMAM/Poll/IntervalForRemainingScheduledRetries';
+      assert.ok(transcript.commands.some((c) => c.locUri === node && c.statusSent === '200'), transcript.commands.map((c) => `${c.verb} ${c.locUri}`).join(', '));
+      assert.equal(device.nodes.get(node)?.value, '2880');
+      assert.equal((await app().tenants.get(server.tenantId))?.settings.pollSchedule.intervalForRemainingScheduledRetries, 2880, 'new enrollments get it too');
+      await app().configuration.deleteSet(server.tenantId, 'openmam-tenant-poll-schedule');
+    });
   });
 }
