@@ -8,6 +8,7 @@ export interface VerifiedIdentity {
   upn: string | undefined;
   /** `deviceid`: the Entra device object id, on device-bound tokens. */
   deviceId: string | undefined;
+  /** Sorted. */
   groups: readonly string[];
   roles: readonly string[];
   issuer: string;

@@ -214,7 +214,8 @@ function toIdentity(payload: JWTPayload, tenantId: string): VerifiedIdentity {
     objectId: objectId.toLowerCase(),
     upn: stringClaim(payload, 'upn') ?? stringClaim(payload, 'preferred_username') ?? stringClaim(payload, 'unique_name'),
     deviceId: stringClaim(payload, 'deviceid')?.toLowerCase(),
-    groups: stringListClaim(payload, 'groups'),
+    // Sorted once here (and cached with the token): check-ins compare them with the stored list.
+    groups: stringListClaim(payload, 'groups').sort(),
     roles: stringListClaim(payload, 'roles'),
     issuer: payload.iss ?? '',
     expiresAt: (payload.exp ?? 0) * 1000,

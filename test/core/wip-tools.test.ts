@@ -77,9 +77,11 @@ describe('WipTools', () => {
 
   it('gives handoff warnings for a stored MAM policy, none for other kinds', async () => {
     const risky = record('mam-2', 'windowsInformationProtectionPolicy', { ...mamBody, revokeOnMdmHandoffDisabled: false });
-    assert.equal((await tools.handoffWarnings(risky)).length, 1);
-    assert.deepEqual(await tools.handoffWarnings(policies.records[0]!), []);
-    assert.deepEqual(await tools.handoffWarnings(policies.records[1]!), []);
+    const warnings = await tools.handoffWarnings([risky, policies.records[0]!, policies.records[1]!]);
+    assert.equal(warnings.get('mam-2')?.length, 1);
+    assert.deepEqual(warnings.get(policies.records[0]!.id) ?? [], []);
+    assert.equal(warnings.has(policies.records[1]!.id), policies.records[1]!.kind === 'windowsInformationProtectionPolicy', 'other kinds get no entry');
+    assert.deepEqual(warnings.get(policies.records[1]!.id) ?? [], []);
   });
 
   it('evaluates an EAS policy against the stored MAM policy', async () => {

@@ -7,7 +7,7 @@ import type { ManagementStore } from '../../store/roles.ts';
  */
 export class MessageLog {
   constructor(
-    private readonly store: Pick<ManagementStore, 'appendMessageLog' | 'setMessageLogUntil' | 'listMessageLog'>,
+    private readonly store: Pick<ManagementStore, 'appendMessageLog' | 'setMessageLogUntil'>,
     private readonly clock: () => number,
     private readonly keep = 200,
     private readonly maxAgeMs = 7 * 24 * 3600_000,

@@ -78,8 +78,8 @@ const UNENROLLMENT_ALERT = 'com.microsoft:mdm.unenrollment.userrequest';
 const HEALTH_ATTESTATION_ALERT = 'com.microsoft.mdm:HealthAttestation.Result';
 const LOGIN_STATUS_ALERT = 'com.microsoft/MDM/LoginStatus';
 
-/** The device commands a server accepts: everything else from a device is refused with 405. */
-type Refusal = { code: string; reason: string };
+/** The SyncML status a device command is refused with (no Refusal: the command is accepted with 200). */
+type Refusal = { code: string };
 
 class Responder {
   readonly body: Command[] = [];
@@ -194,7 +194,7 @@ export class ManagementService {
       management.waitingForUser = state.waitingForUser;
     }
     if (state.inventoryRequested && effects.inventoryAnswered && sessionOver) management.inventoryAt = now;
-    if (groupsChanged) management.tokenGroups = tokenGroups;
+    if (groupsChanged) management.tokenGroups = [...tokenGroups];
     if (Object.keys(management).length > 0) outcome.management = management;
 
     if (!isNoOp(outcome)) {
@@ -215,7 +215,7 @@ export class ManagementService {
    * device sends its own token, AADSendDeviceToken) its Entra device, in its tenant. 407 when no token came at all.
    * A user token also brings the user's groups (sorted).
    */
-  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: string[] }> {
+  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: readonly string[] }> {
     if (token === undefined) return { status: STATUS.missingCredentials };
     let identity: VerifiedIdentity;
     try {
@@ -225,7 +225,7 @@ export class ManagementService {
       return { status: STATUS.invalidCredentials };
     }
     if (identity.tenantId !== enrollment.tenantId) return { status: STATUS.invalidCredentials };
-    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: [...identity.groups].sort() };
+    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: identity.groups };
     const sameDevice = enrollment.entraDeviceId !== null && identity.deviceId === enrollment.entraDeviceId && identity.upn === undefined;
     return { status: sameDevice ? STATUS.ok : STATUS.invalidCredentials };
   }
@@ -287,7 +287,7 @@ export class ManagementService {
   }
 
   private processAlert(alert: Alert, state: SessionState, effects: Effects, now: number): Refusal | undefined {
-    if (!KNOWN_ALERTS.has(alert.data)) return { code: STATUS.optionalFeatureNotSupported, reason: `unknown alert ${alert.data}` };
+    if (!KNOWN_ALERTS.has(alert.data)) return { code: STATUS.optionalFeatureNotSupported }; // an alert code we do not know
     if (alert.data === ALERT.sessionAbort) effects.endSession = true;
     for (const item of alert.items) {
       const type = item.meta?.type?.trim();
@@ -493,7 +493,7 @@ function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, for
 /** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
 function devInfoReport(command: ItemCommand): Refusal | undefined {
   const allDevInfo = command.items.every((item) => normalizeLocUri(item.source ?? item.target ?? '').startsWith('./DevInfo/'));
-  return allDevInfo ? undefined : { code: STATUS.commandNotAllowed, reason: 'a device may only report ./DevInfo with Replace' };
+  return allDevInfo ? undefined : { code: STATUS.commandNotAllowed };
 }
 
 function clampMaxMsgSize(value: number | undefined): number {

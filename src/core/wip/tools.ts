@@ -21,10 +21,17 @@ export class WipTools {
     return checkMdmHandoff(mamPolicyOf(mam), mdm.map(mdmPolicyOf));
   }
 
-  /** Warnings for the MAM policy's representation (empty when its MDM upgrade, if offered, would not wipe). */
-  async handoffWarnings(mam: PolicyRecord): Promise<string[]> {
-    if (mam.kind !== 'windowsInformationProtectionPolicy') return [];
-    return handoffWarnings(mamPolicyOf(mam), (await this.policies.list(mam.tenantId, 'mdmWindowsInformationProtectionPolicy')).map(mdmPolicyOf));
+  /**
+   * Warnings for each MAM policy's representation, by policy id (empty when its MDM upgrade, if offered, would not
+   * wipe). The tenant's MDM WIP policies are read once for the whole list.
+   */
+  async handoffWarnings(policies: readonly PolicyRecord[]): Promise<Map<string, string[]>> {
+    const warnings = new Map<string, string[]>();
+    const mams = policies.filter((p) => p.kind === 'windowsInformationProtectionPolicy');
+    if (mams.length === 0) return warnings;
+    const mdm = (await this.policies.list(mams[0]!.tenantId, 'mdmWindowsInformationProtectionPolicy')).map(mdmPolicyOf);
+    for (const mam of mams) warnings.set(mam.id, handoffWarnings(mamPolicyOf(mam), mdm));
+    return warnings;
   }
 
   /** `request` is the action's body, `{ "easPolicy": { ... } }`; validated before the policy is looked up. */

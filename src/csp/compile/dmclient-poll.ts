@@ -1,19 +1,8 @@
+import type { PollParameters } from '../../protocol/mde2/provisioning.ts';
 import type { CspSetting } from './setting.ts';
 
-/** DMClient/Provider/{ProviderID}/Poll (DMClient CSP): intervals in minutes, counts, and two booleans. */
-export interface PollSchedule {
-  numberOfFirstRetries: number;
-  intervalForFirstSetOfRetries: number;
-  numberOfSecondRetries: number;
-  intervalForSecondSetOfRetries: number;
-  numberOfRemainingScheduledRetries: number;
-  intervalForRemainingScheduledRetries: number;
-  pollOnLogin: boolean;
-  allUsersPollOnFirstLogin: boolean;
-}
-
 /** The poll schedule as the CSP nodes an enrolled device gets when an admin changes it (new devices get it at enrollment). */
-export function compilePollSchedule(providerId: string, poll: PollSchedule): CspSetting[] {
+export function compilePollSchedule(providerId: string, poll: PollParameters): CspSetting[] {
   const node = (name: string) => `./Vendor/MSFT/DMClient/Provider/${providerId}/Poll/${name}`;
   const int = (name: string, value: number): CspSetting => ({ locUri: node(name), format: 'int', value: String(value) });
   const bool = (name: string, value: boolean): CspSetting => ({ locUri: node(name), format: 'bool', value: String(value) });

@@ -102,18 +102,21 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
   for (const resource of RESOURCES) {
     const url = `/${resource.path}`;
     const kinds = resource.kinds.map((k) => k.kind);
-    const present = async (policy: PolicyRecord) => {
-      const { refused } = policies.compile(policy);
-      const warnings = policy.kind === 'windowsInformationProtectionPolicy' ? await tools.handoffWarnings(policy) : [];
-      const odataType = resource.kinds.find((k) => k.kind === policy.kind)?.odataType ?? `#microsoft.graph.${policy.kind}`;
-      return presentPolicy(odataType, policy, policy.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings);
+    const presentAll = async (listed: readonly PolicyRecord[]) => {
+      const warnings = await tools.handoffWarnings(listed);
+      return listed.map((policy) => {
+        const { refused } = policies.compile(policy);
+        const odataType = resource.kinds.find((k) => k.kind === policy.kind)?.odataType ?? `#microsoft.graph.${policy.kind}`;
+        return presentPolicy(odataType, policy, policy.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings.get(policy.id) ?? []);
+      });
     };
+    const present = async (policy: PolicyRecord) => (await presentAll([policy]))[0]!;
 
     app.get(url, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
       const listed = (await Promise.all(kinds.map((kind) => policies.list(caller.tenantId, kind)))).flat();
       if (kinds.length > 1) listed.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
-      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await Promise.all(listed.map(present)));
+      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await presentAll(listed));
     });
     app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
