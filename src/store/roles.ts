@@ -14,6 +14,7 @@ import type {
   TenantSettings,
   WipLogRequestRecord,
 } from './records.ts';
+import type { AppProtectionStore } from './app-protection-roles.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -194,6 +195,8 @@ export interface WipLogStore {
 /** The whole store as the composition root sees it. */
 export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
+  /** The app protection service's tables (store/app-protection-store.ts). */
+  readonly appProtection: AppProtectionStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

@@ -1,0 +1,160 @@
+import type { PolicyAssignment } from './records.ts';
+
+/**
+ * What the app protection service keeps (today's Intune model of Windows MAM, seeds 002-004): app protection and app
+ * configuration policies, managed app registrations ("app instances": user + app + device), their operations
+ * (selective wipes), users wiped-and-blocked, threat defense connectors and the health states they report, and
+ * conditional access policies. Times are Unix epoch milliseconds; records carry no behaviour.
+ */
+
+/** The policies of the app protection service; each has target apps and assignments. */
+export type AppPolicyKind = 'windowsManagedAppProtection' | 'targetedManagedAppConfiguration';
+
+/** Graph `managedMobileApp` with a `windowsAppIdentifier`. */
+export interface ManagedAppRef {
+  /** The id of this entry in the policy's `apps` navigation. */
+  id: string;
+  /** `mobileAppIdentifier.windowsAppId`, e.g. `com.microsoft.edge`; compared case-insensitively (stored lower-case). */
+  appId: string;
+  version: string | null;
+}
+
+export interface AppPolicyRecord {
+  tenantId: string;
+  id: string;
+  kind: AppPolicyKind;
+  /** The Graph properties as the admin set them (validated, defaults filled in), without id, times, version, apps, assignments. */
+  body: Record<string, unknown>;
+  apps: ManagedAppRef[];
+  assignments: PolicyAssignment[];
+  /** Counts up with every change (Graph `version` is this number as a string). */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Graph `managedAppRegistration`: one managed app of one user on one device. */
+export interface AppRegistrationRecord {
+  tenantId: string;
+  id: string;
+  /** Entra object id of the signed-in work account. */
+  userId: string;
+  upn: string | null;
+  /** Lower-case, as ManagedAppRef.appId. */
+  appId: string;
+  appVersion: string;
+  sdkVersion: string;
+  osVersion: string;
+  deviceName: string | null;
+  deviceModel: string | null;
+  deviceManufacturer: string | null;
+  /** Relates the apps of one device (the SDK's device tag). */
+  deviceTag: string;
+  /** Entra device object id, when the device is registered in Entra. */
+  azureAdDeviceId: string | null;
+  createdAt: number;
+  lastCheckInAt: number;
+  /** The app protection policy (id and version) the app confirmed it holds at its last check-in; null for none. */
+  appliedPolicyId: string | null;
+  appliedPolicyVersion: number | null;
+  /** Health-check failures the app reported at its last check-in (e.g. `minimumRequiredOsVersion`). */
+  reportedFailures: string[];
+  /** Compliance as last evaluated (see core/app-protection/compliance.ts) and why not. */
+  complianceState: AppComplianceState;
+  complianceReasons: string[];
+  /** When complianceState last changed. */
+  complianceChangedAt: number;
+  /** `active` until a wipe of the registration succeeded (`wiped`) or it was retired for silence. */
+  state: 'active' | 'wiped';
+}
+
+export type AppComplianceState = 'compliant' | 'notCompliant' | 'unknown';
+
+export type AppOperationStatus = 'pending' | 'succeeded' | 'failed';
+
+/** A selective wipe of one registration (Graph `managedAppOperation`). */
+export interface AppOperationRecord {
+  tenantId: string;
+  id: string;
+  registrationId: string;
+  userId: string;
+  kind: 'wipe';
+  /** What asked for it: an admin action (by device tag, by Entra device, a wiped-and-blocked user) or a health check. */
+  reason: 'deviceTag' | 'azureAdDeviceId' | 'userBlocked' | 'healthCheck';
+  status: AppOperationStatus;
+  /** The app's detail when it reported the result. */
+  detail: string | null;
+  createdAt: number;
+  completedAt: number | null;
+  /** When the record may be purged: pending ones at offline-wipe period + 4 days, completed ones 4 days after completion. */
+  expiresAt: number;
+}
+
+/** A user an admin wiped and blocked: every check-in of their apps gets a wipe until an admin unblocks them. */
+export interface BlockedUserRecord {
+  tenantId: string;
+  userId: string;
+  blockedAt: number;
+}
+
+export type ThreatLevel = 'secured' | 'low' | 'medium' | 'high';
+
+/** Graph `mobileThreatDefenseConnector` (Windows Security Center style). */
+export interface MtdConnectorRecord {
+  tenantId: string;
+  id: string;
+  partnerState: 'unavailable' | 'available' | 'enabled' | 'unresponsive' | 'notSetUp' | 'error';
+  /** The last report or heartbeat from the connector; null before the first. */
+  lastHeartbeatAt: number | null;
+  windowsMobileApplicationManagementEnabled: boolean;
+  windowsDeviceBlockedOnMissingPartnerData: boolean;
+  partnerUnsupportedOsVersionBlocked: boolean;
+  partnerUnresponsivenessThresholdInDays: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The latest health state a connector reported for one user's app on one device. */
+export interface ThreatReportRecord {
+  tenantId: string;
+  connectorId: string;
+  userId: string;
+  /** Lower-case. */
+  appId: string;
+  azureAdDeviceId: string;
+  healthState: ThreatLevel;
+  /** The connector's `lastUpdatedDateTime`. */
+  reportedAt: number;
+  receivedAt: number;
+}
+
+/**
+ * A conditional access rule for one resource (an Entra `conditionalAccessPolicy` reduced to what the app protection
+ * service decides): who it targets, the approved apps (app-based CA, seed 004) and the grant controls, any of which
+ * grants access (`OR`, seed 004: app CA or device compliance).
+ */
+export interface AccessPolicyRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  state: 'enabled' | 'disabled';
+  /** The resources (gateway `--resource` names or Entra application ids) the policy protects. */
+  resources: string[];
+  includeGroups: string[];
+  excludeGroups: string[];
+  includeAllUsers: boolean;
+  /** Lower-case app ids allowed to reach the resources (`approvedApplication`). */
+  approvedApps: string[];
+  /** Entra's builtInControls that grant access, joined by OR. */
+  grantControls: ('approvedApplication' | 'compliantApplication' | 'compliantDevice')[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A device's compliance as an MDM reports it (the `compliantDevice` grant). */
+export interface DeviceComplianceRecord {
+  tenantId: string;
+  azureAdDeviceId: string;
+  compliant: boolean;
+  reportedAt: number;
+}

@@ -1,0 +1,116 @@
+import type {
+  AccessPolicyRecord,
+  AppComplianceState,
+  AppOperationRecord,
+  AppPolicyKind,
+  AppPolicyRecord,
+  AppRegistrationRecord,
+  BlockedUserRecord,
+  DeviceComplianceRecord,
+  MtdConnectorRecord,
+  ThreatReportRecord,
+} from './app-protection-records.ts';
+
+/**
+ * Storage of the app protection service (see app-protection-records.ts). Every write that changes what a check-in
+ * or an access decision would answer for a whole tenant (a policy, its apps or assignments, a connector, an access
+ * policy) bumps the tenant's app configuration version in the same transaction: nodes cache the tenant's policies
+ * by that version, so a check-in whose registration saw the current version needs no policy query.
+ */
+export interface AppProtectionStore {
+  /** 0 for a tenant that never had an app policy. Group membership changes bump ConfigurationStore's version instead. */
+  getAppConfigVersion(tenantId: string): Promise<number>;
+
+  // ---- policies (windowsManagedAppProtection, targetedManagedAppConfiguration)
+  /** Inserts or replaces (by tenant + id); bumps the version; returns the new version. */
+  saveAppPolicy(policy: AppPolicyRecord): Promise<number>;
+  getAppPolicy(tenantId: string, id: string): Promise<AppPolicyRecord | undefined>;
+  /** Ordered by createdAt, then id; every kind when `kind` is omitted. */
+  listAppPolicies(tenantId: string, kind?: AppPolicyKind): Promise<AppPolicyRecord[]>;
+  /** Deletes and bumps the version; false when absent. */
+  deleteAppPolicy(tenantId: string, id: string): Promise<boolean>;
+
+  // ---- registrations
+  /**
+   * Inserts the registration, unless the same user already has an active registration of the same app on the same
+   * deviceTag: then that one is updated in place (its id and createdAt kept) with the input's other fields. Returns
+   * the stored record.
+   */
+  upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord>;
+  /** One indexed read. Undefined for an unknown id; the caller checks the tenant and user. */
+  getRegistration(id: string): Promise<AppRegistrationRecord | undefined>;
+  /**
+   * Changes of one check-in. Only the given fields are written. Answers false when the registration does not exist.
+   */
+  updateRegistration(
+    id: string,
+    change: Partial<Pick<AppRegistrationRecord, 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'appliedPolicyId' | 'appliedPolicyVersion' | 'reportedFailures' | 'complianceState' | 'complianceReasons' | 'complianceChangedAt' | 'state' | 'lastCheckInAt'>>,
+  ): Promise<boolean>;
+  /** Last check-in times written in bulk (check-ins are buffered like OMA-DM ones). */
+  recordAppCheckins(checkins: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Active registrations of a tenant matching every given filter, newest lastCheckInAt first, at most `limit`.
+   * `userId`, `appId`, `deviceTag`, `azureAdDeviceId` are exact matches.
+   */
+  listRegistrations(
+    tenantId: string,
+    filter: { userId?: string; appId?: string; deviceTag?: string; azureAdDeviceId?: string; includeWiped?: boolean },
+    limit: number,
+  ): Promise<AppRegistrationRecord[]>;
+  /**
+   * The active registrations of another user than `userId` on the device (same deviceTag, or same azureAdDeviceId
+   * when given): one MAM work account per device.
+   */
+  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]>;
+  /** Sets compliance of many registrations at once (a threat report, a policy change). */
+  setCompliance(changes: readonly { id: string; state: AppComplianceState; reasons: string[]; changedAt: number }[]): Promise<void>;
+
+  // ---- operations (selective wipe)
+  /** Inserts operations; for a registration that already has a pending wipe, none is added. Returns those inserted. */
+  addOperations(operations: readonly AppOperationRecord[]): Promise<AppOperationRecord[]>;
+  getOperation(id: string): Promise<AppOperationRecord | undefined>;
+  /** Pending ones first (oldest first), then completed newest first. */
+  listOperations(registrationId: string): Promise<AppOperationRecord[]>;
+  /** The registration's pending operations, oldest first (what a check-in delivers). */
+  pendingOperations(registrationId: string): Promise<AppOperationRecord[]>;
+  /**
+   * pending -> succeeded | failed, once. Answers false (nothing written) when the operation is not pending. When a
+   * wipe succeeds the registration becomes `wiped` in the same transaction.
+   */
+  completeOperation(id: string, result: { status: 'succeeded' | 'failed'; detail: string | null; completedAt: number; expiresAt: number }): Promise<boolean>;
+
+  // ---- wiped-and-blocked users
+  /** True when added, false when already blocked. */
+  blockUser(record: BlockedUserRecord): Promise<boolean>;
+  /** True when removed. */
+  unblockUser(tenantId: string, userId: string): Promise<boolean>;
+  isUserBlocked(tenantId: string, userId: string): Promise<boolean>;
+
+  // ---- threat defense
+  /** Insert or replace by (tenant, id); bumps the app configuration version. */
+  saveConnector(connector: MtdConnectorRecord): Promise<void>;
+  getConnector(tenantId: string, id: string): Promise<MtdConnectorRecord | undefined>;
+  listConnectors(tenantId: string): Promise<MtdConnectorRecord[]>;
+  /** Deletes the connector and every report it made; bumps the version; false when absent. */
+  deleteConnector(tenantId: string, id: string): Promise<boolean>;
+  /** Upserts the latest report by (tenant, connector, user, app, device) and the connector's heartbeat, atomically. */
+  saveThreatReport(report: ThreatReportRecord): Promise<void>;
+  /** The latest reports for a user's device (every app), newest first. */
+  threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]>;
+
+  // ---- conditional access
+  /** Insert or replace; bumps the version. */
+  saveAccessPolicy(policy: AccessPolicyRecord): Promise<void>;
+  getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined>;
+  listAccessPolicies(tenantId: string): Promise<AccessPolicyRecord[]>;
+  deleteAccessPolicy(tenantId: string, id: string): Promise<boolean>;
+  saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void>;
+  getDeviceCompliance(tenantId: string, azureAdDeviceId: string): Promise<DeviceComplianceRecord | undefined>;
+
+  // ---- retention
+  /**
+   * Drops operations whose expiresAt is at or before `now`, and registrations (with their operations) whose last
+   * check-in is before `silentBefore` (apps silent longer than the report retention). Returns how many of each.
+   */
+  purgeAppProtection(now: number, silentBefore: number): Promise<{ operations: number; registrations: number }>;
+}
