@@ -34,8 +34,8 @@ const POLICY_KINDS: readonly PolicyKind[] = ['windowsInformationProtectionPolicy
 export class PolicyStatusService {
   constructor(
     private readonly store: Pick<EnrollmentStore, 'listEnrollments'> &
-      Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates'> &
-      Pick<GroupStore, 'groupsOfMember'> &
+      Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getNodeStatesOf' | 'getManagementStatesOf'> &
+      Pick<GroupStore, 'groupsOfMember' | 'groupsOfMembers'> &
       Pick<PolicyStore, 'listPolicies'>,
     private readonly policies: PolicyService,
   ) {}
@@ -44,21 +44,33 @@ export class PolicyStatusService {
     return devicePolicyStates(this.store, this.policies, enrollment);
   }
 
+  /**
+   * The policy's state on each active enrollment it targets (at most `limit` enrollments looked at, newest first).
+   * A fixed number of reads whatever the number of devices: the enrollments, then their management states (token
+   * groups), their users' group memberships and the node states of the targeted ones, each read for all at once.
+   */
   async deviceStatuses(policy: PolicyRecord, limit: number): Promise<PolicyDeviceStatus[]> {
     const target = targetOf(policy);
     const { settings, refused } = this.policies.compile(policy);
     const refusedUris = new Set(refused.map((r) => r.locUri));
-    const statuses: PolicyDeviceStatus[] = [];
-    for (const enrollment of await this.store.listEnrollments(policy.tenantId, { limit, state: 'enrolled' })) {
-      const managed = await this.store.getManagedDevice(enrollment.devId);
-      if (!managed) continue;
-      const groups = new Set([...(await this.store.groupsOfMember(policy.tenantId, enrollment.userOid)), ...(managed.management.tokenGroups ?? [])]);
-      if (!appliesTo(target, { devId: enrollment.devId, groups })) continue;
-      const nodes = new Map((await this.store.getNodeStates(enrollment.id)).map((n) => [n.locUri, n]));
+    const enrollments = await this.store.listEnrollments(policy.tenantId, { limit, state: 'enrolled' });
+    if (enrollments.length === 0) return [];
+    const [managementStates, memberships] = await Promise.all([
+      this.store.getManagementStatesOf(enrollments.map((e) => e.id)),
+      // Only group targets depend on memberships.
+      target.kind === 'groups' ? this.store.groupsOfMembers(policy.tenantId, enrollments.map((e) => e.userOid)) : Promise.resolve(new Map<string, string[]>()),
+    ]);
+    const targeted = enrollments.filter((enrollment) => {
+      const groups = new Set([...(memberships.get(enrollment.userOid) ?? []), ...(managementStates.get(enrollment.id)?.tokenGroups ?? [])]);
+      return appliesTo(target, { devId: enrollment.devId, groups });
+    });
+    if (targeted.length === 0) return [];
+    const nodeStates = await this.store.getNodeStatesOf(targeted.map((e) => e.id));
+    return targeted.map((enrollment) => {
+      const nodes = new Map((nodeStates.get(enrollment.id) ?? []).map((n) => [n.locUri, n]));
       const { status, statusCode, lastReportedAt } = summarise(settings, refusedUris, nodes);
-      statuses.push({ enrollmentId: enrollment.id, devId: enrollment.devId, deviceName: enrollment.deviceName, userPrincipalName: enrollment.upn, status, statusCode, lastReportedAt });
-    }
-    return statuses;
+      return { enrollmentId: enrollment.id, devId: enrollment.devId, deviceName: enrollment.deviceName, userPrincipalName: enrollment.upn, status, statusCode, lastReportedAt };
+    });
   }
 }
 

@@ -317,6 +317,37 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  getNodeStatesOf(enrollmentIds: readonly string[]): Promise<Map<string, NodeStateRecord[]>> {
+    return this.#track(async () => {
+      const byEnrollment = new Map<string, NodeStateRecord[]>();
+      const ids = [...new Set(enrollmentIds)].sort(compareKeys);
+      for (const id of ids) byEnrollment.set(id, []);
+      for (const chunk of batches(ids, MAX_READ_BATCH)) {
+        const rows = await this.#db
+          .selectFrom('node_states')
+          .selectAll()
+          .where('enrollment_id', 'in', chunk)
+          .orderBy('enrollment_id', 'asc')
+          .orderBy('loc_uri', 'asc')
+          .execute();
+        for (const row of rows) byEnrollment.get(row.enrollment_id)!.push(nodeStateFromRow(row));
+      }
+      return byEnrollment;
+    });
+  }
+
+  getManagementStatesOf(enrollmentIds: readonly string[]): Promise<Map<string, ManagementState>> {
+    return this.#track(async () => {
+      const ids = [...new Set(enrollmentIds)].sort(compareKeys);
+      const byEnrollment = new Map(ids.map((id) => [id, managementStateFromRow(managementStateDefaults(id))]));
+      for (const chunk of batches(ids, MAX_READ_BATCH)) {
+        const rows = await this.#db.selectFrom('management_state').selectAll().where('enrollment_id', 'in', chunk).execute();
+        for (const row of rows) byEnrollment.set(row.enrollment_id, managementStateFromRow(row));
+      }
+      return byEnrollment;
+    });
+  }
+
   getSession(enrollmentId: string, sessionId: string, now: number): Promise<ManagementSessionRecord | undefined> {
     return this.#track(async () => {
       const row = await this.#db
@@ -537,6 +568,25 @@ export class KyselyStore implements Store, SecretStore {
         .orderBy('group_id', 'asc')
         .execute();
       return rows.map((r) => r.group_id);
+    });
+  }
+
+  groupsOfMembers(tenantId: string, memberIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.#track(async () => {
+      const members = [...new Set(memberIds)].sort(compareKeys);
+      const byMember = new Map(members.map((id) => [id, [] as string[]]));
+      for (const chunk of batches(members, MAX_READ_BATCH)) {
+        const rows = await this.#db
+          .selectFrom('group_members')
+          .select(['member_id', 'group_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('member_id', 'in', chunk)
+          .orderBy('member_id', 'asc')
+          .orderBy('group_id', 'asc')
+          .execute();
+        for (const row of rows) byMember.get(row.member_id)!.push(row.group_id);
+      }
+      return byMember;
     });
   }
 
@@ -943,13 +993,20 @@ async function upsertManagementState(db: Kysely<Database>, enrollmentId: string,
 const MAX_BATCH = 256;
 
 /**
- * Splits `rows` into slices whose sizes are powers of two, at most MAX_BATCH, largest first (37 rows: 32, 4, 1). A
- * multi-row statement thus comes in at most nine shapes, which SQLite's statement cache (sqlite.ts) keeps prepared.
+ * Most keys one `IN (...)` read carries: one parameter each, far below SQLite's limit (32766 since 3.32; the bundled
+ * SQLite is newer) and PostgreSQL's (65535), so a report over 10,000 devices is ten queries per table.
  */
-function* batches<T>(rows: readonly T[]): Generator<T[]> {
+const MAX_READ_BATCH = 1024;
+
+/**
+ * Splits `rows` into slices whose sizes are powers of two, at most `max`, largest first (37 rows: 32, 4, 1). A
+ * multi-row statement thus comes in at most log2(max) + 1 shapes, which SQLite's statement cache (sqlite.ts) keeps
+ * prepared.
+ */
+function* batches<T>(rows: readonly T[], max = MAX_BATCH): Generator<T[]> {
   let start = 0;
   while (start < rows.length) {
-    let size = MAX_BATCH;
+    let size = max;
     while (size > rows.length - start) size >>= 1;
     yield rows.slice(start, start + size);
     start += size;
@@ -1164,6 +1221,18 @@ function managementStateChanges(change: NonNullable<SyncOutcome['management']>):
   if (change.lastCheckinAt !== undefined) columns.last_checkin_at = change.lastCheckinAt;
   if (change.tokenGroups !== undefined) columns.token_groups = tokenGroupsToColumn(change.tokenGroups);
   return columns;
+}
+
+function managementStateFromRow(row: ManagementStateRow): ManagementState {
+  return {
+    enrollmentId: row.enrollment_id,
+    settledVersion: row.settled_version,
+    waitingForUser: booleanFromColumn(row.waiting_for_user),
+    inventoryAt: row.inventory_at,
+    lastCheckinAt: row.last_checkin_at,
+    messageLogUntil: row.message_log_until,
+    tokenGroups: tokenGroupsFromColumn(row.token_groups),
+  };
 }
 
 function managedDeviceFromRow(row: ManagedDeviceRow): ManagedDevice {

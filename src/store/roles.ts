@@ -124,6 +124,17 @@ export interface ManagementStore {
   /** The active enrollment of a device with its management state and its tenant's configuration version. */
   getManagedDevice(devId: string): Promise<ManagedDevice | undefined>;
   getNodeStates(enrollmentId: string): Promise<NodeStateRecord[]>;
+  /**
+   * The node states of many enrollments at once (admin status reports): every given id is a key, mapped to its states
+   * ordered by locUri ([] when none). A bounded number of queries whatever the count: ids go in chunks that stay far
+   * below either database's parameter limit.
+   */
+  getNodeStatesOf(enrollmentIds: readonly string[]): Promise<Map<string, NodeStateRecord[]>>;
+  /**
+   * The management states of many enrollments at once, like getManagedDevice's: every given id is a key; an
+   * enrollment with no management row yet gets the defaults (settledVersion 0, tokenGroups null, ...).
+   */
+  getManagementStatesOf(enrollmentIds: readonly string[]): Promise<Map<string, ManagementState>>;
   /** The session, if it exists and has not expired at `now`. */
   getSession(enrollmentId: string, sessionId: string, now: number): Promise<ManagementSessionRecord | undefined>;
   /**
@@ -163,6 +174,8 @@ export interface GroupStore {
   listGroupMembers(tenantId: string, groupId: string): Promise<string[]>;
   /** The ids of the groups `memberId` was added to, ordered. */
   groupsOfMember(tenantId: string, memberId: string): Promise<string[]>;
+  /** groupsOfMember for many members at once: every given id is a key ([] when in no group); chunked like getNodeStatesOf. */
+  groupsOfMembers(tenantId: string, memberIds: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 /**

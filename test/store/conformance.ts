@@ -593,6 +593,33 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.equal(await store.getConfigurationVersion(other.id), 1);
       });
 
+      it('groupsOfMembers: groupsOfMember for many members at once, one tenant, every member a key, past one chunk', async () => {
+        const tenant = await newTenant();
+        const other = await newTenant();
+        const [a, b] = [await newGroup(tenant.id), await newGroup(tenant.id)];
+        const foreign = await newGroup(other.id);
+        const [alice, bob, nobody] = [randomUUID(), randomUUID(), randomUUID()];
+        await store.addGroupMember(tenant.id, b.id, alice);
+        await store.addGroupMember(tenant.id, a.id, alice);
+        await store.addGroupMember(tenant.id, a.id, bob);
+        await store.addGroupMember(other.id, foreign.id, bob);
+        const answer = await store.groupsOfMembers(tenant.id, [bob, nobody, alice, alice]);
+        assert.deepEqual([...answer.keys()].sort(compareKeys), [alice, bob, nobody].sort(compareKeys));
+        assert.deepEqual(answer.get(alice), [a.id, b.id].sort(compareKeys));
+        assert.deepEqual(answer.get(alice), await store.groupsOfMember(tenant.id, alice));
+        assert.deepEqual(answer.get(bob), [a.id]);
+        assert.deepEqual(answer.get(nobody), []);
+        assert.deepEqual((await store.groupsOfMembers(other.id, [bob])).get(bob), [foreign.id]);
+        assert.equal((await store.groupsOfMembers(tenant.id, [])).size, 0);
+        // More members than one query carries: the answer is the same as one by one.
+        const many = [...Array.from({ length: 1500 }, () => randomUUID()), alice, bob];
+        const all = await store.groupsOfMembers(tenant.id, many);
+        assert.equal(all.size, many.length);
+        assert.deepEqual(all.get(alice), [a.id, b.id].sort(compareKeys));
+        assert.deepEqual(all.get(bob), [a.id]);
+        assert.equal([...all.values()].filter((groups) => groups.length > 0).length, 2);
+      });
+
       it('removeGroupMember: true when removed (bumps), false when not a member (bumps nothing)', async () => {
         const tenant = await newTenant();
         const group = await newGroup(tenant.id);
@@ -942,6 +969,46 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.equal((await store.getNodeStates(id)).length, 301);
         await store.applySyncOutcome(outcome(id, { forgetNodes: many.map((n) => n.locUri) }));
         assert.deepEqual((await store.getNodeStates(id)).map((n) => n.locUri), [uri]);
+      });
+
+      it('getNodeStatesOf: the node states of many enrollments, ordered by locUri, every id a key, past one chunk', async () => {
+        const tenant = await newTenant();
+        const [a, b, quiet] = [await newEnrollment(tenant.id), await newEnrollment(tenant.id), await newEnrollment(tenant.id)];
+        const lock = nodeState('./Device/Vendor/MSFT/Policy/Config/DeviceLock/DevicePasswordEnabled', { status: 'failed', statusCode: '405' });
+        const edp = nodeState('./Device/Vendor/MSFT/EnterpriseDataProtection/Settings/EDPEnforcementLevel', { value: '3' });
+        await store.applySyncOutcome(outcome(a.id, { nodeStates: [lock, edp] }));
+        await store.applySyncOutcome(outcome(b.id, { nodeStates: [{ ...edp, value: '2' }] }));
+        const unknown = randomUUID();
+        const answer = await store.getNodeStatesOf([b.id, quiet.id, a.id, unknown, a.id]);
+        assert.deepEqual([...answer.keys()].sort(compareKeys), [a.id, b.id, quiet.id, unknown].sort(compareKeys));
+        assert.deepEqual(answer.get(a.id), await store.getNodeStates(a.id));
+        assert.deepEqual(answer.get(a.id), [edp, lock]);
+        assert.deepEqual(answer.get(b.id), [{ ...edp, value: '2' }]);
+        assert.deepEqual(answer.get(quiet.id), []);
+        assert.deepEqual(answer.get(unknown), []);
+        assert.equal((await store.getNodeStatesOf([])).size, 0);
+        const many = [...Array.from({ length: 1500 }, () => randomUUID()), a.id, b.id];
+        const all = await store.getNodeStatesOf(many);
+        assert.equal(all.size, many.length);
+        assert.deepEqual(all.get(a.id), [edp, lock]);
+        assert.deepEqual(all.get(b.id), [{ ...edp, value: '2' }]);
+      });
+
+      it('getManagementStatesOf: like getManagedDevice for many enrollments; defaults where nothing was written', async () => {
+        const tenant = await newTenant();
+        const [a, b] = [await newEnrollment(tenant.id), await newEnrollment(tenant.id)];
+        const management = { settledVersion: 3, waitingForUser: true, inventoryAt: T0 + 5, tokenGroups: ['g-1', 'g-2'] };
+        await store.applySyncOutcome(outcome(a.id, { management }));
+        await store.recordCheckins(new Map([[a.id, T0 + 9]]));
+        const answer = await store.getManagementStatesOf([b.id, a.id]);
+        assert.deepEqual(answer.get(a.id), (await store.getManagedDevice(a.devId))?.management);
+        assert.deepEqual(answer.get(a.id), { ...defaults(a.id), ...management, lastCheckinAt: T0 + 9 });
+        assert.deepEqual(answer.get(b.id), defaults(b.id));
+        assert.equal((await store.getManagementStatesOf([])).size, 0);
+        const many = [...Array.from({ length: 1100 }, () => randomUUID()), a.id];
+        const all = await store.getManagementStatesOf(many);
+        assert.equal(all.size, many.length);
+        assert.deepEqual(all.get(a.id)?.tokenGroups, ['g-1', 'g-2']);
       });
 
       it('applySyncOutcome upserts inventory; listInventory orders by locUri', async () => {
