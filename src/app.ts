@@ -147,7 +147,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings };
 }

@@ -1,16 +1,87 @@
 import { compilePollSchedule } from '../csp/compile/dmclient-poll.ts';
 import { OpenMamError } from '../errors.ts';
-import type { TenantDirectory } from '../identity/tenants.ts';
-import type { PollSchedule, TenantRecord } from '../store/records.ts';
+import { MIN_LONG_TERM_POLL_MINUTES, type TenantDirectory } from '../identity/tenants.ts';
+import { integerReader, readBoolean, readObject, refuse, stringReader, type PropertySpecs } from '../policy/validate.ts';
+import type { PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
 export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
 
 /**
- * Tenant settings that reach devices. The poll schedule is in every new device's provisioning document; when an admin
- * changes it, enrolled devices get the DMClient Poll nodes through a tenant-wide configuration set (O(1), picked up
- * at each device's next check-in).
+ * What an admin may change of their tenant (admin API `deviceManagement/openMamTenantSettings`, CLI `tenant set`):
+ * its display name, whether it accepts enrollments, the Terms of Use, and the devices' poll schedule. Every field is
+ * optional (a PATCH); `pollSchedule` may itself be partial and is laid over the stored one.
+ */
+export interface TenantSettingsPatch {
+  displayName?: string;
+  enrollmentAllowed?: boolean;
+  requireTermsOfUse?: boolean;
+  termsOfUseText?: string;
+  pollSchedule?: Partial<PollSchedule>;
+}
+
+/** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
+const READ_ONLY = ['id', 'identityProvider', 'createdDateTime', 'lastModifiedDateTime', '@odata.context', '@odata.type'] as const;
+
+/** DMClient takes counts and intervals (minutes) as integers; this bound keeps them sane. */
+const POLL_NUMBER = integerReader(0, 1_000_000);
+const TERMS_OF_USE_MAX_LENGTH = 20_000;
+
+const POLL_SCHEDULE_SPECS: PropertySpecs<Partial<PollSchedule>> = {
+  numberOfFirstRetries: { read: POLL_NUMBER },
+  intervalForFirstSetOfRetries: { read: POLL_NUMBER },
+  numberOfSecondRetries: { read: POLL_NUMBER },
+  intervalForSecondSetOfRetries: { read: POLL_NUMBER },
+  numberOfRemainingScheduledRetries: { read: POLL_NUMBER },
+  intervalForRemainingScheduledRetries: { read: POLL_NUMBER },
+  pollOnLogin: { read: readBoolean },
+  allUsersPollOnFirstLogin: { read: readBoolean },
+};
+
+const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
+  displayName: { read: stringReader({ nonEmpty: true, singleLine: true, maxLength: 256 }) },
+  enrollmentAllowed: { read: readBoolean },
+  requireTermsOfUse: { read: readBoolean },
+  termsOfUseText: { read: stringReader({ nonEmpty: true, maxLength: TERMS_OF_USE_MAX_LENGTH }) },
+  pollSchedule: { read: (value, path) => readObject<Partial<PollSchedule>>(value, path, 'pollSchedule', POLL_SCHEDULE_SPECS, false) },
+};
+
+/**
+ * A PATCH body, checked: unknown properties, wrong types and out-of-range values are refused with the JSON path of
+ * the field (`pollSchedule.intervalForFirstSetOfRetries: must be an integer, ...`); read-only properties are dropped.
+ */
+export function readTenantSettingsPatch(input: unknown): TenantSettingsPatch {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) refuse('', 'the body must be a JSON object');
+  const readOnly: ReadonlySet<string> = new Set(READ_ONLY);
+  const writable = Object.fromEntries(Object.entries(input as Record<string, unknown>).filter(([name]) => !readOnly.has(name)));
+  return readObject<TenantSettingsPatch>(writable, '', 'openMamTenantSettings', PATCH_SPECS, false);
+}
+
+/**
+ * The whole schedule after a change, against the DMClient CSP's rules and Microsoft's guidance; refusals name the
+ * field under `pollSchedule`.
+ */
+export function checkPollSchedule(poll: PollSchedule): PollSchedule {
+  const intervals = ['intervalForFirstSetOfRetries', 'intervalForSecondSetOfRetries', 'intervalForRemainingScheduledRetries'] as const;
+  if (intervals.every((name) => poll[name] === 0)) refuse('pollSchedule', 'the poll intervals must not all be 0');
+  if (poll.intervalForRemainingScheduledRetries < MIN_LONG_TERM_POLL_MINUTES) {
+    refuse(
+      'pollSchedule.intervalForRemainingScheduledRetries',
+      `must be at least ${MIN_LONG_TERM_POLL_MINUTES} minutes (Microsoft's guidance for MAM long-term polling), not ${poll.intervalForRemainingScheduledRetries}`,
+    );
+  }
+  return poll;
+}
+
+function samePollSchedule(a: PollSchedule, b: PollSchedule): boolean {
+  return (Object.keys(POLL_SCHEDULE_SPECS) as (keyof PollSchedule)[]).every((name) => a[name] === b[name]);
+}
+
+/**
+ * Tenant settings, and those that reach devices. The poll schedule is in every new device's provisioning document;
+ * when an admin changes it, enrolled devices get the DMClient Poll nodes through a tenant-wide configuration set
+ * (O(1), picked up at each device's next check-in).
  */
 export class TenantSettingsService {
   constructor(
@@ -19,12 +90,44 @@ export class TenantSettingsService {
     private readonly providerId: string,
   ) {}
 
+  /** The tenant with its settings (read through the directory's short cache). */
+  async get(tenantId: string): Promise<TenantRecord> {
+    const tenant = await this.tenants.get(tenantId);
+    if (!tenant) throw new OpenMamError('not_found', `tenant ${tenantId} is not onboarded`);
+    return tenant;
+  }
+
+  /** Applies an admin's PATCH (see readTenantSettingsPatch): validated whole before anything is written. */
+  async update(tenantId: string, input: unknown): Promise<TenantRecord> {
+    const patch = readTenantSettingsPatch(input);
+    const current = await this.get(tenantId);
+    const pollSchedule = patch.pollSchedule ? checkPollSchedule({ ...current.settings.pollSchedule, ...patch.pollSchedule }) : undefined;
+    const settings: Partial<TenantSettings> = {
+      ...(patch.requireTermsOfUse === undefined ? {} : { requireTermsOfUse: patch.requireTermsOfUse }),
+      ...(patch.termsOfUseText === undefined ? {} : { termsOfUseText: patch.termsOfUseText }),
+      ...(pollSchedule === undefined ? {} : { pollSchedule }),
+    };
+    const tenant = await this.tenants.update(tenantId, {
+      ...(patch.displayName === undefined ? {} : { name: patch.displayName.trim() }),
+      ...(patch.enrollmentAllowed === undefined ? {} : { enrollmentAllowed: patch.enrollmentAllowed }),
+      ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    });
+    // Devices are told only about a real change: every put re-plans every device of the tenant once.
+    if (pollSchedule !== undefined && !samePollSchedule(pollSchedule, current.settings.pollSchedule)) await this.putPollSchedule(tenant);
+    return tenant;
+  }
+
   async setPollSchedule(tenantId: string, change: Partial<PollSchedule>): Promise<TenantRecord> {
     const current = await this.tenants.get(tenantId);
     if (!current) throw new OpenMamError('not_found', `tenant ${tenantId} is not onboarded`);
     const pollSchedule: PollSchedule = { ...current.settings.pollSchedule, ...change };
     // TenantDirectory.update validates the schedule (Microsoft's >= 1440-minute long-term guidance included).
     const tenant = await this.tenants.update(tenantId, { settings: { pollSchedule } });
+    await this.putPollSchedule(tenant);
+    return tenant;
+  }
+
+  private async putPollSchedule(tenant: TenantRecord): Promise<void> {
     await this.configuration.putSet({
       tenantId: tenant.id,
       id: POLL_SCHEDULE_SET_ID,
@@ -32,6 +135,5 @@ export class TenantSettingsService {
       target: { kind: 'all_devices' },
       settings: compilePollSchedule(this.providerId, tenant.settings.pollSchedule),
     });
-    return tenant;
   }
 }

@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
+import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { graphErrorHandler } from './graph.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
+import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
 import { wipToolsRoutes } from './wip-tools-routes.ts';
 
 export interface AdminRoutesOptions {
@@ -17,6 +19,7 @@ export interface AdminRoutesOptions {
   groups: GroupStore;
   devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
   wipLogs: WipLogService;
+  tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   newId: () => string;
   clock: () => number;
   publicUrl: string;
@@ -33,6 +36,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(wipToolsRoutes, { verifier: options.verifier, policies: options.policies });
         await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
+        await scope.register(tenantSettingsRoutes, { verifier: options.verifier, tenantSettings: options.tenantSettings, baseUrl });
       },
       { prefix: `/graph/${version}` },
     );

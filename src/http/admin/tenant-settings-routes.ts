@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { TenantSettingsService } from '../../core/tenant-settings.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import type { TenantRecord } from '../../store/records.ts';
+import { adminCaller } from './graph.ts';
+
+/**
+ * The caller's own tenant settings, as a Graph-flavoured singleton: `GET` and `PATCH`
+ * `{graph root}/deviceManagement/openMamTenantSettings`. Graph has no such resource (Intune keeps these settings
+ * internally), hence OpenMAM's name for it. There is no tenant id in the path: a token only ever reaches its own
+ * tenant. `OpenMAM.Reader` may read, `OpenMAM.Admin` may change. A PATCH sets any subset of `displayName`,
+ * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText` and `pollSchedule` (itself partial); a changed poll
+ * schedule also reaches enrolled devices at their next check-in (core/tenant-settings.ts). Refusals are 400 with the
+ * field's JSON path first in the message.
+ *
+ * ```json
+ * {
+ *   "id": "<tenant id>", "displayName": "Contoso", "identityProvider": "entra",
+ *   "enrollmentAllowed": true, "requireTermsOfUse": false, "termsOfUseText": "...",
+ *   "pollSchedule": { "numberOfFirstRetries": 8, "intervalForFirstSetOfRetries": 15, "numberOfSecondRetries": 5,
+ *     "intervalForSecondSetOfRetries": 60, "numberOfRemainingScheduledRetries": 0,
+ *     "intervalForRemainingScheduledRetries": 1440, "pollOnLogin": true, "allUsersPollOnFirstLogin": true },
+ *   "createdDateTime": "...", "lastModifiedDateTime": "..."
+ * }
+ * ```
+ */
+export const TENANT_SETTINGS_PATH = 'deviceManagement/openMamTenantSettings';
+
+/** Terms of Use text goes up to 20,000 characters; a body stays well within this. */
+const BODY_LIMIT = 128 * 1024;
+
+export interface TenantSettingsRoutesOptions {
+  verifier: TokenVerifier;
+  tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
+  /** e.g. https://openmam.example/graph/beta */
+  baseUrl: string;
+}
+
+function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown> {
+  const { settings } = tenant;
+  return {
+    '@odata.context': `${baseUrl}/$metadata#${TENANT_SETTINGS_PATH}/$entity`,
+    id: tenant.id,
+    displayName: tenant.name,
+    identityProvider: tenant.identityProvider,
+    enrollmentAllowed: tenant.enrollmentAllowed,
+    requireTermsOfUse: settings.requireTermsOfUse,
+    termsOfUseText: settings.termsOfUseText,
+    pollSchedule: { ...settings.pollSchedule },
+    createdDateTime: new Date(tenant.createdAt).toISOString(),
+    lastModifiedDateTime: new Date(tenant.updatedAt).toISOString(),
+  };
+}
+
+export async function tenantSettingsRoutes(app: FastifyInstance, options: TenantSettingsRoutesOptions): Promise<void> {
+  const url = `/${TENANT_SETTINGS_PATH}`;
+  app.get(url, async (request) => {
+    const caller = await adminCaller(options.verifier, request, 'read');
+    return present(options.baseUrl, await options.tenantSettings.get(caller.tenantId));
+  });
+  app.patch(url, { bodyLimit: BODY_LIMIT }, async (request) => {
+    const caller = await adminCaller(options.verifier, request, 'write');
+    return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body));
+  });
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
+import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+
+/**
+ * The tenant settings resource of the admin API (`deviceManagement/openMamTenantSettings`) end to end: an admin reads
+ * and changes their own tenant's settings over HTTPS; the changes take effect for enrollments and (poll schedule)
+ * reach enrolled devices. Run per store backend.
+ */
+const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
+const POLL_NODE = './Vendor/MSFT/DMClient/Provider/OpenMAM/Poll/IntervalForRemainingScheduledRetries';
+
+interface GraphResponse {
+  status: number;
+  body: Record<string, unknown> & { error?: { code: string; message: string } };
+}
+
+export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
+  describe(`admin API: tenant settings (${backend})`, { skip: skip ?? false }, () => {
+    let server: TestServer;
+    let admin: string;
+    let reader: string;
+    const devices: DeviceSimulator[] = [];
+    before(async () => {
+      server = await startTestServer(backend);
+      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
+    });
+    after(async () => {
+      for (const device of devices) device.close();
+      await server?.close();
+    });
+
+    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
+      const response = await server.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+    }
+    async function device(): Promise<DeviceSimulator> {
+      const simulator = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: `u-${randomUUID().slice(0, 6)}@contoso.example`, deviceId: randomUUID() }) });
+      devices.push(simulator);
+      return simulator;
+    }
+
+    it("shows the caller's own tenant to a Reader, in v1.0 too; refuses no token and no role", async () => {
+      const read = await call('GET', SETTINGS, undefined, reader);
+      assert.equal(read.status, 200, JSON.stringify(read.body));
+      assert.equal(read.body['id'], server.tenantId);
+      assert.equal(read.body['enrollmentAllowed'], true);
+      assert.equal(read.body['requireTermsOfUse'], false);
+      assert.equal(typeof read.body['termsOfUseText'], 'string');
+      assert.equal(read.body['identityProvider'], 'builtin');
+      assert.deepEqual(read.body['pollSchedule'], (await server.runtime.app.tenants.get(server.tenantId))?.settings.pollSchedule);
+      assert.match(String(read.body['@odata.context']), /\/graph\/beta\/\$metadata#deviceManagement\/openMamTenantSettings\/\$entity$/);
+      assert.equal((await call('GET', SETTINGS.replace('/beta/', '/v1.0/'), undefined, reader)).body['id'], server.tenantId);
+      assert.equal((await server.request(SETTINGS)).status, 401);
+      const nobody = await server.mint({ upn: 'nobody@contoso.example' });
+      assert.equal((await call('GET', SETTINGS, undefined, nobody)).status, 403);
+    });
+
+    it('lets an Admin change enrollment and Terms of Use settings, not a Reader; the change takes effect', async () => {
+      const refused = await call('PATCH', SETTINGS, { enrollmentAllowed: false }, reader);
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.error?.code, 'Authorization_RequestDenied');
+
+      const before = await call('GET', SETTINGS);
+      const changed = await call('PATCH', SETTINGS, { ...before.body, enrollmentAllowed: false, requireTermsOfUse: true, termsOfUseText: 'Contoso terms.\n\nSecond paragraph.', displayName: ' Contoso Ltd ' });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.equal(changed.body['enrollmentAllowed'], false);
+      assert.equal(changed.body['requireTermsOfUse'], true);
+      assert.equal(changed.body['termsOfUseText'], 'Contoso terms.\n\nSecond paragraph.');
+      assert.equal(changed.body['displayName'], 'Contoso Ltd');
+      assert.equal(changed.body['createdDateTime'], before.body['createdDateTime'], 'read-only properties of a GET body are ignored');
+      assert.deepEqual((await call('GET', SETTINGS, undefined, reader)).body, changed.body);
+
+      await assert.rejects((await device()).enroll(), (error: unknown) => error instanceof EnrollmentRefusedError, 'enrollment blocked');
+      const restored = await call('PATCH', SETTINGS, { enrollmentAllowed: true, requireTermsOfUse: false });
+      assert.equal(restored.status, 200);
+      await (await device()).enroll();
+      assert.equal(restored.body['termsOfUseText'], 'Contoso terms.\n\nSecond paragraph.', 'what the PATCH leaves out is kept');
+    });
+
+    it('sends a changed poll schedule to enrolled devices once; the same schedule again changes nothing on them', async () => {
+      const simulator = await device();
+      await simulator.enroll();
+      await simulator.sync();
+      const versionBefore = await server.runtime.app.store.getConfigurationVersion(server.tenantId);
+      const changed = await call('PATCH', SETTINGS, { pollSchedule: { intervalForRemainingScheduledRetries: 2880, pollOnLogin: false } });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      const poll = changed.body['pollSchedule'] as Record<string, unknown>;
+      assert.equal(poll['intervalForRemainingScheduledRetries'], 2880);
+      assert.equal(poll['pollOnLogin'], false);
+      assert.equal(poll['numberOfFirstRetries'], 8, 'the rest of the schedule is kept');
+      const transcript = await simulator.sync();
+      assert.ok(transcript.commands.some((c) => c.locUri === POLL_NODE && c.statusSent === '200'), transcript.commands.map((c) => `${c.verb} ${c.locUri}`).join(', '));
+      assert.equal(simulator.nodes.get(POLL_NODE)?.value, '2880');
+      assert.equal(simulator.nodes.get('./Vendor/MSFT/DMClient/Provider/OpenMAM/Poll/PollOnLogin')?.value, 'false');
+
+      const version = await server.runtime.app.store.getConfigurationVersion(server.tenantId);
+      assert.equal(version, versionBefore + 1);
+      assert.equal((await call('PATCH', SETTINGS, { pollSchedule: { intervalForRemainingScheduledRetries: 2880 } })).status, 200);
+      assert.equal(await server.runtime.app.store.getConfigurationVersion(server.tenantId), version, 'unchanged schedule: devices are not re-planned');
+      assert.equal((await simulator.sync()).commands.length, 0);
+    });
+
+    it('refuses bad input with 400 naming the field, and writes nothing', async () => {
+      const before = (await call('GET', SETTINGS)).body;
+      const versionBefore = await server.runtime.app.store.getConfigurationVersion(server.tenantId);
+      const cases: [unknown, RegExp][] = [
+        [{ pollSchedule: { intervalForRemainingScheduledRetries: 60 } }, /^pollSchedule\.intervalForRemainingScheduledRetries: must be at least 1440/],
+        [{ pollSchedule: { numberOfFirstRetries: 'ten' } }, /^pollSchedule\.numberOfFirstRetries: must be an integer/],
+        [{ pollSchedule: { intervalForFirstSetOfRetries: -1 } }, /^pollSchedule\.intervalForFirstSetOfRetries: must be between 0 and/],
+        [{ pollSchedule: { pollOnLogin: 'yes' } }, /^pollSchedule\.pollOnLogin: must be true or false/],
+        [{ pollSchedule: { everyMinute: true } }, /^pollSchedule\.everyMinute: is not a property/],
+        [{ pollSchedule: [] }, /^pollSchedule: must be an object/],
+        [{ enrollmentAllowed: 'yes', requireTermsOfUse: true }, /^enrollmentAllowed: must be true or false/],
+        [{ requireTermsOfUse: null }, /^requireTermsOfUse: must not be null/],
+        [{ termsOfUseText: '  ' }, /^termsOfUseText: must not be empty/],
+        [{ displayName: 'a\nb' }, /^displayName: must be one line/],
+        [{ surprise: true }, /^surprise: is not a property of openMamTenantSettings/],
+        [[], /^\$: the body must be a JSON object/],
+      ];
+      for (const [body, message] of cases) {
+        const response = await call('PATCH', SETTINGS, body);
+        assert.equal(response.status, 400, JSON.stringify(body));
+        assert.equal(response.body.error?.code, 'BadRequest');
+        assert.match(response.body.error?.message ?? '', message, JSON.stringify(body));
+      }
+      const broken = await call('PATCH', SETTINGS, '{"enrollmentAllowed": ');
+      assert.equal(broken.status, 400);
+      assert.deepEqual((await call('GET', SETTINGS)).body, before, 'nothing written');
+      assert.equal(await server.runtime.app.store.getConfigurationVersion(server.tenantId), versionBefore, 'no device re-planned');
+    });
+
+    it("reaches only the caller's tenant: another tenant's admin sees and changes their own", async () => {
+      const otherTenant = randomUUID();
+      await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
+      const intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+      const theirs = await call('GET', SETTINGS, undefined, intruder);
+      assert.equal(theirs.body['id'], otherTenant);
+      assert.equal(theirs.body['displayName'], 'Fabrikam');
+      const mine = (await call('GET', SETTINGS)).body;
+      assert.equal((await call('PATCH', SETTINGS, { enrollmentAllowed: false, displayName: 'Fabrikam blocked' }, intruder)).status, 200);
+      assert.deepEqual((await call('GET', SETTINGS)).body, mine, 'ours untouched');
+      assert.equal((await server.runtime.app.tenants.get(otherTenant))?.enrollmentAllowed, false);
+    });
+  });
+}

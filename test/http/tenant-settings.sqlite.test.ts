@@ -1,0 +1,3 @@
+import { tenantSettingsEndToEnd } from './tenant-settings-suite.ts';
+
+tenantSettingsEndToEnd('sqlite');
