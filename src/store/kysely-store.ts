@@ -1,6 +1,8 @@
 import { Migrator, sql } from 'kysely';
 import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
+import type { AppProtectionStore } from './app-protection-roles.ts';
+import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrations } from './migrations/index.ts';
 import type { SchemaDialect } from './migrations/index.ts';
@@ -94,6 +96,8 @@ type ManagedDeviceRow = EnrollmentRow & { config_version: number } & { [K in key
 /** The one Store implementation, over SQLite or PostgreSQL. */
 export class KyselyStore implements Store, SecretStore {
   readonly backend: Store['backend'];
+  /** Same database, same write path (group commit) and same lifecycle (close() waits for its work too). */
+  readonly appProtection: AppProtectionStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -106,6 +110,7 @@ export class KyselyStore implements Store, SecretStore {
     this.#dialect = dialect;
     this.backend = dialect.backend;
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
+    this.appProtection = new KyselyAppProtectionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
   }
 
   /** A write transaction: batched with concurrent ones where the database has a single writer. */

@@ -1,5 +1,15 @@
 import type { ColumnType } from 'kysely';
 import type { ConfigurationTarget, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind } from './records.ts';
+import type {
+  AccessPolicyRecord,
+  AppComplianceState,
+  AppOperationRecord,
+  AppOperationStatus,
+  AppPolicyKind,
+  AppRegistrationRecord,
+  MtdConnectorRecord,
+  ThreatLevel,
+} from './app-protection-records.ts';
 
 /**
  * The tables as Kysely sees them (see migrations/001_initial.ts). Columns are snake_case; times are bigint epoch
@@ -22,6 +32,14 @@ export interface Database {
   group_members: GroupMembersTable;
   policies: PoliciesTable;
   wip_log_requests: WipLogRequestsTable;
+  app_policies: AppPoliciesTable;
+  app_registrations: AppRegistrationsTable;
+  app_operations: AppOperationsTable;
+  app_blocked_users: AppBlockedUsersTable;
+  mtd_connectors: MtdConnectorsTable;
+  mtd_threat_reports: MtdThreatReportsTable;
+  access_policies: AccessPoliciesTable;
+  device_compliance: DeviceComplianceTable;
 }
 
 export interface TenantsTable {
@@ -34,6 +52,8 @@ export interface TenantsTable {
   updated_at: number;
   /** Bumped by every configuration set change (ConfigurationStore); 0 until the first. */
   config_version: ColumnType<number, number | undefined, number>;
+  /** Bumped by every app protection change a whole tenant sees (AppProtectionStore); 0 until the first. */
+  app_config_version: ColumnType<number, number | undefined, number>;
 }
 
 export interface DeviceFactColumns {
@@ -187,4 +207,118 @@ export interface WipLogRequestsTable {
   completed_at: number | null;
   logs: string | null;
   entries: string | null;
+}
+
+// ---- The app protection service (migrations/006_app_protection.ts; records in app-protection-records.ts)
+
+/** `body` is a JSON object (the Graph properties), `apps` a JSON array of ManagedAppRef, `assignments` of PolicyAssignment. */
+export interface AppPoliciesTable {
+  tenant_id: string;
+  id: string;
+  kind: AppPolicyKind;
+  body: string;
+  apps: string;
+  assignments: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** At most one `active` row per (tenant_id, user_id, app_id, device_tag): a partial unique index. */
+export interface AppRegistrationsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  upn: string | null;
+  app_id: string;
+  app_version: string;
+  sdk_version: string;
+  os_version: string;
+  device_name: string | null;
+  device_model: string | null;
+  device_manufacturer: string | null;
+  device_tag: string;
+  azure_ad_device_id: string | null;
+  created_at: number;
+  last_check_in_at: number;
+  applied_policy_id: string | null;
+  applied_policy_version: number | null;
+  /** JSON string array. */
+  reported_failures: string;
+  compliance_state: AppComplianceState;
+  /** JSON string array. */
+  compliance_reasons: string;
+  compliance_changed_at: number;
+  state: AppRegistrationRecord['state'];
+}
+
+/** At most one `pending` row per (registration_id, kind): a partial unique index. */
+export interface AppOperationsTable {
+  id: string;
+  tenant_id: string;
+  registration_id: string;
+  user_id: string;
+  kind: AppOperationRecord['kind'];
+  reason: AppOperationRecord['reason'];
+  status: AppOperationStatus;
+  detail: string | null;
+  created_at: number;
+  completed_at: number | null;
+  expires_at: number;
+}
+
+export interface AppBlockedUsersTable {
+  tenant_id: string;
+  user_id: string;
+  blocked_at: number;
+}
+
+/** The three flags are integers 0/1. */
+export interface MtdConnectorsTable {
+  tenant_id: string;
+  id: string;
+  partner_state: MtdConnectorRecord['partnerState'];
+  last_heartbeat_at: number | null;
+  windows_mobile_application_management_enabled: number;
+  windows_device_blocked_on_missing_partner_data: number;
+  partner_unsupported_os_version_blocked: number;
+  partner_unresponsiveness_threshold_in_days: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The latest report per (tenant_id, connector_id, user_id, app_id, azure_ad_device_id); the connector is a foreign key. */
+export interface MtdThreatReportsTable {
+  tenant_id: string;
+  connector_id: string;
+  user_id: string;
+  app_id: string;
+  azure_ad_device_id: string;
+  health_state: ThreatLevel;
+  reported_at: number;
+  received_at: number;
+}
+
+/** The list columns are JSON string arrays; include_all_users is an integer 0/1. */
+export interface AccessPoliciesTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  state: AccessPolicyRecord['state'];
+  resources: string;
+  include_groups: string;
+  exclude_groups: string;
+  include_all_users: number;
+  approved_apps: string;
+  grant_controls: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeviceComplianceTable {
+  tenant_id: string;
+  azure_ad_device_id: string;
+  /** Integer 0/1. */
+  compliant: number;
+  reported_at: number;
 }

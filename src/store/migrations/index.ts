@@ -4,6 +4,7 @@ import { secrets } from './002_secrets.ts';
 import { management } from './003_management.ts';
 import { groupsPolicies } from './004_groups_policies.ts';
 import { wipLogs } from './005_wip_logs.ts';
+import { appProtection } from './006_app_protection.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -19,5 +20,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '003_management': management(dialect),
     '004_groups_policies': groupsPolicies,
     '005_wip_logs': wipLogs,
+    '006_app_protection': appProtection,
   };
 }

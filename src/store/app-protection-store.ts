@@ -1,0 +1,925 @@
+import { sql } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { OpenMamError } from '../errors.ts';
+import type {
+  AccessPolicyRecord,
+  AppComplianceState,
+  AppOperationRecord,
+  AppOperationStatus,
+  AppPolicyKind,
+  AppPolicyRecord,
+  AppRegistrationRecord,
+  BlockedUserRecord,
+  DeviceComplianceRecord,
+  ManagedAppRef,
+  MtdConnectorRecord,
+  ThreatReportRecord,
+} from './app-protection-records.ts';
+import type { AppProtectionStore } from './app-protection-roles.ts';
+import type { PolicyAssignment } from './records.ts';
+import type {
+  AccessPoliciesTable,
+  AppOperationsTable,
+  AppPoliciesTable,
+  AppRegistrationsTable,
+  Database,
+  DeviceComplianceTable,
+  MtdConnectorsTable,
+  MtdThreatReportsTable,
+} from './schema.ts';
+
+/**
+ * What KyselyStore lends the app protection store, so both share one write path and one lifecycle: its write
+ * transaction (group commit on SQLite) and its in-flight tracking (close() waits for running work, then refuses).
+ */
+export interface StoreContext {
+  /** A write transaction: batched with concurrent ones where the database has a single writer. */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** Runs `work` unless the store is closing, and keeps it until it settles so that close() can wait for it. */
+  track<T>(work: () => Promise<T>): Promise<T>;
+}
+
+type PolicyRow = Selectable<AppPoliciesTable>;
+type RegistrationRow = Selectable<AppRegistrationsTable>;
+type OperationRow = Selectable<AppOperationsTable>;
+type ConnectorRow = Selectable<MtdConnectorsTable>;
+type ThreatReportRow = Selectable<MtdThreatReportsTable>;
+type AccessPolicyRow = Selectable<AccessPoliciesTable>;
+type DeviceComplianceRow = Selectable<DeviceComplianceTable>;
+type RegistrationChange = Parameters<AppProtectionStore['updateRegistration']>[1];
+
+/**
+ * Thrown inside a write transaction to undo it when the write turns out to change nothing (a delete of something
+ * absent undoes its version bump); the method then answers false. Throwing, rather than returning, is what rolls back
+ * this unit alone under group commit. Never leaves this module.
+ */
+class Refused extends Error {}
+
+/**
+ * The predicates of the partial unique indexes (migrations/006_app_protection.ts) as literals, not bound parameters:
+ * only then can SQLite (and PostgreSQL's generic plans, and ON CONFLICT's index inference) prove that a statement
+ * matches the index.
+ */
+const ACTIVE = sql.lit<AppRegistrationRecord['state']>('active');
+const PENDING = sql.lit<AppOperationStatus>('pending');
+
+/** Most rows of one multi-row insert (11 columns at most: far below either database's parameter limit). */
+const MAX_INSERT_BATCH = 64;
+/** Most rows of one bulk check-in update (2 parameters each). */
+const MAX_CHECKIN_BATCH = 256;
+/** Most rows one purge transaction drops: the single SQLite writer is never held long. */
+const PURGE_BATCH = 512;
+
+/**
+ * The app protection service's storage, over the same database (and the same write path) as KyselyStore, which
+ * exposes it as `appProtection`. The hot reads of a check-in (getRegistration, pendingOperations, isUserBlocked,
+ * threatReportsFor, getAppConfigVersion) are one indexed query each, compiled once. Writers that bump the tenant's
+ * app configuration version take the tenant row first, like KyselyStore's configuration writers: concurrent changes of
+ * one tenant queue on it, never deadlock. A replaced policy, connector or access policy keeps its stored createdAt.
+ */
+export class KyselyAppProtectionStore implements AppProtectionStore {
+  readonly #db: Kysely<Database>;
+  readonly #context: StoreContext;
+
+  readonly #registrationById = new CompiledRead<RegistrationRow>(
+    (db) => db.selectFrom('app_registrations').selectAll().where('id', '=', '').compile(),
+    1,
+  );
+  readonly #pendingOperations = new CompiledRead<OperationRow>(
+    (db) =>
+      db
+        .selectFrom('app_operations')
+        .selectAll()
+        .where('registration_id', '=', '')
+        .where('status', '=', PENDING)
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .compile(),
+    1,
+  );
+  readonly #blockedUser = new CompiledRead<{ blocked_at: number }>(
+    (db) => db.selectFrom('app_blocked_users').select('blocked_at').where('tenant_id', '=', '').where('user_id', '=', '').compile(),
+    2,
+  );
+  readonly #threatReports = new CompiledRead<ThreatReportRow>(
+    (db) =>
+      db
+        .selectFrom('mtd_threat_reports')
+        .selectAll()
+        .where('tenant_id', '=', '')
+        .where('user_id', '=', '')
+        .where('azure_ad_device_id', '=', '')
+        .orderBy('reported_at', 'desc')
+        .orderBy('connector_id', 'asc')
+        .orderBy('app_id', 'asc')
+        .compile(),
+    3,
+  );
+  readonly #appConfigVersion = new CompiledRead<{ app_config_version: number }>(
+    (db) => db.selectFrom('tenants').select('app_config_version').where('id', '=', '').compile(),
+    1,
+  );
+
+  constructor(db: Kysely<Database>, context: StoreContext) {
+    this.#db = db;
+    this.#context = context;
+  }
+
+  getAppConfigVersion(tenantId: string): Promise<number> {
+    return this.#track(async () => {
+      const [row] = await this.#appConfigVersion.run(this.#db, [tenantId]);
+      return row?.app_config_version ?? 0;
+    });
+  }
+
+  // ---- policies
+
+  /** `not_found` when the tenant does not exist. */
+  saveAppPolicy(policy: AppPolicyRecord): Promise<number> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        const version = await bumpTenantVersion(trx, policy.tenantId);
+        const row = appPolicyToRow(policy);
+        await trx
+          .insertInto('app_policies')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'id']).doUpdateSet({
+              kind: row.kind,
+              body: row.body,
+              apps: row.apps,
+              assignments: row.assignments,
+              version: row.version,
+              updated_at: row.updated_at,
+            }),
+          )
+          .execute();
+        return version;
+      }),
+    );
+  }
+
+  getAppPolicy(tenantId: string, id: string): Promise<AppPolicyRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('app_policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : appPolicyFromRow(row);
+    });
+  }
+
+  listAppPolicies(tenantId: string, kind?: AppPolicyKind): Promise<AppPolicyRecord[]> {
+    return this.#track(async () => {
+      let query = this.#db.selectFrom('app_policies').selectAll().where('tenant_id', '=', tenantId);
+      if (kind !== undefined) query = query.where('kind', '=', kind);
+      const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(appPolicyFromRow);
+    });
+  }
+
+  deleteAppPolicy(tenantId: string, id: string): Promise<boolean> {
+    return this.#deleteWithBump(tenantId, (trx) => trx.deleteFrom('app_policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
+  }
+
+  // ---- registrations
+
+  /** An upsert on the partial unique index app_registrations_active_key: concurrent calls never make two active ones. */
+  upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        const row = registrationToRow(registration);
+        const changes = withoutColumns(row, ['id', 'created_at']);
+        const stored = await trx
+          .insertInto('app_registrations')
+          .values(row)
+          .onConflict((oc) => oc.columns(['tenant_id', 'user_id', 'app_id', 'device_tag']).where('state', '=', ACTIVE).doUpdateSet(changes))
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return registrationFromRow(stored);
+      }),
+    );
+  }
+
+  getRegistration(id: string): Promise<AppRegistrationRecord | undefined> {
+    return this.#track(async () => {
+      const [row] = await this.#registrationById.run(this.#db, [id]);
+      return row === undefined ? undefined : registrationFromRow(row);
+    });
+  }
+
+  updateRegistration(id: string, change: RegistrationChange): Promise<boolean> {
+    return this.#track(async () => {
+      const set = registrationChanges(change);
+      if (Object.keys(set).length === 0) {
+        return (await this.#registrationById.run(this.#db, [id])).length > 0;
+      }
+      const result = await this.#context.write((trx) => trx.updateTable('app_registrations').set(set).where('id', '=', id).executeTakeFirst());
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  /**
+   * One statement per chunk: an UPDATE ... FROM a VALUES list (SQLite 3.33+, PostgreSQL). Buffered check-ins may
+   * arrive late: an older time never replaces a newer one. Unknown ids are ignored.
+   */
+  recordAppCheckins(checkins: ReadonlyMap<string, number>): Promise<void> {
+    return this.#track(async () => {
+      if (checkins.size === 0) return;
+      // Ordered by key: concurrent bulk writers lock rows in the same order (PostgreSQL), so they queue, not deadlock.
+      const rows = [...checkins].sort(([a], [b]) => compareKeys(a, b));
+      await this.#context.write(async (trx) => {
+        for (const batch of batches(rows, MAX_CHECKIN_BATCH)) {
+          // The cast types the parameter for PostgreSQL, which would otherwise read a VALUES parameter as text.
+          const values = sql.join(batch.map(([id, at]) => sql`(${id}, cast(${at} as bigint))`));
+          await sql`with checkins (id, at) as (values ${values})
+            update app_registrations set last_check_in_at = checkins.at
+            from checkins
+            where app_registrations.id = checkins.id and app_registrations.last_check_in_at < checkins.at`.execute(trx);
+        }
+      });
+    });
+  }
+
+  listRegistrations(
+    tenantId: string,
+    filter: { userId?: string; appId?: string; deviceTag?: string; azureAdDeviceId?: string; includeWiped?: boolean },
+    limit: number,
+  ): Promise<AppRegistrationRecord[]> {
+    return this.#track(async () => {
+      let query = this.#db.selectFrom('app_registrations').selectAll().where('tenant_id', '=', tenantId);
+      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.appId !== undefined) query = query.where('app_id', '=', filter.appId);
+      if (filter.deviceTag !== undefined) query = query.where('device_tag', '=', filter.deviceTag);
+      if (filter.azureAdDeviceId !== undefined) query = query.where('azure_ad_device_id', '=', filter.azureAdDeviceId);
+      if (filter.includeWiped !== true) query = query.where('state', '=', ACTIVE);
+      const rows = await query
+        .orderBy('last_check_in_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute();
+      return rows.map(registrationFromRow);
+    });
+  }
+
+  /** Newest lastCheckInAt first. */
+  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('app_registrations')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('state', '=', ACTIVE)
+        .where('user_id', '<>', userId)
+        .where((eb) => {
+          const { azureAdDeviceId } = device;
+          const byTag = eb('device_tag', '=', device.deviceTag);
+          return azureAdDeviceId === null ? byTag : eb.or([byTag, eb('azure_ad_device_id', '=', azureAdDeviceId)]);
+        })
+        .orderBy('last_check_in_at', 'desc')
+        .orderBy('id', 'asc')
+        .execute();
+      return rows.map(registrationFromRow);
+    });
+  }
+
+  /** One transaction; the last change of an id wins; unknown ids are ignored. */
+  setCompliance(changes: readonly { id: string; state: AppComplianceState; reasons: string[]; changedAt: number }[]): Promise<void> {
+    return this.#track(async () => {
+      if (changes.length === 0) return;
+      const ordered = lastByKey(changes, (c) => c.id);
+      await this.#context.write(async (trx) => {
+        for (const change of ordered) {
+          await trx
+            .updateTable('app_registrations')
+            .set({ compliance_state: change.state, compliance_reasons: JSON.stringify(change.reasons), compliance_changed_at: change.changedAt })
+            .where('id', '=', change.id)
+            .execute();
+        }
+      });
+    });
+  }
+
+  // ---- operations
+
+  /**
+   * Inserts with "on conflict do nothing" on the partial unique index app_operations_pending_key: the database keeps
+   * one pending wipe per registration, even under concurrent requests on several nodes. Answers the inserted ones in
+   * the given order.
+   */
+  addOperations(operations: readonly AppOperationRecord[]): Promise<AppOperationRecord[]> {
+    return this.#track(async () => {
+      if (operations.length === 0) return [];
+      const inserted = new Set<string>();
+      await this.#context.write(async (trx) => {
+        inserted.clear(); // a group commit that failed runs the unit again
+        for (const batch of batches(operations, MAX_INSERT_BATCH)) {
+          const rows = await trx
+            .insertInto('app_operations')
+            .values(batch.map(operationToRow))
+            .onConflict((oc) => oc.columns(['registration_id', 'kind']).where('status', '=', PENDING).doNothing())
+            .returning('id')
+            .execute();
+          for (const row of rows) inserted.add(row.id);
+        }
+      });
+      return operations.filter((o) => inserted.has(o.id));
+    });
+  }
+
+  getOperation(id: string): Promise<AppOperationRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('app_operations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : operationFromRow(row);
+    });
+  }
+
+  listOperations(registrationId: string): Promise<AppOperationRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db.selectFrom('app_operations').selectAll().where('registration_id', '=', registrationId).execute();
+      const pending = rows.filter((r) => r.status === 'pending').sort((a, b) => a.created_at - b.created_at || compareKeys(a.id, b.id));
+      const completed = rows.filter((r) => r.status !== 'pending').sort((a, b) => b.created_at - a.created_at || compareKeys(b.id, a.id));
+      return [...pending, ...completed].map(operationFromRow);
+    });
+  }
+
+  pendingOperations(registrationId: string): Promise<AppOperationRecord[]> {
+    return this.#track(async () => (await this.#pendingOperations.run(this.#db, [registrationId])).map(operationFromRow));
+  }
+
+  completeOperation(id: string, result: { status: 'succeeded' | 'failed'; detail: string | null; completedAt: number; expiresAt: number }): Promise<boolean> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        const completed = await trx
+          .updateTable('app_operations')
+          .set({ status: result.status, detail: result.detail, completed_at: result.completedAt, expires_at: result.expiresAt })
+          .where('id', '=', id)
+          .where('status', '=', PENDING)
+          .returning(['registration_id', 'kind'])
+          .executeTakeFirst();
+        if (completed === undefined) return false;
+        if (result.status === 'succeeded' && completed.kind === 'wipe') {
+          await trx.updateTable('app_registrations').set({ state: 'wiped' }).where('id', '=', completed.registration_id).execute();
+        }
+        return true;
+      }),
+    );
+  }
+
+  // ---- wiped-and-blocked users
+
+  blockUser(record: BlockedUserRecord): Promise<boolean> {
+    return this.#track(async () => {
+      const added = await this.#context.write((trx) =>
+        trx
+          .insertInto('app_blocked_users')
+          .values({ tenant_id: record.tenantId, user_id: record.userId, blocked_at: record.blockedAt })
+          .onConflict((oc) => oc.columns(['tenant_id', 'user_id']).doNothing())
+          .returning('user_id')
+          .executeTakeFirst(),
+      );
+      return added !== undefined;
+    });
+  }
+
+  unblockUser(tenantId: string, userId: string): Promise<boolean> {
+    return this.#track(async () => {
+      const removed = await this.#context.write((trx) =>
+        trx.deleteFrom('app_blocked_users').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst(),
+      );
+      return removed.numDeletedRows > 0n;
+    });
+  }
+
+  isUserBlocked(tenantId: string, userId: string): Promise<boolean> {
+    return this.#track(async () => (await this.#blockedUser.run(this.#db, [tenantId, userId])).length > 0);
+  }
+
+  // ---- threat defense
+
+  /** `not_found` when the tenant does not exist. */
+  saveConnector(connector: MtdConnectorRecord): Promise<void> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        await bumpTenantVersion(trx, connector.tenantId);
+        const row = connectorToRow(connector);
+        const changes = withoutColumns(row, ['tenant_id', 'id', 'created_at']);
+        await trx
+          .insertInto('mtd_connectors')
+          .values(row)
+          .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(changes))
+          .execute();
+      }),
+    );
+  }
+
+  getConnector(tenantId: string, id: string): Promise<MtdConnectorRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('mtd_connectors').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : connectorFromRow(row);
+    });
+  }
+
+  /** Ordered by createdAt, then id. */
+  listConnectors(tenantId: string): Promise<MtdConnectorRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db.selectFrom('mtd_connectors').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(connectorFromRow);
+    });
+  }
+
+  deleteConnector(tenantId: string, id: string): Promise<boolean> {
+    return this.#deleteWithBump(tenantId, async (trx) => {
+      await trx.deleteFrom('mtd_threat_reports').where('tenant_id', '=', tenantId).where('connector_id', '=', id).execute();
+      return trx.deleteFrom('mtd_connectors').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    });
+  }
+
+  /**
+   * The connector's heartbeat becomes the report's receivedAt; a report older (by reportedAt) than the stored one for
+   * the same key only counts as a heartbeat. `not_found` (nothing written) when the connector does not exist. A
+   * report does not bump the version: its state is read per device (threatReportsFor).
+   */
+  saveThreatReport(report: ThreatReportRecord): Promise<void> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        const connector = await trx
+          .updateTable('mtd_connectors')
+          .set({ last_heartbeat_at: report.receivedAt })
+          .where('tenant_id', '=', report.tenantId)
+          .where('id', '=', report.connectorId)
+          .returning('id')
+          .executeTakeFirst();
+        if (connector === undefined) throw new OpenMamError('not_found', `threat defense connector ${report.connectorId} does not exist`);
+        await trx
+          .insertInto('mtd_threat_reports')
+          .values(threatReportToRow(report))
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'connector_id', 'user_id', 'app_id', 'azure_ad_device_id'])
+              .doUpdateSet((eb) => ({
+                health_state: eb.ref('excluded.health_state'),
+                reported_at: eb.ref('excluded.reported_at'),
+                received_at: eb.ref('excluded.received_at'),
+              }))
+              .where((eb) => eb('mtd_threat_reports.reported_at', '<=', eb.ref('excluded.reported_at'))),
+          )
+          .execute();
+      }),
+    );
+  }
+
+  threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]> {
+    return this.#track(async () => (await this.#threatReports.run(this.#db, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
+  }
+
+  // ---- conditional access
+
+  /** `not_found` when the tenant does not exist. */
+  saveAccessPolicy(policy: AccessPolicyRecord): Promise<void> {
+    return this.#track(() =>
+      this.#context.write(async (trx) => {
+        await bumpTenantVersion(trx, policy.tenantId);
+        const row = accessPolicyToRow(policy);
+        const changes = withoutColumns(row, ['tenant_id', 'id', 'created_at']);
+        await trx
+          .insertInto('access_policies')
+          .values(row)
+          .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(changes))
+          .execute();
+      }),
+    );
+  }
+
+  getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('access_policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : accessPolicyFromRow(row);
+    });
+  }
+
+  /** Ordered by createdAt, then id. */
+  listAccessPolicies(tenantId: string): Promise<AccessPolicyRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db.selectFrom('access_policies').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(accessPolicyFromRow);
+    });
+  }
+
+  /** Bumps the version; false (nothing bumped) when absent. */
+  deleteAccessPolicy(tenantId: string, id: string): Promise<boolean> {
+    return this.#deleteWithBump(tenantId, (trx) => trx.deleteFrom('access_policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
+  }
+
+  /** Insert or replace by (tenant, device). */
+  saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void> {
+    return this.#track(async () => {
+      const row = deviceComplianceToRow(record);
+      await this.#context.write((trx) =>
+        trx
+          .insertInto('device_compliance')
+          .values(row)
+          .onConflict((oc) => oc.columns(['tenant_id', 'azure_ad_device_id']).doUpdateSet({ compliant: row.compliant, reported_at: row.reported_at }))
+          .execute(),
+      );
+    });
+  }
+
+  getDeviceCompliance(tenantId: string, azureAdDeviceId: string): Promise<DeviceComplianceRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db
+        .selectFrom('device_compliance')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('azure_ad_device_id', '=', azureAdDeviceId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : deviceComplianceFromRow(row);
+    });
+  }
+
+  // ---- retention
+
+  /**
+   * In transactions of at most PURGE_BATCH rows, so the single SQLite writer is never held long: first expired
+   * operations, then silent registrations with their operations (counted among the operations). A registration that
+   * checks in while it is being purged is kept (the delete checks its time again).
+   */
+  purgeAppProtection(now: number, silentBefore: number): Promise<{ operations: number; registrations: number }> {
+    return this.#track(async () => {
+      let operations = 0;
+      let registrations = 0;
+      for (;;) {
+        const deleted = await this.#context.write((trx) =>
+          trx
+            .deleteFrom('app_operations')
+            .where('id', 'in', (eb) => eb.selectFrom('app_operations').select('id').where('expires_at', '<=', now).limit(PURGE_BATCH))
+            .executeTakeFirst(),
+        );
+        operations += Number(deleted.numDeletedRows);
+        if (deleted.numDeletedRows < BigInt(PURGE_BATCH)) break;
+      }
+      for (;;) {
+        const batch = await this.#context.write(async (trx) => {
+          const ids = (
+            await trx
+              .selectFrom('app_registrations')
+              .select('id')
+              .where('last_check_in_at', '<', silentBefore)
+              .orderBy('last_check_in_at', 'asc')
+              .limit(PURGE_BATCH)
+              .execute()
+          ).map((r) => r.id);
+          if (ids.length === 0) return { found: 0, operations: 0, registrations: 0 };
+          const ops = await trx.deleteFrom('app_operations').where('registration_id', 'in', ids).executeTakeFirst();
+          const regs = await trx.deleteFrom('app_registrations').where('id', 'in', ids).where('last_check_in_at', '<', silentBefore).executeTakeFirst();
+          return { found: ids.length, operations: Number(ops.numDeletedRows), registrations: Number(regs.numDeletedRows) };
+        });
+        operations += batch.operations;
+        registrations += batch.registrations;
+        if (batch.found < PURGE_BATCH) break;
+      }
+      return { operations, registrations };
+    });
+  }
+
+  // ---- helpers
+
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    return this.#context.track(work);
+  }
+
+  /** Bumps the tenant's version, then runs `remove`; when it removed nothing, undoes the bump and answers false. */
+  #deleteWithBump(tenantId: string, remove: (trx: Transaction<Database>) => Promise<{ numDeletedRows: bigint }>): Promise<boolean> {
+    return this.#track(async () => {
+      try {
+        return await this.#context.write(async (trx) => {
+          if ((await bumpTenantVersionIfAny(trx, tenantId)) === undefined) return false;
+          const removed = await remove(trx);
+          if (removed.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+          return true;
+        });
+      } catch (err) {
+        if (err instanceof Refused) return false;
+        throw err;
+      }
+    });
+  }
+}
+
+/**
+ * A hot read built and compiled once with placeholder values, then run with the real parameters, in order: building
+ * and compiling a query costs more than running it (like KyselyStore's managed device query). Literals (ACTIVE,
+ * PENDING) stay in the SQL; the arity check makes sure nothing else slipped in as a parameter.
+ */
+class CompiledRead<Row> {
+  #compiled: CompiledQuery<Row> | undefined;
+
+  constructor(
+    private readonly build: (db: Kysely<Database>) => CompiledQuery<Row>,
+    private readonly arity: number,
+  ) {}
+
+  async run(db: Kysely<Database>, parameters: readonly unknown[]): Promise<Row[]> {
+    if (this.#compiled === undefined) {
+      const compiled = this.build(db);
+      if (compiled.parameters.length !== this.arity) {
+        throw new OpenMamError('internal', `a compiled read takes ${compiled.parameters.length} parameters, expected ${this.arity}: ${compiled.sql}`);
+      }
+      this.#compiled = compiled;
+    }
+    if (parameters.length !== this.arity) throw new OpenMamError('internal', `a compiled read got ${parameters.length} parameters, expected ${this.arity}`);
+    const { rows } = await db.executeQuery<Row>({ ...this.#compiled, parameters });
+    return rows;
+  }
+}
+
+/** Bumps the tenant's app configuration version; the new one. `not_found` when the tenant does not exist. */
+async function bumpTenantVersion(trx: Transaction<Database>, tenantId: string): Promise<number> {
+  const version = await bumpTenantVersionIfAny(trx, tenantId);
+  if (version === undefined) throw new OpenMamError('not_found', `tenant ${tenantId} does not exist`);
+  return version;
+}
+
+async function bumpTenantVersionIfAny(trx: Transaction<Database>, tenantId: string): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('tenants')
+    .set((eb) => ({ app_config_version: eb(eb.ref('app_config_version'), '+', 1) }))
+    .where('id', '=', tenantId)
+    .returning('app_config_version')
+    .executeTakeFirst();
+  return row?.app_config_version;
+}
+
+/**
+ * Splits `rows` into slices whose sizes are powers of two, at most `max`, largest first (37 rows: 32, 4, 1): a
+ * multi-row statement comes in few shapes, which SQLite's statement cache keeps prepared (as kysely-store.ts does).
+ */
+function* batches<T>(rows: readonly T[], max: number): Generator<T[]> {
+  let start = 0;
+  while (start < rows.length) {
+    let size = max;
+    while (size > rows.length - start) size >>= 1;
+    yield rows.slice(start, start + size);
+    start += size;
+  }
+}
+
+/** The last record of each key, ordered by key (concurrent writers lock rows in the same order). */
+function lastByKey<T>(records: readonly T[], key: (record: T) => string): T[] {
+  const last = new Map<string, T>();
+  for (const record of records) last.set(key(record), record);
+  return [...last].sort(([a], [b]) => compareKeys(a, b)).map(([, record]) => record);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---- rows <-> records
+
+/** What an upsert replaces: the row without its key and createdAt (a replacement keeps when it was created). */
+function withoutColumns<R extends object, K extends keyof R>(row: R, columns: readonly K[]): Omit<R, K> {
+  const dropped = new Set<PropertyKey>(columns);
+  return Object.fromEntries(Object.entries(row).filter(([column]) => !dropped.has(column))) as Omit<R, K>;
+}
+
+function booleanToColumn(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+function booleanFromColumn(value: number): boolean {
+  return value !== 0;
+}
+
+function stringsFromColumn(column: string): string[] {
+  return JSON.parse(column) as string[];
+}
+
+function appPolicyToRow(policy: AppPolicyRecord): PolicyRow {
+  return {
+    tenant_id: policy.tenantId,
+    id: policy.id,
+    kind: policy.kind,
+    body: JSON.stringify(policy.body),
+    apps: JSON.stringify(policy.apps),
+    assignments: JSON.stringify(policy.assignments),
+    version: policy.version,
+    created_at: policy.createdAt,
+    updated_at: policy.updatedAt,
+  };
+}
+
+function appPolicyFromRow(row: PolicyRow): AppPolicyRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    kind: row.kind,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    apps: JSON.parse(row.apps) as ManagedAppRef[],
+    assignments: JSON.parse(row.assignments) as PolicyAssignment[],
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function registrationToRow(r: AppRegistrationRecord): RegistrationRow {
+  return {
+    id: r.id,
+    tenant_id: r.tenantId,
+    user_id: r.userId,
+    upn: r.upn,
+    app_id: r.appId,
+    app_version: r.appVersion,
+    sdk_version: r.sdkVersion,
+    os_version: r.osVersion,
+    device_name: r.deviceName,
+    device_model: r.deviceModel,
+    device_manufacturer: r.deviceManufacturer,
+    device_tag: r.deviceTag,
+    azure_ad_device_id: r.azureAdDeviceId,
+    created_at: r.createdAt,
+    last_check_in_at: r.lastCheckInAt,
+    applied_policy_id: r.appliedPolicyId,
+    applied_policy_version: r.appliedPolicyVersion,
+    reported_failures: JSON.stringify(r.reportedFailures),
+    compliance_state: r.complianceState,
+    compliance_reasons: JSON.stringify(r.complianceReasons),
+    compliance_changed_at: r.complianceChangedAt,
+    state: r.state,
+  };
+}
+
+function registrationFromRow(row: RegistrationRow): AppRegistrationRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    userId: row.user_id,
+    upn: row.upn,
+    appId: row.app_id,
+    appVersion: row.app_version,
+    sdkVersion: row.sdk_version,
+    osVersion: row.os_version,
+    deviceName: row.device_name,
+    deviceModel: row.device_model,
+    deviceManufacturer: row.device_manufacturer,
+    deviceTag: row.device_tag,
+    azureAdDeviceId: row.azure_ad_device_id,
+    createdAt: row.created_at,
+    lastCheckInAt: row.last_check_in_at,
+    appliedPolicyId: row.applied_policy_id,
+    appliedPolicyVersion: row.applied_policy_version,
+    reportedFailures: stringsFromColumn(row.reported_failures),
+    complianceState: row.compliance_state,
+    complianceReasons: stringsFromColumn(row.compliance_reasons),
+    complianceChangedAt: row.compliance_changed_at,
+    state: row.state,
+  };
+}
+
+/** The columns of an updateRegistration change: only the fields present. */
+function registrationChanges(change: RegistrationChange): Updateable<AppRegistrationsTable> {
+  const set: Updateable<AppRegistrationsTable> = {};
+  if (change.appVersion !== undefined) set.app_version = change.appVersion;
+  if (change.sdkVersion !== undefined) set.sdk_version = change.sdkVersion;
+  if (change.osVersion !== undefined) set.os_version = change.osVersion;
+  if (change.deviceName !== undefined) set.device_name = change.deviceName;
+  if (change.deviceModel !== undefined) set.device_model = change.deviceModel;
+  if (change.deviceManufacturer !== undefined) set.device_manufacturer = change.deviceManufacturer;
+  if (change.appliedPolicyId !== undefined) set.applied_policy_id = change.appliedPolicyId;
+  if (change.appliedPolicyVersion !== undefined) set.applied_policy_version = change.appliedPolicyVersion;
+  if (change.reportedFailures !== undefined) set.reported_failures = JSON.stringify(change.reportedFailures);
+  if (change.complianceState !== undefined) set.compliance_state = change.complianceState;
+  if (change.complianceReasons !== undefined) set.compliance_reasons = JSON.stringify(change.complianceReasons);
+  if (change.complianceChangedAt !== undefined) set.compliance_changed_at = change.complianceChangedAt;
+  if (change.state !== undefined) set.state = change.state;
+  if (change.lastCheckInAt !== undefined) set.last_check_in_at = change.lastCheckInAt;
+  return set;
+}
+
+function operationToRow(o: AppOperationRecord): OperationRow {
+  return {
+    id: o.id,
+    tenant_id: o.tenantId,
+    registration_id: o.registrationId,
+    user_id: o.userId,
+    kind: o.kind,
+    reason: o.reason,
+    status: o.status,
+    detail: o.detail,
+    created_at: o.createdAt,
+    completed_at: o.completedAt,
+    expires_at: o.expiresAt,
+  };
+}
+
+function operationFromRow(row: OperationRow): AppOperationRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    registrationId: row.registration_id,
+    userId: row.user_id,
+    kind: row.kind,
+    reason: row.reason,
+    status: row.status,
+    detail: row.detail,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+function connectorToRow(c: MtdConnectorRecord): ConnectorRow {
+  return {
+    tenant_id: c.tenantId,
+    id: c.id,
+    partner_state: c.partnerState,
+    last_heartbeat_at: c.lastHeartbeatAt,
+    windows_mobile_application_management_enabled: booleanToColumn(c.windowsMobileApplicationManagementEnabled),
+    windows_device_blocked_on_missing_partner_data: booleanToColumn(c.windowsDeviceBlockedOnMissingPartnerData),
+    partner_unsupported_os_version_blocked: booleanToColumn(c.partnerUnsupportedOsVersionBlocked),
+    partner_unresponsiveness_threshold_in_days: c.partnerUnresponsivenessThresholdInDays,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+function connectorFromRow(row: ConnectorRow): MtdConnectorRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    partnerState: row.partner_state,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    windowsMobileApplicationManagementEnabled: booleanFromColumn(row.windows_mobile_application_management_enabled),
+    windowsDeviceBlockedOnMissingPartnerData: booleanFromColumn(row.windows_device_blocked_on_missing_partner_data),
+    partnerUnsupportedOsVersionBlocked: booleanFromColumn(row.partner_unsupported_os_version_blocked),
+    partnerUnresponsivenessThresholdInDays: row.partner_unresponsiveness_threshold_in_days,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function threatReportToRow(r: ThreatReportRecord): ThreatReportRow {
+  return {
+    tenant_id: r.tenantId,
+    connector_id: r.connectorId,
+    user_id: r.userId,
+    app_id: r.appId,
+    azure_ad_device_id: r.azureAdDeviceId,
+    health_state: r.healthState,
+    reported_at: r.reportedAt,
+    received_at: r.receivedAt,
+  };
+}
+
+function threatReportFromRow(row: ThreatReportRow): ThreatReportRecord {
+  return {
+    tenantId: row.tenant_id,
+    connectorId: row.connector_id,
+    userId: row.user_id,
+    appId: row.app_id,
+    azureAdDeviceId: row.azure_ad_device_id,
+    healthState: row.health_state,
+    reportedAt: row.reported_at,
+    receivedAt: row.received_at,
+  };
+}
+
+function accessPolicyToRow(p: AccessPolicyRecord): AccessPolicyRow {
+  return {
+    tenant_id: p.tenantId,
+    id: p.id,
+    display_name: p.displayName,
+    state: p.state,
+    resources: JSON.stringify(p.resources),
+    include_groups: JSON.stringify(p.includeGroups),
+    exclude_groups: JSON.stringify(p.excludeGroups),
+    include_all_users: booleanToColumn(p.includeAllUsers),
+    approved_apps: JSON.stringify(p.approvedApps),
+    grant_controls: JSON.stringify(p.grantControls),
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+  };
+}
+
+function accessPolicyFromRow(row: AccessPolicyRow): AccessPolicyRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    displayName: row.display_name,
+    state: row.state,
+    resources: stringsFromColumn(row.resources),
+    includeGroups: stringsFromColumn(row.include_groups),
+    excludeGroups: stringsFromColumn(row.exclude_groups),
+    includeAllUsers: booleanFromColumn(row.include_all_users),
+    approvedApps: stringsFromColumn(row.approved_apps),
+    grantControls: JSON.parse(row.grant_controls) as AccessPolicyRecord['grantControls'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function deviceComplianceToRow(r: DeviceComplianceRecord): DeviceComplianceRow {
+  return { tenant_id: r.tenantId, azure_ad_device_id: r.azureAdDeviceId, compliant: booleanToColumn(r.compliant), reported_at: r.reportedAt };
+}
+
+function deviceComplianceFromRow(row: DeviceComplianceRow): DeviceComplianceRecord {
+  return { tenantId: row.tenant_id, azureAdDeviceId: row.azure_ad_device_id, compliant: booleanFromColumn(row.compliant), reportedAt: row.reported_at };
+}
