@@ -1,0 +1,214 @@
+import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
+import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import { threatAllowed, type ThreatVerdict } from './threat.ts';
+import { compareVersions, parseVersion } from './versions.ts';
+
+/**
+ * The health checks (conditional launch) of a Windows app protection policy, evaluated by the service for one
+ * registration at `now`: SDK version, app version, OS version (minimum and maximum), then the device threat level,
+ * the offline periods, and the failures the app reported from its own local checks. Every failing check yields an
+ * action named after its setting (docs/app-protection.md, "Action"); actions come out by precedence
+ * wipe > block > warn, in that evaluation order within a type, and warnings stay listed after a block or wipe.
+ *
+ * Interpretations:
+ * - A reported version the rules cannot read (the HTTP layer already refuses those, so this is defence in depth)
+ *   fails every configured check of its kind as a block: never a wipe on data we cannot read, never only a warning.
+ *   The reason is the kind's "Required" one (`minimumRequiredOsVersion`, or `maximumRequiredOsVersion` when only
+ *   maximums are set).
+ * - An equal version passes both a minimum and a maximum; a version above a maximum fails it.
+ * - A threshold the rules cannot read counts as not configured: stored policies are validated, and an unreadable
+ *   one must not lock every user out.
+ * - Offline is measured from `lastCheckInAt` (the previous check-in; null for the first: never offline). The app
+ *   cannot check in more often than every 30 minutes, so an access period below that, and PT0S ("block whenever
+ *   offline"), mean "no check-in for longer than 30 minutes". A wipe period of PT0S never wipes. An unreadable period
+ *   falls back to the documented default (PT720M, P90D). A caller evaluating at a check-in knows the app is online
+ *   and may drop `offlineBlock` (see evaluation.ts).
+ */
+
+export type HealthActionType = 'wipe' | 'block' | 'warn';
+
+export interface HealthAction {
+  type: HealthActionType;
+  reason: string;
+}
+
+export interface HealthOutcome {
+  actions: HealthAction[];
+  /** False when any block or wipe applies; warnings keep compliance. */
+  compliant: boolean;
+  /** Every failing reason once, most severe first. */
+  reasons: string[];
+}
+
+export interface ReportedFailure {
+  setting: string;
+  action: HealthActionType;
+}
+
+export interface HealthFacts {
+  appVersion: string;
+  sdkVersion: string;
+  osVersion: string;
+  /** The previous check-in; null for the first. */
+  lastCheckInAt: number | null;
+  now: number;
+  threat: ThreatVerdict;
+  reportedFailures: readonly ReportedFailure[];
+}
+
+/** How often a registered app checks in while in use: the shortest offline period the service can see. */
+export const CHECK_IN_INTERVAL_MS = 30 * 60 * 1000;
+export const DEFAULT_OFFLINE_ACCESS_PERIOD_MS = 720 * 60 * 1000;
+export const DEFAULT_OFFLINE_WIPE_PERIOD_MS = 90 * 24 * 60 * 60 * 1000;
+
+type VersionSetting =
+  | 'minimumWipeSdkVersion'
+  | 'minimumRequiredSdkVersion'
+  | 'minimumWarningAppVersion'
+  | 'minimumRequiredAppVersion'
+  | 'minimumWipeAppVersion'
+  | 'minimumWarningOsVersion'
+  | 'minimumRequiredOsVersion'
+  | 'minimumWipeOsVersion'
+  | 'maximumWarningOsVersion'
+  | 'maximumRequiredOsVersion'
+  | 'maximumWipeOsVersion';
+
+interface VersionCheck {
+  setting: VersionSetting;
+  type: HealthActionType;
+  bound: 'minimum' | 'maximum';
+}
+
+interface VersionKind {
+  checks: readonly VersionCheck[];
+  /** The block reason for a reported version that cannot be read, per bound. */
+  unreadable: Record<VersionCheck['bound'], VersionSetting>;
+}
+
+const SDK: VersionKind = {
+  // No warning level for the SDK.
+  checks: [
+    { setting: 'minimumWipeSdkVersion', type: 'wipe', bound: 'minimum' },
+    { setting: 'minimumRequiredSdkVersion', type: 'block', bound: 'minimum' },
+  ],
+  unreadable: { minimum: 'minimumRequiredSdkVersion', maximum: 'minimumRequiredSdkVersion' },
+};
+
+const APP: VersionKind = {
+  checks: [
+    { setting: 'minimumWipeAppVersion', type: 'wipe', bound: 'minimum' },
+    { setting: 'minimumRequiredAppVersion', type: 'block', bound: 'minimum' },
+    { setting: 'minimumWarningAppVersion', type: 'warn', bound: 'minimum' },
+  ],
+  unreadable: { minimum: 'minimumRequiredAppVersion', maximum: 'minimumRequiredAppVersion' },
+};
+
+const OS: VersionKind = {
+  checks: [
+    { setting: 'minimumWipeOsVersion', type: 'wipe', bound: 'minimum' },
+    { setting: 'minimumRequiredOsVersion', type: 'block', bound: 'minimum' },
+    { setting: 'minimumWarningOsVersion', type: 'warn', bound: 'minimum' },
+    { setting: 'maximumWipeOsVersion', type: 'wipe', bound: 'maximum' },
+    { setting: 'maximumRequiredOsVersion', type: 'block', bound: 'maximum' },
+    { setting: 'maximumWarningOsVersion', type: 'warn', bound: 'maximum' },
+  ],
+  unreadable: { minimum: 'minimumRequiredOsVersion', maximum: 'maximumRequiredOsVersion' },
+};
+
+const PRECEDENCE: Record<HealthActionType, number> = { wipe: 0, block: 1, warn: 2 };
+
+export function evaluateHealthChecks(policy: WindowsManagedAppProtection, facts: HealthFacts): HealthOutcome {
+  const failing = [
+    ...versionChecks(policy, SDK, facts.sdkVersion),
+    ...versionChecks(policy, APP, facts.appVersion),
+    ...versionChecks(policy, OS, facts.osVersion),
+    ...threatLevelCheck(policy, facts.threat),
+    ...offlineChecks(policy, facts.lastCheckInAt, facts.now),
+    ...reportedFailureChecks(facts.reportedFailures),
+  ];
+  const actions = byPrecedence(distinct(failing));
+  return {
+    actions,
+    compliant: actions.every((action) => action.type === 'warn'),
+    reasons: [...new Set(actions.map((action) => action.reason))],
+  };
+}
+
+/** The configured checks of one kind that the reported version fails. */
+function versionChecks(policy: WindowsManagedAppProtection, kind: VersionKind, reportedText: string): HealthAction[] {
+  const configured = kind.checks.flatMap((check) => {
+    const limit = parseVersion(policy[check.setting] ?? '');
+    return limit === undefined ? [] : [{ check, limit }];
+  });
+  if (configured.length === 0) return [];
+  const reported = parseVersion(reportedText);
+  if (reported === undefined) {
+    const bounds = [...new Set(configured.map(({ check }) => check.bound))];
+    return bounds.map((bound) => ({ type: 'block', reason: kind.unreadable[bound] }));
+  }
+  return configured
+    .filter(({ check, limit }) => (check.bound === 'minimum' ? compareVersions(reported, limit) < 0 : compareVersions(reported, limit) > 0))
+    .map(({ check }) => ({ type: check.type, reason: check.setting }));
+}
+
+function threatLevelCheck(policy: WindowsManagedAppProtection, verdict: ThreatVerdict): HealthAction[] {
+  if (policy.maximumAllowedDeviceThreatLevel === 'notConfigured') return [];
+  if (!threatFails(verdict, policy)) return [];
+  return [{ type: policy.mobileThreatDefenseRemediationAction, reason: 'deviceThreatLevel' }];
+}
+
+/** A missing report fails; an ignored connector (or none) passes; a report passes at or below the maximum. */
+export function threatFails(verdict: ThreatVerdict, policy: Pick<WindowsManagedAppProtection, 'maximumAllowedDeviceThreatLevel'>): boolean {
+  switch (verdict.kind) {
+    case 'notRequired':
+    case 'ignored':
+      return false;
+    case 'missing':
+      return true;
+    case 'reported':
+      return !threatAllowed(verdict.level, policy.maximumAllowedDeviceThreatLevel);
+  }
+}
+
+function offlineChecks(policy: WindowsManagedAppProtection, lastCheckInAt: number | null, now: number): HealthAction[] {
+  if (lastCheckInAt === null) return [];
+  const offlineFor = now - lastCheckInAt;
+  const actions: HealthAction[] = [];
+  if (offlineWipeDue(policy.periodOfflineBeforeWipeIsEnforced, offlineFor)) actions.push({ type: 'wipe', reason: 'offlineWipe' });
+  if (offlineBlockDue(policy.periodOfflineBeforeAccessCheck, offlineFor)) actions.push({ type: 'block', reason: 'offlineBlock' });
+  return actions;
+}
+
+/** Past periodOfflineBeforeWipeIsEnforced; PT0S never wipes. */
+export function offlineWipeDue(period: string, offlineFor: number): boolean {
+  const limit = parseIsoDuration(period) ?? DEFAULT_OFFLINE_WIPE_PERIOD_MS;
+  return limit > 0 && offlineFor > limit;
+}
+
+/** Past periodOfflineBeforeAccessCheck, but never sooner than one missed check-in (so PT0S = offline after 30 min). */
+export function offlineBlockDue(period: string, offlineFor: number): boolean {
+  const limit = Math.max(parseIsoDuration(period) ?? DEFAULT_OFFLINE_ACCESS_PERIOD_MS, CHECK_IN_INTERVAL_MS);
+  return offlineFor > limit;
+}
+
+/** The app's own checks count with the action it took; a failure without a setting names nothing and is dropped. */
+function reportedFailureChecks(failures: readonly ReportedFailure[]): HealthAction[] {
+  return failures.filter((failure) => failure.setting !== '').map((failure) => ({ type: failure.action, reason: failure.setting }));
+}
+
+/** One action per type and reason: the service and the app often find the same failure. */
+function distinct(actions: readonly HealthAction[]): HealthAction[] {
+  const seen = new Set<string>();
+  return actions.filter((action) => {
+    const key = `${action.type}:${action.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** wipe > block > warn; Array.prototype.sort is stable, so evaluation order holds within a type. */
+function byPrecedence(actions: HealthAction[]): HealthAction[] {
+  return actions.sort((a, b) => PRECEDENCE[a.type] - PRECEDENCE[b.type]);
+}
