@@ -22,7 +22,7 @@ import { compareVersions, parseVersion } from './versions.ts';
  *   cannot check in more often than every 30 minutes, so an access period below that, and PT0S ("block whenever
  *   offline"), mean "no check-in for longer than 30 minutes". A wipe period of PT0S never wipes. An unreadable period
  *   falls back to the documented default (PT720M, P90D). A caller evaluating at a check-in knows the app is online
- *   and may drop `offlineBlock` (see evaluation.ts).
+ *   and may drop `offlineBlock`.
  */
 
 export type HealthActionType = 'wipe' | 'block' | 'warn';
