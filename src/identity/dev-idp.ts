@@ -113,6 +113,7 @@ export class DevIdentityProvider {
       claims['upn'] = request.upn;
       claims['preferred_username'] = request.upn;
       claims['name'] = request.upn.split('@')[0];
+      claims['email'] = request.upn;
     }
     if (request.deviceId) claims['deviceid'] = request.deviceId;
     if (request.groups && request.groups.length > 0) claims['groups'] = [...request.groups];

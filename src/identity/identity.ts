@@ -8,6 +8,10 @@ export interface VerifiedIdentity {
   upn: string | undefined;
   /** `deviceid`: the Entra device object id, on device-bound tokens. */
   deviceId: string | undefined;
+  /** `email` (optional claim in Entra). */
+  mail?: string | undefined;
+  /** `name`: the display name. */
+  name?: string | undefined;
   /** Sorted. */
   groups: readonly string[];
   roles: readonly string[];

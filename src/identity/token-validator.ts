@@ -214,6 +214,8 @@ function toIdentity(payload: JWTPayload, tenantId: string): VerifiedIdentity {
     objectId: objectId.toLowerCase(),
     upn: stringClaim(payload, 'upn') ?? stringClaim(payload, 'preferred_username') ?? stringClaim(payload, 'unique_name'),
     deviceId: stringClaim(payload, 'deviceid')?.toLowerCase(),
+    mail: stringClaim(payload, 'email'),
+    name: stringClaim(payload, 'name'),
     // Sorted once here (and cached with the token): check-ins compare them with the stored list.
     groups: stringListClaim(payload, 'groups').sort(),
     roles: stringListClaim(payload, 'roles'),

@@ -1,8 +1,7 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
-/* eslint-disable no-restricted-imports */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isReasonCode, REASON_CODES, userMessage, type ReasonCode } from '../../../src/core/app-protection/messages.ts';
+import { isReasonCode, REASON_CODES, userMessage, type ReasonCode } from '../../src/core/app-protection/messages.ts';
 
 /** docs/app-protection.md "Action" and the brief: every reason the service produces. */
 const PRODUCED: ReasonCode[] = [

@@ -1,5 +1,4 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
-/* eslint-disable no-restricted-imports */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -9,8 +8,8 @@ import {
   offlineWipeDue,
   threatFails,
   type HealthFacts,
-} from '../../../src/core/app-protection/health-checks.ts';
-import type { WindowsManagedAppProtection } from '../../../src/policy/app-protection-model.ts';
+} from '../../src/core/app-protection/health-checks.ts';
+import type { WindowsManagedAppProtection } from '../../src/policy/app-protection-model.ts';
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;

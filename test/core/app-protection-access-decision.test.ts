@@ -1,5 +1,4 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
-/* eslint-disable no-restricted-imports */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -11,9 +10,9 @@ import {
   protectsResource,
   targetsUser,
   type AccessInput,
-} from '../../../src/core/app-protection/access-decision.ts';
-import { userMessage } from '../../../src/core/app-protection/messages.ts';
-import type { AccessPolicyRecord } from '../../../src/store/app-protection-records.ts';
+} from '../../src/core/app-protection/access-decision.ts';
+import { userMessage } from '../../src/core/app-protection/messages.ts';
+import type { AccessPolicyRecord } from '../../src/store/app-protection-records.ts';
 
 function accessPolicy(id: string, change: Partial<AccessPolicyRecord> = {}): AccessPolicyRecord {
   return {

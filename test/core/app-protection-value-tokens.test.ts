@@ -1,8 +1,7 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
-/* eslint-disable no-restricted-imports */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { partialUpn, resolveValueTokens, type TokenUser } from '../../../src/core/app-protection/value-tokens.ts';
+import { partialUpn, resolveValueTokens, type TokenUser } from '../../src/core/app-protection/value-tokens.ts';
 
 const JOHN: TokenUser = {
   tenantId: 'fc0dc142-71d8-4b12-bbea-bae2a8514c81',

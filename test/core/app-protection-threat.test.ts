@@ -1,10 +1,9 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
-/* eslint-disable no-restricted-imports */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countsForWindowsMam, isUnresponsive, newestReport, threatAllowed, threatVerdict, type ThreatInput } from '../../../src/core/app-protection/threat.ts';
-import type { DeviceThreatLevel } from '../../../src/policy/app-protection-model.ts';
-import type { MtdConnectorRecord, ThreatLevel, ThreatReportRecord } from '../../../src/store/app-protection-records.ts';
+import { countsForWindowsMam, isUnresponsive, newestReport, threatAllowed, threatVerdict, type ThreatInput } from '../../src/core/app-protection/threat.ts';
+import type { DeviceThreatLevel } from '../../src/policy/app-protection-model.ts';
+import type { MtdConnectorRecord, ThreatLevel, ThreatReportRecord } from '../../src/store/app-protection-records.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.UTC(2025, 5, 1, 12);

@@ -1,0 +1,346 @@
+import { isGuid } from '../../config.ts';
+import { OpenMamError } from '../../errors.ts';
+import type { VerifiedIdentity } from '../../identity/identity.ts';
+import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import type { AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
+import { userMessage, type ReasonCode } from './messages.ts';
+import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
+import type { TenantAppSnapshots } from './tenant-snapshot.ts';
+import { parseVersion } from './versions.ts';
+
+/**
+ * Managed apps registering and checking in (`/mam/v1`): one registration per user + app + device; every check-in
+ * brings the app its policy and configuration when they changed, the actions it must take (wipe, block, warn), and
+ * when to come back. A steady check-in (nothing changed) reads a handful of indexed rows and writes nothing but its
+ * buffered check-in time.
+ */
+
+/** Check-in cadence (spec "Check-in behaviour of MAM clients"). */
+export const CHECKIN_SECONDS = { targeted: 30 * 60, notTargeted: 12 * 60 * 60, notOnboarded: 24 * 60 * 60 } as const;
+/** Completed wipe records are kept this long; pending ones the offline-wipe period plus this. */
+export const OPERATION_RETENTION_MS = 4 * 24 * 60 * 60 * 1000;
+const DEFAULT_OFFLINE_WIPE_MS = 90 * 24 * 60 * 60 * 1000;
+
+export interface RegistrationInput {
+  appId: string;
+  appVersion: string;
+  sdkVersion: string;
+  osVersion: string;
+  deviceName: string | null;
+  deviceModel: string | null;
+  deviceManufacturer: string | null;
+  deviceTag: string;
+  azureAdDeviceId: string | null;
+}
+
+export interface CheckInInput {
+  appVersion: string;
+  sdkVersion: string;
+  osVersion: string;
+  policyVersion: string | null;
+  configurationVersion: string | null;
+  healthCheckFailures: { setting: string; action: 'block' | 'wipe' | 'warn' }[];
+}
+
+export interface AppAction {
+  id: string;
+  type: 'wipe' | 'block' | 'warn';
+  reason: string;
+  message: { title: string; text: string; remediation: string };
+}
+
+export interface CheckInAnswer {
+  /** Absent: unchanged since the version the app sent; null: none applies any more. */
+  policy?: PolicyDocument | null;
+  configuration?: ConfigurationDocument | null;
+  actions: AppAction[];
+  complianceState: Verdict['complianceState'];
+  nextCheckInSeconds: number;
+}
+
+export interface RegistrationAnswer extends CheckInAnswer {
+  registrationId: string;
+  /** False when the same user, app and device were registered already (the same registration is answered). */
+  created: boolean;
+}
+
+export interface ManagedAppServiceOptions {
+  store: AppProtectionStore;
+  snapshots: TenantAppSnapshots;
+  /** Buffered last check-in times. */
+  checkins: { record(registrationId: string, at: number): void };
+  clock: () => number;
+  newId: () => string;
+}
+
+export class ManagedAppService {
+  constructor(private readonly options: ManagedAppServiceOptions) {}
+
+  async register(caller: VerifiedIdentity, input: RegistrationInput): Promise<RegistrationAnswer> {
+    const { store, clock, newId } = this.options;
+    const now = clock();
+    const others = await store.otherUsersOnDevice(caller.tenantId, caller.objectId, { deviceTag: input.deviceTag, azureAdDeviceId: input.azureAdDeviceId });
+    // One MAM work account per device (seed 003 "Accessing your organization's data").
+    if (others.length > 0) throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
+    const fresh: AppRegistrationRecord = {
+      tenantId: caller.tenantId,
+      id: newId(),
+      userId: caller.objectId,
+      upn: caller.upn ?? null,
+      ...input,
+      appId: input.appId.toLowerCase(),
+      createdAt: now,
+      lastCheckInAt: now,
+      appliedPolicyId: null,
+      appliedPolicyVersion: null,
+      reportedFailures: [],
+      complianceState: 'unknown',
+      complianceReasons: [],
+      complianceChangedAt: now,
+      state: 'active',
+    };
+    const stored = await store.upsertRegistration(fresh);
+    const previous = stored.id === fresh.id ? null : stored;
+    const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, lastCheckInAt: previous.lastCheckInAt } : stored;
+    const answer = await this.answer(caller, registration, { policyVersion: null, configurationVersion: null }, now);
+    return { registrationId: stored.id, created: previous === null, ...answer };
+  }
+
+  async checkIn(caller: VerifiedIdentity, registrationId: string, input: CheckInInput): Promise<CheckInAnswer> {
+    const now = this.options.clock();
+    const current = await this.ownRegistration(caller, registrationId);
+    const registration: AppRegistrationRecord = {
+      ...current,
+      appVersion: input.appVersion,
+      sdkVersion: input.sdkVersion,
+      osVersion: input.osVersion,
+      reportedFailures: input.healthCheckFailures.map((f) => `${f.setting}:${f.action}`),
+    };
+    return this.answer(caller, registration, input, now, current);
+  }
+
+  /** The app's result of a wipe it was given. `not_found` for an action never issued to it; `conflict` when already completed. */
+  async reportResult(caller: VerifiedIdentity, registrationId: string, actionId: string, result: { status: 'succeeded' | 'failed'; detail: string | null }): Promise<void> {
+    const registration = await this.ownRegistration(caller, registrationId, { allowWiped: true });
+    const operation = await this.options.store.getOperation(actionId);
+    if (!operation || operation.registrationId !== registration.id) throw new OpenMamError('not_found', `no action ${actionId} was issued to this registration`);
+    const now = this.options.clock();
+    const done = await this.options.store.completeOperation(actionId, { ...result, completedAt: now, expiresAt: now + OPERATION_RETENTION_MS });
+    if (!done) throw new OpenMamError('conflict', `action ${actionId} is already ${operation.status}`);
+  }
+
+  /** The caller's own active registration; another user's or tenant's id is `not_found`, like an unknown one. */
+  private async ownRegistration(caller: VerifiedIdentity, id: string, options: { allowWiped?: boolean } = {}): Promise<AppRegistrationRecord> {
+    const registration = await this.options.store.getRegistration(id);
+    if (!registration || registration.tenantId !== caller.tenantId || registration.userId !== caller.objectId) {
+      throw new OpenMamError('not_found', `no registration ${id} for this user`);
+    }
+    if (registration.state === 'wiped' && !options.allowWiped) throw new OpenMamError('not_found', `registration ${id} was wiped: register the app again`);
+    return registration;
+  }
+
+  private async answer(
+    caller: VerifiedIdentity,
+    registration: AppRegistrationRecord,
+    held: Pick<CheckInInput, 'policyVersion' | 'configurationVersion'>,
+    now: number,
+    stored?: AppRegistrationRecord,
+  ): Promise<CheckInAnswer> {
+    const { store, snapshots } = this.options;
+    const snapshot = await snapshots.get(caller.tenantId);
+    const groups = await snapshots.groupsOf(caller.tenantId, caller.objectId, caller.groups);
+    const facts = await readFacts(store, snapshot, registration, groups, now);
+    const verdict = judge(facts, now, true);
+    const added = await this.newWipes(facts, verdict, now);
+    if (added.length > 0) {
+      facts.pending.push(...added);
+      Object.assign(verdict, judge(facts, now, true));
+    }
+    const protection = facts.intended.protection;
+    const appliedNow = protection !== undefined && held.policyVersion === policyVersionTag(protection);
+    await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion, now);
+
+    const answer: CheckInAnswer = {
+      actions: actionsOf(facts, verdict),
+      complianceState: verdict.complianceState,
+      nextCheckInSeconds: protection || facts.intended.configurations.length > 0 ? CHECKIN_SECONDS.targeted : CHECKIN_SECONDS.notTargeted,
+    };
+    const policyTag = protection ? policyVersionTag(protection) : null;
+    if (held.policyVersion !== policyTag) answer.policy = protection ? policyDocument(protection) : null;
+    const configuration = configurationDocument(facts.intended.configurations, {
+      tenantId: caller.tenantId,
+      userId: caller.objectId,
+      upn: caller.upn ?? null,
+      mail: caller.mail ?? null,
+      name: caller.name ?? null,
+    });
+    if (held.configurationVersion !== (configuration?.version ?? null)) answer.configuration = configuration;
+    return answer;
+  }
+
+  /** A wiped-and-blocked user, or a health check that wipes, gets a wipe operation (one pending per registration). */
+  private async newWipes(facts: RegistrationFacts, verdict: Verdict, now: number): Promise<AppOperationRecord[]> {
+    if (facts.pending.length > 0) return [];
+    const reason = facts.blocked ? 'userBlocked' : verdict.health.actions.some((a) => a.type === 'wipe') ? 'healthCheck' : undefined;
+    if (reason === undefined) return [];
+    const { registration } = facts;
+    const offlineWipe = facts.policy ? (parseIsoDuration(facts.policy.periodOfflineBeforeWipeIsEnforced) ?? DEFAULT_OFFLINE_WIPE_MS) : DEFAULT_OFFLINE_WIPE_MS;
+    const operation: AppOperationRecord = {
+      tenantId: registration.tenantId,
+      id: this.options.newId(),
+      registrationId: registration.id,
+      userId: registration.userId,
+      kind: 'wipe',
+      reason,
+      status: 'pending',
+      detail: null,
+      createdAt: now,
+      completedAt: null,
+      expiresAt: now + (offlineWipe || DEFAULT_OFFLINE_WIPE_MS) + OPERATION_RETENTION_MS,
+    };
+    return this.options.store.addOperations([operation]);
+  }
+
+  /** Writes only what changed; an unchanged check-in only records its time (buffered). */
+  private async persist(
+    registration: AppRegistrationRecord,
+    stored: AppRegistrationRecord | undefined,
+    verdict: Verdict,
+    appliedNow: { id: string; version: number } | undefined,
+    heldPolicy: string | null,
+    now: number,
+  ): Promise<void> {
+    const before = stored ?? registration;
+    const change: Parameters<AppProtectionStore['updateRegistration']>[1] = {};
+    for (const field of ['appVersion', 'sdkVersion', 'osVersion'] as const) {
+      if (registration[field] !== before[field]) change[field] = registration[field];
+    }
+    for (const field of ['deviceName', 'deviceModel', 'deviceManufacturer'] as const) {
+      if (registration[field] !== before[field]) change[field] = registration[field];
+    }
+    if (!sameList(registration.reportedFailures, before.reportedFailures)) change.reportedFailures = registration.reportedFailures;
+    const applied = appliedNow ? { id: appliedNow.id, version: appliedNow.version } : heldPolicy === null ? { id: null, version: null } : undefined;
+    if (applied && (applied.id !== before.appliedPolicyId || applied.version !== before.appliedPolicyVersion)) {
+      change.appliedPolicyId = applied.id;
+      change.appliedPolicyVersion = applied.version;
+    }
+    if (verdict.complianceState !== before.complianceState || !sameList(verdict.complianceReasons, before.complianceReasons)) {
+      change.complianceState = verdict.complianceState;
+      change.complianceReasons = verdict.complianceReasons;
+      if (verdict.complianceState !== before.complianceState) change.complianceChangedAt = now;
+    }
+    if (Object.keys(change).length > 0) await this.options.store.updateRegistration(registration.id, { ...change, lastCheckInAt: now });
+    else this.options.checkins.record(registration.id, now);
+  }
+}
+
+/** Pending wipes first (each with its own id, for the result), then the health checks' block and warn actions. */
+function actionsOf(facts: RegistrationFacts, verdict: Verdict): AppAction[] {
+  const wipes = facts.pending.map((operation): AppAction => {
+    const reason: ReasonCode = operation.reason === 'healthCheck' ? healthWipeReason(verdict) : 'adminWipe';
+    return { id: operation.id, type: 'wipe', reason, message: userMessage(reason) };
+  });
+  const others = verdict.health.actions
+    .filter((action) => action.type !== 'wipe')
+    .map((action): AppAction => ({ id: `${action.type}:${action.reason}`, type: action.type, reason: action.reason, message: userMessage(action.reason as ReasonCode) }));
+  return [...wipes, ...others];
+}
+
+function healthWipeReason(verdict: Verdict): ReasonCode {
+  return (verdict.health.actions.find((a) => a.type === 'wipe')?.reason ?? 'adminWipe') as ReasonCode;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+// ---- input rules (the HTTP layer hands over parsed JSON)
+
+const MAX_TEXT = 256;
+
+/** Reads and checks a registration body; every refusal names the field. */
+export function readRegistrationInput(body: unknown): RegistrationInput {
+  const input = objectOf(body);
+  refuseUnknown(input, ['appId', 'appVersion', 'sdkVersion', 'osVersion', 'deviceName', 'deviceModel', 'deviceManufacturer', 'deviceTag', 'azureAdDeviceId']);
+  const azureAdDeviceId = optionalText(input, 'azureAdDeviceId');
+  if (azureAdDeviceId !== null && !isGuid(azureAdDeviceId)) throw new OpenMamError('malformed_request', 'azureAdDeviceId: must be the Entra device object id (GUID)');
+  return {
+    appId: appIdOf(input),
+    ...versionsOf(input),
+    deviceName: optionalText(input, 'deviceName'),
+    deviceModel: optionalText(input, 'deviceModel'),
+    deviceManufacturer: optionalText(input, 'deviceManufacturer'),
+    deviceTag: requiredText(input, 'deviceTag'),
+    azureAdDeviceId: azureAdDeviceId?.toLowerCase() ?? null,
+  };
+}
+
+export function readCheckInInput(body: unknown): CheckInInput {
+  const input = objectOf(body);
+  refuseUnknown(input, ['appVersion', 'sdkVersion', 'osVersion', 'policyVersion', 'configurationVersion', 'healthCheckFailures']);
+  const failures = input['healthCheckFailures'] ?? [];
+  if (!Array.isArray(failures) || failures.length > 32) throw new OpenMamError('malformed_request', 'healthCheckFailures: must be an array of at most 32 failures');
+  return {
+    ...versionsOf(input),
+    policyVersion: optionalText(input, 'policyVersion'),
+    configurationVersion: optionalText(input, 'configurationVersion'),
+    healthCheckFailures: failures.map((failure: unknown, i) => {
+      const entry = objectOf(failure, `healthCheckFailures[${i}]`);
+      const action = entry['action'];
+      if (action !== 'block' && action !== 'wipe' && action !== 'warn') throw new OpenMamError('malformed_request', `healthCheckFailures[${i}].action: must be block, wipe or warn`);
+      return { setting: requiredText(entry, 'setting', `healthCheckFailures[${i}].`), action };
+    }),
+  };
+}
+
+export function readActionResult(body: unknown): { status: 'succeeded' | 'failed'; detail: string | null } {
+  const input = objectOf(body);
+  refuseUnknown(input, ['status', 'detail']);
+  const status = input['status'];
+  if (status !== 'succeeded' && status !== 'failed') throw new OpenMamError('malformed_request', 'status: must be "succeeded" or "failed"');
+  const detail = input['detail'];
+  if (detail !== undefined && detail !== null && (typeof detail !== 'string' || detail.length > 2048)) throw new OpenMamError('malformed_request', 'detail: must be text of at most 2048 characters');
+  return { status, detail: typeof detail === 'string' ? detail : null };
+}
+
+function versionsOf(input: Record<string, unknown>): Pick<RegistrationInput, 'appVersion' | 'sdkVersion' | 'osVersion'> {
+  return { appVersion: versionOf(input, 'appVersion'), sdkVersion: versionOf(input, 'sdkVersion'), osVersion: versionOf(input, 'osVersion') };
+}
+
+function versionOf(input: Record<string, unknown>, field: string): string {
+  const text = requiredText(input, field);
+  if (parseVersion(text) === undefined) throw new OpenMamError('malformed_request', `${field}: "${text}" is not a version (numbers separated by dots, e.g. 10.0.22631.3155)`);
+  return text;
+}
+
+/** App ids are package-style names (`com.microsoft.edge`) or GUIDs: letters, digits, dots, dashes, underscores. */
+function appIdOf(input: Record<string, unknown>): string {
+  const appId = requiredText(input, 'appId');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(appId)) throw new OpenMamError('malformed_request', 'appId: letters, digits, dots, dashes and underscores only');
+  return appId.toLowerCase();
+}
+
+function objectOf(value: unknown, path = '$'): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OpenMamError('malformed_request', `${path}: must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function refuseUnknown(input: Record<string, unknown>, known: readonly string[]): void {
+  const unknown = Object.keys(input).find((name) => !known.includes(name));
+  if (unknown !== undefined) throw new OpenMamError('malformed_request', `${unknown}: unknown property`);
+}
+
+function requiredText(input: Record<string, unknown>, field: string, prefix = ''): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.trim() === '') throw new OpenMamError('malformed_request', `${prefix}${field}: required text`);
+  if (value.length > MAX_TEXT) throw new OpenMamError('malformed_request', `${prefix}${field}: at most ${MAX_TEXT} characters`);
+  return value;
+}
+
+function optionalText(input: Record<string, unknown>, field: string): string | null {
+  const value = input[field];
+  if (value === undefined || value === null) return null;
+  return requiredText(input, field);
+}

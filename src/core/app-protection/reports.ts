@@ -1,0 +1,115 @@
+import { OpenMamError } from '../../errors.ts';
+import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { intendedPolicies } from './targeting.ts';
+import type { TenantAppSnapshots } from './tenant-snapshot.ts';
+
+/**
+ * What admins see of managed apps: registrations with their applied and intended policies and operations, and the
+ * app protection status report (one row per user + app + device, kept 90 days after the app's last check-in).
+ */
+export const REGISTRATION_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+
+export interface RegistrationFilter {
+  userId?: string;
+  appId?: string;
+  deviceTag?: string;
+  azureAdDeviceId?: string;
+}
+
+export interface StatusRow {
+  userId: string;
+  userPrincipalName: string | null;
+  appId: string;
+  appVersion: string;
+  sdkVersion: string;
+  platformVersion: string;
+  deviceName: string | null;
+  deviceModel: string | null;
+  deviceManufacturer: string | null;
+  deviceTag: string;
+  azureADDeviceId: string | null;
+  managementLevel: 'unmanaged';
+  policyId: string | null;
+  policyName: string | null;
+  lastCheckInDateTime: string;
+  complianceState: string;
+  complianceReasons: string[];
+  /** The latest threat defense state of the device, when a connector reported one. */
+  deviceHealth: string | null;
+  registrationState: string;
+}
+
+export class AppReportService {
+  constructor(
+    private readonly store: AppProtectionStore,
+    private readonly snapshots: TenantAppSnapshots,
+  ) {}
+
+  listRegistrations(tenantId: string, filter: RegistrationFilter, limit: number): Promise<AppRegistrationRecord[]> {
+    return this.store.listRegistrations(tenantId, { ...filter, includeWiped: true }, limit);
+  }
+
+  async getRegistration(tenantId: string, id: string): Promise<AppRegistrationRecord> {
+    const registration = await this.store.getRegistration(id);
+    if (!registration || registration.tenantId !== tenantId) throw new OpenMamError('not_found', `no managedAppRegistration with id ${id}`);
+    return registration;
+  }
+
+  /** The protection policy the app confirmed holding at its last check-in. */
+  async appliedPolicies(tenantId: string, id: string): Promise<AppPolicyRecord[]> {
+    const registration = await this.getRegistration(tenantId, id);
+    const snapshot = await this.snapshots.get(tenantId);
+    return snapshot.policies.filter((p) => p.id === registration.appliedPolicyId);
+  }
+
+  /** What the admin intends now for the user and app (group memberships the admin set; token groups add at check-in). */
+  async intendedPolicies(tenantId: string, id: string): Promise<AppPolicyRecord[]> {
+    const registration = await this.getRegistration(tenantId, id);
+    const snapshot = await this.snapshots.get(tenantId);
+    const groups = await this.snapshots.groupsOf(tenantId, registration.userId, []);
+    const intended = intendedPolicies(snapshot.policies, groups, registration.appId);
+    return [...intended.protectionCandidates, ...intended.configurations];
+  }
+
+  async operations(tenantId: string, id: string): Promise<AppOperationRecord[]> {
+    await this.getRegistration(tenantId, id);
+    return this.store.listOperations(id);
+  }
+
+  async statusReport(tenantId: string, limit: number): Promise<StatusRow[]> {
+    const [registrations, snapshot] = await Promise.all([this.store.listRegistrations(tenantId, { includeWiped: true }, limit), this.snapshots.get(tenantId)]);
+    const names = new Map(snapshot.policies.map((p) => [p.id, String(p.body['displayName'] ?? p.id)]));
+    return Promise.all(
+      registrations.map(async (r): Promise<StatusRow> => {
+        const reports = r.azureAdDeviceId ? await this.store.threatReportsFor(tenantId, r.userId, r.azureAdDeviceId) : [];
+        return {
+          userId: r.userId,
+          userPrincipalName: r.upn,
+          appId: r.appId,
+          appVersion: r.appVersion,
+          sdkVersion: r.sdkVersion,
+          platformVersion: r.osVersion,
+          deviceName: r.deviceName,
+          deviceModel: r.deviceModel,
+          deviceManufacturer: r.deviceManufacturer,
+          deviceTag: r.deviceTag,
+          azureADDeviceId: r.azureAdDeviceId,
+          managementLevel: 'unmanaged',
+          policyId: r.appliedPolicyId,
+          policyName: r.appliedPolicyId === null ? null : (names.get(r.appliedPolicyId) ?? null),
+          lastCheckInDateTime: new Date(r.lastCheckInAt).toISOString(),
+          complianceState: r.complianceState,
+          complianceReasons: r.complianceReasons,
+          deviceHealth: reports[0]?.healthState ?? null,
+          registrationState: r.state,
+        };
+      }),
+    );
+  }
+
+  /** Drops expired operations and registrations silent for longer than the report retention. */
+  purge(now: number): Promise<{ operations: number; registrations: number }> {
+    return this.store.purgeAppProtection(now, now - REGISTRATION_RETENTION_MS);
+  }
+}

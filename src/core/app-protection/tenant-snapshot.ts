@@ -1,0 +1,85 @@
+import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '../../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { ConfigurationStore, GroupStore } from '../../store/roles.ts';
+
+/**
+ * A tenant's app protection policies, connectors and access policies, cached per node and keyed by the tenant's
+ * versions: every check-in and access decision reads the two version numbers (one indexed row each) and reuses the
+ * snapshot while they are unchanged, so neither pays for reading policies. The app configuration version moves with
+ * policies, connectors and access policies; the configuration version moves with group membership (and MDM policy
+ * changes), which the per-user group cache depends on.
+ */
+export interface TenantAppSnapshot {
+  tenantId: string;
+  appVersion: number;
+  groupVersion: number;
+  policies: readonly AppPolicyRecord[];
+  connectors: readonly MtdConnectorRecord[];
+  accessPolicies: readonly AccessPolicyRecord[];
+}
+
+export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies'> } & Pick<
+  ConfigurationStore,
+  'getConfigurationVersion'
+> &
+  Pick<GroupStore, 'groupsOfMember'>;
+
+interface Entry {
+  snapshot: TenantAppSnapshot;
+  /** Admin-set group memberships per user, valid for this snapshot's groupVersion. */
+  memberships: Map<string, readonly string[]>;
+}
+
+/** Bounds the per-tenant membership cache; it is rebuilt from the store on demand. */
+const MAX_CACHED_USERS = 100_000;
+
+export class TenantAppSnapshots {
+  readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Promise<Entry>>();
+
+  constructor(private readonly store: SnapshotStore) {}
+
+  async get(tenantId: string): Promise<TenantAppSnapshot> {
+    return (await this.#entry(tenantId)).snapshot;
+  }
+
+  /** The user's groups: those an admin added them to, and those of the `groups` claim of their verified token. */
+  async groupsOf(tenantId: string, userId: string, tokenGroups: readonly string[]): Promise<ReadonlySet<string>> {
+    const entry = await this.#entry(tenantId);
+    let memberOf = entry.memberships.get(userId);
+    if (memberOf === undefined) {
+      memberOf = await this.store.groupsOfMember(tenantId, userId);
+      if (entry.memberships.size >= MAX_CACHED_USERS) entry.memberships.clear();
+      entry.memberships.set(userId, memberOf);
+    }
+    return new Set([...memberOf, ...tokenGroups]);
+  }
+
+  async #entry(tenantId: string): Promise<Entry> {
+    const [appVersion, groupVersion] = await Promise.all([this.store.appProtection.getAppConfigVersion(tenantId), this.store.getConfigurationVersion(tenantId)]);
+    const cached = this.#entries.get(tenantId);
+    if (cached && cached.snapshot.appVersion === appVersion && cached.snapshot.groupVersion === groupVersion) return cached;
+    // One load per tenant at a time: a burst of check-ins after a change shares it.
+    let loading = this.#loading.get(tenantId);
+    if (!loading) {
+      loading = this.#load(tenantId, appVersion, groupVersion, cached).finally(() => this.#loading.delete(tenantId));
+      this.#loading.set(tenantId, loading);
+    }
+    return loading;
+  }
+
+  async #load(tenantId: string, appVersion: number, groupVersion: number, previous: Entry | undefined): Promise<Entry> {
+    const sameApp = previous?.snapshot.appVersion === appVersion;
+    const [policies, connectors, accessPolicies] = sameApp
+      ? [previous.snapshot.policies, previous.snapshot.connectors, previous.snapshot.accessPolicies]
+      : await Promise.all([
+          this.store.appProtection.listAppPolicies(tenantId),
+          this.store.appProtection.listConnectors(tenantId),
+          this.store.appProtection.listAccessPolicies(tenantId),
+        ]);
+    const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, readonly string[]>();
+    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies }, memberships };
+    this.#entries.set(tenantId, entry);
+    return entry;
+  }
+}

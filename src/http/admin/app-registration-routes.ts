@@ -1,0 +1,191 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppReportService, RegistrationFilter } from '../../core/app-protection/reports.ts';
+import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
+import { isGuid } from '../../config.ts';
+import { OpenMamError } from '../../errors.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import { adminCaller, collection } from './graph.ts';
+
+/**
+ * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`
+ * report, and the selective wipe actions on `users/{id}`.
+ */
+export interface AppRegistrationRoutesOptions {
+  verifier: TokenVerifier;
+  reports: AppReportService;
+  wipes: SelectiveWipeService;
+  baseUrl: string;
+}
+
+const REGISTRATIONS = '/deviceAppManagement/managedAppRegistrations';
+const STATUSES = '/deviceAppManagement/managedAppStatuses';
+const REPORT_ID = 'windowsProtectionReport';
+const MAX_TOP = 10_000;
+
+function presentRegistration(r: AppRegistrationRecord): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.windowsManagedAppRegistration',
+    id: r.id,
+    createdDateTime: new Date(r.createdAt).toISOString(),
+    lastSyncDateTime: new Date(r.lastCheckInAt).toISOString(),
+    applicationVersion: r.appVersion,
+    managementSdkVersion: r.sdkVersion,
+    platformVersion: r.osVersion,
+    deviceType: 'windows',
+    deviceTag: r.deviceTag,
+    deviceName: r.deviceName,
+    deviceModel: r.deviceModel,
+    deviceManufacturer: r.deviceManufacturer,
+    managedDeviceId: null,
+    azureADDeviceId: r.azureAdDeviceId,
+    flaggedReasons: r.complianceReasons.includes('policyConflict') ? ['policyConflict'] : [],
+    userId: r.userId,
+    appIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: r.appId },
+    version: String(r.appliedPolicyVersion ?? ''),
+    // OpenMAM extensions: the evaluated state the access decisions use.
+    complianceState: r.complianceState,
+    complianceReasons: r.complianceReasons,
+    registrationState: r.state,
+  };
+}
+
+function presentPolicyRef(p: AppPolicyRecord): Record<string, unknown> {
+  return {
+    '@odata.type': `#microsoft.graph.${p.kind}`,
+    id: p.id,
+    displayName: p.body['displayName'],
+    description: p.body['description'] ?? null,
+    version: String(p.version),
+    lastModifiedDateTime: new Date(p.updatedAt).toISOString(),
+  };
+}
+
+function presentOperation(o: AppOperationRecord): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.managedAppOperation',
+    id: o.id,
+    displayName: 'Selective wipe',
+    lastModifiedDateTime: new Date(o.completedAt ?? o.createdAt).toISOString(),
+    state: o.status,
+    version: '1',
+    reason: o.reason,
+    detail: o.detail,
+  };
+}
+
+/**
+ * The subset of OData `$filter` Graph clients use on registrations: `field eq 'value'` joined by `and`, on userId,
+ * appIdentifier/windowsAppId, deviceTag and azureADDeviceId.
+ */
+export function readRegistrationFilter(filter: string | undefined): RegistrationFilter {
+  const result: RegistrationFilter = {};
+  if (filter === undefined || filter.trim() === '') return result;
+  const fields: Record<string, keyof RegistrationFilter> = { userid: 'userId', 'appidentifier/windowsappid': 'appId', devicetag: 'deviceTag', azureaddeviceid: 'azureAdDeviceId' };
+  for (const clause of filter.split(/\s+and\s+/i)) {
+    const match = /^\s*([A-Za-z/]+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(clause);
+    const field = match ? fields[match[1]!.toLowerCase()] : undefined;
+    if (!match || !field) throw new OpenMamError('malformed_request', `$filter: "${clause.trim()}" is not supported; use userId, appIdentifier/windowsAppId, deviceTag or azureADDeviceId eq 'value', joined by and`);
+    const value = match[2]!.replace(/''/g, "'");
+    result[field] = field === 'deviceTag' ? value : value.toLowerCase();
+  }
+  return result;
+}
+
+function topOf(query: unknown): number {
+  const top = Number((query as { $top?: string }).$top ?? 1000);
+  if (!Number.isInteger(top) || top < 1) throw new OpenMamError('malformed_request', '$top: must be a positive integer');
+  return Math.min(top, MAX_TOP);
+}
+
+function userIdOf(params: unknown): string {
+  const id = (params as { id: string }).id;
+  if (!isGuid(id)) throw new OpenMamError('malformed_request', 'users/{id}: must be the user object id (GUID)');
+  return id.toLowerCase();
+}
+
+function field(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | null)?.[name];
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 256) throw new OpenMamError('malformed_request', `${name}: required text`);
+  return value;
+}
+
+export async function appRegistrationRoutes(app: FastifyInstance, options: AppRegistrationRoutesOptions): Promise<void> {
+  const { verifier, reports, wipes, baseUrl } = options;
+
+  app.get(REGISTRATIONS, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const query = request.query as { $filter?: string };
+    const list = await reports.listRegistrations(caller.tenantId, readRegistrationFilter(query.$filter), topOf(request.query));
+    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations`, list.map(presentRegistration));
+  });
+
+  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return presentRegistration(await reports.getRegistration(caller.tenantId, request.params.id));
+  });
+
+  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/appliedPolicies`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const policies = await reports.appliedPolicies(caller.tenantId, request.params.id);
+    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/appliedPolicies`, policies.map(presentPolicyRef));
+  });
+
+  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/intendedPolicies`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const policies = await reports.intendedPolicies(caller.tenantId, request.params.id);
+    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/intendedPolicies`, policies.map(presentPolicyRef));
+  });
+
+  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/operations`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const operations = await reports.operations(caller.tenantId, request.params.id);
+    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/operations`, operations.map(presentOperation));
+  });
+
+  app.get(STATUSES, async (request) => {
+    await adminCaller(verifier, request, 'read');
+    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppStatuses`, [
+      { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1' },
+    ]);
+  });
+
+  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the report is ${REPORT_ID}`);
+    const rows = await reports.statusReport(caller.tenantId, topOf(request.query));
+    return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: { rows } };
+  });
+
+  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await wipes.wipeByDeviceTag(caller.tenantId, userIdOf(request.params), field(request.body, 'deviceTag'));
+    return reply.code(204).send();
+  });
+
+  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    const deviceId = field(request.body, 'azureAdDeviceId');
+    if (!isGuid(deviceId)) throw new OpenMamError('malformed_request', 'azureAdDeviceId: must be a GUID');
+    await wipes.wipeByAzureAdDeviceId(caller.tenantId, userIdOf(request.params), deviceId);
+    return reply.code(204).send();
+  });
+
+  app.post('/users/:id/wipeAndBlockManagedApps', async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await wipes.wipeAndBlock(caller.tenantId, userIdOf(request.params));
+    return reply.code(204).send();
+  });
+
+  app.post('/users/:id/unblockManagedApps', async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await wipes.unblock(caller.tenantId, userIdOf(request.params));
+    return reply.code(204).send();
+  });
+
+  // A Graph function: GET /users/{id}/isManagedAppUserBlocked.
+  app.get('/users/:id/isManagedAppUserBlocked', async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return { '@odata.context': `${baseUrl}/$metadata#Edm.Boolean`, value: await wipes.isBlocked(caller.tenantId, userIdOf(request.params)) };
+  });
+}

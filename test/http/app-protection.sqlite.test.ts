@@ -1,0 +1,3 @@
+import { appProtectionEndToEnd } from './app-protection-suite.ts';
+
+appProtectionEndToEnd('sqlite');
