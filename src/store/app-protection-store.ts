@@ -259,20 +259,22 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     });
   }
 
-  /** Newest lastCheckInAt first. */
+  /**
+   * Newest lastCheckInAt first. The tenant is repeated in each branch of the OR: only then does SQLite search both
+   * indexes (tenant + device_tag, tenant + azure_ad_device_id) instead of scanning the tenant's registrations.
+   */
   otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]> {
     return this.#track(async () => {
       const rows = await this.#db
         .selectFrom('app_registrations')
         .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('state', '=', ACTIVE)
-        .where('user_id', '<>', userId)
         .where((eb) => {
           const { azureAdDeviceId } = device;
-          const byTag = eb('device_tag', '=', device.deviceTag);
-          return azureAdDeviceId === null ? byTag : eb.or([byTag, eb('azure_ad_device_id', '=', azureAdDeviceId)]);
+          const byTag = eb.and([eb('tenant_id', '=', tenantId), eb('device_tag', '=', device.deviceTag)]);
+          return azureAdDeviceId === null ? byTag : eb.or([byTag, eb.and([eb('tenant_id', '=', tenantId), eb('azure_ad_device_id', '=', azureAdDeviceId)])]);
         })
+        .where('state', '=', ACTIVE)
+        .where('user_id', '<>', userId)
         .orderBy('last_check_in_at', 'desc')
         .orderBy('id', 'asc')
         .execute();

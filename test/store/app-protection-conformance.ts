@@ -1,0 +1,889 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { isOpenMamError } from '../../src/errors.ts';
+import type { ErrorCode } from '../../src/errors.ts';
+import type {
+  AccessPolicyRecord,
+  AppOperationRecord,
+  AppPolicyRecord,
+  AppRegistrationRecord,
+  DeviceComplianceRecord,
+  MtdConnectorRecord,
+  ThreatReportRecord,
+} from '../../src/store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../src/store/app-protection-roles.ts';
+import type { TenantRecord } from '../../src/store/records.ts';
+import type { Store } from '../../src/store/roles.ts';
+
+/**
+ * The contract of src/store/app-protection-roles.ts, for every backend. `open` must return a migrated store on the
+ * same database each time it is called. Every test works with its own tenant and random ids. Times are around T0,
+ * except the retention tests', which are around P (long before T0): a purge at P touches no other test's rows, so
+ * its counts are exact.
+ */
+export function appProtectionConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
+  describe(`app protection store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+    let store: Store;
+    let ap: AppProtectionStore;
+
+    before(async () => {
+      store = await open();
+      ap = store.appProtection;
+    });
+
+    after(async () => {
+      await store?.close();
+    });
+
+    async function newTenant(): Promise<string> {
+      const tenant = tenantRecord();
+      await store.createTenant(tenant);
+      return tenant.id;
+    }
+
+    /** Upserts a registration and checks that it was stored as given (a new one). */
+    async function newRegistration(tenantId: string, overrides: Partial<AppRegistrationRecord> = {}): Promise<AppRegistrationRecord> {
+      const registration = registrationRecord(tenantId, overrides);
+      assert.deepEqual(await ap.upsertRegistration(registration), registration);
+      return registration;
+    }
+
+    async function newConnector(tenantId: string, overrides: Partial<MtdConnectorRecord> = {}): Promise<MtdConnectorRecord> {
+      const connector = connectorRecord(tenantId, overrides);
+      await ap.saveConnector(connector);
+      return connector;
+    }
+
+    describe('app configuration version', () => {
+      it('is 0 for a new tenant and for an unknown one', async () => {
+        const tenantId = await newTenant();
+        assert.equal(await ap.getAppConfigVersion(tenantId), 0);
+        assert.equal(await ap.getAppConfigVersion(randomUUID()), 0);
+      });
+
+      it('is the tenant’s own: other tenants and the configuration version do not move with it', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await newConnector(tenantId);
+        await ap.saveAccessPolicy(accessPolicyRecord(tenantId));
+        assert.equal(await ap.getAppConfigVersion(tenantId), 3);
+        assert.equal(await ap.getAppConfigVersion(other), 0);
+        assert.equal(await store.getConfigurationVersion(tenantId), 0);
+        // And the other way round: a configuration set bumps only the configuration version.
+        await store.putConfigurationSet({ tenantId, id: randomUUID(), name: 'Set', target: { kind: 'all_devices' }, settings: [], createdAt: T0, updatedAt: T0 });
+        assert.equal(await ap.getAppConfigVersion(tenantId), 3);
+        assert.equal(await store.getConfigurationVersion(tenantId), 1);
+      });
+
+      it('survives the tenant’s own updates', async () => {
+        const tenantId = await newTenant();
+        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await store.updateTenant(tenantId, { name: 'Renamed', updatedAt: T0 + 5 });
+        assert.equal(await ap.getAppConfigVersion(tenantId), 1);
+      });
+    });
+
+    describe('app policies', () => {
+      it('saveAppPolicy stores the policy exactly and returns the bumped version', async () => {
+        const tenantId = await newTenant();
+        const protection = appPolicyRecord(tenantId);
+        const configuration = appPolicyRecord(tenantId, { kind: 'targetedManagedAppConfiguration', body: { displayName: 'Config', customSettings: [{ name: 'k', value: 'v' }] }, apps: [] });
+        assert.equal(await ap.saveAppPolicy(protection), 1);
+        assert.equal(await ap.saveAppPolicy(configuration), 2);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.getAppPolicy(tenantId, protection.id), protection);
+        assert.deepEqual(await ap.getAppPolicy(tenantId, configuration.id), configuration);
+      });
+
+      it('saving again replaces the policy (createdAt kept) and bumps the version again', async () => {
+        const tenantId = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.saveAppPolicy(policy);
+        const changed: AppPolicyRecord = {
+          ...policy,
+          body: { displayName: 'Changed', minimumRequiredOsVersion: '10.0.22631' },
+          apps: [{ id: 'app-2', appId: 'com.contoso.app', version: '2.0' }],
+          assignments: [],
+          version: 2,
+          createdAt: T0 + 999,
+          updatedAt: T0 + 1000,
+        };
+        assert.equal(await ap.saveAppPolicy(changed), 2);
+        assert.deepEqual(await ap.getAppPolicy(tenantId, policy.id), { ...changed, createdAt: policy.createdAt });
+        assert.equal((await ap.listAppPolicies(tenantId)).length, 1);
+      });
+
+      it('saveAppPolicy refuses an unknown tenant with not_found', async () => {
+        await assertRejectsWith(ap.saveAppPolicy(appPolicyRecord(randomUUID())), 'not_found');
+      });
+
+      it('getAppPolicy answers undefined for an unknown id and for another tenant’s policy', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.saveAppPolicy(policy);
+        assert.equal(await ap.getAppPolicy(tenantId, randomUUID()), undefined);
+        assert.equal(await ap.getAppPolicy(other, policy.id), undefined);
+      });
+
+      it('listAppPolicies orders by createdAt then id, filters by kind, and stays in its tenant', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const late = appPolicyRecord(tenantId, { createdAt: T0 + 20 });
+        const early = appPolicyRecord(tenantId, { createdAt: T0 - 20 });
+        const [tieA, tieB] = [appPolicyRecord(tenantId, { createdAt: T0 }), appPolicyRecord(tenantId, { createdAt: T0 })].sort((a, b) => compareKeys(a.id, b.id));
+        const configuration = appPolicyRecord(tenantId, { kind: 'targetedManagedAppConfiguration', createdAt: T0 + 10 });
+        for (const policy of [late, tieB!, configuration, early, tieA!]) await ap.saveAppPolicy(policy);
+        await ap.saveAppPolicy(appPolicyRecord(other));
+        assert.deepEqual(await ap.listAppPolicies(tenantId), [early, tieA, tieB, configuration, late]);
+        assert.deepEqual(await ap.listAppPolicies(tenantId, 'windowsManagedAppProtection'), [early, tieA, tieB, late]);
+        assert.deepEqual(await ap.listAppPolicies(tenantId, 'targetedManagedAppConfiguration'), [configuration]);
+        assert.deepEqual(await ap.listAppPolicies(randomUUID()), []);
+      });
+
+      it('deleteAppPolicy deletes and bumps; false (no bump) when absent or another tenant’s', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.saveAppPolicy(policy);
+        assert.equal(await ap.deleteAppPolicy(other, policy.id), false);
+        assert.equal(await ap.getAppConfigVersion(other), 0);
+        assert.equal(await ap.deleteAppPolicy(tenantId, policy.id), true);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.equal(await ap.getAppPolicy(tenantId, policy.id), undefined);
+        assert.equal(await ap.deleteAppPolicy(tenantId, policy.id), false);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.equal(await ap.deleteAppPolicy(randomUUID(), policy.id), false);
+      });
+
+      it('concurrent saves each get their own version', async () => {
+        const tenantId = await newTenant();
+        const versions = await Promise.all(Array.from({ length: 8 }, () => ap.saveAppPolicy(appPolicyRecord(tenantId))));
+        assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 8);
+      });
+    });
+
+    describe('registrations', () => {
+      it('upsertRegistration inserts a new registration and getRegistration reads it back exactly', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId, {
+          reportedFailures: ['minimumRequiredOsVersion', 'minimumWarningAppVersion'],
+          complianceState: 'notCompliant',
+          complianceReasons: ['deviceThreatLevel', 'Ä ✓ "quoted"'],
+          appliedPolicyId: randomUUID(),
+          appliedPolicyVersion: 7,
+        });
+        const read = await ap.getRegistration(registration.id);
+        assert.deepEqual(read, registration);
+        assert.equal(typeof read?.lastCheckInAt, 'number');
+        assert.equal(typeof read?.appliedPolicyVersion, 'number');
+        assert.deepEqual((await newRegistration(tenantId, { upn: null, deviceName: null, deviceModel: null, deviceManufacturer: null, azureAdDeviceId: null })).upn, null);
+      });
+
+      it('getRegistration answers undefined for an unknown id', async () => {
+        assert.equal(await ap.getRegistration(randomUUID()), undefined);
+      });
+
+      it('the same user, app and deviceTag updates the active registration in place: id and createdAt kept', async () => {
+        const tenantId = await newTenant();
+        const first = await newRegistration(tenantId);
+        const again: AppRegistrationRecord = {
+          ...registrationRecord(tenantId, { userId: first.userId, appId: first.appId, deviceTag: first.deviceTag }),
+          appVersion: '2.0.0',
+          deviceName: 'LAPTOP-RENAMED',
+          reportedFailures: ['x'],
+          createdAt: T0 + 500,
+          lastCheckInAt: T0 + 600,
+        };
+        const stored = await ap.upsertRegistration(again);
+        assert.deepEqual(stored, { ...again, id: first.id, createdAt: first.createdAt });
+        assert.deepEqual(await ap.getRegistration(first.id), stored);
+        assert.equal(await ap.getRegistration(again.id), undefined);
+        assert.equal((await ap.listRegistrations(tenantId, { userId: first.userId }, 10)).length, 1);
+      });
+
+      it('another app, device tag, user or tenant is another registration', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const first = await newRegistration(tenantId);
+        const key = { userId: first.userId, appId: first.appId, deviceTag: first.deviceTag };
+        await newRegistration(tenantId, { ...key, appId: 'com.contoso.other' });
+        await newRegistration(tenantId, { ...key, deviceTag: randomUUID() });
+        await newRegistration(tenantId, { ...key, userId: randomUUID() });
+        await newRegistration(other, key);
+        assert.equal((await ap.listRegistrations(tenantId, { userId: first.userId }, 10)).length, 3);
+      });
+
+      it('a wiped registration is not updated: the next upsert starts a new one', async () => {
+        const tenantId = await newTenant();
+        const first = await newRegistration(tenantId);
+        assert.equal(await ap.updateRegistration(first.id, { state: 'wiped' }), true);
+        const next = await newRegistration(tenantId, { userId: first.userId, appId: first.appId, deviceTag: first.deviceTag });
+        assert.notEqual(next.id, first.id);
+        assert.equal((await ap.getRegistration(first.id))?.state, 'wiped');
+      });
+
+      it('concurrent upserts of one key leave one active registration', async () => {
+        const tenantId = await newTenant();
+        const key = { userId: randomUUID(), appId: 'com.microsoft.edge', deviceTag: randomUUID() };
+        const stored = await Promise.all(Array.from({ length: 6 }, (_, i) => ap.upsertRegistration(registrationRecord(tenantId, { ...key, appVersion: `1.0.${i}` }))));
+        assert.equal(new Set(stored.map((r) => r.id)).size, 1);
+        const active = await ap.listRegistrations(tenantId, key, 10);
+        assert.equal(active.length, 1);
+        assert.equal(active[0]!.id, stored[0]!.id);
+      });
+
+      it('updateRegistration writes only the given fields; false for an unknown id', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const change = {
+          appVersion: '3.1.0',
+          deviceName: null,
+          appliedPolicyId: 'policy-1',
+          appliedPolicyVersion: 4,
+          reportedFailures: ['minimumWarningOsVersion'],
+          complianceState: 'notCompliant' as const,
+          complianceReasons: ['offlineWipe'],
+          complianceChangedAt: T0 + 70,
+          lastCheckInAt: T0 + 80,
+        };
+        assert.equal(await ap.updateRegistration(registration.id, change), true);
+        assert.deepEqual(await ap.getRegistration(registration.id), { ...registration, ...change });
+        assert.equal(await ap.updateRegistration(registration.id, { osVersion: '10.0.26100', sdkVersion: '1.2', deviceModel: 'M', deviceManufacturer: null }), true);
+        assert.deepEqual(await ap.getRegistration(registration.id), { ...registration, ...change, osVersion: '10.0.26100', sdkVersion: '1.2', deviceModel: 'M', deviceManufacturer: null });
+        assert.equal(await ap.updateRegistration(randomUUID(), { appVersion: '9' }), false);
+      });
+
+      it('updateRegistration with no change answers whether the registration exists', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        assert.equal(await ap.updateRegistration(registration.id, {}), true);
+        assert.deepEqual(await ap.getRegistration(registration.id), registration);
+        assert.equal(await ap.updateRegistration(randomUUID(), {}), false);
+      });
+
+      it('recordAppCheckins writes many check-in times at once; never an older one; unknown ids ignored', async () => {
+        const tenantId = await newTenant();
+        // More than one chunk of the bulk update.
+        const registrations = await Promise.all(Array.from({ length: 300 }, () => ap.upsertRegistration(registrationRecord(tenantId, { lastCheckInAt: T0 + 100 }))));
+        const checkins = new Map<string, number>(registrations.map((r, i) => [r.id, T0 + 200 + i]));
+        const older = registrations[0]!;
+        checkins.set(older.id, T0 + 50);
+        checkins.set(randomUUID(), T0 + 999);
+        await ap.recordAppCheckins(checkins);
+        await ap.recordAppCheckins(new Map());
+        for (const [i, registration] of registrations.entries()) {
+          const read = await ap.getRegistration(registration.id);
+          assert.equal(read?.lastCheckInAt, registration.id === older.id ? T0 + 100 : T0 + 200 + i, `registration ${i}`);
+          assert.deepEqual({ ...read, lastCheckInAt: 0 }, { ...registration, lastCheckInAt: 0 });
+        }
+      });
+
+      it('listRegistrations filters exactly, newest check-in first, at most limit, active unless includeWiped', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const userId = randomUUID();
+        const deviceTag = randomUUID();
+        const azureAdDeviceId = randomUUID();
+        const edge = await newRegistration(tenantId, { userId, deviceTag, azureAdDeviceId, appId: 'com.microsoft.edge', lastCheckInAt: T0 + 3 });
+        const word = await newRegistration(tenantId, { userId, deviceTag, azureAdDeviceId, appId: 'com.microsoft.word', lastCheckInAt: T0 + 5 });
+        const elsewhere = await newRegistration(tenantId, { userId, appId: 'com.microsoft.edge', lastCheckInAt: T0 + 4 });
+        const someoneElse = await newRegistration(tenantId, { deviceTag, azureAdDeviceId, appId: 'com.microsoft.edge', lastCheckInAt: T0 + 1 });
+        const wiped = await newRegistration(tenantId, { userId, deviceTag, appId: 'com.microsoft.teams', lastCheckInAt: T0 + 9 });
+        await ap.updateRegistration(wiped.id, { state: 'wiped' });
+        await newRegistration(other, { userId, deviceTag, azureAdDeviceId, appId: 'com.microsoft.edge', lastCheckInAt: T0 + 8 });
+
+        assert.deepEqual(await ap.listRegistrations(tenantId, {}, 10), [word, elsewhere, edge, someoneElse]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, {}, 2), [word, elsewhere]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, {}, 0), []);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { userId }, 10), [word, elsewhere, edge]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { appId: 'com.microsoft.edge' }, 10), [elsewhere, edge, someoneElse]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { deviceTag }, 10), [word, edge, someoneElse]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { azureAdDeviceId }, 10), [word, edge, someoneElse]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { userId, appId: 'com.microsoft.edge', deviceTag }, 10), [edge]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { userId, deviceTag, includeWiped: true }, 10), [{ ...wiped, state: 'wiped' }, word, edge]);
+        assert.deepEqual(await ap.listRegistrations(tenantId, { appId: 'COM.MICROSOFT.EDGE' }, 10), []);
+        assert.deepEqual(await ap.listRegistrations(randomUUID(), {}, 10), []);
+      });
+
+      it('otherUsersOnDevice finds other users’ active registrations by deviceTag', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const deviceTag = randomUUID();
+        const me = randomUUID();
+        await newRegistration(tenantId, { userId: me, deviceTag });
+        const bob = await newRegistration(tenantId, { deviceTag, azureAdDeviceId: randomUUID(), lastCheckInAt: T0 + 2 });
+        const carol = await newRegistration(tenantId, { deviceTag, azureAdDeviceId: null, lastCheckInAt: T0 + 3 });
+        const wiped = await newRegistration(tenantId, { deviceTag });
+        await ap.updateRegistration(wiped.id, { state: 'wiped' });
+        await newRegistration(tenantId, { azureAdDeviceId: bob.azureAdDeviceId }); // same Entra device, but not asked for
+        await newRegistration(other, { deviceTag });
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag, azureAdDeviceId: null }), [carol, bob]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId: null }), []);
+        assert.deepEqual(await ap.otherUsersOnDevice(randomUUID(), me, { deviceTag, azureAdDeviceId: null }), []);
+      });
+
+      it('otherUsersOnDevice finds them by azureAdDeviceId too, when given', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const azureAdDeviceId = randomUUID();
+        const me = randomUUID();
+        const mine = await newRegistration(tenantId, { userId: me, azureAdDeviceId });
+        // Another device tag (another app's SDK instance), same Entra device.
+        const dave = await newRegistration(tenantId, { azureAdDeviceId, lastCheckInAt: T0 + 1 });
+        const byTag = await newRegistration(tenantId, { deviceTag: mine.deviceTag, azureAdDeviceId: null, lastCheckInAt: T0 + 2 });
+        const mineToo = await newRegistration(tenantId, { userId: me, azureAdDeviceId, appId: 'com.contoso.mine-too', lastCheckInAt: T0 + 3 });
+        await newRegistration(other, { azureAdDeviceId });
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: mine.deviceTag, azureAdDeviceId }), [byTag, dave]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId }), [dave]);
+        // Dave's view: both of my apps on the Entra device; byTag shares only my first app's tag, not Dave's.
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, dave.userId, { deviceTag: dave.deviceTag, azureAdDeviceId }), [mineToo, mine]);
+      });
+
+      it('setCompliance sets many registrations at once; the last change of an id wins; unknown ids ignored', async () => {
+        const tenantId = await newTenant();
+        const a = await newRegistration(tenantId);
+        const b = await newRegistration(tenantId);
+        const untouched = await newRegistration(tenantId);
+        await ap.setCompliance([
+          { id: a.id, state: 'compliant', reasons: ['first'], changedAt: T0 + 1 },
+          { id: b.id, state: 'notCompliant', reasons: ['deviceThreatLevel', 'minimumRequiredOsVersion'], changedAt: T0 + 2 },
+          { id: randomUUID(), state: 'notCompliant', reasons: [], changedAt: T0 + 3 },
+          { id: a.id, state: 'notCompliant', reasons: ['offlineWipe'], changedAt: T0 + 4 },
+        ]);
+        await ap.setCompliance([]);
+        assert.deepEqual(await ap.getRegistration(a.id), { ...a, complianceState: 'notCompliant', complianceReasons: ['offlineWipe'], complianceChangedAt: T0 + 4 });
+        assert.deepEqual(await ap.getRegistration(b.id), { ...b, complianceState: 'notCompliant', complianceReasons: ['deviceThreatLevel', 'minimumRequiredOsVersion'], complianceChangedAt: T0 + 2 });
+        assert.deepEqual(await ap.getRegistration(untouched.id), untouched);
+      });
+    });
+
+    describe('operations (selective wipe)', () => {
+      it('addOperations inserts and returns them; getOperation reads one back exactly', async () => {
+        const tenantId = await newTenant();
+        const [r1, r2] = [await newRegistration(tenantId), await newRegistration(tenantId)];
+        const ops = [operationRecord(r1!), operationRecord(r2!, { reason: 'healthCheck' })];
+        assert.deepEqual(await ap.addOperations(ops), ops);
+        assert.deepEqual(await ap.getOperation(ops[0]!.id), ops[0]);
+        assert.deepEqual(await ap.getOperation(ops[1]!.id), ops[1]);
+        assert.equal(await ap.getOperation(randomUUID()), undefined);
+        assert.deepEqual(await ap.addOperations([]), []);
+      });
+
+      it('addOperations adds no second pending wipe for a registration, in one call or across calls', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const other = await newRegistration(tenantId);
+        const first = operationRecord(registration);
+        const sameCall = operationRecord(registration, { reason: 'azureAdDeviceId', createdAt: T0 + 1 });
+        const otherOne = operationRecord(other);
+        assert.deepEqual(await ap.addOperations([first, sameCall, otherOne]), [first, otherOne]);
+        assert.deepEqual(await ap.addOperations([operationRecord(registration, { reason: 'userBlocked', createdAt: T0 + 2 })]), []);
+        assert.deepEqual(await ap.pendingOperations(registration.id), [first]);
+        assert.equal(await ap.getOperation(sameCall.id), undefined);
+      });
+
+      it('concurrent addOperations for one registration insert one pending wipe', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const results = await Promise.all(Array.from({ length: 6 }, () => ap.addOperations([operationRecord(registration)])));
+        assert.equal(results.flat().length, 1);
+        assert.equal((await ap.pendingOperations(registration.id)).length, 1);
+      });
+
+      it('a new wipe can be added once the pending one completed', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const first = operationRecord(registration);
+        await ap.addOperations([first]);
+        assert.equal(await ap.completeOperation(first.id, { status: 'failed', detail: 'app busy', completedAt: T0 + 10, expiresAt: T0 + 20 }), true);
+        const second = operationRecord(registration, { createdAt: T0 + 11 });
+        assert.deepEqual(await ap.addOperations([second]), [second]);
+      });
+
+      it('completed operations may be added (imported history) beside a pending one', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const done = operationRecord(registration, { status: 'succeeded', completedAt: T0 + 1, detail: 'ok' });
+        const pending = operationRecord(registration);
+        assert.deepEqual(await ap.addOperations([pending, done]), [pending, done]);
+        assert.deepEqual(await ap.getOperation(done.id), done);
+      });
+
+      it('pendingOperations lists only pending ones, oldest first; listOperations adds completed ones, newest first', async () => {
+        const tenantId = await newTenant();
+        const registrations = [await newRegistration(tenantId), await newRegistration(tenantId)];
+        const registration = registrations[0]!;
+        const oldDone = operationRecord(registration, { status: 'succeeded', detail: 'wiped', createdAt: T0 - 30, completedAt: T0 - 29 });
+        const newDone = operationRecord(registration, { status: 'failed', detail: 'no', createdAt: T0 - 10, completedAt: T0 - 9 });
+        const pending = operationRecord(registration, { createdAt: T0 });
+        await ap.addOperations([newDone, pending, oldDone, operationRecord(registrations[1]!)]);
+        assert.deepEqual(await ap.pendingOperations(registration.id), [pending]);
+        assert.deepEqual(await ap.listOperations(registration.id), [pending, newDone, oldDone]);
+        assert.deepEqual(await ap.pendingOperations(randomUUID()), []);
+        assert.deepEqual(await ap.listOperations(randomUUID()), []);
+      });
+
+      it('completeOperation succeeds once and marks the registration wiped in the same transaction', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const op = operationRecord(registration);
+        await ap.addOperations([op]);
+        const result = { status: 'succeeded' as const, detail: 'wiped 3 files', completedAt: T0 + 100, expiresAt: T0 + 100 + 4 * DAY };
+        assert.equal(await ap.completeOperation(op.id, result), true);
+        const completed = { ...op, ...result };
+        assert.deepEqual(await ap.getOperation(op.id), completed);
+        assert.deepEqual(await ap.getRegistration(registration.id), { ...registration, state: 'wiped' });
+        assert.deepEqual(await ap.pendingOperations(registration.id), []);
+        // Once: a second completion writes nothing.
+        assert.equal(await ap.completeOperation(op.id, { status: 'failed', detail: 'late', completedAt: T0 + 200, expiresAt: T0 + 300 }), false);
+        assert.deepEqual(await ap.getOperation(op.id), completed);
+        assert.equal(await ap.completeOperation(randomUUID(), result), false);
+      });
+
+      it('a failed wipe leaves the registration active', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const op = operationRecord(registration);
+        await ap.addOperations([op]);
+        assert.equal(await ap.completeOperation(op.id, { status: 'failed', detail: null, completedAt: T0 + 1, expiresAt: T0 + 2 }), true);
+        assert.deepEqual(await ap.getOperation(op.id), { ...op, status: 'failed', detail: null, completedAt: T0 + 1, expiresAt: T0 + 2 });
+        assert.deepEqual(await ap.getRegistration(registration.id), registration);
+      });
+
+      it('concurrent completions of one operation: exactly one wins', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        const op = operationRecord(registration);
+        await ap.addOperations([op]);
+        const outcomes = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => ap.completeOperation(op.id, { status: 'succeeded', detail: `node ${i}`, completedAt: T0 + i, expiresAt: T0 + DAY })),
+        );
+        assert.equal(outcomes.filter(Boolean).length, 1);
+      });
+    });
+
+    describe('wiped-and-blocked users', () => {
+      it('blockUser, isUserBlocked, unblockUser', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const userId = randomUUID();
+        assert.equal(await ap.isUserBlocked(tenantId, userId), false);
+        assert.equal(await ap.blockUser({ tenantId, userId, blockedAt: T0 }), true);
+        assert.equal(await ap.blockUser({ tenantId, userId, blockedAt: T0 + 1 }), false);
+        assert.equal(await ap.isUserBlocked(tenantId, userId), true);
+        assert.equal(await ap.isUserBlocked(other, userId), false);
+        assert.equal(await ap.isUserBlocked(tenantId, randomUUID()), false);
+        assert.equal(await ap.unblockUser(other, userId), false);
+        assert.equal(await ap.unblockUser(tenantId, userId), true);
+        assert.equal(await ap.isUserBlocked(tenantId, userId), false);
+        assert.equal(await ap.unblockUser(tenantId, userId), false);
+        assert.equal(await ap.blockUser({ tenantId, userId, blockedAt: T0 + 2 }), true);
+      });
+
+      it('blocking does not bump the app configuration version', async () => {
+        const tenantId = await newTenant();
+        await ap.blockUser({ tenantId, userId: randomUUID(), blockedAt: T0 });
+        assert.equal(await ap.getAppConfigVersion(tenantId), 0);
+      });
+    });
+
+    describe('threat defense', () => {
+      it('saveConnector stores it exactly, bumps the version; replacing keeps createdAt and bumps again', async () => {
+        const tenantId = await newTenant();
+        const connector = await newConnector(tenantId);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 1);
+        assert.deepEqual(await ap.getConnector(tenantId, connector.id), connector);
+        const changed: MtdConnectorRecord = {
+          ...connector,
+          partnerState: 'unresponsive',
+          lastHeartbeatAt: T0 + 5,
+          windowsMobileApplicationManagementEnabled: false,
+          windowsDeviceBlockedOnMissingPartnerData: true,
+          partnerUnsupportedOsVersionBlocked: true,
+          partnerUnresponsivenessThresholdInDays: 3,
+          createdAt: T0 + 100,
+          updatedAt: T0 + 101,
+        };
+        await ap.saveConnector(changed);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...changed, createdAt: connector.createdAt });
+      });
+
+      it('saveConnector refuses an unknown tenant with not_found', async () => {
+        await assertRejectsWith(ap.saveConnector(connectorRecord(randomUUID())), 'not_found');
+      });
+
+      it('getConnector and listConnectors stay in their tenant; list ordered by createdAt then id', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const late = await newConnector(tenantId, { createdAt: T0 + 9 });
+        const early = await newConnector(tenantId, { createdAt: T0 - 9 });
+        const foreign = await newConnector(other);
+        assert.deepEqual(await ap.listConnectors(tenantId), [early, late]);
+        assert.deepEqual(await ap.listConnectors(other), [foreign]);
+        assert.equal(await ap.getConnector(tenantId, foreign.id), undefined);
+        assert.deepEqual(await ap.listConnectors(randomUUID()), []);
+      });
+
+      it('saveThreatReport upserts the latest report per user, app and device, and records the heartbeat', async () => {
+        const tenantId = await newTenant();
+        const connector = await newConnector(tenantId);
+        const versionBefore = await ap.getAppConfigVersion(tenantId);
+        const report = threatReportRecord(connector, { healthState: 'medium', reportedAt: T0 + 10, receivedAt: T0 + 11 });
+        await ap.saveThreatReport(report);
+        assert.deepEqual(await ap.threatReportsFor(tenantId, report.userId, report.azureAdDeviceId), [report]);
+        assert.equal((await ap.getConnector(tenantId, connector.id))?.lastHeartbeatAt, T0 + 11);
+        const newer = { ...report, healthState: 'secured' as const, reportedAt: T0 + 20, receivedAt: T0 + 21 };
+        await ap.saveThreatReport(newer);
+        assert.deepEqual(await ap.threatReportsFor(tenantId, report.userId, report.azureAdDeviceId), [newer]);
+        // A late report (older lastUpdatedDateTime) does not replace the latest one, but counts as a heartbeat.
+        await ap.saveThreatReport({ ...report, healthState: 'high', reportedAt: T0 + 15, receivedAt: T0 + 30 });
+        assert.deepEqual(await ap.threatReportsFor(tenantId, report.userId, report.azureAdDeviceId), [newer]);
+        assert.equal((await ap.getConnector(tenantId, connector.id))?.lastHeartbeatAt, T0 + 30);
+        // Reports are read per device: they do not bump the version.
+        assert.equal(await ap.getAppConfigVersion(tenantId), versionBefore);
+      });
+
+      it('saveThreatReport refuses an unknown connector with not_found and writes nothing', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const foreign = await newConnector(other);
+        const report = { ...threatReportRecord(foreign), tenantId };
+        await assertRejectsWith(ap.saveThreatReport(report), 'not_found');
+        await assertRejectsWith(ap.saveThreatReport({ ...report, connectorId: randomUUID() }), 'not_found');
+        assert.deepEqual(await ap.threatReportsFor(tenantId, report.userId, report.azureAdDeviceId), []);
+        assert.equal((await ap.getConnector(other, foreign.id))?.lastHeartbeatAt, foreign.lastHeartbeatAt);
+      });
+
+      it('threatReportsFor lists every app and connector of the user’s device, newest first, and nothing else', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const [c1, c2] = [await newConnector(tenantId), await newConnector(tenantId)];
+        const userId = randomUUID();
+        const azureAdDeviceId = randomUUID();
+        const edge = threatReportRecord(c1!, { userId, azureAdDeviceId, appId: 'com.microsoft.edge', reportedAt: T0 + 1 });
+        const word = threatReportRecord(c1!, { userId, azureAdDeviceId, appId: 'com.microsoft.word', reportedAt: T0 + 3 });
+        const fromC2 = threatReportRecord(c2!, { userId, azureAdDeviceId, appId: 'com.microsoft.edge', reportedAt: T0 + 2 });
+        for (const report of [edge, word, fromC2]) await ap.saveThreatReport(report);
+        await ap.saveThreatReport(threatReportRecord(c1!, { azureAdDeviceId })); // another user on the device
+        await ap.saveThreatReport(threatReportRecord(c1!, { userId })); // the user's other device
+        const foreignConnector = await newConnector(other);
+        await ap.saveThreatReport(threatReportRecord(foreignConnector, { userId, azureAdDeviceId }));
+        assert.deepEqual(await ap.threatReportsFor(tenantId, userId, azureAdDeviceId), [word, fromC2, edge]);
+        assert.equal((await ap.threatReportsFor(other, userId, azureAdDeviceId)).length, 1);
+        assert.deepEqual(await ap.threatReportsFor(tenantId, userId, randomUUID()), []);
+      });
+
+      it('deleteConnector deletes the connector and every report it made, and bumps; false (no bump) when absent', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const [gone, kept] = [await newConnector(tenantId), await newConnector(tenantId)];
+        const userId = randomUUID();
+        const azureAdDeviceId = randomUUID();
+        await ap.saveThreatReport(threatReportRecord(gone!, { userId, azureAdDeviceId, appId: 'a' }));
+        await ap.saveThreatReport(threatReportRecord(gone!, { userId, azureAdDeviceId, appId: 'b' }));
+        const keptReport = threatReportRecord(kept!, { userId, azureAdDeviceId });
+        await ap.saveThreatReport(keptReport);
+        const version = await ap.getAppConfigVersion(tenantId);
+        assert.equal(await ap.deleteConnector(other, gone!.id), false);
+        assert.equal(await ap.deleteConnector(tenantId, gone!.id), true);
+        assert.equal(await ap.getAppConfigVersion(tenantId), version + 1);
+        assert.equal(await ap.getConnector(tenantId, gone!.id), undefined);
+        assert.deepEqual(await ap.threatReportsFor(tenantId, userId, azureAdDeviceId), [keptReport]);
+        assert.equal(await ap.deleteConnector(tenantId, gone!.id), false);
+        assert.equal(await ap.getAppConfigVersion(tenantId), version + 1);
+        // Saved again under the same id, it starts with no reports.
+        await newConnector(tenantId, { id: gone!.id });
+        assert.deepEqual(await ap.threatReportsFor(tenantId, userId, azureAdDeviceId), [keptReport]);
+      });
+    });
+
+    describe('conditional access', () => {
+      it('saveAccessPolicy stores it exactly and bumps; replacing keeps createdAt and bumps again', async () => {
+        const tenantId = await newTenant();
+        const policy = accessPolicyRecord(tenantId);
+        await ap.saveAccessPolicy(policy);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 1);
+        assert.deepEqual(await ap.getAccessPolicy(tenantId, policy.id), policy);
+        const changed: AccessPolicyRecord = {
+          ...policy,
+          displayName: 'Changed ✓',
+          state: 'disabled',
+          resources: [],
+          includeGroups: [],
+          excludeGroups: ['g-3'],
+          includeAllUsers: true,
+          approvedApps: [],
+          grantControls: ['compliantDevice'],
+          createdAt: T0 + 50,
+          updatedAt: T0 + 51,
+        };
+        await ap.saveAccessPolicy(changed);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.getAccessPolicy(tenantId, policy.id), { ...changed, createdAt: policy.createdAt });
+      });
+
+      it('saveAccessPolicy refuses an unknown tenant with not_found', async () => {
+        await assertRejectsWith(ap.saveAccessPolicy(accessPolicyRecord(randomUUID())), 'not_found');
+      });
+
+      it('listAccessPolicies orders by createdAt then id and stays in its tenant', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const late = accessPolicyRecord(tenantId, { createdAt: T0 + 1 });
+        const early = accessPolicyRecord(tenantId, { createdAt: T0 - 1 });
+        const foreign = accessPolicyRecord(other);
+        for (const policy of [late, early, foreign]) await ap.saveAccessPolicy(policy);
+        assert.deepEqual(await ap.listAccessPolicies(tenantId), [early, late]);
+        assert.equal(await ap.getAccessPolicy(tenantId, foreign.id), undefined);
+        assert.deepEqual(await ap.listAccessPolicies(randomUUID()), []);
+      });
+
+      it('deleteAccessPolicy deletes and bumps; false (no bump) when absent or another tenant’s', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const policy = accessPolicyRecord(tenantId);
+        await ap.saveAccessPolicy(policy);
+        assert.equal(await ap.deleteAccessPolicy(other, policy.id), false);
+        assert.equal(await ap.deleteAccessPolicy(tenantId, policy.id), true);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.equal(await ap.getAccessPolicy(tenantId, policy.id), undefined);
+        assert.equal(await ap.deleteAccessPolicy(tenantId, policy.id), false);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+      });
+
+      it('saveDeviceCompliance inserts or replaces by tenant and device; getDeviceCompliance reads it back', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const record: DeviceComplianceRecord = { tenantId, azureAdDeviceId: randomUUID(), compliant: true, reportedAt: T0 };
+        await ap.saveDeviceCompliance(record);
+        assert.deepEqual(await ap.getDeviceCompliance(tenantId, record.azureAdDeviceId), record);
+        const changed = { ...record, compliant: false, reportedAt: T0 + 1 };
+        await ap.saveDeviceCompliance(changed);
+        assert.deepEqual(await ap.getDeviceCompliance(tenantId, record.azureAdDeviceId), changed);
+        assert.equal(await ap.getDeviceCompliance(other, record.azureAdDeviceId), undefined);
+        assert.equal(await ap.getDeviceCompliance(tenantId, randomUUID()), undefined);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 0);
+      });
+    });
+
+    describe('retention', () => {
+      it('purgeAppProtection drops operations expired at or before now, and silent registrations with their operations', async () => {
+        const tenantId = await newTenant();
+        const live = await newRegistration(tenantId, { lastCheckInAt: P });
+        const silent = await newRegistration(tenantId, { lastCheckInAt: P - 1 });
+        const silentWiped = await newRegistration(tenantId, { lastCheckInAt: P - 2 });
+        await ap.updateRegistration(silentWiped.id, { state: 'wiped' });
+        const expired = operationRecord(live, { status: 'succeeded', createdAt: P - 10, completedAt: P - 9, expiresAt: P - 1 });
+        const expiresNow = operationRecord(live, { status: 'failed', createdAt: P - 8, completedAt: P - 7, expiresAt: P });
+        const kept = operationRecord(live, { expiresAt: P + 1 });
+        const ofSilent = operationRecord(silent, { expiresAt: P + 100 });
+        await ap.addOperations([expired, expiresNow, kept, ofSilent]);
+
+        assert.deepEqual(await ap.purgeAppProtection(P, P), { operations: 3, registrations: 2 });
+        assert.deepEqual(await ap.listOperations(live.id), [kept]);
+        assert.deepEqual(await ap.getRegistration(live.id), live);
+        assert.equal(await ap.getRegistration(silent.id), undefined);
+        assert.equal(await ap.getRegistration(silentWiped.id), undefined);
+        assert.equal(await ap.getOperation(ofSilent.id), undefined);
+        assert.deepEqual(await ap.purgeAppProtection(P, P), { operations: 0, registrations: 0 });
+      });
+
+      it('purgeAppProtection drops everything due, however many (more than one batch)', async () => {
+        const tenantId = await newTenant();
+        const keeper = await newRegistration(tenantId, { lastCheckInAt: P });
+        const history = Array.from({ length: 600 }, (_, i) =>
+          operationRecord(keeper, { status: 'succeeded', createdAt: P - 1000 + i, completedAt: P - 999 + i, expiresAt: P - 10 }),
+        );
+        assert.equal((await ap.addOperations(history)).length, 600);
+        const silent = await Promise.all(Array.from({ length: 530 }, () => ap.upsertRegistration(registrationRecord(tenantId, { lastCheckInAt: P - 5 }))));
+        assert.deepEqual(await ap.purgeAppProtection(P, P), { operations: 600, registrations: 530 });
+        assert.deepEqual(await ap.listOperations(keeper.id), []);
+        assert.equal(await ap.getRegistration(silent[529]!.id), undefined);
+        assert.deepEqual(await ap.getRegistration(keeper.id), keeper);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('close() waits for running app protection work, then refuses new work', async () => {
+        const tenantId = await newTenant();
+        const second = await open();
+        const registration = registrationRecord(tenantId);
+        const running = second.appProtection.upsertRegistration(registration);
+        const closing = second.close();
+        assert.deepEqual(await running, registration);
+        await closing;
+        await assert.rejects(second.appProtection.getRegistration(registration.id));
+        assert.deepEqual(await ap.getRegistration(registration.id), registration);
+      });
+    });
+  });
+}
+
+/** 2025-06-15: well past 2^32, so a backend that loses bigint precision or returns strings fails. */
+const T0 = 1_750_000_000_000;
+/** 2001: the retention tests' times, before every other test's. */
+const P = 1_000_000_000_000;
+const DAY = 86_400_000;
+
+function tenantRecord(): TenantRecord {
+  return {
+    id: randomUUID(),
+    name: 'Contoso',
+    identityProvider: 'entra',
+    enrollmentAllowed: true,
+    settings: {
+      requireTermsOfUse: false,
+      termsOfUseText: '',
+      pollSchedule: {
+        numberOfFirstRetries: 8,
+        intervalForFirstSetOfRetries: 15,
+        numberOfSecondRetries: 5,
+        intervalForSecondSetOfRetries: 60,
+        numberOfRemainingScheduledRetries: 0,
+        intervalForRemainingScheduledRetries: 480,
+        pollOnLogin: true,
+        allUsersPollOnFirstLogin: false,
+      },
+    },
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+function appPolicyRecord(tenantId: string, overrides: Partial<AppPolicyRecord> = {}): AppPolicyRecord {
+  return {
+    tenantId,
+    id: randomUUID(),
+    kind: 'windowsManagedAppProtection',
+    body: {
+      displayName: 'Protect Contoso data',
+      description: 'Ä ✓ "quoted"',
+      allowedInboundDataTransferSources: 'allApps',
+      periodOfflineBeforeWipeIsEnforced: 'P90D',
+      minimumWipeSdkVersion: null,
+      printBlocked: true,
+    },
+    apps: [
+      { id: 'app-1', appId: 'com.microsoft.edge', version: null },
+      { id: 'app-2', appId: 'com.microsoft.word', version: '16.0' },
+    ],
+    assignments: [
+      { id: 'a-1', target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'g-include' } },
+      { id: 'a-2', target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: 'g-exclude' } },
+    ],
+    version: 1,
+    createdAt: T0,
+    updatedAt: T0 + 1,
+    ...overrides,
+  };
+}
+
+function registrationRecord(tenantId: string, overrides: Partial<AppRegistrationRecord> = {}): AppRegistrationRecord {
+  return {
+    tenantId,
+    id: randomUUID(),
+    userId: randomUUID(),
+    upn: 'alice@contoso.com',
+    appId: 'com.microsoft.edge',
+    appVersion: '1.0.0',
+    sdkVersion: '0.1.0',
+    osVersion: '10.0.22631.2861',
+    deviceName: 'DESKTOP-ALICE',
+    deviceModel: 'Surface Laptop 5',
+    deviceManufacturer: 'Microsoft',
+    deviceTag: randomUUID(),
+    azureAdDeviceId: randomUUID(),
+    createdAt: T0,
+    lastCheckInAt: T0,
+    appliedPolicyId: null,
+    appliedPolicyVersion: null,
+    reportedFailures: [],
+    complianceState: 'unknown',
+    complianceReasons: [],
+    complianceChangedAt: T0,
+    state: 'active',
+    ...overrides,
+  };
+}
+
+function operationRecord(registration: AppRegistrationRecord, overrides: Partial<AppOperationRecord> = {}): AppOperationRecord {
+  return {
+    tenantId: registration.tenantId,
+    id: randomUUID(),
+    registrationId: registration.id,
+    userId: registration.userId,
+    kind: 'wipe',
+    reason: 'deviceTag',
+    status: 'pending',
+    detail: null,
+    createdAt: T0,
+    completedAt: null,
+    expiresAt: T0 + 94 * DAY,
+    ...overrides,
+  };
+}
+
+function connectorRecord(tenantId: string, overrides: Partial<MtdConnectorRecord> = {}): MtdConnectorRecord {
+  return {
+    tenantId,
+    id: randomUUID(),
+    partnerState: 'enabled',
+    lastHeartbeatAt: null,
+    windowsMobileApplicationManagementEnabled: true,
+    windowsDeviceBlockedOnMissingPartnerData: false,
+    partnerUnsupportedOsVersionBlocked: false,
+    partnerUnresponsivenessThresholdInDays: 7,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function threatReportRecord(connector: MtdConnectorRecord, overrides: Partial<ThreatReportRecord> = {}): ThreatReportRecord {
+  return {
+    tenantId: connector.tenantId,
+    connectorId: connector.id,
+    userId: randomUUID(),
+    appId: 'com.microsoft.edge',
+    azureAdDeviceId: randomUUID(),
+    healthState: 'low',
+    reportedAt: T0,
+    receivedAt: T0 + 1,
+    ...overrides,
+  };
+}
+
+function accessPolicyRecord(tenantId: string, overrides: Partial<AccessPolicyRecord> = {}): AccessPolicyRecord {
+  return {
+    tenantId,
+    id: randomUUID(),
+    displayName: 'Require approved apps for the intranet',
+    state: 'enabled',
+    resources: ['intranet', '00000003-0000-0ff1-ce00-000000000000'],
+    includeGroups: ['g-1', 'g-2'],
+    excludeGroups: [],
+    includeAllUsers: false,
+    approvedApps: ['com.microsoft.edge'],
+    grantControls: ['approvedApplication', 'compliantApplication'],
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function assertRejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isOpenMamError(err), `expected an OpenMamError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return true;
+  });
+}
