@@ -104,7 +104,8 @@ export class ManagedAppService {
     const stored = await store.upsertRegistration(fresh);
     const previous = stored.id === fresh.id ? null : stored;
     const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, lastCheckInAt: previous.lastCheckInAt } : stored;
-    const answer = await this.answer(caller, registration, { policyVersion: null, configurationVersion: null }, now);
+    // A new registration holds nothing: it is told its policy and configuration, or null for none.
+    const answer = await this.answer(caller, registration, { policyVersion: undefined, configurationVersion: undefined }, now);
     return { registrationId: stored.id, created: previous === null, ...answer };
   }
 
@@ -144,7 +145,8 @@ export class ManagedAppService {
   private async answer(
     caller: VerifiedIdentity,
     registration: AppRegistrationRecord,
-    held: Pick<CheckInInput, 'policyVersion' | 'configurationVersion'>,
+    /** What the app holds; undefined: nothing yet (a registration), so both documents are sent. */
+    held: { policyVersion: string | null | undefined; configurationVersion: string | null | undefined },
     now: number,
     stored?: AppRegistrationRecord,
   ): Promise<CheckInAnswer> {
@@ -160,7 +162,7 @@ export class ManagedAppService {
     }
     const protection = facts.intended.protection;
     const appliedNow = protection !== undefined && held.policyVersion === policyVersionTag(protection);
-    await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion, now);
+    await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion ?? null, now);
 
     const answer: CheckInAnswer = {
       actions: actionsOf(facts, verdict),
