@@ -14,6 +14,9 @@ import { PolicyService } from './core/policies.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
+import { AccessPolicyService } from './core/app-protection/access-policies.ts';
+import { AppPolicyService } from './core/app-protection/app-policies.ts';
+import { ThreatConnectorService } from './core/app-protection/threat-connectors.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
@@ -108,6 +111,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
+  const appProtectionAdmin = {
+    appPolicies: new AppPolicyService({ store: deps.store.appProtection, clock, newId }),
+    connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
+    accessPolicies: new AccessPolicyService({ store: deps.store.appProtection, clock, newId }),
+  };
   const messageLog = new MessageLog(deps.store, clock);
 
   const server = Fastify({
@@ -147,7 +155,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings };
 }

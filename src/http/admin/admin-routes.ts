@@ -5,6 +5,7 @@ import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
+import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { graphErrorHandler } from './graph.ts';
 import { groupRoutes } from './group-routes.ts';
@@ -20,6 +21,8 @@ export interface AdminRoutesOptions {
   devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
   wipLogs: WipLogService;
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
+  /** App protection and configuration policies, threat defense connectors, access policies. */
+  appProtection: Pick<AppProtectionRoutesOptions, 'appPolicies' | 'connectors' | 'accessPolicies'>;
   newId: () => string;
   clock: () => number;
   publicUrl: string;
@@ -37,6 +40,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(tenantSettingsRoutes, { verifier: options.verifier, tenantSettings: options.tenantSettings, baseUrl });
+        await scope.register(appProtectionRoutes, { verifier: options.verifier, ...options.appProtection, clock: options.clock, baseUrl, version });
       },
       { prefix: `/graph/${version}` },
     );

@@ -1,0 +1,68 @@
+import { OpenMamError } from '../../errors.ts';
+import { accessPolicyAsGraph, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
+import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+
+/**
+ * The admin side of access policies (Entra `conditionalAccessPolicy`, reduced: policy/app-protection.ts): create,
+ * read, PATCH, delete. Decisions are access.ts's.
+ */
+export interface AccessPolicyServiceOptions {
+  store: Pick<AppProtectionStore, 'saveAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'deleteAccessPolicy'>;
+  clock: () => number;
+  newId: () => string;
+}
+
+function settingsOf(policy: AccessPolicyRecord): AccessPolicySettings {
+  return {
+    displayName: policy.displayName,
+    state: policy.state,
+    resources: policy.resources,
+    includeGroups: policy.includeGroups,
+    excludeGroups: policy.excludeGroups,
+    includeAllUsers: policy.includeAllUsers,
+    approvedApps: policy.approvedApps,
+    grantControls: policy.grantControls,
+  };
+}
+
+export class AccessPolicyService {
+  constructor(private readonly options: AccessPolicyServiceOptions) {}
+
+  list(tenantId: string): Promise<AccessPolicyRecord[]> {
+    return this.options.store.listAccessPolicies(tenantId);
+  }
+
+  async get(tenantId: string, id: string): Promise<AccessPolicyRecord> {
+    const policy = await this.options.store.getAccessPolicy(tenantId, id);
+    if (!policy) throw new OpenMamError('not_found', `no conditionalAccessPolicy with id ${id}`);
+    return policy;
+  }
+
+  async create(tenantId: string, input: unknown): Promise<AccessPolicyRecord> {
+    const settings = validateAccessPolicy(input, 'create');
+    const now = this.options.clock();
+    const policy: AccessPolicyRecord = { tenantId, id: this.options.newId(), ...settings, createdAt: now, updatedAt: now };
+    await this.options.store.saveAccessPolicy(policy);
+    return policy;
+  }
+
+  /** PATCH in Graph's shape: top-level properties replace the stored ones (`conditions` as a whole), then all is validated. */
+  async update(tenantId: string, id: string, patch: unknown): Promise<AccessPolicyRecord> {
+    const current = await this.get(tenantId, id);
+    const changes = validateAccessPolicy(patch, 'update');
+    const settings = validateAccessPolicy({ ...accessPolicyAsGraph(settingsOf(current)), ...changes }, 'create');
+    const policy: AccessPolicyRecord = { ...current, ...settings, updatedAt: this.options.clock() };
+    await this.options.store.saveAccessPolicy(policy);
+    return policy;
+  }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    if (!(await this.options.store.deleteAccessPolicy(tenantId, id))) throw new OpenMamError('not_found', `no conditionalAccessPolicy with id ${id}`);
+  }
+
+  /** The Graph shape of a stored policy (without id and times). */
+  asGraph(policy: AccessPolicyRecord): ConditionalAccessPolicy {
+    return accessPolicyAsGraph(settingsOf(policy));
+  }
+}

@@ -1,0 +1,237 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessPolicyService } from '../../core/app-protection/access-policies.ts';
+import type { AppPolicyService } from '../../core/app-protection/app-policies.ts';
+import { effectivePartnerState, type ThreatConnectorService } from '../../core/app-protection/threat-connectors.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import type { AccessPolicyRecord, AppPolicyKind, AppPolicyRecord, ManagedAppRef, MtdConnectorRecord } from '../../store/app-protection-records.ts';
+import { adminCaller, collection, GraphError } from './graph.ts';
+
+/**
+ * The app protection service's Graph-shaped admin resources (docs/app-protection.md "Admin API"):
+ * - beta `deviceAppManagement/windowsManagedAppProtections` and `deviceAppManagement/targetedManagedAppConfigurations`:
+ *   list, create, get, PATCH, delete; `{id}/targetApps` and `{id}/assign` (204), `{id}/assignments`, `{id}/apps`;
+ *   a protection's `{id}/deploymentSummary`;
+ * - beta `deviceAppManagement/windowsManagedAppProtections/templates/{level1|level2|level3}`: the data protection
+ *   framework levels as a policy body to POST (Graph has no such resource; it lives under the collection it feeds,
+ *   `minimumOsVersion` and `maximumOsVersion` as query parameters);
+ * - beta `deviceManagement/mobileThreatDefenseConnectors`: list, create, get, PATCH, delete;
+ * - `identity/conditionalAccess/policies`, in beta and v1.0 (as in Graph): list, create, get, PATCH, delete.
+ * Readers (OpenMAM.Reader) read; writes need OpenMAM.Admin; another tenant's ids are 404.
+ */
+export interface AppProtectionRoutesOptions {
+  verifier: TokenVerifier;
+  appPolicies: AppPolicyService;
+  connectors: ThreatConnectorService;
+  accessPolicies: AccessPolicyService;
+  clock: () => number;
+  /** e.g. https://openmam.example/graph/beta */
+  baseUrl: string;
+  version: string;
+}
+
+/** Policies with hundreds of apps and settings stay far below this. */
+const BODY_LIMIT = 1024 * 1024;
+
+interface PolicyResource {
+  kind: AppPolicyKind;
+  path: string;
+  odataType: string;
+}
+
+const POLICY_RESOURCES: readonly PolicyResource[] = [
+  { kind: 'windowsManagedAppProtection', path: 'deviceAppManagement/windowsManagedAppProtections', odataType: '#microsoft.graph.windowsManagedAppProtection' },
+  { kind: 'targetedManagedAppConfiguration', path: 'deviceAppManagement/targetedManagedAppConfigurations', odataType: '#microsoft.graph.targetedManagedAppConfiguration' },
+];
+const PROTECTIONS = POLICY_RESOURCES[0]!;
+const CONNECTORS_PATH = 'deviceManagement/mobileThreatDefenseConnectors';
+const ACCESS_POLICIES_PATH = 'identity/conditionalAccess/policies';
+const LEVELS: Readonly<Record<string, 1 | 2 | 3>> = { level1: 1, level2: 2, level3: 3 };
+
+const iso = (time: number): string => new Date(time).toISOString();
+
+function presentApp(app: ManagedAppRef): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.managedMobileApp',
+    id: app.id,
+    mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: app.appId },
+    version: app.version,
+  };
+}
+
+function presentPolicy(resource: PolicyResource, policy: AppPolicyRecord): Record<string, unknown> {
+  return {
+    '@odata.type': resource.odataType,
+    id: policy.id,
+    ...policy.body,
+    createdDateTime: iso(policy.createdAt),
+    lastModifiedDateTime: iso(policy.updatedAt),
+    roleScopeTagIds: [],
+    version: String(policy.version),
+    isAssigned: policy.assignments.length > 0,
+    // Graph: the apps the policy is deployed to; OpenMAM counts its target apps.
+    deployedAppCount: policy.apps.length,
+  };
+}
+
+function presentConnector(connector: MtdConnectorRecord, now: number): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.mobileThreatDefenseConnector',
+    id: connector.id,
+    lastHeartbeatDateTime: connector.lastHeartbeatAt === null ? null : iso(connector.lastHeartbeatAt),
+    partnerState: effectivePartnerState(connector, now),
+    windowsMobileApplicationManagementEnabled: connector.windowsMobileApplicationManagementEnabled,
+    windowsDeviceBlockedOnMissingPartnerData: connector.windowsDeviceBlockedOnMissingPartnerData,
+    partnerUnsupportedOsVersionBlocked: connector.partnerUnsupportedOsVersionBlocked,
+    partnerUnresponsivenessThresholdInDays: connector.partnerUnresponsivenessThresholdInDays,
+  };
+}
+
+function idOf(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
+}
+
+export async function appProtectionRoutes(app: FastifyInstance, options: AppProtectionRoutesOptions): Promise<void> {
+  const { verifier, appPolicies, connectors, accessPolicies, baseUrl } = options;
+
+  const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => ({
+    '@odata.type': '#microsoft.graph.conditionalAccessPolicy',
+    id: policy.id,
+    ...accessPolicies.asGraph(policy),
+    createdDateTime: iso(policy.createdAt),
+    modifiedDateTime: iso(policy.updatedAt),
+  });
+
+  // Conditional access policies are in v1.0 and beta; the rest is beta only, as in Graph.
+  const caUrl = `/${ACCESS_POLICIES_PATH}`;
+  app.get(caUrl, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return collection(`${baseUrl}/$metadata#${ACCESS_POLICIES_PATH}`, (await accessPolicies.list(caller.tenantId)).map(presentAccessPolicy));
+  });
+  app.post(caUrl, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    const policy = await accessPolicies.create(caller.tenantId, request.body);
+    return reply.code(201).header('location', `${baseUrl}${caUrl}/${policy.id}`).send(presentAccessPolicy(policy));
+  });
+  app.get(`${caUrl}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return presentAccessPolicy(await accessPolicies.get(caller.tenantId, idOf(request)));
+  });
+  app.patch(`${caUrl}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    return presentAccessPolicy(await accessPolicies.update(caller.tenantId, idOf(request), request.body));
+  });
+  app.delete(`${caUrl}/:id`, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await accessPolicies.delete(caller.tenantId, idOf(request));
+    return reply.code(204).send();
+  });
+  if (options.version !== 'beta') return;
+
+  for (const resource of POLICY_RESOURCES) {
+    const url = `/${resource.path}`;
+    const entity = (id: string) => `${baseUrl}/$metadata#${resource.path}('${id}')`;
+    app.get(url, async (request) => {
+      const caller = await adminCaller(verifier, request, 'read');
+      return collection(`${baseUrl}/$metadata#${resource.path}`, (await appPolicies.list(caller.tenantId, resource.kind)).map((p) => presentPolicy(resource, p)));
+    });
+    app.post(url, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+      const caller = await adminCaller(verifier, request, 'write');
+      const policy = await appPolicies.create(caller.tenantId, resource.kind, request.body);
+      return reply.code(201).header('location', `${baseUrl}${url}/${policy.id}`).send(presentPolicy(resource, policy));
+    });
+    app.get(`${url}/:id`, async (request) => {
+      const caller = await adminCaller(verifier, request, 'read');
+      return presentPolicy(resource, await appPolicies.get(caller.tenantId, resource.kind, idOf(request)));
+    });
+    app.patch(`${url}/:id`, { bodyLimit: BODY_LIMIT }, async (request) => {
+      const caller = await adminCaller(verifier, request, 'write');
+      return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, idOf(request), request.body));
+    });
+    app.delete(`${url}/:id`, async (request, reply) => {
+      const caller = await adminCaller(verifier, request, 'write');
+      await appPolicies.delete(caller.tenantId, resource.kind, idOf(request));
+      return reply.code(204).send();
+    });
+    app.post(`${url}/:id/targetApps`, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+      const caller = await adminCaller(verifier, request, 'write');
+      await appPolicies.targetApps(caller.tenantId, resource.kind, idOf(request), request.body);
+      return reply.code(204).send();
+    });
+    app.post(`${url}/:id/assign`, async (request, reply) => {
+      const caller = await adminCaller(verifier, request, 'write');
+      await appPolicies.assign(caller.tenantId, resource.kind, idOf(request), request.body);
+      return reply.code(204).send();
+    });
+    app.get(`${url}/:id/assignments`, async (request) => {
+      const caller = await adminCaller(verifier, request, 'read');
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
+      return collection(
+        `${entity(policy.id)}/assignments`,
+        policy.assignments.map((a) => ({ '@odata.type': '#microsoft.graph.targetedManagedAppPolicyAssignment', id: a.id, source: 'direct', sourceId: null, target: a.target })),
+      );
+    });
+    app.get(`${url}/:id/apps`, async (request) => {
+      const caller = await adminCaller(verifier, request, 'read');
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
+      return collection(`${entity(policy.id)}/apps`, policy.apps.map(presentApp));
+    });
+  }
+
+  const protections = `/${PROTECTIONS.path}`;
+  app.get(`${protections}/:id/deploymentSummary`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const summary = await appPolicies.deploymentSummary(caller.tenantId, idOf(request));
+    return {
+      '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${idOf(request)}')/deploymentSummary/$entity`,
+      '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummary',
+      id: idOf(request),
+      displayName: summary.displayName,
+      configurationDeployedUserCount: summary.configurationDeployedUserCount,
+      lastRefreshTime: iso(summary.lastRefreshTime),
+      configurationDeploymentSummaryPerApp: summary.configurationDeploymentSummaryPerApp.map((entry) => ({
+        '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummaryPerApp',
+        mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: entry.appId },
+        configurationAppliedUserCount: entry.configurationAppliedUserCount,
+      })),
+      ...(summary.truncated ? { '@openmam.truncated': true } : {}),
+    };
+  });
+  app.get(`${protections}/templates/:level`, async (request) => {
+    await adminCaller(verifier, request, 'read');
+    const { level } = request.params as { level: string };
+    const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
+    if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);
+    const query = request.query as { minimumOsVersion?: unknown; maximumOsVersion?: unknown };
+    const param = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+    const params = {
+      ...(param(query.minimumOsVersion) === undefined ? {} : { minimumOsVersion: param(query.minimumOsVersion)! }),
+      ...(param(query.maximumOsVersion) === undefined ? {} : { maximumOsVersion: param(query.maximumOsVersion)! }),
+    };
+    return { '@odata.type': PROTECTIONS.odataType, ...appPolicies.template(number, params) };
+  });
+
+  const connectorsUrl = `/${CONNECTORS_PATH}`;
+  app.get(connectorsUrl, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    const now = options.clock();
+    return collection(`${baseUrl}/$metadata#${CONNECTORS_PATH}`, (await connectors.list(caller.tenantId)).map((c) => presentConnector(c, now)));
+  });
+  app.post(connectorsUrl, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    const connector = await connectors.create(caller.tenantId, request.body);
+    return reply.code(201).header('location', `${baseUrl}${connectorsUrl}/${connector.id}`).send(presentConnector(connector, options.clock()));
+  });
+  app.get(`${connectorsUrl}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return presentConnector(await connectors.get(caller.tenantId, idOf(request)), options.clock());
+  });
+  app.patch(`${connectorsUrl}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    return presentConnector(await connectors.update(caller.tenantId, idOf(request), request.body), options.clock());
+  });
+  app.delete(`${connectorsUrl}/:id`, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await connectors.delete(caller.tenantId, idOf(request));
+    return reply.code(204).send();
+  });
+}

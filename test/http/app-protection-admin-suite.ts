@@ -1,0 +1,382 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { AppRegistrationRecord } from '../../src/store/app-protection-records.ts';
+import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+
+/**
+ * The app protection service's admin API end to end (docs/app-protection.md "Admin API"): app protection and app
+ * configuration policies (CRUD, targetApps, assign, apps, assignments, deployment summary, framework templates),
+ * threat defense connectors and conditional access policies, over real HTTPS with tokens of the built-in identity
+ * provider. Run per store backend.
+ */
+const PROTECTIONS = '/graph/beta/deviceAppManagement/windowsManagedAppProtections';
+const CONFIGURATIONS = '/graph/beta/deviceAppManagement/targetedManagedAppConfigurations';
+const CONNECTORS = '/graph/beta/deviceManagement/mobileThreatDefenseConnectors';
+const CA_BETA = '/graph/beta/identity/conditionalAccess/policies';
+const CA_V1 = '/graph/v1.0/identity/conditionalAccess/policies';
+
+interface GraphResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown> & { value?: Record<string, unknown>[]; error?: { code: string; message: string } };
+}
+
+const windowsApp = (windowsAppId: string, version?: string) => ({
+  mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId },
+  ...(version === undefined ? {} : { version }),
+});
+const toGroup = (groupId: string) => ({ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } });
+
+export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): void {
+  describe(`app protection admin API (${backend})`, { skip: skip ?? false }, () => {
+    let server: TestServer;
+    let admin: string;
+    let reader: string;
+    let intruder: string;
+    before(async () => {
+      server = await startTestServer(backend);
+      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
+      const otherTenant = randomUUID();
+      await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
+      intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
+      const response = await server.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      return { status: response.status, headers: response.headers, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+    }
+    async function created(path: string, body: unknown): Promise<Record<string, unknown>> {
+      const response = await call('POST', path, body);
+      assert.equal(response.status, 201, JSON.stringify(response.body));
+      return response.body;
+    }
+    function assertBadRequest(response: GraphResponse, field: RegExp): void {
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assert.equal(response.body.error?.code, 'BadRequest');
+      assert.match(response.body.error?.message ?? '', field);
+    }
+    async function registration(change: Partial<AppRegistrationRecord>): Promise<void> {
+      const now = Date.now();
+      const record: AppRegistrationRecord = {
+        tenantId: server.tenantId,
+        id: randomUUID(),
+        userId: randomUUID(),
+        upn: null,
+        appId: 'com.contoso.notes',
+        appVersion: '4.2.0',
+        sdkVersion: '1.0.0',
+        osVersion: '10.0.22631.3155',
+        deviceName: null,
+        deviceModel: null,
+        deviceManufacturer: null,
+        deviceTag: randomUUID(),
+        azureAdDeviceId: null,
+        createdAt: now,
+        lastCheckInAt: now,
+        appliedPolicyId: null,
+        appliedPolicyVersion: null,
+        reportedFailures: [],
+        complianceState: 'compliant',
+        complianceReasons: [],
+        complianceChangedAt: now,
+        state: 'active',
+        ...change,
+      };
+      await server.runtime.app.store.appProtection.upsertRegistration(record);
+    }
+
+    describe('windowsManagedAppProtections', () => {
+      it('creates with defaults, reads, lists, PATCHes (null clears), deletes', async () => {
+        const policy = await created(PROTECTIONS, { displayName: 'Contoso notes', description: 'for notes', minimumRequiredOsVersion: '10.0.22631', pinRequired: true });
+        const id = String(policy['id']);
+        assert.equal(policy['@odata.type'], '#microsoft.graph.windowsManagedAppProtection');
+        assert.equal(policy['version'], '1');
+        assert.equal(policy['isAssigned'], false);
+        assert.equal(policy['deployedAppCount'], 0);
+        assert.equal(policy['periodOfflineBeforeAccessCheck'], 'PT720M');
+        assert.equal(policy['periodOfflineBeforeWipeIsEnforced'], 'P90D');
+        assert.equal(policy['mobileThreatDefenseRemediationAction'], 'block');
+        assert.equal(policy['maximumAllowedDeviceThreatLevel'], 'notConfigured');
+        assert.equal(policy['encryptAppData'], true);
+        assert.equal(policy['minimumPinLength'], 4);
+        assert.equal(typeof policy['createdDateTime'], 'string');
+
+        const read = await call('GET', `${PROTECTIONS}/${id}`, undefined, reader);
+        assert.equal(read.status, 200);
+        assert.deepEqual(read.body, policy);
+        const listed = await call('GET', PROTECTIONS, undefined, reader);
+        assert.match(String(listed.body['@odata.context']), /\$metadata#deviceAppManagement\/windowsManagedAppProtections$/);
+        assert.ok(listed.body.value?.some((p) => p['id'] === id));
+
+        const patched = await call('PATCH', `${PROTECTIONS}/${id}`, { description: null, minimumRequiredOsVersion: null, printBlocked: true, version: '99' });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.equal(patched.body['description'], null);
+        assert.equal(patched.body['minimumRequiredOsVersion'], null);
+        assert.equal(patched.body['printBlocked'], true);
+        assert.equal(patched.body['pinRequired'], true, 'untouched');
+        assert.equal(patched.body['version'], '2');
+
+        // A GET body can be sent back as a PATCH (read-only properties are ignored).
+        const roundTrip = await call('PATCH', `${PROTECTIONS}/${id}`, (await call('GET', `${PROTECTIONS}/${id}`)).body);
+        assert.equal(roundTrip.status, 200, JSON.stringify(roundTrip.body));
+
+        assert.equal((await call('DELETE', `${PROTECTIONS}/${id}`)).status, 204);
+        assert.equal((await call('GET', `${PROTECTIONS}/${id}`)).status, 404);
+        assert.equal((await call('DELETE', `${PROTECTIONS}/${id}`)).status, 404);
+      });
+
+      it('targets apps, assigns to a group, lists apps and assignments', async () => {
+        const id = String((await created(PROTECTIONS, { displayName: 'targeted' }))['id']);
+        const groupId = String((await created('/graph/v1.0/groups', { displayName: `mam-${randomUUID().slice(0, 6)}` }))['id']);
+        assert.equal((await call('POST', `${PROTECTIONS}/${id}/targetApps`, { apps: [windowsApp('Com.Contoso.Notes', '4.2'), windowsApp('com.microsoft.edge')] })).status, 204);
+        const apps = await call('GET', `${PROTECTIONS}/${id}/apps`, undefined, reader);
+        assert.deepEqual(
+          apps.body.value?.map((a) => [(a['mobileAppIdentifier'] as { windowsAppId: string }).windowsAppId, a['version']]),
+          [['com.contoso.notes', '4.2'], ['com.microsoft.edge', null]],
+        );
+        assert.equal((await call('POST', `${PROTECTIONS}/${id}/assign`, { assignments: [toGroup(groupId)] })).status, 204);
+        const assignments = await call('GET', `${PROTECTIONS}/${id}/assignments`, undefined, reader);
+        assert.deepEqual(assignments.body.value?.map((a) => [a['@odata.type'], a['target']]), [
+          ['#microsoft.graph.targetedManagedAppPolicyAssignment', { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId }],
+        ]);
+        const policy = (await call('GET', `${PROTECTIONS}/${id}`)).body;
+        assert.equal(policy['isAssigned'], true);
+        assert.equal(policy['deployedAppCount'], 2);
+        assert.equal(policy['version'], '3');
+
+        // The store sees exactly what the admin set, and the tenant's app configuration version moved.
+        const stored = await server.runtime.app.store.appProtection.getAppPolicy(server.tenantId, id);
+        assert.deepEqual(stored?.apps.map((a) => a.appId), ['com.contoso.notes', 'com.microsoft.edge']);
+        assert.ok((await server.runtime.app.store.appProtection.getAppConfigVersion(server.tenantId)) > 0);
+
+        const duplicate = await call('POST', `${PROTECTIONS}/${id}/targetApps`, { apps: [windowsApp('com.a'), windowsApp('COM.A')] });
+        assertBadRequest(duplicate, /^apps\[1\]\.mobileAppIdentifier\.windowsAppId: /);
+        assertBadRequest(await call('POST', `${PROTECTIONS}/${id}/assign`, { assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'sales' } }] }), /^assignments\[0\]\.target\.groupId: /);
+        assert.equal((await call('POST', `${PROTECTIONS}/${id}/assign`, { assignments: [] })).status, 204);
+        assert.equal((await call('GET', `${PROTECTIONS}/${id}`)).body['isAssigned'], false);
+      });
+
+      it('summarises deployment from the registrations that hold the policy', async () => {
+        const id = String((await created(PROTECTIONS, { displayName: 'deployed' }))['id']);
+        await call('POST', `${PROTECTIONS}/${id}/targetApps`, { apps: [windowsApp('com.contoso.notes'), windowsApp('com.microsoft.edge')] });
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        await registration({ userId: alice, appId: 'com.contoso.notes', appliedPolicyId: id, appliedPolicyVersion: 2 });
+        await registration({ userId: alice, appId: 'com.contoso.notes', appliedPolicyId: id, appliedPolicyVersion: 2 });
+        await registration({ userId: bob, appId: 'com.contoso.notes', appliedPolicyId: id, appliedPolicyVersion: 2 });
+        await registration({ userId: bob, appId: 'com.contoso.legacy', appliedPolicyId: id, appliedPolicyVersion: 1 });
+        await registration({ userId: randomUUID(), appId: 'com.microsoft.edge', appliedPolicyId: null });
+        const summary = await call('GET', `${PROTECTIONS}/${id}/deploymentSummary`, undefined, reader);
+        assert.equal(summary.status, 200, JSON.stringify(summary.body));
+        assert.equal(summary.body['displayName'], 'deployed');
+        assert.equal(summary.body['configurationDeployedUserCount'], 2);
+        assert.equal(typeof summary.body['lastRefreshTime'], 'string');
+        const perApp = summary.body['configurationDeploymentSummaryPerApp'] as { mobileAppIdentifier: { windowsAppId: string }; configurationAppliedUserCount: number }[];
+        assert.deepEqual(perApp.map((a) => [a.mobileAppIdentifier.windowsAppId, a.configurationAppliedUserCount]), [
+          ['com.contoso.notes', 2],
+          ['com.microsoft.edge', 0],
+          ['com.contoso.legacy', 1],
+        ]);
+      });
+
+      it('serves the data protection framework levels as templates to POST', async () => {
+        const level3 = await call('GET', `${PROTECTIONS}/templates/level3?minimumOsVersion=10.0.22631&maximumOsVersion=10.0.26100`, undefined, reader);
+        assert.equal(level3.status, 200, JSON.stringify(level3.body));
+        assert.equal(level3.body['@odata.type'], '#microsoft.graph.windowsManagedAppProtection');
+        assert.equal(level3.body['printBlocked'], true);
+        assert.equal(level3.body['maximumAllowedDeviceThreatLevel'], 'secured');
+        assert.equal(level3.body['minimumRequiredOsVersion'], '10.0.22631');
+        assert.equal(level3.body['maximumRequiredOsVersion'], '10.0.26100');
+        const level1 = await call('GET', `${PROTECTIONS}/templates/level1`);
+        assert.equal(level1.body['allowedOutboundDataTransferDestinations'], 'allApps');
+        assert.equal(level1.body['periodOfflineBeforeWipeIsEnforced'], 'P90D');
+        const level2 = await call('GET', `${PROTECTIONS}/templates/level2?minimumOsVersion=10.0.22631`);
+        assert.equal(level2.body['appActionIfUnableToAuthenticateUser'], 'block');
+        const posted = await created(PROTECTIONS, level2.body);
+        assert.equal(posted['minimumRequiredOsVersion'], '10.0.22631');
+        await call('DELETE', `${PROTECTIONS}/${String(posted['id'])}`);
+        assertBadRequest(await call('GET', `${PROTECTIONS}/templates/level2?minimumOsVersion=latest`), /^minimumOsVersion: /);
+        assert.equal((await call('GET', `${PROTECTIONS}/templates/level4`)).status, 404);
+      });
+
+      it('refuses bad enums, durations, versions and unknown properties with a 400 naming the field, and writes nothing', async () => {
+        const cases: [Record<string, unknown>, RegExp][] = [
+          [{ displayName: 'x', allowedOutboundClipboardSharingLevel: 'sometimes' }, /^allowedOutboundClipboardSharingLevel: /],
+          [{ displayName: 'x', mobileThreatDefenseRemediationAction: 'warn' }, /^mobileThreatDefenseRemediationAction: warn is not supported/],
+          [{ displayName: 'x', periodOfflineBeforeWipeIsEnforced: 'P3M' }, /^periodOfflineBeforeWipeIsEnforced: .*years and months/],
+          [{ displayName: 'x', periodOfflineBeforeAccessCheck: '12 hours' }, /^periodOfflineBeforeAccessCheck: /],
+          [{ displayName: 'x', minimumRequiredOsVersion: '10.0.x' }, /^minimumRequiredOsVersion: /],
+          [{ displayName: 'x', minimumRequiredOsVersion: '10.0.26100', maximumRequiredOsVersion: '10.0.22631' }, /^maximumRequiredOsVersion: /],
+          [{ displayName: 'x', minimumPinLength: 2 }, /^minimumPinLength: /],
+          [{ displayName: 'x', surprise: true }, /^surprise: /],
+          [{ description: 'no name' }, /^displayName: is required/],
+        ];
+        const before = (await call('GET', PROTECTIONS)).body.value?.length;
+        for (const [body, field] of cases) assertBadRequest(await call('POST', PROTECTIONS, body), field);
+        assertBadRequest(await call('POST', PROTECTIONS, '{"displayName": '), /JSON/);
+        assert.equal((await call('GET', PROTECTIONS)).body.value?.length, before, 'nothing written');
+
+        const id = String((await created(PROTECTIONS, { displayName: 'patched badly', minimumRequiredOsVersion: '10.0.22631' }))['id']);
+        assertBadRequest(await call('PATCH', `${PROTECTIONS}/${id}`, { maximumRequiredOsVersion: '10.0.19045' }), /^maximumRequiredOsVersion: /);
+        assertBadRequest(await call('PATCH', `${PROTECTIONS}/${id}`, { displayName: null }), /^displayName: must not be null/);
+        assert.equal((await call('GET', `${PROTECTIONS}/${id}`)).body['version'], '1', 'unchanged');
+        await call('DELETE', `${PROTECTIONS}/${id}`);
+      });
+    });
+
+    describe('targetedManagedAppConfigurations', () => {
+      it('CRUD, targetApps with appGroupType, assign; a protection id is not a configuration', async () => {
+        const config = await created(CONFIGURATIONS, {
+          displayName: 'Notes server',
+          customSettings: [{ name: 'com.contoso.server', value: 'https://notes.contoso.com/{{userprincipalname}}' }],
+        });
+        const id = String(config['id']);
+        assert.equal(config['@odata.type'], '#microsoft.graph.targetedManagedAppConfiguration');
+        assert.equal(config['appGroupType'], 'selectedPublicApps');
+        assert.equal(config['targetedAppManagementLevels'], 'unmanaged');
+        assert.equal((await call('POST', `${CONFIGURATIONS}/${id}/targetApps`, { apps: [windowsApp('com.contoso.notes')], appGroupType: 'allApps' })).status, 204);
+        const read = (await call('GET', `${CONFIGURATIONS}/${id}`)).body;
+        assert.equal(read['appGroupType'], 'allApps');
+        assert.equal(read['deployedAppCount'], 1);
+        const groupId = randomUUID();
+        assert.equal((await call('POST', `${CONFIGURATIONS}/${id}/assign`, { assignments: [toGroup(groupId)] })).status, 204);
+        assert.deepEqual((await call('GET', `${CONFIGURATIONS}/${id}/assignments`)).body.value?.map((a) => (a['target'] as { groupId: string }).groupId), [groupId]);
+        const patched = await call('PATCH', `${CONFIGURATIONS}/${id}`, { customSettings: [], description: 'cleared' });
+        assert.deepEqual(patched.body['customSettings'], []);
+        assertBadRequest(await call('PATCH', `${CONFIGURATIONS}/${id}`, { customSettings: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }), /^customSettings\[1\]\.name: /);
+        assertBadRequest(await call('PATCH', `${CONFIGURATIONS}/${id}`, { targetedAppManagementLevels: 'mdm' }), /^targetedAppManagementLevels: /);
+
+        const protection = String((await created(PROTECTIONS, { displayName: 'not a configuration' }))['id']);
+        assert.equal((await call('GET', `${CONFIGURATIONS}/${protection}`)).status, 404);
+        assert.equal((await call('GET', `${PROTECTIONS}/${id}`)).status, 404);
+        assert.equal((await call('GET', `${PROTECTIONS}/${id}/deploymentSummary`)).status, 404);
+        assert.equal((await call('DELETE', `${CONFIGURATIONS}/${id}`)).status, 204);
+        await call('DELETE', `${PROTECTIONS}/${protection}`);
+      });
+    });
+
+    describe('mobileThreatDefenseConnectors', () => {
+      it('CRUD with defaults', async () => {
+        const connector = await created(CONNECTORS, { partnerUnresponsivenessThresholdInDays: 3 });
+        const id = String(connector['id']);
+        assert.equal(connector['@odata.type'], '#microsoft.graph.mobileThreatDefenseConnector');
+        assert.equal(connector['partnerState'], 'enabled');
+        assert.equal(connector['windowsMobileApplicationManagementEnabled'], true);
+        assert.equal(connector['lastHeartbeatDateTime'], null);
+        assert.equal(connector['partnerUnresponsivenessThresholdInDays'], 3);
+        assert.ok((await call('GET', CONNECTORS, undefined, reader)).body.value?.some((c) => c['id'] === id));
+        const patched = await call('PATCH', `${CONNECTORS}/${id}`, { windowsDeviceBlockedOnMissingPartnerData: true });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.equal(patched.body['windowsDeviceBlockedOnMissingPartnerData'], true);
+        assert.equal(patched.body['partnerUnresponsivenessThresholdInDays'], 3);
+        assertBadRequest(await call('PATCH', `${CONNECTORS}/${id}`, { partnerUnresponsivenessThresholdInDays: 0 }), /^partnerUnresponsivenessThresholdInDays: /);
+        assertBadRequest(await call('POST', CONNECTORS, { partnerState: 'on' }), /^partnerState: /);
+        assert.equal((await call('DELETE', `${CONNECTORS}/${id}`)).status, 204);
+        assert.equal((await call('GET', `${CONNECTORS}/${id}`)).status, 404);
+      });
+    });
+
+    describe('conditional access policies', () => {
+      const policy = {
+        displayName: 'Exchange from approved apps',
+        state: 'enabled',
+        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
+        grantControls: { operator: 'OR', builtInControls: ['approvedApplication', 'compliantApplication'] },
+        approvedApplications: ['com.microsoft.outlook'],
+      };
+
+      it('CRUD in beta and v1.0, PATCH replacing conditions whole', async () => {
+        const created1 = await created(CA_V1, policy);
+        const id = String(created1['id']);
+        assert.equal(created1['@odata.type'], '#microsoft.graph.conditionalAccessPolicy');
+        assert.deepEqual(created1['conditions'], { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'], includeGroups: [], excludeGroups: [] } });
+        assert.deepEqual(created1['approvedApplications'], ['com.microsoft.outlook']);
+        assert.equal((await call('GET', `${CA_BETA}/${id}`, undefined, reader)).body['displayName'], 'Exchange from approved apps');
+        assert.ok((await call('GET', CA_V1, undefined, reader)).body.value?.some((p) => p['id'] === id));
+
+        const groupId = randomUUID();
+        const patched = await call('PATCH', `${CA_BETA}/${id}`, { state: 'disabled', conditions: { applications: { includeApplications: ['exchange', 'sharepoint'] }, users: { includeGroups: [groupId] } } });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.equal(patched.body['state'], 'disabled');
+        assert.deepEqual(patched.body['conditions'], { applications: { includeApplications: ['exchange', 'sharepoint'] }, users: { includeUsers: [], includeGroups: [groupId], excludeGroups: [] } });
+        const stored = await server.runtime.app.store.appProtection.getAccessPolicy(server.tenantId, id);
+        assert.deepEqual([stored?.resources, stored?.includeAllUsers, stored?.approvedApps], [['exchange', 'sharepoint'], false, ['com.microsoft.outlook']]);
+
+        assertBadRequest(await call('PATCH', `${CA_V1}/${id}`, { grantControls: { operator: 'AND', builtInControls: ['compliantDevice'] } }), /^grantControls\.operator: /);
+        assertBadRequest(await call('PATCH', `${CA_V1}/${id}`, { grantControls: { builtInControls: ['compliantDevice'] } }), /^approvedApplications: /);
+        assertBadRequest(await call('POST', CA_V1, { ...policy, state: 'enabledForReportingButNotEnforced' }), /^state: /);
+        assert.equal((await call('DELETE', `${CA_V1}/${id}`)).status, 204);
+        assert.equal((await call('GET', `${CA_BETA}/${id}`)).status, 404);
+      });
+
+      it('app protection resources are beta only, as in Graph', async () => {
+        assert.equal((await call('GET', PROTECTIONS.replace('/beta/', '/v1.0/'))).status, 404);
+      });
+    });
+
+    describe('authorization and tenants', () => {
+      it('a Reader reads but cannot write (403); no token is 401', async () => {
+        const id = String((await created(PROTECTIONS, { displayName: 'read only' }))['id']);
+        const writes: [string, string, unknown][] = [
+          ['POST', PROTECTIONS, { displayName: 'x' }],
+          ['PATCH', `${PROTECTIONS}/${id}`, { displayName: 'x' }],
+          ['DELETE', `${PROTECTIONS}/${id}`, undefined],
+          ['POST', `${PROTECTIONS}/${id}/targetApps`, { apps: [] }],
+          ['POST', `${PROTECTIONS}/${id}/assign`, { assignments: [] }],
+          ['POST', CONFIGURATIONS, { displayName: 'x' }],
+          ['POST', CONNECTORS, {}],
+          ['POST', CA_V1, {}],
+        ];
+        for (const [method, path, body] of writes) {
+          const response = await call(method, path, body, reader);
+          assert.equal(response.status, 403, `${method} ${path}`);
+          assert.equal(response.body.error?.code, 'Authorization_RequestDenied');
+        }
+        for (const path of [PROTECTIONS, `${PROTECTIONS}/${id}`, `${PROTECTIONS}/${id}/apps`, `${PROTECTIONS}/${id}/assignments`, `${PROTECTIONS}/${id}/deploymentSummary`, CONFIGURATIONS, CONNECTORS, CA_BETA]) {
+          assert.equal((await call('GET', path, undefined, reader)).status, 200, path);
+        }
+        assert.equal((await server.request(PROTECTIONS)).status, 401);
+        await call('DELETE', `${PROTECTIONS}/${id}`);
+      });
+
+      it("another tenant's ids are 404 and stay untouched; its lists are empty", async () => {
+        const protection = String((await created(PROTECTIONS, { displayName: 'mine' }))['id']);
+        const configuration = String((await created(CONFIGURATIONS, { displayName: 'mine' }))['id']);
+        const connector = String((await created(CONNECTORS, {}))['id']);
+        const access = String(
+          (await created(CA_V1, { displayName: 'mine', state: 'enabled', conditions: { applications: { includeApplications: ['x'] }, users: { includeUsers: ['All'] } }, grantControls: { builtInControls: ['compliantDevice'] } }))['id'],
+        );
+        const attempts: [string, string, unknown][] = [
+          ['GET', `${PROTECTIONS}/${protection}`, undefined],
+          ['PATCH', `${PROTECTIONS}/${protection}`, { displayName: 'pwned' }],
+          ['POST', `${PROTECTIONS}/${protection}/targetApps`, { apps: [] }],
+          ['POST', `${PROTECTIONS}/${protection}/assign`, { assignments: [] }],
+          ['GET', `${PROTECTIONS}/${protection}/assignments`, undefined],
+          ['GET', `${PROTECTIONS}/${protection}/apps`, undefined],
+          ['GET', `${PROTECTIONS}/${protection}/deploymentSummary`, undefined],
+          ['DELETE', `${PROTECTIONS}/${protection}`, undefined],
+          ['GET', `${CONFIGURATIONS}/${configuration}`, undefined],
+          ['DELETE', `${CONFIGURATIONS}/${configuration}`, undefined],
+          ['PATCH', `${CONNECTORS}/${connector}`, { partnerState: 'error' }],
+          ['DELETE', `${CONNECTORS}/${connector}`, undefined],
+          ['PATCH', `${CA_V1}/${access}`, { state: 'disabled' }],
+          ['DELETE', `${CA_BETA}/${access}`, undefined],
+        ];
+        for (const [method, path, body] of attempts) assert.equal((await call(method, path, body, intruder)).status, 404, `${method} ${path}`);
+        for (const path of [PROTECTIONS, CONFIGURATIONS, CONNECTORS, CA_V1]) assert.deepEqual((await call('GET', path, undefined, intruder)).body.value, [], path);
+        assert.equal((await call('GET', `${PROTECTIONS}/${protection}`)).body['displayName'], 'mine');
+        assert.equal((await call('GET', `${PROTECTIONS}/${protection}`)).body['version'], '1');
+        assert.equal((await call('GET', `${CONNECTORS}/${connector}`)).body['partnerState'], 'enabled');
+        assert.equal((await call('GET', `${CA_V1}/${access}`)).body['state'], 'enabled');
+      });
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { appProtectionAdminEndToEnd } from './app-protection-admin-suite.ts';
+
+appProtectionAdminEndToEnd('sqlite');
