@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.openmam/', 'dist/', '.tmp/'] },
+  { ignores: ['node_modules/', '.openmam/', 'dist/', 'packages/*/dist/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
