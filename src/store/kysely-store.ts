@@ -55,6 +55,11 @@ export interface DialectAdapter extends SchemaDialect {
   isUniqueViolation(err: unknown): boolean;
   /** One writer (SQLite): concurrent write transactions share commits (group-commit.ts). */
   readonly groupCommit: boolean;
+  /**
+   * PostgreSQL: the schema that holds the tables, when not the default. Kysely's migrator looks for its own tables
+   * in every schema unless told which one, so a second installation in the same database would confuse it.
+   */
+  readonly schema?: string;
 }
 
 /**
@@ -681,7 +686,11 @@ export class KyselyStore implements Store, SecretStore {
 
   migrate(): Promise<void> {
     return this.#track(async () => {
-      const migrator = new Migrator({ db: this.#db, provider: { getMigrations: () => Promise.resolve({ ...migrations(this.#dialect) }) } });
+      const migrator = new Migrator({
+        db: this.#db,
+        provider: { getMigrations: () => Promise.resolve({ ...migrations(this.#dialect) }) },
+        ...(this.#dialect.schema === undefined ? {} : { migrationTableSchema: this.#dialect.schema }),
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error !== undefined) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -69,5 +69,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
     }
   }
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), postgresAdapter);
+  const adapter = options.schema === undefined ? postgresAdapter : { ...postgresAdapter, schema: options.schema };
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), adapter);
 }

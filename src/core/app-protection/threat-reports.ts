@@ -19,6 +19,7 @@ export interface ThreatReportInput {
   reportedAt: number;
 }
 
+const HEARTBEAT_REFRESH_MS = 60 * 60 * 1000;
 const LEVELS: readonly ThreatLevel[] = ['secured', 'low', 'medium', 'high'];
 
 export interface ThreatReportServiceOptions {
@@ -46,6 +47,11 @@ export class ThreatReportService {
       reportedAt: input.reportedAt,
       receivedAt: now,
     });
+    // A report is a sign of life: the connector's heartbeat (in the cached tenant snapshot, so written with a
+    // version bump) is refreshed at most hourly, so that unresponsiveness is judged on days, never on the cache.
+    if (connector.lastHeartbeatAt === null || now - connector.lastHeartbeatAt > HEARTBEAT_REFRESH_MS) {
+      await store.saveConnector({ ...connector, lastHeartbeatAt: now, updatedAt: now });
+    }
     await this.rejudge(tenantId, registrations, now);
   }
 
