@@ -1,4 +1,4 @@
-import { compareVersions, parseVersion } from '../core/app-protection/versions.ts';
+import { compareVersions, parseVersion } from './versions.ts';
 import type {
   ClipboardSharingLevel,
   DataTransferLevel,
@@ -56,7 +56,7 @@ const DESCRIPTION_MAX = 4096;
 const readDisplayName = stringReader({ nonEmpty: true, singleLine: true, maxLength: DISPLAY_NAME_MAX });
 const readDescription = stringReader({ maxLength: DESCRIPTION_MAX });
 
-/** Dotted numeric versions as the health checks compare them (core/app-protection/versions.ts), kept as sent. */
+/** Dotted numeric versions as the health checks compare them (policy/versions.ts), kept as sent. */
 export function readVersion(value: unknown, path: string): string {
   const text = readString(value, path, { nonEmpty: true, singleLine: true });
   if (parseVersion(text) === undefined) refuse(path, `must be a version of 1 to 6 dot-separated numbers (10.0.22631.3155), not ${JSON.stringify(text)}`);

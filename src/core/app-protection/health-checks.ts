@@ -1,7 +1,7 @@
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import { parseIsoDuration } from '../../policy/iso-duration.ts';
 import { threatAllowed, type ThreatVerdict } from './threat.ts';
-import { compareVersions, parseVersion } from './versions.ts';
+import { compareVersions, parseVersion } from '../../policy/versions.ts';
 
 /**
  * The health checks (conditional launch) of a Windows app protection policy, evaluated by the service for one

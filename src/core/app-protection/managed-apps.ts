@@ -8,7 +8,7 @@ import { judge, readFacts, type RegistrationFacts, type Verdict } from './evalua
 import { userMessage, type ReasonCode } from './messages.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
-import { parseVersion } from './versions.ts';
+import { parseVersion } from '../../policy/versions.ts';
 
 /**
  * Managed apps registering and checking in (`/mam/v1`): one registration per user + app + device; every check-in

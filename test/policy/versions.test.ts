@@ -1,7 +1,7 @@
 // Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareVersions, MAX_VERSION_COMPONENTS, parseVersion, type Version } from '../../src/core/app-protection/versions.ts';
+import { compareVersions, MAX_VERSION_COMPONENTS, parseVersion, type Version } from '../../src/policy/versions.ts';
 
 function v(text: string): Version {
   const parsed = parseVersion(text);
