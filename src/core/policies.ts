@@ -1,5 +1,5 @@
 import { isGuid } from '../config.ts';
-import { compilePfxCertificate, compileTrustedCertificate } from '../csp/compile/certificates.ts';
+import { compilePfxCertificate, compileScepCertificate, compileTrustedCertificate } from '../csp/compile/certificates.ts';
 import { compileCustomConfiguration } from '../csp/compile/custom.ts';
 import type { CspSetting } from '../csp/compile/setting.ts';
 import { compileWipPolicy } from '../csp/compile/wip.ts';
@@ -7,9 +7,11 @@ import { mamRefusal } from '../csp/mam-allow-list.ts';
 import { OpenMamError } from '../errors.ts';
 import {
   validatePfxCertificate,
+  validateScepCertificate,
   validateTrustedRootCertificate,
   type Windows81TrustedRootCertificate,
   type WindowsPfxCertificate,
+  type WindowsScepCertificate,
 } from '../policy/certificates.ts';
 import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
 import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
@@ -136,6 +138,8 @@ function validateComplete(kind: PolicyKind, input: Record<string, unknown>): Rec
       return { ...validateTrustedRootCertificate(input, 'create') };
     case 'windowsPfxCertificate':
       return { ...validatePfxCertificate(input, 'create') };
+    case 'windowsScepCertificate':
+      return { ...validateScepCertificate(input, 'create') };
   }
 }
 
@@ -156,6 +160,9 @@ function validatePatch(kind: PolicyKind, input: Record<string, unknown>): void {
     case 'windowsPfxCertificate':
       validatePfxCertificate(input, 'update');
       return;
+    case 'windowsScepCertificate':
+      validateScepCertificate(input, 'update');
+      return;
   }
 }
 
@@ -172,6 +179,8 @@ function compilePolicy(policy: PolicyRecord, providerId: string): CspSetting[] {
       return compileTrustedCertificate(policy.body as unknown as Windows81TrustedRootCertificate);
     case 'windowsPfxCertificate':
       return compilePfxCertificate({ ...(policy.body as unknown as WindowsPfxCertificate), id: policy.id });
+    case 'windowsScepCertificate':
+      return compileScepCertificate({ ...(policy.body as unknown as WindowsScepCertificate), id: policy.id });
   }
 }
 

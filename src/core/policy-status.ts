@@ -1,8 +1,8 @@
 import { normalizeLocUri } from '../csp/loc-uri.ts';
 import { mamRefusal } from '../csp/mam-allow-list.ts';
-import type { EnrollmentRecord, NodeStateRecord, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { DesiredSetting, EnrollmentRecord, NodeStateRecord, PolicyKind, PolicyRecord } from '../store/records.ts';
 import type { EnrollmentStore, GroupStore, ManagementStore, PolicyStore } from '../store/roles.ts';
-import { appliesTo } from './management/desired-state.ts';
+import { appliesTo, resolveExecVersions } from './management/desired-state.ts';
 import { targetOf, type PolicyService } from './policies.ts';
 
 /**
@@ -29,7 +29,16 @@ export interface DevicePolicyState {
   lastReportedAt: number | null;
 }
 
-const POLICY_KINDS: readonly PolicyKind[] = ['windowsInformationProtectionPolicy', 'windows10CustomConfiguration', 'windows81TrustedRootCertificate', 'windowsPfxCertificate'];
+const POLICY_KINDS: readonly PolicyKind[] = [
+  'windowsInformationProtectionPolicy',
+  'windows10CustomConfiguration',
+  'windows81TrustedRootCertificate',
+  'windowsPfxCertificate',
+  'windowsScepCertificate',
+];
+
+/** SyncML 216: a command of an Atomic that was rolled back because another one failed. */
+const ATOMIC_ROLLBACK = '216';
 
 export class PolicyStatusService {
   constructor(
@@ -94,23 +103,30 @@ export async function devicePolicyStates(
   return states;
 }
 
-/** A policy's state on one device: any failure wins, then conflicts, then anything not yet acknowledged. */
+/**
+ * A policy's state on one device: any failure wins, then conflicts, then anything not yet acknowledged. An exec
+ * setting (SCEP Enroll) counts as applied once the device accepted it for the current version of its group.
+ */
 export function summarise(
-  settings: readonly { locUri: string; format: string; value: string }[],
+  settings: readonly DesiredSetting[],
   refused: ReadonlySet<string>,
   nodes: ReadonlyMap<string, NodeStateRecord>,
 ): { status: PolicyDeviceState; statusCode: string | null; lastReportedAt: number | null } {
-  const deliverable = settings.filter((s) => !refused.has(s.locUri) && mamRefusal(normalizeLocUri(s.locUri)) === undefined);
+  const deliverable = resolveExecVersions(settings).filter((s) => !refused.has(s.locUri) && mamRefusal(normalizeLocUri(s.locUri)) === undefined);
   if (deliverable.length === 0) return { status: 'notApplicable', statusCode: null, lastReportedAt: null };
   let lastReportedAt: number | null = null;
   let pending = false;
   let conflict = false;
+  let failed: NodeStateRecord | undefined;
   for (const setting of deliverable) {
     const node = nodes.get(normalizeLocUri(setting.locUri));
     if (node) lastReportedAt = Math.max(lastReportedAt ?? 0, node.updatedAt);
-    if (node?.status === 'failed' && node.value === setting.value) return { status: 'failed', statusCode: node.statusCode, lastReportedAt: node.updatedAt };
-    if (node?.status === 'conflict') conflict = true;
+    if (node?.status === 'failed' && node.value === setting.value) {
+      // In a rolled-back Atomic every member failed; the cause is the member that did not answer 216 (rolled back).
+      if (failed === undefined || (failed.statusCode === ATOMIC_ROLLBACK && node.statusCode !== ATOMIC_ROLLBACK)) failed = node;
+    } else if (node?.status === 'conflict') conflict = true;
     else if (node?.status !== 'applied' || node.value !== setting.value || node.format !== setting.format) pending = true;
   }
+  if (failed) return { status: 'failed', statusCode: failed.statusCode, lastReportedAt: failed.updatedAt };
   return { status: conflict ? 'conflict' : pending ? 'pending' : 'applied', statusCode: null, lastReportedAt };
 }

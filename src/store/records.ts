@@ -93,6 +93,13 @@ export interface DesiredSetting {
   value: string;
   /** Settings with the same group are sent together in one Atomic (all-or-nothing), e.g. DeviceLock. */
   atomicGroup?: string;
+  /**
+   * An action, not a value (e.g. ClientCertificateInstall SCEP `Install/Enroll`, DDF Format null): the planner sends
+   * `Exec` on the node, with no Data, last in its atomicGroup's Atomic, whenever anything of that group is sent, and
+   * otherwise once per version of the group (a digest of its other settings and of `value`): re-sent when the group
+   * changes, never on a steady check-in. Its node state records that version with Format `null`.
+   */
+  exec?: boolean;
 }
 
 /**
@@ -197,7 +204,8 @@ export type PolicyKind =
   | 'mdmWindowsInformationProtectionPolicy'
   | 'windows10CustomConfiguration'
   | 'windows81TrustedRootCertificate'
-  | 'windowsPfxCertificate';
+  | 'windowsPfxCertificate'
+  | 'windowsScepCertificate';
 
 /** Graph assignment targets. */
 export type AssignmentTarget =

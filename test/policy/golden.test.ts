@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { compileScepCertificate, type ScepCompileInput } from '../../src/csp/compile/certificates.ts';
 import { compileCustomConfiguration, type CustomCompileConfiguration } from '../../src/csp/compile/custom.ts';
 import type { CspSetting } from '../../src/csp/compile/setting.ts';
 import { compileWipPolicy, type WipCompilePolicy } from '../../src/csp/compile/wip.ts';
 import { locUriProblem } from '../../src/csp/loc-uri.ts';
 import { mamRefusal } from '../../src/csp/mam-allow-list.ts';
+import { validateScepCertificate, type WindowsScepCertificate } from '../../src/policy/certificates.ts';
 import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../../src/policy/custom.ts';
 import {
   validateWipPolicy,
@@ -14,6 +16,7 @@ import {
 } from '../../src/policy/wip.ts';
 import { attributeValue, childElements, parseXml } from '../../src/protocol/xml/reader.ts';
 import type { DesiredSetting } from '../../src/store/records.ts';
+import { scepProfile } from './certificate-fixtures.ts';
 import { customConfiguration, fullMamPolicy, mdmPolicy, minimalMamPolicy, POLICY_ID, PROVIDER_ID, TENANT_ID } from './fixtures.ts';
 
 /*
@@ -43,6 +46,7 @@ const asCspSetting = (setting: DesiredSetting): CspSetting => setting;
 const mamCompileInput = (policy: WindowsInformationProtectionPolicy & { id: string }): WipCompilePolicy => policy;
 const mdmCompileInput = (policy: MdmWindowsInformationProtectionPolicy & { id: string }): WipCompilePolicy => policy;
 const customCompileInput = (config: Windows10CustomConfiguration): CustomCompileConfiguration => config;
+const scepCompileInput = (profile: WindowsScepCertificate & { id: string }): ScepCompileInput => profile;
 
 const context = { tenantId: TENANT_ID, providerId: PROVIDER_ID };
 
@@ -116,5 +120,17 @@ describe('golden: custom configuration', () => {
     const xml = settings.find((s) => s.locUri.endsWith('/EXE/Policy'));
     assert.ok(xml);
     assert.equal(parseXml(xml.value).local, 'RuleCollection');
+  });
+});
+
+describe('golden: certificate profiles', () => {
+  it('(e) a SCEP profile for the user store: interior node, Install parameters, Enroll as an exec setting, one Atomic', async () => {
+    const settings = compileScepCertificate(scepCompileInput({ ...validateScepCertificate(scepProfile(), 'create'), id: POLICY_ID }));
+    await assertGolden('scep-user', settings);
+    assertLocUris(settings, true);
+    assert.equal(new Set(settings.map((s) => s.atomicGroup)).size, 1, 'one atomic group');
+    assert.deepEqual(settings.filter((s) => s.exec).map((s) => s.locUri.split('/').slice(-2).join('/')), ['Install/Enroll'], 'Enroll, last');
+    assert.equal(settings.at(-1)?.exec, true);
+    assert.deepEqual(compileScepCertificate(scepCompileInput({ ...validateScepCertificate(scepProfile(), 'create'), id: POLICY_ID })), settings, 'deterministic');
   });
 });

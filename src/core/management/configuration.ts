@@ -5,8 +5,8 @@ import { OpenMamError } from '../../errors.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting } from '../../store/records.ts';
 import type { ConfigurationStore } from '../../store/roles.ts';
 
-/** SyncML Meta Formats a setting may have. */
-const FORMATS: ReadonlySet<string> = new Set(['chr', 'int', 'bool', 'b64', 'xml', 'float', 'date', 'time', 'null']);
+/** SyncML Meta Formats a setting may have (`node`: an interior node added without Data; `null`: an exec setting's). */
+const FORMATS: ReadonlySet<string> = new Set(['chr', 'int', 'bool', 'b64', 'xml', 'float', 'date', 'time', 'null', 'node']);
 
 export interface RefusedSetting {
   locUri: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, NodeStateRecord } from '../../store/records.ts';
@@ -18,9 +19,26 @@ export interface CommandPurpose {
 }
 
 export type PlannedCommand =
-  | { verb: 'Add' | 'Replace' | 'Delete' | 'Get'; item: PlannedItem; purpose?: CommandPurpose }
-  /** All-or-nothing group (e.g. DeviceLock). */
-  | { verb: 'Atomic'; group: string; commands: { verb: 'Add' | 'Replace'; item: PlannedItem }[] };
+  | {
+      verb: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec';
+      item: PlannedItem;
+      purpose?: CommandPurpose;
+      /** Delete of an interior node: the node states under it, forgotten with it (they get no Delete of their own). */
+      covers?: string[];
+    }
+  /** All-or-nothing group (e.g. DeviceLock); its Exec commands come last. */
+  | { verb: 'Atomic'; group: string; commands: AtomicMember[] };
+
+export interface AtomicMember {
+  verb: 'Add' | 'Replace' | 'Exec';
+  item: PlannedItem;
+}
+
+/**
+ * The Format of an exec setting's node (DDF `null`: it holds no value). Its node state keeps the version the action
+ * was sent for; such a node is never deleted, only forgotten (or removed with the interior node above it).
+ */
+export const EXEC_FORMAT = 'null';
 
 export interface Plan {
   commands: PlannedCommand[];
@@ -60,13 +78,35 @@ const STRICTER_WINS: ReadonlyMap<string, (a: string, b: string) => string> = new
 ]);
 
 /**
+ * The settings of one set with each exec setting's value replaced by its version: a digest of the other settings of
+ * its atomic group (normalised LocURI, format, value, in LocURI order) and of its own value, Format `null`. The planner
+ * and the per-device status report both compare node states against these versions.
+ */
+export function resolveExecVersions<T extends DesiredSetting>(settings: readonly T[]): T[] {
+  if (!settings.some((s) => s.exec)) return [...settings];
+  const members = new Map<string, string[]>();
+  for (const setting of settings) {
+    if (setting.exec || setting.atomicGroup === undefined) continue;
+    const lines = members.get(setting.atomicGroup) ?? [];
+    lines.push(JSON.stringify([normalizeLocUri(setting.locUri), setting.format, setting.value]));
+    members.set(setting.atomicGroup, lines);
+  }
+  return settings.map((setting) => {
+    if (!setting.exec) return setting;
+    const lines = setting.atomicGroup === undefined ? [] : [...(members.get(setting.atomicGroup) ?? [])].sort();
+    const version = createHash('sha256').update(JSON.stringify([setting.value, ...lines])).digest('hex');
+    return { ...setting, format: EXEC_FORMAT, value: version };
+  });
+}
+
+/**
  * The union of all sets' settings by normalised LocURI. Two different values for one node are a conflict (neither is
  * sent), except where STRICTER_WINS names the winner.
  */
 export function collectDesired(sets: readonly ConfigurationSetRecord[]): Map<string, Wanted> {
   const wanted = new Map<string, Wanted>();
   for (const set of sets) {
-    for (const setting of set.settings) {
+    for (const setting of resolveExecVersions(set.settings)) {
       const locUri = normalizeLocUri(setting.locUri);
       const existing = wanted.get(locUri);
       if (!existing) {
@@ -105,10 +145,26 @@ function commandFor(wanted: Wanted, state: NodeStateRecord | undefined): 'Add' |
   }
 }
 
+/** An exec setting goes when its version was never sent, or changed; a refused version is not resent. */
+function execFor(wanted: Wanted, state: NodeStateRecord | undefined): 'Exec' | undefined {
+  if ((state?.status === 'applied' || state?.status === 'failed') && sameValue(state, wanted)) return undefined;
+  return 'Exec';
+}
+
 function decided(locUri: string, wanted: DesiredSetting, status: 'not_applicable' | 'conflict', now: number): NodeStateRecord {
   return { locUri, format: wanted.format, value: status === 'conflict' ? '' : wanted.value, status, statusCode: null, updatedAt: now };
 }
 
+/**
+ * The fewest commands from the acknowledged node states to the desired ones:
+ * - Add what the device never had, Replace what changed (or answered 418), nothing for a refused value until it changes;
+ * - an atomic group goes in one Atomic with only what needs sending, plus its members the device refused before (an
+ *   Atomic is rolled back as a whole, so they are not on the device either) and its exec settings, last: an action
+ *   runs after the values it depends on, and again whenever they are sent again;
+ * - Delete what no set wants any more; a Delete of an interior node covers the nodes under it, which get none of their
+ *   own; an exec node is never deleted;
+ * - nothing outside the MAM allow-list, nothing for a conflict, nothing user-scoped without a signed-in user.
+ */
 export function planChanges(input: {
   sets: readonly ConfigurationSetRecord[];
   nodeStates: readonly NodeStateRecord[];
@@ -118,7 +174,8 @@ export function planChanges(input: {
   const wanted = collectDesired(input.sets);
   const states = new Map(input.nodeStates.map((s) => [s.locUri, s]));
   const plan: Plan = { commands: [], decided: [], forget: [], waitingForUser: false };
-  const atomic = new Map<string, { verb: 'Add' | 'Replace'; item: PlannedItem }[]>();
+  const groups = new Map<string, { wanted: Wanted; state: NodeStateRecord | undefined; verb: AtomicMember['verb'] | undefined }[]>();
+  const looseExecs: PlannedCommand[] = [];
 
   for (const [locUri, w] of wanted) {
     const state = states.get(locUri);
@@ -128,7 +185,7 @@ export function planChanges(input: {
       if (state?.status !== status) plan.decided.push(decided(locUri, w, status, input.now));
       // Conflict: neither value is sent, and a value set earlier is removed (the device returns to its default).
       // A refused node was never sent, so there is nothing to remove; nothing at all is sent to it.
-      if (status === 'conflict' && (state?.status === 'applied' || state?.status === 'exists')) {
+      if (status === 'conflict' && !w.exec && (state?.status === 'applied' || state?.status === 'exists')) {
         plan.commands.push({ verb: 'Delete', item: { locUri, format: state.format, value: '' } });
       }
       continue;
@@ -137,27 +194,55 @@ export function planChanges(input: {
       plan.waitingForUser = true;
       continue;
     }
-    const verb = commandFor(w, state);
-    if (verb === undefined) continue;
-    const item = { locUri, format: w.format, value: w.value };
+    const verb = w.exec ? execFor(w, state) : commandFor(w, state);
     if (w.atomicGroup) {
-      const group = atomic.get(w.atomicGroup) ?? [];
-      group.push({ verb, item });
-      atomic.set(w.atomicGroup, group);
-    } else {
-      plan.commands.push({ verb, item });
+      const members = groups.get(w.atomicGroup) ?? [];
+      members.push({ wanted: w, state, verb });
+      groups.set(w.atomicGroup, members);
+      continue;
     }
+    if (verb === undefined) continue;
+    const command: PlannedCommand = { verb, item: { locUri, format: w.format, value: w.value } };
+    if (w.exec) looseExecs.push(command);
+    else plan.commands.push(command);
   }
-  for (const [group, commands] of atomic) plan.commands.push({ verb: 'Atomic', group, commands });
-
-  // Nodes no longer wanted by any set: Delete what the device has, forget what it never applied.
-  for (const state of input.nodeStates) {
-    if (wanted.has(state.locUri)) continue;
-    if (state.status === 'applied' || state.status === 'exists') {
-      plan.commands.push({ verb: 'Delete', item: { locUri: state.locUri, format: state.format, value: '' } });
-    } else {
-      plan.forget.push(state.locUri);
+  for (const [group, members] of groups) {
+    if (members.every((m) => m.verb === undefined)) continue;
+    const values: AtomicMember[] = [];
+    const execs: AtomicMember[] = [];
+    for (const { wanted: w, state, verb } of members) {
+      const send = verb ?? (w.exec ? 'Exec' : state?.status === 'failed' ? 'Add' : undefined);
+      if (send === undefined) continue;
+      (w.exec ? execs : values).push({ verb: send, item: { locUri: w.locUri, format: w.format, value: w.value } });
     }
+    plan.commands.push({ verb: 'Atomic', group, commands: [...values, ...execs] });
+  }
+  plan.commands.push(...looseExecs);
+
+  // Nodes no longer wanted by any set: Delete what the device has, forget what it never applied (or what is an action).
+  const unwanted = input.nodeStates.filter((state) => !wanted.has(state.locUri));
+  const deleting = new Set(unwanted.filter((s) => (s.status === 'applied' || s.status === 'exists') && s.format !== EXEC_FORMAT).map((s) => s.locUri));
+  const deletes = new Map<string, { verb: 'Delete'; item: PlannedItem; covers: string[] }>();
+  const covered: [string, string][] = [];
+  for (const state of unwanted) {
+    const ancestor = topmostAncestor(state.locUri, deleting);
+    if (ancestor !== undefined) covered.push([ancestor, state.locUri]);
+    else if (deleting.has(state.locUri)) deletes.set(state.locUri, { verb: 'Delete', item: { locUri: state.locUri, format: state.format, value: '' }, covers: [] });
+    else plan.forget.push(state.locUri);
+  }
+  for (const [ancestor, locUri] of covered) deletes.get(ancestor)!.covers.push(locUri);
+  for (const command of deletes.values()) {
+    const { covers, ...rest } = command;
+    plan.commands.push(covers.length > 0 ? command : rest);
   }
   return plan;
+}
+
+/** The shortest proper ancestor of `locUri` (by path segments) in `nodes`, if any. */
+function topmostAncestor(locUri: string, nodes: ReadonlySet<string>): string | undefined {
+  for (let end = locUri.indexOf('/'); end !== -1; end = locUri.indexOf('/', end + 1)) {
+    const prefix = locUri.slice(0, end);
+    if (nodes.has(prefix)) return prefix;
+  }
+  return undefined;
 }

@@ -26,8 +26,10 @@ export interface SessionState {
 export interface SentCommand {
   /** Our MsgID that carried it (the device's Status quotes it as MsgRef). */
   msgId: number;
-  verb: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Atomic';
+  verb: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec' | 'Atomic';
   item?: PlannedItem;
+  /** For a Delete of an interior node: the node states under it, forgotten with it. */
+  covers?: string[];
   /** For an Atomic: the CmdIDs of its commands. */
   children?: string[];
   /** For a command inside an Atomic: the Atomic's CmdID. */

@@ -386,9 +386,20 @@ export class ManagementService {
         if (ok) effects.inventoryAnswered = true;
         return;
       case 'Delete':
-        if (ok || code === STATUS.notFound) effects.forget.add(sent.item!.locUri);
-        else effects.nodeStates.set(sent.item!.locUri, { ...sent.item!, status: 'failed', statusCode: code, updatedAt: now });
+        if (ok || code === STATUS.notFound) {
+          // The node is gone, and with it everything under it.
+          effects.forget.add(sent.item!.locUri);
+          for (const locUri of sent.covers ?? []) effects.forget.add(locUri);
+        } else {
+          effects.nodeStates.set(sent.item!.locUri, { ...sent.item!, status: 'failed', statusCode: code, updatedAt: now });
+        }
         return;
+      case 'Exec': {
+        // The version the action ran (or was refused) for: sent again only for another version.
+        const item = sent.item!;
+        effects.nodeStates.set(item.locUri, { ...item, status: ok ? 'applied' : 'failed', statusCode: code, updatedAt: now });
+        return;
+      }
       case 'Add':
       case 'Replace': {
         const item = sent.item!;
@@ -470,7 +481,7 @@ export class ManagementService {
       const commands: Command[] = planned.commands.map((inner) => {
         const cmdId = responder.nextCmdId();
         sent.push([cmdId, { msgId, verb: inner.verb, item: inner.item, atomic: atomicId }]);
-        return itemCommand(inner.verb, cmdId, inner.item.locUri, inner.item.format, inner.item.value);
+        return inner.verb === 'Exec' ? execCommand(cmdId, inner.item.locUri) : itemCommand(inner.verb, cmdId, inner.item.locUri, inner.item.format, inner.item.value);
       });
       sent.push([atomicId, { msgId, verb: 'Atomic', children: sent.map(([id]) => id) }]);
       return { command: { kind: 'Atomic', cmdId: atomicId, commands }, sent };
@@ -480,14 +491,23 @@ export class ManagementService {
     const command =
       planned.verb === 'Get' || planned.verb === 'Delete'
         ? ({ kind: planned.verb, cmdId, items: [{ target: item.locUri }] } satisfies ItemCommand)
-        : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
-    return { command, sent: [[cmdId, { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}) }]] };
+        : planned.verb === 'Exec'
+          ? execCommand(cmdId, item.locUri)
+          : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
+    const entry: SentCommand = { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}), ...(planned.covers ? { covers: planned.covers } : {}) };
+    return { command, sent: [[cmdId, entry]] };
   }
 }
 
+/** An interior node (Format node) is added without Data. */
 function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, format: string, value: string): ItemCommand {
-  const item: Item = { target: locUri, meta: { format, type: 'text/plain' }, data: value };
+  const item: Item = format === 'node' ? { target: locUri, meta: { format } } : { target: locUri, meta: { format, type: 'text/plain' }, data: value };
   return { kind: verb, cmdId, items: [item] };
+}
+
+/** Exec of an action node: Target only, as the CSP references show (the node holds no value: DDF Format null). */
+function execCommand(cmdId: string, locUri: string): ItemCommand {
+  return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
 }
 
 /** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */

@@ -13,16 +13,28 @@ export interface CspSetting {
   value: string;
   /** Settings with the same group are sent together in one Atomic (all-or-nothing), e.g. DeviceLock. */
   atomicGroup?: string;
+  /** An action: sent as `Exec` after the rest of its group (see DesiredSetting.exec). */
+  exec?: boolean;
 }
 
-/** The SyncML Meta Formats the compilers emit. */
-export type CspFormat = 'chr' | 'int' | 'bool' | 'b64' | 'float';
+/** The SyncML Meta Formats the compilers emit (`node`: an interior node, no Data). */
+export type CspFormat = 'chr' | 'int' | 'bool' | 'b64' | 'float' | 'node';
 
 /** A setting, checked: the compilers build every node through here, so a bad LocURI is a bug found at compile time. */
 export function cspSetting(locUri: string, format: CspFormat, value: string, atomicGroup?: string): CspSetting {
   const problem = locUriProblem(locUri);
   if (problem !== undefined) throw new OpenMamError('malformed_request', `${locUri}: LocURI ${problem}`);
   return atomicGroup === undefined ? { locUri, format, value } : { locUri, format, value, atomicGroup };
+}
+
+/**
+ * An action node (DDF Format `null`, AccessType Exec only), e.g. ClientCertificateInstall SCEP `Install/Enroll`: the
+ * engine sends `Exec` on it after the other settings of `atomicGroup`, in the same Atomic, once per version of the group.
+ */
+export function execSetting(locUri: string, atomicGroup: string): CspSetting {
+  const problem = locUriProblem(locUri);
+  if (problem !== undefined) throw new OpenMamError('malformed_request', `${locUri}: LocURI ${problem}`);
+  return { locUri, format: 'null', value: '', atomicGroup, exec: true };
 }
 
 /** OMA-DM `int` (decimal, no sign for our values). */

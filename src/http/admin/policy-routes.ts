@@ -9,7 +9,7 @@ import { OpenMamError } from '../../errors.ts';
 
 /**
  * Graph-shaped policy resources: WIP policies (MAM and MDM) under deviceAppManagement; custom configurations,
- * trusted root certificates and PFX certificates under deviceManagement/deviceConfigurations (one collection,
+ * trusted root certificates, PFX certificates and SCEP profiles under deviceManagement/deviceConfigurations (one collection,
  * several kinds told apart by `@odata.type`). Create, list, get, PATCH, delete, `assign`, `assignments`, and the
  * per-device status of a policy.
  */
@@ -43,6 +43,8 @@ const RESOURCES: readonly Resource[] = [
       { kind: 'windows81TrustedRootCertificate', odataType: '#microsoft.graph.windows81TrustedRootCertificate' },
       // OpenMAM's own shape (inline PFX and password) under Graph's type name: see policy/certificates.ts.
       { kind: 'windowsPfxCertificate', odataType: '#microsoft.graph.windows10ImportedPFXCertificateProfile' },
+      // Graph's SCEP profile with OpenMAM's additions (static challenge, CA thumbprint): see policy/certificates.ts.
+      { kind: 'windowsScepCertificate', odataType: '#microsoft.graph.windows81SCEPCertificateProfile' },
     ],
     path: 'deviceManagement/deviceConfigurations',
     assignmentType: '#microsoft.graph.deviceConfigurationAssignment',
@@ -61,7 +63,8 @@ function kindOfBody(resource: Resource, body: unknown): PolicyKind {
   return found.kind;
 }
 
-const WRITE_ONLY: ReadonlySet<string> = new Set(['password']);
+/** Secrets: the PFX password, the SCEP challenge. */
+const WRITE_ONLY: ReadonlySet<string> = new Set(['password', 'challenge']);
 
 /** Policies with hundreds of apps and ranges stay far below this. */
 const POLICY_BODY_LIMIT = 1024 * 1024;
@@ -75,7 +78,7 @@ export interface PolicyRoutesOptions {
 }
 
 function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
-  // Secrets are write-only, as in Graph: the PFX password is stored for delivery but never read back.
+  // Secrets are write-only, as in Graph: the PFX password and SCEP challenge are stored for delivery, never read back.
   const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type' && !WRITE_ONLY.has(name)));
   return {
     '@odata.type': odataType,

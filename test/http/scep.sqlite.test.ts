@@ -1,0 +1,3 @@
+import { scepEndToEnd } from './scep-suite.ts';
+
+scepEndToEnd('sqlite');
