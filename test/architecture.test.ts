@@ -134,6 +134,15 @@ describe('dependency rule', () => {
     );
   });
 
+  it('src/policy and src/csp stay below core: no core, http, cli, identity or store', () => {
+    assertNone(
+      violations([...importsUnder('src/policy'), ...importsUnder('src/csp')], (i) =>
+        i.target === undefined ? false : ['src/core', 'src/http', 'src/cli', 'src/identity', 'src/store', 'src/gateway'].some((folder) => under(i.target!, folder)),
+      ),
+      'policy and csp are pure models and compilers: core uses them, never the other way round',
+    );
+  });
+
   it('src/identity does not depend on http, cli, core or concrete store files', () => {
     assertNone(
       violations(importsUnder('src/identity'), (i) => {
