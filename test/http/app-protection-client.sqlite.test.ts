@@ -1,0 +1,3 @@
+import { appProtectionClientEndToEnd } from './app-protection-client-suite.ts';
+
+appProtectionClientEndToEnd('sqlite');
