@@ -212,6 +212,8 @@ describe('TokenValidator: built-in identity provider', () => {
       objectId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
       upn: 'Bob@Contoso.test',
       deviceId: 'c0ffee00-1111-4222-8333-444455556666',
+      mail: 'Bob@Contoso.test',
+      name: 'Bob',
       groups: ['group-a', 'group-b'],
       roles: ['MAM.Admin'],
       issuer: idp.issuer(BUILTIN_TENANT),
