@@ -74,7 +74,7 @@ let all: Import[] = [];
 const importsUnder = (folder: string): Import[] => all.filter((i) => i.file.startsWith(`${folder}/`));
 
 before(async () => {
-  const files = await tsFiles('src');
+  const files = [...(await tsFiles('src')), ...(await tsFiles('packages/client/src'))];
   const scanned = await Promise.all(files.map(async (file) => scanImports(file, await readFile(path.join(ROOT, file), 'utf8'))));
   all = scanned.flat();
 });
@@ -106,7 +106,7 @@ describe('import scanner', () => {
   });
 
   it('scans every layer', () => {
-    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli']) {
+    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src']) {
       assert.ok(importsUnder(folder).length > 0, `no imports found under ${folder}: the rules below would pass vacuously`);
     }
   });
@@ -161,6 +161,25 @@ describe('dependency rule', () => {
         ['src/core', 'src/http', 'src/cli', 'src/identity', 'src/protocol'].some((folder) => under(i.target, folder)),
       ),
       'store must not depend on the layers above it',
+    );
+  });
+
+  it('src/gateway talks to OpenMAM over HTTP only: nothing of ours outside src/gateway but errors.ts, no database or XML', () => {
+    assertNone(
+      violations(importsUnder('src/gateway'), (i) => {
+        if (i.packageName !== undefined) return DATABASE_PACKAGES.has(i.packageName) || i.packageName === 'saxes';
+        return !under(i.target, 'src/gateway') && i.target !== 'src/errors.ts';
+      }),
+      'the gateway is a separate process: it may use only its own folder, errors.ts and protocol-free packages (fastify, @fastify/http-proxy, undici)',
+    );
+  });
+
+  it('packages/client (the app SDK) imports only its own files and Node built-ins', () => {
+    assertNone(
+      violations(importsUnder('packages/client/src'), (i) =>
+        i.packageName !== undefined ? !i.packageName.startsWith('node:') : !under(i.target, 'packages/client/src'),
+      ),
+      '@openmam/client ships alone: no runtime dependencies and nothing of the server',
     );
   });
 

@@ -10,6 +10,7 @@ import { TenantSettingsService } from '../core/tenant-settings.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
+import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/roles.ts';
@@ -40,6 +41,7 @@ Commands:
                              Onboard a tenant (default identity provider: entra)
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
                   [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
+${GATEWAY_USAGE}
 
 Settings (flags or environment; see docs/configuration.md):
 ${SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env}`).join('\n')}
@@ -62,6 +64,7 @@ const COMMAND_OPTIONS = {
   'poll-interval': { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...GATEWAY_OPTIONS,
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -225,6 +228,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case 'tenant':
         await tenantCommand(config, rest, values);
+        return 0;
+      case 'gateway':
+        process.stderr.write(gatewayBanner(await runGateway(config, values), config));
         return 0;
       default:
         process.stderr.write(`openmam: unknown command "${command}"\n\n${USAGE}`);
