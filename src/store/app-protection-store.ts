@@ -1,3 +1,4 @@
+import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
@@ -649,45 +650,12 @@ async function bumpTenantVersionIfAny(trx: Transaction<Database>, tenantId: stri
   return row?.app_config_version;
 }
 
-/**
- * Splits `rows` into slices whose sizes are powers of two, at most `max`, largest first (37 rows: 32, 4, 1): a
- * multi-row statement comes in few shapes, which SQLite's statement cache keeps prepared (as kysely-store.ts does).
- */
-function* batches<T>(rows: readonly T[], max: number): Generator<T[]> {
-  let start = 0;
-  while (start < rows.length) {
-    let size = max;
-    while (size > rows.length - start) size >>= 1;
-    yield rows.slice(start, start + size);
-    start += size;
-  }
-}
-
-/** The last record of each key, ordered by key (concurrent writers lock rows in the same order). */
-function lastByKey<T>(records: readonly T[], key: (record: T) => string): T[] {
-  const last = new Map<string, T>();
-  for (const record of records) last.set(key(record), record);
-  return [...last].sort(([a], [b]) => compareKeys(a, b)).map(([, record]) => record);
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 // ---- rows <-> records
 
 /** What an upsert replaces: the row without its key and createdAt (a replacement keeps when it was created). */
 function withoutColumns<R extends object, K extends keyof R>(row: R, columns: readonly K[]): Omit<R, K> {
   const dropped = new Set<PropertyKey>(columns);
   return Object.fromEntries(Object.entries(row).filter(([column]) => !dropped.has(column))) as Omit<R, K>;
-}
-
-function booleanToColumn(value: boolean): number {
-  return value ? 1 : 0;
-}
-
-function booleanFromColumn(value: number): boolean {
-  return value !== 0;
 }
 
 function stringsFromColumn(column: string): string[] {

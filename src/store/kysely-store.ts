@@ -4,6 +4,7 @@ import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore } from './app-protection-roles.ts';
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { GroupCommit } from './group-commit.ts';
+import { batches as batchesOf, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { migrations } from './migrations/index.ts';
 import type { SchemaDialect } from './migrations/index.ts';
 import type {
@@ -1012,35 +1013,6 @@ const MAX_BATCH = 256;
  */
 const MAX_READ_BATCH = 1024;
 
-/**
- * Splits `rows` into slices whose sizes are powers of two, at most `max`, largest first (37 rows: 32, 4, 1). A
- * multi-row statement thus comes in at most log2(max) + 1 shapes, which SQLite's statement cache (sqlite.ts) keeps
- * prepared.
- */
-function* batches<T>(rows: readonly T[], max = MAX_BATCH): Generator<T[]> {
-  let start = 0;
-  while (start < rows.length) {
-    let size = max;
-    while (size > rows.length - start) size >>= 1;
-    yield rows.slice(start, start + size);
-    start += size;
-  }
-}
-
-/**
- * The last record of each key, ordered by key: a multi-row upsert may not touch one row twice (PostgreSQL refuses),
- * and concurrent writers lock rows in the same order.
- */
-function lastByKey<T>(records: readonly T[], key: (record: T) => string): T[] {
-  const last = new Map<string, T>();
-  for (const record of records) last.set(key(record), record);
-  return [...last].sort(([a], [b]) => compareKeys(a, b)).map(([, record]) => record);
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** The device row takes the latest facts (and tenant) of the enrollment being written; createdAt is kept. */
 async function upsertDevice(trx: Transaction<Database>, input: EnrollmentInput, now: number): Promise<void> {
   const latest = { tenant_id: input.tenantId, entra_device_id: input.entraDeviceId, ...deviceFactsToColumns(input), updated_at: now };
@@ -1053,12 +1025,8 @@ async function upsertDevice(trx: Transaction<Database>, input: EnrollmentInput, 
 
 // ---- rows <-> records
 
-function booleanToColumn(value: boolean): number {
-  return value ? 1 : 0;
-}
-
-function booleanFromColumn(value: number): boolean {
-  return value !== 0;
+function batches<T>(rows: readonly T[], max = MAX_BATCH): Generator<T[]> {
+  return batchesOf(rows, max);
 }
 
 function tenantToRow(tenant: TenantRecord): Insertable<TenantsTable> {

@@ -6,6 +6,7 @@ import type { AppOperationRecord, AppRegistrationRecord } from '../../store/app-
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
 import { userMessage, type ReasonCode } from './messages.ts';
+import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 import { parseVersion } from '../../policy/versions.ts';
@@ -19,21 +20,12 @@ import { parseVersion } from '../../policy/versions.ts';
 
 /** Check-in cadence (spec "Check-in behaviour of MAM clients"). */
 export const CHECKIN_SECONDS = { targeted: 30 * 60, notTargeted: 12 * 60 * 60, notOnboarded: 24 * 60 * 60 } as const;
-/** Completed wipe records are kept this long; pending ones the offline-wipe period plus this. */
-export const OPERATION_RETENTION_MS = 4 * 24 * 60 * 60 * 1000;
-const DEFAULT_OFFLINE_WIPE_MS = 90 * 24 * 60 * 60 * 1000;
 
-export interface RegistrationInput {
-  appId: string;
-  appVersion: string;
-  sdkVersion: string;
-  osVersion: string;
-  deviceName: string | null;
-  deviceModel: string | null;
-  deviceManufacturer: string | null;
-  deviceTag: string;
-  azureAdDeviceId: string | null;
-}
+/** What an app tells about itself when it registers. */
+export type RegistrationInput = Pick<
+  AppRegistrationRecord,
+  'appId' | 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'deviceTag' | 'azureAdDeviceId'
+>;
 
 export interface CheckInInput {
   appVersion: string;
@@ -187,21 +179,8 @@ export class ManagedAppService {
     if (facts.pending.length > 0) return [];
     const reason = facts.blocked ? 'userBlocked' : verdict.health.actions.some((a) => a.type === 'wipe') ? 'healthCheck' : undefined;
     if (reason === undefined) return [];
-    const { registration } = facts;
-    const offlineWipe = facts.policy ? (parseIsoDuration(facts.policy.periodOfflineBeforeWipeIsEnforced) ?? DEFAULT_OFFLINE_WIPE_MS) : DEFAULT_OFFLINE_WIPE_MS;
-    const operation: AppOperationRecord = {
-      tenantId: registration.tenantId,
-      id: this.options.newId(),
-      registrationId: registration.id,
-      userId: registration.userId,
-      kind: 'wipe',
-      reason,
-      status: 'pending',
-      detail: null,
-      createdAt: now,
-      completedAt: null,
-      expiresAt: now + (offlineWipe || DEFAULT_OFFLINE_WIPE_MS) + OPERATION_RETENTION_MS,
-    };
+    const offlineWipe = facts.policy ? (parseIsoDuration(facts.policy.periodOfflineBeforeWipeIsEnforced) ?? 0) : 0;
+    const operation = pendingWipe(facts.registration, reason, this.options.newId(), now, offlineWipe);
     return this.options.store.addOperations([operation]);
   }
 

@@ -3,7 +3,7 @@ import { parseIsoDuration } from '../../policy/iso-duration.ts';
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
-import { OPERATION_RETENTION_MS } from './managed-apps.ts';
+import { pendingWipe } from './operations.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
@@ -19,7 +19,6 @@ export interface SelectiveWipeOptions {
   newId: () => string;
 }
 
-const DEFAULT_OFFLINE_WIPE_MS = 90 * 24 * 60 * 60 * 1000;
 /** Bounds one admin action; a user has a handful of apps on a handful of devices. */
 const MAX_REGISTRATIONS = 1000;
 
@@ -60,20 +59,9 @@ export class SelectiveWipeService {
     if (registrations.length === 0) return [];
     const now = this.options.clock();
     const snapshot = await this.options.snapshots.get(registrations[0]!.tenantId);
-    const operations = registrations.map((registration): AppOperationRecord => ({
-      tenantId: registration.tenantId,
-      id: this.options.newId(),
-      registrationId: registration.id,
-      userId: registration.userId,
-      kind: 'wipe',
-      reason,
-      status: 'pending',
-      detail: null,
-      createdAt: now,
-      completedAt: null,
-      // Pending records are kept for the offline-wipe period of the app's policy, plus 4 days.
-      expiresAt: now + offlineWipePeriod(snapshot.policies, registration) + OPERATION_RETENTION_MS,
-    }));
+    const operations = registrations.map((registration) =>
+      pendingWipe(registration, reason, this.options.newId(), now, offlineWipePeriod(snapshot.policies, registration)),
+    );
     return this.options.store.addOperations(operations);
   }
 }
@@ -87,6 +75,6 @@ function offlineWipePeriod(policies: readonly AppPolicyRecord[], registration: A
   const periods = policies
     .filter((p) => p.kind === 'windowsManagedAppProtection' && p.apps.some((app) => app.appId === registration.appId))
     .map((p) => parseIsoDuration((p.body as unknown as WindowsManagedAppProtection).periodOfflineBeforeWipeIsEnforced) ?? 0);
-  const longest = Math.max(0, ...periods);
-  return longest > 0 ? longest : DEFAULT_OFFLINE_WIPE_MS;
+  // 0 (no policy, or PT0S everywhere) leaves the default to pendingWipe.
+  return Math.max(0, ...periods);
 }
