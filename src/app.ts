@@ -17,12 +17,22 @@ import { adminRoutes } from './http/admin/admin-routes.ts';
 import { AccessPolicyService } from './core/app-protection/access-policies.ts';
 import { AppPolicyService } from './core/app-protection/app-policies.ts';
 import { ThreatConnectorService } from './core/app-protection/threat-connectors.ts';
+import { AccessService } from './core/app-protection/access.ts';
+import { ManagedAppService } from './core/app-protection/managed-apps.ts';
+import { AppReportService } from './core/app-protection/reports.ts';
+import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
+import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
+import { ThreatReportService } from './core/app-protection/threat-reports.ts';
+import { appRegistrationRoutes } from './http/admin/app-registration-routes.ts';
+import { mamRoutes } from './http/app-protection/mam-routes.ts';
+import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
-import type { Clock, FetchJson } from './identity/identity.ts';
+import type { Clock, FetchJson, TokenVerifier } from './identity/identity.ts';
+import { graphErrorHandler } from './http/admin/graph.ts';
 import { TenantDirectory } from './identity/tenants.ts';
 import { TokenValidator } from './identity/token-validator.ts';
 import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
@@ -56,7 +66,22 @@ export interface OpenMamApp {
   checkins: CheckinRecorder;
   policies: PolicyService;
   tenantSettings: TenantSettingsService;
+  /** The app protection service: managed apps' check-ins, selective wipes, threat reports, access decisions. */
+  appProtection: AppProtection;
 }
+
+export interface AppProtection {
+  apps: ManagedAppService;
+  wipes: SelectiveWipeService;
+  threats: ThreatReportService;
+  access: AccessService;
+  reports: AppReportService;
+  /** Buffered last check-in times of managed apps; `flush()` writes them now. */
+  checkins: CheckinRecorder;
+}
+
+/** How often expired wipe records and long-silent registrations are purged. */
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 /**
  * One access-log line per request at info ("request completed", with the request and status); Fastify's
@@ -155,7 +180,40 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
+  const appProtection = appProtectionServices(deps.store, verifier, clock, newId, (error) => server.log.error({ err: error }, 'app protection background work failed'));
+  server.addHook('onClose', async () => {
+    clearInterval(appProtection.sweep);
+    await appProtection.checkins.close();
+  });
+  await server.register(mamRoutes, { verifier, apps: appProtection.apps });
+  await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
+  for (const version of ['beta', 'v1.0']) {
+    await server.register(
+      async (scope) => {
+        scope.setErrorHandler(graphErrorHandler);
+        await scope.register(appRegistrationRoutes, { verifier, reports: appProtection.reports, wipes: appProtection.wipes, baseUrl: `${config.publicUrl}/graph/${version}` });
+      },
+      { prefix: `/graph/${version}` },
+    );
+  }
   await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection };
+}
+
+function appProtectionServices(store: Store, verifier: TokenVerifier, clock: Clock, newId: () => string, onError: (error: unknown) => void): AppProtection & { sweep: NodeJS.Timeout } {
+  const snapshots = new TenantAppSnapshots(store);
+  const checkins = new CheckinRecorder({ recordCheckins: (times) => store.appProtection.recordAppCheckins(times) }, onError);
+  const reports = new AppReportService(store.appProtection, snapshots);
+  const sweep = setInterval(() => void reports.purge(clock()).catch(onError), RETENTION_SWEEP_MS);
+  sweep.unref();
+  return {
+    apps: new ManagedAppService({ store: store.appProtection, snapshots, checkins, clock, newId }),
+    wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
+    threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
+    access: new AccessService({ store: store.appProtection, snapshots, verifier, clock }),
+    reports,
+    checkins,
+    sweep,
+  };
 }
