@@ -11,6 +11,14 @@ import type {
   ThreatReportRecord,
 } from './app-protection-records.ts';
 
+export interface CheckInState {
+  registration: AppRegistrationRecord;
+  appConfigVersion: number;
+  configVersion: number;
+  userBlocked: boolean;
+  hasPendingOperations: boolean;
+}
+
 /**
  * Storage of the app protection service (see app-protection-records.ts). Every write that changes what a check-in
  * or an access decision would answer for a whole tenant (a policy, its apps or assignments, a connector, an access
@@ -39,6 +47,12 @@ export interface AppProtectionStore {
   upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord>;
   /** One indexed read. Undefined for an unknown id; the caller checks the tenant and user. */
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined>;
+  /**
+   * What a check-in or an access decision reads first, in one query: the registration, its tenant's two versions
+   * (app configuration, and ConfigurationStore's), whether its user is wiped-and-blocked and whether it has pending
+   * operations. Undefined for an unknown id.
+   */
+  getCheckInState(registrationId: string): Promise<CheckInState | undefined>;
   /**
    * Changes of one check-in. Only the given fields are written. Answers false when the registration does not exist.
    */

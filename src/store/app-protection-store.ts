@@ -16,7 +16,7 @@ import type {
   MtdConnectorRecord,
   ThreatReportRecord,
 } from './app-protection-records.ts';
-import type { AppProtectionStore } from './app-protection-roles.ts';
+import type { AppProtectionStore, CheckInState } from './app-protection-roles.ts';
 import type { PolicyAssignment } from './records.ts';
 import type {
   AccessPoliciesTable,
@@ -42,6 +42,7 @@ export interface StoreContext {
 
 type PolicyRow = Selectable<AppPoliciesTable>;
 type RegistrationRow = Selectable<AppRegistrationsTable>;
+type CheckInStateRow = RegistrationRow & { app_config_version: number; config_version: number; user_blocked: number | boolean; has_pending: number | boolean };
 type OperationRow = Selectable<AppOperationsTable>;
 type ConnectorRow = Selectable<MtdConnectorsTable>;
 type ThreatReportRow = Selectable<MtdThreatReportsTable>;
@@ -115,6 +116,23 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
         .orderBy('app_id', 'asc')
         .compile(),
     3,
+  );
+  readonly #checkInState = new CompiledRead<CheckInStateRow>(
+    (db) =>
+      db
+        .selectFrom('app_registrations as r')
+        .innerJoin('tenants as t', 't.id', 'r.tenant_id')
+        .selectAll('r')
+        .select(['t.app_config_version', 't.config_version'])
+        .select((eb) => [
+          eb
+            .exists(eb.selectFrom('app_blocked_users as b').select('b.blocked_at').whereRef('b.tenant_id', '=', 'r.tenant_id').whereRef('b.user_id', '=', 'r.user_id'))
+            .as('user_blocked'),
+          eb.exists(eb.selectFrom('app_operations as o').select('o.id').whereRef('o.registration_id', '=', 'r.id').where('o.status', '=', PENDING)).as('has_pending'),
+        ])
+        .where('r.id', '=', '')
+        .compile(),
+    1,
   );
   readonly #appConfigVersion = new CompiledRead<{ app_config_version: number }>(
     (db) => db.selectFrom('tenants').select('app_config_version').where('id', '=', '').compile(),
@@ -203,6 +221,22 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(async () => {
       const [row] = await this.#registrationById.run(this.#db, [id]);
       return row === undefined ? undefined : registrationFromRow(row);
+    });
+  }
+
+  getCheckInState(registrationId: string): Promise<CheckInState | undefined> {
+    return this.#track(async () => {
+      const [row] = await this.#checkInState.run(this.#db, [registrationId]);
+      if (row === undefined) return undefined;
+      const { app_config_version, config_version, user_blocked, has_pending, ...registration } = row;
+      return {
+        registration: registrationFromRow(registration),
+        appConfigVersion: app_config_version,
+        configVersion: config_version,
+        // EXISTS is a boolean on PostgreSQL and 0/1 on SQLite.
+        userBlocked: Boolean(user_blocked),
+        hasPendingOperations: Boolean(has_pending),
+      };
     });
   }
 

@@ -183,6 +183,32 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         assert.deepEqual((await newRegistration(tenantId, { upn: null, deviceName: null, deviceModel: null, deviceManufacturer: null, azureAdDeviceId: null })).upn, null);
       });
 
+      it('getCheckInState reads the registration with its tenant\'s versions and the blocked and pending flags', async () => {
+        const tenantId = await newTenant();
+        const registration = await newRegistration(tenantId);
+        assert.deepEqual(await ap.getCheckInState(registration.id), {
+          registration,
+          appConfigVersion: 0,
+          configVersion: 0,
+          userBlocked: false,
+          hasPendingOperations: false,
+        });
+        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await store.putConfigurationSet({ tenantId, id: randomUUID(), name: 'Set', target: { kind: 'all_devices' }, settings: [], createdAt: T0, updatedAt: T0 });
+        await ap.blockUser({ tenantId, userId: registration.userId, blockedAt: T0 });
+        await ap.addOperations([operationRecord(registration)]);
+        const state = await ap.getCheckInState(registration.id);
+        assert.deepEqual(
+          { app: state?.appConfigVersion, config: state?.configVersion, blocked: state?.userBlocked, pending: state?.hasPendingOperations },
+          { app: 1, config: 1, blocked: true, pending: true },
+        );
+        // Another user of the tenant is not blocked by it; an unknown id has no state.
+        const other = await newRegistration(tenantId, { userId: randomUUID() });
+        assert.equal((await ap.getCheckInState(other.id))?.userBlocked, false);
+        assert.equal((await ap.getCheckInState(other.id))?.hasPendingOperations, false);
+        assert.equal(await ap.getCheckInState(randomUUID()), undefined);
+      });
+
       it('getRegistration answers undefined for an unknown id', async () => {
         assert.equal(await ap.getRegistration(randomUUID()), undefined);
       });

@@ -2,10 +2,10 @@ import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import type { AppRegistrationRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
 import { accessRemediation, decideAccess, type AccessDecision } from './access-decision.ts';
 import { judge, readFacts } from './evaluation.ts';
-import type { TenantAppSnapshots } from './tenant-snapshot.ts';
+import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
  * Access decisions for gateways (`/access/v1/evaluate`): app protection CA (seed 002) and app-based CA with approved
@@ -36,12 +36,16 @@ export class AccessService {
     if (!user) return deny('invalidUserToken', 'protectionPolicyRequired');
     if (user.tenantId !== gatewayTenant) return deny('foreignTenant', 'protectionPolicyRequired');
     const now = this.options.clock();
-    const snapshot = await this.options.snapshots.get(user.tenantId);
-    const [groups, registration] = await Promise.all([this.options.snapshots.groupsOf(user.tenantId, user.objectId, user.groups), this.registrationOf(user, request)]);
+    const found = await this.registrationOf(user, request);
+    const registration = found?.registration;
+    const snapshot = found?.state
+      ? await this.options.snapshots.at(user.tenantId, found.state.appConfigVersion, found.state.configVersion)
+      : await this.options.snapshots.get(user.tenantId);
+    const groups = await this.options.snapshots.groupsOf(user.tenantId, user.objectId, user.groups);
     const deviceId = registration?.azureAdDeviceId ?? request.azureAdDeviceId ?? user.deviceId ?? null;
     const needsDevice = snapshot.accessPolicies.some((p) => p.grantControls.includes('compliantDevice'));
     const [appProtection, deviceCompliance] = await Promise.all([
-      registration ? this.appProtection(snapshot, registration, groups, now) : Promise.resolve(undefined),
+      registration ? this.appProtection(snapshot, registration, groups, now, found?.state) : Promise.resolve(undefined),
       needsDevice && deviceId ? this.options.store.getDeviceCompliance(user.tenantId, deviceId) : Promise.resolve(undefined),
     ]);
     return decideAccess({
@@ -71,21 +75,22 @@ export class AccessService {
   }
 
   /** The user's registration of this app: by id (it must be theirs and this app's), else on the named device. */
-  private async registrationOf(user: VerifiedIdentity, request: AccessRequest): Promise<AppRegistrationRecord | undefined> {
+  private async registrationOf(user: VerifiedIdentity, request: AccessRequest): Promise<{ registration: AppRegistrationRecord; state?: CheckInState } | undefined> {
     const appId = request.appId.toLowerCase();
     if (request.registrationId !== null) {
-      const registration = await this.options.store.getRegistration(request.registrationId);
+      const state = await this.options.store.getCheckInState(request.registrationId);
+      const registration = state?.registration;
       const own = registration && registration.tenantId === user.tenantId && registration.userId === user.objectId && registration.appId === appId && registration.state === 'active';
-      return own ? registration : undefined;
+      return own ? { registration, state } : undefined;
     }
     const deviceId = request.azureAdDeviceId ?? user.deviceId;
     if (!deviceId) return undefined;
     const [registration] = await this.options.store.listRegistrations(user.tenantId, { userId: user.objectId, appId, azureAdDeviceId: deviceId.toLowerCase() }, 1);
-    return registration;
+    return registration ? { registration } : undefined;
   }
 
-  private async appProtection(snapshot: Awaited<ReturnType<TenantAppSnapshots['get']>>, registration: AppRegistrationRecord, groups: ReadonlySet<string>, now: number) {
-    const verdict = judge(await readFacts(this.options.store, snapshot, registration, groups, now), now, false);
+  private async appProtection(snapshot: TenantAppSnapshot, registration: AppRegistrationRecord, groups: ReadonlySet<string>, now: number, state: CheckInState | undefined) {
+    const verdict = judge(await readFacts(this.options.store, snapshot, registration, groups, now, state), now, false);
     return { applied: verdict.applied, compliant: verdict.complianceState === 'compliant', reasons: verdict.complianceReasons };
   }
 }

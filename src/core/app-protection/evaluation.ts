@@ -29,13 +29,24 @@ export interface Verdict {
 
 export type FactsStore = Pick<AppProtectionStore, 'isUserBlocked' | 'pendingOperations' | 'threatReportsFor'>;
 
-export async function readFacts(store: FactsStore, snapshot: TenantAppSnapshot, registration: AppRegistrationRecord, groups: ReadonlySet<string>, now: number): Promise<RegistrationFacts> {
+/**
+ * `known`: what the caller already read with the registration (getCheckInState): then the blocked flag needs no
+ * query, and pending operations are read only when there are some.
+ */
+export async function readFacts(
+  store: FactsStore,
+  snapshot: TenantAppSnapshot,
+  registration: AppRegistrationRecord,
+  groups: ReadonlySet<string>,
+  now: number,
+  known?: { userBlocked: boolean; hasPendingOperations: boolean },
+): Promise<RegistrationFacts> {
   const intended = intendedPolicies(snapshot.policies, groups, registration.appId);
   const policy = intended.protection?.body as unknown as WindowsManagedAppProtection | undefined;
   const needsThreat = policy !== undefined && policy.maximumAllowedDeviceThreatLevel !== 'notConfigured';
   const [blocked, pending, reports] = await Promise.all([
-    store.isUserBlocked(registration.tenantId, registration.userId),
-    store.pendingOperations(registration.id),
+    known ? known.userBlocked : store.isUserBlocked(registration.tenantId, registration.userId),
+    known && !known.hasPendingOperations ? [] : store.pendingOperations(registration.id),
     needsThreat && registration.azureAdDeviceId !== null
       ? store.threatReportsFor(registration.tenantId, registration.userId, registration.azureAdDeviceId)
       : Promise.resolve<ThreatReportRecord[]>([]),

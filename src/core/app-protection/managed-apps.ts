@@ -3,7 +3,7 @@ import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
 import { parseIsoDuration } from '../../policy/iso-duration.ts';
 import type { AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
 import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
 import { userMessage, type ReasonCode } from './messages.ts';
 import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
@@ -103,7 +103,8 @@ export class ManagedAppService {
 
   async checkIn(caller: VerifiedIdentity, registrationId: string, input: CheckInInput): Promise<CheckInAnswer> {
     const now = this.options.clock();
-    const current = await this.ownRegistration(caller, registrationId);
+    const state = await this.options.store.getCheckInState(registrationId);
+    const current = this.own(caller, registrationId, state?.registration);
     const registration: AppRegistrationRecord = {
       ...current,
       appVersion: input.appVersion,
@@ -111,7 +112,7 @@ export class ManagedAppService {
       osVersion: input.osVersion,
       reportedFailures: input.healthCheckFailures.map((f) => `${f.setting}:${f.action}`),
     };
-    return this.answer(caller, registration, input, now, current);
+    return this.answer(caller, registration, input, now, current, state);
   }
 
   /** The app's result of a wipe it was given. `not_found` for an action never issued to it; `conflict` when already completed. */
@@ -126,7 +127,10 @@ export class ManagedAppService {
 
   /** The caller's own active registration; another user's or tenant's id is `not_found`, like an unknown one. */
   private async ownRegistration(caller: VerifiedIdentity, id: string, options: { allowWiped?: boolean } = {}): Promise<AppRegistrationRecord> {
-    const registration = await this.options.store.getRegistration(id);
+    return this.own(caller, id, await this.options.store.getRegistration(id), options);
+  }
+
+  private own(caller: VerifiedIdentity, id: string, registration: AppRegistrationRecord | undefined, options: { allowWiped?: boolean } = {}): AppRegistrationRecord {
     if (!registration || registration.tenantId !== caller.tenantId || registration.userId !== caller.objectId) {
       throw new OpenMamError('not_found', `no registration ${id} for this user`);
     }
@@ -141,11 +145,13 @@ export class ManagedAppService {
     held: { policyVersion: string | null | undefined; configurationVersion: string | null | undefined },
     now: number,
     stored?: AppRegistrationRecord,
+    /** Read with the registration (a check-in): the tenant's versions and the blocked and pending flags. */
+    state?: CheckInState,
   ): Promise<CheckInAnswer> {
     const { store, snapshots } = this.options;
-    const snapshot = await snapshots.get(caller.tenantId);
+    const snapshot = state ? await snapshots.at(caller.tenantId, state.appConfigVersion, state.configVersion) : await snapshots.get(caller.tenantId);
     const groups = await snapshots.groupsOf(caller.tenantId, caller.objectId, caller.groups);
-    const facts = await readFacts(store, snapshot, registration, groups, now);
+    const facts = await readFacts(store, snapshot, registration, groups, now, state);
     const verdict = judge(facts, now, true);
     const added = await this.newWipes(facts, verdict, now);
     if (added.length > 0) {

@@ -43,9 +43,14 @@ export class TenantAppSnapshots {
     return (await this.#entry(tenantId)).snapshot;
   }
 
+  /** The snapshot at versions the caller already read (a check-in reads them with its registration, in one query). */
+  async at(tenantId: string, appVersion: number, groupVersion: number): Promise<TenantAppSnapshot> {
+    return (await this.#entryAt(tenantId, appVersion, groupVersion)).snapshot;
+  }
+
   /** The user's groups: those an admin added them to, and those of the `groups` claim of their verified token. */
   async groupsOf(tenantId: string, userId: string, tokenGroups: readonly string[]): Promise<ReadonlySet<string>> {
-    const entry = await this.#entry(tenantId);
+    const entry = this.#entries.get(tenantId) ?? (await this.#entry(tenantId));
     let memberOf = entry.memberships.get(userId);
     if (memberOf === undefined) {
       memberOf = await this.store.groupsOfMember(tenantId, userId);
@@ -57,6 +62,10 @@ export class TenantAppSnapshots {
 
   async #entry(tenantId: string): Promise<Entry> {
     const [appVersion, groupVersion] = await Promise.all([this.store.appProtection.getAppConfigVersion(tenantId), this.store.getConfigurationVersion(tenantId)]);
+    return this.#entryAt(tenantId, appVersion, groupVersion);
+  }
+
+  #entryAt(tenantId: string, appVersion: number, groupVersion: number): Promise<Entry> | Entry {
     const cached = this.#entries.get(tenantId);
     if (cached && cached.snapshot.appVersion === appVersion && cached.snapshot.groupVersion === groupVersion) return cached;
     // One load per tenant at a time: a burst of check-ins after a change shares it.
