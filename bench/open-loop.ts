@@ -1,0 +1,274 @@
+/**
+ * An open-loop (constant arrival rate) HTTP/1.1 load generator over TLS keep-alive connections, for latency at a
+ * fixed request rate.
+ *
+ * Why not autocannon: its `overallRate` (and `connectionRate`) is a per-connection budget per second, reset by a
+ * one-second timer; each connection sends back to back (the next request when the previous reply arrives) until its
+ * budget is spent, then waits for the next second. At 5,000/s over 32 connections that is a burst at full speed
+ * at the start of every second, then silence: not a constant rate, and latencies are those of a closed loop (its
+ * coordinated-omission correction assumes an interval of ceil(1/rate) = 1 ms whatever the rate).
+ *
+ * Here request i is due at start + i/rate. A timer (Node's 1 ms resolution) sends everything due at each tick, so
+ * arrivals come in bursts of about rate/1000 requests (5 at 5,000/s) — a little harsher than a perfectly even
+ * spacing. A due request goes out on an idle connection at once, or waits in a queue for the next connection that
+ * finishes: the wait counts in its latency (latency is measured from when it was due to be sent at that tick, not
+ * from when a connection took it: no coordinated omission). `sendLag` says how late the ticks were against the
+ * ideal schedule (the generator's own precision), and `fromSchedule` gives latencies from the ideal times.
+ *
+ * Requests are prebuilt bytes (request line, headers, body); replies are parsed just enough for status and body
+ * (Content-Length framing, which is what Fastify sends for JSON). One request in flight per connection (no
+ * pipelining).
+ */
+import { connect, type TLSSocket } from 'node:tls';
+
+export interface OpenLoopOptions {
+  port: number;
+  host?: string;
+  /** Requests per second. */
+  rate: number;
+  seconds: number;
+  connections: number;
+  /** The bytes of request number `index` (see `httpRequest`). */
+  request: (index: number) => Buffer;
+  /** Called with every reply (keep it cheap: it runs on the load generator's event loop). */
+  onReply?: (status: number, body: Buffer, index: number) => void;
+  /** How long to wait for outstanding replies after the last request was due (ms, default 10 s). */
+  drainMs?: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface OpenLoopResult {
+  /** Requests due during the run (rate x seconds). */
+  scheduled: number;
+  completed: number;
+  /** Connection errors, and requests still unanswered after the drain time. */
+  errors: number;
+  statuses: Record<string, number>;
+  /** Completed replies per second, from the first due time to the last reply. */
+  achievedRate: number;
+  /** Latency in ms from the tick that sent (or queued) the request to its complete reply. */
+  latency: Percentiles;
+  /** Latency in ms from the request's ideal due time (includes the generator's tick lateness). */
+  fromSchedule: Percentiles;
+  /** How late the ticks sent requests against their ideal due times, ms. */
+  sendLag: Percentiles;
+  /** Requests that found no idle connection and waited in the queue; the longest queue. */
+  queued: number;
+  maxQueue: number;
+  elapsedSeconds: number;
+  /** CPU the generator's process used, in cores (user + system over the run). */
+  clientCores: number;
+}
+
+/** The bytes of one HTTP/1.1 request with a keep-alive connection and a body. */
+export function httpRequest(method: string, path: string, headers: Readonly<Record<string, string>>, body: string): Buffer {
+  const payload = Buffer.from(body, 'utf8');
+  const lines = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${payload.length}`];
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), payload]);
+}
+
+/** p-th percentile (0..100) of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function percentilesOf(values: Float64Array): Percentiles {
+  const sorted = values.slice().sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+    mean: sorted.length > 0 ? sum / sorted.length : NaN,
+  };
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+
+interface Connection {
+  socket: TLSSocket;
+  /** The request in flight, -1 when idle. */
+  current: number;
+  buffer: Buffer | undefined;
+}
+
+export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const host = options.host ?? '127.0.0.1';
+  const total = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  const issuedAt = new Float64Array(total);
+  const latency = new Float64Array(total);
+  const fromSchedule = new Float64Array(total);
+  const statuses: Record<string, number> = {};
+  let completed = 0;
+  let errors = 0;
+  let lastReplyAt = 0;
+  let queued = 0;
+  let maxQueue = 0;
+  const queue: number[] = [];
+  let queueHead = 0;
+  const idle: Connection[] = [];
+  let start = 0;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let settled = 0;
+  const settle = (): void => {
+    settled++;
+    if (settled === total) finish();
+  };
+
+  const send = (connection: Connection, index: number): void => {
+    connection.current = index;
+    connection.socket.write(options.request(index));
+  };
+  const release = (connection: Connection): void => {
+    connection.current = -1;
+    if (queueHead < queue.length) {
+      send(connection, queue[queueHead++]!);
+      if (queueHead > 1024 && queueHead * 2 > queue.length) {
+        queue.splice(0, queueHead);
+        queueHead = 0;
+      }
+    } else idle.push(connection);
+  };
+
+  const open = (): Promise<Connection> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host, port: options.port, rejectUnauthorized: false });
+      const connection: Connection = { socket, current: -1, buffer: undefined };
+      socket.setNoDelay(true);
+      socket.once('secureConnect', () => resolve(connection));
+      socket.on('error', (error) => {
+        if (start === 0) reject(error);
+      });
+      socket.on('data', (chunk: Buffer) => onData(connection, chunk));
+      socket.on('close', () => onClose(connection));
+    });
+
+  const onData = (connection: Connection, chunk: Buffer): void => {
+    let buffer = connection.buffer ? Buffer.concat([connection.buffer, chunk]) : chunk;
+    for (;;) {
+      const headerEnd = buffer.indexOf(HEADER_END);
+      if (headerEnd < 0) break;
+      const head = buffer.toString('latin1', 0, headerEnd);
+      const status = Number(head.slice(9, 12));
+      const length = status === 204 || status === 304 ? 0 : Number(CONTENT_LENGTH.exec(head)?.[1] ?? NaN);
+      if (Number.isNaN(length)) {
+        // Not Content-Length framed: not something these servers send; count it and start over on a new connection.
+        connection.buffer = undefined;
+        connection.socket.destroy();
+        return;
+      }
+      const end = headerEnd + HEADER_END.length + length;
+      if (buffer.length < end) break;
+      const index = connection.current;
+      if (index < 0) {
+        // A reply nobody asked for: not something these servers send; drop the connection (it is replaced).
+        connection.buffer = undefined;
+        connection.socket.destroy();
+        return;
+      }
+      const now = performance.now();
+      latency[completed] = now - issuedAt[index]!;
+      fromSchedule[completed] = now - (start + index * interval);
+      completed++;
+      lastReplyAt = now;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      options.onReply?.(status, buffer.subarray(headerEnd + HEADER_END.length, end), index);
+      settle();
+      buffer = buffer.subarray(end);
+      release(connection);
+      if (buffer.length === 0) break;
+    }
+    connection.buffer = buffer.length > 0 ? buffer : undefined;
+  };
+
+  const connections = new Set<Connection>();
+  let closing = false;
+  const onClose = (connection: Connection): void => {
+    connections.delete(connection);
+    const at = idle.indexOf(connection);
+    if (at >= 0) idle.splice(at, 1);
+    if (connection.current >= 0) {
+      errors++;
+      settle();
+    }
+    connection.current = -1;
+    if (closing) return;
+    // The server closed a connection (or it failed): replace it.
+    void open().then(
+      (replacement) => {
+        connections.add(replacement);
+        release(replacement);
+      },
+      () => {
+        errors++;
+      },
+    );
+  };
+
+  for (const connection of await Promise.all(Array.from({ length: options.connections }, open))) {
+    connections.add(connection);
+    idle.push(connection);
+  }
+
+  let next = 0;
+  const cpuBefore = process.cpuUsage();
+  start = performance.now();
+  const tick = (): void => {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor((now - start) / interval) + 1);
+    while (next < due) {
+      const index = next++;
+      issuedAt[index] = now;
+      const connection = idle.pop();
+      if (connection) send(connection, index);
+      else {
+        queue.push(index);
+        queued++;
+        maxQueue = Math.max(maxQueue, queue.length - queueHead);
+      }
+    }
+    if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+  };
+  tick();
+  const drain = new Promise<void>((resolve) => setTimeout(resolve, options.seconds * 1000 + (options.drainMs ?? 10_000)).unref());
+  await Promise.race([done, drain]);
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsedMs = Math.max(lastReplyAt, start + total * interval) - start;
+  errors += total - settled;
+  closing = true;
+  for (const connection of connections) connection.socket.destroy();
+
+  const sendLag = new Float64Array(next);
+  for (let i = 0; i < next; i++) sendLag[i] = issuedAt[i]! - (start + i * interval);
+  return {
+    scheduled: total,
+    completed,
+    errors,
+    statuses,
+    achievedRate: completed / (elapsedMs / 1000),
+    latency: percentilesOf(latency.subarray(0, completed)),
+    fromSchedule: percentilesOf(fromSchedule.subarray(0, completed)),
+    sendLag: percentilesOf(sendLag),
+    queued,
+    maxQueue,
+    elapsedSeconds: elapsedMs / 1000,
+    clientCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
+  };
+}
