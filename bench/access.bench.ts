@@ -31,8 +31,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readAccessRequest } from '../src/core/app-protection/access.ts';
-import { fetchWithDevIdp } from '../src/identity/dev-idp.ts';
-import { TokenValidator } from '../src/identity/token-validator.ts';
 import { createRuntime } from '../src/main.ts';
 import {
   APP_ID,
@@ -43,6 +41,7 @@ import {
   prepareTenant,
   RESOURCE,
   round,
+  serverTokenValidator,
   startServer,
   stopAll,
   stopServer,
@@ -171,15 +170,7 @@ async function inProcess(dataDir: string, tenant: PreparedTenant, decisions: rea
   const config = benchConfig(dataDir);
   const runtime = await createRuntime(config, { logger: { level: 'silent' } });
   try {
-    const validator = new TokenValidator({
-      tenants: runtime.app.tenants,
-      audiences: [config.appIdUri],
-      entraAuthority: config.entraAuthority,
-      devIdp: runtime.devIdp,
-      fetch: fetchWithDevIdp(runtime.devIdp, (url, init) => fetch(url, init)),
-      clock: Date.now,
-      clockSkewSeconds: config.tokenClockSkewSeconds,
-    });
+    const validator = serverTokenValidator(runtime, config);
     const { access } = runtime.app.appProtection;
     const requests = decisions.map((decision) => readAccessRequest(JSON.parse(decision.body)));
     let notAllowed = 0;

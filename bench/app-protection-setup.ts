@@ -19,7 +19,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { loadConfig, type Config } from '../src/config.ts';
-import { DevIdentityProvider, stableObjectId } from '../src/identity/dev-idp.ts';
+import { DevIdentityProvider, fetchWithDevIdp, stableObjectId } from '../src/identity/dev-idp.ts';
+import { TokenValidator } from '../src/identity/token-validator.ts';
+import type { Runtime } from '../src/main.ts';
 import { startChildServer, stopChild } from './child-server.ts';
 
 export const APP_ID = 'com.microsoft.edge';
@@ -65,6 +67,19 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
 /** The configuration of a benchmark's data folder (the one the child server uses). */
 export function benchConfig(dataDir: string): Config {
   return loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+}
+
+/** The same validator the server builds (src/app.ts), to turn tokens into identities in-process as a request would. */
+export function serverTokenValidator(runtime: Runtime, config: Config): TokenValidator {
+  return new TokenValidator({
+    tenants: runtime.app.tenants,
+    audiences: [config.appIdUri],
+    entraAuthority: config.entraAuthority,
+    devIdp: runtime.devIdp,
+    fetch: fetchWithDevIdp(runtime.devIdp, (url, init) => fetch(url, init)),
+    clock: Date.now,
+    clockSkewSeconds: config.tokenClockSkewSeconds,
+  });
 }
 
 export interface JsonResponse {

@@ -30,11 +30,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readCheckInInput } from '../src/core/app-protection/managed-apps.ts';
-import { fetchWithDevIdp } from '../src/identity/dev-idp.ts';
-import { TokenValidator } from '../src/identity/token-validator.ts';
 import { createRuntime } from '../src/main.ts';
 import {
   benchConfig,
+  serverTokenValidator,
   checkInBody,
   checkInPath,
   cpuSecondsOf,
@@ -173,16 +172,7 @@ async function inProcess(dataDir: string, users: readonly BenchUser[], policyVer
   const config = benchConfig(dataDir);
   const runtime = await createRuntime(config, { logger: { level: 'silent' } });
   try {
-    // The same validator the server builds (src/app.ts), to turn tokens into identities as a request would.
-    const validator = new TokenValidator({
-      tenants: runtime.app.tenants,
-      audiences: [config.appIdUri],
-      entraAuthority: config.entraAuthority,
-      devIdp: runtime.devIdp,
-      fetch: fetchWithDevIdp(runtime.devIdp, (url, init) => fetch(url, init)),
-      clock: Date.now,
-      clockSkewSeconds: config.tokenClockSkewSeconds,
-    });
+    const validator = serverTokenValidator(runtime, config);
     const { apps } = runtime.app.appProtection;
     const inputs = users.map((user) => readCheckInInput(JSON.parse(checkInBody(policyVersion, user.configurationVersion))));
     const identities = await Promise.all(users.map((user) => validator.verify(user.token)));
