@@ -1,4 +1,3 @@
-// Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countsForWindowsMam, isUnresponsive, newestReport, threatAllowed, threatVerdict, type ThreatInput } from '../../src/core/app-protection/threat.ts';

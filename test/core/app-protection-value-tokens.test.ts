@@ -1,4 +1,3 @@
-// Three folders deep, tests reach src/ through ../../../, which the layer-path lint rule is not about.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partialUpn, resolveValueTokens, type TokenUser } from '../../src/core/app-protection/value-tokens.ts';

@@ -48,14 +48,7 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       await server?.close();
     });
 
-    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
-    }
+    const call = async (method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> => (await server.json(method, path, token, body)) as GraphResponse;
     async function groupWith(upn: string): Promise<string> {
       const group = await call('POST', '/graph/v1.0/groups', { displayName: `group-${randomUUID().slice(0, 6)}` });
       assert.equal(group.status, 201);

@@ -46,14 +46,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
       await server?.close();
     });
 
-    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      return { status: response.status, headers: response.headers, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
-    }
+    const call = async (method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> => (await server.json(method, path, token, body)) as GraphResponse;
     async function created(path: string, body: unknown): Promise<Record<string, unknown>> {
       const response = await call('POST', path, body);
       assert.equal(response.status, 201, JSON.stringify(response.body));

@@ -34,13 +34,9 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
     const clients: MamClient[] = [];
 
     async function graph(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${response.body}`);
-      return response.body ? (JSON.parse(response.body) as Record<string, unknown>) : {};
+      const response = await server.json(method, path, admin, body);
+      assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body;
     }
     function client(appId: string, actions: MamAction[] = []): MamClient {
       const mam = new MamClient({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
-import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
 
 /**
  * The app protection service end to end over real HTTPS (docs/app-protection.md): an admin assigns a Level 2 app
@@ -14,12 +14,6 @@ const PROTECTIONS = '/graph/beta/deviceAppManagement/windowsManagedAppProtection
 const EDGE = 'com.microsoft.edge';
 const CURRENT_BUILD = '10.0.22631.3155';
 const OLD_BUILD = '10.0.19045.3636';
-
-interface JsonResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
 
 interface Action {
   id: string;
@@ -51,14 +45,7 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
     const deviceTag = randomUUID();
     const aliceDevice = randomUUID();
 
-    async function call(method: string, path: string, body: unknown, token: string): Promise<JsonResponse> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      return { status: response.status, headers: response.headers, body: response.body ? (JSON.parse(response.body) as Record<string, unknown>) : {} };
-    }
+    const call = (method: string, path: string, body: unknown, token: string): Promise<JsonResponse> => server.json(method, path, token, body);
     const registration = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
       appId: EDGE,
       appVersion: '120.0.2210.91',

@@ -40,14 +40,7 @@ export function scepEndToEnd(backend: Backend, skip?: string): void {
       await server?.close();
     });
 
-    async function call(method: string, path: string, body?: unknown): Promise<GraphResponse> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
-    }
+    const call = async (method: string, path: string, body?: unknown): Promise<GraphResponse> => (await server.json(method, path, admin, body)) as GraphResponse;
     async function groupWith(upn: string): Promise<string> {
       const group = await call('POST', '/graph/v1.0/groups', { displayName: `group-${randomUUID().slice(0, 6)}` });
       const member = await call('POST', `/graph/v1.0/groups/${String(group.body['id'])}/members/$ref`, {

@@ -33,14 +33,7 @@ export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
       await server?.close();
     });
 
-    async function call(method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> {
-      const response = await server.request(path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
-    }
+    const call = async (method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> => (await server.json(method, path, token, body)) as GraphResponse;
     async function device(): Promise<DeviceSimulator> {
       const simulator = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: `u-${randomUUID().slice(0, 6)}@contoso.example`, deviceId: randomUUID() }) });
       devices.push(simulator);

@@ -49,14 +49,7 @@ describe('WIP admin tools over HTTPS (sqlite)', { skip: notWired }, () => {
     };
   }
 
-  async function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<GraphResponse> {
-    const response = await server.request(path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    return { status: response.status, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
-  }
+  const call = async (method: string, path: string, token: string | undefined, body?: unknown): Promise<GraphResponse> => (await server.json(method, path, token, body)) as GraphResponse;
 
   async function create(path: string, token: string, body: Record<string, unknown>): Promise<string> {
     const created = await call('POST', path, token, body);

@@ -11,6 +11,12 @@ import { withPostgresSchema } from './postgres.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 
+export interface JsonResponse {
+  status: number;
+  headers: HttpsResponse['headers'];
+  body: Record<string, unknown>;
+}
+
 /**
  * A whole OpenMAM server for end-to-end tests: the real composition root, a real store, real HTTPS on a free
  * loopback port with the generated self-signed certificate, the built-in identity provider, JSON logs captured.
@@ -24,6 +30,11 @@ export interface TestServer {
   tenantId: string;
   mint(request: Partial<MintRequest>): Promise<string>;
   request(pathname: string, options?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpsResponse>;
+  /**
+   * A JSON call as an admin, app or service makes it: bearer `token` (none when undefined), `body` sent as JSON (a
+   * string goes as is, to send malformed JSON), the reply parsed ({} when empty).
+   */
+  json(method: string, pathname: string, token: string | undefined, body?: unknown): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -63,6 +74,15 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
     mint: (request) =>
       runtime.devIdp!.mint({ tenantId: runtime.defaultTenant.id, audience: config.appIdUri, expiresInSeconds: 3600, now: Date.now(), ...request }),
     request: (pathname, options = {}) => httpsRequest(`${url}${pathname}`, { ...options, ca }),
+    json: async (method, pathname, token, body) => {
+      const response = await httpsRequest(`${url}${pathname}`, {
+        method,
+        ca,
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      return { status: response.status, headers: response.headers, body: response.body ? (JSON.parse(response.body) as Record<string, unknown>) : {} };
+    },
     close: async () => {
       await runtime.app.server.close();
       await schema?.drop();
