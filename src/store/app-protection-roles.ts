@@ -111,6 +111,8 @@ export interface AppProtectionStore {
   saveThreatReport(report: ThreatReportRecord): Promise<void>;
   /** The latest reports for a user's device (every app), newest first. */
   threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]>;
+  /** A tenant's latest reports (every user, device, app and connector), newest first, at most `limit`: for reports. */
+  listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]>;
 
   // ---- conditional access
   /** Insert or replace; bumps the version. */

@@ -507,6 +507,23 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(async () => (await this.#threatReports.run(this.#db, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
   }
 
+  listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('mtd_threat_reports')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .orderBy('reported_at', 'desc')
+        .orderBy('connector_id', 'asc')
+        .orderBy('user_id', 'asc')
+        .orderBy('azure_ad_device_id', 'asc')
+        .orderBy('app_id', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map(threatReportFromRow);
+    });
+  }
+
   // ---- conditional access
 
   /** `not_found` when the tenant does not exist. */

@@ -245,8 +245,10 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(list.status, 200, JSON.stringify(list.body));
       assert.deepEqual((list.body['value'] as { id: string }[]).map((r) => r.id), [aliceRegistration]);
       const report = await call('GET', '/graph/beta/deviceAppManagement/managedAppStatuses/windowsProtectionReport', undefined, admin);
-      const rows = (report.body['content'] as { rows: { userId: string; appId: string }[] }).rows;
-      assert.ok(rows.some((r) => r.userId === aliceId() && r.appId === EDGE));
+      const rows = (report.body['content'] as { rows: { userId: string; appId: string; deviceHealth: string | null }[] }).rows;
+      const alicesEdge = rows.find((r) => r.userId === aliceId() && r.appId === EDGE);
+      assert.ok(alicesEdge, JSON.stringify(rows));
+      assert.equal(alicesEdge.deviceHealth, 'secured', 'the latest threat report of the device');
       assert.equal((await call('GET', '/graph/beta/deviceAppManagement/managedAppRegistrations', undefined, alice)).status, 403);
       const badFilter = await call('GET', `/graph/beta/deviceAppManagement/managedAppRegistrations?$filter=${encodeURIComponent("startswith(userId,'a')")}`, undefined, admin);
       assert.equal(badFilter.status, 400);

@@ -585,6 +585,19 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         assert.equal((await ap.getConnector(other, foreign.id))?.lastHeartbeatAt, foreign.lastHeartbeatAt);
       });
 
+      it('listThreatReports lists the tenant’s latest reports, newest first, at most limit, and no other tenant’s', async () => {
+        const tenantId = await newTenant();
+        const other = await newTenant();
+        const connector = await newConnector(tenantId);
+        const older = threatReportRecord(connector, { reportedAt: T0 + 1 });
+        const newest = threatReportRecord(connector, { reportedAt: T0 + 3, healthState: 'high' });
+        const middle = threatReportRecord(connector, { reportedAt: T0 + 2 });
+        for (const report of [older, newest, middle]) await ap.saveThreatReport(report);
+        await ap.saveThreatReport(threatReportRecord(await newConnector(other), { reportedAt: T0 + 9 }));
+        assert.deepEqual(await ap.listThreatReports(tenantId, 10), [newest, middle, older]);
+        assert.deepEqual(await ap.listThreatReports(tenantId, 2), [newest, middle]);
+      });
+
       it('threatReportsFor lists every app and connector of the user’s device, newest first, and nothing else', async () => {
         const tenantId = await newTenant();
         const other = await newTenant();

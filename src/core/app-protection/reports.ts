@@ -9,6 +9,8 @@ import type { TenantAppSnapshots } from './tenant-snapshot.ts';
  * app protection status report (one row per user + app + device, kept 90 days after the app's last check-in).
  */
 export const REGISTRATION_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+/** Reports are one row per user, device, app and connector: a bound well above any report's registrations. */
+const MAX_THREAT_REPORTS = 100_000;
 
 export interface RegistrationFilter {
   userId?: string;
@@ -78,32 +80,39 @@ export class AppReportService {
   }
 
   async statusReport(tenantId: string, limit: number): Promise<StatusRow[]> {
-    const [registrations, snapshot] = await Promise.all([this.store.listRegistrations(tenantId, { includeWiped: true }, limit), this.snapshots.get(tenantId)]);
+    const [registrations, snapshot, reports] = await Promise.all([
+      this.store.listRegistrations(tenantId, { includeWiped: true }, limit),
+      this.snapshots.get(tenantId),
+      this.store.listThreatReports(tenantId, MAX_THREAT_REPORTS),
+    ]);
     const names = new Map(snapshot.policies.map((p) => [p.id, String(p.body['displayName'] ?? p.id)]));
-    return Promise.all(
-      registrations.map(async (r): Promise<StatusRow> => {
-        const reports = r.azureAdDeviceId ? await this.store.threatReportsFor(tenantId, r.userId, r.azureAdDeviceId) : [];
-        return {
-          userId: r.userId,
-          userPrincipalName: r.upn,
-          appId: r.appId,
-          appVersion: r.appVersion,
-          sdkVersion: r.sdkVersion,
-          platformVersion: r.osVersion,
-          deviceName: r.deviceName,
-          deviceModel: r.deviceModel,
-          deviceManufacturer: r.deviceManufacturer,
-          deviceTag: r.deviceTag,
-          azureADDeviceId: r.azureAdDeviceId,
-          managementLevel: 'unmanaged',
-          policyId: r.appliedPolicyId,
-          policyName: r.appliedPolicyId === null ? null : (names.get(r.appliedPolicyId) ?? null),
-          lastCheckInDateTime: new Date(r.lastCheckInAt).toISOString(),
-          complianceState: r.complianceState,
-          complianceReasons: r.complianceReasons,
-          deviceHealth: reports[0]?.healthState ?? null,
-          registrationState: r.state,
-        };
+    // The newest report per user and device (reports come newest first): one read for the whole report.
+    const deviceHealth = new Map<string, string>();
+    for (const report of reports) {
+      const key = `${report.userId}|${report.azureAdDeviceId}`;
+      if (!deviceHealth.has(key)) deviceHealth.set(key, report.healthState);
+    }
+    return registrations.map(
+      (r): StatusRow => ({
+        userId: r.userId,
+        userPrincipalName: r.upn,
+        appId: r.appId,
+        appVersion: r.appVersion,
+        sdkVersion: r.sdkVersion,
+        platformVersion: r.osVersion,
+        deviceName: r.deviceName,
+        deviceModel: r.deviceModel,
+        deviceManufacturer: r.deviceManufacturer,
+        deviceTag: r.deviceTag,
+        azureADDeviceId: r.azureAdDeviceId,
+        managementLevel: 'unmanaged',
+        policyId: r.appliedPolicyId,
+        policyName: r.appliedPolicyId === null ? null : (names.get(r.appliedPolicyId) ?? null),
+        lastCheckInDateTime: new Date(r.lastCheckInAt).toISOString(),
+        complianceState: r.complianceState,
+        complianceReasons: r.complianceReasons,
+        deviceHealth: r.azureAdDeviceId === null ? null : (deviceHealth.get(`${r.userId}|${r.azureAdDeviceId}`) ?? null),
+        registrationState: r.state,
       }),
     );
   }
