@@ -158,6 +158,8 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.match(String((impossible.body['error'] as { message: string }).message), /osVersion/);
       const unknownAction = await call('POST', `/mam/v1/registrations/${aliceRegistration}/actions/${randomUUID()}/result`, { status: 'succeeded' }, alice);
       assert.equal(unknownAction.status, 404, 'a result for an action never issued');
+      const deviceOnly = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID() }), await server.mint({ deviceId: randomUUID() }));
+      assert.equal(deviceOnly.status, 403, "a device's own token registers no managed app");
       const noToken = await server.request('/mam/v1/registrations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(registration()) });
       assert.equal(noToken.status, 401);
       const malformed = await call('POST', '/mam/v1/registrations', '{"appId": ', alice);

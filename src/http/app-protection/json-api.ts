@@ -29,10 +29,13 @@ export async function serviceCaller(verifier: TokenVerifier, request: FastifyReq
   return identity;
 }
 
-/** A managed app's caller must be a user (a device-only token has no work account to protect). */
+/**
+ * A managed app's caller must be a user: a device's or an application's own token has no work account to protect
+ * (Entra user tokens carry `upn` or `preferred_username`; device and app-only tokens carry neither).
+ */
 export async function userCaller(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
   const identity = await bearerIdentity(verifier, request);
-  if (identity.upn === undefined && identity.deviceId !== undefined) throw new OpenMamError('not_authorized', 'a user token is required, not a device token');
+  if (identity.upn === undefined) throw new OpenMamError('not_authorized', "a user's token is required, not a device's or an application's");
   return identity;
 }
 
