@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { isGuid } from '../config.ts';
 import { OpenMamError } from '../errors.ts';
@@ -51,7 +51,8 @@ export class TokenValidator implements TokenVerifier {
 
   async verify(token: string): Promise<VerifiedIdentity> {
     const now = this.options.clock();
-    const key = createHash('sha256').update(token).digest('base64url');
+    // One-shot hash (no Hash object per call): this runs for every request of every device and gateway.
+    const key = hash('sha256', token, 'base64url');
     const cached = this.verified.get(key);
     if (cached && cached.expiresAt + this.options.clockSkewSeconds * 1000 > now) {
       await this.requireTenant(cached.tenantId);

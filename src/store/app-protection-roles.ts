@@ -17,6 +17,8 @@ export interface CheckInState {
   configVersion: number;
   userBlocked: boolean;
   hasPendingOperations: boolean;
+  /** The reports about the registration's device (its user and azureAdDeviceId), every connector's, in no order. */
+  threatReports: ThreatReportRecord[];
 }
 
 /**

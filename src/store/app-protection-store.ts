@@ -1,6 +1,8 @@
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { jsonArrayFrom as postgresJsonArrayFrom } from 'kysely/helpers/postgres';
+import { jsonArrayFrom as sqliteJsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type {
   AccessPolicyRecord,
@@ -34,15 +36,25 @@ import type {
  * transaction (group commit on SQLite) and its in-flight tracking (close() waits for running work, then refuses).
  */
 export interface StoreContext {
+  readonly backend: 'sqlite' | 'postgres';
   /** A write transaction: batched with concurrent ones where the database has a single writer. */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Runs `work` unless the store is closing, and keeps it until it settles so that close() can wait for it. */
   track<T>(work: () => Promise<T>): Promise<T>;
+  /** A compiled read of committed data, off the writer's queue where the database allows it (CommittedReader). */
+  read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]>;
 }
 
 type PolicyRow = Selectable<AppPoliciesTable>;
 type RegistrationRow = Selectable<AppRegistrationsTable>;
-type CheckInStateRow = RegistrationRow & { app_config_version: number; config_version: number; user_blocked: number | boolean; has_pending: number | boolean };
+type CheckInStateRow = RegistrationRow & {
+  app_config_version: number;
+  config_version: number;
+  user_blocked: number | boolean;
+  has_pending: number | boolean;
+  /** The device's threat reports as a JSON array: text on SQLite, parsed by the driver on PostgreSQL. */
+  threat_reports: string | ThreatReportRow[];
+};
 type OperationRow = Selectable<AppOperationsTable>;
 type ConnectorRow = Selectable<MtdConnectorsTable>;
 type ThreatReportRow = Selectable<MtdThreatReportsTable>;
@@ -117,23 +129,34 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
         .compile(),
     3,
   );
-  readonly #checkInState = new CompiledRead<CheckInStateRow>(
-    (db) =>
-      db
-        .selectFrom('app_registrations as r')
-        .innerJoin('tenants as t', 't.id', 'r.tenant_id')
-        .selectAll('r')
-        .select(['t.app_config_version', 't.config_version'])
-        .select((eb) => [
+  /**
+   * A check-in's or an access decision's only query: the registration with its tenant's versions, whether the user is
+   * blocked or has pending operations, and the device's threat reports (an indexed lookup each).
+   */
+  readonly #checkInState = new CompiledRead<CheckInStateRow>((db) => {
+    const jsonArrayFrom = this.#context.backend === 'postgres' ? postgresJsonArrayFrom : sqliteJsonArrayFrom;
+    return db
+      .selectFrom('app_registrations as r')
+      .innerJoin('tenants as t', 't.id', 'r.tenant_id')
+      .selectAll('r')
+      .select(['t.app_config_version', 't.config_version'])
+      .select((eb) => [
+        eb
+          .exists(eb.selectFrom('app_blocked_users as b').select('b.blocked_at').whereRef('b.tenant_id', '=', 'r.tenant_id').whereRef('b.user_id', '=', 'r.user_id'))
+          .as('user_blocked'),
+        eb.exists(eb.selectFrom('app_operations as o').select('o.id').whereRef('o.registration_id', '=', 'r.id').where('o.status', '=', PENDING)).as('has_pending'),
+        jsonArrayFrom(
           eb
-            .exists(eb.selectFrom('app_blocked_users as b').select('b.blocked_at').whereRef('b.tenant_id', '=', 'r.tenant_id').whereRef('b.user_id', '=', 'r.user_id'))
-            .as('user_blocked'),
-          eb.exists(eb.selectFrom('app_operations as o').select('o.id').whereRef('o.registration_id', '=', 'r.id').where('o.status', '=', PENDING)).as('has_pending'),
-        ])
-        .where('r.id', '=', '')
-        .compile(),
-    1,
-  );
+            .selectFrom('mtd_threat_reports as m')
+            .select(['m.tenant_id', 'm.connector_id', 'm.user_id', 'm.app_id', 'm.azure_ad_device_id', 'm.health_state', 'm.reported_at', 'm.received_at'])
+            .whereRef('m.tenant_id', '=', 'r.tenant_id')
+            .whereRef('m.user_id', '=', 'r.user_id')
+            .whereRef('m.azure_ad_device_id', '=', 'r.azure_ad_device_id'),
+        ).as('threat_reports'),
+      ])
+      .where('r.id', '=', '')
+      .compile() as CompiledQuery<CheckInStateRow>;
+  }, 1);
   readonly #appConfigVersion = new CompiledRead<{ app_config_version: number }>(
     (db) => db.selectFrom('tenants').select('app_config_version').where('id', '=', '').compile(),
     1,
@@ -146,7 +169,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   getAppConfigVersion(tenantId: string): Promise<number> {
     return this.#track(async () => {
-      const [row] = await this.#appConfigVersion.run(this.#db, [tenantId]);
+      const [row] = await this.#appConfigVersion.run(this.#db, this.#context, [tenantId]);
       return row?.app_config_version ?? 0;
     });
   }
@@ -219,16 +242,17 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined> {
     return this.#track(async () => {
-      const [row] = await this.#registrationById.run(this.#db, [id]);
+      const [row] = await this.#registrationById.run(this.#db, this.#context, [id]);
       return row === undefined ? undefined : registrationFromRow(row);
     });
   }
 
   getCheckInState(registrationId: string): Promise<CheckInState | undefined> {
     return this.#track(async () => {
-      const [row] = await this.#checkInState.run(this.#db, [registrationId]);
+      const [row] = await this.#checkInState.run(this.#db, this.#context, [registrationId]);
       if (row === undefined) return undefined;
-      const { app_config_version, config_version, user_blocked, has_pending, ...registration } = row;
+      const { app_config_version, config_version, user_blocked, has_pending, threat_reports, ...registration } = row;
+      const reports = typeof threat_reports === 'string' ? (JSON.parse(threat_reports) as ThreatReportRow[]) : threat_reports;
       return {
         registration: registrationFromRow(registration),
         appConfigVersion: app_config_version,
@@ -236,6 +260,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
         // EXISTS is a boolean on PostgreSQL and 0/1 on SQLite.
         userBlocked: Boolean(user_blocked),
         hasPendingOperations: Boolean(has_pending),
+        threatReports: reports.map(threatReportFromRow),
       };
     });
   }
@@ -244,7 +269,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(async () => {
       const set = registrationChanges(change);
       if (Object.keys(set).length === 0) {
-        return (await this.#registrationById.run(this.#db, [id])).length > 0;
+        return (await this.#registrationById.run(this.#db, this.#context, [id])).length > 0;
       }
       const result = await this.#context.write((trx) => trx.updateTable('app_registrations').set(set).where('id', '=', id).executeTakeFirst());
       return result.numUpdatedRows > 0n;
@@ -378,7 +403,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   pendingOperations(registrationId: string): Promise<AppOperationRecord[]> {
-    return this.#track(async () => (await this.#pendingOperations.run(this.#db, [registrationId])).map(operationFromRow));
+    return this.#track(async () => (await this.#pendingOperations.run(this.#db, this.#context, [registrationId])).map(operationFromRow));
   }
 
   completeOperation(id: string, result: { status: 'succeeded' | 'failed'; detail: string | null; completedAt: number; expiresAt: number }): Promise<boolean> {
@@ -426,7 +451,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   isUserBlocked(tenantId: string, userId: string): Promise<boolean> {
-    return this.#track(async () => (await this.#blockedUser.run(this.#db, [tenantId, userId])).length > 0);
+    return this.#track(async () => (await this.#blockedUser.run(this.#db, this.#context, [tenantId, userId])).length > 0);
   }
 
   // ---- threat defense
@@ -504,7 +529,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]> {
-    return this.#track(async () => (await this.#threatReports.run(this.#db, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
+    return this.#track(async () => (await this.#threatReports.run(this.#db, this.#context, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
   }
 
   listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]> {
@@ -670,7 +695,7 @@ class CompiledRead<Row> {
     private readonly arity: number,
   ) {}
 
-  async run(db: Kysely<Database>, parameters: readonly unknown[]): Promise<Row[]> {
+  run(db: Kysely<Database>, context: StoreContext, parameters: readonly unknown[]): Promise<Row[]> {
     if (this.#compiled === undefined) {
       const compiled = this.build(db);
       if (compiled.parameters.length !== this.arity) {
@@ -679,8 +704,7 @@ class CompiledRead<Row> {
       this.#compiled = compiled;
     }
     if (parameters.length !== this.arity) throw new OpenMamError('internal', `a compiled read got ${parameters.length} parameters, expected ${this.arity}`);
-    const { rows } = await db.executeQuery<Row>({ ...this.#compiled, parameters });
-    return rows;
+    return context.read(this.#compiled, parameters);
   }
 }
 

@@ -99,6 +99,18 @@ type ManagementStateChanges = Partial<Omit<ManagementStateRow, 'enrollment_id'>>
 /** An enrollment row with its tenant's configuration version and its management state (null columns: no row yet). */
 type ManagedDeviceRow = EnrollmentRow & { config_version: number } & { [K in keyof ManagementStateChanges]-?: ManagementStateRow[K] | null };
 
+/**
+ * Runs the hot paths' single-statement reads (a check-in's first query) outside Kysely's connection queue. SQLite:
+ * a second, read-only connection to the same file, which in WAL mode sees exactly what has been committed and never
+ * waits for the writer; Kysely would queue the read behind its one connection's mutex (and inside an open group
+ * commit, where it could see writes that are then rolled back). Absent (PostgreSQL, an in-memory SQLite database):
+ * reads go through Kysely.
+ */
+export interface CommittedReader {
+  all<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Row[];
+  close(): void;
+}
+
 /** The one Store implementation, over SQLite or PostgreSQL. */
 export class KyselyStore implements Store, SecretStore {
   readonly backend: Store['backend'];
@@ -108,15 +120,28 @@ export class KyselyStore implements Store, SecretStore {
   readonly #dialect: DialectAdapter;
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #groupCommit: GroupCommit | undefined;
+  readonly #reader: CommittedReader | undefined;
   #managedDeviceQuery: CompiledQuery<ManagedDeviceRow> | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, dialect: DialectAdapter) {
+  constructor(db: Kysely<Database>, dialect: DialectAdapter, reader?: CommittedReader) {
     this.#db = db;
     this.#dialect = dialect;
+    this.#reader = reader;
     this.backend = dialect.backend;
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
-    this.appProtection = new KyselyAppProtectionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
+    this.appProtection = new KyselyAppProtectionStore(db, {
+      backend: dialect.backend,
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      read: (query, parameters) => this.#read(query, parameters),
+    });
+  }
+
+  /** A compiled single-statement read of committed data: see CommittedReader. */
+  async #read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]> {
+    if (this.#reader) return this.#reader.all(query, parameters);
+    return (await this.#db.executeQuery<Row>({ ...query, parameters })).rows;
   }
 
   /** A write transaction: batched with concurrent ones where the database has a single writer. */
@@ -315,8 +340,7 @@ export class KyselyStore implements Store, SecretStore {
   getManagedDevice(devId: string): Promise<ManagedDevice | undefined> {
     return this.#track(async () => {
       this.#managedDeviceQuery ??= managedDeviceQuery(this.#db);
-      const { rows } = await this.#db.executeQuery<ManagedDeviceRow>({ ...this.#managedDeviceQuery, parameters: [devId] });
-      const row = rows[0];
+      const [row] = await this.#read(this.#managedDeviceQuery, [devId]);
       return row === undefined ? undefined : managedDeviceFromRow(row);
     });
   }
@@ -753,6 +777,7 @@ export class KyselyStore implements Store, SecretStore {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      this.#reader?.close();
       await this.#db.destroy();
     })();
     return this.#closing;

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import { KyselyStore } from './kysely-store.ts';
-import type { DialectAdapter } from './kysely-store.ts';
+import type { CommittedReader, DialectAdapter } from './kysely-store.ts';
 import type { Database } from './schema.ts';
 
 /** better-sqlite3 names the failed constraint in `code`, e.g. SQLITE_CONSTRAINT_UNIQUE. */
@@ -63,18 +63,43 @@ export function withStatementCache(database: SqliteDatabase.Database, capacity =
   };
 }
 
+/**
+ * A second connection, read-only, for the hot paths' reads (CommittedReader): in WAL mode it reads the last
+ * committed state without waiting for the writer connection. Its statements are kept by SQL text too.
+ */
+export function openCommittedReader(file: string): CommittedReader {
+  const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  database.pragma('busy_timeout = 5000');
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    all<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Row[] {
+      let statement = statements.get(query.sql);
+      if (statement === undefined) {
+        statement = database.prepare(query.sql);
+        statements.set(query.sql, statement);
+      }
+      return statement.all(...parameters) as Row[];
+    },
+    close: () => database.close(),
+  };
+}
+
 /** Opens (creating it and its folder when missing) the SQLite database at `file`; `:memory:` for a throwaway one. */
 export function openSqliteStore(file: string): KyselyStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const inMemory = file === ':memory:';
+  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SqliteDatabase(file);
+  let reader: CommittedReader | undefined;
   try {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
+    // An in-memory database is private to its connection: there, reads share the writer's.
+    if (!inMemory) reader = openCommittedReader(file);
   } catch (err) {
     database.close();
     throw err;
   }
-  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }), sqliteAdapter);
+  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }), sqliteAdapter, reader);
 }

@@ -183,7 +183,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         assert.deepEqual((await newRegistration(tenantId, { upn: null, deviceName: null, deviceModel: null, deviceManufacturer: null, azureAdDeviceId: null })).upn, null);
       });
 
-      it('getCheckInState reads the registration with its tenant\'s versions and the blocked and pending flags', async () => {
+      it('getCheckInState reads the registration with its tenant\'s versions, the blocked and pending flags and the device\'s threat reports', async () => {
         const tenantId = await newTenant();
         const registration = await newRegistration(tenantId);
         assert.deepEqual(await ap.getCheckInState(registration.id), {
@@ -192,7 +192,18 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           configVersion: 0,
           userBlocked: false,
           hasPendingOperations: false,
+          threatReports: [],
         });
+        // The device's reports (every connector's and app's) come with it; another user's or device's do not.
+        const [c1, c2] = [await newConnector(tenantId), await newConnector(tenantId)];
+        const onDevice = { userId: registration.userId, azureAdDeviceId: registration.azureAdDeviceId! };
+        const fromC1 = threatReportRecord(c1!, { ...onDevice, healthState: 'high', reportedAt: T0 + 5, receivedAt: T0 + 6 });
+        const fromC2 = threatReportRecord(c2!, { ...onDevice, appId: 'com.microsoft.word', reportedAt: T0 + 7, receivedAt: T0 + 8 });
+        for (const report of [fromC1, fromC2]) await ap.saveThreatReport(report);
+        await ap.saveThreatReport(threatReportRecord(c1!, { azureAdDeviceId: onDevice.azureAdDeviceId }));
+        await ap.saveThreatReport(threatReportRecord(c1!, { userId: onDevice.userId }));
+        const byConnector = (reports: readonly { connectorId: string }[] | undefined) => [...(reports ?? [])].sort((a, b) => a.connectorId.localeCompare(b.connectorId));
+        assert.deepEqual(byConnector((await ap.getCheckInState(registration.id))?.threatReports), byConnector([fromC1, fromC2]));
         await ap.saveAppPolicy(appPolicyRecord(tenantId));
         await store.putConfigurationSet({ tenantId, id: randomUUID(), name: 'Set', target: { kind: 'all_devices' }, settings: [], createdAt: T0, updatedAt: T0 });
         await ap.blockUser({ tenantId, userId: registration.userId, blockedAt: T0 });
@@ -200,7 +211,8 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const state = await ap.getCheckInState(registration.id);
         assert.deepEqual(
           { app: state?.appConfigVersion, config: state?.configVersion, blocked: state?.userBlocked, pending: state?.hasPendingOperations },
-          { app: 1, config: 1, blocked: true, pending: true },
+          // Two connectors and a policy: three bumps of the app version.
+          { app: 3, config: 1, blocked: true, pending: true },
         );
         // Another user of the tenant is not blocked by it; an unknown id has no state.
         const other = await newRegistration(tenantId, { userId: randomUUID() });

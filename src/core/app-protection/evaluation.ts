@@ -2,7 +2,7 @@ import type { WindowsManagedAppProtection } from '../../policy/app-protection-mo
 import type { AppComplianceState, AppOperationRecord, AppRegistrationRecord, ThreatReportRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { evaluateHealthChecks, type HealthOutcome } from './health-checks.ts';
-import { intendedPolicies, type IntendedPolicies } from './targeting.ts';
+import { memoizedIntendedPolicies, type IntendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshot } from './tenant-snapshot.ts';
 import { threatVerdict, type ThreatVerdict } from './threat.ts';
 
@@ -30,8 +30,8 @@ export interface Verdict {
 export type FactsStore = Pick<AppProtectionStore, 'isUserBlocked' | 'pendingOperations' | 'threatReportsFor'>;
 
 /**
- * `known`: what the caller already read with the registration (getCheckInState): then the blocked flag needs no
- * query, and pending operations are read only when there are some.
+ * `known`: what the caller already read with the registration (getCheckInState): then the blocked flag and the
+ * threat reports need no query, and pending operations are read only when there are some.
  */
 export async function readFacts(
   store: FactsStore,
@@ -39,17 +39,19 @@ export async function readFacts(
   registration: AppRegistrationRecord,
   groups: ReadonlySet<string>,
   now: number,
-  known?: { userBlocked: boolean; hasPendingOperations: boolean },
+  known?: { userBlocked: boolean; hasPendingOperations: boolean; threatReports: readonly ThreatReportRecord[] },
 ): Promise<RegistrationFacts> {
-  const intended = intendedPolicies(snapshot.policies, groups, registration.appId);
+  const intended = memoizedIntendedPolicies(snapshot.policies, groups, registration.appId);
   const policy = intended.protection?.body as unknown as WindowsManagedAppProtection | undefined;
   const needsThreat = policy !== undefined && policy.maximumAllowedDeviceThreatLevel !== 'notConfigured';
   const [blocked, pending, reports] = await Promise.all([
     known ? known.userBlocked : store.isUserBlocked(registration.tenantId, registration.userId),
     known && !known.hasPendingOperations ? [] : store.pendingOperations(registration.id),
-    needsThreat && registration.azureAdDeviceId !== null
-      ? store.threatReportsFor(registration.tenantId, registration.userId, registration.azureAdDeviceId)
-      : Promise.resolve<ThreatReportRecord[]>([]),
+    !needsThreat || registration.azureAdDeviceId === null
+      ? []
+      : known
+        ? known.threatReports
+        : store.threatReportsFor(registration.tenantId, registration.userId, registration.azureAdDeviceId),
   ]);
   const threat = threatVerdict({
     policyLevel: policy?.maximumAllowedDeviceThreatLevel ?? 'notConfigured',

@@ -1,7 +1,7 @@
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import { parseIsoDuration } from '../../policy/iso-duration.ts';
 import { threatAllowed, type ThreatVerdict } from './threat.ts';
-import { compareVersions, parseVersion } from '../../policy/versions.ts';
+import { compareVersions, parseVersion, type Version } from '../../policy/versions.ts';
 
 /**
  * The health checks (conditional launch) of a Windows app protection policy, evaluated by the service for one
@@ -135,12 +135,28 @@ export function evaluateHealthChecks(policy: WindowsManagedAppProtection, facts:
   };
 }
 
+type ConfiguredChecks = readonly { check: VersionCheck; limit: Version }[];
+
+/** A policy's thresholds, parsed once per policy object (tenant snapshots keep them for every check-in). */
+const configuredChecks = new WeakMap<WindowsManagedAppProtection, Map<VersionKind, ConfiguredChecks>>();
+
+function configuredOf(policy: WindowsManagedAppProtection, kind: VersionKind): ConfiguredChecks {
+  let byKind = configuredChecks.get(policy);
+  if (byKind === undefined) configuredChecks.set(policy, (byKind = new Map()));
+  let configured = byKind.get(kind);
+  if (configured === undefined) {
+    configured = kind.checks.flatMap((check) => {
+      const limit = parseVersion(policy[check.setting] ?? '');
+      return limit === undefined ? [] : [{ check, limit }];
+    });
+    byKind.set(kind, configured);
+  }
+  return configured;
+}
+
 /** The configured checks of one kind that the reported version fails. */
 function versionChecks(policy: WindowsManagedAppProtection, kind: VersionKind, reportedText: string): HealthAction[] {
-  const configured = kind.checks.flatMap((check) => {
-    const limit = parseVersion(policy[check.setting] ?? '');
-    return limit === undefined ? [] : [{ check, limit }];
-  });
+  const configured = configuredOf(policy, kind);
   if (configured.length === 0) return [];
   const reported = parseVersion(reportedText);
   if (reported === undefined) {
@@ -180,15 +196,27 @@ function offlineChecks(policy: WindowsManagedAppProtection, lastCheckInAt: numbe
   return actions;
 }
 
+/** Policies share a handful of periods: each is parsed once (bounded, in case of many distinct ones). */
+const parsedPeriods = new Map<string, number | undefined>();
+const MAX_PARSED_PERIODS = 1024;
+
+function periodMs(period: string): number | undefined {
+  if (parsedPeriods.has(period)) return parsedPeriods.get(period);
+  const ms = parseIsoDuration(period);
+  if (parsedPeriods.size >= MAX_PARSED_PERIODS) parsedPeriods.clear();
+  parsedPeriods.set(period, ms);
+  return ms;
+}
+
 /** Past periodOfflineBeforeWipeIsEnforced; PT0S never wipes. */
 export function offlineWipeDue(period: string, offlineFor: number): boolean {
-  const limit = parseIsoDuration(period) ?? DEFAULT_OFFLINE_WIPE_PERIOD_MS;
+  const limit = periodMs(period) ?? DEFAULT_OFFLINE_WIPE_PERIOD_MS;
   return limit > 0 && offlineFor > limit;
 }
 
 /** Past periodOfflineBeforeAccessCheck, but never sooner than one missed check-in (so PT0S = offline after 30 min). */
 export function offlineBlockDue(period: string, offlineFor: number): boolean {
-  const limit = Math.max(parseIsoDuration(period) ?? DEFAULT_OFFLINE_ACCESS_PERIOD_MS, CHECK_IN_INTERVAL_MS);
+  const limit = Math.max(periodMs(period) ?? DEFAULT_OFFLINE_ACCESS_PERIOD_MS, CHECK_IN_INTERVAL_MS);
   return offlineFor > limit;
 }
 

@@ -34,12 +34,29 @@ export function policyTargetsApp(policy: AppPolicyRecord, appId: string): boolea
   return policy.apps.some((app) => app.appId === appId);
 }
 
+/** Shared between check-ins (memoized): read-only. */
 export interface IntendedPolicies {
   /** The app protection policy the app should hold; undefined when none targets the user and app. */
-  protection: AppPolicyRecord | undefined;
+  readonly protection: AppPolicyRecord | undefined;
   /** Every app protection policy that targets the user and app: more than one is a conflict the admin sees. */
-  protectionCandidates: AppPolicyRecord[];
-  configurations: AppPolicyRecord[];
+  readonly protectionCandidates: readonly AppPolicyRecord[];
+  readonly configurations: readonly AppPolicyRecord[];
+}
+
+/**
+ * intendedPolicies per policy list (a tenant snapshot's), group set (TenantAppSnapshots keeps one per user) and app:
+ * a steady check-in finds its answer here instead of walking every policy's assignments.
+ */
+const intendedMemo = new WeakMap<readonly AppPolicyRecord[], WeakMap<ReadonlySet<string>, Map<string, IntendedPolicies>>>();
+
+export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string): IntendedPolicies {
+  let byGroups = intendedMemo.get(policies);
+  if (byGroups === undefined) intendedMemo.set(policies, (byGroups = new WeakMap()));
+  let byApp = byGroups.get(groups);
+  if (byApp === undefined) byGroups.set(groups, (byApp = new Map()));
+  let intended = byApp.get(appId);
+  if (intended === undefined) byApp.set(appId, (intended = intendedPolicies(policies, groups, appId)));
+  return intended;
 }
 
 /**
@@ -101,6 +118,21 @@ export interface ConfigurationUser {
  */
 export function configurationDocument(configurations: readonly AppPolicyRecord[], user: ConfigurationUser): ConfigurationDocument | null {
   if (configurations.length === 0) return null;
+  const cached = documentMemo.get(configurations);
+  if (cached && sameUser(cached.user, user)) return cached.document;
+  const document = buildConfigurationDocument(configurations, user);
+  documentMemo.set(configurations, { user, document });
+  return document;
+}
+
+/** The last document built per configuration list (memoized intended policies hold one list per user and app). */
+const documentMemo = new WeakMap<readonly AppPolicyRecord[], { user: ConfigurationUser; document: ConfigurationDocument }>();
+
+function sameUser(a: ConfigurationUser, b: ConfigurationUser): boolean {
+  return a.tenantId === b.tenantId && a.userId === b.userId && a.upn === b.upn && a.mail === b.mail && a.name === b.name;
+}
+
+function buildConfigurationDocument(configurations: readonly AppPolicyRecord[], user: ConfigurationUser): ConfigurationDocument {
   const byName = new Map<string, string>();
   for (const policy of configurations) {
     for (const { name, value } of (policy.body as unknown as TargetedManagedAppConfiguration).customSettings) {

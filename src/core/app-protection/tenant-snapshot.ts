@@ -27,7 +27,14 @@ export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppCon
 interface Entry {
   snapshot: TenantAppSnapshot;
   /** Admin-set group memberships per user, valid for this snapshot's groupVersion. */
-  memberships: Map<string, readonly string[]>;
+  memberships: Map<string, Membership>;
+}
+
+interface Membership {
+  memberOf: readonly string[];
+  /** The last union with a token's groups (the validator caches one sorted array per token): reused while the same. */
+  tokenGroups?: readonly string[];
+  groups?: ReadonlySet<string>;
 }
 
 /** Bounds the per-tenant membership cache; it is rebuilt from the store on demand. */
@@ -51,13 +58,18 @@ export class TenantAppSnapshots {
   /** The user's groups: those an admin added them to, and those of the `groups` claim of their verified token. */
   async groupsOf(tenantId: string, userId: string, tokenGroups: readonly string[]): Promise<ReadonlySet<string>> {
     const entry = this.#entries.get(tenantId) ?? (await this.#entry(tenantId));
-    let memberOf = entry.memberships.get(userId);
-    if (memberOf === undefined) {
-      memberOf = await this.store.groupsOfMember(tenantId, userId);
+    let membership = entry.memberships.get(userId);
+    if (membership === undefined) {
+      membership = { memberOf: await this.store.groupsOfMember(tenantId, userId) };
       if (entry.memberships.size >= MAX_CACHED_USERS) entry.memberships.clear();
-      entry.memberships.set(userId, memberOf);
+      entry.memberships.set(userId, membership);
     }
-    return new Set([...memberOf, ...tokenGroups]);
+    // The same set object for the same inputs: targeting memoizes on it (memoizedIntendedPolicies).
+    if (membership.groups === undefined || membership.tokenGroups !== tokenGroups) {
+      membership.tokenGroups = tokenGroups;
+      membership.groups = new Set([...membership.memberOf, ...tokenGroups]);
+    }
+    return membership.groups;
   }
 
   async #entry(tenantId: string): Promise<Entry> {
@@ -86,7 +98,7 @@ export class TenantAppSnapshots {
           this.store.appProtection.listConnectors(tenantId),
           this.store.appProtection.listAccessPolicies(tenantId),
         ]);
-    const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, readonly string[]>();
+    const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, Membership>();
     const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies }, memberships };
     this.#entries.set(tenantId, entry);
     return entry;
