@@ -251,15 +251,15 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(async () => {
       const [row] = await this.#checkInState.run(this.#db, this.#context, [registrationId]);
       if (row === undefined) return undefined;
-      const { app_config_version, config_version, user_blocked, has_pending, threat_reports, ...registration } = row;
-      const reports = typeof threat_reports === 'string' ? (JSON.parse(threat_reports) as ThreatReportRow[]) : threat_reports;
+      // The row is the registration's columns and a few more: registrationFromRow reads only its own (no copy).
+      const reports = typeof row.threat_reports === 'string' ? (JSON.parse(row.threat_reports) as ThreatReportRow[]) : row.threat_reports;
       return {
-        registration: registrationFromRow(registration),
-        appConfigVersion: app_config_version,
-        configVersion: config_version,
+        registration: registrationFromRow(row),
+        appConfigVersion: row.app_config_version,
+        configVersion: row.config_version,
         // EXISTS is a boolean on PostgreSQL and 0/1 on SQLite.
-        userBlocked: Boolean(user_blocked),
-        hasPendingOperations: Boolean(has_pending),
+        userBlocked: Boolean(row.user_blocked),
+        hasPendingOperations: Boolean(row.has_pending),
         threatReports: reports.map(threatReportFromRow),
       };
     });
@@ -734,7 +734,8 @@ function withoutColumns<R extends object, K extends keyof R>(row: R, columns: re
 }
 
 function stringsFromColumn(column: string): string[] {
-  return JSON.parse(column) as string[];
+  // Most lists are empty: no parse for those.
+  return column === '[]' ? [] : (JSON.parse(column) as string[]);
 }
 
 function appPolicyToRow(policy: AppPolicyRecord): PolicyRow {

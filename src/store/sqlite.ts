@@ -70,18 +70,29 @@ export function withStatementCache(database: SqliteDatabase.Database, capacity =
 export function openCommittedReader(file: string): CommittedReader {
   const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
   database.pragma('busy_timeout = 5000');
-  const statements = new Map<string, SqliteDatabase.Statement>();
+  const statements = new Map<string, { statement: SqliteDatabase.Statement<unknown[], unknown[]>; toRow: (values: unknown[]) => unknown }>();
   return {
     all<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Row[] {
-      let statement = statements.get(query.sql);
-      if (statement === undefined) {
-        statement = database.prepare(query.sql);
-        statements.set(query.sql, statement);
+      let prepared = statements.get(query.sql);
+      if (prepared === undefined) {
+        const statement = database.prepare<unknown[], unknown[]>(query.sql).raw(true);
+        prepared = { statement, toRow: rowBuilder(statement.columns().map((column) => column.name)) };
+        statements.set(query.sql, prepared);
       }
-      return statement.all(...parameters) as Row[];
+      return prepared.statement.all(...parameters).map(prepared.toRow) as Row[];
     },
     close: () => database.close(),
   };
+}
+
+/**
+ * Builds row objects from a statement's raw values. better-sqlite3 creates each row object property by property
+ * through V8's API (about a third of a hot 30-column read); an object literal of fixed shape, compiled once per
+ * statement from its own column names, costs a fraction of that. The names come from our SQL, quoted as JSON.
+ */
+function rowBuilder(names: readonly string[]): (values: unknown[]) => unknown {
+  const fields = names.map((name, i) => `${JSON.stringify(name)}: values[${i}]`).join(', ');
+  return new Function('values', `return { ${fields} };`) as (values: unknown[]) => unknown;
 }
 
 /** Opens (creating it and its folder when missing) the SQLite database at `file`; `:memory:` for a throwaway one. */
