@@ -118,7 +118,9 @@ export class KyselyStore implements Store, SecretStore {
   readonly appProtection: AppProtectionStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
-  readonly #inflight = new Set<Promise<unknown>>();
+  /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
+  #running = 0;
+  #whenIdle: (() => void) | undefined;
   readonly #groupCommit: GroupCommit | undefined;
   readonly #reader: CommittedReader | undefined;
   #managedDeviceQuery: CompiledQuery<ManagedDeviceRow> | undefined;
@@ -776,24 +778,25 @@ export class KyselyStore implements Store, SecretStore {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      if (this.#running > 0) await new Promise<void>((resolve) => (this.#whenIdle = resolve));
       this.#reader?.close();
       await this.#db.destroy();
     })();
     return this.#closing;
   }
 
-  /** Runs `work` unless the store is closing, and remembers it until it settles so `close()` can wait for it. */
+  /** Runs `work` unless the store is closing, and counts it until it settles so `close()` can wait for it. */
   #track<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new OpenMamError('internal', 'the store is closed'));
     const running = work();
-    this.#inflight.add(running);
-    const forget = (): void => {
-      this.#inflight.delete(running);
-    };
-    running.then(forget, forget);
+    this.#running++;
+    running.then(this.#settled, this.#settled);
     return running;
   }
+
+  readonly #settled = (): void => {
+    if (--this.#running === 0) this.#whenIdle?.();
+  };
 }
 
 /**
