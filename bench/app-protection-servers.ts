@@ -15,6 +15,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
+import { traceServer } from './server-trace.ts';
 
 const [kind, dataDir, route, replyBase64] = process.argv.slice(2);
 if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseline' && (!route || !replyBase64))) {
@@ -51,3 +52,4 @@ process.stdout.write(`${JSON.stringify({ ...server, pid: process.pid, close: und
 process.once('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
 });
+if (process.env['BENCH_TRACE']) traceServer(kind);

@@ -12,6 +12,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
+import { traceServer } from './server-trace.ts';
 
 const MDM_PATH = '/ManagementServer/MDM.svc';
 const SYNCML_CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
@@ -59,3 +60,4 @@ process.stdout.write(`${JSON.stringify({ ...server, pid: process.pid, close: und
 process.once('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
 });
+if (process.env['BENCH_TRACE']) traceServer(kind);
