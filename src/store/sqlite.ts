@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
+import { OpenMamError } from '../errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import type { CommittedReader, DialectAdapter } from './kysely-store.ts';
 import type { Database } from './schema.ts';
@@ -91,6 +92,8 @@ export function openCommittedReader(file: string): CommittedReader {
  * statement from its own column names, costs a fraction of that. The names come from our SQL, quoted as JSON.
  */
 function rowBuilder(names: readonly string[]): (values: unknown[]) => unknown {
+  // In an object literal this key would set the prototype instead of a property.
+  if (names.includes('__proto__')) throw new OpenMamError('internal', 'a column may not be named __proto__');
   const fields = names.map((name, i) => `${JSON.stringify(name)}: values[${i}]`).join(', ');
   return new Function('values', `return { ${fields} };`) as (values: unknown[]) => unknown;
 }

@@ -102,24 +102,28 @@ function deny(reason: string, message: 'protectionPolicyRequired'): AccessDecisi
 export function readAccessRequest(body: unknown): AccessRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OpenMamError('malformed_request', '$: must be a JSON object');
   const input = body as Record<string, unknown>;
-  const unknown = Object.keys(input).find((name) => !['userToken', 'appId', 'registrationId', 'azureAdDeviceId', 'resource'].includes(name));
+  const unknown = Object.keys(input).find((name) => !ACCESS_REQUEST_FIELDS.includes(name));
   if (unknown !== undefined) throw new OpenMamError('malformed_request', `${unknown}: unknown property`);
-  const text = (field: string, max: number): string => {
-    const value = input[field];
-    if (typeof value !== 'string' || value === '' || value.length > max) throw new OpenMamError('malformed_request', `${field}: required text of at most ${max} characters`);
-    return value;
-  };
-  const optionalGuid = (field: string): string | null => {
-    const value = input[field];
-    if (value === undefined || value === null) return null;
-    if (typeof value !== 'string' || !isGuid(value)) throw new OpenMamError('malformed_request', `${field}: must be a GUID`);
-    return value.toLowerCase();
-  };
   return {
-    userToken: text('userToken', 16_384),
-    appId: text('appId', 256),
-    registrationId: optionalGuid('registrationId'),
-    azureAdDeviceId: optionalGuid('azureAdDeviceId'),
-    resource: text('resource', 256),
+    userToken: requiredText(input, 'userToken', 16_384),
+    appId: requiredText(input, 'appId', 256),
+    registrationId: optionalGuid(input, 'registrationId'),
+    azureAdDeviceId: optionalGuid(input, 'azureAdDeviceId'),
+    resource: requiredText(input, 'resource', 256),
   };
+}
+
+const ACCESS_REQUEST_FIELDS: readonly string[] = ['userToken', 'appId', 'registrationId', 'azureAdDeviceId', 'resource'];
+
+function requiredText(input: Record<string, unknown>, field: string, max: number): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value === '' || value.length > max) throw new OpenMamError('malformed_request', `${field}: required text of at most ${max} characters`);
+  return value;
+}
+
+function optionalGuid(input: Record<string, unknown>, field: string): string | null {
+  const value = input[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !isGuid(value)) throw new OpenMamError('malformed_request', `${field}: must be a GUID`);
+  return value.toLowerCase();
 }
