@@ -1,8 +1,7 @@
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
-import { jsonArrayFrom as postgresJsonArrayFrom } from 'kysely/helpers/postgres';
-import { jsonArrayFrom as sqliteJsonArrayFrom } from 'kysely/helpers/sqlite';
+import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type {
   AccessPolicyRecord,
@@ -36,7 +35,8 @@ import type {
  * transaction (group commit on SQLite) and its in-flight tracking (close() waits for running work, then refuses).
  */
 export interface StoreContext {
-  readonly backend: 'sqlite' | 'postgres';
+  /** The dialect's JSON array of a subquery's rows (DialectAdapter). */
+  readonly jsonArrayFrom: typeof jsonArrayFrom;
   /** A write transaction: batched with concurrent ones where the database has a single writer. */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Runs `work` unless the store is closing, and keeps it until it settles so that close() can wait for it. */
@@ -133,30 +133,31 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
    * A check-in's or an access decision's only query: the registration with its tenant's versions, whether the user is
    * blocked or has pending operations, and the device's threat reports (an indexed lookup each).
    */
-  readonly #checkInState = new CompiledRead<CheckInStateRow>((db) => {
-    const jsonArrayFrom = this.#context.backend === 'postgres' ? postgresJsonArrayFrom : sqliteJsonArrayFrom;
-    return db
-      .selectFrom('app_registrations as r')
-      .innerJoin('tenants as t', 't.id', 'r.tenant_id')
-      .selectAll('r')
-      .select(['t.app_config_version', 't.config_version'])
-      .select((eb) => [
-        eb
-          .exists(eb.selectFrom('app_blocked_users as b').select('b.blocked_at').whereRef('b.tenant_id', '=', 'r.tenant_id').whereRef('b.user_id', '=', 'r.user_id'))
-          .as('user_blocked'),
-        eb.exists(eb.selectFrom('app_operations as o').select('o.id').whereRef('o.registration_id', '=', 'r.id').where('o.status', '=', PENDING)).as('has_pending'),
-        jsonArrayFrom(
+  readonly #checkInState = new CompiledRead<CheckInStateRow>(
+    (db) =>
+      db
+        .selectFrom('app_registrations as r')
+        .innerJoin('tenants as t', 't.id', 'r.tenant_id')
+        .selectAll('r')
+        .select(['t.app_config_version', 't.config_version'])
+        .select((eb) => [
           eb
-            .selectFrom('mtd_threat_reports as m')
-            .select(['m.tenant_id', 'm.connector_id', 'm.user_id', 'm.app_id', 'm.azure_ad_device_id', 'm.health_state', 'm.reported_at', 'm.received_at'])
-            .whereRef('m.tenant_id', '=', 'r.tenant_id')
-            .whereRef('m.user_id', '=', 'r.user_id')
-            .whereRef('m.azure_ad_device_id', '=', 'r.azure_ad_device_id'),
-        ).as('threat_reports'),
-      ])
-      .where('r.id', '=', '')
-      .compile() as CompiledQuery<CheckInStateRow>;
-  }, 1);
+            .exists(eb.selectFrom('app_blocked_users as b').select('b.blocked_at').whereRef('b.tenant_id', '=', 'r.tenant_id').whereRef('b.user_id', '=', 'r.user_id'))
+            .as('user_blocked'),
+          eb.exists(eb.selectFrom('app_operations as o').select('o.id').whereRef('o.registration_id', '=', 'r.id').where('o.status', '=', PENDING)).as('has_pending'),
+          this.#context.jsonArrayFrom(
+            eb
+              .selectFrom('mtd_threat_reports as m')
+              .select(['m.tenant_id', 'm.connector_id', 'm.user_id', 'm.app_id', 'm.azure_ad_device_id', 'm.health_state', 'm.reported_at', 'm.received_at'])
+              .whereRef('m.tenant_id', '=', 'r.tenant_id')
+              .whereRef('m.user_id', '=', 'r.user_id')
+              .whereRef('m.azure_ad_device_id', '=', 'r.azure_ad_device_id'),
+          ).as('threat_reports'),
+        ])
+        .where('r.id', '=', '')
+        .compile() as CompiledQuery<CheckInStateRow>,
+    1,
+  );
   readonly #appConfigVersion = new CompiledRead<{ app_config_version: number }>(
     (db) => db.selectFrom('tenants').select('app_config_version').where('id', '=', '').compile(),
     1,
@@ -169,7 +170,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   getAppConfigVersion(tenantId: string): Promise<number> {
     return this.#track(async () => {
-      const [row] = await this.#appConfigVersion.run(this.#db, this.#context, [tenantId]);
+      const [row] = await this.#run(this.#appConfigVersion, [tenantId]);
       return row?.app_config_version ?? 0;
     });
   }
@@ -242,14 +243,14 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined> {
     return this.#track(async () => {
-      const [row] = await this.#registrationById.run(this.#db, this.#context, [id]);
+      const [row] = await this.#run(this.#registrationById, [id]);
       return row === undefined ? undefined : registrationFromRow(row);
     });
   }
 
   getCheckInState(registrationId: string): Promise<CheckInState | undefined> {
     return this.#track(async () => {
-      const [row] = await this.#checkInState.run(this.#db, this.#context, [registrationId]);
+      const [row] = await this.#run(this.#checkInState, [registrationId]);
       if (row === undefined) return undefined;
       // The row is the registration's columns and a few more: registrationFromRow reads only its own (no copy).
       const reports = typeof row.threat_reports === 'string' ? (JSON.parse(row.threat_reports) as ThreatReportRow[]) : row.threat_reports;
@@ -269,7 +270,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(async () => {
       const set = registrationChanges(change);
       if (Object.keys(set).length === 0) {
-        return (await this.#registrationById.run(this.#db, this.#context, [id])).length > 0;
+        return (await this.#run(this.#registrationById, [id])).length > 0;
       }
       const result = await this.#context.write((trx) => trx.updateTable('app_registrations').set(set).where('id', '=', id).executeTakeFirst());
       return result.numUpdatedRows > 0n;
@@ -403,7 +404,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   pendingOperations(registrationId: string): Promise<AppOperationRecord[]> {
-    return this.#track(async () => (await this.#pendingOperations.run(this.#db, this.#context, [registrationId])).map(operationFromRow));
+    return this.#track(async () => (await this.#run(this.#pendingOperations, [registrationId])).map(operationFromRow));
   }
 
   completeOperation(id: string, result: { status: 'succeeded' | 'failed'; detail: string | null; completedAt: number; expiresAt: number }): Promise<boolean> {
@@ -451,7 +452,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   isUserBlocked(tenantId: string, userId: string): Promise<boolean> {
-    return this.#track(async () => (await this.#blockedUser.run(this.#db, this.#context, [tenantId, userId])).length > 0);
+    return this.#track(async () => (await this.#run(this.#blockedUser, [tenantId, userId])).length > 0);
   }
 
   // ---- threat defense
@@ -529,7 +530,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   }
 
   threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]> {
-    return this.#track(async () => (await this.#threatReports.run(this.#db, this.#context, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
+    return this.#track(async () => (await this.#run(this.#threatReports, [tenantId, userId, azureAdDeviceId])).map(threatReportFromRow));
   }
 
   listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]> {
@@ -662,6 +663,10 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   #track<T>(work: () => Promise<T>): Promise<T> {
     return this.#context.track(work);
+  }
+
+  #run<Row>(read: CompiledRead<Row>, parameters: readonly unknown[]): Promise<Row[]> {
+    return read.run(this.#db, this.#context, parameters);
   }
 
   /** Bumps the tenant's version, then runs `remove`; when it removed nothing, undoes the bump and answers false. */

@@ -1,5 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore } from './app-protection-roles.ts';
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
@@ -56,6 +57,8 @@ export interface DialectAdapter extends SchemaDialect {
   isUniqueViolation(err: unknown): boolean;
   /** One writer (SQLite): concurrent write transactions share commits (group-commit.ts). */
   readonly groupCommit: boolean;
+  /** The rows of a subquery as one JSON array column (Kysely's helper of the dialect; the two share a signature). */
+  readonly jsonArrayFrom: typeof jsonArrayFrom;
   /**
    * PostgreSQL: the schema that holds the tables, when not the default. Kysely's migrator looks for its own tables
    * in every schema unless told which one, so a second installation in the same database would confuse it.
@@ -133,7 +136,7 @@ export class KyselyStore implements Store, SecretStore {
     this.backend = dialect.backend;
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
     this.appProtection = new KyselyAppProtectionStore(db, {
-      backend: dialect.backend,
+      jsonArrayFrom: dialect.jsonArrayFrom,
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
       read: (query, parameters) => this.#read(query, parameters),

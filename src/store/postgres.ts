@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { OpenMamError } from '../errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import type { DialectAdapter } from './kysely-store.ts';
@@ -27,6 +28,7 @@ export const postgresAdapter: DialectAdapter = {
   groupCommit: false,
   binaryType: 'bytea',
   serialType: 'bigserial',
+  jsonArrayFrom,
 };
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import type { CommittedReader, DialectAdapter } from './kysely-store.ts';
@@ -14,6 +15,7 @@ export const sqliteAdapter: DialectAdapter = {
   groupCommit: true,
   binaryType: 'blob',
   serialType: 'integer',
+  jsonArrayFrom,
   isUniqueViolation: (err) => {
     const code = err instanceof Error && 'code' in err ? err.code : undefined;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -68,7 +70,7 @@ export function withStatementCache(database: SqliteDatabase.Database, capacity =
  * A second connection, read-only, for the hot paths' reads (CommittedReader): in WAL mode it reads the last
  * committed state without waiting for the writer connection. Its statements are kept by SQL text too.
  */
-export function openCommittedReader(file: string): CommittedReader {
+function openCommittedReader(file: string): CommittedReader {
   const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
   database.pragma('busy_timeout = 5000');
   const statements = new Map<string, { statement: SqliteDatabase.Statement<unknown[], unknown[]>; toRow: (values: unknown[]) => unknown }>();
