@@ -91,6 +91,21 @@ describe('simultaneous first start, in one process', () => {
     it(`${RUNTIMES} runtimes on one fresh schema and data folder become one installation`, async () => {
       await raceFirstStart('postgres', await newDataDir(), schema.url);
     });
+    it("a schema named by the URL's search_path migrates even when another schema holds OpenMAM's tables", async () => {
+      const other = await withPostgresSchema();
+      try {
+        await (await openStore(other.url)).close();
+        const fresh = await withPostgresSchema();
+        try {
+          const store = await openStore(fresh.url);
+          await store.close();
+        } finally {
+          await fresh.drop();
+        }
+      } finally {
+        await other.drop();
+      }
+    });
   });
 
   it('an installation that has tenants keeps its oldest as the default and creates none', async () => {
