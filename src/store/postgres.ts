@@ -108,6 +108,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
     }
   }
-  const adapter = options.schema === undefined ? postgresAdapter : { ...postgresAdapter, schema: options.schema };
+  // Without the option, the tables go where the URL's search_path puts them. Kysely's migrator must still be told
+  // which schema that is: otherwise its own tables in any other schema of the database (another installation, a
+  // test running beside) count as present, and every start fails with "kysely_migration_lock does not exist".
+  const schema = options.schema ?? (await currentSchema(pool));
+  const adapter = schema === undefined ? postgresAdapter : { ...postgresAdapter, schema };
   return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), adapter);
+}
+
+/** The schema unqualified tables are created in (the first existing one of the search_path); undefined when none. */
+async function currentSchema(pool: pg.Pool): Promise<string | undefined> {
+  try {
+    const { rows } = await pool.query<{ name: string | null }>('select current_schema() as name');
+    return rows[0]?.name ?? undefined;
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
 }
