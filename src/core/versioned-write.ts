@@ -5,8 +5,8 @@ import type { VersionedDelete, VersionedWrite } from '../store/roles.ts';
  * Optimistic concurrency of admin writes (PATCH, assign, targetApps, DELETE), over the store's compare-and-set on
  * the object's version (store/roles.ts VersionedWrite):
  * - unconditioned (no If-Match, or `*`): a write that loses the race reads the fresh object, applies its change
- *   again, validates again and retries, at most MAX_ATTEMPTS times (then `conflict`): concurrent changes of
- *   different fields all land, each at its own version;
+ *   again, validates again and retries, after a short random pause, at most MAX_ATTEMPTS times (then `conflict`):
+ *   concurrent changes of different fields all land, each at its own version;
  * - conditioned on versions (If-Match with entity tags): one compare-and-set on the version read, which must be one
  *   of them; otherwise `precondition_failed` and nothing is written (RFC 9110 §13.1.1);
  * - an object deleted meanwhile is `not_found`, never re-created.
@@ -17,8 +17,19 @@ export type ExpectedVersion = { kind: 'any' } | { kind: 'versions'; versions: re
 
 export const ANY_VERSION: ExpectedVersion = { kind: 'any' };
 
-/** Enough for a burst of concurrent admin writes of one object; the bound only guards against a livelock. */
-const MAX_ATTEMPTS = 5;
+/**
+ * Of writers racing for one object, each round has one winner; the pause before a retry is random and grows (full
+ * jitter, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015), so the losers spread out instead of
+ * colliding again: a burst of a few dozen concurrent writes of one object all land. The bound guards against a livelock.
+ */
+const MAX_ATTEMPTS = 10;
+const BACKOFF_BASE_MS = 4;
+const BACKOFF_CAP_MS = 250;
+
+function pause(attempt: number): Promise<void> {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 function requireVersion(expected: ExpectedVersion, current: number, what: string): void {
   if (expected.kind === 'versions' && !expected.versions.includes(current)) {
@@ -53,6 +64,7 @@ export async function writeVersioned<R extends { version: number }>(options: {
       throw new OpenMamError('precondition_failed', `${what} has changed: it is at version ${outcome.current}`);
     }
     if (attempt >= MAX_ATTEMPTS) throw new OpenMamError('conflict', `${what} is being changed concurrently; ${MAX_ATTEMPTS} attempts lost the race, try again`);
+    await pause(attempt);
   }
 }
 
