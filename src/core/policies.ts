@@ -32,7 +32,7 @@ export interface PolicyServiceOptions {
 }
 
 /** Properties Graph returns but a client may not set; dropped from request bodies before validation. */
-const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context'] as const;
+const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context', '@odata.etag'] as const;
 
 /** One kind, or the kinds that share a Graph collection. */
 export type PolicyKinds = PolicyKind | readonly PolicyKind[];
