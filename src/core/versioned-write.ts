@@ -9,7 +9,8 @@ import type { VersionedDelete, VersionedWrite } from '../store/roles.ts';
  *   concurrent changes of different fields all land, each at its own version;
  * - conditioned on versions (If-Match with entity tags): one compare-and-set on the version read, which must be one
  *   of them; otherwise `precondition_failed` and nothing is written (RFC 9110 §13.1.1);
- * - an object deleted meanwhile is `not_found`, never re-created.
+ * - an object that is not there (deleted meanwhile too) is `not_found` whatever the condition, as RFC 9110 §13.2.1 says
+ *   (preconditions are ignored when the answer without them would not be 2xx), and is never re-created.
  */
 
 /** What a write is conditioned on: `any` existing object (no If-Match, or `*`), or one of these versions. */
