@@ -66,7 +66,6 @@ type AccessPolicyRow = Selectable<AccessPoliciesTable>;
 type DeviceComplianceRow = Selectable<DeviceComplianceTable>;
 type RegistrationChange = Parameters<AppProtectionStore['updateRegistration']>[1];
 
-
 /**
  * The predicates of the partial unique indexes (migrations/006_app_protection.ts) as literals, not bound parameters:
  * only then can SQLite (and PostgreSQL's generic plans, and ON CONFLICT's index inference) prove that a statement
@@ -706,7 +705,6 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return read.run(this.#db, this.#context, parameters);
   }
 
-  /** Bumps the tenant's version, then runs `remove`; when it removed nothing, undoes the bump and answers false. */
   /** An insert after the tenant bump; a taken id is `conflict` (nothing written), never a replacement. */
   #create<T>(what: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.#track(async () => {

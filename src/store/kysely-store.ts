@@ -79,7 +79,7 @@ class DeviceTaken extends Error {}
 
 /**
  * Thrown inside a write transaction to undo it when the write turns out to be refused (a session compare-and-set
- * that failed, a configuration set, group, membership or policy that was not there, a member already there); the
+ * that failed, a configuration set, group or membership that was not there, a member already there); the
  * method then answers false. Throwing, rather than returning, is what rolls back this unit alone under group commit.
  * Never leaves this module.
  */
