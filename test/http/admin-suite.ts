@@ -411,15 +411,16 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
         const upn = `race-${randomUUID().slice(0, 6)}@contoso.example`;
         const groupId = await groupWith(upn);
         const member = await device(upn);
-        for (let round = 0; round < 10; round++) {
+        for (let round = 0; round < 20; round++) {
           const { id } = await newWip();
           assert.equal((await assign(WIP, id, [toGroup(groupId)])).status, 204);
           await member.sync();
           assert.equal(member.nodes.has(`${EDP}/EDPEnforcementLevel`), true, 'the device has the policy before the race');
-          const [patched, deleted] = await Promise.all([
-            callWith('PATCH', `${WIP}/${id}`, {}, { description: `round ${round}` }),
-            callWith('DELETE', `${WIP}/${id}`, {}),
-          ]);
+          // Which one reaches the store first varies with the round: either is sent first, the other 0 to 4 ms later.
+          const patch = () => callWith('PATCH', `${WIP}/${id}`, {}, { description: `round ${round}` });
+          const remove = () => callWith('DELETE', `${WIP}/${id}`, {});
+          const later = <T>(send: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, (round >> 1) % 5)).then(send);
+          const [patched, deleted] = round % 2 === 0 ? await Promise.all([patch(), later(remove)]) : await Promise.all([later(patch), remove()]);
           assert.equal(deleted.status, 204);
           assert.ok(patched.status === 200 || patched.status === 404, `PATCH answered ${patched.status}`);
           assert.equal((await callWith('GET', `${WIP}/${id}`, {})).status, 404);
