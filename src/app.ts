@@ -134,7 +134,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
 
   const configuration = new ConfigurationService(deps.store, clock);
   const policies = new PolicyService({ store: deps.store, clock, newId, providerId: config.providerId });
-  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId);
+  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const appProtectionAdmin = {

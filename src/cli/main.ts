@@ -109,10 +109,6 @@ async function withStore<T>(config: Config, work: (store: Store & SecretStore) =
   }
 }
 
-function withTenants<T>(config: Config, work: (tenants: TenantDirectory) => Promise<T>): Promise<T> {
-  return withStore(config, (store) => work(new TenantDirectory(store, Date.now)));
-}
-
 /** `openmam device show|log|messages <devId>`: what an admin troubleshooting one device needs. */
 async function deviceCommand(config: Config, positionals: string[], values: Values): Promise<void> {
   const [action, devId] = positionals;
@@ -172,7 +168,8 @@ async function mintToken(config: Config, values: Values): Promise<void> {
 
 async function tenantCommand(config: Config, positionals: string[], values: Values): Promise<void> {
   const [action, id] = positionals;
-  await withTenants(config, async (tenants) => {
+  await withStore(config, async (store) => {
+    const tenants = new TenantDirectory(store, Date.now);
     if (action === 'list') {
       for (const t of await tenants.list()) {
         process.stdout.write(`${t.id}\t${t.identityProvider}\t${t.enrollmentAllowed ? 'enrollment allowed' : 'enrollment blocked'}\t${t.name}\n`);
@@ -183,21 +180,18 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
       const tenant = await tenants.onboard({ id: String(values['id'] ?? ''), name: String(values['name'] ?? ''), identityProvider: idp });
       process.stderr.write(`Onboarded tenant ${tenant.id} (${tenant.name}, ${tenant.identityProvider})\n`);
     } else if (action === 'set' && id) {
+      // The same PATCH an admin sends to deviceManagement/openMamTenantSettings: validated whole, a compare-and-set.
+      const patch: Record<string, unknown> = {};
+      if (typeof values['name'] === 'string') patch['displayName'] = values['name'];
+      if (values['enrollment'] !== undefined) patch['enrollmentAllowed'] = values['enrollment'] === 'allowed';
+      if (values['require-terms'] !== undefined) patch['requireTermsOfUse'] = values['require-terms'] === 'true';
       const pollInterval = values['poll-interval'];
       if (typeof pollInterval === 'string') {
         const minutes = Number(pollInterval);
         if (!Number.isInteger(minutes)) throw new OpenMamError('invalid_configuration', '--poll-interval: minutes, a whole number');
-        await withStore(config, (store) =>
-          new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).setPollSchedule(id, { intervalForRemainingScheduledRetries: minutes }),
-        );
+        patch['pollSchedule'] = { intervalForRemainingScheduledRetries: minutes };
       }
-      const enrollment = values['enrollment'];
-      const requireTerms = values['require-terms'];
-      const tenant = await tenants.update(id, {
-        ...(typeof values['name'] === 'string' ? { name: values['name'] } : {}),
-        ...(enrollment === undefined ? {} : { enrollmentAllowed: enrollment === 'allowed' }),
-        ...(requireTerms === undefined ? {} : { settings: { requireTermsOfUse: requireTerms === 'true' } }),
-      });
+      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
       process.stderr.write(`Updated tenant ${tenant.id}: enrollment ${tenant.enrollmentAllowed ? 'allowed' : 'blocked'}, terms of use ${tenant.settings.requireTermsOfUse ? 'required' : 'optional'}\n`);
     } else {
       throw new OpenMamError('invalid_configuration', 'usage: openmam tenant list | add --id <guid> --name <name> [--idp entra|builtin] | set <guid> ...');

@@ -2,8 +2,9 @@ import { compilePollSchedule } from '../csp/compile/dmclient-poll.ts';
 import { OpenMamError } from '../errors.ts';
 import { MIN_LONG_TERM_POLL_MINUTES, type TenantDirectory } from '../identity/tenants.ts';
 import { integerReader, readBoolean, readObject, refuse, stringReader, type PropertySpecs } from '../policy/validate.ts';
-import type { PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
+import type { ConfigurationSetRecord, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
+import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
 export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
@@ -22,7 +23,7 @@ export interface TenantSettingsPatch {
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
-const READ_ONLY = ['id', 'identityProvider', 'createdDateTime', 'lastModifiedDateTime', '@odata.context', '@odata.type'] as const;
+const READ_ONLY = ['id', 'identityProvider', 'createdDateTime', 'lastModifiedDateTime', '@odata.context', '@odata.type', '@odata.etag'] as const;
 
 /** DMClient takes counts and intervals (minutes) as integers; this bound keeps them sane. */
 const POLL_NUMBER = integerReader(0, 1_000_000);
@@ -85,9 +86,10 @@ function samePollSchedule(a: PollSchedule, b: PollSchedule): boolean {
  */
 export class TenantSettingsService {
   constructor(
-    private readonly tenants: Pick<TenantDirectory, 'get' | 'update'>,
-    private readonly configuration: ConfigurationService,
+    private readonly tenants: Pick<TenantDirectory, 'get' | 'read' | 'write'>,
+    private readonly configuration: Pick<ConfigurationService, 'record'>,
     private readonly providerId: string,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The tenant with its settings (read through the directory's short cache). */
@@ -97,38 +99,32 @@ export class TenantSettingsService {
     return tenant;
   }
 
-  /** Applies an admin's PATCH (see readTenantSettingsPatch): validated whole before anything is written. */
-  async update(tenantId: string, input: unknown): Promise<TenantRecord> {
+  /**
+   * Applies an admin's PATCH (see readTenantSettingsPatch; the CLI's `tenant set` sends one too), validated whole
+   * before anything is written, as a compare-and-set on the tenant's version (core/versioned-write.ts): a PATCH that
+   * loses a race is applied again on top of the winner, one conditioned by If-Match is refused when stale. A changed
+   * poll schedule goes to devices in the same transaction; an unchanged one re-plans nothing.
+   */
+  async update(tenantId: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<TenantRecord> {
     const patch = readTenantSettingsPatch(input);
-    const current = await this.get(tenantId);
-    const pollSchedule = patch.pollSchedule ? checkPollSchedule({ ...current.settings.pollSchedule, ...patch.pollSchedule }) : undefined;
-    const settings: Partial<TenantSettings> = {
-      ...(patch.requireTermsOfUse === undefined ? {} : { requireTermsOfUse: patch.requireTermsOfUse }),
-      ...(patch.termsOfUseText === undefined ? {} : { termsOfUseText: patch.termsOfUseText }),
-      ...(pollSchedule === undefined ? {} : { pollSchedule }),
-    };
-    const tenant = await this.tenants.update(tenantId, {
-      ...(patch.displayName === undefined ? {} : { name: patch.displayName.trim() }),
-      ...(patch.enrollmentAllowed === undefined ? {} : { enrollmentAllowed: patch.enrollmentAllowed }),
-      ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    let pollScheduleSet: ConfigurationSetRecord | undefined;
+    return writeVersioned({
+      what: `the settings of tenant ${tenantId}`,
+      expected,
+      read: () => this.tenants.read(tenantId),
+      change: (current) => {
+        const next = patched(current, patch, this.clock());
+        const changed = !samePollSchedule(next.settings.pollSchedule, current.settings.pollSchedule);
+        pollScheduleSet = changed ? this.pollScheduleSet(next) : undefined;
+        return next;
+      },
+      write: (next) => this.tenants.write(next, pollScheduleSet),
     });
-    // Devices are told only about a real change: every put re-plans every device of the tenant once.
-    if (pollSchedule !== undefined && !samePollSchedule(pollSchedule, current.settings.pollSchedule)) await this.putPollSchedule(tenant);
-    return tenant;
   }
 
-  async setPollSchedule(tenantId: string, change: Partial<PollSchedule>): Promise<TenantRecord> {
-    const current = await this.tenants.get(tenantId);
-    if (!current) throw new OpenMamError('not_found', `tenant ${tenantId} is not onboarded`);
-    const pollSchedule: PollSchedule = { ...current.settings.pollSchedule, ...change };
-    // TenantDirectory.update validates the schedule (Microsoft's >= 1440-minute long-term guidance included).
-    const tenant = await this.tenants.update(tenantId, { settings: { pollSchedule } });
-    await this.putPollSchedule(tenant);
-    return tenant;
-  }
-
-  private async putPollSchedule(tenant: TenantRecord): Promise<void> {
-    await this.configuration.putSet({
+  /** Every enrolled device of the tenant gets these DMClient Poll values at its next check-in. */
+  private pollScheduleSet(tenant: TenantRecord): ConfigurationSetRecord {
+    return this.configuration.record({
       tenantId: tenant.id,
       id: POLL_SCHEDULE_SET_ID,
       name: 'Poll schedule (tenant settings)',
@@ -136,4 +132,22 @@ export class TenantSettingsService {
       settings: compilePollSchedule(this.providerId, tenant.settings.pollSchedule),
     });
   }
+}
+
+/** The tenant with `patch` laid over it (the poll schedule field by field), checked whole. */
+function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number): TenantRecord {
+  const pollSchedule = patch.pollSchedule ? checkPollSchedule({ ...current.settings.pollSchedule, ...patch.pollSchedule }) : current.settings.pollSchedule;
+  const settings: TenantSettings = {
+    ...current.settings,
+    ...(patch.requireTermsOfUse === undefined ? {} : { requireTermsOfUse: patch.requireTermsOfUse }),
+    ...(patch.termsOfUseText === undefined ? {} : { termsOfUseText: patch.termsOfUseText }),
+    pollSchedule,
+  };
+  return {
+    ...current,
+    ...(patch.displayName === undefined ? {} : { name: patch.displayName.trim() }),
+    ...(patch.enrollmentAllowed === undefined ? {} : { enrollmentAllowed: patch.enrollmentAllowed }),
+    settings,
+    updatedAt: now,
+  };
 }

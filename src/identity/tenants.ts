@@ -1,7 +1,7 @@
 import { isGuid } from '../config.ts';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
-import type { IdentityProviderKind, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
-import type { SecretStore, TenantStore } from '../store/roles.ts';
+import type { ConfigurationSetRecord, IdentityProviderKind, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
+import type { SecretStore, TenantStore, VersionedWrite } from '../store/roles.ts';
 import type { Clock } from './identity.ts';
 
 /**
@@ -97,6 +97,7 @@ export class TenantDirectory {
       identityProvider: request.identityProvider,
       enrollmentAllowed: true,
       settings,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -105,19 +106,23 @@ export class TenantDirectory {
     return tenant;
   }
 
-  async update(id: string, change: { name?: string; enrollmentAllowed?: boolean; settings?: Partial<TenantSettings> }): Promise<TenantRecord> {
-    const current = await this.store.getTenant(id.toLowerCase());
-    if (!current) throw new OpenMamError('not_found', `tenant ${id} is not onboarded`);
-    const settings = change.settings ? { ...current.settings, ...change.settings } : undefined;
-    if (settings) validatePollSchedule(settings.pollSchedule);
-    const updated = await this.store.updateTenant(current.id, {
-      ...(change.name === undefined ? {} : { name: change.name }),
-      ...(change.enrollmentAllowed === undefined ? {} : { enrollmentAllowed: change.enrollmentAllowed }),
-      ...(settings ? { settings } : {}),
-      updatedAt: this.clock(),
-    });
-    this.cache.delete(current.id);
-    return updated;
+  /** The tenant as stored now, not through the cache: what a write starts from. `not_found` when not onboarded. */
+  async read(id: string): Promise<TenantRecord> {
+    const tenant = await this.store.getTenant(id.toLowerCase());
+    if (!tenant) throw new OpenMamError('not_found', `tenant ${id} is not onboarded`);
+    return tenant;
+  }
+
+  /**
+   * Writes `next` (a changed copy of what `read` gave, still at the version read) if nobody wrote in between: a
+   * compare-and-set on the version (TenantStore.updateTenant), with `set` in the same transaction. The poll schedule
+   * is validated first (Microsoft's >= 1440-minute long-term guidance included); this node's cache forgets the tenant.
+   */
+  async write(next: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite> {
+    validatePollSchedule(next.settings.pollSchedule);
+    const outcome = await this.store.updateTenant(next, set);
+    this.cache.delete(next.id);
+    return outcome;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Migrator, sql } from 'kysely';
-import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore } from './app-protection-roles.ts';
@@ -201,18 +201,30 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
-  updateTenant(
-    id: string,
-    change: { name?: string; enrollmentAllowed?: boolean; settings?: TenantSettings; updatedAt: number },
-  ): Promise<TenantRecord> {
+  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite> {
     return this.#track(async () => {
-      const set: Updateable<TenantsTable> = { updated_at: change.updatedAt };
-      if (change.name !== undefined) set.name = change.name;
-      if (change.enrollmentAllowed !== undefined) set.enrollment_allowed = booleanToColumn(change.enrollmentAllowed);
-      if (change.settings !== undefined) set.settings = JSON.stringify(change.settings);
-      const row = await this.#db.updateTable('tenants').set(set).where('id', '=', id).returningAll().executeTakeFirst();
-      if (row === undefined) throw new OpenMamError('not_found', `tenant ${id} does not exist`);
-      return tenantFromRow(row);
+      if (set !== undefined && set.tenantId !== tenant.id) throw new OpenMamError('internal', `tenant ${tenant.id} must be saved with a set of its own, got ${set.tenantId}'s`);
+      return this.#write(async (trx): Promise<VersionedWrite> => {
+        const row = tenantToRow(tenant);
+        const version = tenant.version + 1;
+        // The tenant row is the one every writer of the tenant's configuration takes first: no deadlock with them.
+        const updated = await trx
+          .updateTable('tenants')
+          .set({ name: row.name, enrollment_allowed: row.enrollment_allowed, settings: row.settings, updated_at: row.updated_at, version })
+          .where('id', '=', tenant.id)
+          .where('version', '=', tenant.version)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) {
+          // Nothing written: say why (the row is not ours to hold, so the version read may be newer still; stale all the same).
+          const current = await trx.selectFrom('tenants').select('version').where('id', '=', tenant.id).executeTakeFirst();
+          return current === undefined ? { kind: 'not_found' } : { kind: 'stale', current: current.version };
+        }
+        if (set !== undefined) {
+          await bumpConfigVersion(trx, tenant.id);
+          await upsertConfigurationSet(trx, set);
+        }
+        return { kind: 'saved', version };
+      });
     });
   }
 
@@ -1114,6 +1126,7 @@ function tenantToRow(tenant: TenantRecord): Insertable<TenantsTable> {
     identity_provider: tenant.identityProvider,
     enrollment_allowed: booleanToColumn(tenant.enrollmentAllowed),
     settings: JSON.stringify(tenant.settings),
+    version: tenant.version,
     created_at: tenant.createdAt,
     updated_at: tenant.updatedAt,
   };
@@ -1126,6 +1139,7 @@ function tenantFromRow(row: TenantRow): TenantRecord {
     identityProvider: row.identity_provider,
     enrollmentAllowed: booleanFromColumn(row.enrollment_allowed),
     settings: JSON.parse(row.settings) as TenantSettings,
+    version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

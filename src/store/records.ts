@@ -35,6 +35,8 @@ export interface TenantRecord {
   /** An admin can stop new enrollments without offboarding the tenant. */
   enrollmentAllowed: boolean;
   settings: TenantSettings;
+  /** Bumped by every change of the fields above (admin writes are compare-and-sets on it); 1 when created. */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }

@@ -11,7 +11,6 @@ import type {
   MessageLogRecord,
   NodeStateRecord,
   TenantRecord,
-  TenantSettings,
   WipLogRequestRecord,
 } from './records.ts';
 import type { AppProtectionStore } from './app-protection-roles.ts';
@@ -30,7 +29,13 @@ export interface TenantStore {
   /** Refuses (OpenMamError `conflict`) when the id exists. */
   createTenant(tenant: TenantRecord): Promise<void>;
   /** Replaces name, identityProvider, enrollmentAllowed and settings; `not_found` when absent. */
-  updateTenant(id: string, change: { name?: string; enrollmentAllowed?: boolean; settings?: TenantSettings; updatedAt: number }): Promise<TenantRecord>;
+  /**
+   * Writes the tenant's name, enrollment switch, settings and updatedAt if it is still at `tenant.version`
+   * (compare-and-set; the version goes up by one), else says why not: `stale` (another write came first) or
+   * `not_found`. Nothing is written then. With `set`, that configuration set is put in the same transaction (a
+   * changed poll schedule reaches devices exactly as the tenant row says it).
+   */
+  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite>;
 }
 
 /** What an enrollment request brings; the store assigns nothing but what `EnrollmentStore.enroll` says. */

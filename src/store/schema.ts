@@ -50,6 +50,8 @@ export interface TenantsTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  /** Bumped by every change of the columns above: the compare-and-set of tenant settings writes. */
+  version: ColumnType<number, number | undefined, number>;
   /** Bumped by every configuration set change (ConfigurationStore); 0 until the first. */
   config_version: ColumnType<number, number | undefined, number>;
   /** Bumped by every app protection change a whole tenant sees (AppProtectionStore); 0 until the first. */

@@ -250,11 +250,11 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
 
       it('a tenant that blocked new enrollments', async () => {
         const devId = newDeviceId();
-        await server.runtime.app.tenants.update(server.tenantId, { enrollmentAllowed: false });
+        await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: false });
         try {
           await expectRefused(mamEnrollmentRequest({ token: valid, deviceId: devId }), 's:Authorization', { devId });
         } finally {
-          await server.runtime.app.tenants.update(server.tenantId, { enrollmentAllowed: true });
+          await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: true });
         }
       });
     });
@@ -319,7 +319,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
       });
 
       it('refuses an enrollment without acceptance when the tenant requires its terms', async () => {
-        await server.runtime.app.tenants.update(server.tenantId, { settings: { requireTermsOfUse: true } });
+        await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: true });
         try {
           const token = await server.mint({ upn: 'hasty@contoso.example' });
           const devId = newDeviceId();
@@ -328,7 +328,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
           const ok = await enroll(mamEnrollmentRequest({ token: accepted, deviceId: devId, context: { EnrollmentData: blob } }));
           assert.equal(readFault(ok.body), undefined);
         } finally {
-          await server.runtime.app.tenants.update(server.tenantId, { settings: { requireTermsOfUse: false } });
+          await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: false });
         }
       });
     });

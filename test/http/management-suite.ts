@@ -408,8 +408,8 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
     it("sends a tenant's changed poll schedule to enrolled devices, within Microsoft's guidance", async () => {
       const device = await enrolledDevice();
       await device.sync();
-      await assert.rejects(app().tenantSettings.setPollSchedule(server.tenantId, { intervalForRemainingScheduledRetries: 60 }), /1440/);
-      await app().tenantSettings.setPollSchedule(server.tenantId, { intervalForRemainingScheduledRetries: 2880 });
+      await assert.rejects(app().tenantSettings.update(server.tenantId, { pollSchedule: { intervalForRemainingScheduledRetries: 60 } }), /1440/);
+      await app().tenantSettings.update(server.tenantId, { pollSchedule: { intervalForRemainingScheduledRetries: 2880 } });
       const transcript = await device.sync();
       const node = './Vendor/MSFT/DMClient/Provider/OpenMAM/Poll/IntervalForRemainingScheduledRetries';
       assert.ok(transcript.commands.some((c) => c.locUri === node && c.statusSent === '200'), transcript.commands.map((c) => `${c.verb} ${c.locUri}`).join(', '));

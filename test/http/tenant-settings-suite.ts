@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { POLL_SCHEDULE_SET_ID } from '../../src/core/tenant-settings.ts';
 import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
@@ -128,6 +129,60 @@ export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(broken.status, 400);
       assert.deepEqual((await call('GET', SETTINGS)).body, before, 'nothing written');
       assert.equal(await server.runtime.app.store.getConfigurationVersion(server.tenantId), versionBefore, 'no device re-planned');
+    });
+
+    it('carries an entity tag; a stale If-Match is 412 and writes nothing; concurrent PATCHes of different fields all land', async () => {
+      // A tenant of its own: the races below change its poll schedule.
+      const tenantId = randomUUID();
+      await server.runtime.app.tenants.onboard({ id: tenantId, name: 'Northwind', identityProvider: 'builtin' });
+      const owner = await server.mint({ upn: 'admin@northwind.example', tenantId, roles: ['OpenMAM.Admin'] });
+      const read = await server.json('GET', SETTINGS, owner);
+      const tag = String(read.body['@odata.etag']);
+      assert.match(tag, /^W\/"\d+"$/);
+      assert.equal(read.headers['etag'], tag);
+      const patchIf = (ifMatch: string, body: unknown) =>
+        server.request(SETTINGS, { method: 'PATCH', headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json', 'if-match': ifMatch }, body: JSON.stringify(body) });
+      const matched = await patchIf(tag, { displayName: 'Northwind Traders' });
+      assert.equal(matched.status, 200, matched.body);
+      assert.notEqual(matched.headers['etag'], tag, 'a new tag');
+      const stale = await patchIf(tag, { displayName: 'Lost update' });
+      assert.equal(stale.status, 412);
+      assert.equal((JSON.parse(stale.body) as { error: { code: string } }).error.code, 'preconditionFailed');
+      assert.equal((await server.json('GET', SETTINGS, owner)).body['displayName'], 'Northwind Traders', 'nothing written');
+      assert.equal((await patchIf('not a tag', { displayName: 'x' })).status, 400);
+
+      const changes: Record<string, unknown>[] = [
+        { displayName: 'Northwind (raced)' },
+        { termsOfUseText: 'Raced terms.' },
+        { requireTermsOfUse: true },
+        { pollSchedule: { numberOfFirstRetries: 9 } },
+        { pollSchedule: { intervalForFirstSetOfRetries: 16 } },
+        { pollSchedule: { numberOfSecondRetries: 6 } },
+        { pollSchedule: { intervalForSecondSetOfRetries: 61 } },
+        { pollSchedule: { intervalForRemainingScheduledRetries: 2000 } },
+      ];
+      const answers = await Promise.all(changes.map((change) => server.json('PATCH', SETTINGS, owner, change)));
+      assert.deepEqual(answers.map((a) => a.status), changes.map(() => 200), JSON.stringify(answers.map((a) => a.body)));
+      assert.equal(new Set(answers.map((a) => a.body['@odata.etag'])).size, changes.length, 'each at its own version');
+      const final = (await server.json('GET', SETTINGS, owner)).body;
+      assert.equal(final['displayName'], 'Northwind (raced)');
+      assert.equal(final['termsOfUseText'], 'Raced terms.');
+      assert.equal(final['requireTermsOfUse'], true);
+      assert.deepEqual(final['pollSchedule'], {
+        ...(read.body['pollSchedule'] as Record<string, unknown>),
+        numberOfFirstRetries: 9,
+        intervalForFirstSetOfRetries: 16,
+        numberOfSecondRetries: 6,
+        intervalForSecondSetOfRetries: 61,
+        intervalForRemainingScheduledRetries: 2000,
+      });
+      // What devices get is the schedule the tenant row holds, not one of the racers' intermediate ones.
+      const sent = await server.runtime.app.store.getConfigurationSet(tenantId, POLL_SCHEDULE_SET_ID);
+      const valueOf = (node: string) => sent?.settings.find((s) => s.locUri.endsWith(`/Poll/${node}`))?.value;
+      assert.deepEqual(
+        ['NumberOfFirstRetries', 'IntervalForFirstSetOfRetries', 'NumberOfSecondRetries', 'IntervalForSecondSetOfRetries', 'IntervalForRemainingScheduledRetries'].map(valueOf),
+        ['9', '16', '6', '61', '2000'],
+      );
     });
 
     it("reaches only the caller's tenant: another tenant's admin sees and changes their own", async () => {

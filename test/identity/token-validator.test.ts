@@ -30,7 +30,7 @@ const USER_OID = '9d3f5a0e-2b6c-4f7d-8e1a-3c5b7d9f1e2a';
 // ---- tenants lookup -----------------------------------------------------------------------------------------------
 
 function tenantRecord(id: string, identityProvider: IdentityProviderKind): TenantRecord {
-  return { id, name: `Tenant ${id.slice(0, 8)}`, identityProvider, enrollmentAllowed: true, settings: DEFAULT_TENANT_SETTINGS, createdAt: 0, updatedAt: 0 };
+  return { id, name: `Tenant ${id.slice(0, 8)}`, identityProvider, enrollmentAllowed: true, settings: DEFAULT_TENANT_SETTINGS, version: 1, createdAt: 0, updatedAt: 0 };
 }
 
 const tenants = new Map<string, TenantRecord>();

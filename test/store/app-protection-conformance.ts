@@ -80,7 +80,8 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
       it('survives the tenant’s own updates', async () => {
         const tenantId = await newTenant();
         await ap.createAppPolicy(appPolicyRecord(tenantId));
-        await store.updateTenant(tenantId, { name: 'Renamed', updatedAt: T0 + 5 });
+        const tenant = (await store.getTenant(tenantId))!;
+        assert.equal((await store.updateTenant({ ...tenant, name: 'Renamed', updatedAt: T0 + 5 })).kind, 'saved');
         assert.equal(await ap.getAppConfigVersion(tenantId), 1);
       });
     });
@@ -876,6 +877,7 @@ function tenantRecord(): TenantRecord {
         allUsersPollOnFirstLogin: false,
       },
     },
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
   };

@@ -120,33 +120,42 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.createdAt <= all[i]!.createdAt, 'listTenants is not ordered by createdAt');
       });
 
-      it('updateTenant replaces the given fields, keeps the others, and answers the new record', async () => {
+      it('updateTenant writes the tenant at the version it was read, one version up', async () => {
         const tenant = await newTenant();
         const settings: TenantSettings = {
           requireTermsOfUse: false,
           termsOfUseText: 'Second version.',
           pollSchedule: { ...tenant.settings.pollSchedule, numberOfFirstRetries: 3, pollOnLogin: false },
         };
-        const updated = await store.updateTenant(tenant.id, { name: 'Fabrikam', enrollmentAllowed: false, settings, updatedAt: T0 + 1000 });
-        const expected: TenantRecord = { ...tenant, name: 'Fabrikam', enrollmentAllowed: false, settings, updatedAt: T0 + 1000 };
-        assert.deepEqual(updated, expected);
-        assert.deepEqual(await store.getTenant(tenant.id), expected);
+        const next: TenantRecord = { ...tenant, name: 'Fabrikam', enrollmentAllowed: false, settings, updatedAt: T0 + 1000 };
+        assert.deepEqual(await store.updateTenant(next), { kind: 'saved', version: tenant.version + 1 });
+        assert.deepEqual(await store.getTenant(tenant.id), { ...next, version: tenant.version + 1 });
       });
 
-      it('updateTenant with only some fields leaves the rest alone', async () => {
-        const tenant = await newTenant({ enrollmentAllowed: false });
-        const renamed = await store.updateTenant(tenant.id, { name: 'Renamed', updatedAt: T0 + 1 });
-        assert.deepEqual(renamed, { ...tenant, name: 'Renamed', updatedAt: T0 + 1 });
-        const reopened = await store.updateTenant(tenant.id, { enrollmentAllowed: true, updatedAt: T0 + 2 });
-        assert.deepEqual(reopened, { ...tenant, name: 'Renamed', enrollmentAllowed: true, updatedAt: T0 + 2 });
-        const touched = await store.updateTenant(tenant.id, { updatedAt: T0 + 3 });
-        assert.deepEqual(touched, { ...reopened, updatedAt: T0 + 3 });
+      it('updateTenant is a compare-and-set: a write from a stale read is refused and writes nothing', async () => {
+        const tenant = await newTenant();
+        assert.equal((await store.updateTenant({ ...tenant, name: 'First', updatedAt: T0 + 1 })).kind, 'saved');
+        assert.deepEqual(await store.updateTenant({ ...tenant, name: 'Lost', updatedAt: T0 + 2 }), { kind: 'stale', current: tenant.version + 1 });
+        assert.equal((await store.getTenant(tenant.id))?.name, 'First');
+        const racing = await Promise.all([0, 1, 2, 3].map((i) => store.updateTenant({ ...tenant, version: tenant.version + 1, name: `Racer ${i}` })));
+        assert.equal(racing.filter((r) => r.kind === 'saved').length, 1, JSON.stringify(racing));
       });
 
-      it('updateTenant refuses an unknown tenant with not_found and creates nothing', async () => {
-        const id = randomUUID();
-        await assertRejectsWith(store.updateTenant(id, { name: 'Ghost', updatedAt: T0 }), 'not_found');
-        assert.equal(await store.getTenant(id), undefined);
+      it('updateTenant puts a configuration set in the same write, and not when the write is refused', async () => {
+        const tenant = await newTenant();
+        const before = await store.getConfigurationVersion(tenant.id);
+        const set = (name: string): ConfigurationSetRecord => ({ id: 'poll', tenantId: tenant.id, name, target: { kind: 'all_devices' }, settings: [], createdAt: T0, updatedAt: T0 });
+        assert.equal((await store.updateTenant({ ...tenant, version: tenant.version + 5 }, set('stale'))).kind, 'stale');
+        assert.equal(await store.getConfigurationSet(tenant.id, 'poll'), undefined);
+        assert.equal((await store.updateTenant(tenant, set('saved'))).kind, 'saved');
+        assert.equal((await store.getConfigurationSet(tenant.id, 'poll'))?.name, 'saved');
+        assert.equal(await store.getConfigurationVersion(tenant.id), before + 1, 'devices re-plan once');
+      });
+
+      it('updateTenant of an unknown tenant is not_found and creates nothing', async () => {
+        const ghost = tenantRecord();
+        assert.deepEqual(await store.updateTenant(ghost), { kind: 'not_found' });
+        assert.equal(await store.getTenant(ghost.id), undefined);
       });
     });
 
@@ -1371,6 +1380,7 @@ function tenantRecord(overrides: Partial<TenantRecord> = {}): TenantRecord {
         allUsersPollOnFirstLogin: false,
       },
     },
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

@@ -13,6 +13,14 @@ export interface RefusedSetting {
   reason: string;
 }
 
+export interface SetInput {
+  tenantId: string;
+  id?: string;
+  name: string;
+  target: ConfigurationTarget;
+  settings: readonly DesiredSetting[];
+}
+
 export interface PutSetResult {
   set: ConfigurationSetRecord;
   version: number;
@@ -31,25 +39,29 @@ export class ConfigurationService {
     private readonly clock: () => number,
   ) {}
 
-  async putSet(input: { tenantId: string; id?: string; name: string; target: ConfigurationTarget; settings: readonly DesiredSetting[] }): Promise<PutSetResult> {
-    const settings = input.settings.map(checkSetting);
+  async putSet(input: SetInput): Promise<PutSetResult> {
+    const set = this.record(input);
     const refused: RefusedSetting[] = [];
-    for (const setting of settings) {
+    for (const setting of set.settings) {
       const reason = mamRefusal(setting.locUri);
       if (reason !== undefined) refused.push({ locUri: setting.locUri, reason });
     }
+    const version = await this.store.putConfigurationSet(set);
+    return { set, version, refused };
+  }
+
+  /** The set as it would be stored (settings checked, LocURIs normalised), for a writer that stores it with its own change. */
+  record(input: SetInput): ConfigurationSetRecord {
     const now = this.clock();
-    const set: ConfigurationSetRecord = {
+    return {
       id: input.id ?? randomUUID(),
       tenantId: input.tenantId,
       name: input.name,
       target: input.target,
-      settings,
+      settings: input.settings.map(checkSetting),
       createdAt: now,
       updatedAt: now,
     };
-    const version = await this.store.putConfigurationSet(set);
-    return { set, version, refused };
   }
 
   async deleteSet(tenantId: string, id: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { TenantRecord } from '../../store/records.ts';
+import { etagAnnotation, expectedVersion } from './etag.ts';
 import { adminCaller } from './graph.ts';
 
 /**
@@ -11,7 +12,8 @@ import { adminCaller } from './graph.ts';
  * tenant. `OpenMAM.Reader` may read, `OpenMAM.Admin` may change. A PATCH sets any subset of `displayName`,
  * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText` and `pollSchedule` (itself partial); a changed poll
  * schedule also reaches enrolled devices at their next check-in (core/tenant-settings.ts). Refusals are 400 with the
- * field's JSON path first in the message.
+ * field's JSON path first in the message. Like every admin resource it carries an entity tag (etag.ts): a PATCH with
+ * a stale `If-Match` is 412, and concurrent PATCHes of different fields all land.
  *
  * ```json
  * {
@@ -40,6 +42,7 @@ function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown>
   const { settings } = tenant;
   return {
     '@odata.context': `${baseUrl}/$metadata#${TENANT_SETTINGS_PATH}/$entity`,
+    ...etagAnnotation(tenant.version),
     id: tenant.id,
     displayName: tenant.name,
     identityProvider: tenant.identityProvider,
@@ -60,6 +63,6 @@ export async function tenantSettingsRoutes(app: FastifyInstance, options: Tenant
   });
   app.patch(url, { bodyLimit: BODY_LIMIT }, async (request) => {
     const caller = await adminCaller(options.verifier, request, 'write');
-    return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body));
+    return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body, expectedVersion(request)));
   });
 }

@@ -6,6 +6,7 @@ import { groupsPolicies } from './004_groups_policies.ts';
 import { wipLogs } from './005_wip_logs.ts';
 import { appProtection } from './006_app_protection.ts';
 import { adminVersions } from './007_admin_versions.ts';
+import { tenantVersions } from './008_tenant_versions.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -23,5 +24,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '005_wip_logs': wipLogs,
     '006_app_protection': appProtection,
     '007_admin_versions': adminVersions,
+    '008_tenant_versions': tenantVersions,
   };
 }
