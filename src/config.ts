@@ -10,6 +10,7 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  databaseWaitSeconds: number;
   publicUrl: string;
   tlsCertFile: string;
   tlsKeyFile: string;
@@ -84,6 +85,11 @@ export const SETTINGS = [
     key: 'databaseUrl', env: 'OPENMAM_DATABASE_URL', flag: 'database-url', defaultText: 'sqlite:<data-dir>/openmam.sqlite',
     describe: 'Where state is kept: `sqlite:<file>` (embedded) or a `postgres://` URL (many nodes share one database).',
     resolve: (raw, c) => raw ?? `sqlite:${path.join(c.dataDir!, 'openmam.sqlite')}`,
+  }),
+  setting({
+    key: 'databaseWaitSeconds', env: 'OPENMAM_DATABASE_WAIT', flag: 'database-wait', defaultText: '60',
+    describe: 'Seconds a starting node keeps trying to reach its database (started before it, or during a restart) before it gives up.',
+    resolve: (raw) => (raw === undefined ? 60 : integer('OPENMAM_DATABASE_WAIT', 0, 3600, raw)),
   }),
   setting({
     key: 'publicUrl', env: 'OPENMAM_PUBLIC_URL', flag: 'public-url', defaultText: 'https://localhost:<port>',

@@ -23,7 +23,10 @@ export interface Runtime {
 
 export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Runtime> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    waitMs: config.databaseWaitSeconds * 1000,
+    onWait: (error, attempt) => process.stderr.write(`database unreachable (attempt ${attempt}: ${error instanceof Error ? error.message : String(error)}); trying again\n`),
+  });
   try {
     const devIdp = config.builtinIdp ? await DevIdentityProvider.open(config.dataDir, config.publicUrl) : undefined;
     const tls = await loadOrCreateTls(config.tlsCertFile, config.tlsKeyFile, config.publicUrl);

@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
 import { postgresAdapter } from '../../src/store/postgres.ts';
+import { cuttableProxy } from '../support/cuttable-proxy.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import type { PostgresTestSchema } from '../support/postgres.ts';
 import { storeConformance } from './conformance.ts';
@@ -59,3 +60,25 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+describe('openStore waits for a database that is not there yet', { skip: skip ?? false }, () => {
+  it('tries again until it answers (bounded by waitMs); without waitMs it fails at once', async () => {
+    const database = new URL(db!.baseUrl);
+    const proxy = await cuttableProxy({ host: database.hostname, port: Number(database.port || 5432) });
+    try {
+      await proxy.cut();
+      const url = new URL(db!.baseUrl);
+      url.host = `127.0.0.1:${proxy.port}`;
+      await assert.rejects(openStore(url.toString(), { postgresSchema: db!.schema }), (error: unknown) => postgresAdapter.isUnavailable(error));
+      const attempts: number[] = [];
+      const restored = new Promise((resolve) => setTimeout(resolve, 700)).then(() => proxy.restore());
+      const store = await openStore(url.toString(), { postgresSchema: db!.schema, waitMs: 10_000, onWait: (_error, attempt) => attempts.push(attempt) });
+      await restored;
+      assert.ok(attempts.length >= 2, `retried (${attempts.length} attempts)`);
+      await store.ping();
+      await store.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+});
