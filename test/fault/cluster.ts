@@ -208,7 +208,7 @@ export class ClusterNode {
     child.stdout!.on('data', append);
     child.stderr!.on('data', append);
     child.once('exit', (code, signal) => {
-      if (!this.#expectingExit) this.unexpectedExits.push(`node ${this.index} exited (code ${String(code)}, signal ${String(signal)}): ${this.#output.slice(-3000)}`);
+      if (!this.#expectingExit) this.unexpectedExits.push(`node ${this.index} exited (code ${String(code)}, signal ${String(signal)}): ${this.#output.slice(-1200)}`);
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${this.index} did not start within ${START_TIMEOUT_MS} ms: ${output.slice(-3000)}`)), START_TIMEOUT_MS);
