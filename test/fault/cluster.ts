@@ -314,15 +314,20 @@ export class Cluster {
     }
     for (let i = 0; i < options.nodes; i += 1) cluster.nodes.push(new ClusterNode(i, ports[i]!, { ...env, OPENMAM_PORT: String(ports[i]) }));
     try {
+      if (schema) {
+        // The schema is migrated first (openStore migrates), in-process with the schema named: a node whose URL only carries a search_path
+        // can fail its first migration ("kysely_migration_lock does not exist") when another schema on the server
+        // has Kysely's tables (Kysely looks for them in every schema). Simultaneous first start is a fault of its own.
+        cluster.store = await openStore(schema.baseUrl, { postgresSchema: schema.schema });
+      }
       await cluster.nodes[0]!.start();
       await Promise.all(cluster.nodes.slice(1).map((node) => node.start()));
       cluster.ca = await readFile(path.join(dataDir, 'tls', 'cert.pem'), 'utf8');
-      const store = schema ? await openStore(schema.baseUrl, { postgresSchema: schema.schema }) : await openStore(`sqlite:${path.join(dataDir, 'openmam.sqlite')}`);
+      const store = cluster.store ?? (await openStore(`sqlite:${path.join(dataDir, 'openmam.sqlite')}`));
       const [tenant] = await store.listTenants();
       assert.ok(tenant, 'the first node created the default tenant');
       cluster.tenantId = tenant.id;
-      if (schema) cluster.store = store;
-      else await store.close();
+      if (!schema) await store.close();
       cluster.#idp = await DevIdentityProvider.open(dataDir, cluster.publicUrl);
       cluster.adminToken = await cluster.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
     } catch (error) {
@@ -423,14 +428,14 @@ export class Cluster {
     return device;
   }
 
-  /** A managed app on @openmam/client, over `fetch` (default: one that retries through the proxy). */
-  app(options: { upn: string; fetch: typeof fetch; onWipe?: () => void; actions?: MamAction[] }): MamClient {
+  /** A managed app on @openmam/client for `upn` on device `deviceTag`, over `fetch` (e.g. failoverFetch). */
+  app(options: { upn: string; deviceTag: string; fetch: typeof fetch; onWipe?: () => void; actions?: MamAction[] }): MamClient {
     const token = this.mint({ upn: options.upn });
     const client = new MamClient({
       serverUrl: this.publicUrl,
       getToken: () => token,
       app: { appId: MAM_APP, appVersion: '120.0.2210.91', sdkVersion: '1.0.0' },
-      device: { osVersion: '10.0.22631.3155', deviceName: 'LAPTOP', deviceTag: randomUUID() },
+      device: { osVersion: '10.0.22631.3155', deviceName: 'LAPTOP', deviceTag: options.deviceTag },
       storage: new MemoryStorage(),
       fetch: options.fetch,
       onAction: (action) => void options.actions?.push(action),
