@@ -27,6 +27,7 @@ import { appRegistrationRoutes } from './http/admin/app-registration-routes.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
@@ -172,7 +173,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     await deps.store.close();
   });
   server.setErrorHandler((error: FastifyError | OpenMamError, request, reply) => {
-    const status = error instanceof OpenMamError ? 400 : (error.statusCode ?? 500);
+    if (isTemporarilyUnavailable(error)) {
+      request.log.error({ err: error }, 'request failed: a service we depend on is unavailable');
+      return retryLater(reply).send({ error: { code: 'ServiceUnavailable', message: 'temporarily unavailable; try again later', traceId: request.id } });
+    }
+    const status = error instanceof OpenMamError ? (error.code === 'internal' ? 500 : 400) : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message = status >= 500 ? 'internal error' : error.message;
     return reply.code(status).send({ error: { code: status >= 500 ? 'InternalError' : 'BadRequest', message, traceId: request.id } });

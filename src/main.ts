@@ -17,6 +17,8 @@ export interface Runtime {
   defaultTenant: TenantRecord;
   devIdp: DevIdentityProvider | undefined;
   tlsGenerated: boolean;
+  /** The PEM certificate the HTTPS listener serves. */
+  tlsCertificate: string;
 }
 
 export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Runtime> {
@@ -26,8 +28,8 @@ export async function createRuntime(config: Config, options: { logger?: FastifyS
     const devIdp = config.builtinIdp ? await DevIdentityProvider.open(config.dataDir, config.publicUrl) : undefined;
     const tls = await loadOrCreateTls(config.tlsCertFile, config.tlsKeyFile, config.publicUrl);
     const app = await build(config, { store, devIdp, https: { key: tls.key, cert: tls.cert }, ...(options.logger === undefined ? {} : { logger: options.logger }) });
-    const defaultTenant = await app.tenants.ensureDefaultTenant(randomUUID);
-    return { app, defaultTenant, devIdp, tlsGenerated: tls.generated };
+    const defaultTenant = await app.tenants.ensureDefaultTenant(randomUUID, store);
+    return { app, defaultTenant, devIdp, tlsGenerated: tls.generated, tlsCertificate: tls.cert };
   } catch (error) {
     await store.close();
     throw error;

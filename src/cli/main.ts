@@ -13,7 +13,7 @@ import { banner, serve } from '../main.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
-import type { Store } from '../store/roles.ts';
+import type { SecretStore, Store } from '../store/roles.ts';
 
 /**
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
@@ -99,7 +99,7 @@ function list(raw: string | boolean | undefined): string[] {
   return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
 }
 
-async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>): Promise<T> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.databaseUrl);
   try {
@@ -145,9 +145,10 @@ async function mintToken(config: Config, values: Values): Promise<void> {
   if (!config.builtinIdp) throw new OpenMamError('invalid_configuration', 'the built-in identity provider is turned off (OPENMAM_BUILTIN_IDP=false)');
   // Check the arguments before anything is created in the data folder.
   const expiresInSeconds = parseDuration(typeof values['expires-in'] === 'string' ? values['expires-in'] : '1h');
-  const tenantId = await withTenants(config, async (tenants) => {
+  const tenantId = await withStore(config, async (store) => {
+    const tenants = new TenantDirectory(store, Date.now);
     const requested = values['tenant'];
-    const tenant = typeof requested === 'string' ? await tenants.get(requested) : await tenants.ensureDefaultTenant(randomUUID);
+    const tenant = typeof requested === 'string' ? await tenants.get(requested) : await tenants.ensureDefaultTenant(randomUUID, store);
     if (!tenant) throw new OpenMamError('not_found', `tenant ${String(requested)} is not onboarded (see: openmam tenant list)`);
     if (tenant.identityProvider !== 'builtin') {
       throw new OpenMamError('invalid_configuration', `tenant ${tenant.id} uses Entra ID; the built-in identity provider mints only for builtin tenants`);

@@ -1,8 +1,8 @@
-import { webcrypto } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { isIP } from 'node:net';
-import path from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { createFileOnce, readFileIfExists } from '../create-once.ts';
 import { OpenMamError } from '../errors.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
@@ -13,41 +13,60 @@ export interface TlsMaterial {
   generated: boolean;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
+/** How long a start that finds the key without its certificate waits for the node that is writing them. */
+const PAIR_WAIT_MS = 5_000;
 
 /**
  * The HTTPS listener's certificate: the configured files, or, when neither exists, a self-signed certificate for
  * localhost and the public URL's host, generated once and kept in the data folder. Windows only enrolls against a
  * certificate it trusts, so production installs put a real one in place (docs/operations.md).
+ *
+ * Several nodes may start at once on one data folder. Each file is created once and never replaced
+ * (create-once.ts), the key first: whoever links the key wins it, and the certificate is then linked by whoever
+ * comes first with a certificate *of the linked key* (the key's winner its own; a loser signs one with the winner's
+ * key rather than wait for it). So any certificate that reaches the final path matches the final key, even when the
+ * winner dies between its two links. The certificate is read before the key: since it is only ever created after
+ * its key, seeing it means the key is complete too.
  */
 export async function loadOrCreateTls(certFile: string, keyFile: string, publicUrl: string): Promise<TlsMaterial> {
-  const [haveCert, haveKey] = await Promise.all([exists(certFile), exists(keyFile)]);
-  if (haveCert && haveKey) return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), generated: false };
-  if (haveCert !== haveKey) {
-    throw new OpenMamError('invalid_configuration', `TLS: found only one of ${certFile} and ${keyFile}; provide both or neither`);
+  const cert = await readFileIfExists(certFile);
+  const key = await readFileIfExists(keyFile);
+  if (cert !== undefined && key !== undefined) return { cert, key, generated: false };
+  if (cert !== undefined) throw onlyOne(certFile, keyFile);
+  if (key !== undefined) {
+    // Another node may be between its two links; an operator's key without its certificate stays an error.
+    const awaited = await waitForFile(certFile, PAIR_WAIT_MS);
+    if (awaited === undefined) throw onlyOne(certFile, keyFile);
+    return { cert: awaited, key, generated: false };
   }
-  const { cert, key } = await selfSignedCertificate(new URL(publicUrl).hostname);
-  await mkdir(path.dirname(certFile), { recursive: true });
-  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-  await writeAtomically(keyFile, key, 0o600);
-  await writeAtomically(certFile, cert, 0o644);
-  return { cert, key, generated: true };
+  const hostname = new URL(publicUrl).hostname;
+  const candidate = await selfSignedCertificate(hostname);
+  const linkedKey = await createFileOnce(keyFile, candidate.key, 0o600);
+  const certForKey = linkedKey.created ? candidate.cert : (await selfSignedCertificate(hostname, linkedKey.content)).cert;
+  const linkedCert = await createFileOnce(certFile, certForKey, 0o644);
+  return { cert: linkedCert.content, key: linkedKey.content, generated: linkedCert.created };
 }
 
-async function writeAtomically(file: string, content: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode });
-  await rename(temporary, file);
+function onlyOne(certFile: string, keyFile: string): OpenMamError {
+  return new OpenMamError(
+    'invalid_configuration',
+    `TLS: found only one of ${certFile} and ${keyFile}; provide both or neither (a key left alone by a node that died while generating them can be deleted)`,
+  );
 }
 
-export async function selfSignedCertificate(hostname: string): Promise<{ cert: string; key: string }> {
+async function waitForFile(file: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const content = await readFileIfExists(file);
+    if (content !== undefined || Date.now() >= deadline) return content;
+    await delay(50);
+  }
+}
+
+/** A self-signed certificate for `hostname`, with a new P-256 key or for `keyPem` (a key this module generated). */
+export async function selfSignedCertificate(hostname: string, keyPem?: string): Promise<{ cert: string; key: string }> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = keyPem === undefined ? ((await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair) : await importKeyPair(keyPem, algorithm);
   const names = new Set(['localhost', hostname.replace(/^\[|\]$/g, '')]);
   const altNames = [...names].map((name) => (isIP(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name }));
   altNames.push({ type: 'ip', value: '127.0.0.1' }, { type: 'ip', value: '::1' });
@@ -69,4 +88,13 @@ export async function selfSignedCertificate(hostname: string): Promise<{ cert: s
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n`;
   return { cert: certificate.toString('pem'), key };
+}
+
+async function importKeyPair(keyPem: string, algorithm: webcrypto.EcKeyImportParams): Promise<webcrypto.CryptoKeyPair> {
+  const privateKey = createPrivateKey(keyPem);
+  const [privateDer, publicDer] = [privateKey.export({ type: 'pkcs8', format: 'der' }), createPublicKey(privateKey).export({ type: 'spki', format: 'der' })];
+  return {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', privateDer, algorithm, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', publicDer, algorithm, true, ['verify']),
+  };
 }

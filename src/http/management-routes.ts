@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageLog } from '../core/management/message-log.ts';
 import type { ManagementService } from '../core/management/session.ts';
-import { isOpenMamError } from '../errors.ts';
 import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
 import { SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
 import { writeSyncML } from '../protocol/syncml/writer.ts';
 import { MANAGEMENT_PATH } from './enrollment-routes.ts';
+import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 
 /**
  * OMA-DM endpoint (`POST /ManagementServer/MDM.svc`). A message that cannot be read as SyncML has no header to answer
@@ -39,9 +39,9 @@ export async function managementRoutes(app: FastifyInstance, options: Management
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return plainError(reply, 413, `The SyncML message is larger than ${MANAGEMENT_BODY_LIMIT} bytes.`);
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return plainError(reply, 415, `Send ${SYNCML_CONTENT_TYPE}.`);
     if (error.statusCode === 415) return plainError(reply, 415, error.message);
-    if (isOpenMamError(error) && error.code === 'upstream_unavailable') {
-      request.log.error({ err: error }, 'management message failed: identity provider unavailable');
-      return plainError(reply, 503, 'The identity provider is unavailable; try again later.');
+    if (isTemporarilyUnavailable(error)) {
+      request.log.error({ err: error }, 'management message failed: the database or the identity provider is unavailable');
+      return retryLater(reply).type('text/plain; charset=utf-8').send('The management service is temporarily unavailable; try again later.\n');
     }
     request.log.error({ err: error }, 'management message failed');
     return plainError(reply, 500, `The server could not process the message (trace id ${request.id}).`);
@@ -57,9 +57,20 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       request.log.warn({ traceId: request.id, reason: error.message }, 'SyncML refused');
       return plainError(reply, 400, `Not a SyncML DM 1.2 message: ${error.message}`);
     }
-    const result = await options.management.handle(message, bearerToken(request));
+    let result;
+    try {
+      result = await options.management.handle(message, bearerToken(request));
+    } catch (error) {
+      if (!isTemporarilyUnavailable(error)) throw error;
+      // Nothing of the message was applied (its writes are one transaction): the device sends it again later.
+      request.log.error({ err: error, devId: message.header.source }, 'management message not processed: the database or the identity provider is unavailable');
+      return retryLater(reply).header('content-type', SYNCML_CONTENT_TYPE).send(writeSyncML(options.management.unavailable(message)));
+    }
     const response = writeSyncML(result.response);
-    if (result.logMessages && result.enrollmentId) await options.messageLog.record(result.enrollmentId, body, response);
+    if (result.logMessages && result.enrollmentId) {
+      // Troubleshooting only: the device's message is applied and its answer must reach it even if the log write fails.
+      await options.messageLog.record(result.enrollmentId, body, response).catch((error: unknown) => request.log.error({ err: error }, 'could not keep the message log'));
+    }
     const headerStatus = result.response.body[0]?.kind === 'Status' ? result.response.body[0].data : undefined;
     if (headerStatus !== '200') {
       request.log.warn({ traceId: request.id, devId: message.header.source, enrollmentId: result.enrollmentId, headerStatus }, 'management message refused');

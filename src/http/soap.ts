@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenMamError, type ErrorCode } from '../errors.ts';
+import { retryLater } from './retry-later.ts';
 import { SoapFormatError, writeSoapFault, type EnrollmentErrorType, type FaultSubcode, type SoapFault } from '../protocol/mde2/soap.ts';
 
 export const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
@@ -7,7 +8,8 @@ export const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
 /**
  * SOAP endpoints (discovery, enrollment) share this: the body arrives as text, and every failure, from a body over
  * the limit to an exception in core, leaves as an MS-MDE2 SOAP fault with a trace id that is also in the log.
- * Faults go out with HTTP 200: that is what Windows clients were seen to expect from enrollment servers.
+ * Faults go out with HTTP 200: that is what Windows clients were seen to expect from enrollment servers; only the
+ * InMaintenance fault goes with 503 and Retry-After (retry-later.ts), the HTTP way of saying "come back later".
  */
 export function registerSoapBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser(['application/soap+xml', 'text/xml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -50,6 +52,7 @@ export function faultFor(error: unknown, traceId: string, relatesTo?: string): {
   if (isOpenMamError(error)) {
     code = error.code;
     if (error.expose) reason = error.message;
+    else if (code === 'upstream_unavailable') reason = 'The enrollment server is in maintenance; try again later.';
   } else if (error instanceof SoapFormatError) {
     code = 'malformed_request';
     reason = `The request is not a valid SOAP message: ${error.message}`;
@@ -80,5 +83,8 @@ export function soapErrorHandler(error: unknown, request: FastifyRequest, reply:
   const { fault, code } = faultFor(error, request.id, messageIds.get(request));
   const level = code === 'internal' || code === 'upstream_unavailable' ? 'error' : 'warn';
   request.log[level]({ traceId: request.id, errorCode: code, subcode: fault.subcode, err: error }, `SOAP fault: ${fault.reason}`);
+  // In maintenance (database or identity provider unreachable): the InMaintenance fault, and for HTTP the 503 that
+  // tells a client or load balancer to come back, with Retry-After.
+  if (code === 'upstream_unavailable') return retryLater(reply).header('content-type', SOAP_CONTENT_TYPE).send(writeSoapFault(fault));
   return sendSoap(reply, writeSoapFault(fault));
 }

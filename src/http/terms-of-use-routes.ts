@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TermsOfUse } from '../core/terms-of-use.ts';
 import { isOpenMamError } from '../errors.ts';
+import { isTemporarilyUnavailable } from './retry-later.ts';
 import type { TokenVerifier } from '../identity/identity.ts';
 import type { TenantDirectory } from '../identity/tenants.ts';
 import { TERMS_OF_USE_PATH } from './enrollment-routes.ts';
@@ -88,8 +89,9 @@ export async function termsOfUseRoutes(app: FastifyInstance, options: TermsOfUse
     } catch (error) {
       const clientError = isOpenMamError(error) && (error.code === 'authentication_failed' || error.code === 'tenant_not_onboarded');
       request.log.warn({ traceId: request.id, err: error }, 'Terms of Use refused');
+      // RFC 6749 §4.1.2.1's codes: temporarily_unavailable when the database or the identity provider is away.
       return redirectWith(reply, redirectUri, {
-        error: clientError ? 'unauthorized_client' : 'server_error',
+        error: clientError ? 'unauthorized_client' : isTemporarilyUnavailable(error) ? 'temporarily_unavailable' : 'server_error',
         error_description: clientError && isOpenMamError(error) ? error.message : `The server could not show the terms (trace id ${request.id}).`,
       });
     }

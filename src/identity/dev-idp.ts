@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createFileOnce, readFileIfExists } from '../create-once.ts';
 import type { FetchJson } from './identity.ts';
 
 /**
@@ -41,20 +41,15 @@ export class DevIdentityProvider {
     private readonly keys: readonly { kid: string; privateKey: CryptoKey; publicJwk: JWK }[],
   ) {}
 
-  /** Loads the signing keys from `<dataDir>/idp/signing-keys.json`, creating one the first time. */
+  /**
+   * Loads the signing keys from `<dataDir>/idp/signing-keys.json`, creating one the first time. Nodes (and `openmam
+   * token`) starting together on one data folder race to create it: the file is linked into place once and never
+   * replaced (create-once.ts), so every one of them signs and verifies with the winner's key.
+   */
   static async open(dataDir: string, publicUrl: string): Promise<DevIdentityProvider> {
     const file = path.join(dataDir, KEY_FILE);
-    let stored: StoredKey[];
-    try {
-      stored = JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      stored = [await newStoredKey()];
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(stored, null, 2), { mode: 0o600 });
-      await rename(temporary, file);
-    }
+    const text = (await readFileIfExists(file)) ?? (await createFileOnce(file, JSON.stringify([await newStoredKey()], null, 2), 0o600)).content;
+    const stored = JSON.parse(text) as StoredKey[];
     const keys = await Promise.all(
       stored.map(async (k) => {
         const privateKey = (await importJWK(k.privateJwk, DEV_IDP_ALGORITHM)) as CryptoKey;

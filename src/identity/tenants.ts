@@ -1,7 +1,7 @@
 import { isGuid } from '../config.ts';
-import { OpenMamError } from '../errors.ts';
+import { isOpenMamError, OpenMamError } from '../errors.ts';
 import type { IdentityProviderKind, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
-import type { TenantStore } from '../store/roles.ts';
+import type { SecretStore, TenantStore } from '../store/roles.ts';
 import type { Clock } from './identity.ts';
 
 /**
@@ -21,6 +21,9 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
 };
 
 export const MIN_LONG_TERM_POLL_MINUTES = 1440;
+
+/** The store secret that holds the default tenant's id, agreed by the nodes of a first start. */
+export const DEFAULT_TENANT_SECRET = 'default-tenant-id';
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   requireTermsOfUse: false,
@@ -119,18 +122,26 @@ export class TenantDirectory {
 
   /**
    * The tenant a fresh installation starts with: the oldest one, created (with the built-in identity provider) on
-   * the first start. The CLI uses it as the default `--tenant`.
+   * the first start. The CLI uses it as the default `--tenant`. An installation that has tenants keeps answering its
+   * oldest and creates nothing.
+   *
+   * Several nodes (and `openmam token`) may start at once on an empty database: each would create a tenant of its
+   * own. They agree through the store instead: the default tenant's id is a store secret, and the first candidate id
+   * inserted is the one every node reads back (`getOrCreateSecret`, an insert that ignores a conflict on its unique
+   * name, then a read). Then each creates that one tenant; "already exists" means another node got there first.
    */
-  async ensureDefaultTenant(newId: () => string): Promise<TenantRecord> {
+  async ensureDefaultTenant(newId: () => string, agreement: SecretStore): Promise<TenantRecord> {
     const [oldest] = await this.store.listTenants();
     if (oldest) return oldest;
+    const agreed = await agreement.getOrCreateSecret(DEFAULT_TENANT_SECRET, new TextEncoder().encode(newId()));
+    const id = new TextDecoder().decode(agreed);
     try {
-      return await this.onboard({ id: newId(), name: 'Default tenant', identityProvider: 'builtin' });
+      return await this.onboard({ id, name: 'Default tenant', identityProvider: 'builtin' });
     } catch (error) {
-      // Another node (or `openmam token`) created it at the same moment.
-      const [created] = await this.store.listTenants();
-      if (created) return created;
-      throw error;
+      if (!isOpenMamError(error) || error.code !== 'conflict') throw error;
+      const created = await this.store.getTenant(id.toLowerCase());
+      if (!created) throw error;
+      return created;
     }
   }
 }

@@ -55,6 +55,12 @@ export interface DialectAdapter extends SchemaDialect {
   readonly backend: Store['backend'];
   /** True when `err` is the database refusing a row for a UNIQUE or PRIMARY KEY constraint. */
   isUniqueViolation(err: unknown): boolean;
+  /**
+   * True when `err` says the database cannot be reached right now (a lost or refused connection, a server shutting
+   * down or starting, a lock held past its timeout), as opposed to a statement it refused: callers are told to try
+   * later (OpenMamError `upstream_unavailable`), never given a 500.
+   */
+  isUnavailable(err: unknown): boolean;
   /** One writer (SQLite): concurrent write transactions share commits (group-commit.ts). */
   readonly groupCommit: boolean;
   /** The rows of a subquery as one JSON array column (Kysely's helper of the dialect; the two share a signature). */
@@ -791,11 +797,17 @@ export class KyselyStore implements Store, SecretStore {
   /** Runs `work` unless the store is closing, and counts it until it settles so `close()` can wait for it. */
   #track<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new OpenMamError('internal', 'the store is closed'));
-    const running = work();
+    const running = work().catch(this.#unavailable);
     this.#running++;
     running.then(this.#settled, this.#settled);
     return running;
   }
+
+  /** Every store call's failure passes here: an unreachable database becomes `upstream_unavailable` (see DialectAdapter). */
+  readonly #unavailable = (error: unknown): never => {
+    if (this.#dialect.isUnavailable(error)) throw new OpenMamError('upstream_unavailable', 'the database is unavailable', { cause: error });
+    throw error;
+  };
 
   readonly #settled = (): void => {
     if (--this.#running === 0) this.#whenIdle?.();
@@ -991,7 +1003,14 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
   const { session } = outcome;
   if (session.kind === 'none') return;
   if (session.kind === 'end') {
-    await trx.deleteFrom('management_sessions').where('enrollment_id', '=', outcome.enrollmentId).where('session_id', '=', session.sessionId).execute();
+    // Compare-and-set like a continued session: of two nodes handed the same last message, one ends the session.
+    const ended = await trx
+      .deleteFrom('management_sessions')
+      .where('enrollment_id', '=', outcome.enrollmentId)
+      .where('session_id', '=', session.sessionId)
+      .where('last_device_msg_id', '=', session.expectedLastDeviceMsgId)
+      .executeTakeFirst();
+    if (ended.numDeletedRows === 0n) throw new Refused();
     return;
   }
   const row = sessionToRow(session.record);

@@ -105,7 +105,8 @@ export interface SyncOutcome {
     | { kind: 'none' }
     /** Insert (expected null: a new session; an expired row of the same id is replaced) or compare-and-set on lastDeviceMsgId. */
     | { kind: 'save'; record: ManagementSessionRecord; expectedLastDeviceMsgId: number | null }
-    | { kind: 'end'; sessionId: string };
+    /** Deletes the stored session, under the same compare-and-set: the message that ends it is applied once. */
+    | { kind: 'end'; sessionId: string; expectedLastDeviceMsgId: number };
   /** Upserted by (enrollment, locUri). */
   nodeStates: readonly NodeStateRecord[];
   /** Node states removed (the device acknowledged a Delete). */

@@ -17,10 +17,19 @@ export const sqliteAdapter: DialectAdapter = {
   serialType: 'integer',
   jsonArrayFrom,
   isUniqueViolation: (err) => {
-    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    const code = sqliteCode(err);
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   },
+  // Another process held the write lock past busy_timeout (https://www.sqlite.org/rescode.html#busy): try later.
+  isUnavailable: (err) => {
+    const code = sqliteCode(err);
+    return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
+  },
 };
+
+function sqliteCode(err: unknown): unknown {
+  return err instanceof Error && 'code' in err ? err.code : undefined;
+}
 
 /**
  * Transactions take the write lock when they begin (BEGIN IMMEDIATE) instead of at their first write, so that a

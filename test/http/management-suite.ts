@@ -176,6 +176,51 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
       assert.ok([...states.values()].every((s) => s.status === 'failed'));
     });
 
+    /** Three DeviceLock values in one Atomic, as a DeviceLock policy compiles. */
+    const lockGroup = [
+      { locUri: `${DEVICE_LOCK}/DevicePasswordEnabled`, format: 'int', value: '0', atomicGroup: 'DeviceLock' },
+      { locUri: `${DEVICE_LOCK}/MinDevicePasswordLength`, format: 'int', value: '6', atomicGroup: 'DeviceLock' },
+      { locUri: `${DEVICE_LOCK}/AllowSimpleDevicePassword`, format: 'int', value: '0', atomicGroup: 'DeviceLock' },
+    ];
+    /** Sessions until one ends in a single message with nothing sent (bounded: a device that never converges fails). */
+    async function sessionsUntilSettled(device: DeviceSimulator, most: number): Promise<string[][]> {
+      const sessions: string[][] = [];
+      for (let i = 0; i < most; i++) {
+        const transcript = await device.sync();
+        if (transcript.commands.length === 0) return sessions;
+        sessions.push(transcript.commands.map((c) => `${c.verb}${c.locUri === '' ? '' : ` ${c.locUri.slice(DEVICE_LOCK.length + 1)}`} ${c.statusSent}`));
+      }
+      assert.fail(`not settled after ${most} sessions: ${JSON.stringify(sessions)}`);
+    }
+
+    it('an Atomic whose earlier copy was applied but never acknowledged converges in one more session (418 + 216s, then Replace all)', async () => {
+      const device = await enrolledDevice();
+      await device.sync();
+      // What a lost acknowledgement leaves: the device applied the group, the server never heard of it.
+      for (const setting of lockGroup) device.nodes.set(setting.locUri, { format: setting.format, value: 'older' });
+      await onlyFor(device, 'lock', lockGroup);
+      const sessions = await sessionsUntilSettled(device, 4);
+      assert.deepEqual(sessions, [
+        ['Atomic 507', 'Add DevicePasswordEnabled 418', 'Add MinDevicePasswordLength 216', 'Add AllowSimpleDevicePassword 216'],
+        ['Atomic 200', 'Replace DevicePasswordEnabled 200', 'Replace MinDevicePasswordLength 200', 'Replace AllowSimpleDevicePassword 200'],
+      ]);
+      for (const setting of lockGroup) assert.equal(device.nodes.get(setting.locUri)?.value, setting.value);
+      assert.ok([...(await nodeStates(device)).values()].every((s) => s.status === 'applied'));
+    });
+
+    it('an Atomic that meets some members already there and others not converges, and never forgets a member it found', async () => {
+      // Only the second member is on the device: the Add of the first succeeds and is rolled back (216), the second
+      // answers 418; the guess that the first exists too is then right or corrected, never undone by a rollback.
+      const device = await enrolledDevice();
+      await device.sync();
+      device.nodes.set(lockGroup[1]!.locUri, { format: 'int', value: '4' });
+      await onlyFor(device, 'lock', lockGroup);
+      const sessions = await sessionsUntilSettled(device, 4);
+      assert.ok(sessions.length <= 2, `converged in ${sessions.length} sessions: ${JSON.stringify(sessions)}`);
+      assert.deepEqual(sessions[0], ['Atomic 507', 'Add DevicePasswordEnabled 216', 'Add MinDevicePasswordLength 418', 'Add AllowSimpleDevicePassword 216']);
+      for (const setting of lockGroup) assert.equal(device.nodes.get(setting.locUri)?.value, setting.value);
+    });
+
     it("splits commands across messages to honour the device's MaxMsgSize", async () => {
       const device = await enrolledDevice({ maxMsgSize: 6000 });
       await device.sync();

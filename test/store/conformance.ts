@@ -1122,13 +1122,28 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.equal(await store.getSession(id, '1', T0 + 1000), undefined);
       });
 
-      it('ending a session deletes it; ending a missing one is fine', async () => {
+      it('ending a session is a compare-and-set too: the same last message applied twice ends it once, and writes nothing the second time', async () => {
         const { id } = await newEnrollment();
         await store.applySyncOutcome(outcome(id, { session: { kind: 'save', record: session(id), expectedLastDeviceMsgId: null } }));
-        assert.equal(await store.applySyncOutcome(outcome(id, { session: { kind: 'end', sessionId: '1' } })), true);
+        const end = (locUri: string, expected: number): Promise<boolean> =>
+          store.applySyncOutcome(outcome(id, { session: { kind: 'end', sessionId: '1', expectedLastDeviceMsgId: expected }, nodeStates: [nodeState(locUri)] }));
+        assert.equal(await end('./Device/Stale', 0), false, 'a stale MsgID does not end it');
+        assert.notEqual(await store.getSession(id, '1', T0), undefined);
+        assert.equal(await end('./Device/First', 1), true);
         assert.equal(await store.getSession(id, '1', T0), undefined);
-        assert.equal(await store.applySyncOutcome(outcome(id, { session: { kind: 'end', sessionId: '1' } })), true);
+        assert.equal(await end('./Device/Second', 1), false, 'the second node handed the same message');
+        assert.deepEqual((await store.getNodeStates(id)).map((n) => n.locUri), ['./Device/First']);
         assert.equal(await store.applySyncOutcome(outcome(id, { session: { kind: 'save', record: session(id), expectedLastDeviceMsgId: null } })), true, 'the id is free again');
+      });
+
+      it('two nodes ending one session at once: exactly one wins', async () => {
+        const { id } = await newEnrollment();
+        await store.applySyncOutcome(outcome(id, { session: { kind: 'save', record: session(id), expectedLastDeviceMsgId: null } }));
+        const answers = await Promise.all(
+          [0, 1, 2].map((i) => store.applySyncOutcome(outcome(id, { session: { kind: 'end', sessionId: '1', expectedLastDeviceMsgId: 1 }, nodeStates: [nodeState(`./Device/Ender${i}`)] }))),
+        );
+        assert.equal(answers.filter(Boolean).length, 1, `one winner, got ${JSON.stringify(answers)}`);
+        assert.deepEqual((await store.getNodeStates(id)).map((n) => n.locUri), [`./Device/Ender${answers.indexOf(true)}`]);
       });
 
       it('concurrent messages of one session: exactly one compare-and-set wins; other writes are unaffected', async () => {
@@ -1153,7 +1168,8 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
 
       it('unenrolledAt ends the active enrollment, once', async () => {
         const enrollment = await newEnrollment();
-        assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { session: { kind: 'end', sessionId: '1' }, unenrolledAt: T0 + 50 })), true);
+        await store.applySyncOutcome(outcome(enrollment.id, { session: { kind: 'save', record: session(enrollment.id), expectedLastDeviceMsgId: null } }));
+        assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { session: { kind: 'end', sessionId: '1', expectedLastDeviceMsgId: 1 }, unenrolledAt: T0 + 50 })), true);
         const ended: EnrollmentRecord = { ...enrollment, state: 'unenrolled', unenrolledAt: T0 + 50, updatedAt: T0 + 50 };
         assert.deepEqual(await store.getEnrollment(enrollment.id), ended);
         assert.equal(await store.getManagedDevice(enrollment.devId), undefined);

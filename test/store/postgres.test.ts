@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
+import { postgresAdapter } from '../../src/store/postgres.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import type { PostgresTestSchema } from '../support/postgres.ts';
 import { storeConformance } from './conformance.ts';
@@ -23,3 +26,36 @@ describe('openStore (postgres)', { skip: skip ?? false }, () => {
     }
   });
 });
+
+describe('PostgreSQL: what counts as "the database is unavailable"', { skip: skip ?? false }, () => {
+  it('a refused connection and a terminated one are; a statement the database refuses is not', async () => {
+    const closed = new pg.Client({ host: '127.0.0.1', port: await closedPort(), user: 'postgres', connectionTimeoutMillis: 2000 });
+    const refused = await closed.connect().then(() => undefined, (error: unknown) => error);
+    const victim = new pg.Client({ connectionString: db!.url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const { rows } = await victim.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const admin = new pg.Client({ connectionString: db!.url });
+    await admin.connect();
+    const refusedStatement = await admin.query('select * from no_such_table').then(() => undefined, (error: unknown) => error);
+    const inFlight = victim.query('select pg_sleep(5)').then(() => undefined, (error: unknown) => error);
+    await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+    const terminated = await inFlight;
+    const afterwards = await victim.query('select 1').then(() => undefined, (error: unknown) => error);
+    await admin.end();
+    await victim.end().catch(() => undefined);
+    for (const [what, error] of [['refused', refused], ['terminated (57P01)', terminated], ['on a dead client', afterwards]] as const) {
+      assert.equal(postgresAdapter.isUnavailable(error), true, `${what}: ${String(error)}`);
+    }
+    assert.equal(postgresAdapter.isUnavailable(refusedStatement), false, String(refusedStatement));
+  });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
 import { isOpenMamError } from '../../src/errors.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { sqliteAdapter } from '../../src/store/sqlite.ts';
 import { storeConformance } from './conformance.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'openmam-store-'));
@@ -33,3 +35,35 @@ describe('openStore', () => {
     });
   }
 });
+
+describe('SQLite: a write lock held past busy_timeout is "try later", a refused row is not', () => {
+  it('classifies the real errors', () => {
+    const file = path.join(dir, 'busy.sqlite');
+    const holder = new SqliteDatabase(file);
+    const writer = new SqliteDatabase(file);
+    try {
+      holder.exec('create table t (id integer primary key)');
+      writer.pragma('busy_timeout = 0');
+      holder.exec('begin immediate');
+      const busy = captured(() => writer.exec('insert into t values (1)'));
+      holder.exec('rollback');
+      holder.exec('insert into t values (1)');
+      const duplicate = captured(() => writer.exec('insert into t values (1)'));
+      assert.equal(sqliteAdapter.isUnavailable(busy), true, String(busy));
+      assert.equal(sqliteAdapter.isUnavailable(duplicate), false, String(duplicate));
+      assert.equal(sqliteAdapter.isUniqueViolation(duplicate), true);
+    } finally {
+      writer.close();
+      holder.close();
+    }
+  });
+});
+
+function captured(run: () => void): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected an error');
+}

@@ -40,7 +40,8 @@ export interface TestServer {
 
 export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-e2e-'));
-  const schema = backend === 'postgres' ? await withPostgresSchema() : undefined;
+  // A caller that names its own database (e.g. PostgreSQL behind a proxy) keeps it; otherwise a fresh schema.
+  const schema = backend === 'postgres' && env['OPENMAM_DATABASE_URL'] === undefined ? await withPostgresSchema() : undefined;
   const config = loadConfig(
     {},
     {

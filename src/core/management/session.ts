@@ -5,6 +5,7 @@ import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
 import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
 import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
 import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
@@ -175,7 +176,7 @@ export class ManagementService {
       now,
       session: sessionOver
         ? stored
-          ? { kind: 'end', sessionId: header.sessionId }
+          ? { kind: 'end', sessionId: header.sessionId, expectedLastDeviceMsgId: stored.lastDeviceMsgId }
           : { kind: 'none' }
         : {
             kind: 'save',
@@ -236,6 +237,14 @@ export class ManagementService {
     if (m.settledVersion !== managed.configVersion) return false;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) return false;
     return !(m.waitingForUser && loginStatus === 'user');
+  }
+
+  /**
+   * The answer to a message that could not be processed for now (the store or the identity provider is away): its
+   * SyncHdr gets 503 (Service unavailable, SyncML Representation Protocol) and no command; nothing was applied.
+   */
+  unavailable(message: SyncMLMessage): SyncMLMessage {
+    return this.refuse(message, STATUS.serviceUnavailable, undefined).response;
   }
 
   private refuse(message: SyncMLMessage, code: string, enrollmentId: string | undefined): ManagementReply {
@@ -334,34 +343,36 @@ export class ManagementService {
     effects.inventoryAnswered = true;
   }
 
-  /**
-   * An Atomic is all-or-nothing: its commands are recorded together. When the only failures were 418 (already
-   * exists), those nodes are marked `exists` and the rolled-back ones forgotten, so the whole group goes again (with
-   * Replace where needed). Any other failure keeps the group's values failed until the desired values change.
-   */
+  /** An Atomic's commands are recorded together, as judgeAtomic reads the device's answers (atomic-status.ts). */
   private recordAtomicStatus(status: Status, inside: ReadonlyMap<string, Status>, state: SessionState, effects: Effects, now: number): void {
     const sent = state.outstanding.get(status.cmdRef);
     if (!sent || String(sent.msgId) !== status.msgRef) return;
     state.outstanding.delete(status.cmdRef);
-    const children = (sent.children ?? []).filter((id) => state.outstanding.has(id));
-    const codeOf = (id: string): string => inside.get(id)?.data.trim() ?? status.data.trim();
-    const failures = children.map(codeOf).filter((code) => !code.startsWith('2'));
-    const onlyAlreadyExists = failures.length > 0 && failures.every((code) => code === STATUS.alreadyExists || code === STATUS.atomicRollbackOk) && failures.includes(STATUS.alreadyExists);
-    for (const id of children) {
-      const child = state.outstanding.get(id)!;
+    const members = (sent.children ?? []).flatMap((id) => {
+      const child = state.outstanding.get(id);
       state.outstanding.delete(id);
-      const code = codeOf(id);
-      const item = child.item!;
-      if (onlyAlreadyExists) {
-        if (code === STATUS.alreadyExists) effects.nodeStates.set(item.locUri, { ...item, status: 'exists', statusCode: code, updatedAt: now });
-        else effects.forget.add(item.locUri);
-        state.unsettled = true;
-      } else if (code.startsWith('2') && code !== STATUS.atomicRollbackOk) {
-        effects.nodeStates.set(item.locUri, { ...item, status: 'applied', statusCode: code, updatedAt: now });
-      } else {
-        effects.nodeStates.set(item.locUri, { ...item, status: 'failed', statusCode: code, updatedAt: now });
+      return child?.item === undefined ? [] : [{ child: { ...child, item: child.item }, code: inside.get(id)?.data.trim() ?? status.data.trim() }];
+    });
+    const judgement = judgeAtomic(members.map(({ child, code }) => ({ verb: atomicVerb(child.verb), code })));
+    if (judgement.again) state.unsettled = true;
+    members.forEach(({ child: { item }, code }, i) => {
+      switch (judgement.verdicts[i]!) {
+        case 'applied':
+          effects.nodeStates.set(item.locUri, { ...item, status: 'applied', statusCode: code, updatedAt: now });
+          return;
+        case 'failed':
+          effects.nodeStates.set(item.locUri, { ...item, status: 'failed', statusCode: code, updatedAt: now });
+          return;
+        case 'exists':
+          effects.nodeStates.set(item.locUri, { ...item, status: 'exists', statusCode: code, updatedAt: now });
+          return;
+        case 'absent':
+          effects.forget.add(item.locUri);
+          return;
+        case 'unchanged':
+          return;
       }
-    }
+    });
   }
 
   private recordStatus(status: Status, state: SessionState, effects: Effects, now: number): void {
@@ -514,6 +525,11 @@ function execCommand(cmdId: string, locUri: string): ItemCommand {
 function devInfoReport(command: ItemCommand): Refusal | undefined {
   const allDevInfo = command.items.every((item) => normalizeLocUri(item.source ?? item.target ?? '').startsWith('./DevInfo/'));
   return allDevInfo ? undefined : { code: STATUS.commandNotAllowed };
+}
+
+/** Commands inside our Atomics are only ever Add, Replace and Exec (desired-state.ts AtomicMember). */
+function atomicVerb(verb: SentCommand['verb']): AtomicMemberAnswer['verb'] {
+  return verb === 'Add' || verb === 'Replace' ? verb : 'Exec';
 }
 
 function clampMaxMsgSize(value: number | undefined): number {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenMamError, type ErrorCode } from '../../errors.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
+import { retryLater } from '../retry-later.ts';
 
 /**
  * What the Graph-shaped admin API shares: the caller (from an Entra app role in the bearer token, scoped to the
@@ -34,7 +35,8 @@ const STATUS_OF: Partial<Record<ErrorCode, [number, string]>> = {
   tenant_not_onboarded: [401, 'InvalidAuthenticationToken'],
   not_authorized: [403, 'Authorization_RequestDenied'],
   payload_too_large: [413, 'RequestEntityTooLarge'],
-  upstream_unavailable: [503, 'ServiceUnavailable'],
+  // https://learn.microsoft.com/graph/errors: "serviceNotAvailable ... Try the request again after a delay".
+  upstream_unavailable: [503, 'serviceNotAvailable'],
 };
 
 /** The caller of an admin request, or a GraphError: 401 without a valid token, 403 without the needed app role. */
@@ -67,6 +69,7 @@ export function graphErrorHandler(error: Error & { statusCode?: number; code?: s
   } else if (error.statusCode === 400 || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
     [status, code, message] = [400, 'BadRequest', `The body is not valid JSON: ${error.message}`];
   }
+  if (status === 503) retryLater(reply);
   if (status >= 500) request.log.error({ err: error }, 'admin request failed');
   return reply.code(status).send({ error: { code, message, innerError: { 'request-id': request.id, date: new Date().toISOString() } } });
 }

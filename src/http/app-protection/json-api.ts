@@ -3,6 +3,7 @@ import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
 import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
+import { retryLater } from '../retry-later.ts';
 
 /**
  * What the JSON endpoints of the app protection service share (`/mam/v1`, `/mtd/v1`, `/access/v1`): bearer
@@ -74,6 +75,7 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
   } else if (error.statusCode === 400 || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
     [status, code, message] = [400, 'badRequest', `the body is not valid JSON: ${error.message}`];
   }
+  if (status === 503) retryLater(reply);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   return reply.code(status).send({ error: { code, message, ...extra, requestId: request.id } });
 }

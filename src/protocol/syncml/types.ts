@@ -117,6 +117,7 @@ export const STATUS = {
   unsupportedMediaType: '415',
   alreadyExists: '418',
   commandFailed: '500',
+  serviceUnavailable: '503',
   atomicFailed: '507',
 } as const;
 
