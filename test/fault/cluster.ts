@@ -314,20 +314,15 @@ export class Cluster {
     }
     for (let i = 0; i < options.nodes; i += 1) cluster.nodes.push(new ClusterNode(i, ports[i]!, { ...env, OPENMAM_PORT: String(ports[i]) }));
     try {
-      if (schema) {
-        // The schema is migrated first (openStore migrates), in-process with the schema named: a node whose URL only carries a search_path
-        // can fail its first migration ("kysely_migration_lock does not exist") when another schema on the server
-        // has Kysely's tables (Kysely looks for them in every schema). Simultaneous first start is a fault of its own.
-        cluster.store = await openStore(schema.baseUrl, { postgresSchema: schema.schema });
-      }
       await cluster.nodes[0]!.start();
       await Promise.all(cluster.nodes.slice(1).map((node) => node.start()));
       cluster.ca = await readFile(path.join(dataDir, 'tls', 'cert.pem'), 'utf8');
-      const store = cluster.store ?? (await openStore(`sqlite:${path.join(dataDir, 'openmam.sqlite')}`));
+      const store = schema ? await openStore(schema.baseUrl, { postgresSchema: schema.schema }) : await openStore(`sqlite:${path.join(dataDir, 'openmam.sqlite')}`);
       const [tenant] = await store.listTenants();
       assert.ok(tenant, 'the first node created the default tenant');
       cluster.tenantId = tenant.id;
-      if (!schema) await store.close();
+      if (schema) cluster.store = store;
+      else await store.close();
       cluster.#idp = await DevIdentityProvider.open(dataDir, cluster.publicUrl);
       cluster.adminToken = await cluster.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
     } catch (error) {
