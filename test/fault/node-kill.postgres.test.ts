@@ -72,6 +72,8 @@ describe('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, tw
   const devices: Device[] = [];
   const apps: App[] = [];
   const counter = { retries: 0 };
+  /** Retries of a device message after the first of its session: a session the kill cut in the middle. */
+  let midSessionRetries = 0;
   /** Requests that got no answer from any node after their retries, and forbidden 5xx answers. */
   const failures: string[] = [];
   let answered503 = 0;
@@ -82,7 +84,7 @@ describe('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, tw
   };
 
   /** The device's transport: through the proxy; a request whose connection died is sent again (the next node). */
-  function failoverSend(counts: DeviceCounts): (message: { url: string; body: string }, deliver: (url: string) => Promise<HttpResult>) => Promise<HttpResult> {
+  function failoverSend(counts: DeviceCounts): (message: { url: string; body: string; msgId: number }, deliver: (url: string) => Promise<HttpResult>) => Promise<HttpResult> {
     return async (message, deliver) => {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -95,6 +97,7 @@ describe('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, tw
             throw error;
           }
           counter.retries += 1;
+          if (message.msgId > 1) midSessionRetries += 1;
           if (execStatusesIn(message.body) > 0) counts.unconfirmedExecReplies += 1;
           await sleep(100 * attempt);
         }
@@ -217,6 +220,7 @@ describe('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, tw
       execs: devices.reduce((n, d) => n + d.execs.total(), 0),
       unconfirmedExecReplies: devices.reduce((n, d) => n + d.counts.unconfirmedExecReplies, 0),
       retries: counter.retries,
+      midSessionRetries,
       failures: failures.length,
       answered503,
       restartMs: [restart0, restart1],
