@@ -13,6 +13,7 @@ import {
   postgresAccepts,
   postgresRestartSkipReason,
   printFigures,
+  settled,
   sleep,
   syncUntilSettled,
   tryLaterProblem,
@@ -196,13 +197,17 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
     const tally = new Tally();
     let terminated = 0;
     let stop = false;
+    /** Per device, when its latest steady check-in (answered, check-in time buffered) started. */
+    const steadyAt = new Map<string, number>();
     const deadline = Date.now() + 20_000;
     // Traffic: devices syncing, an admin changing the policy, probes of every surface on both nodes.
     const traffic = [
       ...devices.map(async (device) => {
         for (let i = 0; i < 50 && !stop && Date.now() < deadline; i += 1) {
           try {
+            const started = Date.now();
             const transcript = await device.sync();
+            if (settled(transcript)) steadyAt.set(device.devId, started);
             for (const m of transcript.messages) tally.see('omadm', { status: m.status, headers: m.headers, body: m.response }, false);
           } catch (error) {
             tally.failed('omadm', error);
@@ -232,6 +237,11 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
     await sleep(500);
     stop = true;
     await Promise.all(traffic);
+    // Buffered check-in times are written every second; one whose write met a terminated connection is retried.
+    await sleep(2_500);
+    const listed = ((await cluster.graph('GET', '/graph/beta/deviceManagement/managedDevices'))['value'] as Record<string, unknown>[] | undefined) ?? [];
+    const lastSync = new Map(listed.map((d) => [String(d['@openmam.devId']), Date.parse(String(d['lastSyncDateTime']))]));
+    const checkinsLost = [...steadyAt].filter(([devId, at]) => !((lastSync.get(devId) ?? 0) >= at)).map(([devId]) => devId);
     const { sessions, missing } = await converge(tally);
 
     printFigures('pg-terminate-backend', {
@@ -243,6 +253,7 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
       terminated,
       answered503: tally.tryLater,
       violations: tally.violations.length,
+      checkinTimesLost: checkinsLost.length,
       nodesAlive: cluster.nodes.filter((n) => n.alive).length,
     });
     assert.ok(terminated > 0, 'connections of the cluster were terminated');
@@ -251,6 +262,7 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
     assert.ok(recoveryMs.every((ms) => ms !== undefined && ms <= RECOVERY_LIMIT_MS), `every node serves every surface again within ${RECOVERY_LIMIT_MS} ms: ${recoveryMs.join(', ')}`);
     assert.deepEqual(missing, [], 'devices hold the last acknowledged policy');
     assert.ok(sessions.every((n) => n !== undefined), `devices settle (${sessions.join(',')})`);
+    assert.deepEqual(checkinsLost, [], 'every answered steady check-in has its time recorded');
   });
 
   // Last: it stops the machine's PostgreSQL for everyone, so once, and it leaves it running.
