@@ -36,16 +36,23 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
   const lost: string[] = [];
   let writes = 0;
   let refusedWrites = 0;
+  /** Answers to a create, a GET or a PATCH that carry no ETag. */
+  let withoutEtag = 0;
+  const etagged = (reply: Reply): Reply => {
+    if (ok(reply) && typeof reply.headers['etag'] !== 'string') withoutEtag += 1;
+    return reply;
+  };
   const note = (what: string, reply: Reply): void => {
     writes += 1;
     if (refused(reply)) refusedWrites += 1;
     else if (!ok(reply)) unexpected.push(`${what}: ${reply.status} ${reply.body.slice(0, 200)}`);
   };
   /** The policy as each node reads it now (status and body). */
-  const readBoth = (id: string): Promise<Reply[]> => Promise.all(cluster.nodes.map((n) => cluster.call('GET', `${CONFIGURATIONS}/${id}`, undefined, { node: n.index })));
+  const readBoth = (id: string): Promise<Reply[]> => Promise.all(cluster.nodes.map(async (n) => etagged(await cluster.call('GET', `${CONFIGURATIONS}/${id}`, undefined, { node: n.index }))));
   const create = async (name: string, value: string, assigned: boolean): Promise<string> => {
-    const created = await cluster.graph('POST', CONFIGURATIONS, custom(name, value));
-    const id = String(created['id']);
+    const created = etagged(await cluster.call('POST', CONFIGURATIONS, custom(name, value)));
+    assert.equal(created.status, 201, created.body.slice(0, 300));
+    const id = String(created.json?.['id']);
     if (assigned) await cluster.graph('POST', `${CONFIGURATIONS}/${id}/assign`, { assignments: [{ target: ALL_USERS }] });
     return id;
   };
@@ -68,6 +75,7 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
 
     const expected = new Map<string, string>();
     const absent: string[] = [];
+    const deletedIds: string[] = [];
     for (let i = 0; i < ROUNDS; i += 1) {
       // PATCH vs PATCH of different fields.
       const both = await create(`PatchRace${i}`, 'v0', false);
@@ -75,8 +83,8 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
         cluster.call('PATCH', `${CONFIGURATIONS}/${both}`, { displayName: `A${i}` }, { node: 0 }),
         cluster.call('PATCH', `${CONFIGURATIONS}/${both}`, { description: `B${i}` }, { node: 1 }),
       ]);
-      note('PATCH displayName', name);
-      note('PATCH description', description);
+      note('PATCH displayName', etagged(name));
+      note('PATCH description', etagged(description));
       const [afterPatches] = await readBoth(both);
       if (ok(name) && afterPatches!.json?.['displayName'] !== `A${i}`) lost.push(`PATCH displayName A${i} (200) lost: ${String(afterPatches!.json?.['displayName'])}`);
       if (ok(description) && afterPatches!.json?.['description'] !== `B${i}`) lost.push(`PATCH description B${i} (200) lost: ${String(afterPatches!.json?.['description'])}`);
@@ -107,6 +115,7 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
       if (deleted.status === 204) {
         absent.push(nodeOf(`DeleteRace${i}`));
         if (reads.some((r) => r.status !== 404)) lost.push(`DELETE ${i} (204) undone: GET ${reads.map((r) => r.status).join('/')}`);
+        else deletedIds.push(deleteRaces[i]!);
       } else {
         expected.set(nodeOf(`DeleteRace${i}`), String(valueOf(reads[0]!.json ?? {})));
         if (ok(patched) && reads[0]!.json?.['description'] !== `after-delete-${i}`) lost.push(`PATCH racing DELETE ${i} (200) lost`);
@@ -126,6 +135,10 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
     if (stale.status !== 412) etagProblems.push(`PATCH with a stale If-Match: ${stale.status}, not 412`);
     const final = await cluster.graph('GET', `${CONFIGURATIONS}/${tagged}`);
     if (final['description'] === 'stale') etagProblems.push('the stale PATCH was applied');
+
+    // Still deleted once everything has settled (no late write brought one back).
+    for (const id of deletedIds) if ((await readBoth(id)).some((r) => r.status !== 404)) lost.push(`DELETE of ${id} (204) undone later`);
+    if (withoutEtag > 0) etagProblems.push(`${withoutEtag} answers (201, 200) without an ETag`);
 
     // Devices converge on what the policies say now: values of assigned ones, and no node of a deleted one.
     const settledIn: (number | undefined)[] = [];
