@@ -396,14 +396,6 @@ export class Cluster {
 
   // ---- the tenant's content, as an admin and users make it
 
-  /** A group with these users, for targeting. */
-  async groupOf(upns: readonly string[]): Promise<string> {
-    const group = await this.graph('POST', '/graph/v1.0/groups', { displayName: `group-${randomUUID().slice(0, 6)}` });
-    const id = String(group['id']);
-    for (const upn of upns) await this.graph('POST', `/graph/v1.0/groups/${id}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${this.userId(upn)}` });
-    return id;
-  }
-
   /** Creates a policy at `collection` and assigns it to every licensed user; its id. */
   async assignedPolicy(collection: string, body: Record<string, unknown>): Promise<string> {
     const created = await this.call('POST', collection, body);

@@ -243,6 +243,7 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
     const lastSync = new Map(listed.map((d) => [String(d['@openmam.devId']), Date.parse(String(d['lastSyncDateTime']))]));
     const checkinsLost = [...steadyAt].filter(([devId, at]) => !((lastSync.get(devId) ?? 0) >= at)).map(([devId]) => devId);
     const { sessions, missing } = await converge(tally);
+    const backends = await cluster.backendCount();
 
     printFigures('pg-terminate-backend', {
       devices: DEVICES,
@@ -254,9 +255,11 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
       answered503: tally.tryLater,
       violations: tally.violations.length,
       checkinTimesLost: checkinsLost.length,
+      backendsAfter: backends,
       nodesAlive: cluster.nodes.filter((n) => n.alive).length,
     });
     assert.ok(terminated > 0, 'connections of the cluster were terminated');
+    assert.ok(backends > 0, 'the nodes hold database connections again');
     assert.deepEqual(cluster.unexpectedExits(), [], 'no node exited');
     assert.deepEqual(tally.violations.slice(0, 10), [], `only 2xx/4xx or a proper 503 (${tally.violations.length} violations)`);
     assert.ok(recoveryMs.every((ms) => ms !== undefined && ms <= RECOVERY_LIMIT_MS), `every node serves every surface again within ${RECOVERY_LIMIT_MS} ms: ${recoveryMs.join(', ')}`);

@@ -65,8 +65,8 @@ export interface SimulatorOptions {
    */
   send?: (message: OutgoingMessage, deliver: (url: string) => Promise<HttpResult>) => Promise<HttpResult>;
   /**
-   * Called with the commands of each server message once the device has applied them (a lost acknowledgement): when
-   * it answers true, the session ends there and the reply carrying their Statuses is never sent.
+   * Called with the commands of each server message once the device has applied them (statusSent: what the reply
+   * says): when it answers true, the session ends there and that reply is never sent (a lost acknowledgement).
    */
   loseReplyTo?: (commands: readonly TranscriptCommand[]) => boolean;
 }
