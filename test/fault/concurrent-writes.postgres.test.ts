@@ -2,18 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeviceSimulator } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
-import { ALL_USERS, CONFIGURATIONS, Cluster, missingOn, printFigures, syncUntilSettled, type Reply } from './cluster.ts';
+import { ALL_USERS, CONFIGURATIONS, Cluster, PROTECTIONS, missingOn, printFigures, sleep, syncUntilSettled, type Reply } from './cluster.ts';
 
 /**
  * Concurrent admin writes on two nodes (issue 11, item 3): PATCH vs PATCH of different fields, assign vs PATCH, and
  * DELETE vs PATCH of one policy, each pair sent to the two nodes at once. A write may be refused (409 or 412), but a
  * write answered 2xx must show in the final object, and a DELETE answered 204 is never undone (GET stays 404 on both
- * nodes, and devices get the Deletes). Responses carry an ETag; a PATCH with a stale If-Match gets 412.
+ * nodes, and devices get the Deletes). Responses carry an ETag; a PATCH with a stale If-Match gets 412, and of two
+ * PATCHes with one If-Match exactly one wins. App protection policies follow the same rule.
  */
 const skip = await postgresSkipReason('the concurrent admin writes fault');
 const ROUNDS = 12;
 const DEVICES = 2;
 const ok = (reply: Reply): boolean => reply.status >= 200 && reply.status < 300;
+/** The second request of a pair leaves 0-3 ms after the first, so that rounds cover several interleavings. */
+const late = async <T>(round: number, send: () => Promise<T>): Promise<T> => {
+  await sleep(round % 4);
+  return send();
+};
 const refused = (reply: Reply): boolean => reply.status === 409 || reply.status === 412;
 
 function custom(name: string, value: string): Record<string, unknown> {
@@ -81,7 +87,7 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
       const both = await create(`PatchRace${i}`, 'v0', false);
       const [name, description] = await Promise.all([
         cluster.call('PATCH', `${CONFIGURATIONS}/${both}`, { displayName: `A${i}` }, { node: 0 }),
-        cluster.call('PATCH', `${CONFIGURATIONS}/${both}`, { description: `B${i}` }, { node: 1 }),
+        late(i, () => cluster.call('PATCH', `${CONFIGURATIONS}/${both}`, { description: `B${i}` }, { node: 1 })),
       ]);
       note('PATCH displayName', etagged(name));
       note('PATCH description', etagged(description));
@@ -93,7 +99,7 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
       const assignRace = await create(`AssignRace${i}`, 'v0', false);
       const [assign, patch] = await Promise.all([
         cluster.call('POST', `${CONFIGURATIONS}/${assignRace}/assign`, { assignments: [{ target: ALL_USERS }] }, { node: 0 }),
-        cluster.call('PATCH', `${CONFIGURATIONS}/${assignRace}`, { omaSettings: (custom(`AssignRace${i}`, 'v1')['omaSettings']) }, { node: 1 }),
+        late(i, () => cluster.call('PATCH', `${CONFIGURATIONS}/${assignRace}`, { omaSettings: custom(`AssignRace${i}`, 'v1')['omaSettings'] }, { node: 1 })),
       ]);
       note('assign', assign);
       note('PATCH omaSettings', patch);
@@ -107,7 +113,7 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
       // DELETE vs PATCH of one assigned policy.
       const [deleted, patched] = await Promise.all([
         cluster.call('DELETE', `${CONFIGURATIONS}/${deleteRaces[i]!}`, undefined, { node: 0 }),
-        cluster.call('PATCH', `${CONFIGURATIONS}/${deleteRaces[i]!}`, { description: `after-delete-${i}` }, { node: 1 }),
+        late(i, () => cluster.call('PATCH', `${CONFIGURATIONS}/${deleteRaces[i]!}`, { description: `after-delete-${i}` }, { node: 1 })),
       ]);
       note('DELETE', deleted);
       if (patched.status !== 404) note('PATCH racing DELETE', patched);
@@ -135,6 +141,36 @@ describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', 
     if (stale.status !== 412) etagProblems.push(`PATCH with a stale If-Match: ${stale.status}, not 412`);
     const final = await cluster.graph('GET', `${CONFIGURATIONS}/${tagged}`);
     if (final['description'] === 'stale') etagProblems.push('the stale PATCH was applied');
+    // Two PATCHes with the same (current) If-Match on two nodes at once: one wins, the other gets 412.
+    for (let i = 0; i < ROUNDS / 2; i += 1) {
+      const current = (await cluster.call('GET', `${CONFIGURATIONS}/${tagged}`)).headers['etag'];
+      const match = { 'if-match': String(current) };
+      const [a, b] = await Promise.all([
+        cluster.call('PATCH', `${CONFIGURATIONS}/${tagged}`, { description: `a${i}` }, { node: 0, headers: match }),
+        late(i, () => cluster.call('PATCH', `${CONFIGURATIONS}/${tagged}`, { description: `b${i}` }, { node: 1, headers: match })),
+      ]);
+      note('conditional PATCH', a);
+      note('conditional PATCH', b);
+      const statuses = [a.status, b.status].sort().join('/');
+      if (statuses !== '200/412') etagProblems.push(`two PATCHes with one If-Match answered ${statuses}, not 200/412`);
+      const winner = a.status === 200 ? `a${i}` : `b${i}`;
+      const now = await cluster.graph('GET', `${CONFIGURATIONS}/${tagged}`);
+      if (statuses === '200/412' && now['description'] !== winner) lost.push(`conditional PATCH ${winner} (200) lost: ${String(now['description'])}`);
+    }
+
+    // The app protection service's admin writes follow the same rule.
+    const protection = await cluster.appProtectionPolicy();
+    for (let i = 0; i < ROUNDS / 2; i += 1) {
+      const [name, description] = await Promise.all([
+        cluster.call('PATCH', `${PROTECTIONS}/${protection}`, { displayName: `P${i}` }, { node: 0 }),
+        late(i, () => cluster.call('PATCH', `${PROTECTIONS}/${protection}`, { description: `Q${i}` }, { node: 1 })),
+      ]);
+      note('app protection PATCH displayName', etagged(name));
+      note('app protection PATCH description', etagged(description));
+      const now = await cluster.graph('GET', `${PROTECTIONS}/${protection}`);
+      if (ok(name) && now['displayName'] !== `P${i}`) lost.push(`app protection PATCH displayName P${i} (200) lost`);
+      if (ok(description) && now['description'] !== `Q${i}`) lost.push(`app protection PATCH description Q${i} (200) lost`);
+    }
 
     // Still deleted once everything has settled (no late write brought one back).
     for (const id of deletedIds) if ((await readBoth(id)).some((r) => r.status !== 404)) lost.push(`DELETE of ${id} (204) undone later`);
