@@ -81,7 +81,7 @@ export function httpsCall(url: string, ca: string, options: { method?: string; h
 export function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || /socket hang up|no answer from|ECONNRESET|ECONNREFUSED/.test(error.message);
+  return code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || /socket hang up|socket disconnected|no answer from|ECONNRESET|ECONNREFUSED/.test(error.message);
 }
 
 /** Runs `attempt` again after a network error, up to `tries` times; counts the retries in `counter`. */
@@ -606,7 +606,7 @@ export function carriesCommands(body: string): boolean {
   return /<(Add|Replace|Delete|Exec|Get|Atomic|Sequence|Alert)>/.test(body.replace(/<Status>[\s\S]*?<\/Status>/g, ''));
 }
 
-/** The Exec LocURIs whose Status a device message carries with a 2xx (the device's report of having run them). */
+/** How many 2xx Statuses for Exec commands a device message carries (its report of having run them). */
 export function execStatusesIn(body: string): number {
   return (body.match(/<Cmd>Exec<\/Cmd>(?:\s*<TargetRef>[^<]*<\/TargetRef>)?\s*<Data>2\d\d<\/Data>/g) ?? []).length;
 }
