@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'conflict'
+  | 'precondition_failed' // a write conditioned on a version (If-Match) that is no longer the object's
   | 'invalid_configuration'
   | 'upstream_unavailable' // a service we depend on (Entra OIDC discovery, the database) did not answer
   | 'internal';

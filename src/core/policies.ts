@@ -17,6 +17,7 @@ import { validateCustomConfiguration, type Windows10CustomConfiguration } from '
 import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
 import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
 import type { PolicyStore } from '../store/roles.ts';
+import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /**
  * Policies as admins author them (Graph-shaped), compiled into configuration sets that the management engine
@@ -31,7 +32,7 @@ export interface PolicyServiceOptions {
 }
 
 /** Properties Graph returns but a client may not set; dropped from request bodies before validation. */
-const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context'] as const;
+const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context', '@odata.etag'] as const;
 
 /** One kind, or the kinds that share a Graph collection. */
 export type PolicyKinds = PolicyKind | readonly PolicyKind[];
@@ -64,36 +65,40 @@ export class PolicyService {
     const body = validateComplete(kind, withoutReadOnly(input));
     const now = this.options.clock();
     const policy: PolicyRecord = { tenantId, id: this.options.newId(), kind, body, assignments: [], version: 1, createdAt: now, updatedAt: now };
-    await this.save(policy);
+    await this.options.store.createPolicy(policy, this.setOf(policy));
     return policy;
   }
 
-  /** PATCH: the given properties over the stored ones, then the whole policy validated again. */
-  async update(tenantId: string, kind: PolicyKinds, id: string, patch: unknown): Promise<PolicyRecord> {
-    const current = await this.get(tenantId, kind, id);
-    validatePatch(current.kind, withoutReadOnly(patch));
+  /**
+   * PATCH: the given properties over the stored ones, then the whole policy validated again. Concurrency as in
+   * versioned-write.ts: retried on a lost race unless conditioned on `expected` versions.
+   */
+  async update(tenantId: string, kind: PolicyKinds, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<PolicyRecord> {
     const changes = withoutReadOnly(patch);
-    // null clears a property: drop it from the stored ones, then lay the other changes over them.
-    const kept = Object.entries(current.body).filter(([name]) => !(name in changes && changes[name] === null));
-    const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
-    const body = validateComplete(current.kind, merged);
-    const policy: PolicyRecord = { ...current, body, version: current.version + 1, updatedAt: this.options.clock() };
-    await this.save(policy);
-    return policy;
+    return this.write(tenantId, kind, id, expected, (current) => {
+      validatePatch(current.kind, changes);
+      // null clears a property: drop it from the stored ones, then lay the other changes over them.
+      const kept = Object.entries(current.body).filter(([name]) => !(name in changes && changes[name] === null));
+      const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
+      return { ...current, body: validateComplete(current.kind, merged) };
+    });
   }
 
-  async delete(tenantId: string, kind: PolicyKinds, id: string): Promise<void> {
-    await this.get(tenantId, kind, id);
-    await this.options.store.deletePolicy(tenantId, id);
+  async delete(tenantId: string, kind: PolicyKinds, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    await deleteVersioned({
+      what: `policy ${id}`,
+      expected,
+      // The kind is checked first: another collection's policy is not found here.
+      readFirst: true,
+      read: () => this.get(tenantId, kind, id),
+      remove: (version) => this.options.store.deletePolicy(tenantId, id, version),
+    });
   }
 
-  /** Graph `assign`: replaces the policy's assignments. */
-  async assign(tenantId: string, kind: PolicyKinds, id: string, input: unknown): Promise<PolicyRecord> {
-    const current = await this.get(tenantId, kind, id);
+  /** Graph `assign`: replaces the policy's assignments (concurrency as update's). */
+  async assign(tenantId: string, kind: PolicyKinds, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<PolicyRecord> {
     const assignments = readAssignments(input, this.options.newId);
-    const policy: PolicyRecord = { ...current, assignments, version: current.version + 1, updatedAt: this.options.clock() };
-    await this.save(policy);
-    return policy;
+    return this.write(tenantId, kind, id, expected, (current) => ({ ...current, assignments }));
   }
 
   /** The CSP settings a policy compiles to, and which of them a MAM device may never receive. */
@@ -106,8 +111,19 @@ export class PolicyService {
     return { settings, refused };
   }
 
-  private async save(policy: PolicyRecord): Promise<void> {
-    const set: ConfigurationSetRecord = {
+  /** Read, change, compile, compare-and-set (with the compiled set, in one store transaction); see versioned-write.ts. */
+  private write(tenantId: string, kind: PolicyKinds, id: string, expected: ExpectedVersion, change: (current: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+    return writeVersioned({
+      what: `policy ${id}`,
+      expected,
+      read: () => this.get(tenantId, kind, id),
+      change: (current) => ({ ...change(current), updatedAt: this.options.clock() }),
+      write: (next) => this.options.store.updatePolicy(next, this.setOf(next)),
+    });
+  }
+
+  private setOf(policy: PolicyRecord): ConfigurationSetRecord {
+    return {
       tenantId: policy.tenantId,
       id: policy.id,
       name: String(policy.body['displayName'] ?? policy.id),
@@ -116,7 +132,6 @@ export class PolicyService {
       createdAt: policy.createdAt,
       updatedAt: policy.updatedAt,
     };
-    await this.options.store.savePolicy(policy, set);
   }
 }
 

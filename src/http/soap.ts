@@ -33,6 +33,7 @@ const FAULTS: Record<ErrorCode, FaultMapping> = {
   invalid_enrollment_data: { code: 's:Sender', subcode: 's:Authorization', errorType: 'InvalidEnrollmentData' },
   not_found: { code: 's:Sender', subcode: 's:MessageFormat' },
   conflict: { code: 's:Receiver', subcode: 's:EnrollmentServer' },
+  precondition_failed: { code: 's:Receiver', subcode: 's:EnrollmentServer' },
   invalid_configuration: { code: 's:Receiver', subcode: 's:EnrollmentServer' },
   upstream_unavailable: { code: 's:Receiver', subcode: 's:EnrollmentServer', errorType: 'InMaintenance' },
   internal: { code: 's:Receiver', subcode: 'a:InternalServiceFault' },

@@ -98,7 +98,8 @@ function readResource<T>(
   mode: ValidationMode,
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
-  const readOnly: ReadonlySet<string> = new Set(['@odata.context', ...resource.readOnly]);
+  // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
+  const readOnly: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', ...resource.readOnly]);
   // No prototype: a JSON `__proto__` key stays an own property (and is refused as unknown).
   const rest = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(record)) {

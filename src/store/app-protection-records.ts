@@ -110,6 +110,8 @@ export interface MtdConnectorRecord {
   windowsDeviceBlockedOnMissingPartnerData: boolean;
   partnerUnsupportedOsVersionBlocked: boolean;
   partnerUnresponsivenessThresholdInDays: number;
+  /** Counts up with every admin change and partner state change (not with heartbeats): the entity tag. */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -147,6 +149,8 @@ export interface AccessPolicyRecord {
   approvedApps: string[];
   /** Entra's builtInControls that grant access, joined by OR. */
   grantControls: ('approvedApplication' | 'compliantApplication' | 'compliantDevice')[];
+  /** Counts up with every change: the entity tag. */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }

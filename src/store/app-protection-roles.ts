@@ -10,6 +10,7 @@ import type {
   MtdConnectorRecord,
   ThreatReportRecord,
 } from './app-protection-records.ts';
+import type { VersionedDelete, VersionedWrite } from './roles.ts';
 
 export interface CheckInState {
   registration: AppRegistrationRecord;
@@ -32,13 +33,15 @@ export interface AppProtectionStore {
   getAppConfigVersion(tenantId: string): Promise<number>;
 
   // ---- policies (windowsManagedAppProtection, targetedManagedAppConfiguration)
-  /** Inserts or replaces (by tenant + id); bumps the version; returns the new version. */
-  saveAppPolicy(policy: AppPolicyRecord): Promise<number>;
+  /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); returns the new app configuration version. */
+  createAppPolicy(policy: AppPolicyRecord): Promise<number>;
+  /** Compare-and-set: writes `policy` (read at `policy.version`) as version + 1 while the stored version is still `policy.version`; bumps. */
+  updateAppPolicy(policy: AppPolicyRecord): Promise<VersionedWrite>;
   getAppPolicy(tenantId: string, id: string): Promise<AppPolicyRecord | undefined>;
   /** Ordered by createdAt, then id; every kind when `kind` is omitted. */
   listAppPolicies(tenantId: string, kind?: AppPolicyKind): Promise<AppPolicyRecord[]>;
-  /** Deletes and bumps the version; false when absent. */
-  deleteAppPolicy(tenantId: string, id: string): Promise<boolean>;
+  /** Deletes (only at `expectedVersion` when given) and bumps the version. */
+  deleteAppPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 
   // ---- registrations
   /**
@@ -103,12 +106,23 @@ export interface AppProtectionStore {
   isUserBlocked(tenantId: string, userId: string): Promise<boolean>;
 
   // ---- threat defense
-  /** Insert or replace by (tenant, id); bumps the app configuration version. */
-  saveConnector(connector: MtdConnectorRecord): Promise<void>;
+  /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); bumps the app configuration version. */
+  createConnector(connector: MtdConnectorRecord): Promise<void>;
+  /**
+   * Compare-and-set of an admin's change: writes the settings and updatedAt of `connector` (read at
+   * `connector.version`) as version + 1; the heartbeat stays the stored one. Bumps.
+   */
+  updateConnector(connector: MtdConnectorRecord): Promise<VersionedWrite>;
+  /**
+   * The connector's own sign of life: sets lastHeartbeatAt (and partnerState `enabled` when `enable`, with a version
+   * bump of the connector when that changes it), whatever the admin changed meanwhile. Bumps the app configuration
+   * version (the heartbeat is in the cached tenant snapshot); false when the connector does not exist.
+   */
+  recordConnectorHeartbeat(tenantId: string, id: string, at: number, enable: boolean): Promise<boolean>;
   getConnector(tenantId: string, id: string): Promise<MtdConnectorRecord | undefined>;
   listConnectors(tenantId: string): Promise<MtdConnectorRecord[]>;
-  /** Deletes the connector and every report it made; bumps the version; false when absent. */
-  deleteConnector(tenantId: string, id: string): Promise<boolean>;
+  /** Deletes the connector (only at `expectedVersion` when given) and every report it made; bumps the version. */
+  deleteConnector(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   /** Upserts the latest report by (tenant, connector, user, app, device) and the connector's heartbeat, atomically. */
   saveThreatReport(report: ThreatReportRecord): Promise<void>;
   /** The latest reports for a user's device (every app), newest first. */
@@ -117,11 +131,14 @@ export interface AppProtectionStore {
   listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]>;
 
   // ---- conditional access
-  /** Insert or replace; bumps the version. */
-  saveAccessPolicy(policy: AccessPolicyRecord): Promise<void>;
+  /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); bumps the version. */
+  createAccessPolicy(policy: AccessPolicyRecord): Promise<void>;
+  /** Compare-and-set: writes `policy` (read at `policy.version`) as version + 1 while the stored version is still `policy.version`; bumps. */
+  updateAccessPolicy(policy: AccessPolicyRecord): Promise<VersionedWrite>;
   getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined>;
   listAccessPolicies(tenantId: string): Promise<AccessPolicyRecord[]>;
-  deleteAccessPolicy(tenantId: string, id: string): Promise<boolean>;
+  /** Deletes (only at `expectedVersion` when given) and bumps the version. */
+  deleteAccessPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void>;
   getDeviceCompliance(tenantId: string, azureAdDeviceId: string): Promise<DeviceComplianceRecord | undefined>;
 

@@ -18,6 +18,8 @@ import type {
   ThreatReportRecord,
 } from './app-protection-records.ts';
 import type { AppProtectionStore, CheckInState } from './app-protection-roles.ts';
+import type { VersionedDelete, VersionedWrite } from './roles.ts';
+import { Undo, undoable, undoMissedDelete, undoMissedWrite, type VersionedTable } from './versioned-write.ts';
 import type { PolicyAssignment } from './records.ts';
 import type {
   AccessPoliciesTable,
@@ -41,6 +43,8 @@ export interface StoreContext {
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Runs `work` unless the store is closing, and keeps it until it settles so that close() can wait for it. */
   track<T>(work: () => Promise<T>): Promise<T>;
+  /** True when `err` is the database refusing a row for a UNIQUE or PRIMARY KEY constraint (DialectAdapter). */
+  isUniqueViolation(err: unknown): boolean;
   /** A compiled read of committed data, off the writer's queue where the database allows it (CommittedReader). */
   read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]>;
 }
@@ -61,13 +65,6 @@ type ThreatReportRow = Selectable<MtdThreatReportsTable>;
 type AccessPolicyRow = Selectable<AccessPoliciesTable>;
 type DeviceComplianceRow = Selectable<DeviceComplianceTable>;
 type RegistrationChange = Parameters<AppProtectionStore['updateRegistration']>[1];
-
-/**
- * Thrown inside a write transaction to undo it when the write turns out to change nothing (a delete of something
- * absent undoes its version bump); the method then answers false. Throwing, rather than returning, is what rolls back
- * this unit alone under group commit. Never leaves this module.
- */
-class Refused extends Error {}
 
 /**
  * The predicates of the partial unique indexes (migrations/006_app_protection.ts) as literals, not bound parameters:
@@ -177,29 +174,26 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   // ---- policies
 
-  /** `not_found` when the tenant does not exist. */
-  saveAppPolicy(policy: AppPolicyRecord): Promise<number> {
-    return this.#track(() =>
-      this.#context.write(async (trx) => {
-        const version = await bumpTenantVersion(trx, policy.tenantId);
-        const row = appPolicyToRow(policy);
-        await trx
-          .insertInto('app_policies')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['tenant_id', 'id']).doUpdateSet({
-              kind: row.kind,
-              body: row.body,
-              apps: row.apps,
-              assignments: row.assignments,
-              version: row.version,
-              updated_at: row.updated_at,
-            }),
-          )
-          .execute();
-        return version;
-      }),
-    );
+  /** A plain insert, never an upsert (versioned-write.ts). */
+  createAppPolicy(policy: AppPolicyRecord): Promise<number> {
+    return this.#create(`app policy ${policy.id}`, async (trx) => {
+      const version = await bumpTenantVersion(trx, policy.tenantId);
+      await trx.insertInto('app_policies').values(appPolicyToRow(policy)).execute();
+      return version;
+    });
+  }
+
+  updateAppPolicy(policy: AppPolicyRecord): Promise<VersionedWrite> {
+    return this.#update('app_policies', policy, async (trx, version) => {
+      const row = appPolicyToRow(policy);
+      return trx
+        .updateTable('app_policies')
+        .set({ body: row.body, apps: row.apps, assignments: row.assignments, version, updated_at: row.updated_at })
+        .where('tenant_id', '=', policy.tenantId)
+        .where('id', '=', policy.id)
+        .where('version', '=', policy.version)
+        .executeTakeFirst();
+    });
   }
 
   getAppPolicy(tenantId: string, id: string): Promise<AppPolicyRecord | undefined> {
@@ -218,8 +212,8 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     });
   }
 
-  deleteAppPolicy(tenantId: string, id: string): Promise<boolean> {
-    return this.#deleteWithBump(tenantId, (trx) => trx.deleteFrom('app_policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
+  deleteAppPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
+    return this.#deleteWithBump('app_policies', tenantId, id, expectedVersion, async () => undefined);
   }
 
   // ---- registrations
@@ -457,19 +451,57 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   // ---- threat defense
 
-  /** `not_found` when the tenant does not exist. */
-  saveConnector(connector: MtdConnectorRecord): Promise<void> {
+  /** A plain insert, never an upsert (versioned-write.ts). */
+  createConnector(connector: MtdConnectorRecord): Promise<void> {
+    return this.#create(`threat defense connector ${connector.id}`, async (trx) => {
+      await bumpTenantVersion(trx, connector.tenantId);
+      await trx.insertInto('mtd_connectors').values(connectorToRow(connector)).execute();
+    });
+  }
+
+  /** The admin's settings only: the heartbeat is the connector's own (recordConnectorHeartbeat) and is never written back stale. */
+  updateConnector(connector: MtdConnectorRecord): Promise<VersionedWrite> {
+    return this.#update('mtd_connectors', connector, async (trx, version) => {
+      const row = connectorToRow(connector);
+      return trx
+        .updateTable('mtd_connectors')
+        .set({
+          ...withoutColumns(row, ['tenant_id', 'id', 'created_at', 'last_heartbeat_at']),
+          version,
+        })
+        .where('tenant_id', '=', connector.tenantId)
+        .where('id', '=', connector.id)
+        .where('version', '=', connector.version)
+        .executeTakeFirst();
+    });
+  }
+
+  recordConnectorHeartbeat(tenantId: string, id: string, at: number, enable: boolean): Promise<boolean> {
     return this.#track(() =>
-      this.#context.write(async (trx) => {
-        await bumpTenantVersion(trx, connector.tenantId);
-        const row = connectorToRow(connector);
-        const changes = withoutColumns(row, ['tenant_id', 'id', 'created_at']);
-        await trx
-          .insertInto('mtd_connectors')
-          .values(row)
-          .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(changes))
-          .execute();
-      }),
+      undoable<boolean>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if ((await bumpTenantVersionIfAny(trx, tenantId)) === undefined) return false;
+          const updated = await trx
+            .updateTable('mtd_connectors')
+            .set((eb) => ({
+              last_heartbeat_at: at,
+              // A changed partner state is a change of the entity (its tag moves); a heartbeat alone is not.
+              ...(enable
+                ? {
+                    partner_state: 'enabled' as const,
+                    version: eb.case().when('partner_state', '=', 'enabled').then(eb.ref('version')).else(eb(eb.ref('version'), '+', 1)).end(),
+                    updated_at: eb.case().when('partner_state', '=', 'enabled').then(eb.ref('updated_at')).else(at).end(),
+                  }
+                : {}),
+            }))
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', id)
+            .executeTakeFirst();
+          if (updated.numUpdatedRows === 0n) throw new Undo(false); // undoes the bump
+          return true;
+        },
+      ),
     );
   }
 
@@ -488,10 +520,9 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     });
   }
 
-  deleteConnector(tenantId: string, id: string): Promise<boolean> {
-    return this.#deleteWithBump(tenantId, async (trx) => {
+  deleteConnector(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
+    return this.#deleteWithBump('mtd_connectors', tenantId, id, expectedVersion, async (trx) => {
       await trx.deleteFrom('mtd_threat_reports').where('tenant_id', '=', tenantId).where('connector_id', '=', id).execute();
-      return trx.deleteFrom('mtd_connectors').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     });
   }
 
@@ -552,20 +583,25 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   // ---- conditional access
 
-  /** `not_found` when the tenant does not exist. */
-  saveAccessPolicy(policy: AccessPolicyRecord): Promise<void> {
-    return this.#track(() =>
-      this.#context.write(async (trx) => {
-        await bumpTenantVersion(trx, policy.tenantId);
-        const row = accessPolicyToRow(policy);
-        const changes = withoutColumns(row, ['tenant_id', 'id', 'created_at']);
-        await trx
-          .insertInto('access_policies')
-          .values(row)
-          .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(changes))
-          .execute();
-      }),
-    );
+  /** A plain insert, never an upsert (versioned-write.ts). */
+  createAccessPolicy(policy: AccessPolicyRecord): Promise<void> {
+    return this.#create(`access policy ${policy.id}`, async (trx) => {
+      await bumpTenantVersion(trx, policy.tenantId);
+      await trx.insertInto('access_policies').values(accessPolicyToRow(policy)).execute();
+    });
+  }
+
+  updateAccessPolicy(policy: AccessPolicyRecord): Promise<VersionedWrite> {
+    return this.#update('access_policies', policy, async (trx, version) => {
+      const row = accessPolicyToRow(policy);
+      return trx
+        .updateTable('access_policies')
+        .set({ ...withoutColumns(row, ['tenant_id', 'id', 'created_at']), version })
+        .where('tenant_id', '=', policy.tenantId)
+        .where('id', '=', policy.id)
+        .where('version', '=', policy.version)
+        .executeTakeFirst();
+    });
   }
 
   getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined> {
@@ -583,9 +619,9 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     });
   }
 
-  /** Bumps the version; false (nothing bumped) when absent. */
-  deleteAccessPolicy(tenantId: string, id: string): Promise<boolean> {
-    return this.#deleteWithBump(tenantId, (trx) => trx.deleteFrom('access_policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
+  /** Bumps the version; nothing bumped unless deleted. */
+  deleteAccessPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
+    return this.#deleteWithBump('access_policies', tenantId, id, expectedVersion, async () => undefined);
   }
 
   /** Insert or replace by (tenant, device). */
@@ -669,21 +705,54 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return read.run(this.#db, this.#context, parameters);
   }
 
-  /** Bumps the tenant's version, then runs `remove`; when it removed nothing, undoes the bump and answers false. */
-  #deleteWithBump(tenantId: string, remove: (trx: Transaction<Database>) => Promise<{ numDeletedRows: bigint }>): Promise<boolean> {
+  /** An insert after the tenant bump; a taken id is `conflict` (nothing written), never a replacement. */
+  #create<T>(what: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.#track(async () => {
       try {
-        return await this.#context.write(async (trx) => {
-          if ((await bumpTenantVersionIfAny(trx, tenantId)) === undefined) return false;
-          const removed = await remove(trx);
-          if (removed.numDeletedRows === 0n) throw new Refused(); // undoes the bump
-          return true;
-        });
+        return await this.#context.write(work);
       } catch (err) {
-        if (err instanceof Refused) return false;
+        if (this.#context.isUniqueViolation(err)) throw new OpenMamError('conflict', `${what} already exists`, { cause: err });
         throw err;
       }
     });
+  }
+
+  /**
+   * The compare-and-set of versioned-write.ts: the tenant row first (the bump), then `update` (which must match only
+   * at `record.version`, writing `version`); no row: undone, and `stale` or `not_found` answered.
+   */
+  #update(table: VersionedTable, record: { tenantId: string; id: string; version: number }, update: (trx: Transaction<Database>, version: number) => Promise<{ numUpdatedRows: bigint }>): Promise<VersionedWrite> {
+    return this.#track(() =>
+      undoable<VersionedWrite>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if ((await bumpTenantVersionIfAny(trx, record.tenantId)) === undefined) return { kind: 'not_found' };
+          const version = record.version + 1;
+          const updated = await update(trx, version);
+          if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, table, record.tenantId, record.id);
+          return { kind: 'saved', version };
+        },
+      ),
+    );
+  }
+
+  /** The tenant bump, `dependents` removed, then the row (only at `expectedVersion` when given); no row: undone. */
+  #deleteWithBump(table: VersionedTable, tenantId: string, id: string, expectedVersion: number | undefined, dependents: (trx: Transaction<Database>) => Promise<void>): Promise<VersionedDelete> {
+    return this.#track(() =>
+      undoable<VersionedDelete>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if ((await bumpTenantVersionIfAny(trx, tenantId)) === undefined) return { kind: 'not_found' };
+          let query = trx.deleteFrom(table).where('tenant_id', '=', tenantId).where('id', '=', id);
+          if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+          // Dependents go first (a connector's reports reference it), and are undone with the rest on a miss.
+          await dependents(trx);
+          const removed = await query.executeTakeFirst();
+          if (removed.numDeletedRows === 0n) return undoMissedDelete(trx, table, tenantId, id); // undoes the bump
+          return { kind: 'deleted' };
+        },
+      ),
+    );
   }
 }
 
@@ -887,6 +956,7 @@ function connectorToRow(c: MtdConnectorRecord): ConnectorRow {
     windows_device_blocked_on_missing_partner_data: booleanToColumn(c.windowsDeviceBlockedOnMissingPartnerData),
     partner_unsupported_os_version_blocked: booleanToColumn(c.partnerUnsupportedOsVersionBlocked),
     partner_unresponsiveness_threshold_in_days: c.partnerUnresponsivenessThresholdInDays,
+    version: c.version,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
@@ -902,6 +972,7 @@ function connectorFromRow(row: ConnectorRow): MtdConnectorRecord {
     windowsDeviceBlockedOnMissingPartnerData: booleanFromColumn(row.windows_device_blocked_on_missing_partner_data),
     partnerUnsupportedOsVersionBlocked: booleanFromColumn(row.partner_unsupported_os_version_blocked),
     partnerUnresponsivenessThresholdInDays: row.partner_unresponsiveness_threshold_in_days,
+    version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -945,6 +1016,7 @@ function accessPolicyToRow(p: AccessPolicyRecord): AccessPolicyRow {
     include_all_users: booleanToColumn(p.includeAllUsers),
     approved_apps: JSON.stringify(p.approvedApps),
     grant_controls: JSON.stringify(p.grantControls),
+    version: p.version,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
   };
@@ -962,6 +1034,7 @@ function accessPolicyFromRow(row: AccessPolicyRow): AccessPolicyRecord {
     includeAllUsers: booleanFromColumn(row.include_all_users),
     approvedApps: stringsFromColumn(row.approved_apps),
     grantControls: JSON.parse(row.grant_controls) as AccessPolicyRecord['grantControls'],
+    version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -29,7 +29,8 @@ import type {
   TenantSettings,
   WipLogRequestRecord,
 } from './records.ts';
-import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome } from './roles.ts';
+import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import { undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type {
   ConfigurationSetsTable,
   Database,
@@ -84,7 +85,7 @@ class DeviceTaken extends Error {}
 
 /**
  * Thrown inside a write transaction to undo it when the write turns out to be refused (a session compare-and-set
- * that failed, a configuration set, group, membership or policy that was not there, a member already there); the
+ * that failed, a configuration set, group or membership that was not there, a member already there); the
  * method then answers false. Throwing, rather than returning, is what rolls back this unit alone under group commit.
  * Never leaves this module.
  */
@@ -143,6 +144,7 @@ export class KyselyStore implements Store, SecretStore {
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
     this.appProtection = new KyselyAppProtectionStore(db, {
       jsonArrayFrom: dialect.jsonArrayFrom,
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
       read: (query, parameters) => this.#read(query, parameters),
@@ -637,36 +639,50 @@ export class KyselyStore implements Store, SecretStore {
   }
 
   // ---- PolicyStore
+  // Admin writes are compare-and-sets on the policy's version (versioned-write.ts): a lost update is impossible, and
+  // a policy deleted meanwhile is never re-created with its configuration set. The tenant row first (the bump), then
+  // the policy, then its set, in every writer.
 
-  /**
-   * The tenant row first (the bump), then the policy, then its set, like deletePolicy. `not_found` when the tenant
-   * does not exist; `internal` when the set is not the policy's (another tenant or id): nothing is written then.
-   */
-  savePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number> {
+  /** A plain insert: `conflict` when the id exists, `not_found` when the tenant does not; nothing written then. */
+  createPolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number> {
     return this.#track(async () => {
-      if (set.tenantId !== policy.tenantId || set.id !== policy.id) {
-        throw new OpenMamError('internal', `policy ${policy.id} must be saved with its own configuration set, got ${set.id}`);
+      requireOwnSet(policy, set);
+      try {
+        return await this.#write(async (trx) => {
+          const version = await bumpConfigVersion(trx, policy.tenantId);
+          if (version === undefined) throw new OpenMamError('not_found', `tenant ${policy.tenantId} does not exist`);
+          await trx.insertInto('policies').values(policyToRow(policy)).execute();
+          await upsertConfigurationSet(trx, set);
+          return version;
+        });
+      } catch (err) {
+        if (this.#dialect.isUniqueViolation(err)) throw new OpenMamError('conflict', `policy ${policy.id} already exists`, { cause: err });
+        throw err;
       }
-      return this.#write(async (trx) => {
-        const version = await bumpConfigVersion(trx, policy.tenantId);
-        if (version === undefined) throw new OpenMamError('not_found', `tenant ${policy.tenantId} does not exist`);
-        const row = policyToRow(policy);
-        await trx
-          .insertInto('policies')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['tenant_id', 'id']).doUpdateSet({
-              kind: row.kind,
-              body: row.body,
-              assignments: row.assignments,
-              version: row.version,
-              updated_at: row.updated_at,
-            }),
-          )
-          .execute();
-        await upsertConfigurationSet(trx, set);
-        return version;
-      });
+    });
+  }
+
+  updatePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<VersionedWrite> {
+    return this.#track(async () => {
+      requireOwnSet(policy, set);
+      return undoable<VersionedWrite>(
+        (work) => this.#write(work),
+        async (trx) => {
+          if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
+          const row = policyToRow(policy);
+          const version = policy.version + 1;
+          const updated = await trx
+            .updateTable('policies')
+            .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
+            .where('tenant_id', '=', policy.tenantId)
+            .where('id', '=', policy.id)
+            .where('version', '=', policy.version)
+            .executeTakeFirst();
+          if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'policies', policy.tenantId, policy.id);
+          await upsertConfigurationSet(trx, set);
+          return { kind: 'saved', version };
+        },
+      );
     });
   }
 
@@ -691,15 +707,20 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
-  deletePolicy(tenantId: string, id: string): Promise<boolean> {
+  deletePolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
-        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
-        const deleted = await trx.deleteFrom('policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
-        await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-        return true;
-      }),
+      undoable<VersionedDelete>(
+        (work) => this.#write(work),
+        async (trx) => {
+          if ((await bumpConfigVersion(trx, tenantId)) === undefined) return { kind: 'not_found' };
+          let query = trx.deleteFrom('policies').where('tenant_id', '=', tenantId).where('id', '=', id);
+          if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+          const deleted = await query.executeTakeFirst();
+          if (deleted.numDeletedRows === 0n) return undoMissedDelete(trx, 'policies', tenantId, id); // undoes the bump
+          await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+          return { kind: 'deleted' };
+        },
+      ),
     );
   }
 
@@ -897,6 +918,13 @@ function managedDeviceQuery(db: Kysely<Database>): CompiledQuery<ManagedDeviceRo
 const ALL_DEVICES = sql.lit<ConfigurationTarget['kind']>('all_devices');
 const ONE_DEVICE = sql.lit<ConfigurationTarget['kind']>('device');
 const GROUPS = sql.lit<ConfigurationTarget['kind']>('groups');
+
+/** A policy is always written with its own configuration set (same tenant and id): `internal` otherwise, nothing written. */
+function requireOwnSet(policy: PolicyRecord, set: ConfigurationSetRecord): void {
+  if (set.tenantId !== policy.tenantId || set.id !== policy.id) {
+    throw new OpenMamError('internal', `policy ${policy.id} must be saved with its own configuration set, got ${set.id}`);
+  }
+}
 
 /** Creates or replaces a configuration set by (tenant, id); a replacement keeps the stored createdAt. */
 async function upsertConfigurationSet(trx: Transaction<Database>, set: ConfigurationSetRecord): Promise<void> {

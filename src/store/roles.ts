@@ -180,17 +180,36 @@ export interface GroupStore {
 }
 
 /**
+ * The outcome of a compare-and-set write of an admin object (policy, app policy, threat defense connector,
+ * conditional access policy): `saved` at its new version; `stale` when the stored version is another one (given as
+ * `current`); `not_found` when the object is not there (deleted meanwhile: it is never re-created). Nothing is
+ * written unless `saved`.
+ */
+export type VersionedWrite = { kind: 'saved'; version: number } | { kind: 'stale'; current: number } | { kind: 'not_found' };
+
+/** The outcome of a delete of an admin object, which may be conditioned on its version; nothing is written unless `deleted`. */
+export type VersionedDelete = { kind: 'deleted' } | { kind: 'stale'; current: number } | { kind: 'not_found' };
+
+/**
  * Policies of the admin API. A policy and its compiled configuration set (same id) are always written together,
  * with one bump of the tenant's configuration version: nothing half-written, O(1) whatever the number of devices.
  */
 export interface PolicyStore {
-  /** Inserts or replaces the policy and its set; returns the tenant's new configuration version. */
-  savePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number>;
+  /**
+   * Inserts a new policy and its set (never replaces one: `conflict` when the id exists, `not_found` when the tenant
+   * does not); returns the tenant's new configuration version.
+   */
+  createPolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number>;
+  /**
+   * Compare-and-set: writes `policy` (read at `policy.version`) and its set, as version + 1, only while the stored
+   * version is still `policy.version`; one bump of the configuration version. See VersionedWrite.
+   */
+  updatePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<VersionedWrite>;
   getPolicy(tenantId: string, id: string): Promise<PolicyRecord | undefined>;
   /** Ordered by createdAt, then id. */
   listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]>;
-  /** Deletes the policy and its set, bumps the version; false when absent. */
-  deletePolicy(tenantId: string, id: string): Promise<boolean>;
+  /** Deletes the policy and its set (only at `expectedVersion` when given), bumps the version. See VersionedDelete. */
+  deletePolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 }
 
 /** WIP log requests (Reporting CSP). */

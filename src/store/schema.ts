@@ -283,6 +283,8 @@ export interface MtdConnectorsTable {
   windows_device_blocked_on_missing_partner_data: number;
   partner_unsupported_os_version_blocked: number;
   partner_unresponsiveness_threshold_in_days: number;
+  /** Migration 007: the compare-and-set version of admin writes. */
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -311,6 +313,8 @@ export interface AccessPoliciesTable {
   include_all_users: number;
   approved_apps: string;
   grant_controls: string;
+  /** Migration 007: the compare-and-set version of admin writes. */
+  version: number;
   created_at: number;
   updated_at: number;
 }

@@ -17,6 +17,7 @@ function connector(id: string, change: Partial<MtdConnectorRecord> = {}): MtdCon
     windowsDeviceBlockedOnMissingPartnerData: false,
     partnerUnsupportedOsVersionBlocked: false,
     partnerUnresponsivenessThresholdInDays: 7,
+    version: 1,
     createdAt: NOW - 100 * DAY,
     updatedAt: NOW - 100 * DAY,
     ...change,

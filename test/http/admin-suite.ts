@@ -262,6 +262,176 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       await call('DELETE', `${CUSTOM}/${String(created.body['id'])}`);
     });
 
+    describe('optimistic concurrency: entity tags, If-Match, racing writers', () => {
+      /** A call with extra headers (If-Match), through real HTTPS. */
+      async function callWith(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<GraphResponse & { etag: string | undefined }> {
+        const response = await server.request(path, {
+          method,
+          headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const etag = response.headers['etag'];
+        return { status: response.status, etag: typeof etag === 'string' ? etag : undefined, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+      }
+      const newWip = async (displayName = `occ-${randomUUID().slice(0, 6)}`): Promise<{ id: string; etag: string }> => {
+        const created = await callWith('POST', WIP, {}, { ...wipPolicy, displayName });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        return { id: String(created.body['id']), etag: created.etag! };
+      };
+
+      it('every entity carries its weak ETag (header and @odata.etag, in collections too), and every write moves it', async () => {
+        const created = await callWith('POST', WIP, {}, wipPolicy);
+        assert.equal(created.status, 201);
+        assert.equal(created.etag, 'W/"1"');
+        assert.equal(created.body['@odata.etag'], 'W/"1"');
+        const id = String(created.body['id']);
+        const read = await callWith('GET', `${WIP}/${id}`, {});
+        assert.equal(read.etag, 'W/"1"');
+        assert.equal(read.body['@odata.etag'], 'W/"1"');
+        const patched = await callWith('PATCH', `${WIP}/${id}`, {}, { description: 'tagged' });
+        assert.equal(patched.status, 200);
+        assert.equal(patched.etag, 'W/"2"');
+        assert.equal(patched.body['@odata.etag'], 'W/"2"');
+        const assigned = await callWith('POST', `${WIP}/${id}/assign`, {}, { assignments: [] });
+        assert.equal(assigned.status, 204);
+        assert.equal(assigned.etag, 'W/"3"');
+        const listed = await callWith('GET', WIP, {});
+        assert.equal(listed.etag, undefined, 'a collection has no tag of its own');
+        assert.equal(listed.body.value?.find((p) => p['id'] === id)?.['@odata.etag'], 'W/"3"');
+        assert.ok(listed.body.value?.every((p) => typeof p['@odata.etag'] === 'string'));
+        // A GET body (with its @odata.etag) can be sent back as a PATCH: the annotation is ignored like other read-only properties.
+        const roundTrip = await callWith('PATCH', `${WIP}/${id}`, { 'if-match': listed.body.value?.find((p) => p['id'] === id)?.['@odata.etag'] as string }, (await callWith('GET', `${WIP}/${id}`, {})).body);
+        assert.equal(roundTrip.status, 200, JSON.stringify(roundTrip.body));
+        assert.equal(roundTrip.etag, 'W/"4"');
+        const config = await callWith('POST', CUSTOM, {}, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'Tagged', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'neutral', omaUri: './Vendor/MSFT/Policy/Config/NetworkIsolation/NeutralResources', value: 'tagged.example.com' }] });
+        assert.equal(config.status, 201, JSON.stringify(config.body));
+        assert.equal(config.etag, 'W/"1"');
+      });
+
+      it('If-Match: a current tag (or one of a list, or *) writes; a stale one is 412 and writes nothing; a malformed one is 400', async () => {
+        const { id, etag } = await newWip();
+        const ok = await callWith('PATCH', `${WIP}/${id}`, { 'if-match': etag }, { description: 'first' });
+        assert.equal(ok.status, 200, JSON.stringify(ok.body));
+        assert.equal(ok.etag, 'W/"2"');
+        const stale = await callWith('PATCH', `${WIP}/${id}`, { 'if-match': etag }, { description: 'lost' });
+        assert.equal(stale.status, 412);
+        assert.equal(stale.body.error?.code, 'preconditionFailed');
+        assert.equal(stale.etag, undefined);
+        const staleAssign = await callWith('POST', `${WIP}/${id}/assign`, { 'if-match': etag }, { assignments: [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }] });
+        assert.equal(staleAssign.status, 412);
+        const after = await callWith('GET', `${WIP}/${id}`, {});
+        assert.equal(after.body['description'], 'first', 'the stale PATCH wrote nothing');
+        assert.equal(after.body['isAssigned'], false, 'the stale assign wrote nothing');
+        assert.equal(after.etag, 'W/"2"');
+        // Strong and weak forms of the same tag match (weak comparison), as does any tag of a list, and *.
+        assert.equal((await callWith('PATCH', `${WIP}/${id}`, { 'if-match': 'W/"9", "2"' }, { description: 'second' })).status, 200);
+        assert.equal((await callWith('PATCH', `${WIP}/${id}`, { 'if-match': '*' }, { description: 'third' })).status, 200);
+        assert.equal((await callWith('POST', `${WIP}/${id}/assign`, { 'if-match': 'W/"4"' }, { assignments: [] })).status, 204);
+        assert.equal((await callWith('PATCH', `${WIP}/${id}`, { 'if-match': '"not-ours"' }, { description: 'never' })).status, 412);
+        for (const malformed of ['W/5', 'abc', ',', 'W/"5" W/"6"', '*, W/"5"']) {
+          const refused = await callWith('PATCH', `${WIP}/${id}`, { 'if-match': malformed }, { description: 'never' });
+          assert.equal(refused.status, 400, malformed);
+          assert.equal(refused.body.error?.code, 'BadRequest');
+        }
+        const final = await callWith('GET', `${WIP}/${id}`, {});
+        assert.equal(final.body['description'], 'third');
+        assert.equal(final.etag, 'W/"5"');
+        // * on something that is not there is still 404: PATCH never creates.
+        assert.equal((await callWith('PATCH', `${WIP}/${randomUUID()}`, { 'if-match': '*' }, { description: 'x' })).status, 404);
+      });
+
+      it('DELETE with a stale If-Match is 412 and deletes nothing; with the current one it deletes', async () => {
+        const { id, etag } = await newWip();
+        assert.equal((await callWith('PATCH', `${WIP}/${id}`, {}, { description: 'moved on' })).status, 200);
+        const stale = await callWith('DELETE', `${WIP}/${id}`, { 'if-match': etag });
+        assert.equal(stale.status, 412);
+        assert.equal(stale.body.error?.code, 'preconditionFailed');
+        assert.equal((await callWith('GET', `${WIP}/${id}`, {})).status, 200);
+        assert.equal((await callWith('DELETE', `${WIP}/${id}`, { 'if-match': 'bad' })).status, 400);
+        assert.equal((await callWith('DELETE', `${WIP}/${id}`, { 'if-match': 'W/"2"' })).status, 204);
+        assert.equal((await callWith('GET', `${WIP}/${id}`, {})).status, 404);
+        assert.equal((await callWith('DELETE', `${WIP}/${id}`, { 'if-match': '*' })).status, 404);
+      });
+
+      it('20 concurrent PATCHes of different fields all land, each at its own version', async () => {
+        const { id } = await newWip();
+        const changes: Record<string, unknown>[] = [
+          { displayName: 'Concurrent' },
+          { description: 'set concurrently' },
+          { enforcementLevel: 'encryptAuditAndPrompt' },
+          { enterpriseIPRangesAreAuthoritative: true },
+          { enterpriseProxyServersAreAuthoritative: true },
+          { revokeOnUnenrollDisabled: true },
+          { azureRightsManagementServicesAllowed: true },
+          { iconsVisible: true },
+          { revokeOnMdmHandoffDisabled: true },
+          { pinMinimumLength: 8 },
+          { pinUppercaseLetters: 'requireAtLeastOne' },
+          { pinLowercaseLetters: 'allow' },
+          { pinSpecialCharacters: 'notAllow' },
+          { pinExpirationDays: 30 },
+          { numberOfPastPinsRemembered: 5 },
+          { passwordMaximumAttemptCount: 10 },
+          { minutesOfInactivityBeforeDeviceLock: 15 },
+          { daysWithoutContactBeforeUnenroll: 90 },
+          { rightsManagementServicesTemplateId: '6d1ce5d2-6c7a-4c5c-9b0a-1f6b2a3c4d5e' },
+          { mdmEnrollmentUrl: 'https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc' },
+        ];
+        const responses = await Promise.all(changes.map((change) => callWith('PATCH', `${WIP}/${id}`, {}, change)));
+        assert.deepEqual(responses.map((r) => r.status), changes.map(() => 200), JSON.stringify(responses.filter((r) => r.status !== 200).map((r) => r.body)));
+        const versions = responses.map((r) => r.body['version']);
+        assert.equal(new Set(versions).size, changes.length, `distinct versions: ${versions.join(', ')}`);
+        assert.equal(new Set(responses.map((r) => r.etag)).size, changes.length);
+        const final = await callWith('GET', `${WIP}/${id}`, {});
+        for (const change of changes) for (const [name, value] of Object.entries(change)) assert.deepEqual(final.body[name], value, name);
+        assert.equal(final.body['version'], String(1 + changes.length));
+      });
+
+      it('an assign racing a PATCH keeps both, and the device gets the patched policy', async () => {
+        for (let round = 0; round < 8; round++) {
+          const { id } = await newWip();
+          const groupId = randomUUID();
+          const [assigned, patched] = await Promise.all([
+            callWith('POST', `${WIP}/${id}/assign`, {}, { assignments: [{ target: toGroup(groupId) }] }),
+            callWith('PATCH', `${WIP}/${id}`, {}, { description: `round ${round}` }),
+          ]);
+          assert.equal(assigned.status, 204);
+          assert.equal(patched.status, 200);
+          assert.notEqual(assigned.etag, patched.etag);
+          const final = await callWith('GET', `${WIP}/${id}`, {});
+          assert.equal(final.body['description'], `round ${round}`);
+          assert.equal(final.body['version'], '3');
+          assert.deepEqual((await call('GET', `${WIP}/${id}/assignments`)).body.value?.map((a) => (a['target'] as { groupId: string }).groupId), [groupId]);
+          const set = await server.runtime.app.store.getConfigurationSet(server.tenantId, id);
+          assert.deepEqual(set?.target, { kind: 'groups', include: [groupId], exclude: [], allUsers: false }, 'the compiled set carries the assignment');
+        }
+      });
+
+      it('a PATCH racing a DELETE: the policy and its configuration set are gone, never resurrected', async () => {
+        const upn = `race-${randomUUID().slice(0, 6)}@contoso.example`;
+        const groupId = await groupWith(upn);
+        const member = await device(upn);
+        for (let round = 0; round < 20; round++) {
+          const { id } = await newWip();
+          assert.equal((await assign(WIP, id, [toGroup(groupId)])).status, 204);
+          await member.sync();
+          assert.equal(member.nodes.has(`${EDP}/EDPEnforcementLevel`), true, 'the device has the policy before the race');
+          // Which one reaches the store first varies with the round: either is sent first, the other 0 to 4 ms later.
+          const patch = () => callWith('PATCH', `${WIP}/${id}`, {}, { description: `round ${round}` });
+          const remove = () => callWith('DELETE', `${WIP}/${id}`, {});
+          const later = <T>(send: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, (round >> 1) % 5)).then(send);
+          const [patched, deleted] = round % 2 === 0 ? await Promise.all([patch(), later(remove)]) : await Promise.all([later(patch), remove()]);
+          assert.equal(deleted.status, 204);
+          assert.ok(patched.status === 200 || patched.status === 404, `PATCH answered ${patched.status}`);
+          assert.equal((await callWith('GET', `${WIP}/${id}`, {})).status, 404);
+          assert.equal(await server.runtime.app.store.getConfigurationSet(server.tenantId, id), undefined, 'the compiled set is gone too');
+          // The device gets the Deletes.
+          await member.sync();
+          assert.equal(member.nodes.has(`${EDP}/EDPEnforcementLevel`), false, `round ${round}: the device still has the policy`);
+        }
+      });
+    });
+
     describe('refuses bad input with a 4xx naming the field, and writes nothing', () => {
       it('invalid domains, ranges and enums', async () => {
         const cases: [Record<string, unknown>, RegExp][] = [

@@ -315,6 +315,110 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
       });
     });
 
+    describe('optimistic concurrency: entity tags and If-Match on every resource', () => {
+      async function callWith(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<GraphResponse & { etag: string | undefined }> {
+        const response = await server.request(path, {
+          method,
+          headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const etag = response.headers['etag'];
+        return { status: response.status, headers: response.headers, etag: typeof etag === 'string' ? etag : undefined, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+      }
+      const caPolicy = {
+        displayName: 'Tagged CA',
+        state: 'enabled',
+        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
+        grantControls: { operator: 'OR', builtInControls: ['approvedApplication'] },
+        approvedApplications: ['com.microsoft.outlook'],
+      };
+      const resources = [
+        { name: 'app protection policy', path: PROTECTIONS, create: { displayName: 'tagged' }, first: { printBlocked: true }, lost: { pinRequired: true }, field: 'printBlocked', other: 'pinRequired' },
+        { name: 'app configuration policy', path: CONFIGURATIONS, create: { displayName: 'tagged' }, first: { description: 'first' }, lost: { displayName: 'lost' }, field: 'description', other: 'displayName' },
+        { name: 'threat defense connector', path: CONNECTORS, create: {}, first: { windowsDeviceBlockedOnMissingPartnerData: true }, lost: { partnerUnsupportedOsVersionBlocked: true }, field: 'windowsDeviceBlockedOnMissingPartnerData', other: 'partnerUnsupportedOsVersionBlocked' },
+        { name: 'conditional access policy', path: CA_V1, create: caPolicy, first: { state: 'disabled' }, lost: { displayName: 'lost' }, field: 'state', other: 'displayName' },
+      ];
+      for (const resource of resources) {
+        it(`${resource.name}: ETag on every entity, If-Match current/list/* writes, stale is 412 (PATCH and DELETE), malformed 400`, async () => {
+          const posted = await callWith('POST', resource.path, {}, resource.create);
+          assert.equal(posted.status, 201, JSON.stringify(posted.body));
+          assert.equal(posted.etag, 'W/"1"');
+          assert.equal(posted.body['@odata.etag'], 'W/"1"');
+          const id = String(posted.body['id']);
+          const url = `${resource.path}/${id}`;
+          const read = await callWith('GET', url, {});
+          assert.equal(read.etag, 'W/"1"');
+          const listed = await callWith('GET', resource.path, {});
+          assert.equal(listed.body.value?.find((e) => e['id'] === id)?.['@odata.etag'], 'W/"1"');
+
+          const first = await callWith('PATCH', url, { 'if-match': 'W/"1"' }, resource.first);
+          assert.equal(first.status, 200, JSON.stringify(first.body));
+          assert.equal(first.etag, 'W/"2"');
+          assert.equal(first.body['@odata.etag'], 'W/"2"');
+          const before = (await callWith('GET', url, {})).body[resource.other];
+          const stale = await callWith('PATCH', url, { 'if-match': 'W/"1"' }, resource.lost);
+          assert.equal(stale.status, 412);
+          assert.equal(stale.body.error?.code, 'preconditionFailed');
+          const after = await callWith('GET', url, {});
+          assert.deepEqual(after.body[resource.other], before, 'the stale PATCH wrote nothing');
+          assert.equal(after.etag, 'W/"2"');
+          assert.equal((await callWith('PATCH', url, { 'if-match': 'W/"7", W/"2"' }, resource.first)).status, 200);
+          assert.equal((await callWith('PATCH', url, { 'if-match': '*' }, resource.first)).etag, 'W/"4"');
+          const malformed = await callWith('PATCH', url, { 'if-match': 'W/4' }, resource.lost);
+          assert.equal(malformed.status, 400);
+          assert.equal(malformed.body.error?.code, 'BadRequest');
+
+          const staleDelete = await callWith('DELETE', url, { 'if-match': 'W/"3"' });
+          assert.equal(staleDelete.status, 412);
+          assert.equal((await callWith('GET', url, {})).status, 200);
+          assert.equal((await callWith('DELETE', url, { 'if-match': 'W/"4"' })).status, 204);
+          assert.equal((await callWith('GET', url, {})).status, 404);
+          assert.equal((await callWith('PATCH', url, {}, resource.first)).status, 404, 'a PATCH never re-creates');
+        });
+      }
+
+      it('targetApps and assign answer the new ETag, honour If-Match, and race a PATCH without losing anything', async () => {
+        const id = String((await created(PROTECTIONS, { displayName: 'racing' }))['id']);
+        const url = `${PROTECTIONS}/${id}`;
+        const targeted = await callWith('POST', `${url}/targetApps`, { 'if-match': 'W/"1"' }, { apps: [windowsApp('com.contoso.notes')] });
+        assert.equal(targeted.status, 204);
+        assert.equal(targeted.etag, 'W/"2"');
+        const stale = await callWith('POST', `${url}/assign`, { 'if-match': 'W/"1"' }, { assignments: [toGroup(randomUUID())] });
+        assert.equal(stale.status, 412);
+        assert.equal((await callWith('GET', url, {})).body['isAssigned'], false);
+        for (let round = 0; round < 6; round++) {
+          const groupId = randomUUID();
+          const appId = `com.contoso.app${round}`;
+          const [assigned, retargeted, patched] = await Promise.all([
+            callWith('POST', `${url}/assign`, {}, { assignments: [toGroup(groupId)] }),
+            callWith('POST', `${url}/targetApps`, {}, { apps: [windowsApp(appId)] }),
+            callWith('PATCH', url, {}, { description: `round ${round}` }),
+          ]);
+          assert.deepEqual([assigned.status, retargeted.status, patched.status], [204, 204, 200]);
+          assert.equal(new Set([assigned.etag, retargeted.etag, patched.etag]).size, 3);
+          const policy = await server.runtime.app.store.appProtection.getAppPolicy(server.tenantId, id);
+          assert.equal(policy?.body['description'], `round ${round}`);
+          assert.deepEqual(policy?.assignments.map((a) => (a.target as { groupId?: string }).groupId), [groupId]);
+          assert.deepEqual(policy?.apps.map((a) => a.appId), [appId]);
+        }
+      });
+
+      it('a connector heartbeat never undoes an admin change of its settings', async () => {
+        const id = String((await created(CONNECTORS, { partnerState: 'available' }))['id']);
+        for (let round = 0; round < 5; round++) {
+          const blocked = round % 2 === 0;
+          await Promise.all([
+            callWith('PATCH', `${CONNECTORS}/${id}`, {}, { windowsDeviceBlockedOnMissingPartnerData: blocked }),
+            server.runtime.app.appProtection.threats.heartbeat(server.tenantId, id),
+          ]);
+          const stored = await server.runtime.app.store.appProtection.getConnector(server.tenantId, id);
+          assert.equal(stored?.windowsDeviceBlockedOnMissingPartnerData, blocked);
+          assert.equal(stored?.partnerState, 'enabled');
+          assert.notEqual(stored?.lastHeartbeatAt, null);
+        }
+      });
+    });
+
     describe('authorization and tenants', () => {
       it('a Reader reads but cannot write (403); no token is 401', async () => {
         const id = String((await created(PROTECTIONS, { displayName: 'read only' }))['id']);

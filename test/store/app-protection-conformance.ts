@@ -51,7 +51,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
 
     async function newConnector(tenantId: string, overrides: Partial<MtdConnectorRecord> = {}): Promise<MtdConnectorRecord> {
       const connector = connectorRecord(tenantId, overrides);
-      await ap.saveConnector(connector);
+      await ap.createConnector(connector);
       return connector;
     }
 
@@ -65,9 +65,9 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
       it('is the tenant’s own: other tenants and the configuration version do not move with it', async () => {
         const tenantId = await newTenant();
         const other = await newTenant();
-        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await ap.createAppPolicy(appPolicyRecord(tenantId));
         await newConnector(tenantId);
-        await ap.saveAccessPolicy(accessPolicyRecord(tenantId));
+        await ap.createAccessPolicy(accessPolicyRecord(tenantId));
         assert.equal(await ap.getAppConfigVersion(tenantId), 3);
         assert.equal(await ap.getAppConfigVersion(other), 0);
         assert.equal(await store.getConfigurationVersion(tenantId), 0);
@@ -79,51 +79,101 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
 
       it('survives the tenant’s own updates', async () => {
         const tenantId = await newTenant();
-        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await ap.createAppPolicy(appPolicyRecord(tenantId));
         await store.updateTenant(tenantId, { name: 'Renamed', updatedAt: T0 + 5 });
         assert.equal(await ap.getAppConfigVersion(tenantId), 1);
       });
     });
 
     describe('app policies', () => {
-      it('saveAppPolicy stores the policy exactly and returns the bumped version', async () => {
+      it('createAppPolicy stores the policy exactly and returns the bumped version', async () => {
         const tenantId = await newTenant();
         const protection = appPolicyRecord(tenantId);
         const configuration = appPolicyRecord(tenantId, { kind: 'targetedManagedAppConfiguration', body: { displayName: 'Config', customSettings: [{ name: 'k', value: 'v' }] }, apps: [] });
-        assert.equal(await ap.saveAppPolicy(protection), 1);
-        assert.equal(await ap.saveAppPolicy(configuration), 2);
+        assert.equal(await ap.createAppPolicy(protection), 1);
+        assert.equal(await ap.createAppPolicy(configuration), 2);
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
         assert.deepEqual(await ap.getAppPolicy(tenantId, protection.id), protection);
         assert.deepEqual(await ap.getAppPolicy(tenantId, configuration.id), configuration);
       });
 
-      it('saving again replaces the policy (createdAt kept) and bumps the version again', async () => {
+      it('updateAppPolicy is a compare-and-set: at the stored version it writes version + 1 (createdAt kept) and bumps', async () => {
         const tenantId = await newTenant();
         const policy = appPolicyRecord(tenantId);
-        await ap.saveAppPolicy(policy);
+        await ap.createAppPolicy(policy);
         const changed: AppPolicyRecord = {
           ...policy,
           body: { displayName: 'Changed', minimumRequiredOsVersion: '10.0.22631' },
           apps: [{ id: 'app-2', appId: 'com.contoso.app', version: '2.0' }],
           assignments: [],
-          version: 2,
           createdAt: T0 + 999,
           updatedAt: T0 + 1000,
         };
-        assert.equal(await ap.saveAppPolicy(changed), 2);
-        assert.deepEqual(await ap.getAppPolicy(tenantId, policy.id), { ...changed, createdAt: policy.createdAt });
+        assert.deepEqual(await ap.updateAppPolicy(changed), { kind: 'saved', version: policy.version + 1 });
+        assert.deepEqual(await ap.getAppPolicy(tenantId, policy.id), { ...changed, version: policy.version + 1, createdAt: policy.createdAt });
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
         assert.equal((await ap.listAppPolicies(tenantId)).length, 1);
       });
 
-      it('saveAppPolicy refuses an unknown tenant with not_found', async () => {
-        await assertRejectsWith(ap.saveAppPolicy(appPolicyRecord(randomUUID())), 'not_found');
+      it('updateAppPolicy at a stale version writes nothing and answers stale with the current version', async () => {
+        const tenantId = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.createAppPolicy(policy);
+        assert.deepEqual(await ap.updateAppPolicy({ ...policy, body: { displayName: 'First' } }), { kind: 'saved', version: policy.version + 1 });
+        // A second writer that read the same version loses: its change is refused, not laid over the first.
+        assert.deepEqual(await ap.updateAppPolicy({ ...policy, body: { displayName: 'Lost' } }), { kind: 'stale', current: policy.version + 1 });
+        assert.deepEqual((await ap.getAppPolicy(tenantId, policy.id))?.body, { displayName: 'First' });
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        // Of concurrent writers at one version, exactly one wins.
+        const current = (await ap.getAppPolicy(tenantId, policy.id))!;
+        const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => ap.updateAppPolicy({ ...current, body: { displayName: `Racer ${i}` } })));
+        assert.equal(outcomes.filter((o) => o.kind === 'saved').length, 1);
+        assert.equal(outcomes.filter((o) => o.kind === 'stale').length, 5);
+        assert.equal((await ap.getAppPolicy(tenantId, policy.id))?.version, current.version + 1);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 3);
+      });
+
+      it('updateAppPolicy of a deleted policy answers not_found and never re-creates it', async () => {
+        const tenantId = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.createAppPolicy(policy);
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id), { kind: 'deleted' });
+        assert.deepEqual(await ap.updateAppPolicy({ ...policy, body: { displayName: 'Resurrected?' } }), { kind: 'not_found' });
+        assert.equal(await ap.getAppPolicy(tenantId, policy.id), undefined);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.updateAppPolicy(appPolicyRecord(randomUUID())), { kind: 'not_found' });
+      });
+
+      it('createAppPolicy is a plain insert: a taken id is conflict and the stored policy stays', async () => {
+        const tenantId = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.createAppPolicy(policy);
+        await assertRejectsWith(ap.createAppPolicy({ ...policy, body: { displayName: 'Replaced?' } }), 'conflict');
+        assert.deepEqual(await ap.getAppPolicy(tenantId, policy.id), policy);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 1);
+      });
+
+      it('deleteAppPolicy with an expected version deletes only at that version', async () => {
+        const tenantId = await newTenant();
+        const policy = appPolicyRecord(tenantId);
+        await ap.createAppPolicy(policy);
+        await ap.updateAppPolicy(policy);
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id, policy.version), { kind: 'stale', current: policy.version + 1 });
+        assert.equal((await ap.getAppPolicy(tenantId, policy.id))?.version, policy.version + 1);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id, policy.version + 1), { kind: 'deleted' });
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id, policy.version + 1), { kind: 'not_found' });
+      });
+
+      it('createAppPolicy refuses an unknown tenant with not_found', async () => {
+        await assertRejectsWith(ap.createAppPolicy(appPolicyRecord(randomUUID())), 'not_found');
       });
 
       it('getAppPolicy answers undefined for an unknown id and for another tenant’s policy', async () => {
         const tenantId = await newTenant();
         const other = await newTenant();
         const policy = appPolicyRecord(tenantId);
-        await ap.saveAppPolicy(policy);
+        await ap.createAppPolicy(policy);
         assert.equal(await ap.getAppPolicy(tenantId, randomUUID()), undefined);
         assert.equal(await ap.getAppPolicy(other, policy.id), undefined);
       });
@@ -135,8 +185,8 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const early = appPolicyRecord(tenantId, { createdAt: T0 - 20 });
         const [tieA, tieB] = [appPolicyRecord(tenantId, { createdAt: T0 }), appPolicyRecord(tenantId, { createdAt: T0 })].sort((a, b) => compareKeys(a.id, b.id));
         const configuration = appPolicyRecord(tenantId, { kind: 'targetedManagedAppConfiguration', createdAt: T0 + 10 });
-        for (const policy of [late, tieB!, configuration, early, tieA!]) await ap.saveAppPolicy(policy);
-        await ap.saveAppPolicy(appPolicyRecord(other));
+        for (const policy of [late, tieB!, configuration, early, tieA!]) await ap.createAppPolicy(policy);
+        await ap.createAppPolicy(appPolicyRecord(other));
         assert.deepEqual(await ap.listAppPolicies(tenantId), [early, tieA, tieB, configuration, late]);
         assert.deepEqual(await ap.listAppPolicies(tenantId, 'windowsManagedAppProtection'), [early, tieA, tieB, late]);
         assert.deepEqual(await ap.listAppPolicies(tenantId, 'targetedManagedAppConfiguration'), [configuration]);
@@ -147,20 +197,20 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const tenantId = await newTenant();
         const other = await newTenant();
         const policy = appPolicyRecord(tenantId);
-        await ap.saveAppPolicy(policy);
-        assert.equal(await ap.deleteAppPolicy(other, policy.id), false);
+        await ap.createAppPolicy(policy);
+        assert.deepEqual(await ap.deleteAppPolicy(other, policy.id), { kind: 'not_found' });
         assert.equal(await ap.getAppConfigVersion(other), 0);
-        assert.equal(await ap.deleteAppPolicy(tenantId, policy.id), true);
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id), { kind: 'deleted' });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
         assert.equal(await ap.getAppPolicy(tenantId, policy.id), undefined);
-        assert.equal(await ap.deleteAppPolicy(tenantId, policy.id), false);
+        assert.deepEqual(await ap.deleteAppPolicy(tenantId, policy.id), { kind: 'not_found' });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
-        assert.equal(await ap.deleteAppPolicy(randomUUID(), policy.id), false);
+        assert.deepEqual(await ap.deleteAppPolicy(randomUUID(), policy.id), { kind: 'not_found' });
       });
 
-      it('concurrent saves each get their own version', async () => {
+      it('concurrent creates each get their own version', async () => {
         const tenantId = await newTenant();
-        const versions = await Promise.all(Array.from({ length: 8 }, () => ap.saveAppPolicy(appPolicyRecord(tenantId))));
+        const versions = await Promise.all(Array.from({ length: 8 }, () => ap.createAppPolicy(appPolicyRecord(tenantId))));
         assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
         assert.equal(await ap.getAppConfigVersion(tenantId), 8);
       });
@@ -204,7 +254,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         await ap.saveThreatReport(threatReportRecord(c1!, { userId: onDevice.userId }));
         const byConnector = (reports: readonly { connectorId: string }[] | undefined) => [...(reports ?? [])].sort((a, b) => a.connectorId.localeCompare(b.connectorId));
         assert.deepEqual(byConnector((await ap.getCheckInState(registration.id))?.threatReports), byConnector([fromC1, fromC2]));
-        await ap.saveAppPolicy(appPolicyRecord(tenantId));
+        await ap.createAppPolicy(appPolicyRecord(tenantId));
         await store.putConfigurationSet({ tenantId, id: randomUUID(), name: 'Set', target: { kind: 'all_devices' }, settings: [], createdAt: T0, updatedAt: T0 });
         await ap.blockUser({ tenantId, userId: registration.userId, blockedAt: T0 });
         await ap.addOperations([operationRecord(registration)]);
@@ -530,7 +580,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
     });
 
     describe('threat defense', () => {
-      it('saveConnector stores it exactly, bumps the version; replacing keeps createdAt and bumps again', async () => {
+      it('createConnector stores it exactly and bumps; updateConnector writes the settings at version + 1 (createdAt and heartbeat kept) and bumps', async () => {
         const tenantId = await newTenant();
         const connector = await newConnector(tenantId);
         assert.equal(await ap.getAppConfigVersion(tenantId), 1);
@@ -546,13 +596,32 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           createdAt: T0 + 100,
           updatedAt: T0 + 101,
         };
-        await ap.saveConnector(changed);
+        assert.deepEqual(await ap.updateConnector(changed), { kind: 'saved', version: 2 });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
-        assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...changed, createdAt: connector.createdAt });
+        // The heartbeat is the connector's own: an admin's update never writes it.
+        assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...changed, version: 2, lastHeartbeatAt: connector.lastHeartbeatAt, createdAt: connector.createdAt });
+        // Stale, deleted: nothing written.
+        assert.deepEqual(await ap.updateConnector({ ...changed, partnerUnresponsivenessThresholdInDays: 9 }), { kind: 'stale', current: 2 });
+        assert.deepEqual(await ap.deleteConnector(tenantId, connector.id, 1), { kind: 'stale', current: 2 });
+        assert.equal((await ap.getConnector(tenantId, connector.id))?.partnerUnresponsivenessThresholdInDays, 3);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.deleteConnector(tenantId, connector.id, 2), { kind: 'deleted' });
+        assert.deepEqual(await ap.updateConnector({ ...changed, version: 2 }), { kind: 'not_found' });
+        assert.equal(await ap.getConnector(tenantId, connector.id), undefined);
+        await assertRejectsWith(ap.createConnector(connectorRecord(randomUUID())), 'not_found');
       });
 
-      it('saveConnector refuses an unknown tenant with not_found', async () => {
-        await assertRejectsWith(ap.saveConnector(connectorRecord(randomUUID())), 'not_found');
+      it('recordConnectorHeartbeat writes the heartbeat over an admin change; enabling bumps the connector version once', async () => {
+        const tenantId = await newTenant();
+        const connector = await newConnector(tenantId, { partnerState: 'available' });
+        assert.equal(await ap.recordConnectorHeartbeat(tenantId, connector.id, T0 + 10, false), true);
+        assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...connector, lastHeartbeatAt: T0 + 10 });
+        assert.equal(await ap.recordConnectorHeartbeat(tenantId, connector.id, T0 + 20, true), true);
+        assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...connector, partnerState: 'enabled', lastHeartbeatAt: T0 + 20, version: 2, updatedAt: T0 + 20 });
+        assert.equal(await ap.recordConnectorHeartbeat(tenantId, connector.id, T0 + 30, true), true);
+        assert.equal((await ap.getConnector(tenantId, connector.id))?.version, 2);
+        assert.equal(await ap.recordConnectorHeartbeat(tenantId, randomUUID(), T0, true), false);
+        assert.equal(await ap.getAppConfigVersion(tenantId), 4);
       });
 
       it('getConnector and listConnectors stay in their tenant; list ordered by createdAt then id', async () => {
@@ -640,12 +709,12 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const keptReport = threatReportRecord(kept!, { userId, azureAdDeviceId });
         await ap.saveThreatReport(keptReport);
         const version = await ap.getAppConfigVersion(tenantId);
-        assert.equal(await ap.deleteConnector(other, gone!.id), false);
-        assert.equal(await ap.deleteConnector(tenantId, gone!.id), true);
+        assert.deepEqual(await ap.deleteConnector(other, gone!.id), { kind: 'not_found' });
+        assert.deepEqual(await ap.deleteConnector(tenantId, gone!.id), { kind: 'deleted' });
         assert.equal(await ap.getAppConfigVersion(tenantId), version + 1);
         assert.equal(await ap.getConnector(tenantId, gone!.id), undefined);
         assert.deepEqual(await ap.threatReportsFor(tenantId, userId, azureAdDeviceId), [keptReport]);
-        assert.equal(await ap.deleteConnector(tenantId, gone!.id), false);
+        assert.deepEqual(await ap.deleteConnector(tenantId, gone!.id), { kind: 'not_found' });
         assert.equal(await ap.getAppConfigVersion(tenantId), version + 1);
         // Saved again under the same id, it starts with no reports.
         await newConnector(tenantId, { id: gone!.id });
@@ -654,10 +723,10 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
     });
 
     describe('conditional access', () => {
-      it('saveAccessPolicy stores it exactly and bumps; replacing keeps createdAt and bumps again', async () => {
+      it('createAccessPolicy stores it exactly and bumps; updateAccessPolicy writes version + 1 (createdAt kept), stale and deleted refused', async () => {
         const tenantId = await newTenant();
         const policy = accessPolicyRecord(tenantId);
-        await ap.saveAccessPolicy(policy);
+        await ap.createAccessPolicy(policy);
         assert.equal(await ap.getAppConfigVersion(tenantId), 1);
         assert.deepEqual(await ap.getAccessPolicy(tenantId, policy.id), policy);
         const changed: AccessPolicyRecord = {
@@ -673,13 +742,19 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           createdAt: T0 + 50,
           updatedAt: T0 + 51,
         };
-        await ap.saveAccessPolicy(changed);
+        assert.deepEqual(await ap.updateAccessPolicy(changed), { kind: 'saved', version: 2 });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
-        assert.deepEqual(await ap.getAccessPolicy(tenantId, policy.id), { ...changed, createdAt: policy.createdAt });
-      });
-
-      it('saveAccessPolicy refuses an unknown tenant with not_found', async () => {
-        await assertRejectsWith(ap.saveAccessPolicy(accessPolicyRecord(randomUUID())), 'not_found');
+        assert.deepEqual(await ap.getAccessPolicy(tenantId, policy.id), { ...changed, version: 2, createdAt: policy.createdAt });
+        assert.deepEqual(await ap.updateAccessPolicy({ ...changed, displayName: 'Lost' }), { kind: 'stale', current: 2 });
+        assert.equal((await ap.getAccessPolicy(tenantId, policy.id))?.displayName, 'Changed ✓');
+        assert.equal(await ap.getAppConfigVersion(tenantId), 2);
+        assert.deepEqual(await ap.deleteAccessPolicy(tenantId, policy.id, 1), { kind: 'stale', current: 2 });
+        assert.deepEqual(await ap.deleteAccessPolicy(tenantId, policy.id), { kind: 'deleted' });
+        assert.deepEqual(await ap.updateAccessPolicy({ ...changed, version: 2 }), { kind: 'not_found' });
+        assert.equal(await ap.getAccessPolicy(tenantId, policy.id), undefined);
+        await assertRejectsWith(ap.createAccessPolicy({ ...policy, id: randomUUID(), tenantId: randomUUID() }), 'not_found');
+        await ap.createAccessPolicy(policy);
+        await assertRejectsWith(ap.createAccessPolicy(policy), 'conflict');
       });
 
       it('listAccessPolicies orders by createdAt then id and stays in its tenant', async () => {
@@ -688,7 +763,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const late = accessPolicyRecord(tenantId, { createdAt: T0 + 1 });
         const early = accessPolicyRecord(tenantId, { createdAt: T0 - 1 });
         const foreign = accessPolicyRecord(other);
-        for (const policy of [late, early, foreign]) await ap.saveAccessPolicy(policy);
+        for (const policy of [late, early, foreign]) await ap.createAccessPolicy(policy);
         assert.deepEqual(await ap.listAccessPolicies(tenantId), [early, late]);
         assert.equal(await ap.getAccessPolicy(tenantId, foreign.id), undefined);
         assert.deepEqual(await ap.listAccessPolicies(randomUUID()), []);
@@ -698,12 +773,12 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const tenantId = await newTenant();
         const other = await newTenant();
         const policy = accessPolicyRecord(tenantId);
-        await ap.saveAccessPolicy(policy);
-        assert.equal(await ap.deleteAccessPolicy(other, policy.id), false);
-        assert.equal(await ap.deleteAccessPolicy(tenantId, policy.id), true);
+        await ap.createAccessPolicy(policy);
+        assert.deepEqual(await ap.deleteAccessPolicy(other, policy.id), { kind: 'not_found' });
+        assert.deepEqual(await ap.deleteAccessPolicy(tenantId, policy.id), { kind: 'deleted' });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
         assert.equal(await ap.getAccessPolicy(tenantId, policy.id), undefined);
-        assert.equal(await ap.deleteAccessPolicy(tenantId, policy.id), false);
+        assert.deepEqual(await ap.deleteAccessPolicy(tenantId, policy.id), { kind: 'not_found' });
         assert.equal(await ap.getAppConfigVersion(tenantId), 2);
       });
 
@@ -889,6 +964,7 @@ function connectorRecord(tenantId: string, overrides: Partial<MtdConnectorRecord
     windowsDeviceBlockedOnMissingPartnerData: false,
     partnerUnsupportedOsVersionBlocked: false,
     partnerUnresponsivenessThresholdInDays: 7,
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -921,6 +997,7 @@ function accessPolicyRecord(tenantId: string, overrides: Partial<AccessPolicyRec
     includeAllUsers: false,
     approvedApps: ['com.microsoft.edge'],
     grantControls: ['approvedApplication', 'compliantApplication'],
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

@@ -2,13 +2,14 @@ import { OpenMamError } from '../../errors.ts';
 import { accessPolicyAsGraph, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
 import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 
 /**
  * The admin side of access policies (Entra `conditionalAccessPolicy`, reduced: policy/app-protection.ts): create,
  * read, PATCH, delete. Decisions are access.ts's.
  */
 export interface AccessPolicyServiceOptions {
-  store: Pick<AppProtectionStore, 'saveAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'deleteAccessPolicy'>;
+  store: Pick<AppProtectionStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'deleteAccessPolicy'>;
   clock: () => number;
   newId: () => string;
 }
@@ -42,23 +43,33 @@ export class AccessPolicyService {
   async create(tenantId: string, input: unknown): Promise<AccessPolicyRecord> {
     const settings = validateAccessPolicy(input, 'create');
     const now = this.options.clock();
-    const policy: AccessPolicyRecord = { tenantId, id: this.options.newId(), ...settings, createdAt: now, updatedAt: now };
-    await this.options.store.saveAccessPolicy(policy);
+    const policy: AccessPolicyRecord = { tenantId, id: this.options.newId(), ...settings, version: 1, createdAt: now, updatedAt: now };
+    await this.options.store.createAccessPolicy(policy);
     return policy;
   }
 
-  /** PATCH in Graph's shape: top-level properties replace the stored ones (`conditions` as a whole), then all is validated. */
-  async update(tenantId: string, id: string, patch: unknown): Promise<AccessPolicyRecord> {
-    const current = await this.get(tenantId, id);
+  /**
+   * PATCH in Graph's shape: top-level properties replace the stored ones (`conditions` as a whole), then all is
+   * validated. A compare-and-set on the policy's version (versioned-write.ts).
+   */
+  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AccessPolicyRecord> {
     const changes = validateAccessPolicy(patch, 'update');
-    const settings = validateAccessPolicy({ ...accessPolicyAsGraph(settingsOf(current)), ...changes }, 'create');
-    const policy: AccessPolicyRecord = { ...current, ...settings, updatedAt: this.options.clock() };
-    await this.options.store.saveAccessPolicy(policy);
-    return policy;
+    return writeVersioned({
+      what: `conditionalAccessPolicy ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      change: (current) => ({ ...current, ...validateAccessPolicy({ ...accessPolicyAsGraph(settingsOf(current)), ...changes }, 'create'), updatedAt: this.options.clock() }),
+      write: (next) => this.options.store.updateAccessPolicy(next),
+    });
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.options.store.deleteAccessPolicy(tenantId, id))) throw new OpenMamError('not_found', `no conditionalAccessPolicy with id ${id}`);
+  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    await deleteVersioned({
+      what: `conditionalAccessPolicy ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      remove: (version) => this.options.store.deleteAccessPolicy(tenantId, id, version),
+    });
   }
 
   /** The Graph shape of a stored policy (without id and times). */

@@ -10,16 +10,18 @@ import {
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppPolicyKind, AppPolicyRecord, ManagedAppRef } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 
 /**
  * The admin side of app protection and app configuration policies (Graph beta `windowsManagedAppProtection`,
  * `targetedManagedAppConfiguration`): create, read, PATCH (null clears), delete, `targetApps`, `assign`, and a
  * protection policy's deployment summary. Every write validates the whole body (a PATCH is merged into the stored
  * one first), bumps the policy's version and is one store write, which bumps the tenant's app configuration
- * version: check-ins pick the change up from there, whatever the number of registrations.
+ * version: check-ins pick the change up from there, whatever the number of registrations. Changes are compare-and-sets
+ * on the policy's version (versioned-write.ts): retried on a lost race unless conditioned on `expected` versions.
  */
 export interface AppPolicyServiceOptions {
-  store: Pick<AppProtectionStore, 'saveAppPolicy' | 'getAppPolicy' | 'listAppPolicies' | 'deleteAppPolicy' | 'listRegistrations'>;
+  store: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'listAppPolicies' | 'deleteAppPolicy' | 'listRegistrations'>;
   clock: () => number;
   newId: () => string;
   /** How many of a tenant's registrations (newest check-in first) a deployment summary counts; 50,000 by default. */
@@ -60,43 +62,49 @@ export class AppPolicyService {
     const body = validateBody(kind, input, 'create');
     const now = this.options.clock();
     const policy: AppPolicyRecord = { tenantId, id: this.options.newId(), kind, body, apps: [], assignments: [], version: 1, createdAt: now, updatedAt: now };
-    await this.options.store.saveAppPolicy(policy);
+    await this.options.store.createAppPolicy(policy);
     return policy;
   }
 
   /** PATCH: each given property checked, laid over the stored ones (null removes one), then the whole body validated. */
-  async update(tenantId: string, kind: AppPolicyKind, id: string, patch: unknown): Promise<AppPolicyRecord> {
-    const current = await this.get(tenantId, kind, id);
+  async update(tenantId: string, kind: AppPolicyKind, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
     const changes = validateBody(kind, patch, 'update');
-    const kept = Object.entries(current.body).filter(([name]) => !(Object.hasOwn(changes, name) && changes[name] === null));
-    const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
-    const body = validateBody(kind, merged, 'create');
-    return this.save({ ...current, body });
+    return this.write(tenantId, kind, id, expected, (current) => {
+      const kept = Object.entries(current.body).filter(([name]) => !(Object.hasOwn(changes, name) && changes[name] === null));
+      const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
+      return { ...current, body: validateBody(kind, merged, 'create') };
+    });
   }
 
-  async delete(tenantId: string, kind: AppPolicyKind, id: string): Promise<void> {
-    await this.get(tenantId, kind, id);
-    await this.options.store.deleteAppPolicy(tenantId, id);
+  async delete(tenantId: string, kind: AppPolicyKind, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    await deleteVersioned({
+      what: `${kind} ${id}`,
+      expected,
+      // The kind is checked first: the other collection's policy is not found here.
+      readFirst: true,
+      read: () => this.get(tenantId, kind, id),
+      remove: (version) => this.options.store.deleteAppPolicy(tenantId, id, version),
+    });
   }
 
   /**
    * Graph `targetApps`: replaces the policy's apps. An app already targeted keeps its entry id. A configuration's
    * request may set its `appGroupType` too.
    */
-  async targetApps(tenantId: string, kind: AppPolicyKind, id: string, input: unknown): Promise<AppPolicyRecord> {
-    const current = await this.get(tenantId, kind, id);
+  async targetApps(tenantId: string, kind: AppPolicyKind, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
     const request = readTargetAppsRequest(input, { withAppGroupType: kind === 'targetedManagedAppConfiguration' });
-    const existing = new Map(current.apps.map((app) => [app.appId, app.id]));
-    const apps: ManagedAppRef[] = request.apps.map((app) => ({ id: existing.get(app.appId) ?? this.options.newId(), appId: app.appId, version: app.version }));
-    const body = request.appGroupType === undefined ? current.body : validateBody(kind, { ...current.body, appGroupType: request.appGroupType }, 'create');
-    return this.save({ ...current, apps, body });
+    return this.write(tenantId, kind, id, expected, (current) => {
+      const existing = new Map(current.apps.map((app) => [app.appId, app.id]));
+      const apps: ManagedAppRef[] = request.apps.map((app) => ({ id: existing.get(app.appId) ?? this.options.newId(), appId: app.appId, version: app.version }));
+      const body = request.appGroupType === undefined ? current.body : validateBody(kind, { ...current.body, appGroupType: request.appGroupType }, 'create');
+      return { ...current, apps, body };
+    });
   }
 
   /** Graph `assign`: replaces the policy's assignments. */
-  async assign(tenantId: string, kind: AppPolicyKind, id: string, input: unknown): Promise<AppPolicyRecord> {
-    const current = await this.get(tenantId, kind, id);
-    const assignments = readAssignmentTargets(input).map((target) => ({ id: this.options.newId(), target }));
-    return this.save({ ...current, assignments });
+  async assign(tenantId: string, kind: AppPolicyKind, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
+    const targets = readAssignmentTargets(input);
+    return this.write(tenantId, kind, id, expected, (current) => ({ ...current, assignments: targets.map((target) => ({ id: this.options.newId(), target })) }));
   }
 
   /**
@@ -136,9 +144,14 @@ export class AppPolicyService {
     return appProtectionTemplate(level, params);
   }
 
-  private async save(policy: AppPolicyRecord): Promise<AppPolicyRecord> {
-    const saved: AppPolicyRecord = { ...policy, version: policy.version + 1, updatedAt: this.options.clock() };
-    await this.options.store.saveAppPolicy(saved);
-    return saved;
+  /** Read, change, compare-and-set; see versioned-write.ts. */
+  private write(tenantId: string, kind: AppPolicyKind, id: string, expected: ExpectedVersion, change: (current: AppPolicyRecord) => AppPolicyRecord): Promise<AppPolicyRecord> {
+    return writeVersioned({
+      what: `${kind} ${id}`,
+      expected,
+      read: () => this.get(tenantId, kind, id),
+      change: (current) => ({ ...change(current), updatedAt: this.options.clock() }),
+      write: (next) => this.options.store.updateAppPolicy(next),
+    });
   }
 }

@@ -2,6 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { validateMtdConnector, type MobileThreatDefenseConnectorSettings } from '../../policy/app-protection.ts';
 import type { MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { countsForWindowsMam, isUnresponsive } from './threat.ts';
 
 /**
@@ -9,7 +10,7 @@ import { countsForWindowsMam, isUnresponsive } from './threat.ts';
  * delete. Reports and heartbeats arrive through threat-reports.ts; deleting a connector deletes its reports (store).
  */
 export interface ThreatConnectorServiceOptions {
-  store: Pick<AppProtectionStore, 'saveConnector' | 'getConnector' | 'listConnectors' | 'deleteConnector'>;
+  store: Pick<AppProtectionStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'deleteConnector'>;
   clock: () => number;
   newId: () => string;
 }
@@ -48,22 +49,32 @@ export class ThreatConnectorService {
   async create(tenantId: string, input: unknown): Promise<MtdConnectorRecord> {
     const settings = validateMtdConnector(input, 'create');
     const now = this.options.clock();
-    const connector: MtdConnectorRecord = { tenantId, id: this.options.newId(), ...settings, lastHeartbeatAt: null, createdAt: now, updatedAt: now };
-    await this.options.store.saveConnector(connector);
+    const connector: MtdConnectorRecord = { tenantId, id: this.options.newId(), ...settings, lastHeartbeatAt: null, version: 1, createdAt: now, updatedAt: now };
+    await this.options.store.createConnector(connector);
     return connector;
   }
 
-  /** PATCH: the given settings over the stored ones; the heartbeat is the connector's own and stays as read. */
-  async update(tenantId: string, id: string, patch: unknown): Promise<MtdConnectorRecord> {
-    const current = await this.get(tenantId, id);
+  /**
+   * PATCH: the given settings over the stored ones; the heartbeat is the connector's own (the store never writes it
+   * here). A compare-and-set on the connector's version (versioned-write.ts).
+   */
+  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<MtdConnectorRecord> {
     const changes = validateMtdConnector(patch, 'update');
-    const settings = validateMtdConnector({ ...settingsOf(current), ...changes }, 'create');
-    const connector: MtdConnectorRecord = { ...current, ...settings, updatedAt: this.options.clock() };
-    await this.options.store.saveConnector(connector);
-    return connector;
+    return writeVersioned({
+      what: `mobileThreatDefenseConnector ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      change: (current) => ({ ...current, ...validateMtdConnector({ ...settingsOf(current), ...changes }, 'create'), updatedAt: this.options.clock() }),
+      write: (next) => this.options.store.updateConnector(next),
+    });
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.options.store.deleteConnector(tenantId, id))) throw new OpenMamError('not_found', `no mobileThreatDefenseConnector with id ${id}`);
+  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    await deleteVersioned({
+      what: `mobileThreatDefenseConnector ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      remove: (version) => this.options.store.deleteConnector(tenantId, id, version),
+    });
   }
 }

@@ -50,7 +50,7 @@ export class ThreatReportService {
     // A report is a sign of life: the connector's heartbeat (in the cached tenant snapshot, so written with a
     // version bump) is refreshed at most hourly, so that unresponsiveness is judged on days, never on the cache.
     if (connector.lastHeartbeatAt === null || now - connector.lastHeartbeatAt > HEARTBEAT_REFRESH_MS) {
-      await store.saveConnector({ ...connector, lastHeartbeatAt: now, updatedAt: now });
+      await store.recordConnectorHeartbeat(tenantId, connector.id, now, false);
     }
     await this.rejudge(tenantId, registrations, now);
   }
@@ -58,7 +58,10 @@ export class ThreatReportService {
   /** A heartbeat keeps the connector responsive without a report. */
   async heartbeat(tenantId: string, connectorId: string | null): Promise<void> {
     const connector = await this.connectorFor(tenantId, connectorId);
-    await this.options.store.saveConnector({ ...connector, lastHeartbeatAt: this.options.clock(), partnerState: 'enabled', updatedAt: this.options.clock() });
+    // Only the connector's own fields: an admin's concurrent change of its settings is never overwritten.
+    if (!(await this.options.store.recordConnectorHeartbeat(tenantId, connector.id, this.options.clock(), true))) {
+      throw new OpenMamError('not_found', `no connector ${connector.id}`);
+    }
   }
 
   /** The connector a report names, or the tenant's only one. Refused: unknown (`not_found`), not enabled for MAM (`conflict`). */

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
+import { entityTagHeaders } from './etag.ts';
 import { graphErrorHandler } from './graph.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
@@ -34,6 +35,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     await app.register(
       async (scope) => {
         scope.setErrorHandler(graphErrorHandler);
+        entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
         await scope.register(wipToolsRoutes, { verifier: options.verifier, policies: options.policies });

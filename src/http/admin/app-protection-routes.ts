@@ -4,6 +4,7 @@ import type { AppPolicyService } from '../../core/app-protection/app-policies.ts
 import { effectivePartnerState, type ThreatConnectorService } from '../../core/app-protection/threat-connectors.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { AccessPolicyRecord, AppPolicyKind, AppPolicyRecord, ManagedAppRef, MtdConnectorRecord } from '../../store/app-protection-records.ts';
+import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
 import { adminCaller, collection, GraphError } from './graph.ts';
 
 /**
@@ -61,6 +62,7 @@ function presentApp(app: ManagedAppRef): Record<string, unknown> {
 function presentPolicy(resource: PolicyResource, policy: AppPolicyRecord): Record<string, unknown> {
   return {
     '@odata.type': resource.odataType,
+    ...etagAnnotation(policy.version),
     id: policy.id,
     ...policy.body,
     createdDateTime: iso(policy.createdAt),
@@ -76,6 +78,7 @@ function presentPolicy(resource: PolicyResource, policy: AppPolicyRecord): Recor
 function presentConnector(connector: MtdConnectorRecord, now: number): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.mobileThreatDefenseConnector',
+    ...etagAnnotation(connector.version),
     id: connector.id,
     lastHeartbeatDateTime: connector.lastHeartbeatAt === null ? null : iso(connector.lastHeartbeatAt),
     partnerState: effectivePartnerState(connector, now),
@@ -95,6 +98,7 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
 
   const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => ({
     '@odata.type': '#microsoft.graph.conditionalAccessPolicy',
+    ...etagAnnotation(policy.version),
     id: policy.id,
     ...accessPolicies.asGraph(policy),
     createdDateTime: iso(policy.createdAt),
@@ -118,11 +122,11 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
   });
   app.patch(`${caUrl}/:id`, async (request) => {
     const caller = await adminCaller(verifier, request, 'write');
-    return presentAccessPolicy(await accessPolicies.update(caller.tenantId, idOf(request), request.body));
+    return presentAccessPolicy(await accessPolicies.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
   });
   app.delete(`${caUrl}/:id`, async (request, reply) => {
     const caller = await adminCaller(verifier, request, 'write');
-    await accessPolicies.delete(caller.tenantId, idOf(request));
+    await accessPolicies.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });
   if (options.version !== 'beta') return;
@@ -145,22 +149,22 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     });
     app.patch(`${url}/:id`, { bodyLimit: BODY_LIMIT }, async (request) => {
       const caller = await adminCaller(verifier, request, 'write');
-      return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, idOf(request), request.body));
+      return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request)));
     });
     app.delete(`${url}/:id`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await appPolicies.delete(caller.tenantId, resource.kind, idOf(request));
+      await appPolicies.delete(caller.tenantId, resource.kind, idOf(request), expectedVersion(request));
       return reply.code(204).send();
     });
     app.post(`${url}/:id/targetApps`, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await appPolicies.targetApps(caller.tenantId, resource.kind, idOf(request), request.body);
-      return reply.code(204).send();
+      const policy = await appPolicies.targetApps(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
+      return setEntityTag(reply, policy.version).code(204).send();
     });
     app.post(`${url}/:id/assign`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await appPolicies.assign(caller.tenantId, resource.kind, idOf(request), request.body);
-      return reply.code(204).send();
+      const policy = await appPolicies.assign(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
+      return setEntityTag(reply, policy.version).code(204).send();
     });
     app.get(`${url}/:id/assignments`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');
@@ -227,11 +231,11 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
   });
   app.patch(`${connectorsUrl}/:id`, async (request) => {
     const caller = await adminCaller(verifier, request, 'write');
-    return presentConnector(await connectors.update(caller.tenantId, idOf(request), request.body), options.clock());
+    return presentConnector(await connectors.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)), options.clock());
   });
   app.delete(`${connectorsUrl}/:id`, async (request, reply) => {
     const caller = await adminCaller(verifier, request, 'write');
-    await connectors.delete(caller.tenantId, idOf(request));
+    await connectors.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });
 }

@@ -31,6 +31,8 @@ const STATUS_OF: Partial<Record<ErrorCode, [number, string]>> = {
   invalid_configuration: [400, 'BadRequest'],
   not_found: [404, 'ResourceNotFound'],
   conflict: [409, 'Conflict'],
+  // RFC 9110 §15.5.13; Graph's code for it is preconditionFailed.
+  precondition_failed: [412, 'preconditionFailed'],
   authentication_failed: [401, 'InvalidAuthenticationToken'],
   tenant_not_onboarded: [401, 'InvalidAuthenticationToken'],
   not_authorized: [403, 'Authorization_RequestDenied'],

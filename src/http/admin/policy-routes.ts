@@ -4,6 +4,7 @@ import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { WipTools } from '../../core/wip/tools.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
+import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
 import { adminCaller, collection } from './graph.ts';
 import { OpenMamError } from '../../errors.ts';
 
@@ -82,6 +83,7 @@ function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUr
   const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type' && !WRITE_ONLY.has(name)));
   return {
     '@odata.type': odataType,
+    ...etagAnnotation(policy.version),
     id: policy.id,
     ...properties,
     createdDateTime: new Date(policy.createdAt).toISOString(),
@@ -132,17 +134,17 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
     });
     app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT }, async (request) => {
       const caller = await adminCaller(verifier, request, 'write');
-      return present(await policies.update(caller.tenantId, kinds, params(request).id, request.body));
+      return present(await policies.update(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request)));
     });
     app.delete(`${url}/:id`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await policies.delete(caller.tenantId, kinds, params(request).id);
+      await policies.delete(caller.tenantId, kinds, params(request).id, expectedVersion(request));
       return reply.code(204).send();
     });
     app.post(`${url}/:id/assign`, async (request, reply) => {
       const caller = await adminCaller(verifier, request, 'write');
-      await policies.assign(caller.tenantId, kinds, params(request).id, request.body);
-      return reply.code(204).send();
+      const policy = await policies.assign(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request));
+      return setEntityTag(reply, policy.version).code(204).send();
     });
     app.get(`${url}/:id/assignments`, async (request) => {
       const caller = await adminCaller(verifier, request, 'read');

@@ -5,6 +5,7 @@ import { management } from './003_management.ts';
 import { groupsPolicies } from './004_groups_policies.ts';
 import { wipLogs } from './005_wip_logs.ts';
 import { appProtection } from './006_app_protection.ts';
+import { adminVersions } from './007_admin_versions.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -21,5 +22,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '004_groups_policies': groupsPolicies,
     '005_wip_logs': wipLogs,
     '006_app_protection': appProtection,
+    '007_admin_versions': adminVersions,
   };
 }

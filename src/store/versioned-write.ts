@@ -1,0 +1,58 @@
+import type { Transaction } from 'kysely';
+import type { VersionedDelete, VersionedWrite } from './roles.ts';
+import type { Database } from './schema.ts';
+
+/**
+ * The compare-and-set of admin writes, shared by both stores. An update is `UPDATE ... WHERE tenant_id = ? AND id = ?
+ * AND version = ?` that bumps the version, after the tenant row (the version bump that every admin writer takes
+ * first, so concurrent writers of a tenant queue on one row and never deadlock). When it matches no row, the
+ * transaction is undone (the bump with it) and the store answers why: `stale` or `not_found`. Never an upsert: an
+ * object deleted meanwhile stays deleted.
+ */
+
+/** The tables of admin-writable objects: each keyed by (tenant_id, id) with a `version` column. */
+export type VersionedTable = 'policies' | 'app_policies' | 'mtd_connectors' | 'access_policies';
+
+/**
+ * Thrown inside a write transaction to undo it (under group commit too: the unit alone is rolled back) and to answer
+ * `outcome` instead. Never leaves the store.
+ */
+export class Undo<T> extends Error {
+  constructor(readonly outcome: T) {
+    super('write undone');
+  }
+}
+
+/** Runs `work` in a write transaction; when it throws Undo, the transaction is rolled back and its outcome answered. */
+export async function undoable<T>(write: (work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await write(work);
+  } catch (err) {
+    if (err instanceof Undo) return err.outcome as T;
+    throw err;
+  }
+}
+
+/** Why a compare-and-set matched no row, read in the same transaction (the tenant row is held: nothing moves meanwhile). */
+export async function missedWrite(trx: Transaction<Database>, table: VersionedTable, tenantId: string, id: string): Promise<Exclude<VersionedWrite, { kind: 'saved' }>> {
+  // One query per table keeps Kysely's column types exact.
+  const row = await (table === 'policies'
+    ? trx.selectFrom('policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
+    : table === 'app_policies'
+      ? trx.selectFrom('app_policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
+      : table === 'mtd_connectors'
+        ? trx.selectFrom('mtd_connectors').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
+        : trx.selectFrom('access_policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
+  ).executeTakeFirst();
+  return row === undefined ? { kind: 'not_found' } : { kind: 'stale', current: Number(row.version) };
+}
+
+/** Undoes the transaction with the reason an update matched no row. */
+export async function undoMissedWrite(trx: Transaction<Database>, table: VersionedTable, tenantId: string, id: string): Promise<never> {
+  throw new Undo<VersionedWrite>(await missedWrite(trx, table, tenantId, id));
+}
+
+/** Undoes the transaction with the reason a delete matched no row. */
+export async function undoMissedDelete(trx: Transaction<Database>, table: VersionedTable, tenantId: string, id: string): Promise<never> {
+  throw new Undo<VersionedDelete>(await missedWrite(trx, table, tenantId, id));
+}
