@@ -59,6 +59,25 @@ export interface SimulatorOptions {
   agent?: Agent;
   /** Per-request timeout in milliseconds (default 30000). */
   timeoutMs?: number;
+  /**
+   * Carries each OMA-DM message instead of the simulator's own HTTPS request (fault tests: failover to another node,
+   * the same message to two nodes). `deliver` is the simulator's own request, for the hook to use.
+   */
+  send?: (message: OutgoingMessage, deliver: (url: string) => Promise<HttpResult>) => Promise<HttpResult>;
+  /**
+   * Called with the commands of each server message once the device has applied them (statusSent: what the reply
+   * says): when it answers true, the session ends there and that reply is never sent (a lost acknowledgement).
+   */
+  loseReplyTo?: (commands: readonly TranscriptCommand[]) => boolean;
+}
+
+/** One device message of a session, as the `send` hook gets it. */
+export interface OutgoingMessage {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  sessionId: string;
+  msgId: number;
 }
 
 export interface TranscriptCommand {
@@ -87,13 +106,15 @@ export interface ServerStatus {
 
 export interface SessionTranscript {
   sessionId: string;
-  messages: { request: string; response: string; status: number }[];
+  messages: { request: string; response: string; status: number; headers: HttpResult['headers'] }[];
   /** Every server command received, in order, flattened out of Atomic/Sequence (the container comes first, then its commands). One entry per Item. */
   commands: TranscriptCommand[];
   /** The Data of the server's Status for our SyncHdr in the first response ('' if the server answered with a non-200 HTTP status); a later non-2xx one replaces it. */
   headerStatus: string;
   /** Every Status the server sent, in order. */
   serverStatuses: ServerStatus[];
+  /** The session ended because `loseReplyTo` dropped the device's reply. */
+  replyLost?: boolean;
 }
 
 export interface HttpResult {
@@ -105,6 +126,14 @@ export interface HttpResult {
 export interface NodeValue {
   format: string;
   value: string;
+}
+
+/** An enrollment answered with an HTTP status other than 200. */
+export class EnrollmentHttpError extends Error {
+  constructor(readonly response: HttpResult) {
+    super(`enrollment: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
+    this.name = 'EnrollmentHttpError';
+  }
 }
 
 /** An enrollment the server refused with a SOAP fault. */
@@ -293,7 +322,7 @@ export class DeviceSimulator {
       'User-Agent': 'ENROLLClient',
       'Client-Request-Id': randomUUID(),
     });
-    if (response.status !== 200) throw new Error(`enrollment: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
+    if (response.status !== 200) throw new EnrollmentHttpError(response);
     const envelope = parseSimXml(response.body);
     const fault = findFirst(envelope, 'Fault');
     if (fault) {
@@ -423,8 +452,11 @@ export class DeviceSimulator {
     let body = this.packageOne(sessionId, extraAlerts);
     for (;;) {
       if (transcript.messages.length >= MAX_MESSAGES_PER_SESSION) throw new Error(`session ${sessionId}: still going after ${MAX_MESSAGES_PER_SESSION} messages`);
-      const response = await this.http(url, body, this.syncmlHeaders());
-      transcript.messages.push({ request: body, response: response.body, status: response.status });
+      const headers = this.syncmlHeaders();
+      const sent = body;
+      const deliver = (to: string): Promise<HttpResult> => this.http(to, sent, headers);
+      const response = this.options.send ? await this.options.send({ url, body, headers, sessionId, msgId }, deliver) : await deliver(url);
+      transcript.messages.push({ request: body, response: response.body, status: response.status, headers: response.headers });
       if (response.status !== 200 || response.body.trim() === '') return transcript;
       const size = Buffer.byteLength(response.body, 'utf8');
       if (size > this.maxMsgSize) throw new Error(`session ${sessionId}: server message of ${size} bytes exceeds the device's MaxMsgSize ${this.maxMsgSize}`);
@@ -455,12 +487,17 @@ export class DeviceSimulator {
       const final = child(syncBody, 'Final') !== undefined;
       const outcomes: Outcome[] = [];
       const context: Context = { msgRef: serverMsgId, tree: this.tree, session: state };
+      const applied = transcript.commands.length;
       for (const command of commands) this.process(command, context, outcomes);
       const wantsMore =
         !final ||
         outcomes.some((o) => o.verb === 'Alert' && o.items.some((i) => i.entry.data === '1222')) ||
         outcomes.some((o) => o.items.some((i) => i.code === '213'));
       body = this.message(sessionId, ++msgId, this.reply(serverMsgId, outcomes, wantsMore));
+      if (this.options.loseReplyTo?.(transcript.commands.slice(applied))) {
+        transcript.replyLost = true;
+        return transcript;
+      }
     }
   }
 
