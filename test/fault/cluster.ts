@@ -16,6 +16,7 @@ import type { Store } from '../../src/store/roles.ts';
 import { MamClient, MemoryStorage, type MamAction } from '../../packages/client/src/index.ts';
 import { DeviceSimulator, type HttpResult, type SessionTranscript, type SimulatorOptions } from '../support/device-simulator.ts';
 import { postgresTestUrl, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
+import { freePort } from '../support/free-port.ts';
 
 /**
  * The fault suite's harness (issue 11): `openmam serve` nodes in child processes sharing one public URL (a TCP proxy
@@ -245,13 +246,6 @@ export class ClusterNode {
   }
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 // ----------------------------------------------------------------------------------------------------- cluster
 

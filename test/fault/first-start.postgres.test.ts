@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { httpsRequest } from '../support/https-client.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
+import { freePort } from '../support/free-port.ts';
 
 /**
  * Fault: simultaneous first start. Three `openmam serve` processes and one `openmam token` start at the same moment
@@ -25,13 +25,6 @@ const WAIT_MS = 60_000;
 const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
 const skip = await postgresSkipReason('the simultaneous first-start fault test');
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 interface Child {
   child: ChildProcess;

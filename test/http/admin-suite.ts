@@ -265,13 +265,9 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
     describe('optimistic concurrency: entity tags, If-Match, racing writers', () => {
       /** A call with extra headers (If-Match), through real HTTPS. */
       async function callWith(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<GraphResponse & { etag: string | undefined }> {
-        const response = await server.request(path, {
-          method,
-          headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
+        const response = await server.json(method, path, admin, body, headers);
         const etag = response.headers['etag'];
-        return { status: response.status, etag: typeof etag === 'string' ? etag : undefined, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+        return { status: response.status, etag: typeof etag === 'string' ? etag : undefined, body: response.body as GraphResponse['body'] };
       }
       const newWip = async (displayName = `occ-${randomUUID().slice(0, 6)}`): Promise<{ id: string; etag: string }> => {
         const created = await callWith('POST', WIP, {}, { ...wipPolicy, displayName });

@@ -317,13 +317,9 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
 
     describe('optimistic concurrency: entity tags and If-Match on every resource', () => {
       async function callWith(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<GraphResponse & { etag: string | undefined }> {
-        const response = await server.request(path, {
-          method,
-          headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
+        const response = await server.json(method, path, admin, body, headers);
         const etag = response.headers['etag'];
-        return { status: response.status, headers: response.headers, etag: typeof etag === 'string' ? etag : undefined, body: response.body ? (JSON.parse(response.body) as GraphResponse['body']) : {} };
+        return { status: response.status, headers: response.headers, etag: typeof etag === 'string' ? etag : undefined, body: response.body as GraphResponse['body'] };
       }
       const caPolicy = {
         displayName: 'Tagged CA',

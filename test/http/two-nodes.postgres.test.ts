@@ -14,6 +14,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { SecretStore, Store } from '../../src/store/roles.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { postgresSkipReason, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
+import { freePort } from '../support/free-port.ts';
 
 /**
  * Many stateless nodes on one PostgreSQL database: two `openmam serve` processes behind a round-robin TCP proxy, and
@@ -24,13 +25,6 @@ const BIN = fileURLToPath(new URL('../../bin/openmam.js', import.meta.url));
 const WAIT_MS = 30_000;
 const skip = await postgresSkipReason('the two-node PostgreSQL test');
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Each new client connection goes to the next backend in turn (TLS passes through untouched). */
 function roundRobinProxy(ports: readonly number[]): Server & { connections: number[] } {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
@@ -8,6 +7,7 @@ import { cuttableProxy } from '../support/cuttable-proxy.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import type { PostgresTestSchema } from '../support/postgres.ts';
 import { storeConformance } from './conformance.ts';
+import { freePort } from '../support/free-port.ts';
 
 // Unreachable server: skipped locally with a message, a failure under CI.
 const skip = await postgresSkipReason('PostgreSQL store tests');
@@ -30,7 +30,7 @@ describe('openStore (postgres)', { skip: skip ?? false }, () => {
 
 describe('PostgreSQL: what counts as "the database is unavailable"', { skip: skip ?? false }, () => {
   it('a refused connection and a terminated one are; a statement the database refuses is not', async () => {
-    const closed = new pg.Client({ host: '127.0.0.1', port: await closedPort(), user: 'postgres', connectionTimeoutMillis: 2000 });
+    const closed = new pg.Client({ host: '127.0.0.1', port: await freePort(), user: 'postgres', connectionTimeoutMillis: 2000 });
     const refused = await closed.connect().then(() => undefined, (error: unknown) => error);
     const victim = new pg.Client({ connectionString: db!.url });
     await victim.connect();
@@ -52,14 +52,6 @@ describe('PostgreSQL: what counts as "the database is unavailable"', { skip: ski
   });
 });
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('openStore waits for a database that is not there yet', { skip: skip ?? false }, () => {
   it('tries again until it answers (bounded by waitMs); without waitMs it fails at once', async () => {

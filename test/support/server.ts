@@ -32,9 +32,9 @@ export interface TestServer {
   request(pathname: string, options?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpsResponse>;
   /**
    * A JSON call as an admin, app or service makes it: bearer `token` (none when undefined), `body` sent as JSON (a
-   * string goes as is, to send malformed JSON), the reply parsed ({} when empty).
+   * string goes as is, to send malformed JSON), extra `headers` (If-Match, ...), the reply parsed ({} when empty).
    */
-  json(method: string, pathname: string, token: string | undefined, body?: unknown): Promise<JsonResponse>;
+  json(method: string, pathname: string, token: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -75,11 +75,11 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
     mint: (request) =>
       runtime.devIdp!.mint({ tenantId: runtime.defaultTenant.id, audience: config.appIdUri, expiresInSeconds: 3600, now: Date.now(), ...request }),
     request: (pathname, options = {}) => httpsRequest(`${url}${pathname}`, { ...options, ca }),
-    json: async (method, pathname, token, body) => {
+    json: async (method, pathname, token, body, headers = {}) => {
       const response = await httpsRequest(`${url}${pathname}`, {
         method,
         ca,
-        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       return { status: response.status, headers: response.headers, body: response.body ? (JSON.parse(response.body) as Record<string, unknown>) : {} };
