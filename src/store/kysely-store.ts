@@ -30,7 +30,7 @@ import type {
   WipLogRequestRecord,
 } from './records.ts';
 import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
-import { undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
+import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type {
   ConfigurationSetsTable,
   Database,
@@ -82,14 +82,6 @@ const MAX_ENROLL_ATTEMPTS = 5;
 
 /** Thrown inside the enroll transaction when the device's active enrollment is someone else's. Never leaves this module. */
 class DeviceTaken extends Error {}
-
-/**
- * Thrown inside a write transaction to undo it when the write turns out to be refused (a session compare-and-set
- * that failed, a configuration set, group or membership that was not there, a member already there); the
- * method then answers false. Throwing, rather than returning, is what rolls back this unit alone under group commit.
- * Never leaves this module.
- */
-class Refused extends Error {}
 
 type TenantRow = Selectable<TenantsTable>;
 type EnrollmentRow = Selectable<EnrollmentsTable>;
@@ -162,14 +154,12 @@ export class KyselyStore implements Store, SecretStore {
     return this.#groupCommit ? this.#groupCommit.run(work) : this.#db.transaction().execute(work);
   }
 
-  /** A write transaction that `work` may refuse by throwing `Refused` (undoing it): then false. */
-  async #writeUnlessRefused(work: (trx: Transaction<Database>) => Promise<boolean>): Promise<boolean> {
-    try {
-      return await this.#write(work);
-    } catch (err) {
-      if (err instanceof Refused) return false;
-      throw err;
-    }
+  /**
+   * A write transaction that `work` may undo by throwing `Undo(outcome)` (versioned-write.ts): only this unit is
+   * rolled back, under group commit too, and the outcome is answered (a failed compare-and-set, a row not there).
+   */
+  #undoable<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return undoable<T>((unit) => this.#write(unit), work);
   }
 
   // ---- TenantStore
@@ -316,10 +306,10 @@ export class KyselyStore implements Store, SecretStore {
   /** The store keeps no tombstone, so it has no use for the interface's `now`. */
   deleteConfigurationSet(tenantId: string, id: string): Promise<boolean> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
+      this.#undoable<boolean>(async (trx) => {
         if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
         const deleted = await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        if (deleted.numDeletedRows === 0n) throw new Undo(false); // undoes the bump
         return true;
       }),
     );
@@ -423,7 +413,7 @@ export class KyselyStore implements Store, SecretStore {
 
   applySyncOutcome(outcome: SyncOutcome): Promise<boolean> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
+      this.#undoable<boolean>(async (trx) => {
         await applySyncOutcomeWithin(trx, outcome);
         return true;
       }),
@@ -560,11 +550,11 @@ export class KyselyStore implements Store, SecretStore {
 
   deleteGroup(tenantId: string, id: string): Promise<boolean> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
+      this.#undoable<boolean>(async (trx) => {
         if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
         await trx.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('group_id', '=', id).execute();
         const deleted = await trx.deleteFrom('groups').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        if (deleted.numDeletedRows === 0n) throw new Undo(false); // undoes the bump
         return true;
       }),
     );
@@ -572,7 +562,7 @@ export class KyselyStore implements Store, SecretStore {
 
   addGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
+      this.#undoable<boolean>(async (trx) => {
         const unknownGroup = (): OpenMamError => new OpenMamError('not_found', `group ${groupId} does not exist`);
         if ((await bumpConfigVersion(trx, tenantId)) === undefined) throw unknownGroup();
         const group = await trx.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', '=', groupId).executeTakeFirst();
@@ -583,7 +573,7 @@ export class KyselyStore implements Store, SecretStore {
           .onConflict((oc) => oc.columns(['tenant_id', 'group_id', 'member_id']).doNothing())
           .returning('member_id')
           .executeTakeFirst();
-        if (added === undefined) throw new Refused(); // already a member: undoes the bump
+        if (added === undefined) throw new Undo(false); // already a member: undoes the bump
         return true;
       }),
     );
@@ -591,7 +581,7 @@ export class KyselyStore implements Store, SecretStore {
 
   removeGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean> {
     return this.#track(() =>
-      this.#writeUnlessRefused(async (trx) => {
+      this.#undoable<boolean>(async (trx) => {
         if ((await bumpConfigVersion(trx, tenantId)) === undefined) return false;
         const removed = await trx
           .deleteFrom('group_members')
@@ -599,7 +589,7 @@ export class KyselyStore implements Store, SecretStore {
           .where('group_id', '=', groupId)
           .where('member_id', '=', memberId)
           .executeTakeFirst();
-        if (removed.numDeletedRows === 0n) throw new Refused(); // undoes the bump
+        if (removed.numDeletedRows === 0n) throw new Undo(false); // undoes the bump
         return true;
       }),
     );
@@ -677,24 +667,21 @@ export class KyselyStore implements Store, SecretStore {
   updatePolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<VersionedWrite> {
     return this.#track(async () => {
       requireOwnSet(policy, set);
-      return undoable<VersionedWrite>(
-        (work) => this.#write(work),
-        async (trx) => {
-          if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
-          const row = policyToRow(policy);
-          const version = policy.version + 1;
-          const updated = await trx
-            .updateTable('policies')
-            .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
-            .where('tenant_id', '=', policy.tenantId)
-            .where('id', '=', policy.id)
-            .where('version', '=', policy.version)
-            .executeTakeFirst();
-          if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'policies', policy.tenantId, policy.id);
-          await upsertConfigurationSet(trx, set);
-          return { kind: 'saved', version };
-        },
-      );
+      return this.#undoable<VersionedWrite>(async (trx) => {
+        if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
+        const row = policyToRow(policy);
+        const version = policy.version + 1;
+        const updated = await trx
+          .updateTable('policies')
+          .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
+          .where('tenant_id', '=', policy.tenantId)
+          .where('id', '=', policy.id)
+          .where('version', '=', policy.version)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'policies', policy.tenantId, policy.id);
+        await upsertConfigurationSet(trx, set);
+        return { kind: 'saved', version };
+      });
     });
   }
 
@@ -721,18 +708,15 @@ export class KyselyStore implements Store, SecretStore {
 
   deletePolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
     return this.#track(() =>
-      undoable<VersionedDelete>(
-        (work) => this.#write(work),
-        async (trx) => {
-          if ((await bumpConfigVersion(trx, tenantId)) === undefined) return { kind: 'not_found' };
-          let query = trx.deleteFrom('policies').where('tenant_id', '=', tenantId).where('id', '=', id);
-          if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
-          const deleted = await query.executeTakeFirst();
-          if (deleted.numDeletedRows === 0n) return undoMissedDelete(trx, 'policies', tenantId, id); // undoes the bump
-          await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-          return { kind: 'deleted' };
-        },
-      ),
+      this.#undoable<VersionedDelete>(async (trx) => {
+        if ((await bumpConfigVersion(trx, tenantId)) === undefined) return { kind: 'not_found' };
+        let query = trx.deleteFrom('policies').where('tenant_id', '=', tenantId).where('id', '=', id);
+        if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+        const deleted = await query.executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) return undoMissedDelete(trx, 'policies', tenantId, id); // undoes the bump
+        await trx.deleteFrom('configuration_sets').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+        return { kind: 'deleted' };
+      }),
     );
   }
 
@@ -969,7 +953,7 @@ async function bumpConfigVersion(trx: Transaction<Database>, tenantId: string): 
 }
 
 /**
- * `applySyncOutcome` inside its transaction. The session goes first: when its compare-and-set fails, `Refused`
+ * `applySyncOutcome` inside its transaction. The session goes first: when its compare-and-set fails, `Undo(false)`
  * undoes the transaction before anything else is written. Node states are upserted before forgotten ones are
  * deleted, so a node in both lists ends up forgotten.
  */
@@ -1037,7 +1021,7 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
 
 /**
  * The session part of a SyncOutcome. A new session (expected null) is inserted, replacing only an expired row of
- * the same id; a continued one is a compare-and-set on last_device_msg_id. `Refused` when neither wrote a row.
+ * the same id; a continued one is a compare-and-set on last_device_msg_id. `Undo(false)` when neither wrote a row.
  */
 async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Promise<void> {
   const { session } = outcome;
@@ -1050,7 +1034,7 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
       .where('session_id', '=', session.sessionId)
       .where('last_device_msg_id', '=', session.expectedLastDeviceMsgId)
       .executeTakeFirst();
-    if (ended.numDeletedRows === 0n) throw new Refused();
+    if (ended.numDeletedRows === 0n) throw new Undo(false);
     return;
   }
   const row = sessionToRow(session.record);
@@ -1082,7 +1066,7 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
           .where('last_device_msg_id', '=', session.expectedLastDeviceMsgId)
           .returning('session_id')
           .executeTakeFirst();
-  if (saved === undefined) throw new Refused();
+  if (saved === undefined) throw new Undo(false);
 }
 
 /** Writes `changes` to the enrollment's management state, creating the row (with defaults elsewhere) if missing. */
