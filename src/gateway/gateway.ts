@@ -8,16 +8,15 @@ import { DecisionUnavailableError, type DecisionRequest, type DecisionSource } f
  * The enforcement point (`openmam gateway`): a reverse proxy in front of one protected resource. Every request is
  * decided by OpenMAM (`POST /access/v1/evaluate`) before anything reaches the upstream:
  * - no `Authorization: Bearer` token: 401;
- * - `allow`: forwarded as it came (method, path, query, body streamed, Authorization kept), without the
- *   `X-OpenMAM-*` headers;
+ * - `allow`: forwarded as it came (method, path, query, body streamed, Authorization kept), without any
+ *   `X-OpenMAM-*` header (those the gateway reads and any other: the upstream never sees a claim meant for OpenMAM,
+ *   nor one a client hoped the upstream would trust), and with `X-Forwarded-For`, `-Proto` and `-Host` added;
  * - `deny`: 403 `{"error":{"code":"access_denied","message","reasons","remediation"}}`, the body never read;
  * - no decision (OpenMAM unreachable, slow, refusing the gateway's credential, answering nonsense): 503 or 502.
  *   The gateway fails closed: no decision, no access.
  * Proxying itself is @fastify/http-proxy (@fastify/reply-from over undici); the gateway knows nothing of OpenMAM
  * but its HTTP contract.
  */
-
-export const OPENMAM_HEADERS = ['x-openmam-app-id', 'x-openmam-registration-id', 'x-openmam-device-id'] as const;
 
 export interface GatewayOptions {
   /** Where allowed requests go, e.g. `http://127.0.0.1:3000` (a path in it is ignored: paths are kept as they come). */
@@ -77,14 +76,15 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   return server;
 }
 
-const STRIPPED = new Set<string>(OPENMAM_HEADERS);
+/** Every header of OpenMAM's namespace (Node gives header names in lower case). */
+const OPENMAM_HEADER_PREFIX = 'x-openmam-';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-/** The request's headers as the upstream gets them: OpenMAM's removed, X-Forwarded-* added. */
+/** The request's headers as the upstream gets them: every X-OpenMAM-* removed, X-Forwarded-* added. */
 function forwardedHeaders<H extends Headers>(request: { ip: string; protocol: string; headers: Headers }, headers: H): H {
   const forwarded: Headers = {};
-  for (const [name, value] of Object.entries(headers)) if (!STRIPPED.has(name)) forwarded[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith(OPENMAM_HEADER_PREFIX)) forwarded[name] = value;
   const prior = headers['x-forwarded-for'];
   forwarded['x-forwarded-for'] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
   forwarded['x-forwarded-proto'] = request.protocol;
