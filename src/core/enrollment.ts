@@ -1,5 +1,5 @@
 import { OpenMamError } from '../errors.ts';
-import type { TokenVerifier, VerifiedIdentity } from '../identity/identity.ts';
+import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../identity/identity.ts';
 import type { TenantDirectory } from '../identity/tenants.ts';
 import type { MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { contextValue, type AdditionalContext, type RequestSecurityToken } from '../protocol/mde2/wstep.ts';
@@ -48,6 +48,7 @@ export class EnrollmentService {
     const devId = requireDeviceId(request.context);
     refuseEntraJoin(request.context);
     const identity = await this.options.verifier.verify(token);
+    requireUser(identity);
     const tenant = await this.requireEnrollingTenant(identity);
     const termsAcceptedAt = await this.checkTermsOfUse(tenant, request.context, identity);
 
@@ -117,6 +118,11 @@ export class EnrollmentService {
       aadResourceId: this.options.aadResourceId,
     };
   }
+}
+
+/** A MAM enrollment adds a user's work account: an application's or a device's own token has none to add. */
+function requireUser(identity: VerifiedIdentity): void {
+  if (!isUserIdentity(identity)) throw new OpenMamError('not_authorized', "MAM enrollment needs a user's token, not an application's or a device's");
 }
 
 function requireUserToken(request: RequestSecurityToken): string {

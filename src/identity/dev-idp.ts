@@ -20,7 +20,10 @@ interface StoredKey {
 
 export interface MintRequest {
   tenantId: string;
-  /** The user. Without one, the token is the device's own (AADSendDeviceToken): `deviceId` is then required. */
+  /**
+   * The user. Without one, the token is the device's own (AADSendDeviceToken) when `deviceId` is given, else an
+   * application's own (app-only, client credentials: `idtyp: app`, its `roles`, no user claims).
+   */
   upn?: string;
   /** Defaults to a stable id derived from tenant and UPN, so the same user keeps the same `oid`. */
   objectId?: string;
@@ -100,8 +103,7 @@ export class DevIdentityProvider {
   async mint(request: MintRequest): Promise<string> {
     const signing = this.keys[0]!;
     const nowSeconds = Math.floor(request.now / 1000);
-    if (request.upn === undefined && request.deviceId === undefined) throw new Error('a token needs a user (upn) or a device (deviceId)');
-    const subject = request.upn ?? `device:${request.deviceId}`;
+    const subject = request.upn ?? (request.deviceId === undefined ? 'application' : `device:${request.deviceId}`);
     const objectId = request.objectId ?? stableObjectId(request.tenantId, subject);
     const claims: Record<string, unknown> = { tid: request.tenantId, oid: objectId, ver: '2.0', uti: randomUUID().replace(/-/g, '') };
     if (request.upn !== undefined) {
@@ -111,6 +113,8 @@ export class DevIdentityProvider {
       claims['email'] = request.upn;
     }
     if (request.deviceId) claims['deviceid'] = request.deviceId;
+    // Entra's optional claim that tells app-only tokens from user tokens (access-token-claims-reference, idtyp).
+    if (request.upn === undefined && request.deviceId === undefined) claims['idtyp'] = 'app';
     if (request.groups && request.groups.length > 0) claims['groups'] = [...request.groups];
     if (request.roles && request.roles.length > 0) claims['roles'] = [...request.roles];
     return new SignJWT(claims)

@@ -20,6 +20,15 @@ export interface VerifiedIdentity {
   expiresAt: number;
 }
 
+/**
+ * Whether a token speaks for a user with a work account: Entra user tokens carry `upn` or `preferred_username`;
+ * an application's own (app-only) token and a device's token carry neither
+ * (learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+ */
+export function isUserIdentity(identity: VerifiedIdentity): boolean {
+  return identity.upn !== undefined;
+}
+
 /** The one operation the rest of OpenMAM needs from identity. */
 export interface TokenVerifier {
   /** Throws OpenMamError: `authentication_failed`, `tenant_not_onboarded` or `upstream_unavailable`. */

@@ -212,6 +212,15 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
         assert.match(fault.reason, /aud/);
       });
 
+      it("an application's own token (no user) and a device's own token: there is no work account to add", async () => {
+        const devId = newDeviceId();
+        const appOnly = await server.mint({ roles: ['OpenMAM.Admin'] });
+        const fault = await expectRefused(mamEnrollmentRequest({ token: appOnly, deviceId: devId }), 's:Authorization', { devId });
+        assert.match(fault.reason, /user's token/);
+        const deviceOnly = await server.mint({ deviceId: randomUUID() });
+        await expectRefused(mamEnrollmentRequest({ token: deviceOnly, deviceId: devId }), 's:Authorization', { devId });
+      });
+
       it('a foreign tenant', async () => {
         const token = await server.mint({ upn: 'eve@fabrikam.example', tenantId: randomUUID() });
         const fault = await expectRefused(mamEnrollmentRequest({ token, deviceId: newDeviceId() }), 's:Authorization');

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
 import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
-import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
+import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import { retryLater } from '../retry-later.ts';
 
 /**
@@ -36,7 +36,7 @@ export async function serviceCaller(verifier: TokenVerifier, request: FastifyReq
  */
 export async function userCaller(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
   const identity = await bearerIdentity(verifier, request);
-  if (identity.upn === undefined) throw new OpenMamError('not_authorized', "a user's token is required, not a device's or an application's");
+  if (!isUserIdentity(identity)) throw new OpenMamError('not_authorized', "a user's token is required, not a device's or an application's");
   return identity;
 }
 
