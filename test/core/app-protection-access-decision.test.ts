@@ -134,6 +134,20 @@ describe('decideAccess: grant controls', () => {
     assert.deepEqual(decideAccess(input({ policies, appId: 'com.contoso.notes' })).reasons, ['approvedAppRequired']);
   });
 
+  it('no control grants an app under a pending selective wipe, or a wiped-and-blocked user (issue 12: approvedApplication granted them)', () => {
+    const underWipe = { applied: true, compliant: false, reasons: ['wipePending'] };
+    const blocked = { applied: false, compliant: false, reasons: ['appNotSetUp', 'userBlocked'] };
+    for (const grantControls of [['approvedApplication'], ['compliantDevice'], ['approvedApplication', 'compliantDevice']] as const) {
+      const policies = [accessPolicy('p1', { grantControls: [...grantControls] })];
+      const wiping = decideAccess(input({ policies, appProtection: underWipe, deviceCompliant: true }));
+      assert.deepEqual([wiping.decision, wiping.reasons], ['deny', ['wipePending']], grantControls.join(','));
+      assert.equal(wiping.remediation?.title, accessRemediation('wipePending').title);
+      assert.deepEqual(decideAccess(input({ policies, appProtection: blocked, deviceCompliant: true })).reasons, ['userBlocked']);
+    }
+    const unprotected = decideAccess(input({ policies: [accessPolicy('p1', { resources: ['other'] })], appProtection: underWipe }));
+    assert.deepEqual(unprotected, { decision: 'allow', reasons: ['noPolicy'] }, 'a resource no policy protects is not ours to refuse');
+  });
+
   it('compliantDevice: only a report of compliance grants', () => {
     const policies = [accessPolicy('p1', { grantControls: ['compliantDevice'] })];
     assert.deepEqual(decideAccess(input({ policies, deviceCompliant: true })), { decision: 'allow', reasons: ['compliantDevice'] });

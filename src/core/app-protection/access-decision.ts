@@ -13,6 +13,9 @@ import { userMessage } from './messages.ts';
  *   then control order: `approvedAppRequired`, `protectionPolicyRequired` (no protection policy applied to a
  *   registration of this app), the registration's own reasons when it is applied but not compliant (health checks,
  *   blocked user, pending wipe), `deviceNotCompliant`. The remediation is that of the first reason.
+ * - A registration whose org data is being removed (`wipePending`) or whose user was wiped and blocked
+ *   (`userBlocked`) is granted by no control of a policy that applies: an approved app or a compliant device does not
+ *   make an app under selective wipe a safe place for the resource's data.
  */
 
 export type GrantControl = AccessPolicyRecord['grantControls'][number];
@@ -61,6 +64,8 @@ export interface ControlResult {
 export function decideAccess(input: AccessInput): AccessDecision {
   const applicable = input.policies.filter((policy) => protectsResource(policy, input.resource) && targetsUser(policy, input.userGroups));
   if (applicable.length === 0) return { decision: 'allow', reasons: ['noPolicy'] };
+  const revoked = revokingReasons(input.appProtection);
+  if (revoked.length > 0) return { decision: 'deny', reasons: revoked, remediation: accessRemediation(revoked[0]!) };
   const granted: string[] = [];
   const failed: string[] = [];
   for (const policy of applicable) {
@@ -73,6 +78,13 @@ export function decideAccess(input: AccessInput): AccessDecision {
   if (failed.length === 0) return { decision: 'allow', reasons: unique(granted) };
   const reasons = unique(failed);
   return { decision: 'deny', reasons, remediation: accessRemediation(reasons[0]!) };
+}
+
+/** Registration states that no grant overrides (see the interpretations above). */
+const REVOKING_REASONS: ReadonlySet<string> = new Set(['wipePending', 'userBlocked']);
+
+function revokingReasons(state: AppProtectionState | undefined): string[] {
+  return state === undefined ? [] : state.reasons.filter((reason) => REVOKING_REASONS.has(reason));
 }
 
 /** Enabled, and the resource is one it protects. */
