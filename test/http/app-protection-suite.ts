@@ -209,6 +209,10 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(unknown.status, 404);
       const badState = await call('POST', '/mtd/v1/health', { ...body, healthState: 'critical' }, connector);
       assert.equal(badState.status, 400);
+      // Dated in the future, a report would outrank every later one (the newest report of a connector counts).
+      const future = await call('POST', '/mtd/v1/health', { ...body, lastUpdatedDateTime: new Date(Date.now() + 3600_000).toISOString() }, connector);
+      assert.equal(future.status, 400);
+      assert.match(String((future.body['error'] as { message: string }).message), /^lastUpdatedDateTime: /);
       assert.equal((await evaluate({ registrationId: aliceRegistration })).body['decision'], 'allow', 'refused reports changed nothing');
     });
 

@@ -37,6 +37,7 @@ export class ThreatReportService {
     const registrations = await store.listRegistrations(tenantId, { userId: input.userId, azureAdDeviceId: input.azureAdDeviceId }, 100);
     if (registrations.length === 0) throw new OpenMamError('not_found', `user ${input.userId} has no managed apps on Entra device ${input.azureAdDeviceId}`);
     const now = clock();
+    requireNotFuture(input.reportedAt, now);
     await store.saveThreatReport({
       tenantId,
       connectorId: connector.id,
@@ -91,6 +92,18 @@ export class ThreatReportService {
       }
     }
     if (changes.length > 0) await this.options.store.setCompliance(changes);
+  }
+}
+
+/**
+ * A connector's clock may run a little ahead of ours, no more: the newest report of a connector is the one that
+ * counts, so a report dated in the future would outrank every later one until that date.
+ */
+const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+
+function requireNotFuture(reportedAt: number, now: number): void {
+  if (reportedAt > now + MAX_CLOCK_AHEAD_MS) {
+    throw new OpenMamError('malformed_request', `lastUpdatedDateTime: ${new Date(reportedAt).toISOString()} is in the future (more than 5 minutes ahead of this server)`);
   }
 }
 
