@@ -22,6 +22,9 @@ export interface CheckInState {
   threatReports: ThreatReportRecord[];
 }
 
+/** What registerOnDevice did. */
+export type DeviceRegistration = { kind: 'saved'; registration: AppRegistrationRecord } | { kind: 'device_taken'; holders: AppRegistrationRecord[] };
+
 /**
  * Storage of the app protection service (see app-protection-records.ts). Every write that changes what a check-in
  * or an access decision would answer for a whole tenant (a policy, its apps or assignments, a connector, an access
@@ -50,6 +53,12 @@ export interface AppProtectionStore {
    * the stored record.
    */
   upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord>;
+  /**
+   * upsertRegistration, unless another user holds an active registration on the same device (deviceTag, or
+   * azureAdDeviceId when given): then nothing is written and the holders come back. Check and write are one
+   * transaction, serialised per tenant: one MAM work account per device holds under concurrent registrations.
+   */
+  registerOnDevice(registration: AppRegistrationRecord): Promise<DeviceRegistration>;
   /** One indexed read. Undefined for an unknown id; the caller checks the tenant and user. */
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined>;
   /**

@@ -17,7 +17,7 @@ import type {
   MtdConnectorRecord,
   ThreatReportRecord,
 } from './app-protection-records.ts';
-import type { AppProtectionStore, CheckInState } from './app-protection-roles.ts';
+import type { AppProtectionStore, CheckInState, DeviceRegistration } from './app-protection-roles.ts';
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite, type VersionedTable } from './versioned-write.ts';
 import type { PolicyAssignment } from './records.ts';
@@ -220,17 +220,23 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   /** An upsert on the partial unique index app_registrations_active_key: concurrent calls never make two active ones. */
   upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord> {
+    return this.#track(() => this.#context.write((trx) => upsertRegistrationWithin(trx, registration)));
+  }
+
+  registerOnDevice(registration: AppRegistrationRecord): Promise<DeviceRegistration> {
     return this.#track(() =>
-      this.#context.write(async (trx) => {
-        const row = registrationToRow(registration);
-        const changes = withoutColumns(row, ['id', 'created_at']);
-        const stored = await trx
-          .insertInto('app_registrations')
-          .values(row)
-          .onConflict((oc) => oc.columns(['tenant_id', 'user_id', 'app_id', 'device_tag']).where('state', '=', ACTIVE).doUpdateSet(changes))
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return registrationFromRow(stored);
+      this.#context.write(async (trx): Promise<DeviceRegistration> => {
+        // Registrations of a tenant queue on its row (a write that changes nothing, but holds the row's lock until
+        // commit on PostgreSQL; SQLite has one writer anyway), so "no other user on this device" stays true until
+        // this one is written: two users registering at once on two nodes cannot both pass the check.
+        await trx
+          .updateTable('tenants')
+          .set((eb) => ({ app_config_version: eb.ref('app_config_version') }))
+          .where('id', '=', registration.tenantId)
+          .execute();
+        const holders = await otherUsersQuery(trx, registration.tenantId, registration.userId, registration).execute();
+        if (holders.length > 0) return { kind: 'device_taken', holders: holders.map(registrationFromRow) };
+        return { kind: 'saved', registration: await upsertRegistrationWithin(trx, registration) };
       }),
     );
   }
@@ -319,22 +325,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
    * indexes (tenant + device_tag, tenant + azure_ad_device_id) instead of scanning the tenant's registrations.
    */
   otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]> {
-    return this.#track(async () => {
-      const rows = await this.#db
-        .selectFrom('app_registrations')
-        .selectAll()
-        .where((eb) => {
-          const { azureAdDeviceId } = device;
-          const byTag = eb.and([eb('tenant_id', '=', tenantId), eb('device_tag', '=', device.deviceTag)]);
-          return azureAdDeviceId === null ? byTag : eb.or([byTag, eb.and([eb('tenant_id', '=', tenantId), eb('azure_ad_device_id', '=', azureAdDeviceId)])]);
-        })
-        .where('state', '=', ACTIVE)
-        .where('user_id', '<>', userId)
-        .orderBy('last_check_in_at', 'desc')
-        .orderBy('id', 'asc')
-        .execute();
-      return rows.map(registrationFromRow);
-    });
+    return this.#track(async () => (await otherUsersQuery(this.#db, tenantId, userId, device).execute()).map(registrationFromRow));
   }
 
   /** One transaction; the last change of an id wins; unknown ids are ignored. */
@@ -1046,4 +1037,33 @@ function deviceComplianceToRow(r: DeviceComplianceRecord): DeviceComplianceRow {
 
 function deviceComplianceFromRow(row: DeviceComplianceRow): DeviceComplianceRecord {
   return { tenantId: row.tenant_id, azureAdDeviceId: row.azure_ad_device_id, compliant: booleanFromColumn(row.compliant), reportedAt: row.reported_at };
+}
+
+/** The insert-or-update of upsertRegistration, inside the caller's transaction. */
+async function upsertRegistrationWithin(trx: Transaction<Database>, registration: AppRegistrationRecord): Promise<AppRegistrationRecord> {
+  const row = registrationToRow(registration);
+  const changes = withoutColumns(row, ['id', 'created_at']);
+  const stored = await trx
+    .insertInto('app_registrations')
+    .values(row)
+    .onConflict((oc) => oc.columns(['tenant_id', 'user_id', 'app_id', 'device_tag']).where('state', '=', ACTIVE).doUpdateSet(changes))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return registrationFromRow(stored);
+}
+
+/** Active registrations of other users than `userId` on the device: by deviceTag, or azureAdDeviceId when given. */
+function otherUsersQuery(db: Kysely<Database>, tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }) {
+  return db
+    .selectFrom('app_registrations')
+    .selectAll()
+    .where((eb) => {
+      const { azureAdDeviceId } = device;
+      const byTag = eb.and([eb('tenant_id', '=', tenantId), eb('device_tag', '=', device.deviceTag)]);
+      return azureAdDeviceId === null ? byTag : eb.or([byTag, eb.and([eb('tenant_id', '=', tenantId), eb('azure_ad_device_id', '=', azureAdDeviceId)])]);
+    })
+    .where('state', '=', ACTIVE)
+    .where('user_id', '<>', userId)
+    .orderBy('last_check_in_at', 'desc')
+    .orderBy('id', 'asc');
 }

@@ -432,6 +432,30 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         assert.deepEqual(await ap.otherUsersOnDevice(tenantId, dave.userId, { deviceTag: dave.deviceTag, azureAdDeviceId }), [mineToo, mine]);
       });
 
+      it('registerOnDevice: twelve users at once on one device, one wins; the winner registers more apps; the others write nothing', async () => {
+        const tenantId = await newTenant();
+        let deviceTag = '';
+        let winner = '';
+        // Several rounds, each on a fresh device: a check outside the write would let two through now and then.
+        for (let round = 0; round < 5; round++) {
+          deviceTag = randomUUID();
+          const users = Array.from({ length: 12 }, () => randomUUID());
+          const outcomes = await Promise.all(users.map((userId) => ap.registerOnDevice(registrationRecord(tenantId, { userId, deviceTag }))));
+          const saved = outcomes.flatMap((o) => (o.kind === 'saved' ? [o.registration] : []));
+          assert.equal(saved.length, 1, `one MAM work account per device: ${outcomes.map((o) => o.kind).join(', ')}`);
+          winner = saved[0]!.userId;
+          assert.ok(outcomes.every((o) => o.kind === 'saved' || o.holders.every((h) => h.userId === winner)));
+          assert.deepEqual((await ap.listRegistrations(tenantId, { deviceTag }, 100)).map((r) => r.userId), [winner]);
+        }
+        const another = await ap.registerOnDevice(registrationRecord(tenantId, { userId: winner, deviceTag, appId: 'com.microsoft.office.outlook' }));
+        assert.equal(another.kind, 'saved', 'the same user registers another app on the device');
+        // By Entra device too: another tag (another app's SDK) on the same Entra device is the same device.
+        const azureAdDeviceId = randomUUID();
+        const first = await ap.registerOnDevice(registrationRecord(tenantId, { deviceTag: randomUUID(), azureAdDeviceId }));
+        assert.equal(first.kind, 'saved');
+        assert.equal((await ap.registerOnDevice(registrationRecord(tenantId, { deviceTag: randomUUID(), azureAdDeviceId }))).kind, 'device_taken');
+      });
+
       it('setCompliance sets many registrations at once; the last change of an id wins; unknown ids ignored', async () => {
         const tenantId = await newTenant();
         const a = await newRegistration(tenantId);

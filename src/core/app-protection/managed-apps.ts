@@ -73,9 +73,6 @@ export class ManagedAppService {
   async register(caller: VerifiedIdentity, input: RegistrationInput): Promise<RegistrationAnswer> {
     const { store, clock, newId } = this.options;
     const now = clock();
-    const others = await store.otherUsersOnDevice(caller.tenantId, caller.objectId, { deviceTag: input.deviceTag, azureAdDeviceId: input.azureAdDeviceId });
-    // One MAM work account per device (seed 003 "Accessing your organization's data").
-    if (others.length > 0) throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
     const fresh: AppRegistrationRecord = {
       tenantId: caller.tenantId,
       id: newId(),
@@ -93,7 +90,10 @@ export class ManagedAppService {
       complianceChangedAt: now,
       state: 'active',
     };
-    const stored = await store.upsertRegistration(fresh);
+    const outcome = await store.registerOnDevice(fresh);
+    // One MAM work account per device (seed 003 "Accessing your organization's data"), checked in the same write.
+    if (outcome.kind === 'device_taken') throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
+    const stored = outcome.registration;
     const previous = stored.id === fresh.id ? null : stored;
     const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, lastCheckInAt: previous.lastCheckInAt } : stored;
     // A new registration holds nothing: it is told its policy and configuration, or null for none.
