@@ -9,6 +9,7 @@ import {
   type HealthFacts,
 } from '../../src/core/app-protection/health-checks.ts';
 import type { WindowsManagedAppProtection } from '../../src/policy/app-protection-model.ts';
+import { userMessage } from '../../src/core/app-protection/messages.ts';
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
@@ -272,6 +273,13 @@ describe('evaluateHealthChecks: device threat level', () => {
     ]);
   });
 
+  it('fails a device below the partner\'s Windows with its own reason: the user is told to update Windows', () => {
+    const actions = evaluate({ maximumAllowedDeviceThreatLevel: 'secured' }, { threat: { kind: 'unsupportedOs' } }).actions;
+    assert.deepEqual(actions, [{ type: 'block', reason: 'threatDefenseUnsupportedOs' }]);
+    assert.match(userMessage('threatDefenseUnsupportedOs').remediation, /Windows/);
+    assert.notEqual(userMessage('threatDefenseUnsupportedOs').remediation, userMessage('deviceThreatLevel').remediation);
+  });
+
   it('passes an ignored connector', () => {
     assert.deepEqual(evaluate({ maximumAllowedDeviceThreatLevel: 'secured' }, { threat: { kind: 'ignored', why: 'unresponsive' } }).actions, []);
   });
@@ -287,6 +295,8 @@ describe('evaluateHealthChecks: device threat level', () => {
     assert.equal(threatFails({ kind: 'notRequired' }, p), false);
     assert.equal(threatFails({ kind: 'ignored', why: 'noConnector' }, p), false);
     assert.equal(threatFails({ kind: 'missing' }, p), true);
+    assert.equal(threatFails({ kind: 'unsupportedOs' }, p), true);
+    assert.equal(threatFails({ kind: 'ignored', why: 'unsupportedOs' }, p), false);
     assert.equal(threatFails({ kind: 'reported', level: 'high', connectorId: 'c', reportedAt: 0 }, p), true);
   });
 });

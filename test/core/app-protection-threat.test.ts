@@ -6,6 +6,10 @@ import type { MtdConnectorRecord, ThreatLevel, ThreatReportRecord } from '../../
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.UTC(2025, 5, 1, 12);
+/** Windows 11 23H2, the oldest the Windows Security Center connector supports; 22H2 is one below. */
+const SUPPORTED = '10.0.22631.3155';
+const UNSUPPORTED = '10.0.22621.2506';
+const blocksOnMissing = { windowsDeviceBlockedOnMissingPartnerData: true };
 
 function connector(id: string, change: Partial<MtdConnectorRecord> = {}): MtdConnectorRecord {
   return {
@@ -29,7 +33,7 @@ function report(connectorId: string, healthState: ThreatLevel, reportedAt: numbe
 }
 
 function verdict(change: Partial<ThreatInput>) {
-  return threatVerdict({ policyLevel: 'low', connectors: [connector('c1')], reports: [], now: NOW, ...change });
+  return threatVerdict({ policyLevel: 'low', connectors: [connector('c1')], reports: [], osVersion: SUPPORTED, now: NOW, ...change });
 }
 
 describe('threatVerdict', () => {
@@ -46,8 +50,17 @@ describe('threatVerdict', () => {
     assert.deepEqual(verdict({ connectors, reports: [report('c1', 'high', NOW), report('c2', 'high', NOW)] }), { kind: 'ignored', why: 'noConnector' });
   });
 
-  it('is missing when a counting connector has no report for the device', () => {
-    assert.deepEqual(verdict({ reports: [] }), { kind: 'missing' });
+  it('without a report for the device: missing only when the connector blocks on missing partner data', () => {
+    assert.deepEqual(verdict({ reports: [] }), { kind: 'ignored', why: 'noReport' }, 'adding a connector blocks nothing until reports come');
+    assert.deepEqual(verdict({ connectors: [connector('c1', blocksOnMissing)], reports: [] }), { kind: 'missing' });
+  });
+
+  it('a device below the partner\'s supported Windows without a report: blocked only when the connector says so', () => {
+    assert.deepEqual(verdict({ osVersion: UNSUPPORTED }), { kind: 'ignored', why: 'unsupportedOs' });
+    assert.deepEqual(verdict({ osVersion: UNSUPPORTED, connectors: [connector('c1', blocksOnMissing)] }), { kind: 'ignored', why: 'unsupportedOs' }, 'not "missing": the partner cannot report');
+    assert.deepEqual(verdict({ osVersion: UNSUPPORTED, connectors: [connector('c1', { partnerUnsupportedOsVersionBlocked: true })] }), { kind: 'unsupportedOs' });
+    assert.equal(verdict({ osVersion: UNSUPPORTED, reports: [report('c1', 'high', NOW)] }).kind, 'reported', 'a report it has is judged');
+    assert.deepEqual(verdict({ osVersion: 'not a version', connectors: [connector('c1', { partnerUnsupportedOsVersionBlocked: true })] }), { kind: 'ignored', why: 'noReport' });
   });
 
   it('takes the report of a counting connector', () => {
@@ -55,7 +68,7 @@ describe('threatVerdict', () => {
   });
 
   it('does not use the reports of a removed connector', () => {
-    assert.deepEqual(verdict({ reports: [report('removed', 'secured', NOW)] }), { kind: 'missing' });
+    assert.deepEqual(verdict({ connectors: [connector('c1', blocksOnMissing)], reports: [report('removed', 'secured', NOW)] }), { kind: 'missing' });
   });
 
   it('does not use the reports of a connector that does not count, even when another one counts', () => {
@@ -95,17 +108,17 @@ describe('threatVerdict', () => {
     });
 
     it('is missing when the responsive connector has no report, even though the silent one did', () => {
-      const result = verdict({ connectors: [silent(), connector('c2')], reports: [report('c1', 'secured', NOW - 8 * DAY)] });
+      const result = verdict({ connectors: [silent(), connector('c2', blocksOnMissing)], reports: [report('c1', 'secured', NOW - 8 * DAY)] });
       assert.deepEqual(result, { kind: 'missing' });
     });
   });
 });
 
 describe('countsForWindowsMam', () => {
-  it('needs Windows MAM on and a partner that is set up', () => {
+  it('needs Windows MAM on and a partner that is enabled (or went unresponsive since)', () => {
     assert.equal(countsForWindowsMam(connector('c')), true);
-    assert.equal(countsForWindowsMam(connector('c', { partnerState: 'available' })), true);
-    assert.equal(countsForWindowsMam(connector('c', { partnerState: 'notSetUp' })), false);
+    assert.equal(countsForWindowsMam(connector('c', { partnerState: 'unresponsive' })), true);
+    for (const partnerState of ['available', 'unavailable', 'notSetUp', 'error'] as const) assert.equal(countsForWindowsMam(connector('c', { partnerState })), false, partnerState);
     assert.equal(countsForWindowsMam(connector('c', { windowsMobileApplicationManagementEnabled: false })), false);
   });
 });

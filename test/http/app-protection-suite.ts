@@ -185,6 +185,8 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
 
       const created = await call('POST', '/graph/beta/deviceManagement/mobileThreatDefenseConnectors', { partnerState: 'enabled', windowsMobileApplicationManagementEnabled: true, partnerUnresponsivenessThresholdInDays: 7 }, admin);
       assert.equal(created.status, 201, JSON.stringify(created.body));
+      // A connector with default settings blocks nothing until reports come (windowsDeviceBlockedOnMissingPartnerData false).
+      assert.equal((await evaluate({ registrationId: aliceRegistration })).body['decision'], 'allow', 'no report yet: nothing changed');
       const report = (healthState: string) =>
         call('POST', '/mtd/v1/health', { userId: aliceId(), appId: EDGE, azureAdDeviceId: aliceDevice, healthState, lastUpdatedDateTime: new Date().toISOString() }, connector);
       assert.equal((await report('high')).status, 204);

@@ -58,6 +58,7 @@ export async function readFacts(
     connectors: snapshot.connectors,
     // Threat state is the device's: the newest report for the user's device counts, whichever app it came through.
     reports,
+    osVersion: registration.osVersion,
     now,
   });
   return { registration, intended, policy, threat, blocked, pending };

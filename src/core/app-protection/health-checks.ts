@@ -171,16 +171,18 @@ function versionChecks(policy: WindowsManagedAppProtection, kind: VersionKind, r
 function threatLevelCheck(policy: WindowsManagedAppProtection, verdict: ThreatVerdict): HealthAction[] {
   if (policy.maximumAllowedDeviceThreatLevel === 'notConfigured') return [];
   if (!threatFails(verdict, policy)) return [];
-  return [{ type: policy.mobileThreatDefenseRemediationAction, reason: 'deviceThreatLevel' }];
+  // What the user can do differs: update Windows, or resolve what Windows Security shows.
+  return [{ type: policy.mobileThreatDefenseRemediationAction, reason: verdict.kind === 'unsupportedOs' ? 'threatDefenseUnsupportedOs' : 'deviceThreatLevel' }];
 }
 
-/** A missing report fails; an ignored connector (or none) passes; a report passes at or below the maximum. */
+/** Missing data or an unsupported OS fails (the connector asked for it); ignored passes; a report passes at or below the maximum. */
 export function threatFails(verdict: ThreatVerdict, policy: Pick<WindowsManagedAppProtection, 'maximumAllowedDeviceThreatLevel'>): boolean {
   switch (verdict.kind) {
     case 'notRequired':
     case 'ignored':
       return false;
     case 'missing':
+    case 'unsupportedOs':
       return true;
     case 'reported':
       return !threatAllowed(verdict.level, policy.maximumAllowedDeviceThreatLevel);

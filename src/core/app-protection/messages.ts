@@ -26,6 +26,8 @@ export const REASON_CODES = [
   'maximumRequiredOsVersion',
   'maximumWipeOsVersion',
   'deviceThreatLevel',
+  /** The threat partner does not report on this Windows, and the connector blocks such devices. */
+  'threatDefenseUnsupportedOs',
   'offlineBlock',
   'offlineWipe',
   /** The "Disabled account" health check, which only the app can run. */
@@ -125,6 +127,11 @@ const MESSAGES: Record<ReasonCode, UserMessage> = {
     title: NOT_COMPLIANT,
     text: `This app can't be used because your device's security state does not meet your organization's requirements. ${CONTACT_ADMIN}`,
     remediation: 'Open Windows Security, resolve the threats and warnings it shows, then open the app again (it can take a few minutes to be recognized).',
+  },
+  threatDefenseUnsupportedOs: {
+    title: NOT_COMPLIANT,
+    text: "This app can't be used because your organization checks the security of devices with Windows Security, which needs Windows 11 version 23H2 or later.",
+    remediation: UPDATE_WINDOWS,
   },
   offlineBlock: {
     title: OFFLINE,
