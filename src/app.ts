@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { EnrollmentService } from './core/enrollment.ts';
+import { MamUserScope } from './core/mam-user-scope.ts';
 import { CheckinRecorder } from './core/management/checkin-recorder.ts';
 import { ConfigurationService } from './core/management/configuration.ts';
 import { MessageLog } from './core/management/message-log.ts';
@@ -120,8 +121,10 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     ...(deps.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: deps.jwksCooldownMs }),
   });
   const termsOfUse = new TermsOfUse(deps.store, clock);
+  const scope = new MamUserScope(deps.store);
   const enrollment = new EnrollmentService({
     verifier,
+    scope,
     tenants,
     enrollments: deps.store,
     termsOfUse,
@@ -187,7 +190,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  const appProtection = appProtectionServices(deps.store, verifier, clock, newId, (error) => server.log.error({ err: error }, 'app protection background work failed'));
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope }, clock, newId, (error) => server.log.error({ err: error }, 'app protection background work failed'));
   server.addHook('onClose', async () => {
     clearInterval(appProtection.sweep);
     await appProtection.checkins.close();
@@ -208,14 +211,20 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection };
 }
 
-function appProtectionServices(store: Store, verifier: TokenVerifier, clock: Clock, newId: () => string, onError: (error: unknown) => void): AppProtection & { sweep: NodeJS.Timeout } {
+function appProtectionServices(
+  store: Store,
+  { verifier, tenants, scope }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope },
+  clock: Clock,
+  newId: () => string,
+  onError: (error: unknown) => void,
+): AppProtection & { sweep: NodeJS.Timeout } {
   const snapshots = new TenantAppSnapshots(store);
   const checkins = new CheckinRecorder({ recordCheckins: (times) => store.appProtection.recordAppCheckins(times) }, onError);
   const reports = new AppReportService(store.appProtection, snapshots);
   const sweep = setInterval(() => void reports.purge(clock()).catch(onError), RETENTION_SWEEP_MS);
   sweep.unref();
   return {
-    apps: new ManagedAppService({ store: store.appProtection, snapshots, checkins, clock, newId }),
+    apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, clock, newId }),
     wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
     access: new AccessService({ store: store.appProtection, snapshots, verifier, clock }),

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'tenant_not_onboarded'
   | 'device_not_supported' // e.g. an Entra join (MDM) sent to the MAM enrollment service
   | 'device_already_enrolled' // a second MAM work account on one device
+  | 'account_not_set_up' // the user is outside the tenant's MAM user scope
   | 'invalid_enrollment_data' // Terms of Use blob missing, forged, expired or another user's
   | 'payload_too_large'
   | 'not_found'

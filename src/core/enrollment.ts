@@ -1,6 +1,7 @@
 import { OpenMamError } from '../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../identity/identity.ts';
 import type { TenantDirectory } from '../identity/tenants.ts';
+import type { MamUserScope } from './mam-user-scope.ts';
 import type { MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { contextValue, type AdditionalContext, type RequestSecurityToken } from '../protocol/mde2/wstep.ts';
 import type { EnrollmentRecord, TenantRecord } from '../store/records.ts';
@@ -15,6 +16,8 @@ import type { TermsOfUse } from './terms-of-use.ts';
  */
 export interface EnrollmentServiceOptions {
   verifier: TokenVerifier;
+  /** Who may use MAM at all (the tenant's MAM user scope). */
+  scope: Pick<MamUserScope, 'require'>;
   tenants: Pick<TenantDirectory, 'get'>;
   enrollments: Pick<EnrollmentStore, 'enroll'>;
   termsOfUse: TermsOfUse;
@@ -50,6 +53,7 @@ export class EnrollmentService {
     const identity = await this.options.verifier.verify(token);
     requireUser(identity);
     const tenant = await this.requireEnrollingTenant(identity);
+    await this.options.scope.require(tenant, identity);
     const termsAcceptedAt = await this.checkTermsOfUse(tenant, request.context, identity);
 
     const outcome = await this.options.enrollments.enroll(

@@ -1,9 +1,10 @@
 import { compilePollSchedule } from '../csp/compile/dmclient-poll.ts';
 import { OpenMamError } from '../errors.ts';
 import { MIN_LONG_TERM_POLL_MINUTES, type TenantDirectory } from '../identity/tenants.ts';
-import { integerReader, readBoolean, readObject, refuse, stringReader, type PropertySpecs } from '../policy/validate.ts';
+import { arrayReader, enumReader, integerReader, readBoolean, readGuid, readObject, refuse, stringReader, type PropertySpecs } from '../policy/validate.ts';
 import type { ConfigurationSetRecord, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
+import { MAM_USER_SCOPES, type MamUserScopeKind } from './mam-user-scope.ts';
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
@@ -11,7 +12,8 @@ export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
 
 /**
  * What an admin may change of their tenant (admin API `deviceManagement/openMamTenantSettings`, CLI `tenant set`):
- * its display name, whether it accepts enrollments, the Terms of Use, and the devices' poll schedule. Every field is
+ * its display name, whether it accepts enrollments, the Terms of Use, the devices' poll schedule, and the MAM user
+ * scope (who may use MAM: `none`, `all`, or the members of `mamUserScopeGroupIds` with `selected`). Every field is
  * optional (a PATCH); `pollSchedule` may itself be partial and is laid over the stored one.
  */
 export interface TenantSettingsPatch {
@@ -20,6 +22,8 @@ export interface TenantSettingsPatch {
   requireTermsOfUse?: boolean;
   termsOfUseText?: string;
   pollSchedule?: Partial<PollSchedule>;
+  mamUserScope?: MamUserScopeKind;
+  mamUserScopeGroupIds?: string[];
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -46,6 +50,8 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   requireTermsOfUse: { read: readBoolean },
   termsOfUseText: { read: stringReader({ nonEmpty: true, maxLength: TERMS_OF_USE_MAX_LENGTH }) },
   pollSchedule: { read: (value, path) => readObject<Partial<PollSchedule>>(value, path, 'pollSchedule', POLL_SCHEDULE_SPECS, false) },
+  mamUserScope: { read: enumReader(MAM_USER_SCOPES) },
+  mamUserScopeGroupIds: { read: arrayReader(readGuid, { maxItems: 500 }) },
 };
 
 /**
@@ -142,7 +148,12 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     ...(patch.requireTermsOfUse === undefined ? {} : { requireTermsOfUse: patch.requireTermsOfUse }),
     ...(patch.termsOfUseText === undefined ? {} : { termsOfUseText: patch.termsOfUseText }),
     pollSchedule,
+    ...(patch.mamUserScope === undefined ? {} : { mamUserScope: patch.mamUserScope }),
+    ...(patch.mamUserScopeGroupIds === undefined ? {} : { mamUserScopeGroupIds: patch.mamUserScopeGroupIds }),
   };
+  if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
+    refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');
+  }
   return {
     ...current,
     ...(patch.displayName === undefined ? {} : { name: patch.displayName.trim() }),

@@ -25,6 +25,10 @@ export interface TenantSettings {
   /** Shown on the Terms of Use page. Plain text; paragraphs separated by blank lines. */
   termsOfUseText: string;
   pollSchedule: PollSchedule;
+  /** Entra's MAM user scope (core/mam-user-scope.ts); absent: `all`. */
+  mamUserScope?: 'none' | 'selected' | 'all';
+  /** With `selected`: the groups whose members are in scope (Graph `includedGroups`). */
+  mamUserScopeGroupIds?: string[];
 }
 
 export interface TenantRecord {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { POLL_SCHEDULE_SET_ID } from '../../src/core/tenant-settings.ts';
+import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
@@ -182,6 +183,50 @@ export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
         ['NumberOfFirstRetries', 'IntervalForFirstSetOfRetries', 'NumberOfSecondRetries', 'IntervalForSecondSetOfRetries', 'IntervalForRemainingScheduledRetries'].map(valueOf),
         ['9', '16', '6', '61', '2000'],
       );
+    });
+
+    it('MAM user scope: none refuses enrollment and registration ("Account not set up"); selected admits members of its groups only', async () => {
+      const tenantId = randomUUID();
+      await server.runtime.app.tenants.onboard({ id: tenantId, name: 'Scoped', identityProvider: 'builtin' });
+      const owner = await server.mint({ upn: 'admin@scoped.example', tenantId, roles: ['OpenMAM.Admin'] });
+      const mamGroup = randomUUID();
+      const user = (upn: string, groups: string[] = []) => server.mint({ upn, tenantId, deviceId: randomUUID(), groups });
+      const enrollAs = async (token: string) => {
+        const simulator = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token });
+        devices.push(simulator);
+        return simulator.enroll().then(() => 'enrolled', (error: unknown) => (error instanceof EnrollmentRefusedError ? error.subcode : String(error)));
+      };
+      const registerAs = async (token: string) => {
+        const body = { appId: 'com.microsoft.edge', appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceTag: randomUUID(), azureAdDeviceId: null };
+        return server.json('POST', '/mam/v1/registrations', token, body);
+      };
+      assert.equal((await call('GET', SETTINGS, undefined, owner)).body['mamUserScope'], 'all', 'all until an admin says otherwise');
+
+      assert.equal((await call('PATCH', SETTINGS, { mamUserScope: 'none' }, owner)).status, 200);
+      const outsider = await user('outsider@scoped.example');
+      assert.equal(await enrollAs(outsider), 's:Authorization');
+      const refused = await registerAs(outsider);
+      assert.equal(refused.status, 403);
+      const error = refused.body['error'] as { code: string; userMessage: { title: string } };
+      assert.equal(error.code, 'accountNotSetUp');
+      assert.equal(error.userMessage.title, 'Account not set up');
+
+      const noGroups = await call('PATCH', SETTINGS, { mamUserScope: 'selected' }, owner);
+      assert.equal(noGroups.status, 400);
+      assert.match(String(noGroups.body.error?.message), /^mamUserScopeGroupIds/);
+      assert.equal((await call('PATCH', SETTINGS, { mamUserScope: 'some' }, owner)).status, 400);
+      assert.equal((await call('PATCH', SETTINGS, { mamUserScope: 'selected', mamUserScopeGroupIds: [mamGroup] }, owner)).status, 200);
+      const member = await user('member@scoped.example', [mamGroup]);
+      assert.equal(await enrollAs(member), 'enrolled');
+      assert.equal((await registerAs(member)).status, 201);
+      assert.equal(await enrollAs(outsider), 's:Authorization');
+      assert.equal((await registerAs(outsider)).status, 403);
+      // A membership the admin keeps in OpenMAM counts as much as the token's groups claim.
+      const listed = await user('listed@scoped.example');
+      assert.equal((await registerAs(listed)).status, 403);
+      await server.runtime.app.store.createGroup({ tenantId, id: mamGroup, displayName: 'MAM users', description: null, createdAt: Date.now() });
+      await server.runtime.app.store.addGroupMember(tenantId, mamGroup, stableObjectId(tenantId, 'listed@scoped.example'));
+      assert.equal((await registerAs(listed)).status, 201);
     });
 
     it("reaches only the caller's tenant: another tenant's admin sees and changes their own", async () => {

@@ -3,6 +3,8 @@ import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
 import { parseIsoDuration } from '../../policy/iso-duration.ts';
 import type { AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { TenantDirectory } from '../../identity/tenants.ts';
+import type { MamUserScope } from '../mam-user-scope.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
 import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
 import { userMessage, type ReasonCode } from './messages.ts';
@@ -60,6 +62,9 @@ export interface RegistrationAnswer extends CheckInAnswer {
 
 export interface ManagedAppServiceOptions {
   store: AppProtectionStore;
+  tenants: Pick<TenantDirectory, 'get'>;
+  /** Who may use MAM at all (the tenant's MAM user scope): outside it, "Account not set up". */
+  scope: Pick<MamUserScope, 'require'>;
   snapshots: TenantAppSnapshots;
   /** Buffered last check-in times. */
   checkins: { record(registrationId: string, at: number): void };
@@ -72,6 +77,9 @@ export class ManagedAppService {
 
   async register(caller: VerifiedIdentity, input: RegistrationInput): Promise<RegistrationAnswer> {
     const { store, clock, newId } = this.options;
+    const tenant = await this.options.tenants.get(caller.tenantId);
+    if (!tenant) throw new OpenMamError('tenant_not_onboarded', `tenant ${caller.tenantId} is not onboarded on this server`);
+    await this.options.scope.require(tenant, caller);
     const now = clock();
     const fresh: AppRegistrationRecord = {
       tenantId: caller.tenantId,

@@ -50,6 +50,8 @@ function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown>
     requireTermsOfUse: settings.requireTermsOfUse,
     termsOfUseText: settings.termsOfUseText,
     pollSchedule: { ...settings.pollSchedule },
+    mamUserScope: settings.mamUserScope ?? 'all',
+    mamUserScopeGroupIds: [...(settings.mamUserScopeGroupIds ?? [])],
     createdDateTime: new Date(tenant.createdAt).toISOString(),
     lastModifiedDateTime: new Date(tenant.updatedAt).toISOString(),
   };

@@ -48,6 +48,7 @@ const STATUS_OF: Partial<Record<ErrorCode, [number, string]>> = {
   not_found: [404, 'notFound'],
   conflict: [409, 'conflict'],
   device_already_enrolled: [409, 'wrongAccount'],
+  account_not_set_up: [403, 'accountNotSetUp'],
   payload_too_large: [413, 'payloadTooLarge'],
   upstream_unavailable: [503, 'serviceUnavailable'],
 };
@@ -62,6 +63,7 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
     if (mapped) [status, code] = mapped;
     if (error.expose) message = error.message;
     if (error.code === 'device_already_enrolled') extra['userMessage'] = userMessage('wrongAccount');
+    if (error.code === 'account_not_set_up') extra['userMessage'] = userMessage('accountNotSetUp');
     if (error.code === 'tenant_not_onboarded') {
       // Spec: an app of a tenant that is not onboarded comes back in 24 hours.
       extra['nextCheckInSeconds'] = CHECKIN_SECONDS.notOnboarded;
