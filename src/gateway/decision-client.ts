@@ -49,6 +49,14 @@ export class DecisionUnavailableError extends Error {
   }
 }
 
+/**
+ * OpenMAM could not read the request the gateway built from the app's request (a registration or device header that
+ * is not a GUID, say): the app's mistake, answered with the gateway's 400, not a user's 403.
+ */
+export class MalformedAccessRequestError extends Error {
+  override readonly name = 'MalformedAccessRequestError';
+}
+
 export interface DecisionClientOptions {
   /** OpenMAM's base URL, e.g. `https://mam.contoso.com`. */
   openmamUrl: string;
@@ -126,8 +134,9 @@ export class DecisionClient implements DecisionSource {
       throw new DecisionUnavailableError('credential', `OpenMAM refused the gateway's credential (${status} ${code}${message ? `: ${message}` : ''}); it needs an app token with the app role OpenMAM.Gateway`);
     }
     if (status === 429 || status >= 500) throw new DecisionUnavailableError(status === 503 || status === 429 ? 'unreachable' : 'bad_answer', `OpenMAM answered ${status} ${code}`);
+    if (status === 400) throw new MalformedAccessRequestError(message ?? `OpenMAM could not read the request (${code})`);
     if (status >= 400) {
-      // About the request (the user's token, the app or registration headers): a refusal, with OpenMAM's reason.
+      // About the user or the app (not found, conflict): a refusal, with OpenMAM's reason.
       return { decision: 'deny', reasons: [code], ...(message === undefined ? {} : { message }) };
     }
     throw new DecisionUnavailableError('bad_answer', `OpenMAM answered ${status}`);

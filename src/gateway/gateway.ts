@@ -2,7 +2,7 @@ import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
-import { DecisionUnavailableError, type DecisionRequest, type DecisionSource } from './decision-client.ts';
+import { DecisionUnavailableError, MalformedAccessRequestError, type DecisionRequest, type DecisionSource } from './decision-client.ts';
 
 /**
  * The enforcement point (`openmam gateway`): a reverse proxy in front of one protected resource. Every request is
@@ -12,6 +12,7 @@ import { DecisionUnavailableError, type DecisionRequest, type DecisionSource } f
  *   `X-OpenMAM-*` header (those the gateway reads and any other: the upstream never sees a claim meant for OpenMAM,
  *   nor one a client hoped the upstream would trust), and with `X-Forwarded-For`, `-Proto` and `-Host` added;
  * - `deny`: 403 `{"error":{"code":"access_denied","message","reasons","remediation"}}`, the body never read;
+ * - a request OpenMAM cannot read (a malformed X-OpenMAM-* header): 400 `bad_request`, the app's mistake;
  * - no decision (OpenMAM unreachable, slow, refusing the gateway's credential, answering nonsense): 503 or 502.
  *   The gateway fails closed: no decision, no access.
  * Proxying itself is @fastify/http-proxy (@fastify/reply-from over undici); the gateway knows nothing of OpenMAM
@@ -121,6 +122,9 @@ async function decide(request: FastifyRequest, options: GatewayOptions): Promise
   try {
     decision = await options.decisions.evaluate(input);
   } catch (error) {
+    if (error instanceof MalformedAccessRequestError) {
+      return { status: 400, body: { error: { code: 'bad_request', message: `The request's X-OpenMAM-* headers or token could not be read: ${error.message}` } } };
+    }
     const kind = error instanceof DecisionUnavailableError ? error.kind : 'unreachable';
     request.log.error({ err: error, decision: 'unavailable', kind }, 'no access decision: refusing the request');
     return {

@@ -132,15 +132,26 @@ describe('gateway', () => {
     assert.deepEqual(decisions.requests[0]!.body, { userToken: USER_TOKEN, resource: 'contoso-files', appId: 'com.contoso.notes', azureAdDeviceId: '0b9e7a52-8d4c-4d7e-9a43-2f6c1f0e9b11' });
   });
 
-  it('OpenMAM refusing the request (4xx about the user token): 403 with its reason', async () => {
-    decisions.answer = () => ({ status: 400, body: { error: { code: 'malformed_request', message: 'userToken: not a token' } } });
+  it('a request OpenMAM cannot read (a malformed header): the gateway\'s 400, not a user\'s 403; the upstream is never reached', async () => {
+    decisions.answer = () => ({ status: 400, body: { error: { code: 'badRequest', message: 'registrationId: must be a GUID' } } });
+    const url = await startGateway();
+    const response = await fetch(`${url}/x`, { headers: { ...APP_HEADERS, 'x-openmam-registration-id': 'not-a-guid' } });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'bad_request');
+    assert.match(body.error.message, /registrationId: must be a GUID/);
+    assert.equal(upstream.received.length, 0);
+  });
+
+  it('OpenMAM refusing the user or the app (another 4xx): 403 with its reason', async () => {
+    decisions.answer = () => ({ status: 404, body: { error: { code: 'notFound', message: 'no such registration' } } });
     const url = await startGateway();
     const response = await fetch(`${url}/x`, { headers: APP_HEADERS });
     assert.equal(response.status, 403);
     const body = (await response.json()) as { error: { code: string; reasons: string[]; message: string } };
     assert.equal(body.error.code, 'access_denied');
-    assert.deepEqual(body.error.reasons, ['malformed_request']);
-    assert.equal(body.error.message, 'userToken: not a token');
+    assert.deepEqual(body.error.reasons, ['notFound']);
+    assert.equal(body.error.message, 'no such registration');
     assert.equal(upstream.received.length, 0);
   });
 
