@@ -102,6 +102,12 @@ describe('decideAccess: grant controls', () => {
     assert.deepEqual(decision.reasons, ['protectionPolicyRequired']);
   });
 
+  it('compliantApplication: a registered app that no protection policy targets is told "App not set up"', () => {
+    const decision = decideAccess(input({ appProtection: { applied: false, compliant: false, reasons: ['appNotSetUp'] } }));
+    assert.deepEqual(decision.reasons, ['appNotSetUp']);
+    assert.equal(decision.remediation?.title, userMessage('appNotSetUp').title);
+  });
+
   it('compliantApplication: denies a non-compliant registration with its reasons, remedied by the first', () => {
     const appProtection = { applied: true, compliant: false, reasons: ['minimumRequiredOsVersion', 'minimumWarningAppVersion', 'offlineBlock'] };
     const decision = decideAccess(input({ appProtection }));

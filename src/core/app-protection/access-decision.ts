@@ -119,6 +119,8 @@ export function approvedApplication(policy: Pick<AccessPolicyRecord, 'approvedAp
 
 /** App protection CA (seed 002): a protection policy applied to the registration, and compliant now. */
 export function compliantApplication(state: AppProtectionState | undefined): ControlResult {
+  // Registered, but no protection policy targets the app for this user: seed 003's "App not set up" says why.
+  if (state !== undefined && !state.applied && state.reasons.includes('appNotSetUp')) return { granted: false, reasons: ['appNotSetUp'] };
   if (state === undefined || !state.applied) return { granted: false, reasons: ['protectionPolicyRequired'] };
   if (state.compliant) return { granted: true, reasons: [] };
   // Warnings never make a registration non-compliant: the remediation must be about what does.
