@@ -35,15 +35,7 @@ export async function undoable<T>(write: (work: (trx: Transaction<Database>) => 
 
 /** Why a compare-and-set matched no row, read in the same transaction (the tenant row is held: nothing moves meanwhile). */
 export async function missedWrite(trx: Transaction<Database>, table: VersionedTable, tenantId: string, id: string): Promise<Exclude<VersionedWrite, { kind: 'saved' }>> {
-  // One query per table keeps Kysely's column types exact.
-  const row = await (table === 'policies'
-    ? trx.selectFrom('policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
-    : table === 'app_policies'
-      ? trx.selectFrom('app_policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
-      : table === 'mtd_connectors'
-        ? trx.selectFrom('mtd_connectors').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
-        : trx.selectFrom('access_policies').select('version').where('tenant_id', '=', tenantId).where('id', '=', id)
-  ).executeTakeFirst();
+  const row = await trx.selectFrom(table).select('version').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   return row === undefined ? { kind: 'not_found' } : { kind: 'stale', current: Number(row.version) };
 }
 

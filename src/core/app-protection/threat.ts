@@ -39,7 +39,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * "is only supported on Windows 11 version 22631 (23H2) or later" (learn.microsoft.com/mem/intune/protect/
  * mtd-app-protection-policy, quoted in seed 002).
  */
-export const PARTNER_MINIMUM_OS: Version = [10, 0, 22631];
+const PARTNER_MINIMUM_OS: Version = [10, 0, 22631];
 const THREAT_RANK: Record<ThreatLevel, number> = { secured: 0, low: 1, medium: 2, high: 3 };
 
 /**
