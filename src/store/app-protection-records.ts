@@ -162,3 +162,75 @@ export interface DeviceComplianceRecord {
   compliant: boolean;
   reportedAt: number;
 }
+
+/**
+ * An entry of a tenant's managed app catalogue (OpenMAM's `openMamManagedApp`): the Windows app id that policies
+ * target and the Entra client ids (application ids, the `azp`/`appid` of its tokens) that speak for it. A token's
+ * client id finds the app; nothing a caller writes does (docs/app-protection.md, "Trust model").
+ */
+export interface ManagedAppCatalogueRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  /** Lower-case, as ManagedAppRef.appId; unique in a tenant (built-in entries included). */
+  windowsAppId: string;
+  /** Lower-case GUIDs; each belongs to one entry of a tenant (built-in entries included). */
+  clientIds: string[];
+  /** Counts up with every change: the entity tag. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Graph `servicePrincipal`, reduced to what access decisions need: a protected resource (a cloud app in Entra's
+ * conditional access) with its application id and the audiences (`servicePrincipalNames`) its tokens are issued for.
+ */
+export interface ServicePrincipalRecord {
+  tenantId: string;
+  id: string;
+  /** Lower-case GUID; unique in a tenant. CA policies name resources by it. */
+  appId: string;
+  displayName: string;
+  /** The identifier URIs and the appId itself, as Entra lists them: a user token for the resource has one as `aud`. */
+  servicePrincipalNames: string[];
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * One access decision, as Entra's sign-in log records a sign-in (Graph `signIn`, read at `auditLogs/signIns`): who,
+ * with which client app, from which device (and whether a token vouched for it), to which resource, the decision and
+ * why, and each conditional access policy that applied with its result. Kept 30 days by default.
+ */
+export interface SignInRecord {
+  tenantId: string;
+  id: string;
+  createdAt: number;
+  /** The user's object id and UPN, from the verified token; null when the token did not verify. */
+  userId: string | null;
+  userPrincipalName: string | null;
+  /** The token's client id (`azp`/`appid`) and the catalogue's name for it; null when unknown. */
+  appId: string | null;
+  appDisplayName: string | null;
+  /** The Windows app id the catalogue maps the client to. */
+  windowsAppId: string | null;
+  /** The resource's application id and display name; the name as the gateway sent it when no service principal matched. */
+  resourceId: string | null;
+  resourceDisplayName: string | null;
+  /** The Entra device id the decision used, and whether the user's token carried it (`deviceid`) or it was only claimed. */
+  deviceId: string | null;
+  deviceIdVerified: boolean;
+  /** The registration the decision judged, if any. */
+  registrationId: string | null;
+  ipAddress: string | null;
+  /** The gateway request's id (the correlation id). */
+  correlationId: string;
+  decision: 'allow' | 'deny';
+  /** The decision's reason codes (access-decision.ts). */
+  reasons: string[];
+  /** success: every applied policy satisfied; failure: one was not; notApplied: no policy applied. */
+  conditionalAccessStatus: 'success' | 'failure' | 'notApplied';
+  appliedPolicies: { id: string; displayName: string; enforcedGrantControls: string[]; result: 'success' | 'failure' }[];
+}

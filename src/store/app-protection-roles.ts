@@ -7,7 +7,9 @@ import type {
   AppRegistrationRecord,
   BlockedUserRecord,
   DeviceComplianceRecord,
+  ManagedAppCatalogueRecord,
   MtdConnectorRecord,
+  ServicePrincipalRecord,
   ThreatReportRecord,
 } from './app-protection-records.ts';
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
@@ -150,6 +152,25 @@ export interface AppProtectionStore {
   deleteAccessPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void>;
   getDeviceCompliance(tenantId: string, azureAdDeviceId: string): Promise<DeviceComplianceRecord | undefined>;
+
+  // ---- managed app catalogue (tenant entries; built-in ones are core's: app-catalogue.ts)
+  /** A plain insert; throws OpenMamError `conflict` when the id, the windowsAppId or a client id is taken in the tenant; bumps the version. */
+  createManagedApp(app: ManagedAppCatalogueRecord): Promise<void>;
+  /** Compare-and-set at `app.version` (as updateAccessPolicy); throws `conflict` when the new windowsAppId or a client id is another entry's; bumps. */
+  updateManagedApp(app: ManagedAppCatalogueRecord): Promise<VersionedWrite>;
+  getManagedApp(tenantId: string, id: string): Promise<ManagedAppCatalogueRecord | undefined>;
+  /** Ordered by createdAt, then id. */
+  listManagedApps(tenantId: string): Promise<ManagedAppCatalogueRecord[]>;
+  deleteManagedApp(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
+
+  // ---- service principals (protected resources)
+  /** A plain insert; throws `conflict` when the id or the appId is taken in the tenant; bumps the version. */
+  createServicePrincipal(principal: ServicePrincipalRecord): Promise<void>;
+  updateServicePrincipal(principal: ServicePrincipalRecord): Promise<VersionedWrite>;
+  getServicePrincipal(tenantId: string, id: string): Promise<ServicePrincipalRecord | undefined>;
+  /** Ordered by createdAt, then id. */
+  listServicePrincipals(tenantId: string): Promise<ServicePrincipalRecord[]>;
+  deleteServicePrincipal(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 
   // ---- retention
   /**
