@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'device_not_supported' // e.g. an Entra join (MDM) sent to the MAM enrollment service
   | 'device_already_enrolled' // a second MAM work account on one device
   | 'account_not_set_up' // the user is outside the tenant's MAM user scope
+  | 'identity_mismatch' // what the caller claims (an app, a device, a registration) disagrees with what its token proves
   | 'invalid_enrollment_data' // Terms of Use blob missing, forged, expired or another user's
   | 'payload_too_large'
   | 'not_found'
@@ -25,11 +26,14 @@ export class OpenMamError extends Error {
   override readonly name = 'OpenMamError';
   readonly code: ErrorCode;
   readonly expose: boolean;
+  /** A finer, stable reason a client can act on (e.g. `appIdMismatch`); adapters that have a place for it show it. */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { expose?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { expose?: boolean; cause?: unknown; reason?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.expose = options.expose ?? (code !== 'internal' && code !== 'upstream_unavailable');
+    this.reason = options.reason;
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, SETTINGS, type Config } from '../config.ts';
+import { isGuid, loadConfig, SETTINGS, type Config } from '../config.ts';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
 import { ConfigurationService } from '../core/management/configuration.ts';
 import { MessageLog } from '../core/management/message-log.ts';
@@ -29,7 +29,10 @@ Commands:
       --device-id <guid>     Entra device id (\`deviceid\` claim)
       --groups <a,b>         Group object ids (\`groups\` claim)
       --roles <a,b>          App roles (\`roles\` claim), e.g. OpenMAM.Admin
-      --audience <aud>       Audience (default: the configured app id URI)
+      --audience <aud>       Audience (default: the configured app id URI); a protected resource's app id or
+                             identifier URI for a token the gateway judges
+      --client-app <guid>    Client application id (\`azp\` claim): the managed app the token speaks for, e.g.
+                             Microsoft Edge's ecd6b820-32c2-49b6-98a6-444530e5a77a (default: a development client)
       --expires-in <time>    Lifetime: seconds, or with s/m/h/d (default: 1h)
   device show <devId>        A device's enrollment, management state, node states and inventory (JSON)
   device log <devId> --for <time>|off
@@ -54,6 +57,7 @@ const COMMAND_OPTIONS = {
   groups: { type: 'string' },
   roles: { type: 'string' },
   audience: { type: 'string' },
+  'client-app': { type: 'string' },
   'expires-in': { type: 'string' },
   id: { type: 'string' },
   name: { type: 'string' },
@@ -153,10 +157,13 @@ async function mintToken(config: Config, values: Values): Promise<void> {
   });
   const idp = await DevIdentityProvider.open(config.dataDir, config.publicUrl);
   const deviceId = values['device-id'];
+  const clientApp = values['client-app'];
+  if (clientApp !== undefined && (typeof clientApp !== 'string' || !isGuid(clientApp))) throw new OpenMamError('invalid_configuration', '--client-app must be an application id (GUID)');
   const token = await idp.mint({
     tenantId,
     upn: typeof values['upn'] === 'string' ? values['upn'] : 'user@openmam.local',
     ...(typeof deviceId === 'string' ? { deviceId } : {}),
+    ...(typeof clientApp === 'string' ? { clientId: clientApp.toLowerCase() } : {}),
     groups: list(values['groups']),
     roles: list(values['roles']),
     audience: typeof values['audience'] === 'string' ? values['audience'] : config.appIdUri,

@@ -31,6 +31,7 @@ const FAULTS: Record<ErrorCode, FaultMapping> = {
   device_not_supported: { code: 's:Sender', subcode: 's:Authorization', errorType: 'DeviceNotSupported' },
   device_already_enrolled: { code: 's:Sender', subcode: 's:Authorization', errorType: 'NotSupported' },
   account_not_set_up: { code: 's:Sender', subcode: 's:Authorization' },
+  identity_mismatch: { code: 's:Sender', subcode: 's:Authorization' },
   invalid_enrollment_data: { code: 's:Sender', subcode: 's:Authorization', errorType: 'InvalidEnrollmentData' },
   not_found: { code: 's:Sender', subcode: 's:MessageFormat' },
   conflict: { code: 's:Receiver', subcode: 's:EnrollmentServer' },

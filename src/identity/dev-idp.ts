@@ -31,12 +31,20 @@ export interface MintRequest {
   groups?: readonly string[];
   roles?: readonly string[];
   audience: string;
+  /**
+   * The client application the token is for (`azp`); DEV_CLIENT_ID when not given. Entra's v2 tokens always name
+   * their client; a managed app's must be one of the catalogue's client ids.
+   */
+  clientId?: string;
   expiresInSeconds: number;
   /** Epoch ms; tests freeze it. */
   now: number;
   /** Backdating `nbf`, as Entra does (5 minutes). */
   notBeforeSkewSeconds?: number;
 }
+
+/** The client id of tokens minted without one: a development client that is in no tenant's app catalogue. */
+export const DEV_CLIENT_ID = '00000000-0000-4000-8000-0000000000de';
 
 export class DevIdentityProvider {
   private constructor(
@@ -105,7 +113,7 @@ export class DevIdentityProvider {
     const nowSeconds = Math.floor(request.now / 1000);
     const subject = request.upn ?? (request.deviceId === undefined ? 'application' : `device:${request.deviceId}`);
     const objectId = request.objectId ?? stableObjectId(request.tenantId, subject);
-    const claims: Record<string, unknown> = { tid: request.tenantId, oid: objectId, ver: '2.0', uti: randomUUID().replace(/-/g, '') };
+    const claims: Record<string, unknown> = { tid: request.tenantId, oid: objectId, ver: '2.0', uti: randomUUID().replace(/-/g, ''), azp: request.clientId ?? DEV_CLIENT_ID, azpacr: '0' };
     if (request.upn !== undefined) {
       claims['upn'] = request.upn;
       claims['preferred_username'] = request.upn;

@@ -1,3 +1,5 @@
+import { OpenMamError } from '../errors.ts';
+
 /** Who is calling, once a token has been verified. Names follow Entra ID's claims. */
 export interface VerifiedIdentity {
   /** `tid`: the Entra tenant, lower-case GUID, always an onboarded tenant. */
@@ -6,8 +8,15 @@ export interface VerifiedIdentity {
   objectId: string;
   /** `upn`, else `preferred_username`, else `unique_name`. */
   upn: string | undefined;
-  /** `deviceid`: the Entra device object id, on device-bound tokens. */
+  /** `deviceid`: the Entra device object id, on tokens obtained on a registered or joined device. Lower-case. */
   deviceId: string | undefined;
+  /**
+   * The client application that obtained the token: `azp` (v2 tokens) or `appid` (v1), lower-case
+   * (learn.microsoft.com/entra/identity-platform/access-token-claims-reference). Undefined when neither is present.
+   */
+  clientId: string | undefined;
+  /** `aud`, as issued: the resource the token is for. */
+  audiences: readonly string[];
   /** `email` (optional claim in Entra). */
   mail?: string | undefined;
   /** `name`: the display name. */
@@ -31,8 +40,19 @@ export function isUserIdentity(identity: VerifiedIdentity): boolean {
 
 /** The one operation the rest of OpenMAM needs from identity. */
 export interface TokenVerifier {
-  /** Throws OpenMamError: `authentication_failed`, `tenant_not_onboarded` or `upstream_unavailable`. */
-  verify(token: string): Promise<VerifiedIdentity>;
+  /**
+   * Throws OpenMamError: `authentication_failed` (TokenAudienceError when only the audience is wrong),
+   * `tenant_not_onboarded` or `upstream_unavailable`. `audiences`: what `aud` must be; OpenMAM's own by default. A
+   * protected resource's tokens are checked against that resource's audiences, never OpenMAM's.
+   */
+  verify(token: string, audiences?: readonly string[]): Promise<VerifiedIdentity>;
+}
+
+/** A token that is genuine but was issued for another resource. */
+export class TokenAudienceError extends OpenMamError {
+  constructor(readonly audiences: readonly string[]) {
+    super('authentication_failed', `the token was issued for ${audiences.map((a) => JSON.stringify(a)).join(', ') || 'no audience'}, not for this resource`);
+  }
 }
 
 export type Clock = () => number;

@@ -4,7 +4,7 @@ import { isGuid } from '../config.ts';
 import { OpenMamError } from '../errors.ts';
 import type { TenantRecord } from '../store/records.ts';
 import type { DevIdentityProvider } from './dev-idp.ts';
-import type { Clock, FetchJson, TokenVerifier, VerifiedIdentity } from './identity.ts';
+import { TokenAudienceError, type Clock, type FetchJson, type TokenVerifier, type VerifiedIdentity } from './identity.ts';
 
 /** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC with a public key). */
 export const ALLOWED_ALGORITHMS = ['RS256'] as const;
@@ -49,18 +49,23 @@ export class TokenValidator implements TokenVerifier {
     this.audiences = [...new Set(options.audiences.flatMap(audienceForms))];
   }
 
-  async verify(token: string): Promise<VerifiedIdentity> {
+  /**
+   * The signature, issuer and lifetime are checked once per token (and cached); the audience at every call, since one
+   * token is checked against OpenMAM's audiences at one endpoint and a protected resource's at another.
+   */
+  async verify(token: string, audiences: readonly string[] = this.audiences): Promise<VerifiedIdentity> {
     const now = this.options.clock();
     // One-shot hash (no Hash object per call): this runs for every request of every device and gateway.
     const key = hash('sha256', token, 'base64url');
-    const cached = this.verified.get(key);
-    if (cached && cached.expiresAt + this.options.clockSkewSeconds * 1000 > now) {
-      await this.requireTenant(cached.tenantId);
-      return cached;
+    let identity = this.verified.get(key);
+    if (identity && identity.expiresAt + this.options.clockSkewSeconds * 1000 > now) {
+      await this.requireTenant(identity.tenantId);
+    } else {
+      if (identity) this.verified.delete(key);
+      identity = await this.verifyUncached(token, now);
+      this.remember(key, identity);
     }
-    if (cached) this.verified.delete(key);
-    const identity = await this.verifyUncached(token, now);
-    this.remember(key, identity);
+    if (!identity.audiences.some((audience) => audiences.includes(audience))) throw new TokenAudienceError(identity.audiences);
     return identity;
   }
 
@@ -73,7 +78,6 @@ export class TokenValidator implements TokenVerifier {
     try {
       ({ payload } = await jwtVerify(token, metadata.keys, {
         algorithms: [...ALLOWED_ALGORITHMS],
-        audience: this.audiences,
         issuer: [...metadata.issuers],
         clockTolerance: this.options.clockSkewSeconds,
         currentDate: new Date(now),
@@ -156,7 +160,7 @@ export class TokenValidator implements TokenVerifier {
 }
 
 /** Entra writes v1 audiences with or without a trailing slash; accept both spellings of a configured URL. */
-function audienceForms(audience: string): string[] {
+export function audienceForms(audience: string): string[] {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(audience)) return [audience];
   const bare = audience.replace(/\/+$/, '');
   return [bare, `${bare}/`];
@@ -210,11 +214,14 @@ function stringListClaim(payload: JWTPayload, name: string): string[] {
 function toIdentity(payload: JWTPayload, tenantId: string): VerifiedIdentity {
   const objectId = stringClaim(payload, 'oid');
   if (!objectId) throw authenticationFailed('the token has no oid claim');
+  const audience = payload.aud;
   return {
     tenantId,
     objectId: objectId.toLowerCase(),
     upn: stringClaim(payload, 'upn') ?? stringClaim(payload, 'preferred_username') ?? stringClaim(payload, 'unique_name'),
     deviceId: stringClaim(payload, 'deviceid')?.toLowerCase(),
+    clientId: (stringClaim(payload, 'azp') ?? stringClaim(payload, 'appid'))?.toLowerCase(),
+    audiences: typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience.filter((a) => typeof a === 'string') : [],
     mail: stringClaim(payload, 'email'),
     name: stringClaim(payload, 'name'),
     // Sorted once here (and cached with the token): check-ins compare them with the stored list.

@@ -52,6 +52,10 @@ export interface AppRegistrationRecord {
   deviceTag: string;
   /** Entra device object id, when the device is registered in Entra. */
   azureAdDeviceId: string | null;
+  /** The device id came from the registering token's `deviceid` claim; otherwise it is only the app's claim (a hint). */
+  azureAdDeviceIdVerified: boolean;
+  /** The Entra client id (`azp`/`appid`) of the token that made the registration: only that client's tokens may use it. Null before migration 010. */
+  clientId: string | null;
   createdAt: number;
   lastCheckInAt: number;
   /** The app protection policy (id and version) the app confirmed it holds at its last check-in; null for none. */

@@ -56,8 +56,8 @@ export interface AppProtectionStore {
    */
   upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord>;
   /**
-   * upsertRegistration, unless another user holds an active registration on the same device (deviceTag, or
-   * azureAdDeviceId when given): then nothing is written and the holders come back. Check and write are one
+   * upsertRegistration, unless another user holds an active registration on the same device (deviceTag, or a
+   * verified azureAdDeviceId when this one's is verified): then nothing is written and the holders come back. Check and write are one
    * transaction, serialised per tenant: one MAM work account per device holds under concurrent registrations.
    */
   registerOnDevice(registration: AppRegistrationRecord): Promise<DeviceRegistration>;
@@ -74,7 +74,7 @@ export interface AppProtectionStore {
    */
   updateRegistration(
     id: string,
-    change: Partial<Pick<AppRegistrationRecord, 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'appliedPolicyId' | 'appliedPolicyVersion' | 'reportedFailures' | 'complianceState' | 'complianceReasons' | 'complianceChangedAt' | 'state' | 'lastCheckInAt'>>,
+    change: Partial<Pick<AppRegistrationRecord, 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'appliedPolicyId' | 'appliedPolicyVersion' | 'reportedFailures' | 'complianceState' | 'complianceReasons' | 'complianceChangedAt' | 'state' | 'lastCheckInAt' | 'clientId'>>,
   ): Promise<boolean>;
   /** Last check-in times written in bulk (check-ins are buffered like OMA-DM ones). */
   recordAppCheckins(checkins: ReadonlyMap<string, number>): Promise<void>;
@@ -88,10 +88,10 @@ export interface AppProtectionStore {
     limit: number,
   ): Promise<AppRegistrationRecord[]>;
   /**
-   * The active registrations of another user than `userId` on the device (same deviceTag, or same azureAdDeviceId
-   * when given): one MAM work account per device.
+   * The active registrations of another user than `userId` on the device (same deviceTag, or same verified
+   * azureAdDeviceId when the given one is verified): one MAM work account per device.
    */
-  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]>;
+  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null; azureAdDeviceIdVerified: boolean }): Promise<AppRegistrationRecord[]>;
   /** Sets compliance of many registrations at once (a threat report, a policy change). */
   setCompliance(changes: readonly { id: string; state: AppComplianceState; reasons: string[]; changedAt: number }[]): Promise<void>;
 

@@ -324,7 +324,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
    * Newest lastCheckInAt first. The tenant is repeated in each branch of the OR: only then does SQLite search both
    * indexes (tenant + device_tag, tenant + azure_ad_device_id) instead of scanning the tenant's registrations.
    */
-  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }): Promise<AppRegistrationRecord[]> {
+  otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null; azureAdDeviceIdVerified: boolean }): Promise<AppRegistrationRecord[]> {
     return this.#track(async () => (await otherUsersQuery(this.#db, tenantId, userId, device).execute()).map(registrationFromRow));
   }
 
@@ -846,6 +846,8 @@ function registrationToRow(r: AppRegistrationRecord): RegistrationRow {
     device_manufacturer: r.deviceManufacturer,
     device_tag: r.deviceTag,
     azure_ad_device_id: r.azureAdDeviceId,
+    azure_ad_device_id_verified: booleanToColumn(r.azureAdDeviceIdVerified),
+    client_id: r.clientId,
     created_at: r.createdAt,
     last_check_in_at: r.lastCheckInAt,
     applied_policy_id: r.appliedPolicyId,
@@ -873,6 +875,8 @@ function registrationFromRow(row: RegistrationRow): AppRegistrationRecord {
     deviceManufacturer: row.device_manufacturer,
     deviceTag: row.device_tag,
     azureAdDeviceId: row.azure_ad_device_id,
+    azureAdDeviceIdVerified: booleanFromColumn(row.azure_ad_device_id_verified),
+    clientId: row.client_id,
     createdAt: row.created_at,
     lastCheckInAt: row.last_check_in_at,
     appliedPolicyId: row.applied_policy_id,
@@ -902,6 +906,7 @@ function registrationChanges(change: RegistrationChange): Updateable<AppRegistra
   if (change.complianceChangedAt !== undefined) set.compliance_changed_at = change.complianceChangedAt;
   if (change.state !== undefined) set.state = change.state;
   if (change.lastCheckInAt !== undefined) set.last_check_in_at = change.lastCheckInAt;
+  if (change.clientId !== undefined) set.client_id = change.clientId;
   return set;
 }
 
@@ -1052,15 +1057,20 @@ async function upsertRegistrationWithin(trx: Transaction<Database>, registration
   return registrationFromRow(stored);
 }
 
-/** Active registrations of other users than `userId` on the device: by deviceTag, or azureAdDeviceId when given. */
-function otherUsersQuery(db: Kysely<Database>, tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null }) {
+/**
+ * Active registrations of other users than `userId` on the device: by deviceTag, or by a verified azureAdDeviceId
+ * when the device's is verified. A device id no token vouched for holds no device: an unverified claim never locks
+ * out the user whose token proves the device.
+ */
+function otherUsersQuery(db: Kysely<Database>, tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null; azureAdDeviceIdVerified: boolean }) {
   return db
     .selectFrom('app_registrations')
     .selectAll()
     .where((eb) => {
       const { azureAdDeviceId } = device;
       const byTag = eb.and([eb('tenant_id', '=', tenantId), eb('device_tag', '=', device.deviceTag)]);
-      return azureAdDeviceId === null ? byTag : eb.or([byTag, eb.and([eb('tenant_id', '=', tenantId), eb('azure_ad_device_id', '=', azureAdDeviceId)])]);
+      if (azureAdDeviceId === null || !device.azureAdDeviceIdVerified) return byTag;
+      return eb.or([byTag, eb.and([eb('tenant_id', '=', tenantId), eb('azure_ad_device_id', '=', azureAdDeviceId), eb('azure_ad_device_id_verified', '=', 1)])]);
     })
     .where('state', '=', ACTIVE)
     .where('user_id', '<>', userId)

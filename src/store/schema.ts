@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { ConfigurationTarget, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind } from './records.ts';
 import type {
   AccessPolicyRecord,
@@ -241,6 +241,10 @@ export interface AppRegistrationsTable {
   device_manufacturer: string | null;
   device_tag: string;
   azure_ad_device_id: string | null;
+  /** 0/1: the device id came from the token's `deviceid` claim (migration 010). */
+  azure_ad_device_id_verified: Generated<number>;
+  /** The Entra client id of the token that made the registration; null for registrations older than migration 010. */
+  client_id: string | null;
   created_at: number;
   last_check_in_at: number;
   applied_policy_id: string | null;

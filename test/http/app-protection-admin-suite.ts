@@ -73,6 +73,8 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         deviceManufacturer: null,
         deviceTag: randomUUID(),
         azureAdDeviceId: null,
+        azureAdDeviceIdVerified: false,
+        clientId: null,
         createdAt: now,
         lastCheckInAt: now,
         appliedPolicyId: null,

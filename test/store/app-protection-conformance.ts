@@ -410,9 +410,9 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         await ap.updateRegistration(wiped.id, { state: 'wiped' });
         await newRegistration(tenantId, { azureAdDeviceId: bob.azureAdDeviceId }); // same Entra device, but not asked for
         await newRegistration(other, { deviceTag });
-        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag, azureAdDeviceId: null }), [carol, bob]);
-        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId: null }), []);
-        assert.deepEqual(await ap.otherUsersOnDevice(randomUUID(), me, { deviceTag, azureAdDeviceId: null }), []);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag, azureAdDeviceId: null, azureAdDeviceIdVerified: true }), [carol, bob]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId: null, azureAdDeviceIdVerified: true }), []);
+        assert.deepEqual(await ap.otherUsersOnDevice(randomUUID(), me, { deviceTag, azureAdDeviceId: null, azureAdDeviceIdVerified: true }), []);
       });
 
       it('otherUsersOnDevice finds them by azureAdDeviceId too, when given', async () => {
@@ -426,10 +426,27 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const byTag = await newRegistration(tenantId, { deviceTag: mine.deviceTag, azureAdDeviceId: null, lastCheckInAt: T0 + 2 });
         const mineToo = await newRegistration(tenantId, { userId: me, azureAdDeviceId, appId: 'com.contoso.mine-too', lastCheckInAt: T0 + 3 });
         await newRegistration(other, { azureAdDeviceId });
-        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: mine.deviceTag, azureAdDeviceId }), [byTag, dave]);
-        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId }), [dave]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: mine.deviceTag, azureAdDeviceId, azureAdDeviceIdVerified: true }), [byTag, dave]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, me, { deviceTag: randomUUID(), azureAdDeviceId, azureAdDeviceIdVerified: true }), [dave]);
         // Dave's view: both of my apps on the Entra device; byTag shares only my first app's tag, not Dave's.
-        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, dave.userId, { deviceTag: dave.deviceTag, azureAdDeviceId }), [mineToo, mine]);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, dave.userId, { deviceTag: dave.deviceTag, azureAdDeviceId, azureAdDeviceIdVerified: true }), [mineToo, mine]);
+      });
+
+      it('a device id no token vouched for holds no device, and finds none', async () => {
+        const tenantId = await newTenant();
+        const azureAdDeviceId = randomUUID();
+        // Mallory registers first, claiming Alice's Entra device id in the body (her token has no deviceid).
+        const squatter = await newRegistration(tenantId, { azureAdDeviceId, azureAdDeviceIdVerified: false });
+        const alice = randomUUID();
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, alice, { deviceTag: randomUUID(), azureAdDeviceId, azureAdDeviceIdVerified: true }), [], 'an unverified claim never blocks a verified device');
+        const registered = await ap.registerOnDevice(registrationRecord(tenantId, { userId: alice, azureAdDeviceId, azureAdDeviceIdVerified: true }));
+        assert.equal(registered.kind, 'saved');
+        // The other way round: an unverified claim is matched by device tag only.
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, randomUUID(), { deviceTag: randomUUID(), azureAdDeviceId, azureAdDeviceIdVerified: false }), []);
+        assert.deepEqual(await ap.otherUsersOnDevice(tenantId, randomUUID(), { deviceTag: squatter.deviceTag, azureAdDeviceId, azureAdDeviceIdVerified: false }), [squatter]);
+        const stored = await ap.getRegistration(squatter.id);
+        assert.equal(stored?.azureAdDeviceIdVerified, false, 'the flag is stored');
+        assert.equal(stored?.clientId, 'ecd6b820-32c2-49b6-98a6-444530e5a77a');
       });
 
       it('registerOnDevice: twelve users at once on one device, one wins; the winner registers more apps; the others write nothing', async () => {
@@ -950,6 +967,8 @@ function registrationRecord(tenantId: string, overrides: Partial<AppRegistration
     deviceManufacturer: 'Microsoft',
     deviceTag: randomUUID(),
     azureAdDeviceId: randomUUID(),
+    azureAdDeviceIdVerified: true,
+    clientId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a',
     createdAt: T0,
     lastCheckInAt: T0,
     appliedPolicyId: null,

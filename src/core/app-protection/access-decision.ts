@@ -47,10 +47,20 @@ export interface AccessRemediation {
   message: string;
 }
 
+/** One conditional access policy that applied, with its result (Graph `appliedConditionalAccessPolicy`). */
+export interface AppliedAccessPolicy {
+  id: string;
+  displayName: string;
+  enforcedGrantControls: GrantControl[];
+  result: 'success' | 'failure';
+}
+
 export interface AccessDecision {
   decision: 'allow' | 'deny';
   reasons: string[];
   remediation?: AccessRemediation;
+  /** Every policy that applied, in policy order (for the sign-in log); empty when none did. */
+  appliedPolicies: AppliedAccessPolicy[];
 }
 
 const WARNING_REASONS: ReadonlySet<string> = new Set(['minimumWarningAppVersion', 'minimumWarningOsVersion', 'maximumWarningOsVersion']);
@@ -63,21 +73,31 @@ export interface ControlResult {
 
 export function decideAccess(input: AccessInput): AccessDecision {
   const applicable = input.policies.filter((policy) => protectsResource(policy, input.resource) && targetsUser(policy, input.userGroups));
-  if (applicable.length === 0) return { decision: 'allow', reasons: ['noPolicy'] };
+  if (applicable.length === 0) return { decision: 'allow', reasons: ['noPolicy'], appliedPolicies: [] };
   const revoked = revokingReasons(input.appProtection);
-  if (revoked.length > 0) return { decision: 'deny', reasons: revoked, remediation: accessRemediation(revoked[0]!) };
+  if (revoked.length > 0) return denial(revoked, applicable.map((policy) => applied(policy, false)));
   const granted: string[] = [];
   const failed: string[] = [];
+  const appliedPolicies: AppliedAccessPolicy[] = [];
   for (const policy of applicable) {
     const results = policy.grantControls.map((control) => ({ control, ...grantControlResult(control, policy, input) }));
     const grant = results.find((result) => result.granted);
     if (grant !== undefined) granted.push(grant.control);
     else if (results.length === 0) granted.push('noGrantControls');
     else failed.push(...results.flatMap((result) => result.reasons));
+    appliedPolicies.push(applied(policy, grant !== undefined || results.length === 0));
   }
-  if (failed.length === 0) return { decision: 'allow', reasons: unique(granted) };
-  const reasons = unique(failed);
-  return { decision: 'deny', reasons, remediation: accessRemediation(reasons[0]!) };
+  if (failed.length === 0) return { decision: 'allow', reasons: unique(granted), appliedPolicies };
+  return denial(unique(failed), appliedPolicies);
+}
+
+/** A deny before any policy is judged: the request itself cannot be trusted (caller-identity.ts, access.ts). */
+export function denial(reasons: string[], appliedPolicies: AppliedAccessPolicy[] = []): AccessDecision {
+  return { decision: 'deny', reasons, remediation: accessRemediation(reasons[0] ?? 'unknownFailure'), appliedPolicies };
+}
+
+function applied(policy: AccessPolicyRecord, success: boolean): AppliedAccessPolicy {
+  return { id: policy.id, displayName: policy.displayName, enforcedGrantControls: [...policy.grantControls], result: success ? 'success' : 'failure' };
 }
 
 /** Registration states that no grant overrides (see the interpretations above). */

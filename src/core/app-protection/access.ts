@@ -1,23 +1,48 @@
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
-import type { AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import { isUserIdentity, TokenAudienceError, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
+import type { AppRegistrationRecord, ManagedAppCatalogueRecord, ServicePrincipalRecord, SignInRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
-import { accessRemediation, decideAccess, type AccessDecision } from './access-decision.ts';
+import { decideAccess, denial, type AccessDecision, type AppProtectionState } from './access-decision.ts';
+import { deviceOfCaller, registrationAnswersTo, type CallerDevice } from './caller-identity.ts';
 import { judge, readFacts } from './evaluation.ts';
 import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
  * Access decisions for gateways (`/access/v1/evaluate`): app protection CA (seed 002) and app-based CA with approved
- * apps per resource (seed 004). The registration is judged live at every decision (health, threat, offline period,
- * wipes, blocked user), so a threat report or a policy change is reflected by the very next decision on any node.
+ * apps per resource (seed 004), judged at request time from what the user's token proves (docs/app-protection.md,
+ * "Trust model"):
+ * - the resource is a service principal of the tenant, named by its application id or one of its audiences; the user
+ *   token must have been issued for it (the token the app sends to the resource anyway), never for OpenMAM or another
+ *   resource;
+ * - the app is the token's client (`azp`/`appid`) through the managed app catalogue; the device is the token's
+ *   `deviceid`. An app id, device id or registration id the caller sends must agree with the token, or the decision
+ *   is deny;
+ * - a device id no token vouches for is a hint that can only make the decision stricter (its threat reports count);
+ *   `compliantDevice` rests only on the token's `deviceid`;
+ * - without a registration id, every registration of the user's app that may be this device is judged, and all must
+ *   pass: a second device cannot borrow the first one's state.
+ * The registrations are judged live at every decision (health, threat, offline period, wipes, blocked user), so a
+ * threat report or a policy change is reflected by the very next decision on any node. Every decision is written to
+ * the sign-in log (buffered, off the request path).
  */
 export interface AccessRequest {
+  /** The user's token for the resource (what the app sends to the resource). */
   userToken: string;
-  appId: string;
-  registrationId: string | null;
-  azureAdDeviceId: string | null;
+  /** The resource's application id, or one of its audiences (servicePrincipalNames). */
   resource: string;
+  /** The registration the app names (the SDK's); it must be the token's user's and client's. */
+  registrationId: string | null;
+  /** Claims that must agree with the token: the app's Windows app id, the Entra device id. */
+  appId: string | null;
+  azureAdDeviceId: string | null;
+  /** The client's address as the gateway saw it: for the sign-in log only. */
+  ipAddress: string | null;
+}
+
+/** Where decisions are recorded (core/app-protection/sign-in-log.ts): synchronous, buffered, never throws. */
+export interface SignInRecorder {
+  record(entry: SignInRecord): void;
 }
 
 export interface AccessServiceOptions {
@@ -25,38 +50,31 @@ export interface AccessServiceOptions {
   snapshots: TenantAppSnapshots;
   verifier: TokenVerifier;
   clock: () => number;
+  newId: () => string;
+  signIns?: SignInRecorder;
+}
+
+/** The most registrations of one user's app judged together (a user has a handful of devices). */
+const MAX_JUDGED_REGISTRATIONS = 20;
+
+/** What a decision rested on, for the sign-in log. */
+interface Context {
+  user?: VerifiedIdentity;
+  app?: ManagedAppCatalogueRecord;
+  resource?: ServicePrincipalRecord;
+  device?: CallerDevice;
+  registrationId?: string;
 }
 
 export class AccessService {
   constructor(private readonly options: AccessServiceOptions) {}
 
   /** `gatewayTenant`: the tenant of the gateway's own credential; a user of another tenant is denied. */
-  async evaluate(gatewayTenant: string, request: AccessRequest): Promise<AccessDecision> {
-    const user = await this.user(request.userToken);
-    if (!user) return deny('invalidUserToken', 'protectionPolicyRequired');
-    if (user.tenantId !== gatewayTenant) return deny('foreignTenant', 'protectionPolicyRequired');
-    const now = this.options.clock();
-    const found = await this.registrationOf(user, request);
-    const registration = found?.registration;
-    const snapshot = found?.state
-      ? await this.options.snapshots.at(user.tenantId, found.state.appConfigVersion, found.state.configVersion)
-      : await this.options.snapshots.get(user.tenantId);
-    const groups = await this.options.snapshots.groupsOf(user.tenantId, user.objectId, user.groups);
-    const deviceId = registration?.azureAdDeviceId ?? request.azureAdDeviceId ?? user.deviceId ?? null;
-    const needsDevice = snapshot.accessPolicies.some((p) => p.grantControls.includes('compliantDevice'));
-    const [appProtection, deviceCompliance] = await Promise.all([
-      registration ? this.appProtection(snapshot, registration, groups, now, found?.state) : Promise.resolve(undefined),
-      needsDevice && deviceId ? this.options.store.getDeviceCompliance(user.tenantId, deviceId) : Promise.resolve(undefined),
-    ]);
-    return decideAccess({
-      policies: snapshot.accessPolicies,
-      resource: request.resource,
-      userGroups: groups,
-      appId: request.appId.toLowerCase(),
-      registered: registration !== undefined,
-      appProtection,
-      deviceCompliant: deviceCompliance?.compliant,
-    });
+  async evaluate(gatewayTenant: string, request: AccessRequest, correlationId = ''): Promise<AccessDecision> {
+    const context: Context = {};
+    const decision = await this.#decide(gatewayTenant, request, context);
+    this.#record(gatewayTenant, request, correlationId, context, decision);
+    return decision;
   }
 
   /** An MDM's report of a device's compliance (the `compliantDevice` grant). */
@@ -64,39 +82,151 @@ export class AccessService {
     await this.options.store.saveDeviceCompliance({ tenantId, azureAdDeviceId: azureAdDeviceId.toLowerCase(), compliant, reportedAt: this.options.clock() });
   }
 
-  private async user(token: string): Promise<VerifiedIdentity | undefined> {
+  async #decide(gatewayTenant: string, request: AccessRequest, context: Context): Promise<AccessDecision> {
+    const { store, snapshots } = this.options;
+    // A named registration is read first: its row carries the tenant's versions, so the snapshot costs no query.
+    const state = request.registrationId === null ? undefined : await store.getCheckInState(request.registrationId);
+    const snapshot =
+      state && state.registration.tenantId === gatewayTenant
+        ? await snapshots.at(gatewayTenant, state.appConfigVersion, state.configVersion)
+        : await snapshots.get(gatewayTenant);
+    const resource = snapshot.catalogue.resource(request.resource);
+    if (resource === undefined) return denial(['unknownResource']);
+    context.resource = resource;
+
+    const user = await this.#user(request.userToken, snapshot.catalogue.audiencesOf(resource));
+    if (typeof user === 'string') return denial([user]);
+    context.user = user;
+    if (user.tenantId !== gatewayTenant) return denial(['foreignTenant']);
+    if (!isUserIdentity(user)) return denial(['userTokenRequired']);
+
+    const app = snapshot.catalogue.appOfClient(user.clientId);
+    if (app !== undefined) context.app = app;
+    if (request.appId !== null && request.appId.toLowerCase() !== app?.windowsAppId) return denial(['appIdMismatch']);
+    const device = deviceOfCaller(user, request.azureAdDeviceId);
+    if (!device.ok) return denial([device.reason]);
+    context.device = device.value;
+
+    const found = await this.#registrations(snapshot, user, app, device.value, state, request.registrationId);
+    if (typeof found === 'string') return denial([found]);
+    if (found.length === 1) context.registrationId = found[0]!.registration.id;
+    const now = this.options.clock();
+    const groups = await snapshots.groupsOf(user.tenantId, user.objectId, user.groups);
+    const needsDevice = snapshot.accessPolicies.some((p) => p.grantControls.includes('compliantDevice'));
+    const [appProtection, deviceCompliance] = await Promise.all([
+      this.#appProtection(snapshot, found, groups, now, device.value),
+      // Only a device the token vouches for can be a compliant device.
+      needsDevice && device.value.verified && device.value.azureAdDeviceId !== null
+        ? store.getDeviceCompliance(user.tenantId, device.value.azureAdDeviceId)
+        : Promise.resolve(undefined),
+    ]);
+    return decideAccess({
+      policies: snapshot.accessPolicies,
+      resource: resource.appId,
+      userGroups: groups,
+      // A client outside the catalogue is no app: nothing approves it.
+      appId: app?.windowsAppId ?? '',
+      registered: found.length > 0,
+      appProtection,
+      deviceCompliant: deviceCompliance?.compliant,
+    });
+  }
+
+  /** The verified user, or why the token is not one for this resource. */
+  async #user(token: string, audiences: readonly string[]): Promise<VerifiedIdentity | 'invalidUserToken' | 'tokenAudienceMismatch'> {
     try {
-      return await this.options.verifier.verify(token);
+      return await this.options.verifier.verify(token, audiences);
     } catch (error) {
       // An unreachable identity provider is the gateway's 503, not a user's deny.
       if (error instanceof OpenMamError && error.code === 'upstream_unavailable') throw error;
-      return undefined;
+      return error instanceof TokenAudienceError ? 'tokenAudienceMismatch' : 'invalidUserToken';
     }
   }
 
-  /** The user's registration of this app: by id (it must be theirs and this app's), else on the named device. */
-  private async registrationOf(user: VerifiedIdentity, request: AccessRequest): Promise<{ registration: AppRegistrationRecord; state?: CheckInState } | undefined> {
-    const appId = request.appId.toLowerCase();
-    if (request.registrationId !== null) {
-      const state = await this.options.store.getCheckInState(request.registrationId);
+  /**
+   * The registrations to judge. Named: that one, if it is the user's, active, and answers to the token's client and
+   * device (else `clientMismatch` / `deviceIdMismatch`; an unknown or foreign id is no registration). Not named: every
+   * active registration of the user's app except those a token proved to be on another device.
+   */
+  async #registrations(
+    snapshot: TenantAppSnapshot,
+    user: VerifiedIdentity,
+    app: ManagedAppCatalogueRecord | undefined,
+    device: CallerDevice,
+    state: CheckInState | undefined,
+    registrationId: string | null,
+  ): Promise<{ registration: AppRegistrationRecord; state?: CheckInState }[] | 'clientMismatch' | 'deviceIdMismatch'> {
+    if (registrationId !== null) {
       const registration = state?.registration;
-      const own = registration && registration.tenantId === user.tenantId && registration.userId === user.objectId && registration.appId === appId && registration.state === 'active';
-      return own ? { registration, state } : undefined;
+      if (!registration || registration.tenantId !== user.tenantId || registration.userId !== user.objectId || registration.state !== 'active') return [];
+      const answers = registrationAnswersTo(registration, snapshot.catalogue, user);
+      if (!answers.ok) return answers.reason === 'deviceIdMismatch' ? 'deviceIdMismatch' : 'clientMismatch';
+      return [{ registration, state }];
     }
-    const deviceId = request.azureAdDeviceId ?? user.deviceId;
-    if (!deviceId) return undefined;
-    const [registration] = await this.options.store.listRegistrations(user.tenantId, { userId: user.objectId, appId, azureAdDeviceId: deviceId.toLowerCase() }, 1);
-    return registration ? { registration } : undefined;
+    if (app === undefined) return [];
+    const all = await this.options.store.listRegistrations(user.tenantId, { userId: user.objectId, appId: app.windowsAppId }, MAX_JUDGED_REGISTRATIONS);
+    const elsewhere = (r: AppRegistrationRecord): boolean => device.verified && r.azureAdDeviceIdVerified && r.azureAdDeviceId !== device.azureAdDeviceId;
+    return all.filter((registration) => !elsewhere(registration)).map((registration) => ({ registration }));
   }
 
-  private async appProtection(snapshot: TenantAppSnapshot, registration: AppRegistrationRecord, groups: ReadonlySet<string>, now: number, state: CheckInState | undefined) {
+  /**
+   * The registrations' state, all of them together: applied and compliant only when each is. A device id that only
+   * the caller claims is judged too, as the registration's device (its threat reports count against the app).
+   */
+  async #appProtection(
+    snapshot: TenantAppSnapshot,
+    found: readonly { registration: AppRegistrationRecord; state?: CheckInState }[],
+    groups: ReadonlySet<string>,
+    now: number,
+    device: CallerDevice,
+  ): Promise<AppProtectionState | undefined> {
+    if (found.length === 0) return undefined;
+    const judged = found.flatMap(({ registration, state }) => {
+      const own = this.#judge(snapshot, registration, groups, now, state);
+      const hint = device.verified ? null : device.azureAdDeviceId;
+      if (hint === null || hint === registration.azureAdDeviceId) return [own];
+      return [own, this.#judge(snapshot, { ...registration, azureAdDeviceId: hint }, groups, now, undefined)];
+    });
+    const states = await Promise.all(judged);
+    if (states.length === 1) return states[0];
+    return {
+      applied: states.every((s) => s.applied),
+      compliant: states.every((s) => s.compliant),
+      reasons: [...new Set(states.flatMap((s) => s.reasons))],
+    };
+  }
+
+  async #judge(snapshot: TenantAppSnapshot, registration: AppRegistrationRecord, groups: ReadonlySet<string>, now: number, state: CheckInState | undefined): Promise<AppProtectionState> {
     const verdict = judge(await readFacts(this.options.store, snapshot, registration, groups, now, state), now, false);
     return { applied: verdict.applied, compliant: verdict.complianceState === 'compliant', reasons: verdict.complianceReasons };
   }
-}
 
-function deny(reason: string, message: 'protectionPolicyRequired'): AccessDecision {
-  return { decision: 'deny', reasons: [reason], remediation: accessRemediation(message) };
+  #record(tenantId: string, request: AccessRequest, correlationId: string, context: Context, decision: AccessDecision): void {
+    const { signIns } = this.options;
+    if (signIns === undefined) return;
+    const { user, app, resource, device } = context;
+    signIns.record({
+      tenantId,
+      id: this.options.newId(),
+      createdAt: this.options.clock(),
+      userId: user?.objectId ?? null,
+      userPrincipalName: user?.upn ?? null,
+      appId: user?.clientId ?? null,
+      appDisplayName: app?.displayName ?? null,
+      windowsAppId: app?.windowsAppId ?? null,
+      resourceId: resource?.appId ?? null,
+      resourceDisplayName: resource?.displayName ?? request.resource,
+      deviceId: device?.azureAdDeviceId ?? null,
+      deviceIdVerified: device?.verified ?? false,
+      registrationId: context.registrationId ?? null,
+      ipAddress: request.ipAddress,
+      correlationId,
+      decision: decision.decision,
+      reasons: decision.reasons,
+      conditionalAccessStatus: decision.appliedPolicies.length === 0 ? 'notApplied' : decision.decision === 'allow' ? 'success' : 'failure',
+      appliedPolicies: decision.appliedPolicies,
+    });
+  }
 }
 
 export function readAccessRequest(body: unknown): AccessRequest {
@@ -106,19 +236,24 @@ export function readAccessRequest(body: unknown): AccessRequest {
   if (unknown !== undefined) throw new OpenMamError('malformed_request', `${unknown}: unknown property`);
   return {
     userToken: requiredText(input, 'userToken', 16_384),
-    appId: requiredText(input, 'appId', 256),
-    registrationId: optionalGuid(input, 'registrationId'),
-    azureAdDeviceId: optionalGuid(input, 'azureAdDeviceId'),
     resource: requiredText(input, 'resource', 256),
+    registrationId: optionalGuid(input, 'registrationId'),
+    appId: optionalText(input, 'appId', 256),
+    azureAdDeviceId: optionalGuid(input, 'azureAdDeviceId'),
+    ipAddress: optionalText(input, 'ipAddress', 64),
   };
 }
 
-const ACCESS_REQUEST_FIELDS: readonly string[] = ['userToken', 'appId', 'registrationId', 'azureAdDeviceId', 'resource'];
+const ACCESS_REQUEST_FIELDS: readonly string[] = ['userToken', 'resource', 'registrationId', 'appId', 'azureAdDeviceId', 'ipAddress'];
 
 function requiredText(input: Record<string, unknown>, field: string, max: number): string {
   const value = input[field];
   if (typeof value !== 'string' || value === '' || value.length > max) throw new OpenMamError('malformed_request', `${field}: required text of at most ${max} characters`);
   return value;
+}
+
+function optionalText(input: Record<string, unknown>, field: string, max: number): string | null {
+  return input[field] === undefined || input[field] === null ? null : requiredText(input, field, max);
 }
 
 function optionalGuid(input: Record<string, unknown>, field: string): string | null {

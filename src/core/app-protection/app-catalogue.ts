@@ -1,3 +1,4 @@
+import { audienceForms } from '../../identity/token-validator.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 
 /**
@@ -39,6 +40,7 @@ export class AppCatalogue {
   readonly #byWindowsAppId = new Map<string, ManagedAppCatalogueRecord>();
   readonly #resources = new Map<string, ServicePrincipalRecord>();
   readonly #byAudience = new Map<string, ServicePrincipalRecord>();
+  readonly #audiences = new Map<ServicePrincipalRecord, readonly string[]>();
 
   constructor(tenantId: string, apps: readonly ManagedAppCatalogueRecord[], principals: readonly ServicePrincipalRecord[]) {
     for (const app of [...builtInManagedApps(tenantId), ...apps]) {
@@ -49,6 +51,7 @@ export class AppCatalogue {
       this.#resources.set(principal.appId, principal);
       this.#byAudience.set(principal.appId, principal);
       for (const name of principal.servicePrincipalNames) this.#byAudience.set(name.toLowerCase(), principal);
+      this.#audiences.set(principal, [...new Set([principal.appId, ...principal.servicePrincipalNames].flatMap(audienceForms))]);
     }
   }
 
@@ -66,8 +69,8 @@ export class AppCatalogue {
     return this.#byAudience.get(name.toLowerCase());
   }
 
-  /** The audiences a user token for `resource` may carry: its servicePrincipalNames and its appId. */
-  static audiences(resource: ServicePrincipalRecord): string[] {
-    return [...new Set([resource.appId, ...resource.servicePrincipalNames])];
+  /** The audiences a user token for `resource` may carry: its appId and servicePrincipalNames (v1 URIs with or without the trailing slash). */
+  audiencesOf(resource: ServicePrincipalRecord): readonly string[] {
+    return this.#audiences.get(resource) ?? [];
   }
 }

@@ -8,6 +8,7 @@ import type { MamUserScope } from '../mam-user-scope.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
 import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
 import { userMessage, type ReasonCode } from './messages.ts';
+import { appOfCaller, deviceOfCaller, registrationAnswersTo, type IdentityRefusal, type Resolved } from './caller-identity.ts';
 import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
@@ -23,11 +24,13 @@ import { parseVersion } from '../../policy/versions.ts';
 /** Check-in cadence (spec "Check-in behaviour of MAM clients"). */
 export const CHECKIN_SECONDS = { targeted: 30 * 60, notTargeted: 12 * 60 * 60, notOnboarded: 24 * 60 * 60 } as const;
 
-/** What an app tells about itself when it registers. */
-export type RegistrationInput = Pick<
-  AppRegistrationRecord,
-  'appId' | 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'deviceTag' | 'azureAdDeviceId'
->;
+/**
+ * What an app tells about itself when it registers. `appId` and `azureAdDeviceId` are claims: the app is the token's
+ * client's and the device the token's `deviceid` when it has one (caller-identity.ts); a claim must agree.
+ */
+export type RegistrationInput = Pick<AppRegistrationRecord, 'appVersion' | 'sdkVersion' | 'osVersion' | 'deviceName' | 'deviceModel' | 'deviceManufacturer' | 'deviceTag' | 'azureAdDeviceId'> & {
+  appId: string | null;
+};
 
 export interface CheckInInput {
   appVersion: string;
@@ -80,6 +83,9 @@ export class ManagedAppService {
     const tenant = await this.options.tenants.get(caller.tenantId);
     if (!tenant) throw new OpenMamError('tenant_not_onboarded', `tenant ${caller.tenantId} is not onboarded on this server`);
     await this.options.scope.require(tenant, caller);
+    const snapshot = await this.options.snapshots.get(caller.tenantId);
+    const app = required(appOfCaller(snapshot.catalogue, caller, input.appId), `client ${caller.clientId ?? '(none)'}`);
+    const device = required(deviceOfCaller(caller, input.azureAdDeviceId), 'the device');
     const now = clock();
     const fresh: AppRegistrationRecord = {
       tenantId: caller.tenantId,
@@ -87,7 +93,10 @@ export class ManagedAppService {
       userId: caller.objectId,
       upn: caller.upn ?? null,
       ...input,
-      appId: input.appId.toLowerCase(),
+      appId: app.windowsAppId,
+      azureAdDeviceId: device.azureAdDeviceId,
+      azureAdDeviceIdVerified: device.verified,
+      clientId: caller.clientId ?? null,
       createdAt: now,
       lastCheckInAt: now,
       appliedPolicyId: null,
@@ -103,7 +112,7 @@ export class ManagedAppService {
     if (outcome.kind === 'device_taken') throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
     const stored = outcome.registration;
     const previous = stored.id === fresh.id ? null : stored;
-    const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, lastCheckInAt: previous.lastCheckInAt } : stored;
+    const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, azureAdDeviceId: fresh.azureAdDeviceId, azureAdDeviceIdVerified: fresh.azureAdDeviceIdVerified, clientId: fresh.clientId, lastCheckInAt: previous.lastCheckInAt } : stored;
     // A new registration holds nothing: it is told its policy and configuration, or null for none.
     const answer = await this.answer(caller, registration, { policyVersion: undefined, configurationVersion: undefined }, now);
     return { registrationId: stored.id, created: previous === null, ...answer };
@@ -112,7 +121,7 @@ export class ManagedAppService {
   async checkIn(caller: VerifiedIdentity, registrationId: string, input: CheckInInput): Promise<CheckInAnswer> {
     const now = this.options.clock();
     const state = await this.options.store.getCheckInState(registrationId);
-    const current = this.own(caller, registrationId, state?.registration);
+    const current = await this.own(caller, registrationId, state?.registration);
     const registration: AppRegistrationRecord = {
       ...current,
       appVersion: input.appVersion,
@@ -138,11 +147,21 @@ export class ManagedAppService {
     return this.own(caller, id, await this.options.store.getRegistration(id), options);
   }
 
-  private own(caller: VerifiedIdentity, id: string, registration: AppRegistrationRecord | undefined, options: { allowWiped?: boolean } = {}): AppRegistrationRecord {
+  /**
+   * The user's registration, and the token's client's (caller-identity.ts): another client's is refused with
+   * `clientMismatch`, even for the same user. A registration older than client ids is bound to its first client here.
+   */
+  private async own(caller: VerifiedIdentity, id: string, registration: AppRegistrationRecord | undefined, options: { allowWiped?: boolean } = {}): Promise<AppRegistrationRecord> {
     if (!registration || registration.tenantId !== caller.tenantId || registration.userId !== caller.objectId) {
       throw new OpenMamError('not_found', `no registration ${id} for this user`);
     }
     if (registration.state === 'wiped' && !options.allowWiped) throw new OpenMamError('not_found', `registration ${id} was wiped: register the app again`);
+    const { catalogue } = await this.options.snapshots.get(caller.tenantId);
+    const answers = required(registrationAnswersTo(registration, catalogue, caller), `registration ${id}`);
+    if (answers.bindClient && caller.clientId !== undefined) {
+      await this.options.store.updateRegistration(id, { clientId: caller.clientId });
+      return { ...registration, clientId: caller.clientId };
+    }
     return registration;
   }
 
@@ -247,6 +266,19 @@ function healthWipeReason(verdict: Verdict): ReasonCode {
   return (verdict.health.actions.find((a) => a.type === 'wipe')?.reason ?? 'adminWipe') as ReasonCode;
 }
 
+const REFUSALS: Record<IdentityRefusal, (what: string) => string> = {
+  unableToRegister: (what) => `${what} is not a managed app of this tenant (openMamManagedApps): the token's client decides the app`,
+  appIdMismatch: () => "appId: is not the app of the token's client",
+  deviceIdMismatch: () => "azureAdDeviceId: is not the device of the token's deviceid claim",
+  clientMismatch: (what) => `${what} was made by another client application than the token's`,
+};
+
+/** The value, or a 403 `identity_mismatch` carrying the refusal as its reason (json-api.ts shows it as the code). */
+function required<T>(resolved: Resolved<T>, what: string): T {
+  if (resolved.ok) return resolved.value;
+  throw new OpenMamError('identity_mismatch', REFUSALS[resolved.reason](what), { reason: resolved.reason });
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -262,7 +294,7 @@ export function readRegistrationInput(body: unknown): RegistrationInput {
   const azureAdDeviceId = optionalText(input, 'azureAdDeviceId');
   if (azureAdDeviceId !== null && !isGuid(azureAdDeviceId)) throw new OpenMamError('malformed_request', 'azureAdDeviceId: must be the Entra device object id (GUID)');
   return {
-    appId: appIdOf(input),
+    appId: input['appId'] === undefined || input['appId'] === null ? null : appIdOf(input),
     ...versionsOf(input),
     deviceName: optionalText(input, 'deviceName'),
     deviceModel: optionalText(input, 'deviceModel'),

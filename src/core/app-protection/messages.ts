@@ -45,6 +45,15 @@ export const REASON_CODES = [
   'protectionPolicyRequired',
   'approvedAppRequired',
   'deviceNotCompliant',
+  // Access requests that prove nothing, or disagree with what the token proves (caller-identity.ts, access.ts).
+  'invalidUserToken',
+  'tokenAudienceMismatch',
+  'foreignTenant',
+  'userTokenRequired',
+  'appIdMismatch',
+  'deviceIdMismatch',
+  'clientMismatch',
+  'unknownResource',
   /** Anything else: seed 003's "Unknown failure". */
   'unknownFailure',
 ] as const;
@@ -65,6 +74,9 @@ const UPDATE_APP_SDK =
 const UPDATE_WINDOWS = 'Install the latest Windows updates (Settings > Windows Update), restart the device, then open the app again.';
 const NEWER_WINDOWS =
   'Ask your IT administrator when this version of Windows will be supported, or use a device with a supported version of Windows.';
+const SIGN_IN_REQUIRED = 'Sign-in required';
+const SIGN_IN_TO_RESOURCE = 'Sign in again in the app with your work or school account, then try again.';
+const USE_MANAGED_APP = 'Open the resource from an app your organization manages, signed in with your work or school account.';
 const SIGN_IN_AGAIN = 'Sign in to the app again with your work or school account to get your organization\'s data back once the problem is fixed.';
 
 const MESSAGES: Record<ReasonCode, UserMessage> = {
@@ -187,7 +199,7 @@ const MESSAGES: Record<ReasonCode, UserMessage> = {
   unableToRegister: {
     title: 'Unable to register the app',
     text: `This app must be managed by your organization, but we were unable to register this app at this time. ${CONTACT_ADMIN}`,
-    remediation: 'Wait a few minutes and open the app again; if the problem persists, clear the app\'s data, sign in again, or contact your IT administrator.',
+    remediation: 'Use an app your organization manages for its data (ask your IT administrator which ones), signed in with your work or school account.',
   },
   protectionPolicyRequired: {
     title: 'App protection required',
@@ -204,6 +216,46 @@ const MESSAGES: Record<ReasonCode, UserMessage> = {
     title: NOT_COMPLIANT,
     text: `This resource can't be used from this device because the device does not meet your organization's requirements. ${CONTACT_ADMIN}`,
     remediation: 'Open Settings > Accounts > Access work or school, select your work account, choose Info and Sync, fix any issues it reports, then try again.',
+  },
+  invalidUserToken: {
+    title: SIGN_IN_REQUIRED,
+    text: 'Your sign-in could not be verified: it may have expired or been issued by another organization.',
+    remediation: SIGN_IN_TO_RESOURCE,
+  },
+  tokenAudienceMismatch: {
+    title: SIGN_IN_REQUIRED,
+    text: 'The app signed you in for a different service than the one you are opening.',
+    remediation: SIGN_IN_TO_RESOURCE,
+  },
+  foreignTenant: {
+    title: SIGN_IN_REQUIRED,
+    text: `Your work or school account belongs to another organization than this resource. ${CONTACT_ADMIN}`,
+    remediation: 'Sign in with an account of the organization that owns this resource.',
+  },
+  userTokenRequired: {
+    title: SIGN_IN_REQUIRED,
+    text: 'This resource is available only to a signed-in user, not to an app on its own.',
+    remediation: SIGN_IN_TO_RESOURCE,
+  },
+  appIdMismatch: {
+    title: 'App not recognized',
+    text: `The request claims to come from another app than the one you signed in with. ${CONTACT_ADMIN}`,
+    remediation: USE_MANAGED_APP,
+  },
+  clientMismatch: {
+    title: 'App not recognized',
+    text: `The request names an app registration that this app did not make. ${CONTACT_ADMIN}`,
+    remediation: USE_MANAGED_APP,
+  },
+  deviceIdMismatch: {
+    title: 'Device not recognized',
+    text: `The request names another device than the one you signed in on. ${CONTACT_ADMIN}`,
+    remediation: 'Open the resource on this device from an app your organization manages; do not copy app data or settings between devices.',
+  },
+  unknownResource: {
+    title: 'Resource not set up',
+    text: `This resource is not set up for access checks in your organization. ${CONTACT_ADMIN}`,
+    remediation: 'Ask your IT administrator to register this resource (its service principal) with your organization\'s app management service.',
   },
   unknownFailure: {
     title: 'Unknown failure',

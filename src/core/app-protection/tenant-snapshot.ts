@@ -1,12 +1,13 @@
 import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { ConfigurationStore, GroupStore } from '../../store/roles.ts';
+import { AppCatalogue } from './app-catalogue.ts';
 
 /**
  * A tenant's app protection policies, connectors and access policies, cached per node and keyed by the tenant's
  * versions: every check-in and access decision reads the two version numbers (one indexed row each) and reuses the
  * snapshot while they are unchanged, so neither pays for reading policies. The app configuration version moves with
- * policies, connectors and access policies; the configuration version moves with group membership (and MDM policy
+ * policies, connectors, access policies, the managed app catalogue and service principals; the configuration version moves with group membership (and MDM policy
  * changes), which the per-user group cache depends on.
  */
 export interface TenantAppSnapshot {
@@ -16,9 +17,11 @@ export interface TenantAppSnapshot {
   policies: readonly AppPolicyRecord[];
   connectors: readonly MtdConnectorRecord[];
   accessPolicies: readonly AccessPolicyRecord[];
+  /** The managed app catalogue and the protected resources (service principals), indexed. */
+  catalogue: AppCatalogue;
 }
 
-export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies'> } & Pick<
+export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies' | 'listManagedApps' | 'listServicePrincipals'> } & Pick<
   ConfigurationStore,
   'getConfigurationVersion'
 > &
@@ -91,16 +94,22 @@ export class TenantAppSnapshots {
 
   async #load(tenantId: string, appVersion: number, groupVersion: number, previous: Entry | undefined): Promise<Entry> {
     const sameApp = previous?.snapshot.appVersion === appVersion;
-    const [policies, connectors, accessPolicies] = sameApp
-      ? [previous.snapshot.policies, previous.snapshot.connectors, previous.snapshot.accessPolicies]
-      : await Promise.all([
-          this.store.appProtection.listAppPolicies(tenantId),
-          this.store.appProtection.listConnectors(tenantId),
-          this.store.appProtection.listAccessPolicies(tenantId),
-        ]);
+    const { policies, connectors, accessPolicies, catalogue } = sameApp ? previous.snapshot : await this.#loadApp(tenantId);
     const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, Membership>();
-    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies }, memberships };
+    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies, catalogue }, memberships };
     this.#entries.set(tenantId, entry);
     return entry;
+  }
+
+  async #loadApp(tenantId: string): Promise<Pick<TenantAppSnapshot, 'policies' | 'connectors' | 'accessPolicies' | 'catalogue'>> {
+    const store = this.store.appProtection;
+    const [policies, connectors, accessPolicies, apps, principals] = await Promise.all([
+      store.listAppPolicies(tenantId),
+      store.listConnectors(tenantId),
+      store.listAccessPolicies(tenantId),
+      store.listManagedApps(tenantId),
+      store.listServicePrincipals(tenantId),
+    ]);
+    return { policies, connectors, accessPolicies, catalogue: new AppCatalogue(tenantId, apps, principals) };
   }
 }

@@ -49,6 +49,7 @@ const STATUS_OF: Partial<Record<ErrorCode, [number, string]>> = {
   conflict: [409, 'conflict'],
   device_already_enrolled: [409, 'wrongAccount'],
   account_not_set_up: [403, 'accountNotSetUp'],
+  identity_mismatch: [403, 'identityMismatch'],
   payload_too_large: [413, 'payloadTooLarge'],
   upstream_unavailable: [503, 'serviceUnavailable'],
 };
@@ -61,7 +62,10 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
   if (isOpenMamError(error)) {
     const mapped = STATUS_OF[error.code];
     if (mapped) [status, code] = mapped;
+    // A finer reason (e.g. appIdMismatch, unableToRegister) is the code a client acts on.
+    if (error.reason !== undefined) code = error.reason;
     if (error.expose) message = error.message;
+    if (error.reason === 'unableToRegister') extra['userMessage'] = userMessage('unableToRegister');
     if (error.code === 'device_already_enrolled') extra['userMessage'] = userMessage('wrongAccount');
     if (error.code === 'account_not_set_up') extra['userMessage'] = userMessage('accountNotSetUp');
     if (error.code === 'tenant_not_onboarded') {

@@ -36,7 +36,9 @@ export async function serviceRoutes(app: FastifyInstance, options: ServiceRoutes
 
   app.post('/access/v1/evaluate', { bodyLimit: JSON_BODY_LIMIT }, async (request) => {
     const gateway = await serviceCaller(verifier, request, GATEWAY_ROLE);
-    return access.evaluate(gateway.tenantId, readAccessRequest(request.body));
+    // The contract is decision, reasons and remediation; the applied policies go to the sign-in log only.
+    const { decision, reasons, remediation } = await access.evaluate(gateway.tenantId, readAccessRequest(request.body), request.id);
+    return remediation === undefined ? { decision, reasons } : { decision, reasons, remediation };
   });
 
   app.post('/access/v1/deviceCompliance', { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
