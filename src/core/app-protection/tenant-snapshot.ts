@@ -1,6 +1,7 @@
 import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { ConfigurationStore, GroupStore } from '../../store/roles.ts';
+import { AppCatalogue } from './app-catalogue.ts';
 
 /**
  * A tenant's app protection policies, connectors and access policies, cached per node and keyed by the tenant's
@@ -15,10 +16,19 @@ export interface TenantAppSnapshot {
   groupVersion: number;
   policies: readonly AppPolicyRecord[];
   connectors: readonly MtdConnectorRecord[];
+  /**
+   * The tenant's access policies, each resource (an appId) followed by the audiences (servicePrincipalNames) of its
+   * service principal: a decision for a resource named by appId or by audience finds the policy with one compare
+   * (access-decision.ts protectsResource).
+   */
   accessPolicies: readonly AccessPolicyRecord[];
+  /** The managed app catalogue and the service principals, indexed (app-catalogue.ts). */
+  catalogue: AppCatalogue;
 }
 
-export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies'> } & Pick<
+export type SnapshotStore = {
+  appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies' | 'listManagedApps' | 'listServicePrincipals'>;
+} & Pick<
   ConfigurationStore,
   'getConfigurationVersion'
 > &
@@ -91,16 +101,32 @@ export class TenantAppSnapshots {
 
   async #load(tenantId: string, appVersion: number, groupVersion: number, previous: Entry | undefined): Promise<Entry> {
     const sameApp = previous?.snapshot.appVersion === appVersion;
-    const [policies, connectors, accessPolicies] = sameApp
-      ? [previous.snapshot.policies, previous.snapshot.connectors, previous.snapshot.accessPolicies]
-      : await Promise.all([
-          this.store.appProtection.listAppPolicies(tenantId),
-          this.store.appProtection.listConnectors(tenantId),
-          this.store.appProtection.listAccessPolicies(tenantId),
-        ]);
+    const { policies, connectors, accessPolicies, catalogue } = sameApp ? previous.snapshot : await this.#loadApp(tenantId);
     const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, Membership>();
-    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies }, memberships };
+    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies, catalogue }, memberships };
     this.#entries.set(tenantId, entry);
     return entry;
   }
+
+  async #loadApp(tenantId: string): Promise<Pick<TenantAppSnapshot, 'policies' | 'connectors' | 'accessPolicies' | 'catalogue'>> {
+    const store = this.store.appProtection;
+    const [policies, connectors, accessPolicies, apps, principals] = await Promise.all([
+      store.listAppPolicies(tenantId),
+      store.listConnectors(tenantId),
+      store.listAccessPolicies(tenantId),
+      store.listManagedApps(tenantId),
+      store.listServicePrincipals(tenantId),
+    ]);
+    const catalogue = new AppCatalogue(tenantId, apps, principals);
+    return { policies, connectors, accessPolicies: accessPolicies.map((policy) => withAudiences(policy, catalogue)), catalogue };
+  }
+}
+
+/** The policy with each resource's audiences after it (a resource without a service principal stays as it is). */
+function withAudiences(policy: AccessPolicyRecord, catalogue: AppCatalogue): AccessPolicyRecord {
+  const resources = policy.resources.flatMap((name) => {
+    const resource = catalogue.resource(name);
+    return resource === undefined ? [name] : [name, ...AppCatalogue.audiences(resource)];
+  });
+  return { ...policy, resources: [...new Set(resources)] };
 }
