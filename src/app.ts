@@ -17,6 +17,8 @@ import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { AccessPolicyService } from './core/app-protection/access-policies.ts';
 import { AppPolicyService } from './core/app-protection/app-policies.ts';
+import { ManagedAppCatalogueService } from './core/app-protection/managed-app-catalogue.ts';
+import { ServicePrincipalService } from './core/app-protection/service-principals.ts';
 import { ThreatConnectorService } from './core/app-protection/threat-connectors.ts';
 import { AccessService } from './core/app-protection/access.ts';
 import { ManagedAppService } from './core/app-protection/managed-apps.ts';
@@ -145,6 +147,10 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
     accessPolicies: new AccessPolicyService({ store: deps.store.appProtection, clock, newId }),
   };
+  const catalogue = {
+    managedApps: new ManagedAppCatalogueService({ store: deps.store.appProtection, clock, newId }),
+    servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, clock, newId }),
+  };
   const messageLog = new MessageLog(deps.store, clock);
 
   const server = Fastify({
@@ -206,7 +212,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       { prefix: `/graph/${version}` },
     );
   }
-  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection };
 }

@@ -53,7 +53,7 @@ import {
 
 const DISPLAY_NAME_MAX = 256;
 const DESCRIPTION_MAX = 4096;
-const readDisplayName = stringReader({ nonEmpty: true, singleLine: true, maxLength: DISPLAY_NAME_MAX });
+export const readDisplayName = stringReader({ nonEmpty: true, singleLine: true, maxLength: DISPLAY_NAME_MAX });
 const readDescription = stringReader({ maxLength: DESCRIPTION_MAX });
 
 /** Dotted numeric versions as the health checks compare them (policy/versions.ts), kept as sent. */
@@ -84,14 +84,14 @@ function durationMs(text: string): number {
   return parseIsoDuration(text) ?? 0;
 }
 
-type Patch<T> = { [K in keyof T]?: T[K] | null };
+export type Patch<T> = { [K in keyof T]?: T[K] | null };
 
 /**
  * Reads an object of a Graph resource: `@odata.type` checked, read-only properties dropped, navigation properties
  * refused with a hint; then readObject, and for a complete object every absent nullable property set to null (in
  * the order of the specs).
  */
-function readResource<T>(
+export function readResource<T>(
   input: unknown,
   resource: { typeName: string; odataType: `#microsoft.graph.${string}`; readOnly: readonly string[]; navigations?: Readonly<Record<string, string>> },
   specs: PropertySpecs<T>,
@@ -394,7 +394,7 @@ export const MAX_TARGET_APPS = 500;
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._~!+-]*$/;
 const APP_ID_MAX = 256;
 
-function readWindowsAppId(value: unknown, path: string): string {
+export function readWindowsAppId(value: unknown, path: string): string {
   const text = readString(value, path, { nonEmpty: true, maxLength: APP_ID_MAX });
   if (!APP_ID.test(text)) refuse(path, `${JSON.stringify(text)} is not an app id (letters, digits and . _ ~ ! + -, e.g. com.microsoft.edge)`);
   return text.toLowerCase();
@@ -563,6 +563,9 @@ export const CONDITIONAL_ACCESS_POLICY_TYPE = '#microsoft.graph.conditionalAcces
 export const GRANT_CONTROLS = ['approvedApplication', 'compliantApplication', 'compliantDevice'] as const;
 export type GrantControl = (typeof GRANT_CONTROLS)[number];
 const MAX_ACCESS_ITEMS = 100;
+/** The includeApplications value that protects every resource (access-decision.ts protectsResource). */
+export const ALL_APPLICATIONS = 'All';
+const GUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /**
  * Entra's conditionalAccessPolicy reduced to what OpenMAM decides. `approvedApplications` is OpenMAM's own
@@ -617,6 +620,23 @@ function readIncludeUsers(value: unknown, path: string): 'All'[] {
   return users;
 }
 
+/**
+ * Resources as Entra names them: application ids of service principals (lower-cased) or `All`, alone
+ * (learn.microsoft.com/graph/api/resources/conditionalaccessapplications: "Can be one of the following: the list of
+ * client IDs (appId) the policy applies to ... All").
+ */
+function readIncludeApplications(value: unknown, path: string): string[] {
+  const applications = uniqueArray((v, at) => {
+    if (v === ALL_APPLICATIONS) return ALL_APPLICATIONS;
+    if (typeof v === 'string' && v.toLowerCase() === 'all') refuse(at, `write "All" (not ${JSON.stringify(v)})`);
+    if (typeof v === 'string' && !GUID_TEXT.test(v)) refuse(at, `must be the appId of a service principal (a GUID, see servicePrincipals) or "All", not ${JSON.stringify(v)}`);
+    return readGuid(v, at);
+  })(value, path);
+  const all = applications.indexOf(ALL_APPLICATIONS);
+  if (all >= 0 && applications.length > 1) refuse(indexPath(path, all), '"All" covers every resource: it must be the only item');
+  return applications;
+}
+
 function readConditions(value: unknown, path: string): ConditionalAccessPolicy['conditions'] {
   const readGroups = uniqueArray(readGuid);
   const conditions = readObject<ConditionalAccessPolicy['conditions'] & { '@odata.type'?: string }>(value, path, 'conditionalAccessConditionSet', {
@@ -625,7 +645,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
       read: (v, at) =>
         readObject<{ '@odata.type'?: string; includeApplications: string[] }>(v, at, 'conditionalAccessApplications', {
           '@odata.type': optionalType('#microsoft.graph.conditionalAccessApplications'),
-          includeApplications: { read: uniqueArray(stringReader({ nonEmpty: true, singleLine: true, maxLength: DISPLAY_NAME_MAX })), required: true },
+          includeApplications: { read: readIncludeApplications, required: true },
         }, true),
       required: true,
     },

@@ -40,6 +40,8 @@ export interface Database {
   mtd_threat_reports: MtdThreatReportsTable;
   access_policies: AccessPoliciesTable;
   device_compliance: DeviceComplianceTable;
+  managed_apps: ManagedAppsTable;
+  service_principals: ServicePrincipalsTable;
 }
 
 export interface TenantsTable {
@@ -331,4 +333,31 @@ export interface DeviceComplianceTable {
   /** Integer 0/1. */
   compliant: number;
   reported_at: number;
+}
+
+/**
+ * Migration 009: a tenant's managed app catalogue entries (built-in ones are not stored). client_ids is a JSON string
+ * array of lower-case GUIDs; (tenant_id, windows_app_id) is unique, client ids are kept unique by the writers.
+ */
+export interface ManagedAppsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  windows_app_id: string;
+  client_ids: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Migration 009: protected resources. service_principal_names is a JSON string array; (tenant_id, app_id) is unique. */
+export interface ServicePrincipalsTable {
+  tenant_id: string;
+  id: string;
+  app_id: string;
+  display_name: string;
+  service_principal_names: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
 }

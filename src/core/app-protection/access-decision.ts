@@ -107,11 +107,20 @@ function revokingReasons(state: AppProtectionState | undefined): string[] {
   return state === undefined ? [] : state.reasons.filter((reason) => REVOKING_REASONS.has(reason));
 }
 
-/** Enabled, and the resource is one it protects. */
+/** includeApplications' `All`, lower-cased. */
+const ALL_RESOURCES = 'all';
+
+/**
+ * Enabled, and the resource is one it protects: named (application ids compare ignoring case), or every resource
+ * when the policy's includeApplications is `All` (learn.microsoft.com/graph/api/resources/conditionalaccessapplications).
+ */
 export function protectsResource(policy: AccessPolicyRecord, resource: string): boolean {
   if (policy.state !== 'enabled') return false;
   const wanted = resource.toLowerCase();
-  return policy.resources.some((protectedResource) => protectedResource.toLowerCase() === wanted);
+  return policy.resources.some((protectedResource) => {
+    const name = protectedResource.toLowerCase();
+    return name === ALL_RESOURCES || name === wanted;
+  });
 }
 
 /** All users or an included group, and no excluded group: exclusion wins. */

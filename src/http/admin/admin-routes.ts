@@ -6,6 +6,7 @@ import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
+import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { entityTagHeaders } from './etag.ts';
 import { graphErrorHandler } from './graph.ts';
@@ -24,6 +25,8 @@ export interface AdminRoutesOptions {
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** App protection and configuration policies, threat defense connectors, access policies. */
   appProtection: Pick<AppProtectionRoutesOptions, 'appPolicies' | 'connectors' | 'accessPolicies'>;
+  /** The managed app catalogue and service principals. */
+  catalogue: Pick<CatalogueRoutesOptions, 'managedApps' | 'servicePrincipals'>;
   newId: () => string;
   clock: () => number;
   publicUrl: string;
@@ -43,6 +46,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(tenantSettingsRoutes, { verifier: options.verifier, tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { verifier: options.verifier, ...options.appProtection, clock: options.clock, baseUrl, version });
+        await scope.register(catalogueRoutes, { verifier: options.verifier, ...options.catalogue, baseUrl, version });
       },
       { prefix: `/graph/${version}` },
     );

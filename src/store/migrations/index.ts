@@ -7,6 +7,7 @@ import { wipLogs } from './005_wip_logs.ts';
 import { appProtection } from './006_app_protection.ts';
 import { adminVersions } from './007_admin_versions.ts';
 import { tenantVersions } from './008_tenant_versions.ts';
+import { catalogueAndResources } from './009_catalogue_and_resources.ts';
 import { registrationIdentity } from './010_registration_identity.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
@@ -26,6 +27,7 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '006_app_protection': appProtection,
     '007_admin_versions': adminVersions,
     '008_tenant_versions': tenantVersions,
+    '009_catalogue_and_resources': catalogueAndResources,
     '010_registration_identity': registrationIdentity,
   };
 }

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { OpenMamError } from '../../errors.ts';
+import { MAX_SERVICE_PRINCIPAL_NAMES, validateServicePrincipal, withAppId } from '../../policy/app-catalogue.ts';
+import type { ServicePrincipalRecord } from '../../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
+
+/**
+ * The admin side of protected resources (Graph `servicePrincipal`, reduced: policy/app-catalogue.ts). Conditional
+ * access policies name a resource by its appId, gateways by an audience (a servicePrincipalName), so within a tenant
+ * an appId is one service principal and a name (ignoring case) one audience: checked here before the write and again
+ * by the store under the tenant's lock. The appId never changes after create (Entra's appId is read-only:
+ * learn.microsoft.com/graph/api/resources/serviceprincipal), and a service principal a policy names cannot be deleted
+ * (the store refuses it inside the delete).
+ */
+export interface ServicePrincipalServiceOptions {
+  store: Pick<AppProtectionStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'deleteServicePrincipal'>;
+  clock: () => number;
+  newId: () => string;
+  /** Application ids generated on create when none is given: GUIDs. */
+  newAppId?: () => string;
+}
+
+/** 409 naming what `principal` shares with another service principal of the tenant, by the field's JSON path. */
+function refuseClash(principal: ServicePrincipalRecord, others: readonly ServicePrincipalRecord[]): void {
+  for (const other of others) {
+    if (other.id === principal.id) continue;
+    const name = `the service principal ${other.displayName} (${other.id})`;
+    if (other.appId === principal.appId) throw new OpenMamError('conflict', `appId: ${principal.appId} is already ${name}`);
+    const taken = new Set([other.appId, ...other.servicePrincipalNames].map((audience) => audience.toLowerCase()));
+    const index = principal.servicePrincipalNames.findIndex((audience) => taken.has(audience.toLowerCase()));
+    if (index >= 0) throw new OpenMamError('conflict', `servicePrincipalNames[${index}]: ${principal.servicePrincipalNames[index]!} is already an audience of ${name}`);
+  }
+}
+
+function namesWithAppId(appId: string, names: readonly string[]): string[] {
+  const all = withAppId(appId, names);
+  if (all.length > MAX_SERVICE_PRINCIPAL_NAMES) {
+    throw new OpenMamError('malformed_request', `servicePrincipalNames: has more than ${MAX_SERVICE_PRINCIPAL_NAMES} items with the appId, which is always one of them`);
+  }
+  return all;
+}
+
+export class ServicePrincipalService {
+  constructor(private readonly options: ServicePrincipalServiceOptions) {}
+
+  list(tenantId: string): Promise<ServicePrincipalRecord[]> {
+    return this.options.store.listServicePrincipals(tenantId);
+  }
+
+  async get(tenantId: string, id: string): Promise<ServicePrincipalRecord> {
+    const principal = await this.options.store.getServicePrincipal(tenantId, id);
+    if (!principal) throw new OpenMamError('not_found', `no servicePrincipal with id ${id}`);
+    return principal;
+  }
+
+  async create(tenantId: string, input: unknown): Promise<ServicePrincipalRecord> {
+    const settings = validateServicePrincipal(input, 'create');
+    const appId = settings.appId ?? (this.options.newAppId ?? randomUUID)();
+    const now = this.options.clock();
+    const principal: ServicePrincipalRecord = {
+      tenantId,
+      id: this.options.newId(),
+      appId,
+      displayName: settings.displayName,
+      servicePrincipalNames: namesWithAppId(appId, settings.servicePrincipalNames),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    refuseClash(principal, await this.list(tenantId));
+    await this.options.store.createServicePrincipal(principal);
+    return principal;
+  }
+
+  /**
+   * PATCH: displayName and servicePrincipalNames (replaced whole) merged, then validated whole; the appId may be sent
+   * back unchanged (a GET body PATCHed back) but not changed. A compare-and-set on the version.
+   */
+  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ServicePrincipalRecord> {
+    const changes = validateServicePrincipal(patch, 'update');
+    return writeVersioned({
+      what: `servicePrincipal ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      change: async (current) => {
+        if (changes.appId !== undefined && changes.appId !== current.appId) {
+          throw new OpenMamError('malformed_request', `appId: is read-only after create (it is ${current.appId}); create another service principal for another application id`);
+        }
+        const merged = validateServicePrincipal({ displayName: current.displayName, servicePrincipalNames: current.servicePrincipalNames, ...changes, appId: current.appId }, 'create');
+        const next: ServicePrincipalRecord = {
+          ...current,
+          displayName: merged.displayName,
+          servicePrincipalNames: namesWithAppId(current.appId, merged.servicePrincipalNames),
+          updatedAt: this.options.clock(),
+        };
+        refuseClash(next, await this.list(tenantId));
+        return next;
+      },
+      write: (next) => this.options.store.updateServicePrincipal(next),
+    });
+  }
+
+  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    await deleteVersioned({
+      what: `servicePrincipal ${id}`,
+      expected,
+      read: () => this.get(tenantId, id),
+      remove: (version) => this.options.store.deleteServicePrincipal(tenantId, id, version),
+    });
+  }
+}

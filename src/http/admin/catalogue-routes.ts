@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isBuiltInManagedApp } from '../../core/app-protection/app-catalogue.ts';
+import type { ManagedAppCatalogueService } from '../../core/app-protection/managed-app-catalogue.ts';
+import type { ServicePrincipalService } from '../../core/app-protection/service-principals.ts';
+import type { ExpectedVersion } from '../../core/versioned-write.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
+import { etagAnnotation, expectedVersion } from './etag.ts';
+import { adminCaller, collection } from './graph.ts';
+
+/**
+ * Who speaks for which app, and what is protected (docs/app-protection.md "Managed app catalogue" and "Protected
+ * resources"):
+ * - beta `deviceAppManagement/openMamManagedApps` (OpenMAM's own type): list (built-in entries first), create, get,
+ *   PATCH, delete; built-in entries are read-only (403);
+ * - `servicePrincipals`, in beta and v1.0 as in Graph: list, create, get, PATCH, delete.
+ * Readers (OpenMAM.Reader) read; writes need OpenMAM.Admin; another tenant's ids are 404; If-Match as everywhere.
+ */
+export interface CatalogueRoutesOptions {
+  verifier: TokenVerifier;
+  managedApps: ManagedAppCatalogueService;
+  servicePrincipals: ServicePrincipalService;
+  /** e.g. https://openmam.example/graph/beta */
+  baseUrl: string;
+  version: string;
+}
+
+const MANAGED_APPS_PATH = 'deviceAppManagement/openMamManagedApps';
+const SERVICE_PRINCIPALS_PATH = 'servicePrincipals';
+
+const iso = (time: number): string => new Date(time).toISOString();
+
+function presentManagedApp(app: ManagedAppCatalogueRecord): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.openMamManagedApp',
+    ...etagAnnotation(app.version),
+    id: app.id,
+    displayName: app.displayName,
+    windowsAppId: app.windowsAppId,
+    clientIds: [...app.clientIds],
+    isBuiltIn: isBuiltInManagedApp(app.id),
+    createdDateTime: iso(app.createdAt),
+    lastModifiedDateTime: iso(app.updatedAt),
+  };
+}
+
+function presentServicePrincipal(principal: ServicePrincipalRecord): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.servicePrincipal',
+    ...etagAnnotation(principal.version),
+    id: principal.id,
+    appId: principal.appId,
+    displayName: principal.displayName,
+    servicePrincipalNames: [...principal.servicePrincipalNames],
+  };
+}
+
+function idOf(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
+}
+
+/** The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. */
+function crudRoutes<R extends { id: string }>(
+  app: FastifyInstance,
+  options: { verifier: TokenVerifier; baseUrl: string; path: string; present: (record: R) => Record<string, unknown> },
+  service: {
+    list(tenantId: string): Promise<R[]>;
+    get(tenantId: string, id: string): Promise<R>;
+    create(tenantId: string, input: unknown): Promise<R>;
+    update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion): Promise<R>;
+    delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
+  },
+): void {
+  const { verifier, baseUrl, path, present } = options;
+  const url = `/${path}`;
+  app.get(url, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
+  });
+  app.post(url, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    const created = await service.create(caller.tenantId, request.body);
+    return reply.code(201).header('location', `${baseUrl}${url}/${created.id}`).send(present(created));
+  });
+  app.get(`${url}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'read');
+    return present(await service.get(caller.tenantId, idOf(request)));
+  });
+  app.patch(`${url}/:id`, async (request) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    return present(await service.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
+  });
+  app.delete(`${url}/:id`, async (request, reply) => {
+    const caller = await adminCaller(verifier, request, 'write');
+    await service.delete(caller.tenantId, idOf(request), expectedVersion(request));
+    return reply.code(204).send();
+  });
+}
+
+export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRoutesOptions): Promise<void> {
+  const { verifier, baseUrl } = options;
+  // servicePrincipals are in v1.0 and beta, as in Graph; the catalogue is OpenMAM's own, beta only.
+  crudRoutes(app, { verifier, baseUrl, path: SERVICE_PRINCIPALS_PATH, present: presentServicePrincipal }, options.servicePrincipals);
+  if (options.version !== 'beta') return;
+  crudRoutes(app, { verifier, baseUrl, path: MANAGED_APPS_PATH, present: presentManagedApp }, options.managedApps);
+}

@@ -1,0 +1,98 @@
+import { readDisplayName, readResource, readWindowsAppId } from './app-protection.ts';
+import { arrayReader, indexPath, readGuid, refuse, stringReader, type PropertySpecs, type Reader, type ValidationMode } from './validate.ts';
+
+/**
+ * Strict validators of the managed app catalogue (`openMamManagedApp`, OpenMAM's own type: Graph has no resource that
+ * maps Entra client ids to Windows app ids) and of service principals (Graph `servicePrincipal`, reduced to appId,
+ * displayName and servicePrincipalNames: learn.microsoft.com/graph/api/resources/serviceprincipal). Conventions as in
+ * app-protection.ts: `create` reads a complete object, `update` a subset to merge and validate again as `create`;
+ * read-only properties are accepted and dropped; every refusal names the JSON path of the value.
+ */
+
+export const MANAGED_APP_TYPE = '#microsoft.graph.openMamManagedApp';
+export const SERVICE_PRINCIPAL_TYPE = '#microsoft.graph.servicePrincipal';
+/** Limits chosen by OpenMAM: an app speaks through a handful of client ids; Entra's servicePrincipalNames are few too. */
+export const MAX_CLIENT_IDS = 50;
+export const MAX_SERVICE_PRINCIPAL_NAMES = 100;
+const SERVICE_PRINCIPAL_NAME_MAX = 256;
+
+/** An array whose items are unique by `key` (the later one refused, naming the earlier). */
+function uniqueItems<T>(item: Reader<T>, options: { minItems?: number; maxItems: number }, key: (value: T) => string): Reader<T[]> {
+  return (value, path) => {
+    const items = arrayReader(item, options)(value, path);
+    const seen = new Map<string, number>();
+    items.forEach((entry, i) => {
+      const first = seen.get(key(entry));
+      if (first !== undefined) refuse(indexPath(path, i), `${JSON.stringify(entry)} is already ${indexPath(path, first)}`);
+      seen.set(key(entry), i);
+    });
+    return items;
+  };
+}
+
+// ---- openMamManagedApp
+
+/** What an admin sets on a catalogue entry (ManagedAppCatalogueRecord without tenant, id, version and times). */
+export interface ManagedAppSettings {
+  displayName: string;
+  /** Lower-cased, as targetApps' windowsAppId. */
+  windowsAppId: string;
+  /** Entra application (client) ids of the app, lower-cased: the `azp`/`appid` of its users' tokens. */
+  clientIds: string[];
+}
+
+const MANAGED_APP_SPECS: PropertySpecs<ManagedAppSettings> = {
+  displayName: { read: readDisplayName, required: true },
+  windowsAppId: { read: readWindowsAppId, required: true },
+  clientIds: { read: uniqueItems(readGuid, { minItems: 1, maxItems: MAX_CLIENT_IDS }, String), required: true },
+};
+
+export function validateManagedApp(input: unknown, mode: 'create'): ManagedAppSettings;
+export function validateManagedApp(input: unknown, mode: 'update'): Partial<ManagedAppSettings>;
+export function validateManagedApp(input: unknown, mode: ValidationMode): ManagedAppSettings | Partial<ManagedAppSettings>;
+export function validateManagedApp(input: unknown, mode: ValidationMode): ManagedAppSettings | Partial<ManagedAppSettings> {
+  return readResource<ManagedAppSettings>(
+    input,
+    { typeName: 'openMamManagedApp', odataType: MANAGED_APP_TYPE, readOnly: ['id', 'isBuiltIn', 'createdDateTime', 'lastModifiedDateTime'] },
+    MANAGED_APP_SPECS,
+    mode,
+  ) as ManagedAppSettings | Partial<ManagedAppSettings>;
+}
+
+// ---- servicePrincipal (reduced)
+
+/** What an admin sends for a service principal; appId only on create (generated when absent, immutable after). */
+export interface ServicePrincipalSettings {
+  appId?: string;
+  displayName: string;
+  servicePrincipalNames: string[];
+}
+
+const readServicePrincipalName = stringReader({ nonEmpty: true, singleLine: true, maxLength: SERVICE_PRINCIPAL_NAME_MAX });
+
+const SERVICE_PRINCIPAL_SPECS: PropertySpecs<ServicePrincipalSettings> = {
+  appId: { read: readGuid },
+  displayName: { read: readDisplayName, required: true },
+  // Audiences are compared ignoring case (AppCatalogue.resource), so two names that differ only in case are one.
+  servicePrincipalNames: { read: uniqueItems(readServicePrincipalName, { maxItems: MAX_SERVICE_PRINCIPAL_NAMES }, (name) => name.toLowerCase()), default: [] },
+};
+
+export function validateServicePrincipal(input: unknown, mode: 'create'): ServicePrincipalSettings;
+export function validateServicePrincipal(input: unknown, mode: 'update'): Partial<ServicePrincipalSettings>;
+export function validateServicePrincipal(input: unknown, mode: ValidationMode): ServicePrincipalSettings | Partial<ServicePrincipalSettings>;
+export function validateServicePrincipal(input: unknown, mode: ValidationMode): ServicePrincipalSettings | Partial<ServicePrincipalSettings> {
+  return readResource<ServicePrincipalSettings>(
+    input,
+    { typeName: 'servicePrincipal', odataType: SERVICE_PRINCIPAL_TYPE, readOnly: ['id'] },
+    SERVICE_PRINCIPAL_SPECS,
+    mode,
+  ) as ServicePrincipalSettings | Partial<ServicePrincipalSettings>;
+}
+
+/**
+ * The names a service principal is stored and shown with: its appId first, as Entra lists it among them, then the
+ * others as given (case kept), without a repeat of the appId.
+ */
+export function withAppId(appId: string, names: readonly string[]): string[] {
+  return [appId, ...names.filter((name) => name.toLowerCase() !== appId)];
+}
