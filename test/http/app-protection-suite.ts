@@ -11,7 +11,20 @@ import { startTestServer, type Backend, type JsonResponse, type TestServer } fro
  * recorded succeeded. Run per store backend.
  */
 const PROTECTIONS = '/graph/beta/deviceAppManagement/windowsManagedAppProtections';
+const MANAGED_APPS = '/graph/beta/deviceAppManagement/openMamManagedApps';
 const EDGE = 'com.microsoft.edge';
+/** Microsoft Edge's first-party client id (a built-in catalogue entry). */
+const EDGE_CLIENT = 'ecd6b820-32c2-49b6-98a6-444530e5a77a';
+const OUTLOOK = 'com.microsoft.office.outlook';
+const OUTLOOK_CLIENT = randomUUID();
+const NOTES = 'com.contoso.notes';
+const NOTES_CLIENT = randomUUID();
+/** A client no catalogue entry names: it speaks for no managed app. */
+const ROGUE_CLIENT = randomUUID();
+/** The protected resource (a service principal): Exchange Online's application id and its identifier URI. */
+const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
+const EXCHANGE_URI = 'https://outlook.office365.com';
+const SHAREPOINT = '00000003-0000-0ff1-ce00-000000000000';
 const CURRENT_BUILD = '10.0.22631.3155';
 const OLD_BUILD = '10.0.19045.3636';
 
@@ -38,9 +51,14 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
     let gateway: string;
     let connector: string;
     let alice: string;
+    /** Alice's Edge token for Exchange (what Edge sends to Exchange, and a gateway passes on). */
+    let aliceForExchange: string;
     let bob: string;
     let outsider: string;
     let policyId: string;
+    /** Tokens of one user, by client app and audience. */
+    const token = (upn: string, options: { clientId?: string; audience?: string; deviceId?: string } = {}): Promise<string> =>
+      server.mint({ upn, clientId: EDGE_CLIENT, ...options });
     const aliceId = (): string => stableObjectId(server.tenantId, 'alice@contoso.example');
     const deviceTag = randomUUID();
     const aliceDevice = randomUUID();
@@ -60,16 +78,26 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
     });
     const checkIn = async (id: string, held: { policyVersion: string | null; configurationVersion?: string | null }, osVersion = CURRENT_BUILD, token = alice) =>
       call('POST', `/mam/v1/registrations/${id}/checkin`, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion, configurationVersion: null, ...held }, token);
-    const evaluate = async (body: Record<string, unknown>) => call('POST', '/access/v1/evaluate', { userToken: alice, appId: EDGE, resource: 'exchange', ...body }, gateway);
+    const evaluate = async (body: Record<string, unknown>) => call('POST', '/access/v1/evaluate', { userToken: aliceForExchange, resource: EXCHANGE, ...body }, gateway);
 
     before(async () => {
       server = await startTestServer(backend);
       admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
       gateway = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
       connector = await server.mint({ upn: 'wsc-connector@contoso.example', roles: ['OpenMAM.ThreatConnector'] });
-      alice = await server.mint({ upn: 'alice@contoso.example', deviceId: aliceDevice });
-      bob = await server.mint({ upn: 'bob@contoso.example' });
-      outsider = await server.mint({ upn: 'mallory@contoso.example' });
+      alice = await token('alice@contoso.example', { deviceId: aliceDevice });
+      aliceForExchange = await token('alice@contoso.example', { deviceId: aliceDevice, audience: EXCHANGE_URI });
+      bob = await token('bob@contoso.example');
+      outsider = await token('mallory@contoso.example', { clientId: NOTES_CLIENT });
+
+      for (const [displayName, windowsAppId, clientId] of [['Outlook', OUTLOOK, OUTLOOK_CLIENT], ['Contoso Notes', NOTES, NOTES_CLIENT]]) {
+        const app = await call('POST', MANAGED_APPS, { displayName, windowsAppId, clientIds: [clientId] }, admin);
+        assert.equal(app.status, 201, JSON.stringify(app.body));
+      }
+      for (const [displayName, appId, servicePrincipalNames] of [['Exchange Online', EXCHANGE, [EXCHANGE_URI]], ['SharePoint Online', SHAREPOINT, ['https://contoso.sharepoint.com']]] as const) {
+        const principal = await call('POST', '/graph/v1.0/servicePrincipals', { displayName, appId, servicePrincipalNames }, admin);
+        assert.equal(principal.status, 201, JSON.stringify(principal.body));
+      }
 
       const group = await call('POST', '/graph/v1.0/groups', { displayName: 'Windows MAM users' }, admin);
       assert.equal(group.status, 201, JSON.stringify(group.body));
@@ -128,7 +156,8 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
     });
 
     it('blocks an app on an old OS build with the "App can no longer be used" message', async () => {
-      const response = await call('POST', '/mam/v1/registrations', registration({ appId: 'com.microsoft.office.outlook', osVersion: OLD_BUILD, deviceTag: randomUUID(), azureAdDeviceId: null }), bob);
+      const bobOutlook = await token('bob@contoso.example', { clientId: OUTLOOK_CLIENT });
+      const response = await call('POST', '/mam/v1/registrations', registration({ appId: OUTLOOK, osVersion: OLD_BUILD, deviceTag: randomUUID(), azureAdDeviceId: null }), bobOutlook);
       assert.equal(response.status, 201, JSON.stringify(response.body));
       const answer = response.body as unknown as CheckIn;
       assert.equal(answer.policy, null, 'Outlook is not a target app of the policy');
@@ -145,13 +174,13 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
     });
 
     it('refuses another work account on the same device, another user\'s registration, impossible versions', async () => {
-      const wrong = await call('POST', '/mam/v1/registrations', registration({ appId: 'com.contoso.notes' }), outsider);
+      const wrong = await call('POST', '/mam/v1/registrations', registration({ appId: NOTES, azureAdDeviceId: null }), outsider);
       assert.equal(wrong.status, 409);
       const error = wrong.body['error'] as { code: string; userMessage: { title: string } };
       assert.equal(error.code, 'wrongAccount');
       assert.match(error.userMessage.title, /organization's data/i);
 
-      const foreign = await checkIn(aliceRegistration, { policyVersion }, CURRENT_BUILD, outsider);
+      const foreign = await checkIn(aliceRegistration, { policyVersion }, CURRENT_BUILD, await token('mallory@contoso.example'));
       assert.equal(foreign.status, 404, 'another user cannot check in with alice\'s registration');
       const impossible = await call('POST', '/mam/v1/registrations', registration({ osVersion: '10..0', deviceTag: randomUUID() }), bob);
       assert.equal(impossible.status, 400);
@@ -173,7 +202,7 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
         {
           displayName: 'Exchange needs protected apps',
           state: 'enabled',
-          conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] } },
+          conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] } },
           grantControls: { operator: 'OR', builtInControls: ['compliantApplication'] },
         },
         admin,
@@ -194,19 +223,20 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(denied.body['decision'], 'deny');
       assert.ok((denied.body['reasons'] as string[]).includes('deviceThreatLevel'), JSON.stringify(denied.body));
       assert.ok((denied.body['remediation'] as { title: string }).title.length > 0);
-      const byDevice = await evaluate({ azureAdDeviceId: aliceDevice });
-      assert.equal(byDevice.body['decision'], 'deny', 'the same decision when the gateway names the device');
+      const byDevice = await evaluate({});
+      assert.equal(byDevice.body['decision'], 'deny', 'the same decision without the registration id: the token names the device');
 
       assert.equal((await report('secured')).status, 204);
       assert.equal((await evaluate({ registrationId: aliceRegistration })).body['decision'], 'allow');
-      const other = await evaluate({ registrationId: aliceRegistration, appId: 'com.contoso.unprotected' });
+      const other = await evaluate({ userToken: await token('alice@contoso.example', { deviceId: aliceDevice, audience: EXCHANGE, clientId: NOTES_CLIENT }) });
       assert.equal(other.body['decision'], 'deny', 'an app without a registration is not let through');
+      assert.deepEqual(other.body['reasons'], ['protectionPolicyRequired']);
     });
 
     it('refuses threat reports and decisions from callers without the role, and reports for unknown users', async () => {
       const body = { userId: aliceId(), appId: EDGE, azureAdDeviceId: aliceDevice, healthState: 'high', lastUpdatedDateTime: new Date().toISOString() };
       assert.equal((await call('POST', '/mtd/v1/health', body, alice)).status, 403);
-      assert.equal((await call('POST', '/access/v1/evaluate', { userToken: alice, appId: EDGE, resource: 'exchange' }, alice)).status, 403);
+      assert.equal((await call('POST', '/access/v1/evaluate', { userToken: aliceForExchange, resource: EXCHANGE }, alice)).status, 403);
       const unknown = await call('POST', '/mtd/v1/health', { ...body, userId: randomUUID() }, connector);
       assert.equal(unknown.status, 404);
       const badState = await call('POST', '/mtd/v1/health', { ...body, healthState: 'critical' }, connector);
@@ -242,7 +272,7 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await call('POST', `/graph/beta/users/${bobId}/wipeAndBlockManagedApps`, {}, admin)).status, 204);
       const blocked = await call('GET', `/graph/beta/users/${bobId}/isManagedAppUserBlocked`, undefined, admin);
       assert.equal(blocked.body['value'], true);
-      const fresh = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: null, appId: 'com.contoso.new' }), bob);
+      const fresh = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: null, appId: NOTES }), await token('bob@contoso.example', { clientId: NOTES_CLIENT }));
       assert.ok((fresh.body as unknown as CheckIn).actions.some((a) => a.type === 'wipe'), 'a new registration of a blocked user is wiped');
       assert.equal((await call('POST', `/graph/beta/users/${bobId}/unblockManagedApps`, {}, admin)).status, 204);
       assert.equal((await call('GET', `/graph/beta/users/${bobId}/isManagedAppUserBlocked`, undefined, admin)).body['value'], false);
@@ -260,6 +290,151 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await call('GET', '/graph/beta/deviceAppManagement/managedAppRegistrations', undefined, alice)).status, 403);
       const badFilter = await call('GET', `/graph/beta/deviceAppManagement/managedAppRegistrations?$filter=${encodeURIComponent("startswith(userId,'a')")}`, undefined, admin);
       assert.equal(badFilter.status, 400);
+    });
+
+    // ---- Trust model (docs/app-protection.md): the app is the token's client, the device the token's deviceid.
+
+    const sharePointPolicy = async (): Promise<void> => {
+      const created = await call(
+        'POST',
+        '/graph/v1.0/identity/conditionalAccess/policies',
+        {
+          displayName: 'SharePoint from approved apps',
+          state: 'enabled',
+          conditions: { applications: { includeApplications: [SHAREPOINT] }, users: { includeUsers: ['All'] } },
+          grantControls: { operator: 'OR', builtInControls: ['approvedApplication'] },
+          approvedApplications: [EDGE],
+        },
+        admin,
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    };
+    const decide = async (userToken: string, resource: string, extra: Record<string, unknown> = {}): Promise<{ decision: string; reasons: string[] }> => {
+      const response = await call('POST', '/access/v1/evaluate', { userToken, resource, ...extra }, gateway);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      return response.body as unknown as { decision: string; reasons: string[] };
+    };
+    const errorOf = (response: JsonResponse): { code: string; message: string; userMessage?: { title: string } } => response.body['error'] as { code: string; message: string; userMessage?: { title: string } };
+
+    it('takes the app from the token: an unknown client cannot register, a claimed app id must be the client\'s, a registration answers only to its client', async () => {
+      const eveDevice = randomUUID();
+      const rogue = await token('eve@contoso.example', { clientId: ROGUE_CLIENT, deviceId: eveDevice });
+      const unknown = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: null }), rogue);
+      assert.equal(unknown.status, 403, JSON.stringify(unknown.body));
+      assert.equal(errorOf(unknown).code, 'unableToRegister');
+      assert.equal(errorOf(unknown).userMessage?.title, 'Unable to register the app');
+
+      const eve = await token('eve@contoso.example', { deviceId: eveDevice });
+      const claimsNotes = await call('POST', '/mam/v1/registrations', registration({ appId: NOTES, deviceTag: randomUUID(), azureAdDeviceId: null }), eve);
+      assert.equal(claimsNotes.status, 403);
+      assert.equal(errorOf(claimsNotes).code, 'appIdMismatch');
+      const otherDevice = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: randomUUID() }), eve);
+      assert.equal(otherDevice.status, 403);
+      assert.equal(errorOf(otherDevice).code, 'deviceIdMismatch');
+      const eveId = stableObjectId(server.tenantId, 'eve@contoso.example');
+      const nothing = await call('GET', `/graph/beta/deviceAppManagement/managedAppRegistrations?$filter=userId eq '${eveId}'`, undefined, admin);
+      assert.deepEqual(nothing.body['value'], [], 'refused registrations wrote nothing');
+
+      // No appId in the body: the token's client says it is Edge; the device is the token's.
+      const { appId: _claimed, azureAdDeviceId: _device, ...unclaimed } = registration({ deviceTag: randomUUID() });
+      const registered = await call('POST', '/mam/v1/registrations', unclaimed, eve);
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const eveRegistration = String(registered.body['registrationId']);
+      const listed = await call('GET', `/graph/beta/deviceAppManagement/managedAppRegistrations/${eveRegistration}`, undefined, admin);
+      assert.equal(listed.body['appIdentifier'] && (listed.body['appIdentifier'] as { windowsAppId: string }).windowsAppId, EDGE);
+      assert.equal(listed.body['azureADDeviceId'], eveDevice);
+
+      const eveOutlook = await token('eve@contoso.example', { clientId: OUTLOOK_CLIENT, deviceId: eveDevice });
+      const borrowed = await checkIn(eveRegistration, { policyVersion: null }, CURRENT_BUILD, eveOutlook);
+      assert.equal(borrowed.status, 403, 'another client of the same user cannot use the registration');
+      assert.equal(errorOf(borrowed).code, 'clientMismatch');
+      assert.equal((await checkIn(eveRegistration, { policyVersion: null }, CURRENT_BUILD, eve)).status, 200);
+
+      // Access decisions: SharePoint only from approved apps (Edge).
+      await sharePointPolicy();
+      const eveForSharePoint = await token('eve@contoso.example', { deviceId: eveDevice, audience: SHAREPOINT });
+      assert.deepEqual(await decide(eveForSharePoint, SHAREPOINT), { decision: 'allow', reasons: ['approvedApplication'] });
+      assert.equal((await decide(eveForSharePoint, 'https://contoso.sharepoint.com')).decision, 'allow', 'the resource named by its audience');
+      const rogueForSharePoint = await token('eve@contoso.example', { clientId: ROGUE_CLIENT, deviceId: eveDevice, audience: SHAREPOINT });
+      assert.deepEqual((await decide(rogueForSharePoint, SHAREPOINT)).reasons, ['approvedAppRequired'], 'an unknown client is no approved app');
+      assert.deepEqual((await decide(rogueForSharePoint, SHAREPOINT, { appId: EDGE })).reasons, ['appIdMismatch'], 'claiming Edge in the body');
+      assert.deepEqual((await decide(rogueForSharePoint, SHAREPOINT, { registrationId: eveRegistration })).reasons, ['clientMismatch'], "presenting Edge's registration");
+      const outlookForSharePoint = await token('eve@contoso.example', { clientId: OUTLOOK_CLIENT, deviceId: eveDevice, audience: SHAREPOINT });
+      assert.deepEqual((await decide(outlookForSharePoint, SHAREPOINT, { registrationId: eveRegistration })).reasons, ['clientMismatch']);
+    });
+
+    it('judges the token for the resource: not one for OpenMAM or another resource, not an app-only one, not an unregistered resource', async () => {
+      const eve = await token('eve@contoso.example');
+      assert.deepEqual((await decide(eve, SHAREPOINT)).reasons, ['tokenAudienceMismatch'], "a token for OpenMAM's own API");
+      const forExchange = await token('eve@contoso.example', { audience: EXCHANGE_URI });
+      assert.deepEqual((await decide(forExchange, SHAREPOINT)).reasons, ['tokenAudienceMismatch'], 'a token for another resource');
+      assert.deepEqual((await decide(forExchange, 'https://nobody.example/api')).reasons, ['unknownResource']);
+      const appOnly = await server.mint({ audience: SHAREPOINT, roles: ['Sites.Read.All'] });
+      assert.deepEqual((await decide(appOnly, SHAREPOINT)).reasons, ['userTokenRequired']);
+      const denied = await call('POST', '/access/v1/evaluate', { userToken: forExchange, resource: SHAREPOINT }, gateway);
+      assert.match(String((denied.body['remediation'] as { title: string }).title), /sign-in required/i);
+    });
+
+    it('trusts only the token\'s device: a borrowed device id neither grants nor hides a threat, and locks nobody out', async () => {
+      const hr = await call('POST', '/graph/v1.0/servicePrincipals', { displayName: 'Contoso HR', servicePrincipalNames: ['api://contoso-hr'] }, admin);
+      assert.equal(hr.status, 201, JSON.stringify(hr.body));
+      const hrApp = String(hr.body['appId']);
+      const devicePolicy = await call(
+        'POST',
+        '/graph/v1.0/identity/conditionalAccess/policies',
+        {
+          displayName: 'HR from compliant devices',
+          state: 'enabled',
+          conditions: { applications: { includeApplications: [hrApp] }, users: { includeUsers: ['All'] } },
+          grantControls: { operator: 'OR', builtInControls: ['compliantDevice'] },
+        },
+        admin,
+      );
+      assert.equal(devicePolicy.status, 201, JSON.stringify(devicePolicy.body));
+      const daveDevice = randomUUID();
+      const reporter = await server.mint({ upn: 'mdm@contoso.example', roles: ['OpenMAM.ComplianceReporter'] });
+      assert.equal((await call('POST', '/access/v1/deviceCompliance', { azureAdDeviceId: daveDevice, compliant: true }, reporter)).status, 204);
+      const daveForHr = await token('dave@contoso.example', { deviceId: daveDevice, audience: 'api://contoso-hr' });
+      assert.deepEqual(await decide(daveForHr, hrApp), { decision: 'allow', reasons: ['compliantDevice'] });
+      const malloryForHr = await token('mallory@contoso.example', { audience: 'api://contoso-hr' });
+      assert.deepEqual((await decide(malloryForHr, hrApp, { azureAdDeviceId: daveDevice })).reasons, ['deviceNotCompliant'], "a claimed device id grants nothing");
+      assert.deepEqual((await decide(daveForHr, hrApp, { azureAdDeviceId: randomUUID() })).reasons, ['deviceIdMismatch'], 'a claim that disagrees with the token');
+
+      // Mallory registers first, claiming Dave's device id; Dave's token proves the device: he is not locked out.
+      const squat = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: daveDevice }), await token('mallory@contoso.example'));
+      assert.equal(squat.status, 201, JSON.stringify(squat.body));
+      const dave = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: daveDevice }), await token('dave@contoso.example', { deviceId: daveDevice }));
+      assert.equal(dave.status, 201, JSON.stringify(dave.body));
+
+      // Carol's device is not registered in Entra (no deviceid): her device ids are hints, which only ever count against her.
+      const group = (await call('GET', "/graph/v1.0/groups?$filter=displayName eq 'Windows MAM users'", undefined, admin)).body['value'] as { id: string }[];
+      const carolId = stableObjectId(server.tenantId, 'carol@contoso.example');
+      const groupId = group.find(() => true)?.id ?? '';
+      const added = await call('POST', `/graph/v1.0/groups/${groupId}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${carolId}` }, admin);
+      assert.equal(added.status, 204, JSON.stringify(added.body));
+      const carol = await token('carol@contoso.example');
+      const carolDevice = randomUUID();
+      const cleanDevice = randomUUID();
+      const registered = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: carolDevice }), carol);
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const carolRegistration = String(registered.body['registrationId']);
+      const held = (registered.body['policy'] as { version: string }).version;
+      assert.equal((await checkIn(carolRegistration, { policyVersion: held }, CURRENT_BUILD, carol)).status, 200);
+      const carolForExchange = await token('carol@contoso.example', { audience: EXCHANGE });
+      assert.equal((await decide(carolForExchange, EXCHANGE)).decision, 'allow');
+      const report = (device: string, healthState: string) =>
+        call('POST', '/mtd/v1/health', { userId: carolId, appId: EDGE, azureAdDeviceId: device, healthState, lastUpdatedDateTime: new Date().toISOString() }, connector);
+      // Her Notes app is on the other device (a connector reports only on devices with registrations).
+      const notes = await call('POST', '/mam/v1/registrations', registration({ appId: NOTES, deviceTag: randomUUID(), azureAdDeviceId: cleanDevice }), await token('carol@contoso.example', { clientId: NOTES_CLIENT }));
+      assert.equal(notes.status, 201, JSON.stringify(notes.body));
+      assert.equal((await report(cleanDevice, 'high')).status, 204);
+      assert.equal((await decide(carolForExchange, EXCHANGE)).decision, 'allow', 'a report for a device she does not claim');
+      assert.ok((await decide(carolForExchange, EXCHANGE, { azureAdDeviceId: cleanDevice })).reasons.includes('deviceThreatLevel'), "the claimed device's threat counts against her");
+      assert.equal((await report(cleanDevice, 'secured')).status, 204);
+      assert.equal((await report(carolDevice, 'high')).status, 204);
+      for (const extra of [{ azureAdDeviceId: cleanDevice }, { registrationId: carolRegistration, azureAdDeviceId: cleanDevice }, {}]) {
+        assert.ok((await decide(carolForExchange, EXCHANGE, extra)).reasons.includes('deviceThreatLevel'), `a clean device id does not hide her device's threat (${JSON.stringify(extra)})`);
+      }
     });
   });
 }
