@@ -9,7 +9,7 @@ import { fileToken, fixedToken, type TokenSource } from '../gateway/token-source
 import { loadOrCreateTls } from './tls.ts';
 
 /**
- * `openmam gateway --upstream <url> --resource <name>`: the enforcement point (src/gateway/) as a command. Its
+ * `openmam gateway --upstream <url> --resource <app id or audience>`: the enforcement point (src/gateway/) as a command. Its
  * listener uses the TLS settings `serve` uses (OPENMAM_TLS_CERT / OPENMAM_TLS_KEY, a self-signed certificate
  * generated when both are absent) on its own port; OpenMAM is reached at --openmam (default: the public URL).
  */
@@ -23,8 +23,10 @@ export const GATEWAY_OPTIONS = {
   'gateway-port': { type: 'string' },
 } as const;
 
-export const GATEWAY_USAGE = `  gateway --upstream <url> --resource <name> [options]
-                             Reverse proxy that lets a request through only when OpenMAM allows it
+export const GATEWAY_USAGE = `  gateway --upstream <url> --resource <app id or audience> [options]
+                             Reverse proxy that lets a request through only when OpenMAM allows it; --resource is
+                             the protected resource's application id or an identifier URI of its service principal
+                             (servicePrincipals), and users' tokens must be issued for it
       --openmam <url>        OpenMAM's URL for access decisions (default: the public URL)
       --token-file <file>    The gateway's app token (app role OpenMAM.Gateway), re-read when it changes;
                              or OPENMAM_GATEWAY_TOKEN
@@ -84,7 +86,7 @@ async function gatewayToken(values: Values, env: Record<string, string | undefin
 export async function runGateway(config: Config, values: Values, env: Record<string, string | undefined> = process.env): Promise<GatewayRuntime> {
   const upstreamRaw = text(values, 'upstream');
   const resource = text(values, 'resource');
-  if (upstreamRaw === undefined || resource === undefined) throw new OpenMamError('invalid_configuration', 'usage: openmam gateway --upstream <url> --resource <name> [--openmam <url>] [--token-file <file>] [--ca <pem>]');
+  if (upstreamRaw === undefined || resource === undefined) throw new OpenMamError('invalid_configuration', 'usage: openmam gateway --upstream <url> --resource <app id or audience> [--openmam <url>] [--token-file <file>] [--ca <pem>]');
   const upstream = httpUrl('upstream', upstreamRaw);
   const openmam = httpUrl('openmam', text(values, 'openmam') ?? config.publicUrl);
   const portText = text(values, 'gateway-port') ?? '8444';

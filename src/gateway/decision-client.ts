@@ -8,12 +8,17 @@ import { CredentialUnavailableError, type TokenSource } from './token-source.ts'
  * slow OpenMAM fails the request quickly instead of holding it.
  */
 
+/**
+ * OpenMAM's `POST /access/v1/evaluate` body (docs/app-protection.md, "Access decisions"): the user's token for the
+ * resource and the resource; the rest are claims the token must agree with, and the client's address for the log.
+ */
 export interface DecisionRequest {
   userToken: string;
-  appId?: string;
-  registrationId?: string;
-  azureAdDeviceId?: string;
   resource: string;
+  registrationId?: string;
+  appId?: string;
+  azureAdDeviceId?: string;
+  ipAddress?: string;
 }
 
 export interface Remediation {

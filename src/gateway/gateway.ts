@@ -22,7 +22,10 @@ import { DecisionUnavailableError, MalformedAccessRequestError, type DecisionReq
 export interface GatewayOptions {
   /** Where allowed requests go, e.g. `http://127.0.0.1:3000` (a path in it is ignored: paths are kept as they come). */
   upstream: string;
-  /** The resource name access policies protect (`resources` of a conditional access policy). */
+  /**
+   * The protected resource: its Entra application id, or an audience (identifier URI) of its service principal. The
+   * users' tokens it receives must have been issued for it; OpenMAM checks that.
+   */
   resource: string;
   decisions: DecisionSource;
   /** Extra trusted CA (PEM) for an https upstream; the public roots stay trusted. Certificates are always verified. */
@@ -110,13 +113,15 @@ async function decide(request: FastifyRequest, options: GatewayOptions): Promise
       body: { error: { code: 'unauthorized', message: 'This resource requires a bearer token (Authorization: Bearer <token>).' } },
     };
   }
-  const input: DecisionRequest = { userToken, resource: options.resource };
+  // The token proves the user, the app (its client) and the device (its deviceid); the headers are only claims that
+  // OpenMAM checks against it (a registration id picks the app's registration; a disagreeing app or device id denies).
+  const input: DecisionRequest = { userToken, resource: options.resource, ipAddress: request.ip };
   const appId = header(request, 'x-openmam-app-id');
   const registrationId = header(request, 'x-openmam-registration-id');
   const azureAdDeviceId = header(request, 'x-openmam-device-id');
   if (appId !== undefined) input.appId = appId;
   if (registrationId !== undefined) input.registrationId = registrationId;
-  else if (azureAdDeviceId !== undefined) input.azureAdDeviceId = azureAdDeviceId;
+  if (azureAdDeviceId !== undefined) input.azureAdDeviceId = azureAdDeviceId;
 
   let decision;
   try {

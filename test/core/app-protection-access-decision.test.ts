@@ -34,6 +34,12 @@ function accessPolicy(id: string, change: Partial<AccessPolicyRecord> = {}): Acc
 
 const COMPLIANT = { applied: true, compliant: true, reasons: [] };
 
+/** The decision without its per-policy results (asserted on their own below). */
+function verdictOf(access: AccessInput): Omit<ReturnType<typeof decideAccess>, 'appliedPolicies'> {
+  const { appliedPolicies: _applied, ...verdict } = decideAccess(access);
+  return verdict;
+}
+
 function input(change: Partial<AccessInput> = {}): AccessInput {
   return {
     policies: [accessPolicy('p1')],
@@ -49,21 +55,21 @@ function input(change: Partial<AccessInput> = {}): AccessInput {
 
 describe('decideAccess: which policies apply', () => {
   it('allows with noPolicy when the tenant has none', () => {
-    assert.deepEqual(decideAccess(input({ policies: [], appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ policies: [], appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
   });
 
   it('allows with noPolicy when no policy protects the resource', () => {
-    assert.deepEqual(decideAccess(input({ resource: 'files', appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ resource: 'files', appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
   });
 
   it('ignores a disabled policy', () => {
     const policies = [accessPolicy('p1', { state: 'disabled' })];
-    assert.deepEqual(decideAccess(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
   });
 
   it('ignores a policy that does not target the user', () => {
     const policies = [accessPolicy('p1', { includeAllUsers: false, includeGroups: ['finance'] })];
-    assert.deepEqual(decideAccess(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
   });
 
   it('applies a policy that includes one of the user\'s groups', () => {
@@ -73,9 +79,9 @@ describe('decideAccess: which policies apply', () => {
 
   it('lets an excluded group win over all users and over an included group', () => {
     const allButSales = [accessPolicy('p1', { excludeGroups: ['sales'] })];
-    assert.deepEqual(decideAccess(input({ policies: allButSales, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ policies: allButSales, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
     const includedAndExcluded = [accessPolicy('p1', { includeAllUsers: false, includeGroups: ['sales'], excludeGroups: ['sales'] })];
-    assert.deepEqual(decideAccess(input({ policies: includedAndExcluded, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
+    assert.deepEqual(verdictOf(input({ policies: includedAndExcluded, appProtection: undefined })), { decision: 'allow', reasons: ['noPolicy'] });
   });
 
   it('matches the resource case-insensitively', () => {
@@ -86,7 +92,7 @@ describe('decideAccess: which policies apply', () => {
 
 describe('decideAccess: grant controls', () => {
   it('compliantApplication: allows an applied and compliant registration', () => {
-    assert.deepEqual(decideAccess(input()), { decision: 'allow', reasons: ['compliantApplication'] });
+    assert.deepEqual(verdictOf(input()), { decision: 'allow', reasons: ['compliantApplication'] });
   });
 
   it('compliantApplication: denies without a registration, with the AADSTS53005 wording', () => {
@@ -117,9 +123,9 @@ describe('decideAccess: grant controls', () => {
 
   it('compliantApplication: a warning never remedies a denial', () => {
     const appProtection = { applied: true, compliant: false, reasons: ['minimumWarningAppVersion', 'userBlocked'] };
-    assert.deepEqual(decideAccess(input({ appProtection })).reasons, ['userBlocked']);
+    assert.deepEqual(verdictOf(input({ appProtection })).reasons, ['userBlocked']);
     const unexplained = { applied: true, compliant: false, reasons: ['minimumWarningOsVersion'] };
-    assert.deepEqual(decideAccess(input({ appProtection: unexplained })).reasons, ['protectionPolicyRequired']);
+    assert.deepEqual(verdictOf(input({ appProtection: unexplained })).reasons, ['protectionPolicyRequired']);
   });
 
   it('compliantApplication: a compliant registration with warnings is allowed', () => {
@@ -129,7 +135,7 @@ describe('decideAccess: grant controls', () => {
 
   it('approvedApplication: allows an approved app that is registered, in any case', () => {
     const policies = [accessPolicy('p1', { grantControls: ['approvedApplication'] })];
-    assert.deepEqual(decideAccess(input({ policies, appId: 'Com.Microsoft.Outlook', appProtection: undefined })), { decision: 'allow', reasons: ['approvedApplication'] });
+    assert.deepEqual(verdictOf(input({ policies, appId: 'Com.Microsoft.Outlook', appProtection: undefined })), { decision: 'allow', reasons: ['approvedApplication'] });
   });
 
   it('approvedApplication: denies an approved app that is not registered, and an unapproved one', () => {
@@ -137,7 +143,7 @@ describe('decideAccess: grant controls', () => {
     const unregistered = decideAccess(input({ policies, registered: false, appProtection: undefined }));
     assert.deepEqual(unregistered.reasons, ['approvedAppRequired']);
     assert.equal(unregistered.remediation?.title, 'App not approved');
-    assert.deepEqual(decideAccess(input({ policies, appId: 'com.contoso.notes' })).reasons, ['approvedAppRequired']);
+    assert.deepEqual(verdictOf(input({ policies, appId: 'com.contoso.notes' })).reasons, ['approvedAppRequired']);
   });
 
   it('no control grants an app under a pending selective wipe, or a wiped-and-blocked user (issue 12: approvedApplication granted them)', () => {
@@ -148,16 +154,16 @@ describe('decideAccess: grant controls', () => {
       const wiping = decideAccess(input({ policies, appProtection: underWipe, deviceCompliant: true }));
       assert.deepEqual([wiping.decision, wiping.reasons], ['deny', ['wipePending']], grantControls.join(','));
       assert.equal(wiping.remediation?.title, accessRemediation('wipePending').title);
-      assert.deepEqual(decideAccess(input({ policies, appProtection: blocked, deviceCompliant: true })).reasons, ['userBlocked']);
+      assert.deepEqual(verdictOf(input({ policies, appProtection: blocked, deviceCompliant: true })).reasons, ['userBlocked']);
     }
-    const unprotected = decideAccess(input({ policies: [accessPolicy('p1', { resources: ['other'] })], appProtection: underWipe }));
+    const unprotected = verdictOf(input({ policies: [accessPolicy('p1', { resources: ['other'] })], appProtection: underWipe }));
     assert.deepEqual(unprotected, { decision: 'allow', reasons: ['noPolicy'] }, 'a resource no policy protects is not ours to refuse');
   });
 
   it('compliantDevice: only a report of compliance grants', () => {
     const policies = [accessPolicy('p1', { grantControls: ['compliantDevice'] })];
-    assert.deepEqual(decideAccess(input({ policies, deviceCompliant: true })), { decision: 'allow', reasons: ['compliantDevice'] });
-    assert.deepEqual(decideAccess(input({ policies, deviceCompliant: false })).reasons, ['deviceNotCompliant']);
+    assert.deepEqual(verdictOf(input({ policies, deviceCompliant: true })), { decision: 'allow', reasons: ['compliantDevice'] });
+    assert.deepEqual(verdictOf(input({ policies, deviceCompliant: false })).reasons, ['deviceNotCompliant']);
     const unknown = decideAccess(input({ policies, deviceCompliant: undefined }));
     assert.deepEqual(unknown.reasons, ['deviceNotCompliant']);
     assert.equal(unknown.remediation?.title, 'Device non-compliant');
@@ -165,13 +171,13 @@ describe('decideAccess: grant controls', () => {
 
   it('grants on any one control of a policy (app CA or device CA, seed 004)', () => {
     const policies = [accessPolicy('p1', { grantControls: ['compliantApplication', 'compliantDevice'] })];
-    assert.deepEqual(decideAccess(input({ policies, appProtection: undefined, deviceCompliant: true })), { decision: 'allow', reasons: ['compliantDevice'] });
-    assert.deepEqual(decideAccess(input({ policies, deviceCompliant: false })), { decision: 'allow', reasons: ['compliantApplication'] });
+    assert.deepEqual(verdictOf(input({ policies, appProtection: undefined, deviceCompliant: true })), { decision: 'allow', reasons: ['compliantDevice'] });
+    assert.deepEqual(verdictOf(input({ policies, deviceCompliant: false })), { decision: 'allow', reasons: ['compliantApplication'] });
   });
 
   it('names every failed control of a policy, in control order, when none grants', () => {
     const policies = [accessPolicy('p1', { grantControls: ['compliantDevice', 'approvedApplication', 'compliantApplication'] })];
-    const decision = decideAccess(input({ policies, appId: 'com.contoso.notes', appProtection: undefined, deviceCompliant: false }));
+    const decision = verdictOf(input({ policies, appId: 'com.contoso.notes', appProtection: undefined, deviceCompliant: false }));
     assert.deepEqual(decision, {
       decision: 'deny',
       reasons: ['deviceNotCompliant', 'approvedAppRequired', 'protectionPolicyRequired'],
@@ -181,19 +187,19 @@ describe('decideAccess: grant controls', () => {
 
   it('lets a policy without grant controls require nothing', () => {
     const policies = [accessPolicy('p1', { grantControls: [] })];
-    assert.deepEqual(decideAccess(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noGrantControls'] });
+    assert.deepEqual(verdictOf(input({ policies, appProtection: undefined })), { decision: 'allow', reasons: ['noGrantControls'] });
   });
 });
 
 describe('decideAccess: several policies must all be satisfied', () => {
   it('allows when each is satisfied by a different control', () => {
     const policies = [accessPolicy('p1', { grantControls: ['approvedApplication'] }), accessPolicy('p2', { grantControls: ['compliantApplication'] })];
-    assert.deepEqual(decideAccess(input({ policies })), { decision: 'allow', reasons: ['approvedApplication', 'compliantApplication'] });
+    assert.deepEqual(verdictOf(input({ policies })), { decision: 'allow', reasons: ['approvedApplication', 'compliantApplication'] });
   });
 
   it('denies when one is not, naming only what failed', () => {
     const policies = [accessPolicy('p1', { grantControls: ['compliantApplication'] }), accessPolicy('p2', { grantControls: ['compliantDevice'] })];
-    const decision = decideAccess(input({ policies, deviceCompliant: false }));
+    const decision = verdictOf(input({ policies, deviceCompliant: false }));
     assert.deepEqual(decision, { decision: 'deny', reasons: ['deviceNotCompliant'], remediation: accessRemediation('deviceNotCompliant') });
   });
 
@@ -210,7 +216,29 @@ describe('decideAccess: several policies must all be satisfied', () => {
       accessPolicy('other-users', { includeAllUsers: false, includeGroups: ['finance'], grantControls: ['compliantDevice'] }),
       accessPolicy('p1'),
     ];
-    assert.deepEqual(decideAccess(input({ policies })), { decision: 'allow', reasons: ['compliantApplication'] });
+    assert.deepEqual(verdictOf(input({ policies })), { decision: 'allow', reasons: ['compliantApplication'] });
+  });
+});
+
+describe('decideAccess: the policies that applied, for the sign-in log', () => {
+  it('lists each applicable policy with its result and controls, and none when no policy applies', () => {
+    const policies = [accessPolicy('p1'), accessPolicy('p2', { grantControls: ['compliantDevice'] }), accessPolicy('other', { resources: ['files'] })];
+    const decision = decideAccess(input({ policies }));
+    assert.equal(decision.decision, 'deny');
+    assert.deepEqual(decision.appliedPolicies, [
+      { id: 'p1', displayName: 'CA p1', enforcedGrantControls: ['compliantApplication'], result: 'success' },
+      { id: 'p2', displayName: 'CA p2', enforcedGrantControls: ['compliantDevice'], result: 'failure' },
+    ]);
+    assert.deepEqual(decideAccess(input({ policies: [accessPolicy('other', { resources: ['files'] })] })).appliedPolicies, []);
+  });
+
+  it('fails every applicable policy when the app is under selective wipe', () => {
+    const decision = decideAccess(input({ appProtection: { applied: true, compliant: false, reasons: ['wipePending'] } }));
+    assert.deepEqual(decision.appliedPolicies.map((p) => p.result), ['failure']);
+  });
+
+  it("matches 'All' resources", () => {
+    assert.equal(decideAccess(input({ policies: [accessPolicy('all', { resources: ['All'] })], appProtection: undefined, registered: false })).decision, 'deny');
   });
 });
 

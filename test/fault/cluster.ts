@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import pg from 'pg';
 import { DevIdentityProvider, stableObjectId, type MintRequest } from '../../src/identity/dev-idp.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -37,6 +38,8 @@ export const ALL_USERS = { '@odata.type': '#microsoft.graph.allLicensedUsersAssi
 export const DEVICE_LOCK = './Vendor/MSFT/Policy/Config/DeviceLock';
 export const SCEP_ROOT = './User/Vendor/MSFT/ClientCertificateInstall/SCEP/';
 export const MAM_APP = 'com.microsoft.edge';
+/** Microsoft Edge's client id: a built-in entry of every tenant's managed app catalogue. */
+export { MICROSOFT_EDGE_CLIENT_ID };
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -411,7 +414,7 @@ export class Cluster {
 
   /** A managed app on @openmam/client for `upn` on device `deviceTag`, over `fetch` (e.g. failoverFetch). */
   app(options: { upn: string; deviceTag: string; fetch: typeof fetch; onWipe?: () => void; actions?: MamAction[] }): MamClient {
-    const token = this.mint({ upn: options.upn });
+    const token = this.mint({ upn: options.upn, clientId: MICROSOFT_EDGE_CLIENT_ID });
     const client = new MamClient({
       serverUrl: this.publicUrl,
       getToken: () => token,

@@ -3,10 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, type HttpResult } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
+
+const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
 import {
   CONFIGURATIONS,
   Cluster,
   MAM_APP,
+  MICROSOFT_EDGE_CLIENT_ID,
   isNetworkError,
   missingOn,
   pgCtlcluster,
@@ -66,6 +69,8 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
   let probeToken: string;
   const devices: DeviceSimulator[] = [];
   let userToken: string;
+  /** The user's Edge token for Exchange, as the gateway passes it on. */
+  let resourceToken: string;
   let gatewayToken: string;
   let registrationId: string;
 
@@ -102,7 +107,7 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
       case 'mam':
         return cluster.call('POST', `/mam/v1/registrations/${registrationId}/checkin`, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', policyVersion: null, configurationVersion: null }, options);
       case 'access':
-        return cluster.call('POST', '/access/v1/evaluate', { userToken, appId: MAM_APP, resource: 'exchange', registrationId }, { node, token: gatewayToken });
+        return cluster.call('POST', '/access/v1/evaluate', { userToken: resourceToken, appId: MAM_APP, resource: EXCHANGE, registrationId }, { node, token: gatewayToken });
     }
   }
 
@@ -158,7 +163,9 @@ describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? fals
     policyId = await cluster.assignedPolicy(CONFIGURATIONS, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'outage', omaSettings: settingsFor(0) });
     await cluster.appProtectionPolicy();
     const upn = 'outage-user@contoso.example';
-    userToken = await cluster.mint({ upn });
+    userToken = await cluster.mint({ upn, clientId: MICROSOFT_EDGE_CLIENT_ID });
+    resourceToken = await cluster.mint({ upn, clientId: MICROSOFT_EDGE_CLIENT_ID, audience: EXCHANGE });
+    await cluster.graph('POST', '/graph/v1.0/servicePrincipals', { displayName: 'Exchange Online', appId: EXCHANGE });
     gatewayToken = await cluster.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
     const registered = await cluster.graph('POST', '/mam/v1/registrations', { appId: MAM_APP, appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceTag: randomUUID() }, { token: userToken });
     registrationId = String(registered['registrationId']);

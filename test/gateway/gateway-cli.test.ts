@@ -103,7 +103,7 @@ describe('openmam gateway (command)', () => {
     assert.equal(JSON.parse(allowed.body).url, '/docs/1?x=1');
     assert.deepEqual(decisions.requests.at(-1), {
       authorization: 'Bearer gateway-app-token',
-      body: { userToken: 'user-token', resource: 'contoso-files', appId: 'com.contoso.notes', registrationId: 'reg-9' },
+      body: { userToken: 'user-token', resource: 'contoso-files', appId: 'com.contoso.notes', registrationId: 'reg-9', ipAddress: '127.0.0.1' },
     });
 
     decisions.answer = () => ({ status: 200, body: { decision: 'deny', reasons: ['approvedApplication:notApproved'] } });
@@ -125,6 +125,6 @@ describe('openmam gateway (command)', () => {
   it('refuses to start without --upstream and --resource', async () => {
     const gateway = run(['gateway', '--resource', 'contoso-files'], { OPENMAM_GATEWAY_TOKEN: 't' });
     assert.equal(await gateway.exited, 1);
-    assert.match(gateway.stderr(), /usage: openmam gateway --upstream <url> --resource <name>/);
+    assert.match(gateway.stderr(), /usage: openmam gateway --upstream <url> --resource <app id or audience>/);
   });
 });

@@ -77,7 +77,7 @@ describe('gateway', () => {
     assert.deepEqual(Object.keys(reached!.headers).filter((name) => name.toLowerCase().startsWith('x-openmam-')), [], 'every X-OpenMAM-* header is stripped, not only the three the gateway reads');
 
     assert.deepEqual(decisions.requests, [
-      { authorization: `Bearer ${GATEWAY_TOKEN}`, body: { userToken: USER_TOKEN, resource: 'contoso-files', appId: 'com.contoso.notes', registrationId: 'reg-1' } },
+      { authorization: `Bearer ${GATEWAY_TOKEN}`, body: { userToken: USER_TOKEN, resource: 'contoso-files', appId: 'com.contoso.notes', registrationId: 'reg-1', ipAddress: '127.0.0.1' } },
     ]);
   });
 
@@ -126,10 +126,11 @@ describe('gateway', () => {
     assert.equal(upstream.received.length, 0);
   });
 
-  it('the Entra device id is sent when the app has no registration id', async () => {
+  it('passes the app\'s app, registration and device claims on for OpenMAM to check against the token, with the client address', async () => {
     const url = await startGateway();
-    await fetch(`${url}/x`, { headers: { authorization: `Bearer ${USER_TOKEN}`, 'x-openmam-app-id': 'com.contoso.notes', 'x-openmam-device-id': '0b9e7a52-8d4c-4d7e-9a43-2f6c1f0e9b11' } });
-    assert.deepEqual(decisions.requests[0]!.body, { userToken: USER_TOKEN, resource: 'contoso-files', appId: 'com.contoso.notes', azureAdDeviceId: '0b9e7a52-8d4c-4d7e-9a43-2f6c1f0e9b11' });
+    const device = '0b9e7a52-8d4c-4d7e-9a43-2f6c1f0e9b11';
+    await fetch(`${url}/x`, { headers: { authorization: `Bearer ${USER_TOKEN}`, 'x-openmam-app-id': 'com.contoso.notes', 'x-openmam-registration-id': 'reg-1', 'x-openmam-device-id': device } });
+    assert.deepEqual(decisions.requests[0]!.body, { userToken: USER_TOKEN, resource: 'contoso-files', appId: 'com.contoso.notes', registrationId: 'reg-1', azureAdDeviceId: device, ipAddress: '127.0.0.1' });
   });
 
   it('a request OpenMAM cannot read (a malformed header): the gateway\'s 400, not a user\'s 403; the upstream is never reached', async () => {

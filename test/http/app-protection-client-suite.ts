@@ -20,12 +20,16 @@ import { startTestServer, type Backend, type TestServer } from '../support/serve
 const PROTECTIONS = '/graph/beta/deviceAppManagement/windowsManagedAppProtections';
 const OUTLOOK = 'com.microsoft.office.outlook';
 const UNAPPROVED = 'com.contoso.mailer';
+/** Each app's Entra client id, in the tenant's managed app catalogue. */
+const CLIENT_OF: Record<string, string> = { [OUTLOOK]: randomUUID(), [UNAPPROVED]: randomUUID() };
+/** The protected resource: Exchange Online's application id and identifier URI (the gateway is started with the URI). */
+const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
+const EXCHANGE_URI = 'https://outlook.office365.com';
 
 export function appProtectionClientEndToEnd(backend: Backend, skip?: string): void {
   describe(`@openmam/client and openmam gateway against the server (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
-    let userToken: string;
     let upstream: Server;
     let upstreamHits: string[];
     let gateway: FastifyInstance;
@@ -38,10 +42,13 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body;
     }
+    /** Carol's token as the app gets it from Entra: its own client id, for OpenMAM or for the resource. */
+    const carol = (appId: string, audience?: string): Promise<string> =>
+      server.mint({ upn: 'carol@contoso.example', clientId: CLIENT_OF[appId]!, ...(audience === undefined ? {} : { audience }) });
     function client(appId: string, actions: MamAction[] = []): MamClient {
       const mam = new MamClient({
         serverUrl: server.url,
-        getToken: () => Promise.resolve(userToken),
+        getToken: () => carol(appId),
         app: { appId, appVersion: '16.0.17328.20000', sdkVersion: '1.0.0' },
         device: { osVersion: '10.0.22631.3155', deviceName: 'LAPTOP-CAROL', deviceTag },
         storage: new MemoryStorage(),
@@ -51,15 +58,20 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       clients.push(mam);
       return mam;
     }
-    async function throughGateway(mam: MamClient): Promise<{ status: number; body: Record<string, unknown> }> {
-      const response = await fetch(`${gatewayUrl}/mail/inbox?top=5`, { headers: { authorization: `Bearer ${userToken}`, ...mam.accessHeaders() } });
+    /** The app calls the resource with its token for the resource, and the SDK's headers (claims OpenMAM checks). */
+    async function throughGateway(mam: MamClient, appId: string): Promise<{ status: number; body: Record<string, unknown> }> {
+      const resourceToken = await carol(appId, EXCHANGE_URI);
+      const response = await fetch(`${gatewayUrl}/mail/inbox?top=5`, { headers: { authorization: `Bearer ${resourceToken}`, ...mam.accessHeaders() } });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     }
 
     before(async () => {
       server = await startTestServer(backend);
       admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
-      userToken = await server.mint({ upn: 'carol@contoso.example' });
+      for (const [windowsAppId, clientId] of Object.entries(CLIENT_OF)) {
+        await graph('POST', '/graph/beta/deviceAppManagement/openMamManagedApps', { displayName: windowsAppId, windowsAppId, clientIds: [clientId] });
+      }
+      await graph('POST', '/graph/v1.0/servicePrincipals', { displayName: 'Exchange Online', appId: EXCHANGE, servicePrincipalNames: [EXCHANGE_URI] });
       const level2 = await graph('GET', `${PROTECTIONS}/templates/level2?minimumOsVersion=10.0.22631.2506`);
       const body = Object.fromEntries(Object.entries(level2).filter(([name]) => !name.startsWith('@odata')));
       const policy = await graph('POST', PROTECTIONS, { ...body, displayName: 'Level 2' });
@@ -68,7 +80,7 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       await graph('POST', '/graph/v1.0/identity/conditionalAccess/policies', {
         displayName: 'Exchange Online only from Outlook, protected',
         state: 'enabled',
-        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] } },
+        conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] } },
         grantControls: { operator: 'OR', builtInControls: ['approvedApplication', 'compliantApplication'] },
         approvedApplications: [OUTLOOK],
       });
@@ -82,7 +94,7 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       const gatewayToken = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
       gateway = await buildGateway({
         upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-        resource: 'exchange',
+        resource: EXCHANGE_URI,
         decisions: new DecisionClient({ openmamUrl: server.url, token: fixedToken(gatewayToken), ca: server.ca }),
       });
       gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' });
@@ -107,7 +119,7 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
 
     it('lets an approved, compliant app through the gateway and refuses another app with the remediation', async () => {
       const outlook = clients[0]!;
-      const allowed = await throughGateway(outlook);
+      const allowed = await throughGateway(outlook, OUTLOOK);
       assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
       assert.deepEqual(allowed.body, { mail: ['hello'] });
       assert.equal(upstreamHits.length, 1);
@@ -115,13 +127,26 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
 
       const other = client(UNAPPROVED);
       await other.register();
-      const denied = await throughGateway(other);
+      const denied = await throughGateway(other, UNAPPROVED);
       assert.equal(denied.status, 403);
       const error = denied.body['error'] as { code: string; reasons: string[]; remediation: { title: string; message: string } };
       assert.equal(error.code, 'access_denied');
       assert.ok(error.reasons.includes('approvedAppRequired'), JSON.stringify(error));
       assert.ok(error.remediation.title.length > 0 && error.remediation.message.length > 0);
       assert.equal(upstreamHits.length, 1, 'a denied request never reaches the upstream');
+
+      // The unapproved app dresses up as Outlook: Outlook's app id and registration id in the headers, its own token.
+      const disguised = await fetch(`${gatewayUrl}/mail/inbox`, { headers: { authorization: `Bearer ${await carol(UNAPPROVED, EXCHANGE_URI)}`, ...outlook.accessHeaders() } });
+      assert.equal(disguised.status, 403);
+      const reasons = ((await disguised.json()) as { error: { reasons: string[] } }).error.reasons;
+      assert.deepEqual(reasons, ['appIdMismatch'], 'the token names the client; the header cannot');
+      const noAppHeader = { ...outlook.accessHeaders() };
+      delete noAppHeader['X-OpenMAM-App-Id'];
+      const borrowed = await fetch(`${gatewayUrl}/mail/inbox`, { headers: { authorization: `Bearer ${await carol(UNAPPROVED, EXCHANGE_URI)}`, ...noAppHeader } });
+      assert.deepEqual(((await borrowed.json()) as { error: { reasons: string[] } }).error.reasons, ['clientMismatch'], "Outlook's registration id answers only to Outlook");
+      const forOpenMam = await fetch(`${gatewayUrl}/mail/inbox`, { headers: { authorization: `Bearer ${await carol(OUTLOOK)}`, ...outlook.accessHeaders() } });
+      assert.deepEqual(((await forOpenMam.json()) as { error: { reasons: string[] } }).error.reasons, ['tokenAudienceMismatch'], "a token for OpenMAM is not one for Exchange");
+      assert.equal(upstreamHits.length, 1);
     });
 
     it('carries out a wipe by device tag and the server records it succeeded', async () => {
@@ -138,7 +163,7 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       assert.ok(actions.some((a) => a.type === 'wipe'));
       const operations = await graph('GET', `/graph/beta/deviceAppManagement/managedAppRegistrations/${clients[0]!.registrationId ?? ''}/operations`);
       assert.deepEqual((operations['value'] as { state: string }[]).map((o) => o.state), ['succeeded']);
-      const denied = await throughGateway(outlook);
+      const denied = await throughGateway(outlook, OUTLOOK);
       assert.equal(denied.status, 403, 'a wiped registration is no longer let through');
     });
   });

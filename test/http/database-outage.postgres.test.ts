@@ -1,3 +1,4 @@
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ describe('a database outage under a running node (PostgreSQL)', { skip: skip ?? 
     url.searchParams.set('application_name', applicationName);
     server = await startTestServer('postgres', { OPENMAM_DATABASE_URL: url.toString() });
     admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
-    user = await server.mint({ upn: `user-${randomUUID().slice(0, 8)}@contoso.example`, deviceId: randomUUID() });
+    user = await server.mint({ upn: `user-${randomUUID().slice(0, 8)}@contoso.example`, deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
     device = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: user });
     await device.enroll();
     assert.equal((await device.sync()).headerStatus, '200');

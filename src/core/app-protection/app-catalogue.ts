@@ -14,12 +14,14 @@ import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../st
  * app Intune supports for Windows MAM ("Data protection for Windows MAM", learn.microsoft.com/mem/intune/apps/
  * protect-mam-windows); its windowsAppId is the one Intune's Windows app protection policies target.
  */
+export const MICROSOFT_EDGE_CLIENT_ID = 'ecd6b820-32c2-49b6-98a6-444530e5a77a';
+
 export const BUILT_IN_MANAGED_APPS: readonly Omit<ManagedAppCatalogueRecord, 'tenantId'>[] = [
   {
     id: 'builtin-microsoft-edge',
     displayName: 'Microsoft Edge',
     windowsAppId: 'com.microsoft.edge',
-    clientIds: ['ecd6b820-32c2-49b6-98a6-444530e5a77a', 'e9c51622-460d-4d3d-952d-966a5b1da34c'],
+    clientIds: [MICROSOFT_EDGE_CLIENT_ID, 'e9c51622-460d-4d3d-952d-966a5b1da34c'],
     version: 1,
     createdAt: 0,
     updatedAt: 0,
