@@ -8,6 +8,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { isOpenMamError, type ErrorCode } from '../../src/errors.ts';
 import { DevIdentityProvider, fetchWithDevIdp, stableObjectId } from '../../src/identity/dev-idp.ts';
+import { TokenAudienceError } from '../../src/identity/identity.ts';
 import type { FetchJson } from '../../src/identity/identity.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import { TokenValidator, type TokenValidatorOptions } from '../../src/identity/token-validator.ts';
@@ -205,6 +206,7 @@ describe('TokenValidator: built-in identity provider', () => {
       deviceId: 'C0FFEE00-1111-4222-8333-444455556666',
       groups: ['group-a', 'group-b'],
       roles: ['MAM.Admin'],
+      clientId: 'ECD6B820-32C2-49B6-98A6-444530E5A77A',
     });
     const identity = await builtin.verify(token);
     assert.deepEqual(identity, {
@@ -212,6 +214,8 @@ describe('TokenValidator: built-in identity provider', () => {
       objectId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
       upn: 'Bob@Contoso.test',
       deviceId: 'c0ffee00-1111-4222-8333-444455556666',
+      clientId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a',
+      audiences: [APP_ID_URI],
       mail: 'Bob@Contoso.test',
       name: 'Bob',
       groups: ['group-a', 'group-b'],
@@ -338,9 +342,30 @@ describe('TokenValidator: refusals', () => {
   it('refuses a wrong aud', async () => {
     const v = validator();
     for (const aud of ['api://someone-else', '00000003-0000-0000-c000-000000000000', `${APP_ID_URI}/extra`, ['api://someone-else', 'api://other']]) {
-      await refused(v.verify(await entraToken({ claims: { aud } })), 'authentication_failed', /aud/);
+      await refused(v.verify(await entraToken({ claims: { aud } })), 'authentication_failed', /issued for/);
     }
-    await refused(v.verify(await entraToken({ claims: { aud: undefined } })), 'authentication_failed', /aud/);
+    await refused(v.verify(await entraToken({ claims: { aud: undefined } })), 'authentication_failed', /issued for no audience/);
+  });
+
+  it("checks the audience at every call: OpenMAM's by default, a resource's when asked, never both from one cache entry", async () => {
+    const v = validator();
+    const forResource = await entraToken({ claims: { aud: 'https://outlook.office365.com' } });
+    await assert.rejects(v.verify(forResource), (error: unknown) => error instanceof TokenAudienceError, "a resource's token at OpenMAM's own API");
+    const identity = await v.verify(forResource, ['00000002-0000-0ff1-ce00-000000000000', 'https://outlook.office365.com']);
+    assert.deepEqual(identity.audiences, ['https://outlook.office365.com']);
+    const ours = await entraToken();
+    assert.ok(await v.verify(ours), 'the same validator, OpenMAM audience');
+    await assert.rejects(v.verify(ours, ['https://outlook.office365.com']), (error: unknown) => error instanceof TokenAudienceError, 'cached, but not for this resource');
+  });
+
+  it('reads the client application from azp (v2) or appid (v1)', async () => {
+    const v = validator();
+    const v2 = await v.verify(await entraToken({ claims: { azp: 'ECD6B820-32C2-49B6-98A6-444530E5A77A' } }));
+    assert.equal(v2.clientId, 'ecd6b820-32c2-49b6-98a6-444530e5a77a');
+    const v1 = await v.verify(await entraToken({ claims: { appid: 'e9c51622-460d-4d3d-952d-966a5b1da34c' } }));
+    assert.equal(v1.clientId, 'e9c51622-460d-4d3d-952d-966a5b1da34c');
+    const none = await v.verify(await entraToken({ claims: {} }));
+    assert.equal(none.clientId, undefined);
   });
 
   it('refuses an expired token, accepts one expired within the skew', async () => {
