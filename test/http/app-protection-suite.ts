@@ -348,7 +348,16 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       const borrowed = await checkIn(eveRegistration, { policyVersion: null }, CURRENT_BUILD, eveOutlook);
       assert.equal(borrowed.status, 403, 'another client of the same user cannot use the registration');
       assert.equal(errorOf(borrowed).code, 'clientMismatch');
-      assert.equal((await checkIn(eveRegistration, { policyVersion: null }, CURRENT_BUILD, eve)).status, 200);
+      // Exchange needs a protected app for everyone, but no protection policy targets Eve's Edge: "App not set up", at
+      // check-in and at the decision, rather than a generic denial later.
+      const notSetUp = await checkIn(eveRegistration, { policyVersion: null }, CURRENT_BUILD, eve);
+      assert.equal(notSetUp.status, 200);
+      const block = (notSetUp.body as unknown as CheckIn).actions.find((a) => a.reason === 'appNotSetUp');
+      assert.equal(block?.type, 'block', JSON.stringify(notSetUp.body));
+      assert.equal(block.message.title, 'App not set up');
+      assert.equal(notSetUp.body['nextCheckInSeconds'], 1800, 'back soon, to pick up the policy once assigned');
+      const eveForExchange = await token('eve@contoso.example', { deviceId: eveDevice, audience: EXCHANGE });
+      assert.deepEqual((await decide(eveForExchange, EXCHANGE)).reasons, ['appNotSetUp']);
 
       // Access decisions: SharePoint only from approved apps (Edge).
       await sharePointPolicy();
@@ -373,6 +382,12 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual((await decide(appOnly, SHAREPOINT)).reasons, ['userTokenRequired']);
       const denied = await call('POST', '/access/v1/evaluate', { userToken: forExchange, resource: SHAREPOINT }, gateway);
       assert.match(String((denied.body['remediation'] as { title: string }).title), /sign-in required/i);
+      const forged = `${forExchange.slice(0, forExchange.lastIndexOf('.'))}.${Buffer.from('not the signature').toString('base64url')}`;
+      assert.deepEqual((await decide(forged, EXCHANGE)).reasons, ['invalidUserToken']);
+      const fabrikam = randomUUID();
+      await server.runtime.app.tenants.onboard({ id: fabrikam, name: 'Fabrikam', identityProvider: 'builtin' });
+      const foreign = await server.mint({ upn: 'ann@fabrikam.example', tenantId: fabrikam, clientId: EDGE_CLIENT, audience: EXCHANGE });
+      assert.deepEqual((await decide(foreign, EXCHANGE)).reasons, ['foreignTenant'], "a user of another tenant, at this tenant's gateway");
     });
 
     it('trusts only the token\'s device: a borrowed device id neither grants nor hides a threat, and locks nobody out', async () => {

@@ -2,7 +2,8 @@ import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
 import { parseIsoDuration } from '../../policy/iso-duration.ts';
-import type { AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { AccessPolicyRecord, AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import { targetsUser } from './access-decision.ts';
 import type { TenantDirectory } from '../../identity/tenants.ts';
 import type { MamUserScope } from '../mam-user-scope.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
@@ -189,10 +190,12 @@ export class ManagedAppService {
     const appliedNow = protection !== undefined && held.policyVersion === policyVersionTag(protection);
     await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion ?? null, now);
 
+    const notSetUp = protection === undefined && mustBeProtected(snapshot.accessPolicies, groups);
     const answer: CheckInAnswer = {
-      actions: actionsOf(facts, verdict),
+      actions: notSetUp ? [...actionsOf(facts, verdict), NOT_SET_UP_ACTION] : actionsOf(facts, verdict),
       complianceState: verdict.complianceState,
-      nextCheckInSeconds: protection || facts.intended.configurations.length > 0 ? CHECKIN_SECONDS.targeted : CHECKIN_SECONDS.notTargeted,
+      // An app told "not set up" comes back soon, to pick up the policy an admin assigns.
+      nextCheckInSeconds: protection || notSetUp || facts.intended.configurations.length > 0 ? CHECKIN_SECONDS.targeted : CHECKIN_SECONDS.notTargeted,
     };
     const policyTag = protection ? policyVersionTag(protection) : null;
     if (held.policyVersion !== policyTag) answer.policy = protection ? policyDocument(protection) : null;
@@ -248,6 +251,17 @@ export class ManagedAppService {
     if (Object.keys(change).length > 0) await this.options.store.updateRegistration(registration.id, { ...change, lastCheckInAt: now });
     else this.options.checkins.record(registration.id, now);
   }
+}
+
+/**
+ * Seed 003's "App not set up": the user must reach some resource from a protected app (an enabled conditional access
+ * policy targets them with `compliantApplication`), but no app protection policy targets this app for them. The app
+ * blocks org data and says so, rather than failing later at the resource with a generic denial.
+ */
+const NOT_SET_UP_ACTION: AppAction = { id: 'block:appNotSetUp', type: 'block', reason: 'appNotSetUp', message: userMessage('appNotSetUp') };
+
+function mustBeProtected(policies: readonly AccessPolicyRecord[], groups: ReadonlySet<string>): boolean {
+  return policies.some((policy) => policy.state === 'enabled' && policy.grantControls.includes('compliantApplication') && targetsUser(policy, groups));
 }
 
 /** Pending wipes first (each with its own id, for the result), then the health checks' block and warn actions. */
