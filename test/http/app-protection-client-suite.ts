@@ -68,7 +68,7 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       await graph('POST', '/graph/v1.0/identity/conditionalAccess/policies', {
         displayName: 'Exchange Online only from Outlook, protected',
         state: 'enabled',
-        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] } },
+        conditions: { applications: { includeApplications: [String((await graph('POST', '/graph/v1.0/servicePrincipals', { displayName: 'Exchange', servicePrincipalNames: ['exchange'] }))['appId'])] }, users: { includeUsers: ['All'] } },
         grantControls: { operator: 'OR', builtInControls: ['approvedApplication', 'compliantApplication'] },
         approvedApplications: [OUTLOOK],
       });

@@ -173,7 +173,7 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
         {
           displayName: 'Exchange needs protected apps',
           state: 'enabled',
-          conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] } },
+          conditions: { applications: { includeApplications: [String((await call('POST', '/graph/v1.0/servicePrincipals', { displayName: 'Exchange', servicePrincipalNames: ['exchange'] }, admin)).body['appId'])] }, users: { includeUsers: ['All'] } },
           grantControls: { operator: 'OR', builtInControls: ['compliantApplication'] },
         },
         admin,
