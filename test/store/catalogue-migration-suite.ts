@@ -12,7 +12,7 @@ import type { Store } from '../../src/store/roles.ts';
  */
 export function catalogueMigration(
   name: string,
-  setup: () => Promise<{ db: Kysely<unknown>; dialect: SchemaDialect; openStore: () => Promise<Store>; cleanup: () => Promise<void> }>,
+  setup: () => Promise<{ db: Kysely<unknown>; dialect: SchemaDialect; migrationTableSchema?: string; openStore: () => Promise<Store>; cleanup: () => Promise<void> }>,
   options: { skip?: string } = {},
 ): void {
   describe(`migration 009_catalogue_and_resources: ${name}`, { skip: options.skip ?? false }, () => {
@@ -26,7 +26,12 @@ export function catalogueMigration(
       const opened = await setup();
       db = opened.db;
       cleanup = opened.cleanup;
-      const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...migrations(opened.dialect) }) } });
+      // As KyselyStore.migrate(): a schema named explicitly, or Kysely would take another schema's migration tables for ours.
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve({ ...migrations(opened.dialect) }) },
+        ...(opened.migrationTableSchema === undefined ? {} : { migrationTableSchema: opened.migrationTableSchema }),
+      });
       const to008 = await migrator.migrateTo('008_tenant_versions');
       assert.equal(to008.error, undefined);
       for (const tenant of [tenantA, tenantB, tenantC]) {

@@ -16,7 +16,8 @@ catalogueMigration(
       // The URL's search_path puts the tables (and the migrator's) in the test's own schema.
       db: new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }) }),
       dialect: postgresAdapter,
-      openStore: () => openStore(schema.url),
+      migrationTableSchema: schema.schema,
+      openStore: () => openStore(schema.baseUrl, { postgresSchema: schema.schema }),
       cleanup: () => schema.drop(),
     };
   },
