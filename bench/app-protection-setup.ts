@@ -281,10 +281,13 @@ export async function prepareTenant(options: PrepareOptions): Promise<PreparedTe
   expect(await admin('POST', '/graph/beta/deviceManagement/mobileThreatDefenseConnectors', connector), 201, 'create the threat defense connector');
 
   if (options.accessPolicy) {
+    // Policies name the resource by its service principal's appId; gateways (and the bench) by its audience, RESOURCE.
+    const resource = { displayName: 'Exchange', servicePrincipalNames: [RESOURCE] };
+    const resourceAppId = String(expect(await admin('POST', '/graph/v1.0/servicePrincipals', resource), 201, 'create the service principal')['appId']);
     const accessPolicy = {
       displayName: 'Exchange needs protected apps',
       state: 'enabled',
-      conditions: { applications: { includeApplications: [RESOURCE] }, users: { includeGroups: [groupId] } },
+      conditions: { applications: { includeApplications: [resourceAppId] }, users: { includeGroups: [groupId] } },
       grantControls: { operator: 'OR', builtInControls: ['compliantApplication'] },
     };
     expect(await admin('POST', '/graph/v1.0/identity/conditionalAccess/policies', accessPolicy), 201, 'create the access policy');

@@ -246,6 +246,9 @@ describe('the single rules', () => {
   it('protectsResource needs an enabled policy naming the resource', () => {
     assert.equal(protectsResource(accessPolicy('p', { resources: ['mail', 'files'] }), 'files'), true);
     assert.equal(protectsResource(accessPolicy('p', { resources: ['mail'] }), 'mai'), false);
+    // includeApplications "All": every resource, whatever the gateway names it.
+    assert.equal(protectsResource(accessPolicy('p', { resources: ['All'] }), 'anything'), true);
+    assert.equal(protectsResource(accessPolicy('p', { resources: ['All'], state: 'disabled' }), 'anything'), false);
     assert.equal(protectsResource(accessPolicy('p', { state: 'disabled' }), 'mail'), false);
   });
 

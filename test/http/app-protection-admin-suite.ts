@@ -26,6 +26,9 @@ const windowsApp = (windowsAppId: string, version?: string) => ({
   mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId },
   ...(version === undefined ? {} : { version }),
 });
+/** Resources are named by the appIds of service principals (Exchange Online's and SharePoint Online's, as Entra lists them). */
+const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
+const SHAREPOINT = '00000003-0000-0ff1-ce00-000000000000';
 const toGroup = (groupId: string) => ({ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } });
 
 export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): void {
@@ -283,7 +286,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
       const policy = {
         displayName: 'Exchange from approved apps',
         state: 'enabled',
-        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
+        conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
         grantControls: { operator: 'OR', builtInControls: ['approvedApplication', 'compliantApplication'] },
         approvedApplications: ['com.microsoft.outlook'],
       };
@@ -292,18 +295,18 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         const created1 = await created(CA_V1, policy);
         const id = String(created1['id']);
         assert.equal(created1['@odata.type'], '#microsoft.graph.conditionalAccessPolicy');
-        assert.deepEqual(created1['conditions'], { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'], includeGroups: [], excludeGroups: [] } });
+        assert.deepEqual(created1['conditions'], { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'], includeGroups: [], excludeGroups: [] } });
         assert.deepEqual(created1['approvedApplications'], ['com.microsoft.outlook']);
         assert.equal((await call('GET', `${CA_BETA}/${id}`, undefined, reader)).body['displayName'], 'Exchange from approved apps');
         assert.ok((await call('GET', CA_V1, undefined, reader)).body.value?.some((p) => p['id'] === id));
 
         const groupId = randomUUID();
-        const patched = await call('PATCH', `${CA_BETA}/${id}`, { state: 'disabled', conditions: { applications: { includeApplications: ['exchange', 'sharepoint'] }, users: { includeGroups: [groupId] } } });
+        const patched = await call('PATCH', `${CA_BETA}/${id}`, { state: 'disabled', conditions: { applications: { includeApplications: [EXCHANGE, SHAREPOINT.toUpperCase()] }, users: { includeGroups: [groupId] } } });
         assert.equal(patched.status, 200, JSON.stringify(patched.body));
         assert.equal(patched.body['state'], 'disabled');
-        assert.deepEqual(patched.body['conditions'], { applications: { includeApplications: ['exchange', 'sharepoint'] }, users: { includeUsers: [], includeGroups: [groupId], excludeGroups: [] } });
+        assert.deepEqual(patched.body['conditions'], { applications: { includeApplications: [EXCHANGE, SHAREPOINT] }, users: { includeUsers: [], includeGroups: [groupId], excludeGroups: [] } });
         const stored = await server.runtime.app.store.appProtection.getAccessPolicy(server.tenantId, id);
-        assert.deepEqual([stored?.resources, stored?.includeAllUsers, stored?.approvedApps], [['exchange', 'sharepoint'], false, ['com.microsoft.outlook']]);
+        assert.deepEqual([stored?.resources, stored?.includeAllUsers, stored?.approvedApps], [[EXCHANGE, SHAREPOINT], false, ['com.microsoft.outlook']]);
 
         assertBadRequest(await call('PATCH', `${CA_V1}/${id}`, { grantControls: { operator: 'AND', builtInControls: ['compliantDevice'] } }), /^grantControls\.operator: /);
         assertBadRequest(await call('PATCH', `${CA_V1}/${id}`, { grantControls: { builtInControls: ['compliantDevice'] } }), /^approvedApplications: /);
@@ -326,7 +329,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
       const caPolicy = {
         displayName: 'Tagged CA',
         state: 'enabled',
-        conditions: { applications: { includeApplications: ['exchange'] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
+        conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] }, clientAppTypes: ['all'] },
         grantControls: { operator: 'OR', builtInControls: ['approvedApplication'] },
         approvedApplications: ['com.microsoft.outlook'],
       };
@@ -447,7 +450,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         const configuration = String((await created(CONFIGURATIONS, { displayName: 'mine' }))['id']);
         const connector = String((await created(CONNECTORS, {}))['id']);
         const access = String(
-          (await created(CA_V1, { displayName: 'mine', state: 'enabled', conditions: { applications: { includeApplications: ['x'] }, users: { includeUsers: ['All'] } }, grantControls: { builtInControls: ['compliantDevice'] } }))['id'],
+          (await created(CA_V1, { displayName: 'mine', state: 'enabled', conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] } }, grantControls: { builtInControls: ['compliantDevice'] } }))['id'],
         );
         const attempts: [string, string, unknown][] = [
           ['GET', `${PROTECTIONS}/${protection}`, undefined],

@@ -374,10 +374,13 @@ describe('validateMtdConnector', () => {
 
 describe('validateAccessPolicy', () => {
   const group = '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e';
+  // Exchange Online's application id, as Entra lists it; the other an example service principal's.
+  const mail = '00000002-0000-0FF1-CE00-000000000000';
+  const files = '7c1d4e2a-3b5f-4a6c-9d8e-0f1a2b3c4d5e';
   const policy = (change: Record<string, unknown> = {}) => ({
     displayName: 'Mail only from approved apps',
     state: 'enabled',
-    conditions: { applications: { includeApplications: ['mail'] }, users: { includeUsers: ['All'], excludeGroups: [group] }, clientAppTypes: ['all'] },
+    conditions: { applications: { includeApplications: [mail] }, users: { includeUsers: ['All'], excludeGroups: [group] }, clientAppTypes: ['all'] },
     grantControls: { operator: 'OR', builtInControls: ['approvedApplication', 'compliantDevice'] },
     approvedApplications: ['Com.Contoso.Mail'],
     ...change,
@@ -388,7 +391,7 @@ describe('validateAccessPolicy', () => {
     assert.deepEqual(settings, {
       displayName: 'Mail only from approved apps',
       state: 'enabled',
-      resources: ['mail'],
+      resources: [mail.toLowerCase()],
       includeGroups: [],
       excludeGroups: [group],
       includeAllUsers: true,
@@ -397,10 +400,15 @@ describe('validateAccessPolicy', () => {
     });
     assert.deepEqual(validateAccessPolicy(accessPolicyAsGraph(settings), 'create'), settings);
     const byGroup = validateAccessPolicy(
-      policy({ conditions: { applications: { includeApplications: ['files'] }, users: { includeGroups: [group.toUpperCase()] } }, grantControls: { builtInControls: ['compliantApplication'] }, approvedApplications: [] }),
+      policy({ conditions: { applications: { includeApplications: [files] }, users: { includeGroups: [group.toUpperCase()] } }, grantControls: { builtInControls: ['compliantApplication'] }, approvedApplications: [] }),
       'create',
     );
     assert.deepEqual([byGroup.includeAllUsers, byGroup.includeGroups, byGroup.grantControls], [false, [group], ['compliantApplication']]);
+  });
+
+  it('takes All alone as every resource', () => {
+    const all = validateAccessPolicy(policy({ conditions: { applications: { includeApplications: ['All'] }, users: { includeUsers: ['All'] } } }), 'create');
+    assert.deepEqual(all.resources, ['All']);
   });
 
   it('refusals name the field', () => {
@@ -408,11 +416,15 @@ describe('validateAccessPolicy', () => {
     refusesPolicy({ state: 'on' }, 'state');
     refusesPolicy({ state: 'enabledForReportingButNotEnforced' }, 'state', /report-only/);
     refusesPolicy({ conditions: { applications: { includeApplications: [] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications', /at least one/);
-    refusesPolicy({ conditions: { applications: { includeApplications: ['a', 'a'] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[1]');
-    refusesPolicy({ conditions: { applications: { includeApplications: ['a'] }, users: { includeUsers: [] } } }, 'conditions.users', /targets nobody/);
-    refusesPolicy({ conditions: { applications: { includeApplications: ['a'] }, users: { includeUsers: ['8b4e...'] } } }, 'conditions.users.includeUsers[0]', /only "All"/);
-    refusesPolicy({ conditions: { applications: { includeApplications: ['a'] }, users: { includeGroups: ['sales'] } } }, 'conditions.users.includeGroups[0]', /GUID/);
-    refusesPolicy({ conditions: { applications: { includeApplications: ['a'] }, users: { includeUsers: ['All'] }, platforms: {} } }, 'conditions.platforms');
+    refusesPolicy({ conditions: { applications: { includeApplications: [files, files.toUpperCase()] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[1]');
+    refusesPolicy({ conditions: { applications: { includeApplications: ['mail'] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[0]', /appId of a service principal/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files, 'All'] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[1]', /only item/);
+    refusesPolicy({ conditions: { applications: { includeApplications: ['all'] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[0]', /"All"/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [42] }, users: { includeUsers: ['All'] } } }, 'conditions.applications.includeApplications[0]', /string/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: [] } } }, 'conditions.users', /targets nobody/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['8b4e...'] } } }, 'conditions.users.includeUsers[0]', /only "All"/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeGroups: ['sales'] } } }, 'conditions.users.includeGroups[0]', /GUID/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'] }, platforms: {} } }, 'conditions.platforms');
     refusesPolicy({ grantControls: { operator: 'AND', builtInControls: ['compliantDevice'] } }, 'grantControls.operator', /only OR/);
     refusesPolicy({ grantControls: { builtInControls: ['mfa'] } }, 'grantControls.builtInControls[0]');
     refusesPolicy({ grantControls: { builtInControls: [] } }, 'grantControls.builtInControls', /at least one/);

@@ -1,0 +1,3 @@
+import { catalogueEndToEnd } from './catalogue-suite.ts';
+
+catalogueEndToEnd('sqlite');
