@@ -7,6 +7,7 @@ import { wipLogs } from './005_wip_logs.ts';
 import { appProtection } from './006_app_protection.ts';
 import { adminVersions } from './007_admin_versions.ts';
 import { tenantVersions } from './008_tenant_versions.ts';
+import { signInLog } from './011_sign_in_log.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -25,5 +26,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '006_app_protection': appProtection,
     '007_admin_versions': adminVersions,
     '008_tenant_versions': tenantVersions,
+    '011_sign_in_log': signInLog,
   };
 }
