@@ -20,6 +20,12 @@
  *  - In-process: AccessService.evaluate called directly in a loop (µs per decision, user token check included, as
  *    cached), and the cached token check alone: HTTP/TLS/Fastify/logging versus the decision itself.
  *
+ * Sign-in log mode (BENCH_SIGN_IN_LOG=1): the server also records one sign-in per decision through its SignInLog
+ * (bench/app-protection-servers.ts; AccessService does not record yet), and the run is only this comparison:
+ * BENCH_SIGN_IN_ROUNDS rounds (default 3) of BENCH_SIGN_IN_DURATION seconds (default 10) at RATE each of the same
+ * OpenMAM process with the log off and on, and of the bare handler, interleaved (order rotated per round); medians of
+ * server CPU per decision and p99, as ratios; then the rows written are counted in the database.
+ *
  * The last line of output is JSON: {"bench":"access","rate":..,"p99_ms":..,"baseline_p99_ms":..,...}.
  * Environment: BENCH_RATE (decisions/s, default 5000), BENCH_DURATION (seconds at that rate, default 15),
  * BENCH_USERS (default 2000), BENCH_OPEN_CONNECTIONS (connections of the open-loop generator, default 32),
@@ -31,6 +37,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readAccessRequest } from '../src/core/app-protection/access.ts';
+import Database from 'better-sqlite3';
 import { createRuntime } from '../src/main.ts';
 import {
   APP_ID,
@@ -64,6 +71,9 @@ const IN_PROCESS = Number(process.env['BENCH_INPROCESS'] ?? 20_000);
 const SWEEP = (process.env['BENCH_SWEEP'] ?? '1000,2000,3000,4000').split(',').filter((rate) => rate.trim() !== '').map(Number);
 const SWEEP_DURATION = Number(process.env['BENCH_SWEEP_DURATION'] ?? 5);
 const TARGET_P99_MS = 2;
+const SIGN_IN_LOG = process.env['BENCH_SIGN_IN_LOG'] !== undefined;
+const SIGN_IN_ROUNDS = Number(process.env['BENCH_SIGN_IN_ROUNDS'] ?? 3);
+const SIGN_IN_DURATION = Number(process.env['BENCH_SIGN_IN_DURATION'] ?? 10);
 const EVALUATE_PATH = '/access/v1/evaluate';
 const ALLOW = Buffer.from('"decision":"allow"');
 
@@ -201,6 +211,85 @@ const describeGenerator = (r: FixedRate): string =>
   `generator: ticks late p50 ${ms(r.run.sendLag.p50)} ms, p99 ${ms(r.run.sendLag.p99)}, max ${ms(r.run.sendLag.max)}; latency from the ideal schedule p99 ${ms(r.run.fromSchedule.p99)} ms; ` +
   `${r.run.queued} requests waited for a connection (longest queue ${r.run.maxQueue}); client ${(r.run.clientCores * 100).toFixed(0)}% of a core`;
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** BENCH_SIGN_IN_LOG: the same server with the sign-in log off and on, and the bare handler, interleaved. */
+async function signInLogComparison(openmam: Child, decisions: readonly Decision[], allowReply: string, dataDir: string, isOpenMamAllow: (status: number, body: Buffer) => boolean): Promise<void> {
+  const baseline = await startServer('baseline', dataDir, EVALUATE_PATH, allowReply);
+  const fixedReply = Buffer.from(allowReply);
+  const isBaselineReply = (status: number, body: Buffer): boolean => status === 200 && body.equals(fixedReply);
+  let logOn = false;
+  const setLog = async (on: boolean): Promise<void> => {
+    if (on === logOn) return;
+    process.kill(openmam.info.pid, 'SIGUSR2');
+    logOn = on;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  type Condition = 'off' | 'on' | 'bare';
+  const run = async (condition: Condition, seconds: number): Promise<FixedRate> => {
+    if (condition === 'bare') return fixedRate(baseline, decisions, seconds, isBaselineReply);
+    await setLog(condition === 'on');
+    return fixedRate(openmam, decisions, seconds, isOpenMamAllow);
+  };
+  log(`sign-in log mode: warming up each condition at ${RATE}/s for ${WARMUP} s...`);
+  for (const condition of ['on', 'off', 'bare'] as const) await run(condition, WARMUP);
+  const results: Record<Condition, FixedRate[]> = { off: [], on: [], bare: [] };
+  const orders: Condition[][] = [['off', 'on', 'bare'], ['on', 'bare', 'off'], ['bare', 'off', 'on']];
+  let recordedRequests = 0;
+  for (let round = 0; round < SIGN_IN_ROUNDS; round++) {
+    for (const condition of orders[round % orders.length]!) {
+      const result = await run(condition, SIGN_IN_DURATION);
+      results[condition].push(result);
+      if (condition === 'on') recordedRequests += result.run.completed;
+      log(`  round ${round + 1} ${condition.padEnd(4)}: ${describeRun(result)}`);
+    }
+  }
+  await setLog(false);
+  await stopServer(baseline);
+  await stopServer(openmam); // closes the SignInLog: what it buffered is written
+  const db = new Database(path.join(dataDir, 'openmam.sqlite'), { readonly: true });
+  const written = (db.prepare('select count(*) as n from sign_ins').get() as { n: number }).n;
+  db.close();
+  const cpu = (c: Condition): number => median(results[c].map((r) => r.cpuUsPerOp));
+  const p99 = (c: Condition): number => median(results[c].map((r) => r.run.latency.p99));
+  const worstP99 = Math.max(...results.on.map((r) => r.run.latency.p99));
+  const bad = [...results.on, ...results.off].reduce((n, r) => n + r.notAllowed + r.run.errors, 0);
+  const onRatio = cpu('on') / cpu('bare');
+  const met = onRatio <= 2 && worstP99 < TARGET_P99_MS && results.on.every((r) => r.run.achievedRate >= RATE * 0.99 && r.run.errors === 0);
+  process.stdout.write(
+    [
+      `sign-in log at ${RATE}/s (${SIGN_IN_ROUNDS} interleaved rounds of ${SIGN_IN_DURATION} s, medians): server CPU per decision: log on ${cpu('on').toFixed(0)} µs, log off ${cpu('off').toFixed(0)} µs, bare handler ${cpu('bare').toFixed(0)} µs`,
+      `ratios: on/bare ${onRatio.toFixed(2)}x, off/bare ${(cpu('off') / cpu('bare')).toFixed(2)}x, on/off ${(cpu('on') / cpu('off')).toFixed(2)}x (the log's share: ${(cpu('on') - cpu('off')).toFixed(1)} µs per decision)`,
+      `p99: on ${ms(p99('on'))} ms (worst round ${ms(worstP99)}), off ${ms(p99('off'))} ms, bare ${ms(p99('bare'))} ms`,
+      `target (CPU on <= 2x bare, p99 < ${TARGET_P99_MS} ms at ${RATE}/s, log on): ${met ? 'MET' : 'NOT MET'}; sign-ins written ${written} for ${recordedRequests} decisions measured with the log on (plus warm-up); ${bad} replies not allow or errors`,
+      JSON.stringify({
+        bench: 'access-sign-in-log',
+        rate: RATE,
+        rounds: SIGN_IN_ROUNDS,
+        duration_s: SIGN_IN_DURATION,
+        cpu_us_on: round(cpu('on'), 1),
+        cpu_us_off: round(cpu('off'), 1),
+        cpu_us_bare: round(cpu('bare'), 1),
+        cpu_ratio_on_bare: round(onRatio, 3),
+        cpu_ratio_off_bare: round(cpu('off') / cpu('bare'), 3),
+        cpu_ratio_on_off: round(cpu('on') / cpu('off'), 3),
+        p99_ms_on: round(p99('on'), 3),
+        p99_ms_on_worst: round(worstP99, 3),
+        p99_ms_off: round(p99('off'), 3),
+        p99_ms_bare: round(p99('bare'), 3),
+        sign_ins_written: written,
+        decisions_logged: recordedRequests,
+        target_met: met,
+        store: 'sqlite',
+      }),
+    ].join('\n') + '\n',
+  );
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-access-'));
   const started = Date.now();
@@ -227,6 +316,11 @@ async function main(): Promise<void> {
     log(`  ${decisions.length} users allowed (sample of 16); reply ${Buffer.byteLength(allowReply)} bytes: ${allowReply}; request ${decisions[0]!.bytes.length} bytes`);
 
     const isOpenMamAllow = (status: number, body: Buffer): boolean => status === 200 && body.includes(ALLOW);
+    if (SIGN_IN_LOG) {
+      await signInLogComparison(openmam, decisions, allowReply, dataDir, isOpenMamAllow);
+      client.close();
+      return;
+    }
     log(`warming up at ${RATE}/s for ${WARMUP} s...`);
     await fixedRate(openmam, decisions, WARMUP, isOpenMamAllow);
     log(`measuring ${RATE} decisions/s for ${DURATION} s (open loop, ${OPEN_CONNECTIONS} connections)...`);

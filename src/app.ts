@@ -24,9 +24,11 @@ import { AccessService } from './core/app-protection/access.ts';
 import { ManagedAppService } from './core/app-protection/managed-apps.ts';
 import { AppReportService } from './core/app-protection/reports.ts';
 import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
+import { SignInLog } from './core/app-protection/sign-in-log.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { appRegistrationRoutes } from './http/admin/app-registration-routes.ts';
+import { signInRoutes } from './http/admin/sign-in-routes.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -82,9 +84,11 @@ export interface AppProtection {
   reports: AppReportService;
   /** Buffered last check-in times of managed apps; `flush()` writes them now. */
   checkins: CheckinRecorder;
+  /** The sign-in log: `record()` one entry per access decision (buffered, written in batches); `flush()` writes now. */
+  signIns: SignInLog;
 }
 
-/** How often expired wipe records and long-silent registrations are purged. */
+/** How often expired wipe records, long-silent registrations and sign-ins past their retention are purged. */
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 /**
@@ -196,10 +200,13 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope }, clock, newId, (error) => server.log.error({ err: error }, 'app protection background work failed'));
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope }, clock, newId, config.signInRetentionDays, (error) =>
+    server.log.error({ err: error }, 'app protection background work failed'),
+  );
+  // onClose hooks run last-registered first: these writes are done before the hook above closes the store.
   server.addHook('onClose', async () => {
     clearInterval(appProtection.sweep);
-    await appProtection.checkins.close();
+    await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
   });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
@@ -208,6 +215,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       async (scope) => {
         scope.setErrorHandler(graphErrorHandler);
         await scope.register(appRegistrationRoutes, { verifier, reports: appProtection.reports, wipes: appProtection.wipes, baseUrl: `${config.publicUrl}/graph/${version}` });
+        await scope.register(signInRoutes, { verifier, signIns: appProtection.signIns, baseUrl: `${config.publicUrl}/graph/${version}`, dollarOptional: version === 'beta' });
       },
       { prefix: `/graph/${version}` },
     );
@@ -222,12 +230,17 @@ function appProtectionServices(
   { verifier, tenants, scope }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope },
   clock: Clock,
   newId: () => string,
+  signInRetentionDays: number,
   onError: (error: unknown) => void,
 ): AppProtection & { sweep: NodeJS.Timeout } {
   const snapshots = new TenantAppSnapshots(store);
   const checkins = new CheckinRecorder({ recordCheckins: (times) => store.appProtection.recordAppCheckins(times) }, onError);
   const reports = new AppReportService(store.appProtection, snapshots);
-  const sweep = setInterval(() => void reports.purge(clock()).catch(onError), RETENTION_SWEEP_MS);
+  const signIns = new SignInLog({ store: store.signIns, onError, retentionDays: signInRetentionDays });
+  const sweep = setInterval(() => {
+    void reports.purge(clock()).catch(onError);
+    void signIns.purge(clock()).catch(onError);
+  }, RETENTION_SWEEP_MS);
   sweep.unref();
   return {
     apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, clock, newId }),
@@ -236,6 +249,7 @@ function appProtectionServices(
     access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, newId }),
     reports,
     checkins,
+    signIns,
     sweep,
   };
 }

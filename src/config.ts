@@ -21,6 +21,7 @@ export interface Config {
   providerId: string;
   logLevel: string;
   tokenClockSkewSeconds: number;
+  signInRetentionDays: number;
 }
 
 type Raw = Record<string, string | undefined>;
@@ -156,6 +157,12 @@ export const SETTINGS = [
     key: 'tokenClockSkewSeconds', env: 'OPENMAM_TOKEN_CLOCK_SKEW', flag: 'token-clock-skew', defaultText: '120',
     describe: 'Seconds of clock skew tolerated on token `exp` and `nbf`.',
     resolve: (raw) => (raw === undefined ? 120 : integer('OPENMAM_TOKEN_CLOCK_SKEW', 0, 600, raw)),
+  }),
+  setting({
+    key: 'signInRetentionDays', env: 'OPENMAM_SIGN_IN_RETENTION_DAYS', flag: 'sign-in-retention-days', defaultText: '30',
+    // Entra keeps sign-in logs 30 days: learn.microsoft.com/entra/identity/monitoring-health/reference-reports-data-retention
+    describe: 'Days the sign-in log (`auditLogs/signIns`: every access decision) keeps its records; older ones are purged hourly.',
+    resolve: (raw) => (raw === undefined ? 30 : integer('OPENMAM_SIGN_IN_RETENTION_DAYS', 1, 3650, raw)),
   }),
 ] as const;
 

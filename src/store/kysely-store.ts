@@ -2,8 +2,9 @@ import { Migrator, sql } from 'kysely';
 import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
-import type { AppProtectionStore } from './app-protection-roles.ts';
+import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
+import { KyselySignInStore } from './sign-in-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { batches as batchesOf, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { migrations } from './migrations/index.ts';
@@ -118,6 +119,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly backend: Store['backend'];
   /** Same database, same write path (group commit) and same lifecycle (close() waits for its work too). */
   readonly appProtection: AppProtectionStore;
+  /** The sign-in log; same database, write path and lifecycle. */
+  readonly signIns: SignInStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -141,6 +144,7 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       read: (query, parameters) => this.#read(query, parameters),
     });
+    this.signIns = new KyselySignInStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */

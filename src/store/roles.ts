@@ -13,7 +13,7 @@ import type {
   TenantRecord,
   WipLogRequestRecord,
 } from './records.ts';
-import type { AppProtectionStore } from './app-protection-roles.ts';
+import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -235,6 +235,8 @@ export interface Store extends TenantStore, EnrollmentStore, DeviceStore, Config
   readonly backend: 'sqlite' | 'postgres';
   /** The app protection service's tables (store/app-protection-store.ts). */
   readonly appProtection: AppProtectionStore;
+  /** The sign-in log of access decisions (store/sign-in-store.ts). */
+  readonly signIns: SignInStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

@@ -8,6 +8,7 @@ import type {
   AppPolicyKind,
   AppRegistrationRecord,
   MtdConnectorRecord,
+  SignInRecord,
   ThreatLevel,
 } from './app-protection-records.ts';
 
@@ -42,6 +43,7 @@ export interface Database {
   device_compliance: DeviceComplianceTable;
   managed_apps: ManagedAppsTable;
   service_principals: ServicePrincipalsTable;
+  sign_ins: SignInsTable;
 }
 
 export interface TenantsTable {
@@ -360,4 +362,27 @@ export interface ServicePrincipalsTable {
   version: number;
   created_at: number;
   updated_at: number;
+}
+
+/** Migration 011: the sign-in log. device_id_verified is an integer 0/1; reasons and applied_policies are JSON text. */
+export interface SignInsTable {
+  tenant_id: string;
+  id: string;
+  created_at: number;
+  user_id: string | null;
+  user_principal_name: string | null;
+  app_id: string | null;
+  app_display_name: string | null;
+  windows_app_id: string | null;
+  resource_id: string | null;
+  resource_display_name: string | null;
+  device_id: string | null;
+  device_id_verified: number;
+  registration_id: string | null;
+  ip_address: string | null;
+  correlation_id: string;
+  decision: SignInRecord['decision'];
+  reasons: string;
+  conditional_access_status: SignInRecord['conditionalAccessStatus'];
+  applied_policies: string;
 }

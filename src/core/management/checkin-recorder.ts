@@ -1,68 +1,53 @@
 import type { ManagementStore } from '../../store/roles.ts';
+import { WriteBehind } from '../write-behind.ts';
 import type { CheckinSink } from './session.ts';
 
 /**
- * Last check-in times, written behind: every device checks in all day, and a write per check-in would make the
- * steady-state session (which otherwise writes nothing) a database write. Times are kept in memory and flushed in
- * one bulk write every `intervalMs`, and on close. A crash loses at most that interval of check-in times. A write
- * that fails (the database is away) keeps its times pending and is tried again at the next interval, merged with
- * newer ones: an outage delays them, it does not drop them. One entry per device: the buffer stays bounded.
+ * Last check-in times, written behind (core/write-behind.ts): every device checks in all day, and a write per
+ * check-in would make the steady-state session (which otherwise writes nothing) a database write. Times are kept in
+ * memory and flushed in one bulk write every `intervalMs`, and on close. A crash loses at most that interval of
+ * check-in times. A write that fails (the database is away) keeps its times pending and is tried again at the next
+ * interval, merged with newer ones: an outage delays them, it does not drop them. One entry per device: the buffer
+ * stays bounded.
  */
-export class CheckinRecorder implements CheckinSink {
+export class CheckinRecorder extends WriteBehind<Map<string, number>> implements CheckinSink {
   private pending = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private closed = false;
 
   constructor(
     private readonly store: Pick<ManagementStore, 'recordCheckins'>,
-    private readonly onError: (error: unknown) => void,
-    private readonly intervalMs = 1000,
-  ) {}
+    onError: (error: unknown) => void,
+    intervalMs = 1000,
+  ) {
+    super(onError, intervalMs);
+  }
 
   record(enrollmentId: string, at: number): void {
     this.keepNewest(enrollmentId, at);
     this.schedule();
   }
 
-  /** Times not yet written (tests and shutdown reports). */
   get pendingCount(): number {
     return this.pending.size;
   }
 
-  private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  /** Writes what is pending now; resolves when it (and any earlier flush) is written. */
-  flush(): Promise<void> {
+  protected take(): Map<string, number> | undefined {
+    if (this.pending.size === 0) return undefined;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.flushing.then(async () => {
-      if (batch.size === 0) return;
-      try {
-        await this.store.recordCheckins(batch);
-      } catch (error) {
-        this.onError(error);
-        // Back into the buffer, unless a newer time of the same device arrived meanwhile; tried again next interval.
-        for (const [enrollmentId, at] of batch) this.keepNewest(enrollmentId, at);
-        this.schedule();
-      }
-    });
-    return this.flushing;
+    return batch;
   }
 
-  /** Writes what is pending, once more; what still fails then is lost (the process is stopping). */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flush();
+  protected sizeOf(batch: Map<string, number>): number {
+    return batch.size;
+  }
+
+  /** Back into the buffer, unless a newer time of the same device arrived meanwhile. */
+  protected giveBack(batch: Map<string, number>): void {
+    for (const [enrollmentId, at] of batch) this.keepNewest(enrollmentId, at);
+  }
+
+  protected write(batch: Map<string, number>): Promise<void> {
+    return this.store.recordCheckins(batch);
   }
 
   private keepNewest(enrollmentId: string, at: number): void {

@@ -6,6 +6,7 @@ import { OpenMamError } from '../../errors.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { adminCaller, collection } from './graph.ts';
+import { parseFilter, refuseClause } from './odata.ts';
 
 /**
  * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`
@@ -80,13 +81,12 @@ function presentOperation(o: AppOperationRecord): Record<string, unknown> {
  */
 export function readRegistrationFilter(filter: string | undefined): RegistrationFilter {
   const result: RegistrationFilter = {};
-  if (filter === undefined || filter.trim() === '') return result;
   const fields: Record<string, keyof RegistrationFilter> = { userid: 'userId', 'appidentifier/windowsappid': 'appId', devicetag: 'deviceTag', azureaddeviceid: 'azureAdDeviceId' };
-  for (const clause of filter.split(/\s+and\s+/i)) {
-    const match = /^\s*([A-Za-z/]+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(clause);
-    const field = match ? fields[match[1]!.toLowerCase()] : undefined;
-    if (!match || !field) throw new OpenMamError('malformed_request', `$filter: "${clause.trim()}" is not supported; use userId, appIdentifier/windowsAppId, deviceTag or azureADDeviceId eq 'value', joined by and`);
-    const value = match[2]!.replace(/''/g, "'");
+  const supported = "use userId, appIdentifier/windowsAppId, deviceTag or azureADDeviceId eq 'value', joined by and";
+  for (const clause of parseFilter(filter, supported)) {
+    const field = fields[clause.property.toLowerCase()];
+    if (!field || clause.operator !== 'eq' || clause.literal.kind !== 'string') refuseClause(clause.text, supported);
+    const value = clause.literal.value;
     result[field] = field === 'deviceTag' ? value : value.toLowerCase();
   }
   return result;

@@ -9,6 +9,7 @@ import { adminVersions } from './007_admin_versions.ts';
 import { tenantVersions } from './008_tenant_versions.ts';
 import { catalogueAndResources } from './009_catalogue_and_resources.ts';
 import { registrationIdentity } from './010_registration_identity.ts';
+import { signInLog } from './011_sign_in_log.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -29,5 +30,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '008_tenant_versions': tenantVersions,
     '009_catalogue_and_resources': catalogueAndResources,
     '010_registration_identity': registrationIdentity,
+    '011_sign_in_log': signInLog,
   };
 }

@@ -1,0 +1,192 @@
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import { OpenMamError } from '../errors.ts';
+import type { SignInRecord } from './app-protection-records.ts';
+import type { StoreContext } from './app-protection-store.ts';
+import { batches, booleanFromColumn, booleanToColumn } from './row-helpers.ts';
+import type { Database, SignInsTable } from './schema.ts';
+import type { SignInCursor, SignInFilter, SignInPage, SignInStore } from './app-protection-roles.ts';
+
+type SignInRow = Selectable<SignInsTable>;
+
+/** The columns in the order every insert binds them. */
+const COLUMNS = [
+  'tenant_id',
+  'id',
+  'created_at',
+  'user_id',
+  'user_principal_name',
+  'app_id',
+  'app_display_name',
+  'windows_app_id',
+  'resource_id',
+  'resource_display_name',
+  'device_id',
+  'device_id_verified',
+  'registration_id',
+  'ip_address',
+  'correlation_id',
+  'decision',
+  'reasons',
+  'conditional_access_status',
+  'applied_policies',
+] as const satisfies readonly (keyof SignInsTable)[];
+
+/**
+ * Rows of one multi-row insert: 512 x 19 = 9,728 parameters, far below SQLite's 32,766 and PostgreSQL's 65,535. A
+ * power of two, so `batches` gives at most 10 statement shapes, each compiled once here and prepared once by
+ * sqlite.ts's statement cache.
+ */
+const MAX_INSERT_BATCH = 512;
+/** Most rows one purge transaction drops: the single SQLite writer is never held long. */
+const PURGE_BATCH = 2048;
+
+/**
+ * The sign-in log's storage (SignInStore in app-protection-roles.ts), over KyselyStore's database, write path (group
+ * commit on SQLite) and lifecycle, which exposes it as `signIns`. Appends are the hot part (a batch per second or
+ * more under load): each batch size's INSERT is compiled once and run with the rows' values, not rebuilt by the
+ * query builder per batch.
+ */
+export class KyselySignInStore implements SignInStore {
+  readonly #db: Kysely<Database>;
+  readonly #context: Pick<StoreContext, 'write' | 'track'>;
+  readonly #inserts = new Map<number, CompiledQuery>();
+
+  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track'>) {
+    this.#db = db;
+    this.#context = context;
+  }
+
+  appendSignIns(records: readonly SignInRecord[]): Promise<void> {
+    return this.#context.track(async () => {
+      if (records.length === 0) return;
+      await this.#context.write(async (trx) => {
+        for (const batch of batches(records, MAX_INSERT_BATCH)) {
+          const parameters: unknown[] = [];
+          for (const record of batch) pushRow(parameters, record);
+          await trx.executeQuery({ ...this.#insertOf(batch.length), parameters });
+        }
+      });
+    });
+  }
+
+  listSignIns(tenantId: string, filter: SignInFilter, page: { top: number; after?: SignInCursor }): Promise<SignInPage> {
+    return this.#context.track(async () => {
+      const top = Math.max(1, Math.floor(page.top));
+      let query = this.#db.selectFrom('sign_ins').selectAll().where('tenant_id', '=', tenantId);
+      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.userPrincipalName !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['user_principal_name']), '=', filter.userPrincipalName!.toLowerCase()));
+      if (filter.appId !== undefined) query = query.where('app_id', '=', filter.appId);
+      if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
+      if (filter.decision !== undefined) query = query.where('decision', '=', filter.decision);
+      if (filter.conditionalAccessStatus !== undefined) query = query.where('conditional_access_status', '=', filter.conditionalAccessStatus);
+      if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
+      if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
+      const after = page.after;
+      // Keyset: strictly after the previous page's last row in (created_at, id) descending order; a row value
+      // comparison both databases turn into a seek on the index.
+      if (after !== undefined) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)));
+      // One more than asked: whether another page follows, without a count.
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(top + 1).execute();
+      const records = rows.slice(0, top).map(signInFromRow);
+      const last = records.at(-1);
+      return rows.length > top && last !== undefined ? { records, next: { createdAt: last.createdAt, id: last.id } } : { records };
+    });
+  }
+
+  getSignIn(tenantId: string, id: string): Promise<SignInRecord | undefined> {
+    return this.#context.track(async () => {
+      const row = await this.#db.selectFrom('sign_ins').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : signInFromRow(row);
+    });
+  }
+
+  /**
+   * Tenant by tenant, oldest first, in transactions of at most PURGE_BATCH rows, each found through the page index
+   * (tenant_id, created_at): no index on created_at alone is kept just for the purge.
+   */
+  purgeSignIns(before: number): Promise<number> {
+    return this.#context.track(async () => {
+      let purged = 0;
+      const tenants = await this.#db.selectFrom('tenants').select('id').execute();
+      for (const { id: tenantId } of tenants) {
+        for (;;) {
+          const deleted = await this.#context.write((trx) =>
+            trx
+              .deleteFrom('sign_ins')
+              .where('tenant_id', '=', tenantId)
+              .where('id', 'in', (eb) =>
+                eb.selectFrom('sign_ins').select('id').where('tenant_id', '=', tenantId).where('created_at', '<', before).orderBy('created_at', 'asc').limit(PURGE_BATCH),
+              )
+              .executeTakeFirst(),
+          );
+          purged += Number(deleted.numDeletedRows);
+          if (deleted.numDeletedRows < BigInt(PURGE_BATCH)) break;
+        }
+      }
+      return purged;
+    });
+  }
+
+  /** The INSERT of `rows` rows, compiled on first use; its parameters are COLUMNS row by row. */
+  #insertOf(rows: number): CompiledQuery {
+    let compiled = this.#inserts.get(rows);
+    if (compiled === undefined) {
+      const placeholder = Object.fromEntries(COLUMNS.map((column) => [column, null])) as unknown as SignInRow;
+      compiled = this.#db.insertInto('sign_ins').values(Array.from({ length: rows }, () => placeholder)).compile();
+      if (compiled.parameters.length !== rows * COLUMNS.length) {
+        throw new OpenMamError('internal', `the sign-in insert binds ${compiled.parameters.length} parameters, expected ${rows * COLUMNS.length}`);
+      }
+      this.#inserts.set(rows, compiled);
+    }
+    return compiled;
+  }
+}
+
+/** Appends the record's values in COLUMNS order. */
+function pushRow(parameters: unknown[], r: SignInRecord): void {
+  parameters.push(
+    r.tenantId,
+    r.id,
+    r.createdAt,
+    r.userId,
+    r.userPrincipalName,
+    r.appId,
+    r.appDisplayName,
+    r.windowsAppId,
+    r.resourceId,
+    r.resourceDisplayName,
+    r.deviceId,
+    booleanToColumn(r.deviceIdVerified),
+    r.registrationId,
+    r.ipAddress,
+    r.correlationId,
+    r.decision,
+    JSON.stringify(r.reasons),
+    r.conditionalAccessStatus,
+    JSON.stringify(r.appliedPolicies),
+  );
+}
+
+function signInFromRow(row: SignInRow): SignInRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    createdAt: Number(row.created_at),
+    userId: row.user_id,
+    userPrincipalName: row.user_principal_name,
+    appId: row.app_id,
+    appDisplayName: row.app_display_name,
+    windowsAppId: row.windows_app_id,
+    resourceId: row.resource_id,
+    resourceDisplayName: row.resource_display_name,
+    deviceId: row.device_id,
+    deviceIdVerified: booleanFromColumn(row.device_id_verified),
+    registrationId: row.registration_id,
+    ipAddress: row.ip_address,
+    correlationId: row.correlation_id,
+    decision: row.decision,
+    reasons: JSON.parse(row.reasons) as string[],
+    conditionalAccessStatus: row.conditional_access_status,
+    appliedPolicies: JSON.parse(row.applied_policies) as SignInRecord['appliedPolicies'],
+  };
+}

@@ -1,0 +1,3 @@
+import { signInsEndToEnd } from './sign-ins-suite.ts';
+
+signInsEndToEnd('sqlite');
