@@ -48,10 +48,10 @@ export interface TokenVerifier {
   verify(token: string, audiences?: readonly string[]): Promise<VerifiedIdentity>;
 }
 
-/** A token that is genuine but was issued for another resource. */
+/** A token that is genuine but was issued for another resource: `identity` says whose it is (for logs only). */
 export class TokenAudienceError extends OpenMamError {
-  constructor(readonly audiences: readonly string[]) {
-    super('authentication_failed', `the token was issued for ${audiences.map((a) => JSON.stringify(a)).join(', ') || 'no audience'}, not for this resource`);
+  constructor(readonly identity: VerifiedIdentity) {
+    super('authentication_failed', `the token was issued for ${identity.audiences.map((a) => JSON.stringify(a)).join(', ') || 'no audience'}, not for this resource`);
   }
 }
 

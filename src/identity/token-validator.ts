@@ -65,7 +65,7 @@ export class TokenValidator implements TokenVerifier {
       identity = await this.verifyUncached(token, now);
       this.remember(key, identity);
     }
-    if (!identity.audiences.some((audience) => audiences.includes(audience))) throw new TokenAudienceError(identity.audiences);
+    if (!identity.audiences.some((audience) => audiences.includes(audience))) throw new TokenAudienceError(identity);
     return identity;
   }
 

@@ -36,8 +36,8 @@ const COMPLIANT = { applied: true, compliant: true, reasons: [] };
 
 /** The decision without its per-policy results (asserted on their own below). */
 function verdictOf(access: AccessInput): Omit<ReturnType<typeof decideAccess>, 'appliedPolicies'> {
-  const { appliedPolicies: _applied, ...verdict } = decideAccess(access);
-  return verdict;
+  const { decision, reasons, remediation } = decideAccess(access);
+  return remediation === undefined ? { decision, reasons } : { decision, reasons, remediation };
 }
 
 function input(change: Partial<AccessInput> = {}): AccessInput {

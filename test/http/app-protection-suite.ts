@@ -336,7 +336,9 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(nothing.body['value'], [], 'refused registrations wrote nothing');
 
       // No appId in the body: the token's client says it is Edge; the device is the token's.
-      const { appId: _claimed, azureAdDeviceId: _device, ...unclaimed } = registration({ deviceTag: randomUUID() });
+      const unclaimed = registration({ deviceTag: randomUUID() });
+      delete unclaimed['appId'];
+      delete unclaimed['azureAdDeviceId'];
       const registered = await call('POST', '/mam/v1/registrations', unclaimed, eve);
       assert.equal(registered.status, 201, JSON.stringify(registered.body));
       const eveRegistration = String(registered.body['registrationId']);
@@ -450,6 +452,46 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       for (const extra of [{ azureAdDeviceId: cleanDevice }, { registrationId: carolRegistration, azureAdDeviceId: cleanDevice }, {}]) {
         assert.ok((await decide(carolForExchange, EXCHANGE, extra)).reasons.includes('deviceThreatLevel'), `a clean device id does not hide her device's threat (${JSON.stringify(extra)})`);
       }
+    });
+
+    it('records every decision in the sign-in log, with who, which client, which device and why', async () => {
+      await server.runtime.app.appProtection.signIns.flush();
+      const eveId = stableObjectId(server.tenantId, 'eve@contoso.example');
+      interface SignIn {
+        appId: string | null;
+        appDisplayName: string | null;
+        resourceId: string | null;
+        conditionalAccessStatus: string;
+        appliedConditionalAccessPolicies: { displayName: string; result: string; enforcedGrantControls: string[] }[];
+        status: { errorCode: number; additionalDetails: string | null };
+        deviceDetail: { deviceId: string | null; deviceIdVerified: boolean };
+        managedAppRegistrationId: string | null;
+      }
+      const read = async (filter: string): Promise<SignIn[]> => {
+        const response = await call('GET', `/graph/beta/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`, undefined, admin);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        return response.body['value'] as SignIn[];
+      };
+      const eves = await read(`userId eq '${eveId}' and resourceId eq '${SHAREPOINT}'`);
+      const allowed = eves.find((e) => e.status.errorCode === 0 && e.appId === EDGE_CLIENT);
+      assert.ok(allowed, JSON.stringify(eves));
+      assert.equal(allowed.appDisplayName, 'Microsoft Edge');
+      assert.equal(allowed.conditionalAccessStatus, 'success');
+      assert.deepEqual(allowed.appliedConditionalAccessPolicies.map((p) => [p.displayName, p.result, p.enforcedGrantControls]), [['SharePoint from approved apps', 'success', ['approvedApplication']]]);
+      assert.equal(allowed.deviceDetail.deviceIdVerified, true, "the token's deviceid");
+      const rogue = eves.filter((e) => e.appId === ROGUE_CLIENT).map((e) => e.status.additionalDetails);
+      for (const reason of ['approvedAppRequired', 'appIdMismatch', 'clientMismatch']) assert.ok(rogue.includes(reason), `${reason} in ${JSON.stringify(rogue)}`);
+      const denied = await read(`userId eq '${eveId}' and status/errorCode ne 0`);
+      assert.ok(denied.every((e) => e.status.errorCode !== 0) && denied.length >= 4, JSON.stringify(denied));
+      const audience = denied.find((e) => e.status.additionalDetails === 'tokenAudienceMismatch');
+      assert.ok(audience, 'a token for another audience is recorded too');
+      assert.equal(audience.conditionalAccessStatus, 'notApplied', 'no policy was judged');
+
+      const malloryId = stableObjectId(server.tenantId, 'mallory@contoso.example');
+      const borrowed = (await read(`userId eq '${malloryId}'`)).find((e) => e.status.additionalDetails === 'deviceNotCompliant');
+      assert.ok(borrowed, 'the borrowed device id decision is recorded');
+      assert.equal(borrowed.deviceDetail.deviceIdVerified, false, 'a claimed device id is marked as such');
+      assert.equal((await call('GET', '/graph/beta/auditLogs/signIns', undefined, alice)).status, 403, 'users cannot read the log');
     });
   });
 }

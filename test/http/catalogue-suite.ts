@@ -30,14 +30,12 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
     let nobody: string;
     let intruder: string;
     let gateway: string;
-    let user: string;
     before(async () => {
       server = await startTestServer(backend);
       admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
       reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
       nobody = await server.mint({ upn: 'user@contoso.example' });
       gateway = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
-      user = await server.mint({ upn: 'dana@contoso.example' });
       const otherTenant = randomUUID();
       await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
       intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
@@ -251,21 +249,26 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
 
       it('applies a policy to a resource the gateway names by appId or by audience, and All to every resource', async () => {
         const principal = await created(SP_V1, { displayName: 'Contoso Payroll', servicePrincipalNames: ['https://payroll.contoso.example', 'payroll'] });
+        const other = await created(SP_V1, { displayName: 'Contoso Wiki', servicePrincipalNames: ['api://wiki'] });
         const appId = String(principal['appId']);
-        const evaluate = async (resource: string) => {
-          const response = await call('POST', '/access/v1/evaluate', { userToken: user, appId: 'com.contoso.unregistered', resource }, gateway);
+        // The user's token is for the resource, as the app sends it there; no app of the catalogue obtained it.
+        const forPayroll = await server.mint({ upn: 'payroll-user@contoso.example', audience: 'payroll' });
+        const forWiki = await server.mint({ upn: 'payroll-user@contoso.example', audience: 'api://wiki' });
+        const evaluate = async (resource: string, userToken = forPayroll) => {
+          const response = await call('POST', '/access/v1/evaluate', { userToken, resource }, gateway);
           assert.equal(response.status, 200, JSON.stringify(response.body));
           return response.body['decision'];
         };
         assert.equal(await evaluate('payroll'), 'allow', 'no policy yet');
         const policy = await created(CA, caPolicy([appId], 'Payroll from compliant apps'));
         for (const resource of ['payroll', 'PAYROLL', 'https://payroll.contoso.example', appId, appId.toUpperCase()]) assert.equal(await evaluate(resource), 'deny', resource);
-        assert.equal(await evaluate('unprotected'), 'allow');
+        assert.equal(await evaluate('api://wiki', forWiki), 'allow');
         const all = await created(CA, caPolicy(['All'], 'Everything from compliant apps'));
-        assert.equal(await evaluate('unprotected'), 'deny', 'All protects every resource');
+        assert.equal(await evaluate(String(other['appId']), forWiki), 'deny', 'All protects every resource');
         await call('DELETE', `${CA}/${String(all['id'])}`);
         await call('DELETE', `${CA}/${String(policy['id'])}`);
         await call('DELETE', `${SP_V1}/${String(principal['id'])}`);
+        await call('DELETE', `${SP_V1}/${String(other['id'])}`);
       });
 
       it('refuses to delete a service principal while a policy names it, with the policy name', async () => {

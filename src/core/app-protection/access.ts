@@ -94,7 +94,7 @@ export class AccessService {
     if (resource === undefined) return denial(['unknownResource']);
     context.resource = resource;
 
-    const user = await this.#user(request.userToken, snapshot.catalogue.audiencesOf(resource));
+    const user = await this.#user(request.userToken, snapshot.catalogue.audiencesOf(resource), context);
     if (typeof user === 'string') return denial([user]);
     context.user = user;
     if (user.tenantId !== gatewayTenant) return denial(['foreignTenant']);
@@ -132,14 +132,19 @@ export class AccessService {
     });
   }
 
-  /** The verified user, or why the token is not one for this resource. */
-  async #user(token: string, audiences: readonly string[]): Promise<VerifiedIdentity | 'invalidUserToken' | 'tokenAudienceMismatch'> {
+  /**
+   * The verified user, or why the token is not one for this resource. A genuine token for another audience still says
+   * whose it is: the sign-in log records the user (of the gateway's tenant only), never the decision.
+   */
+  async #user(token: string, audiences: readonly string[], context: Context): Promise<VerifiedIdentity | 'invalidUserToken' | 'tokenAudienceMismatch'> {
     try {
       return await this.options.verifier.verify(token, audiences);
     } catch (error) {
       // An unreachable identity provider is the gateway's 503, not a user's deny.
       if (error instanceof OpenMamError && error.code === 'upstream_unavailable') throw error;
-      return error instanceof TokenAudienceError ? 'tokenAudienceMismatch' : 'invalidUserToken';
+      if (!(error instanceof TokenAudienceError)) return 'invalidUserToken';
+      context.user = error.identity;
+      return 'tokenAudienceMismatch';
     }
   }
 
@@ -204,7 +209,9 @@ export class AccessService {
   #record(tenantId: string, request: AccessRequest, correlationId: string, context: Context, decision: AccessDecision): void {
     const { signIns } = this.options;
     if (signIns === undefined) return;
-    const { user, app, resource, device } = context;
+    const { app, resource, device } = context;
+    // A user of another tenant is not written into this tenant's log.
+    const user = context.user?.tenantId === tenantId ? context.user : undefined;
     signIns.record({
       tenantId,
       id: this.options.newId(),
