@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { DEV_CLIENT_ID } from '../src/identity/dev-idp.ts';
 import { DeviceSimulator } from './support/device-simulator.ts';
 import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
 
@@ -147,6 +148,17 @@ describe('openmam token', () => {
     assert.equal(decodeJwt(first).aud, 'api://openmam');
     assert.equal(decodeJwt(second).aud, 'api://other');
     assert.equal(decodeJwt(first).exp! - decodeJwt(first).iat!, 3600, 'one hour by default');
+  });
+
+  it('names the client application with --client-app (azp), a development client otherwise', async () => {
+    const edge = await mint(['--upn', 'a@contoso.example', '--client-app', 'ECD6B820-32C2-49B6-98A6-444530E5A77A'], env);
+    assert.equal(decodeJwt(edge)['azp'], 'ecd6b820-32c2-49b6-98a6-444530e5a77a');
+    const plain = await mint(['--upn', 'a@contoso.example'], env);
+    assert.equal(decodeJwt(plain)['azp'], DEV_CLIENT_ID);
+    const bad = await run(['token', '--client-app', 'edge'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /--client-app must be an application id \(GUID\)/);
   });
 
   it('fails for a tenant that is not onboarded', async () => {
