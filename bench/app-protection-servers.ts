@@ -19,6 +19,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
+import { SignInLog } from '../src/core/app-protection/sign-in-log.ts';
 import { benchSignIn } from './sign-in-records.ts';
 import { traceServer } from './server-trace.ts';
 
@@ -48,7 +49,10 @@ function recordSignIns(runtime: Awaited<ReturnType<typeof createRuntime>>): void
   process.on('SIGUSR2', () => {
     on = !on;
   });
-  const { signIns } = runtime.app.appProtection;
+  // BENCH_SIGN_IN_BATCH: a log of its own with that batch size (to compare sizes), else the app's.
+  const batchSize = Number(process.env['BENCH_SIGN_IN_BATCH'] ?? 0);
+  const signIns = batchSize > 0 ? new SignInLog({ store: runtime.app.store.signIns, onError: (error) => process.stderr.write(`sign-in log: ${String(error)}\n`), batchSize }) : runtime.app.appProtection.signIns;
+  if (batchSize > 0) runtime.app.server.addHook('onClose', () => signIns.close());
   const tenantId = runtime.defaultTenant.id;
   runtime.app.server.addHook('onResponse', (request, _reply, done) => {
     if (on && request.url === '/access/v1/evaluate') signIns.record(benchSignIn(tenantId, request.id));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newSignInId } from '../src/core/app-protection/sign-in-log.ts';
 import type { SignInRecord } from '../src/store/app-protection-records.ts';
 
 /**
@@ -7,10 +7,11 @@ import type { SignInRecord } from '../src/store/app-protection-records.ts';
  * decision under one conditional access policy).
  */
 export function benchSignIn(tenantId: string, correlationId: string, userId = '5f0c2b7e-8d4a-4c1e-9b6f-2a3d4e5f6a7b'): SignInRecord {
+  const now = Date.now();
   return {
     tenantId,
-    id: randomUUID(),
-    createdAt: Date.now(),
+    id: newSignInId(now),
+    createdAt: now,
     userId,
     userPrincipalName: 'bench-user-0042@contoso.example',
     appId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a',

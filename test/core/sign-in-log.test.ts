@@ -140,3 +140,16 @@ describe('SignInLog: buffered, batched writes of the sign-in log', () => {
     await log.close();
   });
 });
+
+describe('newSignInId: UUID version 7', () => {
+  it('is a GUID of version 7 whose first 48 bits are the time, so ids sort by time', async () => {
+    const { newSignInId } = await import('../../src/core/app-protection/sign-in-log.ts');
+    const t = Date.UTC(2026, 11, 1, 12, 34, 56, 789);
+    const id = newSignInId(t);
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(parseInt(id.replace(/-/g, '').slice(0, 12), 16), t);
+    assert.notEqual(newSignInId(t), id);
+    const later = [t - 1, t, t + 1, t + 2 ** 32].map((ms) => newSignInId(ms));
+    assert.deepEqual([...later].sort(), later);
+  });
+});

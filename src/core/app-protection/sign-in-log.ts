@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { OpenMamError } from '../../errors.ts';
 import type { SignInRecord } from '../../store/app-protection-records.ts';
 import type { SignInCursor, SignInFilter, SignInPage, SignInStore } from '../../store/app-protection-roles.ts';
@@ -6,6 +7,30 @@ import { WriteBehind } from '../write-behind.ts';
 /** Entra keeps sign-in logs 30 days (P1/P2): learn.microsoft.com/entra/identity/monitoring-health/reference-reports-data-retention. */
 export const DEFAULT_SIGN_IN_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+const idBytes = new Uint8Array(16);
+
+/**
+ * A sign-in record's id: a UUID version 7 (RFC 9562 §5.7: 48 bits of Unix milliseconds, then random bits), so ids
+ * of a tenant grow with time. Records must use it: the store's primary key is (tenant_id, id), and random (v4) ids
+ * would scatter every insert over the whole index (about 6 times the write cost on SQLite: migration 011).
+ */
+export function newSignInId(now: number): string {
+  randomFillSync(idBytes);
+  const ms = Math.max(0, Math.floor(now));
+  // 48-bit big-endian time: the high 16 bits, then the low 32 (bit operators are 32-bit).
+  const high = Math.floor(ms / 2 ** 32);
+  idBytes[0] = (high >>> 8) & 0xff;
+  idBytes[1] = high & 0xff;
+  idBytes[2] = (ms >>> 24) & 0xff;
+  idBytes[3] = (ms >>> 16) & 0xff;
+  idBytes[4] = (ms >>> 8) & 0xff;
+  idBytes[5] = ms & 0xff;
+  idBytes[6] = (idBytes[6]! & 0x0f) | 0x70; // version 7
+  idBytes[8] = (idBytes[8]! & 0x3f) | 0x80; // variant 10
+  const hex = Buffer.from(idBytes).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 export interface SignInLogOptions {
   store: SignInStore;
