@@ -246,7 +246,7 @@ function appProtectionServices(
     apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, clock, newId }),
     wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
-    access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, newId, signIns }),
+    access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns }),
     reports,
     checkins,
     signIns,

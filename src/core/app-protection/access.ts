@@ -6,6 +6,7 @@ import type { AppProtectionStore, CheckInState } from '../../store/app-protectio
 import { decideAccess, denial, type AccessDecision, type AppProtectionState } from './access-decision.ts';
 import { deviceOfCaller, registrationAnswersTo, type CallerDevice } from './caller-identity.ts';
 import { judge, readFacts } from './evaluation.ts';
+import { newSignInId } from './sign-in-log.ts';
 import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
@@ -50,7 +51,6 @@ export interface AccessServiceOptions {
   snapshots: TenantAppSnapshots;
   verifier: TokenVerifier;
   clock: () => number;
-  newId: () => string;
   signIns?: SignInRecorder;
 }
 
@@ -212,10 +212,11 @@ export class AccessService {
     const { app, resource, device } = context;
     // A user of another tenant is not written into this tenant's log.
     const user = context.user?.tenantId === tenantId ? context.user : undefined;
+    const now = this.options.clock();
     signIns.record({
       tenantId,
-      id: this.options.newId(),
-      createdAt: this.options.clock(),
+      id: newSignInId(now),
+      createdAt: now,
       userId: user?.objectId ?? null,
       userPrincipalName: user?.upn ?? null,
       appId: user?.clientId ?? null,
