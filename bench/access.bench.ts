@@ -20,8 +20,9 @@
  *  - In-process: AccessService.evaluate called directly in a loop (µs per decision, user token check included, as
  *    cached), and the cached token check alone: HTTP/TLS/Fastify/logging versus the decision itself.
  *
- * Sign-in log mode (BENCH_SIGN_IN_LOG=1): the server also records one sign-in per decision through its SignInLog
- * (bench/app-protection-servers.ts; AccessService does not record yet), and the run is only this comparison:
+ * Every decision is recorded in the sign-in log, as in production. Sign-in log mode (BENCH_SIGN_IN_LOG=1) measures
+ * what the log costs: SIGUSR2 turns the server's recording off and on (bench/app-protection-servers.ts), and the run is
+ * only this comparison:
  * BENCH_SIGN_IN_ROUNDS rounds (default 3) of BENCH_SIGN_IN_DURATION seconds (default 10) at RATE each of the same
  * OpenMAM process with the log off and on, and of the bare handler, interleaved (order rotated per round); medians of
  * server CPU per decision and p99, as ratios; then the rows written are counted in the database.
@@ -86,7 +87,8 @@ interface Decision {
 function decisionsOf(tenant: PreparedTenant): Decision[] {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${tenant.gatewayToken}` };
   return tenant.users.map((user) => {
-    const body = JSON.stringify({ userToken: user.token, appId: APP_ID, registrationId: user.registrationId, resource: RESOURCE });
+    // What a gateway sends: the user's Edge token for the resource, and the SDK's registration and app claims.
+    const body = JSON.stringify({ userToken: user.resourceToken, appId: APP_ID, registrationId: user.registrationId, resource: RESOURCE });
     return { body, headers, bytes: httpRequest('POST', EVALUATE_PATH, headers, body) };
   });
 }

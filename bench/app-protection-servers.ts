@@ -4,10 +4,10 @@
  *   openmam <data-dir>                              — the real composition root (SQLite in the data folder, HTTPS,
  *                                                     JSON logs at info through pino's own destination into
  *                                                     /dev/null, as in production), as bench/sync-servers.ts starts it;
- *                                                     With BENCH_SIGN_IN_LOG set, it also records one sign-in (a
- *                                                     SignInRecord through the app's SignInLog) per answered POST
- *                                                     /access/v1/evaluate while recording is on; SIGUSR2 turns it on
- *                                                     and off (off at start): access.bench.ts's sign-in log mode;
+ *                                                     every access decision is recorded in the sign-in log, as in
+ *                                                     production; with BENCH_SIGN_IN_LOG set, SIGUSR2 turns that
+ *                                                     recording off and on (off at start): access.bench.ts's sign-in
+ *                                                     log mode, the same process with and without the log;
  *   baseline <data-dir> <route> <reply-base64>      — a bare Fastify HTTPS handler on `route` (a Fastify path, e.g.
  *                                                     /mam/v1/registrations/:id/checkin) that parses the JSON body as
  *                                                     Fastify does for any route and answers a fixed JSON reply (the
@@ -19,8 +19,6 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
-import { SignInLog } from '../src/core/app-protection/sign-in-log.ts';
-import { benchSignIn } from './sign-in-records.ts';
 import { traceServer } from './server-trace.ts';
 
 const [kind, dataDir, route, replyBase64] = process.argv.slice(2);
@@ -37,27 +35,23 @@ const JSON_BODY_LIMIT = 32 * 1024;
 
 async function startOpenMam(): Promise<{ port: number; tenantId: string; close: () => Promise<void> }> {
   const runtime = await createRuntime(config, { logger: { level: process.env['BENCH_LOG_LEVEL'] ?? 'info', stream: logSink } });
-  if (process.env['BENCH_SIGN_IN_LOG']) recordSignIns(runtime);
+  if (process.env['BENCH_SIGN_IN_LOG']) toggleSignIns(runtime);
   await runtime.app.server.listen({ port: 0, host: '127.0.0.1' });
   const address = runtime.app.server.server.address();
   return { port: typeof address === 'object' && address ? address.port : 0, tenantId: runtime.defaultTenant.id, close: () => runtime.app.server.close() };
 }
 
-/** The cost of the sign-in log on the request path and behind it, before AccessService records its decisions itself. */
-function recordSignIns(runtime: Awaited<ReturnType<typeof createRuntime>>): void {
+/** The same server with and without the sign-in log (access.bench.ts's BENCH_SIGN_IN_LOG mode): SIGUSR2 toggles it. */
+function toggleSignIns(runtime: Awaited<ReturnType<typeof createRuntime>>): void {
+  const log = runtime.app.appProtection.signIns;
+  const record = log.record.bind(log);
   let on = false;
   process.on('SIGUSR2', () => {
     on = !on;
   });
-  // BENCH_SIGN_IN_BATCH: a log of its own with that batch size (to compare sizes), else the app's.
-  const batchSize = Number(process.env['BENCH_SIGN_IN_BATCH'] ?? 0);
-  const signIns = batchSize > 0 ? new SignInLog({ store: runtime.app.store.signIns, onError: (error) => process.stderr.write(`sign-in log: ${String(error)}\n`), batchSize }) : runtime.app.appProtection.signIns;
-  if (batchSize > 0) runtime.app.server.addHook('onClose', () => signIns.close());
-  const tenantId = runtime.defaultTenant.id;
-  runtime.app.server.addHook('onResponse', (request, _reply, done) => {
-    if (on && request.url === '/access/v1/evaluate') signIns.record(benchSignIn(tenantId, request.id));
-    done();
-  });
+  log.record = (entry) => {
+    if (on) record(entry);
+  };
 }
 
 async function startBaseline(path: string, reply: string): Promise<{ port: number; close: () => Promise<void> }> {

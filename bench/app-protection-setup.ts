@@ -14,6 +14,7 @@
  *     compliant, its policy applied): from there on each check-in is a steady one.
  * Every user has a distinct token (minted by the built-in identity provider in the same data folder).
  */
+import { MICROSOFT_EDGE_CLIENT_ID } from '../src/core/app-protection/app-catalogue.ts';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -161,7 +162,10 @@ export async function pool<T, R>(items: readonly T[], concurrency: number, work:
 export interface BenchUser {
   upn: string;
   objectId: string;
+  /** The user's Edge token for OpenMAM (registration, check-ins). */
   token: string;
+  /** The same user's Edge token for the protected resource (what a gateway passes on for a decision). */
+  resourceToken: string;
   deviceTag: string;
   azureAdDeviceId: string;
   registrationId: string;
@@ -235,7 +239,7 @@ export async function prepareTenant(options: PrepareOptions): Promise<PreparedTe
   const started = Date.now();
   const idp = await DevIdentityProvider.open(options.dataDir, config.publicUrl);
   const now = Date.now();
-  const mint = (upn: string, extra: { roles?: string[]; deviceId?: string } = {}): Promise<string> =>
+  const mint = (upn: string, extra: { roles?: string[]; deviceId?: string; clientId?: string; audience?: string } = {}): Promise<string> =>
     idp.mint({ tenantId, upn, audience: config.appIdUri, expiresInSeconds: 4 * 3600, now, ...extra });
   const adminToken = await mint('admin@contoso.example', { roles: ['OpenMAM.Admin'] });
   const connectorToken = await mint('wsc-connector@contoso.example', { roles: ['OpenMAM.ThreatConnector'] });
@@ -247,7 +251,10 @@ export async function prepareTenant(options: PrepareOptions): Promise<PreparedTe
     Array.from({ length: options.users }, async (_, i) => {
       const upn = `user${i}@contoso.example`;
       const azureAdDeviceId = randomUUID();
-      return { upn, objectId: stableObjectId(tenantId, upn), azureAdDeviceId, deviceTag: randomUUID(), token: await mint(upn, { deviceId: azureAdDeviceId }) };
+      // Microsoft Edge's tokens (a built-in catalogue entry), on an Entra-registered device (deviceid).
+      const edge = { deviceId: azureAdDeviceId, clientId: MICROSOFT_EDGE_CLIENT_ID };
+      const [token, resourceToken] = await Promise.all([mint(upn, edge), mint(upn, { ...edge, audience: RESOURCE })]);
+      return { upn, objectId: stableObjectId(tenantId, upn), azureAdDeviceId, deviceTag: randomUUID(), token, resourceToken };
     }),
   );
 
