@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/sign-in-log.bench.ts`: what the sign-in log costs the process that records it, per entry,
+ * `npm run bench:sign-in-log`: what the sign-in log costs the process that records it, per entry,
  * on each store: SignInLog.record() on the request path, and the batched writes behind it (SignInLog -> store
  * appendSignIns, one multi-row INSERT per 512 rows, batches of 500 as the log forms them under load).
  *

@@ -51,7 +51,7 @@ export interface TokenVerifier {
 /** A token that is genuine but was issued for another resource: `identity` says whose it is (for logs only). */
 export class TokenAudienceError extends OpenMamError {
   constructor(readonly identity: VerifiedIdentity) {
-    super('authentication_failed', `the token was issued for ${identity.audiences.map((a) => JSON.stringify(a)).join(', ') || 'no audience'}, not for this resource`);
+    super('authentication_failed', `the token's audience (aud) is ${identity.audiences.map((a) => JSON.stringify(a)).join(', ') || 'missing'}, not this resource's`);
   }
 }
 

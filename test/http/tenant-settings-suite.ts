@@ -1,3 +1,4 @@
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -190,7 +191,8 @@ export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
       await server.runtime.app.tenants.onboard({ id: tenantId, name: 'Scoped', identityProvider: 'builtin' });
       const owner = await server.mint({ upn: 'admin@scoped.example', tenantId, roles: ['OpenMAM.Admin'] });
       const mamGroup = randomUUID();
-      const user = (upn: string, groups: string[] = []) => server.mint({ upn, tenantId, deviceId: randomUUID(), groups });
+      // Microsoft Edge's tokens (a built-in catalogue entry): the app is the token's client.
+      const user = (upn: string, groups: string[] = []) => server.mint({ upn, tenantId, deviceId: randomUUID(), groups, clientId: MICROSOFT_EDGE_CLIENT_ID });
       const enrollAs = async (token: string) => {
         const simulator = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token });
         devices.push(simulator);

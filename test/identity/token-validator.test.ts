@@ -342,9 +342,9 @@ describe('TokenValidator: refusals', () => {
   it('refuses a wrong aud', async () => {
     const v = validator();
     for (const aud of ['api://someone-else', '00000003-0000-0000-c000-000000000000', `${APP_ID_URI}/extra`, ['api://someone-else', 'api://other']]) {
-      await refused(v.verify(await entraToken({ claims: { aud } })), 'authentication_failed', /issued for/);
+      await refused(v.verify(await entraToken({ claims: { aud } })), 'authentication_failed', /audience \(aud\)/);
     }
-    await refused(v.verify(await entraToken({ claims: { aud: undefined } })), 'authentication_failed', /issued for no audience/);
+    await refused(v.verify(await entraToken({ claims: { aud: undefined } })), 'authentication_failed', /audience \(aud\) is missing/);
   });
 
   it("checks the audience at every call: OpenMAM's by default, a resource's when asked, never both from one cache entry", async () => {
