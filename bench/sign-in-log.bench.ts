@@ -24,7 +24,7 @@ import { benchSignIn } from './sign-in-records.ts';
 
 const ENTRIES = Number(process.env['BENCH_ENTRIES'] ?? 50_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const BATCH = 500;
+const BATCH = Number(process.env['BENCH_SIGN_IN_BATCH'] ?? 500);
 const PG_URL = process.env['OPENMAM_TEST_POSTGRES_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
