@@ -166,5 +166,22 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       const denied = await throughGateway(outlook, OUTLOOK);
       assert.equal(denied.status, 403, 'a wiped registration is no longer let through');
     });
+
+    it('agrees with the access decision right after registering: the policy delivered at registration is the one the app holds', async () => {
+      const fresh = new MamClient({
+        serverUrl: server.url,
+        getToken: () => server.mint({ upn: 'grace@contoso.example', clientId: CLIENT_OF[OUTLOOK]! }),
+        app: { appId: OUTLOOK, appVersion: '16.0.17328.20000', sdkVersion: '1.0.0' },
+        device: { osVersion: '10.0.22631.3155', deviceName: 'LAPTOP-GRACE', deviceTag: randomUUID() },
+        storage: new MemoryStorage(),
+        fetch: fetchTrusting(server.ca),
+      });
+      clients.push(fresh);
+      await fresh.register();
+      assert.equal(fresh.canAccessOrgData(), true);
+      const token = await server.mint({ upn: 'grace@contoso.example', clientId: CLIENT_OF[OUTLOOK]!, audience: EXCHANGE_URI });
+      const response = await fetch(`${gatewayUrl}/mail/inbox`, { headers: { authorization: `Bearer ${token}`, ...fresh.accessHeaders() } });
+      assert.equal(response.status, 200, await response.text());
+    });
   });
 }

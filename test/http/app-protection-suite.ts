@@ -454,6 +454,30 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       }
     });
 
+    it('judges an app registered without a device id, says "update Windows" for an old build, and lets it through once updated', async () => {
+      const frankId = stableObjectId(server.tenantId, 'frank@contoso.example');
+      const group = (await call('GET', "/graph/v1.0/groups?$filter=displayName eq 'Windows MAM users'", undefined, admin)).body['value'] as { id: string }[];
+      const added = await call('POST', `/graph/v1.0/groups/${group[0]!.id}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${frankId}` }, admin);
+      assert.equal(added.status, 204, JSON.stringify(added.body));
+      // Frank's device is not registered in Entra: no deviceid in his tokens, no device id in the registration.
+      const frank = await token('frank@contoso.example');
+      const frankForExchange = await token('frank@contoso.example', { audience: EXCHANGE });
+      const registered = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: null }), frank);
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const id = String(registered.body['registrationId']);
+      // Right after registering, the app holds the policy it was given: the decision agrees with the app.
+      assert.deepEqual(await decide(frankForExchange, EXCHANGE, { registrationId: id }), { decision: 'allow', reasons: ['compliantApplication'] });
+      assert.deepEqual(await decide(frankForExchange, EXCHANGE), { decision: 'allow', reasons: ['compliantApplication'] }, 'found without a registration id or a device id');
+
+      const held = (registered.body['policy'] as { version: string }).version;
+      assert.equal((await checkIn(id, { policyVersion: held }, OLD_BUILD, frank)).status, 200);
+      const old = await call('POST', '/access/v1/evaluate', { userToken: frankForExchange, resource: EXCHANGE }, gateway);
+      assert.deepEqual(old.body['reasons'], ['minimumRequiredOsVersion']);
+      assert.match(String((old.body['remediation'] as { message: string }).message), /Windows Update/, 'the remediation says to update Windows, not to use a protected app');
+      assert.equal((await checkIn(id, { policyVersion: held }, CURRENT_BUILD, frank)).status, 200);
+      assert.equal((await decide(frankForExchange, EXCHANGE)).decision, 'allow', 'updated: let through again');
+    });
+
     it('records every decision in the sign-in log, with who, which client, which device and why', async () => {
       await server.runtime.app.appProtection.signIns.flush();
       const eveId = stableObjectId(server.tenantId, 'eve@contoso.example');

@@ -187,7 +187,10 @@ export class ManagedAppService {
       Object.assign(verdict, judge(facts, now, true));
     }
     const protection = facts.intended.protection;
-    const appliedNow = protection !== undefined && held.policyVersion === policyVersionTag(protection);
+    // At registration (nothing held) the policy goes in this very answer, which the SDK applies before it returns: the
+    // registration holds it from now on, so that an access decision right after agrees with the app. A later check-in
+    // that does not report it clears it again.
+    const appliedNow = protection !== undefined && (held.policyVersion === undefined || held.policyVersion === policyVersionTag(protection));
     await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion ?? null, now);
 
     const notSetUp = protection === undefined && mustBeProtected(snapshot.accessPolicies, groups);
