@@ -1,5 +1,5 @@
-import { readDisplayName, readResource, readWindowsAppId } from './app-protection.ts';
-import { arrayReader, indexPath, readGuid, refuse, stringReader, type PropertySpecs, type Reader, type ValidationMode } from './validate.ts';
+import { readDisplayName, readResource, readWindowsAppId, uniqueItems } from './app-protection.ts';
+import { readGuid, stringReader, type PropertySpecs, type ValidationMode } from './validate.ts';
 
 /**
  * Strict validators of the managed app catalogue (`openMamManagedApp`, OpenMAM's own type: Graph has no resource that
@@ -16,19 +16,6 @@ export const MAX_CLIENT_IDS = 50;
 export const MAX_SERVICE_PRINCIPAL_NAMES = 100;
 const SERVICE_PRINCIPAL_NAME_MAX = 256;
 
-/** An array whose items are unique by `key` (the later one refused, naming the earlier). */
-function uniqueItems<T>(item: Reader<T>, options: { minItems?: number; maxItems: number }, key: (value: T) => string): Reader<T[]> {
-  return (value, path) => {
-    const items = arrayReader(item, options)(value, path);
-    const seen = new Map<string, number>();
-    items.forEach((entry, i) => {
-      const first = seen.get(key(entry));
-      if (first !== undefined) refuse(indexPath(path, i), `${JSON.stringify(entry)} is already ${indexPath(path, first)}`);
-      seen.set(key(entry), i);
-    });
-    return items;
-  };
-}
 
 // ---- openMamManagedApp
 

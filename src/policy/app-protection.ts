@@ -597,8 +597,13 @@ export interface AccessPolicySettings {
 }
 
 function uniqueArray<T>(item: Reader<T>, key: (value: T) => string = String): Reader<T[]> {
+  return uniqueItems(item, { maxItems: MAX_ACCESS_ITEMS }, key);
+}
+
+/** An array whose items are unique by `key` (the later one refused, naming the earlier). */
+export function uniqueItems<T>(item: Reader<T>, options: { minItems?: number; maxItems: number }, key: (value: T) => string = String): Reader<T[]> {
   return (value, path) => {
-    const items = arrayReader(item, { maxItems: MAX_ACCESS_ITEMS })(value, path);
+    const items = arrayReader(item, options)(value, path);
     const seen = new Map<string, number>();
     items.forEach((entry, i) => {
       const first = seen.get(key(entry));
