@@ -116,9 +116,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const clock = deps.clock ?? Date.now;
   const newId = deps.newId ?? randomUUID;
   const tenants = new TenantDirectory(deps.store, clock);
+  // OpenMAM's own audiences: its APIs take tokens for them, and no protected resource may claim them.
+  const ownAudiences = [config.appIdUri, ...(config.clientId ? [config.clientId] : [])];
   const verifier = new TokenValidator({
     tenants,
-    audiences: [config.appIdUri, ...(config.clientId ? [config.clientId] : [])],
+    audiences: ownAudiences,
     entraAuthority: config.entraAuthority,
     devIdp: config.builtinIdp ? deps.devIdp : undefined,
     fetch: fetchWithDevIdp(config.builtinIdp ? deps.devIdp : undefined, deps.fetch ?? ((url, init) => fetch(url, init))),
@@ -153,7 +155,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   };
   const catalogue = {
     managedApps: new ManagedAppCatalogueService({ store: deps.store.appProtection, clock, newId }),
-    servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, clock, newId }),
+    servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, clock, newId, ownAudiences }),
   };
   const messageLog = new MessageLog(deps.store, clock);
 

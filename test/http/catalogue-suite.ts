@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
@@ -269,6 +270,16 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         await call('DELETE', `${CA}/${String(policy['id'])}`);
         await call('DELETE', `${SP_V1}/${String(principal['id'])}`);
         await call('DELETE', `${SP_V1}/${String(other['id'])}`);
+      });
+
+      it("refuses a service principal that claims OpenMAM's own audience: a token for OpenMAM is never one for a resource", async () => {
+        const own = String(decodeJwt(admin).aud);
+        for (const name of [own, `${own}/`, own.toUpperCase()]) {
+          assertRefused(await call('POST', SP_V1, { displayName: 'Sneaky', servicePrincipalNames: [name] }), 400, /servicePrincipalNames\[1\]: .* is OpenMAM's own audience/);
+        }
+        const principal = await created(SP_V1, { displayName: 'Plain' });
+        assertRefused(await call('PATCH', `${SP_V1}/${String(principal['id'])}`, { servicePrincipalNames: [own] }), 400, /OpenMAM's own audience/);
+        await call('DELETE', `${SP_V1}/${String(principal['id'])}`);
       });
 
       it('refuses to delete a service principal while a policy names it, with the policy name', async () => {

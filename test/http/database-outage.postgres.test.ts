@@ -1,4 +1,3 @@
-import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,6 +7,7 @@ import { cuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.ts'
 import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts';
 import { postgresSkipReason, postgresTestUrl, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 
 /**
  * The database goes away under a running node, in two ways: the link to PostgreSQL is cut (connections reset, new

@@ -1,4 +1,3 @@
-import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -6,6 +5,7 @@ import { POLL_SCHEDULE_SET_ID } from '../../src/core/tenant-settings.ts';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 
 /**
  * The tenant settings resource of the admin API (`deviceManagement/openMamTenantSettings`) end to end: an admin reads

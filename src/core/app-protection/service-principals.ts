@@ -19,6 +19,15 @@ export interface ServicePrincipalServiceOptions {
   newId: () => string;
   /** Application ids generated on create when none is given: GUIDs. */
   newAppId?: () => string;
+  /** OpenMAM's own audiences (App ID URI, client id): no resource may claim them, or a token for OpenMAM would pass as one for it. */
+  ownAudiences?: readonly string[];
+}
+
+/** 400 when the service principal would accept tokens issued for OpenMAM itself. */
+function refuseOwnAudience(principal: ServicePrincipalRecord, own: readonly string[]): void {
+  const reserved = new Set(own.map((audience) => audience.replace(/\/+$/, '').toLowerCase()));
+  const index = principal.servicePrincipalNames.findIndex((audience) => reserved.has(audience.replace(/\/+$/, '').toLowerCase()));
+  if (index >= 0) throw new OpenMamError('malformed_request', `servicePrincipalNames[${index}]: ${principal.servicePrincipalNames[index]!} is OpenMAM's own audience; a token for OpenMAM is never one for a protected resource`);
 }
 
 /** 409 naming what `principal` shares with another service principal of the tenant, by the field's JSON path. */
@@ -68,6 +77,7 @@ export class ServicePrincipalService {
       createdAt: now,
       updatedAt: now,
     };
+    refuseOwnAudience(principal, this.options.ownAudiences ?? []);
     refuseClash(principal, await this.list(tenantId));
     await this.options.store.createServicePrincipal(principal);
     return principal;
@@ -94,6 +104,7 @@ export class ServicePrincipalService {
           servicePrincipalNames: namesWithAppId(current.appId, merged.servicePrincipalNames),
           updatedAt: this.options.clock(),
         };
+        refuseOwnAudience(next, this.options.ownAudiences ?? []);
         refuseClash(next, await this.list(tenantId));
         return next;
       },
