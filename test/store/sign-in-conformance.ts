@@ -6,6 +6,7 @@ import type { SignInCursor, SignInFilter, SignInStore } from '../../src/store/ap
 import type { TenantRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/roles.ts';
 import { signInRecord } from '../support/sign-ins.ts';
+import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 
 /**
  * The contract of SignInStore (src/store/app-protection-roles.ts), for every backend. Each test has its own tenant;
@@ -149,27 +150,6 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
 }
 
 function tenantRecord(): TenantRecord {
-  return {
-    id: randomUUID(),
-    name: 'Contoso',
-    identityProvider: 'entra',
-    enrollmentAllowed: true,
-    settings: {
-      requireTermsOfUse: false,
-      termsOfUseText: '',
-      pollSchedule: {
-        numberOfFirstRetries: 8,
-        intervalForFirstSetOfRetries: 15,
-        numberOfSecondRetries: 5,
-        intervalForSecondSetOfRetries: 60,
-        numberOfRemainingScheduledRetries: 0,
-        intervalForRemainingScheduledRetries: 480,
-        pollOnLogin: true,
-        allUsersPollOnFirstLogin: false,
-      },
-    },
-    version: 1,
-    createdAt: Date.UTC(2026, 0, 1),
-    updatedAt: Date.UTC(2026, 0, 1),
-  };
+  const at = Date.UTC(2026, 0, 1);
+  return { id: randomUUID(), name: 'Contoso', identityProvider: 'entra', enrollmentAllowed: true, settings: DEFAULT_TENANT_SETTINGS, version: 1, createdAt: at, updatedAt: at };
 }
