@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import type { GraphError } from '@microsoft/microsoft-graph-client';
+import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
@@ -270,6 +272,31 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         await call('DELETE', `${CA}/${String(policy['id'])}`);
         await call('DELETE', `${SP_V1}/${String(principal['id'])}`);
         await call('DELETE', `${SP_V1}/${String(other['id'])}`);
+      });
+
+      it("works through Microsoft's Graph client: create, get, PATCH, list and delete a service principal and a catalogue entry", async () => {
+        const untrust = trustTestCa(server.ca);
+        try {
+          const v1 = graphClient(server.url, admin, 'v1.0');
+          const created = (await v1.api('/servicePrincipals').post({ displayName: 'Contoso Intranet', servicePrincipalNames: ['https://intranet.contoso.example'] })) as { id: string; appId: string };
+          const read = (await v1.api(`/servicePrincipals/${created.id}`).get()) as { servicePrincipalNames: string[] };
+          assert.deepEqual(read.servicePrincipalNames, [created.appId, 'https://intranet.contoso.example']);
+          await v1.api(`/servicePrincipals/${created.id}`).patch({ displayName: 'Intranet' });
+          const listed = (await v1.api('/servicePrincipals').get()) as { value: { id: string; displayName: string }[] };
+          assert.equal(listed.value.find((p) => p.id === created.id)?.displayName, 'Intranet');
+          await v1.api(`/servicePrincipals/${created.id}`).delete();
+          await assert.rejects(v1.api(`/servicePrincipals/${created.id}`).get(), (error: GraphError) => error.statusCode === 404);
+
+          const beta = graphClient(server.url, admin);
+          const app = (await beta.api('/deviceAppManagement/openMamManagedApps').post({ displayName: 'Contoso Mail', windowsAppId: 'com.contoso.mail', clientIds: [randomUUID()] })) as { id: string };
+          const apps = (await beta.api('/deviceAppManagement/openMamManagedApps').get()) as { value: { id: string; isBuiltIn: boolean }[] };
+          assert.deepEqual(apps.value.map((a) => a.isBuiltIn).slice(0, 1), [true], 'Microsoft Edge first');
+          assert.ok(apps.value.some((a) => a.id === app.id));
+          await assert.rejects(beta.api(`/deviceAppManagement/openMamManagedApps/${String(apps.value[0]!.id)}`).delete(), (error: GraphError) => error.statusCode === 403);
+          await beta.api(`/deviceAppManagement/openMamManagedApps/${app.id}`).delete();
+        } finally {
+          untrust();
+        }
       });
 
       it("refuses a service principal that claims OpenMAM's own audience: a token for OpenMAM is never one for a resource", async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { PageIterator, type GraphError, type PageCollection } from '@microsoft/microsoft-graph-client';
 import type { SignInRecord } from '../../src/store/app-protection-records.ts';
 import { signInRecord } from '../support/sign-ins.ts';
+import { freePort } from '../support/free-port.ts';
+import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
@@ -29,7 +32,9 @@ export function signInsEndToEnd(backend: Backend, skip?: string): void {
     let records: SignInRecord[];
 
     before(async () => {
-      server = await startTestServer(backend);
+      // The public URL is the one the server listens on: @odata.nextLink is absolute, and Graph's client follows it.
+      const port = await freePort();
+      server = await startTestServer(backend, { OPENMAM_PORT: String(port), OPENMAM_PUBLIC_URL: `https://127.0.0.1:${port}` });
       admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
       reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
       const otherTenant = randomUUID();
@@ -126,6 +131,25 @@ export function signInsEndToEnd(backend: Backend, skip?: string): void {
       }
       assert.deepEqual(seen, newestFirst(records.filter((r) => r.decision === 'allow')));
       assert.equal(pages, 3);
+    });
+
+    it("reads the whole log through Microsoft's Graph client: PageIterator follows the nextLinks, the filter kept", async () => {
+      const untrust = trustTestCa(server.ca);
+      try {
+        const client = graphClient(server.url, reader);
+        const first = (await client.api('/auditLogs/signIns').filter('status/errorCode ne 0').top(2).get()) as PageCollection;
+        const seen: string[] = [];
+        await new PageIterator(client, first, (signIn: { id: string }) => {
+          seen.push(signIn.id);
+          return true;
+        }).iterate();
+        assert.deepEqual(seen, newestFirst(records.filter((r) => r.decision === 'deny')), 'three pages of two, newest first, denials only');
+        const one = (await client.api(`/auditLogs/signIns/${records[0]!.id}`).get()) as { id: string; status: { errorCode: number } };
+        assert.deepEqual([one.id, one.status.errorCode], [records[0]!.id, 0]);
+        await assert.rejects(client.api('/auditLogs/signIns').select('id').get(), (error: GraphError) => error.statusCode === 400, '$select is refused, not ignored');
+      } finally {
+        untrust();
+      }
     });
 
     it('filters by user, app, result, conditional access status and time; `filter` without $ on beta', async () => {

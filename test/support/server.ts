@@ -61,7 +61,8 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
     },
   });
   const runtime = await createRuntime(config, { logger: { level: 'info', stream } });
-  await runtime.app.server.listen({ port: 0, host: '127.0.0.1' });
+  // A caller that names the port (and the public URL with it, for absolute links such as @odata.nextLink) gets it.
+  await runtime.app.server.listen({ port: env['OPENMAM_PORT'] === undefined ? 0 : config.port, host: '127.0.0.1' });
   const port = (runtime.app.server.server.address() as AddressInfo).port;
   const ca = await readFile(config.tlsCertFile, 'utf8');
   const url = `https://127.0.0.1:${port}`;
