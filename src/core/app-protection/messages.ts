@@ -38,7 +38,6 @@ export const REASON_CODES = [
   'wipePending',
   'wrongAccount',
   'appNotSetUp',
-  'policyConflict',
   'accountNotSetUp',
   'unableToRegister',
   // Access decisions (conditional access).
@@ -185,11 +184,6 @@ const MESSAGES: Record<ReasonCode, UserMessage> = {
     title: NOT_SET_UP,
     text: `This app has not been set up for you to use. ${CONTACT_ADMIN}`,
     remediation: 'Ask your IT administrator to assign an app protection policy for this app to you, then open the app again.',
-  },
-  policyConflict: {
-    title: NOT_SET_UP,
-    text: `This app has not been set up for you to use. ${CONTACT_ADMIN}`,
-    remediation: 'Ask your IT administrator to check your app protection policies: more than one applies to this app for you, and only one may.',
   },
   accountNotSetUp: {
     title: 'Account not set up',
