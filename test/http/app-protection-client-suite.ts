@@ -179,6 +179,12 @@ export function appProtectionClientEndToEnd(backend: Backend, skip?: string): vo
       clients.push(fresh);
       await fresh.register();
       assert.equal(fresh.canAccessOrgData(), true);
+      // The server holds the registration to the policy it just delivered (what compliantApplication judges).
+      const registration = `/graph/beta/deviceAppManagement/managedAppRegistrations/${fresh.registrationId ?? ''}`;
+      const applied = (await graph('GET', `${registration}/appliedPolicies`))['value'] as { id: string }[];
+      const intended = (await graph('GET', `${registration}/intendedPolicies`))['value'] as { id: string }[];
+      assert.deepEqual(applied.map((p) => p.id), intended.map((p) => p.id));
+      assert.equal(applied.length, 1, 'the Level 2 policy, held from registration on');
       const token = await server.mint({ upn: 'grace@contoso.example', clientId: CLIENT_OF[OUTLOOK]!, audience: EXCHANGE_URI });
       const response = await fetch(`${gatewayUrl}/mail/inbox`, { headers: { authorization: `Bearer ${token}`, ...fresh.accessHeaders() } });
       assert.equal(response.status, 200, await response.text());

@@ -40,7 +40,6 @@ export function builtInManagedApps(tenantId: string): ManagedAppCatalogueRecord[
 export class AppCatalogue {
   readonly #byClientId = new Map<string, ManagedAppCatalogueRecord>();
   readonly #byWindowsAppId = new Map<string, ManagedAppCatalogueRecord>();
-  readonly #resources = new Map<string, ServicePrincipalRecord>();
   readonly #byAudience = new Map<string, ServicePrincipalRecord>();
   readonly #audiences = new Map<ServicePrincipalRecord, readonly string[]>();
 
@@ -50,7 +49,6 @@ export class AppCatalogue {
       for (const clientId of app.clientIds) this.#byClientId.set(clientId, app);
     }
     for (const principal of principals) {
-      this.#resources.set(principal.appId, principal);
       this.#byAudience.set(principal.appId, principal);
       for (const name of principal.servicePrincipalNames) this.#byAudience.set(name.toLowerCase(), principal);
       this.#audiences.set(principal, [...new Set([principal.appId, ...principal.servicePrincipalNames].flatMap(audienceForms))]);

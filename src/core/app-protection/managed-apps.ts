@@ -12,7 +12,8 @@ import { userMessage, type ReasonCode } from './messages.ts';
 import { appOfCaller, deviceOfCaller, registrationAnswersTo, type IdentityRefusal, type Resolved } from './caller-identity.ts';
 import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
-import type { TenantAppSnapshots } from './tenant-snapshot.ts';
+import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
+import type { AppCatalogue } from './app-catalogue.ts';
 import { parseVersion } from '../../policy/versions.ts';
 
 /**
@@ -115,14 +116,17 @@ export class ManagedAppService {
     const previous = stored.id === fresh.id ? null : stored;
     const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, azureAdDeviceId: fresh.azureAdDeviceId, azureAdDeviceIdVerified: fresh.azureAdDeviceIdVerified, clientId: fresh.clientId, lastCheckInAt: previous.lastCheckInAt } : stored;
     // A new registration holds nothing: it is told its policy and configuration, or null for none.
-    const answer = await this.answer(caller, registration, { policyVersion: undefined, configurationVersion: undefined }, now);
+    const answer = await this.answer(caller, snapshot, registration, { policyVersion: undefined, configurationVersion: undefined }, now);
     return { registrationId: stored.id, created: previous === null, ...answer };
   }
 
   async checkIn(caller: VerifiedIdentity, registrationId: string, input: CheckInInput): Promise<CheckInAnswer> {
     const now = this.options.clock();
     const state = await this.options.store.getCheckInState(registrationId);
-    const current = await this.own(caller, registrationId, state?.registration);
+    const owned = this.owned(caller, registrationId, state?.registration);
+    // The row carries the tenant's versions: the snapshot (and its catalogue) costs no query on a check-in.
+    const snapshot = await this.snapshotAt(caller.tenantId, state);
+    const current = await this.answeringTo(caller, owned, snapshot.catalogue);
     const registration: AppRegistrationRecord = {
       ...current,
       appVersion: input.appVersion,
@@ -130,7 +134,7 @@ export class ManagedAppService {
       osVersion: input.osVersion,
       reportedFailures: input.healthCheckFailures.map((f) => `${f.setting}:${f.action}`),
     };
-    return this.answer(caller, registration, input, now, current, state);
+    return this.answer(caller, snapshot, registration, input, now, current, state);
   }
 
   /** The app's result of a wipe it was given. `not_found` for an action never issued to it; `conflict` when already completed. */
@@ -143,31 +147,43 @@ export class ManagedAppService {
     if (!done) throw new OpenMamError('conflict', `action ${actionId} is already ${operation.status}`);
   }
 
-  /** The caller's own active registration; another user's or tenant's id is `not_found`, like an unknown one. */
+  /** The caller's own registration, answering to its client (wiped ones too: a wipe's result comes after it). */
   private async ownRegistration(caller: VerifiedIdentity, id: string, options: { allowWiped?: boolean } = {}): Promise<AppRegistrationRecord> {
-    return this.own(caller, id, await this.options.store.getRegistration(id), options);
+    const owned = this.owned(caller, id, await this.options.store.getRegistration(id), options);
+    return this.answeringTo(caller, owned, (await this.options.snapshots.get(caller.tenantId)).catalogue);
   }
 
-  /**
-   * The user's registration, and the token's client's (caller-identity.ts): another client's is refused with
-   * `clientMismatch`, even for the same user. A registration older than client ids is bound to its first client here.
-   */
-  private async own(caller: VerifiedIdentity, id: string, registration: AppRegistrationRecord | undefined, options: { allowWiped?: boolean } = {}): Promise<AppRegistrationRecord> {
+  /** The user's active registration; another user's or tenant's id is `not_found`, like an unknown one. */
+  private owned(caller: VerifiedIdentity, id: string, registration: AppRegistrationRecord | undefined, options: { allowWiped?: boolean } = {}): AppRegistrationRecord {
     if (!registration || registration.tenantId !== caller.tenantId || registration.userId !== caller.objectId) {
       throw new OpenMamError('not_found', `no registration ${id} for this user`);
     }
     if (registration.state === 'wiped' && !options.allowWiped) throw new OpenMamError('not_found', `registration ${id} was wiped: register the app again`);
-    const { catalogue } = await this.options.snapshots.get(caller.tenantId);
-    const answers = required(registrationAnswersTo(registration, catalogue, caller), `registration ${id}`);
+    return registration;
+  }
+
+  /**
+   * The registration, if it answers to the token's client (caller-identity.ts): another client's is refused with
+   * `clientMismatch`, even for the same user. A registration older than client ids is bound to its first client here.
+   */
+  private async answeringTo(caller: VerifiedIdentity, registration: AppRegistrationRecord, catalogue: AppCatalogue): Promise<AppRegistrationRecord> {
+    const answers = required(registrationAnswersTo(registration, catalogue, caller), `registration ${registration.id}`);
     if (answers.bindClient && caller.clientId !== undefined) {
-      await this.options.store.updateRegistration(id, { clientId: caller.clientId });
+      await this.options.store.updateRegistration(registration.id, { clientId: caller.clientId });
       return { ...registration, clientId: caller.clientId };
     }
     return registration;
   }
 
+  /** The tenant's snapshot at the versions read with the registration, else the current one. */
+  private snapshotAt(tenantId: string, state: CheckInState | undefined): Promise<TenantAppSnapshot> {
+    const { snapshots } = this.options;
+    return state ? snapshots.at(tenantId, state.appConfigVersion, state.configVersion) : snapshots.get(tenantId);
+  }
+
   private async answer(
     caller: VerifiedIdentity,
+    snapshot: TenantAppSnapshot,
     registration: AppRegistrationRecord,
     /** What the app holds; undefined: nothing yet (a registration), so both documents are sent. */
     held: { policyVersion: string | null | undefined; configurationVersion: string | null | undefined },
@@ -177,7 +193,6 @@ export class ManagedAppService {
     state?: CheckInState,
   ): Promise<CheckInAnswer> {
     const { store, snapshots } = this.options;
-    const snapshot = state ? await snapshots.at(caller.tenantId, state.appConfigVersion, state.configVersion) : await snapshots.get(caller.tenantId);
     const groups = await snapshots.groupsOf(caller.tenantId, caller.objectId, caller.groups);
     const facts = await readFacts(store, snapshot, registration, groups, now, state);
     const verdict = judge(facts, now, true);
