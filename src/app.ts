@@ -15,6 +15,7 @@ import { PolicyService } from './core/policies.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
+import { rewriteGraphUrl } from './http/graph/graph-url.ts';
 import { AccessPolicyService } from './core/app-protection/access-policies.ts';
 import { AppPolicyService } from './core/app-protection/app-policies.ts';
 import { ManagedAppCatalogueService } from './core/app-protection/managed-app-catalogue.ts';
@@ -27,8 +28,6 @@ import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
 import { SignInLog } from './core/app-protection/sign-in-log.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
-import { appRegistrationRoutes } from './http/admin/app-registration-routes.ts';
-import { signInRoutes } from './http/admin/sign-in-routes.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -38,7 +37,6 @@ import { devIdpRoutes } from './http/idp-routes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock, FetchJson, TokenVerifier } from './identity/identity.ts';
-import { graphErrorHandler } from './http/admin/graph.ts';
 import { TenantDirectory } from './identity/tenants.ts';
 import { TokenValidator } from './identity/token-validator.ts';
 import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
@@ -167,6 +165,9 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     // Devices and gateways keep connections open; a slow client must not hold a socket forever.
     requestTimeout: 30_000,
     logController: new AccessLogController(),
+    // Graph's path segments are matched ignoring case, and its keys and function calls take OData's URL forms.
+    routerOptions: { caseSensitive: false },
+    rewriteUrl: (request) => rewriteGraphUrl(request.url ?? '/'),
     ...(deps.https ? { https: deps.https } : {}),
   });
   // Set as the request arrives, with a callback hook: an async onSend hook costs every check-in a promise and a tick.
@@ -212,17 +213,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  for (const version of ['beta', 'v1.0']) {
-    await server.register(
-      async (scope) => {
-        scope.setErrorHandler(graphErrorHandler);
-        await scope.register(appRegistrationRoutes, { verifier, reports: appProtection.reports, wipes: appProtection.wipes, baseUrl: `${config.publicUrl}/graph/${version}` });
-        await scope.register(signInRoutes, { verifier, signIns: appProtection.signIns, baseUrl: `${config.publicUrl}/graph/${version}`, dollarOptional: version === 'beta' });
-      },
-      { prefix: `/graph/${version}` },
-    );
-  }
-  await server.register(adminRoutes, { verifier, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection };
 }

@@ -6,6 +6,9 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { GroupCommit } from './group-commit.ts';
+import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
+import { queryCollection } from './collection-sql.ts';
+import * as collections from './collections.ts';
 import { batches as batchesOf, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { migrations } from './migrations/index.ts';
 import type { SchemaDialect } from './migrations/index.ts';
@@ -537,6 +540,16 @@ export class KyselyStore implements Store, SecretStore {
       const row = await this.#db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : groupFromRow(row);
     });
+  }
+
+  /** One page of a collection of the admin API: see collection-sql.ts. */
+  queryCollection<Row>(source: CollectionSource, tenantId: string, query: CollectionQuery): Promise<CollectionPage<Row>> {
+    return this.#track(() => queryCollection<Row>(this.#db as Kysely<unknown>, this.backend, source, tenantId, query));
+  }
+
+  async queryGroups(tenantId: string, query: CollectionQuery): Promise<CollectionPage<GroupRecord>> {
+    const page = await this.queryCollection<GroupRow>(collections.GROUPS, tenantId, query);
+    return { ...page, rows: page.rows.map(groupFromRow) };
   }
 
   listGroups(tenantId: string): Promise<GroupRecord[]> {

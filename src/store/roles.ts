@@ -1,3 +1,4 @@
+import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ConfigurationSetRecord,
   DeviceRecord,
@@ -170,6 +171,8 @@ export interface GroupStore {
   getGroup(tenantId: string, id: string): Promise<GroupRecord | undefined>;
   /** Ordered by displayName, then id. */
   listGroups(tenantId: string): Promise<GroupRecord[]>;
+  /** One page of the tenant's groups (collections.ts GROUPS). */
+  queryGroups(tenantId: string, query: CollectionQuery): Promise<CollectionPage<GroupRecord>>;
   /** Deletes the group and its memberships, bumps the version; false when absent. */
   deleteGroup(tenantId: string, id: string): Promise<boolean>;
   /** Adds a member (user object id); true when added, false when already a member. `not_found` for an unknown group. Bumps the version when added. */
@@ -231,7 +234,7 @@ export interface WipLogStore {
 }
 
 /** The whole store as the composition root sees it. */
-export interface Store extends TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore, WipLogStore {
+export interface Store extends CollectionStore, TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
   /** The app protection service's tables (store/app-protection-store.ts). */
   readonly appProtection: AppProtectionStore;

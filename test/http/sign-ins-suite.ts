@@ -181,7 +181,7 @@ export function signInsEndToEnd(backend: Backend, skip?: string): void {
         [filtered("startswith(userPrincipalName,'a')"), /is not supported/],
         [filtered("createdDateTime ge '2026-12-01'"), /"createdDateTime ge '2026-12-01'" is not supported/],
         [filtered('status/errorCode eq 0', '').replace('/beta/', '/v1.0/'), /\$ prefix/],
-        [`${SIGN_INS}/${records[0]!.id}?$select=id`, /not supported/],
+        [`${SIGN_INS}/${records[0]!.id}?$expand=appliedConditionalAccessPolicies`, /not supported/],
       ];
       for (const [path, message] of cases) {
         const response = await call(path, reader);

@@ -4,12 +4,18 @@ import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import type { EnrollmentStore, GroupStore, ManagementStore } from '../../store/roles.ts';
+import type { SignInLog } from '../../core/app-protection/sign-in-log.ts';
+import type { AppReportService } from '../../core/app-protection/reports.ts';
+import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
+import { appRegistrationRoutes } from './app-registration-routes.ts';
+import { signInRoutes } from './sign-in-routes.ts';
+import type { EnrollmentStore, GroupStore, ManagementStore, SecretStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { entityTagHeaders } from './etag.ts';
-import { graphErrorHandler } from './graph.ts';
+import { graphApi } from '../graph/graph-api.ts';
+import { SkipTokens } from '../graph/skip-token.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
@@ -27,6 +33,12 @@ export interface AdminRoutesOptions {
   appProtection: Pick<AppProtectionRoutesOptions, 'appPolicies' | 'connectors' | 'accessPolicies'>;
   /** The managed app catalogue and service principals. */
   catalogue: Pick<CatalogueRoutesOptions, 'managedApps' | 'servicePrincipals'>;
+  /** Managed app registrations, the status report and selective wipes. */
+  reports: AppReportService;
+  wipes: SelectiveWipeService;
+  signIns: SignInLog;
+  /** Keeps the key of `$skiptoken`s, shared by every node. */
+  secrets: SecretStore;
   newId: () => string;
   clock: () => number;
   publicUrl: string;
@@ -34,19 +46,22 @@ export interface AdminRoutesOptions {
 
 /** The Graph-shaped admin API, under /graph/beta and /graph/v1.0 (Graph has every resource here in both). */
 export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
+  const skipTokens = new SkipTokens(options.secrets);
   for (const version of ['beta', 'v1.0']) {
     await app.register(
       async (scope) => {
-        scope.setErrorHandler(graphErrorHandler);
+        graphApi(scope, { verifier: options.verifier });
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
-        await scope.register(policyRoutes, { verifier: options.verifier, policies: options.policies, statuses: options.statuses, baseUrl });
-        await scope.register(wipToolsRoutes, { verifier: options.verifier, policies: options.policies });
-        await scope.register(deviceRoutes, { verifier: options.verifier, store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
-        await scope.register(groupRoutes, { verifier: options.verifier, groups: options.groups, newId: options.newId, clock: options.clock, baseUrl });
-        await scope.register(tenantSettingsRoutes, { verifier: options.verifier, tenantSettings: options.tenantSettings, baseUrl });
-        await scope.register(appProtectionRoutes, { verifier: options.verifier, ...options.appProtection, clock: options.clock, baseUrl, version });
-        await scope.register(catalogueRoutes, { verifier: options.verifier, ...options.catalogue, baseUrl, version });
+        await scope.register(appRegistrationRoutes, { reports: options.reports, wipes: options.wipes, baseUrl });
+        await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, dollarOptional: version === 'beta' });
+        await scope.register(policyRoutes, { policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(wipToolsRoutes, { policies: options.policies });
+        await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
+        await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
+        await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
+        await scope.register(appProtectionRoutes, { ...options.appProtection, clock: options.clock, baseUrl, version });
+        await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version });
       },
       { prefix: `/graph/${version}` },
     );

@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessPolicyService } from '../../core/app-protection/access-policies.ts';
 import type { AppPolicyService } from '../../core/app-protection/app-policies.ts';
 import { effectivePartnerState, type ThreatConnectorService } from '../../core/app-protection/threat-connectors.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { AccessPolicyRecord, AppPolicyKind, AppPolicyRecord, ManagedAppRef, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
-import { adminCaller, collection, GraphError } from './graph.ts';
+import { collection, GraphError } from './graph.ts';
 
 /**
  * The app protection service's Graph-shaped admin resources (docs/app-protection.md "Admin API"):
@@ -20,7 +19,6 @@ import { adminCaller, collection, GraphError } from './graph.ts';
  * Readers (OpenMAM.Reader) read; writes need OpenMAM.Admin; another tenant's ids are 404.
  */
 export interface AppProtectionRoutesOptions {
-  verifier: TokenVerifier;
   appPolicies: AppPolicyService;
   connectors: ThreatConnectorService;
   accessPolicies: AccessPolicyService;
@@ -94,7 +92,7 @@ function idOf(request: FastifyRequest): string {
 }
 
 export async function appProtectionRoutes(app: FastifyInstance, options: AppProtectionRoutesOptions): Promise<void> {
-  const { verifier, appPolicies, connectors, accessPolicies, baseUrl } = options;
+  const { appPolicies, connectors, accessPolicies, baseUrl } = options;
 
   const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => ({
     '@odata.type': '#microsoft.graph.conditionalAccessPolicy',
@@ -108,24 +106,24 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
   // Conditional access policies are in v1.0 and beta; the rest is beta only, as in Graph.
   const caUrl = `/${ACCESS_POLICIES_PATH}`;
   app.get(caUrl, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return collection(`${baseUrl}/$metadata#${ACCESS_POLICIES_PATH}`, (await accessPolicies.list(caller.tenantId)).map(presentAccessPolicy));
   });
   app.post(caUrl, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     const policy = await accessPolicies.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${caUrl}/${policy.id}`).send(presentAccessPolicy(policy));
   });
   app.get(`${caUrl}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return presentAccessPolicy(await accessPolicies.get(caller.tenantId, idOf(request)));
   });
   app.patch(`${caUrl}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     return presentAccessPolicy(await accessPolicies.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
   });
   app.delete(`${caUrl}/:id`, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await accessPolicies.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });
@@ -135,39 +133,39 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     const url = `/${resource.path}`;
     const entity = (id: string) => `${baseUrl}/$metadata#${resource.path}('${id}')`;
     app.get(url, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       return collection(`${baseUrl}/$metadata#${resource.path}`, (await appPolicies.list(caller.tenantId, resource.kind)).map((p) => presentPolicy(resource, p)));
     });
     app.post(url, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       const policy = await appPolicies.create(caller.tenantId, resource.kind, request.body);
       return reply.code(201).header('location', `${baseUrl}${url}/${policy.id}`).send(presentPolicy(resource, policy));
     });
     app.get(`${url}/:id`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       return presentPolicy(resource, await appPolicies.get(caller.tenantId, resource.kind, idOf(request)));
     });
     app.patch(`${url}/:id`, { bodyLimit: BODY_LIMIT }, async (request) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request)));
     });
     app.delete(`${url}/:id`, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       await appPolicies.delete(caller.tenantId, resource.kind, idOf(request), expectedVersion(request));
       return reply.code(204).send();
     });
     app.post(`${url}/:id/targetApps`, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       const policy = await appPolicies.targetApps(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
       return setEntityTag(reply, policy.version).code(204).send();
     });
     app.post(`${url}/:id/assign`, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       const policy = await appPolicies.assign(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
       return setEntityTag(reply, policy.version).code(204).send();
     });
     app.get(`${url}/:id/assignments`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
       return collection(
         `${entity(policy.id)}/assignments`,
@@ -175,7 +173,7 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
       );
     });
     app.get(`${url}/:id/apps`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
       return collection(`${entity(policy.id)}/apps`, policy.apps.map(presentApp));
     });
@@ -183,7 +181,7 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
 
   const protections = `/${PROTECTIONS.path}`;
   app.get(`${protections}/:id/deploymentSummary`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const summary = await appPolicies.deploymentSummary(caller.tenantId, idOf(request));
     return {
       '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${idOf(request)}')/deploymentSummary/$entity`,
@@ -201,7 +199,6 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     };
   });
   app.get(`${protections}/templates/:level`, async (request) => {
-    await adminCaller(verifier, request, 'read');
     const { level } = request.params as { level: string };
     const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
     if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);
@@ -216,25 +213,25 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
 
   const connectorsUrl = `/${CONNECTORS_PATH}`;
   app.get(connectorsUrl, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const now = options.clock();
     return collection(`${baseUrl}/$metadata#${CONNECTORS_PATH}`, (await connectors.list(caller.tenantId)).map((c) => presentConnector(c, now)));
   });
   app.post(connectorsUrl, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     const connector = await connectors.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${connectorsUrl}/${connector.id}`).send(presentConnector(connector, options.clock()));
   });
   app.get(`${connectorsUrl}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return presentConnector(await connectors.get(caller.tenantId, idOf(request)), options.clock());
   });
   app.patch(`${connectorsUrl}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     return presentConnector(await connectors.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)), options.clock());
   });
   app.delete(`${connectorsUrl}/:id`, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await connectors.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });

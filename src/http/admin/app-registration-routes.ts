@@ -3,9 +3,8 @@ import type { AppReportService, RegistrationFilter } from '../../core/app-protec
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
-import { adminCaller, collection } from './graph.ts';
+import { collection } from './graph.ts';
 import { parseFilter, refuseClause } from './odata.ts';
 
 /**
@@ -13,7 +12,6 @@ import { parseFilter, refuseClause } from './odata.ts';
  * report, and the selective wipe actions on `users/{id}`.
  */
 export interface AppRegistrationRoutesOptions {
-  verifier: TokenVerifier;
   reports: AppReportService;
   wipes: SelectiveWipeService;
   baseUrl: string;
@@ -111,60 +109,59 @@ function field(body: unknown, name: string): string {
 }
 
 export async function appRegistrationRoutes(app: FastifyInstance, options: AppRegistrationRoutesOptions): Promise<void> {
-  const { verifier, reports, wipes, baseUrl } = options;
+  const { reports, wipes, baseUrl } = options;
 
-  app.get(REGISTRATIONS, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+  app.get(REGISTRATIONS, { config: { odata: ['$filter', '$top', '$select'] } }, async (request) => {
+    const { caller } = request;
     const query = request.query as { $filter?: string };
     const list = await reports.listRegistrations(caller.tenantId, readRegistrationFilter(query.$filter), topOf(request.query));
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations`, list.map(presentRegistration));
   });
 
   app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return presentRegistration(await reports.getRegistration(caller.tenantId, request.params.id));
   });
 
   app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/appliedPolicies`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const policies = await reports.appliedPolicies(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/appliedPolicies`, policies.map(presentPolicyRef));
   });
 
   app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/intendedPolicies`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const policies = await reports.intendedPolicies(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/intendedPolicies`, policies.map(presentPolicyRef));
   });
 
   app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/operations`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const operations = await reports.operations(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/operations`, operations.map(presentOperation));
   });
 
-  app.get(STATUSES, async (request) => {
-    await adminCaller(verifier, request, 'read');
+  app.get(STATUSES, async () => {
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppStatuses`, [
       { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1' },
     ]);
   });
 
-  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, { config: { odata: ['$top', '$select'] } }, async (request) => {
+    const { caller } = request;
     if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the report is ${REPORT_ID}`);
     const rows = await reports.statusReport(caller.tenantId, topOf(request.query));
     return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: { rows } };
   });
 
   app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await wipes.wipeByDeviceTag(caller.tenantId, userIdOf(request.params), field(request.body, 'deviceTag'));
     return reply.code(204).send();
   });
 
   app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     const deviceId = field(request.body, 'azureAdDeviceId');
     if (!isGuid(deviceId)) throw new OpenMamError('malformed_request', 'azureAdDeviceId: must be a GUID');
     await wipes.wipeByAzureAdDeviceId(caller.tenantId, userIdOf(request.params), deviceId);
@@ -172,20 +169,20 @@ export async function appRegistrationRoutes(app: FastifyInstance, options: AppRe
   });
 
   app.post('/users/:id/wipeAndBlockManagedApps', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await wipes.wipeAndBlock(caller.tenantId, userIdOf(request.params));
     return reply.code(204).send();
   });
 
   app.post('/users/:id/unblockManagedApps', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await wipes.unblock(caller.tenantId, userIdOf(request.params));
     return reply.code(204).send();
   });
 
   // A Graph function: GET /users/{id}/isManagedAppUserBlocked.
   app.get('/users/:id/isManagedAppUserBlocked', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return { '@odata.context': `${baseUrl}/$metadata#Edm.Boolean`, value: await wipes.isBlocked(caller.tenantId, userIdOf(request.params)) };
   });
 }

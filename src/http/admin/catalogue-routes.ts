@@ -3,10 +3,9 @@ import { isBuiltInManagedApp } from '../../core/app-protection/app-catalogue.ts'
 import type { ManagedAppCatalogueService } from '../../core/app-protection/managed-app-catalogue.ts';
 import type { ServicePrincipalService } from '../../core/app-protection/service-principals.ts';
 import type { ExpectedVersion } from '../../core/versioned-write.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion } from './etag.ts';
-import { adminCaller, collection } from './graph.ts';
+import { collection } from './graph.ts';
 
 /**
  * Who speaks for which app, and what is protected (docs/app-protection.md "Managed app catalogue" and "Protected
@@ -17,7 +16,6 @@ import { adminCaller, collection } from './graph.ts';
  * Readers (OpenMAM.Reader) read; writes need OpenMAM.Admin; another tenant's ids are 404; If-Match as everywhere.
  */
 export interface CatalogueRoutesOptions {
-  verifier: TokenVerifier;
   managedApps: ManagedAppCatalogueService;
   servicePrincipals: ServicePrincipalService;
   /** e.g. https://openmam.example/graph/beta */
@@ -62,7 +60,7 @@ function idOf(request: FastifyRequest): string {
 /** The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. */
 function crudRoutes<R extends { id: string }>(
   app: FastifyInstance,
-  options: { verifier: TokenVerifier; baseUrl: string; path: string; present: (record: R) => Record<string, unknown> },
+  options: { baseUrl: string; path: string; present: (record: R) => Record<string, unknown> },
   service: {
     list(tenantId: string): Promise<R[]>;
     get(tenantId: string, id: string): Promise<R>;
@@ -71,36 +69,36 @@ function crudRoutes<R extends { id: string }>(
     delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
   },
 ): void {
-  const { verifier, baseUrl, path, present } = options;
+  const { baseUrl, path, present } = options;
   const url = `/${path}`;
   app.get(url, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
   });
   app.post(url, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     const created = await service.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${url}/${created.id}`).send(present(created));
   });
   app.get(`${url}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return present(await service.get(caller.tenantId, idOf(request)));
   });
   app.patch(`${url}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     return present(await service.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
   });
   app.delete(`${url}/:id`, async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     await service.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });
 }
 
 export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRoutesOptions): Promise<void> {
-  const { verifier, baseUrl } = options;
+  const { baseUrl } = options;
   // servicePrincipals are in v1.0 and beta, as in Graph; the catalogue is OpenMAM's own, beta only.
-  crudRoutes(app, { verifier, baseUrl, path: SERVICE_PRINCIPALS_PATH, present: presentServicePrincipal }, options.servicePrincipals);
+  crudRoutes(app, { baseUrl, path: SERVICE_PRINCIPALS_PATH, present: presentServicePrincipal }, options.servicePrincipals);
   if (options.version !== 'beta') return;
-  crudRoutes(app, { verifier, baseUrl, path: MANAGED_APPS_PATH, present: presentManagedApp }, options.managedApps);
+  crudRoutes(app, { baseUrl, path: MANAGED_APPS_PATH, present: presentManagedApp }, options.managedApps);
 }

@@ -1,17 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
-import { adminCaller, collection, GraphError } from './graph.ts';
+import { collection, GraphError } from './graph.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin
  * asks for per device (Reporting CSP): `POST {id}/retrieveWipLogs`, `GET {id}/wipLogRequests`.
  */
 export interface DeviceRoutesOptions {
-  verifier: TokenVerifier;
   store: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
   wipLogs: WipLogService;
   statuses: PolicyStatusService;
@@ -54,7 +52,7 @@ function presentWipLogRequest(request: WipLogRequestRecord): Record<string, unkn
 }
 
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
-  const { verifier, store } = options;
+  const { store } = options;
   const requireEnrollment = async (request: FastifyRequest, tenantId: string): Promise<EnrollmentRecord> => {
     const id = (request.params as { id: string }).id;
     const enrollment = await store.getEnrollment(id);
@@ -63,7 +61,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
   };
 
   app.get('/deviceManagement/managedDevices', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const enrollments = await store.listEnrollments(caller.tenantId, { limit: 1000, state: 'enrolled' });
     const devices = await Promise.all(
       enrollments.map(async (e) => presentDevice(e, (await store.getManagedDevice(e.devId))?.management.lastCheckinAt ?? null)),
@@ -71,13 +69,13 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     return collection(`${options.baseUrl}/$metadata#deviceManagement/managedDevices`, devices);
   });
   app.get('/deviceManagement/managedDevices/:id', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const enrollment = await requireEnrollment(request, caller.tenantId);
     return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management.lastCheckinAt ?? null);
   });
   // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
   app.get('/deviceManagement/managedDevices/:id/policyStates', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const enrollment = await requireEnrollment(request, caller.tenantId);
     const states = await options.statuses.policyStatesOf(enrollment);
     return collection(
@@ -94,14 +92,14 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     );
   });
   app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
+    const { caller } = request;
     const enrollment = await requireEnrollment(request, caller.tenantId);
     if (enrollment.state !== 'enrolled') throw new GraphError(409, 'Conflict', 'The device is no longer enrolled.');
     const created = await options.wipLogs.request(caller.tenantId, enrollment.id, request.body);
     return reply.code(202).send(presentWipLogRequest(created));
   });
   app.get('/deviceManagement/managedDevices/:id/wipLogRequests', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     const enrollment = await requireEnrollment(request, caller.tenantId);
     return collection(`${options.baseUrl}/$metadata#wipLogRequests`, (await options.wipLogs.list(caller.tenantId, enrollment.id)).map(presentWipLogRequest));
   });

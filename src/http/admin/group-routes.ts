@@ -1,24 +1,60 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { GROUPS } from '../../store/collections.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, SafeString } from '../graph/schemas.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { GroupRecord } from '../../store/records.ts';
 import type { GroupStore } from '../../store/roles.ts';
-import { adminCaller, collection, GraphError } from './graph.ts';
+import { collection, GraphError } from './graph.ts';
 
 /**
  * Graph `groups` with members (`/groups/{id}/members/$ref`). Membership here adds to the `groups` claim of a
  * user's token; a change is O(1) (one bump of the tenant's configuration version).
  */
 export interface GroupRoutesOptions {
-  verifier: TokenVerifier;
   groups: GroupStore;
   newId: () => string;
   clock: () => number;
   baseUrl: string;
+  skipTokens: SkipTokens;
 }
 
-const GROUP_PROPERTIES: ReadonlySet<string> = new Set(['displayName', 'description', 'mailEnabled', 'mailNickname', 'securityEnabled', 'groupTypes']);
+/** Graph `group` as OpenMAM keeps it: security groups only (learn.microsoft.com/graph/api/resources/group). */
+const Group = Type.Object({
+  ...EntityAnnotations,
+  id: Type.Optional(Type.String()),
+  displayName: Type.Optional(Type.String()),
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  securityEnabled: Type.Optional(Type.Boolean()),
+  mailEnabled: Type.Optional(Type.Boolean()),
+  groupTypes: Type.Optional(Type.Array(Type.String())),
+  createdDateTime: Type.Optional(Type.String()),
+  members: Type.Optional(Type.Array(Type.Object({ '@odata.type': Type.String(), id: Type.String() }))),
+});
+
+/**
+ * What a POST may say. OpenMAM's groups are security groups: `securityEnabled` true, `mailEnabled` false and no
+ * `groupTypes`, as Graph's create-group example for a security group; `mailNickname`, which Graph requires, is
+ * accepted and not kept (OpenMAM has no mail).
+ */
+const NewGroup = Type.Object(
+  {
+    '@odata.type': Type.Optional(Type.Literal('#microsoft.graph.group')),
+    displayName: SafeString({ minLength: 1, maxLength: 256 }),
+    description: Type.Optional(Type.Union([SafeString({ maxLength: 1024 }), Type.Null()])),
+    mailEnabled: Type.Optional(Type.Literal(false)),
+    mailNickname: Type.Optional(SafeString({ maxLength: 64 })),
+    securityEnabled: Type.Optional(Type.Literal(true)),
+    groupTypes: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const MemberRef = Type.Object({ '@odata.id': SafeString({ maxLength: 2048 }) }, { additionalProperties: false });
 
 function present(group: GroupRecord): Record<string, unknown> {
   return {
@@ -28,78 +64,79 @@ function present(group: GroupRecord): Record<string, unknown> {
     description: group.description,
     securityEnabled: true,
     mailEnabled: false,
+    groupTypes: [],
     createdDateTime: new Date(group.createdAt).toISOString(),
   };
 }
 
-function readGroup(body: unknown): { displayName: string; description: string | null } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OpenMamError('malformed_request', '$: the body must be a JSON object');
-  const input = body as Record<string, unknown>;
-  for (const name of Object.keys(input)) if (!GROUP_PROPERTIES.has(name)) throw new OpenMamError('malformed_request', `${name}: unknown property`);
-  const displayName = input['displayName'];
-  if (typeof displayName !== 'string' || displayName.trim() === '' || displayName.length > 256) {
-    throw new OpenMamError('malformed_request', 'displayName: a name of 1 to 256 characters is required');
-  }
-  const description = input['description'];
-  if (description !== undefined && description !== null && typeof description !== 'string') throw new OpenMamError('malformed_request', 'description: must be a string');
-  return { displayName: displayName.trim(), description: typeof description === 'string' ? description : null };
-}
-
 /** `{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}` -> the member's object id. */
-function readMemberRef(body: unknown): string {
-  const ref = (body as { '@odata.id'?: unknown } | null)?.['@odata.id'];
+function readMemberRef(body: Static<typeof MemberRef>): string {
+  const ref = body['@odata.id'];
   const id = typeof ref === 'string' ? /\/(?:directoryObjects|users)\/([0-9a-fA-F-]{36})\/?$/.exec(ref)?.[1] : undefined;
   if (!id || !isGuid(id)) throw new OpenMamError('malformed_request', '@odata.id: must reference a directory object, e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}');
   return id.toLowerCase();
 }
 
-export async function groupRoutes(app: FastifyInstance, options: GroupRoutesOptions): Promise<void> {
-  const { verifier, groups } = options;
-  const idOf = (request: FastifyRequest): string => (request.params as { id: string }).id.toLowerCase();
+const GROUP_PROPERTIES = ['id', 'displayName', 'description', 'securityEnabled', 'mailEnabled', 'groupTypes', 'createdDateTime'];
+
+export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { groups } = options;
   const requireGroup = async (tenantId: string, id: string): Promise<GroupRecord> => {
-    const group = await groups.getGroup(tenantId, id);
+    const group = await groups.getGroup(tenantId, id.toLowerCase());
     if (!group) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
     return group;
   };
+  const memberList = (ids: readonly string[]) => ids.map((id) => ({ '@odata.type': '#microsoft.graph.user', id }));
 
-  app.get('/groups', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
-    return collection(`${options.baseUrl}/$metadata#groups`, (await groups.listGroups(caller.tenantId)).map(present));
-  });
-  app.post('/groups', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
-    const input = readGroup(request.body);
-    const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), ...input, createdAt: options.clock() };
+  collectionRoute<GroupRecord>(
+    app,
+    {
+      path: 'groups',
+      fields: GROUPS.fields,
+      properties: GROUP_PROPERTIES,
+      navigations: ['members'],
+      defaultOrder: [{ field: 'displayName', descending: false }],
+      pageSize: 100,
+      maxPageSize: 999,
+      countNeedsConsistencyLevel: true,
+      list: (tenantId, query) => groups.queryGroups(tenantId, query),
+      present: (page) => page.map(present),
+      expand: { members: (page, tenantId) => Promise.all(page.map(async (g) => memberList(await groups.listGroupMembers(tenantId, g.id)))) },
+    },
+    { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
+  );
+  app.post('/groups', { schema: { body: NewGroup, response: { 201: Group, ...ERROR_RESPONSES } } }, async (request, reply) => {
+    const { caller } = request;
+    const { displayName, description } = request.body;
+    const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, createdAt: options.clock() };
     await groups.createGroup(group);
-    return reply.code(201).send(present(group));
+    return reply.code(201).header('location', `${options.baseUrl}/groups/${group.id}`).send(present(group));
   });
-  app.get('/groups/:id', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
-    return present(await requireGroup(caller.tenantId, idOf(request)));
+  app.get('/groups/:id', { schema: { params: GuidParams, response: { 200: Group, ...ERROR_RESPONSES } } }, async (request) => {
+    return present(await requireGroup(request.caller.tenantId, request.params.id));
   });
-  app.delete('/groups/:id', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
-    if (!(await groups.deleteGroup(caller.tenantId, idOf(request)))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${idOf(request)}' does not exist.`);
+  app.delete('/groups/:id', { schema: { params: GuidParams } }, async (request, reply) => {
+    if (!(await groups.deleteGroup(request.caller.tenantId, request.params.id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${request.params.id}' does not exist.`);
     return reply.code(204).send();
   });
-  app.get('/groups/:id/members', async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
-    const group = await requireGroup(caller.tenantId, idOf(request));
-    const members = await groups.listGroupMembers(caller.tenantId, group.id);
-    return collection(`${options.baseUrl}/$metadata#directoryObjects`, members.map((id) => ({ '@odata.type': '#microsoft.graph.user', id })));
+  app.get('/groups/:id/members', { schema: { params: GuidParams, response: { 200: CollectionBody(Type.Object({ '@odata.type': Type.String(), id: Type.String() })), ...ERROR_RESPONSES } } }, async (request) => {
+    const { caller } = request;
+    const group = await requireGroup(caller.tenantId, request.params.id);
+    return collection(`${options.baseUrl}/$metadata#directoryObjects`, memberList(await groups.listGroupMembers(caller.tenantId, group.id)));
   });
-  app.post('/groups/:id/members/$ref', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
-    const group = await requireGroup(caller.tenantId, idOf(request));
+  app.post('/groups/:id/members/$ref', { schema: { params: GuidParams, body: MemberRef } }, async (request, reply) => {
+    const { caller } = request;
+    const group = await requireGroup(caller.tenantId, request.params.id);
     if (!(await groups.addGroupMember(caller.tenantId, group.id, readMemberRef(request.body)))) {
-      throw new GraphError(400, 'Request_BadRequest', 'One or more added object references already exist for the following modified properties: \'members\'.');
+      throw new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
     }
     return reply.code(204).send();
   });
-  app.delete('/groups/:id/members/:memberId/$ref', async (request, reply) => {
-    const caller = await adminCaller(verifier, request, 'write');
-    const group = await requireGroup(caller.tenantId, idOf(request));
-    const memberId = (request.params as { memberId: string }).memberId.toLowerCase();
+  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }), memberId: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    const { caller } = request;
+    const group = await requireGroup(caller.tenantId, request.params.id);
+    const memberId = request.params.memberId.toLowerCase();
     if (!(await groups.removeGroupMember(caller.tenantId, group.id, memberId))) throw new GraphError(404, 'Request_ResourceNotFound', `Member '${memberId}' is not in the group.`);
     return reply.code(204).send();
   });

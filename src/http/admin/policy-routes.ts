@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { WipTools } from '../../core/wip/tools.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
-import { adminCaller, collection } from './graph.ts';
+import { collection } from './graph.ts';
 import { OpenMamError } from '../../errors.ts';
 
 /**
@@ -71,7 +70,6 @@ const WRITE_ONLY: ReadonlySet<string> = new Set(['password', 'challenge']);
 const POLICY_BODY_LIMIT = 1024 * 1024;
 
 export interface PolicyRoutesOptions {
-  verifier: TokenVerifier;
   policies: PolicyService;
   statuses: PolicyStatusService;
   /** e.g. https://openmam.example/graph/beta */
@@ -102,7 +100,7 @@ function params(request: FastifyRequest): { id: string } {
 }
 
 export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
-  const { verifier, policies } = options;
+  const { policies } = options;
   const tools = new WipTools(policies);
   for (const resource of RESOURCES) {
     const url = `/${resource.path}`;
@@ -118,44 +116,44 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
     const present = async (policy: PolicyRecord) => (await presentAll([policy]))[0]!;
 
     app.get(url, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       const listed = (await Promise.all(kinds.map((kind) => policies.list(caller.tenantId, kind)))).flat();
       if (kinds.length > 1) listed.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
       return collection(`${options.baseUrl}/$metadata#${resource.path}`, await presentAll(listed));
     });
     app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       const policy = await policies.create(caller.tenantId, kindOfBody(resource, request.body), request.body);
       return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(await present(policy));
     });
     app.get(`${url}/:id`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       return present(await policies.get(caller.tenantId, kinds, params(request).id));
     });
     app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT }, async (request) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       return present(await policies.update(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request)));
     });
     app.delete(`${url}/:id`, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       await policies.delete(caller.tenantId, kinds, params(request).id, expectedVersion(request));
       return reply.code(204).send();
     });
     app.post(`${url}/:id/assign`, async (request, reply) => {
-      const caller = await adminCaller(verifier, request, 'write');
+      const { caller } = request;
       const policy = await policies.assign(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request));
       return setEntityTag(reply, policy.version).code(204).send();
     });
     app.get(`${url}/:id/assignments`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+      const { caller } = request;
       const policy = await policies.get(caller.tenantId, kinds, params(request).id);
       return collection(
         `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
         policy.assignments.map((a) => ({ '@odata.type': resource.assignmentType, id: a.id, target: a.target })),
       );
     });
-    app.get(`${url}/:id/deviceStatuses`, async (request) => {
-      const caller = await adminCaller(verifier, request, 'read');
+    app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] } }, async (request) => {
+      const { caller } = request;
       const policy = await policies.get(caller.tenantId, kinds, params(request).id);
       const top = Number((request.query as { $top?: string }).$top ?? 1000);
       const statuses = await options.statuses.deviceStatuses(policy, Number.isInteger(top) && top > 0 ? Math.min(top, 10_000) : 1000);

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { SignInLog } from '../../core/app-protection/sign-in-log.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { SignInRecord } from '../../store/app-protection-records.ts';
 import type { SignInCursor, SignInFilter } from '../../store/app-protection-roles.ts';
-import { adminCaller, collection } from './graph.ts';
+import { collection } from './graph.ts';
 import { parseFilter, readQueryOptions, refuseClause, type FilterClause } from './odata.ts';
 
 /**
@@ -13,7 +12,6 @@ import { parseFilter, readQueryOptions, refuseClause, type FilterClause } from '
  * `$skiptoken`: learn.microsoft.com/graph/paging), filtered by the subset of `$filter` below. Admin or Reader.
  */
 export interface SignInRoutesOptions {
-  verifier: TokenVerifier;
   signIns: SignInLog;
   /** `<public url>/graph/<version>`: the root of `@odata.context` and `@odata.nextLink`. */
   baseUrl: string;
@@ -163,10 +161,10 @@ function decodeSkipToken(token: string): SignInCursor {
 }
 
 export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOptions): Promise<void> {
-  const { verifier, signIns, baseUrl, dollarOptional } = options;
+  const { signIns, baseUrl, dollarOptional } = options;
 
-  app.get(SIGN_INS, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+  app.get(SIGN_INS, { config: { odata: ['$filter', '$top', '$skiptoken', '$select'] } }, async (request) => {
+    const { caller } = request;
     const query = readQueryOptions(request.query, ['$filter', '$top', '$skiptoken'], { dollarOptional });
     const filterText = query.get('$filter');
     const top = readTop(query.get('$top'));
@@ -182,7 +180,7 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
   });
 
   app.get<{ Params: { id: string } }>(`${SIGN_INS}/:id`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     readQueryOptions(request.query, [], { dollarOptional });
     return { '@odata.context': `${baseUrl}/$metadata#auditLogs/signIns/$entity`, ...presentSignIn(await signIns.get(caller.tenantId, request.params.id)) };
   });

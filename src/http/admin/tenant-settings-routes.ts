@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
 import type { TenantRecord } from '../../store/records.ts';
 import { etagAnnotation, expectedVersion } from './etag.ts';
-import { adminCaller } from './graph.ts';
 
 /**
  * The caller's own tenant settings, as a Graph-flavoured singleton: `GET` and `PATCH`
@@ -32,7 +30,6 @@ export const TENANT_SETTINGS_PATH = 'deviceManagement/openMamTenantSettings';
 const BODY_LIMIT = 128 * 1024;
 
 export interface TenantSettingsRoutesOptions {
-  verifier: TokenVerifier;
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** e.g. https://openmam.example/graph/beta */
   baseUrl: string;
@@ -60,11 +57,11 @@ function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown>
 export async function tenantSettingsRoutes(app: FastifyInstance, options: TenantSettingsRoutesOptions): Promise<void> {
   const url = `/${TENANT_SETTINGS_PATH}`;
   app.get(url, async (request) => {
-    const caller = await adminCaller(options.verifier, request, 'read');
+    const { caller } = request;
     return present(options.baseUrl, await options.tenantSettings.get(caller.tenantId));
   });
   app.patch(url, { bodyLimit: BODY_LIMIT }, async (request) => {
-    const caller = await adminCaller(options.verifier, request, 'write');
+    const { caller } = request;
     return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body, expectedVersion(request)));
   });
 }

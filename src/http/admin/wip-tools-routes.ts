@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PolicyService } from '../../core/policies.ts';
 import { WipTools } from '../../core/wip/tools.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
-import { adminCaller } from './graph.ts';
 
 /**
  * WIP admin tools (read access; nothing is written), registered inside the /graph/{version} scopes so that the Graph
@@ -12,7 +10,6 @@ import { adminCaller } from './graph.ts';
  * - GET  deviceAppManagement/windowsInformationProtectionPolicyTemplates/baseline[?enterpriseDomain=contoso.com]
  */
 export interface WipToolsRoutesOptions {
-  verifier: TokenVerifier;
   policies: Pick<PolicyService, 'get' | 'list'>;
 }
 
@@ -27,21 +24,19 @@ function policyId(request: FastifyRequest): string {
 }
 
 export async function wipToolsRoutes(app: FastifyInstance, options: WipToolsRoutesOptions): Promise<void> {
-  const { verifier } = options;
-  const tools = new WipTools(options.policies);
+    const tools = new WipTools(options.policies);
 
   app.get(`${POLICIES}/:id/mdmHandoffCheck`, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+    const { caller } = request;
     return tools.mdmHandoffCheck(caller.tenantId, policyId(request));
   });
 
-  app.post(`${POLICIES}/:id/evaluateEasCompliance`, { bodyLimit: EAS_BODY_LIMIT }, async (request) => {
-    const caller = await adminCaller(verifier, request, 'read');
+  app.post(`${POLICIES}/:id/evaluateEasCompliance`, { bodyLimit: EAS_BODY_LIMIT, config: { access: 'read' } }, async (request) => {
+    const { caller } = request;
     return tools.evaluateEasCompliance(caller.tenantId, policyId(request), request.body);
   });
 
   app.get(`${TEMPLATES}/baseline`, async (request) => {
-    await adminCaller(verifier, request, 'read');
     return tools.baselineTemplate((request.query as { enterpriseDomain?: unknown }).enterpriseDomain);
   });
 }

@@ -1,0 +1,189 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { isOpenMamError, type ErrorCode } from '../../errors.ts';
+import type { TokenVerifier } from '../../identity/identity.ts';
+import { retryLater } from '../retry-later.ts';
+import { readSystemOptions, selectProperties } from './odata.ts';
+
+/**
+ * What every route of the Graph-shaped admin API shares, registered once per API version root (`/graph/beta`,
+ * `/graph/v1.0`) by `graphApi`:
+ * - the caller, from an Entra app role in the bearer token (`OpenMAM.Admin` reads and writes, `OpenMAM.Reader`
+ *   reads), verified once by an onRequest hook and put on `request.caller`; a route says what it needs in its config
+ *   (`access`), reads by default for GET and writes otherwise;
+ * - the query options a route supports (`odata` in its config): any other system option is a 400, never ignored;
+ *   `$select` is applied to every entity and collection answered;
+ * - Graph's error body `{"error":{"code","message","innerError"}}` (learn.microsoft.com/graph/errors) for every
+ *   error, from one complete table of OpenMAM's error codes, and for unknown paths (404) and methods (405).
+ */
+export const ADMIN_ROLE = 'OpenMAM.Admin';
+export const READER_ROLE = 'OpenMAM.Reader';
+
+export interface AdminCaller {
+  tenantId: string;
+  objectId: string;
+  canWrite: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Admin API: the app role a route needs (read: Reader or Admin; write: Admin); by method when absent. */
+    access?: 'read' | 'write';
+    /** Admin API: the system query options the route reads (`$select` by default for a GET). */
+    odata?: readonly string[];
+  }
+  interface FastifyRequest {
+    /** Admin API: the verified caller (set by graphApi's hook before the handler runs). */
+    caller: AdminCaller;
+  }
+}
+
+export class GraphError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Every error code as Graph answers it (learn.microsoft.com/graph/errors, "HTTP status codes" and "Code property").
+ * A `Record` over ErrorCode: a new code without an answer here does not compile.
+ */
+const GRAPH_STATUS: Readonly<Record<ErrorCode, readonly [number, string]>> = {
+  malformed_request: [400, 'BadRequest'],
+  invalid_configuration: [400, 'BadRequest'],
+  unsupported_action: [400, 'BadRequest'],
+  invalid_enrollment_data: [400, 'BadRequest'],
+  device_not_supported: [400, 'BadRequest'],
+  authentication_failed: [401, 'InvalidAuthenticationToken'],
+  tenant_not_onboarded: [401, 'InvalidAuthenticationToken'],
+  not_authorized: [403, 'Authorization_RequestDenied'],
+  account_not_set_up: [403, 'Authorization_RequestDenied'],
+  identity_mismatch: [403, 'Authorization_RequestDenied'],
+  not_found: [404, 'ResourceNotFound'],
+  conflict: [409, 'Conflict'],
+  device_already_enrolled: [409, 'Conflict'],
+  // RFC 9110 §15.5.13; Graph's code for it is preconditionFailed.
+  precondition_failed: [412, 'preconditionFailed'],
+  payload_too_large: [413, 'RequestEntityTooLarge'],
+  // "serviceNotAvailable ... Try the request again after a delay" (learn.microsoft.com/graph/errors).
+  upstream_unavailable: [503, 'serviceNotAvailable'],
+  internal: [500, 'InternalServerError'],
+};
+
+/** Fastify's own errors that reach the handler, as Graph answers them. */
+function frameworkError(error: FastifyError): [number, string, string] | undefined {
+  switch (error.code) {
+    case 'FST_ERR_VALIDATION':
+      // Ajv's message names the field: "body/displayName must NOT have more than 256 characters".
+      return [400, 'BadRequest', error.message];
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return [413, 'RequestEntityTooLarge', 'The request body is too large.'];
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return [415, 'UnsupportedMediaType', 'Send application/json.'];
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return [400, 'BadRequest', `The body is not valid JSON: ${error.message}`];
+    default:
+      if (error.statusCode === 400 || error instanceof SyntaxError) return [400, 'BadRequest', `The body is not valid JSON: ${error.message}`];
+      return undefined;
+  }
+}
+
+export function graphErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let status = 500;
+  let code = 'InternalServerError';
+  let message = `An internal error occurred (request id ${request.id}).`;
+  if (error instanceof GraphError) {
+    ({ status, code, message } = error);
+  } else if (isOpenMamError(error)) {
+    [status, code] = GRAPH_STATUS[error.code];
+    if (error.expose) message = error.message;
+  } else {
+    const mapped = frameworkError(error as FastifyError);
+    if (mapped) [status, code, message] = mapped;
+  }
+  if (status === 503) retryLater(reply);
+  if (status === 401) void reply.header('www-authenticate', 'Bearer');
+  if (status >= 500) request.log.error({ err: error }, 'admin request failed');
+  return reply.code(status).send(graphErrorBody(request, code, message));
+}
+
+function graphErrorBody(request: FastifyRequest, code: string, message: string): Record<string, unknown> {
+  return { error: { code, message, innerError: { 'request-id': request.id, date: new Date().toISOString() } } };
+}
+
+/** The caller of an admin request, or a GraphError: 401 without a valid token, 403 without the needed app role. */
+export async function adminCaller(verifier: TokenVerifier, request: FastifyRequest, access: 'read' | 'write'): Promise<AdminCaller> {
+  const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  const identity = await verifier.verify(token);
+  const canWrite = identity.roles.includes(ADMIN_ROLE);
+  const canRead = canWrite || identity.roles.includes(READER_ROLE);
+  if (!canRead || (access === 'write' && !canWrite)) {
+    throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges: the ${access === 'write' ? ADMIN_ROLE : `${READER_ROLE} or ${ADMIN_ROLE}`} app role is required.`);
+  }
+  return { tenantId: identity.tenantId, objectId: identity.objectId, canWrite };
+}
+
+const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
+
+/**
+ * Registers the shared behaviour on an admin API scope (one per version root). Call before its routes: the hooks
+ * apply to routes registered after them, and the router below learns every route of the scope to answer 405.
+ */
+export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier }): void {
+  const routes = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
+  scope.addHook('onRoute', (route: RouteOptions) => {
+    for (const method of [route.method].flat()) {
+      if (METHODS.includes(method as HTTPMethod) && !routes.hasRoute(method as HTTPMethod, route.url)) routes.on(method as HTTPMethod, route.url, () => undefined);
+    }
+  });
+  scope.decorateRequest('caller', null as unknown as AdminCaller);
+  scope.setErrorHandler(graphErrorHandler);
+
+  scope.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    const access = config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    request.caller = await adminCaller(options.verifier, request, access);
+    if (!request.is404) readSystemOptions(request.query, config.odata ?? (request.method === 'GET' ? ['$select'] : []));
+  });
+
+  // $select on every answer: an entity keeps its annotations and the named properties, a collection each entity's.
+  scope.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+    const select = selectOf(request);
+    if (select === undefined || typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+    const body = payload as Record<string, unknown>;
+    if (Array.isArray(body['value'])) return { ...body, value: body['value'].map((e: unknown) => (isEntity(e) ? selectProperties(e, select) : e)) };
+    return selectProperties(body, select);
+  });
+
+  scope.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = METHODS.filter((method) => method !== request.method && routes.find(method, path) !== null);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(graphErrorBody(request, 'Request_BadRequest', `The HTTP method '${request.method}' is not allowed on this resource (allowed: ${allowed.join(', ')}).`));
+    }
+    return reply.code(404).send(graphErrorBody(request, 'UnknownError', `Resource not found for the segment of '${path.slice(0, 200)}'.`));
+  });
+}
+
+function isEntity(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `$select` names, as given (a route that declares $select gets them checked by its own reader first). */
+function selectOf(request: FastifyRequest): string[] | undefined {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!query) return undefined;
+  for (const [name, value] of Object.entries(query)) {
+    if ((name.toLowerCase() === '$select' || name.toLowerCase() === 'select') && typeof value === 'string') return value.split(',').map((s) => s.trim());
+  }
+  return undefined;
+}

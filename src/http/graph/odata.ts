@@ -1,0 +1,307 @@
+import { defaultParser } from '@odata/parser';
+import { OpenMamError } from '../../errors.ts';
+import type { ComparisonOperator, FieldValue, Filter, QueryField, SortKey } from '../../store/collection-query.ts';
+
+/**
+ * OData's query options as Graph reads them (learn.microsoft.com/graph/query-parameters), from the request's query
+ * string to a checked, neutral form: `$filter` and `$orderby` are parsed by @odata/parser (OData v4 ABNF) and turned
+ * into the store's filter tree against the collection's allow-list of fields; `$select` and `$expand` are checked
+ * against its properties and navigations; `$top`, `$skip`, `$count` are read. Whatever a collection does not support
+ * is refused with 400 naming the option or clause: a client must never get an unfiltered list it believes filtered.
+ */
+
+/** A field a collection lets `$filter` and `$orderby` name: how it is stored, and its enum members if any. */
+export interface ODataField extends QueryField {
+  /** For a Graph enum property: the members a literal may name (others are a 400, as Graph answers). */
+  readonly members?: readonly string[];
+}
+
+export interface CollectionOptionsSpec {
+  /** Filterable and sortable fields, by Graph property path (`status/errorCode`). */
+  readonly fields: Readonly<Record<string, ODataField>>;
+  /** Every property `$select` may name. */
+  readonly properties: readonly string[];
+  /** Navigation properties `$expand` may name. */
+  readonly navigations: readonly string[];
+  /** The sort when `$orderby` is absent (the id is always the last key). */
+  readonly defaultOrder: readonly SortKey[];
+  /** Page size when `$top` is absent. */
+  readonly pageSize: number;
+  /** The most `$top` may ask for. */
+  readonly maxPageSize: number;
+  /**
+   * Directory objects (users, groups, service principals) count only with `ConsistencyLevel: eventual`, as Entra's
+   * advanced queries do (learn.microsoft.com/graph/aad-advanced-queries).
+   */
+  readonly countNeedsConsistencyLevel?: boolean;
+}
+
+export interface CollectionOptions {
+  readonly filter?: Filter;
+  readonly orderBy: readonly SortKey[];
+  readonly top: number;
+  readonly skip: number;
+  readonly count: boolean;
+  /** Property names as declared, or undefined for all. */
+  readonly select?: readonly string[];
+  readonly expand: readonly string[];
+  readonly skipToken?: string;
+  /** The options as given, by `$` name, for the next page's link. */
+  readonly given: ReadonlyMap<string, string>;
+}
+
+/** OData's system query options (OData v4.01 Part 2 §5.1); Graph's `$` may be left out (query-parameters, "$ prefix"). */
+const SYSTEM_OPTIONS = ['$filter', '$select', '$expand', '$orderby', '$top', '$skip', '$count', '$search', '$skiptoken', '$format', '$levels', '$apply', '$compute', '$deltatoken', '$index', '$schemaversion', '$id'];
+
+/** A `$filter` longer than this is refused before parsing: the parser recurses per nesting level. */
+const MAX_EXPRESSION_LENGTH = 4096;
+
+function refuse(message: string): never {
+  throw new OpenMamError('malformed_request', message);
+}
+
+/**
+ * The system query options of a request, by `$` name (lower-case), each at most once; bare names (`filter`) count as
+ * theirs. Only `supported` may appear; any other system option is a 400. Custom parameters are left alone.
+ */
+export function readSystemOptions(query: unknown, supported: readonly string[]): Map<string, string> {
+  const given = new Map<string, string>();
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    const lower = name.toLowerCase();
+    const option = lower.startsWith('$') ? lower : SYSTEM_OPTIONS.includes(`$${lower}`) ? `$${lower}` : undefined;
+    if (option === undefined) continue;
+    if (!SYSTEM_OPTIONS.includes(option)) refuse(`${name}: not an OData query option`);
+    if (!supported.includes(option)) refuse(`${name}: the query option is not supported on this resource${supported.length > 0 ? ` (supported: ${supported.join(', ')})` : ''}`);
+    if (typeof value !== 'string' || given.has(option)) refuse(`${name}: given more than once`);
+    given.set(option, value);
+  }
+  return given;
+}
+
+const COLLECTION_OPTIONS = ['$filter', '$select', '$expand', '$orderby', '$top', '$skip', '$count', '$skiptoken'];
+
+/** The query options of a collection request, checked against `spec`. */
+export function readCollectionOptions(query: unknown, headers: Readonly<Record<string, string | string[] | undefined>>, spec: CollectionOptionsSpec): CollectionOptions {
+  const given = readSystemOptions(query, COLLECTION_OPTIONS);
+  const filterText = given.get('$filter');
+  const orderText = given.get('$orderby');
+  const skipToken = given.get('$skiptoken');
+  const skip = readInteger(given.get('$skip'), '$skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  if (skipToken !== undefined && skip > 0) refuse('$skip: cannot be combined with $skiptoken; follow @odata.nextLink as given');
+  const count = readCount(given.get('$count'));
+  if (count && spec.countNeedsConsistencyLevel && String(headers['consistencylevel'] ?? '').toLowerCase() !== 'eventual') {
+    refuse('$count: counting directory objects requires the ConsistencyLevel: eventual header (learn.microsoft.com/graph/aad-advanced-queries)');
+  }
+  const select = given.has('$select') ? readNames(given.get('$select')!, '$select', spec.properties) : undefined;
+  const expand = given.has('$expand') ? readNames(given.get('$expand')!, '$expand', spec.navigations) : [];
+  return {
+    ...(filterText === undefined || filterText.trim() === '' ? {} : { filter: readFilter(filterText, spec.fields) }),
+    orderBy: orderText === undefined || orderText.trim() === '' ? spec.defaultOrder : readOrderBy(orderText, spec.fields),
+    top: readInteger(given.get('$top'), '$top', 1, spec.maxPageSize) ?? spec.pageSize,
+    skip,
+    count,
+    ...(select === undefined ? {} : { select }),
+    expand,
+    ...(skipToken === undefined ? {} : { skipToken }),
+    given,
+  };
+}
+
+function readInteger(text: string | undefined, option: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\s*\d{1,16}\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) refuse(`${option}: must be an integer from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`);
+  return value;
+}
+
+function readCount(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const value = text.trim().toLowerCase();
+  if (value !== 'true' && value !== 'false') refuse(`$count: must be true or false, not ${JSON.stringify(text.slice(0, 40))}`);
+  return value === 'true';
+}
+
+/** A comma-separated list of names, each one of `allowed` (matched ignoring case, returned as declared). */
+function readNames(text: string, option: string, allowed: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const raw of text.split(',')) {
+    const name = raw.trim();
+    if (name === '') refuse(`${option}: an empty name in ${JSON.stringify(text.slice(0, 100))}`);
+    const declared = allowed.find((a) => a.toLowerCase() === name.toLowerCase());
+    if (declared === undefined) {
+      refuse(`${option}: ${JSON.stringify(name.slice(0, 100))} is not ${option === '$expand' ? 'a navigation property that can be expanded' : 'a property'} of this resource${allowed.length > 0 ? ` (${allowed.join(', ')})` : ''}`);
+    }
+    if (!names.includes(declared)) names.push(declared);
+  }
+  return names;
+}
+
+/** The parser's token: a type, the text it read, and a value whose shape depends on the type. */
+interface Token {
+  type: string;
+  raw: string;
+  value: unknown;
+}
+
+function isToken(value: unknown): value is Token {
+  return typeof value === 'object' && value !== null && typeof (value as Token).type === 'string';
+}
+
+function parse(text: string, option: string, run: () => unknown): Token {
+  if (text.length > MAX_EXPRESSION_LENGTH) refuse(`${option}: longer than ${MAX_EXPRESSION_LENGTH} characters`);
+  let token: unknown;
+  try {
+    token = run();
+  } catch (error) {
+    // The parser says where it stopped ("Unexpected character at 12"); a RangeError is nesting beyond its stack.
+    const detail = error instanceof RangeError ? 'nested too deeply' : error instanceof Error ? error.message : 'unreadable';
+    refuse(`${option}: ${JSON.stringify(text.slice(0, 200))} is not a valid OData expression (${detail})`);
+  }
+  if (!isToken(token)) refuse(`${option}: ${JSON.stringify(text.slice(0, 200))} is not a valid OData expression`);
+  return token;
+}
+
+const COMPARISONS: Readonly<Record<string, ComparisonOperator>> = {
+  EqualsExpression: 'eq',
+  NotEqualsExpression: 'ne',
+  LesserThanExpression: 'lt',
+  LesserOrEqualsExpression: 'le',
+  GreaterThanExpression: 'gt',
+  GreaterOrEqualsExpression: 'ge',
+};
+
+const SUPPORTED_FILTER = 'supported: eq, ne, gt, ge, lt, le, and, or, not, parentheses and startswith(property, \'text\'), over the properties';
+
+/** `$filter` as the store's filter tree; a clause naming anything not declared is a 400 that quotes it. */
+export function readFilter(text: string, fields: Readonly<Record<string, ODataField>>): Filter {
+  const token = parse(text, '$filter', () => defaultParser.filter(text));
+  const supported = `${SUPPORTED_FILTER} ${Object.keys(fields).join(', ')}`;
+  const unsupported = (t: Token): never => refuse(`$filter: "${t.raw}" is not supported; ${supported}`);
+
+  const convert = (t: Token): Filter => {
+    switch (t.type) {
+      case 'CommonExpression':
+      case 'BoolParenExpression':
+      case 'ParenExpression':
+        return isToken(t.value) ? convert(t.value) : unsupported(t);
+      case 'AndExpression':
+      case 'OrExpression': {
+        const { left, right } = t.value as { left: unknown; right: unknown };
+        if (!isToken(left) || !isToken(right)) return unsupported(t);
+        return { kind: t.type === 'AndExpression' ? 'and' : 'or', operands: [convert(left), convert(right)] };
+      }
+      case 'NotExpression':
+        return isToken(t.value) ? { kind: 'not', operand: convert(t.value) } : unsupported(t);
+      case 'MethodCallExpression': {
+        const { method, parameters } = t.value as { method: string; parameters: unknown[] };
+        if (method !== 'startswith' || parameters.length !== 2 || !isToken(parameters[0]) || !isToken(parameters[1])) return unsupported(t);
+        const [name, field] = resolveField(parameters[0], fields, t);
+        const prefix = literalValue(parameters[1], field, t);
+        if (field.type !== 'string' || typeof prefix !== 'string') refuse(`$filter: "${t.raw}": startswith takes a string property and a string`);
+        return { kind: 'startsWith', field: name, prefix };
+      }
+      default: {
+        const operator = COMPARISONS[t.type];
+        if (operator === undefined) return unsupported(t);
+        const { left, right } = t.value as { left: unknown; right: unknown };
+        if (!isToken(left) || !isToken(right)) return unsupported(t);
+        const [name, field] = resolveField(left, fields, t);
+        const value = literalValue(right, field, t);
+        if (value === null && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": only eq and ne compare with null`);
+        if (field.type === 'boolean' && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": a boolean compares with eq or ne`);
+        return { kind: 'compare', field: name, operator, value };
+      }
+    }
+  };
+  return convert(token);
+}
+
+/** A member path (`displayName`, `status/errorCode`) as declared (names matched ignoring case), with its field. */
+function resolveField(token: Token, fields: Readonly<Record<string, ODataField>>, clause: Token): [string, ODataField] {
+  const path = memberPath(token);
+  if (path === undefined) refuse(`$filter: "${clause.raw}" must compare a property with a literal`);
+  const declared = Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
+  if (declared === undefined) refuse(`$filter: "${clause.raw}": ${path} cannot be filtered on here (${Object.keys(fields).join(', ')})`);
+  return [declared, fields[declared]!];
+}
+
+/** `a/b/c` from the parser's member expression, or undefined when the token is not a plain property path. */
+function memberPath(token: Token): string | undefined {
+  switch (token.type) {
+    case 'CommonExpression':
+    case 'FirstMemberExpression':
+    case 'MemberExpression':
+    case 'SingleNavigationExpression':
+      return isToken(token.value) ? memberPath(token.value) : undefined;
+    case 'ODataIdentifier':
+      return (token.value as { name: string }).name;
+    case 'PropertyPathExpression': {
+      const value = token.value;
+      if (isToken(value)) return memberPath(value);
+      const { current, next } = value as { current?: unknown; next?: unknown };
+      if (!isToken(current) || !isToken(next)) return undefined;
+      const head = memberPath(current);
+      const tail = memberPath(next);
+      return head === undefined || tail === undefined ? undefined : `${head}/${tail}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const NUMERIC = new Set(['Edm.SByte', 'Edm.Byte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'Edm.Decimal', 'Edm.Double', 'Edm.Single']);
+
+/** A literal's value, checked against the field's type (and enum members). */
+function literalValue(token: Token, field: ODataField, clause: Token): FieldValue {
+  const literal = token.type === 'CommonExpression' && isToken(token.value) ? token.value : token;
+  if (literal.type !== 'Literal') refuse(`$filter: "${clause.raw}" must compare a property with a literal, not ${literal.raw}`);
+  const edm = literal.value as string;
+  const raw = literal.raw;
+  const mismatch = (expected: string): never => refuse(`$filter: "${clause.raw}": ${raw} is not ${expected}`);
+  if (edm === 'null') return null;
+  switch (field.type) {
+    case 'string': {
+      // A GUID may be written bare, as Graph's ids are compared in its examples both ways.
+      const value = edm === 'Edm.String' ? raw.slice(1, -1).replace(/''/g, "'") : edm === 'Edm.Guid' ? raw.toLowerCase() : mismatch('a string');
+      if (field.members !== undefined && !field.members.includes(value)) {
+        refuse(`$filter: "${clause.raw}": '${value}' is not a member of the enum (${field.members.join(', ')})`);
+      }
+      return value;
+    }
+    case 'number':
+      return NUMERIC.has(edm) && Number.isFinite(Number(raw)) ? Number(raw) : mismatch('a number');
+    case 'boolean':
+      return edm === 'Edm.Boolean' ? raw.toLowerCase() === 'true' : mismatch('true or false');
+    case 'dateTime': {
+      const ms = edm === 'Edm.DateTimeOffset' || edm === 'Edm.Date' ? Date.parse(raw) : Number.NaN;
+      return Number.isNaN(ms) ? mismatch('a DateTimeOffset such as 2026-12-01T00:00:00Z') : ms;
+    }
+  }
+}
+
+/** `$orderby`: comma-separated properties, each optionally `asc` or `desc`. */
+export function readOrderBy(text: string, fields: Readonly<Record<string, ODataField>>): SortKey[] {
+  const token = parse(text, '$orderby', () => defaultParser.query(`$orderby=${text}`));
+  const options = (token.value as { options?: unknown[] }).options;
+  const orderBy = options?.[0];
+  if (options?.length !== 1 || !isToken(orderBy) || orderBy.type !== 'OrderBy') refuse(`$orderby: ${JSON.stringify(text.slice(0, 200))} is not a valid OData expression`);
+  const keys: SortKey[] = [];
+  for (const item of (orderBy.value as { items: unknown[] }).items) {
+    if (!isToken(item)) refuse(`$orderby: ${JSON.stringify(text.slice(0, 200))} is not a valid OData expression`);
+    const { expr, direction } = item.value as { expr: unknown; direction: number };
+    const path = isToken(expr) ? memberPath(expr) : undefined;
+    const declared = path === undefined ? undefined : Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
+    if (declared === undefined) refuse(`$orderby: "${item.raw}" cannot be sorted on here (${Object.keys(fields).join(', ')})`);
+    if (keys.some((k) => k.field === declared)) refuse(`$orderby: ${declared} is named twice`);
+    keys.push({ field: declared, descending: direction < 0 });
+  }
+  if (keys.length > 4) refuse('$orderby: at most 4 properties');
+  return keys;
+}
+
+/** Keeps the OData annotations and the selected properties of a presented entity. */
+export function selectProperties(entity: Record<string, unknown>, select: readonly string[] | undefined): Record<string, unknown> {
+  if (select === undefined) return entity;
+  const names = new Set(select.map((name) => name.toLowerCase()));
+  return Object.fromEntries(Object.entries(entity).filter(([name]) => name.startsWith('@') || names.has(name.toLowerCase())));
+}

@@ -1,0 +1,81 @@
+/**
+ * A page of a tenant's collection asked for in neutral terms: a filter tree, sort keys, a page size and a keyset
+ * position. The admin API builds it from OData's query options (learn.microsoft.com/graph/query-parameters) against
+ * each resource's allow-list of fields; `collection-sql.ts` compiles it to one SQL statement per page. Nothing here
+ * knows OData's syntax or SQL.
+ */
+
+/** How a field's values compare. `dateTime` fields hold epoch milliseconds. */
+export type FieldType = 'string' | 'number' | 'boolean' | 'dateTime';
+
+/** Where a queryable field is kept: a column of the collection's table, or a member of a JSON text column. */
+export type FieldSource = { readonly column: string } | { readonly json: string; readonly path: readonly string[] };
+
+export interface QueryField {
+  readonly type: FieldType;
+  readonly source: FieldSource;
+  /**
+   * Compared and sorted ignoring case (user principal names: Entra compares them so). The store lower-cases both
+   * sides; a caller passes values as given.
+   */
+  readonly caseInsensitive?: boolean;
+}
+
+export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+
+export type FieldValue = string | number | boolean | null;
+
+export type Filter =
+  | { readonly kind: 'and' | 'or'; readonly operands: readonly Filter[] }
+  | { readonly kind: 'not'; readonly operand: Filter }
+  | { readonly kind: 'compare'; readonly field: string; readonly operator: ComparisonOperator; readonly value: FieldValue }
+  | { readonly kind: 'in'; readonly field: string; readonly values: readonly FieldValue[] }
+  | { readonly kind: 'startsWith'; readonly field: string; readonly prefix: string };
+
+export interface SortKey {
+  readonly field: string;
+  readonly descending: boolean;
+}
+
+export interface CollectionQuery {
+  readonly filter?: Filter;
+  /** The store appends the id, ascending, so that the order is total and a keyset position is exact. */
+  readonly orderBy: readonly SortKey[];
+  /** Rows in the page; the store reads one more to know whether another page follows. */
+  readonly top: number;
+  /** Rows passed over before the page (OData `$skip`); only on a first page, never with `after`. */
+  readonly skip: number;
+  /** Keyset: the sort values of the last row of the previous page, the id last (from `CollectionPage.next`). */
+  readonly after?: readonly FieldValue[];
+  /** Also count every row the filter matches (OData `$count=true`). */
+  readonly count: boolean;
+}
+
+/** A collection as the store keeps it: its table, its id column, fixed conditions and the fields a query may name. */
+export interface CollectionSource {
+  readonly table: string;
+  readonly tenantColumn: string;
+  readonly idColumn: string;
+  /** Fixed equality conditions besides the tenant (e.g. the kind of a policy in the shared `policies` table). */
+  readonly scope?: Readonly<Record<string, string | number | readonly string[]>>;
+  readonly fields: Readonly<Record<string, QueryField>>;
+}
+
+export interface CollectionPage<Row> {
+  /** The table's rows, as stored. */
+  readonly rows: Row[];
+  /** When asked for: every row the filter matches, in all pages. */
+  readonly count?: number;
+  /** The keyset position after the last row, when another page follows. */
+  readonly next?: readonly FieldValue[];
+}
+
+/** Reads one page of a collection (see `collection-sql.ts`). */
+export interface CollectionStore {
+  queryCollection<Row>(source: CollectionSource, tenantId: string, query: CollectionQuery): Promise<CollectionPage<Row>>;
+}
+
+/** A source's field by name, or undefined: names are matched exactly (the admin API resolves case before). */
+export function fieldOf(source: CollectionSource, name: string): QueryField | undefined {
+  return Object.hasOwn(source.fields, name) ? source.fields[name] : undefined;
+}
