@@ -167,6 +167,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     logController: new AccessLogController(),
     // Graph's path segments are matched ignoring case, and its keys and function calls take OData's URL forms.
     routerOptions: { caseSensitive: false },
+    // Fastify's Ajv defaults drop unknown properties and coerce types: a body is refused instead, never silently changed.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     rewriteUrl: (request) => rewriteGraphUrl(request.url ?? '/'),
     ...(deps.https ? { https: deps.https } : {}),
   });

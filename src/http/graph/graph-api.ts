@@ -153,7 +153,8 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   });
 
   // $select on every answer: an entity keeps its annotations and the named properties, a collection each entity's.
-  scope.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+  scope.addHook('preSerialization', async (request, reply, payload: unknown) => {
+    if (reply.statusCode >= 400) return payload;
     const select = selectOf(request);
     if (select === undefined || typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
     const body = payload as Record<string, unknown>;
@@ -178,12 +179,17 @@ function isEntity(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The `$select` names, as given (a route that declares $select gets them checked by its own reader first). */
+/**
+ * The `$select` names as given, with the `$expand` names (an expanded navigation is part of the answer, as in
+ * Graph), or undefined without `$select`. A route that declares `$select` has had them checked by its reader.
+ */
 function selectOf(request: FastifyRequest): string[] | undefined {
   const query = request.query as Record<string, unknown> | undefined;
   if (!query) return undefined;
-  for (const [name, value] of Object.entries(query)) {
-    if ((name.toLowerCase() === '$select' || name.toLowerCase() === 'select') && typeof value === 'string') return value.split(',').map((s) => s.trim());
-  }
-  return undefined;
+  const option = (name: string): string[] => {
+    const entry = Object.entries(query).find(([key]) => key.toLowerCase() === `$${name}` || key.toLowerCase() === name);
+    return typeof entry?.[1] === 'string' ? entry[1].split(',').map((s) => s.trim()) : [];
+  };
+  const select = option('select');
+  return select.length === 0 ? undefined : [...select, ...option('expand')];
 }

@@ -1,0 +1,3 @@
+import { graphLayerEndToEnd } from './graph-layer-suite.ts';
+
+graphLayerEndToEnd('sqlite');
