@@ -135,10 +135,10 @@ export async function queryCollection<Row>(
   const offset = query.after === undefined && query.skip > 0 ? sql` offset ${query.skip}` : sql``;
   const page = await sql<Record<string, unknown>>`select ${sql.table(source.table)}.*, ${sql.join(keyColumns)} from ${sql.table(source.table)} where ${sql.join(paged, sql` and `)} order by ${sql.join(order)} limit ${query.top + 1}${offset}`.execute(db);
   const more = page.rows.length > query.top;
-  const rows = page.rows.slice(0, query.top);
-  const last = rows.at(-1);
+  const withKeys = page.rows.slice(0, query.top);
+  const last = withKeys.at(-1);
   const next = more && last !== undefined ? keys.map((_, i) => last[`__key${i}`] as FieldValue) : undefined;
-  for (const row of rows) for (let i = 0; i < keys.length; i++) delete row[`__key${i}`];
+  const rows = withKeys.map((row) => Object.fromEntries(Object.entries(row).filter(([name]) => !name.startsWith('__key'))));
   let count: number | undefined;
   if (query.count) {
     const counted = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(source.table)} where ${sql.join(conditions, sql` and `)}`.execute(db);
