@@ -16,6 +16,7 @@ import {
 import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
 import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
 import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
 import type { PolicyStore } from '../store/roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
@@ -45,6 +46,11 @@ const TARGET_TYPES: ReadonlySet<string> = new Set([
 
 export class PolicyService {
   constructor(private readonly options: PolicyServiceOptions) {}
+
+  /** One page of the tenant's policies of `kinds`. */
+  query(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>> {
+    return this.options.store.queryPolicies(tenantId, kinds, query);
+  }
 
   list(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {
     return this.options.store.listPolicies(tenantId, kind);

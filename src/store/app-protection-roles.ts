@@ -1,3 +1,4 @@
+import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import type {
   AccessPolicyRecord,
   AppComplianceState,
@@ -46,6 +47,8 @@ export interface AppProtectionStore {
   getAppPolicy(tenantId: string, id: string): Promise<AppPolicyRecord | undefined>;
   /** Ordered by createdAt, then id; every kind when `kind` is omitted. */
   listAppPolicies(tenantId: string, kind?: AppPolicyKind): Promise<AppPolicyRecord[]>;
+  /** One page of the tenant's policies of `kind` (collections.ts APP_POLICIES). */
+  queryAppPolicies(tenantId: string, kind: AppPolicyKind, query: CollectionQuery): Promise<CollectionPage<AppPolicyRecord>>;
   /** Deletes (only at `expectedVersion` when given) and bumps the version. */
   deleteAppPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 
@@ -133,6 +136,8 @@ export interface AppProtectionStore {
   recordConnectorHeartbeat(tenantId: string, id: string, at: number, enable: boolean): Promise<boolean>;
   getConnector(tenantId: string, id: string): Promise<MtdConnectorRecord | undefined>;
   listConnectors(tenantId: string): Promise<MtdConnectorRecord[]>;
+  /** One page of the tenant's connectors (collections.ts CONNECTORS). */
+  queryConnectors(tenantId: string, query: CollectionQuery): Promise<CollectionPage<MtdConnectorRecord>>;
   /** Deletes the connector (only at `expectedVersion` when given) and every report it made; bumps the version. */
   deleteConnector(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   /** Upserts the latest report by (tenant, connector, user, app, device) and the connector's heartbeat, atomically. */
@@ -149,6 +154,10 @@ export interface AppProtectionStore {
   updateAccessPolicy(policy: AccessPolicyRecord): Promise<VersionedWrite>;
   getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined>;
   listAccessPolicies(tenantId: string): Promise<AccessPolicyRecord[]>;
+  /** One page of the tenant's app registrations, wiped ones included (collections.ts APP_REGISTRATIONS). */
+  queryRegistrations(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AppRegistrationRecord>>;
+  /** One page of the tenant's conditional access policies (collections.ts ACCESS_POLICIES). */
+  queryAccessPolicies(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AccessPolicyRecord>>;
   /** Deletes (only at `expectedVersion` when given) and bumps the version. */
   deleteAccessPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void>;

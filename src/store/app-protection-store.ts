@@ -1,3 +1,5 @@
+import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
+import * as collections from './collections.ts';
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
@@ -51,6 +53,8 @@ export interface StoreContext {
   isUniqueViolation(err: unknown): boolean;
   /** A compiled read of committed data, off the writer's queue where the database allows it (CommittedReader). */
   read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]>;
+  /** One page of a collection (collection-sql.ts), tracked like every read. */
+  queryCollection<Row>(source: CollectionSource, tenantId: string, query: CollectionQuery): Promise<CollectionPage<Row>>;
 }
 
 type PolicyRow = Selectable<AppPoliciesTable>;
@@ -207,6 +211,26 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
       const row = await this.#db.selectFrom('app_policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : appPolicyFromRow(row);
     });
+  }
+
+  async queryAppPolicies(tenantId: string, kind: AppPolicyKind, query: CollectionQuery): Promise<CollectionPage<AppPolicyRecord>> {
+    const page = await this.#context.queryCollection<PolicyRow>(collections.ofKinds(collections.APP_POLICIES, [kind]), tenantId, query);
+    return { ...page, rows: page.rows.map(appPolicyFromRow) };
+  }
+
+  async queryRegistrations(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AppRegistrationRecord>> {
+    const page = await this.#context.queryCollection<RegistrationRow>(collections.APP_REGISTRATIONS, tenantId, query);
+    return { ...page, rows: page.rows.map(registrationFromRow) };
+  }
+
+  async queryAccessPolicies(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AccessPolicyRecord>> {
+    const page = await this.#context.queryCollection<AccessPolicyRow>(collections.ACCESS_POLICIES, tenantId, query);
+    return { ...page, rows: page.rows.map(accessPolicyFromRow) };
+  }
+
+  async queryConnectors(tenantId: string, query: CollectionQuery): Promise<CollectionPage<MtdConnectorRecord>> {
+    const page = await this.#context.queryCollection<ConnectorRow>(collections.CONNECTORS, tenantId, query);
+    return { ...page, rows: page.rows.map(connectorFromRow) };
   }
 
   listAppPolicies(tenantId: string, kind?: AppPolicyKind): Promise<AppPolicyRecord[]> {

@@ -19,6 +19,12 @@ export interface QueryField {
    * sides; a caller passes values as given.
    */
   readonly caseInsensitive?: boolean;
+  /** Never null (a NOT NULL column): sorted on as is, so that an index on the column serves the order. */
+  readonly required?: boolean;
+  /** Kept lower-case (GUIDs): a literal is lower-cased before comparison, and an index on the column still serves. */
+  readonly lowerCase?: boolean;
+  /** For a Graph enum property: the members a value may be (a query naming another is refused before the store). */
+  readonly members?: readonly string[];
 }
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';

@@ -94,7 +94,8 @@ function requireField(source: CollectionSource, name: string): QueryField {
 function sortExpressions(dialect: Dialect, source: CollectionSource, orderBy: readonly SortKey[]): { expression: Expression; descending: boolean }[] {
   const keys = orderBy.map((key) => {
     const field = requireField(source, key.field);
-    return { expression: sql`coalesce(${fieldExpression(dialect, field)}, ${bind(dialect, field, LEAST[field.type])})`, descending: key.descending };
+    const expression = fieldExpression(dialect, field);
+    return { expression: field.required ? expression : sql`coalesce(${expression}, ${bind(dialect, field, LEAST[field.type])})`, descending: key.descending };
   });
   return [...keys, { expression: sql.ref(source.idColumn), descending: false }];
 }

@@ -10,9 +10,101 @@ export const GROUPS: CollectionSource = {
   tenantColumn: 'tenant_id',
   idColumn: 'id',
   fields: {
-    id: { type: 'string', source: { column: 'id' } },
-    displayName: { type: 'string', source: { column: 'display_name' } },
+    id: { type: 'string', source: { column: 'id' }, required: true, lowerCase: true },
+    displayName: { type: 'string', source: { column: 'display_name' }, required: true },
     description: { type: 'string', source: { column: 'description' } },
-    createdDateTime: { type: 'dateTime', source: { column: 'created_at' } },
+    createdDateTime: { type: 'dateTime', source: { column: 'created_at' }, required: true },
+  },
+};
+
+/** Fields every Graph entity OpenMAM versions has: its id and its creation and change times. */
+const ENTITY_FIELDS = {
+  id: { type: 'string', source: { column: 'id' }, required: true, lowerCase: true },
+  createdDateTime: { type: 'dateTime', source: { column: 'created_at' }, required: true },
+  lastModifiedDateTime: { type: 'dateTime', source: { column: 'updated_at' }, required: true },
+} as const;
+
+/** A member of a JSON `body` column. */
+function bodyField(type: 'string' | 'number' | 'boolean', ...path: string[]): { type: typeof type; source: { json: string; path: string[] } } {
+  return { type, source: { json: 'body', path } };
+}
+
+/**
+ * OMA-DM policies (WIP, device configurations): one table for every kind, the Graph properties in `body`. A
+ * collection's source is this with the kinds it serves as `scope` (see `policiesOfKinds`).
+ */
+export const POLICIES: CollectionSource = {
+  table: 'policies',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    ...ENTITY_FIELDS,
+    displayName: bodyField('string', 'displayName'),
+    description: bodyField('string', 'description'),
+    version: { type: 'number', source: { column: 'version' }, required: true },
+  },
+};
+
+/** App protection and app configuration policies: one table, the Graph properties in `body`. */
+export const APP_POLICIES: CollectionSource = {
+  table: 'app_policies',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    ...ENTITY_FIELDS,
+    displayName: bodyField('string', 'displayName'),
+    description: bodyField('string', 'description'),
+    version: { type: 'number', source: { column: 'version' }, required: true },
+  },
+};
+
+/** A source limited to some kinds of a shared table. */
+export function ofKinds(source: CollectionSource, kinds: readonly string[]): CollectionSource {
+  return { ...source, scope: { ...source.scope, kind: kinds } };
+}
+
+/** Conditional access policies (identity/conditionalAccess/policies). */
+export const ACCESS_POLICIES: CollectionSource = {
+  table: 'access_policies',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    id: ENTITY_FIELDS.id,
+    createdDateTime: ENTITY_FIELDS.createdDateTime,
+    modifiedDateTime: ENTITY_FIELDS.lastModifiedDateTime,
+    displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+    state: { type: 'string', source: { column: 'state' }, members: ['enabled', 'disabled', 'enabledForReportingButNotEnforced'] },
+  },
+};
+
+/** Mobile threat defense connectors. */
+export const CONNECTORS: CollectionSource = {
+  table: 'mtd_connectors',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    id: ENTITY_FIELDS.id,
+    lastHeartbeatDateTime: { type: 'dateTime', source: { column: 'last_heartbeat_at' } },
+    partnerState: { type: 'string', source: { column: 'partner_state' }, members: ['unavailable', 'available', 'enabled', 'unresponsive', 'notSetUp', 'error'] },
+  },
+};
+
+/** Managed app registrations (deviceAppManagement/managedAppRegistrations); GUIDs are kept lower-case. */
+export const APP_REGISTRATIONS: CollectionSource = {
+  table: 'app_registrations',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    id: ENTITY_FIELDS.id,
+    createdDateTime: ENTITY_FIELDS.createdDateTime,
+    lastSyncDateTime: { type: 'dateTime', source: { column: 'last_check_in_at' }, required: true },
+    userId: { type: 'string', source: { column: 'user_id' }, required: true, lowerCase: true },
+    'appIdentifier/windowsAppId': { type: 'string', source: { column: 'app_id' }, required: true, lowerCase: true },
+    deviceTag: { type: 'string', source: { column: 'device_tag' }, required: true },
+    azureADDeviceId: { type: 'string', source: { column: 'azure_ad_device_id' }, lowerCase: true },
+    deviceName: { type: 'string', source: { column: 'device_name' } },
+    applicationVersion: { type: 'string', source: { column: 'app_version' }, required: true },
+    platformVersion: { type: 'string', source: { column: 'os_version' }, required: true },
+    managementSdkVersion: { type: 'string', source: { column: 'sdk_version' }, required: true },
   },
 };

@@ -146,6 +146,7 @@ export class KyselyStore implements Store, SecretStore {
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
       read: (query, parameters) => this.#read(query, parameters),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
     this.signIns = new KyselySignInStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
   }
@@ -707,6 +708,11 @@ export class KyselyStore implements Store, SecretStore {
       const row = await this.#db.selectFrom('policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : policyFromRow(row);
     });
+  }
+
+  async queryPolicies(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>> {
+    const page = await this.queryCollection<PolicyRow>(collections.ofKinds(collections.POLICIES, kinds), tenantId, query);
+    return { ...page, rows: page.rows.map(policyFromRow) };
   }
 
   listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {

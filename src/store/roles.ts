@@ -216,6 +216,8 @@ export interface PolicyStore {
   getPolicy(tenantId: string, id: string): Promise<PolicyRecord | undefined>;
   /** Ordered by createdAt, then id. */
   listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]>;
+  /** One page of the tenant's policies of `kinds` (collections.ts POLICIES). */
+  queryPolicies(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>>;
   /** Deletes the policy and its set (only at `expectedVersion` when given), bumps the version. See VersionedDelete. */
   deletePolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 }

@@ -2,6 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { accessPolicyAsGraph, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
 import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 
 /**
@@ -9,7 +10,7 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  * read, PATCH, delete. Decisions are access.ts's.
  */
 export interface AccessPolicyServiceOptions {
-  store: Pick<AppProtectionStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'deleteAccessPolicy'>;
+  store: Pick<AppProtectionStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'queryAccessPolicies' | 'deleteAccessPolicy'>;
   clock: () => number;
   newId: () => string;
 }
@@ -29,6 +30,10 @@ function settingsOf(policy: AccessPolicyRecord): AccessPolicySettings {
 
 export class AccessPolicyService {
   constructor(private readonly options: AccessPolicyServiceOptions) {}
+
+  query(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AccessPolicyRecord>> {
+    return this.options.store.queryAccessPolicies(tenantId, query);
+  }
 
   list(tenantId: string): Promise<AccessPolicyRecord[]> {
     return this.options.store.listAccessPolicies(tenantId);

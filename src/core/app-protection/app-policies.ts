@@ -10,6 +10,7 @@ import {
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppPolicyKind, AppPolicyRecord, ManagedAppRef } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 
 /**
@@ -21,7 +22,7 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  * on the policy's version (versioned-write.ts): retried on a lost race unless conditioned on `expected` versions.
  */
 export interface AppPolicyServiceOptions {
-  store: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'listAppPolicies' | 'deleteAppPolicy' | 'listRegistrations'>;
+  store: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'listAppPolicies' | 'queryAppPolicies' | 'deleteAppPolicy' | 'listRegistrations'>;
   clock: () => number;
   newId: () => string;
   /** How many of a tenant's registrations (newest check-in first) a deployment summary counts; 50,000 by default. */
@@ -46,6 +47,10 @@ function validateBody(kind: AppPolicyKind, input: unknown, mode: 'create' | 'upd
 
 export class AppPolicyService {
   constructor(private readonly options: AppPolicyServiceOptions) {}
+
+  query(tenantId: string, kind: AppPolicyKind, query: CollectionQuery): Promise<CollectionPage<AppPolicyRecord>> {
+    return this.options.store.queryAppPolicies(tenantId, kind, query);
+  }
 
   list(tenantId: string, kind: AppPolicyKind): Promise<AppPolicyRecord[]> {
     return this.options.store.listAppPolicies(tenantId, kind);

@@ -1,3 +1,4 @@
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
@@ -47,6 +48,10 @@ export class AppReportService {
     private readonly store: AppProtectionStore,
     private readonly snapshots: TenantAppSnapshots,
   ) {}
+
+  queryRegistrations(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AppRegistrationRecord>> {
+    return this.store.queryRegistrations(tenantId, query);
+  }
 
   listRegistrations(tenantId: string, filter: RegistrationFilter, limit: number): Promise<AppRegistrationRecord[]> {
     return this.store.listRegistrations(tenantId, { ...filter, includeWiped: true }, limit);

@@ -2,6 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { validateMtdConnector, type MobileThreatDefenseConnectorSettings } from '../../policy/app-protection.ts';
 import type { MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { countsForWindowsMam, isUnresponsive } from './threat.ts';
 
@@ -10,7 +11,7 @@ import { countsForWindowsMam, isUnresponsive } from './threat.ts';
  * delete. Reports and heartbeats arrive through threat-reports.ts; deleting a connector deletes its reports (store).
  */
 export interface ThreatConnectorServiceOptions {
-  store: Pick<AppProtectionStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'deleteConnector'>;
+  store: Pick<AppProtectionStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'queryConnectors' | 'deleteConnector'>;
   clock: () => number;
   newId: () => string;
 }
@@ -35,6 +36,10 @@ export function effectivePartnerState(connector: MtdConnectorRecord, now: number
 
 export class ThreatConnectorService {
   constructor(private readonly options: ThreatConnectorServiceOptions) {}
+
+  query(tenantId: string, query: CollectionQuery): Promise<CollectionPage<MtdConnectorRecord>> {
+    return this.options.store.queryConnectors(tenantId, query);
+  }
 
   list(tenantId: string): Promise<MtdConnectorRecord[]> {
     return this.options.store.listConnectors(tenantId);

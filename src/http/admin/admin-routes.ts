@@ -53,14 +53,14 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         graphApi(scope, { verifier: options.verifier });
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
-        await scope.register(appRegistrationRoutes, { reports: options.reports, wipes: options.wipes, baseUrl });
+        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, dollarOptional: version === 'beta' });
-        await scope.register(policyRoutes, { policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
-        await scope.register(appProtectionRoutes, { ...options.appProtection, clock: options.clock, baseUrl, version });
+        await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version });
       },
       { prefix: `/graph/${version}` },

@@ -1,3 +1,6 @@
+import { ACCESS_POLICIES, APP_POLICIES, CONNECTORS } from '../../store/collections.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessPolicyService } from '../../core/app-protection/access-policies.ts';
 import type { AppPolicyService } from '../../core/app-protection/app-policies.ts';
@@ -26,6 +29,7 @@ export interface AppProtectionRoutesOptions {
   /** e.g. https://openmam.example/graph/beta */
   baseUrl: string;
   version: string;
+  skipTokens: SkipTokens;
 }
 
 /** Policies with hundreds of apps and settings stay far below this. */
@@ -87,6 +91,10 @@ function presentConnector(connector: MtdConnectorRecord, now: number): Record<st
   };
 }
 
+function presentAppPolicyAssignment(assignment: AppPolicyRecord['assignments'][number]): Record<string, unknown> {
+  return { '@odata.type': '#microsoft.graph.targetedManagedAppPolicyAssignment', id: assignment.id, source: 'direct', sourceId: null, target: assignment.target };
+}
+
 function idOf(request: FastifyRequest): string {
   return (request.params as { id: string }).id;
 }
@@ -105,10 +113,13 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
 
   // Conditional access policies are in v1.0 and beta; the rest is beta only, as in Graph.
   const caUrl = `/${ACCESS_POLICIES_PATH}`;
-  app.get(caUrl, async (request) => {
-    const { caller } = request;
-    return collection(`${baseUrl}/$metadata#${ACCESS_POLICIES_PATH}`, (await accessPolicies.list(caller.tenantId)).map(presentAccessPolicy));
-  });
+  const page = { pageSize: 100, maxPageSize: 1000, defaultOrder: [{ field: 'createdDateTime', descending: false }] } as const;
+  const context = { baseUrl, skipTokens: options.skipTokens };
+  collectionRoute<AccessPolicyRecord>(
+    app,
+    { ...page, path: ACCESS_POLICIES_PATH, fields: ACCESS_POLICIES.fields, navigations: [], list: (tenantId, query) => accessPolicies.query(tenantId, query), present: (list) => list.map(presentAccessPolicy) },
+    context,
+  );
   app.post(caUrl, async (request, reply) => {
     const { caller } = request;
     const policy = await accessPolicies.create(caller.tenantId, request.body);
@@ -132,10 +143,19 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
   for (const resource of POLICY_RESOURCES) {
     const url = `/${resource.path}`;
     const entity = (id: string) => `${baseUrl}/$metadata#${resource.path}('${id}')`;
-    app.get(url, async (request) => {
-      const { caller } = request;
-      return collection(`${baseUrl}/$metadata#${resource.path}`, (await appPolicies.list(caller.tenantId, resource.kind)).map((p) => presentPolicy(resource, p)));
-    });
+    collectionRoute<AppPolicyRecord>(
+      app,
+      {
+        ...page,
+        path: resource.path,
+        fields: APP_POLICIES.fields,
+        navigations: ['apps', 'assignments'],
+        list: (tenantId, query) => appPolicies.query(tenantId, resource.kind, query),
+        present: (list) => list.map((p) => presentPolicy(resource, p)),
+        expand: { apps: (list) => list.map((p) => p.apps.map(presentApp)), assignments: (list) => list.map((p) => p.assignments.map(presentAppPolicyAssignment)) },
+      },
+      context,
+    );
     app.post(url, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
       const { caller } = request;
       const policy = await appPolicies.create(caller.tenantId, resource.kind, request.body);
@@ -169,7 +189,7 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
       const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
       return collection(
         `${entity(policy.id)}/assignments`,
-        policy.assignments.map((a) => ({ '@odata.type': '#microsoft.graph.targetedManagedAppPolicyAssignment', id: a.id, source: 'direct', sourceId: null, target: a.target })),
+        policy.assignments.map(presentAppPolicyAssignment),
       );
     });
     app.get(`${url}/:id/apps`, async (request) => {
@@ -212,11 +232,18 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
   });
 
   const connectorsUrl = `/${CONNECTORS_PATH}`;
-  app.get(connectorsUrl, async (request) => {
-    const { caller } = request;
-    const now = options.clock();
-    return collection(`${baseUrl}/$metadata#${CONNECTORS_PATH}`, (await connectors.list(caller.tenantId)).map((c) => presentConnector(c, now)));
-  });
+  collectionRoute<MtdConnectorRecord>(
+    app,
+    {
+      ...page,
+      path: CONNECTORS_PATH,
+      fields: CONNECTORS.fields,
+      navigations: [],
+      list: (tenantId, query) => connectors.query(tenantId, query),
+      present: (list) => list.map((c) => presentConnector(c, options.clock())),
+    },
+    context,
+  );
   app.post(connectorsUrl, async (request, reply) => {
     const { caller } = request;
     const connector = await connectors.create(caller.tenantId, request.body);

@@ -1,3 +1,6 @@
+import { APP_REGISTRATIONS } from '../../store/collections.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AppReportService, RegistrationFilter } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
@@ -15,6 +18,7 @@ export interface AppRegistrationRoutesOptions {
   reports: AppReportService;
   wipes: SelectiveWipeService;
   baseUrl: string;
+  skipTokens: SkipTokens;
 }
 
 const REGISTRATIONS = '/deviceAppManagement/managedAppRegistrations';
@@ -111,12 +115,20 @@ function field(body: unknown, name: string): string {
 export async function appRegistrationRoutes(app: FastifyInstance, options: AppRegistrationRoutesOptions): Promise<void> {
   const { reports, wipes, baseUrl } = options;
 
-  app.get(REGISTRATIONS, { config: { odata: ['$filter', '$top', '$select'] } }, async (request) => {
-    const { caller } = request;
-    const query = request.query as { $filter?: string };
-    const list = await reports.listRegistrations(caller.tenantId, readRegistrationFilter(query.$filter), topOf(request.query));
-    return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations`, list.map(presentRegistration));
-  });
+  collectionRoute<AppRegistrationRecord>(
+    app,
+    {
+      path: REGISTRATIONS.slice(1),
+      fields: APP_REGISTRATIONS.fields,
+      navigations: [],
+      defaultOrder: [{ field: 'createdDateTime', descending: false }],
+      pageSize: 100,
+      maxPageSize: 1000,
+      list: (tenantId, query) => reports.queryRegistrations(tenantId, query),
+      present: (list) => list.map(presentRegistration),
+    },
+    { baseUrl, skipTokens: options.skipTokens },
+  );
 
   app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id`, async (request) => {
     const { caller } = request;

@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { WipTools } from '../../core/wip/tools.ts';
-import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
+import type { PolicyAssignment, PolicyKind, PolicyRecord } from '../../store/records.ts';
+import { POLICIES } from '../../store/collections.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
 import { collection } from './graph.ts';
 import { OpenMamError } from '../../errors.ts';
@@ -74,6 +77,7 @@ export interface PolicyRoutesOptions {
   statuses: PolicyStatusService;
   /** e.g. https://openmam.example/graph/beta */
   baseUrl: string;
+  skipTokens: SkipTokens;
 }
 
 function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
@@ -93,6 +97,10 @@ function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUr
     // E.g. a MAM WIP policy whose MDM upgrade would selectively wipe the user's data (see {id}/mdmHandoffCheck).
     ...(warnings.length > 0 ? { '@openmam.warnings': warnings } : {}),
   };
+}
+
+function presentAssignment(resource: Resource, assignment: PolicyAssignment): Record<string, unknown> {
+  return { '@odata.type': resource.assignmentType, id: assignment.id, target: assignment.target };
 }
 
 function params(request: FastifyRequest): { id: string } {
@@ -115,12 +123,21 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
     };
     const present = async (policy: PolicyRecord) => (await presentAll([policy]))[0]!;
 
-    app.get(url, async (request) => {
-      const { caller } = request;
-      const listed = (await Promise.all(kinds.map((kind) => policies.list(caller.tenantId, kind)))).flat();
-      if (kinds.length > 1) listed.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
-      return collection(`${options.baseUrl}/$metadata#${resource.path}`, await presentAll(listed));
-    });
+    collectionRoute<PolicyRecord>(
+      app,
+      {
+        path: resource.path,
+        fields: POLICIES.fields,
+        navigations: ['assignments'],
+        defaultOrder: [{ field: 'createdDateTime', descending: false }],
+        pageSize: 100,
+        maxPageSize: 1000,
+        list: (tenantId, query) => policies.query(tenantId, kinds, query),
+        present: (page) => presentAll(page),
+        expand: { assignments: (page) => page.map((policy) => policy.assignments.map((a) => presentAssignment(resource, a))) },
+      },
+      { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
+    );
     app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
       const { caller } = request;
       const policy = await policies.create(caller.tenantId, kindOfBody(resource, request.body), request.body);
@@ -149,7 +166,7 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
       const policy = await policies.get(caller.tenantId, kinds, params(request).id);
       return collection(
         `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
-        policy.assignments.map((a) => ({ '@odata.type': resource.assignmentType, id: a.id, target: a.target })),
+        policy.assignments.map((a) => presentAssignment(resource, a)),
       );
     });
     app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] } }, async (request) => {

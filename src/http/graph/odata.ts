@@ -11,16 +11,16 @@ import type { ComparisonOperator, FieldValue, Filter, QueryField, SortKey } from
  */
 
 /** A field a collection lets `$filter` and `$orderby` name: how it is stored, and its enum members if any. */
-export interface ODataField extends QueryField {
-  /** For a Graph enum property: the members a literal may name (others are a 400, as Graph answers). */
-  readonly members?: readonly string[];
-}
+export type ODataField = QueryField;
 
 export interface CollectionOptionsSpec {
   /** Filterable and sortable fields, by Graph property path (`status/errorCode`). */
   readonly fields: Readonly<Record<string, ODataField>>;
-  /** Every property `$select` may name. */
-  readonly properties: readonly string[];
+  /**
+   * Every property `$select` may name; when absent, any OData identifier is taken and selects what the entities
+   * have (policy kinds whose Graph schema tables are not wired in yet).
+   */
+  readonly properties?: readonly string[];
   /** Navigation properties `$expand` may name. */
   readonly navigations: readonly string[];
   /** The sort when `$orderby` is absent (the id is always the last key). */
@@ -121,15 +121,18 @@ function readCount(text: string | undefined): boolean {
   return value === 'true';
 }
 
-/** A comma-separated list of names, each one of `allowed` (matched ignoring case, returned as declared). */
-function readNames(text: string, option: string, allowed: readonly string[]): string[] {
+/**
+ * A comma-separated list of names, each one of `allowed` (matched ignoring case, returned as declared); any OData
+ * identifier when `allowed` is undefined.
+ */
+function readNames(text: string, option: string, allowed: readonly string[] | undefined): string[] {
   const names: string[] = [];
   for (const raw of text.split(',')) {
     const name = raw.trim();
     if (name === '') refuse(`${option}: an empty name in ${JSON.stringify(text.slice(0, 100))}`);
-    const declared = allowed.find((a) => a.toLowerCase() === name.toLowerCase());
+    const declared = allowed === undefined ? (/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) ? name : undefined) : allowed.find((a) => a.toLowerCase() === name.toLowerCase());
     if (declared === undefined) {
-      refuse(`${option}: ${JSON.stringify(name.slice(0, 100))} is not ${option === '$expand' ? 'a navigation property that can be expanded' : 'a property'} of this resource${allowed.length > 0 ? ` (${allowed.join(', ')})` : ''}`);
+      refuse(`${option}: ${JSON.stringify(name.slice(0, 100))} is not ${option === '$expand' ? 'a navigation property that can be expanded' : 'a property'} of this resource${allowed !== undefined && allowed.length > 0 ? ` (${allowed.join(', ')})` : ''}`);
     }
     if (!names.includes(declared)) names.push(declared);
   }
@@ -262,7 +265,8 @@ function literalValue(token: Token, field: ODataField, clause: Token): FieldValu
   switch (field.type) {
     case 'string': {
       // A GUID may be written bare, as Graph's ids are compared in its examples both ways.
-      const value = edm === 'Edm.String' ? raw.slice(1, -1).replace(/''/g, "'") : edm === 'Edm.Guid' ? raw.toLowerCase() : mismatch('a string');
+      const literal = edm === 'Edm.String' ? raw.slice(1, -1).replace(/''/g, "'") : edm === 'Edm.Guid' ? raw : mismatch('a string');
+      const value = field.lowerCase ? literal.toLowerCase() : literal;
       if (field.members !== undefined && !field.members.includes(value)) {
         refuse(`$filter: "${clause.raw}": '${value}' is not a member of the enum (${field.members.join(', ')})`);
       }
