@@ -236,6 +236,8 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     app,
     {
       ...page,
+      // Graph's connector has no creation time: pages follow the id.
+      defaultOrder: [],
       path: CONNECTORS_PATH,
       fields: CONNECTORS.fields,
       navigations: [],

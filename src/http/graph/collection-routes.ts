@@ -23,6 +23,9 @@ export interface CollectionSpec<Entity> extends CollectionOptionsSpec {
 export const COLLECTION_QUERY_OPTIONS = ['$filter', '$select', '$expand', '$orderby', '$top', '$skip', '$count', '$skiptoken'];
 
 export function collectionRoute<Entity>(app: FastifyInstance, spec: CollectionSpec<Entity>, context: { baseUrl: string; skipTokens: SkipTokens }): void {
+  // A declaration mistake fails at start-up, not as a 500 on the first list.
+  for (const key of spec.defaultOrder) if (!Object.hasOwn(spec.fields, key.field)) throw new Error(`${spec.path}: the default order names ${key.field}, which is not a field`);
+  for (const navigation of spec.navigations) if (spec.expand?.[navigation] === undefined) throw new Error(`${spec.path}: ${navigation} is a navigation without an expansion`);
   app.get(`/${spec.path}`, { config: { odata: COLLECTION_QUERY_OPTIONS } }, async (request) => {
     const { tenantId } = request.caller;
     const options = readCollectionOptions(request.query, request.headers, spec);
