@@ -1,5 +1,5 @@
 import { backoffDelayMs } from './backoff.ts';
-import { parseIsoDuration } from './duration.ts';
+import { parseIsoDuration } from '@openmam/contract';
 import {
   AccountDisabledError,
   AccountMismatchError,

@@ -1,7 +1,7 @@
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
-import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
 import type { AccessPolicyRecord, AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { targetsUser } from './access-decision.ts';
 import type { TenantDirectory } from '../../identity/tenants.ts';
@@ -14,7 +14,7 @@ import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
 import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 import type { AppCatalogue } from './app-catalogue.ts';
-import { parseVersion } from '../../policy/versions.ts';
+import { parseVersion } from '../../../packages/contract/src/versions.ts';
 
 /**
  * Managed apps registering and checking in (`/mam/v1`): one registration per user + app + device; every check-in
