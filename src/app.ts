@@ -30,6 +30,7 @@ import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { appRegistrationRoutes } from './http/admin/app-registration-routes.ts';
 import { signInRoutes } from './http/admin/sign-in-routes.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
+import { APP_PROTECTION_PREFIXES, openApi } from './http/openapi.ts';
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
@@ -210,6 +211,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     clearInterval(appProtection.sweep);
     await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
   });
+  // Before the routes it publishes: it collects them as they are added.
+  await server.register(openApi, { prefixes: APP_PROTECTION_PREFIXES, version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
   for (const version of ['beta', 'v1.0']) {

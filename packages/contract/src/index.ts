@@ -10,6 +10,7 @@ import type * as Schemas from './schemas.ts';
 export { compareVersions, parseVersion, MAX_COMPONENT_DIGITS, MAX_VERSION_COMPONENTS, MAX_VERSION_LENGTH, VERSION_PATTERN } from './versions.ts';
 export type { Version } from './versions.ts';
 export { parseIsoDuration, MAX_DURATION_LENGTH } from './duration.ts';
+export * from './limits.ts';
 export { ACTION_PRECEDENCE, UNREADABLE_VERSION_REASON, VERSION_CHECKS, failedVersionChecks } from './health.ts';
 export type { RemediationAction, RunningVersions, VersionBound, VersionCheck, VersionCheckFailure, VersionSetting, VersionSubject } from './health.ts';
 

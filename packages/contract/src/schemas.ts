@@ -1,6 +1,7 @@
 import { Type, type TSchema } from 'typebox';
 import { VERSION_CHECKS, type VersionSetting } from './health.ts';
 import { MAX_DURATION_LENGTH } from './duration.ts';
+import { MAX_HEALTH_CHECK_FAILURES, MAX_IP_ADDRESS, MAX_RESULT_DETAIL, MAX_TEXT, MAX_TOKEN_LENGTH } from './limits.ts';
 import { MAX_VERSION_LENGTH, VERSION_PATTERN } from './versions.ts';
 
 /**
@@ -53,13 +54,6 @@ export const VersionText = (description: string) => SafeStringMatching(VERSION_P
 /** Optional and nullable: absent, `null` and a value all mean what the contract says (absent = null). */
 const Maybe = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-/** Most text the service takes from a device or connector (names, tags, versions). */
-export const MAX_TEXT = 256;
-/** The largest token a gateway passes on (Entra access tokens with many groups run to a few KiB). */
-export const MAX_TOKEN_LENGTH = 16_384;
-/** Health-check failures an app reports at once: there are eleven version checks, a few more kinds at most. */
-export const MAX_HEALTH_CHECK_FAILURES = 32;
-export const MAX_RESULT_DETAIL = 2048;
 
 const Remediation = Type.Union([Type.Literal('block'), Type.Literal('wipe'), Type.Literal('warn')]);
 
@@ -215,7 +209,7 @@ export const AccessRequest = Type.Object(
     registrationId: Maybe(Guid("the app's registration (a claim checked against the token)")),
     appId: Maybe(SafeString({ maxLength: MAX_TEXT, description: "the app's id (a claim checked against the token)" })),
     azureAdDeviceId: Maybe(Guid('the Entra device id (a claim checked against the token)')),
-    ipAddress: Maybe(SafeString({ maxLength: 64, description: "the client's address as the gateway saw it (sign-in log only)" })),
+    ipAddress: Maybe(SafeString({ maxLength: MAX_IP_ADDRESS, description: "the client's address as the gateway saw it (sign-in log only)" })),
   },
   { additionalProperties: false },
 );
