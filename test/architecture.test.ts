@@ -71,11 +71,18 @@ const STORE_INTERFACES = new Set(['src/store/collection-query.ts', 'src/store/co
 const DATABASE_PACKAGES = new Set(['kysely', 'pg', 'better-sqlite3']);
 
 let all: Import[] = [];
+const sources = new Map<string, string>();
 const importsUnder = (folder: string): Import[] => all.filter((i) => i.file.startsWith(`${folder}/`));
 
 before(async () => {
-  const files = [...(await tsFiles('src')), ...(await tsFiles('packages/client/src'))];
-  const scanned = await Promise.all(files.map(async (file) => scanImports(file, await readFile(path.join(ROOT, file), 'utf8'))));
+  const files = [...(await tsFiles('src')), ...(await tsFiles('packages/client/src')), ...(await tsFiles('packages/contract/src'))];
+  const scanned = await Promise.all(
+    files.map(async (file) => {
+      const source = await readFile(path.join(ROOT, file), 'utf8');
+      sources.set(file, source);
+      return scanImports(file, source);
+    }),
+  );
   all = scanned.flat();
 });
 
@@ -106,7 +113,7 @@ describe('import scanner', () => {
   });
 
   it('scans every layer', () => {
-    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src']) {
+    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src', 'packages/contract/src']) {
       assert.ok(importsUnder(folder).length > 0, `no imports found under ${folder}: the rules below would pass vacuously`);
     }
   });
@@ -174,14 +181,26 @@ describe('dependency rule', () => {
     );
   });
 
-  it('packages/client (the app SDK) imports only its own files and Node built-ins', () => {
+  it('packages/client (the app SDK) imports only its own files, Node built-ins and the main entry of @openmam/contract', () => {
     assertNone(
       violations(importsUnder('packages/client/src'), (i) =>
-        i.packageName !== undefined ? !i.packageName.startsWith('node:') : !under(i.target, 'packages/client/src'),
+        i.packageName !== undefined ? !i.packageName.startsWith('node:') && i.specifier !== '@openmam/contract' : !under(i.target, 'packages/client/src'),
       ),
-      '@openmam/client ships alone: no runtime dependencies and nothing of the server',
+      '@openmam/client ships with one runtime dependency, @openmam/contract (its main entry: no typebox), and nothing of the server',
     );
   });
+
+  it('packages/contract imports only its own files and typebox; only schemas.ts loads typebox at run time', () => {
+    assertNone(
+      violations(importsUnder('packages/contract/src'), (i) => (i.packageName !== undefined ? i.packageName !== 'typebox' : !under(i.target, 'packages/contract/src'))),
+      '@openmam/contract is shared by the server and the SDK: nothing of either',
+    );
+    // A value import of typebox (or of schemas.ts, which loads it) from the main entry would load typebox in every app.
+    const valueImport = /^\s*(?:import|export)\s+(?!type\b)[^;]*?from\s*['"](?:typebox|\.\/schemas\.ts)['"]/m;
+    const loading = [...sources].filter(([file, source]) => file.startsWith('packages/contract/src/') && file !== 'packages/contract/src/schemas.ts' && valueImport.test(withoutComments(source)));
+    assert.deepEqual(loading.map(([file]) => file), [], 'only packages/contract/src/schemas.ts may import typebox (or schemas.ts) other than with `import type`');
+  });
+
 
   it('only src/main.ts and src/cli pick a concrete store', () => {
     assertNone(

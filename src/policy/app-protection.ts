@@ -1,4 +1,4 @@
-import { compareVersions, parseVersion } from './versions.ts';
+import { compareVersions, parseVersion } from '../../packages/contract/src/versions.ts';
 import type {
   ClipboardSharingLevel,
   DataTransferLevel,
@@ -8,7 +8,7 @@ import type {
   TargetedManagedAppConfiguration,
   WindowsManagedAppProtection,
 } from './app-protection-model.ts';
-import { parseIsoDuration } from './iso-duration.ts';
+import { parseIsoDuration } from '../../packages/contract/src/duration.ts';
 import {
   arrayReader,
   childPath,

@@ -54,7 +54,7 @@ describe('evaluateHealthChecks', () => {
     );
   });
 
-  it('reports SDK, app and OS failures in that order, then warnings', () => {
+  it('reports wipes, then blocks, then warnings, SDK, app and OS within each: the server\'s order (@openmam/contract)', () => {
     assert.deepEqual(
       failures({
         minimumWarningOsVersion: '10.0.26100',
@@ -66,8 +66,8 @@ describe('evaluateHealthChecks', () => {
       }),
       [
         'minimumWipeSdkVersion:wipe',
-        'minimumRequiredAppVersion:block',
         'maximumWipeOsVersion:wipe',
+        'minimumRequiredAppVersion:block',
         'minimumRequiredOsVersion:block',
         'minimumWarningAppVersion:warn',
         'minimumWarningOsVersion:warn',
@@ -77,6 +77,11 @@ describe('evaluateHealthChecks', () => {
 
   it('fails closed on a running version that is not one; ignores unset and unreadable bounds', () => {
     assert.deepEqual(failures({ minimumRequiredAppVersion: '1.0' }, { ...RUNNING, appVersion: '4.10-beta' }), ['minimumRequiredAppVersion:block']);
+    // As the server judges it: never a wipe on a version nobody can read, one block per bound.
+    assert.deepEqual(failures({ minimumWipeOsVersion: '10.0', maximumWarningOsVersion: '11.0' }, { ...RUNNING, osVersion: 'ten' }), [
+      'minimumRequiredOsVersion:block',
+      'maximumRequiredOsVersion:block',
+    ]);
     assert.deepEqual(failures({ minimumRequiredAppVersion: null, minimumRequiredOsVersion: 'latest', maximumRequiredOsVersion: '' }), []);
   });
 });

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '../../packages/contract/src/index.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, ConfigurationDocument, MamAction, PolicyDocument } from '../../packages/client/src/index.ts';
@@ -72,12 +73,16 @@ export class MamServerDouble {
     const user = userOf(request.headers.authorization);
     if (user === undefined) return send(401, { error: { code: 'authentication_failed', message: 'no token' } });
     if (this.notOnboarded) {
-      return send(403, { error: { code: 'tenant_not_onboarded', message: 'this organization does not use OpenMAM' }, nextCheckInSeconds: 86400 }, { 'retry-after': '86400' });
+      return send(403, refusal({ code: 'tenantNotOnboarded', message: 'this organization does not use OpenMAM', nextCheckInSeconds: 86400 }), { 'retry-after': '86400' });
     }
 
     if (request.method === 'POST' && path === '/mam/v1/registrations') {
       if (this.deviceOwner !== undefined && this.deviceOwner !== user) {
-        return send(409, { error: { code: 'wrongAccount', message: 'another work account is managed on this device', userMessage: `Sign in with ${this.deviceOwner}, the account your organization manages on this device.` } });
+        return send(409, refusal({
+          code: 'wrongAccount',
+          message: 'another work account is managed on this device',
+          userMessage: { title: "Accessing your organization's data", text: `Sign in with ${this.deviceOwner}, the account your organization manages on this device.`, remediation: 'Sign in with that account.' },
+        }));
       }
       const key = `${user}|${String(body['appId'])}|${String(body['deviceTag'])}`;
       const existing = [...this.registrations].find(([, r]) => r.key === key)?.[0];
@@ -187,4 +192,9 @@ export function policyDocument(version: string, settings: PolicyDocument['settin
 
 export function action(id: string, type: MamAction['type'], reason: string, title = 'App can no longer be used'): MamAction {
   return { id, type, reason, message: { title, text: `${reason} applies`, remediation: 'Contact your IT administrator.' } };
+}
+
+/** An error body in the server's shape: the contract's type, so the double cannot drift from the server. */
+function refusal(error: Omit<ErrorBody['error'], 'requestId'>): ErrorBody {
+  return { error: { ...error, requestId: 'req-double' } };
 }

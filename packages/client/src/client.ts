@@ -1,5 +1,5 @@
 import { backoffDelayMs } from './backoff.ts';
-import { parseIsoDuration } from './duration.ts';
+import { parseIsoDuration, type ErrorBody } from '@openmam/contract';
 import {
   AccountDisabledError,
   AccountMismatchError,
@@ -779,16 +779,18 @@ export class MamClient {
       if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null)) throw new MamError('bad_answer', `unreadable answer from ${path}`);
       return parsed as Answer | undefined;
     }
-    const error = (parsed as { error?: { code?: unknown; message?: unknown; userMessage?: unknown } } | undefined)?.error;
+    // The contract's error body (@openmam/contract ErrorBody), read defensively: a proxy may answer with anything.
+    const error = (parsed as { error?: Partial<Record<keyof ErrorBody['error'], unknown>> } | undefined)?.error;
     const code = typeof error?.code === 'string' ? error.code : `http_${status}`;
     const message = typeof error?.message === 'string' ? error.message : `OpenMAM answered ${status}`;
     if (status === 409 && code === 'wrongAccount') {
-      throw new WrongAccountError(message, typeof error?.userMessage === 'string' ? error.userMessage : LOCAL_MESSAGES.wrongAccount.text);
+      const text = (error?.userMessage as { text?: unknown } | undefined)?.text;
+      throw new WrongAccountError(message, typeof text === 'string' ? text : LOCAL_MESSAGES.wrongAccount.text);
     }
     if (status === 403) {
-      const next = (parsed as { nextCheckInSeconds?: unknown } | undefined)?.nextCheckInSeconds;
+      const next = error?.nextCheckInSeconds;
       const seconds = retryAfterSeconds(retryAfter, this.clock.now()) ?? (typeof next === 'number' && next > 0 ? next : undefined);
-      if (seconds !== undefined || code === 'tenant_not_onboarded' || code === 'tenantNotOnboarded') {
+      if (seconds !== undefined || code === 'tenantNotOnboarded') {
         throw new NotOnboardedError(code, message, seconds ?? NOT_ONBOARDED_SECONDS);
       }
     }
@@ -798,8 +800,22 @@ export class MamClient {
 
 // ---- helpers
 
+/**
+ * The error and its causes: fetch says only "fetch failed" and puts what happened in `cause` (undici: a refused
+ * connection, a DNS failure, an untrusted certificate, each with its `code`), which is what a person can act on.
+ */
 function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(String(current));
+      break;
+    }
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${code}: ${current.message}` : current.message);
+    current = current.cause;
+  }
+  return parts.length === 0 ? String(error) : [parts[0], ...parts.slice(1).map((part) => `(cause: ${part})`)].join(' ');
 }
 
 /** `Retry-After`: seconds, or an HTTP date. */

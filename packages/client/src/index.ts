@@ -22,8 +22,7 @@ export { MemoryStorage, emptySnapshot, normaliseSnapshot } from './storage.ts';
 export type { MamSnapshot, MamStorage, PendingResult, WipeRecord } from './storage.ts';
 export { evaluateHealthChecks } from './health.ts';
 export type { RunningVersions } from './health.ts';
-export { compareVersions, parseVersion } from './versions.ts';
-export { parseIsoDuration } from './duration.ts';
+export { compareVersions, parseVersion, parseIsoDuration } from '@openmam/contract';
 export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelayMs } from './backoff.ts';
 export { LOCAL_MESSAGES } from './messages.ts';
 export type {

@@ -1,3 +1,5 @@
+import type { ActionMessage, PolicyDocument as ContractPolicyDocument, PolicySettings as ContractPolicySettings } from '@openmam/contract';
+
 /**
  * The documents and shapes of OpenMAM's managed-app interface (`/mam/v1`, docs/app-protection.md in the OpenMAM
  * repository), as the app sees them.
@@ -24,84 +26,17 @@ export interface DeviceInfo {
   azureAdDeviceId?: string;
 }
 
-export type RemediationAction = 'block' | 'wipe' | 'warn';
+export type { ActionMessage, ComplianceState, ConfigurationDocument, HealthCheckFailure, MamAction, RemediationAction } from '@openmam/contract';
 
 /**
- * The settings of an app protection policy (Graph `windowsManagedAppProtection`, defaults filled in by the server).
- * The data protection settings apply to the work account's data only; the health checks are re-checked locally.
+ * The settings of an app protection policy (Graph `windowsManagedAppProtection`, defaults filled in by the server),
+ * as the contract lists them; a newer server may add settings. The data protection settings apply to the work
+ * account's data only; the health checks are re-checked locally.
  */
-export interface PolicySettings {
-  allowedInboundDataTransferSources?: 'allApps' | 'none';
-  allowedOutboundDataTransferDestinations?: 'allApps' | 'none';
-  allowedOutboundClipboardSharingLevel?: 'anyDestinationAnySource' | 'none' | 'orgDestinationAnySource' | 'orgDestinationOrgSource';
-  printBlocked?: boolean;
-  encryptAppData?: boolean;
-  pinRequired?: boolean;
-  minimumPinLength?: number;
-  maximumPinRetries?: number;
-  managedBrowserRequired?: boolean;
-  /** ISO 8601 duration (default `PT720M`); `PT0S` blocks as soon as the app cannot reach OpenMAM. */
-  periodOfflineBeforeAccessCheck?: string;
-  /** ISO 8601 duration (default `P90D`); `PT0S` never wipes for being offline. */
-  periodOfflineBeforeWipeIsEnforced?: string;
-  appActionIfUnableToAuthenticateUser?: 'block' | 'wipe' | null;
-  minimumWarningAppVersion?: string | null;
-  minimumRequiredAppVersion?: string | null;
-  minimumWipeAppVersion?: string | null;
-  minimumRequiredSdkVersion?: string | null;
-  minimumWipeSdkVersion?: string | null;
-  minimumWarningOsVersion?: string | null;
-  minimumRequiredOsVersion?: string | null;
-  minimumWipeOsVersion?: string | null;
-  maximumWarningOsVersion?: string | null;
-  maximumRequiredOsVersion?: string | null;
-  maximumWipeOsVersion?: string | null;
-  maximumAllowedDeviceThreatLevel?: 'notConfigured' | 'secured' | 'low' | 'medium' | 'high';
-  mobileThreatDefenseRemediationAction?: 'block' | 'wipe';
-  /** Settings a newer server may add. */
-  [setting: string]: unknown;
-}
+export type PolicySettings = Partial<ContractPolicySettings> & { [setting: string]: unknown };
 
-/** The app protection policy that applies to the work account in this app. */
-export interface PolicyDocument {
-  id: string;
-  /** Opaque; sent back at check-in as `policyVersion`. */
-  version: string;
-  displayName: string;
-  settings: PolicySettings;
-}
-
-/** App configuration: the custom settings of every app configuration policy that targets the user and app. */
-export interface ConfigurationDocument {
-  /** Opaque; sent back at check-in as `configurationVersion`. */
-  version: string;
-  settings: { name: string; value: string }[];
-}
-
-/** What the app shows the user. */
-export interface ActionMessage {
-  title: string;
-  text: string;
-  remediation: string;
-}
-
-/** Something the server asks the app to do: wipe the work account's data, block access to it, or warn. */
-export interface MamAction {
-  id: string;
-  type: RemediationAction;
-  /** E.g. `adminWipe`, `offlineWipe`, `minimumRequiredOsVersion`, `deviceThreatLevel`. */
-  reason: string;
-  message: ActionMessage;
-}
-
-export type ComplianceState = 'compliant' | 'notCompliant' | 'unknown';
-
-/** A health check (conditional launch) the app failed, as evaluated on the device. */
-export interface HealthCheckFailure {
-  /** The policy setting, e.g. `minimumRequiredOsVersion`. */
-  setting: string;
-  action: RemediationAction;
-}
+/** The app protection policy that applies to the work account in this app; `version` is sent back at check-in. */
+export type PolicyDocument = Omit<ContractPolicyDocument, 'settings'> & { settings: PolicySettings };
 
 /**
  * Where the work account's data stands on this device:

@@ -1,4 +1,5 @@
 import { isGuid } from '../../config.ts';
+import { MAX_IP_ADDRESS, MAX_TEXT, MAX_TOKEN_LENGTH } from '../../../packages/contract/src/limits.ts';
 import { OpenMamError } from '../../errors.ts';
 import { isUserIdentity, TokenAudienceError, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import type { AppRegistrationRecord, ManagedAppCatalogueRecord, ServicePrincipalRecord, SignInRecord } from '../../store/app-protection-records.ts';
@@ -243,12 +244,12 @@ export function readAccessRequest(body: unknown): AccessRequest {
   const unknown = Object.keys(input).find((name) => !ACCESS_REQUEST_FIELDS.includes(name));
   if (unknown !== undefined) throw new OpenMamError('malformed_request', `${unknown}: unknown property`);
   return {
-    userToken: requiredText(input, 'userToken', 16_384),
-    resource: requiredText(input, 'resource', 256),
+    userToken: requiredText(input, 'userToken', MAX_TOKEN_LENGTH),
+    resource: requiredText(input, 'resource', MAX_TEXT),
     registrationId: optionalGuid(input, 'registrationId'),
-    appId: optionalText(input, 'appId', 256),
+    appId: optionalText(input, 'appId', MAX_TEXT),
     azureAdDeviceId: optionalGuid(input, 'azureAdDeviceId'),
-    ipAddress: optionalText(input, 'ipAddress', 64),
+    ipAddress: optionalText(input, 'ipAddress', MAX_IP_ADDRESS),
   };
 }
 

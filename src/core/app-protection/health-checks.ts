@@ -1,7 +1,8 @@
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
-import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
 import { threatAllowed, type ThreatVerdict } from './threat.ts';
-import { compareVersions, parseVersion, type Version } from '../../policy/versions.ts';
+import { compareVersions, parseVersion, type Version } from '../../../packages/contract/src/versions.ts';
+import { ACTION_PRECEDENCE, UNREADABLE_VERSION_REASON, VERSION_CHECKS, type RemediationAction, type VersionCheck, type VersionSubject } from '../../../packages/contract/src/health.ts';
 
 /**
  * The health checks (conditional launch) of a Windows app protection policy, evaluated by the service for one
@@ -25,7 +26,7 @@ import { compareVersions, parseVersion, type Version } from '../../policy/versio
  *   and may drop `offlineBlock`.
  */
 
-export type HealthActionType = 'wipe' | 'block' | 'warn';
+export type HealthActionType = RemediationAction;
 
 export interface HealthAction {
   type: HealthActionType;
@@ -61,62 +62,16 @@ export const CHECK_IN_INTERVAL_MS = 30 * 60 * 1000;
 export const DEFAULT_OFFLINE_ACCESS_PERIOD_MS = 720 * 60 * 1000;
 export const DEFAULT_OFFLINE_WIPE_PERIOD_MS = 90 * 24 * 60 * 60 * 1000;
 
-type VersionSetting =
-  | 'minimumWipeSdkVersion'
-  | 'minimumRequiredSdkVersion'
-  | 'minimumWarningAppVersion'
-  | 'minimumRequiredAppVersion'
-  | 'minimumWipeAppVersion'
-  | 'minimumWarningOsVersion'
-  | 'minimumRequiredOsVersion'
-  | 'minimumWipeOsVersion'
-  | 'maximumWarningOsVersion'
-  | 'maximumRequiredOsVersion'
-  | 'maximumWipeOsVersion';
-
-interface VersionCheck {
-  setting: VersionSetting;
-  type: HealthActionType;
-  bound: 'minimum' | 'maximum';
-}
-
+/** One subject's configured checks, from the table the SDK reads too (@openmam/contract). */
 interface VersionKind {
+  subject: VersionSubject;
   checks: readonly VersionCheck[];
-  /** The block reason for a reported version that cannot be read, per bound. */
-  unreadable: Record<VersionCheck['bound'], VersionSetting>;
 }
 
-const SDK: VersionKind = {
-  // No warning level for the SDK.
-  checks: [
-    { setting: 'minimumWipeSdkVersion', type: 'wipe', bound: 'minimum' },
-    { setting: 'minimumRequiredSdkVersion', type: 'block', bound: 'minimum' },
-  ],
-  unreadable: { minimum: 'minimumRequiredSdkVersion', maximum: 'minimumRequiredSdkVersion' },
-};
-
-const APP: VersionKind = {
-  checks: [
-    { setting: 'minimumWipeAppVersion', type: 'wipe', bound: 'minimum' },
-    { setting: 'minimumRequiredAppVersion', type: 'block', bound: 'minimum' },
-    { setting: 'minimumWarningAppVersion', type: 'warn', bound: 'minimum' },
-  ],
-  unreadable: { minimum: 'minimumRequiredAppVersion', maximum: 'minimumRequiredAppVersion' },
-};
-
-const OS: VersionKind = {
-  checks: [
-    { setting: 'minimumWipeOsVersion', type: 'wipe', bound: 'minimum' },
-    { setting: 'minimumRequiredOsVersion', type: 'block', bound: 'minimum' },
-    { setting: 'minimumWarningOsVersion', type: 'warn', bound: 'minimum' },
-    { setting: 'maximumWipeOsVersion', type: 'wipe', bound: 'maximum' },
-    { setting: 'maximumRequiredOsVersion', type: 'block', bound: 'maximum' },
-    { setting: 'maximumWarningOsVersion', type: 'warn', bound: 'maximum' },
-  ],
-  unreadable: { minimum: 'minimumRequiredOsVersion', maximum: 'maximumRequiredOsVersion' },
-};
-
-const PRECEDENCE: Record<HealthActionType, number> = { wipe: 0, block: 1, warn: 2 };
+const kindOf = (subject: VersionSubject): VersionKind => ({ subject, checks: VERSION_CHECKS.filter((check) => check.subject === subject) });
+const SDK = kindOf('sdkVersion');
+const APP = kindOf('appVersion');
+const OS = kindOf('osVersion');
 
 export function evaluateHealthChecks(policy: WindowsManagedAppProtection, facts: HealthFacts): HealthOutcome {
   const failing = [
@@ -161,11 +116,11 @@ function versionChecks(policy: WindowsManagedAppProtection, kind: VersionKind, r
   const reported = parseVersion(reportedText);
   if (reported === undefined) {
     const bounds = [...new Set(configured.map(({ check }) => check.bound))];
-    return bounds.map((bound) => ({ type: 'block', reason: kind.unreadable[bound] }));
+    return bounds.map((bound) => ({ type: 'block', reason: UNREADABLE_VERSION_REASON[kind.subject][bound] }));
   }
   return configured
     .filter(({ check, limit }) => (check.bound === 'minimum' ? compareVersions(reported, limit) < 0 : compareVersions(reported, limit) > 0))
-    .map(({ check }) => ({ type: check.type, reason: check.setting }));
+    .map(({ check }) => ({ type: check.action, reason: check.setting }));
 }
 
 function threatLevelCheck(policy: WindowsManagedAppProtection, verdict: ThreatVerdict): HealthAction[] {
@@ -240,5 +195,5 @@ function distinct(actions: readonly HealthAction[]): HealthAction[] {
 
 /** wipe > block > warn; Array.prototype.sort is stable, so evaluation order holds within a type. */
 function byPrecedence(actions: HealthAction[]): HealthAction[] {
-  return actions.sort((a, b) => PRECEDENCE[a.type] - PRECEDENCE[b.type]);
+  return actions.sort((a, b) => ACTION_PRECEDENCE[a.type] - ACTION_PRECEDENCE[b.type]);
 }

@@ -1,7 +1,7 @@
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
-import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
 import type { AccessPolicyRecord, AppOperationRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { targetsUser } from './access-decision.ts';
 import type { TenantDirectory } from '../../identity/tenants.ts';
@@ -14,7 +14,8 @@ import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
 import { configurationDocument, policyDocument, policyVersionTag, type ConfigurationDocument, type PolicyDocument } from './targeting.ts';
 import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 import type { AppCatalogue } from './app-catalogue.ts';
-import { parseVersion } from '../../policy/versions.ts';
+import { parseVersion } from '../../../packages/contract/src/versions.ts';
+import { MAX_HEALTH_CHECK_FAILURES, MAX_RESULT_DETAIL, MAX_TEXT } from '../../../packages/contract/src/limits.ts';
 
 /**
  * Managed apps registering and checking in (`/mam/v1`): one registration per user + app + device; every check-in
@@ -317,7 +318,6 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 // ---- input rules (the HTTP layer hands over parsed JSON)
 
-const MAX_TEXT = 256;
 
 /** Reads and checks a registration body; every refusal names the field. */
 export function readRegistrationInput(body: unknown): RegistrationInput {
@@ -340,7 +340,7 @@ export function readCheckInInput(body: unknown): CheckInInput {
   const input = objectOf(body);
   refuseUnknown(input, ['appVersion', 'sdkVersion', 'osVersion', 'policyVersion', 'configurationVersion', 'healthCheckFailures']);
   const failures = input['healthCheckFailures'] ?? [];
-  if (!Array.isArray(failures) || failures.length > 32) throw new OpenMamError('malformed_request', 'healthCheckFailures: must be an array of at most 32 failures');
+  if (!Array.isArray(failures) || failures.length > MAX_HEALTH_CHECK_FAILURES) throw new OpenMamError('malformed_request', `healthCheckFailures: must be an array of at most ${MAX_HEALTH_CHECK_FAILURES} failures`);
   return {
     ...versionsOf(input),
     policyVersion: optionalText(input, 'policyVersion'),
@@ -360,7 +360,7 @@ export function readActionResult(body: unknown): { status: 'succeeded' | 'failed
   const status = input['status'];
   if (status !== 'succeeded' && status !== 'failed') throw new OpenMamError('malformed_request', 'status: must be "succeeded" or "failed"');
   const detail = input['detail'];
-  if (detail !== undefined && detail !== null && (typeof detail !== 'string' || detail.length > 2048)) throw new OpenMamError('malformed_request', 'detail: must be text of at most 2048 characters');
+  if (detail !== undefined && detail !== null && (typeof detail !== 'string' || detail.length > MAX_RESULT_DETAIL)) throw new OpenMamError('malformed_request', `detail: must be text of at most ${MAX_RESULT_DETAIL} characters`);
   return { status, detail: typeof detail === 'string' ? detail : null };
 }
 

@@ -1,5 +1,5 @@
 import { OpenMamError } from '../../errors.ts';
-import { parseIsoDuration } from '../../policy/iso-duration.ts';
+import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';

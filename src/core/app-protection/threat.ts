@@ -1,5 +1,5 @@
 import type { DeviceThreatLevel } from '../../policy/app-protection-model.ts';
-import { compareVersions, parseVersion, type Version } from '../../policy/versions.ts';
+import { compareVersions, parseVersion, type Version } from '../../../packages/contract/src/versions.ts';
 import type { MtdConnectorRecord, ThreatLevel, ThreatReportRecord } from '../../store/app-protection-records.ts';
 
 /**

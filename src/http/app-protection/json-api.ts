@@ -1,4 +1,7 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TSchema } from 'typebox';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorBody, PATTERN_MEANINGS } from '../../../packages/contract/src/schemas.ts';
 import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
 import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
@@ -6,9 +9,13 @@ import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../..
 import { retryLater } from '../retry-later.ts';
 
 /**
- * What the JSON endpoints of the app protection service share (`/mam/v1`, `/mtd/v1`, `/access/v1`): bearer
- * authentication, app-role checks for service callers, and error bodies `{"error":{"code","message"}}` with a
- * status a client can act on.
+ * What the JSON surfaces of the app protection service share (`/mam/v1`, `/mtd/v1`, `/access/v1`): each is one
+ * encapsulated Fastify scope set up by `jsonSurface`, with
+ * - schemas from @openmam/contract, validated by TypeBox's compiler (no coercion, no silent removal of unknown
+ *   properties: a body is what the contract says or a 400 naming the field);
+ * - one authentication hook: every route declares in `config.appProtectionAuth` what its caller must be, the hook
+ *   verifies the bearer token once, before the body is read, and hands the identity to the handler;
+ * - one error handler driven by a complete code-to-status table: `{"error":{"code","message",...}}`.
  */
 export const THREAT_CONNECTOR_ROLE = 'OpenMAM.ThreatConnector';
 export const GATEWAY_ROLE = 'OpenMAM.Gateway';
@@ -17,71 +24,166 @@ export const COMPLIANCE_REPORTER_ROLE = 'OpenMAM.ComplianceReporter';
 /** Every body here is a few hundred bytes; a user token in an access request is the largest part. */
 export const JSON_BODY_LIMIT = 32 * 1024;
 
-export async function bearerIdentity(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
+/** Who may call a route: a user (a managed app's work account), or a service holding an app role. */
+export type CallerRequirement = { kind: 'user' } | { kind: 'role'; role: string };
+
+export const USER_CALLER: CallerRequirement = { kind: 'user' };
+export const roleCaller = (role: string): CallerRequirement => ({ kind: 'role', role });
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Required on every route of an app protection JSON surface (checked when the route is added). */
+    appProtectionAuth?: CallerRequirement;
+  }
+  interface FastifyRequest {
+    /** The verified caller of an app protection JSON route; null before its surface's hook ran. */
+    appProtectionCaller: VerifiedIdentity | null;
+  }
+}
+
+/** The caller the surface's hook verified; a route outside a surface has none, which is a bug, not a client error. */
+export function callerOf(request: FastifyRequest): VerifiedIdentity {
+  if (request.appProtectionCaller === null) throw new OpenMamError('internal', `no verified caller on ${request.routeOptions.url ?? request.url}`);
+  return request.appProtectionCaller;
+}
+
+async function bearerIdentity(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
+  // RFC 6750 section 2.1: `Bearer` (any case) and one token68.
   const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   if (!token) throw new OpenMamError('authentication_failed', 'an Authorization: Bearer token is required');
   return verifier.verify(token);
 }
 
-/** A service caller (connector, gateway): its token must carry `role`, else 403. */
-export async function serviceCaller(verifier: TokenVerifier, request: FastifyRequest, role: string): Promise<VerifiedIdentity> {
+/** What the token proves must meet the route's requirement; nothing the caller writes beside it counts. */
+async function verifiedCaller(verifier: TokenVerifier, request: FastifyRequest, requirement: CallerRequirement): Promise<VerifiedIdentity> {
   const identity = await bearerIdentity(verifier, request);
-  if (!identity.roles.includes(role)) throw new OpenMamError('not_authorized', `the ${role} app role is required`);
+  if (requirement.kind === 'role') {
+    if (!identity.roles.includes(requirement.role)) throw new OpenMamError('not_authorized', `the ${requirement.role} app role is required`);
+  } else if (!isUserIdentity(identity)) {
+    // Entra user tokens carry `upn` or `preferred_username`; device and app-only tokens carry neither.
+    throw new OpenMamError('not_authorized', "a user's token is required, not a device's or an application's");
+  }
   return identity;
+}
+
+/** Every status these surfaces answer with an error body: the tables below can use no other. */
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 412, 413, 415, 500, 503] as const;
+type ErrorStatus = (typeof ERROR_STATUSES)[number];
+
+/**
+ * Status and wire code of every error code. A `Record` over `ErrorCode`: adding a code to errors.ts without deciding
+ * how these surfaces answer it does not compile.
+ */
+export const ERROR_STATUS: Record<ErrorCode, { status: ErrorStatus; code: string }> = {
+  malformed_request: { status: 400, code: 'badRequest' },
+  unsupported_action: { status: 400, code: 'unsupportedAction' },
+  invalid_enrollment_data: { status: 400, code: 'badRequest' },
+  authentication_failed: { status: 401, code: 'invalidToken' },
+  not_authorized: { status: 403, code: 'forbidden' },
+  tenant_not_onboarded: { status: 403, code: 'tenantNotOnboarded' },
+  device_not_supported: { status: 403, code: 'deviceNotSupported' },
+  account_not_set_up: { status: 403, code: 'accountNotSetUp' },
+  identity_mismatch: { status: 403, code: 'identityMismatch' },
+  not_found: { status: 404, code: 'notFound' },
+  conflict: { status: 409, code: 'conflict' },
+  device_already_enrolled: { status: 409, code: 'wrongAccount' },
+  precondition_failed: { status: 412, code: 'preconditionFailed' },
+  payload_too_large: { status: 413, code: 'payloadTooLarge' },
+  // A server's own configuration: the caller can do nothing about it.
+  invalid_configuration: { status: 500, code: 'internalError' },
+  internal: { status: 500, code: 'internalError' },
+  upstream_unavailable: { status: 503, code: 'serviceUnavailable' },
+};
+
+/** Fastify's own refusals of what it could not read, before any handler. */
+const FASTIFY_STATUS: Readonly<Record<string, { status: ErrorStatus; code: string; message?: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payloadTooLarge', message: 'the request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupportedMediaType', message: 'send application/json' },
+  FST_ERR_VALIDATION: { status: 400, code: 'badRequest' },
+};
+
+type ErrorResponses = { [S in ErrorStatus]: typeof ErrorBody };
+
+/** The response schemas of a route: its successes, and the error body at every error status (and so in OpenAPI). */
+export function responses<T extends Partial<Record<200 | 201 | 204, TSchema>>>(success: T): T & ErrorResponses {
+  const errors = Object.fromEntries(ERROR_STATUSES.map((status) => [status, ErrorBody])) as ErrorResponses;
+  return { ...errors, ...success };
 }
 
 /**
- * A managed app's caller must be a user: a device's or an application's own token has no work account to protect
- * (Entra user tokens carry `upn` or `preferred_username`; device and app-only tokens carry neither).
+ * One refusal, naming the field: `body/deviceTag must not have more than 256 characters`. The first error is the
+ * most specific one (a union's first branch before the union itself).
  */
-export async function userCaller(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
-  const identity = await bearerIdentity(verifier, request);
-  if (!isUserIdentity(identity)) throw new OpenMamError('not_authorized', "a user's token is required, not a device's or an application's");
-  return identity;
+export function validationMessage(errors: readonly FastifySchemaValidationError[], dataVar: string): string {
+  const error = errors[0];
+  if (error === undefined) return `${dataVar} is not valid`;
+  const at = `${dataVar}${error.instancePath}`;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `${at}/${String((params['requiredProperties'] as unknown[] | undefined)?.[0] ?? (params['missingProperty'] as string | undefined) ?? '?')} is required`;
+    case 'boolean':
+    case 'additionalProperties': {
+      const extra = (params['additionalProperties'] as unknown[] | string | undefined) ?? undefined;
+      const name = Array.isArray(extra) ? `/${String(extra[0])}` : typeof extra === 'string' ? `/${extra}` : '';
+      return `${at}${name} is not a known property`;
+    }
+    case 'pattern':
+      return `${at} ${PATTERN_MEANINGS[String(params['pattern'])] ?? error.message ?? 'does not match its pattern'}`;
+    default:
+      return `${at} ${error.message ?? `fails ${error.keyword}`}`;
+  }
 }
 
-const STATUS_OF: Partial<Record<ErrorCode, [number, string]>> = {
-  malformed_request: [400, 'badRequest'],
-  authentication_failed: [401, 'invalidToken'],
-  not_authorized: [403, 'forbidden'],
-  tenant_not_onboarded: [403, 'tenantNotOnboarded'],
-  not_found: [404, 'notFound'],
-  conflict: [409, 'conflict'],
-  device_already_enrolled: [409, 'wrongAccount'],
-  account_not_set_up: [403, 'accountNotSetUp'],
-  identity_mismatch: [403, 'identityMismatch'],
-  payload_too_large: [413, 'payloadTooLarge'],
-  upstream_unavailable: [503, 'serviceUnavailable'],
-};
-
 export function jsonErrorHandler(error: FastifyError | OpenMamError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let status = 500;
-  let code = 'internalError';
+  let { status, code } = ERROR_STATUS.internal;
   let message = `internal error (request id ${request.id})`;
-  const extra: Record<string, unknown> = {};
+  const extra: { userMessage?: ReturnType<typeof userMessage>; nextCheckInSeconds?: number } = {};
   if (isOpenMamError(error)) {
-    const mapped = STATUS_OF[error.code];
-    if (mapped) [status, code] = mapped;
+    ({ status, code } = ERROR_STATUS[error.code]);
     // A finer reason (e.g. appIdMismatch, unableToRegister) is the code a client acts on.
     if (error.reason !== undefined) code = error.reason;
     if (error.expose) message = error.message;
-    if (error.reason === 'unableToRegister') extra['userMessage'] = userMessage('unableToRegister');
-    if (error.code === 'device_already_enrolled') extra['userMessage'] = userMessage('wrongAccount');
-    if (error.code === 'account_not_set_up') extra['userMessage'] = userMessage('accountNotSetUp');
+    if (error.reason === 'unableToRegister') extra.userMessage = userMessage('unableToRegister');
+    if (error.code === 'device_already_enrolled') extra.userMessage = userMessage('wrongAccount');
+    if (error.code === 'account_not_set_up') extra.userMessage = userMessage('accountNotSetUp');
     if (error.code === 'tenant_not_onboarded') {
       // Spec: an app of a tenant that is not onboarded comes back in 24 hours.
-      extra['nextCheckInSeconds'] = CHECKIN_SECONDS.notOnboarded;
+      extra.nextCheckInSeconds = CHECKIN_SECONDS.notOnboarded;
       void reply.header('retry-after', String(CHECKIN_SECONDS.notOnboarded));
     }
     if (error.code === 'authentication_failed') void reply.header('www-authenticate', 'Bearer');
-  } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    [status, code, message] = [413, 'payloadTooLarge', 'the request body is too large'];
-  } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    [status, code, message] = [415, 'unsupportedMediaType', 'send application/json'];
+  } else if (FASTIFY_STATUS[error.code] !== undefined) {
+    const known = FASTIFY_STATUS[error.code]!;
+    [status, code, message] = [known.status, known.code, known.message ?? error.message];
   } else if (error.statusCode === 400 || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
     [status, code, message] = [400, 'badRequest', `the body is not valid JSON: ${error.message}`];
   }
   if (status === 503) retryLater(reply);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   return reply.code(status).send({ error: { code, message, ...extra, requestId: request.id } });
+}
+
+/**
+ * Sets up one JSON surface in the (encapsulated) scope `app`: validation, the error handler and the authentication
+ * hook. Returns the scope with TypeBox's static types for the routes' request parts.
+ */
+export type SurfaceInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export function jsonSurface(app: FastifyInstance, verifier: TokenVerifier): SurfaceInstance {
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
+  app.setErrorHandler(jsonErrorHandler);
+  app.decorateRequest('appProtectionCaller', null);
+  app.addHook('onRoute', (route) => {
+    // Fail at start-up, not open at run time: a route that forgot to say who may call it would have no check.
+    if (route.config?.appProtectionAuth === undefined) throw new Error(`${route.method} ${route.url}: config.appProtectionAuth is required on an app protection JSON route`);
+  });
+  app.addHook('onRequest', async (request) => {
+    // Before the body is read: an anonymous caller costs no parsing, and a refusal never depends on what it sent.
+    const requirement = request.routeOptions.config.appProtectionAuth;
+    if (requirement === undefined) throw new OpenMamError('internal', `no caller requirement on ${request.routeOptions.url ?? request.url}`);
+    request.appProtectionCaller = await verifiedCaller(verifier, request, requirement);
+  });
+  return app.withTypeProvider<TypeBoxTypeProvider>();
 }

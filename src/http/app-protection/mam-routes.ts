@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readActionResult, readCheckInInput, readRegistrationInput, type ManagedAppService } from '../../core/app-protection/managed-apps.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import { JSON_BODY_LIMIT, jsonErrorHandler, userCaller } from './json-api.ts';
+import { callerOf, JSON_BODY_LIMIT, jsonSurface, responses, USER_CALLER } from './json-api.ts';
 
 /** The check-in API of managed apps (docs/app-protection.md "Managed apps"): the user's Entra token is the credential. */
 export interface MamRoutesOptions {
@@ -9,24 +10,46 @@ export interface MamRoutesOptions {
   apps: ManagedAppService;
 }
 
-export async function mamRoutes(app: FastifyInstance, options: MamRoutesOptions): Promise<void> {
-  app.setErrorHandler(jsonErrorHandler);
-  const { verifier, apps } = options;
+const user = { appProtectionAuth: USER_CALLER };
 
-  app.post('/mam/v1/registrations', { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
-    const caller = await userCaller(verifier, request);
-    const { created, ...answer } = await apps.register(caller, readRegistrationInput(request.body));
-    return reply.code(created ? 201 : 200).send(answer);
-  });
+export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOptions): Promise<void> {
+  const app = jsonSurface(scope, options.verifier);
+  const { apps } = options;
 
-  app.post<{ Params: { id: string } }>('/mam/v1/registrations/:id/checkin', { bodyLimit: JSON_BODY_LIMIT }, async (request) => {
-    const caller = await userCaller(verifier, request);
-    return apps.checkIn(caller, request.params.id, readCheckInInput(request.body));
-  });
+  app.post(
+    '/mam/v1/registrations',
+    {
+      bodyLimit: JSON_BODY_LIMIT,
+      config: user,
+      schema: { tags: ['mam'], headers: Contract.BearerHeaders, body: Contract.RegistrationRequest, response: responses({ 200: Contract.RegistrationAnswer, 201: Contract.RegistrationAnswer }) },
+    },
+    async (request, reply) => {
+      // The core reader normalises (lower-case ids) and applies the rules a schema cannot say; the schema bounded it.
+      const { created, ...answer } = await apps.register(callerOf(request), readRegistrationInput(request.body));
+      return reply.code(created ? 201 : 200).send(answer);
+    },
+  );
 
-  app.post<{ Params: { id: string; actionId: string } }>('/mam/v1/registrations/:id/actions/:actionId/result', { bodyLimit: JSON_BODY_LIMIT }, async (request, reply) => {
-    const caller = await userCaller(verifier, request);
-    await apps.reportResult(caller, request.params.id, request.params.actionId, readActionResult(request.body));
-    return reply.code(204).send();
-  });
+  app.post(
+    '/mam/v1/registrations/:id/checkin',
+    {
+      bodyLimit: JSON_BODY_LIMIT,
+      config: user,
+      schema: { tags: ['mam'], headers: Contract.BearerHeaders, params: Contract.RegistrationParams, body: Contract.CheckInRequest, response: responses({ 200: Contract.CheckInAnswer }) },
+    },
+    async (request) => apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body)),
+  );
+
+  app.post(
+    '/mam/v1/registrations/:id/actions/:actionId/result',
+    {
+      bodyLimit: JSON_BODY_LIMIT,
+      config: user,
+      schema: { tags: ['mam'], headers: Contract.BearerHeaders, params: Contract.ActionResultParams, body: Contract.ActionResultRequest, response: responses({ 204: Contract.NoContent }) },
+    },
+    async (request, reply) => {
+      await apps.reportResult(callerOf(request), request.params.id, request.params.actionId, readActionResult(request.body));
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -15,6 +15,9 @@ export const MAX_VERSION_LENGTH = MAX_VERSION_COMPONENTS * (MAX_COMPONENT_DIGITS
 
 const COMPONENT = /^[0-9]+$/;
 
+/** The same rule as a JSON Schema `pattern` (ECMA-262), so the wire contract refuses what parseVersion refuses. */
+export const VERSION_PATTERN = `^[0-9]{1,${MAX_COMPONENT_DIGITS}}(?:\\.[0-9]{1,${MAX_COMPONENT_DIGITS}}){0,${MAX_VERSION_COMPONENTS - 1}}$`;
+
 /** `undefined` for anything but 1..6 dot-separated runs of 1..9 ASCII digits (no sign, spaces, or empty parts). */
 export function parseVersion(text: string): Version | undefined {
   if (text.length === 0 || text.length > MAX_VERSION_LENGTH) return undefined;

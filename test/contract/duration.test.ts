@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_DURATION_LENGTH, parseIsoDuration } from '../../src/policy/iso-duration.ts';
+import { MAX_DURATION_LENGTH, parseIsoDuration } from '../../packages/contract/src/duration.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareVersions, MAX_VERSION_COMPONENTS, parseVersion, type Version } from '../../src/policy/versions.ts';
+import { compareVersions, MAX_VERSION_COMPONENTS, parseVersion, type Version } from '../../packages/contract/src/versions.ts';
 
 function v(text: string): Version {
   const parsed = parseVersion(text);

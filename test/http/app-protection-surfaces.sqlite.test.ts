@@ -1,0 +1,3 @@
+import { appProtectionSurfaces } from './app-protection-surfaces-suite.ts';
+
+appProtectionSurfaces('sqlite');
