@@ -26,6 +26,7 @@ import {
   stringReader,
   type PropertySpec,
   type PropertySpecs,
+  type ReadObjectOptions,
   type Reader,
   type ValidationMode,
 } from './validate.ts';
@@ -96,6 +97,7 @@ export function readResource<T>(
   resource: { typeName: string; odataType: `#microsoft.graph.${string}`; readOnly: readonly string[]; navigations?: Readonly<Record<string, string>> },
   specs: PropertySpecs<T>,
   mode: ValidationMode,
+  options: ReadObjectOptions = {},
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
   // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
@@ -108,7 +110,7 @@ export function readResource<T>(
     else if (!readOnly.has(key)) rest[key] = value;
   }
   const complete = mode === 'create';
-  const read = readObject<T>(rest, '', resource.typeName, specs, complete);
+  const read = readObject<T>(rest, '', resource.typeName, specs, complete, options);
   if (!complete) return read;
   const filled: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs as Readonly<Record<string, PropertySpec<unknown>>>)) {
@@ -117,6 +119,8 @@ export function readResource<T>(
     if (value !== undefined) filled[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
     else if (spec.nullable) filled[key] = null;
   }
+  // Graph properties OpenMAM stores without a spec of its own (validate.ts readObject), after the specs' ones.
+  for (const [key, value] of Object.entries(read as Record<string, unknown>)) if (!Object.hasOwn(filled, key)) filled[key] = value;
   return filled as T;
 }
 
@@ -521,6 +525,8 @@ export function readAssignmentTargets(input: unknown): AppAssignmentTarget[] {
 // ---- mobileThreatDefenseConnector
 
 export const MTD_CONNECTOR_TYPE = '#microsoft.graph.mobileThreatDefenseConnector';
+/** Connectors and access policies are stored as typed columns: a Graph property without one is refused, never dropped. */
+const NOT_STORED = { graphExtras: 'refuse' } as const;
 export const PARTNER_STATES = ['enabled', 'available', 'unavailable', 'unresponsive', 'notSetUp', 'error'] as const;
 export const MAX_UNRESPONSIVENESS_DAYS = 365;
 
@@ -554,6 +560,7 @@ export function validateMtdConnector(input: unknown, mode: ValidationMode): Mobi
     { typeName: 'mobileThreatDefenseConnector', odataType: MTD_CONNECTOR_TYPE, readOnly: ['id', 'lastHeartbeatDateTime'] },
     MTD_CONNECTOR_SPECS,
     mode,
+    NOT_STORED,
   ) as MobileThreatDefenseConnectorSettings | Partial<MobileThreatDefenseConnectorSettings>;
 }
 
@@ -651,7 +658,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         readObject<{ '@odata.type'?: string; includeApplications: string[] }>(v, at, 'conditionalAccessApplications', {
           '@odata.type': optionalType('#microsoft.graph.conditionalAccessApplications'),
           includeApplications: { read: readIncludeApplications, required: true },
-        }, true),
+        }, true, NOT_STORED),
       required: true,
     },
     users: {
@@ -661,7 +668,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
           includeUsers: { read: readIncludeUsers, default: [] },
           includeGroups: { read: readGroups, default: [] },
           excludeGroups: { read: readGroups, default: [] },
-        }, true),
+        }, true, NOT_STORED),
       required: true,
     },
     clientAppTypes: {
@@ -671,7 +678,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         return ['all'] as ['all'];
       },
     },
-  }, true);
+  }, true, NOT_STORED);
   const applications = { includeApplications: conditions.applications.includeApplications };
   const { includeUsers, includeGroups, excludeGroups } = conditions.users;
   const users = { includeUsers: [...includeUsers], includeGroups: [...includeGroups], excludeGroups: [...excludeGroups] };
@@ -691,7 +698,7 @@ function readGrantControls(value: unknown, path: string): ConditionalAccessPolic
       default: 'OR',
     },
     builtInControls: { read: uniqueArray(enumReader(GRANT_CONTROLS)), required: true },
-  }, true);
+  }, true, NOT_STORED);
   if (controls.builtInControls.length === 0) refuse(childPath(path, 'builtInControls'), `needs at least one of ${GRANT_CONTROLS.join(', ')}`);
   return { operator: controls.operator, builtInControls: controls.builtInControls };
 }
@@ -730,6 +737,7 @@ export function validateAccessPolicy(input: unknown, mode: ValidationMode): Acce
     { typeName: 'conditionalAccessPolicy', odataType: CONDITIONAL_ACCESS_POLICY_TYPE, readOnly: ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'] },
     ACCESS_POLICY_SPECS,
     mode,
+    NOT_STORED,
   );
   if (mode === 'update') return policy as Partial<ConditionalAccessPolicy>;
   const complete = policy as ConditionalAccessPolicy;
