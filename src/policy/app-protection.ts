@@ -151,7 +151,7 @@ export const MAX_PIN_RETRIES = 99;
 
 const VERSION_SPEC = { read: readVersion, nullable: true } as const;
 
-const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
+export const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
   displayName: { read: readDisplayName, required: true },
   description: { read: readDescription, nullable: true },
   allowedInboundDataTransferSources: { read: enumReader(DATA_TRANSFER_LEVELS), default: 'allApps' },
@@ -181,7 +181,7 @@ const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
   mobileThreatDefenseRemediationAction: { read: actionReader(['block', 'wipe'], 'for the device threat level'), default: 'block' },
 };
 
-const POLICY_READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'deployedAppCount', 'roleScopeTagIds'] as const;
+const POLICY_READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'deployedAppCount'] as const;
 
 type VersionProperty = { [K in keyof WindowsManagedAppProtection]: K extends `${string}Version` ? K : never }[keyof WindowsManagedAppProtection];
 
@@ -364,7 +364,7 @@ function readManagementLevel(value: unknown, path: string): TargetedManagedAppCo
   return enumReader(APP_MANAGEMENT_LEVELS)(value, path);
 }
 
-const APP_CONFIGURATION_SPECS: PropertySpecs<TargetedManagedAppConfiguration> = {
+export const APP_CONFIGURATION_SPECS: PropertySpecs<TargetedManagedAppConfiguration> = {
   displayName: { read: readDisplayName, required: true },
   description: { read: readDescription, nullable: true },
   customSettings: { read: readCustomSettings, default: [] },
@@ -478,31 +478,45 @@ interface TargetInput {
   deviceAndAppManagementAssignmentFilterType?: 'none';
 }
 
+export const ASSIGNMENT_FILTER_FIELDS = ['deviceAndAppManagementAssignmentFilterId', 'deviceAndAppManagementAssignmentFilterType'] as const;
+
+/**
+ * Assignment filters (Graph deviceAndAppManagementAssignmentTarget's filter id and type) narrow who a policy reaches;
+ * OpenMAM does not evaluate them yet, so a filter is refused: accepted and ignored, the policy would reach the whole
+ * group. No filter is a null (or absent) id and type `none`. Returns `none` for the type, null for the id.
+ */
+export function refuseAssignmentFilter(value: unknown, path: string): 'none' {
+  const none = value === null || value === 'none' || (path.endsWith('FilterId') && value === '');
+  if (!none) refuse(path, `assignment filters are not supported yet (${path.endsWith('FilterId') ? 'null' : 'none'} only), not ${JSON.stringify(value)}`);
+  return 'none';
+}
+
+/** The same rule for a target read by hand (core/policies.ts): every filter field of `target` under `path`. */
+export function checkNoAssignmentFilter(target: Readonly<Record<string, unknown>>, path: string): void {
+  for (const field of ASSIGNMENT_FILTER_FIELDS) if (Object.hasOwn(target, field)) refuseAssignmentFilter(target[field], `${path}.${field}`);
+}
+
 function readTarget(value: unknown, path: string): AppAssignmentTarget {
   const record = expectPlainObject(value, path);
   const type = discriminator(record, path, TARGET_TYPES);
   const group = type !== '#microsoft.graph.allLicensedUsersAssignmentTarget';
-  const noFilter = (_value: unknown, at: string): never => refuse(at, 'assignment filters are not supported (null only)');
   const target = readObject<TargetInput>(record, path, type.slice('#microsoft.graph.'.length), {
     '@odata.type': { read: (v) => v as string, required: true },
     groupId: group ? { read: readGuid, required: true } : { read: (_v, at) => refuse(at, `is not a property of ${type}`) },
-    deviceAndAppManagementAssignmentFilterId: { read: noFilter, nullable: true },
-    deviceAndAppManagementAssignmentFilterType: {
-      read: (v, at) => {
-        if (v !== 'none') refuse(at, `assignment filters are not supported (none only), not ${JSON.stringify(v)}`);
-        return 'none';
-      },
-    },
+    deviceAndAppManagementAssignmentFilterId: { read: (v, at) => refuseAssignmentFilter(v, at), nullable: true },
+    deviceAndAppManagementAssignmentFilterType: { read: (v, at) => refuseAssignmentFilter(v, at) },
   }, true);
   if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
   return { '@odata.type': type, groupId: target.groupId! };
 }
 
 function readAssignment(value: unknown, path: string): AppAssignmentTarget {
-  return readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; target: AppAssignmentTarget }>(value, path, 'targetedManagedAppPolicyAssignment', {
+  return readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; sourceId?: string | null; target: AppAssignmentTarget }>(value, path, 'targetedManagedAppPolicyAssignment', {
     '@odata.type': { read: odataTypeReader('#microsoft.graph.targetedManagedAppPolicyAssignment') },
     id: { read: stringReader() },
     source: { read: enumReader(['direct'] as const) },
+    // Set by Intune for assignments made through a policy set; OpenMAM has none, so any value is taken as direct.
+    sourceId: { read: stringReader(), nullable: true },
     target: { read: readTarget, required: true },
   }, true).target;
 }

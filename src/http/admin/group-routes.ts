@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
+import { readString } from '../../policy/validate.ts';
 import type { GroupRecord } from '../../store/records.ts';
 import type { GroupStore } from '../../store/roles.ts';
 import { adminCaller, collection, GraphError } from './graph.ts';
@@ -37,6 +38,9 @@ function readGroup(body: unknown): { displayName: string; description: string | 
   const input = body as Record<string, unknown>;
   for (const name of Object.keys(input)) if (!GROUP_PROPERTIES.has(name)) throw new OpenMamError('malformed_request', `${name}: unknown property`);
   const displayName = input['displayName'];
+  // The shared text check (validate.ts): no NUL or other control character, no lone surrogate, as in policy names.
+  if (typeof displayName === 'string') readString(displayName, 'displayName');
+  if (typeof input['description'] === 'string') readString(input['description'], 'description');
   if (typeof displayName !== 'string' || displayName.trim() === '' || displayName.length > 256) {
     throw new OpenMamError('malformed_request', 'displayName: a name of 1 to 256 characters is required');
   }
