@@ -13,6 +13,7 @@ import {
   type WindowsPfxCertificate,
   type WindowsScepCertificate,
 } from '../policy/certificates.ts';
+import { checkNoAssignmentFilter } from '../policy/app-protection.ts';
 import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
 import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
 import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
@@ -237,6 +238,8 @@ function readTarget(entry: unknown, path: string): AssignmentTarget {
   if (typeof type !== 'string' || !TARGET_TYPES.has(type)) {
     throw new OpenMamError('malformed_request', `${path}.target.@odata.type: must be one of ${[...TARGET_TYPES].join(', ')}`);
   }
+  // A filter was answered 204 and forgotten here, so the policy reached the whole group: refused until supported.
+  checkNoAssignmentFilter(target, `${path}.target`);
   if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
   const groupId = target['groupId'];
   if (typeof groupId !== 'string' || !isGuid(groupId)) throw new OpenMamError('malformed_request', `${path}.target.groupId: must be a group object id (GUID)`);

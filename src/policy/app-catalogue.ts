@@ -73,6 +73,8 @@ export function validateServicePrincipal(input: unknown, mode: ValidationMode): 
     { typeName: 'servicePrincipal', odataType: SERVICE_PRINCIPAL_TYPE, readOnly: ['id'] },
     SERVICE_PRINCIPAL_SPECS,
     mode,
+    // Stored as typed columns: a Graph property without one is refused, never accepted and dropped.
+    { graphExtras: 'refuse' },
   ) as ServicePrincipalSettings | Partial<ServicePrincipalSettings>;
 }
 

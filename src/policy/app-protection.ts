@@ -26,6 +26,7 @@ import {
   stringReader,
   type PropertySpec,
   type PropertySpecs,
+  type ReadObjectOptions,
   type Reader,
   type ValidationMode,
 } from './validate.ts';
@@ -96,6 +97,7 @@ export function readResource<T>(
   resource: { typeName: string; odataType: `#microsoft.graph.${string}`; readOnly: readonly string[]; navigations?: Readonly<Record<string, string>> },
   specs: PropertySpecs<T>,
   mode: ValidationMode,
+  options: ReadObjectOptions = {},
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
   // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
@@ -108,7 +110,7 @@ export function readResource<T>(
     else if (!readOnly.has(key)) rest[key] = value;
   }
   const complete = mode === 'create';
-  const read = readObject<T>(rest, '', resource.typeName, specs, complete);
+  const read = readObject<T>(rest, '', resource.typeName, specs, complete, options);
   if (!complete) return read;
   const filled: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs as Readonly<Record<string, PropertySpec<unknown>>>)) {
@@ -117,6 +119,8 @@ export function readResource<T>(
     if (value !== undefined) filled[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
     else if (spec.nullable) filled[key] = null;
   }
+  // Graph properties OpenMAM stores without a spec of its own (validate.ts readObject), after the specs' ones.
+  for (const [key, value] of Object.entries(read as Record<string, unknown>)) if (!Object.hasOwn(filled, key)) filled[key] = value;
   return filled as T;
 }
 
@@ -147,7 +151,7 @@ export const MAX_PIN_RETRIES = 99;
 
 const VERSION_SPEC = { read: readVersion, nullable: true } as const;
 
-const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
+export const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
   displayName: { read: readDisplayName, required: true },
   description: { read: readDescription, nullable: true },
   allowedInboundDataTransferSources: { read: enumReader(DATA_TRANSFER_LEVELS), default: 'allApps' },
@@ -177,7 +181,7 @@ const APP_PROTECTION_SPECS: PropertySpecs<WindowsManagedAppProtection> = {
   mobileThreatDefenseRemediationAction: { read: actionReader(['block', 'wipe'], 'for the device threat level'), default: 'block' },
 };
 
-const POLICY_READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'deployedAppCount', 'roleScopeTagIds'] as const;
+const POLICY_READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'deployedAppCount'] as const;
 
 type VersionProperty = { [K in keyof WindowsManagedAppProtection]: K extends `${string}Version` ? K : never }[keyof WindowsManagedAppProtection];
 
@@ -360,7 +364,7 @@ function readManagementLevel(value: unknown, path: string): TargetedManagedAppCo
   return enumReader(APP_MANAGEMENT_LEVELS)(value, path);
 }
 
-const APP_CONFIGURATION_SPECS: PropertySpecs<TargetedManagedAppConfiguration> = {
+export const APP_CONFIGURATION_SPECS: PropertySpecs<TargetedManagedAppConfiguration> = {
   displayName: { read: readDisplayName, required: true },
   description: { read: readDescription, nullable: true },
   customSettings: { read: readCustomSettings, default: [] },
@@ -474,31 +478,45 @@ interface TargetInput {
   deviceAndAppManagementAssignmentFilterType?: 'none';
 }
 
+export const ASSIGNMENT_FILTER_FIELDS = ['deviceAndAppManagementAssignmentFilterId', 'deviceAndAppManagementAssignmentFilterType'] as const;
+
+/**
+ * Assignment filters (Graph deviceAndAppManagementAssignmentTarget's filter id and type) narrow who a policy reaches;
+ * OpenMAM does not evaluate them yet, so a filter is refused: accepted and ignored, the policy would reach the whole
+ * group. No filter is a null (or absent) id and type `none`. Returns `none` for the type, null for the id.
+ */
+export function refuseAssignmentFilter(value: unknown, path: string): 'none' {
+  const none = value === null || value === 'none' || (path.endsWith('FilterId') && value === '');
+  if (!none) refuse(path, `assignment filters are not supported yet (${path.endsWith('FilterId') ? 'null' : 'none'} only), not ${JSON.stringify(value)}`);
+  return 'none';
+}
+
+/** The same rule for a target read by hand (core/policies.ts): every filter field of `target` under `path`. */
+export function checkNoAssignmentFilter(target: Readonly<Record<string, unknown>>, path: string): void {
+  for (const field of ASSIGNMENT_FILTER_FIELDS) if (Object.hasOwn(target, field)) refuseAssignmentFilter(target[field], `${path}.${field}`);
+}
+
 function readTarget(value: unknown, path: string): AppAssignmentTarget {
   const record = expectPlainObject(value, path);
   const type = discriminator(record, path, TARGET_TYPES);
   const group = type !== '#microsoft.graph.allLicensedUsersAssignmentTarget';
-  const noFilter = (_value: unknown, at: string): never => refuse(at, 'assignment filters are not supported (null only)');
   const target = readObject<TargetInput>(record, path, type.slice('#microsoft.graph.'.length), {
     '@odata.type': { read: (v) => v as string, required: true },
     groupId: group ? { read: readGuid, required: true } : { read: (_v, at) => refuse(at, `is not a property of ${type}`) },
-    deviceAndAppManagementAssignmentFilterId: { read: noFilter, nullable: true },
-    deviceAndAppManagementAssignmentFilterType: {
-      read: (v, at) => {
-        if (v !== 'none') refuse(at, `assignment filters are not supported (none only), not ${JSON.stringify(v)}`);
-        return 'none';
-      },
-    },
+    deviceAndAppManagementAssignmentFilterId: { read: (v, at) => refuseAssignmentFilter(v, at), nullable: true },
+    deviceAndAppManagementAssignmentFilterType: { read: (v, at) => refuseAssignmentFilter(v, at) },
   }, true);
   if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
   return { '@odata.type': type, groupId: target.groupId! };
 }
 
 function readAssignment(value: unknown, path: string): AppAssignmentTarget {
-  return readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; target: AppAssignmentTarget }>(value, path, 'targetedManagedAppPolicyAssignment', {
+  return readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; sourceId?: string | null; target: AppAssignmentTarget }>(value, path, 'targetedManagedAppPolicyAssignment', {
     '@odata.type': { read: odataTypeReader('#microsoft.graph.targetedManagedAppPolicyAssignment') },
     id: { read: stringReader() },
     source: { read: enumReader(['direct'] as const) },
+    // Set by Intune for assignments made through a policy set; OpenMAM has none, so any value is taken as direct.
+    sourceId: { read: stringReader(), nullable: true },
     target: { read: readTarget, required: true },
   }, true).target;
 }
@@ -521,6 +539,8 @@ export function readAssignmentTargets(input: unknown): AppAssignmentTarget[] {
 // ---- mobileThreatDefenseConnector
 
 export const MTD_CONNECTOR_TYPE = '#microsoft.graph.mobileThreatDefenseConnector';
+/** Connectors and access policies are stored as typed columns: a Graph property without one is refused, never dropped. */
+const NOT_STORED = { graphExtras: 'refuse' } as const;
 export const PARTNER_STATES = ['enabled', 'available', 'unavailable', 'unresponsive', 'notSetUp', 'error'] as const;
 export const MAX_UNRESPONSIVENESS_DAYS = 365;
 
@@ -554,6 +574,7 @@ export function validateMtdConnector(input: unknown, mode: ValidationMode): Mobi
     { typeName: 'mobileThreatDefenseConnector', odataType: MTD_CONNECTOR_TYPE, readOnly: ['id', 'lastHeartbeatDateTime'] },
     MTD_CONNECTOR_SPECS,
     mode,
+    NOT_STORED,
   ) as MobileThreatDefenseConnectorSettings | Partial<MobileThreatDefenseConnectorSettings>;
 }
 
@@ -651,7 +672,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         readObject<{ '@odata.type'?: string; includeApplications: string[] }>(v, at, 'conditionalAccessApplications', {
           '@odata.type': optionalType('#microsoft.graph.conditionalAccessApplications'),
           includeApplications: { read: readIncludeApplications, required: true },
-        }, true),
+        }, true, NOT_STORED),
       required: true,
     },
     users: {
@@ -661,7 +682,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
           includeUsers: { read: readIncludeUsers, default: [] },
           includeGroups: { read: readGroups, default: [] },
           excludeGroups: { read: readGroups, default: [] },
-        }, true),
+        }, true, NOT_STORED),
       required: true,
     },
     clientAppTypes: {
@@ -671,7 +692,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         return ['all'] as ['all'];
       },
     },
-  }, true);
+  }, true, NOT_STORED);
   const applications = { includeApplications: conditions.applications.includeApplications };
   const { includeUsers, includeGroups, excludeGroups } = conditions.users;
   const users = { includeUsers: [...includeUsers], includeGroups: [...includeGroups], excludeGroups: [...excludeGroups] };
@@ -691,7 +712,7 @@ function readGrantControls(value: unknown, path: string): ConditionalAccessPolic
       default: 'OR',
     },
     builtInControls: { read: uniqueArray(enumReader(GRANT_CONTROLS)), required: true },
-  }, true);
+  }, true, NOT_STORED);
   if (controls.builtInControls.length === 0) refuse(childPath(path, 'builtInControls'), `needs at least one of ${GRANT_CONTROLS.join(', ')}`);
   return { operator: controls.operator, builtInControls: controls.builtInControls };
 }
@@ -730,6 +751,7 @@ export function validateAccessPolicy(input: unknown, mode: ValidationMode): Acce
     { typeName: 'conditionalAccessPolicy', odataType: CONDITIONAL_ACCESS_POLICY_TYPE, readOnly: ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'] },
     ACCESS_POLICY_SPECS,
     mode,
+    NOT_STORED,
   );
   if (mode === 'update') return policy as Partial<ConditionalAccessPolicy>;
   const complete = policy as ConditionalAccessPolicy;

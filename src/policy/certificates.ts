@@ -282,7 +282,7 @@ const base = {
   version: { read: readInt32 },
 } as const;
 
-const TRUSTED_ROOT_SPECS: PropertySpecs<Windows81TrustedRootCertificate> = {
+export const TRUSTED_ROOT_SPECS: PropertySpecs<Windows81TrustedRootCertificate> = {
   '@odata.type': { read: odataTypeReader(TRUSTED_ROOT_CERTIFICATE_TYPE) },
   ...base,
   trustedRootCertificate: { read: readCertificate, required: true },
@@ -290,7 +290,7 @@ const TRUSTED_ROOT_SPECS: PropertySpecs<Windows81TrustedRootCertificate> = {
   destinationStore: { read: enumReader(DESTINATION_STORES), required: true },
 };
 
-const PFX_SPECS: PropertySpecs<WindowsPfxCertificate> = {
+export const PFX_SPECS: PropertySpecs<WindowsPfxCertificate> = {
   '@odata.type': { read: odataTypeReader(PFX_CERTIFICATE_TYPE) },
   ...base,
   pfxCertificate: { read: readPfx, required: true },
@@ -298,7 +298,7 @@ const PFX_SPECS: PropertySpecs<WindowsPfxCertificate> = {
   keyStorageProvider: { read: enumReader(KEY_STORAGE_PROVIDERS), default: 'useSoftwareKsp' },
 };
 
-const SCEP_SPECS: PropertySpecs<WindowsScepCertificate> = {
+export const SCEP_SPECS: PropertySpecs<WindowsScepCertificate> = {
   '@odata.type': { read: odataTypeReader(SCEP_CERTIFICATE_TYPE) },
   ...base,
   scepServerUrls: { read: arrayReader(readScepServerUrl, { minItems: 1, maxItems: 10 }), required: true },

@@ -249,7 +249,7 @@ function readOmaSettings(value: unknown, path: string): OmaSetting[] {
   return settings;
 }
 
-const CONFIGURATION_SPECS: PropertySpecs<Windows10CustomConfiguration> = {
+export const CONFIGURATION_SPECS: PropertySpecs<Windows10CustomConfiguration> = {
   '@odata.type': { read: odataTypeReader(CUSTOM_CONFIGURATION_TYPE) },
   id: { read: stringReader({ nonEmpty: true, singleLine: true }) },
   displayName,

@@ -1,4 +1,6 @@
 import { OpenMamError } from '../errors.ts';
+import { graphEnum, graphProperties, graphType, graphTypeAndDerived, type GraphProperty } from './graph-schema/index.ts';
+import { parseIsoDuration } from './iso-duration.ts';
 
 /**
  * The building blocks of OpenMAM's admin-model validators. Input is untrusted JSON (`unknown`); every refusal is an
@@ -57,18 +59,60 @@ export function expectPlainObject(value: unknown, path: string): Record<string, 
 }
 
 /**
+ * How deep a request body may nest. Graph's deepest type OpenMAM serves (conditionalAccessPolicy) nests five objects;
+ * anything far deeper is refused before any reader recurses into it, so no input can exhaust the stack.
+ */
+export const MAX_DEPTH = 32;
+
+/** Refuses a value nested deeper than MAX_DEPTH, iteratively (a 10,000-level array is one clean refusal). */
+export function checkDepth(value: unknown, path: string): void {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth >= MAX_DEPTH) refuse(item.path, `is nested more than ${MAX_DEPTH} levels deep`);
+    const entries = Array.isArray(item.value) ? item.value.map((v: unknown, i) => [indexPath(item.path, i), v] as const) : Object.entries(item.value).map(([k, v]) => [childPath(item.path, k), v] as const);
+    for (const [at, child] of entries) stack.push({ value: child, depth: item.depth + 1, path: at });
+  }
+}
+
+/**
  * Reads an object property by property: unknown properties are refused first, then each known one is read in the
  * order of `specs` (so output objects have a stable key order), then (for a complete object) required ones are
  * checked and defaults filled in.
+ *
+ * When `typeName` is a Graph type of ./graph-schema, the object follows Graph (Intune admins import policies written
+ * for Graph): a read-only property (id, createdDateTime, version, ...) is ignored as Graph ignores it, and a Graph
+ * property OpenMAM has no spec for is checked against its EDM type and enum, then kept as given after the specs'
+ * properties. A top-level object (path '') is first checked for depth.
  */
-export function readObject<T>(value: unknown, path: string, typeName: string, specs: PropertySpecs<T>, complete: boolean): T {
+export interface ReadObjectOptions {
+  /**
+   * `store` (default): Graph properties without a spec are checked and kept. `refuse`: for objects whose store keeps
+   * only the properties OpenMAM acts on (threat connectors, conditional access policies), a Graph property without a
+   * spec is refused as not stored rather than accepted and silently dropped.
+   */
+  graphExtras?: 'store' | 'refuse';
+}
+
+export function readObject<T>(value: unknown, path: string, typeName: string, specs: PropertySpecs<T>, complete: boolean, options: ReadObjectOptions = {}): T {
+  if (path === '') checkDepth(value, path);
   const record = expectPlainObject(value, path);
   const known = specs as Readonly<Record<string, PropertySpec<unknown>>>;
+  const graph = graphProperties(typeName);
+  const extras: string[] = [];
+  const ignored = new Set<string>();
   for (const key of Object.keys(record)) {
-    if (!Object.hasOwn(known, key)) refuse(childPath(path, key), `is not a property of ${typeName}`);
+    const property = graph !== undefined && Object.hasOwn(graph, key) ? graph[key] : undefined;
+    if (property?.readOnly) ignored.add(key);
+    else if (property?.navigation && !Object.hasOwn(known, key)) refuse(childPath(path, key), `is a navigation property of ${typeName}: not accepted in the body`);
+    else if (Object.hasOwn(known, key)) continue;
+    else if (property !== undefined && options.graphExtras === 'refuse') refuse(childPath(path, key), `is a Graph property of ${typeName} that OpenMAM does not store yet`);
+    else if (property !== undefined) extras.push(key);
+    else refuse(childPath(path, key), `is not a property of ${typeName}`);
   }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(known)) {
+    if (ignored.has(key)) continue;
     const at = childPath(path, key);
     // `undefined` (never in parsed JSON) counts as absent, as JSON.stringify would drop it.
     const raw = Object.hasOwn(record, key) ? record[key] : undefined;
@@ -85,7 +129,100 @@ export function readObject<T>(value: unknown, path: string, typeName: string, sp
       out[key] = spec.default;
     }
   }
+  for (const key of extras) {
+    const raw = record[key];
+    if (raw !== undefined) out[key] = readGraphValue(raw, childPath(path, key), graph![key]!, 0);
+  }
   return out as T;
+}
+
+/** The Graph properties of `typeName` that `specs` has no reader for: what OpenMAM stores as given (read-only ones aside). */
+export function storedOnlyProperties(typeName: string, specs: Readonly<Record<string, unknown>>): string[] {
+  const graph = graphProperties(typeName) ?? {};
+  return Object.entries(graph)
+    .filter(([name, property]) => !property.readOnly && !property.navigation && !Object.hasOwn(specs, name))
+    .map(([name]) => name);
+}
+
+/** The properties `specs` reads that `typeName` does not have in Graph: OpenMAM's additions. */
+export function openMamAdditions(typeName: string, specs: Readonly<Record<string, unknown>>): string[] {
+  const graph = graphProperties(typeName) ?? {};
+  return Object.keys(specs).filter((name) => name !== '@odata.type' && !Object.hasOwn(graph, name));
+}
+
+// ---- Graph values by their EDM type (what OpenMAM stores without acting on it)
+
+const PRIMITIVE_READERS: Readonly<Record<string, Reader<unknown>>> = {
+  'Edm.String': (value, path) => readString(value, path),
+  'Edm.Boolean': readBoolean,
+  'Edm.Int32': (value, path) => readInteger(value, path, INT32_MIN, INT32_MAX),
+  'Edm.Int64': (value, path) => readInteger(value, path, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+  'Edm.Single': readFiniteNumber,
+  'Edm.Double': readFiniteNumber,
+  'Edm.Guid': readGuid,
+  'Edm.DateTimeOffset': readDateTime,
+  'Edm.Duration': (value, path) => {
+    const text = readString(value, path);
+    if (parseIsoDuration(text) === undefined) refuse(path, `must be an ISO 8601 duration (PT30M, P90D), not "${text}"`);
+    return text;
+  },
+  // Kept as sent (base64 or base64url) once it decodes.
+  'Edm.Binary': (value, path) => {
+    readBase64(value, path);
+    return value;
+  },
+};
+
+function readFiniteNumber(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) refuse(path, `must be a number, not ${describe(value)}`);
+  return value;
+}
+
+/** Graph's JSON for one property: null, a collection, a primitive, an enum member (flags: comma-separated), an object. */
+function readGraphValue(value: unknown, path: string, property: GraphProperty, depth: number): unknown {
+  if (value === null) {
+    if (!property.nullable) refuse(path, 'must not be null');
+    return null;
+  }
+  if (property.collection) {
+    if (!Array.isArray(value)) refuse(path, `must be an array of ${property.type}, not ${describe(value)}`);
+    return value.map((item: unknown, i) => readGraphValue(item, indexPath(path, i), { type: property.type, nullable: false }, depth));
+  }
+  const primitive = PRIMITIVE_READERS[property.type];
+  if (primitive !== undefined) return primitive(value, path);
+  const members = graphEnum(property.type);
+  if (members !== undefined) return readGraphEnum(value, path, property.type, members.members, members.flags === true);
+  return readGraphObject(value, path, property.type, depth + 1);
+}
+
+function readGraphEnum(value: unknown, path: string, name: string, members: readonly string[], flags: boolean): string {
+  const allowed = `${name}: ${members.join(', ')}`;
+  if (typeof value !== 'string') refuse(path, `must be a member of ${allowed}, not ${describe(value)}`);
+  const given = flags ? value.split(',').map((member) => member.trim()) : [value];
+  for (const member of given) if (!members.includes(member)) refuse(path, `"${member}" is not a member of ${allowed}`);
+  return value;
+}
+
+function readGraphObject(value: unknown, path: string, typeName: string, depth: number): Record<string, unknown> {
+  if (depth > MAX_DEPTH) refuse(path, `is nested more than ${MAX_DEPTH} levels deep`);
+  const record = expectPlainObject(value, path);
+  let actual = typeName;
+  if (Object.hasOwn(record, '@odata.type') || graphType(typeName)?.abstract) {
+    const allowed = graphTypeAndDerived(typeName).filter((name) => !graphType(name)?.abstract).map((name) => `#microsoft.graph.${name}`);
+    actual = discriminator(record, path, allowed).slice('#microsoft.graph.'.length);
+  }
+  const properties = graphProperties(actual) ?? {};
+  const out: Record<string, unknown> = actual === typeName && !Object.hasOwn(record, '@odata.type') ? {} : { '@odata.type': `#microsoft.graph.${actual}` };
+  for (const [key, raw] of Object.entries(record)) {
+    if (key === '@odata.type') continue;
+    const at = childPath(path, key);
+    const property = Object.hasOwn(properties, key) ? properties[key] : undefined;
+    if (property === undefined) refuse(at, `is not a property of ${actual}`);
+    if (property.readOnly) continue;
+    if (property.navigation) refuse(at, `is a navigation property of ${actual}: not accepted in the body`);
+    out[key] = readGraphValue(raw, at, property, depth);
+  }
+  return out;
 }
 
 // ---- primitives

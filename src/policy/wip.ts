@@ -500,7 +500,7 @@ const readPinRequirement = enumReader(WIP_PIN_CHARACTER_REQUIREMENTS);
  * 0-50, PIN expiration 0-730 days, inactivity 0-999 minutes and failed attempts 0-999 (Graph; the DeviceLock CSP
  * uses 4-16 on desktop, 0 = never wipe), days without contact 0-2^31-1 (DMClient int, no documented bound).
  */
-const MAM_SPECS: PropertySpecs<WindowsInformationProtectionPolicy> = {
+export const MAM_SPECS: PropertySpecs<WindowsInformationProtectionPolicy> = {
   '@odata.type': { read: odataTypeReader(WIP_POLICY_TYPE.mam) },
   ...BASE_SPECS,
   revokeOnMdmHandoffDisabled: { read: readBoolean },
@@ -517,7 +517,7 @@ const MAM_SPECS: PropertySpecs<WindowsInformationProtectionPolicy> = {
   daysWithoutContactBeforeUnenroll: { read: integerReader(0, INT32_MAX) },
 };
 
-const MDM_SPECS: PropertySpecs<MdmWindowsInformationProtectionPolicy> = {
+export const MDM_SPECS: PropertySpecs<MdmWindowsInformationProtectionPolicy> = {
   '@odata.type': { read: odataTypeReader(WIP_POLICY_TYPE.mdm) },
   ...BASE_SPECS,
 };

@@ -227,7 +227,8 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
           [{ displayName: 'x', servicePrincipalNames: [''] }, /^servicePrincipalNames\[0\]: must not be empty/],
           [{ displayName: 'x', servicePrincipalNames: Array.from({ length: 101 }, (_, i) => `n${i}`) }, /^servicePrincipalNames: has more than 100 items/],
           [{ displayName: 'x', servicePrincipalNames: Array.from({ length: 100 }, (_, i) => `n${i}`) }, /^servicePrincipalNames: has more than 100 items with the appId/],
-          [{ displayName: 'x', appRoles: [] }, /^appRoles: is not a property of servicePrincipal/],
+          [{ displayName: 'x', appRoles: [] }, /^appRoles: is a Graph property of servicePrincipal that OpenMAM does not store yet/],
+          [{ displayName: 'x', appRolesList: [] }, /^appRolesList: is not a property of servicePrincipal/],
         ];
         for (const [body, message] of cases) assertRefused(await call('POST', SP_V1, body), 400, message);
       });

@@ -367,7 +367,8 @@ describe('validateMtdConnector', () => {
   it('refusals name the field', () => {
     refuses(() => validateMtdConnector({ partnerState: 'on' }, 'create'), 'partnerState');
     refuses(() => validateMtdConnector({ partnerUnresponsivenessThresholdInDays: 0 }, 'create'), 'partnerUnresponsivenessThresholdInDays', /between 1 and 365/);
-    refuses(() => validateMtdConnector({ windowsEnabled: true }, 'update'), 'windowsEnabled', /not a property/);
+    refuses(() => validateMtdConnector({ windowsEnabled: true }, 'update'), 'windowsEnabled', /Graph property of mobileThreatDefenseConnector that OpenMAM does not store yet/);
+    refuses(() => validateMtdConnector({ windowsOn: true }, 'update'), 'windowsOn', /not a property/);
     refuses(() => validateMtdConnector({ windowsMobileApplicationManagementEnabled: null }, 'update'), 'windowsMobileApplicationManagementEnabled');
   });
 });
@@ -430,7 +431,8 @@ describe('validateAccessPolicy', () => {
     refusesPolicy({ grantControls: { builtInControls: [] } }, 'grantControls.builtInControls', /at least one/);
     refusesPolicy({ approvedApplications: [] }, 'approvedApplications', /at least one app id/);
     refusesPolicy({ grantControls: { builtInControls: ['compliantDevice'] } }, 'approvedApplications', /only with the approvedApplication/);
-    refusesPolicy({ sessionControls: {} }, 'sessionControls');
+    refusesPolicy({ sessionControls: {} }, 'sessionControls', /does not store yet/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'], excludeUsers: [] } } }, 'conditions.users.excludeUsers', /does not store yet/);
     refuses(() => validateAccessPolicy({ displayName: 'x' }, 'create'), 'state', /required/);
   });
 

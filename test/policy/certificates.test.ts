@@ -69,7 +69,8 @@ describe('validateTrustedRootCertificate', () => {
     refuses(v, trusted({ destinationStore: 'userCertStoreRoot' }), 'destinationStore', /must be one of/);
     refuses(v, trusted({ certFileName: undefined }), 'certFileName', /is required/);
     refuses(v, trusted({ displayName: '' }), 'displayName', /must not be empty/);
-    refuses(v, trusted({ roleScopeTagIds: [] }), 'roleScopeTagIds', /not a property of windows81TrustedRootCertificate/);
+    refuses(v, trusted({ roleScopeTagIds: 'tag' }), 'roleScopeTagIds', /must be an array of Edm.String/);
+    refuses(v, trusted({ scopeTags: [] }), 'scopeTags', /not a property of windows81TrustedRootCertificate/);
     refuses(v, trusted({ '@odata.type': '#microsoft.graph.windows10CustomConfiguration' }), '@odata.type');
   });
 
@@ -197,7 +198,8 @@ describe('validateScepCertificate', () => {
     refuses(v, minimalScep({ scepRetryDelayMinutes: 0 }), 'scepRetryDelayMinutes', /between 1 and 1440/);
     refuses(v, minimalScep({ certificateValidityPeriodValue: 2 }), 'certificateValidityPeriodScale', /is required with/);
     refuses(v, minimalScep({ certificateValidityPeriodScale: 'days' }), 'certificateValidityPeriodValue', /is required with/);
-    refuses(v, minimalScep({ renewalThresholdPercentage: 20 }), 'renewalThresholdPercentage', /not a property/);
+    refuses(v, minimalScep({ renewalThresholdPercentage: '20' }), 'renewalThresholdPercentage', /must be an integer/);
+    refuses(v, minimalScep({ renewalThreshold: 20 }), 'renewalThreshold', /not a property/);
     refuses(v, minimalScep({ certificateStore: 'both' }), 'certificateStore', /must be one of/);
   });
 

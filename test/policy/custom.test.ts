@@ -57,8 +57,10 @@ describe('validateCustomConfiguration: accepts', () => {
 
 describe('validateCustomConfiguration: refusals name the field', () => {
   it('unknown properties and types', () => {
-    refuses({ ...customConfiguration(), roleScopeTagIds: [] }, 'roleScopeTagIds', /not a property of windows10CustomConfiguration/);
-    refuses(withSetting('String', 'x', { isEncrypted: false }), 'omaSettings[0].isEncrypted', /not a property of omaSettingString/);
+    refuses({ ...customConfiguration(), roleScopeTagIds: [7] }, 'roleScopeTagIds[0]', /must be a string/);
+    refuses({ ...customConfiguration(), scopeTags: [] }, 'scopeTags', /not a property of windows10CustomConfiguration/);
+    refuses(withSetting('String', 'x', { isEncrypted: 'no' }), 'omaSettings[0].isEncrypted', /must be true or false/);
+    refuses(withSetting('String', 'x', { encrypted: false }), 'omaSettings[0].encrypted', /not a property of omaSettingString/);
     refuses(withSetting('Json', 'x'), 'omaSettings[0].@odata.type', /must be one of/);
     refuses(withSetting('String', 'x', { fileName: 'a.txt' }), 'omaSettings[0].fileName', /not a property of omaSettingString/);
   });

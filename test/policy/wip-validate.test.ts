@@ -89,7 +89,8 @@ describe('validateWipPolicy: refusals name the field', () => {
   });
 
   it('unknown properties, top-level and nested, and MAM properties on an MDM policy', () => {
-    refuses(full({ protectionUnderLockConfigRequired: true }), 'protectionUnderLockConfigRequired', /not a property of windowsInformationProtectionPolicy/);
+    refuses(full({ protectionUnderLockConfigRequired: 'yes' }), 'protectionUnderLockConfigRequired', /must be true or false/);
+    refuses(full({ protectionUnderLock: true }), 'protectionUnderLock', /not a property of windowsInformationProtectionPolicy/);
     refuses(full(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>), '__proto__', /not a property/);
     refuses(minimal({ enterpriseIPRanges: [{ displayName: 'x', ranges: [], extra: 1 }] }), 'enterpriseIPRanges[0].extra', /not a property of windowsInformationProtectionIPRangeCollection/);
     refuses({ ...mdmPolicy(), pinMinimumLength: 6 }, 'pinMinimumLength', /not a property of mdmWindowsInformationProtectionPolicy/, 'mdm');
