@@ -16,3 +16,18 @@ export const GROUPS: CollectionSource = {
     createdDateTime: { type: 'dateTime', source: { column: 'created_at' } },
   },
 };
+
+/**
+ * Users (migration 012). The user principal name compares and sorts ignoring case, as Entra matches it
+ * (learn.microsoft.com/graph/api/user-get: "{id | userPrincipalName}").
+ */
+export const USERS: CollectionSource = {
+  table: 'users',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    id: { type: 'string', source: { column: 'id' } },
+    userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
+    displayName: { type: 'string', source: { column: 'display_name' } },
+  },
+};
