@@ -76,6 +76,7 @@ export class EnrollmentService {
         termsAcceptedAt,
       },
       this.options.clock(),
+      identity.name ?? null,
     );
     if (outcome.kind === 'device_taken') {
       throw new OpenMamError(

@@ -1,6 +1,6 @@
 import { OpenMamError } from '../errors.ts';
 import { graphEnum, graphProperties, graphType, graphTypeAndDerived, type GraphProperty } from './graph-schema/index.ts';
-import { parseIsoDuration } from './iso-duration.ts';
+import { parseIsoDuration } from '../../packages/contract/src/duration.ts';
 
 /**
  * The building blocks of OpenMAM's admin-model validators. Input is untrusted JSON (`unknown`); every refusal is an

@@ -56,15 +56,16 @@ export interface AppProtectionStore {
   /**
    * Inserts the registration, unless the same user already has an active registration of the same app on the same
    * deviceTag: then that one is updated in place (its id and createdAt kept) with the input's other fields. Returns
-   * the stored record.
+   * the stored record. Its user is recorded in the same transaction (UserStore), with `displayName` (the token's
+   * `name` claim; absent: not carried).
    */
-  upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord>;
+  upsertRegistration(registration: AppRegistrationRecord, displayName?: string | null): Promise<AppRegistrationRecord>;
   /**
    * upsertRegistration, unless another user holds an active registration on the same device (deviceTag, or a
    * verified azureAdDeviceId when this one's is verified): then nothing is written and the holders come back. Check and write are one
    * transaction, serialised per tenant: one MAM work account per device holds under concurrent registrations.
    */
-  registerOnDevice(registration: AppRegistrationRecord): Promise<DeviceRegistration>;
+  registerOnDevice(registration: AppRegistrationRecord, displayName?: string | null): Promise<DeviceRegistration>;
   /** One indexed read. Undefined for an unknown id; the caller checks the tenant and user. */
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined>;
   /**

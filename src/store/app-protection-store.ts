@@ -25,6 +25,7 @@ import type { AppProtectionStore, CheckInState, DeviceRegistration } from './app
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite, type VersionedTable } from './versioned-write.ts';
 import type { PolicyAssignment } from './records.ts';
+import { recordUsersWithin } from './user-sightings.ts';
 import type {
   AccessPoliciesTable,
   AppOperationsTable,
@@ -249,11 +250,11 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
   // ---- registrations
 
   /** An upsert on the partial unique index app_registrations_active_key: concurrent calls never make two active ones. */
-  upsertRegistration(registration: AppRegistrationRecord): Promise<AppRegistrationRecord> {
-    return this.#track(() => this.#context.write((trx) => upsertRegistrationWithin(trx, registration)));
+  upsertRegistration(registration: AppRegistrationRecord, displayName: string | null = null): Promise<AppRegistrationRecord> {
+    return this.#track(() => this.#context.write((trx) => upsertRegistrationWithin(trx, registration, displayName)));
   }
 
-  registerOnDevice(registration: AppRegistrationRecord): Promise<DeviceRegistration> {
+  registerOnDevice(registration: AppRegistrationRecord, displayName: string | null = null): Promise<DeviceRegistration> {
     return this.#track(() =>
       this.#context.write(async (trx): Promise<DeviceRegistration> => {
         // Registrations of a tenant queue on its row (a write that changes nothing, but holds the row's lock until
@@ -266,7 +267,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
           .execute();
         const holders = await otherUsersQuery(trx, registration.tenantId, registration.userId, registration).execute();
         if (holders.length > 0) return { kind: 'device_taken', holders: holders.map(registrationFromRow) };
-        return { kind: 'saved', registration: await upsertRegistrationWithin(trx, registration) };
+        return { kind: 'saved', registration: await upsertRegistrationWithin(trx, registration, displayName) };
       }),
     );
   }
@@ -1256,7 +1257,7 @@ function servicePrincipalFromRow(row: ServicePrincipalRow): ServicePrincipalReco
 }
 
 /** The insert-or-update of upsertRegistration, inside the caller's transaction. */
-async function upsertRegistrationWithin(trx: Transaction<Database>, registration: AppRegistrationRecord): Promise<AppRegistrationRecord> {
+async function upsertRegistrationWithin(trx: Transaction<Database>, registration: AppRegistrationRecord, displayName: string | null): Promise<AppRegistrationRecord> {
   const row = registrationToRow(registration);
   const changes = withoutColumns(row, ['id', 'created_at']);
   const stored = await trx
@@ -1265,6 +1266,8 @@ async function upsertRegistrationWithin(trx: Transaction<Database>, registration
     .onConflict((oc) => oc.columns(['tenant_id', 'user_id', 'app_id', 'device_tag']).where('state', '=', ACTIVE).doUpdateSet(changes))
     .returningAll()
     .executeTakeFirstOrThrow();
+  // The registering token proved its user: a registration is a sighting (a check-in is not recorded: hot path).
+  await recordUsersWithin(trx, [{ tenantId: registration.tenantId, id: registration.userId, userPrincipalName: registration.upn, displayName, at: registration.createdAt }]);
   return registrationFromRow(stored);
 }
 

@@ -108,3 +108,18 @@ export const APP_REGISTRATIONS: CollectionSource = {
     managementSdkVersion: { type: 'string', source: { column: 'sdk_version' }, required: true },
   },
 };
+
+/**
+ * Users (migration 012). The user principal name compares and sorts ignoring case, as Entra matches it
+ * (learn.microsoft.com/graph/api/user-get: "{id | userPrincipalName}").
+ */
+export const USERS: CollectionSource = {
+  table: 'users',
+  tenantColumn: 'tenant_id',
+  idColumn: 'id',
+  fields: {
+    id: { type: 'string', source: { column: 'id' } },
+    userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
+    displayName: { type: 'string', source: { column: 'display_name' } },
+  },
+};

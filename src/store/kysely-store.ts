@@ -31,9 +31,12 @@ import type {
   PolicyRecord,
   TenantRecord,
   TenantSettings,
+  UserRecord,
+  UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
 import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type {
   ConfigurationSetsTable,
@@ -50,6 +53,7 @@ import type {
   PoliciesTable,
   WipLogRequestsTable,
   TenantsTable,
+  UsersTable,
 } from './schema.ts';
 
 /**
@@ -97,6 +101,7 @@ type InventoryRow = Selectable<InventoryTable>;
 type SessionRow = Selectable<ManagementSessionsTable>;
 type MessageLogRow = Omit<Selectable<MessageLogTable>, 'id'>;
 type GroupRow = Selectable<GroupsTable>;
+type UserRow = Selectable<UsersTable>;
 type PolicyRow = Selectable<PoliciesTable>;
 /** target_groups, parsed. */
 type GroupTargetColumn = Omit<Extract<ConfigurationTarget, { kind: 'groups' }>, 'kind'>;
@@ -228,11 +233,11 @@ export class KyselyStore implements Store, SecretStore {
 
   // ---- EnrollmentStore
 
-  enroll(input: EnrollmentInput, now: number): Promise<EnrollOutcome> {
+  enroll(input: EnrollmentInput, now: number, displayName: string | null = null): Promise<EnrollOutcome> {
     return this.#track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#write((trx) => enrollWithin(trx, input, now));
+          return await this.#write((trx) => enrollWithin(trx, input, now, displayName));
         } catch (err) {
           if (err instanceof DeviceTaken) {
             // Nothing was written. Answer from the enrollment that holds the device, unless it went away meanwhile.
@@ -272,6 +277,15 @@ export class KyselyStore implements Store, SecretStore {
       let query = this.#db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId);
       if (options.state !== undefined) query = query.where('state', '=', options.state);
       const rows = await query.orderBy('enrolled_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(enrollmentFromRow);
+    });
+  }
+
+  listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]> {
+    return this.#track(async () => {
+      let query = this.#db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId).where('user_oid', '=', userOid);
+      if (options.state !== undefined) query = query.where('state', '=', options.state);
+      const rows = await query.orderBy('enrolled_at', 'desc').orderBy('id', 'desc').limit(Math.max(0, Math.floor(options.limit))).execute();
       return rows.map(enrollmentFromRow);
     });
   }
@@ -592,6 +606,8 @@ export class KyselyStore implements Store, SecretStore {
           .returning('member_id')
           .executeTakeFirst();
         if (added === undefined) throw new Undo(false); // already a member: undoes the bump
+        // A reference proves the id only (no claims, no time).
+        await recordUsersWithin(trx, [{ tenantId, id: memberId, userPrincipalName: null, displayName: null, at: null }]);
         return true;
       }),
     );
@@ -636,6 +652,57 @@ export class KyselyStore implements Store, SecretStore {
         .orderBy('group_id', 'asc')
         .execute();
       return rows.map((r) => r.group_id);
+    });
+  }
+
+  listGroupsOfMember(tenantId: string, memberId: string): Promise<GroupRecord[]> {
+    return this.#track(async () => {
+      const rows = await this.#db
+        .selectFrom('group_members')
+        .innerJoin('groups', (join) => join.onRef('groups.tenant_id', '=', 'group_members.tenant_id').onRef('groups.id', '=', 'group_members.group_id'))
+        .selectAll('groups')
+        .where('group_members.tenant_id', '=', tenantId)
+        .where('group_members.member_id', '=', memberId)
+        .orderBy('groups.display_name', 'asc')
+        .orderBy('groups.id', 'asc')
+        .execute();
+      return rows.map(groupFromRow);
+    });
+  }
+
+  // ---- UserStore
+
+  async queryUsers(tenantId: string, query: CollectionQuery): Promise<CollectionPage<UserRecord>> {
+    const page = await this.queryCollection<UserRow>(collections.USERS, tenantId, query);
+    return { ...page, rows: page.rows.map(userFromRow) };
+  }
+
+  getUser(tenantId: string, id: string): Promise<UserRecord | undefined> {
+    return this.#track(async () => {
+      const row = await this.#db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : userFromRow(row);
+    });
+  }
+
+  getUserByPrincipalName(tenantId: string, userPrincipalName: string): Promise<UserRecord | undefined> {
+    return this.#track(async () => {
+      // lower() on both sides, as the index users_principal_name is built.
+      const row = await this.#db
+        .selectFrom('users')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => eb(eb.fn('lower', ['user_principal_name']), '=', eb.fn('lower', [eb.val(userPrincipalName)])))
+        .orderBy(sql`coalesce(last_seen_at, 0)`, 'desc')
+        .orderBy('id', 'asc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : userFromRow(row);
+    });
+  }
+
+  recordUsers(sightings: readonly UserSighting[]): Promise<void> {
+    return this.#track(async () => {
+      if (sightings.length > 0) await this.#write((trx) => recordUsersWithin(trx, sightings));
     });
   }
 
@@ -860,7 +927,7 @@ export class KyselyStore implements Store, SecretStore {
  * the partial unique index enrollments_active_dev_id). No row back means the active enrollment belongs to someone
  * else: `DeviceTaken` rolls the device upsert back. A unique violation means a concurrent writer won: start over.
  */
-async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number): Promise<EnrollOutcome> {
+async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null): Promise<EnrollOutcome> {
   await upsertDevice(trx, input, now);
   const row = await trx
     .insertInto('enrollments')
@@ -881,6 +948,8 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
     .returningAll()
     .executeTakeFirst();
   if (row === undefined) throw new DeviceTaken();
+  // The enrolling token proved its user.
+  await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
   if (replaced) await forgetManagement(trx, row.id);
@@ -1124,6 +1193,17 @@ async function upsertDevice(trx: Transaction<Database>, input: EnrollmentInput, 
 
 function batches<T>(rows: readonly T[], max = MAX_BATCH): Generator<T[]> {
   return batchesOf(rows, max);
+}
+
+function userFromRow(row: UserRow): UserRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    userPrincipalName: row.user_principal_name,
+    displayName: row.display_name,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+  };
 }
 
 function tenantToRow(tenant: TenantRecord): Insertable<TenantsTable> {

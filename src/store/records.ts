@@ -204,6 +204,26 @@ export interface GroupRecord {
   createdAt: number;
 }
 
+/**
+ * A user OpenMAM has seen (migration 012): what verified tokens proved of them, and a bare id for a member an admin
+ * put in a group (a reference proves the id and nothing else). Graph's `user`, reduced to what is known.
+ */
+export interface UserRecord {
+  tenantId: string;
+  /** `oid`: the object id in the tenant. */
+  id: string;
+  /** `upn` (or `preferred_username`) of the newest token that carried one; null when none did. */
+  userPrincipalName: string | null;
+  /** `name` of the newest token that carried one; null when none did. */
+  displayName: string | null;
+  /** When a token of theirs was first and last recorded (enrollment, app registration, sign-in); null: only a group reference. */
+  firstSeenAt: number | null;
+  lastSeenAt: number | null;
+}
+
+/** One sighting of a user: in a verified token at `at` (claims as carried, null when absent), or a reference (`at` null). */
+export type UserSighting = Omit<UserRecord, 'firstSeenAt' | 'lastSeenAt'> & { at: number | null };
+
 /** The kinds of policy the admin API manages; each compiles into one configuration set of the same id. */
 export type PolicyKind =
   | 'windowsInformationProtectionPolicy'

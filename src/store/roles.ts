@@ -12,6 +12,8 @@ import type {
   MessageLogRecord,
   NodeStateRecord,
   TenantRecord,
+  UserRecord,
+  UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
@@ -56,14 +58,17 @@ export interface EnrollmentStore {
    *   and sessions are dropped (management starts over);
    * - an active one of another user or tenant: writes nothing and answers `device_taken`.
    * The device record (DeviceStore) is upserted in the same transaction. Concurrent calls for one devId never
-   * leave two active enrollments.
+   * leave two active enrollments. The enrolling user is recorded too (UserStore), with `displayName` (the token's
+   * `name` claim; absent: not carried).
    */
-  enroll(input: EnrollmentInput, now: number): Promise<EnrollOutcome>;
+  enroll(input: EnrollmentInput, now: number, displayName?: string | null): Promise<EnrollOutcome>;
   getEnrollment(id: string): Promise<EnrollmentRecord | undefined>;
   /** The active (state enrolled) enrollment of a device, if any. */
   getActiveEnrollmentByDevId(devId: string): Promise<EnrollmentRecord | undefined>;
   /** A tenant's enrollments, newest enrolledAt first, at most `limit`. */
   listEnrollments(tenantId: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
+  /** A user's enrollments in a tenant (by `userOid`), newest enrolledAt first, at most `limit`. */
+  listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** Marks an active enrollment unenrolled; false when there was none active with that id. */
   markUnenrolled(id: string, now: number): Promise<boolean>;
 }
@@ -175,7 +180,10 @@ export interface GroupStore {
   queryGroups(tenantId: string, query: CollectionQuery): Promise<CollectionPage<GroupRecord>>;
   /** Deletes the group and its memberships, bumps the version; false when absent. */
   deleteGroup(tenantId: string, id: string): Promise<boolean>;
-  /** Adds a member (user object id); true when added, false when already a member. `not_found` for an unknown group. Bumps the version when added. */
+  /**
+   * Adds a member (user object id); true when added, false when already a member. `not_found` for an unknown group.
+   * Bumps the version when added; the id becomes a known user (UserStore) if it was not one.
+   */
   addGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean>;
   /** false when it was not a member. Bumps the version when removed. */
   removeGroupMember(tenantId: string, groupId: string, memberId: string): Promise<boolean>;
@@ -183,8 +191,25 @@ export interface GroupStore {
   listGroupMembers(tenantId: string, groupId: string): Promise<string[]>;
   /** The ids of the groups `memberId` was added to, ordered. */
   groupsOfMember(tenantId: string, memberId: string): Promise<string[]>;
+  /** The groups `memberId` was added to, ordered by displayName, then id. */
+  listGroupsOfMember(tenantId: string, memberId: string): Promise<GroupRecord[]>;
   /** groupsOfMember for many members at once: every given id is a key ([] when in no group); chunked like getNodeStatesOf. */
   groupsOfMembers(tenantId: string, memberIds: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/**
+ * The users OpenMAM has seen in verified tokens or as group members (records.ts UserRecord). Enrollments, app
+ * registrations, sign-ins and memberships record them in their own transactions (store/user-sightings.ts).
+ */
+export interface UserStore {
+  /** One page of the tenant's users (collections.ts USERS). */
+  queryUsers(tenantId: string, query: CollectionQuery): Promise<CollectionPage<UserRecord>>;
+  /** By object id, exactly. */
+  getUser(tenantId: string, id: string): Promise<UserRecord | undefined>;
+  /** By userPrincipalName ignoring case, as Entra compares it; when two users carried it, the one seen last. */
+  getUserByPrincipalName(tenantId: string, userPrincipalName: string): Promise<UserRecord | undefined>;
+  /** Records sightings in a transaction of their own (imports, tests); the rules of user-sightings.ts. */
+  recordUsers(sightings: readonly UserSighting[]): Promise<void>;
 }
 
 /**
@@ -236,7 +261,7 @@ export interface WipLogStore {
 }
 
 /** The whole store as the composition root sees it. */
-export interface Store extends CollectionStore, TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, PolicyStore, WipLogStore {
+export interface Store extends CollectionStore, TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, UserStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
   /** The app protection service's tables (store/app-protection-store.ts). */
   readonly appProtection: AppProtectionStore;

@@ -44,6 +44,7 @@ export interface Database {
   managed_apps: ManagedAppsTable;
   service_principals: ServicePrincipalsTable;
   sign_ins: SignInsTable;
+  users: UsersTable;
 }
 
 export interface TenantsTable {
@@ -181,6 +182,16 @@ export interface GroupMembersTable {
   tenant_id: string;
   group_id: string;
   member_id: string;
+}
+
+/** Migration 012: users seen in verified tokens or named as group members; times are epoch ms, null for a bare reference. */
+export interface UsersTable {
+  tenant_id: string;
+  id: string;
+  user_principal_name: string | null;
+  display_name: string | null;
+  first_seen_at: number | null;
+  last_seen_at: number | null;
 }
 
 /** A policy of the admin API; its compiled configuration set has the same (tenant_id, id). */

@@ -3,6 +3,7 @@ import { OpenMamError } from '../errors.ts';
 import type { SignInRecord } from './app-protection-records.ts';
 import type { StoreContext } from './app-protection-store.ts';
 import { batches, booleanFromColumn, booleanToColumn } from './row-helpers.ts';
+import { recordUsersWithin } from './user-sightings.ts';
 import type { Database, SignInsTable } from './schema.ts';
 import type { SignInCursor, SignInFilter, SignInPage, SignInStore } from './app-protection-roles.ts';
 
@@ -65,6 +66,9 @@ export class KyselySignInStore implements SignInStore {
           for (const record of batch) pushRow(parameters, record);
           await trx.executeQuery({ ...this.#insertOf(batch.length), parameters });
         }
+        // Each decision's user came from a verified token: the log's users are known users, in the same transaction.
+        const seen = records.flatMap((r) => (r.userId === null ? [] : [{ tenantId: r.tenantId, id: r.userId, userPrincipalName: r.userPrincipalName, displayName: null, at: r.createdAt }]));
+        if (seen.length > 0) await recordUsersWithin(trx, seen);
       });
     });
   }

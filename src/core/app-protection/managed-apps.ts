@@ -110,7 +110,7 @@ export class ManagedAppService {
       complianceChangedAt: now,
       state: 'active',
     };
-    const outcome = await store.registerOnDevice(fresh);
+    const outcome = await store.registerOnDevice(fresh, caller.name ?? null);
     // One MAM work account per device (seed 003 "Accessing your organization's data"), checked in the same write.
     if (outcome.kind === 'device_taken') throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
     const stored = outcome.registration;

@@ -9,7 +9,7 @@ import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { appRegistrationRoutes } from './app-registration-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
-import type { EnrollmentStore, GroupStore, ManagementStore, SecretStore } from '../../store/roles.ts';
+import type { EnrollmentStore, GroupStore, ManagementStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
@@ -19,6 +19,7 @@ import { SkipTokens } from '../graph/skip-token.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
+import { userRoutes, type UserRoutesOptions } from './user-routes.ts';
 import { wipToolsRoutes } from './wip-tools-routes.ts';
 
 export interface AdminRoutesOptions {
@@ -26,7 +27,9 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
-  devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
+  devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'> & UserRoutesOptions['enrollments'];
+  /** The users seen in verified tokens or as group members. */
+  users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
   wipLogs: WipLogService;
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** App protection and configuration policies, threat defense connectors, access policies. */
@@ -59,6 +62,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
+        await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version });

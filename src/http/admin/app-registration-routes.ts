@@ -26,7 +26,8 @@ const STATUSES = '/deviceAppManagement/managedAppStatuses';
 const REPORT_ID = 'windowsProtectionReport';
 const MAX_TOP = 10_000;
 
-function presentRegistration(r: AppRegistrationRecord): Record<string, unknown> {
+/** A registration as Graph's `windowsManagedAppRegistration` (also a user's `managedAppRegistrations`, user-routes.ts). */
+export function presentRegistration(r: AppRegistrationRecord): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.windowsManagedAppRegistration',
     id: r.id,

@@ -16,7 +16,8 @@ export interface DeviceRoutesOptions {
   baseUrl: string;
 }
 
-function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: number | null): Record<string, unknown> {
+/** A MAM enrollment as Graph's `managedDevice` (also a user's `managedDevices`, user-routes.ts). */
+export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: number | null): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.managedDevice',
     id: enrollment.id,

@@ -24,7 +24,7 @@ export interface GroupRoutesOptions {
 }
 
 /** Graph `group` as OpenMAM keeps it: security groups only (learn.microsoft.com/graph/api/resources/group). */
-const Group = Type.Object({
+export const Group = Type.Object({
   ...EntityAnnotations,
   id: Type.Optional(Type.String()),
   displayName: Type.Optional(Type.String()),
@@ -56,7 +56,8 @@ const NewGroup = Type.Object(
 
 const MemberRef = Type.Object({ '@odata.id': SafeString({ maxLength: 2048 }) }, { additionalProperties: false });
 
-function present(group: GroupRecord): Record<string, unknown> {
+/** A group as Graph's `group` (also a user's `memberOf`, user-routes.ts). */
+export function presentGroup(group: GroupRecord): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.group',
     id: group.id,
@@ -101,7 +102,7 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
       maxPageSize: 999,
       countNeedsConsistencyLevel: true,
       list: (tenantId, query) => groups.queryGroups(tenantId, query),
-      present: (page) => page.map(present),
+      present: (page) => page.map(presentGroup),
       expand: { members: (page, tenantId) => Promise.all(page.map(async (g) => memberList(await groups.listGroupMembers(tenantId, g.id)))) },
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
@@ -111,10 +112,10 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
     const { displayName, description } = request.body;
     const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, createdAt: options.clock() };
     await groups.createGroup(group);
-    return reply.code(201).header('location', `${options.baseUrl}/groups/${group.id}`).send(present(group));
+    return reply.code(201).header('location', `${options.baseUrl}/groups/${group.id}`).send(presentGroup(group));
   });
   app.get('/groups/:id', { schema: { params: GuidParams, response: { 200: Group, ...ERROR_RESPONSES } } }, async (request) => {
-    return present(await requireGroup(request.caller.tenantId, request.params.id));
+    return presentGroup(await requireGroup(request.caller.tenantId, request.params.id));
   });
   app.delete('/groups/:id', { schema: { params: GuidParams } }, async (request, reply) => {
     if (!(await groups.deleteGroup(request.caller.tenantId, request.params.id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${request.params.id}' does not exist.`);

@@ -10,6 +10,7 @@ import { tenantVersions } from './008_tenant_versions.ts';
 import { catalogueAndResources } from './009_catalogue_and_resources.ts';
 import { registrationIdentity } from './010_registration_identity.ts';
 import { signInLog } from './011_sign_in_log.ts';
+import { users } from './012_users.ts';
 import { collectionOrder } from './013_collection_order.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
@@ -32,6 +33,7 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '009_catalogue_and_resources': catalogueAndResources,
     '010_registration_identity': registrationIdentity,
     '011_sign_in_log': signInLog,
+    '012_users': users,
     '013_collection_order': collectionOrder,
   };
 }

@@ -1,0 +1,3 @@
+import { usersEndToEnd } from './users-suite.ts';
+
+usersEndToEnd('sqlite');
