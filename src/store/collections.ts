@@ -118,7 +118,7 @@ export const USERS: CollectionSource = {
   tenantColumn: 'tenant_id',
   idColumn: 'id',
   fields: {
-    id: { type: 'string', source: { column: 'id' } },
+    id: ENTITY_FIELDS.id,
     userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
     displayName: { type: 'string', source: { column: 'display_name' } },
   },

@@ -94,7 +94,8 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(sent(await outsider.sync()), [], 'not a member: nothing');
 
       const statuses = await call('GET', `${WIP}/${id}/deviceStatuses`);
-      assert.deepEqual(statuses.body.value?.map((s) => [s['deviceId'], s['status']]), [[member.devId, 'applied']]);
+      assert.deepEqual(statuses.body.value?.map((s) => [s['deviceId'], s['@openmam.status']]), [[member.devId, 'applied']]);
+      assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['compliant'], "Graph's complianceStatus");
 
       // A change sends only the difference; unassigning sends Deletes.
       assert.equal((await call('PATCH', `${WIP}/${id}`, { enforcementLevel: 'encryptAuditAndPrompt' })).status, 200);
@@ -141,12 +142,20 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.ok(JSON.stringify(created.body['@openmam.notApplicableSettings']).includes('BitLocker'), 'the admin is told');
       const id = String(created.body['id']);
-      assert.equal((await assign(CUSTOM, id, [toGroup(groupId)])).status, 204);
+      // deviceConfiguration's assign answers 200 with the assignments (Graph), where WIP's answers 204.
+      const assignedCustom = await assign(CUSTOM, id, [toGroup(groupId)]);
+      assert.equal(assignedCustom.status, 200, JSON.stringify(assignedCustom.body));
+      const assignments = assignedCustom.body['value'] as { id: string; target: { groupId: string } }[];
+      assert.deepEqual(assignments.map((a) => a.target.groupId), [groupId]);
+      const one = await call('GET', `${CUSTOM}/${id}/assignments/${assignments[0]!.id}`);
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      assert.equal(one.body['id'], assignments[0]!.id);
+      assert.equal((await call('GET', `${CUSTOM}/${id}/assignments/${randomUUID()}`)).status, 404);
       const member = await device(upn);
       const transcript = await member.sync();
       assert.ok(transcript.messages.every((m) => !m.response.includes('BitLocker')), 'never on the wire');
       const statuses = await call('GET', `${CUSTOM}/${id}/deviceStatuses`);
-      assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['notApplicable']);
+      assert.deepEqual(statuses.body.value?.map((s) => s['@openmam.status']), ['notApplicable']);
     });
 
     it('delivers a trusted root certificate profile from deviceConfigurations to the Root store of a member device', async () => {
@@ -166,14 +175,14 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       const id = String(created.body['id']);
       assert.ok((await call('GET', CUSTOM)).body.value?.some((p) => p['id'] === id && p['@odata.type'] === '#microsoft.graph.windows81TrustedRootCertificate'));
       assert.equal((await call('GET', `${CUSTOM}/${id}`)).status, 200);
-      assert.equal((await assign(CUSTOM, id, [toGroup(groupId)])).status, 204);
+      assert.equal((await assign(CUSTOM, id, [toGroup(groupId)])).status, 200);
 
       const member = await device(upn);
       const locUri = `./Vendor/MSFT/RootCATrustedCertificates/Root/${sha1Thumbprint(root)}/EncodedCertificate`;
       assert.ok(sent(await member.sync()).includes(`Add ${locUri}`));
       assert.deepEqual(member.nodes.get(locUri), { format: 'b64', value: root });
       const statuses = await call('GET', `${CUSTOM}/${id}/deviceStatuses`);
-      assert.deepEqual(statuses.body.value?.map((s) => s['status']), ['applied']);
+      assert.deepEqual(statuses.body.value?.map((s) => s['@openmam.status']), ['applied']);
 
       const refused = await call('PATCH', `${CUSTOM}/${id}`, { trustedRootCertificate: Buffer.from('garbage').toString('base64') });
       assert.equal(refused.status, 400);

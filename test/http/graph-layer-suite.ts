@@ -67,6 +67,9 @@ export function graphLayerEndToEnd(backend: Backend, skip?: string): void {
         ["description ne 'team Ops' and startswith(displayName, 'Ops')", (n, g) => n.startsWith('Ops') && g.description !== 'team Ops'],
         ["displayname EQ 'Ops 004'".replace('EQ', 'eq'), (n) => n === 'Ops 004'],
         ["displayName eq 'O''Brien'", () => false],
+        // OData 4.01's in, and not binding tighter than or (Part 2 §5.1.1.15).
+        ["displayName in ('Ops 001', 'Sales 002', 'nobody')", (n) => n === 'Ops 001' || n === 'Sales 002'],
+        ["not startswith(displayName,'Sales') or displayName eq 'Sales 001'", (n) => !n.startsWith('Sales') || n === 'Sales 001'],
       ];
       for (const [filter, keep] of cases) {
         const expected = sorted(created.filter((g) => keep(g.displayName, g)).map((g) => g.displayName)).slice(0, 100);

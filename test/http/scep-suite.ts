@@ -60,10 +60,10 @@ export function scepEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = String(created.body['id']);
       const assigned = await call('POST', `${CONFIGURATIONS}/${id}/assign`, { assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } }] });
-      assert.equal(assigned.status, 204);
+      assert.equal(assigned.status, 200);
       return id;
     }
-    const statusesOf = async (id: string) => (await call('GET', `${CONFIGURATIONS}/${id}/deviceStatuses`)).body.value?.map((s) => [s['status'], s['statusCode']]);
+    const statusesOf = async (id: string) => (await call('GET', `${CONFIGURATIONS}/${id}/deviceStatuses`)).body.value?.map((s) => [s['@openmam.status'], s['statusCode']]);
     /** The UniqueID node a transcript's Atomic installed. */
     const scepNodeOf = (transcript: SessionTranscript) => transcript.commands.find((c) => c.verb === 'Add' && c.format === 'node')?.locUri ?? '';
 

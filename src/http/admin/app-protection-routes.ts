@@ -192,6 +192,14 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
         policy.assignments.map(presentAppPolicyAssignment),
       );
     });
+    app.get(`${url}/:id/assignments/:assignmentId`, async (request) => {
+      const { caller } = request;
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
+      const assignmentId = (request.params as { assignmentId: string }).assignmentId;
+      const assignment = policy.assignments.find((a) => a.id.toLowerCase() === assignmentId.toLowerCase());
+      if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${resource.path}('${policy.id}').`);
+      return { '@odata.context': `${entity(policy.id)}/assignments/$entity`, ...presentAppPolicyAssignment(assignment) };
+    });
     app.get(`${url}/:id/apps`, async (request) => {
       const { caller } = request;
       const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));

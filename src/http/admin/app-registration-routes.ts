@@ -43,14 +43,16 @@ export function presentRegistration(r: AppRegistrationRecord): Record<string, un
     deviceManufacturer: r.deviceManufacturer,
     managedDeviceId: null,
     azureADDeviceId: r.azureAdDeviceId,
-    flaggedReasons: r.complianceReasons.includes('policyConflict') ? ['policyConflict'] : [],
+    // Graph's managedAppFlaggedReason is about the device (rooted, ...): a policy conflict is OpenMAM's annotation.
+    flaggedReasons: [],
     userId: r.userId,
     appIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: r.appId },
     version: String(r.appliedPolicyVersion ?? ''),
     // OpenMAM extensions: the evaluated state the access decisions use.
-    complianceState: r.complianceState,
-    complianceReasons: r.complianceReasons,
-    registrationState: r.state,
+    '@openmam.complianceState': r.complianceState,
+    '@openmam.complianceReasons': r.complianceReasons,
+    '@openmam.flaggedReasons': r.complianceReasons.includes('policyConflict') ? ['policyConflict'] : [],
+    '@openmam.registrationState': r.state,
   };
 }
 

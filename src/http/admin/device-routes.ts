@@ -22,8 +22,12 @@ export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: numbe
     '@odata.type': '#microsoft.graph.managedDevice',
     id: enrollment.id,
     deviceName: enrollment.deviceName,
-    managementAgent: 'mam',
-    deviceEnrollmentType: 'windowsMam',
+    // Graph's managementAgentType and deviceEnrollmentType have no member for a MAM enrollment: unknown, with
+    // OpenMAM's own words as annotations.
+    managementAgent: 'unknown',
+    deviceEnrollmentType: 'unknown',
+    '@openmam.managementAgent': 'mam',
+    '@openmam.enrollmentType': 'windowsMam',
     operatingSystem: 'Windows',
     osVersion: enrollment.osVersion,
     azureADDeviceId: enrollment.entraDeviceId,

@@ -7,7 +7,7 @@ import { POLICIES } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
-import { collection } from './graph.ts';
+import { collection, GraphError } from './graph.ts';
 import { OpenMamError } from '../../errors.ts';
 
 /**
@@ -27,6 +27,11 @@ interface Resource {
   /** Path under the Graph version root. */
   path: string;
   assignmentType: string;
+  /**
+   * What `assign` answers: deviceConfiguration's action returns the assignments (200, Collection of
+   * deviceConfigurationAssignment); managedAppPolicy's returns nothing (204). See the actions' Graph references.
+   */
+  assignReturnsAssignments: boolean;
 }
 
 const RESOURCES: readonly Resource[] = [
@@ -34,11 +39,13 @@ const RESOURCES: readonly Resource[] = [
     kinds: [{ kind: 'windowsInformationProtectionPolicy', odataType: '#microsoft.graph.windowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/windowsInformationProtectionPolicies',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
+    assignReturnsAssignments: false,
   },
   {
     kinds: [{ kind: 'mdmWindowsInformationProtectionPolicy', odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/mdmWindowsInformationProtectionPolicies',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
+    assignReturnsAssignments: false,
   },
   {
     kinds: [
@@ -51,6 +58,7 @@ const RESOURCES: readonly Resource[] = [
     ],
     path: 'deviceManagement/deviceConfigurations',
     assignmentType: '#microsoft.graph.deviceConfigurationAssignment',
+    assignReturnsAssignments: true,
   },
 ];
 
@@ -90,7 +98,8 @@ function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUr
     ...properties,
     createdDateTime: new Date(policy.createdAt).toISOString(),
     lastModifiedDateTime: new Date(policy.updatedAt).toISOString(),
-    version: String(policy.version),
+    // Graph: deviceConfiguration.version is Int32, managedAppPolicy.version (WIP) a String.
+    version: odataType.includes('InformationProtection') ? String(policy.version) : policy.version,
     isAssigned: policy.assignments.length > 0,
     // Settings a MAM device never receives (outside the MAM allow-list): shown, never sent.
     ...(refused.length > 0 ? { '@openmam.notApplicableSettings': refused } : {}),
@@ -98,6 +107,12 @@ function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUr
     ...(warnings.length > 0 ? { '@openmam.warnings': warnings } : {}),
   };
 }
+
+/**
+ * OpenMAM's per-device policy states as Graph's `complianceStatus` enum (learn.microsoft.com/graph/api/resources/
+ * intune-deviceconfig-deviceconfigurationdevicestatus): pending is unknown until the device answers.
+ */
+const GRAPH_DEVICE_STATUS = { pending: 'unknown', applied: 'compliant', failed: 'error', conflict: 'conflict', notApplicable: 'notApplicable' } as const;
 
 function presentAssignment(resource: Resource, assignment: PolicyAssignment): Record<string, unknown> {
   return { '@odata.type': resource.assignmentType, id: assignment.id, target: assignment.target };
@@ -159,7 +174,9 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
     app.post(`${url}/:id/assign`, async (request, reply) => {
       const { caller } = request;
       const policy = await policies.assign(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request));
-      return setEntityTag(reply, policy.version).code(204).send();
+      setEntityTag(reply, policy.version);
+      if (!resource.assignReturnsAssignments) return reply.code(204).send();
+      return collection(`${options.baseUrl}/$metadata#Collection(microsoft.graph.deviceConfigurationAssignment)`, policy.assignments.map((a) => presentAssignment(resource, a)));
     });
     app.get(`${url}/:id/assignments`, async (request) => {
       const { caller } = request;
@@ -168,6 +185,14 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
         `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
         policy.assignments.map((a) => presentAssignment(resource, a)),
       );
+    });
+    app.get(`${url}/:id/assignments/:assignmentId`, async (request) => {
+      const { caller } = request;
+      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
+      const assignmentId = (request.params as { assignmentId: string }).assignmentId;
+      const assignment = policy.assignments.find((a) => a.id.toLowerCase() === assignmentId.toLowerCase());
+      if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${resource.path}('${policy.id}').`);
+      return { '@odata.context': `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments/$entity`, ...presentAssignment(resource, assignment) };
     });
     app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] } }, async (request) => {
       const { caller } = request;
@@ -181,7 +206,9 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
           deviceDisplayName: s.deviceName,
           deviceId: s.devId,
           userPrincipalName: s.userPrincipalName,
-          status: s.status,
+          // Graph's complianceStatus (deviceConfigurationDeviceStatus.status); OpenMAM's finer word as an annotation.
+          status: GRAPH_DEVICE_STATUS[s.status],
+          '@openmam.status': s.status,
           statusCode: s.statusCode,
           lastReportedDateTime: s.lastReportedAt === null ? null : new Date(s.lastReportedAt).toISOString(),
         })),

@@ -177,7 +177,7 @@ const SUPPORTED_FILTER = 'supported: eq, ne, gt, ge, lt, le, and, or, not, paren
 
 /** `$filter` as the store's filter tree; a clause naming anything not declared is a 400 that quotes it. */
 export function readFilter(text: string, fields: Readonly<Record<string, ODataField>>): Filter {
-  const token = parse(text, '$filter', () => defaultParser.filter(text));
+  const token = parse(text, '$filter', () => defaultParser.filter(desugarIn(text)));
   const supported = `${SUPPORTED_FILTER} ${Object.keys(fields).join(', ')}`;
   const unsupported = (t: Token): never => refuse(`$filter: "${t.raw}" is not supported; ${supported}`);
 
@@ -194,7 +194,7 @@ export function readFilter(text: string, fields: Readonly<Record<string, ODataFi
         return { kind: t.type === 'AndExpression' ? 'and' : 'or', operands: [convert(left), convert(right)] };
       }
       case 'NotExpression':
-        return isToken(t.value) ? { kind: 'not', operand: convert(t.value) } : unsupported(t);
+        return isToken(t.value) ? negate(t.value) : unsupported(t);
       case 'MethodCallExpression': {
         const { method, parameters } = t.value as { method: string; parameters: unknown[] };
         if (method !== 'startswith' || parameters.length !== 2 || !isToken(parameters[0]) || !isToken(parameters[1])) return unsupported(t);
@@ -216,7 +216,78 @@ export function readFilter(text: string, fields: Readonly<Record<string, ODataFi
       }
     }
   };
+  /**
+   * `not` binds tighter than `and` and `or` (OData v4.01 Part 2 §5.1.1.15, operator precedence), but the parser
+   * reads `not a or b` as `not (a or b)`: an unparenthesized and/or under a `not` gets the `not` on its leftmost
+   * operand instead. A parenthesized one is a BoolParenExpression and keeps it whole.
+   */
+  const negate = (t: Token): Filter => {
+    const inner = t.type === 'CommonExpression' && isToken(t.value) ? t.value : t;
+    if (inner.type === 'AndExpression' || inner.type === 'OrExpression') {
+      const { left, right } = inner.value as { left: unknown; right: unknown };
+      if (isToken(left) && isToken(right)) return { kind: inner.type === 'AndExpression' ? 'and' : 'or', operands: [negate(left), convert(right)] };
+    }
+    return { kind: 'not', operand: convert(t) };
+  };
   return convert(token);
+}
+
+/** The most values an `in` list may hold. */
+const MAX_IN_VALUES = 100;
+/** `property in (` outside string literals: OData 4.01's `in` (Part 2 §5.1.1.1.10). */
+const IN_OPERATOR = /([A-Za-z_][A-Za-z0-9_]*(?:\/[A-Za-z_][A-Za-z0-9_]*)*)\s+in\s*\(/y;
+
+/**
+ * OData 4.01's `property in (v1, v2, ...)`, which @odata/parser (OData 4.0) does not read, as the equivalent
+ * `(property eq v1 or property eq v2 ...)`: the values stay text for the parser to read as literals; quotes are
+ * tracked so that an `in` inside a string is left alone. A list that is not closed is left for the parser to refuse.
+ */
+function desugarIn(text: string): string {
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "'") quoted = !quoted; // '' inside a string toggles twice: still inside
+    if (!quoted && (i === 0 || /[\s(]/.test(text[i - 1]!))) {
+      IN_OPERATOR.lastIndex = i;
+      const match = IN_OPERATOR.exec(text);
+      const close = match ? closingParenthesis(text, IN_OPERATOR.lastIndex) : -1;
+      if (match && close >= 0) {
+        const values = splitOutsideQuotes(text.slice(IN_OPERATOR.lastIndex, close));
+        if (values.length === 0 || values.length > MAX_IN_VALUES || values.some((v) => v === '')) refuse(`$filter: an in list holds 1 to ${MAX_IN_VALUES} values`);
+        out += `(${values.map((v) => `${match[1]!} eq ${v}`).join(' or ')})`;
+        i = close;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+/** The index of the `)` that closes a list starting at `from`, outside quotes; -1 when none. */
+function closingParenthesis(text: string, from: number): number {
+  let quoted = false;
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === "'") quoted = !quoted;
+    else if (!quoted && text[i] === '(') return -1;
+    else if (!quoted && text[i] === ')') return i;
+  }
+  return -1;
+}
+
+function splitOutsideQuotes(list: string): string[] {
+  const values: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i <= list.length; i++) {
+    if (list[i] === "'") quoted = !quoted;
+    else if (i === list.length || (!quoted && list[i] === ',')) {
+      values.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return values.length === 1 && values[0] === '' ? [] : values;
 }
 
 /** A member path (`displayName`, `status/errorCode`) as declared (names matched ignoring case), with its field. */
