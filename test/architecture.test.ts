@@ -171,6 +171,18 @@ describe('dependency rule', () => {
     );
   });
 
+  it('src/http is an adapter: core, identity, protocol, store interfaces and the contract; no database, no concrete store, no cli', () => {
+    assertNone(
+      violations(importsUnder('src/http'), (i) => {
+        if (i.packageName !== undefined) return DATABASE_PACKAGES.has(i.packageName);
+        const target = i.target!;
+        if (under(target, 'src/cli') || under(target, 'src/gateway') || under(target, 'src/csp') || under(target, 'src/policy')) return true;
+        return under(target, 'src/store') && !STORE_INTERFACES.has(target);
+      }),
+      'http parses, calls core and writes answers: it may use core, identity, protocol, the store interfaces (records, roles, collection-query, collections) and packages/contract; never kysely, pg, better-sqlite3, a concrete store, csp, policy or the cli',
+    );
+  });
+
   it('src/gateway talks to OpenMAM over HTTP only: nothing of ours outside src/gateway but errors.ts, no database or XML', () => {
     assertNone(
       violations(importsUnder('src/gateway'), (i) => {

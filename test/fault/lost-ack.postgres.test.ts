@@ -95,7 +95,7 @@ describe('fault: lost acknowledgement inside an Atomic (PostgreSQL, two nodes)',
     // This case's devices only (earlier cases' devices, closed, never got later policies).
     const ours = new Set(outcomes.map((o) => o.devId));
     const statuses = async (collection: string, id: string): Promise<string[]> =>
-      ((await cluster.graph('GET', `${collection}/${id}/deviceStatuses`))['value'] as { deviceId: string; status: string }[]).filter((s) => ours.has(s.deviceId)).map((s) => s.status);
+      ((await cluster.graph('GET', `${collection}/${id}/deviceStatuses`))['value'] as { deviceId: string; '@openmam.status': string }[]).filter((s) => ours.has(s.deviceId)).map((s) => s['@openmam.status']);
     const policyStatuses = (await Promise.all(policies.map(([collection, id]) => statuses(collection, id)))).flat();
 
     const converged = outcomes.filter((o) => o.further !== undefined && o.further <= FURTHER_SESSIONS && o.missing.length === 0);

@@ -315,8 +315,13 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         assert.equal((await call('GET', `${CA_BETA}/${id}`)).status, 404);
       });
 
-      it('app protection resources are beta only, as in Graph', async () => {
+      it('windowsManagedAppProtections are beta only, as in Graph; app configurations and connectors are in v1.0 too', async () => {
         assert.equal((await call('GET', PROTECTIONS.replace('/beta/', '/v1.0/'))).status, 404);
+        for (const path of [CONFIGURATIONS, CONNECTORS]) {
+          const v1 = await call('GET', path.replace('/beta/', '/v1.0/'));
+          assert.equal(v1.status, 200, `${path}: ${JSON.stringify(v1.body)}`);
+          assert.deepEqual(v1.body.value, (await call('GET', path)).body.value);
+        }
       });
     });
 

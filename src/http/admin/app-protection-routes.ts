@@ -39,11 +39,13 @@ interface PolicyResource {
   kind: AppPolicyKind;
   path: string;
   odataType: string;
+  /** Graph serves windowsManagedAppProtection in beta only, targetedManagedAppConfiguration in v1.0 too. */
+  inV1: boolean;
 }
 
 const POLICY_RESOURCES: readonly PolicyResource[] = [
-  { kind: 'windowsManagedAppProtection', path: 'deviceAppManagement/windowsManagedAppProtections', odataType: '#microsoft.graph.windowsManagedAppProtection' },
-  { kind: 'targetedManagedAppConfiguration', path: 'deviceAppManagement/targetedManagedAppConfigurations', odataType: '#microsoft.graph.targetedManagedAppConfiguration' },
+  { kind: 'windowsManagedAppProtection', path: 'deviceAppManagement/windowsManagedAppProtections', odataType: '#microsoft.graph.windowsManagedAppProtection', inV1: false },
+  { kind: 'targetedManagedAppConfiguration', path: 'deviceAppManagement/targetedManagedAppConfigurations', odataType: '#microsoft.graph.targetedManagedAppConfiguration', inV1: true },
 ];
 const PROTECTIONS = POLICY_RESOURCES[0]!;
 const CONNECTORS_PATH = 'deviceManagement/mobileThreatDefenseConnectors';
@@ -138,9 +140,9 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     await accessPolicies.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
   });
-  if (options.version !== 'beta') return;
+  const beta = options.version === 'beta';
 
-  for (const resource of POLICY_RESOURCES) {
+  for (const resource of POLICY_RESOURCES.filter((r) => beta || r.inV1)) {
     const url = `/${resource.path}`;
     const entity = (id: string) => `${baseUrl}/$metadata#${resource.path}('${id}')`;
     collectionRoute<AppPolicyRecord>(
@@ -207,38 +209,6 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     });
   }
 
-  const protections = `/${PROTECTIONS.path}`;
-  app.get(`${protections}/:id/deploymentSummary`, async (request) => {
-    const { caller } = request;
-    const summary = await appPolicies.deploymentSummary(caller.tenantId, idOf(request));
-    return {
-      '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${idOf(request)}')/deploymentSummary/$entity`,
-      '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummary',
-      id: idOf(request),
-      displayName: summary.displayName,
-      configurationDeployedUserCount: summary.configurationDeployedUserCount,
-      lastRefreshTime: iso(summary.lastRefreshTime),
-      configurationDeploymentSummaryPerApp: summary.configurationDeploymentSummaryPerApp.map((entry) => ({
-        '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummaryPerApp',
-        mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: entry.appId },
-        configurationAppliedUserCount: entry.configurationAppliedUserCount,
-      })),
-      ...(summary.truncated ? { '@openmam.truncated': true } : {}),
-    };
-  });
-  app.get(`${protections}/templates/:level`, async (request) => {
-    const { level } = request.params as { level: string };
-    const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
-    if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);
-    const query = request.query as { minimumOsVersion?: unknown; maximumOsVersion?: unknown };
-    const param = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-    const params = {
-      ...(param(query.minimumOsVersion) === undefined ? {} : { minimumOsVersion: param(query.minimumOsVersion)! }),
-      ...(param(query.maximumOsVersion) === undefined ? {} : { maximumOsVersion: param(query.maximumOsVersion)! }),
-    };
-    return { '@odata.type': PROTECTIONS.odataType, ...appPolicies.template(number, params) };
-  });
-
   const connectorsUrl = `/${CONNECTORS_PATH}`;
   collectionRoute<MtdConnectorRecord>(
     app,
@@ -271,5 +241,38 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     const { caller } = request;
     await connectors.delete(caller.tenantId, idOf(request), expectedVersion(request));
     return reply.code(204).send();
+  });
+  // The rest is beta only, as in Graph.
+  if (!beta) return;
+  const protections = `/${PROTECTIONS.path}`;
+  app.get(`${protections}/:id/deploymentSummary`, async (request) => {
+    const { caller } = request;
+    const summary = await appPolicies.deploymentSummary(caller.tenantId, idOf(request));
+    return {
+      '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${idOf(request)}')/deploymentSummary/$entity`,
+      '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummary',
+      id: idOf(request),
+      displayName: summary.displayName,
+      configurationDeployedUserCount: summary.configurationDeployedUserCount,
+      lastRefreshTime: iso(summary.lastRefreshTime),
+      configurationDeploymentSummaryPerApp: summary.configurationDeploymentSummaryPerApp.map((entry) => ({
+        '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummaryPerApp',
+        mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: entry.appId },
+        configurationAppliedUserCount: entry.configurationAppliedUserCount,
+      })),
+      ...(summary.truncated ? { '@openmam.truncated': true } : {}),
+    };
+  });
+  app.get(`${protections}/templates/:level`, async (request) => {
+    const { level } = request.params as { level: string };
+    const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
+    if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);
+    const query = request.query as { minimumOsVersion?: unknown; maximumOsVersion?: unknown };
+    const param = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+    const params = {
+      ...(param(query.minimumOsVersion) === undefined ? {} : { minimumOsVersion: param(query.minimumOsVersion)! }),
+      ...(param(query.maximumOsVersion) === undefined ? {} : { maximumOsVersion: param(query.maximumOsVersion)! }),
+    };
+    return { '@odata.type': PROTECTIONS.odataType, ...appPolicies.template(number, params) };
   });
 }
