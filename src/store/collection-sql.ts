@@ -90,19 +90,29 @@ function requireField(source: CollectionSource, name: string): QueryField {
   return field;
 }
 
-/** The sort expressions: each key coalesced to its least value, then the id. */
+/**
+ * The sort expressions: each key (coalesced to its least value when it may be null), then the id. The id only breaks
+ * ties, so it follows the first key's direction: one direction throughout lets the keyset be a row-value comparison.
+ */
 function sortExpressions(dialect: Dialect, source: CollectionSource, orderBy: readonly SortKey[]): { expression: Expression; descending: boolean }[] {
   const keys = orderBy.map((key) => {
     const field = requireField(source, key.field);
     const expression = fieldExpression(dialect, field);
     return { expression: field.required ? expression : sql`coalesce(${expression}, ${bind(dialect, field, LEAST[field.type])})`, descending: key.descending };
   });
-  return [...keys, { expression: sql.ref(source.idColumn), descending: false }];
+  return [...keys, { expression: sql.ref(source.idColumn), descending: keys[0]?.descending ?? false }];
 }
 
-/** Rows after `after` in the order of `keys`: (k1 > v1) or (k1 = v1 and k2 > v2) or ... (descending keys use <). */
+/**
+ * Rows after `after` in the order of `keys`. In one direction it is a row-value comparison, `(k1, k2) > (v1, v2)`,
+ * which SQLite and PostgreSQL answer with a seek on an index in that order; in mixed directions
+ * (k1 > v1) or (k1 = v1 and k2 > v2) or ... (descending keys use <).
+ */
 function keysetCondition(keys: readonly { expression: Expression; descending: boolean }[], after: readonly FieldValue[]): Expression {
   if (after.length !== keys.length) throw new OpenMamError('malformed_request', '$skiptoken: does not match this query; follow @odata.nextLink as given');
+  if (keys.every((key) => key.descending === keys[0]!.descending)) {
+    return sql`((${sql.join(keys.map((k) => k.expression))}) ${sql.raw(keys[0]!.descending ? '<' : '>')} (${sql.join(after.map((v) => sql`${v}`))}))`;
+  }
   const alternatives = keys.map((key, i) => {
     const equal = keys.slice(0, i).map((k, j) => sql`${k.expression} = ${after[j]}`);
     const beyond = sql`${key.expression} ${sql.raw(key.descending ? '<' : '>')} ${after[i]}`;
