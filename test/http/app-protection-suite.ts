@@ -283,7 +283,19 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(list.status, 200, JSON.stringify(list.body));
       assert.deepEqual((list.body['value'] as { id: string }[]).map((r) => r.id), [aliceRegistration]);
       const report = await call('GET', '/graph/beta/deviceAppManagement/managedAppStatuses/windowsProtectionReport', undefined, admin);
-      const rows = (report.body['content'] as { rows: { userId: string; appId: string; deviceHealth: string | null }[] }).rows;
+      // Intune's report shape: a header of columns, rows of values, a skipToken (null on the last page).
+      const content = report.body['content'] as { header: { name: string; dataType: string }[]; body: { values: unknown[] }[]; skipToken: string | null };
+      const columns = content.header.map((h) => h.name);
+      const rows = content.body.map((row) => Object.fromEntries(columns.map((name, i) => [name, row.values[i]])) as { userId: string; appId: string; deviceHealth: string | null });
+      assert.equal(content.skipToken, null, 'one page');
+      const paged = await call('GET', '/graph/beta/deviceAppManagement/managedAppStatuses/windowsProtectionReport?$top=1', undefined, admin);
+      const first = paged.body['content'] as typeof content;
+      assert.equal(first.body.length, 1);
+      assert.ok(first.skipToken, 'a skipToken while more rows follow');
+      const second = await call('GET', `/graph/beta/deviceAppManagement/managedAppStatuses/windowsProtectionReport?$top=1&skipToken=${first.skipToken}`, undefined, admin);
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.notDeepEqual((second.body['content'] as typeof content).body[0], first.body[0]);
+      assert.equal((await call('GET', '/graph/beta/deviceAppManagement/managedAppStatuses/windowsProtectionReport?skipToken=forged.token', undefined, admin)).status, 400);
       const alicesEdge = rows.find((r) => r.userId === aliceId() && r.appId === EDGE);
       assert.ok(alicesEdge, JSON.stringify(rows));
       assert.equal(alicesEdge.deviceHealth, 'secured', 'the latest threat report of the device');

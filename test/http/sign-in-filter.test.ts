@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpenMamError } from '../../src/errors.ts';
-import { readRegistrationFilter } from '../../src/http/admin/app-registration-routes.ts';
 import { parseFilter, readQueryOptions } from '../../src/http/admin/odata.ts';
 import { readSignInFilter } from '../../src/http/admin/sign-in-routes.ts';
 
@@ -85,14 +84,6 @@ describe('signIns $filter', () => {
   ] as const) {
     it(`refuses ${filter}`, () => assert.throws(() => readSignInFilter(filter), refused(pattern)));
   }
-});
-
-describe('managedAppRegistrations $filter, on the shared parser', () => {
-  it('reads what it did and refuses the rest', () => {
-    assert.deepEqual(readRegistrationFilter("userId eq 'ABC' and deviceTag eq 'Tag' and appIdentifier/windowsAppId eq 'X'"), { userId: 'abc', deviceTag: 'Tag', appId: 'x' });
-    assert.throws(() => readRegistrationFilter("userId ne 'a'"), refused(/"userId ne 'a'" is not supported; use userId/));
-    assert.throws(() => readRegistrationFilter("deviceName eq 'a'"), refused(/is not supported/));
-  });
 });
 
 describe('query options', () => {

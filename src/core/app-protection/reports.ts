@@ -1,4 +1,4 @@
-import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
+import type { CollectionPage, CollectionQuery, FieldValue } from '../../store/collection-query.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
@@ -84,9 +84,10 @@ export class AppReportService {
     return this.store.listOperations(id);
   }
 
-  async statusReport(tenantId: string, limit: number): Promise<StatusRow[]> {
+  /** One page of the status report: a row per registration (wiped ones included), in creation order. */
+  async statusReport(tenantId: string, page: { top: number; after?: readonly FieldValue[] }): Promise<{ rows: StatusRow[]; next?: readonly FieldValue[] }> {
     const [registrations, snapshot, reports] = await Promise.all([
-      this.store.listRegistrations(tenantId, { includeWiped: true }, limit),
+      this.store.queryRegistrations(tenantId, { orderBy: [{ field: 'createdDateTime', descending: false }], top: page.top, skip: 0, count: false, ...(page.after ? { after: page.after } : {}) }),
       this.snapshots.get(tenantId),
       this.store.listThreatReports(tenantId, MAX_THREAT_REPORTS),
     ]);
@@ -97,7 +98,7 @@ export class AppReportService {
       const key = `${report.userId}|${report.azureAdDeviceId}`;
       if (!deviceHealth.has(key)) deviceHealth.set(key, report.healthState);
     }
-    return registrations.map(
+    const rows = registrations.rows.map(
       (r): StatusRow => ({
         userId: r.userId,
         userPrincipalName: r.upn,
@@ -120,6 +121,7 @@ export class AppReportService {
         registrationState: r.state,
       }),
     );
+    return { rows, ...(registrations.next === undefined ? {} : { next: registrations.next }) };
   }
 
   /** Drops expired operations and registrations silent for longer than the report retention. */

@@ -1,14 +1,15 @@
+import type { StatusRow } from '../../core/app-protection/reports.ts';
+import { readSystemOptions } from '../graph/odata.ts';
 import { APP_REGISTRATIONS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import type { FastifyInstance } from 'fastify';
-import type { AppReportService, RegistrationFilter } from '../../core/app-protection/reports.ts';
+import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { collection } from './graph.ts';
-import { parseFilter, refuseClause } from './odata.ts';
 
 /**
  * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`
@@ -67,6 +68,41 @@ function presentPolicyRef(p: AppPolicyRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * The report's columns, in order, with their types: Intune's app protection status reports answer
+ * `content: {header: [{name, dataType}], body: [{values: [...]}], skipToken}` (the skipToken goes back as
+ * `?$skiptoken=` or `?skipToken=` for the next rows, null on the last page), and admins' scripts read them so.
+ */
+const STATUS_COLUMNS: readonly (readonly [keyof StatusRow, 'string' | 'dateTime' | 'stringCollection'])[] = [
+  ['userId', 'string'],
+  ['userPrincipalName', 'string'],
+  ['appId', 'string'],
+  ['appVersion', 'string'],
+  ['sdkVersion', 'string'],
+  ['platformVersion', 'string'],
+  ['deviceName', 'string'],
+  ['deviceModel', 'string'],
+  ['deviceManufacturer', 'string'],
+  ['deviceTag', 'string'],
+  ['azureADDeviceId', 'string'],
+  ['managementLevel', 'string'],
+  ['policyId', 'string'],
+  ['policyName', 'string'],
+  ['lastCheckInDateTime', 'dateTime'],
+  ['complianceState', 'string'],
+  ['complianceReasons', 'stringCollection'],
+  ['deviceHealth', 'string'],
+  ['registrationState', 'string'],
+];
+
+function statusReportContent(rows: readonly StatusRow[], skipToken: string | null): Record<string, unknown> {
+  return {
+    header: STATUS_COLUMNS.map(([name, dataType]) => ({ name, dataType })),
+    body: rows.map((row) => ({ values: STATUS_COLUMNS.map(([name]) => row[name]) })),
+    skipToken,
+  };
+}
+
 function presentOperation(o: AppOperationRecord): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.managedAppOperation',
@@ -78,23 +114,6 @@ function presentOperation(o: AppOperationRecord): Record<string, unknown> {
     reason: o.reason,
     detail: o.detail,
   };
-}
-
-/**
- * The subset of OData `$filter` Graph clients use on registrations: `field eq 'value'` joined by `and`, on userId,
- * appIdentifier/windowsAppId, deviceTag and azureADDeviceId.
- */
-export function readRegistrationFilter(filter: string | undefined): RegistrationFilter {
-  const result: RegistrationFilter = {};
-  const fields: Record<string, keyof RegistrationFilter> = { userid: 'userId', 'appidentifier/windowsappid': 'appId', devicetag: 'deviceTag', azureaddeviceid: 'azureAdDeviceId' };
-  const supported = "use userId, appIdentifier/windowsAppId, deviceTag or azureADDeviceId eq 'value', joined by and";
-  for (const clause of parseFilter(filter, supported)) {
-    const field = fields[clause.property.toLowerCase()];
-    if (!field || clause.operator !== 'eq' || clause.literal.kind !== 'string') refuseClause(clause.text, supported);
-    const value = clause.literal.value;
-    result[field] = field === 'deviceTag' ? value : value.toLowerCase();
-  }
-  return result;
 }
 
 function topOf(query: unknown): number {
@@ -162,11 +181,16 @@ export async function appRegistrationRoutes(app: FastifyInstance, options: AppRe
     ]);
   });
 
-  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, { config: { odata: ['$top', '$select'] } }, async (request) => {
+  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, { config: { odata: ['$top', '$skiptoken', '$select'] } }, async (request) => {
     const { caller } = request;
     if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the report is ${REPORT_ID}`);
-    const rows = await reports.statusReport(caller.tenantId, topOf(request.query));
-    return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: { rows } };
+    const given = readSystemOptions(request.query, ['$top', '$skiptoken', '$select']);
+    const binding = JSON.stringify([caller.tenantId, STATUSES]);
+    const token = given.get('$skiptoken');
+    const after = token === undefined ? undefined : await options.skipTokens.read(binding, token);
+    const page = await reports.statusReport(caller.tenantId, { top: topOf(request.query), ...(after ? { after } : {}) });
+    const skipToken = page.next === undefined ? null : await options.skipTokens.issue(binding, page.next);
+    return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: statusReportContent(page.rows, skipToken) };
   });
 
   app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', async (request, reply) => {
