@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TSchema } from 'typebox';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody, PATTERN_MEANINGS } from '../../../packages/contract/src/schemas.ts';
 import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
@@ -11,7 +11,7 @@ import { retryLater } from '../retry-later.ts';
 /**
  * What the JSON surfaces of the app protection service share (`/mam/v1`, `/mtd/v1`, `/access/v1`): each is one
  * encapsulated Fastify scope set up by `jsonSurface`, with
- * - schemas from @openmam/contract, validated by TypeBox's compiler (no coercion, no silent removal of unknown
+ * - schemas from @openmam/contract, validated by Fastify's Ajv, set in app.ts to neither coerce nor silently remove unknown
  *   properties: a body is what the contract says or a 400 naming the field);
  * - one authentication hook: every route declares in `config.appProtectionAuth` what its caller must be, the hook
  *   verifies the bearer token once, before the body is read, and hands the identity to the handler;
@@ -124,7 +124,8 @@ export function validationMessage(errors: readonly FastifySchemaValidationError[
       return `${at}/${String((params['requiredProperties'] as unknown[] | undefined)?.[0] ?? (params['missingProperty'] as string | undefined) ?? '?')} is required`;
     case 'boolean':
     case 'additionalProperties': {
-      const extra = (params['additionalProperties'] as unknown[] | string | undefined) ?? undefined;
+      // Ajv names the property in `additionalProperty`.
+      const extra = (params['additionalProperty'] ?? params['additionalProperties']) as unknown[] | string | undefined;
       const name = Array.isArray(extra) ? `/${String(extra[0])}` : typeof extra === 'string' ? `/${extra}` : '';
       return `${at}${name} is not a known property`;
     }
@@ -171,7 +172,6 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
 export type SurfaceInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 export function jsonSurface(app: FastifyInstance, verifier: TokenVerifier): SurfaceInstance {
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
   app.setErrorHandler(jsonErrorHandler);
   app.decorateRequest('appProtectionCaller', null);

@@ -21,7 +21,7 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: user,
-      schema: { tags: ['mam'], headers: Contract.BearerHeaders, body: Contract.RegistrationRequest, response: responses({ 200: Contract.RegistrationAnswer, 201: Contract.RegistrationAnswer }) },
+      schema: { tags: ['mam'], body: Contract.RegistrationRequest, response: responses({ 200: Contract.RegistrationAnswer, 201: Contract.RegistrationAnswer }) },
     },
     async (request, reply) => {
       // The core reader normalises (lower-case ids) and applies the rules a schema cannot say; the schema bounded it.
@@ -35,7 +35,7 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: user,
-      schema: { tags: ['mam'], headers: Contract.BearerHeaders, params: Contract.RegistrationParams, body: Contract.CheckInRequest, response: responses({ 200: Contract.CheckInAnswer }) },
+      schema: { tags: ['mam'], params: Contract.RegistrationParams, body: Contract.CheckInRequest, response: responses({ 200: Contract.CheckInAnswer }) },
     },
     async (request) => apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body)),
   );
@@ -45,7 +45,7 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: user,
-      schema: { tags: ['mam'], headers: Contract.BearerHeaders, params: Contract.ActionResultParams, body: Contract.ActionResultRequest, response: responses({ 204: Contract.NoContent }) },
+      schema: { tags: ['mam'], params: Contract.ActionResultParams, body: Contract.ActionResultRequest, response: responses({ 204: Contract.NoContent }) },
     },
     async (request, reply) => {
       await apps.reportResult(callerOf(request), request.params.id, request.params.actionId, readActionResult(request.body));

@@ -28,7 +28,7 @@ async function threatRoutes(scope: FastifyInstance, options: ServiceRoutesOption
 
   app.post(
     '/mtd/v1/health',
-    { bodyLimit: JSON_BODY_LIMIT, config: connector, schema: { tags: ['mtd'], headers: Contract.BearerHeaders, body: Contract.ThreatReportRequest, response: responses({ 204: Contract.NoContent }) } },
+    { bodyLimit: JSON_BODY_LIMIT, config: connector, schema: { tags: ['mtd'], body: Contract.ThreatReportRequest, response: responses({ 204: Contract.NoContent }) } },
     async (request, reply) => {
       await threats.report(callerOf(request).tenantId, readThreatReport(request.body));
       return reply.code(204).send(null);
@@ -40,7 +40,7 @@ async function threatRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: connector,
-      schema: { tags: ['mtd'], headers: Contract.BearerHeaders, body: Contract.HeartbeatRequest, response: responses({ 204: Contract.NoContent }) },
+      schema: { tags: ['mtd'], body: Contract.HeartbeatRequest, response: responses({ 204: Contract.NoContent }) },
       // A heartbeat without a body is one without a connector id (docs/app-protection.md); `null` is a body, and refused.
       preValidation: async (request) => {
         if (request.body === undefined) request.body = {};
@@ -62,7 +62,7 @@ async function accessRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: { appProtectionAuth: roleCaller(GATEWAY_ROLE) },
-      schema: { tags: ['access'], headers: Contract.BearerHeaders, body: Contract.AccessRequest, response: responses({ 200: Contract.AccessDecision }) },
+      schema: { tags: ['access'], body: Contract.AccessRequest, response: responses({ 200: Contract.AccessDecision }) },
     },
     async (request) => {
       // The contract is decision, reasons and remediation; the applied policies go to the sign-in log only.
@@ -76,7 +76,7 @@ async function accessRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     {
       bodyLimit: JSON_BODY_LIMIT,
       config: { appProtectionAuth: roleCaller(COMPLIANCE_REPORTER_ROLE) },
-      schema: { tags: ['access'], headers: Contract.BearerHeaders, body: Contract.DeviceComplianceRequest, response: responses({ 204: Contract.NoContent }) },
+      schema: { tags: ['access'], body: Contract.DeviceComplianceRequest, response: responses({ 204: Contract.NoContent }) },
     },
     async (request, reply) => {
       await access.reportDeviceCompliance(callerOf(request).tenantId, request.body.azureAdDeviceId, request.body.compliant);
