@@ -203,9 +203,11 @@ export function graphLayerEndToEnd(backend: Backend, skip?: string): void {
     });
 
     it("answers unknown paths with 404 and wrong methods with 405, in Graph's error body", async () => {
-      const unknown = await get('/graph/v1.0/noSuchThings');
-      assert.equal(unknown.status, 404);
-      assert.ok((unknown.body['error'] as { code: string }).code);
+      for (const path of ['/graph/v1.0/noSuchThings', '/graph/v2/groups', '/graph', `${GROUPS}/${created[0]!.id}/noSuchNavigation`]) {
+        const unknown = await get(path);
+        assert.equal(unknown.status, 404, path);
+        assert.ok((unknown.body['error'] as { code: string; message: string }).message, `${path}: ${JSON.stringify(unknown.body)}`);
+      }
       const wrong = await server.json('PUT', `${GROUPS}/${created[0]!.id}`, admin, {});
       assert.equal(wrong.status, 405, JSON.stringify(wrong.body));
       assert.match(String(wrong.headers['allow']), /GET/);

@@ -14,7 +14,7 @@ import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-prot
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { entityTagHeaders } from './etag.ts';
-import { graphApi } from '../graph/graph-api.ts';
+import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
@@ -50,6 +50,7 @@ export interface AdminRoutesOptions {
 /** The Graph-shaped admin API, under /graph/beta and /graph/v1.0 (Graph has every resource here in both). */
 export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
   const skipTokens = new SkipTokens(options.secrets);
+  await app.register(async (root) => graphRootNotFound(root), { prefix: '/graph' });
   for (const version of ['beta', 'v1.0']) {
     await app.register(
       async (scope) => {

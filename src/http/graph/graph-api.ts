@@ -175,6 +175,17 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   });
 }
 
+/**
+ * Paths under `/graph` outside the served version roots (`/graph/v2/...`, `/graph`): Graph's 400 for an unknown
+ * version is answered here as a 404 in Graph's body, never Fastify's own.
+ */
+export function graphRootNotFound(root: FastifyInstance): void {
+  root.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    return reply.code(404).send(graphErrorBody(request, 'UnknownError', `Resource not found for the segment of '${path.slice(0, 200)}'; the versions served are v1.0 and beta.`));
+  });
+}
+
 function isEntity(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
