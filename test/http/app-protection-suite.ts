@@ -272,6 +272,8 @@ export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await call('POST', `/graph/beta/users/${bobId}/wipeAndBlockManagedApps`, {}, admin)).status, 204);
       const blocked = await call('GET', `/graph/beta/users/${bobId}/isManagedAppUserBlocked`, undefined, admin);
       assert.equal(blocked.body['value'], true);
+      // The function as Graph's clients call it: with parentheses, the user as a key segment.
+      assert.equal((await call('GET', `/graph/beta/users('${bobId}')/isManagedAppUserBlocked()`, undefined, admin)).body['value'], true);
       const fresh = await call('POST', '/mam/v1/registrations', registration({ deviceTag: randomUUID(), azureAdDeviceId: null, appId: NOTES }), await token('bob@contoso.example', { clientId: NOTES_CLIENT }));
       assert.ok((fresh.body as unknown as CheckIn).actions.some((a) => a.type === 'wipe'), 'a new registration of a blocked user is wiped');
       assert.equal((await call('POST', `/graph/beta/users/${bobId}/unblockManagedApps`, {}, admin)).status, 204);
