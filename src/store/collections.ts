@@ -1,21 +1,15 @@
-import type { CollectionSource } from './collection-query.ts';
+import type { CollectionSource, QueryField } from './collection-query.ts';
 
 /**
  * The collections the admin API pages through, as the store keeps them: each field a query may name, by its Graph
  * property path, with where it is stored. The admin API's OData reader takes its allow-list of `$filter` and
  * `$orderby` fields from here, so a field is declared once.
  */
-export const GROUPS: CollectionSource = {
-  table: 'groups',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    id: { type: 'string', source: { column: 'id' }, required: true, lowerCase: true },
-    displayName: { type: 'string', source: { column: 'display_name' }, required: true },
-    description: { type: 'string', source: { column: 'description' } },
-    createdDateTime: { type: 'dateTime', source: { column: 'created_at' }, required: true },
-  },
-};
+
+/** A table keyed by (tenant_id, id), as every admin collection's is. */
+function tenantCollection(table: string, fields: Readonly<Record<string, QueryField>>): CollectionSource {
+  return { table, tenantColumn: 'tenant_id', idColumn: 'id', fields };
+}
 
 /** Fields every Graph entity OpenMAM versions has: its id and its creation and change times. */
 const ENTITY_FIELDS = {
@@ -29,34 +23,28 @@ function bodyField(type: 'string' | 'number' | 'boolean', ...path: string[]): { 
   return { type, source: { json: 'body', path } };
 }
 
+export const GROUPS = tenantCollection('groups', {
+  id: ENTITY_FIELDS.id,
+  displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+  description: { type: 'string', source: { column: 'description' } },
+  createdDateTime: ENTITY_FIELDS.createdDateTime,
+});
+
 /**
  * OMA-DM policies (WIP, device configurations): one table for every kind, the Graph properties in `body`. A
- * collection's source is this with the kinds it serves as `scope` (see `policiesOfKinds`).
+ * collection's source is this with the kinds it serves as `scope` (see `ofKinds`).
  */
-export const POLICIES: CollectionSource = {
-  table: 'policies',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    ...ENTITY_FIELDS,
-    displayName: bodyField('string', 'displayName'),
-    description: bodyField('string', 'description'),
-    version: { type: 'number', source: { column: 'version' }, required: true },
-  },
-};
+const POLICY_FIELDS = {
+  ...ENTITY_FIELDS,
+  displayName: bodyField('string', 'displayName'),
+  description: bodyField('string', 'description'),
+  version: { type: 'number', source: { column: 'version' }, required: true },
+} as const;
+
+export const POLICIES = tenantCollection('policies', POLICY_FIELDS);
 
 /** App protection and app configuration policies: one table, the Graph properties in `body`. */
-export const APP_POLICIES: CollectionSource = {
-  table: 'app_policies',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    ...ENTITY_FIELDS,
-    displayName: bodyField('string', 'displayName'),
-    description: bodyField('string', 'description'),
-    version: { type: 'number', source: { column: 'version' }, required: true },
-  },
-};
+export const APP_POLICIES = tenantCollection('app_policies', POLICY_FIELDS);
 
 /** A source limited to some kinds of a shared table. */
 export function ofKinds(source: CollectionSource, kinds: readonly string[]): CollectionSource {
@@ -64,62 +52,42 @@ export function ofKinds(source: CollectionSource, kinds: readonly string[]): Col
 }
 
 /** Conditional access policies (identity/conditionalAccess/policies). */
-export const ACCESS_POLICIES: CollectionSource = {
-  table: 'access_policies',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    id: ENTITY_FIELDS.id,
-    createdDateTime: ENTITY_FIELDS.createdDateTime,
-    modifiedDateTime: ENTITY_FIELDS.lastModifiedDateTime,
-    displayName: { type: 'string', source: { column: 'display_name' }, required: true },
-    state: { type: 'string', source: { column: 'state' }, members: ['enabled', 'disabled', 'enabledForReportingButNotEnforced'] },
-  },
-};
+export const ACCESS_POLICIES = tenantCollection('access_policies', {
+  id: ENTITY_FIELDS.id,
+  createdDateTime: ENTITY_FIELDS.createdDateTime,
+  modifiedDateTime: ENTITY_FIELDS.lastModifiedDateTime,
+  displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+  state: { type: 'string', source: { column: 'state' }, members: ['enabled', 'disabled', 'enabledForReportingButNotEnforced'] },
+});
 
 /** Mobile threat defense connectors. */
-export const CONNECTORS: CollectionSource = {
-  table: 'mtd_connectors',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    id: ENTITY_FIELDS.id,
-    lastHeartbeatDateTime: { type: 'dateTime', source: { column: 'last_heartbeat_at' } },
-    partnerState: { type: 'string', source: { column: 'partner_state' }, members: ['unavailable', 'available', 'enabled', 'unresponsive', 'notSetUp', 'error'] },
-  },
-};
+export const CONNECTORS = tenantCollection('mtd_connectors', {
+  id: ENTITY_FIELDS.id,
+  lastHeartbeatDateTime: { type: 'dateTime', source: { column: 'last_heartbeat_at' } },
+  partnerState: { type: 'string', source: { column: 'partner_state' }, members: ['unavailable', 'available', 'enabled', 'unresponsive', 'notSetUp', 'error'] },
+});
 
 /** Managed app registrations (deviceAppManagement/managedAppRegistrations); GUIDs are kept lower-case. */
-export const APP_REGISTRATIONS: CollectionSource = {
-  table: 'app_registrations',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    id: ENTITY_FIELDS.id,
-    createdDateTime: ENTITY_FIELDS.createdDateTime,
-    lastSyncDateTime: { type: 'dateTime', source: { column: 'last_check_in_at' }, required: true },
-    userId: { type: 'string', source: { column: 'user_id' }, required: true, lowerCase: true },
-    'appIdentifier/windowsAppId': { type: 'string', source: { column: 'app_id' }, required: true, lowerCase: true },
-    deviceTag: { type: 'string', source: { column: 'device_tag' }, required: true },
-    azureADDeviceId: { type: 'string', source: { column: 'azure_ad_device_id' }, lowerCase: true },
-    deviceName: { type: 'string', source: { column: 'device_name' } },
-    applicationVersion: { type: 'string', source: { column: 'app_version' }, required: true },
-    platformVersion: { type: 'string', source: { column: 'os_version' }, required: true },
-    managementSdkVersion: { type: 'string', source: { column: 'sdk_version' }, required: true },
-  },
-};
+export const APP_REGISTRATIONS = tenantCollection('app_registrations', {
+  id: ENTITY_FIELDS.id,
+  createdDateTime: ENTITY_FIELDS.createdDateTime,
+  lastSyncDateTime: { type: 'dateTime', source: { column: 'last_check_in_at' }, required: true },
+  userId: { type: 'string', source: { column: 'user_id' }, required: true, lowerCase: true },
+  'appIdentifier/windowsAppId': { type: 'string', source: { column: 'app_id' }, required: true, lowerCase: true },
+  deviceTag: { type: 'string', source: { column: 'device_tag' }, required: true },
+  azureADDeviceId: { type: 'string', source: { column: 'azure_ad_device_id' }, lowerCase: true },
+  deviceName: { type: 'string', source: { column: 'device_name' } },
+  applicationVersion: { type: 'string', source: { column: 'app_version' }, required: true },
+  platformVersion: { type: 'string', source: { column: 'os_version' }, required: true },
+  managementSdkVersion: { type: 'string', source: { column: 'sdk_version' }, required: true },
+});
 
 /**
  * Users (migration 012). The user principal name compares and sorts ignoring case, as Entra matches it
  * (learn.microsoft.com/graph/api/user-get: "{id | userPrincipalName}").
  */
-export const USERS: CollectionSource = {
-  table: 'users',
-  tenantColumn: 'tenant_id',
-  idColumn: 'id',
-  fields: {
-    id: ENTITY_FIELDS.id,
-    userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
-    displayName: { type: 'string', source: { column: 'display_name' } },
-  },
-};
+export const USERS = tenantCollection('users', {
+  id: ENTITY_FIELDS.id,
+  userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
+  displayName: { type: 'string', source: { column: 'display_name' } },
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PageIterator, type PageCollection } from '@microsoft/microsoft-graph-client';
+import { adminTokens } from '../support/admin-tokens.ts';
 import { freePort } from '../support/free-port.ts';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
@@ -30,11 +30,7 @@ export function graphLayerEndToEnd(backend: Backend, skip?: string): void {
     before(async () => {
       const port = await freePort();
       server = await startTestServer(backend, { OPENMAM_PORT: String(port), OPENMAM_PUBLIC_URL: `https://127.0.0.1:${port}` });
-      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
-      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
-      const otherTenant = randomUUID();
-      await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
-      intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+      ({ admin, reader, intruder } = await adminTokens(server));
       // 250 groups: 'Sales 000'..'Sales 124' and 'Ops 000'..'Ops 124', every third with a description.
       created = [];
       for (let i = 0; i < 125; i++) {

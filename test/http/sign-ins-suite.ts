@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PageIterator, type GraphError, type PageCollection } from '@microsoft/microsoft-graph-client';
 import type { SignInRecord } from '../../src/store/app-protection-records.ts';
 import { signInRecord } from '../support/sign-ins.ts';
+import { adminTokens } from '../support/admin-tokens.ts';
 import { freePort } from '../support/free-port.ts';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
@@ -35,11 +36,9 @@ export function signInsEndToEnd(backend: Backend, skip?: string): void {
       // The public URL is the one the server listens on: @odata.nextLink is absolute, and Graph's client follows it.
       const port = await freePort();
       server = await startTestServer(backend, { OPENMAM_PORT: String(port), OPENMAM_PUBLIC_URL: `https://127.0.0.1:${port}` });
-      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
-      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
-      const otherTenant = randomUUID();
-      await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
-      intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+      const tokens = await adminTokens(server);
+      ({ admin, reader, intruder } = tokens);
+      const otherTenant = tokens.otherTenantId;
       // 12 decisions a second apart: even ones allowed for `user` with `app`, odd ones denied by a policy.
       records = Array.from({ length: 12 }, (_, i) =>
         signInRecord(server.tenantId, {

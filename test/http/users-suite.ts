@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PageIterator, type PageCollection } from '@microsoft/microsoft-graph-client';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
+import { adminTokens } from '../support/admin-tokens.ts';
 import { freePort } from '../support/free-port.ts';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
@@ -53,11 +54,7 @@ export function usersEndToEnd(backend: Backend, skip?: string): void {
     before(async () => {
       const port = await freePort();
       server = await startTestServer(backend, { OPENMAM_PORT: String(port), OPENMAM_PUBLIC_URL: `https://127.0.0.1:${port}` });
-      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
-      reader = await server.mint({ upn: 'reader@contoso.example', roles: ['OpenMAM.Reader'] });
-      const otherTenant = randomUUID();
-      await server.runtime.app.tenants.onboard({ id: otherTenant, name: 'Fabrikam', identityProvider: 'builtin' });
-      intruder = await server.mint({ upn: 'admin@fabrikam.example', tenantId: otherTenant, roles: ['OpenMAM.Admin'] });
+      ({ admin, reader, intruder } = await adminTokens(server));
       aliceId = stableObjectId(server.tenantId, ALICE);
       bobId = stableObjectId(server.tenantId, BOB);
 
