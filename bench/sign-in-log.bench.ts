@@ -32,7 +32,7 @@ const median = (values: readonly number[]): number => [...values].sort((a, b) =>
 
 const nothing: SignInStore = {
   appendSignIns: () => Promise.resolve(),
-  listSignIns: () => Promise.resolve({ records: [] }),
+  querySignIns: () => Promise.resolve({ rows: [] }),
   getSignIn: () => Promise.resolve(undefined),
   purgeSignIns: () => Promise.resolve(0),
 };

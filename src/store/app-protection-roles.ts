@@ -194,42 +194,14 @@ export interface AppProtectionStore {
 // ---- the sign-in log (migration 011; store/sign-in-store.ts, reached as `store.signIns`)
 
 /**
- * What a sign-in log query selects: every given field must match (AND). Ids are compared as stored (lower-case
- * GUIDs); `userPrincipalName` ignores case, as Entra does. The time range is `from` (inclusive) to `to` (exclusive),
- * epoch ms.
- */
-export interface SignInFilter {
-  userId?: string;
-  userPrincipalName?: string;
-  appId?: string;
-  resourceId?: string;
-  decision?: SignInRecord['decision'];
-  conditionalAccessStatus?: SignInRecord['conditionalAccessStatus'];
-  from?: number;
-  to?: number;
-}
-
-/** Where a page ends: the last record's createdAt and id (newest first, then id descending). */
-export interface SignInCursor {
-  createdAt: number;
-  id: string;
-}
-
-export interface SignInPage {
-  records: SignInRecord[];
-  /** Present when more records follow: hand it back as `after` for the next page. */
-  next?: SignInCursor;
-}
-
-/**
  * The sign-in log (Graph `auditLogs/signIns`): append-only, written in batches behind the request path
  * (core/app-protection/sign-in-log.ts), read newest first by keyset pages, dropped after the retention period.
  */
 export interface SignInStore {
   /** Inserts the records, in as few multi-row statements as the databases' parameter limits allow, one transaction. */
   appendSignIns(records: readonly SignInRecord[]): Promise<void>;
-  /** A tenant's records matching `filter`, newest first (createdAt, then id, descending), at most `top`, after `after`. */
-  listSignIns(tenantId: string, filter: SignInFilter, page: { top: number; after?: SignInCursor }): Promise<SignInPage>;
+  /** One page of a tenant's records (collections.ts SIGN_INS), by keyset. */
+  querySignIns(tenantId: string, query: CollectionQuery): Promise<CollectionPage<SignInRecord>>;
   getSignIn(tenantId: string, id: string): Promise<SignInRecord | undefined>;
   /** Deletes records created before `before` (every tenant), in bounded transactions; returns how many. */
   purgeSignIns(before: number): Promise<number>;

@@ -25,6 +25,11 @@ export interface QueryField {
   readonly lowerCase?: boolean;
   /** For a Graph enum property: the members a value may be (a query naming another is refused before the store). */
   readonly members?: readonly string[];
+  /**
+   * A Graph value stored as another (the sign-in log keeps `decision`, Graph shows `status/errorCode`): the stored
+   * value of each Graph value a query may name, keyed by the Graph value as text; the store compares stored values.
+   */
+  readonly storedAs?: Readonly<Record<string, string>>;
 }
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';

@@ -91,3 +91,23 @@ export const USERS = tenantCollection('users', {
   userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
   displayName: { type: 'string', source: { column: 'display_name' } },
 });
+
+/**
+ * The sign-in log (auditLogs/signIns), newest first. Graph's `status/errorCode` is 0 for an allowed sign-in and
+ * 53003 (AADSTS53003, blocked by conditional access) for a denied one: the log keeps the decision.
+ */
+export const SIGN_INS = tenantCollection('sign_ins', {
+  id: { type: 'string', source: { column: 'id' }, required: true },
+  createdDateTime: ENTITY_FIELDS.createdDateTime,
+  userId: { type: 'string', source: { column: 'user_id' }, lowerCase: true },
+  userPrincipalName: { type: 'string', source: { column: 'user_principal_name' }, caseInsensitive: true },
+  appId: { type: 'string', source: { column: 'app_id' }, lowerCase: true },
+  appDisplayName: { type: 'string', source: { column: 'app_display_name' } },
+  resourceId: { type: 'string', source: { column: 'resource_id' }, lowerCase: true },
+  resourceDisplayName: { type: 'string', source: { column: 'resource_display_name' } },
+  ipAddress: { type: 'string', source: { column: 'ip_address' } },
+  correlationId: { type: 'string', source: { column: 'correlation_id' }, required: true },
+  'deviceDetail/deviceId': { type: 'string', source: { column: 'device_id' }, lowerCase: true },
+  conditionalAccessStatus: { type: 'string', source: { column: 'conditional_access_status' }, required: true, members: ['success', 'failure', 'notApplied'] },
+  'status/errorCode': { type: 'number', source: { column: 'decision' }, required: true, storedAs: { '0': 'allow', '53003': 'deny' } },
+});

@@ -153,7 +153,11 @@ export class KyselyStore implements Store, SecretStore {
       read: (query, parameters) => this.#read(query, parameters),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
-    this.signIns = new KyselySignInStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
+    this.signIns = new KyselySignInStore(db, {
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */

@@ -1,3 +1,5 @@
+import type { CollectionPage, CollectionQuery } from './collection-query.ts';
+import * as collections from './collections.ts';
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
 import type { SignInRecord } from './app-protection-records.ts';
@@ -5,7 +7,7 @@ import type { StoreContext } from './app-protection-store.ts';
 import { batches, booleanFromColumn, booleanToColumn } from './row-helpers.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import type { Database, SignInsTable } from './schema.ts';
-import type { SignInCursor, SignInFilter, SignInPage, SignInStore } from './app-protection-roles.ts';
+import type { SignInStore } from './app-protection-roles.ts';
 
 type SignInRow = Selectable<SignInsTable>;
 
@@ -49,10 +51,10 @@ const PURGE_BATCH = 2048;
  */
 export class KyselySignInStore implements SignInStore {
   readonly #db: Kysely<Database>;
-  readonly #context: Pick<StoreContext, 'write' | 'track'>;
+  readonly #context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>;
   readonly #inserts = new Map<number, CompiledQuery>();
 
-  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track'>) {
+  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>) {
     this.#db = db;
     this.#context = context;
   }
@@ -73,28 +75,9 @@ export class KyselySignInStore implements SignInStore {
     });
   }
 
-  listSignIns(tenantId: string, filter: SignInFilter, page: { top: number; after?: SignInCursor }): Promise<SignInPage> {
-    return this.#context.track(async () => {
-      const top = Math.max(1, Math.floor(page.top));
-      let query = this.#db.selectFrom('sign_ins').selectAll().where('tenant_id', '=', tenantId);
-      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
-      if (filter.userPrincipalName !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['user_principal_name']), '=', filter.userPrincipalName!.toLowerCase()));
-      if (filter.appId !== undefined) query = query.where('app_id', '=', filter.appId);
-      if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
-      if (filter.decision !== undefined) query = query.where('decision', '=', filter.decision);
-      if (filter.conditionalAccessStatus !== undefined) query = query.where('conditional_access_status', '=', filter.conditionalAccessStatus);
-      if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
-      if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
-      const after = page.after;
-      // Keyset: strictly after the previous page's last row in (created_at, id) descending order; a row value
-      // comparison both databases turn into a seek on the index.
-      if (after !== undefined) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)));
-      // One more than asked: whether another page follows, without a count.
-      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(top + 1).execute();
-      const records = rows.slice(0, top).map(signInFromRow);
-      const last = records.at(-1);
-      return rows.length > top && last !== undefined ? { records, next: { createdAt: last.createdAt, id: last.id } } : { records };
-    });
+  async querySignIns(tenantId: string, query: CollectionQuery): Promise<CollectionPage<SignInRecord>> {
+    const page = await this.#context.queryCollection<SignInRow>(collections.SIGN_INS, tenantId, query);
+    return { ...page, rows: page.rows.map(signInFromRow) };
   }
 
   getSignIn(tenantId: string, id: string): Promise<SignInRecord | undefined> {

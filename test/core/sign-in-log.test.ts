@@ -18,7 +18,7 @@ function fakeStore() {
       written.push(...records);
       return Promise.resolve();
     },
-    listSignIns: () => Promise.resolve({ records: [] }),
+    querySignIns: () => Promise.resolve({ rows: [] }),
     getSignIn: () => Promise.resolve(undefined),
     purgeSignIns(before) {
       state.purgedBefore.push(before);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SignInRecord } from '../../src/store/app-protection-records.ts';
-import type { SignInCursor, SignInFilter, SignInStore } from '../../src/store/app-protection-roles.ts';
+import type { SignInStore } from '../../src/store/app-protection-roles.ts';
+import type { FieldValue, Filter } from '../../src/store/collection-query.ts';
 import type { TenantRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/roles.ts';
 import { signInRecord } from '../support/sign-ins.ts';
@@ -32,16 +33,23 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       return tenant.id;
     }
 
-    /** Every page of `filter`, following `next`. */
-    async function all(tenantId: string, filter: SignInFilter, top: number): Promise<{ ids: string[]; pages: number }> {
+    /** Every page of `filter`, newest first as the admin API asks, following `next`. */
+    async function all(tenantId: string, filter: Filter | undefined, top: number): Promise<{ ids: string[]; pages: number }> {
       const ids: string[] = [];
-      let after: SignInCursor | undefined;
+      let after: readonly FieldValue[] | undefined;
       let pages = 0;
       for (;;) {
-        const page = await signIns.listSignIns(tenantId, filter, after === undefined ? { top } : { top, after });
+        const page = await signIns.querySignIns(tenantId, {
+          orderBy: [{ field: 'createdDateTime', descending: true }],
+          top,
+          skip: 0,
+          count: false,
+          ...(filter === undefined ? {} : { filter }),
+          ...(after === undefined ? {} : { after }),
+        });
         pages++;
-        assert.ok(page.records.length <= top);
-        ids.push(...page.records.map((r) => r.id));
+        assert.ok(page.rows.length <= top);
+        ids.push(...page.rows.map((r) => r.id));
         if (page.next === undefined) return { ids, pages };
         after = page.next;
       }
@@ -77,14 +85,14 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       assert.deepEqual(await signIns.getSignIn(tenantId, sparse.id), sparse);
       assert.equal(await signIns.getSignIn(other, full.id), undefined, "another tenant's id");
       assert.equal(await signIns.getSignIn(tenantId, randomUUID()), undefined);
-      assert.deepEqual((await signIns.listSignIns(other, {}, { top: 10 })).records, []);
+      assert.deepEqual((await all(other, undefined, 10)).ids, []);
     });
 
     it('appends batches larger than one statement, in one call', async () => {
       const tenantId = await newTenant();
       const records = Array.from({ length: 1300 }, (_, i) => signInRecord(tenantId, { createdAt: T + i }));
       await signIns.appendSignIns(records);
-      const { ids, pages } = await all(tenantId, {}, 1000);
+      const { ids, pages } = await all(tenantId, undefined, 1000);
       assert.equal(pages, 2);
       assert.deepEqual(ids, newestFirst(records));
     });
@@ -95,7 +103,7 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       const records = Array.from({ length: 23 }, (_, i) => signInRecord(tenantId, { createdAt: T + Math.floor(i / 4) }));
       await signIns.appendSignIns(records);
       for (const top of [1, 4, 5, 23, 100]) {
-        const { ids, pages } = await all(tenantId, {}, top);
+        const { ids, pages } = await all(tenantId, undefined, top);
         assert.deepEqual(ids, newestFirst(records), `top ${top}`);
         assert.equal(pages, Math.max(1, Math.ceil(23 / top)), `top ${top}: the last full page says no more`);
       }
@@ -112,23 +120,28 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       ];
       await signIns.appendSignIns(records);
       const [r0, r1, r2, r3] = records.map((r) => r.id);
-      const cases: [SignInFilter, (string | undefined)[]][] = [
-        [{}, [r3, r2, r1, r0]],
-        [{ userId: user }, [r1, r0]],
-        [{ userPrincipalName: 'megan@contoso.EXAMPLE' }, [r0]],
-        [{ appId: app }, [r2, r0]],
-        [{ resourceId: resource }, [r2, r1]],
-        [{ decision: 'deny' }, [r3, r1]],
-        [{ decision: 'allow' }, [r2, r0]],
-        [{ conditionalAccessStatus: 'notApplied' }, [r3, r2]],
-        [{ conditionalAccessStatus: 'failure' }, [r1]],
-        [{ conditionalAccessStatus: 'success' }, [r0]],
-        [{ from: T + 1000 }, [r3, r2, r1]],
-        [{ to: T + 1000 }, [r0]],
-        [{ from: T + 1000, to: T + 3000 }, [r2, r1]],
-        [{ userId: user, decision: 'deny' }, [r1]],
-        [{ appId: app, resourceId: resource, decision: 'allow', from: T + 1, to: T + 2001 }, [r2]],
-        [{ userId: randomUUID() }, []],
+      const is = (field: string, value: FieldValue): Filter => ({ kind: 'compare', field, operator: 'eq', value });
+      const and = (...operands: Filter[]): Filter => ({ kind: 'and', operands });
+      const from = (ms: number): Filter => ({ kind: 'compare', field: 'createdDateTime', operator: 'ge', value: ms });
+      const to = (ms: number): Filter => ({ kind: 'compare', field: 'createdDateTime', operator: 'lt', value: ms });
+      // Decisions are stored as they are (allow, deny); the admin API maps status/errorCode onto them.
+      const cases: [Filter | undefined, (string | undefined)[]][] = [
+        [undefined, [r3, r2, r1, r0]],
+        [is('userId', user), [r1, r0]],
+        [is('userPrincipalName', 'megan@contoso.EXAMPLE'), [r0]],
+        [is('appId', app), [r2, r0]],
+        [is('resourceId', resource), [r2, r1]],
+        [is('status/errorCode', 'deny'), [r3, r1]],
+        [is('status/errorCode', 'allow'), [r2, r0]],
+        [is('conditionalAccessStatus', 'notApplied'), [r3, r2]],
+        [is('conditionalAccessStatus', 'failure'), [r1]],
+        [is('conditionalAccessStatus', 'success'), [r0]],
+        [from(T + 1000), [r3, r2, r1]],
+        [to(T + 1000), [r0]],
+        [and(from(T + 1000), to(T + 3000)), [r2, r1]],
+        [and(is('userId', user), is('status/errorCode', 'deny')), [r1]],
+        [and(is('appId', app), is('resourceId', resource), is('status/errorCode', 'allow'), from(T + 1), to(T + 2001)), [r2]],
+        [is('userId', randomUUID()), []],
       ];
       for (const [filter, expected] of cases) {
         assert.deepEqual((await all(tenantId, filter, 1)).ids, expected, JSON.stringify(filter));
@@ -142,8 +155,8 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       const kept = [signInRecord(a, { createdAt: P }), signInRecord(b, { createdAt: P + 1 })];
       await signIns.appendSignIns([...old, ...kept]);
       assert.equal(await signIns.purgeSignIns(P), old.length);
-      assert.deepEqual((await all(a, {}, 100)).ids, [kept[0]!.id]);
-      assert.deepEqual((await all(b, {}, 100)).ids, [kept[1]!.id]);
+      assert.deepEqual((await all(a, undefined, 100)).ids, [kept[0]!.id]);
+      assert.deepEqual((await all(b, undefined, 100)).ids, [kept[1]!.id]);
       assert.equal(await signIns.purgeSignIns(P), 0);
     });
   });

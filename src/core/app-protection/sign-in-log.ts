@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { OpenMamError } from '../../errors.ts';
 import type { SignInRecord } from '../../store/app-protection-records.ts';
-import type { SignInCursor, SignInFilter, SignInPage, SignInStore } from '../../store/app-protection-roles.ts';
+import type { SignInStore } from '../../store/app-protection-roles.ts';
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { WriteBehind } from '../write-behind.ts';
 
 /** Entra keeps sign-in logs 30 days (P1/P2): learn.microsoft.com/entra/identity/monitoring-health/reference-reports-data-retention. */
@@ -39,20 +40,13 @@ export interface SignInLogOptions {
   maxPending?: number;
 }
 
-/** A page of the log: `after` is the previous page's `next`. */
-export interface SignInQuery {
-  filter: SignInFilter;
-  top: number;
-  after?: SignInCursor;
-}
-
 /**
  * The sign-in log: every access decision, as Entra's sign-in log records a sign-in (Graph `signIn`), written behind
  * the request path (core/write-behind.ts). `record` is synchronous, never throws and never waits for the store: it
  * appends to a bounded in-memory queue, written in batches of `batchSize` every `intervalMs`, or at once when a
  * batch is full. A failed write puts its batch back at the head of the queue and is retried at the next interval
  * (not sooner, so an outage is not a busy loop); entries are lost only beyond `maxPending`, oldest first, and are
- * counted (`droppedCount`). A record appears in `list` once written: within a second or so, on every node.
+ * counted (`droppedCount`). A record appears in `query` once written: within a second or so, on every node.
  */
 export class SignInLog extends WriteBehind<SignInRecord[]> {
   readonly #store: SignInStore;
@@ -93,9 +87,9 @@ export class SignInLog extends WriteBehind<SignInRecord[]> {
     return this.#dropped;
   }
 
-  /** A tenant's records, newest first, one keyset page. */
-  list(tenantId: string, query: SignInQuery): Promise<SignInPage> {
-    return this.#store.listSignIns(tenantId, query.filter, query.after === undefined ? { top: query.top } : { top: query.top, after: query.after });
+  /** One page of a tenant's records. */
+  query(tenantId: string, query: CollectionQuery): Promise<CollectionPage<SignInRecord>> {
+    return this.#store.querySignIns(tenantId, query);
   }
 
   /** One of the tenant's records; `not_found` for another tenant's id, as for an unknown one. */

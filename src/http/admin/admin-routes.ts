@@ -58,7 +58,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
-        await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, dollarOptional: version === 'beta' });
+        await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });

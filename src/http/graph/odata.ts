@@ -55,6 +55,11 @@ const SYSTEM_OPTIONS = ['$filter', '$select', '$expand', '$orderby', '$top', '$s
 
 /** A `$filter` longer than this is refused before parsing: the parser recurses per nesting level. */
 const MAX_EXPRESSION_LENGTH = 4096;
+/**
+ * Parentheses nested deeper than this are refused before parsing: the parser backtracks at each level, and 2,000
+ * levels within the length limit took it 5 s of CPU (a request must never cost that).
+ */
+const MAX_NESTING = 32;
 
 function refuse(message: string): never {
   throw new OpenMamError('malformed_request', message);
@@ -152,6 +157,7 @@ function isToken(value: unknown): value is Token {
 
 function parse(text: string, option: string, run: () => unknown): Token {
   if (text.length > MAX_EXPRESSION_LENGTH) refuse(`${option}: longer than ${MAX_EXPRESSION_LENGTH} characters`);
+  if (nesting(text) > MAX_NESTING) refuse(`${option}: parentheses nested deeper than ${MAX_NESTING}`);
   let token: unknown;
   try {
     token = run();
@@ -162,6 +168,19 @@ function parse(text: string, option: string, run: () => unknown): Token {
   }
   if (!isToken(token)) refuse(`${option}: ${JSON.stringify(text.slice(0, 200))} is not a valid OData expression`);
   return token;
+}
+
+/** The deepest nesting of parentheses outside string literals. */
+function nesting(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quoted = false;
+  for (const c of text) {
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '(') deepest = Math.max(deepest, ++depth);
+    else if (!quoted && c === ')') depth--;
+  }
+  return deepest;
 }
 
 const COMPARISONS: Readonly<Record<string, ComparisonOperator>> = {
@@ -211,7 +230,8 @@ export function readFilter(text: string, fields: Readonly<Record<string, ODataFi
         const [name, field] = resolveField(left, fields, t);
         const value = literalValue(right, field, t);
         if (value === null && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": only eq and ne compare with null`);
-        if (field.type === 'boolean' && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": a boolean compares with eq or ne`);
+        if ((field.type === 'boolean' || field.storedAs !== undefined) && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": ${name} compares with eq or ne`);
+        if (field.type === 'dateTime' && typeof value === 'number' && belowMilliseconds(right)) return betweenMilliseconds(name, operator, value);
         return { kind: 'compare', field: name, operator, value };
       }
     }
@@ -323,6 +343,31 @@ function memberPath(token: Token): string | undefined {
   }
 }
 
+/** Whether a DateTimeOffset literal has non-zero digits below the millisecond (times are stored in milliseconds). */
+function belowMilliseconds(token: Token): boolean {
+  const fraction = /\.(\d+)/.exec((token.type === 'CommonExpression' && isToken(token.value) ? token.value : token).raw)?.[1] ?? '';
+  return /[1-9]/.test(fraction.slice(3));
+}
+
+/**
+ * A comparison with an instant `ms + ε` (0 < ε < 1 ms) over whole milliseconds, exactly: `ge` and `gt` keep what is
+ * after `ms`, `le` and `lt` what is at or before it, `eq` nothing and `ne` everything.
+ */
+function betweenMilliseconds(field: string, operator: ComparisonOperator, ms: number): Filter {
+  switch (operator) {
+    case 'ge':
+    case 'gt':
+      return { kind: 'compare', field, operator: 'gt', value: ms };
+    case 'le':
+    case 'lt':
+      return { kind: 'compare', field, operator: 'le', value: ms };
+    case 'eq':
+      return { kind: 'in', field, values: [] };
+    case 'ne':
+      return { kind: 'not', operand: { kind: 'in', field, values: [] } };
+  }
+}
+
 const NUMERIC = new Set(['Edm.SByte', 'Edm.Byte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'Edm.Decimal', 'Edm.Double', 'Edm.Single']);
 
 /** A literal's value, checked against the field's type (and enum members). */
@@ -343,8 +388,12 @@ function literalValue(token: Token, field: ODataField, clause: Token): FieldValu
       }
       return value;
     }
-    case 'number':
-      return NUMERIC.has(edm) && Number.isFinite(Number(raw)) ? Number(raw) : mismatch('a number');
+    case 'number': {
+      const number = NUMERIC.has(edm) && Number.isFinite(Number(raw)) ? Number(raw) : mismatch('a number');
+      if (field.storedAs === undefined) return number;
+      const stored = field.storedAs[String(number)];
+      return stored ?? refuse(`$filter: "${clause.raw}": ${raw} is not a value here (${Object.keys(field.storedAs).join(' or ')})`);
+    }
     case 'boolean':
       return edm === 'Edm.Boolean' ? raw.toLowerCase() === 'true' : mismatch('true or false');
     case 'dateTime': {
