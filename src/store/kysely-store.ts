@@ -1415,11 +1415,11 @@ function managedDeviceFromRow(row: ManagedDeviceRow): ManagedDevice {
 }
 
 function groupToRow(group: GroupRecord): GroupRow {
-  return { tenant_id: group.tenantId, id: group.id, display_name: group.displayName, description: group.description, created_at: group.createdAt };
+  return { tenant_id: group.tenantId, id: group.id, display_name: group.displayName, description: group.description, mail_nickname: group.mailNickname, created_at: group.createdAt };
 }
 
 function groupFromRow(row: GroupRow): GroupRecord {
-  return { tenantId: row.tenant_id, id: row.id, displayName: row.display_name, description: row.description, createdAt: row.created_at };
+  return { tenantId: row.tenant_id, id: row.id, displayName: row.display_name, description: row.description, mailNickname: row.mail_nickname, createdAt: row.created_at };
 }
 
 function policyToRow(policy: PolicyRecord): PolicyRow {

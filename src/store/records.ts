@@ -201,6 +201,8 @@ export interface GroupRecord {
   id: string;
   displayName: string;
   description: string | null;
+  /** Graph requires it when a group is created; kept and shown, OpenMAM's groups have no mail. */
+  mailNickname: string | null;
   createdAt: number;
 }
 

@@ -174,6 +174,8 @@ export interface GroupsTable {
   id: string;
   display_name: string;
   description: string | null;
+  /** Migration 014; null for groups created before it. */
+  mail_nickname: string | null;
   created_at: number;
 }
 

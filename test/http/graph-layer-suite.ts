@@ -99,6 +99,12 @@ export function graphLayerEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(names(await query('$orderby=displayName&$skip=3&$top=2')), sorted(['ZZZ late', ...created.map((g) => g.displayName)]).slice(3, 5));
     });
 
+    it('keeps what a script sends that Graph requires (mailNickname), and shows it', async () => {
+      const response = await get(`${GROUPS}/${created[0]!.id}`);
+      assert.equal(response.body['mailNickname'], 'Sales000');
+      assert.deepEqual([response.body['securityEnabled'], response.body['mailEnabled'], response.body['groupTypes']], [true, false, []]);
+    });
+
     it('selects properties and expands members', async () => {
       const response = await query(`$filter=${encodeURIComponent("displayName eq 'Ops 003'")}&$select=displayName,ID&$expand=members`);
       assert.equal(response.status, 200, JSON.stringify(response.body));

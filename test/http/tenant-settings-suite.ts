@@ -226,7 +226,7 @@ export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
       // A membership the admin keeps in OpenMAM counts as much as the token's groups claim.
       const listed = await user('listed@scoped.example');
       assert.equal((await registerAs(listed)).status, 403);
-      await server.runtime.app.store.createGroup({ tenantId, id: mamGroup, displayName: 'MAM users', description: null, createdAt: Date.now() });
+      await server.runtime.app.store.createGroup({ tenantId, id: mamGroup, displayName: 'MAM users', description: null, mailNickname: null, createdAt: Date.now() });
       await server.runtime.app.store.addGroupMember(tenantId, mamGroup, stableObjectId(tenantId, 'listed@scoped.example'));
       assert.equal((await registerAs(listed)).status, 201);
     });

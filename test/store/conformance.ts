@@ -1426,7 +1426,7 @@ function configurationSet(tenantId: string, id: string, overrides: Partial<Confi
 }
 
 function groupRecord(tenantId: string, overrides: Partial<GroupRecord> = {}): GroupRecord {
-  return { tenantId, id: randomUUID(), displayName: 'Sales', description: 'The sales team', createdAt: T0, ...overrides };
+  return { tenantId, id: randomUUID(), displayName: 'Sales', description: 'The sales team', mailNickname: 'sales', createdAt: T0, ...overrides };
 }
 
 function policyRecord(tenantId: string, overrides: Partial<PolicyRecord> = {}): PolicyRecord {

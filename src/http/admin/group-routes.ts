@@ -31,6 +31,7 @@ export const Group = Type.Object({
   description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   securityEnabled: Type.Optional(Type.Boolean()),
   mailEnabled: Type.Optional(Type.Boolean()),
+  mailNickname: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   groupTypes: Type.Optional(Type.Array(Type.String())),
   createdDateTime: Type.Optional(Type.String()),
   members: Type.Optional(Type.Array(Type.Object({ '@odata.type': Type.String(), id: Type.String() }))),
@@ -39,7 +40,7 @@ export const Group = Type.Object({
 /**
  * What a POST may say. OpenMAM's groups are security groups: `securityEnabled` true, `mailEnabled` false and no
  * `groupTypes`, as Graph's create-group example for a security group; `mailNickname`, which Graph requires, is
- * accepted and not kept (OpenMAM has no mail).
+ * kept and shown (OpenMAM's groups have no mail).
  */
 const NewGroup = Type.Object(
   {
@@ -66,6 +67,7 @@ export function presentGroup(group: GroupRecord): Record<string, unknown> {
     securityEnabled: true,
     mailEnabled: false,
     groupTypes: [],
+    mailNickname: group.mailNickname,
     createdDateTime: new Date(group.createdAt).toISOString(),
   };
 }
@@ -78,7 +80,7 @@ function readMemberRef(body: Static<typeof MemberRef>): string {
   return id.toLowerCase();
 }
 
-const GROUP_PROPERTIES = ['id', 'displayName', 'description', 'securityEnabled', 'mailEnabled', 'groupTypes', 'createdDateTime'];
+const GROUP_PROPERTIES = ['id', 'displayName', 'description', 'securityEnabled', 'mailEnabled', 'mailNickname', 'groupTypes', 'createdDateTime'];
 
 export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOptions): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -110,7 +112,8 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
   app.post('/groups', { schema: { body: NewGroup, response: { 201: Group, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const { caller } = request;
     const { displayName, description } = request.body;
-    const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, createdAt: options.clock() };
+    const { mailNickname } = request.body;
+    const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
     await groups.createGroup(group);
     return reply.code(201).header('location', `${options.baseUrl}/groups/${group.id}`).send(presentGroup(group));
   });

@@ -12,6 +12,7 @@ import { registrationIdentity } from './010_registration_identity.ts';
 import { signInLog } from './011_sign_in_log.ts';
 import { users } from './012_users.ts';
 import { collectionOrder } from './013_collection_order.ts';
+import { groupMailNickname } from './014_group_mail_nickname.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -35,5 +36,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '011_sign_in_log': signInLog,
     '012_users': users,
     '013_collection_order': collectionOrder,
+    '014_group_mail_nickname': groupMailNickname,
   };
 }
