@@ -16,6 +16,7 @@ import { deviceRoutes } from './device-routes.ts';
 import { entityTagHeaders } from './etag.ts';
 import { graphApi } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
+import { schemaErrorFormatter } from '../graph/schemas.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
@@ -54,6 +55,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     await app.register(
       async (scope) => {
         graphApi(scope, { verifier: options.verifier });
+        scope.setSchemaErrorFormatter(schemaErrorFormatter);
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
