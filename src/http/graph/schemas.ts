@@ -1,5 +1,5 @@
-import type { FastifySchemaValidationError } from 'fastify';
 import { Type, type TProperties, type TSchema, type TString } from 'typebox';
+import { GUID_PATTERN, SAFE_TEXT_PATTERN } from '../../../packages/contract/src/schemas.ts';
 
 /**
  * Schema pieces every admin route shares (TypeBox: JSON Schema with static types; Fastify validates requests with
@@ -11,12 +11,12 @@ import { Type, type TProperties, type TSchema, type TString } from 'typebox';
  * Ajv compiles patterns with the `u` flag, where a valid surrogate pair is one code point outside the class.
  */
 export function SafeString(options: { minLength?: number; maxLength: number; pattern?: never; format?: string }): TString {
-  return Type.String({ ...options, pattern: '^[^\\u0000\\uD800-\\uDFFF]*$' });
+  return Type.String({ ...options, pattern: SAFE_TEXT_PATTERN });
 }
 
-/** A GUID (RFC 9562 text form, either case), as Graph's object ids and Entra's device ids are. */
+/** A GUID (RFC 9562 text form, either case), as Graph's object ids and Entra's device ids are; the contract's pattern. */
 export function GuidString(): TString {
-  return Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+  return Type.String({ pattern: GUID_PATTERN });
 }
 
 /**
@@ -92,16 +92,3 @@ export function AssignBody(maxItems: number): TSchema {
 /** An assignment as the policy routes answer it (`target` is the model's, as written). */
 export const Assignment = EntityBody({ id: Type.String(), source: Type.String(), sourceId: NullableString(), target: OpenObject });
 
-/**
- * Fastify's default message with the name of a refused unknown property, which Ajv keeps in its params, not its
- * message ("body must NOT have additional properties: \"visibility\""): a refusal names the field.
- */
-export const schemaErrorFormatter = (errors: FastifySchemaValidationError[], dataVar: string): Error =>
-  new Error(
-    errors
-      .map((e) => {
-        const name = e.params['additionalProperty'];
-        return `${dataVar}${e.instancePath} ${e.message ?? 'is not valid'}${typeof name === 'string' ? `: ${JSON.stringify(name.slice(0, 64))}` : ''}`;
-      })
-      .join(', '),
-  );
