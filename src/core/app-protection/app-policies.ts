@@ -7,6 +7,8 @@ import {
   validateAppProtection,
   type FrameworkLevel,
 } from '../../policy/app-protection.ts';
+/** The models' bounds, for the routes' request schemas (http may not import policy/). */
+export { MAX_ASSIGNMENTS, MAX_TARGET_APPS } from '../../policy/app-protection.ts';
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppPolicyKind, AppPolicyRecord, ManagedAppRef } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';

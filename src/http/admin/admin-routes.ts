@@ -16,6 +16,7 @@ import { deviceRoutes } from './device-routes.ts';
 import { entityTagHeaders } from './etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
+import { validationMessage } from '../app-protection/json-api.ts';
 import { groupRoutes } from './group-routes.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
@@ -55,6 +56,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     await app.register(
       async (scope) => {
         graphApi(scope, { verifier: options.verifier });
+        // One refusal naming the field, as the app protection surfaces word it (an unknown property by its name).
+        scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });

@@ -1,9 +1,12 @@
 import { ACCESS_POLICIES, APP_POLICIES, CONNECTORS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { AssignBody, Assignment, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, OpenObject, SafeString } from '../graph/schemas.ts';
 import type { AccessPolicyService } from '../../core/app-protection/access-policies.ts';
-import type { AppPolicyService } from '../../core/app-protection/app-policies.ts';
+import { MAX_ASSIGNMENTS, MAX_TARGET_APPS, type AppPolicyService } from '../../core/app-protection/app-policies.ts';
 import { effectivePartnerState, type ThreatConnectorService } from '../../core/app-protection/threat-connectors.ts';
 import type { AccessPolicyRecord, AppPolicyKind, AppPolicyRecord, ManagedAppRef, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
@@ -54,7 +57,45 @@ const LEVELS: Readonly<Record<string, 1 | 2 | 3>> = { level1: 1, level2: 2, leve
 
 const iso = (time: number): string => new Date(time).toISOString();
 
-function presentApp(app: ManagedAppRef): Record<string, unknown> {
+/**
+ * Policy, connector and access policy entities are read and written by their models (src/policy/app-protection.ts,
+ * field-named refusals, Graph's property tables): here only objects, and the action bodies' shapes.
+ */
+const assignBody = AssignBody(MAX_ASSIGNMENTS);
+/** `targetApps` (learn.microsoft.com/graph/api/intune-mam-targetedmanagedappconfiguration-targetapps): apps, and appGroupType for configurations. */
+const TargetAppsBody = Type.Object(
+  { apps: Type.Array(OpenObject, { maxItems: MAX_TARGET_APPS }), appGroupType: Type.Optional(SafeString({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
+/** Graph `managedMobileApp` as presentApp answers it. */
+const ManagedMobileApp = EntityBody({
+  id: Type.String(),
+  mobileAppIdentifier: Type.Object({ '@odata.type': Type.String(), windowsAppId: Type.String() }),
+  version: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Graph `managedAppPolicyDeploymentSummary` (beta), with OpenMAM's truncation annotation. */
+const DeploymentSummary = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  configurationDeployedUserCount: Type.Integer(),
+  lastRefreshTime: Type.String(),
+  configurationDeploymentSummaryPerApp: Type.Array(
+    Type.Object({
+      '@odata.type': Type.String(),
+      mobileAppIdentifier: Type.Object({ '@odata.type': Type.String(), windowsAppId: Type.String() }),
+      configurationAppliedUserCount: Type.Integer(),
+    }),
+  ),
+  '@openmam.truncated': Type.Boolean(),
+});
+
+/** A template's level names the path; the OS bounds are version strings the template checks (e.g. 10.0.19045). */
+const TemplateParams = Type.Object({ level: SafeString({ maxLength: 16 }) });
+const TemplateQuery = Type.Object({ minimumOsVersion: Type.Optional(SafeString({ maxLength: 64 })), maximumOsVersion: Type.Optional(SafeString({ maxLength: 64 })) });
+
+function presentApp(app: ManagedAppRef): Static<typeof ManagedMobileApp> {
   return {
     '@odata.type': '#microsoft.graph.managedMobileApp',
     id: app.id,
@@ -93,15 +134,12 @@ function presentConnector(connector: MtdConnectorRecord, now: number): Record<st
   };
 }
 
-function presentAppPolicyAssignment(assignment: AppPolicyRecord['assignments'][number]): Record<string, unknown> {
+function presentAppPolicyAssignment(assignment: AppPolicyRecord['assignments'][number]): Static<typeof Assignment> {
   return { '@odata.type': '#microsoft.graph.targetedManagedAppPolicyAssignment', id: assignment.id, source: 'direct', sourceId: null, target: assignment.target };
 }
 
-function idOf(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
-
-export async function appProtectionRoutes(app: FastifyInstance, options: AppProtectionRoutesOptions): Promise<void> {
+export async function appProtectionRoutes(base: FastifyInstance, options: AppProtectionRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { appPolicies, connectors, accessPolicies, baseUrl } = options;
 
   const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => ({
@@ -122,22 +160,22 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     { ...page, path: ACCESS_POLICIES_PATH, fields: ACCESS_POLICIES.fields, navigations: [], list: (tenantId, query) => accessPolicies.query(tenantId, query), present: (list) => list.map(presentAccessPolicy) },
     context,
   );
-  app.post(caUrl, async (request, reply) => {
+  app.post(caUrl, { schema: { body: OpenObject } }, async (request, reply) => {
     const { caller } = request;
     const policy = await accessPolicies.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${caUrl}/${policy.id}`).send(presentAccessPolicy(policy));
   });
-  app.get(`${caUrl}/:id`, async (request) => {
+  app.get(`${caUrl}/:id`, { schema: { params: GuidParams } }, async (request) => {
     const { caller } = request;
-    return presentAccessPolicy(await accessPolicies.get(caller.tenantId, idOf(request)));
+    return presentAccessPolicy(await accessPolicies.get(caller.tenantId, request.params.id));
   });
-  app.patch(`${caUrl}/:id`, async (request) => {
+  app.patch(`${caUrl}/:id`, { schema: { params: GuidParams, body: OpenObject } }, async (request) => {
     const { caller } = request;
-    return presentAccessPolicy(await accessPolicies.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
+    return presentAccessPolicy(await accessPolicies.update(caller.tenantId, request.params.id, request.body, expectedVersion(request)));
   });
-  app.delete(`${caUrl}/:id`, async (request, reply) => {
+  app.delete(`${caUrl}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
     const { caller } = request;
-    await accessPolicies.delete(caller.tenantId, idOf(request), expectedVersion(request));
+    await accessPolicies.delete(caller.tenantId, request.params.id, expectedVersion(request));
     return reply.code(204).send();
   });
   const beta = options.version === 'beta';
@@ -158,53 +196,53 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
       },
       context,
     );
-    app.post(url, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    app.post(url, { bodyLimit: BODY_LIMIT, schema: { body: OpenObject } }, async (request, reply) => {
       const { caller } = request;
       const policy = await appPolicies.create(caller.tenantId, resource.kind, request.body);
       return reply.code(201).header('location', `${baseUrl}${url}/${policy.id}`).send(presentPolicy(resource, policy));
     });
-    app.get(`${url}/:id`, async (request) => {
+    app.get(`${url}/:id`, { schema: { params: GuidParams } }, async (request) => {
       const { caller } = request;
-      return presentPolicy(resource, await appPolicies.get(caller.tenantId, resource.kind, idOf(request)));
+      return presentPolicy(resource, await appPolicies.get(caller.tenantId, resource.kind, request.params.id));
     });
-    app.patch(`${url}/:id`, { bodyLimit: BODY_LIMIT }, async (request) => {
+    app.patch(`${url}/:id`, { bodyLimit: BODY_LIMIT, schema: { params: GuidParams, body: OpenObject } }, async (request) => {
       const { caller } = request;
-      return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request)));
+      return presentPolicy(resource, await appPolicies.update(caller.tenantId, resource.kind, request.params.id, request.body, expectedVersion(request)));
     });
-    app.delete(`${url}/:id`, async (request, reply) => {
+    app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
       const { caller } = request;
-      await appPolicies.delete(caller.tenantId, resource.kind, idOf(request), expectedVersion(request));
+      await appPolicies.delete(caller.tenantId, resource.kind, request.params.id, expectedVersion(request));
       return reply.code(204).send();
     });
-    app.post(`${url}/:id/targetApps`, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    app.post(`${url}/:id/targetApps`, { bodyLimit: BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody } }, async (request, reply) => {
       const { caller } = request;
-      const policy = await appPolicies.targetApps(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
+      const policy = await appPolicies.targetApps(caller.tenantId, resource.kind, request.params.id, request.body, expectedVersion(request));
       return setEntityTag(reply, policy.version).code(204).send();
     });
-    app.post(`${url}/:id/assign`, async (request, reply) => {
+    app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody } }, async (request, reply) => {
       const { caller } = request;
-      const policy = await appPolicies.assign(caller.tenantId, resource.kind, idOf(request), request.body, expectedVersion(request));
+      const policy = await appPolicies.assign(caller.tenantId, resource.kind, request.params.id, request.body, expectedVersion(request));
       return setEntityTag(reply, policy.version).code(204).send();
     });
-    app.get(`${url}/:id/assignments`, async (request) => {
+    app.get(`${url}/:id/assignments`, { schema: { params: GuidParams, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, request.params.id);
       return collection(
         `${entity(policy.id)}/assignments`,
         policy.assignments.map(presentAppPolicyAssignment),
       );
     });
-    app.get(`${url}/:id/assignments/:assignmentId`, async (request) => {
+    app.get(`${url}/:id/assignments/:assignmentId`, { schema: { params: AssignmentParams, response: { 200: Assignment, ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
-      const assignmentId = (request.params as { assignmentId: string }).assignmentId;
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, request.params.id);
+      const { assignmentId } = request.params;
       const assignment = policy.assignments.find((a) => a.id.toLowerCase() === assignmentId.toLowerCase());
       if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${resource.path}('${policy.id}').`);
       return { '@odata.context': `${entity(policy.id)}/assignments/$entity`, ...presentAppPolicyAssignment(assignment) };
     });
-    app.get(`${url}/:id/apps`, async (request) => {
+    app.get(`${url}/:id/apps`, { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedMobileApp), ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await appPolicies.get(caller.tenantId, resource.kind, idOf(request));
+      const policy = await appPolicies.get(caller.tenantId, resource.kind, request.params.id);
       return collection(`${entity(policy.id)}/apps`, policy.apps.map(presentApp));
     });
   }
@@ -224,34 +262,34 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
     },
     context,
   );
-  app.post(connectorsUrl, async (request, reply) => {
+  app.post(connectorsUrl, { schema: { body: OpenObject } }, async (request, reply) => {
     const { caller } = request;
     const connector = await connectors.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${connectorsUrl}/${connector.id}`).send(presentConnector(connector, options.clock()));
   });
-  app.get(`${connectorsUrl}/:id`, async (request) => {
+  app.get(`${connectorsUrl}/:id`, { schema: { params: GuidParams } }, async (request) => {
     const { caller } = request;
-    return presentConnector(await connectors.get(caller.tenantId, idOf(request)), options.clock());
+    return presentConnector(await connectors.get(caller.tenantId, request.params.id), options.clock());
   });
-  app.patch(`${connectorsUrl}/:id`, async (request) => {
+  app.patch(`${connectorsUrl}/:id`, { schema: { params: GuidParams, body: OpenObject } }, async (request) => {
     const { caller } = request;
-    return presentConnector(await connectors.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)), options.clock());
+    return presentConnector(await connectors.update(caller.tenantId, request.params.id, request.body, expectedVersion(request)), options.clock());
   });
-  app.delete(`${connectorsUrl}/:id`, async (request, reply) => {
+  app.delete(`${connectorsUrl}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
     const { caller } = request;
-    await connectors.delete(caller.tenantId, idOf(request), expectedVersion(request));
+    await connectors.delete(caller.tenantId, request.params.id, expectedVersion(request));
     return reply.code(204).send();
   });
   // The rest is beta only, as in Graph.
   if (!beta) return;
   const protections = `/${PROTECTIONS.path}`;
-  app.get(`${protections}/:id/deploymentSummary`, async (request) => {
+  app.get(`${protections}/:id/deploymentSummary`, { schema: { params: GuidParams, response: { 200: DeploymentSummary, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    const summary = await appPolicies.deploymentSummary(caller.tenantId, idOf(request));
+    const summary = await appPolicies.deploymentSummary(caller.tenantId, request.params.id);
     return {
-      '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${idOf(request)}')/deploymentSummary/$entity`,
+      '@odata.context': `${baseUrl}/$metadata#${PROTECTIONS.path}('${request.params.id}')/deploymentSummary/$entity`,
       '@odata.type': '#microsoft.graph.managedAppPolicyDeploymentSummary',
-      id: idOf(request),
+      id: request.params.id,
       displayName: summary.displayName,
       configurationDeployedUserCount: summary.configurationDeployedUserCount,
       lastRefreshTime: iso(summary.lastRefreshTime),
@@ -263,16 +301,13 @@ export async function appProtectionRoutes(app: FastifyInstance, options: AppProt
       ...(summary.truncated ? { '@openmam.truncated': true } : {}),
     };
   });
-  app.get(`${protections}/templates/:level`, async (request) => {
-    const { level } = request.params as { level: string };
+  app.get(`${protections}/templates/:level`, { schema: { params: TemplateParams, querystring: TemplateQuery } }, async (request) => {
+    const { level } = request.params;
     const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
     if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);
-    const query = request.query as { minimumOsVersion?: unknown; maximumOsVersion?: unknown };
-    const param = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-    const params = {
-      ...(param(query.minimumOsVersion) === undefined ? {} : { minimumOsVersion: param(query.minimumOsVersion)! }),
-      ...(param(query.maximumOsVersion) === undefined ? {} : { maximumOsVersion: param(query.maximumOsVersion)! }),
-    };
+    // An empty value is the parameter left out.
+    const { minimumOsVersion, maximumOsVersion } = request.query;
+    const params = { ...(minimumOsVersion ? { minimumOsVersion } : {}), ...(maximumOsVersion ? { maximumOsVersion } : {}) };
     return { '@odata.type': PROTECTIONS.odataType, ...appPolicies.template(number, params) };
   });
 }

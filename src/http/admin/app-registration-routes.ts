@@ -3,10 +3,12 @@ import { readSystemOptions } from '../graph/odata.ts';
 import { APP_REGISTRATIONS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, GuidString, IdString, NullableString, SafeString, UserGuidParams } from '../graph/schemas.ts';
 import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
-import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { collection } from './graph.ts';
@@ -27,8 +29,69 @@ const STATUSES = '/deviceAppManagement/managedAppStatuses';
 const REPORT_ID = 'windowsProtectionReport';
 const MAX_TOP = 10_000;
 
+/** Graph `windowsManagedAppRegistration` as presentRegistration answers it. */
+export const ManagedAppRegistration = EntityBody({
+  id: Type.String(),
+  createdDateTime: Type.String(),
+  lastSyncDateTime: Type.String(),
+  applicationVersion: Type.String(),
+  managementSdkVersion: Type.String(),
+  platformVersion: Type.String(),
+  deviceType: Type.String(),
+  deviceTag: Type.String(),
+  deviceName: NullableString(),
+  deviceModel: NullableString(),
+  deviceManufacturer: NullableString(),
+  managedDeviceId: Type.Null(),
+  azureADDeviceId: NullableString(),
+  flaggedReasons: Type.Array(Type.String()),
+  userId: Type.String(),
+  appIdentifier: Type.Object({ '@odata.type': Type.String(), windowsAppId: Type.String() }),
+  version: Type.String(),
+  '@openmam.complianceState': Type.String(),
+  '@openmam.complianceReasons': Type.Array(Type.String()),
+  '@openmam.flaggedReasons': Type.Array(Type.String()),
+  '@openmam.registrationState': Type.String(),
+});
+
+/** A policy a registration has or should have (Graph `managedAppPolicy`, the properties every kind shares). */
+const PolicyRef = EntityBody({
+  id: Type.String(),
+  displayName: Type.Unknown(),
+  description: Type.Unknown(),
+  version: Type.String(),
+  lastModifiedDateTime: Type.String(),
+});
+
+/** Graph `managedAppOperation`, with the wipe's reason and detail. */
+const ManagedAppOperation = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  lastModifiedDateTime: Type.String(),
+  state: Type.String(),
+  version: Type.String(),
+  reason: Type.String(),
+  detail: NullableString(),
+});
+
+/** Graph `managedAppStatusRaw`: the report's entry, and with `content` the report. */
+const StatusReport = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  version: Type.String(),
+  content: Type.Object({
+    header: Type.Array(Type.Object({ name: Type.String(), dataType: Type.String() })),
+    body: Type.Array(Type.Object({ values: Type.Array(Type.Union([Type.String(), Type.Null(), Type.Array(Type.String())])) })),
+    skipToken: NullableString(),
+  }),
+});
+
+/** The wipe actions' bodies (learn.microsoft.com/graph/api/user-wipemanagedappregistrationsbydevicetag, ...byazureaddeviceid). */
+const WipeByDeviceTagBody = Type.Object({ deviceTag: SafeString({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const WipeByAzureAdDeviceIdBody = Type.Object({ azureAdDeviceId: GuidString() }, { additionalProperties: false });
+
 /** A registration as Graph's `windowsManagedAppRegistration` (also a user's `managedAppRegistrations`, user-routes.ts). */
-export function presentRegistration(r: AppRegistrationRecord): Record<string, unknown> {
+export function presentRegistration(r: AppRegistrationRecord): Static<typeof ManagedAppRegistration> {
   return {
     '@odata.type': '#microsoft.graph.windowsManagedAppRegistration',
     id: r.id,
@@ -57,7 +120,7 @@ export function presentRegistration(r: AppRegistrationRecord): Record<string, un
   };
 }
 
-function presentPolicyRef(p: AppPolicyRecord): Record<string, unknown> {
+function presentPolicyRef(p: AppPolicyRecord): Static<typeof PolicyRef> {
   return {
     '@odata.type': `#microsoft.graph.${p.kind}`,
     id: p.id,
@@ -95,7 +158,7 @@ const STATUS_COLUMNS: readonly (readonly [keyof StatusRow, 'string' | 'dateTime'
   ['registrationState', 'string'],
 ];
 
-function statusReportContent(rows: readonly StatusRow[], skipToken: string | null): Record<string, unknown> {
+function statusReportContent(rows: readonly StatusRow[], skipToken: string | null): NonNullable<Static<typeof StatusReport>['content']> {
   return {
     header: STATUS_COLUMNS.map(([name, dataType]) => ({ name, dataType })),
     body: rows.map((row) => ({ values: STATUS_COLUMNS.map(([name]) => row[name]) })),
@@ -103,7 +166,7 @@ function statusReportContent(rows: readonly StatusRow[], skipToken: string | nul
   };
 }
 
-function presentOperation(o: AppOperationRecord): Record<string, unknown> {
+function presentOperation(o: AppOperationRecord): Static<typeof ManagedAppOperation> {
   return {
     '@odata.type': '#microsoft.graph.managedAppOperation',
     id: o.id,
@@ -122,19 +185,8 @@ function topOf(query: unknown): number {
   return Math.min(top, MAX_TOP);
 }
 
-function userIdOf(params: unknown): string {
-  const id = (params as { id: string }).id;
-  if (!isGuid(id)) throw new OpenMamError('malformed_request', 'users/{id}: must be the user object id (GUID)');
-  return id.toLowerCase();
-}
-
-function field(body: unknown, name: string): string {
-  const value = (body as Record<string, unknown> | null)?.[name];
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 256) throw new OpenMamError('malformed_request', `${name}: required text`);
-  return value;
-}
-
-export async function appRegistrationRoutes(app: FastifyInstance, options: AppRegistrationRoutesOptions): Promise<void> {
+export async function appRegistrationRoutes(base: FastifyInstance, options: AppRegistrationRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { reports, wipes, baseUrl } = options;
 
   collectionRoute<AppRegistrationRecord>(
@@ -152,36 +204,36 @@ export async function appRegistrationRoutes(app: FastifyInstance, options: AppRe
     { baseUrl, skipTokens: options.skipTokens },
   );
 
-  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id`, async (request) => {
+  app.get(`${REGISTRATIONS}/:id`, { schema: { params: GuidParams, response: { 200: ManagedAppRegistration, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     return presentRegistration(await reports.getRegistration(caller.tenantId, request.params.id));
   });
 
-  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/appliedPolicies`, async (request) => {
+  app.get(`${REGISTRATIONS}/:id/appliedPolicies`, { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyRef), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const policies = await reports.appliedPolicies(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/appliedPolicies`, policies.map(presentPolicyRef));
   });
 
-  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/intendedPolicies`, async (request) => {
+  app.get(`${REGISTRATIONS}/:id/intendedPolicies`, { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyRef), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const policies = await reports.intendedPolicies(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/intendedPolicies`, policies.map(presentPolicyRef));
   });
 
-  app.get<{ Params: { id: string } }>(`${REGISTRATIONS}/:id/operations`, async (request) => {
+  app.get(`${REGISTRATIONS}/:id/operations`, { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedAppOperation), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const operations = await reports.operations(caller.tenantId, request.params.id);
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppRegistrations('${request.params.id}')/operations`, operations.map(presentOperation));
   });
 
-  app.get(STATUSES, async () => {
+  app.get(STATUSES, { schema: { response: { 200: CollectionBody(StatusReport), ...ERROR_RESPONSES } } }, async () => {
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppStatuses`, [
       { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1' },
     ]);
   });
 
-  app.get<{ Params: { id: string } }>(`${STATUSES}/:id`, { config: { odata: ['$top', '$skiptoken', '$select'] } }, async (request) => {
+  app.get(`${STATUSES}/:id`, { config: { odata: ['$top', '$skiptoken', '$select'] }, schema: { params: Type.Object({ id: IdString() }), response: { 200: StatusReport, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the report is ${REPORT_ID}`);
     const given = readSystemOptions(request.query, ['$top', '$skiptoken', '$select']);
@@ -193,35 +245,33 @@ export async function appRegistrationRoutes(app: FastifyInstance, options: AppRe
     return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: statusReportContent(page.rows, skipToken) };
   });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', async (request, reply) => {
+  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { schema: { params: UserGuidParams, body: WipeByDeviceTagBody } }, async (request, reply) => {
     const { caller } = request;
-    await wipes.wipeByDeviceTag(caller.tenantId, userIdOf(request.params), field(request.body, 'deviceTag'));
+    await wipes.wipeByDeviceTag(caller.tenantId, request.params.id.toLowerCase(), request.body.deviceTag);
     return reply.code(204).send();
   });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', async (request, reply) => {
+  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', { schema: { params: UserGuidParams, body: WipeByAzureAdDeviceIdBody } }, async (request, reply) => {
     const { caller } = request;
-    const deviceId = field(request.body, 'azureAdDeviceId');
-    if (!isGuid(deviceId)) throw new OpenMamError('malformed_request', 'azureAdDeviceId: must be a GUID');
-    await wipes.wipeByAzureAdDeviceId(caller.tenantId, userIdOf(request.params), deviceId);
+    await wipes.wipeByAzureAdDeviceId(caller.tenantId, request.params.id.toLowerCase(), request.body.azureAdDeviceId);
     return reply.code(204).send();
   });
 
-  app.post('/users/:id/wipeAndBlockManagedApps', async (request, reply) => {
+  app.post('/users/:id/wipeAndBlockManagedApps', { schema: { params: UserGuidParams } }, async (request, reply) => {
     const { caller } = request;
-    await wipes.wipeAndBlock(caller.tenantId, userIdOf(request.params));
+    await wipes.wipeAndBlock(caller.tenantId, request.params.id.toLowerCase());
     return reply.code(204).send();
   });
 
-  app.post('/users/:id/unblockManagedApps', async (request, reply) => {
+  app.post('/users/:id/unblockManagedApps', { schema: { params: UserGuidParams } }, async (request, reply) => {
     const { caller } = request;
-    await wipes.unblock(caller.tenantId, userIdOf(request.params));
+    await wipes.unblock(caller.tenantId, request.params.id.toLowerCase());
     return reply.code(204).send();
   });
 
   // A Graph function: GET /users/{id}/isManagedAppUserBlocked.
-  app.get('/users/:id/isManagedAppUserBlocked', async (request) => {
+  app.get('/users/:id/isManagedAppUserBlocked', { schema: { params: UserGuidParams, response: { 200: Type.Object({ '@odata.context': Type.String(), value: Type.Boolean() }), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    return { '@odata.context': `${baseUrl}/$metadata#Edm.Boolean`, value: await wipes.isBlocked(caller.tenantId, userIdOf(request.params)) };
+    return { '@odata.context': `${baseUrl}/$metadata#Edm.Boolean`, value: await wipes.isBlocked(caller.tenantId, request.params.id.toLowerCase()) };
   });
 }

@@ -1,4 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from 'typebox';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, OpenObject } from '../graph/schemas.ts';
 import { isBuiltInManagedApp } from '../../core/app-protection/app-catalogue.ts';
 import type { ManagedAppCatalogueService } from '../../core/app-protection/managed-app-catalogue.ts';
 import type { ServicePrincipalService } from '../../core/app-protection/service-principals.ts';
@@ -28,7 +31,21 @@ const SERVICE_PRINCIPALS_PATH = 'servicePrincipals';
 
 const iso = (time: number): string => new Date(time).toISOString();
 
-function presentManagedApp(app: ManagedAppCatalogueRecord): Record<string, unknown> {
+/** OpenMAM's `openMamManagedApp` as presentManagedApp answers it. */
+const ManagedApp = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  windowsAppId: Type.String(),
+  clientIds: Type.Array(Type.String()),
+  isBuiltIn: Type.Boolean(),
+  createdDateTime: Type.String(),
+  lastModifiedDateTime: Type.String(),
+});
+
+/** Graph `servicePrincipal`, reduced to what OpenMAM keeps. */
+const ServicePrincipal = EntityBody({ id: Type.String(), appId: Type.String(), displayName: Type.String(), servicePrincipalNames: Type.Array(Type.String()) });
+
+function presentManagedApp(app: ManagedAppCatalogueRecord): Static<typeof ManagedApp> {
   return {
     '@odata.type': '#microsoft.graph.openMamManagedApp',
     ...etagAnnotation(app.version),
@@ -42,7 +59,7 @@ function presentManagedApp(app: ManagedAppCatalogueRecord): Record<string, unkno
   };
 }
 
-function presentServicePrincipal(principal: ServicePrincipalRecord): Record<string, unknown> {
+function presentServicePrincipal(principal: ServicePrincipalRecord): Static<typeof ServicePrincipal> {
   return {
     '@odata.type': '#microsoft.graph.servicePrincipal',
     ...etagAnnotation(principal.version),
@@ -53,14 +70,10 @@ function presentServicePrincipal(principal: ServicePrincipalRecord): Record<stri
   };
 }
 
-function idOf(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
-
 /** The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. */
 function crudRoutes<R extends { id: string }>(
-  app: FastifyInstance,
-  options: { baseUrl: string; path: string; present: (record: R) => Record<string, unknown> },
+  base: FastifyInstance,
+  options: { baseUrl: string; path: string; entity: TSchema; present: (record: R) => object },
   service: {
     list(tenantId: string): Promise<R[]>;
     get(tenantId: string, id: string): Promise<R>;
@@ -69,28 +82,31 @@ function crudRoutes<R extends { id: string }>(
     delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
   },
 ): void {
-  const { baseUrl, path, present } = options;
+  const { baseUrl, path, entity, present } = options;
+  const response = { 200: entity, 201: entity, ...ERROR_RESPONSES };
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const url = `/${path}`;
-  app.get(url, async (request) => {
+  // The entities' bodies are read by their models (core/app-protection), which name the field they refuse.
+  app.get(url, { schema: { response: { 200: CollectionBody(entity), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
   });
-  app.post(url, async (request, reply) => {
+  app.post(url, { schema: { body: OpenObject, response } }, async (request, reply) => {
     const { caller } = request;
     const created = await service.create(caller.tenantId, request.body);
     return reply.code(201).header('location', `${baseUrl}${url}/${created.id}`).send(present(created));
   });
-  app.get(`${url}/:id`, async (request) => {
+  app.get(`${url}/:id`, { schema: { params: GuidParams, response } }, async (request) => {
     const { caller } = request;
-    return present(await service.get(caller.tenantId, idOf(request)));
+    return present(await service.get(caller.tenantId, request.params.id));
   });
-  app.patch(`${url}/:id`, async (request) => {
+  app.patch(`${url}/:id`, { schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
     const { caller } = request;
-    return present(await service.update(caller.tenantId, idOf(request), request.body, expectedVersion(request)));
+    return present(await service.update(caller.tenantId, request.params.id, request.body, expectedVersion(request)));
   });
-  app.delete(`${url}/:id`, async (request, reply) => {
+  app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
     const { caller } = request;
-    await service.delete(caller.tenantId, idOf(request), expectedVersion(request));
+    await service.delete(caller.tenantId, request.params.id, expectedVersion(request));
     return reply.code(204).send();
   });
 }
@@ -98,7 +114,7 @@ function crudRoutes<R extends { id: string }>(
 export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRoutesOptions): Promise<void> {
   const { baseUrl } = options;
   // servicePrincipals are in v1.0 and beta, as in Graph; the catalogue is OpenMAM's own, beta only.
-  crudRoutes(app, { baseUrl, path: SERVICE_PRINCIPALS_PATH, present: presentServicePrincipal }, options.servicePrincipals);
+  crudRoutes(app, { baseUrl, path: SERVICE_PRINCIPALS_PATH, entity: ServicePrincipal, present: presentServicePrincipal }, options.servicePrincipals);
   if (options.version !== 'beta') return;
-  crudRoutes(app, { baseUrl, path: MANAGED_APPS_PATH, present: presentManagedApp }, options.managedApps);
+  crudRoutes(app, { baseUrl, path: MANAGED_APPS_PATH, entity: ManagedApp, present: presentManagedApp }, options.managedApps);
 }

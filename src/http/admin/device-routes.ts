@@ -1,8 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
 import { collection, GraphError } from './graph.ts';
 
 /**
@@ -16,8 +19,66 @@ export interface DeviceRoutesOptions {
   baseUrl: string;
 }
 
+/** Graph `managedDevice` as OpenMAM answers it (presentDevice), also a user's `managedDevices`. */
+export const ManagedDevice = EntityBody({
+  id: Type.String(),
+  deviceName: NullableString(),
+  managementAgent: Type.String(),
+  deviceEnrollmentType: Type.String(),
+  '@openmam.managementAgent': Type.String(),
+  '@openmam.enrollmentType': Type.String(),
+  operatingSystem: Type.String(),
+  osVersion: NullableString(),
+  azureADDeviceId: NullableString(),
+  userId: Type.String(),
+  userPrincipalName: NullableString(),
+  enrolledDateTime: Type.String(),
+  lastSyncDateTime: NullableString(),
+  '@openmam.devId': Type.String(),
+});
+
+/** A device's policy state (OpenMAM's own: Graph's deviceConfigurationStates are per setting). */
+const PolicyState = EntityBody({
+  id: Type.String(),
+  policyKind: Type.String(),
+  displayName: Type.Unknown(),
+  version: Type.String(),
+  status: Type.String(),
+  statusCode: NullableString(),
+  lastReportedDateTime: NullableString(),
+});
+
+/** A WIP log retrieval as presentWipLogRequest answers it. */
+const WipLogRequest = EntityBody({
+  id: Type.String(),
+  mode: Type.String(),
+  startDateTime: NullableString(),
+  endDateTime: NullableString(),
+  count: Type.Union([Type.Integer(), Type.Null()]),
+  learningLogs: Type.Boolean(),
+  status: Type.String(),
+  statusCode: NullableString(),
+  requestedDateTime: Type.String(),
+  completedDateTime: NullableString(),
+  entries: Type.Union([Type.Array(Type.Record(Type.String(), Type.String())), Type.Null()]),
+  rawLogs: NullableString(),
+});
+
+/**
+ * `retrieveWipLogs`: exactly one of byTimeRange and byCount, the dates and count checked by core/management/wip-logs.ts
+ * (which names the field); here only the shape, so that a stray property or a deep value never reaches it.
+ */
+const RetrieveWipLogsBody = Type.Object(
+  {
+    byTimeRange: Type.Optional(Type.Object({ startDateTime: Type.Optional(Type.Union([SafeString({ maxLength: 64 }), Type.Null()])), endDateTime: Type.Optional(Type.Union([SafeString({ maxLength: 64 }), Type.Null()])) }, { additionalProperties: false })),
+    byCount: Type.Optional(Type.Object({ count: Type.Integer(), startDateTime: Type.Optional(Type.Union([SafeString({ maxLength: 64 }), Type.Null()])) }, { additionalProperties: false })),
+    learningLogs: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 /** A MAM enrollment as Graph's `managedDevice` (also a user's `managedDevices`, user-routes.ts). */
-export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: number | null): Record<string, unknown> {
+export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: number | null): Static<typeof ManagedDevice> {
   return {
     '@odata.type': '#microsoft.graph.managedDevice',
     id: enrollment.id,
@@ -39,7 +100,7 @@ export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: numbe
   };
 }
 
-function presentWipLogRequest(request: WipLogRequestRecord): Record<string, unknown> {
+function presentWipLogRequest(request: WipLogRequestRecord): Static<typeof WipLogRequest> {
   return {
     id: request.id,
     mode: request.mode,
@@ -56,16 +117,16 @@ function presentWipLogRequest(request: WipLogRequestRecord): Record<string, unkn
   };
 }
 
-export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
+export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = options;
-  const requireEnrollment = async (request: FastifyRequest, tenantId: string): Promise<EnrollmentRecord> => {
-    const id = (request.params as { id: string }).id;
+  const requireEnrollment = async (id: string, tenantId: string): Promise<EnrollmentRecord> => {
     const enrollment = await store.getEnrollment(id);
     if (!enrollment || enrollment.tenantId !== tenantId) throw new GraphError(404, 'ResourceNotFound', `No managed device with id ${id}.`);
     return enrollment;
   };
 
-  app.get('/deviceManagement/managedDevices', async (request) => {
+  app.get('/deviceManagement/managedDevices', { schema: { response: { 200: CollectionBody(ManagedDevice), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const enrollments = await store.listEnrollments(caller.tenantId, { limit: 1000, state: 'enrolled' });
     const devices = await Promise.all(
@@ -73,15 +134,15 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     );
     return collection(`${options.baseUrl}/$metadata#deviceManagement/managedDevices`, devices);
   });
-  app.get('/deviceManagement/managedDevices/:id', async (request) => {
+  app.get('/deviceManagement/managedDevices/:id', { schema: { params: GuidParams, response: { 200: ManagedDevice, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    const enrollment = await requireEnrollment(request, caller.tenantId);
+    const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management.lastCheckinAt ?? null);
   });
   // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
-  app.get('/deviceManagement/managedDevices/:id/policyStates', async (request) => {
+  app.get('/deviceManagement/managedDevices/:id/policyStates', { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyState), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    const enrollment = await requireEnrollment(request, caller.tenantId);
+    const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     const states = await options.statuses.policyStatesOf(enrollment);
     return collection(
       `${options.baseUrl}/$metadata#policyStates`,
@@ -96,16 +157,16 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       })),
     );
   });
-  app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', async (request, reply) => {
+  app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', { schema: { params: GuidParams, body: RetrieveWipLogsBody, response: { 202: WipLogRequest, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const { caller } = request;
-    const enrollment = await requireEnrollment(request, caller.tenantId);
+    const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     if (enrollment.state !== 'enrolled') throw new GraphError(409, 'Conflict', 'The device is no longer enrolled.');
     const created = await options.wipLogs.request(caller.tenantId, enrollment.id, request.body);
     return reply.code(202).send(presentWipLogRequest(created));
   });
-  app.get('/deviceManagement/managedDevices/:id/wipLogRequests', async (request) => {
+  app.get('/deviceManagement/managedDevices/:id/wipLogRequests', { schema: { params: GuidParams, response: { 200: CollectionBody(WipLogRequest), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    const enrollment = await requireEnrollment(request, caller.tenantId);
+    const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     return collection(`${options.baseUrl}/$metadata#wipLogRequests`, (await options.wipLogs.list(caller.tenantId, enrollment.id)).map(presentWipLogRequest));
   });
 }

@@ -1,10 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { MAX_ASSIGNMENTS } from '../../core/app-protection/app-policies.ts';
 import type { PolicyService } from '../../core/policies.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { WipTools } from '../../core/wip/tools.ts';
 import type { PolicyAssignment, PolicyKind, PolicyRecord } from '../../store/records.ts';
 import { POLICIES } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
+import { AssignBody, Assignment, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
 import { collection, GraphError } from './graph.ts';
@@ -63,8 +67,8 @@ const RESOURCES: readonly Resource[] = [
 ];
 
 /** The kind a POST creates: the one its `@odata.type` names (with or without `#`), the resource's first when absent. */
-function kindOfBody(resource: Resource, body: unknown): PolicyKind {
-  const type = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['@odata.type'] : undefined;
+function kindOfBody(resource: Resource, body: { '@odata.type'?: unknown }): PolicyKind {
+  const type = body['@odata.type'];
   if (type === undefined || resource.kinds.length === 1) return resource.kinds[0]!.kind;
   const normalized = typeof type === 'string' && !type.startsWith('#') ? `#${type}` : type;
   const found = resource.kinds.find((k) => k.odataType === normalized);
@@ -114,15 +118,31 @@ function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUr
  */
 const GRAPH_DEVICE_STATUS = { pending: 'unknown', applied: 'compliant', failed: 'error', conflict: 'conflict', notApplicable: 'notApplicable' } as const;
 
-function presentAssignment(resource: Resource, assignment: PolicyAssignment): Record<string, unknown> {
+/** A device's state of a policy: Graph `deviceConfigurationDeviceStatus`, with OpenMAM's word as an annotation. */
+const DeviceStatus = EntityBody({
+  id: Type.String(),
+  deviceDisplayName: NullableString(),
+  deviceId: Type.String(),
+  userPrincipalName: NullableString(),
+  status: Type.String(),
+  '@openmam.status': Type.String(),
+  statusCode: NullableString(),
+  lastReportedDateTime: NullableString(),
+});
+
+function presentAssignment(resource: Resource, assignment: PolicyAssignment): Static<typeof Assignment> {
   return { '@odata.type': resource.assignmentType, id: assignment.id, target: assignment.target };
 }
 
-function params(request: FastifyRequest): { id: string } {
-  return request.params as { id: string };
-}
+/**
+ * The policy entities carry every property of their Graph type (src/policy/graph-schema/), so their bodies are read,
+ * and their answers written, by the models: the route schemas bound the ids and the action bodies only. `assign`
+ * takes as many assignments as an app policy's (one bound for every assign action).
+ */
+const assignBody = AssignBody(MAX_ASSIGNMENTS);
 
-export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
+export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { policies } = options;
   const tools = new WipTools(policies);
   for (const resource of RESOURCES) {
@@ -153,50 +173,50 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRoutesOp
       },
       { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
     );
-    app.post(url, { bodyLimit: POLICY_BODY_LIMIT }, async (request, reply) => {
+    app.post(url, { bodyLimit: POLICY_BODY_LIMIT, schema: { body: OpenObject } }, async (request, reply) => {
       const { caller } = request;
       const policy = await policies.create(caller.tenantId, kindOfBody(resource, request.body), request.body);
       return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(await present(policy));
     });
-    app.get(`${url}/:id`, async (request) => {
+    app.get(`${url}/:id`, { schema: { params: GuidParams } }, async (request) => {
       const { caller } = request;
-      return present(await policies.get(caller.tenantId, kinds, params(request).id));
+      return present(await policies.get(caller.tenantId, kinds, request.params.id));
     });
-    app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT }, async (request) => {
+    app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: OpenObject } }, async (request) => {
       const { caller } = request;
-      return present(await policies.update(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request)));
+      return present(await policies.update(caller.tenantId, kinds, request.params.id, request.body, expectedVersion(request)));
     });
-    app.delete(`${url}/:id`, async (request, reply) => {
+    app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
       const { caller } = request;
-      await policies.delete(caller.tenantId, kinds, params(request).id, expectedVersion(request));
+      await policies.delete(caller.tenantId, kinds, request.params.id, expectedVersion(request));
       return reply.code(204).send();
     });
-    app.post(`${url}/:id/assign`, async (request, reply) => {
+    app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody } }, async (request, reply) => {
       const { caller } = request;
-      const policy = await policies.assign(caller.tenantId, kinds, params(request).id, request.body, expectedVersion(request));
+      const policy = await policies.assign(caller.tenantId, kinds, request.params.id, request.body, expectedVersion(request));
       setEntityTag(reply, policy.version);
       if (!resource.assignReturnsAssignments) return reply.code(204).send();
       return collection(`${options.baseUrl}/$metadata#Collection(microsoft.graph.deviceConfigurationAssignment)`, policy.assignments.map((a) => presentAssignment(resource, a)));
     });
-    app.get(`${url}/:id/assignments`, async (request) => {
+    app.get(`${url}/:id/assignments`, { schema: { params: GuidParams, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
+      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
       return collection(
         `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
         policy.assignments.map((a) => presentAssignment(resource, a)),
       );
     });
-    app.get(`${url}/:id/assignments/:assignmentId`, async (request) => {
+    app.get(`${url}/:id/assignments/:assignmentId`, { schema: { params: AssignmentParams, response: { 200: Assignment, ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
-      const assignmentId = (request.params as { assignmentId: string }).assignmentId;
+      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
+      const { assignmentId } = request.params;
       const assignment = policy.assignments.find((a) => a.id.toLowerCase() === assignmentId.toLowerCase());
       if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${resource.path}('${policy.id}').`);
       return { '@odata.context': `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments/$entity`, ...presentAssignment(resource, assignment) };
     });
-    app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] } }, async (request) => {
+    app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] }, schema: { params: GuidParams, response: { 200: CollectionBody(DeviceStatus), ...ERROR_RESPONSES } } }, async (request) => {
       const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, params(request).id);
+      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
       const top = Number((request.query as { $top?: string }).$top ?? 1000);
       const statuses = await options.statuses.deviceStatuses(policy, Number.isInteger(top) && top > 0 ? Math.min(top, 10_000) : 1000);
       return collection(

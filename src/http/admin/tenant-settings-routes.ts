@@ -1,6 +1,9 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TenantRecord } from '../../store/records.ts';
+import { EntityBody, ERROR_RESPONSES, OpenObject } from '../graph/schemas.ts';
 import { etagAnnotation, expectedVersion } from './etag.ts';
 
 /**
@@ -35,7 +38,31 @@ export interface TenantSettingsRoutesOptions {
   baseUrl: string;
 }
 
-function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown> {
+/** The answer of GET and PATCH (the example above); the PATCH body is core/tenant-settings.ts's to read. */
+const TenantSettings = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  identityProvider: Type.String(),
+  enrollmentAllowed: Type.Boolean(),
+  requireTermsOfUse: Type.Boolean(),
+  termsOfUseText: Type.String(),
+  pollSchedule: Type.Object({
+    numberOfFirstRetries: Type.Integer(),
+    intervalForFirstSetOfRetries: Type.Integer(),
+    numberOfSecondRetries: Type.Integer(),
+    intervalForSecondSetOfRetries: Type.Integer(),
+    numberOfRemainingScheduledRetries: Type.Integer(),
+    intervalForRemainingScheduledRetries: Type.Integer(),
+    pollOnLogin: Type.Boolean(),
+    allUsersPollOnFirstLogin: Type.Boolean(),
+  }),
+  mamUserScope: Type.String(),
+  mamUserScopeGroupIds: Type.Array(Type.String()),
+  createdDateTime: Type.String(),
+  lastModifiedDateTime: Type.String(),
+});
+
+function present(baseUrl: string, tenant: TenantRecord): Static<typeof TenantSettings> {
   const { settings } = tenant;
   return {
     '@odata.context': `${baseUrl}/$metadata#${TENANT_SETTINGS_PATH}/$entity`,
@@ -54,13 +81,15 @@ function present(baseUrl: string, tenant: TenantRecord): Record<string, unknown>
   };
 }
 
-export async function tenantSettingsRoutes(app: FastifyInstance, options: TenantSettingsRoutesOptions): Promise<void> {
+export async function tenantSettingsRoutes(base: FastifyInstance, options: TenantSettingsRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const url = `/${TENANT_SETTINGS_PATH}`;
-  app.get(url, async (request) => {
+  const response = { 200: TenantSettings, ...ERROR_RESPONSES };
+  app.get(url, { schema: { response } }, async (request) => {
     const { caller } = request;
     return present(options.baseUrl, await options.tenantSettings.get(caller.tenantId));
   });
-  app.patch(url, { bodyLimit: BODY_LIMIT }, async (request) => {
+  app.patch(url, { bodyLimit: BODY_LIMIT, schema: { body: OpenObject, response } }, async (request) => {
     const { caller } = request;
     return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body, expectedVersion(request)));
   });

@@ -9,8 +9,8 @@ import type { EnrollmentStore, GroupStore, ManagementStore, UserStore } from '..
 import { collectionRoute } from '../graph/collection-routes.ts';
 import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
-import { presentRegistration } from './app-registration-routes.ts';
-import { presentDevice } from './device-routes.ts';
+import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
+import { ManagedDevice, presentDevice } from './device-routes.ts';
 import { collection, GraphError } from './graph.ts';
 import { Group, presentGroup } from './group-routes.ts';
 
@@ -87,7 +87,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     return { '@odata.context': `${baseUrl}/$metadata#users/$entity`, ...presentUser(await requireUser(request.caller.tenantId, request.params.id)) };
   });
 
-  app.get('/users/:id/managedAppRegistrations', { schema: { params: UserParams } }, async (request) => {
+  app.get('/users/:id/managedAppRegistrations', { schema: { params: UserParams, response: { 200: CollectionBody(ManagedAppRegistration), ...ERROR_RESPONSES } } }, async (request) => {
     const { tenantId } = request.caller;
     const user = await requireUser(tenantId, request.params.id);
     const registrations = await options.reports.listRegistrations(tenantId, { userId: user.id }, MAX_NAVIGATION);
@@ -95,7 +95,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
   });
 
   // The user's active MAM enrollments, as deviceManagement/managedDevices lists them.
-  app.get('/users/:id/managedDevices', { schema: { params: UserParams } }, async (request) => {
+  app.get('/users/:id/managedDevices', { schema: { params: UserParams, response: { 200: CollectionBody(ManagedDevice), ...ERROR_RESPONSES } } }, async (request) => {
     const { tenantId } = request.caller;
     const user = await requireUser(tenantId, request.params.id);
     const enrollments = await options.enrollments.listEnrollmentsOfUser(tenantId, user.id, { limit: MAX_NAVIGATION, state: 'enrolled' });

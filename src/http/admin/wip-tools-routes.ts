@@ -1,6 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { PolicyService } from '../../core/policies.ts';
 import { WipTools } from '../../core/wip/tools.ts';
+import { GuidParams, OpenObject, SafeString } from '../graph/schemas.ts';
 
 /**
  * WIP admin tools (read access; nothing is written), registered inside the /graph/{version} scopes so that the Graph
@@ -19,24 +22,27 @@ const TEMPLATES = '/deviceAppManagement/windowsInformationProtectionPolicyTempla
 /** An EAS policy is a handful of numbers and flags. */
 const EAS_BODY_LIMIT = 16 * 1024;
 
-function policyId(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
+/** The action's one parameter; the EAS policy inside is validated (field by field) by core/wip/eas-compliance.ts. */
+const EvaluateEasComplianceBody = Type.Object({ easPolicy: OpenObject }, { additionalProperties: false });
 
-export async function wipToolsRoutes(app: FastifyInstance, options: WipToolsRoutesOptions): Promise<void> {
-    const tools = new WipTools(options.policies);
+/** A DNS name is at most 253 characters (RFC 1035 §2.3.4); the template checks the rest. */
+const BaselineQuery = Type.Object({ enterpriseDomain: Type.Optional(SafeString({ maxLength: 253 })) });
 
-  app.get(`${POLICIES}/:id/mdmHandoffCheck`, async (request) => {
+export async function wipToolsRoutes(base: FastifyInstance, options: WipToolsRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const tools = new WipTools(options.policies);
+
+  app.get(`${POLICIES}/:id/mdmHandoffCheck`, { schema: { params: GuidParams } }, async (request) => {
     const { caller } = request;
-    return tools.mdmHandoffCheck(caller.tenantId, policyId(request));
+    return tools.mdmHandoffCheck(caller.tenantId, request.params.id);
   });
 
-  app.post(`${POLICIES}/:id/evaluateEasCompliance`, { bodyLimit: EAS_BODY_LIMIT, config: { access: 'read' } }, async (request) => {
+  app.post(`${POLICIES}/:id/evaluateEasCompliance`, { bodyLimit: EAS_BODY_LIMIT, config: { access: 'read' }, schema: { params: GuidParams, body: EvaluateEasComplianceBody } }, async (request) => {
     const { caller } = request;
-    return tools.evaluateEasCompliance(caller.tenantId, policyId(request), request.body);
+    return tools.evaluateEasCompliance(caller.tenantId, request.params.id, request.body);
   });
 
-  app.get(`${TEMPLATES}/baseline`, async (request) => {
-    return tools.baselineTemplate((request.query as { enterpriseDomain?: unknown }).enterpriseDomain);
+  app.get(`${TEMPLATES}/baseline`, { schema: { querystring: BaselineQuery } }, async (request) => {
+    return tools.baselineTemplate(request.query.enterpriseDomain);
   });
 }

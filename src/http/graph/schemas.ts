@@ -1,4 +1,5 @@
-import { Type, type TSchema, type TString } from 'typebox';
+import { Type, type TProperties, type TSchema, type TString } from 'typebox';
+import { GUID_PATTERN, SAFE_TEXT_PATTERN } from '../../../packages/contract/src/schemas.ts';
 
 /**
  * Schema pieces every admin route shares (TypeBox: JSON Schema with static types; Fastify validates requests with
@@ -10,11 +11,46 @@ import { Type, type TSchema, type TString } from 'typebox';
  * Ajv compiles patterns with the `u` flag, where a valid surrogate pair is one code point outside the class.
  */
 export function SafeString(options: { minLength?: number; maxLength: number; pattern?: never; format?: string }): TString {
-  return Type.String({ ...options, pattern: '^[^\\u0000\\uD800-\\uDFFF]*$' });
+  return Type.String({ ...options, pattern: SAFE_TEXT_PATTERN });
 }
 
+/** A GUID (RFC 9562 text form, either case), as Graph's object ids and Entra's device ids are; the contract's pattern. */
+export function GuidString(): TString {
+  return Type.String({ pattern: GUID_PATTERN });
+}
+
+/**
+ * A path id: bounded, and safe to bind in a query (a NUL in a PostgreSQL text parameter is an error of the driver,
+ * not a row that does not exist). Ids OpenMAM mints are GUIDs; others (built-in catalogue entries, the report) are
+ * short names, so anything longer names nothing.
+ */
+export const IdString = (): TString => SafeString({ minLength: 1, maxLength: 64 });
+
 /** Graph's ids here are GUIDs; anything else names nothing (a 404 is the store's answer, a 400 the schema's). */
-export const GuidParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const GuidParams = Type.Object({ id: IdString() });
+
+/** `{id}/...(/{assignmentId})`: an entity and one of its assignments. */
+export const AssignmentParams = Type.Object({ id: IdString(), assignmentId: IdString() });
+
+/** A user action on `users/{id}`: the id is the user's object id (Graph's wipe actions take no UPN). */
+export const UserGuidParams = Type.Object({ id: GuidString() });
+
+/**
+ * Elements of an action's array whose members the policy models read (field-named refusals there): the route only
+ * requires objects. Ajv does not descend into properties no schema names, so depth is the model's to bound.
+ */
+export const OpenObject = Type.Object({}, { additionalProperties: true });
+
+/** A response property that is a string or null (fast-json-stringify writes only what the schema lists). */
+export const NullableString = () => Type.Union([Type.String(), Type.Null()]);
+
+/**
+ * Response schemas list every property optional: `$select` (graph-api.ts, before serialization) may keep any
+ * subset; what a property is, not whether it is present, is what the schema fixes.
+ */
+export function EntityBody<P extends TProperties>(properties: P) {
+  return Type.Partial(Type.Object({ ...EntityAnnotations, ...properties }));
+}
 
 /** Graph's error body (learn.microsoft.com/graph/errors). */
 export const GraphErrorBody = Type.Object({
@@ -44,3 +80,15 @@ export const EntityAnnotations = {
 
 /** Error answers every admin route may give. */
 export const ERROR_RESPONSES = { '4xx': GraphErrorBody, '5xx': GraphErrorBody };
+
+/**
+ * The body of `assign` (deviceConfiguration and managedAppPolicy: `{"assignments": [...]}`); each assignment is
+ * read by its policy model, which names the field it refuses.
+ */
+export function AssignBody(maxItems: number): TSchema {
+  return Type.Object({ assignments: Type.Array(OpenObject, { maxItems }) }, { additionalProperties: false });
+}
+
+/** An assignment as the policy routes answer it (`target` is the model's, as written). */
+export const Assignment = EntityBody({ id: Type.String(), source: Type.String(), sourceId: NullableString(), target: OpenObject });
+

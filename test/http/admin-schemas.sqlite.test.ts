@@ -1,0 +1,3 @@
+import { adminSchemasEndToEnd } from './admin-schemas-suite.ts';
+
+adminSchemasEndToEnd('sqlite');
