@@ -15,6 +15,7 @@ import { PolicyService } from './core/policies.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
+import { graphErrorBody } from './http/graph/graph-api.ts';
 import { rewriteGraphUrl } from './http/graph/graph-url.ts';
 import { AccessPolicyService } from './core/app-protection/access-policies.ts';
 import { AppPolicyService } from './core/app-protection/app-policies.ts';
@@ -171,6 +172,13 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     // Fastify's Ajv defaults drop unknown properties and coerce types: a body is refused instead, never silently changed.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     rewriteUrl: (request) => rewriteGraphUrl(request.url ?? '/'),
+    // A path the router cannot decode (not UTF-8: %ED%A0%80) is refused before any route: under /graph in Graph's body.
+    frameworkErrors: (error, request, reply) => {
+      // Fastify types this reply by the route generics no route has yet; it is a plain reply.
+      const answer = reply as unknown as FastifyReply;
+      if (/^\/graph\//i.test(request.url)) return answer.code(400).send(graphErrorBody(request, 'BadRequest', `The path cannot be read: ${error.message}`));
+      return answer.send(error);
+    },
     ...(deps.https ? { https: deps.https } : {}),
   });
   // Set as the request arrives, with a callback hook: an async onSend hook costs every check-in a promise and a tick.

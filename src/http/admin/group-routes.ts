@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { GROUPS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
-import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, SafeString } from '../graph/schemas.ts';
+import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, IdString, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
@@ -137,7 +137,7 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
     }
     return reply.code(204).send();
   });
-  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }), memberId: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: IdString(), memberId: IdString() }) } }, async (request, reply) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
     const memberId = request.params.memberId.toLowerCase();

@@ -112,7 +112,7 @@ export function graphErrorHandler(error: FastifyError | Error, request: FastifyR
   return reply.code(status).send(graphErrorBody(request, code, message));
 }
 
-function graphErrorBody(request: FastifyRequest, code: string, message: string): Record<string, unknown> {
+export function graphErrorBody(request: FastifyRequest, code: string, message: string): Record<string, unknown> {
   return { error: { code, message, innerError: { 'request-id': request.id, date: new Date().toISOString() } } };
 }
 
