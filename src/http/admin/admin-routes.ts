@@ -50,10 +50,10 @@ export interface AdminRoutesOptions {
 /** The Graph-shaped admin API, under /graph/beta and /graph/v1.0 (Graph has every resource here in both). */
 export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
   const skipTokens = new SkipTokens(options.secrets);
-  for (const version of ['beta', 'v1.0']) {
+  for (const version of ['beta', 'v1.0'] as const) {
     await app.register(
       async (scope) => {
-        graphApi(scope, { verifier: options.verifier });
+        graphApi(scope, { verifier: options.verifier, version });
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });

@@ -141,6 +141,7 @@ export async function appRegistrationRoutes(app: FastifyInstance, options: AppRe
     app,
     {
       path: REGISTRATIONS.slice(1),
+      entityType: 'managedAppRegistration',
       fields: APP_REGISTRATIONS.fields,
       navigations: [],
       defaultOrder: [{ field: 'createdDateTime', descending: false }],
