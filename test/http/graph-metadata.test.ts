@@ -168,6 +168,22 @@ describe('admin API: $metadata', () => {
     assert.equal(named(metadata.get('v1.0')!.schema, 'EnumType', 'keyUsages'), undefined);
   });
 
+  it('is published in GET /openapi.json with the Graph routes, $metadata without a token', async () => {
+    const response = await server.request('/openapi.json');
+    assert.equal(response.status, 200);
+    const document = JSON.parse(response.body) as { security: unknown; paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown } | undefined>> };
+    for (const version of VERSIONS) {
+      assert.ok(document.paths[`/graph/${version}/groups`]?.['get'], `GET /graph/${version}/groups`);
+      assert.ok(document.paths[`/graph/${version}/groups`]?.['post']?.requestBody, `POST /graph/${version}/groups with its body schema`);
+      assert.ok(document.paths[`/graph/${version}/groups/{id}`]?.['delete'], `DELETE /graph/${version}/groups/{id}`);
+      assert.deepEqual(document.paths[`/graph/${version}/$metadata`]?.['get']?.security, []);
+      // Every collection $metadata declares is a published GET.
+      for (const path of metadata.get(version)!.collections) assert.ok(document.paths[`/graph/${version}/${path}`]?.['get'], `GET /graph/${version}/${path}`);
+    }
+    assert.deepEqual(document.security, [{ bearer: [] }]);
+    assert.equal(document.paths['/graph/v1.0/deviceAppManagement/windowsManagedAppProtections'], undefined, 'beta only');
+  });
+
   it('answers the same document to a second request, and refuses query options it does not take', async () => {
     const again = await server.request('/graph/beta/$metadata');
     assert.equal(readMetadata(again.body).collections.join(), metadata.get('beta')!.collections.join());

@@ -19,7 +19,8 @@ export function metadataRoute(scope: FastifyInstance, version: GraphVersion): vo
   scope.decorate('graphCollections', []);
   // Built on the first request, when every route of the scope is registered; it never changes afterwards.
   let document: string | undefined;
-  scope.get(METADATA_PATH, { config: { access: 'anonymous', odata: [] } }, async (_request, reply) => {
+  // `security: []` tells the OpenAPI document that no bearer token is needed here.
+  scope.get(METADATA_PATH, { config: { access: 'anonymous', odata: [] }, schema: { security: [] } }, async (_request, reply) => {
     document ??= graphMetadata(version, scope.graphCollections);
     return reply.type('application/xml').send(document);
   });
