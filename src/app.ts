@@ -30,7 +30,7 @@ import { SignInLog } from './core/app-protection/sign-in-log.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
-import { APP_PROTECTION_PREFIXES, openApi } from './http/openapi.ts';
+import { APP_PROTECTION_PREFIXES, GRAPH_PREFIXES, openApi } from './http/openapi.ts';
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
@@ -223,7 +223,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
   });
   // Before the routes it publishes: it collects them as they are added.
-  await server.register(openApi, { prefixes: APP_PROTECTION_PREFIXES, version: VERSION });
+  await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
   await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });

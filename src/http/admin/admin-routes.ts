@@ -52,10 +52,10 @@ export interface AdminRoutesOptions {
 export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
   const skipTokens = new SkipTokens(options.secrets);
   await app.register(async (root) => graphRootNotFound(root), { prefix: '/graph' });
-  for (const version of ['beta', 'v1.0']) {
+  for (const version of ['beta', 'v1.0'] as const) {
     await app.register(
       async (scope) => {
-        graphApi(scope, { verifier: options.verifier });
+        graphApi(scope, { verifier: options.verifier, version });
         // One refusal naming the field, as the app protection surfaces word it (an unknown property by its name).
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);

@@ -51,6 +51,7 @@ const POLICY_RESOURCES: readonly PolicyResource[] = [
   { kind: 'targetedManagedAppConfiguration', path: 'deviceAppManagement/targetedManagedAppConfigurations', odataType: '#microsoft.graph.targetedManagedAppConfiguration', inV1: true },
 ];
 const PROTECTIONS = POLICY_RESOURCES[0]!;
+const GRAPH_TYPE_PREFIX = '#microsoft.graph.';
 const CONNECTORS_PATH = 'deviceManagement/mobileThreatDefenseConnectors';
 const ACCESS_POLICIES_PATH = 'identity/conditionalAccess/policies';
 const LEVELS: Readonly<Record<string, 1 | 2 | 3>> = { level1: 1, level2: 2, level3: 3 };
@@ -157,7 +158,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
   const context = { baseUrl, skipTokens: options.skipTokens };
   collectionRoute<AccessPolicyRecord>(
     app,
-    { ...page, path: ACCESS_POLICIES_PATH, fields: ACCESS_POLICIES.fields, navigations: [], list: (tenantId, query) => accessPolicies.query(tenantId, query), present: (list) => list.map(presentAccessPolicy) },
+    { ...page, path: ACCESS_POLICIES_PATH, entityType: 'conditionalAccessPolicy', fields: ACCESS_POLICIES.fields, navigations: [], list: (tenantId, query) => accessPolicies.query(tenantId, query), present: (list) => list.map(presentAccessPolicy) },
     context,
   );
   app.post(caUrl, { schema: { body: OpenObject } }, async (request, reply) => {
@@ -188,6 +189,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       {
         ...page,
         path: resource.path,
+        entityType: resource.odataType.slice(GRAPH_TYPE_PREFIX.length),
         fields: APP_POLICIES.fields,
         navigations: ['apps', 'assignments'],
         list: (tenantId, query) => appPolicies.query(tenantId, resource.kind, query),
@@ -255,6 +257,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       // Graph's connector has no creation time: pages follow the id.
       defaultOrder: [],
       path: CONNECTORS_PATH,
+      entityType: 'mobileThreatDefenseConnector',
       fields: CONNECTORS.fields,
       navigations: [],
       list: (tenantId, query) => connectors.query(tenantId, query),

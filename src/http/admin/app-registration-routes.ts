@@ -193,6 +193,7 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
     app,
     {
       path: REGISTRATIONS.slice(1),
+      entityType: 'managedAppRegistration',
       fields: APP_REGISTRATIONS.fields,
       navigations: [],
       defaultOrder: [{ field: 'createdDateTime', descending: false }],

@@ -96,6 +96,7 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
     app,
     {
       path: 'groups',
+      entityType: 'group',
       fields: GROUPS.fields,
       properties: GROUP_PROPERTIES,
       navigations: ['members'],

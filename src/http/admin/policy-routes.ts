@@ -30,6 +30,8 @@ interface Resource {
   kinds: readonly ResourceKind[];
   /** Path under the Graph version root. */
   path: string;
+  /** The collection's Graph entity type: the base of its kinds' types. */
+  entityType: string;
   assignmentType: string;
   /**
    * What `assign` answers: deviceConfiguration's action returns the assignments (200, Collection of
@@ -42,12 +44,14 @@ const RESOURCES: readonly Resource[] = [
   {
     kinds: [{ kind: 'windowsInformationProtectionPolicy', odataType: '#microsoft.graph.windowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/windowsInformationProtectionPolicies',
+    entityType: 'windowsInformationProtectionPolicy',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
     assignReturnsAssignments: false,
   },
   {
     kinds: [{ kind: 'mdmWindowsInformationProtectionPolicy', odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy' }],
     path: 'deviceAppManagement/mdmWindowsInformationProtectionPolicies',
+    entityType: 'mdmWindowsInformationProtectionPolicy',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
     assignReturnsAssignments: false,
   },
@@ -61,6 +65,7 @@ const RESOURCES: readonly Resource[] = [
       { kind: 'windowsScepCertificate', odataType: '#microsoft.graph.windows81SCEPCertificateProfile' },
     ],
     path: 'deviceManagement/deviceConfigurations',
+    entityType: 'deviceConfiguration',
     assignmentType: '#microsoft.graph.deviceConfigurationAssignment',
     assignReturnsAssignments: true,
   },
@@ -162,6 +167,7 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       app,
       {
         path: resource.path,
+        entityType: resource.entityType,
         fields: POLICIES.fields,
         navigations: ['assignments'],
         defaultOrder: [{ field: 'createdDateTime', descending: false }],

@@ -98,6 +98,7 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
     app,
     {
       path: SIGN_INS.slice(1),
+      entityType: 'signIn',
       fields: SIGN_IN_FIELDS.fields,
       properties: SIGN_IN_PROPERTIES,
       navigations: [],

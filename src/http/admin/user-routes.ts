@@ -69,6 +69,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     app,
     {
       path: 'users',
+      entityType: 'user',
       fields: USERS.fields,
       properties: USER_PROPERTIES,
       navigations: [],

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { readCollectionOptions, type CollectionOptionsSpec } from './odata.ts';
+import { recordCollection } from './metadata-route.ts';
 import type { SkipTokens } from './skip-token.ts';
 
 /**
@@ -12,6 +13,8 @@ import type { SkipTokens } from './skip-token.ts';
 export interface CollectionSpec<Entity> extends CollectionOptionsSpec {
   /** Under the version root, e.g. `groups` or `deviceManagement/deviceConfigurations`. */
   readonly path: string;
+  /** The Graph entity type of the collection's members (their base type), as `$metadata` declares it. */
+  readonly entityType: string;
   readonly list: (tenantId: string, query: CollectionQuery) => Promise<CollectionPage<Entity>>;
   /** The page's entities as Graph entities, in order (one call per page: presenters may batch their reads). */
   readonly present: (entities: readonly Entity[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
@@ -26,6 +29,7 @@ export function collectionRoute<Entity>(app: FastifyInstance, spec: CollectionSp
   // A declaration mistake fails at start-up, not as a 500 on the first list.
   for (const key of spec.defaultOrder) if (!Object.hasOwn(spec.fields, key.field)) throw new Error(`${spec.path}: the default order names ${key.field}, which is not a field`);
   for (const navigation of spec.navigations) if (spec.expand?.[navigation] === undefined) throw new Error(`${spec.path}: ${navigation} is a navigation without an expansion`);
+  recordCollection(app, { path: spec.path, entityType: spec.entityType });
   app.get(`/${spec.path}`, { config: { odata: COLLECTION_QUERY_OPTIONS } }, async (request) => {
     const { tenantId } = request.caller;
     const options = readCollectionOptions(request.query, request.headers, spec);

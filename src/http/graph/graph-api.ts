@@ -3,6 +3,8 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { isOpenMamError, type ErrorCode } from '../../errors.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import { retryLater } from '../retry-later.ts';
+import type { GraphVersion } from '../../core/graph-metadata.ts';
+import { metadataRoute } from './metadata-route.ts';
 import { readSystemOptions, selectProperties } from './odata.ts';
 
 /**
@@ -14,7 +16,8 @@ import { readSystemOptions, selectProperties } from './odata.ts';
  * - the query options a route supports (`odata` in its config): any other system option is a 400, never ignored;
  *   `$select` is applied to every entity and collection answered;
  * - Graph's error body `{"error":{"code","message","innerError"}}` (learn.microsoft.com/graph/errors) for every
- *   error, from one complete table of OpenMAM's error codes, and for unknown paths (404) and methods (405).
+ *   error, from one complete table of OpenMAM's error codes, and for unknown paths (404) and methods (405);
+ * - `$metadata`, the CSDL of the Graph types and of the collections served in the scope (metadata-route.ts).
  */
 export const ADMIN_ROLE = 'OpenMAM.Admin';
 export const READER_ROLE = 'OpenMAM.Reader';
@@ -27,8 +30,11 @@ export interface AdminCaller {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Admin API: the app role a route needs (read: Reader or Admin; write: Admin); by method when absent. */
-    access?: 'read' | 'write';
+    /**
+     * Admin API: the app role a route needs (read: Reader or Admin; write: Admin); by method when absent.
+     * `anonymous`: no token at all (only `$metadata`, which holds no tenant data).
+     */
+    access?: 'read' | 'write' | 'anonymous';
     /** Admin API: the system query options the route reads (`$select` by default for a GET). */
     odata?: readonly string[];
   }
@@ -135,7 +141,7 @@ const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']
  * Registers the shared behaviour on an admin API scope (one per version root). Call before its routes: the hooks
  * apply to routes registered after them, and the router below learns every route of the scope to answer 405.
  */
-export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier }): void {
+export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion }): void {
   const routes = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
   scope.addHook('onRoute', (route: RouteOptions) => {
     for (const method of [route.method].flat()) {
@@ -148,7 +154,7 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   scope.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const access = config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
-    request.caller = await adminCaller(options.verifier, request, access);
+    if (access !== 'anonymous') request.caller = await adminCaller(options.verifier, request, access);
     if (!request.is404) readSystemOptions(request.query, config.odata ?? (request.method === 'GET' ? ['$select'] : []));
   });
 
@@ -173,6 +179,8 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
     }
     return reply.code(404).send(graphErrorBody(request, 'UnknownError', `Resource not found for the segment of '${path.slice(0, 200)}'.`));
   });
+
+  metadataRoute(scope, options.version);
 }
 
 /**

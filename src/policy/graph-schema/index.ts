@@ -54,3 +54,8 @@ export function graphTypeAndDerived(name: string): string[] {
 export function isGraphTypeName(name: string): boolean {
   return TYPES.has(name);
 }
+
+/** Every type name of the tables (for documents that describe them all, such as `$metadata`). */
+export function graphTypeNames(): string[] {
+  return [...TYPES.keys()];
+}

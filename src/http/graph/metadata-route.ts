@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { graphMetadata, type GraphVersion, type ServedCollection } from '../../core/graph-metadata.ts';
+
+/**
+ * `$metadata` of a version root (OData v4.01 Part 2 §10.1 "Metadata URL"), whose entity container lists the
+ * collections `collectionRoute` recorded in this scope: the document cannot name a collection that is not served,
+ * nor miss one that is. Served without a token, as Graph serves it: it describes the public schema, no tenant data.
+ */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Admin API: the collections served under this version root (decorated by `graphApi` on its scope). */
+    readonly graphCollections: ServedCollection[];
+  }
+}
+
+export const METADATA_PATH = '/$metadata';
+
+export function metadataRoute(scope: FastifyInstance, version: GraphVersion): void {
+  scope.decorate('graphCollections', []);
+  // Built on the first request, when every route of the scope is registered; it never changes afterwards.
+  let document: string | undefined;
+  // `security: []` tells the OpenAPI document that no bearer token is needed here.
+  scope.get(METADATA_PATH, { config: { access: 'anonymous', odata: [] }, schema: { security: [] } }, async (_request, reply) => {
+    document ??= graphMetadata(version, scope.graphCollections);
+    return reply.type('application/xml').send(document);
+  });
+}
+
+/** Records a collection served in this scope (called by `collectionRoute`). */
+export function recordCollection(scope: FastifyInstance, collection: ServedCollection): void {
+  if (!scope.hasDecorator('graphCollections')) throw new Error(`${collection.path}: a collection is served outside a Graph version root`);
+  scope.graphCollections.push(collection);
+}
