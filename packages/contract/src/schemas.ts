@@ -204,7 +204,10 @@ export const HeartbeatRequest = Type.Object({ connectorId: Maybe(SafeString({ ma
 
 export const AccessRequest = Type.Object(
   {
-    userToken: SafeString({ maxLength: MAX_TOKEN_LENGTH, description: "the user's token for the resource, as the app sent it" }),
+    // A string, unchecked here: Ajv measures a string's length (maxLength, minLength) code point by code point, 8 µs
+    // of every access decision for a 2 KB token. The request is bounded by its body limit, and the token validator
+    // refuses one over MAX_TOKEN_LENGTH (or empty, or with a NUL) before anything else reads it; it is never stored.
+    userToken: Type.String({ description: `the user's token for the resource, as the app sent it (at most ${MAX_TOKEN_LENGTH} characters)` }),
     resource: SafeString({ maxLength: MAX_TEXT, description: "the resource's service principal appId or one of its audiences" }),
     registrationId: Maybe(Guid("the app's registration (a claim checked against the token)")),
     appId: Maybe(SafeString({ maxLength: MAX_TEXT, description: "the app's id (a claim checked against the token)" })),
