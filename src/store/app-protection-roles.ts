@@ -181,6 +181,8 @@ export interface AppProtectionStore {
   getServicePrincipal(tenantId: string, id: string): Promise<ServicePrincipalRecord | undefined>;
   /** Ordered by createdAt, then id. */
   listServicePrincipals(tenantId: string): Promise<ServicePrincipalRecord[]>;
+  /** One page of the tenant's service principals (collections.ts SERVICE_PRINCIPALS). */
+  queryServicePrincipals(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ServicePrincipalRecord>>;
   deleteServicePrincipal(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 
   // ---- retention

@@ -748,6 +748,11 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     });
   }
 
+  async queryServicePrincipals(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ServicePrincipalRecord>> {
+    const page = await this.#context.queryCollection<ServicePrincipalRow>(collections.SERVICE_PRINCIPALS, tenantId, query);
+    return { ...page, rows: page.rows.map(servicePrincipalFromRow) };
+  }
+
   listServicePrincipals(tenantId: string): Promise<ServicePrincipalRecord[]> {
     return this.#track(async () => {
       const rows = await this.#db.selectFrom('service_principals').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();

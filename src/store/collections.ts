@@ -111,3 +111,10 @@ export const SIGN_INS = tenantCollection('sign_ins', {
   conditionalAccessStatus: { type: 'string', source: { column: 'conditional_access_status' }, required: true, members: ['success', 'failure', 'notApplied'] },
   'status/errorCode': { type: 'number', source: { column: 'decision' }, required: true, storedAs: { '0': 'allow', '53003': 'deny' } },
 });
+
+/** Service principals (servicePrincipals), a directory collection: counted only with ConsistencyLevel. */
+export const SERVICE_PRINCIPALS = tenantCollection('service_principals', {
+  id: ENTITY_FIELDS.id,
+  appId: { type: 'string', source: { column: 'app_id' }, required: true, lowerCase: true },
+  displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+});

@@ -190,6 +190,22 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         for (const p of [generated, named]) assert.equal((await call('DELETE', `${SP_V1}/${String(p['id'])}`)).status, 204);
       });
 
+      it('lists on the Graph layer: $filter by appId (any case) or name, $orderby, keyset pages, $count with ConsistencyLevel', async () => {
+        const made = [];
+        for (const displayName of ['Paging A', 'Paging B', 'Paging C']) made.push(await created(SP_V1, { displayName, servicePrincipalNames: [`https://${displayName.replace(' ', '-').toLowerCase()}.contoso.example`] }));
+        const names = (response: GraphResponse): unknown[] => (response.body.value ?? []).map((p) => p['displayName']);
+        const byAppId = await call('GET', `${SP_V1}?$filter=${encodeURIComponent(`appId eq '${String(made[1]!['appId']).toUpperCase()}'`)}`, undefined, reader);
+        assert.deepEqual(names(byAppId), ['Paging B']);
+        const first = await call('GET', `${SP_V1}?$filter=${encodeURIComponent("startswith(displayName,'Paging')")}&$orderby=displayName desc&$top=2`, undefined, reader);
+        assert.deepEqual(names(first), ['Paging C', 'Paging B']);
+        const next = String(first.body['@odata.nextLink']);
+        assert.deepEqual(names(await call('GET', next.slice(next.indexOf('/graph/')), undefined, reader)), ['Paging A']);
+        assert.equal((await call('GET', `${SP_V1}?$count=true`, undefined, reader)).status, 400, 'a directory collection counts with ConsistencyLevel only');
+        const counted = await call('GET', `${SP_V1}?$count=true&$filter=${encodeURIComponent("startswith(displayName,'Paging')")}`, undefined, reader, { ConsistencyLevel: 'eventual' });
+        assert.equal(counted.body['@odata.count'], 3);
+        for (const p of made) assert.equal((await call('DELETE', `${SP_V1}/${String(p['id'])}`)).status, 204);
+      });
+
       it('PATCHes displayName and servicePrincipalNames (replaced, appId kept); the appId cannot change', async () => {
         const principal = await created(SP_V1, { displayName: 'Contoso CRM', servicePrincipalNames: ['crm'] });
         const id = String(principal['id']);

@@ -1,3 +1,4 @@
+import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { randomUUID } from 'node:crypto';
 import { OpenMamError } from '../../errors.ts';
 import { MAX_SERVICE_PRINCIPAL_NAMES, validateServicePrincipal, withAppId } from '../../policy/app-catalogue.ts';
@@ -14,7 +15,7 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  * (the store refuses it inside the delete).
  */
 export interface ServicePrincipalServiceOptions {
-  store: Pick<AppProtectionStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'deleteServicePrincipal'>;
+  store: Pick<AppProtectionStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'queryServicePrincipals' | 'deleteServicePrincipal'>;
   clock: () => number;
   newId: () => string;
   /** Application ids generated on create when none is given: GUIDs. */
@@ -52,6 +53,10 @@ function namesWithAppId(appId: string, names: readonly string[]): string[] {
 
 export class ServicePrincipalService {
   constructor(private readonly options: ServicePrincipalServiceOptions) {}
+
+  query(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ServicePrincipalRecord>> {
+    return this.options.store.queryServicePrincipals(tenantId, query);
+  }
 
   list(tenantId: string): Promise<ServicePrincipalRecord[]> {
     return this.options.store.listServicePrincipals(tenantId);

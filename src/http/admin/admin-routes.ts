@@ -69,7 +69,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, clock: options.clock, baseUrl, version });
-        await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version });
+        await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version, skipTokens });
       },
       { prefix: `/graph/${version}` },
     );

@@ -9,6 +9,9 @@ import type { ExpectedVersion } from '../../core/versioned-write.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion } from './etag.ts';
 import { collection } from './graph.ts';
+import { SERVICE_PRINCIPALS } from '../../store/collections.ts';
+import { collectionRoute, type CollectionSpec } from '../graph/collection-routes.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 
 /**
  * Who speaks for which app, and what is protected (docs/app-protection.md "Managed app catalogue" and "Protected
@@ -24,6 +27,7 @@ export interface CatalogueRoutesOptions {
   /** e.g. https://openmam.example/graph/beta */
   baseUrl: string;
   version: string;
+  skipTokens: SkipTokens;
 }
 
 const MANAGED_APPS_PATH = 'deviceAppManagement/openMamManagedApps';
@@ -70,10 +74,19 @@ function presentServicePrincipal(principal: ServicePrincipalRecord): Static<type
   };
 }
 
-/** The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. */
+/**
+ * The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. With `collection`, the
+ * list is the Graph layer's (OData query, keyset pages); without, the whole list in one answer.
+ */
 function crudRoutes<R extends { id: string }>(
   base: FastifyInstance,
-  options: { baseUrl: string; path: string; entity: TSchema; present: (record: R) => object },
+  options: {
+    baseUrl: string;
+    path: string;
+    entity: TSchema;
+    present: (record: R) => object;
+    collection?: { spec: Omit<CollectionSpec<R>, 'path' | 'present'>; skipTokens: SkipTokens };
+  },
   service: {
     list(tenantId: string): Promise<R[]>;
     get(tenantId: string, id: string): Promise<R>;
@@ -87,10 +100,15 @@ function crudRoutes<R extends { id: string }>(
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const url = `/${path}`;
   // The entities' bodies are read by their models (core/app-protection), which name the field they refuse.
-  app.get(url, { schema: { response: { 200: CollectionBody(entity), ...ERROR_RESPONSES } } }, async (request) => {
-    const { caller } = request;
-    return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
-  });
+  if (options.collection) {
+    const spec: CollectionSpec<R> = { ...options.collection.spec, path, present: (page) => page.map((r) => present(r) as Record<string, unknown>) };
+    collectionRoute(app, spec, { baseUrl, skipTokens: options.collection.skipTokens });
+  } else {
+    app.get(url, { schema: { response: { 200: CollectionBody(entity), ...ERROR_RESPONSES } } }, async (request) => {
+      const { caller } = request;
+      return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
+    });
+  }
   app.post(url, { schema: { body: OpenObject, response } }, async (request, reply) => {
     const { caller } = request;
     const created = await service.create(caller.tenantId, request.body);
@@ -114,7 +132,31 @@ function crudRoutes<R extends { id: string }>(
 export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRoutesOptions): Promise<void> {
   const { baseUrl } = options;
   // servicePrincipals are in v1.0 and beta, as in Graph; the catalogue is OpenMAM's own, beta only.
-  crudRoutes(app, { baseUrl, path: SERVICE_PRINCIPALS_PATH, entity: ServicePrincipal, present: presentServicePrincipal }, options.servicePrincipals);
+  const principals = options.servicePrincipals;
+  crudRoutes(
+    app,
+    {
+      baseUrl,
+      path: SERVICE_PRINCIPALS_PATH,
+      entity: ServicePrincipal,
+      present: presentServicePrincipal,
+      collection: {
+        spec: {
+          entityType: 'servicePrincipal',
+          fields: SERVICE_PRINCIPALS.fields,
+          properties: ['id', 'appId', 'displayName', 'servicePrincipalNames'],
+          navigations: [],
+          defaultOrder: [{ field: 'displayName', descending: false }],
+          pageSize: 100,
+          maxPageSize: 999,
+          countNeedsConsistencyLevel: true,
+          list: (tenantId, query) => principals.query(tenantId, query),
+        },
+        skipTokens: options.skipTokens,
+      },
+    },
+    principals,
+  );
   if (options.version !== 'beta') return;
   crudRoutes(app, { baseUrl, path: MANAGED_APPS_PATH, entity: ManagedApp, present: presentManagedApp }, options.managedApps);
 }
