@@ -148,6 +148,24 @@ export function signInConformance(name: string, open: () => Promise<Store>, opti
       }
     });
 
+    it("records each decision's user, again only after 15 minutes or with another UPN (a busy user is not rewritten per batch)", async () => {
+      const tenantId = await newTenant();
+      const userId = randomUUID();
+      const at = async (ms: number, upn: string) => signIns.appendSignIns([signInRecord(tenantId, { createdAt: ms, userId, userPrincipalName: upn })]);
+      const seen = async () => {
+        const user = await store.getUser(tenantId, userId);
+        return [user?.userPrincipalName, user?.lastSeenAt];
+      };
+      await at(T, 'megan@contoso.example');
+      assert.deepEqual(await seen(), ['megan@contoso.example', T]);
+      await at(T + 60_000, 'megan@contoso.example');
+      assert.deepEqual(await seen(), ['megan@contoso.example', T], 'the same user and UPN within 15 minutes: not rewritten');
+      await at(T + 120_000, 'megan.b@contoso.example');
+      assert.deepEqual(await seen(), ['megan.b@contoso.example', T + 120_000], 'a new UPN is recorded at once');
+      await at(T + 120_000 + 15 * 60_000, 'megan.b@contoso.example');
+      assert.deepEqual(await seen(), ['megan.b@contoso.example', T + 120_000 + 15 * 60_000], 'after 15 minutes, recorded again');
+    });
+
     it("purges records older than the cut-off, every tenant's, and nothing newer", async () => {
       const P = Date.UTC(2001, 0, 1);
       const [a, b] = [await newTenant(), await newTenant()];
