@@ -5,6 +5,7 @@ import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import type { AppRegistrationRecord } from '../../src/store/app-protection-records.ts';
 import { fullMamPolicy } from '../policy/fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
+import { registrationRecord } from '../support/registrations.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
 
 /**
@@ -70,34 +71,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       return response.body;
     }
     async function registration(change: Partial<AppRegistrationRecord>): Promise<AppRegistrationRecord> {
-      const now = Date.now();
-      const record: AppRegistrationRecord = {
-        tenantId: server.tenantId,
-        id: randomUUID(),
-        userId: randomUUID(),
-        upn: null,
-        appId: 'com.contoso.notes',
-        appVersion: '4.2.0',
-        sdkVersion: '1.0.0',
-        osVersion: '10.0.22631.3155',
-        deviceName: 'Laptop 7',
-        deviceModel: 'Surface',
-        deviceManufacturer: 'Microsoft',
-        deviceTag: randomUUID(),
-        azureAdDeviceId: randomUUID(),
-        azureAdDeviceIdVerified: true,
-        clientId: null,
-        createdAt: now,
-        lastCheckInAt: now,
-        appliedPolicyId: null,
-        appliedPolicyVersion: null,
-        reportedFailures: [],
-        complianceState: 'compliant',
-        complianceReasons: [],
-        complianceChangedAt: now,
-        state: 'active',
-        ...change,
-      };
+      const record = registrationRecord(server.tenantId, { deviceName: 'Laptop 7', deviceModel: 'Surface', deviceManufacturer: 'Microsoft', azureAdDeviceId: randomUUID(), azureAdDeviceIdVerified: true, ...change });
       await server.runtime.app.store.appProtection.upsertRegistration(record);
       return record;
     }

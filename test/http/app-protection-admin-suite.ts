@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { AppRegistrationRecord } from '../../src/store/app-protection-records.ts';
+import { registrationRecord } from '../support/registrations.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
@@ -61,34 +62,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
       assert.match(response.body.error?.message ?? '', field);
     }
     async function registration(change: Partial<AppRegistrationRecord>): Promise<void> {
-      const now = Date.now();
-      const record: AppRegistrationRecord = {
-        tenantId: server.tenantId,
-        id: randomUUID(),
-        userId: randomUUID(),
-        upn: null,
-        appId: 'com.contoso.notes',
-        appVersion: '4.2.0',
-        sdkVersion: '1.0.0',
-        osVersion: '10.0.22631.3155',
-        deviceName: null,
-        deviceModel: null,
-        deviceManufacturer: null,
-        deviceTag: randomUUID(),
-        azureAdDeviceId: null,
-        azureAdDeviceIdVerified: false,
-        clientId: null,
-        createdAt: now,
-        lastCheckInAt: now,
-        appliedPolicyId: null,
-        appliedPolicyVersion: null,
-        reportedFailures: [],
-        complianceState: 'compliant',
-        complianceReasons: [],
-        complianceChangedAt: now,
-        state: 'active',
-        ...change,
-      };
+      const record = registrationRecord(server.tenantId, change);
       await server.runtime.app.store.appProtection.upsertRegistration(record);
     }
 

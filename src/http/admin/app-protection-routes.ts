@@ -10,7 +10,7 @@ import { MAX_ASSIGNMENTS, MAX_TARGET_APPS, type AppPolicyService } from '../../c
 import { effectivePartnerState, type ThreatConnectorService } from '../../core/app-protection/threat-connectors.ts';
 import type { AccessPolicyRecord, AppPolicyKind, AppPolicyRecord, ManagedAppRef, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
-import { collection, GraphError } from './graph.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
 
 /**
  * The app protection service's Graph-shaped admin resources (docs/app-protection.md "Admin API"):

@@ -8,7 +8,7 @@ import type { ServicePrincipalService } from '../../core/app-protection/service-
 import type { ExpectedVersion } from '../../core/versioned-write.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 import { etagAnnotation, expectedVersion } from './etag.ts';
-import { collection } from './graph.ts';
+import { collection } from '../graph/graph-api.ts';
 import { SERVICE_PRINCIPALS } from '../../store/collections.ts';
 import { collectionRoute, type CollectionSpec } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';

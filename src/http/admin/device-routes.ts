@@ -6,7 +6,7 @@ import type { PolicyStatusService } from '../../core/policy-status.ts';
 import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
-import { collection, GraphError } from './graph.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin

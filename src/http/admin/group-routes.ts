@@ -9,7 +9,7 @@ import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { GroupRecord } from '../../store/records.ts';
 import type { GroupStore } from '../../store/roles.ts';
-import { collection, GraphError } from './graph.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
 
 /**
  * Graph `groups` with members (`/groups/{id}/members/$ref`). Membership here adds to the `groups` claim of a

@@ -11,7 +11,7 @@ import { collectionRoute } from '../graph/collection-routes.ts';
 import { AssignBody, Assignment, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
-import { collection, GraphError } from './graph.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
 import { OpenMamError } from '../../errors.ts';
 
 /**

@@ -11,7 +11,7 @@ import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, SafeString } from '
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
 import { ManagedDevice, presentDevice } from './device-routes.ts';
-import { collection, GraphError } from './graph.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
 import { Group, presentGroup } from './group-routes.ts';
 
 /**

@@ -44,6 +44,11 @@ declare module 'fastify' {
   }
 }
 
+/** A collection's answer when it is not paged (`collection-routes.ts` answers the paged ones). */
+export function collection(context: string, value: unknown[]): Record<string, unknown> {
+  return { '@odata.context': context, value };
+}
+
 export class GraphError extends Error {
   constructor(
     readonly status: number,

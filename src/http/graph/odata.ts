@@ -10,12 +10,9 @@ import type { ComparisonOperator, FieldValue, Filter, QueryField, SortKey } from
  * is refused with 400 naming the option or clause: a client must never get an unfiltered list it believes filtered.
  */
 
-/** A field a collection lets `$filter` and `$orderby` name: how it is stored, and its enum members if any. */
-export type ODataField = QueryField;
-
 export interface CollectionOptionsSpec {
   /** Filterable and sortable fields, by Graph property path (`status/errorCode`). */
-  readonly fields: Readonly<Record<string, ODataField>>;
+  readonly fields: Readonly<Record<string, QueryField>>;
   /**
    * Every property `$select` may name; when absent, any OData identifier is taken and selects what the entities
    * have (policy kinds whose Graph schema tables are not wired in yet).
@@ -195,7 +192,7 @@ const COMPARISONS: Readonly<Record<string, ComparisonOperator>> = {
 const SUPPORTED_FILTER = 'supported: eq, ne, gt, ge, lt, le, and, or, not, parentheses and startswith(property, \'text\'), over the properties';
 
 /** `$filter` as the store's filter tree; a clause naming anything not declared is a 400 that quotes it. */
-export function readFilter(text: string, fields: Readonly<Record<string, ODataField>>): Filter {
+export function readFilter(text: string, fields: Readonly<Record<string, QueryField>>): Filter {
   const token = parse(text, '$filter', () => defaultParser.filter(desugarIn(text)));
   const supported = `${SUPPORTED_FILTER} ${Object.keys(fields).join(', ')}`;
   const unsupported = (t: Token): never => refuse(`$filter: "${t.raw}" is not supported; ${supported}`);
@@ -311,7 +308,7 @@ function splitOutsideQuotes(list: string): string[] {
 }
 
 /** A member path (`displayName`, `status/errorCode`) as declared (names matched ignoring case), with its field. */
-function resolveField(token: Token, fields: Readonly<Record<string, ODataField>>, clause: Token): [string, ODataField] {
+function resolveField(token: Token, fields: Readonly<Record<string, QueryField>>, clause: Token): [string, QueryField] {
   const path = memberPath(token);
   if (path === undefined) refuse(`$filter: "${clause.raw}" must compare a property with a literal`);
   const declared = Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
@@ -371,7 +368,7 @@ function betweenMilliseconds(field: string, operator: ComparisonOperator, ms: nu
 const NUMERIC = new Set(['Edm.SByte', 'Edm.Byte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'Edm.Decimal', 'Edm.Double', 'Edm.Single']);
 
 /** A literal's value, checked against the field's type (and enum members). */
-function literalValue(token: Token, field: ODataField, clause: Token): FieldValue {
+function literalValue(token: Token, field: QueryField, clause: Token): FieldValue {
   const literal = token.type === 'CommonExpression' && isToken(token.value) ? token.value : token;
   if (literal.type !== 'Literal') refuse(`$filter: "${clause.raw}" must compare a property with a literal, not ${literal.raw}`);
   const edm = literal.value as string;
@@ -404,7 +401,7 @@ function literalValue(token: Token, field: ODataField, clause: Token): FieldValu
 }
 
 /** `$orderby`: comma-separated properties, each optionally `asc` or `desc`. */
-export function readOrderBy(text: string, fields: Readonly<Record<string, ODataField>>): SortKey[] {
+export function readOrderBy(text: string, fields: Readonly<Record<string, QueryField>>): SortKey[] {
   const token = parse(text, '$orderby', () => defaultParser.query(`$orderby=${text}`));
   const options = (token.value as { options?: unknown[] }).options;
   const orderBy = options?.[0];
