@@ -16,6 +16,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createRuntime, type Runtime } from '../src/main.ts';
 import { DeviceSimulator } from '../test/support/device-simulator.ts';
 import { bulkInsert, countRows } from './bulk-devices.ts';
+import { WIP_POLICIES } from '../src/core/policy-kinds/index.ts';
 
 const STORE_DEVICES = Number(process.env['BENCH_DEVICES'] ?? 1_000_000);
 const REAL_DEVICES = Number(process.env['BENCH_POLICY_DEVICES'] ?? 200);
@@ -47,7 +48,7 @@ async function retarget(runtime: Runtime, tenantId: string, policyId: string, gr
   for (let i = 0; i < CHANGES; i++) {
     const groupId = groups[i % 2]!;
     const started = performance.now();
-    await runtime.app.policies.assign(tenantId, 'windowsInformationProtectionPolicy', policyId, {
+    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policyId, {
       assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } }],
     });
     times.push(performance.now() - started);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
       await device.enroll();
       await device.sync();
     });
-    const policy = await runtime.app.policies.create(tenantId, 'windowsInformationProtectionPolicy', {
+    const policy = await runtime.app.policies.create(tenantId, WIP_POLICIES, {
       displayName: 'bench',
       enforcementLevel: 'encryptAuditAndBlock',
       enterpriseDomain: 'contoso.com',
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     const large = await retarget(runtime, tenantId, policy.id, [from, to]);
     log(`re-targeting with ${total} devices in the store: ${large.toFixed(2)} ms (median of ${CHANGES})`);
     // Leave the policy targeted at the members' group (CHANGES is even, so it last went to `from`): one more change.
-    await runtime.app.policies.assign(tenantId, 'windowsInformationProtectionPolicy', policy.id, {
+    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policy.id, {
       assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: to } }],
     });
     const after = await sessions(live);

@@ -18,7 +18,7 @@ import { adminRoutes } from './http/admin/admin-routes.ts';
 import { graphErrorBody } from './http/graph/graph-api.ts';
 import { rewriteGraphUrl } from './http/graph/graph-url.ts';
 import { AccessPolicyService } from './core/app-protection/access-policies.ts';
-import { AppPolicyService } from './core/app-protection/app-policies.ts';
+import { DeploymentSummaries } from './core/app-protection/deployment-summary.ts';
 import { ManagedAppCatalogueService } from './core/app-protection/managed-app-catalogue.ts';
 import { ServicePrincipalService } from './core/app-protection/service-principals.ts';
 import { ThreatConnectorService } from './core/app-protection/threat-connectors.ts';
@@ -144,12 +144,12 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  const policies = new PolicyService({ store: deps.store, clock, newId, providerId: config.providerId });
+  const policies = new PolicyService({ store: deps.store, appStore: deps.store.appProtection, clock, newId, providerId: config.providerId });
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const appProtectionAdmin = {
-    appPolicies: new AppPolicyService({ store: deps.store.appProtection, clock, newId }),
+    deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),
     connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
     accessPolicies: new AccessPolicyService({ store: deps.store.appProtection, clock, newId }),
   };

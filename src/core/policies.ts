@@ -1,116 +1,185 @@
-import { isGuid } from '../config.ts';
-import { compilePfxCertificate, compileScepCertificate, compileTrustedCertificate } from '../csp/compile/certificates.ts';
-import { compileCustomConfiguration } from '../csp/compile/custom.ts';
-import type { CspSetting } from '../csp/compile/setting.ts';
-import { compileWipPolicy } from '../csp/compile/wip.ts';
 import { mamRefusal } from '../csp/mam-allow-list.ts';
+import type { CspSetting } from '../csp/compile/setting.ts';
 import { OpenMamError } from '../errors.ts';
-import {
-  validatePfxCertificate,
-  validateScepCertificate,
-  validateTrustedRootCertificate,
-  type Windows81TrustedRootCertificate,
-  type WindowsPfxCertificate,
-  type WindowsScepCertificate,
-} from '../policy/certificates.ts';
-import { checkNoAssignmentFilter } from '../policy/app-protection.ts';
-import { validateCustomConfiguration, type Windows10CustomConfiguration } from '../policy/custom.ts';
-import { validateWipPolicy, type WipPolicy } from '../policy/wip.ts';
-import type { AssignmentTarget, ConfigurationSetRecord, ConfigurationTarget, PolicyAssignment, PolicyKind, PolicyRecord } from '../store/records.ts';
+import { readAssignmentTargets, readTargetAppsRequest } from '../policy/app-protection.ts';
+import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
+import type { AppProtectionStore } from '../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
-import type { PolicyStore } from '../store/roles.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';
+import { kindsOf, policyKind, type DevicePolicyKind, type PolicyCollection, type PolicyKindDeclaration } from './policy-kinds/index.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /**
- * Policies as admins author them (Graph-shaped), compiled into configuration sets that the management engine
- * delivers. Every write validates the whole policy, compiles it, and stores policy and set together with one bump
- * of the tenant's configuration version: O(1) whatever the number of devices it targets.
+ * Policies as admins author them (Graph-shaped), every kind declared once in policy-kinds/ and served by this one
+ * service: create, read, PATCH (one merge rule), delete, `assign` (one assignment rule) and `targetApps`.
+ *
+ * Every write validates the whole policy with its kind's validator and is one compare-and-set on the policy's version
+ * (versioned-write.ts: retried on a lost race unless conditioned on `expected` versions). Where it goes depends on the
+ * kind's delivery:
+ * - OMA-DM kinds are compiled, and the policy and its configuration set (same id) stored together with one bump of
+ *   the tenant's configuration version: O(1) whatever the number of devices it targets;
+ * - check-in kinds are stored with their target apps, bumping the tenant's app configuration version, which managed
+ *   apps pick up at their next check-in.
  */
 export interface PolicyServiceOptions {
   store: PolicyStore;
+  appStore: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'queryAppPolicies' | 'deleteAppPolicy'>;
   clock: () => number;
   newId: () => string;
   providerId: string;
 }
 
-/** Properties Graph returns but a client may not set; dropped from request bodies before validation. */
-const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'assignments', '@odata.context', '@odata.etag'] as const;
+/** A stored policy of any kind. */
+export type StoredPolicy = PolicyRecord | AppPolicyRecord;
 
-/** One kind, or the kinds that share a Graph collection. */
-export type PolicyKinds = PolicyKind | readonly PolicyKind[];
+/** A policy delivered over OMA-DM (its kind's collection says so). */
+export function isDevicePolicy(policy: StoredPolicy): policy is PolicyRecord {
+  return policyKind(policy.kind).collection.delivery === 'omaDm';
+}
 
-const TARGET_TYPES: ReadonlySet<string> = new Set([
-  '#microsoft.graph.groupAssignmentTarget',
-  '#microsoft.graph.exclusionGroupAssignmentTarget',
-  '#microsoft.graph.allLicensedUsersAssignmentTarget',
-]);
+/**
+ * Graph computes these (or they are the request's own annotations): a body sent back as it was read may carry them,
+ * so they are dropped before validation, as Graph ignores them.
+ */
+const COMPUTED: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', 'id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'deployedAppCount']);
+
+/**
+ * Navigation properties have their own actions. An empty one (a policy read with `$expand` before it had any) is
+ * dropped; a non-empty one is refused, never accepted and forgotten: the policy would not reach who the body says.
+ */
+const NAVIGATIONS: Readonly<Record<string, string>> = { assignments: 'set them with {id}/assign', apps: 'set them with {id}/targetApps' };
+
+/** The store operations of one delivery, over records of any kind. */
+interface PolicyTable {
+  query(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<StoredPolicy>>;
+  get(tenantId: string, id: string): Promise<StoredPolicy | undefined>;
+  create(policy: StoredPolicy): Promise<unknown>;
+  update(policy: StoredPolicy): Promise<VersionedWrite>;
+  delete(tenantId: string, id: string, expectedVersion: number | undefined): Promise<VersionedDelete>;
+}
 
 export class PolicyService {
-  constructor(private readonly options: PolicyServiceOptions) {}
+  private readonly tables: Readonly<Record<PolicyCollection['delivery'], PolicyTable>>;
 
-  /** One page of the tenant's policies of `kinds`. */
-  query(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>> {
-    return this.options.store.queryPolicies(tenantId, kinds, query);
+  constructor(private readonly options: PolicyServiceOptions) {
+    const { store, appStore } = options;
+    this.tables = {
+      omaDm: {
+        query: (tenantId, kinds, query) => store.queryPolicies(tenantId, kinds as readonly PolicyKind[], query),
+        get: (tenantId, id) => store.getPolicy(tenantId, id),
+        create: (policy) => store.createPolicy(policy as PolicyRecord, this.setOf(policy as PolicyRecord)),
+        update: (policy) => store.updatePolicy(policy as PolicyRecord, this.setOf(policy as PolicyRecord)),
+        delete: (tenantId, id, version) => store.deletePolicy(tenantId, id, version),
+      },
+      checkIn: {
+        query: (tenantId, kinds, query) => {
+          // Each check-in collection holds one kind (index.ts); the store's query takes it by name.
+          if (kinds.length !== 1) throw new Error('a check-in policy collection holds one kind');
+          return appStore.queryAppPolicies(tenantId, kinds[0] as AppPolicyRecord['kind'], query);
+        },
+        get: (tenantId, id) => appStore.getAppPolicy(tenantId, id),
+        create: (policy) => appStore.createAppPolicy(policy as AppPolicyRecord),
+        update: (policy) => appStore.updateAppPolicy(policy as AppPolicyRecord),
+        delete: (tenantId, id, version) => appStore.deleteAppPolicy(tenantId, id, version),
+      },
+    };
   }
 
+  /** One page of the tenant's policies of a collection. */
+  query(tenantId: string, collection: PolicyCollection, query: CollectionQuery): Promise<CollectionPage<StoredPolicy>> {
+    return this.tables[collection.delivery].query(tenantId, kindsOf(collection).map((k) => k.kind), query);
+  }
+
+  /** Every OMA-DM policy of one kind (the WIP tools read the tenant's MDM WIP policies whole). */
   list(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {
     return this.options.store.listPolicies(tenantId, kind);
   }
 
   /**
-   * `not_found` for an unknown id, another tenant's, or another kind's: they are indistinguishable to the caller.
-   * Several kinds share one Graph collection (deviceConfigurations): `kind` may then name them all.
+   * `not_found` for an unknown id, another tenant's, or one of another collection: the caller cannot tell them
+   * apart. A collection may hold several kinds (deviceConfigurations).
    */
-  async get(tenantId: string, kind: PolicyKinds, id: string): Promise<PolicyRecord> {
-    const kinds: readonly PolicyKind[] = typeof kind === 'string' ? [kind] : kind;
-    const policy = await this.options.store.getPolicy(tenantId, id);
-    if (!policy || !kinds.includes(policy.kind)) throw new OpenMamError('not_found', `no ${kinds.join(' or ')} with id ${id}`);
+  async get(tenantId: string, collection: PolicyCollection, id: string): Promise<StoredPolicy> {
+    const policy = await this.tables[collection.delivery].get(tenantId, id);
+    if (policy === undefined || policyKind(policy.kind).collection !== collection) throw new OpenMamError('not_found', `no ${collection.entityType} with id ${id}`);
     return policy;
   }
 
-  async create(tenantId: string, kind: PolicyKind, input: unknown): Promise<PolicyRecord> {
-    const body = validateComplete(kind, withoutReadOnly(input));
+  /** One OMA-DM policy of one kind; `not_found` as get's. */
+  async devicePolicy(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
+    const policy = await this.options.store.getPolicy(tenantId, id);
+    if (policy === undefined || policy.kind !== kind) throw new OpenMamError('not_found', `no ${kind} with id ${id}`);
+    return policy;
+  }
+
+  /** POST: the kind its `@odata.type` names (the collection's first kind without one), validated whole. */
+  async create(tenantId: string, collection: PolicyCollection, input: unknown): Promise<StoredPolicy> {
+    const declaration = kindOfBody(collection, input);
+    const body = declaration.validate(writable(input), 'create');
     const now = this.options.clock();
-    const policy: PolicyRecord = { tenantId, id: this.options.newId(), kind, body, assignments: [], version: 1, createdAt: now, updatedAt: now };
-    await this.options.store.createPolicy(policy, this.setOf(policy));
+    const common = { tenantId, id: this.options.newId(), body, assignments: [], version: 1, createdAt: now, updatedAt: now };
+    const policy: StoredPolicy = declaration.collection.delivery === 'checkIn' ? { ...common, kind: declaration.kind as AppPolicyRecord['kind'], apps: [] } : { ...common, kind: declaration.kind as PolicyKind };
+    await this.tables[collection.delivery].create(policy);
     return policy;
   }
 
   /**
-   * PATCH: the given properties over the stored ones, then the whole policy validated again. Concurrency as in
-   * versioned-write.ts: retried on a lost race unless conditioned on `expected` versions.
+   * PATCH, one rule for every kind: each given property checked by the kind's validator, laid over the stored ones
+   * (null removes one), then the whole policy validated again. A different `@odata.type` is refused (a policy keeps
+   * its kind).
    */
-  async update(tenantId: string, kind: PolicyKinds, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<PolicyRecord> {
-    const changes = withoutReadOnly(patch);
-    return this.write(tenantId, kind, id, expected, (current) => {
-      validatePatch(current.kind, changes);
-      // null clears a property: drop it from the stored ones, then lay the other changes over them.
-      const kept = Object.entries(current.body).filter(([name]) => !(name in changes && changes[name] === null));
+  async update(tenantId: string, collection: PolicyCollection, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
+    const input = writable(patch);
+    return this.write(tenantId, collection, id, expected, (current) => {
+      const declaration = policyKind(current.kind);
+      const changes = declaration.validate(input, 'update');
+      const kept = Object.entries(current.body).filter(([name]) => !(Object.hasOwn(changes, name) && changes[name] === null));
       const merged = { ...Object.fromEntries(kept), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null)) };
-      return { ...current, body: validateComplete(current.kind, merged) };
+      return { ...current, body: declaration.validate(merged, 'create') };
     });
   }
 
-  async delete(tenantId: string, kind: PolicyKinds, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(tenantId: string, collection: PolicyCollection, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
     await deleteVersioned({
-      what: `policy ${id}`,
+      what: `${collection.entityType} ${id}`,
       expected,
-      // The kind is checked first: another collection's policy is not found here.
+      // The collection is checked first: another collection's policy is not found here.
       readFirst: true,
-      read: () => this.get(tenantId, kind, id),
-      remove: (version) => this.options.store.deletePolicy(tenantId, id, version),
+      read: () => this.get(tenantId, collection, id),
+      remove: (version) => this.tables[collection.delivery].delete(tenantId, id, version),
     });
   }
 
-  /** Graph `assign`: replaces the policy's assignments (concurrency as update's). */
-  async assign(tenantId: string, kind: PolicyKinds, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<PolicyRecord> {
-    const assignments = readAssignments(input, this.options.newId);
-    return this.write(tenantId, kind, id, expected, (current) => ({ ...current, assignments }));
+  /**
+   * Graph `assign`, one rule for every kind: replaces the policy's assignments with the targets given (groups
+   * included or excluded, all licensed users; the same target twice and assignment filters refused).
+   */
+  async assign(tenantId: string, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
+    const targets = readAssignmentTargets(input, `#microsoft.graph.${collection.assignment.entityType}` as const);
+    return this.write(tenantId, collection, id, expected, (current) => ({ ...current, assignments: targets.map((target) => ({ id: this.options.newId(), target })) }));
   }
 
-  /** The CSP settings a policy compiles to, and which of them a MAM device may never receive. */
+  /**
+   * Graph `targetApps` (managed app policies): replaces the policy's apps; an app already targeted keeps its entry
+   * id. Where the collection allows it, the request sets the policy's `appGroupType` too.
+   */
+  async targetApps(tenantId: string, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
+    const targetApps = collection.targetApps;
+    if (targetApps === undefined) throw new OpenMamError('not_found', `${collection.entityType} has no targetApps action`);
+    const request = readTargetAppsRequest(input, { withAppGroupType: targetApps.withAppGroupType });
+    const written = await this.write(tenantId, collection, id, expected, (current) => {
+      const existing = new Map(('apps' in current ? current.apps : []).map((app) => [app.appId, app.id]));
+      const apps: ManagedAppRef[] = request.apps.map((app) => ({ id: existing.get(app.appId) ?? this.options.newId(), appId: app.appId, version: app.version }));
+      const body = request.appGroupType === undefined ? current.body : policyKind(current.kind).validate({ ...current.body, appGroupType: request.appGroupType }, 'create');
+      return { ...current, apps, body };
+    });
+    return written as AppPolicyRecord;
+  }
+
+  /** The CSP settings an OMA-DM policy compiles to, and which of them a MAM device may never receive. */
   compile(policy: PolicyRecord): { settings: CspSetting[]; refused: { locUri: string; reason: string }[] } {
-    const settings = compilePolicy(policy, this.options.providerId);
+    const settings = deviceKind(policy).compile(policy, { providerId: this.options.providerId });
     const refused = settings.flatMap((s) => {
       const reason = mamRefusal(s.locUri);
       return reason === undefined ? [] : [{ locUri: s.locUri, reason }];
@@ -118,14 +187,14 @@ export class PolicyService {
     return { settings, refused };
   }
 
-  /** Read, change, compile, compare-and-set (with the compiled set, in one store transaction); see versioned-write.ts. */
-  private write(tenantId: string, kind: PolicyKinds, id: string, expected: ExpectedVersion, change: (current: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+  /** Read, change, compare-and-set (with the compiled set for OMA-DM kinds, in one store transaction). */
+  private write(tenantId: string, collection: PolicyCollection, id: string, expected: ExpectedVersion, change: (current: StoredPolicy) => StoredPolicy): Promise<StoredPolicy> {
     return writeVersioned({
-      what: `policy ${id}`,
+      what: `${collection.entityType} ${id}`,
       expected,
-      read: () => this.get(tenantId, kind, id),
+      read: () => this.get(tenantId, collection, id),
       change: (current) => ({ ...change(current), updatedAt: this.options.clock() }),
-      write: (next) => this.options.store.updatePolicy(next, this.setOf(next)),
+      write: (next) => this.tables[collection.delivery].update(next),
     });
   }
 
@@ -135,80 +204,49 @@ export class PolicyService {
       id: policy.id,
       name: String(policy.body['displayName'] ?? policy.id),
       target: targetOf(policy),
-      settings: compilePolicy(policy, this.options.providerId),
+      settings: deviceKind(policy).compile(policy, { providerId: this.options.providerId }),
       createdAt: policy.createdAt,
       updatedAt: policy.updatedAt,
     };
   }
 }
 
-function withoutReadOnly(input: unknown): Record<string, unknown> {
+function deviceKind(policy: PolicyRecord): DevicePolicyKind {
+  const declaration = policyKind(policy.kind);
+  if (declaration.collection.delivery !== 'omaDm') throw new Error(`${policy.kind} is not delivered over OMA-DM`);
+  return declaration as DevicePolicyKind;
+}
+
+/** The kind a POST creates: the one its `@odata.type` names (with or without `#`), the collection's first without. */
+function kindOfBody(collection: PolicyCollection, input: unknown): PolicyKindDeclaration {
+  const kinds = kindsOf(collection);
+  const type = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>)['@odata.type'] : undefined;
+  if (type === undefined) return kinds[0]!;
+  const normalized = typeof type === 'string' && !type.startsWith('#') ? `#${type}` : type;
+  const found = kinds.find((k) => k.odataType === normalized);
+  if (found === undefined) throw new OpenMamError('malformed_request', `@odata.type: must be ${kinds.map((k) => k.odataType).join(' or ')}, not ${JSON.stringify(type)}`);
+  return found;
+}
+
+/** The body without what Graph computes; navigation properties refused unless empty (see NAVIGATIONS). */
+function writable(input: unknown): Record<string, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new OpenMamError('malformed_request', '$: the body must be a JSON object');
-  const readOnly: ReadonlySet<string> = new Set(READ_ONLY);
-  return Object.fromEntries(Object.entries(input as Record<string, unknown>).filter(([name]) => !readOnly.has(name)));
-}
-
-function validateComplete(kind: PolicyKind, input: Record<string, unknown>): Record<string, unknown> {
-  switch (kind) {
-    case 'windowsInformationProtectionPolicy':
-      return { ...validateWipPolicy(input, 'mam', 'create') };
-    case 'mdmWindowsInformationProtectionPolicy':
-      return { ...validateWipPolicy(input, 'mdm', 'create') };
-    case 'windows10CustomConfiguration':
-      return { ...validateCustomConfiguration(input, 'create') };
-    case 'windows81TrustedRootCertificate':
-      return { ...validateTrustedRootCertificate(input, 'create') };
-    case 'windowsPfxCertificate':
-      return { ...validatePfxCertificate(input, 'create') };
-    case 'windowsScepCertificate':
-      return { ...validateScepCertificate(input, 'create') };
+  // No prototype: a JSON `__proto__` key stays an own property (and the validator refuses it as unknown).
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    if (COMPUTED.has(name)) continue;
+    if (Object.hasOwn(NAVIGATIONS, name)) {
+      if (Array.isArray(value) && value.length === 0) continue;
+      throw new OpenMamError('malformed_request', `${name}: is a navigation property: ${NAVIGATIONS[name]!}`);
+    }
+    out[name] = value;
   }
+  return out;
 }
 
-function validatePatch(kind: PolicyKind, input: Record<string, unknown>): void {
-  switch (kind) {
-    case 'windowsInformationProtectionPolicy':
-      validateWipPolicy(input, 'mam', 'update');
-      return;
-    case 'mdmWindowsInformationProtectionPolicy':
-      validateWipPolicy(input, 'mdm', 'update');
-      return;
-    case 'windows10CustomConfiguration':
-      validateCustomConfiguration(input, 'update');
-      return;
-    case 'windows81TrustedRootCertificate':
-      validateTrustedRootCertificate(input, 'update');
-      return;
-    case 'windowsPfxCertificate':
-      validatePfxCertificate(input, 'update');
-      return;
-    case 'windowsScepCertificate':
-      validateScepCertificate(input, 'update');
-      return;
-  }
-}
-
-function compilePolicy(policy: PolicyRecord, providerId: string): CspSetting[] {
-  switch (policy.kind) {
-    case 'windowsInformationProtectionPolicy':
-      return compileWipPolicy({ ...(policy.body as unknown as WipPolicy), id: policy.id }, { tenantId: policy.tenantId, providerId });
-    case 'mdmWindowsInformationProtectionPolicy':
-      // MDM WIP is for MDM-enrolled devices: compiled (for the MAM-to-MDM handoff check) but delivered to none.
-      return compileWipPolicy({ ...(policy.body as unknown as WipPolicy), id: policy.id }, { tenantId: policy.tenantId, providerId });
-    case 'windows10CustomConfiguration':
-      return compileCustomConfiguration(policy.body as unknown as Windows10CustomConfiguration);
-    case 'windows81TrustedRootCertificate':
-      return compileTrustedCertificate(policy.body as unknown as Windows81TrustedRootCertificate);
-    case 'windowsPfxCertificate':
-      return compilePfxCertificate({ ...(policy.body as unknown as WindowsPfxCertificate), id: policy.id });
-    case 'windowsScepCertificate':
-      return compileScepCertificate({ ...(policy.body as unknown as WindowsScepCertificate), id: policy.id });
-  }
-}
-
-/** Graph assignments -> the configuration set's target. MDM WIP policies target no MAM device. */
+/** Graph assignments -> the configuration set's target. A kind that reaches no MAM device (MDM WIP) targets none. */
 export function targetOf(policy: PolicyRecord): ConfigurationTarget {
-  if (policy.kind === 'mdmWindowsInformationProtectionPolicy') return { kind: 'groups', include: [], exclude: [], allUsers: false };
+  if (!deviceKind(policy).reachesMamDevices) return { kind: 'groups', include: [], exclude: [], allUsers: false };
   const include: string[] = [];
   const exclude: string[] = [];
   let allUsers = false;
@@ -218,30 +256,4 @@ export function targetOf(policy: PolicyRecord): ConfigurationTarget {
     else allUsers = true;
   }
   return { kind: 'groups', include, exclude, allUsers };
-}
-
-/** `{ "assignments": [ { "target": { "@odata.type": ..., "groupId": ... } } ] }` as Graph's assign action takes it. */
-function readAssignments(input: unknown, newId: () => string): PolicyAssignment[] {
-  const body = input as { assignments?: unknown } | null;
-  if (typeof body !== 'object' || body === null || !Array.isArray(body.assignments)) {
-    throw new OpenMamError('malformed_request', 'assignments: an array of assignments is required');
-  }
-  const unknown = Object.keys(body).filter((name) => name !== 'assignments');
-  if (unknown.length > 0) throw new OpenMamError('malformed_request', `${unknown[0]}: unknown property`);
-  return body.assignments.map((entry: unknown, i) => ({ id: newId(), target: readTarget(entry, `assignments[${i}]`) }));
-}
-
-function readTarget(entry: unknown, path: string): AssignmentTarget {
-  const target = (entry as { target?: unknown } | null)?.target as Record<string, unknown> | undefined;
-  if (typeof target !== 'object' || target === null) throw new OpenMamError('malformed_request', `${path}.target: required`);
-  const type = target['@odata.type'];
-  if (typeof type !== 'string' || !TARGET_TYPES.has(type)) {
-    throw new OpenMamError('malformed_request', `${path}.target.@odata.type: must be one of ${[...TARGET_TYPES].join(', ')}`);
-  }
-  // A filter was answered 204 and forgotten here, so the policy reached the whole group: refused until supported.
-  checkNoAssignmentFilter(target, `${path}.target`);
-  if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
-  const groupId = target['groupId'];
-  if (typeof groupId !== 'string' || !isGuid(groupId)) throw new OpenMamError('malformed_request', `${path}.target.groupId: must be a group object id (GUID)`);
-  return { '@odata.type': type as '#microsoft.graph.groupAssignmentTarget' | '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: groupId.toLowerCase() };
 }

@@ -491,11 +491,6 @@ export function refuseAssignmentFilter(value: unknown, path: string): 'none' {
   return 'none';
 }
 
-/** The same rule for a target read by hand (core/policies.ts): every filter field of `target` under `path`. */
-export function checkNoAssignmentFilter(target: Readonly<Record<string, unknown>>, path: string): void {
-  for (const field of ASSIGNMENT_FILTER_FIELDS) if (Object.hasOwn(target, field)) refuseAssignmentFilter(target[field], `${path}.${field}`);
-}
-
 function readTarget(value: unknown, path: string): AppAssignmentTarget {
   const record = expectPlainObject(value, path);
   const type = discriminator(record, path, TARGET_TYPES);
@@ -510,21 +505,31 @@ function readTarget(value: unknown, path: string): AppAssignmentTarget {
   return { '@odata.type': type, groupId: target.groupId! };
 }
 
-function readAssignment(value: unknown, path: string): AppAssignmentTarget {
-  return readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; sourceId?: string | null; target: AppAssignmentTarget }>(value, path, 'targetedManagedAppPolicyAssignment', {
-    '@odata.type': { read: odataTypeReader('#microsoft.graph.targetedManagedAppPolicyAssignment') },
-    id: { read: stringReader() },
-    source: { read: enumReader(['direct'] as const) },
-    // Set by Intune for assignments made through a policy set; OpenMAM has none, so any value is taken as direct.
-    sourceId: { read: stringReader(), nullable: true },
-    target: { read: readTarget, required: true },
-  }, true).target;
+/** The assignment entity types `assign` takes (deviceConfiguration's and managedAppPolicy's collections). */
+export type AssignmentEntityType = '#microsoft.graph.targetedManagedAppPolicyAssignment' | '#microsoft.graph.deviceConfigurationAssignment';
+
+function assignmentReader(entityType: AssignmentEntityType): Reader<AppAssignmentTarget> {
+  const typeName = entityType.slice('#microsoft.graph.'.length);
+  return (value, path) =>
+    readObject<{ '@odata.type'?: string; id?: string; source?: 'direct'; sourceId?: string | null; intent?: 'apply'; target: AppAssignmentTarget }>(value, path, typeName, {
+      '@odata.type': { read: odataTypeReader(entityType) },
+      id: { read: stringReader() },
+      source: { read: enumReader(['direct'] as const) },
+      // Set by Intune for assignments made through a policy set; OpenMAM has none, so any value is taken as direct.
+      sourceId: { read: stringReader(), nullable: true },
+      // deviceConfigurationAssignment (beta): `remove` uninstalls what a policy set; OpenMAM's unassign is assign without it.
+      intent: { read: entityType === '#microsoft.graph.deviceConfigurationAssignment' ? enumReader(['apply'] as const) : (_value, at) => refuse(at, `is not a property of ${typeName}`) },
+      target: { read: readTarget, required: true },
+    }, true).target;
 }
 
-/** The body of `POST {id}/assign`: `{ "assignments": [ { "target": {...} } ] }`; the same target twice is refused. */
-export function readAssignmentTargets(input: unknown): AppAssignmentTarget[] {
+/**
+ * The body of `POST {id}/assign` (deviceConfiguration and managedAppPolicy alike): `{ "assignments": [ { "target":
+ * {...} } ] }`, each an assignment of `entityType`; the same target twice is refused.
+ */
+export function readAssignmentTargets(input: unknown, entityType: AssignmentEntityType): AppAssignmentTarget[] {
   const { assignments } = readObject<{ assignments: AppAssignmentTarget[] }>(input, '', 'assign', {
-    assignments: { read: arrayReader(readAssignment, { maxItems: MAX_ASSIGNMENTS }), required: true },
+    assignments: { read: arrayReader(assignmentReader(entityType), { maxItems: MAX_ASSIGNMENTS }), required: true },
   }, true);
   const seen = new Map<string, number>();
   assignments.forEach((target, i) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PolicyService } from '../../src/core/policies.ts';
+import { PolicyService, type PolicyServiceOptions } from '../../src/core/policies.ts';
 import { PolicyStatusService } from '../../src/core/policy-status.ts';
 import { validateCustomConfiguration } from '../../src/policy/custom.ts';
 import type { EnrollmentRecord, ManagementState, NodeStateRecord, PolicyRecord } from '../../src/store/records.ts';
@@ -82,7 +82,7 @@ describe('PolicyStatusService.deviceStatuses', () => {
       ['e-2', [state('login.example.com', 'failed', '500')]],
     ]);
     const store = new CountingStore(enrollments, memberships, tokenGroups, nodes);
-    const policies = new PolicyService({ store: {} as PolicyStore, clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
+    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
     const body = validateCustomConfiguration(
       { displayName: 'neutral', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'n', omaUri: NODE, value: 'login.example.com' }] },
       'create',
@@ -100,7 +100,7 @@ describe('PolicyStatusService.deviceStatuses', () => {
 
   it('reads nothing more when no device is enrolled', async () => {
     const store = new CountingStore([], new Map(), new Map(), new Map());
-    const policies = new PolicyService({ store: {} as PolicyStore, clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
+    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
     const body = validateCustomConfiguration({ displayName: 'n', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'n', omaUri: NODE, value: 'x' }] }, 'create');
     const policy: PolicyRecord = { tenantId: TENANT, id: 'p', kind: 'windows10CustomConfiguration', body: { ...body }, version: 1, createdAt: 0, updatedAt: 0, assignments: [] };
     assert.deepEqual(await new PolicyStatusService(store, policies).deviceStatuses(policy, 100), []);

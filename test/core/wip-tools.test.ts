@@ -14,14 +14,14 @@ function record(id: string, kind: PolicyKind, body: Record<string, unknown>, ten
 }
 
 /** PolicyService's reads, over a fixed list: not_found like the real one for another tenant's or kind's id. */
-class FakePolicies implements Pick<PolicyService, 'get' | 'list'> {
+class FakePolicies implements Pick<PolicyService, 'devicePolicy' | 'list'> {
   constructor(readonly records: PolicyRecord[]) {}
 
   async list(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {
     return this.records.filter((r) => r.tenantId === tenantId && r.kind === kind);
   }
 
-  async get(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
+  async devicePolicy(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
     const found = this.records.find((r) => r.tenantId === tenantId && r.kind === kind && r.id === id);
     if (!found) throw new OpenMamError('not_found', `no ${kind} with id ${id}`);
     return found;

@@ -238,9 +238,11 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId };
       assert.equal((await call('POST', `${WIP}/${ids.wip}/assign`, { assignments: [{ target }] })).status, 204);
       const assignment = first(await call('GET', `${WIP}/${ids.wip}/assignments`));
-      assert.deepEqual(keys(assignment), ['@odata.type', 'id', 'target']);
+      // source and sourceId are beta's (policy sets), as in Graph's metadata.
+      assert.deepEqual(keys(assignment), ['@odata.type', 'id', 'source', 'sourceId', 'target']);
       assert.deepEqual(assignment['target'], target, 'the target as written');
-      assert.deepEqual(keys((await call('GET', `${WIP}/${ids.wip}/assignments/${String(assignment['id'])}`)).body), ['@odata.context', '@odata.type', 'id', 'target']);
+      assert.deepEqual(keys((await call('GET', `${WIP}/${ids.wip}/assignments/${String(assignment['id'])}`)).body), ['@odata.context', '@odata.type', 'id', 'source', 'sourceId', 'target']);
+      assert.deepEqual(keys(first(await call('GET', `${WIP.replace('/beta/', '/v1.0/')}/${ids.wip}/assignments`))), ['@odata.type', 'id', 'target'], "v1.0's assignment has no source");
       assert.equal((await call('POST', `${PROTECTIONS}/${ids.protection}/assign`, { assignments: [{ target }] })).status, 204);
       assert.deepEqual(keys(first(await call('GET', `${PROTECTIONS}/${ids.protection}/assignments`))), ['@odata.type', 'id', 'source', 'sourceId', 'target']);
       const statuses = await call('GET', `${WIP}/${ids.wip}/deviceStatuses`);
@@ -284,7 +286,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(keys(first(await call('GET', STATUSES))), ['@odata.type', 'displayName', 'id', 'version']);
 
       const principal = await created(SERVICE_PRINCIPALS, { appId: randomUUID(), displayName: 'API', servicePrincipalNames: [`api://${randomUUID()}`] });
-      assert.deepEqual(keys(principal), ['@odata.etag', '@odata.type', 'appId', 'displayName', 'id', 'servicePrincipalNames']);
+      assert.deepEqual(keys(principal), ['@odata.context', '@odata.etag', '@odata.type', 'appId', 'displayName', 'id', 'servicePrincipalNames']);
       assert.deepEqual(keys(first(await call('GET', MANAGED_APPS))), ['@odata.etag', '@odata.type', 'clientIds', 'createdDateTime', 'displayName', 'id', 'isBuiltIn', 'lastModifiedDateTime', 'windowsAppId']);
     });
   });

@@ -118,7 +118,7 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
       await assign(WIP, id, [toGroup(groupId)]);
       const member = await device(upn);
       await member.sync();
-      const policy = await server.runtime.app.policies.get(server.tenantId, 'windowsInformationProtectionPolicy', id);
+      const policy = await server.runtime.app.policies.devicePolicy(server.tenantId, 'windowsInformationProtectionPolicy', id);
       const compiled = server.runtime.app.policies.compile(policy).settings;
       assert.ok(compiled.some((s) => s.locUri.includes('/AppLocker/')) && compiled.some((s) => s.locUri.includes('/PassportForWork/')));
       for (const setting of compiled) {

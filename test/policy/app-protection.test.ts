@@ -17,6 +17,8 @@ import {
   validateMtdConnector,
 } from '../../src/policy/app-protection.ts';
 
+const readAssign = (input: unknown) => readAssignmentTargets(input, '#microsoft.graph.targetedManagedAppPolicyAssignment');
+
 function refuses(run: () => unknown, path: string, pattern?: RegExp): void {
   assert.throws(run, (error: unknown) => {
     assert.ok(isOpenMamError(error), `expected OpenMamError, got ${String(error)}`);
@@ -326,7 +328,7 @@ describe('readAssignmentTargets', () => {
 
   it('group, exclusion and all licensed users, group ids lower-cased', () => {
     assert.deepEqual(
-      readAssignmentTargets({
+      readAssign({
         assignments: [
           { '@odata.type': '#microsoft.graph.targetedManagedAppPolicyAssignment', target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group.toUpperCase(), deviceAndAppManagementAssignmentFilterType: 'none' } },
           { target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: group } },
@@ -342,12 +344,12 @@ describe('readAssignmentTargets', () => {
   });
 
   it('refusals name the field', () => {
-    refuses(() => readAssignmentTargets({}), 'assignments', /required/);
-    refuses(() => readAssignmentTargets({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'sales' } }] }), 'assignments[0].target.groupId', /GUID/);
-    refuses(() => readAssignmentTargets({ assignments: [{ target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }] }), 'assignments[0].target.@odata.type');
-    refuses(() => readAssignmentTargets({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group, deviceAndAppManagementAssignmentFilterId: group } }] }), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /filters/);
+    refuses(() => readAssign({}), 'assignments', /required/);
+    refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'sales' } }] }), 'assignments[0].target.groupId', /GUID/);
+    refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }] }), 'assignments[0].target.@odata.type');
+    refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group, deviceAndAppManagementAssignmentFilterId: group } }] }), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /filters/);
     const twice = { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } };
-    refuses(() => readAssignmentTargets({ assignments: [twice, twice] }), 'assignments[1].target', /same target/);
+    refuses(() => readAssign({ assignments: [twice, twice] }), 'assignments[1].target', /same target/);
   });
 });
 

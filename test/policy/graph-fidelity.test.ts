@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOpenMamError } from '../../src/errors.ts';
-import { checkNoAssignmentFilter, readAssignmentTargets, validateAppConfiguration, validateAppProtection, validateMtdConnector } from '../../src/policy/app-protection.ts';
-import { additions, notApplicableProperties, storedOnly } from '../../src/policy/applicability.ts';
+import { readAssignmentTargets, validateAppConfiguration, validateAppProtection, validateMtdConnector } from '../../src/policy/app-protection.ts';
+import { notApplicableProperties, openMamAdditions, policyKind } from '../../src/core/policy-kinds/index.ts';
+import { storedOnly } from '../../src/policy/applicability.ts';
 import { validatePfxCertificate, validateScepCertificate } from '../../src/policy/certificates.ts';
 import { validateCustomConfiguration } from '../../src/policy/custom.ts';
 import { graphProperties } from '../../src/policy/graph-schema/index.ts';
@@ -10,6 +11,8 @@ import { MAX_DEPTH } from '../../src/policy/validate.ts';
 import { validateWipPolicy } from '../../src/policy/wip.ts';
 import { PFX_BASE64, PFX_PASSWORD, scepProfile } from './certificate-fixtures.ts';
 import { customConfiguration, fullMamPolicy } from './fixtures.ts';
+
+const readAssign = (input: unknown) => readAssignmentTargets(input, '#microsoft.graph.targetedManagedAppPolicyAssignment');
 
 /** `run` refuses with a malformed_request whose message starts with `path: ` (and matches `pattern`). */
 function refuses(run: () => unknown, path: string, pattern?: RegExp): void {
@@ -125,7 +128,7 @@ describe('Bad input', () => {
     refuses(() => validateWipPolicy({ ...fullMamPolicy(), displayName: nested(10_000) }, 'mam', 'create'), 'displayName' + '[0]'.repeat(MAX_DEPTH - 1), /nested more than 32 levels/);
     refuses(() => validateCustomConfiguration({ roleScopeTagIds: nested(10_000) }, 'update'), 'roleScopeTagIds' + '[0]'.repeat(MAX_DEPTH - 1), /nested/);
     refuses(() => validateAppProtection({ displayName: 'x', roleScopeTagIds: nested(10_000) }, 'create'), 'roleScopeTagIds' + '[0]'.repeat(MAX_DEPTH - 1), /nested/);
-    refuses(() => readAssignmentTargets({ assignments: nested(10_000) }), 'assignments' + '[0]'.repeat(MAX_DEPTH - 1), /nested/);
+    refuses(() => readAssign({ assignments: nested(10_000) }), 'assignments' + '[0]'.repeat(MAX_DEPTH - 1), /nested/);
     // Within the bound, a scalar's place still refuses an array by its type.
     refuses(() => validateWipPolicy({ ...fullMamPolicy(), displayName: nested(3) }, 'mam', 'create'), 'displayName', /must be a string/);
   });
@@ -142,36 +145,31 @@ describe('Assignment filters are refused until supported', () => {
   const target = (change: Record<string, unknown>) => ({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e', ...change } }] });
 
   it('app policies: a filter id or a filter type other than none', () => {
-    refuses(() => readAssignmentTargets(target({ deviceAndAppManagementAssignmentFilterId: 'f1b2c3d4-0000-4000-8000-000000000001' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /assignment filters are not supported yet/);
-    refuses(() => readAssignmentTargets(target({ deviceAndAppManagementAssignmentFilterType: 'include' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType', /assignment filters are not supported yet/);
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterId: 'f1b2c3d4-0000-4000-8000-000000000001' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /assignment filters are not supported yet/);
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterType: 'include' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType', /assignment filters are not supported yet/);
     // What Graph returns for an unfiltered assignment is accepted, with a policy set's source.
-    assert.equal(readAssignmentTargets({ assignments: [{ sourceId: null, source: 'direct', ...target({ deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }).assignments[0] }] }).length, 1);
-  });
-
-  it('the hand-read targets of core/policies.ts share the rule', () => {
-    refuses(() => checkNoAssignmentFilter({ deviceAndAppManagementAssignmentFilterType: 'exclude' }, 'assignments[2].target'), 'assignments[2].target.deviceAndAppManagementAssignmentFilterType', /not supported yet/);
-    checkNoAssignmentFilter({ deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }, 'x');
+    assert.equal(readAssign({ assignments: [{ sourceId: null, source: 'direct', ...target({ deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }).assignments[0] }] }).length, 1);
   });
 });
 
 describe('What OpenMAM acts on', () => {
   it('notApplicableProperties names the set Graph-only properties of a stored body', () => {
     const policy = validateWipPolicy({ ...fullMamPolicy(), ...WIP_GRAPH_ONLY, exemptAppLockerFiles: null }, 'mam', 'create') as unknown as Record<string, unknown>;
-    assert.deepEqual(notApplicableProperties('windowsInformationProtectionPolicy', policy), ['roleScopeTagIds', 'protectionUnderLockConfigRequired', 'indexingEncryptedStoresOrItemsBlocked', 'protectedAppLockerFiles']);
-    assert.deepEqual(notApplicableProperties('windowsInformationProtectionPolicy', validateWipPolicy(fullMamPolicy(), 'mam', 'create') as unknown as Record<string, unknown>), []);
+    assert.deepEqual(notApplicableProperties(policyKind('windowsInformationProtectionPolicy'), policy), ['roleScopeTagIds', 'protectionUnderLockConfigRequired', 'indexingEncryptedStoresOrItemsBlocked', 'protectedAppLockerFiles']);
+    assert.deepEqual(notApplicableProperties(policyKind('windowsInformationProtectionPolicy'), validateWipPolicy(fullMamPolicy(), 'mam', 'create') as unknown as Record<string, unknown>), []);
   });
 
   it('every Graph property of each kind is either acted on or stored only', () => {
     const wip = graphProperties('windowsInformationProtectionPolicy')!;
-    for (const name of storedOnly('windowsInformationProtectionPolicy')) assert.ok(Object.hasOwn(wip, name), name);
-    assert.ok(storedOnly('windowsPfxCertificate').includes('intendedPurpose'));
+    for (const name of storedOnly(policyKind('windowsInformationProtectionPolicy'))) assert.ok(Object.hasOwn(wip, name), name);
+    assert.ok(storedOnly(policyKind('windowsPfxCertificate')).includes('intendedPurpose'));
   });
 
   it("OpenMAM's additions to the Graph types, one list per kind", () => {
-    assert.deepEqual(additions('windowsPfxCertificate'), ['pfxCertificate', 'password']);
-    assert.deepEqual(additions('windowsScepCertificate'), ['challenge', 'caThumbprint', 'scepRetryCount', 'scepRetryDelayMinutes', 'templateName']);
-    assert.deepEqual(additions('windowsManagedAppProtection'), ['encryptAppData', 'pinRequired', 'minimumPinLength', 'maximumPinRetries', 'managedBrowserRequired']);
-    assert.deepEqual(additions('windowsInformationProtectionPolicy'), []);
-    assert.deepEqual(additions('windows10CustomConfiguration'), []);
+    assert.deepEqual(openMamAdditions(policyKind('windowsPfxCertificate')), ['pfxCertificate', 'password']);
+    assert.deepEqual(openMamAdditions(policyKind('windowsScepCertificate')), ['challenge', 'caThumbprint', 'scepRetryCount', 'scepRetryDelayMinutes', 'templateName']);
+    assert.deepEqual(openMamAdditions(policyKind('windowsManagedAppProtection')), ['encryptAppData', 'pinRequired', 'minimumPinLength', 'maximumPinRetries', 'managedBrowserRequired']);
+    assert.deepEqual(openMamAdditions(policyKind('windowsInformationProtectionPolicy')), []);
+    assert.deepEqual(openMamAdditions(policyKind('windows10CustomConfiguration')), []);
   });
 });

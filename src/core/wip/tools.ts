@@ -12,11 +12,11 @@ import { checkMdmHandoff, handoffWarnings, type HandoffMamPolicy, type HandoffMd
  * baseline template. Read-only: nothing here writes.
  */
 export class WipTools {
-  constructor(private readonly policies: Pick<PolicyService, 'get' | 'list'>) {}
+  constructor(private readonly policies: Pick<PolicyService, 'devicePolicy' | 'list'>) {}
 
   /** The handoff check of one MAM policy against all the tenant's MDM WIP policies. */
   async mdmHandoffCheck(tenantId: string, mamPolicyId: string): Promise<MdmHandoffCheck> {
-    const mam = await this.policies.get(tenantId, 'windowsInformationProtectionPolicy', mamPolicyId);
+    const mam = await this.policies.devicePolicy(tenantId, 'windowsInformationProtectionPolicy', mamPolicyId);
     const mdm = await this.policies.list(tenantId, 'mdmWindowsInformationProtectionPolicy');
     return checkMdmHandoff(mamPolicyOf(mam), mdm.map(mdmPolicyOf));
   }
@@ -37,7 +37,7 @@ export class WipTools {
   /** `request` is the action's body, `{ "easPolicy": { ... } }`; validated before the policy is looked up. */
   async evaluateEasCompliance(tenantId: string, mamPolicyId: string, request: unknown): Promise<EasComplianceResult> {
     const eas = readEasComplianceRequest(request);
-    const mam = await this.policies.get(tenantId, 'windowsInformationProtectionPolicy', mamPolicyId);
+    const mam = await this.policies.devicePolicy(tenantId, 'windowsInformationProtectionPolicy', mamPolicyId);
     return evaluateEasCompliance(eas, mamDeviceLock(mamPolicyOf(mam)));
   }
 

@@ -13,7 +13,7 @@ import type { EnrollmentStore, GroupStore, ManagementStore, SecretStore, UserSto
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
-import { entityTagHeaders } from './etag.ts';
+import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
 import { validationMessage } from '../app-protection/json-api.ts';
@@ -34,7 +34,7 @@ export interface AdminRoutesOptions {
   wipLogs: WipLogService;
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** App protection and configuration policies, threat defense connectors, access policies. */
-  appProtection: Pick<AppProtectionRoutesOptions, 'appPolicies' | 'connectors' | 'accessPolicies'>;
+  appProtection: Pick<AppProtectionRoutesOptions, 'deploymentSummaries' | 'connectors' | 'accessPolicies'>;
   /** The managed app catalogue and service principals. */
   catalogue: Pick<CatalogueRoutesOptions, 'managedApps' | 'servicePrincipals'>;
   /** Managed app registrations, the status report and selective wipes. */
@@ -62,13 +62,13 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
-        await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl });
+        await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
-        await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, clock: options.clock, baseUrl, version });
+        await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, policies: options.policies, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version, skipTokens });
       },
       { prefix: `/graph/${version}` },

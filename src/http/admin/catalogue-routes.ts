@@ -1,16 +1,13 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from 'typebox';
-import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, OpenObject } from '../graph/schemas.ts';
+import { Type, type Static } from 'typebox';
+import { EntityBody } from '../graph/schemas.ts';
 import { isBuiltInManagedApp } from '../../core/app-protection/app-catalogue.ts';
 import type { ManagedAppCatalogueService } from '../../core/app-protection/managed-app-catalogue.ts';
 import type { ServicePrincipalService } from '../../core/app-protection/service-principals.ts';
-import type { ExpectedVersion } from '../../core/versioned-write.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../../store/app-protection-records.ts';
-import { etagAnnotation, expectedVersion } from './etag.ts';
-import { collection } from '../graph/graph-api.ts';
+import { etagAnnotation } from '../graph/etag.ts';
 import { SERVICE_PRINCIPALS } from '../../store/collections.ts';
-import { collectionRoute, type CollectionSpec } from '../graph/collection-routes.ts';
+import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 
 /**
@@ -74,89 +71,36 @@ function presentServicePrincipal(principal: ServicePrincipalRecord): Static<type
   };
 }
 
-/**
- * The five routes of one collection over a service with Graph's list/create/get/PATCH/delete. With `collection`, the
- * list is the Graph layer's (OData query, keyset pages); without, the whole list in one answer.
- */
-function crudRoutes<R extends { id: string }>(
-  base: FastifyInstance,
-  options: {
-    baseUrl: string;
-    path: string;
-    entity: TSchema;
-    present: (record: R) => object;
-    collection?: { spec: Omit<CollectionSpec<R>, 'path' | 'present'>; skipTokens: SkipTokens };
-  },
-  service: {
-    list(tenantId: string): Promise<R[]>;
-    get(tenantId: string, id: string): Promise<R>;
-    create(tenantId: string, input: unknown): Promise<R>;
-    update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion): Promise<R>;
-    delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
-  },
-): void {
-  const { baseUrl, path, entity, present } = options;
-  const response = { 200: entity, 201: entity, ...ERROR_RESPONSES };
-  const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const url = `/${path}`;
-  // The entities' bodies are read by their models (core/app-protection), which name the field they refuse.
-  if (options.collection) {
-    const spec: CollectionSpec<R> = { ...options.collection.spec, path, present: (page) => page.map((r) => present(r) as Record<string, unknown>) };
-    collectionRoute(app, spec, { baseUrl, skipTokens: options.collection.skipTokens });
-  } else {
-    app.get(url, { schema: { response: { 200: CollectionBody(entity), ...ERROR_RESPONSES } } }, async (request) => {
-      const { caller } = request;
-      return collection(`${baseUrl}/$metadata#${path}`, (await service.list(caller.tenantId)).map(present));
-    });
-  }
-  app.post(url, { schema: { body: OpenObject, response } }, async (request, reply) => {
-    const { caller } = request;
-    const created = await service.create(caller.tenantId, request.body);
-    return reply.code(201).header('location', `${baseUrl}${url}/${created.id}`).send(present(created));
-  });
-  app.get(`${url}/:id`, { schema: { params: GuidParams, response } }, async (request) => {
-    const { caller } = request;
-    return present(await service.get(caller.tenantId, request.params.id));
-  });
-  app.patch(`${url}/:id`, { schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
-    const { caller } = request;
-    return present(await service.update(caller.tenantId, request.params.id, request.body, expectedVersion(request)));
-  });
-  app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
-    const { caller } = request;
-    await service.delete(caller.tenantId, request.params.id, expectedVersion(request));
-    return reply.code(204).send();
-  });
-}
-
 export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRoutesOptions): Promise<void> {
-  const { baseUrl } = options;
+  const context = { baseUrl: options.baseUrl, skipTokens: options.skipTokens };
   // servicePrincipals are in v1.0 and beta, as in Graph; the catalogue is OpenMAM's own, beta only.
   const principals = options.servicePrincipals;
-  crudRoutes(
+  resourceRoutes<ServicePrincipalRecord>(
     app,
     {
-      baseUrl,
       path: SERVICE_PRINCIPALS_PATH,
       entity: ServicePrincipal,
-      present: presentServicePrincipal,
       collection: {
-        spec: {
-          entityType: 'servicePrincipal',
-          fields: SERVICE_PRINCIPALS.fields,
-          properties: ['id', 'appId', 'displayName', 'servicePrincipalNames'],
-          navigations: [],
-          defaultOrder: [{ field: 'displayName', descending: false }],
-          pageSize: 100,
-          maxPageSize: 999,
-          countNeedsConsistencyLevel: true,
-          list: (tenantId, query) => principals.query(tenantId, query),
-        },
-        skipTokens: options.skipTokens,
+        entityType: 'servicePrincipal',
+        fields: SERVICE_PRINCIPALS.fields,
+        properties: ['id', 'appId', 'displayName', 'servicePrincipalNames'],
+        navigations: [],
+        defaultOrder: [{ field: 'displayName', descending: false }],
+        pageSize: 100,
+        maxPageSize: 999,
+        countNeedsConsistencyLevel: true,
+        list: (tenantId, query) => principals.query(tenantId, query),
       },
+      present: (list) => list.map(presentServicePrincipal),
+      ...entityOperations(principals),
     },
-    principals,
+    context,
   );
   if (options.version !== 'beta') return;
-  crudRoutes(app, { baseUrl, path: MANAGED_APPS_PATH, entity: ManagedApp, present: presentManagedApp }, options.managedApps);
+  const apps = options.managedApps;
+  resourceRoutes<ManagedAppCatalogueRecord>(
+    app,
+    { path: MANAGED_APPS_PATH, entity: ManagedApp, collection: { listAll: (tenantId) => apps.list(tenantId) }, present: (list) => list.map(presentManagedApp), ...entityOperations(apps) },
+    context,
+  );
 }

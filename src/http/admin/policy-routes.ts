@@ -1,121 +1,48 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { MAX_ASSIGNMENTS } from '../../core/app-protection/app-policies.ts';
-import type { PolicyService } from '../../core/policies.ts';
+import { Type, type Static, type TSchema } from 'typebox';
+import { isDevicePolicy, type PolicyService, type StoredPolicy } from '../../core/policies.ts';
+import {
+  kindsOf,
+  MAX_ASSIGNMENTS,
+  MAX_TARGET_APPS,
+  notApplicableProperties,
+  policyCollections,
+  policyKind,
+  readableProperties,
+  type GraphVersion,
+  type PolicyCollection,
+} from '../../core/policy-kinds/index.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { WipTools } from '../../core/wip/tools.ts';
-import type { PolicyAssignment, PolicyKind, PolicyRecord } from '../../store/records.ts';
+import type { ManagedAppRef } from '../../store/app-protection-records.ts';
+import type { PolicyAssignment } from '../../store/records.ts';
 import { POLICIES } from '../../store/collections.ts';
-import { collectionRoute } from '../graph/collection-routes.ts';
-import { AssignBody, Assignment, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject } from '../graph/schemas.ts';
-import type { SkipTokens } from '../graph/skip-token.ts';
-import { etagAnnotation, expectedVersion, setEntityTag } from './etag.ts';
+import { etagAnnotation, expectedVersion, setEntityTag } from '../graph/etag.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
-import { OpenMamError } from '../../errors.ts';
+import { resourceRoutes } from '../graph/resource-routes.ts';
+import { AssignBody, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject, SafeString } from '../graph/schemas.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 
 /**
- * Graph-shaped policy resources: WIP policies (MAM and MDM) under deviceAppManagement; custom configurations,
- * trusted root certificates, PFX certificates and SCEP profiles under deviceManagement/deviceConfigurations (one collection,
- * several kinds told apart by `@odata.type`). Create, list, get, PATCH, delete, `assign`, `assignments`, and the
- * per-device status of a policy.
+ * Every policy collection of the registry (core/policy-kinds), with the routes its declaration implies: the entity
+ * routes of the one factory (graph/resource-routes.ts: list with OData and keyset pages, get, create, PATCH, delete),
+ * `assign` and `assignments` (one by id too), and where the collection has them `targetApps` and `apps` (managed app
+ * policies) or `deviceStatuses` (OMA-DM policies). A new kind gets all of this from its declaration alone.
  */
-interface ResourceKind {
-  kind: PolicyKind;
-  odataType: string;
-}
-
-interface Resource {
-  /** The first is the one a POST without `@odata.type` creates. */
-  kinds: readonly ResourceKind[];
-  /** Path under the Graph version root. */
-  path: string;
-  /** The collection's Graph entity type: the base of its kinds' types. */
-  entityType: string;
-  assignmentType: string;
-  /**
-   * What `assign` answers: deviceConfiguration's action returns the assignments (200, Collection of
-   * deviceConfigurationAssignment); managedAppPolicy's returns nothing (204). See the actions' Graph references.
-   */
-  assignReturnsAssignments: boolean;
-}
-
-const RESOURCES: readonly Resource[] = [
-  {
-    kinds: [{ kind: 'windowsInformationProtectionPolicy', odataType: '#microsoft.graph.windowsInformationProtectionPolicy' }],
-    path: 'deviceAppManagement/windowsInformationProtectionPolicies',
-    entityType: 'windowsInformationProtectionPolicy',
-    assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
-    assignReturnsAssignments: false,
-  },
-  {
-    kinds: [{ kind: 'mdmWindowsInformationProtectionPolicy', odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy' }],
-    path: 'deviceAppManagement/mdmWindowsInformationProtectionPolicies',
-    entityType: 'mdmWindowsInformationProtectionPolicy',
-    assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
-    assignReturnsAssignments: false,
-  },
-  {
-    kinds: [
-      { kind: 'windows10CustomConfiguration', odataType: '#microsoft.graph.windows10CustomConfiguration' },
-      { kind: 'windows81TrustedRootCertificate', odataType: '#microsoft.graph.windows81TrustedRootCertificate' },
-      // OpenMAM's own shape (inline PFX and password) under Graph's type name: see policy/certificates.ts.
-      { kind: 'windowsPfxCertificate', odataType: '#microsoft.graph.windows10ImportedPFXCertificateProfile' },
-      // Graph's SCEP profile with OpenMAM's additions (static challenge, CA thumbprint): see policy/certificates.ts.
-      { kind: 'windowsScepCertificate', odataType: '#microsoft.graph.windows81SCEPCertificateProfile' },
-    ],
-    path: 'deviceManagement/deviceConfigurations',
-    entityType: 'deviceConfiguration',
-    assignmentType: '#microsoft.graph.deviceConfigurationAssignment',
-    assignReturnsAssignments: true,
-  },
-];
-
-/** The kind a POST creates: the one its `@odata.type` names (with or without `#`), the resource's first when absent. */
-function kindOfBody(resource: Resource, body: { '@odata.type'?: unknown }): PolicyKind {
-  const type = body['@odata.type'];
-  if (type === undefined || resource.kinds.length === 1) return resource.kinds[0]!.kind;
-  const normalized = typeof type === 'string' && !type.startsWith('#') ? `#${type}` : type;
-  const found = resource.kinds.find((k) => k.odataType === normalized);
-  if (found === undefined) {
-    throw new OpenMamError('malformed_request', `@odata.type: must be one of ${resource.kinds.map((k) => k.odataType).join(', ')}, not ${JSON.stringify(type)}`);
-  }
-  return found.kind;
-}
-
-/** Secrets: the PFX password, the SCEP challenge. */
-const WRITE_ONLY: ReadonlySet<string> = new Set(['password', 'challenge']);
-
-/** Policies with hundreds of apps and ranges stay far below this. */
-const POLICY_BODY_LIMIT = 1024 * 1024;
-
 export interface PolicyRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   /** e.g. https://openmam.example/graph/beta */
   baseUrl: string;
+  version: GraphVersion;
   skipTokens: SkipTokens;
 }
 
-function presentPolicy(odataType: string, policy: PolicyRecord, refused: { locUri: string; reason: string }[], warnings: string[]): Record<string, unknown> {
-  // Secrets are write-only, as in Graph: the PFX password and SCEP challenge are stored for delivery, never read back.
-  const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => name !== '@odata.type' && !WRITE_ONLY.has(name)));
-  return {
-    '@odata.type': odataType,
-    ...etagAnnotation(policy.version),
-    id: policy.id,
-    ...properties,
-    createdDateTime: new Date(policy.createdAt).toISOString(),
-    lastModifiedDateTime: new Date(policy.updatedAt).toISOString(),
-    // Graph: deviceConfiguration.version is Int32, managedAppPolicy.version (WIP) a String.
-    version: odataType.includes('InformationProtection') ? String(policy.version) : policy.version,
-    isAssigned: policy.assignments.length > 0,
-    // Settings a MAM device never receives (outside the MAM allow-list): shown, never sent.
-    ...(refused.length > 0 ? { '@openmam.notApplicableSettings': refused } : {}),
-    // E.g. a MAM WIP policy whose MDM upgrade would selectively wipe the user's data (see {id}/mdmHandoffCheck).
-    ...(warnings.length > 0 ? { '@openmam.warnings': warnings } : {}),
-  };
-}
+/** Policies with hundreds of apps, ranges and settings stay far below this. */
+const POLICY_BODY_LIMIT = 1024 * 1024;
+
+const iso = (time: number): string => new Date(time).toISOString();
 
 /**
  * OpenMAM's per-device policy states as Graph's `complianceStatus` enum (learn.microsoft.com/graph/api/resources/
@@ -135,110 +62,174 @@ const DeviceStatus = EntityBody({
   lastReportedDateTime: NullableString(),
 });
 
-function presentAssignment(resource: Resource, assignment: PolicyAssignment): Static<typeof Assignment> {
-  return { '@odata.type': resource.assignmentType, id: assignment.id, target: assignment.target };
-}
+/** Graph's assignment entities (targetedManagedAppPolicyAssignment, deviceConfigurationAssignment); `source` is beta's. */
+const Assignment = EntityBody({ id: Type.String(), source: Type.String(), sourceId: NullableString(), target: OpenObject });
+
+/** Graph `managedMobileApp`. */
+const ManagedMobileApp = EntityBody({
+  id: Type.String(),
+  mobileAppIdentifier: Type.Object({ '@odata.type': Type.String(), windowsAppId: Type.String() }),
+  version: NullableString(),
+});
+
+/** `targetApps` (learn.microsoft.com/graph/api/intune-mam-targetedmanagedappconfiguration-targetapps): apps, and appGroupType where the collection takes it. */
+const TargetAppsBody = Type.Object({ apps: Type.Array(OpenObject, { maxItems: MAX_TARGET_APPS }), appGroupType: Type.Optional(SafeString({ maxLength: 64 })) }, { additionalProperties: false });
+
+const assignBody = AssignBody(MAX_ASSIGNMENTS);
+
+/** What every policy answer carries besides its kind's properties. */
+const ENTITY_PROPERTIES = ['id', 'createdDateTime', 'lastModifiedDateTime', 'version', 'isAssigned', 'roleScopeTagIds'] as const;
+/** OpenMAM's annotations of a policy. */
+const ANNOTATIONS = ['@openmam.notApplicableSettings', '@openmam.notApplicableProperties', '@openmam.warnings'] as const;
 
 /**
- * The policy entities carry every property of their Graph type (src/policy/graph-schema/), so their bodies are read,
- * and their answers written, by the models: the route schemas bound the ids and the action bodies only. `assign`
- * takes as many assignments as an app policy's (one bound for every assign action).
+ * The response schema of a collection's entities, derived from its kinds' declarations: every readable property of
+ * every kind (their values as the models wrote them), the entity's own, the navigations `$expand` adds, and
+ * OpenMAM's annotations. fast-json-stringify writes nothing else, whatever a body holds.
  */
-const assignBody = AssignBody(MAX_ASSIGNMENTS);
+function entitySchema(policyCollection: PolicyCollection): TSchema {
+  const names = new Set<string>([...ENTITY_PROPERTIES, ...ANNOTATIONS, 'assignments']);
+  for (const declaration of kindsOf(policyCollection)) for (const name of readableProperties(declaration)) names.add(name);
+  if (policyCollection.targetApps !== undefined) names.add('apps').add('deployedAppCount');
+  return EntityBody(Object.fromEntries([...names].map((name) => [name, Type.Unknown()])));
+}
 
 export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { policies } = options;
+  const { policies, baseUrl, version } = options;
   const tools = new WipTools(policies);
-  for (const resource of RESOURCES) {
-    const url = `/${resource.path}`;
-    const kinds = resource.kinds.map((k) => k.kind);
-    const presentAll = async (listed: readonly PolicyRecord[]) => {
-      const warnings = await tools.handoffWarnings(listed);
-      return listed.map((policy) => {
-        const { refused } = policies.compile(policy);
-        const odataType = resource.kinds.find((k) => k.kind === policy.kind)?.odataType ?? `#microsoft.graph.${policy.kind}`;
-        return presentPolicy(odataType, policy, policy.kind === 'mdmWindowsInformationProtectionPolicy' ? [] : refused, warnings.get(policy.id) ?? []);
-      });
-    };
-    const present = async (policy: PolicyRecord) => (await presentAll([policy]))[0]!;
 
-    collectionRoute<PolicyRecord>(
+  /** One policy as Graph answers it: its kind's readable properties only (an allow-list), then OpenMAM's annotations. */
+  const presentPolicy = (policy: StoredPolicy, warnings: readonly string[]): Record<string, unknown> => {
+    const declaration = policyKind(policy.kind);
+    const readable = readableProperties(declaration);
+    const properties = Object.fromEntries(Object.entries(policy.body).filter(([name]) => readable.has(name)));
+    // Settings outside the MAM allow-list: shown, never sent (a kind that reaches no MAM device refuses nothing).
+    const refused = isDevicePolicy(policy) && 'reachesMamDevices' in declaration && declaration.reachesMamDevices ? policies.compile(policy).refused : [];
+    const notApplicable = notApplicableProperties(declaration, policy.body);
+    return {
+      '@odata.type': declaration.odataType,
+      ...etagAnnotation(policy.version),
+      id: policy.id,
+      ...properties,
+      ...(readable.has('roleScopeTagIds') && properties['roleScopeTagIds'] == null ? { roleScopeTagIds: [] } : {}),
+      createdDateTime: iso(policy.createdAt),
+      lastModifiedDateTime: iso(policy.updatedAt),
+      version: declaration.collection.versionType === 'Int32' ? policy.version : String(policy.version),
+      isAssigned: policy.assignments.length > 0,
+      // Graph: the apps the policy is deployed to; OpenMAM counts its target apps.
+      ...('apps' in policy ? { deployedAppCount: policy.apps.length } : {}),
+      ...(refused.length > 0 ? { '@openmam.notApplicableSettings': refused } : {}),
+      // Graph properties stored as given but not acted on: an admin must not believe they are enforced.
+      ...(notApplicable.length > 0 ? { '@openmam.notApplicableProperties': notApplicable } : {}),
+      // E.g. a MAM WIP policy whose MDM upgrade would selectively wipe the user's data (see {id}/mdmHandoffCheck).
+      ...(warnings.length > 0 ? { '@openmam.warnings': warnings } : {}),
+    };
+  };
+  const present = async (listed: readonly StoredPolicy[]): Promise<Record<string, unknown>[]> => {
+    const warnings = await tools.handoffWarnings(listed.filter(isDevicePolicy));
+    return listed.map((policy) => presentPolicy(policy, warnings.get(policy.id) ?? []));
+  };
+
+  for (const policyCollection of policyCollections(version)) {
+    const { path } = policyCollection;
+    const url = `/${path}`;
+    const entity = (id: string) => `${baseUrl}/$metadata#${path}('${id}')`;
+    const assignmentType = `#microsoft.graph.${policyCollection.assignment.entityType}`;
+    const presentAssignment = (assignment: PolicyAssignment): Static<typeof Assignment> => ({
+      '@odata.type': assignmentType,
+      id: assignment.id,
+      // source and sourceId are beta's (policy sets); v1.0's assignments have id and target only.
+      ...(version === 'beta' ? { source: 'direct', sourceId: null } : {}),
+      target: assignment.target,
+    });
+    const presentApp = (ref: ManagedAppRef): Static<typeof ManagedMobileApp> => ({
+      '@odata.type': '#microsoft.graph.managedMobileApp',
+      id: ref.id,
+      mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: ref.appId },
+      version: ref.version,
+    });
+    const appsOf = (policy: StoredPolicy): ManagedAppRef[] => ('apps' in policy ? policy.apps : []);
+    const targetApps = policyCollection.targetApps !== undefined;
+
+    resourceRoutes<StoredPolicy>(
       app,
       {
-        path: resource.path,
-        entityType: resource.entityType,
-        fields: POLICIES.fields,
-        navigations: ['assignments'],
-        defaultOrder: [{ field: 'createdDateTime', descending: false }],
-        pageSize: 100,
-        maxPageSize: 1000,
-        list: (tenantId, query) => policies.query(tenantId, kinds, query),
-        present: (page) => presentAll(page),
-        expand: { assignments: (page) => page.map((policy) => policy.assignments.map((a) => presentAssignment(resource, a))) },
+        path,
+        entity: entitySchema(policyCollection),
+        bodyLimit: POLICY_BODY_LIMIT,
+        collection: {
+          entityType: policyCollection.entityType,
+          fields: POLICIES.fields,
+          navigations: targetApps ? ['apps', 'assignments'] : ['assignments'],
+          defaultOrder: [{ field: 'createdDateTime', descending: false }],
+          pageSize: 100,
+          maxPageSize: 1000,
+          list: (tenantId, query) => policies.query(tenantId, policyCollection, query),
+          expand: {
+            assignments: (page) => page.map((policy) => policy.assignments.map(presentAssignment)),
+            ...(targetApps ? { apps: (page: readonly StoredPolicy[]) => page.map((policy) => appsOf(policy).map(presentApp)) } : {}),
+          },
+        },
+        present,
+        get: (tenantId, id) => policies.get(tenantId, policyCollection, id),
+        create: (tenantId, body) => policies.create(tenantId, policyCollection, body),
+        update: (tenantId, id, patch, expected) => policies.update(tenantId, policyCollection, id, patch, expected),
+        delete: (tenantId, id, expected) => policies.delete(tenantId, policyCollection, id, expected),
       },
-      { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
+      { baseUrl, skipTokens: options.skipTokens },
     );
-    app.post(url, { bodyLimit: POLICY_BODY_LIMIT, schema: { body: OpenObject } }, async (request, reply) => {
-      const { caller } = request;
-      const policy = await policies.create(caller.tenantId, kindOfBody(resource, request.body), request.body);
-      return reply.code(201).header('location', `${options.baseUrl}${url}/${policy.id}`).send(await present(policy));
-    });
-    app.get(`${url}/:id`, { schema: { params: GuidParams } }, async (request) => {
-      const { caller } = request;
-      return present(await policies.get(caller.tenantId, kinds, request.params.id));
-    });
-    app.patch(`${url}/:id`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: OpenObject } }, async (request) => {
-      const { caller } = request;
-      return present(await policies.update(caller.tenantId, kinds, request.params.id, request.body, expectedVersion(request)));
-    });
-    app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
-      const { caller } = request;
-      await policies.delete(caller.tenantId, kinds, request.params.id, expectedVersion(request));
-      return reply.code(204).send();
-    });
+
     app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody } }, async (request, reply) => {
-      const { caller } = request;
-      const policy = await policies.assign(caller.tenantId, kinds, request.params.id, request.body, expectedVersion(request));
+      const policy = await policies.assign(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
       setEntityTag(reply, policy.version);
-      if (!resource.assignReturnsAssignments) return reply.code(204).send();
-      return collection(`${options.baseUrl}/$metadata#Collection(microsoft.graph.deviceConfigurationAssignment)`, policy.assignments.map((a) => presentAssignment(resource, a)));
+      if (policyCollection.assignment.answer === 'noContent') return reply.code(204).send();
+      return collection(`${baseUrl}/$metadata#Collection(${assignmentType.slice(1)})`, policy.assignments.map(presentAssignment));
     });
     app.get(`${url}/:id/assignments`, { schema: { params: GuidParams, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request) => {
-      const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
-      return collection(
-        `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments`,
-        policy.assignments.map((a) => presentAssignment(resource, a)),
-      );
+      const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);
+      return collection(`${entity(policy.id)}/assignments`, policy.assignments.map(presentAssignment));
     });
     app.get(`${url}/:id/assignments/:assignmentId`, { schema: { params: AssignmentParams, response: { 200: Assignment, ...ERROR_RESPONSES } } }, async (request) => {
-      const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
+      const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);
       const { assignmentId } = request.params;
       const assignment = policy.assignments.find((a) => a.id.toLowerCase() === assignmentId.toLowerCase());
-      if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${resource.path}('${policy.id}').`);
-      return { '@odata.context': `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/assignments/$entity`, ...presentAssignment(resource, assignment) };
+      if (assignment === undefined) throw new GraphError(404, 'ResourceNotFound', `No assignment ${assignmentId} on ${path}('${policy.id}').`);
+      return { '@odata.context': `${entity(policy.id)}/assignments/$entity`, ...presentAssignment(assignment) };
     });
-    app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] }, schema: { params: GuidParams, response: { 200: CollectionBody(DeviceStatus), ...ERROR_RESPONSES } } }, async (request) => {
-      const { caller } = request;
-      const policy = await policies.get(caller.tenantId, kinds, request.params.id);
-      const top = Number((request.query as { $top?: string }).$top ?? 1000);
-      const statuses = await options.statuses.deviceStatuses(policy, Number.isInteger(top) && top > 0 ? Math.min(top, 10_000) : 1000);
-      return collection(
-        `${options.baseUrl}/$metadata#${resource.path}('${policy.id}')/deviceStatuses`,
-        statuses.map((s) => ({
-          id: s.enrollmentId,
-          deviceDisplayName: s.deviceName,
-          deviceId: s.devId,
-          userPrincipalName: s.userPrincipalName,
-          // Graph's complianceStatus (deviceConfigurationDeviceStatus.status); OpenMAM's finer word as an annotation.
-          status: GRAPH_DEVICE_STATUS[s.status],
-          '@openmam.status': s.status,
-          statusCode: s.statusCode,
-          lastReportedDateTime: s.lastReportedAt === null ? null : new Date(s.lastReportedAt).toISOString(),
-        })),
-      );
-    });
+
+    if (targetApps) {
+      app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody } }, async (request, reply) => {
+        const policy = await policies.targetApps(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
+        return setEntityTag(reply, policy.version).code(204).send();
+      });
+      app.get(`${url}/:id/apps`, { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedMobileApp), ...ERROR_RESPONSES } } }, async (request) => {
+        const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);
+        return collection(`${entity(policy.id)}/apps`, appsOf(policy).map(presentApp));
+      });
+    }
+
+    if (policyCollection.delivery === 'omaDm') {
+      app.get(`${url}/:id/deviceStatuses`, { config: { odata: ['$top', '$select'] }, schema: { params: GuidParams, response: { 200: CollectionBody(DeviceStatus), ...ERROR_RESPONSES } } }, async (request) => {
+        const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);
+        if (!isDevicePolicy(policy)) throw new GraphError(404, 'ResourceNotFound', `${path}('${policy.id}') has no device statuses.`);
+        const top = Number((request.query as { $top?: string }).$top ?? 1000);
+        const statuses = await options.statuses.deviceStatuses(policy, Number.isInteger(top) && top > 0 ? Math.min(top, 10_000) : 1000);
+        return collection(
+          `${entity(policy.id)}/deviceStatuses`,
+          statuses.map((s) => ({
+            id: s.enrollmentId,
+            deviceDisplayName: s.deviceName,
+            deviceId: s.devId,
+            userPrincipalName: s.userPrincipalName,
+            // Graph's complianceStatus (deviceConfigurationDeviceStatus.status); OpenMAM's finer word as an annotation.
+            status: GRAPH_DEVICE_STATUS[s.status],
+            '@openmam.status': s.status,
+            statusCode: s.statusCode,
+            lastReportedDateTime: s.lastReportedAt === null ? null : iso(s.lastReportedAt),
+          })),
+        );
+      });
+    }
   }
 }

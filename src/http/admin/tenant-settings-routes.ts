@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TenantRecord } from '../../store/records.ts';
 import { EntityBody, ERROR_RESPONSES, OpenObject } from '../graph/schemas.ts';
-import { etagAnnotation, expectedVersion } from './etag.ts';
+import { etagAnnotation, expectedVersion } from '../graph/etag.ts';
 
 /**
  * The caller's own tenant settings, as a Graph-flavoured singleton: `GET` and `PATCH`

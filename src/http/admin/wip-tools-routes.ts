@@ -13,7 +13,7 @@ import { GuidParams, OpenObject, SafeString } from '../graph/schemas.ts';
  * - GET  deviceAppManagement/windowsInformationProtectionPolicyTemplates/baseline[?enterpriseDomain=contoso.com]
  */
 export interface WipToolsRoutesOptions {
-  policies: Pick<PolicyService, 'get' | 'list'>;
+  policies: Pick<PolicyService, 'devicePolicy' | 'list'>;
 }
 
 const POLICIES = '/deviceAppManagement/windowsInformationProtectionPolicies';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANY_VERSION, type ExpectedVersion } from '../../core/versioned-write.ts';
-import { GraphError } from '../graph/graph-api.ts';
+import { GraphError } from './graph-api.ts';
 
 /**
  * Entity tags of the admin API, derived in this one place from an object's version:

@@ -1,0 +1,102 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TSchema } from 'typebox';
+import type { ExpectedVersion } from '../../core/versioned-write.ts';
+import { expectedVersion } from './etag.ts';
+import { collectionRoute, type CollectionSpec } from './collection-routes.ts';
+import { collection } from './graph-api.ts';
+import { CollectionBody, ERROR_RESPONSES, GuidParams, OpenObject } from './schemas.ts';
+import type { SkipTokens } from './skip-token.ts';
+
+/**
+ * The one route factory of the admin API's entity collections: from a resource's declaration, its collection GET
+ * (the Graph layer's OData query and keyset pages, collection-routes.ts), and GET, POST, PATCH and DELETE of one
+ * entity as Graph answers them (learn.microsoft.com/graph/use-the-api: 201 with `Location` and the entity, 200 with
+ * the entity, 204). The bodies are read by the services' models, which name the field they refuse; answers carry
+ * `@odata.context`, and `If-Match` conditions every write (etag.ts).
+ */
+export interface GraphResource<R extends { id: string }> {
+  /** Under the version root, e.g. `deviceManagement/mobileThreatDefenseConnectors`. */
+  readonly path: string;
+  /**
+   * The response schema of one entity. Without one the presenter is the guard: it builds each answer from an
+   * allow-list of the declared properties (policy-routes.ts).
+   */
+  readonly entity?: TSchema;
+  /** Bodies larger than this are a 413 (Fastify's default is 1 MiB). */
+  readonly bodyLimit?: number;
+  /** The collection's GET, on the Graph layer (OData options, keyset pages); its path and presenter are this resource's. */
+  readonly collection: Omit<CollectionSpec<R>, 'path' | 'present'> | { readonly listAll: (tenantId: string) => Promise<R[]> };
+  /** The records as Graph entities, in order (one call per page or entity: presenters may batch their reads). */
+  readonly present: (records: readonly R[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
+  readonly get: (tenantId: string, id: string) => Promise<R>;
+  readonly create?: (tenantId: string, body: object) => Promise<R>;
+  readonly update?: (tenantId: string, id: string, patch: object, expected: ExpectedVersion) => Promise<R>;
+  readonly delete?: (tenantId: string, id: string, expected: ExpectedVersion) => Promise<void>;
+}
+
+export interface ResourceContext {
+  /** e.g. https://openmam.example/graph/beta */
+  readonly baseUrl: string;
+  readonly skipTokens: SkipTokens;
+}
+
+export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, resource: GraphResource<R>, context: ResourceContext): void {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { path } = resource;
+  const url = `/${path}`;
+  const entityContext = `${context.baseUrl}/$metadata#${path}/$entity`;
+  const presentOne = async (record: R, tenantId: string): Promise<Record<string, unknown>> => ({ '@odata.context': entityContext, ...(await resource.present([record], tenantId))[0]! });
+  const response = resource.entity === undefined ? undefined : { 200: resource.entity, 201: resource.entity, ...ERROR_RESPONSES };
+  const bodyLimit = resource.bodyLimit === undefined ? {} : { bodyLimit: resource.bodyLimit };
+
+  if ('listAll' in resource.collection) {
+    const { listAll } = resource.collection;
+    const listResponse = resource.entity === undefined ? undefined : { 200: CollectionBody(resource.entity), ...ERROR_RESPONSES };
+    app.get(url, { schema: { ...(listResponse === undefined ? {} : { response: listResponse }) } }, async (request) => {
+      const { tenantId } = request.caller;
+      return collection(`${context.baseUrl}/$metadata#${path}`, await resource.present(await listAll(tenantId), tenantId));
+    });
+  } else {
+    collectionRoute<R>(app, { ...resource.collection, path, present: resource.present }, context);
+  }
+  app.get(`${url}/:id`, { schema: { params: GuidParams, ...(response === undefined ? {} : { response }) } }, async (request) => {
+    const { tenantId } = request.caller;
+    return presentOne(await resource.get(tenantId, request.params.id), tenantId);
+  });
+  const { create, update, delete: remove } = resource;
+  if (create !== undefined) {
+    app.post(url, { ...bodyLimit, schema: { body: OpenObject, ...(response === undefined ? {} : { response }) } }, async (request, reply) => {
+      const { tenantId } = request.caller;
+      const created = await create(tenantId, request.body);
+      return reply.code(201).header('location', `${context.baseUrl}${url}/${created.id}`).send(await presentOne(created, tenantId));
+    });
+  }
+  if (update !== undefined) {
+    app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, ...(response === undefined ? {} : { response }) } }, async (request) => {
+      const { tenantId } = request.caller;
+      return presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
+    });
+  }
+  if (remove !== undefined) {
+    app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
+      await remove(request.caller.tenantId, request.params.id, expectedVersion(request));
+      return reply.code(204).send();
+    });
+  }
+}
+
+/** A service with Graph's get, create, PATCH and delete (bound: the factory calls them detached). */
+export function entityOperations<R extends { id: string }>(service: {
+  get(tenantId: string, id: string): Promise<R>;
+  create(tenantId: string, input: unknown): Promise<R>;
+  update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion): Promise<R>;
+  delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
+}): Pick<GraphResource<R>, 'get' | 'create' | 'update' | 'delete'> {
+  return {
+    get: (tenantId, id) => service.get(tenantId, id),
+    create: (tenantId, body) => service.create(tenantId, body),
+    update: (tenantId, id, patch, expected) => service.update(tenantId, id, patch, expected),
+    delete: (tenantId, id, expected) => service.delete(tenantId, id, expected),
+  };
+}
