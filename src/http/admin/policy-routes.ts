@@ -83,15 +83,19 @@ const ENTITY_PROPERTIES = ['id', 'createdDateTime', 'lastModifiedDateTime', 'ver
 const ANNOTATIONS = ['@openmam.notApplicableSettings', '@openmam.notApplicableProperties', '@openmam.warnings'] as const;
 
 /**
- * The response schema of a collection's entities, derived from its kinds' declarations: every readable property of
- * every kind (their values as the models wrote them), the entity's own, the navigations `$expand` adds, and
- * OpenMAM's annotations. fast-json-stringify writes nothing else, whatever a body holds.
+ * The properties a collection's entities may carry, derived from its kinds' declarations: every readable property of
+ * every kind, the entity's own, the navigations `$expand` adds, and OpenMAM's annotations. They are the response
+ * schema (fast-json-stringify writes nothing else, whatever a body holds) and what `$select` may name.
  */
-function entitySchema(policyCollection: PolicyCollection): TSchema {
-  const names = new Set<string>([...ENTITY_PROPERTIES, ...ANNOTATIONS, 'assignments']);
+function propertiesOf(policyCollection: PolicyCollection): string[] {
+  const names = new Set<string>([...ENTITY_PROPERTIES, 'assignments']);
   for (const declaration of kindsOf(policyCollection)) for (const name of readableProperties(declaration)) names.add(name);
   if (policyCollection.targetApps !== undefined) names.add('apps').add('deployedAppCount');
-  return EntityBody(Object.fromEntries([...names].map((name) => [name, Type.Unknown()])));
+  return [...names];
+}
+
+function entitySchema(properties: readonly string[]): TSchema {
+  return EntityBody(Object.fromEntries([...properties, ...ANNOTATIONS].map((name) => [name, Type.Unknown()])));
 }
 
 export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
@@ -151,12 +155,14 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     });
     const appsOf = (policy: StoredPolicy): ManagedAppRef[] => ('apps' in policy ? policy.apps : []);
     const targetApps = policyCollection.targetApps !== undefined;
+    const properties = propertiesOf(policyCollection);
 
     resourceRoutes<StoredPolicy>(
       app,
       {
         path,
-        entity: entitySchema(policyCollection),
+        entity: entitySchema(properties),
+        selectable: properties,
         bodyLimit: POLICY_BODY_LIMIT,
         collection: {
           entityType: policyCollection.entityType,

@@ -5,7 +5,7 @@ import type { TokenVerifier } from '../../identity/identity.ts';
 import { retryLater } from '../retry-later.ts';
 import type { GraphVersion } from '../../core/graph-metadata.ts';
 import { metadataRoute } from './metadata-route.ts';
-import { readSystemOptions, selectProperties } from './odata.ts';
+import { readSelect, readSystemOptions, selectProperties } from './odata.ts';
 
 /**
  * What every route of the Graph-shaped admin API shares, registered once per API version root (`/graph/beta`,
@@ -37,6 +37,8 @@ declare module 'fastify' {
     access?: 'read' | 'write' | 'anonymous';
     /** Admin API: the system query options the route reads (`$select` by default for a GET). */
     odata?: readonly string[];
+    /** Admin API: the properties `$select` may name on the route; any OData identifier when absent. */
+    selectable?: readonly string[];
   }
   interface FastifyRequest {
     /** Admin API: the verified caller (set by graphApi's hook before the handler runs). */
@@ -160,7 +162,10 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
     const config = request.routeOptions.config;
     const access = config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (access !== 'anonymous') request.caller = await adminCaller(options.verifier, request, access);
-    if (!request.is404) readSystemOptions(request.query, config.odata ?? (request.method === 'GET' ? ['$select'] : []));
+    if (request.is404) return;
+    const given = readSystemOptions(request.query, config.odata ?? (request.method === 'GET' ? ['$select'] : []));
+    const select = given.get('$select');
+    if (select !== undefined && config.selectable !== undefined) readSelect(select, config.selectable);
   });
 
   // $select on every answer: an entity keeps its annotations and the named properties, a collection each entity's.

@@ -127,6 +127,11 @@ function readCount(text: string | undefined): boolean {
  * A comma-separated list of names, each one of `allowed` (matched ignoring case, returned as declared); any OData
  * identifier when `allowed` is undefined.
  */
+/** The names of a `$select` checked against the properties a resource declares (a 400 naming the first unknown). */
+export function readSelect(text: string, properties: readonly string[]): string[] {
+  return readNames(text, '$select', properties);
+}
+
 function readNames(text: string, option: string, allowed: readonly string[] | undefined): string[] {
   const names: string[] = [];
   for (const raw of text.split(',')) {

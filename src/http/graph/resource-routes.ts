@@ -23,6 +23,8 @@ export interface GraphResource<R extends { id: string }> {
    * allow-list of the declared properties (policy-routes.ts).
    */
   readonly entity?: TSchema;
+  /** The properties `$select` may name (the collection's and the entity's); any OData identifier when absent. */
+  readonly selectable?: readonly string[];
   /** Bodies larger than this are a 413 (Fastify's default is 1 MiB). */
   readonly bodyLimit?: number;
   /** The collection's GET, on the Graph layer (OData options, keyset pages); its path and presenter are this resource's. */
@@ -58,9 +60,11 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
       return collection(`${context.baseUrl}/$metadata#${path}`, await resource.present(await listAll(tenantId), tenantId));
     });
   } else {
-    collectionRoute<R>(app, { ...resource.collection, path, present: resource.present }, context);
+    const properties = resource.collection.properties ?? resource.selectable;
+    collectionRoute<R>(app, { ...resource.collection, ...(properties === undefined ? {} : { properties }), path, present: resource.present }, context);
   }
-  app.get(`${url}/:id`, { schema: { params: GuidParams, ...(response === undefined ? {} : { response }) } }, async (request) => {
+  const selectable = resource.selectable === undefined ? {} : { config: { selectable: resource.selectable } };
+  app.get(`${url}/:id`, { ...selectable, schema: { params: GuidParams, ...(response === undefined ? {} : { response }) } }, async (request) => {
     const { tenantId } = request.caller;
     return presentOne(await resource.get(tenantId, request.params.id), tenantId);
   });

@@ -1,0 +1,3 @@
+import { policyRegistryEndToEnd } from './policy-registry-suite.ts';
+
+policyRegistryEndToEnd('sqlite');
