@@ -83,6 +83,22 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       return value[0]!;
     };
 
+    it('publishes every /graph route with a response schema for its success and Graph error, and a request schema for every body it reads', async () => {
+      const response = await server.request('/openapi.json');
+      const document = JSON.parse(response.body) as { paths: Record<string, Record<string, { responses?: Record<string, { content?: unknown }>; requestBody?: unknown }>> };
+      const operations = Object.entries(document.paths).filter(([path]) => path.startsWith('/graph/')).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ what: `${method.toUpperCase()} ${path}`, method, operation })));
+      assert.ok(operations.length > 150, `every Graph route is published (${operations.length})`);
+      for (const { what, method, operation } of operations) {
+        const responses = operation.responses ?? {};
+        const success = Object.keys(responses).filter((code) => /^2\d\d$/.test(code));
+        assert.ok(success.length > 0, `${what}: a success response`);
+        // 204 has no body; every other success names what its body holds (swagger's placeholder has no content).
+        for (const code of success) if (code !== '204') assert.ok(responses[code]!.content !== undefined, `${what}: the ${code} body has a schema`);
+        if (!what.endsWith('/$metadata')) assert.ok(responses['4XX'] !== undefined && responses['5XX'] !== undefined, `${what}: Graph's error body`);
+        if (method === 'patch' || (method === 'post' && !/wipeAndBlockManagedApps|unblockManagedApps/.test(what))) assert.ok(operation.requestBody !== undefined, `${what}: a request body schema`);
+      }
+    });
+
     it('answers an id with a NUL, a lone surrogate or 65 characters with 400 or 404 on every route, never 500', async () => {
       const wipId = String((await created(WIP, fullMamPolicy()))['id']);
       const reads = [

@@ -11,8 +11,9 @@ import { ACCESS_POLICIES, CONNECTORS } from '../../store/collections.ts';
 import { etagAnnotation } from '../graph/etag.ts';
 import { GraphError } from '../graph/graph-api.ts';
 import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
-import { EntityBody, ERROR_RESPONSES, GuidParams, SafeString } from '../graph/schemas.ts';
+import { EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
+import { policyEntitySchema } from './policy-routes.ts';
 
 /**
  * The app protection service's Graph-shaped admin resources besides the policy collections (policy-routes.ts serves
@@ -63,6 +64,32 @@ const DeploymentSummary = EntityBody({
 const TemplateParams = Type.Object({ level: SafeString({ maxLength: 16 }) });
 const TemplateQuery = Type.Object({ minimumOsVersion: Type.Optional(SafeString({ maxLength: 64 })), maximumOsVersion: Type.Optional(SafeString({ maxLength: 64 })) });
 
+/** Graph `mobileThreatDefenseConnector` as presentConnector answers it. */
+const Connector = EntityBody({
+  id: Type.String(),
+  lastHeartbeatDateTime: NullableString(),
+  partnerState: Type.String(),
+  windowsMobileApplicationManagementEnabled: Type.Boolean(),
+  windowsDeviceBlockedOnMissingPartnerData: Type.Boolean(),
+  partnerUnsupportedOsVersionBlocked: Type.Boolean(),
+  partnerUnresponsivenessThresholdInDays: Type.Integer(),
+});
+
+/**
+ * Graph `conditionalAccessPolicy` as OpenMAM keeps it (policy/app-protection.ts accessPolicyAsGraph); the conditions
+ * and controls are the model's objects, written as it builds them.
+ */
+const AccessPolicy = EntityBody({
+  id: Type.String(),
+  displayName: Type.String(),
+  state: Type.String(),
+  conditions: Type.Unknown(),
+  grantControls: Type.Unknown(),
+  approvedApplications: Type.Array(Type.String()),
+  createdDateTime: Type.String(),
+  modifiedDateTime: Type.String(),
+});
+
 function presentConnector(connector: MtdConnectorRecord, now: number): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.mobileThreatDefenseConnector',
@@ -96,6 +123,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
     app,
     {
       path: ACCESS_POLICIES_PATH,
+      entity: AccessPolicy,
       collection: { ...page, entityType: 'conditionalAccessPolicy', fields: ACCESS_POLICIES.fields, defaultOrder: [{ field: 'createdDateTime', descending: false }], list: (tenantId, query) => accessPolicies.query(tenantId, query) },
       present: (list) => list.map(presentAccessPolicy),
       ...entityOperations(accessPolicies),
@@ -106,6 +134,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
     app,
     {
       path: CONNECTORS_PATH,
+      entity: Connector,
       // Graph's connector has no creation time: pages follow the id.
       collection: { ...page, entityType: 'mobileThreatDefenseConnector', fields: CONNECTORS.fields, defaultOrder: [], list: (tenantId, query) => connectors.query(tenantId, query) },
       present: (list) => list.map((c) => presentConnector(c, options.clock())),
@@ -135,7 +164,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       ...(summary.truncated ? { '@openmam.truncated': true } : {}),
     };
   });
-  app.get(`${protections}/templates/:level`, { schema: { params: TemplateParams, querystring: TemplateQuery } }, async (request) => {
+  app.get(`${protections}/templates/:level`, { schema: { params: TemplateParams, querystring: TemplateQuery, response: { 200: policyEntitySchema(APP_PROTECTIONS), ...ERROR_RESPONSES } } }, async (request) => {
     const { level } = request.params;
     const number = Object.hasOwn(LEVELS, level) ? LEVELS[level] : undefined;
     if (number === undefined) throw new GraphError(404, 'ResourceNotFound', `no template ${JSON.stringify(level)}: level1, level2 or level3`);

@@ -6,7 +6,7 @@ import type { SkipTokens } from '../graph/skip-token.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, GuidString, IdString, NullableString, SafeString, UserGuidParams } from '../graph/schemas.ts';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, GuidString, IdString, NullableString, SafeString, UserGuidParams, NO_CONTENT_RESPONSES } from '../graph/schemas.ts';
 import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { OpenMamError } from '../../errors.ts';
@@ -194,6 +194,7 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
     {
       path: REGISTRATIONS.slice(1),
       entityType: 'managedAppRegistration',
+      entity: ManagedAppRegistration,
       fields: APP_REGISTRATIONS.fields,
       navigations: [],
       defaultOrder: [{ field: 'createdDateTime', descending: false }],
@@ -246,28 +247,28 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
     return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: statusReportContent(page.rows, skipToken) };
   });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { schema: { params: UserGuidParams, body: WipeByDeviceTagBody } }, async (request, reply) => {
+  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { schema: { params: UserGuidParams, body: WipeByDeviceTagBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     await wipes.wipeByDeviceTag(caller.tenantId, request.params.id.toLowerCase(), request.body.deviceTag);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', { schema: { params: UserGuidParams, body: WipeByAzureAdDeviceIdBody } }, async (request, reply) => {
+  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', { schema: { params: UserGuidParams, body: WipeByAzureAdDeviceIdBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     await wipes.wipeByAzureAdDeviceId(caller.tenantId, request.params.id.toLowerCase(), request.body.azureAdDeviceId);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/wipeAndBlockManagedApps', { schema: { params: UserGuidParams } }, async (request, reply) => {
+  app.post('/users/:id/wipeAndBlockManagedApps', { schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     await wipes.wipeAndBlock(caller.tenantId, request.params.id.toLowerCase());
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/unblockManagedApps', { schema: { params: UserGuidParams } }, async (request, reply) => {
+  app.post('/users/:id/unblockManagedApps', { schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     await wipes.unblock(caller.tenantId, request.params.id.toLowerCase());
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   // A Graph function: GET /users/{id}/isManagedAppUserBlocked.

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { GROUPS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
-import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, IdString, SafeString } from '../graph/schemas.ts';
+import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, IdString, SafeString, NO_CONTENT_RESPONSES } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
@@ -97,6 +97,7 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
     {
       path: 'groups',
       entityType: 'group',
+      entity: Group,
       fields: GROUPS.fields,
       properties: GROUP_PROPERTIES,
       navigations: ['members'],
@@ -121,28 +122,28 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
   app.get('/groups/:id', { schema: { params: GuidParams, response: { 200: Group, ...ERROR_RESPONSES } } }, async (request) => {
     return presentGroup(await requireGroup(request.caller.tenantId, request.params.id));
   });
-  app.delete('/groups/:id', { schema: { params: GuidParams } }, async (request, reply) => {
+  app.delete('/groups/:id', { schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     if (!(await groups.deleteGroup(request.caller.tenantId, request.params.id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${request.params.id}' does not exist.`);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
   app.get('/groups/:id/members', { schema: { params: GuidParams, response: { 200: CollectionBody(Type.Object({ '@odata.type': Type.String(), id: Type.String() })), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
     return collection(`${options.baseUrl}/$metadata#directoryObjects`, memberList(await groups.listGroupMembers(caller.tenantId, group.id)));
   });
-  app.post('/groups/:id/members/$ref', { schema: { params: GuidParams, body: MemberRef } }, async (request, reply) => {
+  app.post('/groups/:id/members/$ref', { schema: { params: GuidParams, body: MemberRef, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
     if (!(await groups.addGroupMember(caller.tenantId, group.id, readMemberRef(request.body)))) {
       throw new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
     }
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
-  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: IdString(), memberId: IdString() }) } }, async (request, reply) => {
+  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: IdString(), memberId: IdString() }), response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
     const memberId = request.params.memberId.toLowerCase();
     if (!(await groups.removeGroupMember(caller.tenantId, group.id, memberId))) throw new GraphError(404, 'Request_ResourceNotFound', `Member '${memberId}' is not in the group.`);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 }

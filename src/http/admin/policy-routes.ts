@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import { isDevicePolicy, type PolicyService, type StoredPolicy } from '../../core/policies.ts';
 import {
@@ -21,7 +21,7 @@ import { POLICIES } from '../../store/collections.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from '../graph/etag.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
 import { resourceRoutes } from '../graph/resource-routes.ts';
-import { AssignBody, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject, SafeString } from '../graph/schemas.ts';
+import { AssignBody, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, OpenObject, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 
 /**
@@ -96,6 +96,11 @@ function propertiesOf(policyCollection: PolicyCollection): string[] {
 
 function entitySchema(properties: readonly string[]): TSchema {
   return EntityBody(Object.fromEntries([...properties, ...ANNOTATIONS].map((name) => [name, Type.Unknown()])));
+}
+
+/** The response schema of a collection's policies (also of the templates that answer a policy body to POST). */
+export function policyEntitySchema(policyCollection: PolicyCollection): TSchema {
+  return entitySchema(propertiesOf(policyCollection));
 }
 
 export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesOptions): Promise<void> {
@@ -186,12 +191,23 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       { baseUrl, skipTokens: options.skipTokens },
     );
 
-    app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody } }, async (request, reply) => {
-      const policy = await policies.assign(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
+    // Graph's answer to assign differs by collection (see PolicyCollection.assignment.answer).
+    const assign = async (request: FastifyRequest, id: string, body: unknown, reply: FastifyReply): Promise<StoredPolicy> => {
+      const policy = await policies.assign(request.caller.tenantId, policyCollection, id, body, expectedVersion(request));
       setEntityTag(reply, policy.version);
-      if (policyCollection.assignment.answer === 'noContent') return reply.code(204).send();
-      return collection(`${baseUrl}/$metadata#Collection(${assignmentType.slice(1)})`, policy.assignments.map(presentAssignment));
-    });
+      return policy;
+    };
+    if (policyCollection.assignment.answer === 'noContent') {
+      app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+        await assign(request, request.params.id, request.body, reply);
+        return reply.code(204).send(null);
+      });
+    } else {
+      app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request, reply) => {
+        const policy = await assign(request, request.params.id, request.body, reply);
+        return collection(`${baseUrl}/$metadata#Collection(${assignmentType.slice(1)})`, policy.assignments.map(presentAssignment));
+      });
+    }
     app.get(`${url}/:id/assignments`, { schema: { params: GuidParams, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request) => {
       const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);
       return collection(`${entity(policy.id)}/assignments`, policy.assignments.map(presentAssignment));
@@ -205,9 +221,9 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     });
 
     if (targetApps) {
-      app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody } }, async (request, reply) => {
+      app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
         const policy = await policies.targetApps(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
-        return setEntityTag(reply, policy.version).code(204).send();
+        return setEntityTag(reply, policy.version).code(204).send(null);
       });
       app.get(`${url}/:id/apps`, { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedMobileApp), ...ERROR_RESPONSES } } }, async (request) => {
         const policy = await policies.get(request.caller.tenantId, policyCollection, request.params.id);

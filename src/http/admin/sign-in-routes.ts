@@ -1,4 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { EntityBody, ERROR_RESPONSES, GuidParams } from '../graph/schemas.ts';
 import type { SignInLog } from '../../core/app-protection/sign-in-log.ts';
 import type { SignInRecord } from '../../store/app-protection-records.ts';
 import { SIGN_INS as SIGN_IN_FIELDS } from '../../store/collections.ts';
@@ -91,6 +94,9 @@ export function presentSignIn(r: SignInRecord): Record<(typeof SIGN_IN_PROPERTIE
   };
 }
 
+/** The response schema of a signIn: its properties, each as presentSignIn writes it. */
+const SignIn = EntityBody(Object.fromEntries(SIGN_IN_PROPERTIES.map((name) => [name, Type.Unknown()])));
+
 export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOptions): Promise<void> {
   const { signIns, baseUrl } = options;
 
@@ -99,6 +105,7 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
     {
       path: SIGN_INS.slice(1),
       entityType: 'signIn',
+      entity: SignIn,
       fields: SIGN_IN_FIELDS.fields,
       properties: SIGN_IN_PROPERTIES,
       navigations: [],
@@ -112,7 +119,7 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
     { baseUrl, skipTokens: options.skipTokens },
   );
 
-  app.get<{ Params: { id: string } }>(`${SIGN_INS}/:id`, async (request) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(`${SIGN_INS}/:id`, { schema: { params: GuidParams, response: { 200: SignIn, ...ERROR_RESPONSES } } }, async (request) => {
     return { '@odata.context': `${baseUrl}/$metadata#auditLogs/signIns/$entity`, ...presentSignIn(await signIns.get(request.caller.tenantId, request.params.id)) };
   });
 }

@@ -70,6 +70,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     {
       path: 'users',
       entityType: 'user',
+      entity: User,
       fields: USERS.fields,
       properties: USER_PROPERTIES,
       navigations: [],

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { TSchema } from 'typebox';
+import { CollectionBody, ERROR_RESPONSES } from './schemas.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { readCollectionOptions, type CollectionOptionsSpec } from './odata.ts';
 import { recordCollection } from './metadata-route.ts';
@@ -15,6 +17,8 @@ export interface CollectionSpec<Entity> extends CollectionOptionsSpec {
   readonly path: string;
   /** The Graph entity type of the collection's members (their base type), as `$metadata` declares it. */
   readonly entityType: string;
+  /** The response schema of one member, expanded navigations included: a page carries nothing it does not list. */
+  readonly entity: TSchema;
   readonly list: (tenantId: string, query: CollectionQuery) => Promise<CollectionPage<Entity>>;
   /** The page's entities as Graph entities, in order (one call per page: presenters may batch their reads). */
   readonly present: (entities: readonly Entity[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
@@ -30,7 +34,7 @@ export function collectionRoute<Entity>(app: FastifyInstance, spec: CollectionSp
   for (const key of spec.defaultOrder) if (!Object.hasOwn(spec.fields, key.field)) throw new Error(`${spec.path}: the default order names ${key.field}, which is not a field`);
   for (const navigation of spec.navigations) if (spec.expand?.[navigation] === undefined) throw new Error(`${spec.path}: ${navigation} is a navigation without an expansion`);
   recordCollection(app, { path: spec.path, entityType: spec.entityType });
-  app.get(`/${spec.path}`, { config: { odata: COLLECTION_QUERY_OPTIONS } }, async (request) => {
+  app.get(`/${spec.path}`, { config: { odata: COLLECTION_QUERY_OPTIONS }, schema: { response: { 200: CollectionBody(spec.entity), ...ERROR_RESPONSES } } }, async (request) => {
     const { tenantId } = request.caller;
     const options = readCollectionOptions(request.query, request.headers, spec);
     // A token is good only for the query it was issued for: same tenant, collection, filter and order.

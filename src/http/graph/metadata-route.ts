@@ -20,7 +20,7 @@ export function metadataRoute(scope: FastifyInstance, version: GraphVersion): vo
   // Built on the first request, when every route of the scope is registered; it never changes afterwards.
   let document: string | undefined;
   // `security: []` tells the OpenAPI document that no bearer token is needed here.
-  scope.get(METADATA_PATH, { config: { access: 'anonymous', odata: [] }, schema: { security: [] } }, async (_request, reply) => {
+  scope.get(METADATA_PATH, { config: { access: 'anonymous', odata: [] }, schema: { security: [], response: { 200: { type: 'string', description: 'OData CSDL XML (application/xml)' } } } }, async (_request, reply) => {
     document ??= graphMetadata(version, scope.graphCollections);
     return reply.type('application/xml').send(document);
   });

@@ -5,7 +5,7 @@ import type { ExpectedVersion } from '../../core/versioned-write.ts';
 import { expectedVersion } from './etag.ts';
 import { collectionRoute, type CollectionSpec } from './collection-routes.ts';
 import { collection } from './graph-api.ts';
-import { CollectionBody, ERROR_RESPONSES, GuidParams, OpenObject } from './schemas.ts';
+import { CollectionBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, OpenObject } from './schemas.ts';
 import type { SkipTokens } from './skip-token.ts';
 
 /**
@@ -18,17 +18,14 @@ import type { SkipTokens } from './skip-token.ts';
 export interface GraphResource<R extends { id: string }> {
   /** Under the version root, e.g. `deviceManagement/mobileThreatDefenseConnectors`. */
   readonly path: string;
-  /**
-   * The response schema of one entity. Without one the presenter is the guard: it builds each answer from an
-   * allow-list of the declared properties (policy-routes.ts).
-   */
-  readonly entity?: TSchema;
+  /** The response schema of one entity: an answer carries nothing it does not list. */
+  readonly entity: TSchema;
   /** The properties `$select` may name (the collection's and the entity's); any OData identifier when absent. */
   readonly selectable?: readonly string[];
   /** Bodies larger than this are a 413 (Fastify's default is 1 MiB). */
   readonly bodyLimit?: number;
   /** The collection's GET, on the Graph layer (OData options, keyset pages); its path and presenter are this resource's. */
-  readonly collection: Omit<CollectionSpec<R>, 'path' | 'present'> | { readonly listAll: (tenantId: string) => Promise<R[]> };
+  readonly collection: Omit<CollectionSpec<R>, 'path' | 'present' | 'entity'> | { readonly listAll: (tenantId: string) => Promise<R[]> };
   /** The records as Graph entities, in order (one call per page or entity: presenters may batch their reads). */
   readonly present: (records: readonly R[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
   readonly get: (tenantId: string, id: string) => Promise<R>;
@@ -49,43 +46,42 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
   const url = `/${path}`;
   const entityContext = `${context.baseUrl}/$metadata#${path}/$entity`;
   const presentOne = async (record: R, tenantId: string): Promise<Record<string, unknown>> => ({ '@odata.context': entityContext, ...(await resource.present([record], tenantId))[0]! });
-  const response = resource.entity === undefined ? undefined : { 200: resource.entity, 201: resource.entity, ...ERROR_RESPONSES };
+  const response = { 200: resource.entity, 201: resource.entity, ...ERROR_RESPONSES };
   const bodyLimit = resource.bodyLimit === undefined ? {} : { bodyLimit: resource.bodyLimit };
 
   if ('listAll' in resource.collection) {
     const { listAll } = resource.collection;
-    const listResponse = resource.entity === undefined ? undefined : { 200: CollectionBody(resource.entity), ...ERROR_RESPONSES };
-    app.get(url, { schema: { ...(listResponse === undefined ? {} : { response: listResponse }) } }, async (request) => {
+    app.get(url, { schema: { response: { 200: CollectionBody(resource.entity), ...ERROR_RESPONSES } } }, async (request) => {
       const { tenantId } = request.caller;
       return collection(`${context.baseUrl}/$metadata#${path}`, await resource.present(await listAll(tenantId), tenantId));
     });
   } else {
     const properties = resource.collection.properties ?? resource.selectable;
-    collectionRoute<R>(app, { ...resource.collection, ...(properties === undefined ? {} : { properties }), path, present: resource.present }, context);
+    collectionRoute<R>(app, { ...resource.collection, ...(properties === undefined ? {} : { properties }), path, entity: resource.entity, present: resource.present }, context);
   }
   const selectable = resource.selectable === undefined ? {} : { config: { selectable: resource.selectable } };
-  app.get(`${url}/:id`, { ...selectable, schema: { params: GuidParams, ...(response === undefined ? {} : { response }) } }, async (request) => {
+  app.get(`${url}/:id`, { ...selectable, schema: { params: GuidParams, response } }, async (request) => {
     const { tenantId } = request.caller;
     return presentOne(await resource.get(tenantId, request.params.id), tenantId);
   });
   const { create, update, delete: remove } = resource;
   if (create !== undefined) {
-    app.post(url, { ...bodyLimit, schema: { body: OpenObject, ...(response === undefined ? {} : { response }) } }, async (request, reply) => {
+    app.post(url, { ...bodyLimit, schema: { body: OpenObject, response } }, async (request, reply) => {
       const { tenantId } = request.caller;
       const created = await create(tenantId, request.body);
       return reply.code(201).header('location', `${context.baseUrl}${url}/${created.id}`).send(await presentOne(created, tenantId));
     });
   }
   if (update !== undefined) {
-    app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, ...(response === undefined ? {} : { response }) } }, async (request) => {
+    app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
       const { tenantId } = request.caller;
       return presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
     });
   }
   if (remove !== undefined) {
-    app.delete(`${url}/:id`, { schema: { params: GuidParams } }, async (request, reply) => {
+    app.delete(`${url}/:id`, { schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
       await remove(request.caller.tenantId, request.params.id, expectedVersion(request));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
   }
 }

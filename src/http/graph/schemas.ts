@@ -81,6 +81,9 @@ export const EntityAnnotations = {
 /** Error answers every admin route may give. */
 export const ERROR_RESPONSES = { '4xx': GraphErrorBody, '5xx': GraphErrorBody };
 
+/** The answers of a route whose success has no body (DELETE, most actions): 204, or Graph's error. */
+export const NO_CONTENT_RESPONSES = { 204: Type.Null({ description: 'No Content' }), ...ERROR_RESPONSES };
+
 /**
  * The body of `assign` (deviceConfiguration and managedAppPolicy: `{"assignments": [...]}`); each assignment is
  * read by its policy model, which names the field it refuses.
