@@ -30,6 +30,11 @@ export interface QueryField {
    * value of each Graph value a query may name, keyed by the Graph value as text; the store compares stored values.
    */
   readonly storedAs?: Readonly<Record<string, string>>;
+  /**
+   * The column holds a JSON array of values of `type` (a Graph collection of primitives, such as a service
+   * principal's servicePrincipalNames): named only by an `any` lambda, never compared or sorted on as a whole.
+   */
+  readonly collection?: true;
 }
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
@@ -41,7 +46,9 @@ export type Filter =
   | { readonly kind: 'not'; readonly operand: Filter }
   | { readonly kind: 'compare'; readonly field: string; readonly operator: ComparisonOperator; readonly value: FieldValue }
   | { readonly kind: 'in'; readonly field: string; readonly values: readonly FieldValue[] }
-  | { readonly kind: 'startsWith'; readonly field: string; readonly prefix: string };
+  | { readonly kind: 'startsWith'; readonly field: string; readonly prefix: string }
+  /** OData's `field/any(variable: predicate)` over a collection field: `predicate` names its element as `variable`. */
+  | { readonly kind: 'any'; readonly field: string; readonly variable: string; readonly predicate: Filter };
 
 export interface SortKey {
   readonly field: string;

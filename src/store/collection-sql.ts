@@ -45,8 +45,22 @@ function bind(dialect: Dialect, field: QueryField, value: FieldValue): Expressio
 
 const OPERATOR_SQL = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 
+/** The element of a collection field inside an `any` lambda: the `value` of the row set the array is unnested into. */
+const ELEMENT_COLUMN = 'lambda_element.value';
+
 function compileFilter(dialect: Dialect, source: CollectionSource, filter: Filter): Expression {
   switch (filter.kind) {
+    case 'any': {
+      const field = requireField(source, filter.field);
+      if (field.collection !== true || !('column' in field.source)) throw new Error(`${filter.field} is not a collection column`);
+      // The predicate sees only the element, named by the lambda's variable (the reader admits no other field).
+      const element: QueryField = { type: field.type, source: { column: ELEMENT_COLUMN }, required: true, ...(field.caseInsensitive ? { caseInsensitive: true } : {}) };
+      const predicate = compileFilter(dialect, { ...source, fields: { [filter.variable]: element } }, filter.predicate);
+      const column = sql.ref(field.source.column);
+      return dialect === 'sqlite'
+        ? sql`exists (select 1 from json_each(${column}) as lambda_element where ${predicate})`
+        : sql`exists (select 1 from jsonb_array_elements_text(${column}::jsonb) as lambda_element(value) where ${predicate})`;
+    }
     case 'and':
     case 'or':
       return sql`(${sql.join(filter.operands.map((f) => compileFilter(dialect, source, f)), sql` ${sql.raw(filter.kind)} `)})`;

@@ -117,4 +117,6 @@ export const SERVICE_PRINCIPALS = tenantCollection('service_principals', {
   id: ENTITY_FIELDS.id,
   appId: { type: 'string', source: { column: 'app_id' }, required: true, lowerCase: true },
   displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+  // Graph: servicePrincipalNames/any(c:c eq 'api://...') (learn.microsoft.com/graph/api/serviceprincipal-list); compared ignoring case.
+  servicePrincipalNames: { type: 'string', source: { column: 'service_principal_names' }, collection: true, caseInsensitive: true },
 });

@@ -197,7 +197,7 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         for (const p of [generated, named]) assert.equal((await call('DELETE', `${SP_V1}/${String(p['id'])}`)).status, 204);
       });
 
-      it('lists on the Graph layer: $filter by appId (any case) or name, $orderby, keyset pages, $count with ConsistencyLevel', async () => {
+      it('lists on the Graph layer: $filter by appId (any case), name or servicePrincipalNames/any, $orderby, keyset pages, $count with ConsistencyLevel', async () => {
         const made = [];
         for (const displayName of ['Paging A', 'Paging B', 'Paging C']) made.push(await created(SP_V1, { displayName, servicePrincipalNames: [`https://${displayName.replace(' ', '-').toLowerCase()}.contoso.example`] }));
         const names = (response: GraphResponse): unknown[] => (response.body.value ?? []).map((p) => p['displayName']);
@@ -210,6 +210,13 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         assert.equal((await call('GET', `${SP_V1}?$count=true`, undefined, reader)).status, 400, 'a directory collection counts with ConsistencyLevel only');
         const counted = await call('GET', `${SP_V1}?$count=true&$filter=${encodeURIComponent("startswith(displayName,'Paging')")}`, undefined, reader, { ConsistencyLevel: 'eventual' });
         assert.equal(counted.body['@odata.count'], 3);
+        // servicePrincipalNames/any, as Graph's example finds a service principal by one of its names (any case).
+        const byName = (predicate: string) => call('GET', `${SP_V1}?$filter=${encodeURIComponent(`servicePrincipalNames/any(c:${predicate})`)}`, undefined, reader);
+        assert.deepEqual(names(await byName("c eq 'HTTPS://paging-b.contoso.example'")), ['Paging B']);
+        assert.deepEqual(names(await byName(`c eq '${String(made[2]!['appId'])}'`)), ['Paging C'], 'the appId is among the names');
+        assert.deepEqual(names(await byName("startswith(c, 'https://paging-') and not (c eq 'https://paging-a.contoso.example')")).sort(), ['Paging B', 'Paging C']);
+        assert.deepEqual(names(await byName("c eq 'https://nothing.contoso.example'")), []);
+        assert.equal((await call('GET', `${SP_V1}?$filter=${encodeURIComponent("servicePrincipalNames/all(c:c eq 'x')")}`, undefined, reader)).status, 400);
         for (const p of made) assert.equal((await call('DELETE', `${SP_V1}/${String(p['id'])}`)).status, 204);
       });
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { OpenMamError } from '../../src/errors.ts';
 import { readCollectionOptions, readFilter, readOrderBy, readSystemOptions, type CollectionOptionsSpec } from '../../src/http/graph/odata.ts';
 import { rewriteGraphUrl } from '../../src/http/graph/graph-url.ts';
-import { SIGN_INS } from '../../src/store/collections.ts';
+import { SERVICE_PRINCIPALS, SIGN_INS } from '../../src/store/collections.ts';
 
 /** The Graph layer's OData reader (src/http/graph/odata.ts) and URL forms (graph-url.ts), on the sign-in log's fields. */
 const refused = (pattern: RegExp) => (e: unknown) => e instanceof OpenMamError && e.code === 'malformed_request' && pattern.test(e.message);
@@ -35,6 +35,30 @@ describe('$filter', () => {
     assert.deepEqual(readFilter('createdDateTime ge 2026-12-01T00:00:00.0005Z', fields), { kind: 'compare', field: 'createdDateTime', operator: 'gt', value: T });
     assert.deepEqual(readFilter('createdDateTime lt 2026-12-01T00:00:00.1234567Z', fields), { kind: 'compare', field: 'createdDateTime', operator: 'le', value: T + 123 });
     assert.deepEqual(readFilter('createdDateTime eq 2026-12-01T00:00:00.0001Z', fields), { kind: 'in', field: 'createdDateTime', values: [] });
+  });
+
+  it('reads any over a collection field: the predicate names only the lambda variable; all, any() and the collection compared whole are refused', () => {
+    const principals = SERVICE_PRINCIPALS.fields;
+    assert.deepEqual(readFilter("servicePrincipalNames/any(c:c eq 'api://files')", principals), { kind: 'any', field: 'servicePrincipalNames', variable: 'c', predicate: eq('c', 'api://files') });
+    assert.deepEqual(readFilter("displayName eq 'x' and servicePrincipalNames/any(n: startswith(n, 'https://') or n in ('a', 'b'))", principals), {
+      kind: 'and',
+      operands: [
+        eq('displayName', 'x'),
+        { kind: 'any', field: 'servicePrincipalNames', variable: 'n', predicate: { kind: 'or', operands: [{ kind: 'startsWith', field: 'n', prefix: 'https://' }, { kind: 'or', operands: [eq('n', 'a'), eq('n', 'b')] }] } },
+      ],
+    });
+    assert.deepEqual(readFilter("not servicePrincipalNames/any(c:c eq 'x')", principals), { kind: 'not', operand: { kind: 'any', field: 'servicePrincipalNames', variable: 'c', predicate: eq('c', 'x') } });
+    for (const [filter, message] of [
+      ["servicePrincipalNames/all(c:c eq 'x')", /only any is supported over a collection, not all/],
+      ['servicePrincipalNames/any()', /any takes a predicate/],
+      ["servicePrincipalNames eq 'x'", /servicePrincipalNames is a collection: filter it with servicePrincipalNames\/any/],
+      ["servicePrincipalNames/any(c:displayName eq 'x')", /displayName cannot be filtered on here \(c\)/],
+      ["displayName/any(c:c eq 'x')", /displayName is not a collection/],
+      ["servicePrincipalNames/any(c:c eq 5)", /5 is not a string/],
+    ] as const) {
+      assert.throws(() => readFilter(filter, principals), refused(message), filter);
+    }
+    assert.throws(() => readOrderBy('servicePrincipalNames', principals), refused(/cannot be sorted on here \(id, appId, displayName\)/));
   });
 
   for (const [filter, message] of [

@@ -194,7 +194,7 @@ const COMPARISONS: Readonly<Record<string, ComparisonOperator>> = {
   GreaterOrEqualsExpression: 'ge',
 };
 
-const SUPPORTED_FILTER = 'supported: eq, ne, gt, ge, lt, le, and, or, not, parentheses and startswith(property, \'text\'), over the properties';
+const SUPPORTED_FILTER = 'supported: eq, ne, gt, ge, lt, le, in, and, or, not, parentheses, startswith(property, \'text\') and collection/any(v: ...), over the properties';
 
 /** `$filter` as the store's filter tree; a clause naming anything not declared is a 400 that quotes it. */
 export function readFilter(text: string, fields: Readonly<Record<string, QueryField>>): Filter {
@@ -202,24 +202,29 @@ export function readFilter(text: string, fields: Readonly<Record<string, QueryFi
   const supported = `${SUPPORTED_FILTER} ${Object.keys(fields).join(', ')}`;
   const unsupported = (t: Token): never => refuse(`$filter: "${t.raw}" is not supported; ${supported}`);
 
-  const convert = (t: Token): Filter => {
+  /** `scope`: the fields a clause may name (a lambda's predicate names only its variable). */
+  const convert = (t: Token, scope: Readonly<Record<string, QueryField>>): Filter => {
     switch (t.type) {
       case 'CommonExpression':
       case 'BoolParenExpression':
       case 'ParenExpression':
-        return isToken(t.value) ? convert(t.value) : unsupported(t);
+        return isToken(t.value) ? convert(t.value, scope) : unsupported(t);
       case 'AndExpression':
       case 'OrExpression': {
         const { left, right } = t.value as { left: unknown; right: unknown };
         if (!isToken(left) || !isToken(right)) return unsupported(t);
-        return { kind: t.type === 'AndExpression' ? 'and' : 'or', operands: [convert(left), convert(right)] };
+        return { kind: t.type === 'AndExpression' ? 'and' : 'or', operands: [convert(left, scope), convert(right, scope)] };
       }
       case 'NotExpression':
-        return isToken(t.value) ? negate(t.value) : unsupported(t);
+        return isToken(t.value) ? negate(t.value, scope) : unsupported(t);
+      case 'FirstMemberExpression':
+      case 'MemberExpression':
+      case 'PropertyPathExpression':
+        return lambda(t, scope);
       case 'MethodCallExpression': {
         const { method, parameters } = t.value as { method: string; parameters: unknown[] };
         if (method !== 'startswith' || parameters.length !== 2 || !isToken(parameters[0]) || !isToken(parameters[1])) return unsupported(t);
-        const [name, field] = resolveField(parameters[0], fields, t);
+        const [name, field] = resolveField(parameters[0], scope, t);
         const prefix = literalValue(parameters[1], field, t);
         if (field.type !== 'string' || typeof prefix !== 'string') refuse(`$filter: "${t.raw}": startswith takes a string property and a string`);
         return { kind: 'startsWith', field: name, prefix };
@@ -229,7 +234,7 @@ export function readFilter(text: string, fields: Readonly<Record<string, QueryFi
         if (operator === undefined) return unsupported(t);
         const { left, right } = t.value as { left: unknown; right: unknown };
         if (!isToken(left) || !isToken(right)) return unsupported(t);
-        const [name, field] = resolveField(left, fields, t);
+        const [name, field] = resolveField(left, scope, t);
         const value = literalValue(right, field, t);
         if (value === null && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": only eq and ne compare with null`);
         if ((field.type === 'boolean' || field.storedAs !== undefined) && operator !== 'eq' && operator !== 'ne') refuse(`$filter: "${t.raw}": ${name} compares with eq or ne`);
@@ -239,19 +244,38 @@ export function readFilter(text: string, fields: Readonly<Record<string, QueryFi
     }
   };
   /**
+   * `collection/any(v: predicate)` (OData v4.01 Part 2 §5.1.1.13.1) over a collection field, the predicate naming
+   * only `v`; `all` and `any()` without a predicate are refused.
+   */
+  const lambda = (t: Token, scope: Readonly<Record<string, QueryField>>): Filter => {
+    let path: Token = t;
+    while ((path.type === 'FirstMemberExpression' || path.type === 'MemberExpression') && isToken(path.value)) path = path.value;
+    const { current, next } = (path.type === 'PropertyPathExpression' ? path.value : {}) as { current?: unknown; next?: unknown };
+    const operation = isToken(next) && next.type === 'CollectionPathExpression' && isToken(next.value) ? next.value : undefined;
+    if (!isToken(current) || operation === undefined) return unsupported(t);
+    if (operation.type !== 'AnyExpression') refuse(`$filter: "${t.raw}": only any is supported over a collection, not ${operation.type === 'AllExpression' ? 'all' : operation.raw}`);
+    const [name, field] = resolveField(current, scope, t, true);
+    if (field.collection !== true) refuse(`$filter: "${t.raw}": ${name} is not a collection`);
+    const { variable, predicate } = (operation.value ?? {}) as { variable?: unknown; predicate?: unknown };
+    if (!isToken(variable) || !isToken(predicate) || !isToken(predicate.value)) refuse(`$filter: "${t.raw}": any takes a predicate, as ${name}/any(v: v eq 'value')`);
+    const variableName = (variable.value as { name: string }).name;
+    const element: QueryField = { type: field.type, source: field.source, ...(field.caseInsensitive ? { caseInsensitive: true } : {}) };
+    return { kind: 'any', field: name, variable: variableName, predicate: convert(predicate.value, { [variableName]: element }) };
+  };
+  /**
    * `not` binds tighter than `and` and `or` (OData v4.01 Part 2 §5.1.1.15, operator precedence), but the parser
    * reads `not a or b` as `not (a or b)`: an unparenthesized and/or under a `not` gets the `not` on its leftmost
    * operand instead. A parenthesized one is a BoolParenExpression and keeps it whole.
    */
-  const negate = (t: Token): Filter => {
+  const negate = (t: Token, scope: Readonly<Record<string, QueryField>>): Filter => {
     const inner = t.type === 'CommonExpression' && isToken(t.value) ? t.value : t;
     if (inner.type === 'AndExpression' || inner.type === 'OrExpression') {
       const { left, right } = inner.value as { left: unknown; right: unknown };
-      if (isToken(left) && isToken(right)) return { kind: inner.type === 'AndExpression' ? 'and' : 'or', operands: [negate(left), convert(right)] };
+      if (isToken(left) && isToken(right)) return { kind: inner.type === 'AndExpression' ? 'and' : 'or', operands: [negate(left, scope), convert(right, scope)] };
     }
-    return { kind: 'not', operand: convert(t) };
+    return { kind: 'not', operand: convert(t, scope) };
   };
-  return convert(token);
+  return convert(token, fields);
 }
 
 /** The most values an `in` list may hold. */
@@ -313,12 +337,14 @@ function splitOutsideQuotes(list: string): string[] {
 }
 
 /** A member path (`displayName`, `status/errorCode`) as declared (names matched ignoring case), with its field. */
-function resolveField(token: Token, fields: Readonly<Record<string, QueryField>>, clause: Token): [string, QueryField] {
+function resolveField(token: Token, fields: Readonly<Record<string, QueryField>>, clause: Token, collection = false): [string, QueryField] {
   const path = memberPath(token);
   if (path === undefined) refuse(`$filter: "${clause.raw}" must compare a property with a literal`);
   const declared = Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
   if (declared === undefined) refuse(`$filter: "${clause.raw}": ${path} cannot be filtered on here (${Object.keys(fields).join(', ')})`);
-  return [declared, fields[declared]!];
+  const field = fields[declared]!;
+  if (field.collection === true && !collection) refuse(`$filter: "${clause.raw}": ${declared} is a collection: filter it with ${declared}/any(v: v eq 'value')`);
+  return [declared, field];
 }
 
 /** `a/b/c` from the parser's member expression, or undefined when the token is not a plain property path. */
@@ -330,6 +356,7 @@ function memberPath(token: Token): string | undefined {
     case 'SingleNavigationExpression':
       return isToken(token.value) ? memberPath(token.value) : undefined;
     case 'ODataIdentifier':
+    case 'LambdaVariableExpression':
       return (token.value as { name: string }).name;
     case 'PropertyPathExpression': {
       const value = token.value;
@@ -417,7 +444,7 @@ export function readOrderBy(text: string, fields: Readonly<Record<string, QueryF
     const { expr, direction } = item.value as { expr: unknown; direction: number };
     const path = isToken(expr) ? memberPath(expr) : undefined;
     const declared = path === undefined ? undefined : Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
-    if (declared === undefined) refuse(`$orderby: "${item.raw}" cannot be sorted on here (${Object.keys(fields).join(', ')})`);
+    if (declared === undefined || fields[declared]!.collection === true) refuse(`$orderby: "${item.raw}" cannot be sorted on here (${Object.keys(fields).filter((name) => fields[name]!.collection !== true).join(', ')})`);
     if (keys.some((k) => k.field === declared)) refuse(`$orderby: ${declared} is named twice`);
     keys.push({ field: declared, descending: direction < 0 });
   }
