@@ -14,6 +14,25 @@ export interface ServedCollection {
   readonly entityType: string;
 }
 
+/** A type an action or function takes or answers: `Edm.*` or a Graph type name, one or a collection. */
+export interface ServedTypeRef {
+  readonly type: string;
+  readonly collection?: true;
+}
+
+/**
+ * A bound action (POST, e.g. `{id}/assign`) or function (GET, no side effects, e.g. `isManagedAppUserBlocked()`)
+ * served on the members of a collection (CSDL XML v4.01 §12 "Action and Function").
+ */
+export interface ServedOperation {
+  readonly kind: 'action' | 'function';
+  readonly name: string;
+  /** The entity type it is bound to, without `microsoft.graph.`. */
+  readonly bindingType: string;
+  readonly parameters: readonly (ServedTypeRef & { readonly name: string })[];
+  readonly returns?: ServedTypeRef;
+}
+
 const NAMESPACE = 'microsoft.graph';
 const ALIAS = 'graph';
 const EDMX = 'http://docs.oasis-open.org/odata/ns/edmx';
@@ -54,7 +73,7 @@ function typeRef(type: string): string {
 }
 
 /** The document for a version and the collections served under it (the same inputs give the same text). */
-export function graphMetadata(version: GraphVersion, served: readonly ServedCollection[]): string {
+export function graphMetadata(version: GraphVersion, served: readonly ServedCollection[], operations: readonly ServedOperation[] = []): string {
   // v1.0 leaves out what exists in beta only, and whatever refers to something left out (a base, a property's type).
   const kept = new Map<string, boolean>();
   const isKept = (name: string): boolean => {
@@ -71,7 +90,10 @@ export function graphMetadata(version: GraphVersion, served: readonly ServedColl
 
   // A served type the tables do not describe (users, managed app registrations, ...) is declared open: its
   // properties are not listed, every one it has is dynamic (CSDL XML v4.01 §6.1.4 "Open Entity Type").
-  const servedTypes = [...new Set(served.map((collection) => collection.entityType))];
+  // So is a type an operation takes or answers that the tables do not describe (an entity of its own in Graph).
+  const operationTypes = operations.flatMap((operation) => [operation.bindingType, ...operation.parameters.map((p) => p.type), ...(operation.returns ? [operation.returns.type] : [])]);
+  const referenced = operationTypes.filter((type) => !type.startsWith('Edm.') && graphEnum(type) === undefined);
+  const servedTypes = [...new Set([...served.map((collection) => collection.entityType), ...referenced])];
   for (const name of servedTypes) if (isKept(name) && !entities.has(name)) throw new Error(`${name} is served as a collection but is not an entity type`);
   const open = servedTypes.filter((name) => !isKept(name)).sort();
   for (const name of open) entities.add(name);
@@ -100,8 +122,10 @@ export function graphMetadata(version: GraphVersion, served: readonly ServedColl
   }
   for (const name of open) lines.push(`<EntityType Name="${id(name)}" BaseType="${ALIAS}.entity" OpenType="true"/>`);
 
-  // Only the enums a declared property uses: some of the tables' enums exist in beta only.
+  for (const type of operationTypes) if (graphEnum(type) !== undefined) enums.add(type);
+  // Only the enums a declared property or an operation uses: some of the tables' enums exist in beta only.
   for (const name of [...enums].sort()) lines.push(...enumElement(name));
+  lines.push(...operationElements(operations));
 
   const { owners, containers, container } = entityContainer(served);
   for (const owner of owners) if (declared.has(owner)) throw new Error(`${owner} is both a table type and a singleton's type`);
@@ -119,6 +143,29 @@ export function graphMetadata(version: GraphVersion, served: readonly ServedColl
     '</edmx:Edmx>',
     '',
   ].join('\n');
+}
+
+/** A reference to a Graph or Edm type, one or a collection. */
+function refOf(ref: ServedTypeRef): string {
+  const type = ref.type.startsWith('Edm.') ? ref.type : `${ALIAS}.${ref.type}`;
+  return typeRef(ref.collection === true ? `Collection(${type})` : type);
+}
+
+/** Each operation once (by kind, name and binding type), in a stable order. */
+function operationElements(operations: readonly ServedOperation[]): string[] {
+  const unique = new Map(operations.map((operation) => [`${operation.kind} ${operation.name} ${operation.bindingType}`, operation]));
+  return [...unique.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([, operation]) => {
+      const element = operation.kind === 'action' ? 'Action' : 'Function';
+      return [
+        `<${element} Name="${id(operation.name)}" IsBound="true">`,
+        `<Parameter Name="bindingParameter" Type="${refOf({ type: operation.bindingType })}" Nullable="false"/>`,
+        ...operation.parameters.map((parameter) => `<Parameter Name="${id(parameter.name)}" Type="${refOf(parameter)}"/>`),
+        ...(operation.returns === undefined ? [] : [`<ReturnType Type="${refOf(operation.returns)}"${operation.returns.collection === true ? '' : ' Nullable="false"'}/>`]),
+        `</${element}>`,
+      ];
+    });
 }
 
 /**

@@ -107,6 +107,42 @@ describe('admin API: $metadata', () => {
     assert.equal(document.status, 200);
   });
 
+  it('declares the bound actions and functions served, each on a declared type, and each answers on its route', async () => {
+    for (const version of VERSIONS) {
+      const { schema } = metadata.get(version)!;
+      const operations = [...childElements(schema, EDM, 'Action'), ...childElements(schema, EDM, 'Function')].map((element) => {
+        const parameters = childElements(element, EDM, 'Parameter').map((p) => [attributeValue(p, 'Name')!, attributeValue(p, 'Type')!] as const);
+        const returns = childElement(element, EDM, 'ReturnType');
+        return { kind: element.local, name: attributeValue(element, 'Name')!, bound: attributeValue(element, 'IsBound'), parameters, returns: returns === undefined ? undefined : attributeValue(returns, 'Type') };
+      });
+      const find = (name: string, binding: string) => operations.find((o) => o.name === name && o.parameters[0]?.[1] === `graph.${binding}`);
+      assert.deepEqual(find('assign', 'deviceConfiguration'), {
+        kind: 'Action', name: 'assign', bound: 'true',
+        parameters: [['bindingParameter', 'graph.deviceConfiguration'], ['assignments', 'Collection(graph.deviceConfigurationAssignment)']],
+        returns: 'Collection(graph.deviceConfigurationAssignment)',
+      }, `${version}: deviceConfiguration's assign answers its assignments`);
+      assert.equal(find('assign', 'windowsInformationProtectionPolicy')?.returns, undefined, `${version}: managedAppPolicy's assign answers nothing`);
+      assert.deepEqual(find('targetApps', 'targetedManagedAppConfiguration')?.parameters.map(([name]) => name), ['bindingParameter', 'apps', 'appGroupType']);
+      assert.equal(find('isManagedAppUserBlocked', 'user')?.kind, 'Function');
+      assert.equal(find('isManagedAppUserBlocked', 'user')?.returns, 'Edm.Boolean');
+      assert.equal(find('targetApps', 'windowsManagedAppProtection') !== undefined, version === 'beta', 'windowsManagedAppProtection is beta only');
+      for (const operation of operations) {
+        assert.equal(operation.bound, 'true');
+        for (const [, type] of [...operation.parameters, ...(operation.returns ? [['', operation.returns] as const] : [])]) {
+          const name = /^(?:Collection\()?(?:graph|Edm)\.([A-Za-z0-9_]+)\)?$/.exec(type)?.[1];
+          assert.ok(name !== undefined && (type.includes('Edm.') || structured(schema, name) !== undefined || named(schema, 'EnumType', name) !== undefined), `${version}: ${operation.name} refers to ${type}, which is declared`);
+        }
+      }
+    }
+    // An action declared is an action served: unknown ids answer 404 from the route, not 405 or an unknown segment.
+    const missing = '00000000-0000-4000-8000-000000000000';
+    for (const path of [`deviceManagement/deviceConfigurations/${missing}/assign`, `deviceAppManagement/targetedManagedAppConfigurations/${missing}/targetApps`, `users/${missing}/unblockManagedApps`]) {
+      const body = path.endsWith('assign') ? { assignments: [] } : path.endsWith('targetApps') ? { apps: [] } : undefined;
+      const response = await server.json('POST', `/graph/v1.0/${path}`, admin, body);
+      assert.ok(response.status === 404 || response.status === 204, `${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    }
+  });
+
   it('declares the types with their properties, keys and bases', () => {
     for (const version of VERSIONS) {
       const { schema } = metadata.get(version)!;

@@ -2,6 +2,7 @@ import type { StatusRow } from '../../core/app-protection/reports.ts';
 import { readSystemOptions } from '../graph/odata.ts';
 import { APP_REGISTRATIONS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
+import { recordOperation } from '../graph/metadata-route.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -246,6 +247,15 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
     const skipToken = page.next === undefined ? null : await options.skipTokens.issue(binding, page.next);
     return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1', content: statusReportContent(page.rows, skipToken) };
   });
+
+  // The user actions and function (learn.microsoft.com/graph/api/resources/user: "Actions"), for $metadata.
+  for (const [name, parameters] of [
+    ['wipeManagedAppRegistrationsByDeviceTag', [{ name: 'deviceTag', type: 'Edm.String' }]],
+    ['wipeManagedAppRegistrationsByAzureAdDeviceId', [{ name: 'azureAdDeviceId', type: 'Edm.String' }]],
+    ['wipeAndBlockManagedApps', []],
+    ['unblockManagedApps', []],
+  ] as const) recordOperation(app, { kind: 'action', name, bindingType: 'user', parameters });
+  recordOperation(app, { kind: 'function', name: 'isManagedAppUserBlocked', bindingType: 'user', parameters: [], returns: { type: 'Edm.Boolean' } });
 
   app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { schema: { params: UserGuidParams, body: WipeByDeviceTagBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;

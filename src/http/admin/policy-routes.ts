@@ -20,6 +20,7 @@ import type { PolicyAssignment } from '../../store/records.ts';
 import { POLICIES } from '../../store/collections.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from '../graph/etag.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
+import { recordOperation } from '../graph/metadata-route.ts';
 import { resourceRoutes } from '../graph/resource-routes.ts';
 import { AssignBody, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, OpenObject, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
@@ -191,6 +192,14 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       { baseUrl, skipTokens: options.skipTokens },
     );
 
+    const assignments = { type: policyCollection.assignment.entityType, collection: true } as const;
+    recordOperation(app, {
+      kind: 'action',
+      name: 'assign',
+      bindingType: policyCollection.entityType,
+      parameters: [{ name: 'assignments', ...assignments }],
+      ...(policyCollection.assignment.answer === 'assignments' ? { returns: assignments } : {}),
+    });
     // Graph's answer to assign differs by collection (see PolicyCollection.assignment.answer).
     const assign = async (request: FastifyRequest, id: string, body: unknown, reply: FastifyReply): Promise<StoredPolicy> => {
       const policy = await policies.assign(request.caller.tenantId, policyCollection, id, body, expectedVersion(request));
@@ -221,6 +230,12 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     });
 
     if (targetApps) {
+      recordOperation(app, {
+        kind: 'action',
+        name: 'targetApps',
+        bindingType: policyCollection.entityType,
+        parameters: [{ name: 'apps', type: 'managedMobileApp', collection: true }, ...(policyCollection.targetApps?.withAppGroupType ? [{ name: 'appGroupType', type: 'targetedManagedAppGroupType' }] : [])],
+      });
       app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
         const policy = await policies.targetApps(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
         return setEntityTag(reply, policy.version).code(204).send(null);
