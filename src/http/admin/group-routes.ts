@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { GROUPS } from '../../store/collections.ts';
-import { collectionRoute } from '../graph/collection-routes.ts';
+import { resourceRoutes } from '../graph/resource-routes.ts';
 import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, GuidParams, IdString, SafeString, NO_CONTENT_RESPONSES } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { isGuid } from '../../config.ts';
@@ -92,40 +92,40 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
   };
   const memberList = (ids: readonly string[]) => ids.map((id) => ({ '@odata.type': '#microsoft.graph.user', id }));
 
-  collectionRoute<GroupRecord>(
+  resourceRoutes<GroupRecord>(
     app,
     {
       path: 'groups',
-      entityType: 'group',
       entity: Group,
-      fields: GROUPS.fields,
-      properties: GROUP_PROPERTIES,
-      navigations: ['members'],
-      defaultOrder: [{ field: 'displayName', descending: false }],
-      pageSize: 100,
-      maxPageSize: 999,
-      countNeedsConsistencyLevel: true,
-      list: (tenantId, query) => groups.queryGroups(tenantId, query),
+      createBody: NewGroup,
+      collection: {
+        entityType: 'group',
+        fields: GROUPS.fields,
+        properties: GROUP_PROPERTIES,
+        navigations: ['members'],
+        defaultOrder: [{ field: 'displayName', descending: false }],
+        pageSize: 100,
+        maxPageSize: 999,
+        countNeedsConsistencyLevel: true,
+        list: (tenantId, query) => groups.queryGroups(tenantId, query),
+        expand: { members: (page, tenantId) => Promise.all(page.map(async (g) => memberList(await groups.listGroupMembers(tenantId, g.id)))) },
+      },
       present: (page) => page.map(presentGroup),
-      expand: { members: (page, tenantId) => Promise.all(page.map(async (g) => memberList(await groups.listGroupMembers(tenantId, g.id)))) },
+      get: requireGroup,
+      create: async (tenantId, body) => {
+        // Checked by NewGroup (createBody) before the handler runs.
+        const { displayName, description, mailNickname } = body as Static<typeof NewGroup>;
+        const group: GroupRecord = { tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
+        await groups.createGroup(group);
+        return group;
+      },
+      // Groups have no version (membership changes are single statements): If-Match does not apply.
+      delete: async (tenantId, id) => {
+        if (!(await groups.deleteGroup(tenantId, id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
+      },
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
   );
-  app.post('/groups', { schema: { body: NewGroup, response: { 201: Group, ...ERROR_RESPONSES } } }, async (request, reply) => {
-    const { caller } = request;
-    const { displayName, description } = request.body;
-    const { mailNickname } = request.body;
-    const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
-    await groups.createGroup(group);
-    return reply.code(201).header('location', `${options.baseUrl}/groups/${group.id}`).send(presentGroup(group));
-  });
-  app.get('/groups/:id', { schema: { params: GuidParams, response: { 200: Group, ...ERROR_RESPONSES } } }, async (request) => {
-    return presentGroup(await requireGroup(request.caller.tenantId, request.params.id));
-  });
-  app.delete('/groups/:id', { schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    if (!(await groups.deleteGroup(request.caller.tenantId, request.params.id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${request.params.id}' does not exist.`);
-    return reply.code(204).send(null);
-  });
   app.get('/groups/:id/members', { schema: { params: GuidParams, response: { 200: CollectionBody(Type.Object({ '@odata.type': Type.String(), id: Type.String() })), ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);

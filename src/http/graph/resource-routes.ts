@@ -22,6 +22,11 @@ export interface GraphResource<R extends { id: string }> {
   readonly entity: TSchema;
   /** The properties `$select` may name (the collection's and the entity's); any OData identifier when absent. */
   readonly selectable?: readonly string[];
+  /**
+   * The schema of a POST body when the route reads it itself (a closed object); by default any object, read by the
+   * service's model, which names the field it refuses.
+   */
+  readonly createBody?: TSchema;
   /** Bodies larger than this are a 413 (Fastify's default is 1 MiB). */
   readonly bodyLimit?: number;
   /** The collection's GET, on the Graph layer (OData options, keyset pages); its path and presenter are this resource's. */
@@ -66,9 +71,9 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
   });
   const { create, update, delete: remove } = resource;
   if (create !== undefined) {
-    app.post(url, { ...bodyLimit, schema: { body: OpenObject, response } }, async (request, reply) => {
+    app.post(url, { ...bodyLimit, schema: { body: resource.createBody ?? OpenObject, response } }, async (request, reply) => {
       const { tenantId } = request.caller;
-      const created = await create(tenantId, request.body);
+      const created = await create(tenantId, request.body as object);
       return reply.code(201).header('location', `${context.baseUrl}${url}/${created.id}`).send(await presentOne(created, tenantId));
     });
   }
