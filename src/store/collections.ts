@@ -60,6 +60,23 @@ export const ACCESS_POLICIES = tenantCollection('access_policies', {
   state: { type: 'string', source: { column: 'state' }, members: ['enabled', 'disabled', 'enabledForReportingButNotEnforced'] },
 });
 
+/**
+ * MAM-enrolled devices (deviceManagement/managedDevices): the tenant's active enrollments. Newest first by default,
+ * on the index enrollments_tenant_enrolled_at.
+ */
+export const MANAGED_DEVICES: CollectionSource = {
+  ...tenantCollection('enrollments', {
+    id: ENTITY_FIELDS.id,
+    enrolledDateTime: { type: 'dateTime', source: { column: 'enrolled_at' }, required: true },
+    deviceName: { type: 'string', source: { column: 'device_name' } },
+    osVersion: { type: 'string', source: { column: 'os_version' } },
+    azureADDeviceId: { type: 'string', source: { column: 'entra_device_id' }, lowerCase: true },
+    userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
+    userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+  }),
+  scope: { state: 'enrolled' },
+};
+
 /** Mobile threat defense connectors. */
 export const CONNECTORS = tenantCollection('mtd_connectors', {
   id: ENTITY_FIELDS.id,

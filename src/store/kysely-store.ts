@@ -285,6 +285,11 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  async queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
+    const page = await this.queryCollection<EnrollmentRow>(collections.MANAGED_DEVICES, tenantId, query);
+    return { ...page, rows: page.rows.map(enrollmentFromRow) };
+  }
+
   listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]> {
     return this.#track(async () => {
       let query = this.#db.selectFrom('enrollments').selectAll().where('tenant_id', '=', tenantId).where('user_oid', '=', userOid);

@@ -67,6 +67,8 @@ export interface EnrollmentStore {
   getActiveEnrollmentByDevId(devId: string): Promise<EnrollmentRecord | undefined>;
   /** A tenant's enrollments, newest enrolledAt first, at most `limit`. */
   listEnrollments(tenantId: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
+  /** One page of the tenant's active enrollments as Graph's managedDevices (collections.ts MANAGED_DEVICES). */
+  queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>>;
   /** A user's enrollments in a tenant (by `userOid`), newest enrolledAt first, at most `limit`. */
   listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** Marks an active enrollment unenrolled; false when there was none active with that id. */

@@ -70,6 +70,31 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
     const sent = (transcript: Awaited<ReturnType<DeviceSimulator['sync']>>) =>
       transcript.commands.filter((c) => c.verb !== 'Get').map((c) => `${c.verb} ${c.locUri}`.trim());
 
+    it('lists managedDevices on the Graph layer: $filter, $orderby, keyset pages with @odata.nextLink, last sync in one read per page', async () => {
+      const tag = randomUUID().slice(0, 6);
+      const upns = [0, 1, 2].map((i) => `paged-${tag}-${i}@contoso.example`);
+      const enrolled = [];
+      for (const upn of upns) enrolled.push(await device(upn));
+      await enrolled[1]!.sync();
+      // Check-in times are written behind the request path (CheckinRecorder): flushed here rather than waited for.
+      await server.runtime.app.checkins.flush();
+      const filter = encodeURIComponent(`startswith(userPrincipalName,'PAGED-${tag}')`);
+      const first = await call('GET', `/graph/v1.0/deviceManagement/managedDevices?$filter=${filter}&$orderby=userPrincipalName&$top=2`, undefined, reader);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.deepEqual(first.body.value?.map((d) => d['userPrincipalName']), upns.slice(0, 2), 'ordered, ignoring case');
+      const next = String(first.body['@odata.nextLink']);
+      assert.match(next, /\$skiptoken=/);
+      const second = await call('GET', next.slice(next.indexOf('/graph/')), undefined, reader);
+      assert.deepEqual(second.body.value?.map((d) => d['userPrincipalName']), upns.slice(2));
+      assert.equal(second.body['@odata.nextLink'], undefined);
+      assert.ok(first.body.value?.[1]?.['lastSyncDateTime'], 'the synced device has its last sync');
+      assert.equal(first.body.value?.[0]?.['lastSyncDateTime'], null, 'one that never synced has none');
+      const byDevice = await call('GET', `/graph/v1.0/deviceManagement/managedDevices?$filter=${encodeURIComponent(`userId eq '${String(first.body.value?.[0]?.['userId']).toUpperCase()}'`)}&$select=id,deviceName`, undefined, reader);
+      assert.deepEqual(byDevice.body.value?.map((d) => Object.keys(d).filter((k) => !k.startsWith('@')).sort()), [['deviceName', 'id']]);
+      assert.equal((await call('GET', `/graph/v1.0/deviceManagement/managedDevices?$filter=${encodeURIComponent("managementAgent eq 'mdm'")}`, undefined, reader)).status, 400, 'a field it cannot filter on');
+      assert.equal((await call('GET', '/graph/v1.0/deviceManagement/managedDevices?$top=1001', undefined, reader)).status, 400);
+    });
+
     it('delivers a MAM WIP policy assigned to a group to a member device, and reports it applied', async () => {
       const upn = `member-${randomUUID().slice(0, 6)}@contoso.example`;
       const groupId = await groupWith(upn);

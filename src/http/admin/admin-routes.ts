@@ -28,7 +28,7 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
-  devices: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'> & UserRoutesOptions['enrollments'];
+  devices: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf'> & UserRoutesOptions['enrollments'];
   /** The users seen in verified tokens or as group members. */
   users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
   wipLogs: WipLogService;
@@ -64,7 +64,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
-        await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl });
+        await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

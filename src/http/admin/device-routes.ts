@@ -7,16 +7,20 @@ import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
+import { MANAGED_DEVICES } from '../../store/collections.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin
  * asks for per device (Reporting CSP): `POST {id}/retrieveWipLogs`, `GET {id}/wipLogRequests`.
  */
 export interface DeviceRoutesOptions {
-  store: Pick<EnrollmentStore, 'listEnrollments' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice'>;
+  store: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf'>;
   wipLogs: WipLogService;
   statuses: PolicyStatusService;
   baseUrl: string;
+  skipTokens: SkipTokens;
 }
 
 /** Graph `managedDevice` as OpenMAM answers it (presentDevice), also a user's `managedDevices`. */
@@ -126,14 +130,27 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
     return enrollment;
   };
 
-  app.get('/deviceManagement/managedDevices', { schema: { response: { 200: CollectionBody(ManagedDevice), ...ERROR_RESPONSES } } }, async (request) => {
-    const { caller } = request;
-    const enrollments = await store.listEnrollments(caller.tenantId, { limit: 1000, state: 'enrolled' });
-    const devices = await Promise.all(
-      enrollments.map(async (e) => presentDevice(e, (await store.getManagedDevice(e.devId))?.management.lastCheckinAt ?? null)),
-    );
-    return collection(`${options.baseUrl}/$metadata#deviceManagement/managedDevices`, devices);
-  });
+  collectionRoute<EnrollmentRecord>(
+    app,
+    {
+      path: 'deviceManagement/managedDevices',
+      entityType: 'managedDevice',
+      entity: ManagedDevice,
+      fields: MANAGED_DEVICES.fields,
+      properties: Object.keys(ManagedDevice.properties).filter((name) => !name.startsWith('@')),
+      navigations: [],
+      defaultOrder: [{ field: 'enrolledDateTime', descending: true }],
+      pageSize: 100,
+      maxPageSize: 1000,
+      list: (tenantId, query) => store.queryManagedDevices(tenantId, query),
+      // The page's last check-ins in one read (not one per device).
+      present: async (page) => {
+        const states = await store.getManagementStatesOf(page.map((e) => e.id));
+        return page.map((e) => presentDevice(e, states.get(e.id)?.lastCheckinAt ?? null));
+      },
+    },
+    { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
+  );
   app.get('/deviceManagement/managedDevices/:id', { schema: { params: GuidParams, response: { 200: ManagedDevice, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
