@@ -100,7 +100,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
   const apps = options.managedApps;
   resourceRoutes<ManagedAppCatalogueRecord>(
     app,
-    { path: MANAGED_APPS_PATH, entity: ManagedApp, collection: { listAll: (tenantId) => apps.list(tenantId) }, present: (list) => list.map(presentManagedApp), ...entityOperations(apps) },
+    { path: MANAGED_APPS_PATH, entity: ManagedApp, collection: { entityType: 'openMamManagedApp', listAll: (tenantId) => apps.list(tenantId) }, present: (list) => list.map(presentManagedApp), ...entityOperations(apps) },
     context,
   );
 }

@@ -4,6 +4,7 @@ import type { TSchema } from 'typebox';
 import type { ExpectedVersion } from '../../core/versioned-write.ts';
 import { expectedVersion } from './etag.ts';
 import { collectionRoute, type CollectionSpec } from './collection-routes.ts';
+import { recordCollection } from './metadata-route.ts';
 import { collection } from './graph-api.ts';
 import { CollectionBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, OpenObject } from './schemas.ts';
 import type { SkipTokens } from './skip-token.ts';
@@ -30,7 +31,7 @@ export interface GraphResource<R extends { id: string }> {
   /** Bodies larger than this are a 413 (Fastify's default is 1 MiB). */
   readonly bodyLimit?: number;
   /** The collection's GET, on the Graph layer (OData options, keyset pages); its path and presenter are this resource's. */
-  readonly collection: Omit<CollectionSpec<R>, 'path' | 'present' | 'entity'> | { readonly listAll: (tenantId: string) => Promise<R[]> };
+  readonly collection: Omit<CollectionSpec<R>, 'path' | 'present' | 'entity'> | { readonly entityType: string; readonly listAll: (tenantId: string) => Promise<R[]> };
   /** The records as Graph entities, in order (one call per page or entity: presenters may batch their reads). */
   readonly present: (records: readonly R[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
   readonly get: (tenantId: string, id: string) => Promise<R>;
@@ -55,7 +56,9 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
   const bodyLimit = resource.bodyLimit === undefined ? {} : { bodyLimit: resource.bodyLimit };
 
   if ('listAll' in resource.collection) {
-    const { listAll } = resource.collection;
+    const { listAll, entityType } = resource.collection;
+    // A bounded list answered whole (no query options but $select): declared in $metadata all the same.
+    recordCollection(app, { path, entityType });
     app.get(url, { schema: { response: { 200: CollectionBody(resource.entity), ...ERROR_RESPONSES } } }, async (request) => {
       const { tenantId } = request.caller;
       return collection(`${context.baseUrl}/$metadata#${path}`, await resource.present(await listAll(tenantId), tenantId));
