@@ -25,6 +25,7 @@ function accessPolicy(id: string, change: Partial<AccessPolicyRecord> = {}): Acc
     includeAllUsers: true,
     approvedApps: ['com.microsoft.outlook'],
     grantControls: ['compliantApplication'],
+    graphExtras: {},
     version: 1,
     createdAt: 0,
     updatedAt: 0,

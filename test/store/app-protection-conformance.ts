@@ -1082,6 +1082,7 @@ function connectorRecord(tenantId: string, overrides: Partial<MtdConnectorRecord
     windowsDeviceBlockedOnMissingPartnerData: false,
     partnerUnsupportedOsVersionBlocked: false,
     partnerUnresponsivenessThresholdInDays: 7,
+    graphExtras: {},
     version: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -1115,6 +1116,7 @@ function accessPolicyRecord(tenantId: string, overrides: Partial<AccessPolicyRec
     includeAllUsers: false,
     approvedApps: ['com.microsoft.edge'],
     grantControls: ['approvedApplication', 'compliantApplication'],
+    graphExtras: {},
     version: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -1138,7 +1140,7 @@ function managedAppRecord(tenantId: string, overrides: Partial<ManagedAppCatalog
 
 function servicePrincipalRecord(tenantId: string, overrides: Partial<ServicePrincipalRecord> = {}): ServicePrincipalRecord {
   const appId = overrides.appId ?? randomUUID();
-  return { tenantId, id: randomUUID(), appId, displayName: 'Exchange', servicePrincipalNames: [appId], version: 1, createdAt: T0, updatedAt: T0, ...overrides };
+  return { tenantId, id: randomUUID(), appId, displayName: 'Exchange', servicePrincipalNames: [appId], graphExtras: {}, version: 1, createdAt: T0, updatedAt: T0, ...overrides };
 }
 
 function compareKeys(a: string, b: string): number {
