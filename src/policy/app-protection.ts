@@ -102,7 +102,8 @@ export function readResource<T>(
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
   // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
-  const readOnly: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', ...resource.readOnly]);
+  // @openmam.notApplicableProperties is computed from what is stored: ignored likewise.
+  const readOnly: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', '@openmam.notApplicableProperties', ...resource.readOnly]);
   // No prototype: a JSON `__proto__` key stays an own property (and is refused as unknown).
   const rest = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(record)) {
