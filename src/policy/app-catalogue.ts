@@ -1,10 +1,11 @@
 import { readDisplayName, readResource, readWindowsAppId, uniqueItems } from './app-protection.ts';
+import { flatShape, graphExtrasPaths, refuseIfSet, splitGraphExtras, type GraphExtras, type GraphPatch, type WithGraphExtras } from './graph-extras.ts';
 import { readGuid, stringReader, type PropertySpecs, type ValidationMode } from './validate.ts';
 
 /**
  * Strict validators of the managed app catalogue (`openMamManagedApp`, OpenMAM's own type: Graph has no resource that
- * maps Entra client ids to Windows app ids) and of service principals (Graph `servicePrincipal`, reduced to appId,
- * displayName and servicePrincipalNames: learn.microsoft.com/graph/api/resources/serviceprincipal). Conventions as in
+ * maps Entra client ids to Windows app ids) and of service principals (Graph `servicePrincipal`: OpenMAM acts on appId,
+ * displayName and servicePrincipalNames and stores the rest: learn.microsoft.com/graph/api/resources/serviceprincipal). Conventions as in
  * app-protection.ts: `create` reads a complete object, `update` a subset to merge and validate again as `create`;
  * read-only properties are accepted and dropped; every refusal names the JSON path of the value.
  */
@@ -64,18 +65,40 @@ const SERVICE_PRINCIPAL_SPECS: PropertySpecs<ServicePrincipalSettings> = {
   servicePrincipalNames: { read: uniqueItems(readServicePrincipalName, { maxItems: MAX_SERVICE_PRINCIPAL_NAMES }, (name) => name.toLowerCase()), default: [] },
 };
 
-export function validateServicePrincipal(input: unknown, mode: 'create'): ServicePrincipalSettings;
-export function validateServicePrincipal(input: unknown, mode: 'update'): Partial<ServicePrincipalSettings>;
-export function validateServicePrincipal(input: unknown, mode: ValidationMode): ServicePrincipalSettings | Partial<ServicePrincipalSettings>;
-export function validateServicePrincipal(input: unknown, mode: ValidationMode): ServicePrincipalSettings | Partial<ServicePrincipalSettings> {
-  return readResource<ServicePrincipalSettings>(
+/** What OpenMAM acts on; every other Graph property of a service principal is stored only (graph-extras.ts). */
+const SERVICE_PRINCIPAL_SHAPE = flatShape(SERVICE_PRINCIPAL_SPECS);
+
+/**
+ * `create`: the settings and the extras. `update`: the given properties (extras included) to merge over the stored
+ * Graph shape. Credentials are refused: OpenMAM issues no tokens for a resource, and a secret kept only to be shown
+ * back would be a secret stored for nothing (learn.microsoft.com/graph/api/resources/passwordcredential).
+ */
+export function validateServicePrincipal(input: unknown, mode: 'create'): WithGraphExtras<ServicePrincipalSettings>;
+export function validateServicePrincipal(input: unknown, mode: 'update'): GraphPatch<ServicePrincipalSettings>;
+export function validateServicePrincipal(input: unknown, mode: ValidationMode): WithGraphExtras<ServicePrincipalSettings> | GraphPatch<ServicePrincipalSettings> {
+  const read = readResource<ServicePrincipalSettings>(
     input,
     { typeName: 'servicePrincipal', odataType: SERVICE_PRINCIPAL_TYPE, readOnly: ['id'] },
     SERVICE_PRINCIPAL_SPECS,
     mode,
-    // Stored as typed columns: a Graph property without one is refused, never accepted and dropped.
-    { graphExtras: 'refuse' },
-  ) as ServicePrincipalSettings | Partial<ServicePrincipalSettings>;
+    { graphExtras: 'store' },
+  ) as GraphPatch<ServicePrincipalSettings>;
+  const why = 'OpenMAM keeps no credentials of a service principal (it issues no tokens for it): leave it empty';
+  refuseIfSet(read, 'passwordCredentials', '', why);
+  refuseIfSet(read, 'keyCredentials', '', why);
+  if (mode === 'update') return read;
+  const complete = read as ServicePrincipalSettings & GraphExtras;
+  return {
+    ...(complete.appId === undefined ? {} : { appId: complete.appId }),
+    displayName: complete.displayName,
+    servicePrincipalNames: complete.servicePrincipalNames,
+    graphExtras: splitGraphExtras(complete, SERVICE_PRINCIPAL_SHAPE),
+  };
+}
+
+/** The paths of a service principal's stored-only properties (`@openmam.notApplicableProperties`). */
+export function servicePrincipalExtrasPaths(graphExtras: Readonly<GraphExtras>): string[] {
+  return graphExtrasPaths(graphExtras, SERVICE_PRINCIPAL_SHAPE);
 }
 
 /**

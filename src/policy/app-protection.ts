@@ -9,6 +9,7 @@ import type {
   WindowsManagedAppProtection,
 } from './app-protection-model.ts';
 import { parseIsoDuration } from '../../packages/contract/src/duration.ts';
+import { flatShape, graphExtrasPaths, mergeGraphExtras, refuseIfSet, splitGraphExtras, type ActedOnShape, type GraphExtras, type GraphPatch, type WithGraphExtras } from './graph-extras.ts';
 import {
   arrayReader,
   childPath,
@@ -101,7 +102,8 @@ export function readResource<T>(
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
   // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
-  const readOnly: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', ...resource.readOnly]);
+  // @openmam.notApplicableProperties is computed from what is stored: ignored likewise.
+  const readOnly: ReadonlySet<string> = new Set(['@odata.context', '@odata.etag', '@openmam.notApplicableProperties', ...resource.readOnly]);
   // No prototype: a JSON `__proto__` key stays an own property (and is refused as unknown).
   const rest = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(record)) {
@@ -544,8 +546,11 @@ export function readAssignmentTargets(input: unknown, entityType: AssignmentEnti
 // ---- mobileThreatDefenseConnector
 
 export const MTD_CONNECTOR_TYPE = '#microsoft.graph.mobileThreatDefenseConnector';
-/** Connectors and access policies are stored as typed columns: a Graph property without one is refused, never dropped. */
-const NOT_STORED = { graphExtras: 'refuse' } as const;
+/**
+ * Connectors and access policies keep what OpenMAM acts on as typed columns; every other Graph property is validated
+ * by its Graph type and stored as given (graph-extras.ts), never accepted and dropped.
+ */
+const STORED = { graphExtras: 'store' } as const;
 export const PARTNER_STATES = ['enabled', 'available', 'unavailable', 'unresponsive', 'notSetUp', 'error'] as const;
 export const MAX_UNRESPONSIVENESS_DAYS = 365;
 
@@ -560,7 +565,8 @@ export interface MobileThreatDefenseConnectorSettings {
 
 /**
  * Defaults: a connector created in OpenMAM is `enabled` with MAM on (creating it is how an admin connects the
- * partner); the unresponsiveness threshold is Intune's 7 days. `windowsEnabled` (MDM devices) is not modelled.
+ * partner); the unresponsiveness threshold is Intune's 7 days. `windowsEnabled` (MDM devices) and the other
+ * platforms' flags are stored only: OpenMAM protects Windows MAM apps.
  */
 const MTD_CONNECTOR_SPECS: PropertySpecs<MobileThreatDefenseConnectorSettings> = {
   partnerState: { read: enumReader(PARTNER_STATES), default: 'enabled' },
@@ -570,17 +576,40 @@ const MTD_CONNECTOR_SPECS: PropertySpecs<MobileThreatDefenseConnectorSettings> =
   partnerUnresponsivenessThresholdInDays: { read: integerReader(1, MAX_UNRESPONSIVENESS_DAYS), default: 7 },
 };
 
-export function validateMtdConnector(input: unknown, mode: 'create'): MobileThreatDefenseConnectorSettings;
-export function validateMtdConnector(input: unknown, mode: 'update'): Partial<MobileThreatDefenseConnectorSettings>;
-export function validateMtdConnector(input: unknown, mode: ValidationMode): MobileThreatDefenseConnectorSettings | Partial<MobileThreatDefenseConnectorSettings>;
-export function validateMtdConnector(input: unknown, mode: ValidationMode): MobileThreatDefenseConnectorSettings | Partial<MobileThreatDefenseConnectorSettings> {
-  return readResource<MobileThreatDefenseConnectorSettings>(
+const MTD_CONNECTOR_SHAPE = flatShape(MTD_CONNECTOR_SPECS);
+
+/** `create`: the settings and the extras. `update`: the given properties (extras included) to merge over connectorAsGraph. */
+export function validateMtdConnector(input: unknown, mode: 'create'): WithGraphExtras<MobileThreatDefenseConnectorSettings>;
+export function validateMtdConnector(input: unknown, mode: 'update'): GraphPatch<MobileThreatDefenseConnectorSettings>;
+export function validateMtdConnector(input: unknown, mode: ValidationMode): WithGraphExtras<MobileThreatDefenseConnectorSettings> | GraphPatch<MobileThreatDefenseConnectorSettings> {
+  const read = readResource<MobileThreatDefenseConnectorSettings>(
     input,
     { typeName: 'mobileThreatDefenseConnector', odataType: MTD_CONNECTOR_TYPE, readOnly: ['id', 'lastHeartbeatDateTime'] },
     MTD_CONNECTOR_SPECS,
     mode,
-    NOT_STORED,
-  ) as MobileThreatDefenseConnectorSettings | Partial<MobileThreatDefenseConnectorSettings>;
+    STORED,
+  ) as GraphPatch<MobileThreatDefenseConnectorSettings>;
+  if (mode === 'update') return read;
+  const complete = read as MobileThreatDefenseConnectorSettings & GraphExtras;
+  return {
+    partnerState: complete.partnerState,
+    windowsMobileApplicationManagementEnabled: complete.windowsMobileApplicationManagementEnabled,
+    windowsDeviceBlockedOnMissingPartnerData: complete.windowsDeviceBlockedOnMissingPartnerData,
+    partnerUnsupportedOsVersionBlocked: complete.partnerUnsupportedOsVersionBlocked,
+    partnerUnresponsivenessThresholdInDays: complete.partnerUnresponsivenessThresholdInDays,
+    graphExtras: splitGraphExtras(complete, MTD_CONNECTOR_SHAPE),
+  };
+}
+
+/** A connector's settings and extras in the Graph shape an admin PATCHes over. */
+export function connectorAsGraph(settings: WithGraphExtras<MobileThreatDefenseConnectorSettings>): Record<string, unknown> {
+  const { graphExtras, ...acted } = settings;
+  return mergeGraphExtras(acted, graphExtras);
+}
+
+/** The paths of a connector's stored-only properties (`@openmam.notApplicableProperties`). */
+export function connectorExtrasPaths(graphExtras: Readonly<GraphExtras>): string[] {
+  return graphExtrasPaths(graphExtras, MTD_CONNECTOR_SHAPE);
 }
 
 // ---- conditionalAccessPolicy (reduced)
@@ -668,8 +697,28 @@ function readIncludeApplications(value: unknown, path: string): string[] {
   return applications;
 }
 
+const readGroups = uniqueArray(readGuid);
+
+/**
+ * Users as Entra targets them. OpenMAM decides by includeUsers ["All"], includeGroups and excludeGroups; the other
+ * properties are stored only. An exclusion it does not evaluate makes the policy reach more users than asked (it
+ * still decides), but an inclusion it does not evaluate (directory roles, guests) would let the users it names through
+ * unchecked, so a set inclusion is refused (learn.microsoft.com/graph/api/resources/conditionalaccessusers).
+ */
+function readUsers(value: unknown, path: string): ConditionalAccessPolicy['conditions']['users'] {
+  const users = readObject<{ '@odata.type'?: string; includeUsers: 'All'[]; includeGroups: string[]; excludeGroups: string[] }>(value, path, 'conditionalAccessUsers', {
+    '@odata.type': optionalType('#microsoft.graph.conditionalAccessUsers'),
+    includeUsers: { read: readIncludeUsers, default: [] },
+    includeGroups: { read: readGroups, default: [] },
+    excludeGroups: { read: readGroups, default: [] },
+  }, true, STORED);
+  const why = 'OpenMAM targets users by includeUsers ["All"] and includeGroups only; a policy that reached fewer users than it names would let the others through: leave it empty';
+  refuseIfSet(users, 'includeRoles', path, why);
+  refuseIfSet(users, 'includeGuestsOrExternalUsers', path, why);
+  return users;
+}
+
 function readConditions(value: unknown, path: string): ConditionalAccessPolicy['conditions'] {
-  const readGroups = uniqueArray(readGuid);
   const conditions = readObject<ConditionalAccessPolicy['conditions'] & { '@odata.type'?: string }>(value, path, 'conditionalAccessConditionSet', {
     '@odata.type': optionalType('#microsoft.graph.conditionalAccessConditionSet'),
     applications: {
@@ -677,19 +726,10 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         readObject<{ '@odata.type'?: string; includeApplications: string[] }>(v, at, 'conditionalAccessApplications', {
           '@odata.type': optionalType('#microsoft.graph.conditionalAccessApplications'),
           includeApplications: { read: readIncludeApplications, required: true },
-        }, true, NOT_STORED),
+        }, true, STORED),
       required: true,
     },
-    users: {
-      read: (v, at) =>
-        readObject<{ '@odata.type'?: string; includeUsers: 'All'[]; includeGroups: string[]; excludeGroups: string[] }>(v, at, 'conditionalAccessUsers', {
-          '@odata.type': optionalType('#microsoft.graph.conditionalAccessUsers'),
-          includeUsers: { read: readIncludeUsers, default: [] },
-          includeGroups: { read: readGroups, default: [] },
-          excludeGroups: { read: readGroups, default: [] },
-        }, true, NOT_STORED),
-      required: true,
-    },
+    users: { read: readUsers, required: true },
     clientAppTypes: {
       read: (v, at) => {
         const types = arrayReader((t, p) => enumReader(['all'] as const)(t, p))(v, at);
@@ -697,13 +737,11 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         return ['all'] as ['all'];
       },
     },
-  }, true, NOT_STORED);
-  const applications = { includeApplications: conditions.applications.includeApplications };
-  const { includeUsers, includeGroups, excludeGroups } = conditions.users;
-  const users = { includeUsers: [...includeUsers], includeGroups: [...includeGroups], excludeGroups: [...excludeGroups] };
-  if (applications.includeApplications.length === 0) refuse(childPath(path, 'applications.includeApplications'), 'needs at least one resource');
-  if (users.includeUsers.length === 0 && users.includeGroups.length === 0) refuse(childPath(path, 'users'), 'targets nobody: set includeUsers ["All"] or includeGroups');
-  return { applications, users };
+  }, true, STORED);
+  if (conditions.applications.includeApplications.length === 0) refuse(childPath(path, 'applications.includeApplications'), 'needs at least one resource');
+  if (conditions.users.includeUsers.length === 0 && conditions.users.includeGroups.length === 0) refuse(childPath(path, 'users'), 'targets nobody: set includeUsers ["All"] or includeGroups');
+  // As read, extras included (validateAccessPolicy splits them off).
+  return conditions;
 }
 
 function readGrantControls(value: unknown, path: string): ConditionalAccessPolicy['grantControls'] {
@@ -717,9 +755,11 @@ function readGrantControls(value: unknown, path: string): ConditionalAccessPolic
       default: 'OR',
     },
     builtInControls: { read: uniqueArray(enumReader(GRANT_CONTROLS)), required: true },
-  }, true, NOT_STORED);
+  }, true, STORED);
   if (controls.builtInControls.length === 0) refuse(childPath(path, 'builtInControls'), `needs at least one of ${GRANT_CONTROLS.join(', ')}`);
-  return { operator: controls.operator, builtInControls: controls.builtInControls };
+  // As read, extras included. Another control joined by OR (termsOfUse, customAuthenticationFactors) is one more way
+  // to be granted access: stored only, it can only make OpenMAM grant less.
+  return controls;
 }
 
 const ACCESS_POLICY_SPECS: PropertySpecs<ConditionalAccessPolicy> = {
@@ -743,39 +783,58 @@ function checkApprovedApplications(policy: ConditionalAccessPolicy): void {
 }
 
 /**
- * A conditionalAccessPolicy body. `create`: complete, checked as a whole, and mapped to the record's fields.
- * `update`: a subset in Graph's shape (a complex property such as `conditions` is replaced whole, as in Graph); merge
- * it over accessPolicyAsGraph(stored) and validate the result as `create`.
+ * What OpenMAM acts on, by Graph's nesting; everything else a policy carries is stored only (description,
+ * sessionControls, conditions.platforms, conditions.users.excludeUsers, ...). `@odata.type` and clientAppTypes
+ * (["all"] only) are accepted and not kept, as before.
  */
-export function validateAccessPolicy(input: unknown, mode: 'create'): AccessPolicySettings;
-export function validateAccessPolicy(input: unknown, mode: 'update'): Partial<ConditionalAccessPolicy>;
-export function validateAccessPolicy(input: unknown, mode: ValidationMode): AccessPolicySettings | Partial<ConditionalAccessPolicy>;
-export function validateAccessPolicy(input: unknown, mode: ValidationMode): AccessPolicySettings | Partial<ConditionalAccessPolicy> {
+const ACCESS_POLICY_SHAPE: ActedOnShape = {
+  displayName: true,
+  state: true,
+  conditions: {
+    '@odata.type': true,
+    clientAppTypes: true,
+    applications: { '@odata.type': true, includeApplications: true },
+    users: { '@odata.type': true, includeUsers: true, includeGroups: true, excludeGroups: true },
+  },
+  grantControls: { '@odata.type': true, operator: true, builtInControls: true },
+  approvedApplications: true,
+};
+
+/**
+ * A conditionalAccessPolicy body. `create`: complete, checked as a whole, and mapped to the record's fields and the
+ * extras. `update`: a subset in Graph's shape (a complex property such as `conditions` is replaced whole, extras in it
+ * included, as in Graph); merge it over accessPolicyAsGraph(stored) and validate the result as `create`.
+ */
+export function validateAccessPolicy(input: unknown, mode: 'create'): WithGraphExtras<AccessPolicySettings>;
+export function validateAccessPolicy(input: unknown, mode: 'update'): GraphPatch<ConditionalAccessPolicy>;
+export function validateAccessPolicy(input: unknown, mode: ValidationMode): WithGraphExtras<AccessPolicySettings> | GraphPatch<ConditionalAccessPolicy>;
+export function validateAccessPolicy(input: unknown, mode: ValidationMode): WithGraphExtras<AccessPolicySettings> | GraphPatch<ConditionalAccessPolicy> {
   const policy = readResource<ConditionalAccessPolicy>(
     input,
     { typeName: 'conditionalAccessPolicy', odataType: CONDITIONAL_ACCESS_POLICY_TYPE, readOnly: ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'] },
     ACCESS_POLICY_SPECS,
     mode,
-    NOT_STORED,
+    STORED,
   );
-  if (mode === 'update') return policy as Partial<ConditionalAccessPolicy>;
-  const complete = policy as ConditionalAccessPolicy;
+  if (mode === 'update') return policy as GraphPatch<ConditionalAccessPolicy>;
+  const complete = policy as ConditionalAccessPolicy & GraphExtras;
   checkApprovedApplications(complete);
   return {
     displayName: complete.displayName,
     state: complete.state,
-    resources: complete.conditions.applications.includeApplications,
-    includeGroups: complete.conditions.users.includeGroups,
-    excludeGroups: complete.conditions.users.excludeGroups,
+    resources: [...complete.conditions.applications.includeApplications],
+    includeGroups: [...complete.conditions.users.includeGroups],
+    excludeGroups: [...complete.conditions.users.excludeGroups],
     includeAllUsers: complete.conditions.users.includeUsers.length > 0,
     approvedApps: complete.approvedApplications,
-    grantControls: complete.grantControls.builtInControls,
+    grantControls: [...complete.grantControls.builtInControls],
+    graphExtras: splitGraphExtras(complete, ACCESS_POLICY_SHAPE),
   };
 }
 
-/** The record's fields in the Graph shape an admin reads and PATCHes. */
-export function accessPolicyAsGraph(settings: AccessPolicySettings): ConditionalAccessPolicy {
-  return {
+/** The record's fields and extras in the Graph shape an admin reads and PATCHes (a GET answers what was POSTed). */
+export function accessPolicyAsGraph(settings: WithGraphExtras<AccessPolicySettings>): ConditionalAccessPolicy & GraphExtras {
+  const acted: ConditionalAccessPolicy = {
     displayName: settings.displayName,
     state: settings.state,
     conditions: {
@@ -785,4 +844,10 @@ export function accessPolicyAsGraph(settings: AccessPolicySettings): Conditional
     grantControls: { operator: 'OR', builtInControls: [...settings.grantControls] },
     approvedApplications: [...settings.approvedApps],
   };
+  return mergeGraphExtras(acted, settings.graphExtras) as ConditionalAccessPolicy & GraphExtras;
+}
+
+/** The paths of a policy's stored-only properties (`@openmam.notApplicableProperties`). */
+export function accessPolicyExtrasPaths(graphExtras: Readonly<GraphExtras>): string[] {
+  return graphExtrasPaths(graphExtras, ACCESS_POLICY_SHAPE);
 }

@@ -87,9 +87,9 @@ export function checkDepth(value: unknown, path: string): void {
  */
 export interface ReadObjectOptions {
   /**
-   * `store` (default): Graph properties without a spec are checked and kept. `refuse`: for objects whose store keeps
-   * only the properties OpenMAM acts on (threat connectors, conditional access policies), a Graph property without a
-   * spec is refused as not stored rather than accepted and silently dropped.
+   * `store` (default): Graph properties without a spec are checked and kept (a caller whose store has typed columns
+   * splits them off with graph-extras.ts). `refuse`: a Graph property without a spec is refused as not stored, for an
+   * object whose store could only drop it.
    */
   graphExtras?: 'store' | 'refuse';
 }

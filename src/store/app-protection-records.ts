@@ -114,6 +114,11 @@ export interface MtdConnectorRecord {
   windowsDeviceBlockedOnMissingPartnerData: boolean;
   partnerUnsupportedOsVersionBlocked: boolean;
   partnerUnresponsivenessThresholdInDays: number;
+  /**
+   * The Graph properties the admin set that OpenMAM stores without acting on them, validated by their Graph type and
+   * nested as in Graph (`{ "conditions": { "users": { "excludeUsers": [...] } } }`). Nothing decides by them.
+   */
+  graphExtras: Record<string, unknown>;
   /** Counts up with every admin change and partner state change (not with heartbeats): the entity tag. */
   version: number;
   createdAt: number;
@@ -153,6 +158,11 @@ export interface AccessPolicyRecord {
   approvedApps: string[];
   /** Entra's builtInControls that grant access, joined by OR. */
   grantControls: ('approvedApplication' | 'compliantApplication' | 'compliantDevice')[];
+  /**
+   * The Graph properties the admin set that OpenMAM stores without acting on them, validated by their Graph type and
+   * nested as in Graph (`{ "conditions": { "users": { "excludeUsers": [...] } } }`). Nothing decides by them.
+   */
+  graphExtras: Record<string, unknown>;
   /** Counts up with every change: the entity tag. */
   version: number;
   createdAt: number;
@@ -198,6 +208,11 @@ export interface ServicePrincipalRecord {
   displayName: string;
   /** The identifier URIs and the appId itself, as Entra lists them: a user token for the resource has one as `aud`. */
   servicePrincipalNames: string[];
+  /**
+   * The Graph properties the admin set that OpenMAM stores without acting on them, validated by their Graph type and
+   * nested as in Graph (`{ "conditions": { "users": { "excludeUsers": [...] } } }`). Nothing decides by them.
+   */
+  graphExtras: Record<string, unknown>;
   version: number;
   createdAt: number;
   updatedAt: number;

@@ -733,7 +733,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
       const row = servicePrincipalToRow(principal);
       return trx
         .updateTable('service_principals')
-        .set({ display_name: row.display_name, service_principal_names: row.service_principal_names, updated_at: row.updated_at, version })
+        .set({ display_name: row.display_name, service_principal_names: row.service_principal_names, graph_extras: row.graph_extras, updated_at: row.updated_at, version })
         .where('tenant_id', '=', principal.tenantId)
         .where('id', '=', principal.id)
         .where('version', '=', principal.version)
@@ -1080,6 +1080,11 @@ function operationFromRow(row: OperationRow): AppOperationRecord {
   };
 }
 
+/** A graph_extras column (migration 015): a JSON object, `{}` for a row without extras. */
+function graphExtrasFromColumn(column: string): Record<string, unknown> {
+  return column === '{}' ? {} : (JSON.parse(column) as Record<string, unknown>);
+}
+
 function connectorToRow(c: MtdConnectorRecord): ConnectorRow {
   return {
     tenant_id: c.tenantId,
@@ -1090,6 +1095,7 @@ function connectorToRow(c: MtdConnectorRecord): ConnectorRow {
     windows_device_blocked_on_missing_partner_data: booleanToColumn(c.windowsDeviceBlockedOnMissingPartnerData),
     partner_unsupported_os_version_blocked: booleanToColumn(c.partnerUnsupportedOsVersionBlocked),
     partner_unresponsiveness_threshold_in_days: c.partnerUnresponsivenessThresholdInDays,
+    graph_extras: JSON.stringify(c.graphExtras),
     version: c.version,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
@@ -1106,6 +1112,7 @@ function connectorFromRow(row: ConnectorRow): MtdConnectorRecord {
     windowsDeviceBlockedOnMissingPartnerData: booleanFromColumn(row.windows_device_blocked_on_missing_partner_data),
     partnerUnsupportedOsVersionBlocked: booleanFromColumn(row.partner_unsupported_os_version_blocked),
     partnerUnresponsivenessThresholdInDays: row.partner_unresponsiveness_threshold_in_days,
+    graphExtras: graphExtrasFromColumn(row.graph_extras),
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -1150,6 +1157,7 @@ function accessPolicyToRow(p: AccessPolicyRecord): AccessPolicyRow {
     include_all_users: booleanToColumn(p.includeAllUsers),
     approved_apps: JSON.stringify(p.approvedApps),
     grant_controls: JSON.stringify(p.grantControls),
+    graph_extras: JSON.stringify(p.graphExtras),
     version: p.version,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
@@ -1168,6 +1176,7 @@ function accessPolicyFromRow(row: AccessPolicyRow): AccessPolicyRecord {
     includeAllUsers: booleanFromColumn(row.include_all_users),
     approvedApps: stringsFromColumn(row.approved_apps),
     grantControls: JSON.parse(row.grant_controls) as AccessPolicyRecord['grantControls'],
+    graphExtras: graphExtrasFromColumn(row.graph_extras),
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -1242,6 +1251,7 @@ function servicePrincipalToRow(principal: ServicePrincipalRecord): ServicePrinci
     app_id: principal.appId,
     display_name: principal.displayName,
     service_principal_names: JSON.stringify(principal.servicePrincipalNames),
+    graph_extras: JSON.stringify(principal.graphExtras),
     version: principal.version,
     created_at: principal.createdAt,
     updated_at: principal.updatedAt,
@@ -1255,6 +1265,7 @@ function servicePrincipalFromRow(row: ServicePrincipalRow): ServicePrincipalReco
     appId: row.app_id,
     displayName: row.display_name,
     servicePrincipalNames: stringsFromColumn(row.service_principal_names),
+    graphExtras: graphExtrasFromColumn(row.graph_extras),
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,

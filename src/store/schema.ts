@@ -306,6 +306,8 @@ export interface MtdConnectorsTable {
   windows_device_blocked_on_missing_partner_data: number;
   partner_unsupported_os_version_blocked: number;
   partner_unresponsiveness_threshold_in_days: number;
+  /** Migration 015: the Graph properties OpenMAM stores without acting on them, a JSON object in Graph's nesting. */
+  graph_extras: string;
   /** Migration 007: the compare-and-set version of admin writes. */
   version: number;
   created_at: number;
@@ -336,6 +338,8 @@ export interface AccessPoliciesTable {
   include_all_users: number;
   approved_apps: string;
   grant_controls: string;
+  /** Migration 015: the Graph properties OpenMAM stores without acting on them, a JSON object in Graph's nesting. */
+  graph_extras: string;
   /** Migration 007: the compare-and-set version of admin writes. */
   version: number;
   created_at: number;
@@ -372,6 +376,8 @@ export interface ServicePrincipalsTable {
   app_id: string;
   display_name: string;
   service_principal_names: string;
+  /** Migration 015: the Graph properties OpenMAM stores without acting on them, a JSON object in Graph's nesting. */
+  graph_extras: string;
   version: number;
   created_at: number;
   updated_at: number;

@@ -25,6 +25,7 @@ function accessPolicy(id: string, change: Partial<AccessPolicyRecord> = {}): Acc
     includeAllUsers: true,
     approvedApps: ['com.microsoft.outlook'],
     grantControls: ['compliantApplication'],
+    graphExtras: {},
     version: 1,
     createdAt: 0,
     updatedAt: 0,
@@ -279,4 +280,37 @@ describe('the single rules', () => {
     assert.deepEqual(accessRemediation('deviceNotCompliant'), { title: message.title, message: `${message.text} ${message.remediation}` });
     assert.equal(accessRemediation('somethingNew').title, 'Unknown failure');
   });
+});
+
+describe('decideAccess: stored-only Graph properties', () => {
+  // Extras that Entra would act on (exclusions, platforms, session controls, more grant controls): OpenMAM stores
+  // them only, so each decision below is the same with them as without.
+  const extras = {
+    description: 'Stored only',
+    sessionControls: { signInFrequency: { value: 1, type: 'hours', isEnabled: true } },
+    conditions: { users: { excludeUsers: ['u-1'], excludeRoles: ['r-1'] }, platforms: { includePlatforms: ['android'] }, applications: { excludeApplications: ['mail'] } },
+    grantControls: { termsOfUse: ['tou-1'] },
+  };
+  const cases: [string, Partial<AccessInput>][] = [
+    ['compliant', {}],
+    ['no registration', { appProtection: undefined, registered: false }],
+    ['not applied', { appProtection: { applied: false, compliant: true, reasons: [] } }],
+    ['another resource', { resource: 'files', appProtection: undefined }],
+    ['another group', { userGroups: new Set(['finance']) }],
+  ];
+  const policySets: [string, Partial<AccessPolicyRecord>][] = [
+    ['all users', {}],
+    ['excluding sales', { excludeGroups: ['sales'] }],
+    ['finance only, approved apps', { includeAllUsers: false, includeGroups: ['finance'], grantControls: ['approvedApplication'] }],
+    ['disabled', { state: 'disabled' }],
+  ];
+  for (const [policyName, change] of policySets) {
+    it(`decides the same with and without them: ${policyName}`, () => {
+      for (const [caseName, access] of cases) {
+        const without = decideAccess(input({ ...access, policies: [accessPolicy('p1', change)] }));
+        const withExtras = decideAccess(input({ ...access, policies: [accessPolicy('p1', { ...change, graphExtras: extras })] }));
+        assert.deepEqual(withExtras, without, caseName);
+      }
+    });
+  }
 });

@@ -21,6 +21,7 @@ function connector(id: string, change: Partial<MtdConnectorRecord> = {}): MtdCon
     windowsDeviceBlockedOnMissingPartnerData: false,
     partnerUnsupportedOsVersionBlocked: false,
     partnerUnresponsivenessThresholdInDays: 7,
+    graphExtras: {},
     version: 1,
     createdAt: NOW - 100 * DAY,
     updatedAt: NOW - 100 * DAY,

@@ -254,6 +254,24 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         assert.equal((await call('DELETE', `${CONNECTORS}/${id}`)).status, 204);
         assert.equal((await call('GET', `${CONNECTORS}/${id}`)).status, 404);
       });
+
+      it("stores the other platforms' flags and shows them as not applicable", async () => {
+        const connector = await created(CONNECTORS, { windowsEnabled: true, androidEnabled: false });
+        const id = String(connector['id']);
+        assert.deepEqual([connector['windowsEnabled'], connector['androidEnabled'], connector['@openmam.notApplicableProperties']], [true, false, ['windowsEnabled', 'androidEnabled']]);
+        const read = await call('GET', `${CONNECTORS}/${id}`, undefined, reader);
+        assert.deepEqual([read.body['windowsEnabled'], read.body['androidEnabled'], read.body['partnerState']], [true, false, 'enabled']);
+        const patched = await call('PATCH', `${CONNECTORS}/${id}`, { iosEnabled: true, windowsEnabled: false });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.deepEqual([patched.body['windowsEnabled'], patched.body['androidEnabled'], patched.body['iosEnabled']], [false, false, true]);
+        const stored = await server.runtime.app.store.appProtection.getConnector(server.tenantId, id);
+        assert.deepEqual(stored?.graphExtras, { windowsEnabled: false, androidEnabled: false, iosEnabled: true });
+        assertBadRequest(await call('PATCH', `${CONNECTORS}/${id}`, { windowsEnabled: 'yes' }), /^windowsEnabled: must be true or false/);
+        assertBadRequest(await call('POST', CONNECTORS, { windowsOn: true }), /^windowsOn: is not a property of mobileThreatDefenseConnector/);
+        const plain = await created(CONNECTORS, {});
+        assert.equal(plain['@openmam.notApplicableProperties'], undefined, 'only when there are any');
+        for (const c of [id, String(plain['id'])]) assert.equal((await call('DELETE', `${CONNECTORS}/${c}`)).status, 204);
+      });
     });
 
     describe('conditional access policies', () => {
@@ -287,6 +305,54 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
         assertBadRequest(await call('POST', CA_V1, { ...policy, state: 'enabledForReportingButNotEnforced' }), /^state: /);
         assert.equal((await call('DELETE', `${CA_V1}/${id}`)).status, 204);
         assert.equal((await call('GET', `${CA_BETA}/${id}`)).status, 404);
+      });
+
+      it('stores the Graph properties it does not act on, answers them back and names them as not applicable', async () => {
+        const excluded = randomUUID();
+        const body = {
+          ...policy,
+          description: 'Mail from approved apps only',
+          sessionControls: { signInFrequency: { value: 4, type: 'hours', isEnabled: true } },
+          conditions: { ...policy.conditions, users: { includeUsers: ['All'], excludeUsers: [excluded] }, platforms: { includePlatforms: ['windows'] } },
+        };
+        const posted = await created(CA_V1, body);
+        const id = String(posted['id']);
+        const expectedConditions = {
+          applications: { includeApplications: [EXCHANGE] },
+          users: { includeUsers: ['All'], includeGroups: [], excludeGroups: [], excludeUsers: [excluded] },
+          platforms: { includePlatforms: ['windows'] },
+        };
+        const notApplicable = ['conditions.users.excludeUsers', 'conditions.platforms', 'description', 'sessionControls'];
+        for (const answer of [posted, (await call('GET', `${CA_BETA}/${id}`, undefined, reader)).body]) {
+          assert.equal(answer['description'], 'Mail from approved apps only');
+          assert.deepEqual(answer['sessionControls'], body.sessionControls);
+          assert.deepEqual(answer['conditions'], expectedConditions);
+          assert.deepEqual(answer['@openmam.notApplicableProperties'], notApplicable);
+        }
+        // The acted-on fields are the same as without the extras.
+        const stored = await server.runtime.app.store.appProtection.getAccessPolicy(server.tenantId, id);
+        assert.deepEqual([stored?.resources, stored?.includeAllUsers, stored?.includeGroups, stored?.excludeGroups], [[EXCHANGE], true, [], []]);
+
+        const cleared = await call('PATCH', `${CA_V1}/${id}`, { description: null });
+        assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+        assert.equal(cleared.body['description'], undefined);
+        assert.deepEqual(cleared.body['sessionControls'], body.sessionControls);
+        assert.deepEqual(cleared.body['conditions'], expectedConditions);
+        assert.deepEqual(cleared.body['@openmam.notApplicableProperties'], ['conditions.users.excludeUsers', 'conditions.platforms', 'sessionControls']);
+
+        // conditions is replaced whole: the extras inside it follow the new conditions.
+        const replaced = await call('PATCH', `${CA_V1}/${id}`, { conditions: { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'] }, locations: { includeLocations: ['All'] } } });
+        assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+        assert.deepEqual(replaced.body['conditions'], { applications: { includeApplications: [EXCHANGE] }, users: { includeUsers: ['All'], includeGroups: [], excludeGroups: [] }, locations: { includeLocations: ['All'] } });
+        assert.deepEqual(replaced.body['@openmam.notApplicableProperties'], ['conditions.locations', 'sessionControls']);
+
+        assertBadRequest(await call('PATCH', `${CA_V1}/${id}`, { description: 5 }), /^description: must be a string/);
+        assertBadRequest(await call('POST', CA_V1, { ...policy, conditions: { ...policy.conditions, users: { includeUsers: ['All'], excludeUsers: 'x' } } }), /^conditions\.users\.excludeUsers: must be an array/);
+        assertBadRequest(await call('POST', CA_V1, { ...policy, riskLevel: 'high' }), /^riskLevel: is not a property of conditionalAccessPolicy/);
+        assertBadRequest(await call('POST', CA_V1, { ...policy, conditions: { ...policy.conditions, users: { includeGroups: [randomUUID()], includeRoles: [randomUUID()] } } }), /^conditions\.users\.includeRoles: /);
+        const plain = await created(CA_V1, policy);
+        assert.equal(plain['@openmam.notApplicableProperties'], undefined, 'only when there are any');
+        for (const p of [id, String(plain['id'])]) assert.equal((await call('DELETE', `${CA_V1}/${p}`)).status, 204);
       });
 
       it('windowsManagedAppProtections are beta only, as in Graph; app configurations and connectors are in v1.0 too', async () => {

@@ -236,6 +236,24 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
         await call('DELETE', `${SP_V1}/${id}`);
       });
 
+      it('stores the Graph properties it does not act on (tags, notes, ...), answers them back and names them as not applicable', async () => {
+        const principal = await created(SP_V1, { displayName: 'Contoso HR', servicePrincipalNames: ['hr'], tags: ['WindowsAzureActiveDirectoryIntegratedApp'], notes: 'Owned by HR IT', accountEnabled: true });
+        const id = String(principal['id']);
+        for (const answer of [principal, (await call('GET', `${SP_BETA}/${id}`)).body]) {
+          assert.deepEqual([answer['tags'], answer['notes'], answer['accountEnabled'], answer['displayName']], [['WindowsAzureActiveDirectoryIntegratedApp'], 'Owned by HR IT', true, 'Contoso HR']);
+          assert.deepEqual(answer['@openmam.notApplicableProperties'], ['tags', 'notes', 'accountEnabled']);
+        }
+        const patched = await call('PATCH', `${SP_V1}/${id}`, { notes: null, homepage: 'https://hr.contoso.example' });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.deepEqual([patched.body['tags'], patched.body['notes'], patched.body['homepage']], [['WindowsAzureActiveDirectoryIntegratedApp'], undefined, 'https://hr.contoso.example']);
+        const sentBack = await call('PATCH', `${SP_V1}/${id}`, { ...patched.body, displayName: 'HR' });
+        assert.equal(sentBack.status, 200, `a GET body with its annotations may be sent back: ${JSON.stringify(sentBack.body)}`);
+        assert.deepEqual(sentBack.body['@openmam.notApplicableProperties'], ['tags', 'accountEnabled', 'homepage']);
+        const listed = (await call('GET', `${SP_V1}?$select=id,tags`)).body.value?.find((p) => p['id'] === id);
+        assert.deepEqual(listed?.['tags'], ['WindowsAzureActiveDirectoryIntegratedApp'], '$select names a stored-only property');
+        await call('DELETE', `${SP_V1}/${id}`);
+      });
+
       it('refuses with 409 an appId or an audience another service principal of the tenant has', async () => {
         const first = await created(SP_V1, { displayName: 'Exchange', servicePrincipalNames: ['exchange'] });
         const appId = String(first['appId']);
@@ -257,7 +275,9 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
           [{ displayName: 'x', servicePrincipalNames: [''] }, /^servicePrincipalNames\[0\]: must not be empty/],
           [{ displayName: 'x', servicePrincipalNames: Array.from({ length: 101 }, (_, i) => `n${i}`) }, /^servicePrincipalNames: has more than 100 items/],
           [{ displayName: 'x', servicePrincipalNames: Array.from({ length: 100 }, (_, i) => `n${i}`) }, /^servicePrincipalNames: has more than 100 items with the appId/],
-          [{ displayName: 'x', appRoles: [] }, /^appRoles: is a Graph property of servicePrincipal that OpenMAM does not store yet/],
+          [{ displayName: 'x', tags: 'mail' }, /^tags: must be an array/],
+          [{ displayName: 'x', notes: 5 }, /^notes: must be a string/],
+          [{ displayName: 'x', passwordCredentials: [{ secretText: 'hunter2' }] }, /^passwordCredentials: OpenMAM keeps no credentials/],
           [{ displayName: 'x', appRolesList: [] }, /^appRolesList: is not a property of servicePrincipal/],
         ];
         for (const [body, message] of cases) assertRefused(await call('POST', SP_V1, body), 400, message);

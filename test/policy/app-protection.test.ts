@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isOpenMamError } from '../../src/errors.ts';
 import {
   accessPolicyAsGraph,
+  accessPolicyExtrasPaths,
   appProtectionTemplate,
   CLIPBOARD_SHARING_LEVELS,
   DATA_TRANSFER_LEVELS,
@@ -361,6 +362,7 @@ describe('validateMtdConnector', () => {
       windowsDeviceBlockedOnMissingPartnerData: false,
       partnerUnsupportedOsVersionBlocked: false,
       partnerUnresponsivenessThresholdInDays: 7,
+      graphExtras: {},
     });
     for (const partnerState of PARTNER_STATES) assert.equal(validateMtdConnector({ partnerState }, 'create').partnerState, partnerState);
     assert.deepEqual(validateMtdConnector({ id: 'x', lastHeartbeatDateTime: 'x', partnerUnresponsivenessThresholdInDays: 30 }, 'update'), { partnerUnresponsivenessThresholdInDays: 30 });
@@ -369,7 +371,8 @@ describe('validateMtdConnector', () => {
   it('refusals name the field', () => {
     refuses(() => validateMtdConnector({ partnerState: 'on' }, 'create'), 'partnerState');
     refuses(() => validateMtdConnector({ partnerUnresponsivenessThresholdInDays: 0 }, 'create'), 'partnerUnresponsivenessThresholdInDays', /between 1 and 365/);
-    refuses(() => validateMtdConnector({ windowsEnabled: true }, 'update'), 'windowsEnabled', /Graph property of mobileThreatDefenseConnector that OpenMAM does not store yet/);
+    refuses(() => validateMtdConnector({ windowsEnabled: 'yes' }, 'update'), 'windowsEnabled', /must be true or false/);
+    refuses(() => validateMtdConnector({ windowsEnabled: null }, 'update'), 'windowsEnabled', /must not be null/);
     refuses(() => validateMtdConnector({ windowsOn: true }, 'update'), 'windowsOn', /not a property/);
     refuses(() => validateMtdConnector({ windowsMobileApplicationManagementEnabled: null }, 'update'), 'windowsMobileApplicationManagementEnabled');
   });
@@ -400,6 +403,7 @@ describe('validateAccessPolicy', () => {
       includeAllUsers: true,
       approvedApps: ['com.contoso.mail'],
       grantControls: ['approvedApplication', 'compliantDevice'],
+      graphExtras: {},
     });
     assert.deepEqual(validateAccessPolicy(accessPolicyAsGraph(settings), 'create'), settings);
     const byGroup = validateAccessPolicy(
@@ -427,18 +431,53 @@ describe('validateAccessPolicy', () => {
     refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: [] } } }, 'conditions.users', /targets nobody/);
     refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['8b4e...'] } } }, 'conditions.users.includeUsers[0]', /only "All"/);
     refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeGroups: ['sales'] } } }, 'conditions.users.includeGroups[0]', /GUID/);
-    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'] }, platforms: {} } }, 'conditions.platforms');
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'] }, platforms: { includePlatforms: ['amiga'] } } }, 'conditions.platforms.includePlatforms[0]', /conditionalAccessDevicePlatform/);
     refusesPolicy({ grantControls: { operator: 'AND', builtInControls: ['compliantDevice'] } }, 'grantControls.operator', /only OR/);
     refusesPolicy({ grantControls: { builtInControls: ['mfa'] } }, 'grantControls.builtInControls[0]');
     refusesPolicy({ grantControls: { builtInControls: [] } }, 'grantControls.builtInControls', /at least one/);
     refusesPolicy({ approvedApplications: [] }, 'approvedApplications', /at least one app id/);
     refusesPolicy({ grantControls: { builtInControls: ['compliantDevice'] } }, 'approvedApplications', /only with the approvedApplication/);
-    refusesPolicy({ sessionControls: {} }, 'sessionControls', /does not store yet/);
-    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'], excludeUsers: [] } } }, 'conditions.users.excludeUsers', /does not store yet/);
+    refusesPolicy({ description: 5 }, 'description', /must be a string/);
+    refusesPolicy({ sessionControls: { signInFrequency: { value: 'x' } } }, 'sessionControls.signInFrequency.value', /integer/);
+    refusesPolicy({ sessionControls: { lifetime: 1 } }, 'sessionControls.lifetime', /not a property of conditionalAccessSessionControls/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'], excludeUsers: 'x' } } }, 'conditions.users.excludeUsers', /must be an array/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'], excludeUser: [] } } }, 'conditions.users.excludeUser', /not a property of conditionalAccessUsers/);
+    refusesPolicy({ grantControls: { builtInControls: ['compliantApplication'], termsOfUse: 'x' } }, 'grantControls.termsOfUse', /must be an array/);
+    // An inclusion OpenMAM does not evaluate would let the users it names through: refused when set.
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeGroups: [group], includeRoles: [group] } } }, 'conditions.users.includeRoles', /let the others through/);
+    refusesPolicy({ conditions: { applications: { includeApplications: [files] }, users: { includeGroups: [group], includeGuestsOrExternalUsers: { guestOrExternalUserTypes: 'b2bCollaborationGuest' } } } }, 'conditions.users.includeGuestsOrExternalUsers', /let the others through/);
+    refusesPolicy({ frobnicate: true }, 'frobnicate', /not a property of conditionalAccessPolicy/);
     refuses(() => validateAccessPolicy({ displayName: 'x' }, 'create'), 'state', /required/);
   });
 
   it('update: a subset in Graph shape', () => {
     assert.deepEqual(validateAccessPolicy({ state: 'disabled', id: 'ignored' }, 'update'), { state: 'disabled' });
+    assert.deepEqual(validateAccessPolicy({ description: null, sessionControls: { disableResilienceDefaults: true } }, 'update'), { description: null, sessionControls: { disableResilienceDefaults: true } });
+  });
+
+  it('stores the Graph properties it does not act on, in Graph nesting, and gives them back', () => {
+    const extras = {
+      description: 'Mail needs an approved app',
+      sessionControls: { signInFrequency: { value: 4, type: 'hours', isEnabled: true } },
+      conditions: { platforms: { includePlatforms: ['windows'], excludePlatforms: [] }, users: { excludeUsers: [group], includeRoles: [] }, applications: { excludeApplications: [] } },
+      grantControls: { customAuthenticationFactors: [] },
+    };
+    const body = policy({
+      description: extras.description,
+      sessionControls: extras.sessionControls,
+      conditions: { applications: { includeApplications: [files], excludeApplications: [] }, users: { includeUsers: ['All'], excludeUsers: [group], includeRoles: [] }, platforms: extras.conditions.platforms, locations: null },
+      grantControls: { operator: 'OR', builtInControls: ['approvedApplication'], customAuthenticationFactors: [] },
+    });
+    const settings = validateAccessPolicy(body, 'create');
+    assert.deepEqual(settings.graphExtras, extras, 'null (locations) is not kept');
+    const without = validateAccessPolicy(policy({ conditions: { applications: { includeApplications: [files] }, users: { includeUsers: ['All'] } }, grantControls: { builtInControls: ['approvedApplication'] } }), 'create');
+    assert.deepEqual(without.graphExtras, {});
+    assert.deepEqual({ ...settings, graphExtras: {} }, without, 'the extras change no acted-on setting');
+    const graph = accessPolicyAsGraph(settings);
+    assert.equal(graph['description'], extras.description);
+    assert.deepEqual(graph.conditions.users, { includeUsers: ['All'], includeGroups: [], excludeGroups: [], excludeUsers: [group], includeRoles: [] });
+    assert.deepEqual(validateAccessPolicy(graph, 'create'), settings, 'the Graph shape reads back the same');
+    // Stored as given, empty collections too; listed as not applicable only where they say something.
+    assert.deepEqual(accessPolicyExtrasPaths(settings.graphExtras).sort(), ['conditions.platforms', 'conditions.users.excludeUsers', 'description', 'sessionControls']);
   });
 });

@@ -112,8 +112,12 @@ describe('Graph fidelity: wrong types and enum members are refused, naming the p
     );
   });
 
-  it('connectors and access policies refuse what their store cannot keep, rather than drop it', () => {
-    refuses(() => validateMtdConnector({ androidEnabled: true }, 'update'), 'androidEnabled', /does not store yet/);
+  it('connectors store the Graph properties OpenMAM does not act on, by their Graph type, never drop them', () => {
+    const connector = validateMtdConnector({ windowsEnabled: true, androidEnabled: false, macEnabled: true, partnerState: 'available' }, 'create');
+    assert.deepEqual(connector.graphExtras, { windowsEnabled: true, androidEnabled: false, macEnabled: true });
+    assert.equal(connector.partnerState, 'available');
+    refuses(() => validateMtdConnector({ androidEnabled: 'true' }, 'update'), 'androidEnabled', /must be true or false/);
+    refuses(() => validateMtdConnector({ androidOn: true }, 'update'), 'androidOn', /not a property of mobileThreatDefenseConnector/);
   });
 });
 

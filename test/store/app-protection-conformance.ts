@@ -637,6 +637,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           windowsDeviceBlockedOnMissingPartnerData: true,
           partnerUnsupportedOsVersionBlocked: true,
           partnerUnresponsivenessThresholdInDays: 3,
+          graphExtras: { windowsEnabled: true, androidEnabled: false },
           createdAt: T0 + 100,
           updatedAt: T0 + 101,
         };
@@ -657,7 +658,8 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
 
       it('recordConnectorHeartbeat writes the heartbeat over an admin change; enabling bumps the connector version once', async () => {
         const tenantId = await newTenant();
-        const connector = await newConnector(tenantId, { partnerState: 'available' });
+        // A heartbeat writes the heartbeat (and the partner state) only: the stored-only properties stay as they are.
+        const connector = await newConnector(tenantId, { partnerState: 'available', graphExtras: { iosEnabled: true } });
         assert.equal(await ap.recordConnectorHeartbeat(tenantId, connector.id, T0 + 10, false), true);
         assert.deepEqual(await ap.getConnector(tenantId, connector.id), { ...connector, lastHeartbeatAt: T0 + 10 });
         assert.equal(await ap.recordConnectorHeartbeat(tenantId, connector.id, T0 + 20, true), true);
@@ -783,6 +785,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           includeAllUsers: true,
           approvedApps: [],
           grantControls: ['compliantDevice'],
+          graphExtras: { description: 'Stored ✓', conditions: { users: { excludeUsers: ['u-1'] }, platforms: { includePlatforms: ['windows'] } }, sessionControls: null },
           createdAt: T0 + 50,
           updatedAt: T0 + 51,
         };
@@ -888,7 +891,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         await assertRejectsWith(ap.createServicePrincipal(servicePrincipalRecord(tenantId, { appId: principal.appId })), 'conflict');
         await assertRejectsWith(ap.createServicePrincipal(servicePrincipalRecord(tenantId, { servicePrincipalNames: ['EXCHANGE'] })), 'conflict');
         await assertRejectsWith(ap.createServicePrincipal(servicePrincipalRecord(tenantId, { servicePrincipalNames: [principal.appId] })), 'conflict');
-        const changed = { ...principal, displayName: 'Exchange Online', servicePrincipalNames: ['https://outlook.office365.com'], updatedAt: T0 + 9 };
+        const changed = { ...principal, displayName: 'Exchange Online', servicePrincipalNames: ['https://outlook.office365.com'], graphExtras: { tags: ['mail'], notes: 'Stored ✓' }, updatedAt: T0 + 9 };
         assert.deepEqual(await ap.updateServicePrincipal(changed), { kind: 'saved', version: 2 });
         assert.deepEqual(await ap.getServicePrincipal(tenantId, principal.id), { ...changed, version: 2 });
         assert.deepEqual(await ap.updateServicePrincipal(changed), { kind: 'stale', current: 2 });
@@ -1082,6 +1085,7 @@ function connectorRecord(tenantId: string, overrides: Partial<MtdConnectorRecord
     windowsDeviceBlockedOnMissingPartnerData: false,
     partnerUnsupportedOsVersionBlocked: false,
     partnerUnresponsivenessThresholdInDays: 7,
+    graphExtras: {},
     version: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -1115,6 +1119,7 @@ function accessPolicyRecord(tenantId: string, overrides: Partial<AccessPolicyRec
     includeAllUsers: false,
     approvedApps: ['com.microsoft.edge'],
     grantControls: ['approvedApplication', 'compliantApplication'],
+    graphExtras: {},
     version: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -1138,7 +1143,7 @@ function managedAppRecord(tenantId: string, overrides: Partial<ManagedAppCatalog
 
 function servicePrincipalRecord(tenantId: string, overrides: Partial<ServicePrincipalRecord> = {}): ServicePrincipalRecord {
   const appId = overrides.appId ?? randomUUID();
-  return { tenantId, id: randomUUID(), appId, displayName: 'Exchange', servicePrincipalNames: [appId], version: 1, createdAt: T0, updatedAt: T0, ...overrides };
+  return { tenantId, id: randomUUID(), appId, displayName: 'Exchange', servicePrincipalNames: [appId], graphExtras: {}, version: 1, createdAt: T0, updatedAt: T0, ...overrides };
 }
 
 function compareKeys(a: string, b: string): number {

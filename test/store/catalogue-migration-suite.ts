@@ -96,7 +96,7 @@ export function catalogueMigration(
     it('leaves the new tables writable through the store, with the migrated rows enforced', async () => {
       const now = Date.now();
       await assert.rejects(
-        store.appProtection.createServicePrincipal({ tenantId: tenantA, id: randomUUID(), appId: randomUUID(), displayName: 'x', servicePrincipalNames: ['EXCHANGE'], version: 1, createdAt: now, updatedAt: now }),
+        store.appProtection.createServicePrincipal({ tenantId: tenantA, id: randomUUID(), appId: randomUUID(), displayName: 'x', servicePrincipalNames: ['EXCHANGE'], graphExtras: {}, version: 1, createdAt: now, updatedAt: now }),
         /conflict|already an audience/,
       );
       const exchange = (await store.appProtection.listServicePrincipals(tenantA)).find((p) => p.displayName === 'Exchange')!;

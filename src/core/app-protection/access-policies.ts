@@ -1,5 +1,6 @@
 import { OpenMamError } from '../../errors.ts';
-import { accessPolicyAsGraph, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
+import { accessPolicyAsGraph, accessPolicyExtrasPaths, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
+import type { GraphExtras, WithGraphExtras } from '../../policy/graph-extras.ts';
 import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
@@ -15,7 +16,7 @@ export interface AccessPolicyServiceOptions {
   newId: () => string;
 }
 
-function settingsOf(policy: AccessPolicyRecord): AccessPolicySettings {
+function settingsOf(policy: AccessPolicyRecord): WithGraphExtras<AccessPolicySettings> {
   return {
     displayName: policy.displayName,
     state: policy.state,
@@ -25,6 +26,7 @@ function settingsOf(policy: AccessPolicyRecord): AccessPolicySettings {
     includeAllUsers: policy.includeAllUsers,
     approvedApps: policy.approvedApps,
     grantControls: policy.grantControls,
+    graphExtras: policy.graphExtras,
   };
 }
 
@@ -77,8 +79,13 @@ export class AccessPolicyService {
     });
   }
 
-  /** The Graph shape of a stored policy (without id and times). */
-  asGraph(policy: AccessPolicyRecord): ConditionalAccessPolicy {
+  /** The Graph shape of a stored policy (without id and times), its stored-only properties included. */
+  asGraph(policy: AccessPolicyRecord): ConditionalAccessPolicy & GraphExtras {
     return accessPolicyAsGraph(settingsOf(policy));
+  }
+
+  /** The paths of the stored-only properties the policy has set (OpenMAM's `@openmam.notApplicableProperties`). */
+  notApplicableProperties(policy: AccessPolicyRecord): string[] {
+    return accessPolicyExtrasPaths(policy.graphExtras);
   }
 }

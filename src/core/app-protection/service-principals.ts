@@ -1,7 +1,7 @@
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { randomUUID } from 'node:crypto';
 import { OpenMamError } from '../../errors.ts';
-import { MAX_SERVICE_PRINCIPAL_NAMES, validateServicePrincipal, withAppId } from '../../policy/app-catalogue.ts';
+import { MAX_SERVICE_PRINCIPAL_NAMES, servicePrincipalExtrasPaths, validateServicePrincipal, withAppId } from '../../policy/app-catalogue.ts';
 import type { ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
@@ -78,6 +78,7 @@ export class ServicePrincipalService {
       appId,
       displayName: settings.displayName,
       servicePrincipalNames: namesWithAppId(appId, settings.servicePrincipalNames),
+      graphExtras: settings.graphExtras,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -89,7 +90,7 @@ export class ServicePrincipalService {
   }
 
   /**
-   * PATCH: displayName and servicePrincipalNames (replaced whole) merged, then validated whole; the appId may be sent
+   * PATCH: displayName, servicePrincipalNames (replaced whole) and the stored-only properties merged, then validated whole; the appId may be sent
    * back unchanged (a GET body PATCHed back) but not changed. A compare-and-set on the version.
    */
   async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ServicePrincipalRecord> {
@@ -102,11 +103,12 @@ export class ServicePrincipalService {
         if (changes.appId !== undefined && changes.appId !== current.appId) {
           throw new OpenMamError('malformed_request', `appId: is read-only after create (it is ${current.appId}); create another service principal for another application id`);
         }
-        const merged = validateServicePrincipal({ displayName: current.displayName, servicePrincipalNames: current.servicePrincipalNames, ...changes, appId: current.appId }, 'create');
+        const merged = validateServicePrincipal({ ...current.graphExtras, displayName: current.displayName, servicePrincipalNames: current.servicePrincipalNames, ...changes, appId: current.appId }, 'create');
         const next: ServicePrincipalRecord = {
           ...current,
           displayName: merged.displayName,
           servicePrincipalNames: namesWithAppId(current.appId, merged.servicePrincipalNames),
+          graphExtras: merged.graphExtras,
           updatedAt: this.options.clock(),
         };
         refuseOwnAudience(next, this.options.ownAudiences ?? []);
@@ -115,6 +117,11 @@ export class ServicePrincipalService {
       },
       write: (next) => this.options.store.updateServicePrincipal(next),
     });
+  }
+
+  /** The paths of the stored-only properties the service principal has set (OpenMAM's `@openmam.notApplicableProperties`). */
+  notApplicableProperties(principal: ServicePrincipalRecord): string[] {
+    return servicePrincipalExtrasPaths(principal.graphExtras);
   }
 
   async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {

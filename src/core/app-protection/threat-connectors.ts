@@ -1,5 +1,6 @@
 import { OpenMamError } from '../../errors.ts';
-import { validateMtdConnector, type MobileThreatDefenseConnectorSettings } from '../../policy/app-protection.ts';
+import { connectorAsGraph, connectorExtrasPaths, validateMtdConnector, type MobileThreatDefenseConnectorSettings } from '../../policy/app-protection.ts';
+import type { WithGraphExtras } from '../../policy/graph-extras.ts';
 import type { MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
@@ -16,13 +17,14 @@ export interface ThreatConnectorServiceOptions {
   newId: () => string;
 }
 
-function settingsOf(connector: MtdConnectorRecord): MobileThreatDefenseConnectorSettings {
+function settingsOf(connector: MtdConnectorRecord): WithGraphExtras<MobileThreatDefenseConnectorSettings> {
   return {
     partnerState: connector.partnerState,
     windowsMobileApplicationManagementEnabled: connector.windowsMobileApplicationManagementEnabled,
     windowsDeviceBlockedOnMissingPartnerData: connector.windowsDeviceBlockedOnMissingPartnerData,
     partnerUnsupportedOsVersionBlocked: connector.partnerUnsupportedOsVersionBlocked,
     partnerUnresponsivenessThresholdInDays: connector.partnerUnresponsivenessThresholdInDays,
+    graphExtras: connector.graphExtras,
   };
 }
 
@@ -60,7 +62,8 @@ export class ThreatConnectorService {
   }
 
   /**
-   * PATCH: the given settings over the stored ones; the heartbeat is the connector's own (the store never writes it
+   * PATCH: the given properties over the stored Graph shape (settings and stored-only properties), then all is
+   * validated; the heartbeat is the connector's own (the store never writes it
    * here). A compare-and-set on the connector's version (versioned-write.ts).
    */
   async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<MtdConnectorRecord> {
@@ -69,9 +72,14 @@ export class ThreatConnectorService {
       what: `mobileThreatDefenseConnector ${id}`,
       expected,
       read: () => this.get(tenantId, id),
-      change: (current) => ({ ...current, ...validateMtdConnector({ ...settingsOf(current), ...changes }, 'create'), updatedAt: this.options.clock() }),
+      change: (current) => ({ ...current, ...validateMtdConnector({ ...connectorAsGraph(settingsOf(current)), ...changes }, 'create'), updatedAt: this.options.clock() }),
       write: (next) => this.options.store.updateConnector(next),
     });
+  }
+
+  /** The paths of the stored-only properties the connector has set (OpenMAM's `@openmam.notApplicableProperties`). */
+  notApplicableProperties(connector: MtdConnectorRecord): string[] {
+    return connectorExtrasPaths(connector.graphExtras);
   }
 
   async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {

@@ -73,11 +73,14 @@ export function readableProperties(declaration: PolicyKindDeclaration): Readonly
   return readable;
 }
 
-/** The properties of a stored body that are set and that OpenMAM does not act on (shown as not applicable). */
+/**
+ * The properties of a stored body that are set and that OpenMAM does not act on (shown as not applicable). An empty
+ * collection (`roleScopeTagIds: []`, as Intune exports it) configures nothing and is not listed.
+ */
 export function notApplicableProperties(declaration: PolicyKindDeclaration, body: Readonly<Record<string, unknown>>): string[] {
   const stored = new Set(storedOnly(declaration));
   return Object.entries(body)
-    .filter(([name, value]) => stored.has(name) && value !== null && value !== undefined)
+    .filter(([name, value]) => stored.has(name) && value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0))
     .map(([name]) => name);
 }
 

@@ -11,7 +11,7 @@ import { ACCESS_POLICIES, CONNECTORS } from '../../store/collections.ts';
 import { etagAnnotation } from '../graph/etag.ts';
 import { GraphError } from '../graph/graph-api.ts';
 import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
-import { EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
+import { EntityBody, ERROR_RESPONSES, GraphTypeProperties, GuidParams, NotApplicableProperties, NullableString, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { policyEntitySchema } from './policy-routes.ts';
 
@@ -64,8 +64,9 @@ const DeploymentSummary = EntityBody({
 const TemplateParams = Type.Object({ level: SafeString({ maxLength: 16 }) });
 const TemplateQuery = Type.Object({ minimumOsVersion: Type.Optional(SafeString({ maxLength: 64 })), maximumOsVersion: Type.Optional(SafeString({ maxLength: 64 })) });
 
-/** Graph `mobileThreatDefenseConnector` as presentConnector answers it. */
+/** Graph `mobileThreatDefenseConnector` as presentConnector answers it: every Graph property, OpenMAM's typed. */
 const Connector = EntityBody({
+  ...GraphTypeProperties('mobileThreatDefenseConnector'),
   id: Type.String(),
   lastHeartbeatDateTime: NullableString(),
   partnerState: Type.String(),
@@ -73,13 +74,15 @@ const Connector = EntityBody({
   windowsDeviceBlockedOnMissingPartnerData: Type.Boolean(),
   partnerUnsupportedOsVersionBlocked: Type.Boolean(),
   partnerUnresponsivenessThresholdInDays: Type.Integer(),
+  ...NotApplicableProperties,
 });
 
 /**
- * Graph `conditionalAccessPolicy` as OpenMAM keeps it (policy/app-protection.ts accessPolicyAsGraph); the conditions
- * and controls are the model's objects, written as it builds them.
+ * Graph `conditionalAccessPolicy` as OpenMAM keeps it (policy/app-protection.ts accessPolicyAsGraph): every Graph
+ * property (the stored-only ones too); the conditions and controls are the model's objects, written as it builds them.
  */
 const AccessPolicy = EntityBody({
+  ...GraphTypeProperties('conditionalAccessPolicy'),
   id: Type.String(),
   displayName: Type.String(),
   state: Type.String(),
@@ -88,19 +91,24 @@ const AccessPolicy = EntityBody({
   approvedApplications: Type.Array(Type.String()),
   createdDateTime: Type.String(),
   modifiedDateTime: Type.String(),
+  ...NotApplicableProperties,
 });
 
-function presentConnector(connector: MtdConnectorRecord, now: number): Record<string, unknown> {
+/** `notApplicable`: the paths of the stored-only properties the connector has set (ThreatConnectorService). */
+function presentConnector(connector: MtdConnectorRecord, now: number, notApplicable: readonly string[]): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.mobileThreatDefenseConnector',
     ...etagAnnotation(connector.version),
     id: connector.id,
+    // Stored only (windowsEnabled, androidEnabled, ...): before what OpenMAM computes, which a stored value never replaces.
+    ...connector.graphExtras,
     lastHeartbeatDateTime: connector.lastHeartbeatAt === null ? null : iso(connector.lastHeartbeatAt),
     partnerState: effectivePartnerState(connector, now),
     windowsMobileApplicationManagementEnabled: connector.windowsMobileApplicationManagementEnabled,
     windowsDeviceBlockedOnMissingPartnerData: connector.windowsDeviceBlockedOnMissingPartnerData,
     partnerUnsupportedOsVersionBlocked: connector.partnerUnsupportedOsVersionBlocked,
     partnerUnresponsivenessThresholdInDays: connector.partnerUnresponsivenessThresholdInDays,
+    ...(notApplicable.length > 0 ? { '@openmam.notApplicableProperties': [...notApplicable] } : {}),
   };
 }
 
@@ -110,14 +118,18 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
   const context = { baseUrl, skipTokens: options.skipTokens };
   const page = { pageSize: 100, maxPageSize: 1000, navigations: [] } as const;
 
-  const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => ({
-    '@odata.type': '#microsoft.graph.conditionalAccessPolicy',
-    ...etagAnnotation(policy.version),
-    id: policy.id,
-    ...accessPolicies.asGraph(policy),
-    createdDateTime: iso(policy.createdAt),
-    modifiedDateTime: iso(policy.updatedAt),
-  });
+  const presentAccessPolicy = (policy: AccessPolicyRecord): Record<string, unknown> => {
+    const notApplicable = accessPolicies.notApplicableProperties(policy);
+    return {
+      '@odata.type': '#microsoft.graph.conditionalAccessPolicy',
+      ...etagAnnotation(policy.version),
+      id: policy.id,
+      ...accessPolicies.asGraph(policy),
+      createdDateTime: iso(policy.createdAt),
+      modifiedDateTime: iso(policy.updatedAt),
+      ...(notApplicable.length > 0 ? { '@openmam.notApplicableProperties': notApplicable } : {}),
+    };
+  };
   // Conditional access policies and threat defense connectors are in v1.0 and beta, as in Graph.
   resourceRoutes<AccessPolicyRecord>(
     app,
@@ -137,7 +149,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       entity: Connector,
       // Graph's connector has no creation time: pages follow the id.
       collection: { ...page, entityType: 'mobileThreatDefenseConnector', fields: CONNECTORS.fields, defaultOrder: [], list: (tenantId, query) => connectors.query(tenantId, query) },
-      present: (list) => list.map((c) => presentConnector(c, options.clock())),
+      present: (list) => list.map((c) => presentConnector(c, options.clock(), connectors.notApplicableProperties(c))),
       ...entityOperations(connectors),
     },
     context,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { EntityBody } from '../graph/schemas.ts';
+import { EntityBody, GraphTypeProperties, NotApplicableProperties } from '../graph/schemas.ts';
+import { graphPropertyNames } from '../../core/graph-types.ts';
 import { isBuiltInManagedApp } from '../../core/app-protection/app-catalogue.ts';
 import type { ManagedAppCatalogueService } from '../../core/app-protection/managed-app-catalogue.ts';
 import type { ServicePrincipalService } from '../../core/app-protection/service-principals.ts';
@@ -43,8 +44,15 @@ const ManagedApp = EntityBody({
   lastModifiedDateTime: Type.String(),
 });
 
-/** Graph `servicePrincipal`, reduced to what OpenMAM keeps. */
-const ServicePrincipal = EntityBody({ id: Type.String(), appId: Type.String(), displayName: Type.String(), servicePrincipalNames: Type.Array(Type.String()) });
+/** Graph `servicePrincipal`: every Graph property (the stored-only ones too), OpenMAM's typed. */
+const ServicePrincipal = EntityBody({
+  ...GraphTypeProperties('servicePrincipal'),
+  id: Type.String(),
+  appId: Type.String(),
+  displayName: Type.String(),
+  servicePrincipalNames: Type.Array(Type.String()),
+  ...NotApplicableProperties,
+});
 
 function presentManagedApp(app: ManagedAppCatalogueRecord): Static<typeof ManagedApp> {
   return {
@@ -60,14 +68,18 @@ function presentManagedApp(app: ManagedAppCatalogueRecord): Static<typeof Manage
   };
 }
 
-function presentServicePrincipal(principal: ServicePrincipalRecord): Static<typeof ServicePrincipal> {
+/** `notApplicable`: the paths of the stored-only properties the service principal has set (ServicePrincipalService). */
+function presentServicePrincipal(principal: ServicePrincipalRecord, notApplicable: readonly string[]): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.servicePrincipal',
     ...etagAnnotation(principal.version),
     id: principal.id,
+    // Stored only (tags, notes, accountEnabled, ...): before what OpenMAM keeps, which a stored value never replaces.
+    ...principal.graphExtras,
     appId: principal.appId,
     displayName: principal.displayName,
     servicePrincipalNames: [...principal.servicePrincipalNames],
+    ...(notApplicable.length > 0 ? { '@openmam.notApplicableProperties': [...notApplicable] } : {}),
   };
 }
 
@@ -83,7 +95,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
       collection: {
         entityType: 'servicePrincipal',
         fields: SERVICE_PRINCIPALS.fields,
-        properties: ['id', 'appId', 'displayName', 'servicePrincipalNames'],
+        properties: [...new Set(['id', ...graphPropertyNames('servicePrincipal')])],
         navigations: [],
         defaultOrder: [{ field: 'displayName', descending: false }],
         pageSize: 100,
@@ -91,7 +103,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
         countNeedsConsistencyLevel: true,
         list: (tenantId, query) => principals.query(tenantId, query),
       },
-      present: (list) => list.map(presentServicePrincipal),
+      present: (list) => list.map((principal) => presentServicePrincipal(principal, principals.notApplicableProperties(principal))),
       ...entityOperations(principals),
     },
     context,

@@ -1,5 +1,6 @@
 import { Type, type TProperties, type TSchema, type TString } from 'typebox';
 import { GUID_PATTERN, SAFE_TEXT_PATTERN } from '../../../packages/contract/src/schemas.ts';
+import { graphPropertyNames } from '../../core/graph-types.ts';
 
 /**
  * Schema pieces every admin route shares (TypeBox: JSON Schema with static types; Fastify validates requests with
@@ -77,6 +78,17 @@ export const EntityAnnotations = {
   '@odata.type': Type.Optional(Type.String()),
   '@odata.etag': Type.Optional(Type.String()),
 };
+
+/**
+ * Every property of a Graph type, any value, for a response schema that must not drop the Graph properties OpenMAM
+ * stores without acting on them; spread before the typed entries of what OpenMAM computes, which then win.
+ */
+export function GraphTypeProperties(typeName: string): Record<string, TSchema> {
+  return Object.fromEntries(graphPropertyNames(typeName).map((name) => [name, Type.Unknown()]));
+}
+
+/** The paths of the stored properties OpenMAM does not act on (present only when there are any). */
+export const NotApplicableProperties = { '@openmam.notApplicableProperties': Type.Array(Type.String()) };
 
 /** Error answers every admin route may give. */
 export const ERROR_RESPONSES = { '4xx': GraphErrorBody, '5xx': GraphErrorBody };

@@ -13,6 +13,7 @@ import { signInLog } from './011_sign_in_log.ts';
 import { users } from './012_users.ts';
 import { collectionOrder } from './013_collection_order.ts';
 import { groupMailNickname } from './014_group_mail_nickname.ts';
+import { graphExtras } from './015_graph_extras.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -37,5 +38,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '012_users': users,
     '013_collection_order': collectionOrder,
     '014_group_mail_nickname': groupMailNickname,
+    '015_graph_extras': graphExtras,
   };
 }
