@@ -1,6 +1,10 @@
 import json, re, sys
 exec(open('/tmp/fid/parse.py').read())
 # Hand-transcribed beta-only properties (names from schemas/type-mappings/beta-*.json; types from the beta reference pages).
+# Checked against microsoft-graph-docs-contrib api-reference/beta/resources at 022b186da1bf6d2f88b9513122ebb32b0b70ef0e: every
+# type and collection below matches its page, except mobileThreatDefenseConnector's grantMobileThreatDefensePartnerRole and
+# launchMobileThreatDefensePartnerOnSetupEnabled, which no page there documents (Boolean kept, unverified). The pages state
+# no nullability: the values below are kept as transcribed.
 BETA = {
  'managedAppPolicy': {'roleScopeTagIds': ('Collection(Edm.String)', True)},
  'managedAppProtection': {'allowedDataIngestionLocations': ('Collection(graph.managedAppDataIngestionLocation)', False),
@@ -67,6 +71,8 @@ BETA_TYPES = {'windowsManagedAppProtection': ('managedAppPolicy', False), 'windo
   'windows10ImportedPFXCertificateProfile': ('windowsCertificateProfileBase', False), 'windows81TrustedRootCertificate': ('deviceConfiguration', False),
   'deviceManagementApplicabilityRuleDeviceMode': (None, False), 'customSubjectAlternativeName': (None, False), 'extendedKeyUsage': (None, False), 'deviceManagementApplicabilityRuleOsEdition': (None, False), 'deviceManagementApplicabilityRuleOsVersion': (None, False)}
 BETA_FLAGS = {'subjectAlternativeNameType', 'hashAlgorithms', 'keyUsages', 'appManagementLevel'}
+# Beta enums whose members beta-enum-types.json (f54f11b6) lacks, as the beta reference pages list them (member, value order).
+BETA_ENUM_MEMBERS = {'windowsManagedAppClipboardSharingLevel': ['anyDestinationAnySource', 'none', 'orgDestinationAnySource', 'orgDestinationOrgSource', 'unknownFutureValue']}
 # Navigation properties that a body may carry and OpenMAM stores (contained collections Graph documents in the WIP JSON).
 STORED_NAV = {('windowsInformationProtection', 'protectedAppLockerFiles'), ('windowsInformationProtection', 'exemptAppLockerFiles')}
 READ_ONLY = {'id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'isAssigned', 'deployedAppCount', 'supportsScopeTags',
@@ -139,6 +145,7 @@ def enum_members(n):
   m = list(v1enum[n][0]) if n in v1enum else []
   for x in ben.get(n, []):
     if x not in m: m.append(x)
+  if n in BETA_ENUM_MEMBERS: m = list(BETA_ENUM_MEMBERS[n])
   flags = (n in v1enum and v1enum[n][1]=='true') or n in BETA_FLAGS
   return m, flags
 def ts_prop(tname, p, d):
@@ -159,7 +166,11 @@ for fam,desc,roots in FAMILIES:
   lines.append('// schemas/type-mappings/beta-{entity,complex,enum}-types.json at commit f54f11b60956ea7b185ca0447b2b80805836ec7b (the beta')
   lines.append('// property names and enum members; beta-Prod.csdl is too large to mirror). Properties and types marked betaOnly exist')
   lines.append('// in beta only; their EDM types are transcribed from the beta reference pages (learn.microsoft.com/graph/api/resources/')
-  lines.append('// intune-*?view=graph-rest-beta). readOnly marks what Graph computes (ignored on input). Edit by regenerating.')
+  lines.append('// intune-*?view=graph-rest-beta), and were checked (type, collection, enum members) against github.com/microsoftgraph/')
+  lines.append('// microsoft-graph-docs-contrib (formerly microsoft-graph-docs) api-reference/beta/resources at commit')
+  lines.append('// 022b186da1bf6d2f88b9513122ebb32b0b70ef0e (the pages' ms.date 08/01/2024); nullability the pages do not state is kept,')
+  lines.append('// and what no page documents is listed in scripts/graph-schema.py. readOnly marks what Graph computes (ignored on')
+  lines.append('// input). Edit by regenerating.')
   lines.append(f'// {desc}')
   lines.append("import type { GraphSchemaPart } from './model.ts';")
   lines.append('')

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOpenMamError } from '../../src/errors.ts';
-import { readAssignmentTargets, validateAppConfiguration, validateAppProtection, validateMtdConnector } from '../../src/policy/app-protection.ts';
+import { CLIPBOARD_SHARING_LEVELS, readAssignmentTargets, validateAppConfiguration, validateAppProtection, validateMtdConnector } from '../../src/policy/app-protection.ts';
 import { notApplicableProperties, openMamAdditions, policyKind } from '../../src/core/policy-kinds/index.ts';
 import { storedOnly } from '../../src/policy/applicability.ts';
 import { validatePfxCertificate, validateScepCertificate } from '../../src/policy/certificates.ts';
 import { validateCustomConfiguration } from '../../src/policy/custom.ts';
-import { graphProperties } from '../../src/policy/graph-schema/index.ts';
+import { graphEnum, graphProperties } from '../../src/policy/graph-schema/index.ts';
 import { MAX_DEPTH } from '../../src/policy/validate.ts';
 import { validateWipPolicy } from '../../src/policy/wip.ts';
 import { PFX_BASE64, PFX_PASSWORD, scepProfile } from './certificate-fixtures.ts';
@@ -77,6 +77,19 @@ describe('Graph fidelity: every Graph property is accepted, stored and returned'
     assert.deepEqual(protection['roleScopeTagIds'], ['0']);
     const configuration = validateAppConfiguration({ displayName: 'Contoso settings', roleScopeTagIds: ['0'] }, 'create') as unknown as Record<string, unknown>;
     assert.deepEqual(configuration['roleScopeTagIds'], ['0']);
+  });
+});
+
+describe('Graph fidelity: the beta types as microsoft-graph-docs-contrib api-reference/beta documents them (022b186d)', () => {
+  it('windowsManagedAppClipboardSharingLevel has orgDestinationAnySource and orgDestinationOrgSource (intune-mam-windowsmanagedappclipboardsharinglevel.md)', () => {
+    // Members in the page's value order (0..4): $metadata numbers them by position.
+    assert.deepEqual(graphEnum('windowsManagedAppClipboardSharingLevel')?.members, ['anyDestinationAnySource', 'none', 'orgDestinationAnySource', 'orgDestinationOrgSource', 'unknownFutureValue']);
+    assert.equal(graphProperties('windowsManagedAppProtection')?.['allowedOutboundClipboardSharingLevel']?.type, 'windowsManagedAppClipboardSharingLevel');
+    // Every level validateAppProtection accepts is a member the tables (and so $metadata) declare.
+    for (const value of CLIPBOARD_SHARING_LEVELS) {
+      assert.ok(graphEnum('windowsManagedAppClipboardSharingLevel')?.members.includes(value), value);
+      assert.equal(validateAppProtection({ displayName: 'Contoso apps', allowedOutboundClipboardSharingLevel: value }, 'create').allowedOutboundClipboardSharingLevel, value);
+    }
   });
 });
 

@@ -3,7 +3,11 @@
 // schemas/type-mappings/beta-{entity,complex,enum}-types.json at commit f54f11b60956ea7b185ca0447b2b80805836ec7b (the beta
 // property names and enum members; beta-Prod.csdl is too large to mirror). Properties and types marked betaOnly exist
 // in beta only; their EDM types are transcribed from the beta reference pages (learn.microsoft.com/graph/api/resources/
-// intune-*?view=graph-rest-beta). readOnly marks what Graph computes (ignored on input). Edit by regenerating.
+// intune-*?view=graph-rest-beta), and were checked (type, collection, enum members) against github.com/microsoftgraph/
+// microsoft-graph-docs-contrib (formerly microsoft-graph-docs) api-reference/beta/resources at commit
+// 022b186da1bf6d2f88b9513122ebb32b0b70ef0e (the pages' ms.date 08/01/2024); nullability the pages do not state is kept,
+// and what no page documents is listed in scripts/graph-schema.py. readOnly marks what Graph computes (ignored on
+// input). Edit by regenerating.
 // Assignments and their targets.
 import type { GraphSchemaPart } from './model.ts';
 
