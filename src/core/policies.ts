@@ -106,6 +106,21 @@ export class PolicyService {
     return policy;
   }
 
+  /**
+   * One page of the policies of several collections (Graph's `managedAppPolicies`: WIP and app policies alike), read
+   * from both stores in one statement.
+   */
+  queryAcross(tenantId: string, collections: readonly PolicyCollection[], query: CollectionQuery): Promise<CollectionPage<StoredPolicy>> {
+    return this.options.store.queryManagedAppPolicies(tenantId, collections.flatMap((c) => kindsOf(c).map((k) => k.kind)), query);
+  }
+
+  /** A policy of any of `collections` by id (either store); `not_found` otherwise. */
+  async getAcross(tenantId: string, collections: readonly PolicyCollection[], id: string): Promise<StoredPolicy> {
+    const found = (await this.options.store.getPolicy(tenantId, id)) ?? (await this.options.appStore.getAppPolicy(tenantId, id));
+    if (found === undefined || !collections.includes(policyKind(found.kind).collection)) throw new OpenMamError('not_found', `no policy with id ${id}`);
+    return found;
+  }
+
   /** One OMA-DM policy of one kind; `not_found` as get's. */
   async devicePolicy(tenantId: string, kind: PolicyKind, id: string): Promise<PolicyRecord> {
     const policy = await this.options.store.getPolicy(tenantId, id);

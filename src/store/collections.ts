@@ -43,6 +43,9 @@ const POLICY_FIELDS = {
 
 export const POLICIES = tenantCollection('policies', POLICY_FIELDS);
 
+/** Every managed app policy, of either table (the view of migration 016); scoped to the kinds by `ofKinds`. */
+export const MANAGED_APP_POLICIES = tenantCollection('managed_app_policies', POLICY_FIELDS);
+
 /** App protection and app configuration policies: one table, the Graph properties in `body`. */
 export const APP_POLICIES = tenantCollection('app_policies', POLICY_FIELDS);
 

@@ -38,6 +38,7 @@ import type {
 import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
+import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
 import type {
   ConfigurationSetsTable,
   Database,
@@ -50,6 +51,7 @@ import type {
   ManagementStateTable,
   MessageLogTable,
   NodeStatesTable,
+  ManagedAppPoliciesView,
   PoliciesTable,
   WipLogRequestsTable,
   TenantsTable,
@@ -789,6 +791,18 @@ export class KyselyStore implements Store, SecretStore {
   async queryPolicies(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>> {
     const page = await this.queryCollection<PolicyRow>(collections.ofKinds(collections.POLICIES, kinds), tenantId, query);
     return { ...page, rows: page.rows.map(policyFromRow) };
+  }
+
+  async queryManagedAppPolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord | AppPolicyRecord>> {
+    const page = await this.queryCollection<Selectable<ManagedAppPoliciesView>>(collections.ofKinds(collections.MANAGED_APP_POLICIES, kinds), tenantId, query);
+    return {
+      ...page,
+      rows: page.rows.map((row) => {
+        const { apps, origin, ...rest } = row;
+        if (origin === 'policies') return policyFromRow(rest as PolicyRow);
+        return { ...policyFromRow(rest as PolicyRow), kind: row.kind as AppPolicyRecord['kind'], apps: JSON.parse(apps) as ManagedAppRef[] };
+      }),
+    };
   }
 
   listPolicies(tenantId: string, kind: PolicyKind): Promise<PolicyRecord[]> {

@@ -17,6 +17,7 @@ import type {
   WipLogRequestRecord,
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
+import type { AppPolicyRecord } from './app-protection-records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -247,6 +248,11 @@ export interface PolicyStore {
   queryPolicies(tenantId: string, kinds: readonly PolicyKind[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord>>;
   /** Deletes the policy and its set (only at `expectedVersion` when given), bumps the version. See VersionedDelete. */
   deletePolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
+  /**
+   * One page of the managed app policies of both tables (OMA-DM's WIP policies and the app protection service's
+   * policies: collections.ts MANAGED_APP_POLICIES) of `kinds`.
+   */
+  queryManagedAppPolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<PolicyRecord | AppPolicyRecord>>;
 }
 
 /** WIP log requests (Reporting CSP). */

@@ -34,6 +34,8 @@ export interface Database {
   policies: PoliciesTable;
   wip_log_requests: WipLogRequestsTable;
   app_policies: AppPoliciesTable;
+  /** A view (migration 016): `policies` and `app_policies` as one collection of managed app policies. */
+  managed_app_policies: ManagedAppPoliciesView;
   app_registrations: AppRegistrationsTable;
   app_operations: AppOperationsTable;
   app_blocked_users: AppBlockedUsersTable;
@@ -231,6 +233,21 @@ export interface WipLogRequestsTable {
 // ---- The app protection service (migrations/006_app_protection.ts; records in app-protection-records.ts)
 
 /** `body` is a JSON object (the Graph properties), `apps` a JSON array of ManagedAppRef, `assignments` of PolicyAssignment. */
+export interface ManagedAppPoliciesView {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  body: string;
+  /** `[]` for rows of `policies`. */
+  apps: string;
+  assignments: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  /** The table the row is from. */
+  origin: 'policies' | 'app_policies';
+}
+
 export interface AppPoliciesTable {
   tenant_id: string;
   id: string;

@@ -128,6 +128,52 @@ export function policyRegistryEndToEnd(backend: Backend, skip?: string): void {
       }
     }
 
+    for (const version of ['beta', 'v1.0'] as const) {
+      it(`${version}: serves managedAppPolicies, every managed app policy of both stores in one paged collection, each as its own type`, async () => {
+        const tag = randomUUID().slice(0, 8);
+        const root_ = `/graph/${version}`;
+        const made: { path: string; type: string; id: string }[] = [];
+        const kinds = [
+          ['deviceAppManagement/windowsInformationProtectionPolicies', SAMPLE_BODIES.windowsInformationProtectionPolicy(root)],
+          ['deviceAppManagement/targetedManagedAppConfigurations', SAMPLE_BODIES.targetedManagedAppConfiguration(root)],
+          ['deviceAppManagement/mdmWindowsInformationProtectionPolicies', SAMPLE_BODIES.mdmWindowsInformationProtectionPolicy(root)],
+          ...(version === 'beta' ? [['deviceAppManagement/windowsManagedAppProtections', SAMPLE_BODIES.windowsManagedAppProtection(root)] as const] : []),
+        ] as const;
+        for (const [path, body] of kinds) {
+          const created = await call('POST', `${root_}/${path}`, { ...body, displayName: `union ${tag} ${made.length}` });
+          assert.equal(created.status, 201, JSON.stringify(created.body).slice(0, 300));
+          made.push({ path, type: String(created.body['@odata.type']), id: String(created.body['id']) });
+        }
+        const configuration = await call('POST', `${root_}/deviceManagement/deviceConfigurations`, { ...customConfiguration(), displayName: `union ${tag} not an app policy` });
+        assert.equal(configuration.status, 201);
+
+        // One page at a time, across both stores, in creation order.
+        const seen: Record<string, unknown>[] = [];
+        let next: string | undefined = `${root_}/deviceAppManagement/managedAppPolicies?$filter=${encodeURIComponent(`startswith(displayName,'union ${tag}')`)}&$top=1`;
+        while (next !== undefined) {
+          const page = await call('GET', next);
+          assert.equal(page.status, 200, JSON.stringify(page.body).slice(0, 300));
+          seen.push(...(page.body['value'] as Record<string, unknown>[]));
+          const link = page.body['@odata.nextLink'];
+          next = typeof link === 'string' ? link.slice(link.indexOf('/graph/')) : undefined;
+        }
+        assert.deepEqual(seen.map((p) => [p['id'], p['@odata.type']]), made.map((m) => [m.id, m.type]), 'every kind once, as its own type; no device configuration');
+
+        const one = await call('GET', `${root_}/deviceAppManagement/managedAppPolicies/${made[1]!.id}`);
+        assert.equal(one.status, 200);
+        assert.equal(one.body['@odata.type'], '#microsoft.graph.targetedManagedAppConfiguration');
+        assert.equal((await call('GET', `${root_}/deviceAppManagement/managedAppPolicies/${String(configuration.body['id'])}`)).status, 404, 'a device configuration is no managed app policy');
+        // A change through the union follows the policy's own rules, and shows in its own collection.
+        const patched = await call('PATCH', `${root_}/deviceAppManagement/managedAppPolicies/${made[0]!.id}`, { description: 'via the union' });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body).slice(0, 300));
+        assert.equal((await call('GET', `${root_}/${made[0]!.path}/${made[0]!.id}`)).body['description'], 'via the union');
+        assertRefused(await call('PATCH', `${root_}/deviceAppManagement/managedAppPolicies/${made[0]!.id}`, { enforcementLevel: 'sometimes' }), /^enforcementLevel: /, "the kind's validator");
+        for (const m of made) assert.equal((await call('DELETE', `${root_}/deviceAppManagement/managedAppPolicies/${m.id}`)).status, 204);
+        assert.equal((await call('GET', `${root_}/${made[0]!.path}/${made[0]!.id}`)).status, 404);
+        assert.equal((await call('DELETE', `${root_}/deviceManagement/deviceConfigurations/${String(configuration.body['id'])}`)).status, 204);
+      });
+    }
+
     it('keeps the secrets of a kind write-only: stored for delivery, never read back, in any answer', async () => {
       const url = '/graph/beta/deviceManagement/deviceConfigurations';
       const pfx = await call('POST', url, SAMPLE_BODIES.windowsPfxCertificate(root));

@@ -1,6 +1,6 @@
 import { openMamAdditions, storedOnly } from '../../policy/applicability.ts';
 export { openMamAdditions } from '../../policy/applicability.ts';
-import { graphProperties } from '../../policy/graph-schema/index.ts';
+import { graphProperties, graphType } from '../../policy/graph-schema/index.ts';
 import { appConfigurationKind } from './app-configuration.ts';
 import { appProtectionKind } from './app-protection.ts';
 import { customConfigurationKind } from './custom-configuration.ts';
@@ -54,6 +54,20 @@ export function kindsOf(collection: PolicyCollection): PolicyKindDeclaration[] {
 /** The collections a Graph version serves. */
 export function policyCollections(version: GraphVersion): PolicyCollection[] {
   return POLICY_COLLECTIONS.filter((collection) => collection.versions.includes(version));
+}
+
+/** Whether Graph's type `name` is `base` or derives from it (the tables' BaseType chain). */
+function derivesFrom(name: string, base: string): boolean {
+  for (let type: string | undefined = name; type !== undefined; type = graphType(type)?.base) if (type === base) return true;
+  return false;
+}
+
+/**
+ * The collections a version serves whose entity type derives from a Graph base type: `managedAppPolicy` gives the
+ * WIP, app protection and app configuration collections, whose union Graph serves as `managedAppPolicies`.
+ */
+export function collectionsDerivedFrom(base: string, version: GraphVersion): PolicyCollection[] {
+  return policyCollections(version).filter((collection) => derivesFrom(collection.entityType, base));
 }
 
 const readableCache = new Map<PolicyKindDeclaration, ReadonlySet<string>>();

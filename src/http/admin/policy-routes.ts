@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import { isDevicePolicy, type PolicyService, type StoredPolicy } from '../../core/policies.ts';
 import {
+  collectionsDerivedFrom,
   kindsOf,
   MAX_ASSIGNMENTS,
   MAX_TARGET_APPS,
@@ -269,4 +270,34 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       });
     }
   }
+
+  // Graph's managedAppPolicies (learn.microsoft.com/graph/api/intune-mam-managedapppolicy-list): every managed app
+  // policy of this version in one collection, each answered as its own type. A PATCH or DELETE goes through the
+  // policy's own collection, with its kind's rules.
+  const appPolicyCollections = collectionsDerivedFrom('managedAppPolicy', version);
+  const unionProperties = [...new Set(appPolicyCollections.flatMap(propertiesOf))];
+  const ownCollection = async (tenantId: string, id: string): Promise<PolicyCollection> => policyKind((await policies.getAcross(tenantId, appPolicyCollections, id)).kind).collection;
+  resourceRoutes<StoredPolicy>(
+    app,
+    {
+      path: 'deviceAppManagement/managedAppPolicies',
+      entity: entitySchema(unionProperties),
+      selectable: unionProperties,
+      bodyLimit: POLICY_BODY_LIMIT,
+      collection: {
+        entityType: 'managedAppPolicy',
+        fields: POLICIES.fields,
+        navigations: [],
+        defaultOrder: [{ field: 'createdDateTime', descending: false }],
+        pageSize: 100,
+        maxPageSize: 1000,
+        list: (tenantId, query) => policies.queryAcross(tenantId, appPolicyCollections, query),
+      },
+      present,
+      get: (tenantId, id) => policies.getAcross(tenantId, appPolicyCollections, id),
+      update: async (tenantId, id, patch, expected) => policies.update(tenantId, await ownCollection(tenantId, id), id, patch, expected),
+      delete: async (tenantId, id, expected) => policies.delete(tenantId, await ownCollection(tenantId, id), id, expected),
+    },
+    { baseUrl, skipTokens: options.skipTokens },
+  );
 }

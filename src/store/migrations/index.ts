@@ -14,6 +14,7 @@ import { users } from './012_users.ts';
 import { collectionOrder } from './013_collection_order.ts';
 import { groupMailNickname } from './014_group_mail_nickname.ts';
 import { graphExtras } from './015_graph_extras.ts';
+import { managedAppPolicies } from './016_managed_app_policies.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -39,5 +40,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '013_collection_order': collectionOrder,
     '014_group_mail_nickname': groupMailNickname,
     '015_graph_extras': graphExtras,
+    '016_managed_app_policies': managedAppPolicies,
   };
 }
