@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, onRequestHookHandler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TSchema } from 'typebox';
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody, PATTERN_MEANINGS } from '../../../packages/contract/src/schemas.ts';
@@ -177,13 +177,19 @@ export function jsonSurface(app: FastifyInstance, verifier: TokenVerifier): Surf
   app.decorateRequest('appProtectionCaller', null);
   app.addHook('onRoute', (route) => {
     // Fail at start-up, not open at run time: a route that forgot to say who may call it would have no check.
-    if (route.config?.appProtectionAuth === undefined) throw new Error(`${route.method} ${route.url}: config.appProtectionAuth is required on an app protection JSON route`);
-  });
-  app.addHook('onRequest', async (request) => {
+    const requirement = route.config?.appProtectionAuth;
+    if (requirement === undefined) throw new Error(`${route.method} ${route.url}: config.appProtectionAuth is required on an app protection JSON route`);
     // Before the body is read: an anonymous caller costs no parsing, and a refusal never depends on what it sent.
-    const requirement = request.routeOptions.config.appProtectionAuth;
-    if (requirement === undefined) throw new OpenMamError('internal', `no caller requirement on ${request.routeOptions.url ?? request.url}`);
-    request.appProtectionCaller = await verifiedCaller(verifier, request, requirement);
+    // Bound to the route's requirement and callback-style: every check-in and access decision passes here, and an
+    // async hook and `request.routeOptions` (an object built per read) cost each of them a promise and an allocation.
+    const authenticate: onRequestHookHandler = (request, _reply, done) => {
+      verifiedCaller(verifier, request, requirement).then((caller) => {
+        request.appProtectionCaller = caller;
+        done();
+      }, done);
+    };
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [...existing, authenticate];
   });
   return app.withTypeProvider<TypeBoxTypeProvider>();
 }
