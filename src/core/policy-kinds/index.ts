@@ -1,6 +1,7 @@
 import { openMamAdditions, storedOnly } from '../../policy/applicability.ts';
 export { openMamAdditions } from '../../policy/applicability.ts';
-import { graphProperties, graphType } from '../../policy/graph-schema/index.ts';
+import { graphType } from '../../policy/graph-schema/index.ts';
+import { graphPropertyNames } from '../graph-types.ts';
 import { appConfigurationKind } from './app-configuration.ts';
 import { appProtectionKind } from './app-protection.ts';
 import { customConfigurationKind } from './custom-configuration.ts';
@@ -79,7 +80,7 @@ const readableCache = new Map<PolicyKindDeclaration, ReadonlySet<string>>();
 export function readableProperties(declaration: PolicyKindDeclaration): ReadonlySet<string> {
   let readable = readableCache.get(declaration);
   if (readable === undefined) {
-    const graph = Object.entries(graphProperties(declaration.typeName) ?? {}).filter(([, property]) => !property.navigation).map(([name]) => name);
+    const graph = graphPropertyNames(declaration.typeName);
     const writeOnly = new Set(declaration.writeOnly ?? []);
     readable = new Set([...graph, ...openMamAdditions(declaration)].filter((name) => !writeOnly.has(name)));
     readableCache.set(declaration, readable);
