@@ -5,7 +5,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * (learn.microsoft.com/graph/api/intune-mam-managedapppolicy-list): WIP policies live in `policies` (delivered over
  * OMA-DM), app protection and configuration policies in `app_policies` (read at check-in). This view is both, so
  * that one keyset-paged statement (collection-sql.ts) reads a page of them; which kinds it serves is the registry's
- * to say (a `kind IN (...)` scope), and `origin` tells the row mapper which table a row came from.
+ * to say (a `kind IN (...)` scope), and `origin` tells the row mapper which table a row came from. A later migration
+ * that changes a column the view names drops and re-creates it (PostgreSQL refuses to alter a column a view uses).
  */
 export const managedAppPolicies: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
