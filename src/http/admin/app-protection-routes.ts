@@ -136,6 +136,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
     {
       path: ACCESS_POLICIES_PATH,
       entity: AccessPolicy,
+      patchAnswer: 'noContent',
       collection: { ...page, entityType: 'conditionalAccessPolicy', fields: ACCESS_POLICIES.fields, defaultOrder: [{ field: 'createdDateTime', descending: false }], list: (tenantId, query) => accessPolicies.query(tenantId, query) },
       present: (list) => list.map(presentAccessPolicy),
       ...entityOperations(accessPolicies),

@@ -92,6 +92,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
     {
       path: SERVICE_PRINCIPALS_PATH,
       entity: ServicePrincipal,
+      patchAnswer: 'noContent',
       collection: {
         entityType: 'servicePrincipal',
         fields: SERVICE_PRINCIPALS.fields,

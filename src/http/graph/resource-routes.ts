@@ -37,6 +37,11 @@ export interface GraphResource<R extends { id: string }> {
   readonly get: (tenantId: string, id: string) => Promise<R>;
   readonly create?: (tenantId: string, body: object) => Promise<R>;
   readonly update?: (tenantId: string, id: string, patch: object, expected: ExpectedVersion) => Promise<R>;
+  /**
+   * What a PATCH answers: Intune's resources the entity (200), directory and identity objects nothing (204: e.g.
+   * learn.microsoft.com/graph/api/conditionalaccesspolicy-update, /serviceprincipal-update). 200 by default.
+   */
+  readonly patchAnswer?: 'entity' | 'noContent';
   readonly delete?: (tenantId: string, id: string, expected: ExpectedVersion) => Promise<void>;
 }
 
@@ -81,10 +86,21 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
     });
   }
   if (update !== undefined) {
-    app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
-      const { tenantId } = request.caller;
-      return presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
-    });
+    if (resource.patchAnswer === 'noContent') {
+      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+        const { tenantId } = request.caller;
+        const updated = await presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
+        // No body, but the entity tag of what was written, for the next If-Match.
+        const tag = updated['@odata.etag'];
+        if (typeof tag === 'string') void reply.header('etag', tag);
+        return reply.code(204).send(null);
+      });
+    } else {
+      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
+        const { tenantId } = request.caller;
+        return presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
+      });
+    }
   }
   if (remove !== undefined) {
     app.delete(`${url}/:id`, { schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
