@@ -591,6 +591,18 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  updateGroup(tenantId: string, id: string, change: Partial<Pick<GroupRecord, 'displayName' | 'description' | 'mailNickname'>>): Promise<GroupRecord | undefined> {
+    return this.#track(async () => {
+      const set = {
+        ...(change.displayName === undefined ? {} : { display_name: change.displayName }),
+        ...(change.description === undefined ? {} : { description: change.description }),
+        ...(change.mailNickname === undefined ? {} : { mail_nickname: change.mailNickname }),
+      };
+      if (Object.keys(set).length > 0) await this.#write((trx) => trx.updateTable('groups').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute());
+      return this.getGroup(tenantId, id);
+    });
+  }
+
   deleteGroup(tenantId: string, id: string): Promise<boolean> {
     return this.#track(() =>
       this.#undoable<boolean>(async (trx) => {

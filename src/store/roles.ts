@@ -181,6 +181,11 @@ export interface GroupStore {
   listGroups(tenantId: string): Promise<GroupRecord[]>;
   /** One page of the tenant's groups (collections.ts GROUPS). */
   queryGroups(tenantId: string, query: CollectionQuery): Promise<CollectionPage<GroupRecord>>;
+  /**
+   * Changes a group's name, description or mail nickname (one statement; what it describes targets nothing, so no
+   * version moves); the group as written, undefined when absent.
+   */
+  updateGroup(tenantId: string, id: string, change: Partial<Pick<GroupRecord, 'displayName' | 'description' | 'mailNickname'>>): Promise<GroupRecord | undefined>;
   /** Deletes the group and its memberships, bumps the version; false when absent. */
   deleteGroup(tenantId: string, id: string): Promise<boolean>;
   /**

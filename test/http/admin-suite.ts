@@ -70,6 +70,29 @@ export function adminEndToEnd(backend: Backend, skip?: string): void {
     const sent = (transcript: Awaited<ReturnType<DeviceSimulator['sync']>>) =>
       transcript.commands.filter((c) => c.verb !== 'Get').map((c) => `${c.verb} ${c.locUri}`.trim());
 
+    it('PATCHes a group as Graph does: 204, name, description and mail nickname only, a security group it stays', async () => {
+      const created = await call('POST', '/graph/v1.0/groups', { displayName: `rename-${randomUUID().slice(0, 6)}`, description: 'before', mailEnabled: false, securityEnabled: true, mailNickname: 'before' });
+      assert.equal(created.status, 201);
+      const url = `/graph/v1.0/groups/${String(created.body['id'])}`;
+      const patched = await call('PATCH', url, { displayName: ' Renamed ', description: null, mailNickname: 'after' });
+      assert.equal(patched.status, 204, JSON.stringify(patched.body));
+      const read = await call('GET', url, undefined, reader);
+      assert.deepEqual([read.body['displayName'], read.body['description'], read.body['mailNickname'], read.body['securityEnabled']], ['Renamed', null, 'after', true]);
+      for (const [body, pattern] of [
+        [{ mailEnabled: true }, /mailEnabled/],
+        [{ groupTypes: ['Unified'] }, /groupTypes/],
+        [{ visibility: 'Private' }, /visibility is not a known property/],
+        [{ displayName: '' }, /displayName/],
+      ] as const) {
+        const refused = await call('PATCH', url, body);
+        assert.equal(refused.status, 400, JSON.stringify(refused.body));
+        assert.match(String((refused.body['error'] as { message?: string }).message), pattern);
+      }
+      assert.equal((await call('GET', url)).body['displayName'], 'Renamed', 'nothing written by a refusal');
+      assert.equal((await call('PATCH', url, { displayName: 'x' }, reader)).status, 403, 'a Reader cannot');
+      assert.equal((await call('PATCH', `/graph/v1.0/groups/${randomUUID()}`, { displayName: 'x' })).status, 404);
+    });
+
     it('lists managedDevices on the Graph layer: $filter, $orderby, keyset pages with @odata.nextLink, last sync in one read per page', async () => {
       const tag = randomUUID().slice(0, 6);
       const upns = [0, 1, 2].map((i) => `paged-${tag}-${i}@contoso.example`);

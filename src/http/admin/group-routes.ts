@@ -55,6 +55,23 @@ const NewGroup = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What a PATCH may change (learn.microsoft.com/graph/api/group-update): the name, description and mail nickname of a
+ * security group; it stays one (securityEnabled true, mailEnabled false, no groupTypes).
+ */
+const GroupChange = Type.Object(
+  {
+    '@odata.type': Type.Optional(Type.Literal('#microsoft.graph.group')),
+    displayName: Type.Optional(SafeString({ minLength: 1, maxLength: 256 })),
+    description: Type.Optional(Type.Union([SafeString({ maxLength: 1024 }), Type.Null()])),
+    mailEnabled: Type.Optional(Type.Literal(false)),
+    mailNickname: Type.Optional(SafeString({ maxLength: 64 })),
+    securityEnabled: Type.Optional(Type.Literal(true)),
+    groupTypes: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 const MemberRef = Type.Object({ '@odata.id': SafeString({ maxLength: 2048 }) }, { additionalProperties: false });
 
 /** A group as Graph's `group` (also a user's `memberOf`, user-routes.ts). */
@@ -117,6 +134,17 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
         const { displayName, description, mailNickname } = body as Static<typeof NewGroup>;
         const group: GroupRecord = { tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
         await groups.createGroup(group);
+        return group;
+      },
+      // Graph answers a group's PATCH with 204.
+      patchAnswer: 'noContent',
+      updateBody: GroupChange,
+      update: async (tenantId, id, body) => {
+        // Checked by GroupChange (updateBody) before the handler runs.
+        const { displayName, description, mailNickname } = body as Static<typeof GroupChange>;
+        const change = { ...(displayName === undefined ? {} : { displayName: displayName.trim() }), ...(description === undefined ? {} : { description }), ...(mailNickname === undefined ? {} : { mailNickname }) };
+        const group = await groups.updateGroup(tenantId, id.toLowerCase(), change);
+        if (group === undefined) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
         return group;
       },
       // Groups have no version (membership changes are single statements): If-Match does not apply.

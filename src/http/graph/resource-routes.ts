@@ -42,6 +42,8 @@ export interface GraphResource<R extends { id: string }> {
    * learn.microsoft.com/graph/api/conditionalaccesspolicy-update, /serviceprincipal-update). 200 by default.
    */
   readonly patchAnswer?: 'entity' | 'noContent';
+  /** The schema of a PATCH body when the route reads it itself (a closed object), as `createBody`. */
+  readonly updateBody?: TSchema;
   readonly delete?: (tenantId: string, id: string, expected: ExpectedVersion) => Promise<void>;
 }
 
@@ -87,18 +89,18 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
   }
   if (update !== undefined) {
     if (resource.patchAnswer === 'noContent') {
-      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
         const { tenantId } = request.caller;
-        const updated = await presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
+        const updated = await presentOne(await update(tenantId, request.params.id, request.body as object, expectedVersion(request)), tenantId);
         // No body, but the entity tag of what was written, for the next If-Match.
         const tag = updated['@odata.etag'];
         if (typeof tag === 'string') void reply.header('etag', tag);
         return reply.code(204).send(null);
       });
     } else {
-      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: OpenObject, response } }, async (request) => {
+      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response } }, async (request) => {
         const { tenantId } = request.caller;
-        return presentOne(await update(tenantId, request.params.id, request.body, expectedVersion(request)), tenantId);
+        return presentOne(await update(tenantId, request.params.id, request.body as object, expectedVersion(request)), tenantId);
       });
     }
   }
