@@ -81,7 +81,6 @@ export function validateServicePrincipal(input: unknown, mode: ValidationMode): 
     { typeName: 'servicePrincipal', odataType: SERVICE_PRINCIPAL_TYPE, readOnly: ['id'] },
     SERVICE_PRINCIPAL_SPECS,
     mode,
-    { graphExtras: 'store' },
   ) as GraphPatch<ServicePrincipalSettings>;
   const why = 'OpenMAM keeps no credentials of a service principal (it issues no tokens for it): leave it empty';
   refuseIfSet(read, 'passwordCredentials', '', why);

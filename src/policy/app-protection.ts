@@ -27,7 +27,6 @@ import {
   stringReader,
   type PropertySpec,
   type PropertySpecs,
-  type ReadObjectOptions,
   type Reader,
   type ValidationMode,
 } from './validate.ts';
@@ -98,7 +97,6 @@ export function readResource<T>(
   resource: { typeName: string; odataType: `#microsoft.graph.${string}`; readOnly: readonly string[]; navigations?: Readonly<Record<string, string>> },
   specs: PropertySpecs<T>,
   mode: ValidationMode,
-  options: ReadObjectOptions = {},
 ): T | Patch<T> {
   const record = expectPlainObject(input, '');
   // @odata.etag in a body sent back is the tag of what the client read: ignored, the precondition is If-Match's.
@@ -112,7 +110,7 @@ export function readResource<T>(
     else if (!readOnly.has(key)) rest[key] = value;
   }
   const complete = mode === 'create';
-  const read = readObject<T>(rest, '', resource.typeName, specs, complete, options);
+  const read = readObject<T>(rest, '', resource.typeName, specs, complete);
   if (!complete) return read;
   const filled: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs as Readonly<Record<string, PropertySpec<unknown>>>)) {
@@ -550,7 +548,6 @@ export const MTD_CONNECTOR_TYPE = '#microsoft.graph.mobileThreatDefenseConnector
  * Connectors and access policies keep what OpenMAM acts on as typed columns; every other Graph property is validated
  * by its Graph type and stored as given (graph-extras.ts), never accepted and dropped.
  */
-const STORED = { graphExtras: 'store' } as const;
 export const PARTNER_STATES = ['enabled', 'available', 'unavailable', 'unresponsive', 'notSetUp', 'error'] as const;
 export const MAX_UNRESPONSIVENESS_DAYS = 365;
 
@@ -587,7 +584,6 @@ export function validateMtdConnector(input: unknown, mode: ValidationMode): With
     { typeName: 'mobileThreatDefenseConnector', odataType: MTD_CONNECTOR_TYPE, readOnly: ['id', 'lastHeartbeatDateTime'] },
     MTD_CONNECTOR_SPECS,
     mode,
-    STORED,
   ) as GraphPatch<MobileThreatDefenseConnectorSettings>;
   if (mode === 'update') return read;
   const complete = read as MobileThreatDefenseConnectorSettings & GraphExtras;
@@ -711,7 +707,7 @@ function readUsers(value: unknown, path: string): ConditionalAccessPolicy['condi
     includeUsers: { read: readIncludeUsers, default: [] },
     includeGroups: { read: readGroups, default: [] },
     excludeGroups: { read: readGroups, default: [] },
-  }, true, STORED);
+  }, true);
   const why = 'OpenMAM targets users by includeUsers ["All"] and includeGroups only; a policy that reached fewer users than it names would let the others through: leave it empty';
   refuseIfSet(users, 'includeRoles', path, why);
   refuseIfSet(users, 'includeGuestsOrExternalUsers', path, why);
@@ -726,7 +722,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         readObject<{ '@odata.type'?: string; includeApplications: string[] }>(v, at, 'conditionalAccessApplications', {
           '@odata.type': optionalType('#microsoft.graph.conditionalAccessApplications'),
           includeApplications: { read: readIncludeApplications, required: true },
-        }, true, STORED),
+        }, true),
       required: true,
     },
     users: { read: readUsers, required: true },
@@ -737,7 +733,7 @@ function readConditions(value: unknown, path: string): ConditionalAccessPolicy['
         return ['all'] as ['all'];
       },
     },
-  }, true, STORED);
+  }, true);
   if (conditions.applications.includeApplications.length === 0) refuse(childPath(path, 'applications.includeApplications'), 'needs at least one resource');
   if (conditions.users.includeUsers.length === 0 && conditions.users.includeGroups.length === 0) refuse(childPath(path, 'users'), 'targets nobody: set includeUsers ["All"] or includeGroups');
   // As read, extras included (validateAccessPolicy splits them off).
@@ -755,7 +751,7 @@ function readGrantControls(value: unknown, path: string): ConditionalAccessPolic
       default: 'OR',
     },
     builtInControls: { read: uniqueArray(enumReader(GRANT_CONTROLS)), required: true },
-  }, true, STORED);
+  }, true);
   if (controls.builtInControls.length === 0) refuse(childPath(path, 'builtInControls'), `needs at least one of ${GRANT_CONTROLS.join(', ')}`);
   // As read, extras included. Another control joined by OR (termsOfUse, customAuthenticationFactors) is one more way
   // to be granted access: stored only, it can only make OpenMAM grant less.
@@ -814,7 +810,6 @@ export function validateAccessPolicy(input: unknown, mode: ValidationMode): With
     { typeName: 'conditionalAccessPolicy', odataType: CONDITIONAL_ACCESS_POLICY_TYPE, readOnly: ['id', 'createdDateTime', 'modifiedDateTime', 'templateId'] },
     ACCESS_POLICY_SPECS,
     mode,
-    STORED,
   );
   if (mode === 'update') return policy as GraphPatch<ConditionalAccessPolicy>;
   const complete = policy as ConditionalAccessPolicy & GraphExtras;

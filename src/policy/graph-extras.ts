@@ -2,8 +2,8 @@ import { refuse } from './validate.ts';
 
 /**
  * Graph properties OpenMAM stores without acting on them ("extras"), for the resources kept as typed columns
- * (conditional access policies, threat defense connectors, service principals). readObject with `graphExtras:
- * 'store'` validates them by their Graph type; these helpers split them from the acted-on settings, merge them back
+ * (conditional access policies, threat defense connectors, service principals). readObject validates them by their
+ * Graph type; these helpers split them from the acted-on settings, merge them back
  * into the Graph shape an admin reads and PATCHes, and name them (`@openmam.notApplicableProperties`).
  */
 

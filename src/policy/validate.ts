@@ -83,18 +83,10 @@ export function checkDepth(value: unknown, path: string): void {
  * When `typeName` is a Graph type of ./graph-schema, the object follows Graph (Intune admins import policies written
  * for Graph): a read-only property (id, createdDateTime, version, ...) is ignored as Graph ignores it, and a Graph
  * property OpenMAM has no spec for is checked against its EDM type and enum, then kept as given after the specs'
- * properties. A top-level object (path '') is first checked for depth.
+ * properties (a caller whose store keeps typed columns splits them off with graph-extras.ts). A top-level object
+ * (path '') is first checked for depth.
  */
-export interface ReadObjectOptions {
-  /**
-   * `store` (default): Graph properties without a spec are checked and kept (a caller whose store has typed columns
-   * splits them off with graph-extras.ts). `refuse`: a Graph property without a spec is refused as not stored, for an
-   * object whose store could only drop it.
-   */
-  graphExtras?: 'store' | 'refuse';
-}
-
-export function readObject<T>(value: unknown, path: string, typeName: string, specs: PropertySpecs<T>, complete: boolean, options: ReadObjectOptions = {}): T {
+export function readObject<T>(value: unknown, path: string, typeName: string, specs: PropertySpecs<T>, complete: boolean): T {
   if (path === '') checkDepth(value, path);
   const record = expectPlainObject(value, path);
   const known = specs as Readonly<Record<string, PropertySpec<unknown>>>;
@@ -106,7 +98,6 @@ export function readObject<T>(value: unknown, path: string, typeName: string, sp
     if (property?.readOnly) ignored.add(key);
     else if (property?.navigation && !Object.hasOwn(known, key)) refuse(childPath(path, key), `is a navigation property of ${typeName}: not accepted in the body`);
     else if (Object.hasOwn(known, key)) continue;
-    else if (property !== undefined && options.graphExtras === 'refuse') refuse(childPath(path, key), `is a Graph property of ${typeName} that OpenMAM does not store yet`);
     else if (property !== undefined) extras.push(key);
     else refuse(childPath(path, key), `is not a property of ${typeName}`);
   }

@@ -104,6 +104,3 @@ export function AssignBody(maxItems: number): TSchema {
   return Type.Object({ assignments: Type.Array(OpenObject, { maxItems }) }, { additionalProperties: false });
 }
 
-/** An assignment as the policy routes answer it (`target` is the model's, as written). */
-export const Assignment = EntityBody({ id: Type.String(), source: Type.String(), sourceId: NullableString(), target: OpenObject });
-
