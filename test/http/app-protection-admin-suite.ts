@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AppRegistrationRecord } from '../../src/store/app-protection-records.ts';
 import { registrationRecord } from '../support/registrations.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { patchedThenRead as patchedThenReadWith } from '../support/graph-calls.ts';
 
 /**
  * The app protection service's admin API end to end (docs/app-protection.md "Admin API"): app protection and app
@@ -51,14 +52,7 @@ export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): voi
     });
 
     const call = async (method: string, path: string, body?: unknown, token = admin): Promise<GraphResponse> => (await server.json(method, path, token, body)) as GraphResponse;
-    /** A directory or identity object's PATCH: 204 with the new entity tag and no body (as Graph answers), then its GET. */
-    const patchedThenRead = async (url: string, body: unknown): Promise<GraphResponse> => {
-      const answer = await call('PATCH', url, body);
-      assert.equal(answer.status, 204, JSON.stringify(answer.body));
-      const read = await call('GET', url);
-      assert.equal(answer.headers['etag'], read.body['@odata.etag'], 'the 204 carries the tag of what was written');
-      return read;
-    };
+    const patchedThenRead = (url: string, body: unknown): Promise<GraphResponse> => patchedThenReadWith(call, url, body);
     async function created(path: string, body: unknown): Promise<Record<string, unknown>> {
       const response = await call('POST', path, body);
       assert.equal(response.status, 201, JSON.stringify(response.body));

@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import type { GraphError } from '@microsoft/microsoft-graph-client';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { patchedThenRead as patchedThenReadWith } from '../support/graph-calls.ts';
 
 /**
  * The managed app catalogue (`deviceAppManagement/openMamManagedApps`) and service principals (`servicePrincipals`)
@@ -54,14 +55,7 @@ export function catalogueEndToEnd(backend: Backend, skip?: string): void {
 
     const call = async (method: string, path: string, body?: unknown, token = admin, headers: Record<string, string> = {}): Promise<GraphResponse> =>
       (await server.json(method, path, token, body, headers)) as GraphResponse;
-    /** A directory or identity object's PATCH: 204 with the new entity tag and no body (as Graph answers), then its GET. */
-    const patchedThenRead = async (url: string, body: unknown): Promise<GraphResponse> => {
-      const answer = await call('PATCH', url, body);
-      assert.equal(answer.status, 204, JSON.stringify(answer.body));
-      const read = await call('GET', url);
-      assert.equal(answer.headers['etag'], read.body['@odata.etag'], 'the 204 carries the tag of what was written');
-      return read;
-    };
+    const patchedThenRead = (url: string, body: unknown): Promise<GraphResponse> => patchedThenReadWith(call, url, body);
     async function created(path: string, body: unknown): Promise<Record<string, unknown>> {
       const response = await call('POST', path, body);
       assert.equal(response.status, 201, JSON.stringify(response.body));

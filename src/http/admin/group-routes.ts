@@ -59,18 +59,7 @@ const NewGroup = Type.Object(
  * What a PATCH may change (learn.microsoft.com/graph/api/group-update): the name, description and mail nickname of a
  * security group; it stays one (securityEnabled true, mailEnabled false, no groupTypes).
  */
-const GroupChange = Type.Object(
-  {
-    '@odata.type': Type.Optional(Type.Literal('#microsoft.graph.group')),
-    displayName: Type.Optional(SafeString({ minLength: 1, maxLength: 256 })),
-    description: Type.Optional(Type.Union([SafeString({ maxLength: 1024 }), Type.Null()])),
-    mailEnabled: Type.Optional(Type.Literal(false)),
-    mailNickname: Type.Optional(SafeString({ maxLength: 64 })),
-    securityEnabled: Type.Optional(Type.Literal(true)),
-    groupTypes: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
-  },
-  { additionalProperties: false },
-);
+const GroupChange = Type.Partial(NewGroup, { additionalProperties: false });
 
 const MemberRef = Type.Object({ '@odata.id': SafeString({ maxLength: 2048 }) }, { additionalProperties: false });
 
