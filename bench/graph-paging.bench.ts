@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { DEFAULT_TENANT_SETTINGS } from '../src/identity/tenants.ts';
-import type { AppRegistrationRecord } from '../src/store/app-protection-records.ts';
 import type { CollectionQuery, FieldValue } from '../src/store/collection-query.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/roles.ts';
+import { registrationRecord } from '../test/support/registrations.ts';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000);
 const PAGE = Number(process.env['BENCH_PAGE'] ?? 100);
@@ -37,32 +37,16 @@ async function seed(store: Store, tenantId: string, users: readonly string[]): P
   await store.createTenant({ id: tenantId, name: 'bench', identityProvider: 'builtin', enrollmentAllowed: true, settings: DEFAULT_TENANT_SETTINGS, version: 1, createdAt: now, updatedAt: now });
   const writes: Promise<unknown>[] = [];
   for (let i = 0; i < ROWS; i++) {
-    const registration: AppRegistrationRecord = {
-      tenantId,
-      id: randomUUID(),
+    const registration = registrationRecord(tenantId, {
       userId: users[i % users.length]!,
-      upn: null,
       appId: 'com.microsoft.edge',
       appVersion: '120.0.2210.91',
-      sdkVersion: '1.0.0',
-      osVersion: '10.0.22631.3155',
       deviceName: `PC-${i}`,
-      deviceModel: null,
-      deviceManufacturer: null,
-      deviceTag: randomUUID(),
-      azureAdDeviceId: null,
-      azureAdDeviceIdVerified: false,
-      clientId: null,
       createdAt: now + i,
       lastCheckInAt: now + i,
-      appliedPolicyId: null,
-      appliedPolicyVersion: null,
-      reportedFailures: [],
       complianceState: 'unknown',
-      complianceReasons: [],
       complianceChangedAt: now,
-      state: 'active',
-    };
+    });
     writes.push(store.appProtection.upsertRegistration(registration));
     if (writes.length === 256) await Promise.all(writes.splice(0));
   }

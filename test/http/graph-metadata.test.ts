@@ -134,12 +134,17 @@ describe('admin API: $metadata', () => {
         }
       }
     }
-    // An action declared is an action served: unknown ids answer 404 from the route, not 405 or an unknown segment.
+    // An action declared is an action served: an unknown policy is the route's 404 (not 405 or an unknown segment),
+    // and a user action on a user OpenMAM has not seen is done (nothing to wipe or unblock): 204.
     const missing = '00000000-0000-4000-8000-000000000000';
-    for (const path of [`deviceManagement/deviceConfigurations/${missing}/assign`, `deviceAppManagement/targetedManagedAppConfigurations/${missing}/targetApps`, `users/${missing}/unblockManagedApps`]) {
-      const body = path.endsWith('assign') ? { assignments: [] } : path.endsWith('targetApps') ? { apps: [] } : undefined;
+    for (const [path, body, status] of [
+      [`deviceManagement/deviceConfigurations/${missing}/assign`, { assignments: [] }, 404],
+      [`deviceAppManagement/targetedManagedAppConfigurations/${missing}/targetApps`, { apps: [] }, 404],
+      [`users/${missing}/unblockManagedApps`, undefined, 204],
+    ] as const) {
       const response = await server.json('POST', `/graph/v1.0/${path}`, admin, body);
-      assert.ok(response.status === 404 || response.status === 204, `${path}: ${response.status} ${JSON.stringify(response.body)}`);
+      assert.equal(response.status, status, `${path}: ${JSON.stringify(response.body)}`);
+      if (status === 404) assert.equal((response.body['error'] as { code?: unknown }).code, 'ResourceNotFound', path);
     }
   });
 
