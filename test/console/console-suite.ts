@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { freePort } from '../support/free-port.ts';
+import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { assertAccessible, ensureConsoleBuilt, eventually, launchChromium, openTab, screenshot, type ConsoleTab } from './browser.ts';
+import { EXCHANGE_ONLINE, Fleet, type SimulatedApp } from './fleet.ts';
+import { signIn } from './sign-in.ts';
+
+/**
+ * The admin console in a real browser (Debian's Chromium through playwright-core) against a real server over HTTPS:
+ * an Admin signs in with the built-in identity provider's development page and sets up and acts on a simulated
+ * fleet; a Reader sees everything and can change nothing. Every page visited is checked with axe-core. The steps
+ * share one server and run in order. Run per store backend.
+ */
+const ADMIN = 'admin@contoso.example';
+const READER = 'reader@contoso.example';
+const ALICE = 'alice@contoso.example';
+const GROUP = 'Windows MAM users';
+const POLICY = 'Edge Level 2';
+const WIP = 'Protect Contoso data';
+
+export function consoleInBrowser(backend: Backend, skip?: string): void {
+  describe(`admin console in Chromium (${backend})`, { skip: skip ?? false }, () => {
+    let server: TestServer;
+    let browser: Browser;
+    let admin: ConsoleTab;
+    let fleet: Fleet;
+    let apiToken: string;
+    let edge: SimulatedApp;
+    const tabs: ConsoleTab[] = [];
+
+    /** An API call the scenario makes beside the console (what is set up elsewhere: Entra groups, services). */
+    async function graph(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+      const response = await server.json(method, path, apiToken, body);
+      assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body;
+    }
+    const page = (): Page => admin.page;
+    /** Follows a navigation link, as a person does, and waits for the page's heading. */
+    async function open(area: string, heading: string | RegExp = area): Promise<void> {
+      await page().getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area, exact: true }).click();
+      await page().getByRole('heading', { level: 1, name: heading }).waitFor();
+    }
+
+    before(async () => {
+      await ensureConsoleBuilt();
+      // The public URL is the one the server listens on: the console's redirect URI is <public URL>/console/.
+      const port = await freePort();
+      server = await startTestServer(backend, { OPENMAM_PORT: String(port), OPENMAM_PUBLIC_URL: `https://127.0.0.1:${port}` });
+      apiToken = await server.mint({ upn: 'setup@contoso.example', roles: ['OpenMAM.Admin'] });
+      browser = await launchChromium();
+      fleet = new Fleet(server);
+      // Set up elsewhere in a real tenant: the group (Entra), the protected resource and its access policy (Entra
+      // conditional access), the threat defense connector (Windows Security Center).
+      const group = await graph('POST', '/graph/v1.0/groups', { displayName: GROUP });
+      await graph('POST', `/graph/v1.0/groups/${String(group['id'])}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${stableObjectId(server.tenantId, ALICE)}` });
+      await graph('POST', '/graph/v1.0/servicePrincipals', { displayName: EXCHANGE_ONLINE.displayName, appId: EXCHANGE_ONLINE.appId, servicePrincipalNames: [EXCHANGE_ONLINE.uri] });
+      await graph('POST', '/graph/v1.0/identity/conditionalAccess/policies', {
+        displayName: 'Exchange Online from protected apps',
+        state: 'enabled',
+        conditions: { applications: { includeApplications: [EXCHANGE_ONLINE.appId] }, users: { includeUsers: ['All'] } },
+        grantControls: { operator: 'OR', builtInControls: ['compliantApplication'] },
+      });
+      await graph('POST', '/graph/beta/deviceManagement/mobileThreatDefenseConnectors', { partnerState: 'enabled', windowsMobileApplicationManagementEnabled: true });
+    });
+    after(async () => {
+      for (const tab of tabs) await tab.close().catch(() => undefined);
+      await browser?.close();
+      fleet?.close();
+      await server?.close();
+    });
+
+    async function newTab(colorScheme: 'light' | 'dark' = 'light'): Promise<ConsoleTab> {
+      const tab = await openTab(browser, { colorScheme });
+      tabs.push(tab);
+      return tab;
+    }
+
+    it('signs an Admin in with the development sign-in page; Home is accessible in the light and dark themes', async () => {
+      admin = await newTab();
+      await signIn(page(), server, ADMIN, 'OpenMAM.Admin');
+      await page().getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+      await assertAccessible(page(), 'Home (light theme)');
+      await screenshot(page(), 'home-light');
+      const theme = page().getByRole('switch', { name: 'Dark theme' });
+      await theme.check();
+      await eventually(async () => assert.equal(await page().evaluate('getComputedStyle(document.documentElement).colorScheme'), 'dark'));
+      await assertAccessible(page(), 'Home (dark theme)');
+      await screenshot(page(), 'home-dark');
+      await theme.uncheck();
+      assert.deepEqual(admin.problems, []);
+    });
+
+    it('is used with the keyboard: Tab reaches the skip link, then the navigation; Enter on a link opens its page', async () => {
+      await page().goto(`${server.url}/console/`);
+      await page().getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+      await page().keyboard.press('Tab');
+      const skip = page().getByRole('link', { name: 'Skip to content' });
+      assert.equal(await skip.evaluate('(element) => element === document.activeElement'), true, 'the first Tab stop is the skip link');
+      assert.ok(await skip.isVisible(), 'the skip link shows when focused');
+      await page().keyboard.press('Enter');
+      assert.equal(await page().evaluate('document.activeElement && document.activeElement.id'), 'content', 'the skip link moves focus to the content');
+      // From the top again: Tab on through the top bar until the navigation has focus.
+      await page().evaluate('document.activeElement && document.activeElement.blur()');
+      await page().goto(`${server.url}/console/`);
+      await page().getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+      const nav = page().getByRole('navigation', { name: 'Console areas' });
+      const policies = nav.getByRole('link', { name: 'Policies', exact: true });
+      let reached = false;
+      for (let presses = 0; presses < 30 && !reached; presses++) {
+        await page().keyboard.press('Tab');
+        reached = (await policies.evaluate('(element) => element === document.activeElement')) === true;
+      }
+      assert.ok(reached, 'Tab reaches the Policies link of the navigation');
+      await page().keyboard.press('Enter');
+      await page().getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+      assert.equal(new URL(page().url()).pathname, '/console/policies');
+    });
+
+    it('creates a Level 2 app protection policy from the template, targets Microsoft Edge and assigns it to a group', async () => {
+      await open('Policies');
+      await assertAccessible(page(), 'Policies');
+      await screenshot(page(), 'policies');
+      await page().getByRole('button', { name: 'Create policy' }).click();
+      await page().getByRole('menuitem', { name: /app protection/i }).click();
+      await page().getByRole('combobox', { name: /template|framework level/i }).click();
+      await page().getByRole('option', { name: /level 2/i }).click();
+      await page().getByRole('textbox', { name: 'Name' }).fill(POLICY);
+      await assertAccessible(page(), 'the new app protection policy form');
+      await page().getByRole('button', { name: 'Create' }).click();
+      await page().getByRole('heading', { level: 1, name: POLICY }).waitFor();
+      // Target apps: Microsoft Edge from the catalogue.
+      await page().getByRole('tab', { name: 'Apps' }).click();
+      await page().getByRole('checkbox', { name: 'Microsoft Edge' }).check();
+      await page().getByRole('button', { name: 'Save apps' }).click();
+      await page().getByRole('status').filter({ hasText: /saved/i }).waitFor();
+      // Assignment: include the group.
+      await page().getByRole('tab', { name: 'Assignments' }).click();
+      await page().getByRole('combobox', { name: 'Included groups' }).fill(GROUP);
+      await page().getByRole('option', { name: GROUP }).click();
+      await page().getByRole('button', { name: 'Save assignments' }).click();
+      await page().getByRole('status').filter({ hasText: /saved/i }).waitFor();
+      await assertAccessible(page(), 'the Level 2 policy');
+      await screenshot(page(), 'policy-level2');
+
+      // What the console did, read back through the API: the template's values, Edge targeted, the group assigned.
+      const list = await graph('GET', '/graph/beta/deviceAppManagement/windowsManagedAppProtections');
+      const policy = (list['value'] as Record<string, unknown>[]).find((p) => p['displayName'] === POLICY);
+      assert.ok(policy, 'the policy was created');
+      assert.equal(policy['maximumAllowedDeviceThreatLevel'], 'low', 'Level 2 of the framework');
+      const apps = await graph('GET', `/graph/beta/deviceAppManagement/windowsManagedAppProtections/${String(policy['id'])}/apps`);
+      assert.deepEqual((apps['value'] as { mobileAppIdentifier: { windowsAppId: string } }[]).map((a) => a.mobileAppIdentifier.windowsAppId), ['com.microsoft.edge']);
+      const assignments = await graph('GET', `/graph/beta/deviceAppManagement/windowsManagedAppProtections/${String(policy['id'])}/assignments`);
+      assert.equal((assignments['value'] as unknown[]).length, 1);
+    });
+
+    it('shows a simulated app that registers', async () => {
+      edge = await fleet.startApp(ALICE, Fleet.newDevice('LAPTOP-ALICE'));
+      assert.equal(edge.client.complianceState, 'compliant');
+      await open('App registrations');
+      const table = page().getByRole('table', { name: /app registrations/i });
+      await eventually(async () => {
+        await page().getByRole('button', { name: 'Refresh' }).click();
+        await table.getByRole('row').filter({ hasText: ALICE }).filter({ hasText: 'LAPTOP-ALICE' }).first().waitFor({ timeout: 1000 });
+      });
+      await assertAccessible(page(), 'App registrations');
+      await screenshot(page(), 'registrations');
+    });
+
+    it('turns the app non-compliant on Home when the threat defense connector reports a high threat', async () => {
+      await fleet.reportThreat(edge, 'high');
+      const answer = await edge.checkIn();
+      assert.equal(answer.complianceState, 'notCompliant');
+      await open('Home');
+      const compliance = page().getByRole('region', { name: /compliance/i });
+      await eventually(async () => {
+        await page().reload();
+        assert.match(await compliance.innerText({ timeout: 2000 }), /not compliant\D*1\b/i);
+      }, 15_000, 1000);
+      await assertAccessible(page(), 'Home with a non-compliant app');
+    });
+
+    it('shows a denied access decision in the sign-in log with its reason', async () => {
+      const decision = await fleet.evaluate(edge, EXCHANGE_ONLINE.uri);
+      assert.equal(decision.decision, 'deny');
+      assert.ok(decision.reasons.includes('deviceThreatLevel'), JSON.stringify(decision));
+      await open('Sign-in log');
+      const table = page().getByRole('table', { name: /sign-ins/i });
+      const row = table.getByRole('row').filter({ hasText: ALICE }).filter({ hasText: /failure|denied/i }).first();
+      await eventually(async () => {
+        await page().reload();
+        await row.waitFor({ timeout: 2000 });
+      }, 15_000, 1000);
+      await row.click();
+      await page().getByText(/deviceThreatLevel|threat level/i).first().waitFor();
+      await assertAccessible(page(), 'the sign-in log');
+      await screenshot(page(), 'sign-in-log-denied');
+    });
+
+    it('sends a wipe by device tag and shows it succeeded', async () => {
+      await open('Users');
+      await page().getByRole('table', { name: /users/i }).getByRole('link', { name: ALICE }).click();
+      await page().getByRole('heading', { level: 1, name: new RegExp(ALICE) }).waitFor();
+      await page().getByRole('button', { name: 'Wipe by device tag' }).click();
+      await page().getByRole('textbox', { name: 'Device tag' }).fill(edge.device.deviceTag);
+      await assertAccessible(page(), 'the wipe by device tag dialog');
+      await page().getByRole('dialog').getByRole('button', { name: /^wipe$/i }).click();
+      await page().getByRole('status').filter({ hasText: /wipe/i }).waitFor();
+      const wiped = await edge.checkIn().catch((error: unknown) => error);
+      assert.ok(wiped, 'the app checked in and carried out the wipe');
+      await eventually(async () => {
+        await page().reload();
+        await page().getByRole('cell', { name: /succeeded/i }).first().waitFor({ timeout: 2000 });
+      }, 15_000, 1000);
+      await assertAccessible(page(), 'the user with a succeeded wipe');
+    });
+
+    it('assigns a WIP policy and a simulated device shows it applied', async () => {
+      const laptop = await fleet.enrollDevice(ALICE, Fleet.newDevice('DESKTOP-ALICE'));
+      await laptop.sync();
+      await open('Policies');
+      await page().getByRole('button', { name: 'Create policy' }).click();
+      await page().getByRole('menuitem', { name: /windows information protection/i }).click();
+      await page().getByRole('textbox', { name: 'Name' }).fill(WIP);
+      await page().getByRole('textbox', { name: /enterprise protected domain|primary domain/i }).fill('contoso.example');
+      await page().getByRole('button', { name: 'Create' }).click();
+      await page().getByRole('heading', { level: 1, name: WIP }).waitFor();
+      await page().getByRole('tab', { name: 'Assignments' }).click();
+      await page().getByRole('combobox', { name: 'Included groups' }).fill(GROUP);
+      await page().getByRole('option', { name: GROUP }).click();
+      await page().getByRole('button', { name: 'Save assignments' }).click();
+      await page().getByRole('status').filter({ hasText: /saved/i }).waitFor();
+      await laptop.sync();
+      await open('Devices');
+      await page().getByRole('table', { name: /devices/i }).getByRole('link', { name: 'DESKTOP-ALICE' }).click();
+      await page().getByRole('heading', { level: 1, name: 'DESKTOP-ALICE' }).waitFor();
+      const states = page().getByRole('table', { name: /policies/i });
+      await eventually(async () => {
+        await page().reload();
+        await states.getByRole('row').filter({ hasText: WIP }).filter({ hasText: /applied|succeeded|compliant/i }).first().waitFor({ timeout: 2000 });
+      }, 15_000, 1000);
+      await assertAccessible(page(), 'the device detail');
+      await screenshot(page(), 'device-detail');
+      await open('Tenant settings');
+      await assertAccessible(page(), 'Tenant settings');
+      await screenshot(page(), 'tenant-settings');
+      assert.deepEqual(admin.problems, []);
+    });
+
+    it('lets a Reader see everything and change nothing; the API refuses the Reader token with 403', async () => {
+      const reader = await newTab();
+      const { accessToken } = await signIn(reader.page, server, READER, 'OpenMAM.Reader');
+      await reader.page.getByText('Read only').first().waitFor();
+      const writes = /^(create|new|add|edit|save|delete|remove|assign|wipe|block|unblock)\b/i;
+      for (const [area, heading] of [['Home', 'Home'], ['Policies', 'Policies'], ['App registrations', 'App registrations'], ['Users', 'Users'], ['Devices', 'Devices'], ['Sign-in log', 'Sign-in log'], ['Tenant settings', 'Tenant settings']] as const) {
+        await reader.page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area, exact: true }).click();
+        await reader.page.getByRole('heading', { level: 1, name: heading }).waitFor();
+        const buttons = await reader.page.getByRole('main').getByRole('button').allInnerTexts();
+        assert.deepEqual(buttons.filter((b) => writes.test(b.trim())), [], `${area}: no write control for a Reader`);
+        await assertAccessible(reader.page, `${area} (Reader)`);
+      }
+      // The policy's own page: read, not editable.
+      await reader.page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Policies', exact: true }).click();
+      await reader.page.getByRole('link', { name: POLICY }).click();
+      await reader.page.getByRole('heading', { level: 1, name: POLICY }).waitFor();
+      const editable = await reader.page.getByRole('main').getByRole('textbox').evaluateAll((inputs) => inputs.filter((i) => !(i as unknown as { readOnly: boolean; disabled: boolean }).readOnly && !(i as unknown as { disabled: boolean }).disabled).length);
+      assert.equal(editable, 0, 'no editable field for a Reader');
+      // And the server refuses the Reader's own token, whatever the page shows.
+      const refused = await server.json('POST', '/graph/v1.0/groups', accessToken, { displayName: 'not allowed' });
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      const read = await server.json('GET', '/graph/beta/deviceAppManagement/windowsManagedAppProtections', accessToken);
+      assert.equal(read.status, 200, 'the same token reads');
+      assert.deepEqual(reader.problems, []);
+    });
+  });
+}
