@@ -72,13 +72,30 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       await server?.close();
     });
 
+    /**
+     * One step of the scenario. The steps build on each other (the policy the app gets, the app the wipe is for), so
+     * after a failure the later steps are skipped, saying which step failed, instead of each timing out in turn.
+     */
+    let failedStep: string | undefined;
+    function step(name: string, run: () => Promise<void>): void {
+      it(name, async (t) => {
+        if (failedStep !== undefined) return t.skip(`skipped: the earlier step "${failedStep}" failed`);
+        try {
+          await run();
+        } catch (error) {
+          failedStep = name;
+          throw error;
+        }
+      });
+    }
+
     async function newTab(colorScheme: 'light' | 'dark' = 'light'): Promise<ConsoleTab> {
       const tab = await openTab(browser, { colorScheme });
       tabs.push(tab);
       return tab;
     }
 
-    it('signs an Admin in with the development sign-in page; Home is accessible in the light and dark themes', async () => {
+    step('signs an Admin in with the development sign-in page; Home is accessible in the light and dark themes', async () => {
       admin = await newTab();
       await signIn(page(), server, ADMIN, 'OpenMAM.Admin');
       await page().getByRole('heading', { level: 1, name: 'Home' }).waitFor();
@@ -93,7 +110,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       assert.deepEqual(admin.problems, []);
     });
 
-    it('is used with the keyboard: Tab reaches the skip link, then the navigation; Enter on a link opens its page', async () => {
+    step('is used with the keyboard: Tab reaches the skip link, then the navigation; Enter on a link opens its page', async () => {
       await page().goto(`${server.url}/console/`);
       await page().getByRole('heading', { level: 1, name: 'Home' }).waitFor();
       await page().keyboard.press('Tab');
@@ -119,7 +136,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       assert.equal(new URL(page().url()).pathname, '/console/policies');
     });
 
-    it('creates a Level 2 app protection policy from the template, targets Microsoft Edge and assigns it to a group', async () => {
+    step('creates a Level 2 app protection policy from the template, targets Microsoft Edge and assigns it to a group', async () => {
       await open('Policies');
       await assertAccessible(page(), 'Policies');
       await screenshot(page(), 'policies');
@@ -156,7 +173,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       assert.equal((assignments['value'] as unknown[]).length, 1);
     });
 
-    it('shows a simulated app that registers', async () => {
+    step('shows a simulated app that registers', async () => {
       edge = await fleet.startApp(ALICE, Fleet.newDevice('LAPTOP-ALICE'));
       assert.equal(edge.client.complianceState, 'compliant');
       await open('App registrations');
@@ -169,7 +186,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       await screenshot(page(), 'registrations');
     });
 
-    it('turns the app non-compliant on Home when the threat defense connector reports a high threat', async () => {
+    step('turns the app non-compliant on Home when the threat defense connector reports a high threat', async () => {
       await fleet.reportThreat(edge, 'high');
       const answer = await edge.checkIn();
       assert.equal(answer.complianceState, 'notCompliant');
@@ -182,7 +199,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       await assertAccessible(page(), 'Home with a non-compliant app');
     });
 
-    it('shows a denied access decision in the sign-in log with its reason', async () => {
+    step('shows a denied access decision in the sign-in log with its reason', async () => {
       const decision = await fleet.evaluate(edge, EXCHANGE_ONLINE.uri);
       assert.equal(decision.decision, 'deny');
       assert.ok(decision.reasons.includes('deviceThreatLevel'), JSON.stringify(decision));
@@ -199,7 +216,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       await screenshot(page(), 'sign-in-log-denied');
     });
 
-    it('sends a wipe by device tag and shows it succeeded', async () => {
+    step('sends a wipe by device tag and shows it succeeded', async () => {
       await open('Users');
       await page().getByRole('table', { name: /users/i }).getByRole('link', { name: ALICE }).click();
       await page().getByRole('heading', { level: 1, name: new RegExp(ALICE) }).waitFor();
@@ -217,7 +234,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       await assertAccessible(page(), 'the user with a succeeded wipe');
     });
 
-    it('assigns a WIP policy and a simulated device shows it applied', async () => {
+    step('assigns a WIP policy and a simulated device shows it applied', async () => {
       const laptop = await fleet.enrollDevice(ALICE, Fleet.newDevice('DESKTOP-ALICE'));
       await laptop.sync();
       await open('Policies');
@@ -249,7 +266,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       assert.deepEqual(admin.problems, []);
     });
 
-    it('lets a Reader see everything and change nothing; the API refuses the Reader token with 403', async () => {
+    step('lets a Reader see everything and change nothing; the API refuses the Reader token with 403', async () => {
       const reader = await newTab();
       const { accessToken } = await signIn(reader.page, server, READER, 'OpenMAM.Reader');
       await reader.page.getByText('Read only').first().waitFor();

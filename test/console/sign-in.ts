@@ -16,7 +16,6 @@ export interface SignedIn {
  * access token is read off the token endpoint's answer as it passes, for the API checks the scenarios make with it.
  */
 export async function signIn(page: Page, server: TestServer, upn: string, role: ConsoleRole): Promise<SignedIn> {
-  const tokenAnswer = page.waitForResponse((response) => response.request().method() === 'POST' && /\/idp\/[^/]+\/oauth2\/v2\.0\/token$/.test(new URL(response.url()).pathname));
   await page.goto(`${server.url}/console/`);
   const form = page.getByRole('heading', { name: 'Sign in to OpenMAM', level: 1 });
   const consoleButton = page.getByRole('button', { name: /^Sign in/ });
@@ -28,8 +27,10 @@ export async function signIn(page: Page, server: TestServer, upn: string, role: 
   await assertAccessible(page, 'the development sign-in page');
   await page.getByLabel('User principal name').fill(upn);
   await page.getByRole('checkbox', { name: role }).check();
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  const answer = await tokenAnswer;
+  const [answer] = await Promise.all([
+    page.waitForResponse((response) => response.request().method() === 'POST' && /\/idp\/[^/]+\/oauth2\/v2\.0\/token$/.test(new URL(response.url()).pathname)),
+    page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+  ]);
   assert.equal(answer.status(), 200, `token endpoint: ${answer.status()} ${await answer.text()}`);
   const accessToken = ((await answer.json()) as { access_token?: unknown }).access_token;
   assert.equal(typeof accessToken, 'string');
