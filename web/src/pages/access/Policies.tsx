@@ -1,4 +1,4 @@
-import { Badge, Button, Checkbox, Field, Input, makeStyles, Radio, RadioGroup, Spinner, Text, Title3, tokens } from '@fluentui/react-components';
+import { Badge, Button, Checkbox, Field, Input, Label, makeStyles, Radio, RadioGroup, Spinner, Text, Title3, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { odataString, query } from '../../api/graph.ts';
@@ -24,6 +24,7 @@ const useStyles = makeStyles({
   group: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS },
   tabs: { marginBottom: tokens.spacingVerticalM },
+  error: { color: tokens.colorPaletteRedForeground1 },
 });
 
 /** The grant controls as Entra's admin center words them. */
@@ -155,7 +156,7 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
         <Title3 as="h2" id="resources-heading">Protected resources</Title3>
         <Checkbox label="All resources" checked={draft.allResources} disabled={readOnly} onChange={(_, d) => set({ allResources: d.checked === true })} />
         {draft.allResources ? (
-          messageAt(error, 'conditions.applications') ? <Text role="alert">{messageAt(error, 'conditions.applications')}</Text> : null
+          messageAt(error, 'conditions.applications') ? <Text role="alert" className={styles.error}>{messageAt(error, 'conditions.applications')}</Text> : null
         ) : (
           <ObjectPicker<ServicePrincipal> label="Resources" source={PRINCIPAL_SOURCE} value={draft.resources} onChange={(ids) => set({ resources: ids })} readOnly={readOnly}
             placeholder="Type a resource name" validationMessage={messageAt(error, 'conditions.applications')} />
@@ -173,14 +174,15 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
       </section>
       <section className={styles.group} aria-labelledby="grant-heading">
         <Title3 as="h2" id="grant-heading">Grant</Title3>
-        <Field label="Grant access when one of these is met" validationMessage={messageAt(error, 'grantControls')}>
-          <div className={styles.group} role="group" aria-label="Grant controls">
-            {GRANT_CONTROLS.map((control) => (
-              <Checkbox key={control} label={CONTROL_LABELS[control]} checked={draft.controls.includes(control)} disabled={readOnly}
-                onChange={(_, d) => set({ controls: d.checked === true ? [...draft.controls, control] : draft.controls.filter((c) => c !== control) })} />
-            ))}
-          </div>
-        </Field>
+        {/* Not a Field: inside one, each checkbox would be named by the Field's label instead of its own. */}
+        <div className={styles.group} role="group" aria-labelledby="grant-controls-label">
+          <Label id="grant-controls-label">Grant access when one of these is met</Label>
+          {GRANT_CONTROLS.map((control) => (
+            <Checkbox key={control} label={CONTROL_LABELS[control]} checked={draft.controls.includes(control)} disabled={readOnly}
+              onChange={(_, d) => set({ controls: d.checked === true ? [...draft.controls, control] : draft.controls.filter((c) => c !== control) })} />
+          ))}
+          {messageAt(error, 'grantControls') ? <Text role="alert" className={styles.error}>{messageAt(error, 'grantControls')}</Text> : null}
+        </div>
         {draft.controls.includes('approvedApplication') ? (
           <ObjectPicker<ManagedApp> label="Approved client apps" hint="From the managed app catalogue." source={APP_SOURCE} value={draft.approvedApplications}
             onChange={(ids) => set({ approvedApplications: ids })} readOnly={readOnly} placeholder="Type an app name" validationMessage={messageAt(error, 'approvedApplications')} />
