@@ -22,7 +22,7 @@ export default function ConnectorsPage() {
   const { path } = useRoute();
   if (path === '/connectors/new') return <NewConnector />;
   const one = matchPath('/connectors/:id', path);
-  if (one) return <ConnectorDetail id={one.id!} />;
+  if (one) return <ConnectorDetail key={one.id} id={one.id!} />;
   return <ConnectorList />;
 }
 

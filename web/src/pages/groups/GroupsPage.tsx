@@ -23,7 +23,7 @@ export default function GroupsPage() {
   const { path } = useRoute();
   if (path === '/groups/new') return <NewGroup />;
   const one = matchPath('/groups/:id', path);
-  if (one) return <GroupDetail id={one.id!} />;
+  if (one) return <GroupDetail key={one.id} id={one.id!} />;
   return <GroupList />;
 }
 
@@ -110,17 +110,18 @@ function NewGroup() {
 
 function GroupDetail({ id }: { id: string }) {
   const group = useGraph<Group>(`${GROUPS_PATH}/${encodeURIComponent(id)}`);
+  // Here, not in the editor: the editor is re-seeded after a save and the outcome stays shown.
+  const save = useGraphWrite();
   if (group.isPending) return <Spinner label="Loading group" />;
   if (!group.data) return <><PageHeader title="Group" /><ErrorBar error={group.error} /></>;
   // Keyed by the group's state, so a saved change re-seeds the form with what the server holds.
-  return <GroupEditor key={JSON.stringify(group.data)} group={group.data} />;
+  return <GroupEditor key={JSON.stringify(group.data)} group={group.data} save={save} />;
 }
 
-function GroupEditor({ group }: { group: Group }) {
+function GroupEditor({ group, save }: { group: Group; save: ReturnType<typeof useGraphWrite> }) {
   const styles = useStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<GroupDraft>(draftOf(group));
-  const save = useGraphWrite();
   const remove = useGraphWrite();
   const path = `${GROUPS_PATH}/${group.id}`;
   const submit = (event: FormEvent) => {
