@@ -28,6 +28,7 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXL, maxWidth: '760px' },
   section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   grid: { display: 'grid', gridTemplateColumns: 'repeat(2, minmax(0, 1fr))', gap: tokens.spacingHorizontalL },
+  error: { color: tokens.colorPaletteRedForeground1 },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', position: 'sticky', bottom: 0, padding: `${tokens.spacingVerticalS} 0`, backgroundColor: tokens.colorNeutralBackground1 },
 });
 
@@ -145,7 +146,7 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
           </Field>
         </Section>
         <Section id="poll-heading" title="Poll schedule" description="How often enrolled devices check in (DMClient Poll). A change reaches enrolled devices at their next check-in.">
-          {scheduleMessage ? <Text role="alert">{scheduleMessage}</Text> : null}
+          {scheduleMessage ? <Text role="alert" className={styles.error}>{scheduleMessage}</Text> : null}
           <div className={styles.grid}>
             {POLL_NUMBERS.map(({ name, label, hint }) => (
               <Field key={name} label={label} hint={hint} validationMessage={messageAt(error, `pollSchedule.${name}`)}>
@@ -168,7 +169,7 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
               validationMessage={messageAt(error, 'mamUserScopeGroupIds')} />
           ) : null}
         </Section>
-        <FormError error={error} paths={FIELD_PATHS} />
+        <FormError error={error} paths={[...FIELD_PATHS, 'pollSchedule']} />
         {save.isSuccess && !dirty ? <Text role="status">Settings saved.</Text> : null}
         {canWrite ? (
           <div className={styles.actions}>
