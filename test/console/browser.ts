@@ -117,6 +117,7 @@ const NOT_CONTENT = ['[data-tabster-dummy]'];
  */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
   axeSource ??= `${await readFile(AXE_SOURCE, 'utf8')}\n;true`;
+  await settled(page);
   const loaded = await page.evaluate('typeof axe === "object"');
   if (loaded !== true) await page.evaluate(axeSource);
   const options: RunOptions = { runOnly: { type: 'tag', values: [...WCAG_TAGS] }, resultTypes: ['violations'] };
@@ -128,6 +129,20 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   assert.equal(results.violations.length, 0, `accessibility (axe-core, ${WCAG_TAGS.join(', ')}) of ${what}:\n${results.violations.map((v) => describeViolation(v as AxeViolation)).join('\n')}`);
 }
 
+/**
+ * Waits until the page's finite animations and transitions have ended (a theme change fades colours for a moment,
+ * and a colour half-way is neither theme's), ignoring endless ones such as a spinner.
+ */
+export async function settled(page: Page): Promise<void> {
+  // A function, not a string: the page's Content-Security-Policy (no 'unsafe-eval') refuses a string predicate.
+  interface Animation { playState: string; effect: { getComputedTiming(): { iterations: number } } | null }
+  await page.waitForFunction(
+    () => (globalThis as unknown as { document: { getAnimations(): Animation[] } }).document.getAnimations().every((a) => a.playState !== 'running' || a.effect === null || a.effect.getComputedTiming().iterations === Infinity),
+    undefined,
+    { timeout: 5000 },
+  );
+}
+
 /** Whether this run writes the documentation's screenshots (docs/console/*.png); CI does not, so it never rewrites them. */
 export const TAKING_SCREENSHOTS = process.env.OPENMAM_SCREENSHOTS === '1';
 
@@ -137,7 +152,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   // Let animations (Fluent's transitions, a drawer opening) settle, and take the caret out of the picture.
   await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur()');
-  await page.waitForTimeout(300);
+  await settled(page);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled', caret: 'hide' });
 }
 

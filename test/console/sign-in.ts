@@ -21,7 +21,10 @@ export async function signIn(page: Page, server: TestServer, upn: string, role: 
   const consoleButton = page.getByRole('button', { name: /^Sign in/ });
   // The console either sends the browser to the identity provider at once or offers a sign-in button first.
   await form.or(consoleButton).first().waitFor();
-  if (!(await form.isVisible())) await consoleButton.click();
+  if (!(await form.isVisible())) {
+    await assertAccessible(page, 'the console before sign-in');
+    await consoleButton.click();
+  }
   await form.waitFor();
   assert.equal(new URL(page.url()).pathname, `/idp/${server.tenantId}/oauth2/v2.0/authorize`);
   await assertAccessible(page, 'the development sign-in page');
