@@ -241,6 +241,11 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       const decision = await fleet.evaluate(edge, EXCHANGE_ONLINE.uri);
       assert.equal(decision.decision, 'deny');
       assert.ok(decision.reasons.includes('deviceThreatLevel'), JSON.stringify(decision));
+      // The log is written behind the decision (batched, within a second): wait until the API has it.
+      await eventually(async () => {
+        const log = await graph('GET', '/graph/beta/auditLogs/signIns');
+        assert.ok((log['value'] as { status: { errorCode: number } }[]).some((entry) => entry.status.errorCode !== 0));
+      });
       await open('Sign-in log');
       const row = page().getByRole('table', { name: 'Sign-ins' }).getByRole('row').filter({ hasText: ALICE }).filter({ hasText: 'Denied' });
       await row.waitFor();
@@ -314,6 +319,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       }
       // The policy's own page: read, not editable.
       await reader.page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Policies', exact: true }).click();
+      await reader.page.getByRole('tab', { name: 'App protection' }).click();
       await reader.page.getByRole('link', { name: POLICY }).click();
       await reader.page.getByRole('heading', { level: 1, name: POLICY }).waitFor();
       const editable = await reader.page.getByRole('main').getByRole('textbox').evaluateAll((inputs) => inputs.filter((i) => !(i as unknown as { readOnly: boolean; disabled: boolean }).readOnly && !(i as unknown as { disabled: boolean }).disabled).length);
