@@ -213,7 +213,7 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
 
     step('shows a simulated app that registers', async () => {
       edge = await fleet.startApp(ALICE, LAPTOP);
-      assert.equal(edge.client.complianceState, 'compliant', 'the Level 2 policy applies to Alice (in the group) and Edge');
+      assert.equal(edge.complianceState, 'compliant', 'the Level 2 policy applies to Alice (in the group) and Edge');
       await open('App registrations');
       const row = page().getByRole('table', { name: 'App registrations' }).getByRole('row').filter({ hasText: ALICE }).filter({ hasText: LAPTOP.deviceName });
       await row.waitFor();
@@ -308,22 +308,57 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
     step('lets a Reader see everything and change nothing; the API refuses the Reader token with 403', async () => {
       const reader = await newTab();
       const { accessToken } = await signIn(reader.page, server, READER, 'OpenMAM.Reader');
-      await reader.page.getByText('Read only').first().waitFor();
-      const writes = /^(create|new|add|edit|save|delete|remove|assign|wipe|block|unblock)\b/i;
-      for (const [area, heading] of [['Home', 'Home'], ['Policies', 'Policies'], ['App registrations', 'App registrations'], ['Users', 'Users'], ['Devices', 'Devices'], ['Sign-in log', 'Sign-in log'], ['Tenant settings', 'Tenant settings']] as const) {
-        await reader.page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area, exact: true }).click();
-        await reader.page.getByRole('heading', { level: 1, name: heading }).waitFor();
-        const buttons = await reader.page.getByRole('main').getByRole('button').allInnerTexts();
-        assert.deepEqual(buttons.filter((b) => writes.test(b.trim())), [], `${area}: no write control for a Reader`);
-        await assertAccessible(reader.page, `${area} (Reader)`);
+      const { page: view } = reader;
+      await view.getByText('Read only').first().waitFor();
+      const main = view.getByRole('main');
+      /** Buttons of the page whose text starts with a verb that changes something: a Reader must see none. */
+      const writeButtons = async (): Promise<string[]> => {
+        const texts = await main.getByRole('button').allInnerTexts();
+        return texts.map((t) => t.trim()).filter((t) => /^(create|new|add|edit|save|delete|remove|assign|wipe|block|unblock|load baseline|use template)\b/i.test(t));
+      };
+      /** Text fields a Reader could type into, other than the list filters (reading is filtering). */
+      const editableFields = (): Promise<number> =>
+        main.getByRole('textbox').evaluateAll((inputs) => inputs.filter((input) => {
+          const field = input as unknown as { readOnly: boolean; disabled: boolean; closest(selector: string): unknown };
+          return !field.readOnly && !field.disabled && field.closest('[role="search"]') === null;
+        }).length);
+      const areas = await view.getByRole('navigation', { name: 'Console areas' }).getByRole('link').allInnerTexts();
+      assert.ok(areas.length >= 11, `every area is offered to a Reader: ${areas.join(', ')}`);
+      for (const area of areas.map((a) => a.trim())) {
+        await view.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: area, exact: true }).click();
+        await view.getByRole('heading', { level: 1 }).first().waitFor();
+        await view.waitForLoadState('networkidle');
+        assert.deepEqual(await writeButtons(), [], `${area}: no write control for a Reader`);
+        assert.equal(await editableFields(), 0, `${area}: no editable field for a Reader`);
+        await assertAccessible(view, `${area} (Reader)`);
       }
-      // The policy's own page: read, not editable.
-      await reader.page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Policies', exact: true }).click();
-      await reader.page.getByRole('tab', { name: 'App protection' }).click();
-      await reader.page.getByRole('link', { name: POLICY }).click();
-      await reader.page.getByRole('heading', { level: 1, name: POLICY }).waitFor();
-      const editable = await reader.page.getByRole('main').getByRole('textbox').evaluateAll((inputs) => inputs.filter((i) => !(i as unknown as { readOnly: boolean; disabled: boolean }).readOnly && !(i as unknown as { disabled: boolean }).disabled).length);
-      assert.equal(editable, 0, 'no editable field for a Reader');
+      // The pages the Admin acted on: the policy, the user, the device; each readable, none changeable.
+      await view.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Policies', exact: true }).click();
+      await view.getByRole('tab', { name: 'App protection' }).click();
+      await view.getByRole('link', { name: POLICY }).click();
+      await view.getByRole('heading', { level: 1, name: POLICY }).waitFor();
+      for (const tab of ['Settings', 'Target apps', 'Assignments']) {
+        await view.getByRole('tab', { name: tab }).click();
+        await view.waitForLoadState('networkidle');
+        assert.deepEqual(await writeButtons(), [], `the policy's ${tab}: no write control for a Reader`);
+        assert.equal(await editableFields(), 0, `the policy's ${tab}: no editable field for a Reader`);
+        await assertAccessible(view, `the policy's ${tab} (Reader)`);
+        if (tab === 'Target apps') {
+          const edgeBox = main.getByRole('checkbox', { name: /^Microsoft Edge/ });
+          assert.equal(await edgeBox.isChecked(), true, 'the Reader sees the target app');
+          assert.equal(await edgeBox.isDisabled(), true, 'and cannot change it');
+        }
+      }
+      await view.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Users', exact: true }).click();
+      await view.getByRole('table', { name: 'Users' }).getByRole('link', { name: ALICE }).click();
+      await view.getByRole('heading', { level: 1, name: ALICE }).waitFor();
+      await view.waitForLoadState('networkidle');
+      assert.deepEqual(await writeButtons(), [], "the user's page: no wipe or block for a Reader");
+      await view.getByRole('table', { name: "User's MAM devices" }).getByRole('link', { name: LAPTOP.deviceName }).click();
+      await view.getByRole('heading', { level: 1, name: LAPTOP.deviceName }).waitFor();
+      await view.waitForLoadState('networkidle');
+      assert.deepEqual(await writeButtons(), [], "the device's page: no write control for a Reader");
+      await assertAccessible(view, 'the device (Reader)');
       // And the server refuses the Reader's own token, whatever the page shows.
       const refused = await server.json('POST', '/graph/v1.0/groups', accessToken, { displayName: 'not allowed' });
       assert.equal(refused.status, 403, JSON.stringify(refused.body));

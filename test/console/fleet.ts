@@ -58,6 +58,10 @@ export class SimulatedApp {
     return token;
   }
 
+  get complianceState(): CheckInResult['complianceState'] | null {
+    return this.client.complianceState;
+  }
+
   register(): Promise<CheckInResult> {
     return this.client.register();
   }
