@@ -150,8 +150,8 @@ export const TAKING_SCREENSHOTS = process.env.OPENMAM_SCREENSHOTS === '1';
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!TAKING_SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
-  // Let animations (Fluent's transitions, a drawer opening) settle, and take the caret out of the picture.
-  await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur()');
+  // The top of the page, no focus ring or caret, animations (Fluent's transitions, a drawer opening) settled.
+  await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur(); window.scrollTo(0, 0)');
   await settled(page);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled', caret: 'hide' });
 }

@@ -168,12 +168,10 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
     step('shows Home, accessible in the light and the dark theme', async () => {
       await open('Home');
       await assertAccessible(page(), 'Home (light theme)');
-      await screenshot(page(), 'home-light');
       const theme = page().getByRole('switch', { name: 'Dark theme' });
       await theme.check();
       await eventually(async () => assert.equal(await page().evaluate('getComputedStyle(document.documentElement).colorScheme'), 'dark'));
       await assertAccessible(page(), 'Home (dark theme)');
-      await screenshot(page(), 'home-dark');
       await theme.uncheck();
       await eventually(async () => assert.equal(await page().evaluate('getComputedStyle(document.documentElement).colorScheme'), 'light'));
       assert.deepEqual(admin.problems, []);
@@ -234,7 +232,15 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
         assert.match(await threats.getByRole('listitem').filter({ hasText: 'High' }).innerText({ timeout: 1000 }), /High\s*1$/);
       });
       assert.match(await compliance.getByRole('listitem').filter({ hasText: /^Compliant/ }).innerText(), /Compliant\s*0$/);
-      await assertAccessible(page(), 'Home with a non-compliant app');
+      await assertAccessible(page(), 'Home with a non-compliant app (light theme)');
+      await screenshot(page(), 'home-light');
+      const theme = page().getByRole('switch', { name: 'Dark theme' });
+      await theme.check();
+      await eventually(async () => assert.equal(await page().evaluate('getComputedStyle(document.documentElement).colorScheme'), 'dark'));
+      await assertAccessible(page(), 'Home with a non-compliant app (dark theme)');
+      await screenshot(page(), 'home-dark');
+      await theme.uncheck();
+      await eventually(async () => assert.equal(await page().evaluate('getComputedStyle(document.documentElement).colorScheme'), 'light'));
     });
 
     step('shows a denied access decision in the sign-in log with its reason', async () => {
