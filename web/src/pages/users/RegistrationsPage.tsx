@@ -9,7 +9,7 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { PagedTable, type Column, type TableFilter } from '../../components/PagedTable.tsx';
 import { Link, matchPath, useRoute } from '../../router.tsx';
 import { LatestOperation, OperationsTable, WipeByDeviceTagButton, WipeByEntraDeviceButton } from './actions.tsx';
-import { ComplianceBadge, Facts, reasonsText, threatOf, UserLink } from './labels.tsx';
+import { Breakable, Compliance, ComplianceBadge, DeviceCell, Facts, reasonsText, threatOf, UserLink } from './labels.tsx';
 import type { ManagedAppRegistration, PolicyRef, StatusReport } from './types.ts';
 
 /**
@@ -36,15 +36,13 @@ export default function RegistrationsPage() {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The columns every list of registrations shows (this page, a user's, a device's). */
-export function registrationColumns(options: { user: boolean; operation?: boolean }): Column<ManagedAppRegistration>[] {
+export function registrationColumns(options: { user: boolean; operation?: boolean; threat?: boolean }): Column<ManagedAppRegistration>[] {
   const columns: (Column<ManagedAppRegistration> | false)[] = [
-    { id: 'app', title: 'App', render: (r) => <Link to={`/registrations/${r.id}`}>{r.appIdentifier.windowsAppId}</Link>, sortBy: 'appIdentifier/windowsAppId' },
-    options.user && { id: 'user', title: 'User', render: (r) => <UserLink id={r.userId} />, sortBy: 'userId' },
-    { id: 'device', title: 'Device', render: (r) => r.deviceName ?? '—', sortBy: 'deviceName' },
-    { id: 'tag', title: 'Device tag', render: (r) => r.deviceTag, sortBy: 'deviceTag' },
-    { id: 'compliance', title: 'Compliance', render: (r) => <span title={reasonsText(r['@openmam.complianceReasons'])}><ComplianceBadge state={r['@openmam.complianceState']} /></span> },
-    { id: 'reasons', title: 'Reasons', render: (r) => reasonsText(r['@openmam.complianceReasons']) },
-    { id: 'threat', title: 'Threat', render: threatOf },
+    { id: 'app', title: 'App', render: (r) => <Breakable><Link to={`/registrations/${r.id}`}>{r.appIdentifier.windowsAppId}</Link></Breakable>, sortBy: 'appIdentifier/windowsAppId' },
+    options.user && { id: 'user', title: 'User', render: (r) => <Breakable><UserLink id={r.userId} /></Breakable>, sortBy: 'userId' },
+    { id: 'device', title: 'Device and tag', render: (r) => <DeviceCell registration={r} />, sortBy: 'deviceName' },
+    { id: 'compliance', title: 'Compliance', render: (r) => <Compliance registration={r} /> },
+    options.threat !== false && { id: 'threat', title: 'Threat', render: threatOf },
     { id: 'state', title: 'Registration', render: (r) => (r['@openmam.registrationState'] === 'wiped' ? 'Wiped' : 'Active') },
     options.operation === true && { id: 'operation', title: 'Last wipe', render: (r) => <LatestOperation registrationId={r.id} /> },
     { id: 'checkin', title: 'Last check-in', render: (r) => <span title={formatDateTime(r.lastSyncDateTime)}>{formatRelative(r.lastSyncDateTime)}</span>, sortBy: 'lastSyncDateTime' },
@@ -118,8 +116,8 @@ function RegistrationDetail({ id }: { id: string }) {
       </section>
       {r.azureADDeviceId ? (
         <section className={styles.section} aria-labelledby="same-device-heading">
-          <Title3 as="h2" id="same-device-heading">Other apps on this device</Title3>
-          <PagedTable<ManagedAppRegistration> label="Registrations on the same device" path={REGISTRATIONS} columns={registrationColumns({ user: true })} rowKey={(x) => x.id}
+          <Title3 as="h2" id="same-device-heading">Apps on this device</Title3>
+          <PagedTable<ManagedAppRegistration> label="App registrations on this device" path={REGISTRATIONS} columns={registrationColumns({ user: true })} rowKey={(x) => x.id}
             baseFilter={`azureADDeviceId eq ${odataString(r.azureADDeviceId)}`} pageSize={10} />
         </section>
       ) : null}

@@ -50,7 +50,7 @@ function UserList() {
 }
 
 const USER_REGISTRATION_COLUMNS: readonly Column<ManagedAppRegistration>[] = [
-  ...registrationColumns({ user: false, operation: true }).map((c) => ({ ...c, sortBy: undefined }) as Column<ManagedAppRegistration>),
+  ...registrationColumns({ user: false, operation: true, threat: false }).map((c) => ({ ...c, sortBy: undefined }) as Column<ManagedAppRegistration>),
   { id: 'actions', title: 'Actions', render: (r) => <WipeByDeviceTagButton userId={r.userId} deviceTag={r.deviceTag} deviceName={r.deviceName} /> },
 ];
 

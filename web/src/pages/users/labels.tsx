@@ -51,6 +51,16 @@ const REASONS: Readonly<Record<string, string>> = {
   compliantApplication: 'App protection policy satisfied',
 };
 
+const useFactStyles = makeStyles({
+  list: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalXXL, rowGap: tokens.spacingVerticalXS, margin: 0 },
+  row: { display: 'contents' },
+  value: { margin: 0, overflowWrap: 'anywhere' },
+  badge: { whiteSpace: 'nowrap', flexShrink: 0 },
+  /** Long ids without spaces (app ids, device tags) wrap inside their cell rather than run over the next one. */
+  breakable: { overflowWrap: 'anywhere', wordBreak: 'break-word', minWidth: '6em' },
+  stack: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: tokens.spacingVerticalXXS },
+});
+
 export function reasonLabel(code: string): string {
   return REASONS[code] ?? code;
 }
@@ -59,17 +69,47 @@ export function reasonsText(codes: readonly string[]): string {
   return codes.length === 0 ? '—' : codes.map(reasonLabel).join('; ');
 }
 
-const THREAT_REASONS = new Set(['deviceThreatLevel', 'threatDefenseUnsupportedOs']);
-
-/** The threat defense verdict a registration's compliance reasons carry. */
+/** The threat defense verdict a registration's compliance reasons carry: short, for a table cell. */
 export function threatOf(registration: ManagedAppRegistration): string {
-  const reasons = registration['@openmam.complianceReasons'].filter((r) => THREAT_REASONS.has(r));
-  return reasons.length === 0 ? 'No threat reported above the allowed level' : reasonsText(reasons);
+  const reasons = registration['@openmam.complianceReasons'];
+  if (reasons.includes('deviceThreatLevel')) return 'Above the allowed level';
+  if (reasons.includes('threatDefenseUnsupportedOs')) return 'Windows not supported by the partner';
+  return 'None above the allowed level';
 }
 
 export function ComplianceBadge({ state }: { state: ManagedAppRegistration['@openmam.complianceState'] }) {
+  const styles = useFactStyles();
   const [color, text] = state === 'compliant' ? (['success', 'Compliant'] as const) : state === 'notCompliant' ? (['danger', 'Not compliant'] as const) : (['informative', 'Unknown'] as const);
-  return <Badge appearance="tint" color={color}>{text}</Badge>;
+  return <Badge appearance="tint" color={color} className={styles.badge}>{text}</Badge>;
+}
+
+/** Text that may break anywhere (an id), in a column of its own. */
+export function Breakable({ children }: { children: ReactNode }) {
+  const styles = useFactStyles();
+  return <span className={styles.breakable}>{children}</span>;
+}
+
+/** A registration's device: its name, with its device tag under it. */
+export function DeviceCell({ registration }: { registration: ManagedAppRegistration }) {
+  const styles = useFactStyles();
+  return (
+    <div className={styles.stack}>
+      <span>{registration.deviceName ?? '—'}</span>
+      <Text size={200} className={styles.breakable}>Tag {registration.deviceTag}</Text>
+    </div>
+  );
+}
+
+/** The compliance badge with the reasons under it, for a table cell. */
+export function Compliance({ registration }: { registration: ManagedAppRegistration }) {
+  const styles = useFactStyles();
+  const reasons = registration['@openmam.complianceReasons'];
+  return (
+    <div className={styles.stack}>
+      <ComplianceBadge state={registration['@openmam.complianceState']} />
+      {reasons.length > 0 ? <Text size={200}>{reasonsText(reasons)}</Text> : null}
+    </div>
+  );
 }
 
 export function OperationBadge({ state }: { state: ManagedAppOperation['state'] }) {
@@ -93,11 +133,6 @@ export function UserLink({ id }: { id: string }): ReactNode {
   return <Link to={`/users/${encodeURIComponent(id)}`}>{user.data?.userPrincipalName ?? user.data?.displayName ?? id}</Link>;
 }
 
-const useFactStyles = makeStyles({
-  list: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalXXL, rowGap: tokens.spacingVerticalXS, margin: 0 },
-  row: { display: 'contents' },
-  value: { margin: 0, overflowWrap: 'anywhere' },
-});
 
 /** Facts about one entity as a description list (label, value), which a screen reader reads as pairs. */
 export function Facts({ items }: { items: readonly (readonly [string, ReactNode])[] }) {
