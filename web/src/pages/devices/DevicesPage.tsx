@@ -1,12 +1,14 @@
 import {
-  Badge, Button, Field, makeStyles, Select, Spinner, Text, Title3, tokens,
+  Badge, Button, Field, Input, makeStyles, Select, Spinner, Switch, Text, Title3, tokens,
 } from '@fluentui/react-components';
+import { ArrowClockwiseRegular } from '@fluentui/react-icons';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { odataString, query, type GraphCollection } from '../../api/graph.ts';
+import { graphGet, odataString, query, type GraphCollection } from '../../api/graph.ts';
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { PagedTable, type Column, type TableFilter } from '../../components/PagedTable.tsx';
@@ -15,7 +17,7 @@ import { Facts } from '../users/labels.tsx';
 import { REGISTRATIONS, registrationColumns } from '../users/RegistrationsPage.tsx';
 import type { ManagedAppRegistration } from '../users/types.ts';
 import { SimpleTable } from '../users/UsersPage.tsx';
-import type { InventoryValue, ManagedDevice, NodeState, PolicyState, RawMessage } from './types.ts';
+import type { InventoryValue, ManagedDevice, NodeState, PolicyState, RawMessage, WipLogRequest } from './types.ts';
 
 /**
  * MAM devices (Graph `managedDevices`: the active MAM enrollments) and one device as an admin troubleshoots it: its
@@ -71,6 +73,7 @@ const POLICY_STATUS: Readonly<Record<string, { color: 'success' | 'danger' | 'wa
   failed: { color: 'danger', text: 'Failed' },
   conflict: { color: 'important', text: 'Conflict' },
   pending: { color: 'warning', text: 'Pending' },
+  completed: { color: 'success', text: 'Completed' },
   notApplicable: { color: 'informative', text: 'Not applicable' },
   exists: { color: 'informative', text: 'Reported' },
 };
@@ -108,6 +111,7 @@ const POLICY_KINDS: Readonly<Record<string, string>> = {
 function DeviceDetail({ id }: { id: string }) {
   const styles = useStyles();
   const base = `${DEVICES}/${encodeURIComponent(id)}`;
+  const client = useQueryClient();
   const device = useGraph<ManagedDevice>(base);
   const policies = useGraph<GraphCollection<PolicyState>>(`${base}/policyStates`);
   const nodes = useGraph<GraphCollection<NodeState>>(`${base}/openMamNodeStates`);
@@ -118,14 +122,15 @@ function DeviceDetail({ id }: { id: string }) {
   const failedNodes = (nodes.data?.value ?? []).filter((n) => n.status === 'failed' || n.status === 'conflict');
   return (
     <>
-      <PageHeader title={d.deviceName ?? d['@openmam.devId']} description={<Link to="/devices">All devices</Link>} />
+      <PageHeader title={d.deviceName ?? d['@openmam.devId']} description={<Link to="/devices">All devices</Link>}
+        actions={<Button icon={<ArrowClockwiseRegular />} onClick={() => void client.invalidateQueries({ queryKey: ['graph'] })}>Refresh</Button>} />
       <Facts items={[
         ['User', d.userPrincipalName ? <Link key="u" to={`/users/${d.userId}`}>{d.userPrincipalName}</Link> : d.userId],
         ['Operating system', `${d.operatingSystem} ${d.osVersion ?? ''}`.trim()],
         ['Entra device', d.azureADDeviceId ?? '—'],
         ['Device id (DevID)', d['@openmam.devId']],
         ['Enrolled', formatDateTime(d.enrolledDateTime)],
-        ['Last check-in', `${formatRelative(d.lastSyncDateTime)} (${formatDateTime(d.lastSyncDateTime)})`],
+        ['Last check-in', d.lastSyncDateTime ? `${formatRelative(d.lastSyncDateTime)} (${formatDateTime(d.lastSyncDateTime)})` : 'never'],
       ]} />
 
       <section className={styles.section} aria-labelledby="policy-states">
@@ -173,6 +178,8 @@ function DeviceDetail({ id }: { id: string }) {
             baseFilter={`deviceName eq ${odataString(d.deviceName)} and userId eq ${odataString(d.userId)}`} pageSize={10} empty="No managed app of this user has registered from a device of this name." />
         ) : <Text>The device has no Entra device id or name to match registrations with.</Text>}
       </section>
+
+      <WipLogs base={base} />
 
       <MessageLog base={base} device={d} />
     </>
@@ -231,7 +238,7 @@ function MessageLog({ base, device }: { base: string; device: ManagedDevice }) {
             {messages.data.value.map((m) => (
               <li key={m.id}>
                 <Text weight="semibold">{formatDateTime(m.dateTime)} · {m.direction === 'deviceToServer' ? 'Device to server' : 'Server to device'}</Text>
-                <pre className={styles.message} tabIndex={0}>{m.syncML}</pre>
+                <pre className={styles.message} tabIndex={0} aria-label={`${m.direction === 'deviceToServer' ? 'Device to server' : 'Server to device'} message`}>{indentXml(m.syncML)}</pre>
               </li>
             ))}
           </ol>
@@ -239,4 +246,71 @@ function MessageLog({ base, device }: { base: string; device: ManagedDevice }) {
       ) : null}
     </section>
   );
+}
+
+/**
+ * WIP logs (the Reporting CSP's EnterpriseDataProtection logs): the admin asks, the device answers at its next
+ * check-in, and the entries are listed parsed. Re-read every few seconds while a request is pending.
+ */
+function WipLogs({ base }: { base: string }) {
+  const styles = useStyles();
+  const { canWrite } = useSession();
+  const [count, setCount] = useState('100');
+  const [learning, setLearning] = useState(false);
+  const write = useGraphWrite();
+  const path = `${base}/wipLogRequests`;
+  const requests = useQuery({
+    queryKey: ['graph', path],
+    queryFn: ({ signal }) => graphGet<GraphCollection<WipLogRequest>>(path, signal),
+    refetchInterval: (q) => (q.state.data?.value.some((r) => r.status === 'pending') ? 5000 : false),
+  });
+  const rows = [...(requests.data?.value ?? [])].sort((a, b) => b.requestedDateTime.localeCompare(a.requestedDateTime));
+  const latest = rows.find((r) => r.entries !== null && r.entries.length > 0);
+  const columns = latest ? [...new Set(latest.entries!.flatMap((e) => Object.keys(e)))] : [];
+  const countError = fieldMessage(write.error, 'byCount');
+  return (
+    <section className={styles.section} aria-labelledby="wip-logs">
+      <Title3 as="h2" id="wip-logs">WIP logs</Title3>
+      {canWrite ? (
+        <div className={styles.row}>
+          <Field label="Latest log entries" validationMessage={countError} validationState={countError ? 'error' : 'none'}>
+            <Input type="number" min={1} value={count} onChange={(_, data) => setCount(data.value)} />
+          </Field>
+          <Switch label="Learning logs" checked={learning} onChange={(_, data) => setLearning(data.checked)} />
+          <Button disabled={write.isPending} onClick={() => write.mutate({ method: 'POST', path: `${base}/retrieveWipLogs`, body: { byCount: { count: Number(count) }, learningLogs: learning } })}>
+            Retrieve WIP logs
+          </Button>
+        </div>
+      ) : null}
+      <ErrorBar error={write.error} shownFields={['byCount']} />
+      <ErrorBar error={requests.error} />
+      <SimpleTable label="WIP log requests" rows={requests.data ? rows : undefined} rowKey={(r) => r.id} empty="No WIP log has been asked for." columns={[
+        { id: 'requested', title: 'Requested', render: (r) => formatDateTime(r.requestedDateTime) },
+        { id: 'what', title: 'Asked for', render: (r) => `${r.learningLogs ? 'Learning' : 'Audit'} logs, ${r.mode === 'count' ? `latest ${r.count ?? ''}` : `${formatDateTime(r.startDateTime)} to ${formatDateTime(r.endDateTime)}`}` },
+        { id: 'status', title: 'State', render: (r) => <StatusBadge status={r.status} /> },
+        { id: 'code', title: 'SyncML status', render: (r) => syncMl(r.statusCode) },
+        { id: 'completed', title: 'Answered', render: (r) => formatDateTime(r.completedDateTime) },
+        { id: 'entries', title: 'Entries', render: (r) => (r.entries === null ? '—' : String(r.entries.length)) },
+      ]} />
+      {latest ? (
+        <SimpleTable label="Latest WIP log entries" rows={latest.entries!.map((e, i) => ({ e, i }))} rowKey={(x) => String(x.i)} empty="No entry." columns={columns.map((name) => ({ id: name, title: name, render: (x: { e: Record<string, string> }) => x.e[name] ?? '' }))} />
+      ) : null}
+    </section>
+  );
+}
+
+/** SyncML as one element a line, indented by depth, so that an admin can read a message without a tool. */
+export function indentXml(xml: string): string {
+  let depth = 0;
+  return xml
+    .replace(/>\s*</g, '>\n<')
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('</')) depth = Math.max(depth - 1, 0);
+      const indented = `${'  '.repeat(depth)}${line}`;
+      // An opening tag alone on its line (not closed on it, not self-closing, not a declaration) opens a level.
+      if (/^<[^!?/]/.test(line) && !line.endsWith('/>') && !/<\/[^>]+>$/.test(line)) depth += 1;
+      return indented;
+    })
+    .join('\n');
 }

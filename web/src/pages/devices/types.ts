@@ -47,3 +47,18 @@ export interface RawMessage {
   direction: 'deviceToServer' | 'serverToDevice';
   syncML: string;
 }
+
+/** A WIP log retrieval (`managedDevices/{id}/wipLogRequests`), answered at the device's next check-in (Reporting CSP). */
+export interface WipLogRequest {
+  id: string;
+  mode: string;
+  startDateTime: string | null;
+  endDateTime: string | null;
+  count: number | null;
+  learningLogs: boolean;
+  status: 'pending' | 'completed' | 'failed' | string;
+  statusCode: string | null;
+  requestedDateTime: string;
+  completedDateTime: string | null;
+  entries: Record<string, string>[] | null;
+}

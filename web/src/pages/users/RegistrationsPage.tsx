@@ -1,7 +1,7 @@
-import { Button, makeStyles, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, tokens } from '@fluentui/react-components';
+import { Button, Field, Input, makeStyles, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, tokens } from '@fluentui/react-components';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { graphGet, odataString, query, type GraphCollection } from '../../api/graph.ts';
+import { graphGet, GraphError, odataString, query, type GraphCollection } from '../../api/graph.ts';
 import { useGraph } from '../../api/hooks.ts';
 import { ErrorBar } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
@@ -10,7 +10,7 @@ import { PagedTable, type Column, type TableFilter } from '../../components/Page
 import { Link, matchPath, useRoute } from '../../router.tsx';
 import { LatestOperation, OperationsTable, WipeByDeviceTagButton, WipeByEntraDeviceButton } from './actions.tsx';
 import { Breakable, Compliance, ComplianceBadge, DeviceCell, Facts, reasonsText, threatOf, UserLink } from './labels.tsx';
-import type { ManagedAppRegistration, PolicyRef, StatusReport } from './types.ts';
+import type { ManagedAppRegistration, PolicyRef, StatusReport, User } from './types.ts';
 
 /**
  * App registrations (Graph `managedAppRegistrations`): the list, one registration with its policies and wipe
@@ -22,6 +22,7 @@ const REPORT = '/deviceAppManagement/managedAppStatuses/windowsProtectionReport'
 const useStyles = makeStyles({
   section: { marginTop: tokens.spacingVerticalXXL, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
+  userFilter: { maxWidth: '360px', marginBottom: tokens.spacingVerticalM },
   pager: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', marginTop: tokens.spacingVerticalM },
 });
 
@@ -32,8 +33,6 @@ export default function RegistrationsPage() {
   if (one) return <RegistrationDetail id={one['id']!} />;
   return <RegistrationList />;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The columns every list of registrations shows (this page, a user's, a device's). */
 export function registrationColumns(options: { user: boolean; operation?: boolean; threat?: boolean }): Column<ManagedAppRegistration>[] {
@@ -54,17 +53,35 @@ const FILTERS: readonly TableFilter[] = [
   { id: 'device', label: 'Device name starts with', toOData: (v) => `startswith(deviceName,${odataString(v)})` },
   { id: 'tag', label: 'Device tag', toOData: (v) => `deviceTag eq ${odataString(v)}` },
   { id: 'app', label: 'App id', toOData: (v) => `appIdentifier/windowsAppId eq ${odataString(v)}` },
-  // Registrations carry the user's object id only; a GUID filters on it, anything else is not a user id.
-  { id: 'user', label: 'User object id', placeholder: 'GUID, then Enter', toOData: (v) => (GUID.test(v) ? `userId eq ${odataString(v.toLowerCase())}` : `userId eq ${odataString(v)}`) },
 ];
 
 function RegistrationList() {
+  const styles = useStyles();
+  const [user, setUser] = useState<{ id?: string; error?: string }>({});
+  const [text, setText] = useState('');
+  // Registrations carry the user's object id only: a UPN (or id) is looked up once, then filtered on by id.
+  const resolve = async () => {
+    const key = text.trim();
+    if (key === '') return setUser({});
+    try {
+      const found = await graphGet<User>(`/users/${encodeURIComponent(key)}?$select=id`);
+      setUser({ id: found.id });
+    } catch (failure) {
+      setUser({ error: failure instanceof GraphError && failure.status === 404 ? `No user ${key} is known to OpenMAM.` : failure instanceof Error ? failure.message : String(failure) });
+    }
+  };
   return (
     <>
       <PageHeader title="App registrations" description="Managed apps registered with app protection: who, on which device, and whether they comply."
         actions={<Link to="/registrations/report">Status report</Link>} />
+      <div className={styles.userFilter}>
+        <Field label="User" hint="User principal name or object id, then Enter" validationMessage={user.error} validationState={user.error ? 'error' : 'none'}>
+          <Input value={text} onChange={(_, data) => setText(data.value)} onKeyDown={(event) => { if (event.key === 'Enter') void resolve(); }} onBlur={() => void resolve()} />
+        </Field>
+      </div>
       <PagedTable<ManagedAppRegistration> label="App registrations" path={REGISTRATIONS} columns={registrationColumns({ user: true })} rowKey={(r) => r.id}
-        filters={FILTERS} defaultSort={{ by: 'lastSyncDateTime', direction: 'desc' }} empty="No app has registered yet." />
+        filters={FILTERS} baseFilter={user.id ? `userId eq ${odataString(user.id)}` : undefined} defaultSort={{ by: 'lastSyncDateTime', direction: 'desc' }}
+        empty={user.id ? 'This user has no app registration matching the filters.' : 'No app registration matches.'} />
     </>
   );
 }
