@@ -5,12 +5,12 @@ import { odataString, query } from '../../api/graph.ts';
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { FormError, messageAt } from '../groups/forms.tsx';
+
 import { GroupPicker, idsIn, ObjectPicker, type PickerSource } from '../groups/pickers.tsx';
 import { GRANT_CONTROLS, MANAGED_APPS_PATH, POLICIES_PATH, PRINCIPALS_PATH, type ConditionalAccessPolicy, type GrantControl, type ManagedApp, type ServicePrincipal } from './types.ts';
 
@@ -143,10 +143,10 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
   const set = (change: Partial<Draft>) => onChange({ ...draft, ...change });
   return (
     <>
-      <Field label="Name" required validationMessage={messageAt(error, 'displayName')}>
+      <Field label="Name" required validationMessage={fieldMessage(error, 'displayName')}>
         <Input value={draft.displayName} readOnly={readOnly} onChange={(_, d) => set({ displayName: d.value })} />
       </Field>
-      <Field label="State" validationMessage={messageAt(error, 'state')}>
+      <Field label="State" validationMessage={fieldMessage(error, 'state')}>
         <RadioGroup layout="horizontal" value={draft.state} disabled={readOnly} onChange={(_, d) => set({ state: d.value === 'disabled' ? 'disabled' : 'enabled' })}>
           <Radio value="enabled" label="On" />
           <Radio value="disabled" label="Off" />
@@ -156,21 +156,21 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
         <Title3 as="h2" id="resources-heading">Protected resources</Title3>
         <Checkbox label="All resources" checked={draft.allResources} disabled={readOnly} onChange={(_, d) => set({ allResources: d.checked === true })} />
         {draft.allResources ? (
-          messageAt(error, 'conditions.applications') ? <Text role="alert" className={styles.error}>{messageAt(error, 'conditions.applications')}</Text> : null
+          fieldMessage(error, 'conditions.applications') ? <Text role="alert" className={styles.error}>{fieldMessage(error, 'conditions.applications')}</Text> : null
         ) : (
           <ObjectPicker<ServicePrincipal> label="Resources" source={PRINCIPAL_SOURCE} value={draft.resources} onChange={(ids) => set({ resources: ids })} readOnly={readOnly}
-            placeholder="Type a resource name" validationMessage={messageAt(error, 'conditions.applications')} />
+            placeholder="Type a resource name" validationMessage={fieldMessage(error, 'conditions.applications')} />
         )}
       </section>
       <section className={styles.group} aria-labelledby="users-heading">
         <Title3 as="h2" id="users-heading">Users</Title3>
-        <Field validationMessage={messageAt(error, 'conditions.users.includeUsers')}>
+        <Field validationMessage={fieldMessage(error, 'conditions.users.includeUsers')}>
           <Checkbox label="All users" checked={draft.allUsers} disabled={readOnly} onChange={(_, d) => set({ allUsers: d.checked === true })} />
         </Field>
         {draft.allUsers ? null : (
-          <GroupPicker label="Include groups" value={draft.includeGroups} onChange={(ids) => set({ includeGroups: ids })} readOnly={readOnly} validationMessage={messageAt(error, 'conditions.users.includeGroups')} />
+          <GroupPicker label="Include groups" value={draft.includeGroups} onChange={(ids) => set({ includeGroups: ids })} readOnly={readOnly} validationMessage={fieldMessage(error, 'conditions.users.includeGroups')} />
         )}
-        <GroupPicker label="Exclude groups" value={draft.excludeGroups} onChange={(ids) => set({ excludeGroups: ids })} readOnly={readOnly} validationMessage={messageAt(error, 'conditions.users.excludeGroups')} />
+        <GroupPicker label="Exclude groups" value={draft.excludeGroups} onChange={(ids) => set({ excludeGroups: ids })} readOnly={readOnly} validationMessage={fieldMessage(error, 'conditions.users.excludeGroups')} />
       </section>
       <section className={styles.group} aria-labelledby="grant-heading">
         <Title3 as="h2" id="grant-heading">Grant</Title3>
@@ -181,11 +181,11 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
             <Checkbox key={control} label={CONTROL_LABELS[control]} checked={draft.controls.includes(control)} disabled={readOnly}
               onChange={(_, d) => set({ controls: d.checked === true ? [...draft.controls, control] : draft.controls.filter((c) => c !== control) })} />
           ))}
-          {messageAt(error, 'grantControls') ? <Text role="alert" className={styles.error}>{messageAt(error, 'grantControls')}</Text> : null}
+          {fieldMessage(error, 'grantControls') ? <Text role="alert" className={styles.error}>{fieldMessage(error, 'grantControls')}</Text> : null}
         </div>
         {draft.controls.includes('approvedApplication') ? (
           <ObjectPicker<ManagedApp> label="Approved client apps" hint="From the managed app catalogue." source={APP_SOURCE} value={draft.approvedApplications}
-            onChange={(ids) => set({ approvedApplications: ids })} readOnly={readOnly} placeholder="Type an app name" validationMessage={messageAt(error, 'approvedApplications')} />
+            onChange={(ids) => set({ approvedApplications: ids })} readOnly={readOnly} placeholder="Type an app name" validationMessage={fieldMessage(error, 'approvedApplications')} />
         ) : null}
       </section>
     </>
@@ -205,7 +205,7 @@ export function NewPolicy() {
       <PageHeader title="Create conditional access policy" description="Who may reach which protected resource, and what their app or device must show." />
       <form className={styles.form} onSubmit={submit} aria-label="New conditional access policy">
         <PolicyFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <FormError error={create.error} paths={FIELDS} />
+        <ErrorBar error={create.error} shownFields={FIELDS} />
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Creating…' : 'Create policy'}</Button>
           <Button onClick={() => navigate('/access')}>Cancel</Button>
@@ -247,7 +247,7 @@ function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save:
       <form className={styles.form} onSubmit={submit} aria-label="Conditional access policy settings">
         <PolicyFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
         {notApplicable.length > 0 ? <Text>Stored, not acted on (set through the API, kept on save): {notApplicable.join(', ')}.</Text> : null}
-        <FormError error={save.error} paths={FIELDS} />
+        <ErrorBar error={save.error} shownFields={FIELDS} />
         {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {canWrite ? (
           <div className={styles.actions}>

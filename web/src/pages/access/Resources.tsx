@@ -5,11 +5,12 @@ import { odataString } from '../../api/graph.ts';
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { FormError, lines, messageAt } from '../groups/forms.tsx';
+import { lines } from '../groups/lines.ts';
+
 import { PRINCIPALS_PATH, type ServicePrincipal } from './types.ts';
 
 /**
@@ -64,13 +65,13 @@ const FIELDS = ['displayName', 'appId', 'servicePrincipalNames'] as const;
 function ResourceFields({ draft, onChange, error, readOnly, existing }: { draft: Draft; onChange: (draft: Draft) => void; error: unknown; readOnly: boolean; existing: boolean }) {
   return (
     <>
-      <Field label="Name" required validationMessage={messageAt(error, 'displayName')}>
+      <Field label="Name" required validationMessage={fieldMessage(error, 'displayName')}>
         <Input value={draft.displayName} readOnly={readOnly} onChange={(_, d) => onChange({ ...draft, displayName: d.value })} />
       </Field>
-      <Field label="Application id" hint={existing ? 'Fixed once created; policies name the resource by it.' : 'The resource\'s Entra application id; leave empty to have one generated.'} validationMessage={messageAt(error, 'appId')}>
+      <Field label="Application id" hint={existing ? 'Fixed once created; policies name the resource by it.' : 'The resource\'s Entra application id; leave empty to have one generated.'} validationMessage={fieldMessage(error, 'appId')}>
         <Input value={draft.appId} readOnly={readOnly || existing} onChange={(_, d) => onChange({ ...draft, appId: d.value })} />
       </Field>
-      <Field label="Audiences" hint="One per line: the audiences users' tokens for this resource carry (e.g. api://files), and the names gateways use. The application id is always one." validationMessage={messageAt(error, 'servicePrincipalNames')}>
+      <Field label="Audiences" hint="One per line: the audiences users' tokens for this resource carry (e.g. api://files), and the names gateways use. The application id is always one." validationMessage={fieldMessage(error, 'servicePrincipalNames')}>
         <Textarea value={draft.servicePrincipalNames} readOnly={readOnly} rows={4} resize="vertical" onChange={(_, d) => onChange({ ...draft, servicePrincipalNames: d.value })} />
       </Field>
     </>
@@ -91,7 +92,7 @@ export function NewResource() {
       <PageHeader title="Add protected resource" description="A service principal: an API or service whose access conditional access policies decide." />
       <form className={styles.form} onSubmit={submit} aria-label="New protected resource">
         <ResourceFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} existing={false} />
-        <FormError error={create.error} paths={FIELDS} />
+        <ErrorBar error={create.error} shownFields={FIELDS} />
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Adding…' : 'Add protected resource'}</Button>
           <Button onClick={() => navigate('/access/resources')}>Cancel</Button>
@@ -132,7 +133,7 @@ function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save
         } />
       <form className={styles.form} onSubmit={submit} aria-label="Protected resource properties">
         <ResourceFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} existing />
-        <FormError error={save.error} paths={FIELDS} />
+        <ErrorBar error={save.error} shownFields={FIELDS} />
         {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {notApplicable.length > 0 ? <Text>Stored, not acted on: {notApplicable.join(', ')}.</Text> : null}
         {canWrite ? (

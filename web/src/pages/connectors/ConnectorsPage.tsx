@@ -4,13 +4,13 @@ import { useState, type FormEvent } from 'react';
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { odataString } from '../../api/graph.ts';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
-import { FormError, messageAt } from '../groups/forms.tsx';
+
 import { CONNECTORS_PATH, PARTNER_STATES, type Connector, type PartnerState } from './types.ts';
 
 /**
@@ -98,24 +98,24 @@ function bodyOf(draft: Draft): Record<string, unknown> {
 function ConnectorFields({ draft, onChange, error, readOnly }: { draft: Draft; onChange: (draft: Draft) => void; error: unknown; readOnly: boolean }) {
   return (
     <>
-      <Field label="Partner state" hint="Only an enabled (or unresponsive) connector's reports count." validationMessage={messageAt(error, 'partnerState')}>
+      <Field label="Partner state" hint="Only an enabled (or unresponsive) connector's reports count." validationMessage={fieldMessage(error, 'partnerState')}>
         <Select value={draft.partnerState} disabled={readOnly} onChange={(_, d) => onChange({ ...draft, partnerState: d.value as PartnerState })}>
           {PARTNER_STATES.map((s) => <option key={s} value={s}>{STATE_LABELS[s]}</option>)}
         </Select>
       </Field>
-      <Field validationMessage={messageAt(error, 'windowsMobileApplicationManagementEnabled')}>
+      <Field validationMessage={fieldMessage(error, 'windowsMobileApplicationManagementEnabled')}>
         <Switch label="Use this connector's reports for Windows MAM" checked={draft.windowsMobileApplicationManagementEnabled} disabled={readOnly}
           onChange={(_, d) => onChange({ ...draft, windowsMobileApplicationManagementEnabled: d.checked })} />
       </Field>
-      <Field validationMessage={messageAt(error, 'windowsDeviceBlockedOnMissingPartnerData')}>
+      <Field validationMessage={fieldMessage(error, 'windowsDeviceBlockedOnMissingPartnerData')}>
         <Switch label="Block devices the partner has not reported on" checked={draft.windowsDeviceBlockedOnMissingPartnerData} disabled={readOnly}
           onChange={(_, d) => onChange({ ...draft, windowsDeviceBlockedOnMissingPartnerData: d.checked })} />
       </Field>
-      <Field validationMessage={messageAt(error, 'partnerUnsupportedOsVersionBlocked')}>
+      <Field validationMessage={fieldMessage(error, 'partnerUnsupportedOsVersionBlocked')}>
         <Switch label="Block Windows versions the partner does not support" checked={draft.partnerUnsupportedOsVersionBlocked} disabled={readOnly}
           onChange={(_, d) => onChange({ ...draft, partnerUnsupportedOsVersionBlocked: d.checked })} />
       </Field>
-      <Field label="Days without a heartbeat before the partner is unresponsive" hint="1 to 365" validationMessage={messageAt(error, 'partnerUnresponsivenessThresholdInDays')}>
+      <Field label="Days without a heartbeat before the partner is unresponsive" hint="1 to 365" validationMessage={fieldMessage(error, 'partnerUnresponsivenessThresholdInDays')}>
         <Input type="number" min={1} max={365} value={draft.partnerUnresponsivenessThresholdInDays} readOnly={readOnly}
           onChange={(_, d) => onChange({ ...draft, partnerUnresponsivenessThresholdInDays: d.value })} />
       </Field>
@@ -136,7 +136,7 @@ function NewConnector() {
       <PageHeader title="Add connector" description="A threat defense partner's connection to this tenant. The defaults change no decision until the partner reports." />
       <form className={styles.form} onSubmit={submit} aria-label="New connector">
         <ConnectorFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <FormError error={create.error} paths={FIELDS} />
+        <ErrorBar error={create.error} shownFields={FIELDS} />
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Adding…' : 'Add connector'}</Button>
           <Button onClick={() => navigate('/connectors')}>Cancel</Button>
@@ -177,7 +177,7 @@ function ConnectorEditor({ connector, save }: { connector: Connector; save: Retu
         } />
       <form className={styles.form} onSubmit={submit} aria-label="Connector settings">
         <ConnectorFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <FormError error={save.error} paths={FIELDS} />
+        <ErrorBar error={save.error} shownFields={FIELDS} />
         {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {canWrite ? (
           <div className={styles.actions}>

@@ -6,12 +6,12 @@ import { graphGet, odataString, type GraphCollection } from '../../api/graph.ts'
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
-import { FormError, messageAt } from './forms.tsx';
+
 import { idsIn } from './pickers.tsx';
 import { GROUPS_PATH, type DirectoryObject, type Group, type User } from './types.ts';
 
@@ -71,13 +71,13 @@ function draftOf(group?: Group): GroupDraft {
 function GroupFields({ draft, onChange, error, readOnly }: { draft: GroupDraft; onChange: (draft: GroupDraft) => void; error: unknown; readOnly: boolean }) {
   return (
     <>
-      <Field label="Name" required validationMessage={messageAt(error, 'displayName')}>
+      <Field label="Name" required validationMessage={fieldMessage(error, 'displayName')}>
         <Input value={draft.displayName} readOnly={readOnly} onChange={(_, d) => onChange({ ...draft, displayName: d.value })} />
       </Field>
-      <Field label="Description" validationMessage={messageAt(error, 'description')}>
+      <Field label="Description" validationMessage={fieldMessage(error, 'description')}>
         <Textarea value={draft.description} readOnly={readOnly} onChange={(_, d) => onChange({ ...draft, description: d.value })} />
       </Field>
-      <Field label="Mail nickname" hint="Kept as Graph requires it; OpenMAM's groups have no mail." validationMessage={messageAt(error, 'mailNickname')}>
+      <Field label="Mail nickname" hint="Kept as Graph requires it; OpenMAM's groups have no mail." validationMessage={fieldMessage(error, 'mailNickname')}>
         <Input value={draft.mailNickname} readOnly={readOnly} onChange={(_, d) => onChange({ ...draft, mailNickname: d.value })} />
       </Field>
     </>
@@ -98,7 +98,7 @@ function NewGroup() {
       <PageHeader title="Create group" description="A security group. Add its members on the next page." />
       <form className={styles.form} onSubmit={submit} aria-label="New group">
         <GroupFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <FormError error={create.error} paths={GROUP_FIELDS} />
+        <ErrorBar error={create.error} shownFields={GROUP_FIELDS} />
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Creating…' : 'Create group'}</Button>
           <Button onClick={() => navigate('/groups')}>Cancel</Button>
@@ -144,7 +144,7 @@ function GroupEditor({ group, save }: { group: Group; save: ReturnType<typeof us
         } />
       <form className={styles.form} onSubmit={submit} aria-label="Group properties">
         <GroupFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <FormError error={save.error} paths={GROUP_FIELDS} />
+        <ErrorBar error={save.error} shownFields={GROUP_FIELDS} />
         {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {canWrite ? (
           <div className={styles.actions}>
@@ -206,7 +206,7 @@ function Members({ group }: { group: Group }) {
     }
     add.mutate({ method: 'POST', path: `${GROUPS_PATH}/${group.id}/members/$ref`, body: { '@odata.id': `${location.origin}/graph/v1.0/directoryObjects/${id}` } }, { onSuccess: () => setWho('') });
   };
-  const addMessage = lookupError ?? messageAt(add.error, '@odata.id');
+  const addMessage = lookupError ?? fieldMessage(add.error, '@odata.id');
   return (
     <section className={styles.section} aria-labelledby="members-heading">
       <Title3 as="h2" id="members-heading">Members</Title3>
@@ -218,7 +218,7 @@ function Members({ group }: { group: Group }) {
           <Button type="submit" appearance="primary" icon={<PersonAdd20Regular />} disabled={add.isPending || who.trim() === ''}>Add member</Button>
         </form>
       ) : null}
-      <FormError error={add.error} paths={['@odata.id']} />
+      <ErrorBar error={add.error} shownFields={['@odata.id']} />
       {add.isSuccess ? <Text role="status">Member added.</Text> : null}
       <ErrorBar error={members.error} />
       {members.isPending ? <Spinner size="small" label="Loading members" /> : null}
