@@ -40,7 +40,7 @@ export interface ConsoleConfig {
 
 const YEAR_SECONDS = 365 * 24 * 3600;
 
-/** The console's own path, from the root of the build: `/console/assets/x.js` -> `assets/x.js`. */
+/** Whether the last segment of a URL's path names a file (`app.js`, `favicon.svg`) rather than a route of the app. */
 function hasExtension(url: string): boolean {
   const pathname = url.split('?')[0]!;
   return /\.[^/]*$/.test(pathname.slice(pathname.lastIndexOf('/')));

@@ -76,7 +76,8 @@ export function renderSignInPage(form: SignInForm): string {
     `<label for="upn">User principal name</label>` +
     `<input type="text" id="upn" name="upn" required autocomplete="username" spellcheck="false" list="known-users" value="${xmlAttr(form.values.upn)}"${described('upn-error', form.errors.upn)}>` +
     `<datalist id="known-users">${users}</datalist>${errorText('upn-error', form.errors.upn)}` +
-    `<fieldset${described('roles-error', form.errors.roles)}><legend>App roles</legend>${roles}</fieldset>${errorText('roles-error', form.errors.roles)}` +
+    // aria-invalid is not an attribute of a group (WAI-ARIA 1.2): the fieldset only points at its message.
+    `<fieldset${form.errors.roles === undefined ? '' : ' aria-describedby="roles-error"'}><legend>App roles</legend>${roles}</fieldset>${errorText('roles-error', form.errors.roles)}` +
     `<label for="groups">Group object ids (optional)</label>` +
     `<p class="hint" id="groups-hint">GUIDs separated by spaces, commas or new lines: the token's groups claim.</p>` +
     `<textarea id="groups" name="groups" rows="3" aria-describedby="groups-hint${form.errors.groups === undefined ? '' : ' groups-error'}"${form.errors.groups === undefined ? '' : ' aria-invalid="true"'}>${xmlText(form.values.groups)}</textarea>` +

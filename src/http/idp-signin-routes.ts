@@ -121,7 +121,7 @@ export async function idpSignInRoutes(app: FastifyInstance, options: IdpSignInOp
     url.searchParams.set('error', error);
     url.searchParams.set('error_description', description);
     if (request.state !== undefined) url.searchParams.set('state', request.state);
-    return reply.code(303).header('cache-control', 'no-store').redirect(url.href, 303);
+    return reply.header('cache-control', 'no-store').redirect(url.href, 303);
   };
 
   /** The tenant of the path, if it signs in with the built-in provider. */
