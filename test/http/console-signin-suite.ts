@@ -326,6 +326,19 @@ export function consoleSignInEndToEnd(backend: Backend, skip?: string): void {
       assert.match(invalid.body, /id="groups-error"/);
     });
 
+    it('refuses a sign-in form posted after it expired', async () => {
+      const { request: sealed, cookie } = await openPage(authorizeQuery());
+      clockOffset = 11 * 60_000;
+      try {
+        const late = await postForm(new URL(authorizeUrl).pathname, { request: sealed, upn: 'a@contoso.example', action: 'sign-in' }, cookie);
+        assert.equal(late.status, 400);
+        assert.equal(late.headers['location'], undefined);
+        assert.match(late.body, /Sign-in form expired/);
+      } finally {
+        clockOffset = 0;
+      }
+    });
+
     it('refuses a wrong verifier, and the code is spent by that attempt', async () => {
       const pkce = newPkce();
       const code = await authorize('alex@contoso.example', ['OpenMAM.Admin'], pkce);
