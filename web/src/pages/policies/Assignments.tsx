@@ -40,6 +40,7 @@ const useStyles = makeStyles({
   chosen: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, margin: 0, padding: 0, listStyleType: 'none' },
   item: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center' },
+  group: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
 });
 
 /**
@@ -104,7 +105,7 @@ export function AssignmentsPanel({ collection, policy }: { collection: PolicyCol
 function GroupList({ title, ids, onRemove }: { title: string; ids: readonly string[]; onRemove: ((id: string) => void) | undefined }) {
   const styles = useStyles();
   return (
-    <div>
+    <div className={styles.group}>
       <Text as="h3" weight="semibold">{title}</Text>
       {ids.length === 0 ? (
         <Text as="p">None.</Text>
@@ -130,6 +131,7 @@ function RemoveGroup({ id, onRemove }: { id: string; onRemove: (id: string) => v
 /** Search groups by the start of their name (`startswith(displayName, ...)` on /groups) and pick one. */
 export function GroupPicker({ label, exclude, onPick }: { label: string; exclude: readonly string[]; onPick: (id: string) => void }) {
   const [text, setText] = useState('');
+  const [open, setOpen] = useState(false);
   const typed = useDeferredValue(text.trim());
   const path = `/groups${query({ $filter: typed ? `startswith(displayName,${odataString(typed)})` : undefined, $orderby: 'displayName', $top: 20, $select: 'id,displayName' })}`;
   const groups = useGraph<GraphCollection<Group>>(path);
@@ -140,10 +142,16 @@ export function GroupPicker({ label, exclude, onPick }: { label: string; exclude
         placeholder="Search groups"
         value={text}
         selectedOptions={[]}
-        onChange={(event) => setText(event.target.value)}
+        open={open}
+        onOpenChange={(_, data) => setOpen(data.open)}
+        onChange={(event) => {
+          setText(event.target.value);
+          setOpen(true);
+        }}
         onOptionSelect={(_, data) => {
           if (data.optionValue) onPick(data.optionValue);
           setText('');
+          setOpen(false);
         }}
       >
         {options.map((g) => <Option key={g.id} value={g.id} text={g.displayName}>{g.displayName}</Option>)}

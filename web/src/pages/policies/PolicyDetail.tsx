@@ -22,6 +22,12 @@ const useStyles = makeStyles({
   list: { margin: 0 },
 });
 
+/** A setting outside the MAM allow-list: `{ locUri, reason }` as the compiler reports it. */
+function describeRefused(setting: unknown): string {
+  if (typeof setting === 'object' && setting !== null && 'locUri' in setting && 'reason' in setting) return `${String(setting.locUri)}: ${String(setting.reason)}`;
+  return typeof setting === 'string' ? setting : JSON.stringify(setting);
+}
+
 interface DetailTab {
   value: string;
   label: string;
@@ -91,7 +97,7 @@ export function PolicyDetail({ collection, id }: { collection: PolicyCollectionI
           <MessageBar intent="warning">
             <MessageBarBody>
               <MessageBarTitle>Settings not sent to MAM devices</MessageBarTitle>
-              <ul className={styles.list}>{refused.map((setting, i) => <li key={i}>{typeof setting === 'string' ? setting : JSON.stringify(setting)}</li>)}</ul>
+              <ul className={styles.list}>{refused.map((setting, i) => <li key={i}>{describeRefused(setting)}</li>)}</ul>
             </MessageBarBody>
           </MessageBar>
         ) : null}

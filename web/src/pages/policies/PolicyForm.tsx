@@ -105,8 +105,8 @@ function FieldControl({ field, value, readOnly, error, mode, onChange, onFileNam
   onFileName: (name: string) => void;
 }) {
   const styles = useStyles();
-  const message = messageAt(error, field.name);
   const kind = field.kind;
+  const message = messageAt(error, field.name, kind.type === 'rows' ? kind.itemLabel : undefined);
   const common = { label: field.label, hint: field.hint, required: field.required === true && !(mode === 'edit' && ((kind.type === 'text' && kind.secret) || kind.type === 'file')), validationMessage: message, validationState: message ? ('error' as const) : ('none' as const) };
   switch (kind.type) {
     case 'boolean':

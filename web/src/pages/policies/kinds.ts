@@ -73,7 +73,8 @@ const appsField = (name: 'protectedApps' | 'exemptApps', label: string, hint: st
       { name: 'denied', label: 'Rule', options: [{ value: 'false', label: 'Allow' }, { value: 'true', label: 'Deny' }] },
     ],
     empty: { '@odata.type': DESKTOP_APP, displayName: '', publisherName: '', productName: '', binaryName: '', denied: 'false' },
-    presets: [
+    // Edge is the app Windows MAM protects (learn.microsoft.com/mem/intune/apps/protect-mam-windows); exempting it is rare.
+    presets: name === 'exemptApps' ? [] : [
       { label: 'Add Microsoft Edge', row: { '@odata.type': DESKTOP_APP, displayName: 'Microsoft Edge', publisherName: MICROSOFT_PUBLISHER, productName: 'MICROSOFT EDGE', binaryName: 'MSEDGE.EXE', denied: 'false' } },
     ],
   },

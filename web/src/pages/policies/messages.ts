@@ -4,17 +4,17 @@ import { GraphError } from '../../api/graph.ts';
  * The server's message for one field: its detail when it is about the field itself, and with the rest of the JSON path
  * when it is about a part of it (`protectedApps[1].publisherName: ...` shows at Protected apps as `[1].publisherName`).
  */
-export function messageAt(error: unknown, field: string): string | undefined {
+export function messageAt(error: unknown, field: string, item = 'item'): string | undefined {
   if (!(error instanceof GraphError) || error.field !== field) return undefined;
   const path = error.path ?? field;
   const rest = path.slice(field.length);
-  return rest === '' ? error.detail : `${describeRest(rest)}: ${error.detail}`;
+  return rest === '' ? error.detail : `${describeRest(rest, item)}: ${error.detail}`;
 }
 
-/** `[1].publisherName` as `item 2, publisherName`: people count from one. */
-function describeRest(rest: string): string {
+/** `[1].publisherName` as `Protected app 2, publisherName`: people count from one. */
+function describeRest(rest: string, item: string): string {
   return rest
-    .replace(/\[(\d+)\]/g, (_, index: string) => ` item ${Number(index) + 1},`)
+    .replace(/\[(\d+)\]/g, (_, index: string) => ` ${item} ${Number(index) + 1},`)
     .replace(/^\./, '')
     .replace(/\./g, ' ')
     .replace(/,\s*$/, '')
