@@ -140,6 +140,7 @@ export function GroupPicker({ label, exclude, onPick }: { label: string; exclude
     <Field label={label} hint="Type the start of a group's name." validationMessage={groups.error instanceof Error ? groups.error.message : undefined}>
       <Combobox
         placeholder="Search groups"
+        inlinePopup
         value={text}
         selectedOptions={[]}
         open={open}

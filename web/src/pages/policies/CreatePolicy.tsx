@@ -69,6 +69,8 @@ export function CreatePolicy({ collection }: { collection: PolicyCollectionInfo 
       {collection.slug === 'wip' ? <BaselineChooser loaded={search.get('enterpriseDomain')} /> : null}
       <ErrorBar error={start.error} />
       {kind && (template === null || template !== 'choose') && !waiting ? (
+        <>
+        <Text as="h2" size={500} weight="semibold">{kind.title} settings</Text>
         <PolicyForm
           key={`${kindName(kind)} ${templatePath ?? ''}`}
           fields={kind.fields}
@@ -82,6 +84,7 @@ export function CreatePolicy({ collection }: { collection: PolicyCollectionInfo 
           onSubmit={save}
           onCancel={() => navigate(`/policies?tab=${collection.slug}`)}
         />
+        </>
       ) : null}
       {kind === undefined && collection.kinds.length > 1 ? <Text>Choose a profile type.</Text> : null}
     </>

@@ -94,7 +94,7 @@ function AppEditor({ app }: { app?: ManagedApp }) {
     if (app) write.mutate({ method: 'PATCH', path: `${CATALOGUE_PATH}/${encodeURIComponent(app.id)}`, body, ...(app['@odata.etag'] ? { ifMatch: app['@odata.etag'] } : {}) }, { onSuccess: () => setSaved('Saved.') });
     else write.mutate({ method: 'POST', path: CATALOGUE_PATH, body }, { onSuccess: (created) => navigate(created ? `/apps/${encodeURIComponent(created.id)}` : '/apps') });
   };
-  const at = (field: string) => messageAt(write.error, field);
+  const at = (field: string) => messageAt(write.error, field, 'client id');
   const state = (field: string) => (at(field) ? ('error' as const) : ('none' as const));
   return (
     <>

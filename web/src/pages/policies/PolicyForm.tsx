@@ -14,7 +14,7 @@ const useStyles = makeStyles({
   wide: { gridColumn: '1 / -1' },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   rowsActions: { display: 'flex', gap: tokens.spacingHorizontalS, marginTop: tokens.spacingVerticalXS },
-  json: { fontFamily: tokens.fontFamilyMonospace, minHeight: '360px' },
+  json: { fontFamily: tokens.fontFamilyMonospace },
   flags: { display: 'flex', gap: tokens.spacingHorizontalM, flexWrap: 'wrap' },
 });
 
@@ -66,10 +66,10 @@ export function PolicyForm({ fields, body, defaults = {}, mode, readOnly, pendin
 
   return (
     <form className={styles.form} onSubmit={submit} noValidate>
-      <Switch label="Edit as JSON" checked={asJson} onChange={(_, data) => toggleJson(data.checked)} />
+      <Switch label={readOnly ? "Show as JSON" : "Edit as JSON"} checked={asJson} onChange={(_, data) => toggleJson(data.checked)} />
       {asJson ? (
         <Field label="Policy body (JSON)" hint="Every Graph property of the kind; the server names any value it refuses." validationMessage={jsonError} validationState={jsonError ? 'error' : 'none'}>
-          <Textarea className={styles.json} value={json} readOnly={readOnly} onChange={(_, data) => setJson(data.value)} resize="vertical" />
+          <Textarea className={styles.json} rows={22} value={json} readOnly={readOnly} onChange={(_, data) => setJson(data.value)} resize="vertical" />
         </Field>
       ) : (
         sections.map((section) => (
