@@ -1,13 +1,13 @@
-import { GraphError } from '../../api/graph.ts';
+import { GraphError, isUnder } from '../../api/graph.ts';
 
 /**
  * The server's message for one field: its detail when it is about the field itself, and with the rest of the JSON path
- * when it is about a part of it (`protectedApps[1].publisherName: ...` shows at Protected apps as `[1].publisherName`).
+ * when it is about a part of it (`protectedApps[1].publisherName: ...` shows at Protected apps as
+ * `Protected app 2, publisherName: ...`).
  */
 export function messageAt(error: unknown, field: string, item = 'item'): string | undefined {
-  if (!(error instanceof GraphError) || error.field !== field) return undefined;
-  const path = error.path ?? field;
-  const rest = path.slice(field.length);
+  if (!(error instanceof GraphError) || error.path === undefined || !isUnder(error.path, field)) return undefined;
+  const rest = error.path.slice(field.length);
   return rest === '' ? error.detail : `${describeRest(rest, item)}: ${error.detail}`;
 }
 
