@@ -5,7 +5,8 @@ import { useGraph } from '../../api/hooks.ts';
 import { ErrorBar } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import type { PolicyCollectionInfo } from './kinds.ts';
-import type { DeploymentSummary, DeviceStatus, Policy } from './types.ts';
+import { CATALOGUE_PATH } from './TargetApps.tsx';
+import type { DeploymentSummary, DeviceStatus, ManagedApp, Policy } from './types.ts';
 
 const useStyles = makeStyles({
   panel: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -61,6 +62,8 @@ export function DeviceStatusPanel({ collection, policy }: { collection: PolicyCo
 export function DeploymentPanel({ collection, policy }: { collection: PolicyCollectionInfo; policy: Policy }) {
   const styles = useStyles();
   const summary = useGraph<DeploymentSummary>(`${collection.path}/${policy.id}/deploymentSummary`, { refetchInterval: REFRESH_MS });
+  const catalogue = useGraph<GraphCollection<ManagedApp>>(CATALOGUE_PATH);
+  const nameOf = (windowsAppId: string) => catalogue.data?.value.find((app) => app.windowsAppId === windowsAppId)?.displayName;
   const data = summary.data;
   return (
     <section className={styles.panel} aria-label="Deployment">
@@ -85,7 +88,7 @@ export function DeploymentPanel({ collection, policy }: { collection: PolicyColl
             <TableBody>
               {data.configurationDeploymentSummaryPerApp.map((entry) => (
                 <TableRow key={entry.mobileAppIdentifier.windowsAppId}>
-                  <TableCell>{entry.mobileAppIdentifier.windowsAppId}</TableCell>
+                  <TableCell>{nameOf(entry.mobileAppIdentifier.windowsAppId) ? `${nameOf(entry.mobileAppIdentifier.windowsAppId)!} (${entry.mobileAppIdentifier.windowsAppId})` : entry.mobileAppIdentifier.windowsAppId}</TableCell>
                   <TableCell>{entry.configurationAppliedUserCount.toLocaleString()}</TableCell>
                 </TableRow>
               ))}
