@@ -54,7 +54,7 @@ export function PolicyDetail({ collection, id }: { collection: PolicyCollectionI
     { value: 'settings', label: 'Settings' },
     ...(collection.targetApps ? [{ value: 'apps', label: 'Target apps' }] : []),
     { value: 'assignments', label: 'Assignments' },
-    ...(collection.delivery === 'omaDm' ? [{ value: 'status', label: 'Device status' }] : []),
+    ...(collection.delivery === 'omaDm' && collection.reachesMamDevices !== false ? [{ value: 'status', label: 'Device status' }] : []),
     ...(collection.slug === 'app-protection' ? [{ value: 'status', label: 'Deployment' }] : []),
     ...(collection.slug === 'wip' ? [{ value: 'tools', label: 'WIP tools' }] : []),
   ];

@@ -27,6 +27,8 @@ export interface PolicyCollectionInfo {
   delivery: 'omaDm' | 'checkIn';
   /** The `targetApps` action, and whether it takes appGroupType (configurations). */
   targetApps?: { withAppGroupType: boolean };
+  /** False for MDM WIP: compiled for the handoff check only, it reaches no MAM device (so has no device status). */
+  reachesMamDevices?: false;
   kinds: readonly PolicyKind[];
 }
 
@@ -299,6 +301,7 @@ export const COLLECTIONS: readonly PolicyCollectionInfo[] = [
     path: '/deviceAppManagement/mdmWindowsInformationProtectionPolicies',
     assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment',
     delivery: 'omaDm',
+    reachesMamDevices: false,
     kinds: [{ odataType: '#microsoft.graph.mdmWindowsInformationProtectionPolicy', title: 'WIP with enrollment', description: 'Kept for the MAM-to-MDM handoff check; delivered to no MAM device.', fields: wipFields(false) }],
   },
   {
