@@ -241,8 +241,8 @@ const DURATION_HINT = 'ISO 8601 in days, hours or minutes (P90D, PT720M).';
 const appProtectionFields: FieldSpec[] = [
   displayName,
   description,
-  { name: 'allowedInboundDataTransferSources', label: 'Receive data from', section: 'Data protection', kind: { type: 'choice', options: TRANSFER } },
-  { name: 'allowedOutboundDataTransferDestinations', label: 'Send data to', section: 'Data protection', kind: { type: 'choice', options: TRANSFER } },
+  { name: 'allowedInboundDataTransferSources', label: 'Incoming data: sources', section: 'Data protection', kind: { type: 'choice', options: TRANSFER } },
+  { name: 'allowedOutboundDataTransferDestinations', label: 'Outgoing data: destinations', section: 'Data protection', kind: { type: 'choice', options: TRANSFER } },
   { name: 'allowedOutboundClipboardSharingLevel', label: 'Cut, copy and paste', section: 'Data protection', kind: { type: 'choice', options: opts('anyDestinationAnySource', 'orgDestinationOrgSource', 'orgDestinationAnySource', 'none') } },
   { name: 'printBlocked', label: 'Block printing', section: 'Data protection', kind: { type: 'boolean' } },
   { name: 'encryptAppData', label: 'Encrypt app data', section: 'Data protection', kind: { type: 'boolean' } },
