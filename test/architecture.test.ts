@@ -22,8 +22,8 @@ interface Import {
   packageName: string | undefined;
 }
 
-/** `import x from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'`, `import('…')`. */
-const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
+/** `import x from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'`, `import('…')`; a specifier has no space, so a label such as `'Receive data from', …` is not one. */
+const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\s]+)\1/gm;
 
 function withoutComments(source: string): string {
   // Only comments that start a line: `//` inside strings (URLs) must stay.
