@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { runCli } from '../src/cli/main.ts';
 import type { MintRequest } from '../src/identity/dev-idp.ts';
 import { startSimulation, type Simulation, type TokenSource } from '../src/simulator/index.ts';
 import { freePort } from './support/free-port.ts';
@@ -15,19 +14,23 @@ import { startTestServer, type TestServer } from './support/server.ts';
  * `openmam simulate` end to end: a small simulated fleet against a real server (real HTTPS, real tokens of the
  * built-in identity provider), on its schedule for a few cycles, then step by step; and the command's refusals.
  */
-const BIN = fileURLToPath(new URL('../bin/openmam.js', import.meta.url));
-
 interface CliRun {
   code: number;
   stderr: string;
 }
 
-function openmam(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr });
-    });
+/** `openmam <args>` in this process (spawning one costs seconds of TypeScript loading), its stderr captured. */
+async function openmam(t: TestContext, args: string[]): Promise<CliRun> {
+  let stderr = '';
+  const write = t.mock.method(process.stderr, 'write', (chunk: string | Uint8Array) => {
+    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
   });
+  try {
+    return { code: await runCli(args), stderr };
+  } finally {
+    write.mock.restore();
+  }
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -116,27 +119,24 @@ describe('openmam simulate against a running server', () => {
     assert.equal(app.wiped, true);
   });
 
-  it('refuses to run without a reachable server, and for a tenant the server does not know', async () => {
+  it('refuses to run without a reachable server, and for a tenant the server does not know', async (t) => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-simulate-'));
     try {
       const port = await freePort();
-      const unreachable = await openmam(['simulate', '--server', `https://127.0.0.1:${port}`, '--duration', '1s'], { OPENMAM_DATA_DIR: dataDir });
+      const unreachable = await openmam(t, ['simulate', '--server', `https://127.0.0.1:${port}`, '--duration', '1s', '--data-dir', dataDir]);
       assert.equal(unreachable.code, 1, unreachable.stderr);
       assert.match(unreachable.stderr, new RegExp(`^openmam: cannot reach the server at https://127\\.0\\.0\\.1:${port}: ECONNREFUSED`, 'm'));
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
     const tenant = randomUUID();
-    const unknown = await openmam(['simulate', '--server', server.url, '--tenant', tenant, '--duration', '1s'], { OPENMAM_DATA_DIR: server.config.dataDir });
+    const unknown = await openmam(t, ['simulate', '--server', server.url, '--tenant', tenant, '--duration', '1s', '--data-dir', server.config.dataDir]);
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, new RegExp(`^openmam: tenant ${tenant} is not onboarded`, 'm'));
   });
 
-  it('runs from the command line for a while and stops with a summary', async () => {
-    const run = await openmam(['simulate', '--server', server.url, '--devices', '1', '--apps', '1', '--duration', '2s', '--speed', '7200', '--seed', '9'], {
-      OPENMAM_DATA_DIR: server.config.dataDir,
-      OPENMAM_PUBLIC_URL: server.config.publicUrl,
-    });
+  it('runs from the command line for a while and stops with a summary', async (t) => {
+    const run = await openmam(t, ['simulate', '--server', server.url, '--devices', '1', '--apps', '1', '--duration', '2s', '--speed', '7200', '--seed', '9', '--data-dir', server.config.dataDir]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /devices 1\/1 enrolled, [1-9]\d* syncs/);
     assert.match(run.stderr, /apps 1\/1 registered/);

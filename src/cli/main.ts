@@ -11,7 +11,7 @@ import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
-import { runSimulate, SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate.ts';
+import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
@@ -235,7 +235,8 @@ export async function runCli(argv: string[]): Promise<number> {
         await tenantCommand(config, rest, values);
         return 0;
       case 'simulate':
-        await runSimulate(config, values);
+        // Loaded on demand: the simulator (and the SDK) is of no use to any other command.
+        await (await import('./simulate.ts')).runSimulate(config, values);
         return 0;
       case 'gateway':
         process.stderr.write(gatewayBanner(await runGateway(config, values), config));

@@ -30,11 +30,20 @@ export interface SettingRefusal {
 }
 
 /**
- * A refusal of about one setting in `oneIn` (by a hash of device and LocURI, so the same settings fail at every
- * session), never of the DMClient account itself (a device that refused its own account would stop syncing).
+ * A refusal of the first setting the device is sent and of about one in `oneIn` of the others (by a hash of device and
+ * LocURI, so the same settings fail at every session), never of the DMClient account itself (a device that refused its
+ * own account would stop syncing).
  */
-export function refuseSomeSettings(devId: string, status: string, oneIn = 4): SettingRefusal {
-  return { status, refuses: (locUri) => !/\/DMClient\//i.test(locUri) && /\/Vendor\/MSFT\//i.test(locUri) && hashOf(`${devId}\n${locUri}`) % oneIn === 0 };
+export function refuseSomeSettings(devId: string, status: string, oneIn = 3): SettingRefusal {
+  let first: string | undefined;
+  return {
+    status,
+    refuses: (locUri) => {
+      if (/\/DMClient\//i.test(locUri) || !/\/Vendor\/MSFT\//i.test(locUri)) return false;
+      first ??= locUri;
+      return locUri === first || hashOf(`${devId}\n${locUri}`) % oneIn === 0;
+    },
+  };
 }
 
 /** One server command of a session and the status the device answered. */

@@ -143,7 +143,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   for (let i = 0; i < machineCount; i++) {
     const profile = deviceProfile(random);
     const upn = upns[i]!;
-    const refuse = failures && random.chance(0.2) ? refuseSomeSettings(profile.devId, random.pick(['500', '405'])) : undefined;
+    // One device in five (the third, the eighth...) refuses some settings: command failed (500) or not allowed (405).
+    const refuse = failures && i % 5 === 2 ? refuseSomeSettings(profile.devId, i % 2 === 0 ? '500' : '405') : undefined;
     const device = i < deviceCount ? new SimulatedDevice({ ...common, upn, profile, ...(refuse ? { refuse } : {}) }) : undefined;
     machines.push({ profile, upn, device, apps: [], threat: 'secured' });
   }
