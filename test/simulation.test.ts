@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { runCli } from '../src/cli/main.ts';
 import type { MintRequest } from '../src/identity/dev-idp.ts';
-import { startSimulation, type Simulation, type TokenSource } from '../src/simulator/index.ts';
+import { MICROSOFT_EDGE, randomDeviceProfile, refuseSomeSettings, SimulatedApp, SimulatedDevice, startSimulation, type Simulation, type TokenSource } from '../src/simulator/index.ts';
 import { freePort } from './support/free-port.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
@@ -45,13 +45,14 @@ describe('openmam simulate against a running server', () => {
   let server: TestServer;
   let simulation: Simulation;
   let admin: string;
+  let tokens: TokenSource;
 
   before(async () => {
     server = await startTestServer('sqlite');
     admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
     // What the CLI does with the data folder's key: the test server's own identity provider mints.
-    const tokens: TokenSource = (request) => {
-      const mint: Partial<MintRequest> = { tenantId: request.tenantId, roles: request.roles ?? [] };
+    tokens = (request) => {
+      const mint: Partial<MintRequest> = { tenantId: request.tenantId, roles: request.roles ?? [], groups: request.groups ?? [] };
       if (request.upn !== undefined) mint.upn = request.upn;
       if (request.deviceId !== undefined) mint.deviceId = request.deviceId;
       if (request.clientId !== undefined) mint.clientId = request.clientId;
@@ -117,6 +118,32 @@ describe('openmam simulate against a running server', () => {
     const result = await simulation.checkInApp(app.id);
     assert.ok(result.wipes >= 1 || app.wipes > before, 'the wipe handler ran (at this check-in, or a scheduled one just before)');
     assert.equal(app.wiped, true);
+  });
+
+  it('its parts, for precise steps: a device of a given user refuses a setting; an Edge app of that user on that device', async () => {
+    const profile = randomDeviceProfile(21);
+    const common = { serverUrl: server.url, ca: server.ca, tenantId: server.tenantId, tokens, upn: 'kim.tanaka@contoso.example' };
+    const device = new SimulatedDevice({ ...common, profile, refuse: refuseSomeSettings(profile.devId, '405') });
+    const app = new SimulatedApp({ ...common, app: MICROSOFT_EDGE, device: profile });
+    try {
+      await device.enroll();
+      const session = await device.sync();
+      assert.ok(session.commands.length > 0, 'the WIP policy assigned to all users is sent');
+      assert.ok(session.failed.some((c) => c.status === '405'), JSON.stringify(session.failed));
+      assert.equal((await device.sync()).commands.filter((c) => c.verb !== 'Get').length, 0, 'a refused setting is not sent again until it changes');
+
+      const registered = await app.register();
+      assert.ok(app.registrationId);
+      assert.equal(registered.complianceState, profile.osVersion.startsWith('10.0.19045.') ? 'notCompliant' : 'compliant');
+      const registrations = await server.json('GET', `/graph/beta/users/${app.userId}/managedAppRegistrations`, admin);
+      assert.deepEqual(
+        (registrations.body['value'] as { deviceTag: string; deviceName: string }[]).map((r) => `${r.deviceTag} ${r.deviceName}`),
+        [`${profile.deviceTag} ${profile.deviceName}`],
+      );
+    } finally {
+      app.stop();
+      device.close();
+    }
   });
 
   it('refuses to run without a reachable server, and for a tenant the server does not know', async (t) => {

@@ -159,6 +159,7 @@ async function connect(config: Config, request: { serverUrl: string; ca: string 
         ...(token.deviceId === undefined ? {} : { deviceId: token.deviceId }),
         ...(token.clientId === undefined ? {} : { clientId: token.clientId }),
         roles: token.roles ?? [],
+        groups: token.groups ?? [],
         audience: token.audience ?? config.appIdUri,
         expiresInSeconds: 3600,
         now: Date.now(),

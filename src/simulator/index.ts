@@ -9,7 +9,7 @@ export type { AppliedCommand, SettingRefusal, SimulatedDeviceOptions, SyncResult
 export { SimulatedApp, MICROSOFT_EDGE, CONTOSO_APPS } from './simulated-app.ts';
 export type { AppCheckIn, CatalogueApp, SimulatedAppOptions } from './simulated-app.ts';
 export { AccessGateway, ThreatConnector, EXCHANGE_ONLINE, THREAT_LEVELS } from './services.ts';
-export type { AccessResult, ThreatLevel } from './services.ts';
+export type { AccessResult, ServiceOptions, ThreatLevel } from './services.ts';
 export { prepareDemoTenant, DEMO_NAMES } from './demo-tenant.ts';
 export type { DemoTenantReport } from './demo-tenant.ts';
 export { deviceProfile, userNames, WINDOWS_BUILDS } from './inventory.ts';

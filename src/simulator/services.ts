@@ -1,6 +1,6 @@
-import { errorText, type HttpsTransport } from './https.ts';
+import { errorText, HttpsTransport } from './https.ts';
 import type { SimulatedApp } from './simulated-app.ts';
-import type { TokenCache } from './tokens.ts';
+import { TokenCache, type TokenSource } from './tokens.ts';
 
 /**
  * The services beside the apps, as the simulator plays them: a threat defense connector reporting device threat
@@ -19,24 +19,46 @@ export interface AccessResult {
   remediation?: { title: string; message: string };
 }
 
-interface ServiceOptions {
+export interface ServiceOptions {
   serverUrl: string;
   tenantId: string;
-  tokens: TokenCache;
-  transport: HttpsTransport;
+  tokens: TokenSource | TokenCache;
+  /** The server's certificate (PEM) when it is not publicly trusted; unused when `transport` is given. */
+  ca?: string;
+  /** Share one keep-alive agent (default: the service's own, closed by close()). */
+  transport?: HttpsTransport;
 }
 
-export class ThreatConnector {
-  constructor(private readonly options: ServiceOptions) {}
+/** What both services hold: their tokens (app-only, with their role) and their connection. */
+abstract class Service {
+  protected readonly serverUrl: string;
+  protected readonly tenantId: string;
+  protected readonly tokens: TokenCache;
+  protected readonly transport: HttpsTransport;
+  private readonly ownsTransport: boolean;
 
+  constructor(options: ServiceOptions) {
+    this.serverUrl = options.serverUrl.replace(/\/+$/, '');
+    this.tenantId = options.tenantId;
+    this.tokens = TokenCache.of(options.tokens);
+    this.ownsTransport = options.transport === undefined;
+    this.transport = options.transport ?? new HttpsTransport(options.ca);
+  }
+
+  close(): void {
+    if (this.ownsTransport) this.transport.close();
+  }
+}
+
+export class ThreatConnector extends Service {
   /**
    * Reports the threat level of the device an app runs on, for that app's user. 204 expected; 404 when the user has
    * no registration in the tenant (not registered yet), 409 when no connector is enabled.
    */
   async report(app: SimulatedApp, level: ThreatLevel): Promise<void> {
     if (app.userId === undefined) throw new Error(`${app.app.displayName} on ${app.device.deviceName} has not signed in yet`);
-    const token = await this.options.tokens.get({ tenantId: this.options.tenantId, roles: ['OpenMAM.ThreatConnector'] });
-    const answer = await this.options.transport.json('POST', `${this.options.serverUrl}/mtd/v1/health`, token, {
+    const token = await this.tokens.get({ tenantId: this.tenantId, roles: ['OpenMAM.ThreatConnector'] });
+    const answer = await this.transport.json('POST', `${this.serverUrl}/mtd/v1/health`, token, {
       userId: app.userId,
       appId: app.app.windowsAppId,
       azureAdDeviceId: app.device.entraDeviceId,
@@ -47,17 +69,15 @@ export class ThreatConnector {
   }
 }
 
-export class AccessGateway {
-  constructor(private readonly options: ServiceOptions) {}
-
+export class AccessGateway extends Service {
   /**
    * The decision a gateway in front of `resource` asks for when the app calls it: the user's token for the resource
    * (through the app's client, on its device) and the SDK's claims (registration, app and device ids).
    */
   async evaluate(app: SimulatedApp, resource: string): Promise<AccessResult> {
-    const [token, userToken] = await Promise.all([this.options.tokens.get({ tenantId: this.options.tenantId, roles: ['OpenMAM.Gateway'] }), app.tokenFor(resource)]);
+    const [token, userToken] = await Promise.all([this.tokens.get({ tenantId: this.tenantId, roles: ['OpenMAM.Gateway'] }), app.tokenFor(resource)]);
     const headers = app.accessHeaders();
-    const answer = await this.options.transport.json('POST', `${this.options.serverUrl}/access/v1/evaluate`, token, {
+    const answer = await this.transport.json('POST', `${this.serverUrl}/access/v1/evaluate`, token, {
       userToken,
       resource,
       ...(headers['X-OpenMAM-Registration-Id'] ? { registrationId: headers['X-OpenMAM-Registration-Id'] } : {}),

@@ -1,5 +1,5 @@
 import { MamClient, MemoryStorage, SDK_VERSION, WipedError, type AccessState, type CheckInResult, type MamAction } from '../../packages/client/src/index.ts';
-import type { HttpsTransport } from './https.ts';
+import { HttpsTransport } from './https.ts';
 import type { DeviceProfile } from './inventory.ts';
 import { claimOf, TokenCache, type TokenSource } from './tokens.ts';
 
@@ -48,6 +48,9 @@ export interface SimulatedAppOptions {
   appVersion?: string;
   /** The SDK version the app is built with (default: the SDK's own). */
   sdkVersion?: string;
+  /** The user's group object ids, in the `groups` claim of the user's tokens. */
+  groups?: readonly string[];
+  /** Share one keep-alive agent between many apps (default: the app's own, closed by stop()). */
   transport?: HttpsTransport;
 }
 
@@ -72,6 +75,8 @@ export class SimulatedApp {
   private readonly client: MamClient;
   private readonly tokens: TokenCache;
   private readonly tenantId: string;
+  private readonly groups: readonly string[] | undefined;
+  private readonly ownTransport: HttpsTransport | undefined;
   private wipesDuringCall = 0;
   /** The user's Entra object id, known once a token was minted. */
   userId: string | undefined;
@@ -87,7 +92,10 @@ export class SimulatedApp {
     this.device = options.device;
     this.appVersion = options.appVersion ?? options.app.version;
     this.tenantId = options.tenantId;
-    this.tokens = options.tokens instanceof TokenCache ? options.tokens : new TokenCache(options.tokens);
+    this.groups = options.groups;
+    this.tokens = TokenCache.of(options.tokens);
+    this.ownTransport = options.transport === undefined ? new HttpsTransport(options.ca) : undefined;
+    const transport = options.transport ?? this.ownTransport!;
     this.client = new MamClient({
       serverUrl: options.serverUrl,
       getToken: () => this.token(),
@@ -101,7 +109,7 @@ export class SimulatedApp {
         azureAdDeviceId: options.device.entraDeviceId,
       },
       storage: new MemoryStorage(),
-      ...(options.transport ? { fetch: options.transport.fetch } : {}),
+      fetch: transport.fetch,
     });
     // The org data of a simulated app is nothing but a counter: removing it always succeeds.
     this.client.onWipe(() => {
@@ -112,7 +120,14 @@ export class SimulatedApp {
 
   /** A token as the app gets it from Entra on this device: the user's, for OpenMAM, through the app's own client. */
   private async token(audience?: string): Promise<string> {
-    const token = await this.tokens.get({ tenantId: this.tenantId, upn: this.upn, clientId: this.app.clientId, deviceId: this.device.entraDeviceId, ...(audience === undefined ? {} : { audience }) });
+    const token = await this.tokens.get({
+      tenantId: this.tenantId,
+      upn: this.upn,
+      clientId: this.app.clientId,
+      deviceId: this.device.entraDeviceId,
+      ...(audience === undefined ? {} : { audience }),
+      ...(this.groups === undefined ? {} : { groups: this.groups }),
+    });
     this.userId ??= claimOf(token, 'oid');
     return token;
   }
@@ -172,5 +187,6 @@ export class SimulatedApp {
 
   stop(): void {
     this.client.stop();
+    this.ownTransport?.close();
   }
 }

@@ -20,6 +20,8 @@ export interface SimulatedDeviceOptions {
   profile: DeviceProfile;
   /** Settings this device refuses, and the status it answers for them (SyncML DM 1.2 Representation Protocol: 500 command failed, 405 command not allowed). */
   refuse?: SettingRefusal;
+  /** The user's group object ids, in the `groups` claim of the user's tokens. */
+  groups?: readonly string[];
   /** Share one keep-alive agent between many devices. */
   transport?: HttpsTransport;
 }
@@ -74,6 +76,7 @@ export class SimulatedDevice {
   private readonly simulator: DeviceSimulator;
   private readonly tokens: TokenCache;
   private readonly tenantId: string;
+  private readonly groups: readonly string[] | undefined;
   enrolled = false;
   syncs = 0;
   lastSync: SyncResult | undefined;
@@ -84,7 +87,8 @@ export class SimulatedDevice {
     this.profile = options.profile;
     this.refusal = options.refuse;
     this.tenantId = options.tenantId;
-    this.tokens = options.tokens instanceof TokenCache ? options.tokens : new TokenCache(options.tokens);
+    this.groups = options.groups;
+    this.tokens = TokenCache.of(options.tokens);
     const refusal = options.refuse;
     const profile = options.profile;
     this.simulator = new DeviceSimulator({
@@ -111,7 +115,9 @@ export class SimulatedDevice {
   }
 
   private async freshToken(): Promise<void> {
-    this.simulator.useToken(await this.tokens.get({ tenantId: this.tenantId, upn: this.upn, deviceId: this.profile.entraDeviceId }));
+    this.simulator.useToken(
+      await this.tokens.get({ tenantId: this.tenantId, upn: this.upn, deviceId: this.profile.entraDeviceId, ...(this.groups === undefined ? {} : { groups: this.groups }) }),
+    );
   }
 
   /** MAM enrollment (the work account added on the device). Throws EnrollmentRefusedError with the server's fault. */

@@ -28,6 +28,8 @@ export interface SimulationOptions {
   apps?: number;
   /** The users, one per device, in order (default: generated first.last@domain names). */
   users?: readonly string[];
+  /** Group object ids every simulated user is a member of (the `groups` claim of their tokens). */
+  groups?: readonly string[];
   /** Domain of generated user names (default contoso.example). */
   domain?: string;
   /** The apps to run (default Microsoft Edge, plus the Contoso apps when `setup`). */
@@ -137,7 +139,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const appCount = options.apps ?? 0;
   const machineCount = Math.max(deviceCount, Math.ceil(appCount / catalogue.length));
   const upns = [...(options.users ?? []), ...userNames(random, Math.max(0, machineCount - (options.users?.length ?? 0)), options.domain ?? 'contoso.example')];
-  const common = { serverUrl, ...(options.ca === undefined ? {} : { ca: options.ca }), tenantId, tokens, transport };
+  const common = { serverUrl, ...(options.ca === undefined ? {} : { ca: options.ca }), ...(options.groups === undefined ? {} : { groups: options.groups }), tenantId, tokens, transport };
 
   const machines: Machine[] = [];
   for (let i = 0; i < machineCount; i++) {

@@ -15,12 +15,19 @@ export interface TokenRequest {
   audience?: string;
   /** App roles, e.g. OpenMAM.ThreatConnector, OpenMAM.Gateway, OpenMAM.Admin. */
   roles?: readonly string[];
+  /** The user's group object ids (`groups` claim): policies assigned to a group reach its members. */
+  groups?: readonly string[];
 }
 
 export type TokenSource = (request: TokenRequest) => Promise<string>;
 
 /** Reuses a token for a while (they are minted for an hour or more), keyed by everything that shapes it. */
 export class TokenCache {
+  /** The source itself when it is a cache already (so that parts given one share it). */
+  static of(source: TokenSource | TokenCache): TokenCache {
+    return source instanceof TokenCache ? source : new TokenCache(source);
+  }
+
   private readonly tokens = new Map<string, { token: Promise<string>; at: number }>();
 
   constructor(
@@ -30,7 +37,7 @@ export class TokenCache {
   ) {}
 
   get(request: TokenRequest): Promise<string> {
-    const key = JSON.stringify([request.tenantId, request.upn, request.deviceId, request.clientId, request.audience, request.roles]);
+    const key = JSON.stringify([request.tenantId, request.upn, request.deviceId, request.clientId, request.audience, request.roles, request.groups]);
     const held = this.tokens.get(key);
     if (held && this.now() - held.at < this.reuseMs) return held.token;
     const token = this.source(request);
