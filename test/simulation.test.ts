@@ -105,6 +105,16 @@ describe('openmam simulate against a running server', () => {
     assert.equal(denied.decision, 'deny');
     assert.ok(denied.reasons.includes('deviceThreatLevel'), JSON.stringify(denied));
 
+    // The sign-in log (written behind, every second) shows the denial with its reason.
+    const deadline = Date.now() + 8000;
+    let logged = false;
+    while (!logged && Date.now() < deadline) {
+      const signIns = await server.json('GET', '/graph/beta/auditLogs/signIns', admin);
+      logged = (signIns.body['value'] as { status: { additionalDetails: string | null } }[]).some((entry) => entry.status.additionalDetails?.includes('deviceThreatLevel'));
+      if (!logged) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(logged, 'the denial is in the sign-in log');
+
     await simulation.reportThreat(app.id, 'secured');
     assert.equal((await simulation.checkInApp(app.id)).complianceState, 'compliant');
     assert.equal((await simulation.evaluateAccess(app.id)).decision, 'allow');
