@@ -29,6 +29,8 @@ export interface DeviceProfile {
   /** The OMA-DM DevId (the RST's DeviceID). */
   devId: string;
   batteryPercent: number;
+  /** The address a gateway sees the device's requests come from (documentation ranges of RFC 5737, never routed). */
+  ipAddress: string;
 }
 
 /** Windows builds with how common each is in the simulated fleet. */
@@ -96,6 +98,7 @@ export function deviceProfile(random: Random): DeviceProfile {
     deviceTag: random.guid(),
     devId: random.hex(32, true),
     batteryPercent: 20 + random.int(81),
+    ipAddress: `${random.pick(['192.0.2', '198.51.100', '203.0.113'])}.${1 + random.int(254)}`,
   };
 }
 

@@ -83,6 +83,7 @@ export class AccessGateway extends Service {
       ...(headers['X-OpenMAM-Registration-Id'] ? { registrationId: headers['X-OpenMAM-Registration-Id'] } : {}),
       appId: app.app.windowsAppId,
       azureAdDeviceId: app.device.entraDeviceId,
+      ...(app.device.ipAddress === undefined ? {} : { ipAddress: app.device.ipAddress }),
     });
     if (answer.status !== 200) throw new Error(`access decision for ${app.app.displayName} on ${app.device.deviceName}: ${errorText(answer)}`);
     return answer.body as unknown as AccessResult;

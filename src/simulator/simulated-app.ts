@@ -43,7 +43,7 @@ export interface SimulatedAppOptions {
   upn: string;
   app: CatalogueApp;
   /** The device it runs on: its tag, Entra device id, Windows version, name and model. */
-  device: Pick<DeviceProfile, 'deviceTag' | 'entraDeviceId' | 'osVersion' | 'deviceName' | 'model' | 'manufacturer'>;
+  device: Pick<DeviceProfile, 'deviceTag' | 'entraDeviceId' | 'osVersion' | 'deviceName' | 'model' | 'manufacturer'> & Partial<Pick<DeviceProfile, 'ipAddress'>>;
   /** The version this install runs (default: the app's current version); an old one fails a minimum-version check. */
   appVersion?: string;
   /** The SDK version the app is built with (default: the SDK's own). */
