@@ -178,10 +178,11 @@ async function connect(config: Config, request: { serverUrl: string; ca: string 
 
 function summary(stats: SimulationStats, simulation: Simulation, startedAt: number): string {
   const seconds = Math.round((Date.now() - startedAt) / 1000);
+  const notCompliant = simulation.apps.filter((app) => app.lastResult?.complianceState === 'notCompliant').length;
   const clock = `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
   return (
     `[${clock}] devices ${stats.devicesEnrolled}/${simulation.devices.length} enrolled, ${stats.syncs} syncs, ${stats.settingsRefused} settings refused` +
-    ` | apps ${stats.appsRegistered}/${simulation.apps.length} registered, ${stats.checkIns} check-ins, ${stats.notCompliant} not compliant, ${stats.wipes} wipes` +
+    ` | apps ${stats.appsRegistered}/${simulation.apps.length} registered, ${stats.checkIns} check-ins, ${notCompliant} not compliant now, ${stats.wipes} wipes` +
     ` | ${stats.threatReports} threat reports | access ${stats.accessAllowed} allowed, ${stats.accessDenied} denied | ${stats.errors} errors\n`
   );
 }
