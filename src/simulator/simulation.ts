@@ -130,7 +130,12 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 
   let setup: DemoTenantReport | undefined;
   if (options.setup) {
-    setup = await prepareDemoTenant(serverUrl, transport, await tokens.get({ tenantId, upn: 'simulator-admin@openmam.local', roles: ['OpenMAM.Admin'] }));
+    try {
+      setup = await prepareDemoTenant(serverUrl, transport, await tokens.get({ tenantId, upn: 'simulator-admin@openmam.local', roles: ['OpenMAM.Admin'] }));
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
     emit('setup', 'tenant', setup.created.length === 0 ? 'demo objects already there' : `created ${setup.created.join(', ')}`);
   }
 
