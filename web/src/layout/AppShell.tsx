@@ -45,13 +45,13 @@ export function AppShell({ dark, onDarkChange }: { dark: boolean; onDarkChange: 
         <Button appearance="secondary" size="small" onClick={session.signOut}>Sign out</Button>
       </header>
       <div className={styles.navColumn}>
-      <NavDrawer open type="inline" className={styles.nav} selectedValue={area?.path ?? ''} aria-label="Console areas">
-        <NavDrawerBody>
-          {SECTIONS.map((section) => (
-            <Section key={section} title={section} areas={AREAS.filter((a) => a.section === section)} />
-          ))}
-        </NavDrawerBody>
-      </NavDrawer>
+        <NavDrawer open type="inline" className={styles.nav} selectedValue={area?.path ?? ''} aria-label="Console areas">
+          <NavDrawerBody>
+            {SECTIONS.map((section) => (
+              <Section key={section} title={section} areas={AREAS.filter((a) => a.section === section)} />
+            ))}
+          </NavDrawerBody>
+        </NavDrawer>
       </div>
       <main id="content" className={styles.main} tabIndex={-1}>
         <Suspense fallback={<Spinner label="Loading page" />}>{Page ? <Page /> : <NotFound />}</Suspense>
