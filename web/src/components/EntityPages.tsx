@@ -1,6 +1,7 @@
-import { Button, makeStyles, Spinner, tokens } from '@fluentui/react-components';
+import { Button, makeStyles, Spinner, Text, tokens } from '@fluentui/react-components';
 import { Fragment, type FormEvent, type ReactNode } from 'react';
 import { useGraph, useGraphWrite } from '../api/hooks.ts';
+import { useSession } from '../auth/session.tsx';
 import { navigate } from '../router.tsx';
 import { ErrorBar } from './ErrorBar.tsx';
 import { PageHeader } from './PageHeader.tsx';
@@ -67,4 +68,36 @@ export function EntityLoader<T extends object>({ path, title, children }: { path
 function etagOf(entity: object): string | undefined {
   const etag: unknown = (entity as { '@odata.etag'?: unknown })['@odata.etag'];
   return typeof etag === 'string' ? etag : undefined;
+}
+
+/**
+ * An entity's edit form: its fields, the refusals no field shows, "Saved." once the server took the change, and the
+ * save button for an admin (a Reader sees the same fields, read-only, and no button).
+ */
+export function EditForm({ formLabel, save, shownFields, onSubmit, wide = false, children }: {
+  formLabel: string;
+  save: EntityWrite;
+  shownFields: readonly string[];
+  onSubmit: () => void;
+  wide?: boolean;
+  children: ReactNode;
+}) {
+  const styles = useFormStyles();
+  const { canWrite } = useSession();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSubmit();
+  };
+  return (
+    <form className={wide ? `${styles.form} ${styles.wide}` : styles.form} onSubmit={submit} aria-label={formLabel}>
+      {children}
+      <ErrorBar error={save.error} shownFields={shownFields} />
+      {save.isSuccess ? <Text role="status">Saved.</Text> : null}
+      {canWrite ? (
+        <div className={styles.actions}>
+          <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
+        </div>
+      ) : null}
+    </form>
+  );
 }

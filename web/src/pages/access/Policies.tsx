@@ -1,18 +1,18 @@
 import { Badge, Button, Checkbox, Field, Input, Label, makeStyles, Radio, RadioGroup, Text, Title3, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { odataString, query } from '../../api/graph.ts';
 import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
 
 import { GroupPicker, idsIn, ObjectPicker, type PickerSource } from '../groups/pickers.tsx';
-import { CreateForm, EntityLoader, useFormStyles, type EntityWrite } from '../../components/EntityPages.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { GRANT_CONTROLS, MANAGED_APPS_PATH, POLICIES_PATH, PRINCIPALS_PATH, type ConditionalAccessPolicy, type GrantControl, type ManagedApp, type ServicePrincipal } from './types.ts';
 
 /**
@@ -208,13 +208,11 @@ export function PolicyDetail({ id }: { id: string }) {
 }
 
 function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save: EntityWrite }) {
-  const formStyles = useFormStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>(draftOf(policy));
   const remove = useGraphWrite();
   const path = `${POLICIES_PATH}/${policy.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: bodyOf(draft, policy), ifMatch: policy['@odata.etag'] });
   };
   const notApplicable = policy['@openmam.notApplicableProperties'] ?? [];
@@ -227,17 +225,10 @@ function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save:
             The resources it protects stop requiring what it grants on: the next access decisions allow what no other policy denies.
           </ConfirmButton>
         } />
-      <form className={`${formStyles.form} ${formStyles.wide}`} onSubmit={submit} aria-label="Conditional access policy settings">
+      <EditForm formLabel="Conditional access policy settings" save={save} shownFields={FIELDS} onSubmit={submit} wide>
         <PolicyFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
         {notApplicable.length > 0 ? <Text>Stored, not acted on (set through the API, kept on save): {notApplicable.join(', ')}.</Text> : null}
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={formStyles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
     </>
   );
 }

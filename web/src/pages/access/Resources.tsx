@@ -1,17 +1,17 @@
 import { Button, Field, Input, makeStyles, Text, Textarea, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { odataString } from '../../api/graph.ts';
 import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { lines } from '../groups/lines.ts';
 
-import { CreateForm, EntityLoader, useFormStyles, type EntityWrite } from '../../components/EntityPages.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { PRINCIPALS_PATH, type ServicePrincipal } from './types.ts';
 
 /**
@@ -97,13 +97,11 @@ export function ResourceDetail({ id }: { id: string }) {
 }
 
 function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save: EntityWrite }) {
-  const formStyles = useFormStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>({ displayName: principal.displayName, appId: principal.appId, servicePrincipalNames: principal.servicePrincipalNames.join('\n') });
   const remove = useGraphWrite();
   const path = `${PRINCIPALS_PATH}/${principal.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: { displayName: draft.displayName, servicePrincipalNames: lines(draft.servicePrincipalNames) }, ifMatch: principal['@odata.etag'] });
   };
   const notApplicable = principal['@openmam.notApplicableProperties'] ?? [];
@@ -116,17 +114,10 @@ function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save
             Gateways protecting it can no longer get decisions for it. A resource that a conditional access policy names cannot be deleted: change the policy first.
           </ConfirmButton>
         } />
-      <form className={formStyles.form} onSubmit={submit} aria-label="Protected resource properties">
+      <EditForm formLabel="Protected resource properties" save={save} shownFields={FIELDS} onSubmit={submit}>
         <ResourceFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} existing />
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {notApplicable.length > 0 ? <Text>Stored, not acted on: {notApplicable.join(', ')}.</Text> : null}
-        {canWrite ? (
-          <div className={formStyles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
     </>
   );
 }

@@ -1,17 +1,17 @@
 import { Badge, Button, Field, Input, makeStyles, Select, Switch, Text, Title3, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { odataString } from '../../api/graph.ts';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
 
-import { CreateForm, EntityLoader, useFormStyles, type EntityWrite } from '../../components/EntityPages.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { CONNECTORS_PATH, PARTNER_STATES, type Connector, type PartnerState } from './types.ts';
 
 /**
@@ -139,14 +139,12 @@ function ConnectorDetail({ id }: { id: string }) {
 }
 
 function ConnectorEditor({ connector, save }: { connector: Connector; save: EntityWrite }) {
-  const formStyles = useFormStyles();
   const styles = useStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>(draftOf(connector));
   const remove = useGraphWrite();
   const path = `${CONNECTORS_PATH}/${connector.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: bodyOf(draft), ifMatch: connector['@odata.etag'] });
   };
   const notApplicable = connector['@openmam.notApplicableProperties'] ?? [];
@@ -160,16 +158,9 @@ function ConnectorEditor({ connector, save }: { connector: Connector; save: Enti
             Its threat reports are deleted with it, and the partner's further reports are refused. Apps judged by those reports are judged again without them.
           </ConfirmButton>
         } />
-      <form className={formStyles.form} onSubmit={submit} aria-label="Connector settings">
+      <EditForm formLabel="Connector settings" save={save} shownFields={FIELDS} onSubmit={submit}>
         <ConnectorFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={formStyles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
       {notApplicable.length > 0 ? (
         <section className={styles.section} aria-labelledby="not-applicable-heading">
           <Title3 as="h2" id="not-applicable-heading">Stored, not acted on</Title3>

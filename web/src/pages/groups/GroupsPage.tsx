@@ -13,7 +13,7 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
 
 import { idsIn } from './pickers.tsx';
-import { CreateForm, EntityLoader, useFormStyles, type EntityWrite } from '../../components/EntityPages.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { GROUPS_PATH, type DirectoryObject, type Group, type User } from './types.ts';
 
 /**
@@ -103,13 +103,11 @@ function GroupDetail({ id }: { id: string }) {
 }
 
 function GroupEditor({ group, save }: { group: Group; save: EntityWrite }) {
-  const formStyles = useFormStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<GroupDraft>(draftOf(group));
   const remove = useGraphWrite();
   const path = `${GROUPS_PATH}/${group.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const was = draftOf(group);
     const change: Record<string, string | null> = {};
     if (draft.displayName !== was.displayName) change['displayName'] = draft.displayName;
@@ -126,16 +124,9 @@ function GroupEditor({ group, save }: { group: Group; save: EntityWrite }) {
             Its members lose what its assignments, conditional access policies and MAM user scope gave them. This cannot be undone.
           </ConfirmButton>
         } />
-      <form className={formStyles.form} onSubmit={submit} aria-label="Group properties">
+      <EditForm formLabel="Group properties" save={save} shownFields={GROUP_FIELDS} onSubmit={submit}>
         <GroupFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <ErrorBar error={save.error} shownFields={GROUP_FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={formStyles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
       <Members group={group} />
     </>
   );
