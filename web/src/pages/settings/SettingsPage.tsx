@@ -3,10 +3,10 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { GraphError } from '../../api/graph.ts';
 import { useGraph, useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
-import { ErrorBar } from '../../components/ErrorBar.tsx';
+import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
-import { FormError, messageAt } from '../groups/forms.tsx';
+
 import { GroupPicker } from '../groups/pickers.tsx';
 import { TENANT_SETTINGS_PATH, type MamUserScope, type PollSchedule, type TenantSettings } from './types.ts';
 
@@ -121,27 +121,27 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
   };
   const stale = error instanceof GraphError && error.status === 412;
   // A whole-schedule refusal ("the poll intervals must not all be 0") names pollSchedule itself.
-  const scheduleMessage = messageAt(error, 'pollSchedule') !== undefined && !FIELD_PATHS.some((p) => p.startsWith('pollSchedule.') && messageAt(error, p) !== undefined) ? messageAt(error, 'pollSchedule') : undefined;
+  const scheduleMessage = fieldMessage(error, 'pollSchedule') !== undefined && !FIELD_PATHS.some((p) => p.startsWith('pollSchedule.') && fieldMessage(error, p) !== undefined) ? fieldMessage(error, 'pollSchedule') : undefined;
   return (
     <>
       <PageHeader title="Tenant settings"
         description={<>Tenant <Text font="monospace">{settings.id}</Text>, identity provider {settings.identityProvider === 'builtin' ? 'built-in (development)' : 'Microsoft Entra ID'}; last changed {formatDateTime(settings.lastModifiedDateTime)}.</>} />
       <form className={styles.form} onSubmit={submit} aria-label="Tenant settings">
         <Section id="tenant-heading" title="Tenant">
-          <Field label="Display name" required validationMessage={messageAt(error, 'displayName')}>
+          <Field label="Display name" required validationMessage={fieldMessage(error, 'displayName')}>
             <Input value={draft.displayName} readOnly={!canWrite} onChange={(_, d) => set({ displayName: d.value })} />
           </Field>
         </Section>
         <Section id="enrollment-heading" title="Enrollment" description="Whether Windows devices of this tenant may enroll for MAM (devices already enrolled stay).">
-          <Field validationMessage={messageAt(error, 'enrollmentAllowed')}>
+          <Field validationMessage={fieldMessage(error, 'enrollmentAllowed')}>
             <Switch label="Allow MAM enrollment" checked={draft.enrollmentAllowed} disabled={!canWrite} onChange={(_, d) => set({ enrollmentAllowed: d.checked })} />
           </Field>
         </Section>
         <Section id="terms-heading" title="Terms of Use" description="Shown to users when they add their work account, before the device enrolls.">
-          <Field validationMessage={messageAt(error, 'requireTermsOfUse')}>
+          <Field validationMessage={fieldMessage(error, 'requireTermsOfUse')}>
             <Switch label="Require users to accept the Terms of Use" checked={draft.requireTermsOfUse} disabled={!canWrite} onChange={(_, d) => set({ requireTermsOfUse: d.checked })} />
           </Field>
-          <Field label="Terms of Use text" required validationMessage={messageAt(error, 'termsOfUseText')}>
+          <Field label="Terms of Use text" required validationMessage={fieldMessage(error, 'termsOfUseText')}>
             <Textarea value={draft.termsOfUseText} readOnly={!canWrite} rows={6} resize="vertical" onChange={(_, d) => set({ termsOfUseText: d.value })} />
           </Field>
         </Section>
@@ -149,7 +149,7 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
           {scheduleMessage ? <Text role="alert" className={styles.error}>{scheduleMessage}</Text> : null}
           <div className={styles.grid}>
             {POLL_NUMBERS.map(({ name, label, hint }) => (
-              <Field key={name} label={label} hint={hint} validationMessage={messageAt(error, `pollSchedule.${name}`)}>
+              <Field key={name} label={label} hint={hint} validationMessage={fieldMessage(error, `pollSchedule.${name}`)}>
                 <Input type="number" min={0} step={1} value={draft.pollSchedule[name]} readOnly={!canWrite} onChange={(_, d) => setPoll({ [name]: d.value })} />
               </Field>
             ))}
@@ -158,7 +158,7 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
           <Switch label="Check in at each user's first sign-in" checked={draft.pollSchedule.allUsersPollOnFirstLogin} disabled={!canWrite} onChange={(_, d) => setPoll({ allUsersPollOnFirstLogin: d.checked })} />
         </Section>
         <Section id="scope-heading" title="MAM user scope" description="Who may enroll and use managed apps.">
-          <Field label="Users who may use MAM" validationMessage={messageAt(error, 'mamUserScope')}>
+          <Field label="Users who may use MAM" validationMessage={fieldMessage(error, 'mamUserScope')}>
             <RadioGroup value={draft.mamUserScope} disabled={!canWrite} onChange={(_, d) => set({ mamUserScope: d.value as MamUserScope })}>
               {SCOPES.map((scope) => <Radio key={scope.value} value={scope.value} label={scope.label} />)}
             </RadioGroup>
@@ -166,10 +166,10 @@ function SettingsForm({ settings, save, onReload }: { settings: TenantSettings; 
           {draft.mamUserScope === 'selected' || draft.mamUserScopeGroupIds.length > 0 ? (
             <GroupPicker label="MAM user groups" hint={draft.mamUserScope === 'selected' ? undefined : 'Used only when the scope is the members of groups.'}
               value={draft.mamUserScopeGroupIds} onChange={(ids) => set({ mamUserScopeGroupIds: ids })} readOnly={!canWrite}
-              validationMessage={messageAt(error, 'mamUserScopeGroupIds')} />
+              validationMessage={fieldMessage(error, 'mamUserScopeGroupIds')} />
           ) : null}
         </Section>
-        <FormError error={error} paths={[...FIELD_PATHS, 'pollSchedule']} />
+        <ErrorBar error={error} shownFields={[...FIELD_PATHS, 'pollSchedule']} />
         {save.isSuccess && !dirty ? <Text role="status">Settings saved.</Text> : null}
         {canWrite ? (
           <div className={styles.actions}>
