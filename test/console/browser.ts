@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AxeResults, Result as AxeViolation, RunOptions } from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * The browser side of the console's tests: Debian's Chromium driven by playwright-core (no downloaded browser), the
@@ -168,13 +168,4 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 10_000,
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   }
-}
-
-/** The text of every cell of the table's rows that contain `text`, one array per row. */
-export async function rowsWith(table: Locator, text: string | RegExp): Promise<string[][]> {
-  const rows = table.getByRole('row').filter({ hasText: text });
-  const count = await rows.count();
-  const out: string[][] = [];
-  for (let i = 0; i < count; i++) out.push((await rows.nth(i).getByRole('cell').allInnerTexts()).map((t) => t.trim()));
-  return out;
 }
