@@ -233,7 +233,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity };
 }
