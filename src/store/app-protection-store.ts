@@ -18,6 +18,7 @@ import type {
   ManagedAppCatalogueRecord,
   ManagedAppRef,
   MtdConnectorRecord,
+  RegistrationSummary,
   ServicePrincipalRecord,
   ThreatReportRecord,
 } from './app-protection-records.ts';
@@ -348,6 +349,35 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
         .limit(Math.max(0, Math.floor(limit)))
         .execute();
       return rows.map(registrationFromRow);
+    });
+  }
+
+  summarizeRegistrations(tenantId: string): Promise<RegistrationSummary> {
+    return this.#track(async () => {
+      const active = this.#db.selectFrom('app_registrations').where('tenant_id', '=', tenantId).where('state', '=', ACTIVE);
+      const [states, deployed, wipes] = await Promise.all([
+        active.select(['compliance_state', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('compliance_state').execute(),
+        active
+          .where('applied_policy_id', 'is not', null)
+          .select(['applied_policy_id', (eb) => eb.fn.count<number | string>('user_id').distinct().as('n')])
+          .groupBy('applied_policy_id')
+          .orderBy('applied_policy_id')
+          .execute(),
+        this.#db
+          .selectFrom('app_operations')
+          .where('tenant_id', '=', tenantId)
+          .where('status', '=', sql.lit<AppOperationStatus>('pending'))
+          .where('kind', '=', sql.lit<AppOperationRecord['kind']>('wipe'))
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirst(),
+      ]);
+      const complianceStates: Record<AppComplianceState, number> = { compliant: 0, notCompliant: 0, unknown: 0 };
+      for (const row of states) complianceStates[row.compliance_state] += Number(row.n);
+      return {
+        complianceStates,
+        deployedUsers: deployed.map((row) => ({ policyId: row.applied_policy_id!, users: Number(row.n) })),
+        pendingWipes: Number(wipes?.n ?? 0),
+      };
     });
   }
 

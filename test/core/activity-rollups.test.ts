@@ -43,7 +43,7 @@ describe('ActivityRollups: per-tenant hourly counts, written behind', () => {
   it('counts per tenant and UTC hour in memory, and writes one record per bucket', async () => {
     const store = fakeStore();
     const now = { t: T };
-    const rollups = new ActivityRollups({ store, onError: assert.fail, clock: () => now.t, intervalMs: 60_000 });
+    const rollups = new ActivityRollups({ store, onError: (error) => assert.fail(String(error)), clock: () => now.t, intervalMs: 60_000 });
     rollups.count('a', 'appCheckIns', T);
     rollups.count('a', 'appCheckIns', T + HOUR - 1);
     rollups.count('a', 'compliantCheckIns', T + 5);

@@ -37,6 +37,8 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
     const devices: DeviceSimulator[] = [];
     /** What the server answered, tallied as the rollups must count it. */
     const expected = zero();
+    let policyId: string;
+    let alice: { upn: string; id: string; device: string; deviceTag: string };
 
     before(async () => {
       server = await startTestServer(backend);
@@ -49,7 +51,7 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
       const body = Object.fromEntries(Object.entries(template.body).filter(([name]) => !name.startsWith('@odata')));
       const created = await call('POST', PROTECTIONS, { ...body, displayName: 'Level 2' }, admin);
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const policyId = String(created.body['id']);
+      policyId = String(created.body['id']);
       const apps = { apps: [{ mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: EDGE } }] };
       assert.equal((await call('POST', `${PROTECTIONS}/${policyId}/targetApps`, apps, admin)).status, 204);
       const assignments = { assignments: [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }] };
@@ -72,14 +74,15 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
         if (answer.body['complianceState'] === 'notCompliant') expected.noncompliantCheckIns++;
       };
       // Alice on a current build (compliant) registers and checks in twice; Bob on an old build (not compliant) registers.
-      const registrations: { upn: string; id: string; device: string }[] = [];
+      const registrations: { upn: string; id: string; device: string; deviceTag: string }[] = [];
       for (const [upn, osVersion, checkIns] of [['alice@contoso.example', CURRENT_BUILD, 2], ['bob@contoso.example', OLD_BUILD, 0]] as const) {
         const device = randomUUID();
+        const deviceTag = randomUUID();
         const token = await server.mint({ upn, clientId: EDGE_CLIENT, deviceId: device });
-        const registered = await call('POST', '/mam/v1/registrations', { appId: EDGE, appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion, deviceName: 'LAPTOP', deviceModel: 'Surface Laptop 5', deviceManufacturer: 'Microsoft', deviceTag: randomUUID(), azureAdDeviceId: device }, token);
+        const registered = await call('POST', '/mam/v1/registrations', { appId: EDGE, appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion, deviceName: 'LAPTOP', deviceModel: 'Surface Laptop 5', deviceManufacturer: 'Microsoft', deviceTag, azureAdDeviceId: device }, token);
         tally(registered);
         const id = String(registered.body['registrationId']);
-        registrations.push({ upn, id, device });
+        registrations.push({ upn, id, device, deviceTag });
         const policyVersion = (registered.body['policy'] as { version: string } | null | undefined)?.version ?? null;
         for (let i = 0; i < checkIns; i++) {
           tally(await call('POST', `/mam/v1/registrations/${id}/checkin`, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion, configurationVersion: null, policyVersion }, token));
@@ -88,7 +91,8 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
       assert.ok(expected.compliantCheckIns > 0 && expected.noncompliantCheckIns > 0, `both verdicts seen: ${JSON.stringify(expected)}`);
       // One access decision per registration, by the gateway, with each user's token for Exchange, and one for a user
       // whose app never registered (denied).
-      registrations.push({ upn: 'carol@contoso.example', id: randomUUID(), device: randomUUID() });
+      alice = registrations[0]!;
+      registrations.push({ upn: 'carol@contoso.example', id: randomUUID(), device: randomUUID(), deviceTag: randomUUID() });
       for (const registration of registrations) {
         const userToken = await server.mint({ upn: registration.upn, clientId: EDGE_CLIENT, deviceId: registration.device, audience: EXCHANGE_URI });
         const decision = await call('POST', '/access/v1/evaluate', { userToken, resource: EXCHANGE, registrationId: registration.id }, gateway);
@@ -158,6 +162,29 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
       const second = await read(next.slice(server.config.publicUrl.length));
       assert.deepEqual(hoursOf(second).map((h) => h.appCheckIns), [6, 5]);
       assert.equal((await read(`${HOURS}?$top=1000`)).status, 200);
+    });
+
+    it("summarizes the tenant's registrations in the openMamSummary report: compliance, deployed users, threat states, pending wipes", async () => {
+      const SUMMARY = '/graph/beta/deviceAppManagement/managedAppStatuses/openMamSummary';
+      const before = await read(SUMMARY);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+      const content = before.body['content'] as { complianceStates: Record<string, number>; threatStates: Record<string, number>; pendingWipes: number; policies: { id: string; deployedUserCount: number }[] };
+      assert.deepEqual(content.complianceStates, { compliant: 1, notCompliant: 1, unknown: 0 });
+      assert.deepEqual(content.threatStates, { secured: 0, low: 0, medium: 0, high: 0 });
+      assert.equal(content.pendingWipes, 0);
+      assert.equal(content.policies.length, 1);
+      assert.equal(content.policies[0]!.id, policyId);
+      assert.ok(content.policies[0]!.deployedUserCount >= 1 && content.policies[0]!.deployedUserCount <= 2, JSON.stringify(content.policies));
+      const aliceId = String((await read(`/graph/beta/users/${alice.upn}`, admin)).body['id']);
+      const wipe = await server.json('POST', `/graph/beta/users/${aliceId}/wipeManagedAppRegistrationsByDeviceTag`, admin, { deviceTag: alice.deviceTag });
+      assert.equal(wipe.status, 204, JSON.stringify(wipe.body));
+      const after = (await read(SUMMARY)).body['content'] as typeof content;
+      assert.equal(after.pendingWipes, 1);
+      const list = await read('/graph/beta/deviceAppManagement/managedAppStatuses');
+      assert.deepEqual((list.body['value'] as { id: string }[]).map((r) => r.id), ['windowsProtectionReport', 'openMamSummary']);
+      assert.equal((await read(`${SUMMARY}?$top=1`)).status, 400);
+      assert.equal((await read(SUMMARY, intruder)).status, 200);
+      assert.deepEqual(((await read(SUMMARY, intruder)).body['content'] as typeof content).complianceStates, { compliant: 0, notCompliant: 0, unknown: 0 });
     });
 
     it('refuses an unknown $filter property, a $top beyond 1,000, no token, and v1.0; another tenant sees nothing', async () => {
