@@ -49,7 +49,7 @@ function scanImports(file: string, source: string): Import[] {
 async function tsFiles(directory: string): Promise<string[]> {
   const entries = await readdir(path.join(ROOT, directory), { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .filter((e) => e.isFile() && /\.tsx?$/.test(e.name))
     .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
     .sort();
 }
@@ -75,7 +75,7 @@ const sources = new Map<string, string>();
 const importsUnder = (folder: string): Import[] => all.filter((i) => i.file.startsWith(`${folder}/`));
 
 before(async () => {
-  const files = [...(await tsFiles('src')), ...(await tsFiles('packages/client/src')), ...(await tsFiles('packages/contract/src'))];
+  const files = [...(await tsFiles('src')), ...(await tsFiles('packages/client/src')), ...(await tsFiles('packages/contract/src')), ...(await tsFiles('web/src'))];
   const scanned = await Promise.all(
     files.map(async (file) => {
       const source = await readFile(path.join(ROOT, file), 'utf8');
@@ -113,7 +113,7 @@ describe('import scanner', () => {
   });
 
   it('scans every layer', () => {
-    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src', 'packages/contract/src']) {
+    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src', 'packages/contract/src', 'web/src']) {
       assert.ok(importsUnder(folder).length > 0, `no imports found under ${folder}: the rules below would pass vacuously`);
     }
   });
@@ -213,6 +213,14 @@ describe('dependency rule', () => {
     assert.deepEqual(loading.map(([file]) => file), [], 'only packages/contract/src/schemas.ts may import typebox (or schemas.ts) other than with `import type`');
   });
 
+
+  it('web/src (the console) talks to OpenMAM over HTTP only: its own files and browser UI packages, nothing of the server', () => {
+    const CONSOLE_PACKAGES = new Set(['react', 'react-dom', '@fluentui/react-components', '@fluentui/react-icons', '@tanstack/react-query', 'uplot']);
+    assertNone(
+      violations(importsUnder('web/src'), (i) => (i.packageName !== undefined ? !CONSOLE_PACKAGES.has(i.packageName) : !under(i.target, 'web/src'))),
+      'the console uses only the public admin API: no import of src/, packages/ or Node packages',
+    );
+  });
 
   it('only src/main.ts and src/cli pick a concrete store', () => {
     assertNone(
