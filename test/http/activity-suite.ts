@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ACTIVITY_COUNTERS, type ActivityCounts } from '../../src/store/records.ts';
+import { allHomeRequests, HOME_RANGES, homeRequests } from '../../web/src/pages/home/home-requests.ts';
 import { adminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
@@ -185,6 +186,21 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await read(`${SUMMARY}?$top=1`)).status, 400);
       assert.equal((await read(SUMMARY, intruder)).status, 200);
       assert.deepEqual(((await read(SUMMARY, intruder)).body['content'] as typeof content).complianceStates, { compliant: 0, notCompliant: 0, unknown: 0 });
+    });
+
+    it("answers every call of the console's Home (web/src/pages/home/home-requests.ts) to a Reader, for every range", async () => {
+      for (const { range, hours } of HOME_RANGES) {
+        for (const path of allHomeRequests(range, Date.now())) {
+          const response = await read(`/graph/beta${path}`);
+          assert.equal(response.status, 200, `${path}: ${JSON.stringify(response.body)}`);
+        }
+        const activity = await read(`/graph/beta${homeRequests(range, Date.now()).activity}`);
+        const starts = hoursOf(activity).map((h) => Date.parse(h.hourStart));
+        assert.ok(starts.every((t) => t > Date.now() - hours * HOUR), `${range}: only hours of the range`);
+      }
+      const counted = await read(`/graph/beta${homeRequests('24h', Date.now()).devices}`);
+      assert.equal(counted.body['@odata.count'], 2, 'the two enrolled devices');
+      assert.equal((await read(`/graph/beta${homeRequests('24h', Date.now()).registrations}`)).body['@odata.count'], 2);
     });
 
     it('refuses an unknown $filter property, a $top beyond 1,000, no token, and v1.0; another tenant sees nothing', async () => {
