@@ -139,6 +139,11 @@ export function activityEndToEnd(backend: Backend, skip?: string): void {
         assert.match(hour.hourStart, /^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
       }
       assert.deepEqual(sum(hoursOf(await read(HOURS, admin))), expected);
+      // Declared in beta's $metadata (an open entity type, as OpenMAM's other additions), so @odata.context resolves.
+      const metadata = await server.request('/graph/beta/$metadata');
+      assert.match(metadata.body, /<NavigationProperty Name="openMamActivityHours" Type="Collection\(graph\.openMamActivityHour\)"/);
+      assert.match(metadata.body, /<EntityType Name="openMamActivityHour" BaseType="graph\.entity" OpenType="true"\/>/);
+      assert.doesNotMatch((await server.request('/graph/v1.0/$metadata')).body, /openMamActivityHour/);
     });
 
     it('filters and orders by hourStart, pages by $top, and takes $select', async () => {
