@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { EnrollmentService } from './core/enrollment.ts';
@@ -37,6 +38,9 @@ import { healthRoutes } from './http/health-routes.ts';
 import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
+import { idpSignInRoutes } from './http/idp-signin-routes.ts';
+import { consoleRoutes } from './http/console-routes.ts';
+import { Sealer } from './identity/authorization-codes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock, FetchJson, TokenVerifier } from './identity/identity.ts';
@@ -60,7 +64,12 @@ export interface AppDependencies {
   logger?: FastifyServerOptions['logger'];
   /** Test hooks for the token validator. */
   jwksCooldownMs?: number;
+  /** The built admin console served at /console; web/dist of this installation by default. */
+  consoleDir?: string;
 }
+
+/** Where `npm run build:console` (Vite, web/vite.config.ts) writes the console. */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface OpenMamApp {
   server: FastifyInstance;
@@ -234,7 +243,30 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
   await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
-  if (config.builtinIdp && deps.devIdp) await server.register(devIdpRoutes, { idp: deps.devIdp, publicUrl: config.publicUrl });
+  const devIdp = config.builtinIdp ? deps.devIdp : undefined;
+  await server.register(consoleRoutes, {
+    root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
+    publicUrl: config.publicUrl,
+    appIdUri: config.appIdUri,
+    consoleClientId: config.consoleClientId,
+    entraAuthority: config.entraAuthority,
+    devIdp,
+    tenants,
+  });
+  if (devIdp) {
+    await server.register(devIdpRoutes, { idp: devIdp, publicUrl: config.publicUrl });
+    await server.register(idpSignInRoutes, {
+      idp: devIdp,
+      publicUrl: config.publicUrl,
+      audience: config.appIdUri,
+      consoleClientId: config.consoleClientId,
+      tenants,
+      users: deps.store,
+      secrets: deps.store,
+      sealer: new Sealer(deps.store),
+      clock,
+    });
+  }
   return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity };
 }
 

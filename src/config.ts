@@ -16,6 +16,7 @@ export interface Config {
   tlsKeyFile: string;
   appIdUri: string;
   clientId: string | undefined;
+  consoleClientId: string;
   builtinIdp: boolean;
   entraAuthority: string;
   providerId: string;
@@ -64,6 +65,9 @@ function absoluteUrl(name: string, raw: string): string {
     throw new OpenMamError('invalid_configuration', `${name} must be an absolute http(s) URL, got "${raw}"`);
   }
 }
+
+/** The admin console's client id when none is configured: a development client, registered in no Entra tenant. */
+export const DEV_CONSOLE_CLIENT_ID = '00000000-0000-4000-8000-00000000c0de';
 
 /** Ordered: later settings may use earlier ones in their defaults. */
 export const SETTINGS = [
@@ -118,6 +122,16 @@ export const SETTINGS = [
     resolve: (raw) => {
       if (raw === undefined || raw === '') return undefined;
       if (!isGuid(raw)) throw new OpenMamError('invalid_configuration', `OPENMAM_CLIENT_ID must be a GUID, got "${raw}"`);
+      return raw.toLowerCase();
+    },
+  }),
+  setting({
+    key: 'consoleClientId', env: 'OPENMAM_CONSOLE_CLIENT_ID', flag: 'console-client-id', defaultText: DEV_CONSOLE_CLIENT_ID,
+    // A single-page application registration in Entra (learn.microsoft.com/entra/identity-platform/scenario-spa-app-registration).
+    describe: 'Application (client) id GUID of the admin console (`/console`): its single-page app registration in Entra ID. The default is the development client the built-in identity provider knows.',
+    resolve: (raw) => {
+      if (raw === undefined || raw === '') return DEV_CONSOLE_CLIENT_ID;
+      if (!isGuid(raw)) throw new OpenMamError('invalid_configuration', `OPENMAM_CONSOLE_CLIENT_ID must be a GUID, got "${raw}"`);
       return raw.toLowerCase();
     },
   }),

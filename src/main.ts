@@ -5,6 +5,7 @@ import { build, type OpenMamApp } from './app.ts';
 import { loadOrCreateTls } from './cli/tls.ts';
 import type { Config } from './config.ts';
 import { DevIdentityProvider } from './identity/dev-idp.ts';
+import type { Clock } from './identity/identity.ts';
 import type { TenantRecord } from './store/records.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -21,7 +22,7 @@ export interface Runtime {
   tlsCertificate: string;
 }
 
-export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger']; clock?: Clock; consoleDir?: string } = {}): Promise<Runtime> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.databaseUrl, {
     waitMs: config.databaseWaitSeconds * 1000,
@@ -30,7 +31,14 @@ export async function createRuntime(config: Config, options: { logger?: FastifyS
   try {
     const devIdp = config.builtinIdp ? await DevIdentityProvider.open(config.dataDir, config.publicUrl) : undefined;
     const tls = await loadOrCreateTls(config.tlsCertFile, config.tlsKeyFile, config.publicUrl);
-    const app = await build(config, { store, devIdp, https: { key: tls.key, cert: tls.cert }, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+    const app = await build(config, {
+      store,
+      devIdp,
+      https: { key: tls.key, cert: tls.cert },
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
+    });
     const defaultTenant = await app.tenants.ensureDefaultTenant(randomUUID, store);
     return { app, defaultTenant, devIdp, tlsGenerated: tls.generated, tlsCertificate: tls.cert };
   } catch (error) {
@@ -80,6 +88,7 @@ export function banner(config: Config, runtime: Runtime): string {
     `  MAM enrollment URL:     ${url}/EnrollmentServer/Enrollment.svc`,
     `  MAM terms of use URL:   ${url}/EnrollmentServer/TermsOfUse`,
     `  OMA-DM management URL:  ${url}/ManagementServer/MDM.svc`,
+    `  admin console:          ${url}/console/`,
     `  default tenant id:      ${runtime.defaultTenant.id} (${runtime.defaultTenant.name}, ${runtime.defaultTenant.identityProvider} identity provider)`,
     `  database:               ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
   ];

@@ -41,6 +41,8 @@ export interface MintRequest {
   now: number;
   /** Backdating `nbf`, as Entra does (5 minutes). */
   notBeforeSkewSeconds?: number;
+  /** An ID token's `nonce`: the value of the authorization request, echoed (OpenID Connect Core 1.0 §2). */
+  nonce?: string;
 }
 
 /** The client id of tokens minted without one: a development client that is in no tenant's app catalogue. */
@@ -125,6 +127,7 @@ export class DevIdentityProvider {
     if (request.upn === undefined && request.deviceId === undefined) claims['idtyp'] = 'app';
     if (request.groups && request.groups.length > 0) claims['groups'] = [...request.groups];
     if (request.roles && request.roles.length > 0) claims['roles'] = [...request.roles];
+    if (request.nonce !== undefined) claims['nonce'] = request.nonce;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: DEV_IDP_ALGORITHM, typ: 'JWT', kid: signing.kid })
       .setIssuer(this.issuer(request.tenantId))

@@ -13,11 +13,16 @@ export interface GraphCollection<T> {
 }
 
 /**
- * Graph's error body (https://learn.microsoft.com/graph/errors) as an exception. OpenMAM's validation messages start
- * with the JSON path of the refused value (`displayName: must not be empty`, `apps[0].mobileAppIdentifier: ...`):
- * `path` keeps it and `field` its first property, so a form shows the message at the field it is about.
+ * Graph's error body (https://learn.microsoft.com/graph/errors) as an exception. A refusal of a value names it: the
+ * models' messages start with its JSON path (`pollSchedule.intervalForRemainingScheduledRetries: must be ...`), a
+ * route schema's with `body/` and the path in slashes (`body/displayName must NOT have more than 256 characters`,
+ * docs/graph.md "Errors"). `path` reads either (`apps[0].id`), `detail` is the message without it, so a form shows
+ * it at the field it is about.
  */
 export class GraphError extends Error {
+  readonly path: string | undefined;
+  readonly detail: string;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -26,21 +31,24 @@ export class GraphError extends Error {
   ) {
     super(message);
     this.name = 'GraphError';
+    const refused = status === 400 || status === 409 ? refusedPath(message) : undefined;
+    this.path = refused?.path;
+    this.detail = refused?.detail ?? message;
   }
+}
 
-  get path(): string | undefined {
-    return /^((?:[A-Za-z_@][\w@.#]*?)(?:\[\d+\]|\.[A-Za-z_@][\w@]*)*): /.exec(this.message)?.[1];
-  }
+function refusedPath(message: string): { path: string; detail: string } | undefined {
+  const model = /^((?:[A-Za-z_@][\w@.#]*?)(?:\[\d+\]|\.[A-Za-z_@][\w@]*)*): ([\s\S]*)$/.exec(message);
+  if (model) return { path: model[1]!, detail: model[2]! };
+  const schema = /^body\/(\S+) ([\s\S]*)$/.exec(message);
+  if (!schema) return undefined;
+  const path = schema[1]!.split('/').map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : i === 0 ? segment : `.${segment}`)).join('');
+  return { path, detail: schema[2]! };
+}
 
-  get field(): string | undefined {
-    return this.path?.split(/[.[]/, 1)[0];
-  }
-
-  /** The message without its path, for display next to the field. */
-  get detail(): string {
-    const path = this.path;
-    return path === undefined ? this.message : this.message.slice(path.length + 2);
-  }
+/** `path` is `prefix` or a value inside it (`apps[0].id` is under `apps`). */
+export function isUnder(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
 }
 
 /** A path under /graph/beta (`/deviceAppManagement/...`), an absolute /graph/... path, or a nextLink from the server. */

@@ -7,14 +7,15 @@ import { CONSOLE_BASE, navigate, useRoute } from '../router.tsx';
 import { AREAS, areaOf, type Area } from '../routes.tsx';
 
 const useStyles = makeStyles({
-  root: { display: 'grid', gridTemplateRows: 'auto 1fr', gridTemplateColumns: '232px 1fr', minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground2 },
+  root: { display: 'grid', gridTemplateRows: 'auto 1fr', gridTemplateColumns: '260px minmax(0, 1fr)', minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground2 },
   top: {
     gridColumn: '1 / 3', display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalL}`,
     backgroundColor: tokens.colorBrandBackground, color: tokens.colorNeutralForegroundOnBrand,
   },
   product: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, marginRight: 'auto' },
   onBrand: { color: tokens.colorNeutralForegroundOnBrand },
-  nav: { height: '100%', minHeight: 0 },
+  // Fluent's inline NavDrawer is 260px wide: the grid column matches it, so it never covers the content.
+  nav: { height: '100%', minHeight: 0, width: '260px' },
   main: { padding: tokens.spacingHorizontalXXL, minWidth: 0, backgroundColor: tokens.colorNeutralBackground1, overflowX: 'auto' },
   skip: {
     position: 'absolute', left: '-10000px', top: 'auto', width: '1px', height: '1px', overflow: 'hidden',

@@ -1,0 +1,3 @@
+import { consoleSignInEndToEnd } from './console-signin-suite.ts';
+
+consoleSignInEndToEnd('sqlite');
