@@ -262,4 +262,6 @@ export interface RegistrationSummary {
   deployedUsers: { policyId: string; users: number }[];
   /** Wipes issued and not yet completed. */
   pendingWipes: number;
+  /** Devices (user + Entra device) by the level of their newest threat report (newest reportedAt; ties by connector, app). */
+  threatStates: Record<ThreatLevel, number>;
 }

@@ -1,6 +1,6 @@
 import type { CollectionPage, CollectionQuery, FieldValue } from '../../store/collection-query.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord, RegistrationSummary, ThreatLevel } from '../../store/app-protection-records.ts';
+import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord, RegistrationSummary } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { intendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
@@ -126,19 +126,11 @@ export class AppReportService {
 
   /**
    * The tenant at a glance (the console's Home): active registrations by compliance state, distinct users holding
-   * each applied policy, pending wipes (aggregates on indexes: AppProtectionStore.summarizeRegistrations), and the
-   * devices per threat level, each device (user + Entra device) by its newest report, as the status report judges.
+   * each applied policy, pending wipes and devices by their newest threat level, as aggregates the store answers from
+   * indexes (AppProtectionStore.summarizeRegistrations), whatever the number of registrations.
    */
-  async summary(tenantId: string): Promise<RegistrationSummary & { threatStates: Record<ThreatLevel, number> }> {
-    const [summary, reports] = await Promise.all([this.store.summarizeRegistrations(tenantId), this.store.listThreatReports(tenantId, MAX_THREAT_REPORTS)]);
-    const newest = new Map<string, ThreatLevel>();
-    for (const report of reports) {
-      const key = `${report.userId}|${report.azureAdDeviceId}`;
-      if (!newest.has(key)) newest.set(key, report.healthState);
-    }
-    const threatStates: Record<ThreatLevel, number> = { secured: 0, low: 0, medium: 0, high: 0 };
-    for (const level of newest.values()) threatStates[level]++;
-    return { ...summary, threatStates };
+  summary(tenantId: string): Promise<RegistrationSummary> {
+    return this.store.summarizeRegistrations(tenantId);
   }
 
   /** Drops expired operations and registrations silent for longer than the report retention. */
