@@ -361,11 +361,22 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
       const active = this.#db.selectFrom('app_registrations').where('tenant_id', '=', tenantId).where('state', '=', ACTIVE);
       const [states, deployed, wipes, threats] = await Promise.all([
         active.select(['compliance_state', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('compliance_state').execute(),
-        active
-          .where('applied_policy_id', 'is not', null)
-          .select(['applied_policy_id', (eb) => eb.fn.count<number | string>('user_id').distinct().as('n')])
-          .groupBy('applied_policy_id')
-          .orderBy('applied_policy_id')
+        // Distinct (policy, user) pairs first, then counted: both databases read the pairs in order from
+        // app_registrations_applied_policy, where count(distinct) made PostgreSQL sort them (bench:console).
+        this.#db
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('app_registrations')
+              .where('tenant_id', '=', tenantId)
+              .where('state', '=', ACTIVE)
+              .where('applied_policy_id', 'is not', null)
+              .select(['applied_policy_id', 'user_id'])
+              .distinct()
+              .as('holders'),
+          )
+          .select(['holders.applied_policy_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .groupBy('holders.applied_policy_id')
+          .orderBy('holders.applied_policy_id')
           .execute(),
         this.#db
           .selectFrom('app_operations')
