@@ -22,8 +22,8 @@ interface Import {
   packageName: string | undefined;
 }
 
-/** `import x from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'`, `import('…')`. */
-const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
+/** `import x from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'`, `import('…')`; a specifier has no space, so a label such as `'Receive data from', …` is not one. */
+const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\s]+)\1/gm;
 
 function withoutComments(source: string): string {
   // Only comments that start a line: `//` inside strings (URLs) must stay.
@@ -113,7 +113,7 @@ describe('import scanner', () => {
   });
 
   it('scans every layer', () => {
-    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'packages/client/src', 'packages/contract/src', 'web/src']) {
+    for (const folder of ['src/protocol', 'src/core', 'src/identity', 'src/store', 'src/http', 'src/cli', 'src/gateway', 'src/simulator', 'packages/client/src', 'packages/contract/src', 'web/src']) {
       assert.ok(importsUnder(folder).length > 0, `no imports found under ${folder}: the rules below would pass vacuously`);
     }
   });
@@ -190,6 +190,25 @@ describe('dependency rule', () => {
         return !under(i.target, 'src/gateway') && i.target !== 'src/errors.ts';
       }),
       'the gateway is a separate process: it may use only its own folder, errors.ts and protocol-free packages (fastify, @fastify/http-proxy, undici)',
+    );
+  });
+
+  it('src/simulator is a client of OpenMAM: its own folder, Node built-ins and the SDK (packages/client/src), nothing else', () => {
+    assertNone(
+      violations(importsUnder('src/simulator'), (i) =>
+        i.packageName !== undefined ? !i.packageName.startsWith('node:') : !under(i.target, 'src/simulator') && !under(i.target, 'packages/client/src'),
+      ),
+      "the simulator speaks to a running server over HTTPS only, and writes its own XML, so the server's readers and writers stay under test",
+    );
+  });
+
+  it('only src/cli imports src/simulator', () => {
+    assertNone(
+      violations(
+        all.filter((i) => !i.file.startsWith('src/simulator/') && !i.file.startsWith('src/cli/')),
+        (i) => under(i.target, 'src/simulator'),
+      ),
+      'the simulator is a tool (openmam simulate, tests); the server never runs it',
     );
   });
 

@@ -11,6 +11,7 @@ import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
+import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
@@ -45,6 +46,7 @@ Commands:
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
                   [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
 ${GATEWAY_USAGE}
+${SIMULATE_USAGE}
 
 Settings (flags or environment; see docs/configuration.md):
 ${SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env}`).join('\n')}
@@ -69,6 +71,7 @@ const COMMAND_OPTIONS = {
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...GATEWAY_OPTIONS,
+  ...SIMULATE_OPTIONS,
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -230,6 +233,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case 'tenant':
         await tenantCommand(config, rest, values);
+        return 0;
+      case 'simulate':
+        // Loaded on demand: the simulator (and the SDK) is of no use to any other command.
+        await (await import('./simulate.ts')).runSimulate(config, values);
         return 0;
       case 'gateway':
         process.stderr.write(gatewayBanner(await runGateway(config, values), config));

@@ -106,7 +106,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         `${MDM_WIP}/{id}`, `${CONFIGURATIONS}/{id}`, `${CONFIGURATIONS}/{id}/assignments/{id}`,
         `${PROTECTIONS}/{id}`, `${PROTECTIONS}/{id}/apps`, `${PROTECTIONS}/{id}/assignments`, `${PROTECTIONS}/{id}/deploymentSummary`, `${PROTECTIONS}/templates/{id}`,
         `${APP_CONFIGURATIONS}/{id}`, `${CONNECTORS}/{id}`, `${ACCESS_POLICIES}/{id}`, `${SERVICE_PRINCIPALS}/{id}`, `${MANAGED_APPS}/{id}`,
-        `${DEVICES}/{id}`, `${DEVICES}/{id}/policyStates`, `${DEVICES}/{id}/wipLogRequests`,
+        `${DEVICES}/{id}`, `${DEVICES}/{id}/policyStates`, `${DEVICES}/{id}/wipLogRequests`, `${DEVICES}/{id}/openMamNodeStates`, `${DEVICES}/{id}/openMamInventory`, `${DEVICES}/{id}/openMamMessages`,
         `${REGISTRATIONS}/{id}`, `${REGISTRATIONS}/{id}/appliedPolicies`, `${REGISTRATIONS}/{id}/intendedPolicies`, `${REGISTRATIONS}/{id}/operations`, `${STATUSES}/{id}`,
         `${USERS}/{id}`, `${USERS}/{id}/managedAppRegistrations`, `${USERS}/{id}/managedDevices`, `${USERS}/{id}/memberOf`, `${USERS}/{id}/isManagedAppUserBlocked`,
         `${GROUPS}/{id}`, `${GROUPS}/{id}/members`,
@@ -120,6 +120,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         ['POST', `${PROTECTIONS}/{id}/targetApps`, { apps: [] }],
         ['POST', `${WIP}/{id}/evaluateEasCompliance`, { easPolicy: {} }],
         ['POST', `${DEVICES}/{id}/retrieveWipLogs`, { byCount: { count: 1 } }],
+        ['POST', `${DEVICES}/{id}/setMessageLog`, { durationInMinutes: 5 }],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByDeviceTag`, { deviceTag: 'tag' }],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByAzureAdDeviceId`, { azureAdDeviceId: randomUUID() }],
         ['POST', `${USERS}/{id}/wipeAndBlockManagedApps`, undefined],
@@ -164,6 +165,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         { name: 'targetApps', path: `${PROTECTIONS}/${ids.protection}/targetApps`, valid: { apps: [] }, scalar: 'apps', wrong: [{ apps: 'x' }, { apps: [1] }, { apps: Array.from({ length: 501 }, () => ({})) }, { apps: [], appGroupType: 7 }] },
         { name: 'evaluateEasCompliance', path: `${WIP}/${ids.wip}/evaluateEasCompliance`, valid: { easPolicy: {} }, scalar: 'easPolicy', wrong: [{ easPolicy: 'x' }, { easPolicy: [] }, {}] },
         { name: 'retrieveWipLogs', path: `${DEVICES}/${ids.device}/retrieveWipLogs`, valid: { byCount: { count: 1 } }, scalar: 'learningLogs', wrong: [{ byCount: { count: '1' } }, { byCount: { count: 1.5 } }, { byCount: { count: 1, extra: 1 } }, { learningLogs: 'yes', byCount: { count: 1 } }, { byTimeRange: { startDateTime: 5 } }] },
+        { name: 'setMessageLog', path: `${DEVICES}/${ids.device}/setMessageLog`, valid: { durationInMinutes: 5 }, scalar: 'durationInMinutes', wrong: [{ durationInMinutes: '5' }, { durationInMinutes: 1.5 }, { durationInMinutes: -1 }, { durationInMinutes: 10081 }, {}] },
         { name: 'wipe by device tag', path: `${USERS}/${ids.user}/wipeManagedAppRegistrationsByDeviceTag`, valid: { deviceTag: 'tag' }, scalar: 'deviceTag', wrong: [{ deviceTag: 5 }, { deviceTag: '' }, { deviceTag: 'x'.repeat(257) }, { deviceTag: null }, {}] },
         { name: 'wipe by Entra device id', path: `${USERS}/${ids.user}/wipeManagedAppRegistrationsByAzureAdDeviceId`, valid: { azureAdDeviceId: randomUUID() }, scalar: 'azureAdDeviceId', wrong: [{ azureAdDeviceId: 'not-a-guid' }, { azureAdDeviceId: 1 }, {}] },
       ];
@@ -237,7 +239,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(keys(settings.body['pollSchedule']).length, 8, 'the whole poll schedule');
 
       const device = first(await call('GET', DEVICES));
-      const deviceKeys = ['@odata.type', '@openmam.devId', '@openmam.enrollmentType', '@openmam.managementAgent', 'azureADDeviceId', 'deviceEnrollmentType', 'deviceName', 'enrolledDateTime', 'id', 'lastSyncDateTime', 'managementAgent', 'operatingSystem', 'osVersion', 'userId', 'userPrincipalName'];
+      const deviceKeys = ['@odata.type', '@openmam.devId', '@openmam.enrollmentType', '@openmam.managementAgent', '@openmam.messageLogUntilDateTime', 'azureADDeviceId', 'deviceEnrollmentType', 'deviceName', 'enrolledDateTime', 'id', 'lastSyncDateTime', 'managementAgent', 'operatingSystem', 'osVersion', 'userId', 'userPrincipalName'];
       assert.deepEqual(keys(device), deviceKeys);
       assert.deepEqual(keys((await call('GET', `${DEVICES}/${ids.device}`)).body), deviceKeys);
       assert.deepEqual(keys(first(await call('GET', `${USERS}/${ids.user}/managedDevices`))), deviceKeys);
@@ -249,6 +251,13 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(requested.body['count'], 5);
       assert.equal(requested.body['learningLogs'], true);
       assert.deepEqual(keys(first(await call('GET', `${DEVICES}/${ids.device}/wipLogRequests`))), wipLogKeys);
+      // The device actionIds enrolled, once it has synced (inventory) with its messages kept.
+      const simulator = devices.at(-1)!;
+      const synced = String(((await call('GET', DEVICES)).body['value'] as Record<string, unknown>[]).find((d) => d['@openmam.devId'] === simulator.devId)?.['id']);
+      assert.equal((await call('POST', `${DEVICES}/${synced}/setMessageLog`, { durationInMinutes: 5 })).status, 204);
+      await simulator.sync();
+      assert.deepEqual(keys(first(await call('GET', `${DEVICES}/${synced}/openMamInventory`))), ['lastReportedDateTime', 'locUri', 'value']);
+      assert.deepEqual(keys(first(await call('GET', `${DEVICES}/${synced}/openMamMessages`))), ['dateTime', 'direction', 'id', 'syncML']);
 
       const groupId = String((await created(GROUPS, { displayName: 'schemas' }))['id']);
       const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId };

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { cuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.ts';
@@ -8,6 +7,7 @@ import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts
 import { postgresSkipReason, postgresTestUrl, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
+import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
 
 /**
  * The database goes away under a running node, in two ways: the link to PostgreSQL is cut (connections reset, new
@@ -17,7 +17,7 @@ import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-cata
  */
 const skip = await postgresSkipReason('the database outage test');
 const WIP = '/graph/beta/deviceAppManagement/windowsInformationProtectionPolicies';
-const RST_TEMPLATE = readFileSync(new URL('../fixtures/mde2/rst-mam-jwt.xml', import.meta.url), 'utf8').replace(/^\s*<!--[\s\S]*?-->\s*/, '');
+const RST_TEMPLATE = RST_MAM_JWT_TEMPLATE;
 const wipPolicy = (name: string) => ({ displayName: name, enforcementLevel: 'encryptAndAuditOnly', enterpriseDomain: 'contoso.com' });
 
 describe('a database outage under a running node (PostgreSQL)', { skip: skip ?? false }, () => {

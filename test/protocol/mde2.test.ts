@@ -7,9 +7,10 @@ import { writeMamProvisioningDocument, type MamProvisioning } from '../../src/pr
 import { parseSoapEnvelope, SoapFormatError, writeSoapFault } from '../../src/protocol/mde2/soap.ts';
 import { contextValue, decodeUserToken, readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../../src/protocol/mde2/wstep.ts';
 import { attributeValue, childElement, childElements, descend, parseXml, type XmlElement } from '../../src/protocol/xml/reader.ts';
+import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/mde2/${name}`, import.meta.url), 'utf8');
-const RST_TEMPLATE = fixture('rst-mam-jwt.xml');
+const RST_TEMPLATE = RST_MAM_JWT_TEMPLATE;
 const DISCOVER_TEMPLATE = fixture('discover.xml');
 
 const DEVICE_ID = '6B29FC40CA471067B31D00DD010662DA';

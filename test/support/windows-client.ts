@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseXml, childElement, childElements, attributeValue, type XmlElement } from '../../src/protocol/xml/reader.ts';
+import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
 
 /**
- * Messages as a Windows client sends them, built from the fixtures in test/fixtures/mde2 (MS-MDE2 examples and what
+ * Messages as a Windows client sends them, built from the fixtures in test/fixtures/mde2 and the simulator's RST (src/simulator/rst-template.ts) (MS-MDE2 examples and what
  * real clients were seen to send). Tests read responses with the same hardened reader the server uses only to walk
  * the tree; every expectation is on names and values Windows reads.
  */
-const RST_TEMPLATE = readFileSync(new URL('../fixtures/mde2/rst-mam-jwt.xml', import.meta.url), 'utf8');
+const RST_TEMPLATE = RST_MAM_JWT_TEMPLATE;
 const DISCOVER_TEMPLATE = readFileSync(new URL('../fixtures/mde2/discover.xml', import.meta.url), 'utf8');
 
 export interface EnrollmentRequestOptions {

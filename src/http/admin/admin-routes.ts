@@ -10,10 +10,10 @@ import type { SelectiveWipeService } from '../../core/app-protection/selective-w
 import { appRegistrationRoutes } from './app-registration-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
 import { activityRoutes } from './activity-routes.ts';
-import type { ActivityStore, EnrollmentStore, GroupStore, ManagementStore, SecretStore, UserStore } from '../../store/roles.ts';
+import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
-import { deviceRoutes } from './device-routes.ts';
+import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
 import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
@@ -29,7 +29,9 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
-  devices: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf'> & UserRoutesOptions['enrollments'];
+  devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'];
+  /** Switches a device's raw message log on and off (troubleshooting). */
+  messageLog: DeviceRoutesOptions['messageLog'];
   /** The users seen in verified tokens or as group members. */
   users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
   wipLogs: WipLogService;
@@ -68,7 +70,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
-        await scope.register(deviceRoutes, { store: options.devices, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
+        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

@@ -3,9 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
-import type { EnrollmentRecord, WipLogRequestRecord } from '../../store/records.ts';
+import { gunzipSync } from 'node:zlib';
+import type { MessageLog } from '../../core/management/message-log.ts';
+import type { EnrollmentRecord, ManagementState, NodeStatus, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
-import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, SafeString } from '../graph/schemas.ts';
+import { readInteger, readSystemOptions } from '../graph/odata.ts';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, SafeString } from '../graph/schemas.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
@@ -13,10 +16,15 @@ import { MANAGED_DEVICES } from '../../store/collections.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin
- * asks for per device (Reporting CSP): `POST {id}/retrieveWipLogs`, `GET {id}/wipLogRequests`.
+ * asks for per device (Reporting CSP): `POST {id}/retrieveWipLogs`, `GET {id}/wipLogRequests`. For troubleshooting,
+ * OpenMAM's own navigations (Graph has none for them): each OMA-DM setting's state with the device's SyncML status
+ * code (`openMamNodeStates`), the inventory the device reported (`openMamInventory`), and the raw message log, kept
+ * per device while an admin asks (`setMessageLog`) and read back by an admin (`openMamMessages`).
  */
 export interface DeviceRoutesOptions {
-  store: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> & Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf'>;
+  store: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> &
+    Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf' | 'getNodeStates' | 'listInventory' | 'listMessageLog'>;
+  messageLog: Pick<MessageLog, 'enable'>;
   wipLogs: WipLogService;
   statuses: PolicyStatusService;
   baseUrl: string;
@@ -39,7 +47,47 @@ export const ManagedDevice = EntityBody({
   enrolledDateTime: Type.String(),
   lastSyncDateTime: NullableString(),
   '@openmam.devId': Type.String(),
+  /** Until when the device's raw messages are kept (setMessageLog), null when they are not. */
+  '@openmam.messageLogUntilDateTime': NullableString(),
 });
+
+/** Node states as OpenMAM stores them, in Graph's camelCase. */
+const NODE_STATUS: Readonly<Record<NodeStatus, string>> = { applied: 'applied', failed: 'failed', exists: 'exists', not_applicable: 'notApplicable', conflict: 'conflict' };
+
+/**
+ * One OMA-DM setting's state on the device: its LocURI, the state, the SyncML status code the device answered
+ * (null for states the server decided), and when. Never the value: a setting may be a secret (a PFX password, a SCEP
+ * challenge) that the policy API never answers either.
+ */
+const NodeState = EntityBody({
+  locUri: Type.String(),
+  status: Type.String(),
+  statusCode: NullableString(),
+  lastReportedDateTime: Type.String(),
+});
+
+/** The latest value of an inventory node the device reported (DevInfo, DeviceStatus, ...). */
+const InventoryValue = EntityBody({
+  locUri: Type.String(),
+  value: Type.String(),
+  lastReportedDateTime: Type.String(),
+});
+
+/** One kept raw message, decompressed. */
+const RawMessage = EntityBody({
+  id: Type.String(),
+  dateTime: Type.String(),
+  direction: Type.String(),
+  syncML: Type.String(),
+});
+
+/** Most minutes one `setMessageLog` keeps messages for: the log drops messages older than 7 days anyway (MessageLog). */
+export const MAX_MESSAGE_LOG_MINUTES = 7 * 24 * 60;
+/** Messages one read answers at most: MessageLog keeps at most 200 per device. */
+const MAX_MESSAGES = 200;
+
+/** `setMessageLog`: keep the device's raw messages for this many minutes from now; 0 stops. */
+const SetMessageLogBody = Type.Object({ durationInMinutes: Type.Integer({ minimum: 0, maximum: MAX_MESSAGE_LOG_MINUTES }) }, { additionalProperties: false });
 
 /** A device's policy state (OpenMAM's own: Graph's deviceConfigurationStates are per setting). */
 const PolicyState = EntityBody({
@@ -82,7 +130,9 @@ const RetrieveWipLogsBody = Type.Object(
 );
 
 /** A MAM enrollment as Graph's `managedDevice` (also a user's `managedDevices`, user-routes.ts). */
-export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: number | null): Static<typeof ManagedDevice> {
+export function presentDevice(enrollment: EnrollmentRecord, management: Pick<ManagementState, 'lastCheckinAt' | 'messageLogUntil'> | undefined): Static<typeof ManagedDevice> {
+  const lastCheckinAt = management?.lastCheckinAt ?? null;
+  const messageLogUntil = management?.messageLogUntil ?? null;
   return {
     '@odata.type': '#microsoft.graph.managedDevice',
     id: enrollment.id,
@@ -101,6 +151,7 @@ export function presentDevice(enrollment: EnrollmentRecord, lastCheckinAt: numbe
     enrolledDateTime: new Date(enrollment.enrolledAt).toISOString(),
     lastSyncDateTime: lastCheckinAt === null ? null : new Date(lastCheckinAt).toISOString(),
     '@openmam.devId': enrollment.devId,
+    '@openmam.messageLogUntilDateTime': messageLogUntil === null ? null : new Date(messageLogUntil).toISOString(),
   };
 }
 
@@ -146,7 +197,7 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
       // The page's last check-ins in one read (not one per device).
       present: async (page) => {
         const states = await store.getManagementStatesOf(page.map((e) => e.id));
-        return page.map((e) => presentDevice(e, states.get(e.id)?.lastCheckinAt ?? null));
+        return page.map((e) => presentDevice(e, states.get(e.id)));
       },
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
@@ -154,7 +205,7 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
   app.get('/deviceManagement/managedDevices/:id', { schema: { params: GuidParams, response: { 200: ManagedDevice, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
-    return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management.lastCheckinAt ?? null);
+    return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management);
   });
   // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
   app.get('/deviceManagement/managedDevices/:id/policyStates', { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyState), ...ERROR_RESPONSES } } }, async (request) => {
@@ -185,5 +236,43 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     return collection(`${options.baseUrl}/$metadata#wipLogRequests`, (await options.wipLogs.list(caller.tenantId, enrollment.id)).map(presentWipLogRequest));
+  });
+  // Each setting sent to the device, with the device's answer: a failure's SyncML status code names what went wrong.
+  app.get('/deviceManagement/managedDevices/:id/openMamNodeStates', { schema: { params: GuidParams, response: { 200: CollectionBody(NodeState), ...ERROR_RESPONSES } } }, async (request) => {
+    const enrollment = await requireEnrollment(request.params.id, request.caller.tenantId);
+    const nodes = await store.getNodeStates(enrollment.id);
+    return collection(
+      `${options.baseUrl}/$metadata#openMamNodeStates`,
+      nodes.map((n) => ({ locUri: n.locUri, status: NODE_STATUS[n.status], statusCode: n.statusCode, lastReportedDateTime: new Date(n.updatedAt).toISOString() })),
+    );
+  });
+  app.get('/deviceManagement/managedDevices/:id/openMamInventory', { schema: { params: GuidParams, response: { 200: CollectionBody(InventoryValue), ...ERROR_RESPONSES } } }, async (request) => {
+    const enrollment = await requireEnrollment(request.params.id, request.caller.tenantId);
+    const values = await store.listInventory(enrollment.id);
+    return collection(
+      `${options.baseUrl}/$metadata#openMamInventory`,
+      values.map((v) => ({ locUri: v.locUri, value: v.value, lastReportedDateTime: new Date(v.updatedAt).toISOString() })),
+    );
+  });
+  // Admin only, though a read: a message may carry what the policy API never answers (a PFX password, a SCEP challenge).
+  app.get('/deviceManagement/managedDevices/:id/openMamMessages', { config: { access: 'write', odata: ['$top', '$select'] }, schema: { params: GuidParams, response: { 200: CollectionBody(RawMessage), ...ERROR_RESPONSES } } }, async (request) => {
+    const enrollment = await requireEnrollment(request.params.id, request.caller.tenantId);
+    const top = readInteger(readSystemOptions(request.query, ['$top', '$select']).get('$top'), '$top', 1, MAX_MESSAGES) ?? 50;
+    const records = await store.listMessageLog(enrollment.id, top);
+    return collection(
+      `${options.baseUrl}/$metadata#openMamMessages`,
+      records.map((r) => ({
+        id: `${r.at}-${r.direction}`,
+        dateTime: new Date(r.at).toISOString(),
+        direction: r.direction === 'in' ? 'deviceToServer' : 'serverToDevice',
+        syncML: gunzipSync(r.body).toString('utf8'),
+      })),
+    );
+  });
+  app.post('/deviceManagement/managedDevices/:id/setMessageLog', { schema: { params: GuidParams, body: SetMessageLogBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    const enrollment = await requireEnrollment(request.params.id, request.caller.tenantId);
+    if (enrollment.state !== 'enrolled') throw new GraphError(409, 'Conflict', 'The device is no longer enrolled.');
+    await options.messageLog.enable(enrollment.id, request.body.durationInMinutes * 60_000);
+    return reply.code(204).send(null);
   });
 }

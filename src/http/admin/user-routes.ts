@@ -102,7 +102,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     const user = await requireUser(tenantId, request.params.id);
     const enrollments = await options.enrollments.listEnrollmentsOfUser(tenantId, user.id, { limit: MAX_NAVIGATION, state: 'enrolled' });
     const states = await options.enrollments.getManagementStatesOf(enrollments.map((e) => e.id));
-    return collection(navigationContext(user, 'managedDevices'), enrollments.map((e) => presentDevice(e, states.get(e.id)?.lastCheckinAt ?? null)));
+    return collection(navigationContext(user, 'managedDevices'), enrollments.map((e) => presentDevice(e, states.get(e.id))));
   });
 
   // Graph's memberOf is a collection of directoryObjects; here only groups an admin put the user in.

@@ -109,7 +109,8 @@ export function readCollectionOptions(query: unknown, headers: Readonly<Record<s
   };
 }
 
-function readInteger(text: string | undefined, option: string, min: number, max: number): number | undefined {
+/** An integer query option within [min, max], or a 400 naming it. */
+export function readInteger(text: string | undefined, option: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const value = /^\s*\d{1,16}\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) refuse(`${option}: must be an integer from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`);

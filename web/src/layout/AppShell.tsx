@@ -14,8 +14,10 @@ const useStyles = makeStyles({
   },
   product: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, marginRight: 'auto' },
   onBrand: { color: tokens.colorNeutralForegroundOnBrand },
-  // Fluent's inline NavDrawer is 260px wide: the grid column matches it, so it never covers the content.
-  nav: { height: '100%', minHeight: 0, width: '260px' },
+  // Fluent's inline NavDrawer is 260px wide on colorNeutralBackground4: its column matches both, so the drawer never
+  // covers the content and its colour runs the page's whole height while the drawer itself stays in view.
+  navColumn: { backgroundColor: tokens.colorNeutralBackground4 },
+  nav: { position: 'sticky', top: 0, maxHeight: '100vh', width: '260px' },
   main: { padding: tokens.spacingHorizontalXXL, minWidth: 0, backgroundColor: tokens.colorNeutralBackground1, overflowX: 'auto' },
   skip: {
     position: 'absolute', left: '-10000px', top: 'auto', width: '1px', height: '1px', overflow: 'hidden',
@@ -42,13 +44,15 @@ export function AppShell({ dark, onDarkChange }: { dark: boolean; onDarkChange: 
         <Badge appearance="tint" color={session.canWrite ? 'brand' : 'informative'}>{session.canWrite ? 'Admin' : 'Read only'}</Badge>
         <Button appearance="secondary" size="small" onClick={session.signOut}>Sign out</Button>
       </header>
-      <NavDrawer open type="inline" className={styles.nav} selectedValue={area?.path ?? ''} aria-label="Console areas">
-        <NavDrawerBody>
-          {SECTIONS.map((section) => (
-            <Section key={section} title={section} areas={AREAS.filter((a) => a.section === section)} />
-          ))}
-        </NavDrawerBody>
-      </NavDrawer>
+      <div className={styles.navColumn}>
+        <NavDrawer open type="inline" className={styles.nav} selectedValue={area?.path ?? ''} aria-label="Console areas">
+          <NavDrawerBody>
+            {SECTIONS.map((section) => (
+              <Section key={section} title={section} areas={AREAS.filter((a) => a.section === section)} />
+            ))}
+          </NavDrawerBody>
+        </NavDrawer>
+      </div>
       <main id="content" className={styles.main} tabIndex={-1}>
         <Suspense fallback={<Spinner label="Loading page" />}>{Page ? <Page /> : <NotFound />}</Suspense>
       </main>

@@ -1,17 +1,18 @@
-import { Badge, Button, Checkbox, Field, Input, Label, makeStyles, Radio, RadioGroup, Spinner, Text, Title3, tokens } from '@fluentui/react-components';
+import { Badge, Button, Checkbox, Field, Input, Label, makeStyles, Radio, RadioGroup, Text, Title3, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { odataString, query } from '../../api/graph.ts';
-import { useGraph, useGraphWrite } from '../../api/hooks.ts';
+import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
 
 import { GroupPicker, idsIn, ObjectPicker, type PickerSource } from '../groups/pickers.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { GRANT_CONTROLS, MANAGED_APPS_PATH, POLICIES_PATH, PRINCIPALS_PATH, type ConditionalAccessPolicy, type GrantControl, type ManagedApp, type ServicePrincipal } from './types.ts';
 
 /**
@@ -20,9 +21,7 @@ import { GRANT_CONTROLS, MANAGED_APPS_PATH, POLICIES_PATH, PRINCIPALS_PATH, type
  * stores without acting on them are kept as they are on a PATCH and named on the page.
  */
 const useStyles = makeStyles({
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, maxWidth: '720px' },
   group: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS },
   tabs: { marginBottom: tokens.spacingVerticalM },
   error: { color: tokens.colorPaletteRedForeground1 },
 });
@@ -193,45 +192,27 @@ function PolicyFields({ draft, onChange, error, readOnly }: { draft: Draft; onCh
 }
 
 export function NewPolicy() {
-  const styles = useStyles();
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const create = useGraphWrite<ConditionalAccessPolicy>();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate({ method: 'POST', path: POLICIES_PATH, body: bodyOf(draft) }, { onSuccess: (p) => p && navigate(`/access/policies/${p.id}`, { replace: true }) });
-  };
+  const submit = () => create.mutate({ method: 'POST', path: POLICIES_PATH, body: bodyOf(draft) }, { onSuccess: (p) => p && navigate(`/access/policies/${p.id}`, { replace: true }) });
   return (
-    <>
-      <PageHeader title="Create conditional access policy" description="Who may reach which protected resource, and what their app or device must show." />
-      <form className={styles.form} onSubmit={submit} aria-label="New conditional access policy">
-        <PolicyFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <ErrorBar error={create.error} shownFields={FIELDS} />
-        <div className={styles.actions}>
-          <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Creating…' : 'Create policy'}</Button>
-          <Button onClick={() => navigate('/access')}>Cancel</Button>
-        </div>
-      </form>
-    </>
+    <CreateForm title="Create conditional access policy" description="Who may reach which protected resource, and what their app or device must show." wide
+      formLabel="New conditional access policy" submitLabel="Create policy" pendingLabel="Creating…" cancelTo="/access" write={create} shownFields={FIELDS} onSubmit={submit}>
+      <PolicyFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
+    </CreateForm>
   );
 }
 
 export function PolicyDetail({ id }: { id: string }) {
-  const policy = useGraph<ConditionalAccessPolicy>(`${POLICIES_PATH}/${encodeURIComponent(id)}`);
-  // Here, not in the editor: the editor is re-seeded after a save (keyed by the ETag) and the outcome stays shown.
-  const save = useGraphWrite();
-  if (policy.isPending) return <Spinner label="Loading policy" />;
-  if (!policy.data) return <><PageHeader title="Conditional access policy" /><ErrorBar error={policy.error} /></>;
-  return <PolicyEditor key={policy.data['@odata.etag']} policy={policy.data} save={save} />;
+  return <EntityLoader<ConditionalAccessPolicy> path={`${POLICIES_PATH}/${encodeURIComponent(id)}`} title="Conditional access policy">{(policy, save) => <PolicyEditor policy={policy} save={save} />}</EntityLoader>;
 }
 
-function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save: ReturnType<typeof useGraphWrite> }) {
-  const styles = useStyles();
+function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save: EntityWrite }) {
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>(draftOf(policy));
   const remove = useGraphWrite();
   const path = `${POLICIES_PATH}/${policy.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: bodyOf(draft, policy), ifMatch: policy['@odata.etag'] });
   };
   const notApplicable = policy['@openmam.notApplicableProperties'] ?? [];
@@ -244,17 +225,10 @@ function PolicyEditor({ policy, save }: { policy: ConditionalAccessPolicy; save:
             The resources it protects stop requiring what it grants on: the next access decisions allow what no other policy denies.
           </ConfirmButton>
         } />
-      <form className={styles.form} onSubmit={submit} aria-label="Conditional access policy settings">
+      <EditForm formLabel="Conditional access policy settings" save={save} shownFields={FIELDS} onSubmit={submit} wide>
         <PolicyFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
         {notApplicable.length > 0 ? <Text>Stored, not acted on (set through the API, kept on save): {notApplicable.join(', ')}.</Text> : null}
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={styles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
     </>
   );
 }

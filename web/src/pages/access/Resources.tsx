@@ -1,16 +1,17 @@
-import { Button, Field, Input, makeStyles, Spinner, Text, Textarea, tokens } from '@fluentui/react-components';
+import { Button, Field, Input, makeStyles, Text, Textarea, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { odataString } from '../../api/graph.ts';
-import { useGraph, useGraphWrite } from '../../api/hooks.ts';
+import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { lines } from '../groups/lines.ts';
 
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { PRINCIPALS_PATH, type ServicePrincipal } from './types.ts';
 
 /**
@@ -19,8 +20,6 @@ import { PRINCIPALS_PATH, type ServicePrincipal } from './types.ts';
  * `--resource <app id or name>` asks for decisions about it (docs/app-protection.md, "Protected resources").
  */
 const useStyles = makeStyles({
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px' },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS },
   tabs: { marginBottom: tokens.spacingVerticalM },
 });
 
@@ -79,46 +78,30 @@ function ResourceFields({ draft, onChange, error, readOnly, existing }: { draft:
 }
 
 export function NewResource() {
-  const styles = useStyles();
   const [draft, setDraft] = useState<Draft>({ displayName: '', appId: '', servicePrincipalNames: '' });
   const create = useGraphWrite<ServicePrincipal>();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const body = { displayName: draft.displayName, ...(draft.appId.trim() ? { appId: draft.appId.trim() } : {}), servicePrincipalNames: lines(draft.servicePrincipalNames) };
     create.mutate({ method: 'POST', path: PRINCIPALS_PATH, body }, { onSuccess: (p) => p && navigate(`/access/resources/${p.id}`, { replace: true }) });
   };
   return (
-    <>
-      <PageHeader title="Add protected resource" description="A service principal: an API or service whose access conditional access policies decide." />
-      <form className={styles.form} onSubmit={submit} aria-label="New protected resource">
-        <ResourceFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} existing={false} />
-        <ErrorBar error={create.error} shownFields={FIELDS} />
-        <div className={styles.actions}>
-          <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Adding…' : 'Add protected resource'}</Button>
-          <Button onClick={() => navigate('/access/resources')}>Cancel</Button>
-        </div>
-      </form>
-    </>
+    <CreateForm title="Add protected resource" description="A service principal: an API or service whose access conditional access policies decide."
+      formLabel="New protected resource" submitLabel="Add protected resource" pendingLabel="Adding…" cancelTo="/access/resources" write={create} shownFields={FIELDS} onSubmit={submit}>
+      <ResourceFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} existing={false} />
+    </CreateForm>
   );
 }
 
 export function ResourceDetail({ id }: { id: string }) {
-  const principal = useGraph<ServicePrincipal>(`${PRINCIPALS_PATH}/${encodeURIComponent(id)}`);
-  // Here, not in the editor: the editor is re-seeded after a save (keyed by the ETag) and the outcome stays shown.
-  const save = useGraphWrite();
-  if (principal.isPending) return <Spinner label="Loading protected resource" />;
-  if (!principal.data) return <><PageHeader title="Protected resource" /><ErrorBar error={principal.error} /></>;
-  return <ResourceEditor key={principal.data['@odata.etag']} principal={principal.data} save={save} />;
+  return <EntityLoader<ServicePrincipal> path={`${PRINCIPALS_PATH}/${encodeURIComponent(id)}`} title="Protected resource">{(principal, save) => <ResourceEditor principal={principal} save={save} />}</EntityLoader>;
 }
 
-function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save: ReturnType<typeof useGraphWrite> }) {
-  const styles = useStyles();
+function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save: EntityWrite }) {
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>({ displayName: principal.displayName, appId: principal.appId, servicePrincipalNames: principal.servicePrincipalNames.join('\n') });
   const remove = useGraphWrite();
   const path = `${PRINCIPALS_PATH}/${principal.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: { displayName: draft.displayName, servicePrincipalNames: lines(draft.servicePrincipalNames) }, ifMatch: principal['@odata.etag'] });
   };
   const notApplicable = principal['@openmam.notApplicableProperties'] ?? [];
@@ -131,17 +114,10 @@ function ResourceEditor({ principal, save }: { principal: ServicePrincipal; save
             Gateways protecting it can no longer get decisions for it. A resource that a conditional access policy names cannot be deleted: change the policy first.
           </ConfirmButton>
         } />
-      <form className={styles.form} onSubmit={submit} aria-label="Protected resource properties">
+      <EditForm formLabel="Protected resource properties" save={save} shownFields={FIELDS} onSubmit={submit}>
         <ResourceFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} existing />
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
         {notApplicable.length > 0 ? <Text>Stored, not acted on: {notApplicable.join(', ')}.</Text> : null}
-        {canWrite ? (
-          <div className={styles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
     </>
   );
 }

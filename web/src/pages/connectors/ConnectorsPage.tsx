@@ -1,16 +1,17 @@
-import { Badge, Button, Field, Input, makeStyles, Select, Spinner, Switch, Text, Title3, tokens } from '@fluentui/react-components';
+import { Badge, Button, Field, Input, makeStyles, Select, Switch, Text, Title3, tokens } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
-import { useState, type FormEvent } from 'react';
-import { useGraph, useGraphWrite } from '../../api/hooks.ts';
+import { useState } from 'react';
+import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
+import { fieldMessage } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import { PagedTable, type Column } from '../../components/PagedTable.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { odataString } from '../../api/graph.ts';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
 
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { CONNECTORS_PATH, PARTNER_STATES, type Connector, type PartnerState } from './types.ts';
 
 /**
@@ -27,8 +28,6 @@ export default function ConnectorsPage() {
 }
 
 const useStyles = makeStyles({
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px' },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS },
   section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, marginTop: tokens.spacingVerticalXXL, maxWidth: '760px' },
   code: { fontFamily: tokens.fontFamilyMonospace, whiteSpace: 'pre-wrap', wordBreak: 'break-all', margin: 0, padding: tokens.spacingHorizontalM, backgroundColor: tokens.colorNeutralBackground3, borderRadius: tokens.borderRadiusMedium },
 });
@@ -124,44 +123,28 @@ function ConnectorFields({ draft, onChange, error, readOnly }: { draft: Draft; o
 }
 
 function NewConnector() {
-  const styles = useStyles();
   const [draft, setDraft] = useState<Draft>(NEW_CONNECTOR);
   const create = useGraphWrite<Connector>();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate({ method: 'POST', path: CONNECTORS_PATH, body: bodyOf(draft) }, { onSuccess: (c) => c && navigate(`/connectors/${c.id}`, { replace: true }) });
-  };
+  const submit = () => create.mutate({ method: 'POST', path: CONNECTORS_PATH, body: bodyOf(draft) }, { onSuccess: (c) => c && navigate(`/connectors/${c.id}`, { replace: true }) });
   return (
-    <>
-      <PageHeader title="Add connector" description="A threat defense partner's connection to this tenant. The defaults change no decision until the partner reports." />
-      <form className={styles.form} onSubmit={submit} aria-label="New connector">
-        <ConnectorFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <ErrorBar error={create.error} shownFields={FIELDS} />
-        <div className={styles.actions}>
-          <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Adding…' : 'Add connector'}</Button>
-          <Button onClick={() => navigate('/connectors')}>Cancel</Button>
-        </div>
-      </form>
-    </>
+    <CreateForm title="Add connector" description="A threat defense partner's connection to this tenant. The defaults change no decision until the partner reports."
+      formLabel="New connector" submitLabel="Add connector" pendingLabel="Adding…" cancelTo="/connectors" write={create} shownFields={FIELDS} onSubmit={submit}>
+      <ConnectorFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
+    </CreateForm>
   );
 }
 
 function ConnectorDetail({ id }: { id: string }) {
-  const connector = useGraph<Connector>(`${CONNECTORS_PATH}/${encodeURIComponent(id)}`);
-  const save = useGraphWrite<Connector>();
-  if (connector.isPending) return <Spinner label="Loading connector" />;
-  if (!connector.data) return <><PageHeader title="Connector" /><ErrorBar error={connector.error} /></>;
-  return <ConnectorEditor key={connector.data['@odata.etag']} connector={connector.data} save={save} />;
+  return <EntityLoader<Connector> path={`${CONNECTORS_PATH}/${encodeURIComponent(id)}`} title="Connector">{(connector, save) => <ConnectorEditor connector={connector} save={save} />}</EntityLoader>;
 }
 
-function ConnectorEditor({ connector, save }: { connector: Connector; save: ReturnType<typeof useGraphWrite<Connector>> }) {
+function ConnectorEditor({ connector, save }: { connector: Connector; save: EntityWrite }) {
   const styles = useStyles();
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<Draft>(draftOf(connector));
   const remove = useGraphWrite();
   const path = `${CONNECTORS_PATH}/${connector.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     save.mutate({ method: 'PATCH', path, body: bodyOf(draft), ifMatch: connector['@odata.etag'] });
   };
   const notApplicable = connector['@openmam.notApplicableProperties'] ?? [];
@@ -175,16 +158,9 @@ function ConnectorEditor({ connector, save }: { connector: Connector; save: Retu
             Its threat reports are deleted with it, and the partner's further reports are refused. Apps judged by those reports are judged again without them.
           </ConfirmButton>
         } />
-      <form className={styles.form} onSubmit={submit} aria-label="Connector settings">
+      <EditForm formLabel="Connector settings" save={save} shownFields={FIELDS} onSubmit={submit}>
         <ConnectorFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <ErrorBar error={save.error} shownFields={FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={styles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
       {notApplicable.length > 0 ? (
         <section className={styles.section} aria-labelledby="not-applicable-heading">
           <Title3 as="h2" id="not-applicable-heading">Stored, not acted on</Title3>

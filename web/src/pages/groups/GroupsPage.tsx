@@ -3,7 +3,7 @@ import { Add20Regular, PersonAdd20Regular } from '@fluentui/react-icons';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { graphGet, odataString, type GraphCollection } from '../../api/graph.ts';
-import { useGraph, useGraphWrite } from '../../api/hooks.ts';
+import { useGraphWrite } from '../../api/hooks.ts';
 import { useSession } from '../../auth/session.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { ErrorBar, fieldMessage } from '../../components/ErrorBar.tsx';
@@ -13,6 +13,7 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { Link, matchPath, navigate, useRoute } from '../../router.tsx';
 
 import { idsIn } from './pickers.tsx';
+import { CreateForm, EditForm, EntityLoader, type EntityWrite } from '../../components/EntityPages.tsx';
 import { GROUPS_PATH, type DirectoryObject, type Group, type User } from './types.ts';
 
 /**
@@ -28,8 +29,6 @@ export default function GroupsPage() {
 }
 
 const useStyles = makeStyles({
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px' },
-  actions: { display: 'flex', gap: tokens.spacingHorizontalS },
   section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, marginTop: tokens.spacingVerticalXXL },
   addMember: { display: 'flex', alignItems: 'flex-end', gap: tokens.spacingHorizontalS, maxWidth: '720px' },
   grow: { flexGrow: 1 },
@@ -85,47 +84,30 @@ function GroupFields({ draft, onChange, error, readOnly }: { draft: GroupDraft; 
 }
 
 function NewGroup() {
-  const styles = useStyles();
   const [draft, setDraft] = useState<GroupDraft>(draftOf());
   const create = useGraphWrite<Group>();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const body = { displayName: draft.displayName, ...(draft.description.trim() ? { description: draft.description } : {}), ...(draft.mailNickname.trim() ? { mailNickname: draft.mailNickname.trim() } : {}) };
     create.mutate({ method: 'POST', path: GROUPS_PATH, body }, { onSuccess: (group) => group && navigate(`/groups/${group.id}`, { replace: true }) });
   };
   return (
-    <>
-      <PageHeader title="Create group" description="A security group. Add its members on the next page." />
-      <form className={styles.form} onSubmit={submit} aria-label="New group">
-        <GroupFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
-        <ErrorBar error={create.error} shownFields={GROUP_FIELDS} />
-        <div className={styles.actions}>
-          <Button appearance="primary" type="submit" disabled={create.isPending}>{create.isPending ? 'Creating…' : 'Create group'}</Button>
-          <Button onClick={() => navigate('/groups')}>Cancel</Button>
-        </div>
-      </form>
-    </>
+    <CreateForm title="Create group" description="A security group. Add its members on the next page." formLabel="New group" submitLabel="Create group" pendingLabel="Creating…"
+      cancelTo="/groups" write={create} shownFields={GROUP_FIELDS} onSubmit={submit}>
+      <GroupFields draft={draft} onChange={setDraft} error={create.error} readOnly={false} />
+    </CreateForm>
   );
 }
 
 function GroupDetail({ id }: { id: string }) {
-  const group = useGraph<Group>(`${GROUPS_PATH}/${encodeURIComponent(id)}`);
-  // Here, not in the editor: the editor is re-seeded after a save and the outcome stays shown.
-  const save = useGraphWrite();
-  if (group.isPending) return <Spinner label="Loading group" />;
-  if (!group.data) return <><PageHeader title="Group" /><ErrorBar error={group.error} /></>;
-  // Keyed by the group's state, so a saved change re-seeds the form with what the server holds.
-  return <GroupEditor key={JSON.stringify(group.data)} group={group.data} save={save} />;
+  return <EntityLoader<Group> path={`${GROUPS_PATH}/${encodeURIComponent(id)}`} title="Group">{(group, save) => <GroupEditor group={group} save={save} />}</EntityLoader>;
 }
 
-function GroupEditor({ group, save }: { group: Group; save: ReturnType<typeof useGraphWrite> }) {
-  const styles = useStyles();
+function GroupEditor({ group, save }: { group: Group; save: EntityWrite }) {
   const { canWrite } = useSession();
   const [draft, setDraft] = useState<GroupDraft>(draftOf(group));
   const remove = useGraphWrite();
   const path = `${GROUPS_PATH}/${group.id}`;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const was = draftOf(group);
     const change: Record<string, string | null> = {};
     if (draft.displayName !== was.displayName) change['displayName'] = draft.displayName;
@@ -142,16 +124,9 @@ function GroupEditor({ group, save }: { group: Group; save: ReturnType<typeof us
             Its members lose what its assignments, conditional access policies and MAM user scope gave them. This cannot be undone.
           </ConfirmButton>
         } />
-      <form className={styles.form} onSubmit={submit} aria-label="Group properties">
+      <EditForm formLabel="Group properties" save={save} shownFields={GROUP_FIELDS} onSubmit={submit}>
         <GroupFields draft={draft} onChange={setDraft} error={save.error} readOnly={!canWrite} />
-        <ErrorBar error={save.error} shownFields={GROUP_FIELDS} />
-        {save.isSuccess ? <Text role="status">Saved.</Text> : null}
-        {canWrite ? (
-          <div className={styles.actions}>
-            <Button appearance="primary" type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save changes'}</Button>
-          </div>
-        ) : null}
-      </form>
+      </EditForm>
       <Members group={group} />
     </>
   );
