@@ -28,6 +28,7 @@ import { ManagedAppService } from './core/app-protection/managed-apps.ts';
 import { AppReportService } from './core/app-protection/reports.ts';
 import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
 import { SignInLog } from './core/app-protection/sign-in-log.ts';
+import { ActivityRollups } from './core/activity-rollups.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
@@ -83,6 +84,8 @@ export interface OpenMamApp {
   tenantSettings: TenantSettingsService;
   /** The app protection service: managed apps' check-ins, selective wipes, threat reports, access decisions. */
   appProtection: AppProtection;
+  /** Per-tenant hourly activity counted by the hot paths; `flush()` writes it now. */
+  activity: ActivityRollups;
 }
 
 export interface AppProtection {
@@ -196,10 +199,12 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     done();
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
+  const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
   const management = new ManagementService({
     store: deps.store,
     verifier,
     checkins,
+    activity,
     measure: { command: commandSize, envelope: envelopeSize },
     clock,
     serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
@@ -223,19 +228,21 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope }, clock, newId, config.signInRetentionDays, (error) =>
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
   // onClose hooks run last-registered first: these writes are done before the hook above closes the store.
   server.addHook('onClose', async () => {
     clearInterval(appProtection.sweep);
     await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
+    // Last: everything above may still count (nothing does once requests have stopped, but the order costs nothing).
+    await activity.close();
   });
   // Before the routes it publishes: it collects them as they are added.
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -260,12 +267,12 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity };
 }
 
 function appProtectionServices(
   store: Store,
-  { verifier, tenants, scope }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope },
+  { verifier, tenants, scope, activity }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups },
   clock: Clock,
   newId: () => string,
   signInRetentionDays: number,
@@ -274,14 +281,14 @@ function appProtectionServices(
   const snapshots = new TenantAppSnapshots(store);
   const checkins = new CheckinRecorder({ recordCheckins: (times) => store.appProtection.recordAppCheckins(times) }, onError);
   const reports = new AppReportService(store.appProtection, snapshots);
-  const signIns = new SignInLog({ store: store.signIns, onError, retentionDays: signInRetentionDays });
+  const signIns = new SignInLog({ store: store.signIns, onError, retentionDays: signInRetentionDays, activity });
   const sweep = setInterval(() => {
     void reports.purge(clock()).catch(onError);
     void signIns.purge(clock()).catch(onError);
   }, RETENTION_SWEEP_MS);
   sweep.unref();
   return {
-    apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, clock, newId }),
+    apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, activity, clock, newId }),
     wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
     access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns }),

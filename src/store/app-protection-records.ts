@@ -253,3 +253,15 @@ export interface SignInRecord {
   conditionalAccessStatus: 'success' | 'failure' | 'notApplied';
   appliedPolicies: { id: string; displayName: string; enforcedGrantControls: string[]; result: 'success' | 'failure' }[];
 }
+
+/** Aggregates of a tenant's registrations for the console's Home (AppProtectionStore.summarizeRegistrations). */
+export interface RegistrationSummary {
+  /** Active registrations by their last verdict. */
+  complianceStates: Record<AppComplianceState, number>;
+  /** Distinct users whose active registrations hold each applied policy (the app confirmed it), by policy id. */
+  deployedUsers: { policyId: string; users: number }[];
+  /** Wipes issued and not yet completed. */
+  pendingWipes: number;
+  /** Devices (user + Entra device) by the level of their newest threat report (newest reportedAt; ties by connector, app). */
+  threatStates: Record<ThreatLevel, number>;
+}

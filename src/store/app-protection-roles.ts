@@ -1,5 +1,6 @@
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import type {
+  RegistrationSummary,
   AccessPolicyRecord,
   AppComplianceState,
   AppOperationRecord,
@@ -97,6 +98,11 @@ export interface AppProtectionStore {
    * azureAdDeviceId when the given one is verified): one MAM work account per device.
    */
   otherUsersOnDevice(tenantId: string, userId: string, device: { deviceTag: string; azureAdDeviceId: string | null; azureAdDeviceIdVerified: boolean }): Promise<AppRegistrationRecord[]>;
+  /**
+   * The tenant's registrations in aggregate (RegistrationSummary): a few GROUP BY statements on indexes (migration
+   * 018), whatever the number of registrations, no row read.
+   */
+  summarizeRegistrations(tenantId: string): Promise<RegistrationSummary>;
   /** Sets compliance of many registrations at once (a threat report, a policy change). */
   setCompliance(changes: readonly { id: string; state: AppComplianceState; reasons: string[]; changedAt: number }[]): Promise<void>;
 

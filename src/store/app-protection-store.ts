@@ -18,7 +18,9 @@ import type {
   ManagedAppCatalogueRecord,
   ManagedAppRef,
   MtdConnectorRecord,
+  RegistrationSummary,
   ServicePrincipalRecord,
+  ThreatLevel,
   ThreatReportRecord,
 } from './app-protection-records.ts';
 import type { AppProtectionStore, CheckInState, DeviceRegistration } from './app-protection-roles.ts';
@@ -82,6 +84,9 @@ type RegistrationChange = Parameters<AppProtectionStore['updateRegistration']>[1
  * only then can SQLite (and PostgreSQL's generic plans, and ON CONFLICT's index inference) prove that a statement
  * matches the index.
  */
+/** Every threat level, in Graph's order of severity (the summary answers each, 0 when none). */
+const THREAT_LEVELS: readonly ThreatLevel[] = ['secured', 'low', 'medium', 'high'];
+
 const ACTIVE = sql.lit<AppRegistrationRecord['state']>('active');
 const PENDING = sql.lit<AppOperationStatus>('pending');
 
@@ -348,6 +353,60 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
         .limit(Math.max(0, Math.floor(limit)))
         .execute();
       return rows.map(registrationFromRow);
+    });
+  }
+
+  summarizeRegistrations(tenantId: string): Promise<RegistrationSummary> {
+    return this.#track(async () => {
+      const active = this.#db.selectFrom('app_registrations').where('tenant_id', '=', tenantId).where('state', '=', ACTIVE);
+      const [states, deployed, wipes, threats] = await Promise.all([
+        active.select(['compliance_state', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('compliance_state').execute(),
+        // Distinct (policy, user) pairs first, then counted: both databases read the pairs in order from
+        // app_registrations_applied_policy, where count(distinct) made PostgreSQL sort them (bench:console).
+        this.#db
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('app_registrations')
+              .where('tenant_id', '=', tenantId)
+              .where('state', '=', ACTIVE)
+              .where('applied_policy_id', 'is not', null)
+              .select(['applied_policy_id', 'user_id'])
+              .distinct()
+              .as('holders'),
+          )
+          .select(['holders.applied_policy_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .groupBy('holders.applied_policy_id')
+          .orderBy('holders.applied_policy_id')
+          .execute(),
+        this.#db
+          .selectFrom('app_operations')
+          .where('tenant_id', '=', tenantId)
+          .where('status', '=', sql.lit<AppOperationStatus>('pending'))
+          .where('kind', '=', sql.lit<AppOperationRecord['kind']>('wipe'))
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirst(),
+        // The newest report of each device, in the order listThreatReports reads them (a window function: SQLite 3.25+, PostgreSQL).
+        this.#db
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('mtd_threat_reports')
+              .where('tenant_id', '=', tenantId)
+              .select(['health_state', sql<number>`row_number() over (partition by user_id, azure_ad_device_id order by reported_at desc, connector_id, app_id)`.as('rank')])
+              .as('reports'),
+          )
+          .where('reports.rank', '=', 1)
+          .select(['reports.health_state', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .groupBy('reports.health_state')
+          .execute(),
+      ]);
+      const complianceStates: Record<AppComplianceState, number> = { compliant: 0, notCompliant: 0, unknown: 0 };
+      for (const row of states) complianceStates[row.compliance_state] += Number(row.n);
+      return {
+        complianceStates,
+        deployedUsers: deployed.map((row) => ({ policyId: row.applied_policy_id!, users: Number(row.n) })),
+        pendingWipes: Number(wipes?.n ?? 0),
+        threatStates: Object.fromEntries(THREAT_LEVELS.map((level) => [level, Number(threats.find((row) => row.health_state === level)?.n ?? 0)])) as Record<ThreatLevel, number>,
+      };
     });
   }
 

@@ -140,3 +140,16 @@ export const SERVICE_PRINCIPALS = tenantCollection('service_principals', {
   // Graph: servicePrincipalNames/any(c:c eq 'api://...') (learn.microsoft.com/graph/api/serviceprincipal-list); compared ignoring case.
   servicePrincipalNames: { type: 'string', source: { column: 'service_principal_names' }, collection: true, caseInsensitive: true },
 });
+
+/**
+ * A tenant's hours of activity (deviceManagement/openMamActivityHours, migration 017). The hour is the key: the
+ * table has no other id, and its primary key (tenant_id, hour_start) serves every page in either order.
+ */
+export const ACTIVITY_HOURS: CollectionSource = {
+  table: 'activity_hours',
+  tenantColumn: 'tenant_id',
+  idColumn: 'hour_start',
+  fields: {
+    hourStart: { type: 'dateTime', source: { column: 'hour_start' }, required: true },
+  },
+};

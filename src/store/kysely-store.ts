@@ -5,6 +5,7 @@ import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
+import { KyselyActivityStore } from './activity-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -35,7 +36,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -131,6 +132,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly appProtection: AppProtectionStore;
   /** The sign-in log; same database, write path and lifecycle. */
   readonly signIns: SignInStore;
+  /** Per-tenant hourly activity; same database, write path and lifecycle. */
+  readonly activity: ActivityStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -156,6 +159,11 @@ export class KyselyStore implements Store, SecretStore {
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
     this.signIns = new KyselySignInStore(db, {
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),

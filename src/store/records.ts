@@ -286,3 +286,20 @@ export interface WipLogRequestRecord {
   /** Parsed log entries: one object of field -> value per log record. */
   entries: Record<string, string>[] | null;
 }
+
+/**
+ * The counters of a tenant's hour of activity (migration 017), named as the Graph properties of
+ * `openMamActivityHour` that show them: app check-ins (a registration's first answer included), OMA-DM sessions
+ * (each counted once, at its first message), access decisions by result, and the app check-ins whose verdict was
+ * compliant or not compliant (a check-in with no app protection policy is neither: `unknown`).
+ */
+export const ACTIVITY_COUNTERS = ['appCheckIns', 'omaDmSessions', 'accessAllowed', 'accessDenied', 'compliantCheckIns', 'noncompliantCheckIns'] as const;
+export type ActivityCounter = (typeof ACTIVITY_COUNTERS)[number];
+export type ActivityCounts = Record<ActivityCounter, number>;
+
+/** One tenant's hour: `hourStart` is epoch ms at the start of a UTC hour. */
+export interface ActivityHourRecord {
+  tenantId: string;
+  hourStart: number;
+  counts: ActivityCounts;
+}

@@ -1,5 +1,6 @@
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
+  ActivityHourRecord,
   ConfigurationSetRecord,
   DeviceRecord,
   GroupRecord,
@@ -209,6 +210,19 @@ export interface GroupStore {
  * The users OpenMAM has seen in verified tokens or as group members (records.ts UserRecord). Enrollments, app
  * registrations, sign-ins and memberships record them in their own transactions (store/user-sightings.ts).
  */
+/** Per-tenant hourly activity (store/activity-store.ts, migration 017). */
+export interface ActivityStore {
+  /**
+   * Adds each record's counts to its (tenant, hour) row, creating it when absent: one statement for the lot, so that
+   * every node's flushes add up (never a read-modify-write). At most one record per (tenant, hour).
+   */
+  addActivity(records: readonly ActivityHourRecord[]): Promise<void>;
+  /** One page of a tenant's hours (collections.ts ACTIVITY_HOURS), by keyset. */
+  queryActivityHours(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ActivityHourRecord>>;
+  /** Deletes at most `limit` hours (of any tenant) that started before `before`; returns how many. */
+  purgeActivity(before: number, limit: number): Promise<number>;
+}
+
 export interface UserStore {
   /** One page of the tenant's users (collections.ts USERS). */
   queryUsers(tenantId: string, query: CollectionQuery): Promise<CollectionPage<UserRecord>>;
@@ -280,6 +294,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly appProtection: AppProtectionStore;
   /** The sign-in log of access decisions (store/sign-in-store.ts). */
   readonly signIns: SignInStore;
+  /** Per-tenant hourly activity counters (store/activity-store.ts). */
+  readonly activity: ActivityStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

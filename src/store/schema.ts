@@ -47,6 +47,7 @@ export interface Database {
   service_principals: ServicePrincipalsTable;
   sign_ins: SignInsTable;
   users: UsersTable;
+  activity_hours: ActivityHoursTable;
 }
 
 export interface TenantsTable {
@@ -421,4 +422,16 @@ export interface SignInsTable {
   reasons: string;
   conditional_access_status: SignInRecord['conditionalAccessStatus'];
   applied_policies: string;
+}
+
+/** Migration 017: per-tenant hourly activity counters (store/activity-store.ts). */
+export interface ActivityHoursTable {
+  tenant_id: string;
+  hour_start: number;
+  app_check_ins: number;
+  oma_dm_sessions: number;
+  access_allowed: number;
+  access_denied: number;
+  compliant_check_ins: number;
+  noncompliant_check_ins: number;
 }

@@ -1,4 +1,5 @@
 import { isGuid } from '../../config.ts';
+import type { ActivitySink } from '../activity-rollups.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { VerifiedIdentity } from '../../identity/identity.ts';
 import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
@@ -74,6 +75,8 @@ export interface ManagedAppServiceOptions {
   snapshots: TenantAppSnapshots;
   /** Buffered last check-in times. */
   checkins: { record(registrationId: string, at: number): void };
+  /** Hourly activity: every answered check-in (a registration's first answer too), and its verdict when it has one. */
+  activity: ActivitySink;
   clock: () => number;
   newId: () => string;
 }
@@ -208,6 +211,7 @@ export class ManagedAppService {
     // that does not report it clears it again.
     const appliedNow = protection !== undefined && (held.policyVersion === undefined || held.policyVersion === policyVersionTag(protection));
     await this.persist(registration, stored, verdict, appliedNow ? protection : undefined, held.policyVersion ?? null, now);
+    this.count(caller.tenantId, verdict.complianceState, now);
 
     const notSetUp = protection === undefined && mustBeProtected(snapshot.accessPolicies, groups);
     const answer: CheckInAnswer = {
@@ -237,6 +241,18 @@ export class ManagedAppService {
     const offlineWipe = facts.policy ? (parseIsoDuration(facts.policy.periodOfflineBeforeWipeIsEnforced) ?? 0) : 0;
     const operation = pendingWipe(facts.registration, reason, this.options.newId(), now, offlineWipe);
     return this.options.store.addOperations([operation]);
+  }
+
+  /**
+   * Counted in memory (core/activity-rollups.ts), whether the check-in wrote its changes or only its time: compliant
+   * and not compliant are the verdict's complianceState (evaluation.ts); `unknown` (no app protection policy) is
+   * neither.
+   */
+  private count(tenantId: string, state: Verdict['complianceState'], now: number): void {
+    const { activity } = this.options;
+    activity.count(tenantId, 'appCheckIns', now);
+    if (state === 'compliant') activity.count(tenantId, 'compliantCheckIns', now);
+    else if (state === 'notCompliant') activity.count(tenantId, 'noncompliantCheckIns', now);
   }
 
   /** Writes only what changed; an unchanged check-in only records its time (buffered). */

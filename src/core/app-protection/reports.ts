@@ -1,6 +1,6 @@
 import type { CollectionPage, CollectionQuery, FieldValue } from '../../store/collection-query.ts';
 import { OpenMamError } from '../../errors.ts';
-import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord, RegistrationSummary } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { intendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
@@ -122,6 +122,15 @@ export class AppReportService {
       }),
     );
     return { rows, ...(registrations.next === undefined ? {} : { next: registrations.next }) };
+  }
+
+  /**
+   * The tenant at a glance (the console's Home): active registrations by compliance state, distinct users holding
+   * each applied policy, pending wipes and devices by their newest threat level, as aggregates the store answers from
+   * indexes (AppProtectionStore.summarizeRegistrations), whatever the number of registrations.
+   */
+  summary(tenantId: string): Promise<RegistrationSummary> {
+    return this.store.summarizeRegistrations(tenantId);
   }
 
   /** Drops expired operations and registrations silent for longer than the report retention. */

@@ -3,6 +3,7 @@ import { OpenMamError } from '../../errors.ts';
 import type { SignInRecord } from '../../store/app-protection-records.ts';
 import type { SignInStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
+import type { ActivitySink } from '../activity-rollups.ts';
 import { WriteBehind } from '../write-behind.ts';
 
 /** Entra keeps sign-in logs 30 days (P1/P2): learn.microsoft.com/entra/identity/monitoring-health/reference-reports-data-retention. */
@@ -38,6 +39,8 @@ export interface SignInLogOptions {
   batchSize?: number;
   /** Most entries kept while writes fail; beyond it the oldest are dropped and counted (default 100,000). */
   maxPending?: number;
+  /** Hourly activity: each decision counted by result as it is recorded (none when absent). */
+  activity?: ActivitySink;
 }
 
 /**
@@ -54,6 +57,7 @@ export class SignInLog extends WriteBehind<SignInRecord[]> {
   readonly #retentionMs: number;
   readonly #batchSize: number;
   readonly #maxPending: number;
+  readonly #activity: ActivitySink | undefined;
   /** A queue: entries from `#head` on are pending, oldest first (shift() per entry would copy the array). */
   #items: SignInRecord[] = [];
   #head = 0;
@@ -68,10 +72,12 @@ export class SignInLog extends WriteBehind<SignInRecord[]> {
     this.#retentionMs = (options.retentionDays ?? DEFAULT_SIGN_IN_RETENTION_DAYS) * DAY_MS;
     this.#batchSize = Math.max(1, options.batchSize ?? 128);
     this.#maxPending = Math.max(this.#batchSize, options.maxPending ?? 100_000);
+    this.#activity = options.activity;
   }
 
   /** Buffers one decision's record (kept by reference: the caller hands it over). */
   record(entry: SignInRecord): void {
+    this.#activity?.count(entry.tenantId, entry.decision === 'allow' ? 'accessAllowed' : 'accessDenied', entry.createdAt);
     this.#items.push(entry);
     if (this.pendingCount > this.#maxPending) this.#dropOldest(this.pendingCount - this.#maxPending);
     if (this.pendingCount >= this.#batchSize) this.flushSoon();

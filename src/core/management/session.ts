@@ -10,6 +10,7 @@ import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts'
 import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
+import type { ActivitySink } from '../activity-rollups.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
 
 /**
@@ -41,6 +42,8 @@ export interface ManagementServiceOptions {
     Pick<WipLogStore, 'pendingWipLogRequests'>;
   verifier: TokenVerifier;
   checkins: CheckinSink;
+  /** Hourly activity: every session counts once, at its first message (MsgID 1), steady or not. */
+  activity: ActivitySink;
   measure: Measure;
   clock: () => number;
   /** Our own URL: the Source of our messages. */
@@ -203,6 +206,8 @@ export class ManagementService {
       if (!written) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
     }
     this.options.checkins.record(enrollment.id, now);
+    // Counted once the first message is accepted (a refused one is no session); continuations are the same session.
+    if (msgId === 1) this.options.activity.count(enrollment.tenantId, 'omaDmSessions', now);
     return {
       response: { header: responseHeader, body: responder.body, final },
       enrollmentId: enrollment.id,

@@ -9,7 +9,8 @@ import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { appRegistrationRoutes } from './app-registration-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
-import type { GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
+import { activityRoutes } from './activity-routes.ts';
+import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
@@ -43,6 +44,8 @@ export interface AdminRoutesOptions {
   reports: AppReportService;
   wipes: SelectiveWipeService;
   signIns: SignInLog;
+  /** Per-tenant hourly activity (beta `deviceManagement/openMamActivityHours`). */
+  activity: Pick<ActivityStore, 'queryActivityHours'>;
   /** Keeps the key of `$skiptoken`s, shared by every node. */
   secrets: SecretStore;
   newId: () => string;
@@ -64,6 +67,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         const baseUrl = `${options.publicUrl}/graph/${version}`;
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
+        if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });

@@ -28,6 +28,12 @@ export interface AppRegistrationRoutesOptions {
 const REGISTRATIONS = '/deviceAppManagement/managedAppRegistrations';
 const STATUSES = '/deviceAppManagement/managedAppStatuses';
 const REPORT_ID = 'windowsProtectionReport';
+/**
+ * OpenMAM's summary report (the console's Home tiles): a second `managedAppStatusRaw` beside the status report, in
+ * the same collection, as Intune lists several app protection reports there.
+ */
+const SUMMARY_ID = 'openMamSummary';
+const SUMMARY_NAME = 'Windows app protection summary';
 const MAX_TOP = 10_000;
 
 /** Graph `windowsManagedAppRegistration` as presentRegistration answers it. */
@@ -75,16 +81,31 @@ const ManagedAppOperation = EntityBody({
   detail: NullableString(),
 });
 
-/** Graph `managedAppStatusRaw`: the report's entry, and with `content` the report. */
+/** The status report's content: a table, as Intune's reports are (a header of typed columns, rows of values). */
+const StatusTable = Type.Object({
+  header: Type.Array(Type.Object({ name: Type.String(), dataType: Type.String() })),
+  body: Type.Array(Type.Object({ values: Type.Array(Type.Union([Type.String(), Type.Null(), Type.Array(Type.String())])) })),
+  skipToken: NullableString(),
+});
+
+/** The summary's content (presentSummary): counts only, whatever the number of registrations. */
+const Counts = <K extends string>(keys: readonly K[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Type.Integer({ minimum: 0 })])) as Record<K, ReturnType<typeof Type.Integer>>);
+const SummaryContent = Type.Object({
+  complianceStates: Counts(['compliant', 'notCompliant', 'unknown'] as const),
+  threatStates: Counts(['secured', 'low', 'medium', 'high'] as const),
+  pendingWipes: Type.Integer({ minimum: 0 }),
+  policies: Type.Array(Type.Object({ id: Type.String(), deployedUserCount: Type.Integer({ minimum: 0 }) })),
+});
+
+/**
+ * Graph `managedAppStatusRaw` (its `content` is free JSON in Graph): the reports' entries, and with `content` a
+ * report: the status table, or the summary.
+ */
 const StatusReport = EntityBody({
   id: Type.String(),
   displayName: Type.String(),
   version: Type.String(),
-  content: Type.Object({
-    header: Type.Array(Type.Object({ name: Type.String(), dataType: Type.String() })),
-    body: Type.Array(Type.Object({ values: Type.Array(Type.Union([Type.String(), Type.Null(), Type.Array(Type.String())])) })),
-    skipToken: NullableString(),
-  }),
+  content: Type.Union([StatusTable, SummaryContent]),
 });
 
 /** The wipe actions' bodies (learn.microsoft.com/graph/api/user-wipemanagedappregistrationsbydevicetag, ...byazureaddeviceid). */
@@ -159,7 +180,7 @@ const STATUS_COLUMNS: readonly (readonly [keyof StatusRow, 'string' | 'dateTime'
   ['registrationState', 'string'],
 ];
 
-function statusReportContent(rows: readonly StatusRow[], skipToken: string | null): NonNullable<Static<typeof StatusReport>['content']> {
+function statusReportContent(rows: readonly StatusRow[], skipToken: string | null): Static<typeof StatusTable> {
   return {
     header: STATUS_COLUMNS.map(([name, dataType]) => ({ name, dataType })),
     body: rows.map((row) => ({ values: STATUS_COLUMNS.map(([name]) => row[name]) })),
@@ -233,13 +254,25 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
   app.get(STATUSES, { schema: { response: { 200: CollectionBody(StatusReport), ...ERROR_RESPONSES } } }, async () => {
     return collection(`${baseUrl}/$metadata#deviceAppManagement/managedAppStatuses`, [
       { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: REPORT_ID, displayName: 'Windows app protection status', version: '1' },
+      { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: SUMMARY_ID, displayName: SUMMARY_NAME, version: '1' },
     ]);
   });
 
   app.get(`${STATUSES}/:id`, { config: { odata: ['$top', '$skiptoken', '$select'] }, schema: { params: Type.Object({ id: IdString() }), response: { 200: StatusReport, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the report is ${REPORT_ID}`);
     const given = readSystemOptions(request.query, ['$top', '$skiptoken', '$select']);
+    if (request.params.id === SUMMARY_ID) {
+      if (given.has('$top') || given.has('$skiptoken')) throw new OpenMamError('malformed_request', `$top, $skiptoken: the ${SUMMARY_ID} report is one answer, not paged`);
+      const summary = await reports.summary(caller.tenantId);
+      const content: Static<typeof SummaryContent> = {
+        complianceStates: summary.complianceStates,
+        threatStates: summary.threatStates,
+        pendingWipes: summary.pendingWipes,
+        policies: summary.deployedUsers.map((d) => ({ id: d.policyId, deployedUserCount: d.users })),
+      };
+      return { '@odata.type': '#microsoft.graph.managedAppStatusRaw', id: SUMMARY_ID, displayName: SUMMARY_NAME, version: '1', content };
+    }
+    if (request.params.id !== REPORT_ID) throw new OpenMamError('not_found', `no managedAppStatus ${request.params.id}; the reports are ${REPORT_ID} and ${SUMMARY_ID}`);
     const binding = JSON.stringify([caller.tenantId, STATUSES]);
     const token = given.get('$skiptoken');
     const after = token === undefined ? undefined : await options.skipTokens.read(binding, token);

@@ -15,6 +15,8 @@ import { collectionOrder } from './013_collection_order.ts';
 import { groupMailNickname } from './014_group_mail_nickname.ts';
 import { graphExtras } from './015_graph_extras.ts';
 import { managedAppPolicies } from './016_managed_app_policies.ts';
+import { activityHours } from './017_activity_hours.ts';
+import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -41,5 +43,7 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '014_group_mail_nickname': groupMailNickname,
     '015_graph_extras': graphExtras,
     '016_managed_app_policies': managedAppPolicies,
+    '017_activity_hours': activityHours,
+    '018_console_summary_indexes': consoleSummaryIndexes,
   };
 }

@@ -1,0 +1,3 @@
+import { activityEndToEnd } from './activity-suite.ts';
+
+activityEndToEnd('sqlite');
