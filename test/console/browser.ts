@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -168,4 +169,28 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 10_000,
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   }
+}
+
+/** The issue's budget for the console's JavaScript on first load, gzipped. */
+export const FIRST_LOAD_JS_BUDGET_BYTES = 500 * 1024;
+
+/**
+ * Records every script the page loads from now on: call `gzippedBytes()` once the page is shown to get what that
+ * load cost on the wire with gzip (each distinct script once, compressed as a server would, level 9 being a
+ * conservative stand-in for what a CDN or reverse proxy sends).
+ */
+export function recordScripts(page: Page): { gzippedBytes(): Promise<number>; urls(): string[] } {
+  const bodies = new Map<string, Promise<Buffer>>();
+  page.on('response', (response) => {
+    if (response.request().resourceType() !== 'script' || bodies.has(response.url())) return;
+    bodies.set(response.url(), response.body());
+  });
+  return {
+    urls: () => [...bodies.keys()],
+    gzippedBytes: async () => {
+      let total = 0;
+      for (const body of bodies.values()) total += gzipSync(await body, { level: 9 }).length;
+      return total;
+    },
+  };
 }

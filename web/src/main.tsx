@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client';
 import { GraphError } from './api/graph.ts';
 import { SessionProvider } from './auth/session.tsx';
 import { AppShell } from './layout/AppShell.tsx';
+import './global.css';
 
 /**
  * The admin console: React with Fluent UI v9 (the design language of Microsoft's admin centers), server state with
