@@ -11,6 +11,7 @@ import { BANNER } from '../../src/http/idp-signin-page.ts';
 import { freePort } from '../support/free-port.ts';
 import { httpsRequest, type HttpsResponse } from '../support/https-client.ts';
 import { withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
+import type { ConsoleConfig } from '../../src/http/console-routes.ts';
 import type { Backend } from '../support/server.ts';
 
 /**
@@ -21,14 +22,6 @@ import type { Backend } from '../support/server.ts';
  * another tenant's code, a bad grant type, a forged or cross-site form. Per store backend (the codes' single use is
  * remembered in the store).
  */
-interface ConsoleConfig {
-  tenantId: string;
-  authority: string;
-  clientId: string;
-  scopes: string[];
-  redirectUri: string;
-  builtinIdp: boolean;
-}
 
 interface Pkce {
   verifier: string;
