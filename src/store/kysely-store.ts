@@ -18,6 +18,7 @@ import type {
   ConfigurationTarget,
   DesiredSetting,
   DeviceFacts,
+  DeviceManagementState,
   DeviceRecord,
   EnrollmentRecord,
   EnrollmentState,
@@ -313,7 +314,7 @@ export class KyselyStore implements Store, SecretStore {
     return this.#track(async () => {
       const result = await this.#db
         .updateTable('enrollments')
-        .set({ state: 'unenrolled', unenrolled_at: now, updated_at: now })
+        .set({ state: 'unenrolled', unenrolled_at: now, updated_at: now, unenroll_reason: 'user' })
         .where('id', '=', id)
         .where('state', '=', ACTIVE)
         .executeTakeFirst();
@@ -984,6 +985,11 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
           enroll_count: eb(eb.ref('enrollments.enroll_count'), '+', 1),
           enrolled_at: now,
           updated_at: now,
+          // Management starts over (forgetManagement): a retire or wipe not yet told is canceled, compliance unknown
+          // until the device reports again.
+          management_state: sql<DeviceManagementState>`case ${sql.ref('enrollments.management_state')} when 'retirePending' then 'retireCanceled' when 'wipePending' then 'wipeCanceled' else 'managed' end`,
+          compliance_state: 'unknown',
+          compliance_grace_until: null,
         }))
         .where('enrollments.tenant_id', '=', input.tenantId)
         .where('enrollments.user_oid', '=', input.userOid),
@@ -1126,6 +1132,11 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
       .execute();
   }
 
+  const report = outcome.deviceReport;
+  if (report !== undefined && Object.keys(report).length > 0) {
+    await trx.updateTable('enrollments').set(report).where('id', '=', enrollmentId).execute();
+  }
+
   const changes = managementStateChanges(outcome.management ?? {});
   if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
 
@@ -1147,7 +1158,7 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
   if (outcome.unenrolledAt !== undefined) {
     await trx
       .updateTable('enrollments')
-      .set({ state: 'unenrolled', unenrolled_at: outcome.unenrolledAt, updated_at: outcome.unenrolledAt })
+      .set({ state: 'unenrolled', unenrolled_at: outcome.unenrolledAt, updated_at: outcome.unenrolledAt, unenroll_reason: outcome.unenrollReason ?? 'user' })
       .where('id', '=', enrollmentId)
       .where('state', '=', ACTIVE)
       .execute();
@@ -1298,7 +1309,9 @@ function deviceFactsFromColumns(row: DeviceFactColumns): DeviceFacts {
 }
 
 /** The columns an enrollment takes from the request (all but id, state, count and times). */
-function enrollmentInputColumns(input: EnrollmentInput): Omit<EnrollmentRow, 'id' | 'state' | 'enroll_count' | 'created_at' | 'enrolled_at' | 'updated_at' | 'unenrolled_at'> {
+function enrollmentInputColumns(
+  input: EnrollmentInput,
+): Omit<EnrollmentRow, 'id' | 'state' | 'enroll_count' | 'created_at' | 'enrolled_at' | 'updated_at' | 'unenrolled_at' | 'unenroll_reason' | 'management_state' | 'compliance_state' | 'compliance_grace_until' | 'manufacturer' | 'model'> {
   return {
     tenant_id: input.tenantId,
     dev_id: input.devId,
@@ -1332,6 +1345,12 @@ function enrollmentFromRow(row: EnrollmentRow): EnrollmentRecord {
     enrolledAt: row.enrolled_at,
     updatedAt: row.updated_at,
     unenrolledAt: row.unenrolled_at,
+    unenrollReason: row.unenroll_reason,
+    managementState: row.management_state,
+    complianceState: row.compliance_state,
+    complianceGraceUntil: row.compliance_grace_until,
+    manufacturer: row.manufacturer,
+    model: row.model,
   };
 }
 

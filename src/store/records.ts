@@ -47,6 +47,29 @@ export interface TenantRecord {
 
 export type EnrollmentState = 'enrolled' | 'unenrolled';
 
+/**
+ * Graph's `managementState` of a managedDevice (learn.microsoft.com/graph/api/resources/intune-devices-managementstate),
+ * the members a MAM device goes through: `managed`; an admin's retire or wipe `...Pending` until the device is told,
+ * `...Issued` once it acknowledged the unenrollment (DMClient Unenroll answered 2xx), `...Failed` when it refused,
+ * `...Canceled` when the user enrolled the device again before it was told.
+ */
+export const DEVICE_MANAGEMENT_STATES = ['managed', 'retirePending', 'retireIssued', 'retireFailed', 'retireCanceled', 'wipePending', 'wipeIssued', 'wipeFailed', 'wipeCanceled'] as const;
+export type DeviceManagementState = (typeof DEVICE_MANAGEMENT_STATES)[number];
+
+/**
+ * Graph's `complianceState` of a managedDevice (learn.microsoft.com/graph/api/resources/intune-devices-compliancestate):
+ * `unknown` until a compliance policy has judged evidence the device reported (and whenever the evidence cannot be
+ * known, e.g. no health attestation service answered), never `compliant` by default.
+ */
+export const DEVICE_COMPLIANCE_STATES = ['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'] as const;
+export type DeviceComplianceState = (typeof DEVICE_COMPLIANCE_STATES)[number];
+
+/**
+ * Why an enrollment ended: the device asked (alert 1226, the user removed the work account), an admin's retire or
+ * wipe, no check-in for the tenant's stale-device limit, or an action for noncompliance.
+ */
+export type UnenrollReason = 'user' | 'admin' | 'stale' | 'compliance';
+
 /** What a device reported about itself in the enrollment request (AdditionalContext). */
 export interface DeviceFacts {
   hwDevId: string | null;
@@ -79,7 +102,28 @@ export interface EnrollmentRecord extends DeviceFacts {
   enrolledAt: number;
   updatedAt: number;
   unenrolledAt: number | null;
+  /** Why the enrollment ended; null while enrolled. */
+  unenrollReason: UnenrollReason | null;
+  /** Retire and wipe progress (Graph managementState). A new enrollment starts `managed`. */
+  managementState: DeviceManagementState;
+  /** The device's compliance as OpenMAM's compliance policies judge it. A new enrollment starts `unknown`. */
+  complianceState: DeviceComplianceState;
+  /** While `inGracePeriod`: when the grace period ends (then `noncompliant`); otherwise null. */
+  complianceGraceUntil: number | null;
+  /** DevInfo/Man and DevInfo/Mod as the device last reported them (each session's first package). */
+  manufacturer: string | null;
+  model: string | null;
 }
+
+/** The device-life fields of an enrollment the store sets when it records a new one (migration 019's defaults). */
+export const NEW_ENROLLMENT_LIFE = {
+  unenrollReason: null,
+  managementState: 'managed',
+  complianceState: 'unknown',
+  complianceGraceUntil: null,
+  manufacturer: null,
+  model: null,
+} as const satisfies Pick<EnrollmentRecord, 'unenrollReason' | 'managementState' | 'complianceState' | 'complianceGraceUntil' | 'manufacturer' | 'model'>;
 
 export interface DeviceRecord extends DeviceFacts {
   devId: string;

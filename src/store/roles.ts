@@ -13,6 +13,7 @@ import type {
   MessageLogRecord,
   NodeStateRecord,
   TenantRecord,
+  UnenrollReason,
   UserRecord,
   UserSighting,
   WipLogRequestRecord,
@@ -44,7 +45,10 @@ export interface TenantStore {
 }
 
 /** What an enrollment request brings; the store assigns nothing but what `EnrollmentStore.enroll` says. */
-export type EnrollmentInput = Omit<EnrollmentRecord, 'state' | 'enrollCount' | 'createdAt' | 'enrolledAt' | 'updatedAt' | 'unenrolledAt'>;
+export type EnrollmentInput = Omit<
+  EnrollmentRecord,
+  'state' | 'enrollCount' | 'createdAt' | 'enrolledAt' | 'updatedAt' | 'unenrolledAt' | 'unenrollReason' | 'managementState' | 'complianceState' | 'complianceGraceUntil' | 'manufacturer' | 'model'
+>;
 
 export type EnrollOutcome =
   | { kind: 'enrolled'; enrollment: EnrollmentRecord; replaced: boolean }
@@ -130,8 +134,12 @@ export interface SyncOutcome {
   inventory: readonly InventoryValue[];
   /** Fields of the management state to set; absent fields are kept. */
   management?: Partial<Omit<ManagementState, 'enrollmentId' | 'messageLogUntil'>>;
-  /** The device asked to leave management (user unenrollment): the enrollment becomes unenrolled. */
+  /** The enrollment ends (the device asked to leave management, or acknowledged a retire): it becomes unenrolled. */
   unenrolledAt?: number;
+  /** Why, with `unenrolledAt`; absent: `user`. */
+  unenrollReason?: UnenrollReason;
+  /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
+  deviceReport?: { manufacturer?: string; model?: string };
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
 }

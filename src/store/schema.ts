@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ConfigurationTarget, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind } from './records.ts';
+import type { ConfigurationTarget, DeviceComplianceState, DeviceManagementState, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind, UnenrollReason } from './records.ts';
 import type {
   AccessPolicyRecord,
   AppComplianceState,
@@ -92,6 +92,13 @@ export interface EnrollmentsTable extends DeviceFactColumns {
   enrolled_at: number;
   updated_at: number;
   unenrolled_at: number | null;
+  /** Migration 019 (the device's life). */
+  unenroll_reason: ColumnType<UnenrollReason | null, UnenrollReason | null | undefined, UnenrollReason | null>;
+  management_state: ColumnType<DeviceManagementState, DeviceManagementState | undefined, DeviceManagementState>;
+  compliance_state: ColumnType<DeviceComplianceState, DeviceComplianceState | undefined, DeviceComplianceState>;
+  compliance_grace_until: ColumnType<number | null, number | null | undefined, number | null>;
+  manufacturer: ColumnType<string | null, string | null | undefined, string | null>;
+  model: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** SecretStore: `value` is the secret's bytes in base64. */

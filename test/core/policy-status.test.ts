@@ -4,6 +4,7 @@ import { PolicyService, type PolicyServiceOptions } from '../../src/core/policie
 import { PolicyStatusService } from '../../src/core/policy-status.ts';
 import { validateCustomConfiguration } from '../../src/policy/custom.ts';
 import type { EnrollmentRecord, ManagementState, NodeStateRecord, PolicyRecord } from '../../src/store/records.ts';
+import { NEW_ENROLLMENT_LIFE } from '../../src/store/records.ts';
 import type { PolicyStore } from '../../src/store/roles.ts';
 
 const TENANT = 'tenant-a';
@@ -14,7 +15,7 @@ function enrollment(i: number): EnrollmentRecord {
   return {
     id: `e-${i}`, tenantId: TENANT, devId: `DEV${i}`, userOid: `user-${i}`, upn: `u${i}@contoso.example`, entraDeviceId: null, enrollmentType: 'MAM', state: 'enrolled',
     applicationVersion: null, requestVersion: null, termsAcceptedAt: null, enrollCount: 1, createdAt: 0, enrolledAt: i, updatedAt: 0, unenrolledAt: null,
-    hwDevId: null, deviceName: `PC-${i}`, deviceType: null, osEdition: null, osVersion: null, locale: null,
+    hwDevId: null, deviceName: `PC-${i}`, deviceType: null, osEdition: null, osVersion: null, locale: null, ...NEW_ENROLLMENT_LIFE,
   };
 }
 

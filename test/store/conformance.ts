@@ -16,6 +16,7 @@ import type {
   TenantRecord,
   TenantSettings,
 } from '../../src/store/records.ts';
+import { NEW_ENROLLMENT_LIFE } from '../../src/store/records.ts';
 import type { EnrollmentInput, EnrollOutcome, SecretStore, Store, SyncOutcome } from '../../src/store/roles.ts';
 
 /**
@@ -165,7 +166,7 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         const input = enrollmentInput(tenant.id);
         const outcome = await store.enroll(input, T0 + 10);
         const expected: EnrollmentRecord = {
-          ...input, state: 'enrolled', enrollCount: 1, createdAt: T0 + 10, enrolledAt: T0 + 10, updatedAt: T0 + 10, unenrolledAt: null,
+          ...input, state: 'enrolled', enrollCount: 1, createdAt: T0 + 10, enrolledAt: T0 + 10, updatedAt: T0 + 10, unenrolledAt: null, ...NEW_ENROLLMENT_LIFE,
         };
         assert.deepEqual(outcome, { kind: 'enrolled', enrollment: expected, replaced: false });
         assert.deepEqual(await store.getEnrollment(input.id), expected);
@@ -196,7 +197,7 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         const outcome = await store.enroll(again, T0 + 5000);
         const expected: EnrollmentRecord = {
           ...again, id: original.id, state: 'enrolled', enrollCount: 2,
-          createdAt: T0, enrolledAt: T0 + 5000, updatedAt: T0 + 5000, unenrolledAt: null,
+          createdAt: T0, enrolledAt: T0 + 5000, updatedAt: T0 + 5000, unenrolledAt: null, ...NEW_ENROLLMENT_LIFE,
         };
         assert.deepEqual(outcome, { kind: 'enrolled', enrollment: expected, replaced: true });
         assert.deepEqual(await store.getEnrollment(original.id), expected);
@@ -242,7 +243,7 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         const tenant = await newTenant();
         const enrolled = expectEnrolled(await store.enroll(enrollmentInput(tenant.id), T0));
         assert.equal(await store.markUnenrolled(enrolled.id, T0 + 50), true);
-        const expected: EnrollmentRecord = { ...enrolled, state: 'unenrolled', unenrolledAt: T0 + 50, updatedAt: T0 + 50 };
+        const expected: EnrollmentRecord = { ...enrolled, state: 'unenrolled', unenrolledAt: T0 + 50, updatedAt: T0 + 50, unenrollReason: 'user' };
         assert.deepEqual(await store.getEnrollment(enrolled.id), expected);
         assert.equal(await store.getActiveEnrollmentByDevId(enrolled.devId), undefined);
         assert.equal(await store.markUnenrolled(enrolled.id, T0 + 60), false, 'already unenrolled');
@@ -1255,11 +1256,27 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         const enrollment = await newEnrollment();
         await store.applySyncOutcome(outcome(enrollment.id, { session: { kind: 'save', record: session(enrollment.id), expectedLastDeviceMsgId: null } }));
         assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { session: { kind: 'end', sessionId: '1', expectedLastDeviceMsgId: 1 }, unenrolledAt: T0 + 50 })), true);
-        const ended: EnrollmentRecord = { ...enrollment, state: 'unenrolled', unenrolledAt: T0 + 50, updatedAt: T0 + 50 };
+        const ended: EnrollmentRecord = { ...enrollment, state: 'unenrolled', unenrolledAt: T0 + 50, updatedAt: T0 + 50, unenrollReason: 'user' };
         assert.deepEqual(await store.getEnrollment(enrollment.id), ended);
         assert.equal(await store.getManagedDevice(enrollment.devId), undefined);
         assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { unenrolledAt: T0 + 60 })), true);
         assert.deepEqual(await store.getEnrollment(enrollment.id), ended, 'an unenrolled enrollment is left alone');
+      });
+
+      it('unenrollReason says why the enrollment ended', async () => {
+        const enrollment = await newEnrollment();
+        assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { unenrolledAt: T0 + 50, unenrollReason: 'admin' })), true);
+        assert.equal((await store.getEnrollment(enrollment.id))?.unenrollReason, 'admin');
+      });
+
+      it('deviceReport keeps the manufacturer and model the device reported, and only the fields given', async () => {
+        const enrollment = await newEnrollment();
+        assert.equal(enrollment.manufacturer, null);
+        assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { deviceReport: { manufacturer: 'Contoso Ltd.', model: 'Surface Laptop 7' } })), true);
+        assert.equal(await store.applySyncOutcome(outcome(enrollment.id, { deviceReport: { model: 'Surface Pro 11' } })), true);
+        const stored = await store.getEnrollment(enrollment.id);
+        assert.deepEqual([stored?.manufacturer, stored?.model], ['Contoso Ltd.', 'Surface Pro 11']);
+        assert.deepEqual([(await store.getManagedDevice(enrollment.devId))?.enrollment.model], ['Surface Pro 11'], 'the check-in read carries it too');
       });
 
       it('recordCheckins writes in bulk and keeps the latest time', async () => {

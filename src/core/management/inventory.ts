@@ -10,6 +10,7 @@ export const INVENTORY_NODES: readonly string[] = [
   './Vendor/MSFT/DeviceStatus/Compliance/EncryptionCompliance',
   './Vendor/MSFT/DeviceStatus/TPM/SpecificationVersion',
   './Vendor/MSFT/DeviceStatus/Antivirus/Status',
+  './Vendor/MSFT/DeviceStatus/Antivirus/SignatureStatus',
   './Vendor/MSFT/DeviceStatus/Antispyware/Status',
   './Vendor/MSFT/DeviceStatus/Firewall/Status',
   './Vendor/MSFT/DeviceStatus/UAC/Status',
@@ -19,3 +20,7 @@ export const DEFAULT_INVENTORY_INTERVAL_MS = 24 * 3600_000;
 
 /** Where a HealthAttestation result alert is kept in the inventory (read by the compliance work). */
 export const HEALTH_ATTESTATION_RESULT = './Vendor/MSFT/HealthAttestation/Result';
+
+/** What the device reports in every session's first package (DevInfo, OMA DM standard objects): its maker and model. */
+export const DEVINFO_MANUFACTURER = './DevInfo/Man';
+export const DEVINFO_MODEL = './DevInfo/Mod';

@@ -7,7 +7,7 @@ import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../st
 import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
 import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
 import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
-import { DEFAULT_INVENTORY_INTERVAL_MS, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
+import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
 import type { ActivitySink } from '../activity-rollups.ts';
@@ -35,6 +35,15 @@ export interface CheckinSink {
   record(enrollmentId: string, at: number): void;
 }
 
+/**
+ * Told after a message's changes are stored that the device reported something about itself (DevInfo, DeviceStatus,
+ * a health attestation result): what judges a device (compliance) or targets it (assignment filters) reads it again.
+ * Called off the answer's path: it must not throw and must not make the device wait.
+ */
+export interface DeviceEventSink {
+  inventoryChanged(enrollment: EnrollmentRecord, at: number): void;
+}
+
 export interface ManagementServiceOptions {
   store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> &
     Pick<ConfigurationStore, 'configurationSetsFor'> &
@@ -44,6 +53,8 @@ export interface ManagementServiceOptions {
   checkins: CheckinSink;
   /** Hourly activity: every session counts once, at its first message (MsgID 1), steady or not. */
   activity: ActivitySink;
+  /** Told when a device's reported inventory changed (absent: nobody listens). */
+  deviceEvents?: DeviceEventSink;
   measure: Measure;
   clock: () => number;
   /** Our own URL: the Source of our messages. */
@@ -190,6 +201,7 @@ export class ManagementService {
       forgetNodes: [...effects.forget],
       inventory: [...effects.inventory.values()],
       ...(effects.unenroll ? { unenrolledAt: now } : {}),
+      ...deviceReportOf(effects.inventory, enrollment),
       ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
     };
     const management: NonNullable<SyncOutcome['management']> = {};
@@ -204,6 +216,7 @@ export class ManagementService {
     if (!isNoOp(outcome)) {
       const written = await this.options.store.applySyncOutcome(outcome);
       if (!written) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
+      if (outcome.inventory.length > 0 && !effects.unenroll) this.options.deviceEvents?.inventoryChanged(enrollment, now);
     }
     this.options.checkins.record(enrollment.id, now);
     // Counted once the first message is accepted (a refused one is no session); continuations are the same session.
@@ -546,6 +559,16 @@ function sameList(a: readonly string[], b: readonly string[] | null): boolean {
   return b !== null && a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
+/** DevInfo/Man and DevInfo/Mod, kept on the enrollment (managedDevice manufacturer and model) when they changed. */
+function deviceReportOf(inventory: ReadonlyMap<string, InventoryValue>, enrollment: EnrollmentRecord): Pick<SyncOutcome, 'deviceReport'> {
+  const report: NonNullable<SyncOutcome['deviceReport']> = {};
+  const manufacturer = inventory.get(DEVINFO_MANUFACTURER)?.value.trim();
+  const model = inventory.get(DEVINFO_MODEL)?.value.trim();
+  if (manufacturer !== undefined && manufacturer !== '' && manufacturer !== enrollment.manufacturer) report.manufacturer = manufacturer;
+  if (model !== undefined && model !== '' && model !== enrollment.model) report.model = model;
+  return Object.keys(report).length > 0 ? { deviceReport: report } : {};
+}
+
 function isNoOp(outcome: SyncOutcome): boolean {
   return (
     outcome.session.kind === 'none' &&
@@ -553,6 +576,7 @@ function isNoOp(outcome: SyncOutcome): boolean {
     outcome.forgetNodes.length === 0 &&
     outcome.inventory.length === 0 &&
     outcome.management === undefined &&
-    outcome.unenrolledAt === undefined
+    outcome.unenrolledAt === undefined &&
+    outcome.deviceReport === undefined
   );
 }

@@ -17,6 +17,7 @@ import { graphExtras } from './015_graph_extras.ts';
 import { managedAppPolicies } from './016_managed_app_policies.ts';
 import { activityHours } from './017_activity_hours.ts';
 import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
+import { deviceLife } from './019_device_life.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -45,5 +46,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '016_managed_app_policies': managedAppPolicies,
     '017_activity_hours': activityHours,
     '018_console_summary_indexes': consoleSummaryIndexes,
+    '019_device_life': deviceLife,
   };
 }
