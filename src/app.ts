@@ -13,6 +13,8 @@ import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
+import { ComplianceService } from './core/compliance/compliance-service.ts';
+import { ComplianceReports } from './core/compliance/reports.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
@@ -86,6 +88,8 @@ export interface OpenMamApp {
   appProtection: AppProtection;
   /** Per-tenant hourly activity counted by the hot paths; `flush()` writes it now. */
   activity: ActivityRollups;
+  /** Device compliance evaluation (off the request path): `flush()` judges queued devices, `settled()` waits for runs. */
+  compliance: ComplianceService;
 }
 
 export interface AppProtection {
@@ -156,7 +160,18 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  const policies = new PolicyService({ store: deps.store, appStore: deps.store.appProtection, clock, newId, providerId: config.providerId });
+  // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry).
+  // Declared before the policy service that kicks it; made once the logger exists.
+  let compliance: ComplianceService | undefined;
+  const policies = new PolicyService({
+    store: deps.store,
+    appStore: deps.store.appProtection,
+    complianceStore: deps.store.compliance,
+    complianceChanged: () => compliance?.tenantChanged(),
+    clock,
+    newId,
+    providerId: config.providerId,
+  });
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
@@ -200,8 +215,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
+  compliance = new ComplianceService({ store: deps.store.compliance, groups: deps.store, clock, nodeId: randomUUID(), onError: (error, what) => server.log.error({ err: error }, `${what} failed`) });
+  compliance.start();
   const management = new ManagementService({
     store: deps.store,
+    deviceEvents: compliance,
     verifier,
     checkins,
     activity,
@@ -210,6 +228,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
   });
   server.addHook('onClose', async () => {
+    await compliance?.close();
     await checkins.close();
     await deps.store.close();
   });
@@ -242,7 +261,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -267,7 +286,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, compliance };
 }
 
 function appProtectionServices(
@@ -291,7 +310,7 @@ function appProtectionServices(
     apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, activity, clock, newId }),
     wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
-    access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns }),
+    access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns, deviceCompliance: store.compliance }),
     reports,
     checkins,
     signIns,

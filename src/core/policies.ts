@@ -4,6 +4,8 @@ import { OpenMamError } from '../errors.ts';
 import { readAssignmentTargets, readTargetAppsRequest } from '../policy/app-protection.ts';
 import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../store/app-protection-roles.ts';
+import type { CompliancePolicyRecord } from '../store/compliance-records.ts';
+import type { ComplianceStore } from '../store/compliance-store.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord } from '../store/records.ts';
 import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';
@@ -25,13 +27,20 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
 export interface PolicyServiceOptions {
   store: PolicyStore;
   appStore: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'queryAppPolicies' | 'deleteAppPolicy'>;
+  /** Compliance kinds' table (store.compliance); without it their collection answers `internal`. */
+  complianceStore?: Pick<ComplianceStore, 'createCompliancePolicy' | 'updateCompliancePolicy' | 'getCompliancePolicy' | 'queryCompliancePolicies' | 'deleteCompliancePolicy'>;
+  /**
+   * Told after a compliance policy was written (the store owes the tenant a re-evaluation from that transaction on):
+   * the node's evaluator starts on it at once instead of at its next poll.
+   */
+  complianceChanged?: (tenantId: string) => void;
   clock: () => number;
   newId: () => string;
   providerId: string;
 }
 
 /** A stored policy of any kind. */
-export type StoredPolicy = PolicyRecord | AppPolicyRecord;
+export type StoredPolicy = PolicyRecord | AppPolicyRecord | CompliancePolicyRecord;
 
 /** A policy delivered over OMA-DM (its kind's collection says so). */
 export function isDevicePolicy(policy: StoredPolicy): policy is PolicyRecord {
@@ -83,7 +92,30 @@ export class PolicyService {
         update: (policy) => appStore.updateAppPolicy(policy as AppPolicyRecord),
         delete: (tenantId, id, version) => appStore.deleteAppPolicy(tenantId, id, version),
       },
+      compliance: {
+        query: (tenantId, kinds, query) => this.complianceStore().queryCompliancePolicies(tenantId, kinds, query),
+        get: (tenantId, id) => this.complianceStore().getCompliancePolicy(tenantId, id),
+        create: async (policy) => {
+          await this.complianceStore().createCompliancePolicy(policy as CompliancePolicyRecord);
+          options.complianceChanged?.(policy.tenantId);
+        },
+        update: async (policy) => {
+          const written = await this.complianceStore().updateCompliancePolicy(policy as CompliancePolicyRecord);
+          if (written.kind === 'saved') options.complianceChanged?.(policy.tenantId);
+          return written;
+        },
+        delete: async (tenantId, id, version) => {
+          const deleted = await this.complianceStore().deleteCompliancePolicy(tenantId, id, version);
+          if (deleted.kind === 'deleted') options.complianceChanged?.(tenantId);
+          return deleted;
+        },
+      },
     };
+  }
+
+  private complianceStore(): NonNullable<PolicyServiceOptions['complianceStore']> {
+    if (this.options.complianceStore === undefined) throw new OpenMamError('internal', 'no compliance store configured');
+    return this.options.complianceStore;
   }
 
   /** One page of the tenant's policies of a collection. */
@@ -134,7 +166,13 @@ export class PolicyService {
     const body = declaration.validate(writable(input), 'create');
     const now = this.options.clock();
     const common = { tenantId, id: this.options.newId(), body, assignments: [], version: 1, createdAt: now, updatedAt: now };
-    const policy: StoredPolicy = declaration.collection.delivery === 'checkIn' ? { ...common, kind: declaration.kind as AppPolicyRecord['kind'], apps: [] } : { ...common, kind: declaration.kind as PolicyKind };
+    const delivery = declaration.collection.delivery;
+    const policy: StoredPolicy =
+      delivery === 'checkIn'
+        ? { ...common, kind: declaration.kind as AppPolicyRecord['kind'], apps: [] }
+        : delivery === 'compliance'
+          ? { ...common, kind: declaration.kind as CompliancePolicyRecord['kind'] }
+          : { ...common, kind: declaration.kind as PolicyKind };
     await this.tables[collection.delivery].create(policy);
     return policy;
   }

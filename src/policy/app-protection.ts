@@ -506,7 +506,7 @@ function readTarget(value: unknown, path: string): AppAssignmentTarget {
 }
 
 /** The assignment entity types `assign` takes (deviceConfiguration's and managedAppPolicy's collections). */
-export type AssignmentEntityType = '#microsoft.graph.targetedManagedAppPolicyAssignment' | '#microsoft.graph.deviceConfigurationAssignment';
+export type AssignmentEntityType = '#microsoft.graph.targetedManagedAppPolicyAssignment' | '#microsoft.graph.deviceConfigurationAssignment' | '#microsoft.graph.deviceCompliancePolicyAssignment';
 
 function assignmentReader(entityType: AssignmentEntityType): Reader<AppAssignmentTarget> {
   const typeName = entityType.slice('#microsoft.graph.'.length);

@@ -49,6 +49,9 @@ export const MANAGED_APP_POLICIES = tenantCollection('managed_app_policies', POL
 /** App protection and app configuration policies: one table, the Graph properties in `body`. */
 export const APP_POLICIES = tenantCollection('app_policies', POLICY_FIELDS);
 
+/** Device compliance policies (migration 021): one table for every kind, the Graph properties in `body`. */
+export const COMPLIANCE_POLICIES = tenantCollection('compliance_policies', POLICY_FIELDS);
+
 /** A source limited to some kinds of a shared table. */
 export function ofKinds(source: CollectionSource, kinds: readonly string[]): CollectionSource {
   return { ...source, scope: { ...source.scope, kind: kinds } };

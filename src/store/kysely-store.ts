@@ -6,6 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
+import { KyselyComplianceStore, type ComplianceStore } from './compliance-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -135,6 +136,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity; same database, write path and lifecycle. */
   readonly activity: ActivityStore;
+  /** Device compliance (migration 021); same database, write path and lifecycle. */
+  readonly compliance: ComplianceStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -167,6 +170,13 @@ export class KyselyStore implements Store, SecretStore {
     this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.compliance = new KyselyComplianceStore({
+      db,
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
   }

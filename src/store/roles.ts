@@ -1,3 +1,4 @@
+import type { ComplianceStore } from './compliance-store.ts';
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ActivityHourRecord,
@@ -304,6 +305,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity counters (store/activity-store.ts). */
   readonly activity: ActivityStore;
+  /** Device compliance policies and states (store/compliance-store.ts, migration 021). */
+  readonly compliance: ComplianceStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

@@ -48,6 +48,9 @@ export interface Database {
   sign_ins: SignInsTable;
   users: UsersTable;
   activity_hours: ActivityHoursTable;
+  compliance_policies: CompliancePoliciesTable;
+  compliance_states: ComplianceStatesTable;
+  compliance_runs: ComplianceRunsTable;
 }
 
 export interface TenantsTable {
@@ -441,4 +444,38 @@ export interface ActivityHoursTable {
   access_denied: number;
   compliant_check_ins: number;
   noncompliant_check_ins: number;
+}
+
+/** Migration 021: device compliance policies (store/compliance-store.ts); Graph properties and assignments as JSON. */
+export interface CompliancePoliciesTable {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  body: string;
+  assignments: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Migration 021: a compliance policy's state on one enrollment; `settings` is a JSON array of ComplianceSettingResult. */
+export interface ComplianceStatesTable {
+  enrollment_id: string;
+  policy_id: string;
+  tenant_id: string;
+  state: string;
+  settings: string;
+  policy_version: number;
+  evaluated_at: number;
+}
+
+/** Migration 021: a tenant's re-evaluation after compliance policy changes, leased by one node at a time. */
+export interface ComplianceRunsTable {
+  tenant_id: string;
+  requested: number;
+  done: number;
+  target: number;
+  cursor: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
 }

@@ -28,6 +28,12 @@ const SAMPLE_BODIES: Readonly<Record<PolicyKindDeclaration['kind'], (root: strin
   windowsScepCertificate: () => scepProfile(),
   windowsManagedAppProtection: () => ({ '@odata.type': '#microsoft.graph.windowsManagedAppProtection', displayName: 'Protection' }),
   targetedManagedAppConfiguration: () => ({ '@odata.type': '#microsoft.graph.targetedManagedAppConfiguration', displayName: 'Configuration' }),
+  windows10CompliancePolicy: () => ({
+    '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+    displayName: 'Compliance',
+    osMinimumVersion: '10.0.19045.0',
+    scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
+  }),
 };
 
 /** What every policy answer carries besides its kind's properties, and OpenMAM's annotations. */

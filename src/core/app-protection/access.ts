@@ -4,6 +4,8 @@ import { OpenMamError } from '../../errors.ts';
 import { isUserIdentity, TokenAudienceError, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import type { AppRegistrationRecord, ManagedAppCatalogueRecord, ServicePrincipalRecord, SignInRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
+import type { ComplianceStore } from '../../store/compliance-store.ts';
+import type { DeviceComplianceState } from '../../store/records.ts';
 import { decideAccess, denial, type AccessDecision, type AppProtectionState } from './access-decision.ts';
 import { deviceOfCaller, registrationAnswersTo, type CallerDevice } from './caller-identity.ts';
 import { judge, readFacts } from './evaluation.ts';
@@ -53,6 +55,20 @@ export interface AccessServiceOptions {
   verifier: TokenVerifier;
   clock: () => number;
   signIns?: SignInRecorder;
+  /** OpenMAM's own compliance of the devices it manages (store.compliance); absent: outside MDM reports only. */
+  deviceCompliance?: Pick<ComplianceStore, 'activeDeviceCompliance'>;
+}
+
+/**
+ * One device, one picture: when OpenMAM manages the token's device (an active MAM enrollment with that Entra device
+ * id), its own complianceState decides the `compliantDevice` grant; otherwise what an outside MDM reported. Intune lets
+ * a device in its grace period keep access ("the device is noncompliant, but it's still in the grace period" and is
+ * treated as compliant until the block action's schedule ends: learn.microsoft.com/mem/intune/protect/
+ * actions-for-noncompliance), so `inGracePeriod` grants too; `unknown`, `noncompliant` and the rest do not.
+ */
+export function deviceCompliantFrom(own: { state: DeviceComplianceState } | undefined, reported: { compliant: boolean } | undefined): boolean | undefined {
+  if (own !== undefined) return own.state === 'compliant' || own.state === 'inGracePeriod';
+  return reported?.compliant;
 }
 
 /** The most registrations of one user's app judged together (a user has a handful of devices). */
@@ -114,12 +130,13 @@ export class AccessService {
     const now = this.options.clock();
     const groups = await snapshots.groupsOf(user.tenantId, user.objectId, user.groups);
     const needsDevice = snapshot.accessPolicies.some((p) => p.grantControls.includes('compliantDevice'));
-    const [appProtection, deviceCompliance] = await Promise.all([
+    // Only a device the token vouches for can be a compliant device.
+    const vouched = needsDevice && device.value.verified && device.value.azureAdDeviceId !== null ? device.value.azureAdDeviceId : undefined;
+    const [appProtection, deviceCompliance, ownCompliance] = await Promise.all([
       this.#appProtection(snapshot, found, groups, now, device.value),
-      // Only a device the token vouches for can be a compliant device.
-      needsDevice && device.value.verified && device.value.azureAdDeviceId !== null
-        ? store.getDeviceCompliance(user.tenantId, device.value.azureAdDeviceId)
-        : Promise.resolve(undefined),
+      vouched !== undefined ? store.getDeviceCompliance(user.tenantId, vouched) : Promise.resolve(undefined),
+      // The one extra indexed read (enrollments_entra_device), alongside the outside report's.
+      vouched !== undefined && this.options.deviceCompliance !== undefined ? this.options.deviceCompliance.activeDeviceCompliance(user.tenantId, vouched) : Promise.resolve(undefined),
     ]);
     return decideAccess({
       policies: snapshot.accessPolicies,
@@ -129,7 +146,7 @@ export class AccessService {
       appId: app?.windowsAppId ?? '',
       registered: found.length > 0,
       appProtection,
-      deviceCompliant: deviceCompliance?.compliant,
+      deviceCompliant: deviceCompliantFrom(ownCompliance, deviceCompliance),
     });
   }
 

@@ -56,3 +56,16 @@ export const APP_CONFIGURATIONS: PolicyCollection<'checkIn'> = {
   assignment: { entityType: 'targetedManagedAppPolicyAssignment', answer: 'noContent' },
   targetApps: { withAppGroupType: true },
 };
+
+/**
+ * `deviceCompliancePolicy` and its derived types; beta and v1.0. Graph's `assign` on a compliance policy answers 200
+ * with the assignments (learn.microsoft.com/graph/api/intune-deviceconfig-devicecompliancepolicy-assign).
+ */
+export const DEVICE_COMPLIANCE_POLICIES: PolicyCollection<'compliance'> = {
+  path: 'deviceManagement/deviceCompliancePolicies',
+  entityType: 'deviceCompliancePolicy',
+  versions: ['v1.0', 'beta'],
+  delivery: 'compliance',
+  versionType: 'Int32',
+  assignment: { entityType: 'deviceCompliancePolicyAssignment', answer: 'assignments' },
+};

@@ -11,8 +11,9 @@ import { scepCertificateKind } from './scep-certificate.ts';
 import { trustedRootCertificateKind } from './trusted-root-certificate.ts';
 import { wipMamKind } from './wip-mam.ts';
 import { wipMdmKind } from './wip-mdm.ts';
+import { windows10ComplianceKind } from './windows10-compliance.ts';
 
-export type { AppPolicyKindDeclaration, Delivery, DevicePolicyKind, GraphVersion, PolicyCollection, PolicyKindDeclaration } from './kind.ts';
+export type { AppPolicyKindDeclaration, CompliancePolicyKind, Delivery, DevicePolicyKind, GraphVersion, PolicyCollection, PolicyKindDeclaration } from './kind.ts';
 
 /**
  * Every policy kind OpenMAM serves. A kind is one file of this folder; listing it here gives it its collection's
@@ -28,6 +29,7 @@ export const POLICY_KINDS: readonly PolicyKindDeclaration[] = [
   scepCertificateKind,
   appProtectionKind,
   appConfigurationKind,
+  windows10ComplianceKind,
 ];
 
 const BY_KIND = new Map(POLICY_KINDS.map((declaration) => [declaration.kind, declaration]));
@@ -102,4 +104,4 @@ export function notApplicableProperties(declaration: PolicyKindDeclaration, body
 /** The bounds of the `assign` and `targetApps` bodies, for the routes' request schemas (http may not import policy/). */
 export { MAX_ASSIGNMENTS, MAX_TARGET_APPS } from '../../policy/app-protection.ts';
 export { appProtectionTemplate, type FrameworkLevel } from './app-protection.ts';
-export { APP_CONFIGURATIONS, APP_PROTECTIONS, DEVICE_CONFIGURATIONS, MDM_WIP_POLICIES, WIP_POLICIES } from './collections.ts';
+export { APP_CONFIGURATIONS, APP_PROTECTIONS, DEVICE_COMPLIANCE_POLICIES, DEVICE_CONFIGURATIONS, MDM_WIP_POLICIES, WIP_POLICIES } from './collections.ts';

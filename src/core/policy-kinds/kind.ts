@@ -1,5 +1,6 @@
 import type { CspSetting } from '../../csp/compile/setting.ts';
 import type { AppPolicyKind } from '../../store/app-protection-records.ts';
+import type { CompliancePolicyKindName } from '../../store/compliance-records.ts';
 import type { PolicyKind, PolicyRecord } from '../../store/records.ts';
 
 /**
@@ -16,7 +17,9 @@ export type Delivery =
   /** Compiled to CSP settings and delivered over OMA-DM to enrolled devices (a configuration set per policy). */
   | 'omaDm'
   /** Read by managed apps at check-in (the app protection service). */
-  | 'checkIn';
+  | 'checkIn'
+  /** Judged by OpenMAM itself against what devices report (core/compliance/): nothing is sent to a device. */
+  | 'compliance';
 
 /** A Graph collection of policies: one or more kinds, told apart by `@odata.type`, all delivered the same way. */
 export interface PolicyCollection<D extends Delivery = Delivery> {
@@ -31,7 +34,7 @@ export interface PolicyCollection<D extends Delivery = Delivery> {
   readonly versionType: 'Int32' | 'String';
   readonly assignment: {
     /** Graph's assignment entity of the collection. */
-    readonly entityType: 'targetedManagedAppPolicyAssignment' | 'deviceConfigurationAssignment';
+    readonly entityType: 'targetedManagedAppPolicyAssignment' | 'deviceConfigurationAssignment' | 'deviceCompliancePolicyAssignment';
     /**
      * What `assign` answers: deviceConfiguration's action returns the assignments (200), managedAppPolicy's nothing
      * (204); see each action's Graph reference.
@@ -76,4 +79,10 @@ export interface AppPolicyKindDeclaration extends PolicyKindBase {
   readonly collection: PolicyCollection<'checkIn'>;
 }
 
-export type PolicyKindDeclaration = DevicePolicyKind | AppPolicyKindDeclaration;
+/** A device compliance policy: judged against each targeted device's reported state (core/compliance/). */
+export interface CompliancePolicyKind extends PolicyKindBase {
+  readonly kind: CompliancePolicyKindName;
+  readonly collection: PolicyCollection<'compliance'>;
+}
+
+export type PolicyKindDeclaration = DevicePolicyKind | AppPolicyKindDeclaration | CompliancePolicyKind;

@@ -13,6 +13,7 @@ import { activityRoutes } from './activity-routes.ts';
 import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
+import { complianceRoutes, type ComplianceRoutesOptions } from './compliance-routes.ts';
 import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
 import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
@@ -51,6 +52,8 @@ export interface AdminRoutesOptions {
   newId: () => string;
   clock: () => number;
   publicUrl: string;
+  /** Device compliance reports (absent: not served). */
+  compliance?: ComplianceRoutesOptions['reports'];
 }
 
 /** The Graph-shaped admin API, under /graph/beta and /graph/v1.0 (Graph has every resource here in both). */
@@ -76,6 +79,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, policies: options.policies, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version, skipTokens });
+        if (options.compliance !== undefined) await scope.register(complianceRoutes, { reports: options.compliance, baseUrl });
       },
       { prefix: `/graph/${version}` },
     );

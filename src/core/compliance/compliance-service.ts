@@ -1,0 +1,250 @@
+import type { CompliancePolicyRecord, ComplianceRunLease, ComplianceSubject, DeviceComplianceResult } from '../../store/compliance-records.ts';
+import type { ComplianceStore } from '../../store/compliance-store.ts';
+import type { EnrollmentRecord } from '../../store/records.ts';
+import type { GroupStore } from '../../store/roles.ts';
+import { deviceFacts } from '../devices/device-facts.ts';
+import type { DeviceEventSink } from '../management/session.ts';
+import { evaluateDevice, type HealthAttestationFacts } from './evaluate.ts';
+
+/**
+ * Device compliance evaluation, always off the request path (evaluate.ts is the rule):
+ * - **inventory changes** (`DeviceEventSink`, called by the session engine after a message's stored inventory
+ *   changed): the enrollment joins an in-memory queue, drained a moment later in batches (one read of the devices
+ *   and their DeviceStatus inventory, one of their users' groups, one of each tenant's policies, one write); a failure
+ *   is logged and the device is judged again at its next change or run, never thrown into a session;
+ * - **policy changes**: the policy write owed its tenant a run in the same transaction (`compliance_runs`); a node
+ *   leases the run (one node per tenant at a time, whichever serves the write or polls first) and judges the tenant's
+ *   devices in keyset batches of `batchSize` (one read of enrollments + management state, one of their inventory, one
+ *   of group memberships, one write of the states, the enrollments and the run's cursor with its lease renewed). A
+ *   crash leaves the cursor: the next lease resumes there; a newer change restarts from the first device. Every
+ *   state row records the policy version it judged. Idempotent: a batch judged twice writes the same result;
+ * - **grace periods** end in a sweep (every minute): inGracePeriod -> noncompliant, one bounded UPDATE.
+ * Steady check-ins never reach any of this: their messages change no inventory.
+ */
+
+/**
+ * What noncompliance actions other than `block` would do. Stored with the policy and shown; nothing invokes them yet.
+ * `retire` is the hook for H1's managed device retire (an unenrollment with reason `compliance`) when it is wired.
+ */
+export interface NoncomplianceActions {
+  retire?(enrollment: Pick<EnrollmentRecord, 'id' | 'tenantId'>, policyId: string): Promise<void>;
+}
+
+export interface ComplianceServiceOptions {
+  store: ComplianceStore;
+  groups: Pick<GroupStore, 'groupsOfMembers'>;
+  clock: () => number;
+  /** This node's name in run leases. */
+  nodeId: string;
+  onError: (error: unknown, what: string) => void;
+  /** Devices per batch (1,000). */
+  batchSize?: number;
+  /** How long a run's lease lasts without a batch renewing it (60 s). */
+  leaseMs?: number;
+  /** How often a node looks for runs owed (5 s) and sweeps grace periods (60 s). */
+  pollMs?: number;
+  graceSweepMs?: number;
+  /** Graph `deviceManagementSettings.secureByDefault` per tenant: devices with no policy assigned are not compliant. Default false (Intune's default: compliant). */
+  secureByDefault?: (tenantId: string) => boolean;
+  /** Health attestation facts of enrollments (H3); absent: attestation settings evaluate unknown. */
+  attestation?: (enrollmentIds: readonly string[]) => Promise<ReadonlyMap<string, HealthAttestationFacts>>;
+  actions?: NoncomplianceActions;
+}
+
+const DEFAULT_BATCH = 1000;
+const QUEUE_DELAY_MS = 50;
+
+export class ComplianceService implements DeviceEventSink {
+  readonly #options: ComplianceServiceOptions;
+  readonly #queued = new Set<string>();
+  #drainTimer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  #running: Promise<void> | undefined;
+  #rerun = false;
+  #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+
+  constructor(options: ComplianceServiceOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the polls (runs owed by any node's writes, grace expiry); timers do not keep the process alive. */
+  start(): void {
+    const poll = setInterval(() => this.tenantChanged(), this.#options.pollMs ?? 5_000);
+    const sweep = setInterval(() => void this.sweepGrace().catch((error: unknown) => this.#options.onError(error, 'compliance grace sweep')), this.#options.graceSweepMs ?? 60_000);
+    poll.unref();
+    sweep.unref();
+    this.#timers.push(poll, sweep);
+    this.tenantChanged();
+  }
+
+  /** Stops the polls and waits for the work in flight. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    await Promise.all([this.#draining, this.#running]);
+  }
+
+  // ---- inventory changes
+
+  inventoryChanged(enrollment: EnrollmentRecord): void {
+    if (this.#closed) return;
+    this.#queued.add(enrollment.id);
+    if (this.#drainTimer === undefined && this.#draining === undefined) this.#drainTimer = setTimeout(() => this.#drain(), QUEUE_DELAY_MS);
+  }
+
+  /** Judges every queued device now (tests, and the drain timer). */
+  async flush(): Promise<void> {
+    if (this.#drainTimer !== undefined) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
+    while (this.#draining !== undefined) await this.#draining;
+    if (this.#queued.size > 0) {
+      this.#drain();
+      await this.#draining;
+    }
+  }
+
+  #drain(): void {
+    this.#drainTimer = undefined;
+    this.#draining = (async () => {
+      try {
+        while (this.#queued.size > 0) {
+          const ids = [...this.#queued].slice(0, this.#batchSize());
+          for (const id of ids) this.#queued.delete(id);
+          try {
+            const subjects = await this.#options.store.complianceSubjectsByIds(ids);
+            await this.#options.store.saveComplianceResults(await this.#judge(subjects, new Map()));
+          } catch (error) {
+            this.#options.onError(error, 'compliance evaluation after an inventory change');
+          }
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+  }
+
+  // ---- policy changes
+
+  /** A tenant's policies changed (or a poll): runs every run owed, on this node, one at a time. */
+  tenantChanged(): void {
+    if (this.#closed) return;
+    if (this.#running !== undefined) {
+      this.#rerun = true;
+      return;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#rerun = false;
+          await this.runOwed();
+        } while (this.#rerun && !this.#closed);
+      } catch (error) {
+        this.#options.onError(error, 'compliance re-evaluation');
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+  }
+
+  /** Waits for the runs in flight (tests). */
+  async settled(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  /** Leases and completes every run owed that no other node holds. */
+  async runOwed(): Promise<number> {
+    let runs = 0;
+    for (;;) {
+      const now = this.#options.clock();
+      const lease = await this.#options.store.claimComplianceRun(this.#options.nodeId, now, now + this.#leaseMs());
+      if (lease === undefined) return runs;
+      if (await this.#run(lease)) runs++;
+      if (this.#closed) return runs;
+    }
+  }
+
+  /** One tenant's devices, batch by batch from the lease's cursor; false when the lease was lost (another node has it). */
+  async #run(lease: ComplianceRunLease): Promise<boolean> {
+    const { store } = this.#options;
+    const policies = await store.listCompliancePolicies(lease.tenantId);
+    let cursor = lease.cursor;
+    for (;;) {
+      if (this.#closed) return false;
+      const subjects = await store.complianceSubjects(lease.tenantId, cursor, this.#batchSize());
+      if (subjects.length === 0) break;
+      const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
+      cursor = subjects[subjects.length - 1]!.id;
+      const now = this.#options.clock();
+      const kept = await store.saveComplianceResults(results, { owner: this.#options.nodeId, lease, cursor, leaseUntil: now + this.#leaseMs() });
+      if (!kept) return false;
+      if (subjects.length < this.#batchSize()) break;
+    }
+    await store.finishComplianceRun(this.#options.nodeId, lease);
+    return true;
+  }
+
+  // ---- grace
+
+  /** Ends grace periods that are over; how many devices turned noncompliant. */
+  async sweepGrace(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const changed = await this.#options.store.expireComplianceGrace(this.#options.clock(), 10_000);
+      total += changed;
+      if (changed < 10_000) return total;
+    }
+  }
+
+  // ---- judging
+
+  /** The results of some devices (any tenants): their groups read at once, each tenant's policies once. */
+  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>): Promise<DeviceComplianceResult[]> {
+    const { store, groups, clock } = this.#options;
+    const byTenant = new Map<string, ComplianceSubject[]>();
+    for (const subject of subjects) {
+      const list = byTenant.get(subject.tenantId);
+      if (list === undefined) byTenant.set(subject.tenantId, [subject]);
+      else list.push(subject);
+    }
+    const attestation = this.#options.attestation ? await this.#options.attestation(subjects.map((s) => s.id)) : new Map<string, HealthAttestationFacts>();
+    const now = clock();
+    const results: DeviceComplianceResult[] = [];
+    for (const [tenantId, tenantSubjects] of byTenant) {
+      let policies = policiesByTenant.get(tenantId);
+      if (policies === undefined) {
+        policies = await store.listCompliancePolicies(tenantId);
+        policiesByTenant.set(tenantId, policies);
+      }
+      const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
+      const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
+      const secureByDefault = this.#options.secureByDefault?.(tenantId) ?? false;
+      for (const subject of tenantSubjects) {
+        const facts = deviceFacts(subject, subject.inventory);
+        const evaluation = evaluateDevice({
+          enrollmentId: subject.id,
+          tenantId,
+          groups: new Set([...(memberships.get(subject.userOid) ?? []), ...subject.tokenGroups]),
+          evidence: { facts, ...(attestation.has(subject.id) ? { attestation: attestation.get(subject.id)! } : {}) },
+          previous: { state: subject.complianceState, graceUntil: subject.complianceGraceUntil },
+          policies,
+          secureByDefault,
+          now,
+        });
+        results.push({ enrollmentId: subject.id, ...evaluation });
+      }
+    }
+    return results;
+  }
+
+  #batchSize(): number {
+    return this.#options.batchSize ?? DEFAULT_BATCH;
+  }
+
+  #leaseMs(): number {
+    return this.#options.leaseMs ?? 60_000;
+  }
+}

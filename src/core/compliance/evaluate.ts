@@ -1,0 +1,256 @@
+import { compareVersions, type ComplianceScheduledActionForRule, type OperatingSystemVersionRange } from '../../policy/compliance.ts';
+import type { CompliancePolicyRecord, ComplianceSettingResult, ComplianceStateRecord, ComplianceStatus } from '../../store/compliance-records.ts';
+import type { DeviceComplianceState, PolicyAssignment } from '../../store/records.ts';
+import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.ts';
+
+/**
+ * Device compliance, judged by OpenMAM on a MAM device from what the device itself evidenced (core/devices/
+ * device-facts.ts: its enrollment's OS version and the DeviceStatus CSP) and, when a Device Health Attestation
+ * service validated a report (H3), what that report says. Pure: the caller passes facts, policies and the time.
+ *
+ * Each setting a policy configures is `compliant`, `nonCompliant`, `unknown` (no evidence yet, or none OpenMAM can
+ * trust) or `notApplicable` (a MAM device cannot evidence it: passwords, Defender's version and real-time protection,
+ * threat protection level, Configuration Manager, custom scripts; Intune reports the same for settings a platform
+ * does not support). A policy is nonCompliant when a setting fails, else unknown when one lacks evidence, else
+ * compliant. The device (Graph complianceState, learn.microsoft.com/mem/intune/protect/compliance-policy-monitor):
+ * - noncompliant when a policy is, but `inGracePeriod` until the grace period of that policy's `block` action ends
+ *   (learn.microsoft.com/mem/intune/protect/actions-for-noncompliance: "Mark device noncompliant" after the days
+ *   given); the end is fixed when the device first fails and kept while it keeps failing;
+ * - unknown when no policy failed but evidence is missing;
+ * - compliant only when every applicable setting of every policy assigned is evidenced compliant;
+ * - with no policy assigned, what the tenant says: Intune's "Mark devices with no compliance policy assigned as"
+ *   (learn.microsoft.com/mem/intune/protect/device-compliance-get-started#compliance-policy-settings) defaults to
+ *   Compliant; Graph `deviceManagementSettings.secureByDefault` true makes it Not compliant.
+ */
+
+/** What a Device Health Attestation service validated for the device (H3 supplies it; absent until then). */
+export interface HealthAttestationFacts {
+  /** `valid`: the service validated the report; `invalid`: it refused it; `unknown`: no report, or no service answered. */
+  state: 'valid' | 'invalid' | 'unknown';
+  bitLockerEnabled?: boolean;
+  secureBootEnabled?: boolean;
+  codeIntegrityEnabled?: boolean;
+  earlyLaunchAntiMalwareDriverEnabled?: boolean;
+  bootDebuggingEnabled?: boolean;
+  validatedAt?: number;
+}
+
+export interface ComplianceEvidence {
+  facts: DeviceFacts;
+  attestation?: HealthAttestationFacts;
+}
+
+type Judge = (policyValue: unknown, evidence: ComplianceEvidence) => Omit<ComplianceSettingResult, 'setting'> | undefined;
+
+const compliant = (currentValue: string | null): Omit<ComplianceSettingResult, 'setting'> => ({ state: 'compliant', currentValue });
+const failing = (currentValue: string | null, reason: string): Omit<ComplianceSettingResult, 'setting'> => ({ state: 'nonCompliant', currentValue, reason });
+const unknown = (reason: string, currentValue: string | null = null): Omit<ComplianceSettingResult, 'setting'> => ({ state: 'unknown', currentValue, reason });
+
+/** A required security product (DeviceStatus Firewall/Antivirus/Antispyware Status): only `on` (0) complies. */
+function productRequired(product: (facts: DeviceFacts) => SecurityProductState, name: string): Judge {
+  return (value, { facts }) => {
+    if (value !== true) return undefined;
+    const state = product(facts);
+    if (state === 'unreported') return unknown(`the device has not reported its ${name} status (DeviceStatus)`);
+    return state === 'on' ? compliant(state) : failing(state, `${name} is ${state}, not on`);
+  };
+}
+
+/** A DeviceStatus flag that must be true. */
+function flagRequired(flag: (facts: DeviceFacts) => boolean | null, what: string): Judge {
+  return (value, { facts }) => {
+    if (value !== true) return undefined;
+    const reported = flag(facts);
+    if (reported === null) return unknown(`the device has not reported ${what} (DeviceStatus)`);
+    return reported ? compliant('true') : failing('false', `${what}: no`);
+  };
+}
+
+/** A health attestation flag that must be true; only a report the service validated counts. */
+function attested(flag: keyof Omit<HealthAttestationFacts, 'state' | 'validatedAt'>, what: string): Judge {
+  return (value, { attestation }) => {
+    if (value !== true) return undefined;
+    if (attestation === undefined || attestation.state === 'unknown') return unknown(`no validated health attestation report (${what})`);
+    if (attestation.state === 'invalid') return unknown(`the health attestation service did not validate the report (${what})`);
+    const reported = attestation[flag];
+    if (reported === undefined) return unknown(`the health attestation report does not say ${what}`);
+    return reported ? compliant('true') : failing('false', `${what}: no (health attestation)`);
+  };
+}
+
+function osVersionOf(facts: DeviceFacts): string | null {
+  const version = facts.osVersion?.trim();
+  return version !== undefined && /^\d+(\.\d+){1,3}$/.test(version) ? version : null;
+}
+
+/**
+ * The settings OpenMAM judges, by Graph property, in report order. A setting that is not configured (false, null,
+ * empty) gives no result, as Intune reports only configured settings.
+ */
+export const JUDGED_SETTINGS: Readonly<Record<string, Judge>> = {
+  osMinimumVersion: (value, { facts }) => {
+    if (typeof value !== 'string') return undefined;
+    const version = osVersionOf(facts);
+    if (version === null) return unknown('the device stated no OS version');
+    return compareVersions(version, value) >= 0 ? compliant(version) : failing(version, `OS ${version} is below ${value}`);
+  },
+  osMaximumVersion: (value, { facts }) => {
+    if (typeof value !== 'string') return undefined;
+    const version = osVersionOf(facts);
+    if (version === null) return unknown('the device stated no OS version');
+    return compareVersions(version, value) <= 0 ? compliant(version) : failing(version, `OS ${version} is above ${value}`);
+  },
+  validOperatingSystemBuildRanges: (value, { facts }) => {
+    if (!Array.isArray(value) || value.length === 0) return undefined;
+    const version = osVersionOf(facts);
+    if (version === null) return unknown('the device stated no OS version');
+    const ranges = value as OperatingSystemVersionRange[];
+    const inside = ranges.some((range) => compareVersions(version, range.lowestVersion) >= 0 && compareVersions(version, range.highestVersion) <= 0);
+    return inside ? compliant(version) : failing(version, `OS ${version} is in none of the valid build ranges`);
+  },
+  activeFirewallRequired: productRequired((facts) => facts.firewall, 'the firewall'),
+  antivirusRequired: productRequired((facts) => facts.antivirus, 'antivirus'),
+  antiSpywareRequired: productRequired((facts) => facts.antispyware, 'antispyware'),
+  // Graph's name reads backwards: true requires the antivirus signatures to be up to date.
+  signatureOutOfDate: flagRequired((facts) => facts.antivirusSignaturesCurrent, 'antivirus signatures up to date'),
+  storageRequireEncryption: flagRequired((facts) => facts.encrypted, 'the OS drive encrypted'),
+  tpmRequired: (value, { facts }) => {
+    if (value !== true) return undefined;
+    if (facts.tpmVersion !== null) return compliant(facts.tpmVersion);
+    // DeviceStatus answered, without a TPM specification version: no TPM is available.
+    if (facts.deviceStatusReportedAt !== null) return failing(null, 'no TPM reported');
+    return unknown('the device has not reported its TPM (DeviceStatus)');
+  },
+  bitLockerEnabled: attested('bitLockerEnabled', 'BitLocker'),
+  secureBootEnabled: attested('secureBootEnabled', 'Secure Boot'),
+  codeIntegrityEnabled: attested('codeIntegrityEnabled', 'code integrity'),
+  earlyLaunchAntiMalwareDriverEnabled: attested('earlyLaunchAntiMalwareDriverEnabled', 'early launch antimalware'),
+  requireHealthyDeviceReport: (value, { attestation }) => {
+    if (value !== true) return undefined;
+    if (attestation === undefined || attestation.state === 'unknown') return unknown('no health attestation report validated yet');
+    return attestation.state === 'valid' ? compliant('valid') : failing('invalid', 'the health attestation service did not validate the report');
+  },
+};
+
+/** Graph properties of windows10CompliancePolicy that configure something a MAM device cannot evidence (reported notApplicable when set). */
+export const NOT_APPLICABLE_SETTINGS: readonly string[] = [
+  'passwordRequired',
+  'passwordBlockSimple',
+  'passwordRequiredToUnlockFromIdle',
+  'passwordMinutesOfInactivityBeforeLock',
+  'passwordExpirationDays',
+  'passwordMinimumLength',
+  'passwordMinimumCharacterSetCount',
+  'passwordRequiredType',
+  'passwordPreviousPasswordBlockCount',
+  'mobileOsMinimumVersion',
+  'mobileOsMaximumVersion',
+  'defenderEnabled',
+  'defenderVersion',
+  'rtpEnabled',
+  'deviceThreatProtectionEnabled',
+  'deviceThreatProtectionRequiredSecurityLevel',
+  'configurationManagerComplianceRequired',
+  'deviceCompliancePolicyScript',
+  'firmwareProtectionEnabled',
+  'kernelDmaProtectionEnabled',
+  'memoryIntegrityEnabled',
+  'virtualizationBasedSecurityEnabled',
+  'wslDistributions',
+];
+
+/** Whether a stored value configures anything (Intune exports every property: false, null, 'deviceDefault', 'unavailable'...). */
+function configured(name: string, value: unknown): boolean {
+  if (value === null || value === undefined || value === false) return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (name === 'passwordRequiredType') return value !== 'deviceDefault';
+  if (name === 'deviceThreatProtectionRequiredSecurityLevel') return value !== 'unavailable' && value !== 'notSet';
+  return true;
+}
+
+/** Each configured setting of a policy with its result, in report order. */
+export function evaluateSettings(body: Readonly<Record<string, unknown>>, evidence: ComplianceEvidence): ComplianceSettingResult[] {
+  const results: ComplianceSettingResult[] = [];
+  for (const [setting, judge] of Object.entries(JUDGED_SETTINGS)) {
+    const result = judge(body[setting], evidence);
+    if (result !== undefined) results.push({ setting, ...result });
+  }
+  for (const setting of NOT_APPLICABLE_SETTINGS) {
+    const value = body[setting];
+    if (configured(setting, value)) results.push({ setting, state: 'notApplicable', currentValue: null, reason: 'a MAM device cannot evidence it' });
+  }
+  return results;
+}
+
+/** A policy's state from its settings' (nonCompliant > unknown > compliant; not applicable ones count for nothing). */
+export function policyState(settings: readonly ComplianceSettingResult[]): ComplianceStatus {
+  if (settings.some((s) => s.state === 'nonCompliant')) return 'nonCompliant';
+  if (settings.some((s) => s.state === 'unknown')) return 'unknown';
+  return 'compliant';
+}
+
+/** The group target of a policy's assignments (exclusion wins), as the OMA-DM kinds' targetOf. */
+export function targetsDevice(assignments: readonly PolicyAssignment[], groups: ReadonlySet<string>): boolean {
+  let included = false;
+  for (const { target } of assignments) {
+    if (target['@odata.type'] === '#microsoft.graph.exclusionGroupAssignmentTarget') {
+      if (groups.has(target.groupId)) return false;
+    } else if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') {
+      if (groups.has(target.groupId)) included = true;
+    } else {
+      included = true;
+    }
+  }
+  return included;
+}
+
+/** The grace period of a policy's `block` action, in milliseconds (0: noncompliant at once). */
+export function blockGraceMs(body: Readonly<Record<string, unknown>>): number {
+  const rules = body['scheduledActionsForRule'] as ComplianceScheduledActionForRule[] | undefined;
+  const block = rules?.flatMap((rule) => rule.scheduledActionConfigurations).find((item) => item.actionType === 'block');
+  return (block?.gracePeriodHours ?? 0) * 3_600_000;
+}
+
+export interface DeviceEvaluationInput {
+  enrollmentId: string;
+  tenantId: string;
+  /** The device's groups: its user's memberships and token groups. */
+  groups: ReadonlySet<string>;
+  evidence: ComplianceEvidence;
+  /** What the device's enrollment holds now (the grace end is kept while it keeps failing). */
+  previous: { state: DeviceComplianceState; graceUntil: number | null };
+  /** The tenant's compliance policies. */
+  policies: readonly CompliancePolicyRecord[];
+  /** The tenant's setting for devices with no policy assigned (Graph secureByDefault: true = not compliant). */
+  secureByDefault: boolean;
+  now: number;
+}
+
+export interface DeviceEvaluation {
+  state: DeviceComplianceState;
+  graceUntil: number | null;
+  policies: ComplianceStateRecord[];
+}
+
+export function evaluateDevice(input: DeviceEvaluationInput): DeviceEvaluation {
+  const { now } = input;
+  const policies: ComplianceStateRecord[] = [];
+  let graceMs: number | undefined;
+  for (const policy of input.policies) {
+    if (!targetsDevice(policy.assignments, input.groups)) continue;
+    const settings = evaluateSettings(policy.body, input.evidence);
+    const state = policyState(settings);
+    if (state === 'nonCompliant') graceMs = Math.min(graceMs ?? Number.POSITIVE_INFINITY, blockGraceMs(policy.body));
+    policies.push({ enrollmentId: input.enrollmentId, policyId: policy.id, tenantId: input.tenantId, state, settings, policyVersion: policy.version, evaluatedAt: now });
+  }
+  if (policies.length === 0) return { state: input.secureByDefault ? 'noncompliant' : 'compliant', graceUntil: null, policies };
+  if (graceMs !== undefined) {
+    const { previous } = input;
+    const failingBefore = previous.state === 'inGracePeriod' || previous.state === 'noncompliant';
+    // The grace period runs from the first failure; a device that keeps failing keeps its end (never extended).
+    const graceUntil = failingBefore && previous.graceUntil !== null ? Math.min(previous.graceUntil, now + graceMs) : failingBefore ? now : now + graceMs;
+    return { state: graceUntil > now ? 'inGracePeriod' : 'noncompliant', graceUntil, policies };
+  }
+  if (policies.some((p) => p.state === 'unknown')) return { state: 'unknown', graceUntil: null, policies };
+  return { state: 'compliant', graceUntil: null, policies };
+}

@@ -1,0 +1,466 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { OpenMamError } from '../errors.ts';
+import type { CollectionPage, CollectionQuery } from './collection-query.ts';
+import { COMPLIANCE_POLICIES, ofKinds } from './collections.ts';
+import type { StoreContext } from './app-protection-store.ts';
+import type {
+  CompliancePolicyKindName,
+  CompliancePolicyRecord,
+  ComplianceRunLease,
+  ComplianceSettingResult,
+  ComplianceStateCounts,
+  ComplianceStateRecord,
+  ComplianceStatus,
+  ComplianceSubject,
+  DeviceComplianceResult,
+} from './compliance-records.ts';
+import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from './records.ts';
+import { batches, compareKeys } from './row-helpers.ts';
+import type { VersionedDelete, VersionedWrite } from './roles.ts';
+import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from './schema.ts';
+import { undoable, undoMissedDelete, undoMissedWrite, Undo } from './versioned-write.ts';
+
+type PolicyRow = Selectable<CompliancePoliciesTable>;
+type ComplianceStoreContext = Pick<StoreContext, 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'> & { readonly db: Kysely<Database> };
+type StateRow = Selectable<ComplianceStatesTable>;
+
+/** Rows of one multi-row insert: 256 x 7 parameters, far below both databases' limits; a power of two (row-helpers `batches`). */
+const MAX_INSERT_BATCH = 256;
+/** Ids in one `IN (...)` list. */
+const MAX_IDS = 1024;
+const ENROLLED = sql.lit<EnrollmentState>('enrolled');
+const IN_GRACE = sql.lit('inGracePeriod');
+const DEVICE_STATUS_PREFIX = './Vendor/MSFT/DeviceStatus/';
+
+/** A policy's state on one device, with what an admin report shows of the device. */
+export interface CompliancePolicyDeviceState extends ComplianceStateRecord {
+  deviceName: string | null;
+  model: string | null;
+  userPrincipalName: string | null;
+  deviceState: DeviceComplianceState;
+  graceUntil: number | null;
+}
+
+/** The storage of device compliance (migration 021), reached as KyselyStore's `compliance`. */
+export interface ComplianceStore {
+  createCompliancePolicy(policy: CompliancePolicyRecord): Promise<void>;
+  updateCompliancePolicy(policy: CompliancePolicyRecord): Promise<VersionedWrite>;
+  getCompliancePolicy(tenantId: string, id: string): Promise<CompliancePolicyRecord | undefined>;
+  queryCompliancePolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<CompliancePolicyRecord>>;
+  listCompliancePolicies(tenantId: string): Promise<CompliancePolicyRecord[]>;
+  deleteCompliancePolicy(tenantId: string, id: string, expectedVersion: number | undefined): Promise<VersionedDelete>;
+  /** A tenant's active enrollments after `afterId` in id order, at most `limit`, with their DeviceStatus inventory: two statements. */
+  complianceSubjects(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceSubject[]>;
+  /** The same for some enrollments (inventory changes); unenrolled ones are left out. */
+  complianceSubjectsByIds(enrollmentIds: readonly string[]): Promise<ComplianceSubject[]>;
+  /**
+   * One transaction: the devices' policy states replaced, their enrollment's state and grace end written; with a
+   * lease, the run's cursor moved and lease renewed first, and nothing written (false) when the lease was lost.
+   */
+  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean>;
+  /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
+  claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
+  finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;
+  /** Ends the grace periods that are over: inGracePeriod -> noncompliant; how many. */
+  expireComplianceGrace(now: number, limit: number): Promise<number>;
+  compliancePolicyStatesOf(enrollmentId: string): Promise<ComplianceStateRecord[]>;
+  /** A policy's states on devices, in enrollment id order after `afterEnrollmentId`. */
+  compliancePolicyDeviceStates(tenantId: string, policyId: string, afterEnrollmentId: string | null, limit: number): Promise<CompliancePolicyDeviceState[]>;
+  compliancePolicyStateCounts(tenantId: string, policyId: string): Promise<{ counts: ComplianceStateCounts; lastEvaluatedAt: number | null }>;
+  /** The compliance state of the tenant's active enrollment of an Entra device; undefined when OpenMAM manages none. */
+  activeDeviceCompliance(tenantId: string, entraDeviceId: string): Promise<{ state: DeviceComplianceState; graceUntil: number | null } | undefined>;
+}
+
+/**
+ * Device compliance's storage over KyselyStore's database, write path (group commit on SQLite) and lifecycle. Policy
+ * writes are compare-and-sets like every admin write (versioned-write.ts): the tenant row is taken first (a write that
+ * changes nothing: compliance policies are no part of what devices or apps download, so no version moves), and the
+ * tenant's `compliance_runs.requested` is bumped in the same transaction, so a re-evaluation is owed exactly when a
+ * policy changed, whichever node serves it.
+ */
+export class KyselyComplianceStore implements ComplianceStore {
+  readonly #context: ComplianceStoreContext;
+
+  constructor(context: ComplianceStoreContext) {
+    this.#context = context;
+  }
+
+  createCompliancePolicy(policy: CompliancePolicyRecord): Promise<void> {
+    return this.#context.track(async () => {
+      try {
+        await this.#context.write(async (trx) => {
+          if (!(await holdTenant(trx, policy.tenantId))) throw new OpenMamError('not_found', `tenant ${policy.tenantId} does not exist`);
+          await trx.insertInto('compliance_policies').values(policyToRow(policy)).execute();
+          await requestRun(trx, policy.tenantId);
+        });
+      } catch (err) {
+        if (this.#context.isUniqueViolation(err)) throw new OpenMamError('conflict', `compliance policy ${policy.id} already exists`, { cause: err });
+        throw err;
+      }
+    });
+  }
+
+  updateCompliancePolicy(policy: CompliancePolicyRecord): Promise<VersionedWrite> {
+    return this.#context.track(() =>
+      undoable<VersionedWrite>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if (!(await holdTenant(trx, policy.tenantId))) return { kind: 'not_found' };
+          const row = policyToRow(policy);
+          const version = policy.version + 1;
+          const updated = await trx
+            .updateTable('compliance_policies')
+            .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
+            .where('tenant_id', '=', policy.tenantId)
+            .where('id', '=', policy.id)
+            .where('version', '=', policy.version)
+            .executeTakeFirst();
+          if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'compliance_policies', policy.tenantId, policy.id);
+          await requestRun(trx, policy.tenantId);
+          return { kind: 'saved', version };
+        },
+      ),
+    );
+  }
+
+  getCompliancePolicy(tenantId: string, id: string): Promise<CompliancePolicyRecord | undefined> {
+    return this.#context.track(async () => {
+      const row = await this.#context.db.selectFrom('compliance_policies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : policyFromRow(row);
+    });
+  }
+
+  async queryCompliancePolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<CompliancePolicyRecord>> {
+    const page = await this.#context.queryCollection<PolicyRow>(ofKinds(COMPLIANCE_POLICIES, kinds), tenantId, query);
+    return { ...page, rows: page.rows.map(policyFromRow) };
+  }
+
+  listCompliancePolicies(tenantId: string): Promise<CompliancePolicyRecord[]> {
+    return this.#context.track(async () => {
+      const rows = await this.#context.db.selectFrom('compliance_policies').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(policyFromRow);
+    });
+  }
+
+  /** The policy's device states go with the tenant's next run (thousands of rows are no request's work). */
+  deleteCompliancePolicy(tenantId: string, id: string, expectedVersion: number | undefined): Promise<VersionedDelete> {
+    return this.#context.track(() =>
+      undoable<VersionedDelete>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if (!(await holdTenant(trx, tenantId))) return { kind: 'not_found' };
+          let query = trx.deleteFrom('compliance_policies').where('tenant_id', '=', tenantId).where('id', '=', id);
+          if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+          const removed = await query.executeTakeFirst();
+          if (removed.numDeletedRows === 0n) return undoMissedDelete(trx, 'compliance_policies', tenantId, id);
+          await requestRun(trx, tenantId);
+          return { kind: 'deleted' };
+        },
+      ),
+    );
+  }
+
+  complianceSubjects(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceSubject[]> {
+    return this.#context.track(async () => {
+      let query = subjectQuery(this.#context.db).where('enrollments.tenant_id', '=', tenantId).where('enrollments.state', '=', ENROLLED);
+      if (afterId !== null) query = query.where('enrollments.id', '>', afterId);
+      const rows = await query.orderBy('enrollments.id', 'asc').limit(Math.max(1, Math.floor(limit))).execute();
+      return this.#withInventory(rows);
+    });
+  }
+
+  complianceSubjectsByIds(enrollmentIds: readonly string[]): Promise<ComplianceSubject[]> {
+    return this.#context.track(async () => {
+      const ids = [...new Set(enrollmentIds)].sort(compareKeys);
+      const rows: SubjectRow[] = [];
+      for (const chunk of batches(ids, MAX_IDS)) {
+        rows.push(...(await subjectQuery(this.#context.db).where('enrollments.id', 'in', chunk).where('enrollments.state', '=', ENROLLED).execute()));
+      }
+      return this.#withInventory(rows);
+    });
+  }
+
+  async #withInventory(rows: readonly SubjectRow[]): Promise<ComplianceSubject[]> {
+    const inventory = new Map<string, Map<string, { value: string; updatedAt: number }>>(rows.map((row) => [row.id, new Map()]));
+    for (const chunk of batches(rows.map((row) => row.id), MAX_IDS)) {
+      const values = await this.#context.db
+        .selectFrom('inventory')
+        .select(['enrollment_id', 'loc_uri', 'value', 'updated_at'])
+        .where('enrollment_id', 'in', chunk)
+        .where('loc_uri', '>=', DEVICE_STATUS_PREFIX)
+        .where('loc_uri', '<', `${DEVICE_STATUS_PREFIX.slice(0, -1)}0`)
+        .execute();
+      for (const value of values) inventory.get(value.enrollment_id)?.set(value.loc_uri, { value: value.value, updatedAt: Number(value.updated_at) });
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      devId: row.dev_id,
+      userOid: row.user_oid,
+      upn: row.upn,
+      deviceName: row.device_name,
+      osVersion: row.os_version,
+      osEdition: row.os_edition,
+      manufacturer: row.manufacturer,
+      model: row.model,
+      complianceState: row.compliance_state,
+      complianceGraceUntil: row.compliance_grace_until === null ? null : Number(row.compliance_grace_until),
+      tokenGroups: row.token_groups === null ? [] : (JSON.parse(row.token_groups) as string[]),
+      inventory: inventory.get(row.id)!,
+    }));
+  }
+
+  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean> {
+    return this.#context.track(() =>
+      undoable<boolean>(
+        (work) => this.#context.write(work),
+        async (trx) => {
+          if (lease !== undefined) {
+            const renewed = await trx
+              .updateTable('compliance_runs')
+              .set({ cursor: lease.cursor, lease_until: lease.leaseUntil })
+              .where('tenant_id', '=', lease.lease.tenantId)
+              .where('lease_owner', '=', lease.owner)
+              .where('target', '=', lease.lease.target)
+              .executeTakeFirst();
+            if (renewed.numUpdatedRows === 0n) throw new Undo(false);
+          }
+          const ids = results.map((r) => r.enrollmentId).sort(compareKeys);
+          for (const chunk of batches(ids, MAX_IDS)) await trx.deleteFrom('compliance_states').where('enrollment_id', 'in', chunk).execute();
+          const rows = results.flatMap((result) => result.policies.map(stateToRow));
+          for (const batch of batches(rows, MAX_INSERT_BATCH)) await trx.insertInto('compliance_states').values(batch).execute();
+          // One UPDATE per distinct (state, grace end): a batch has a handful.
+          const byOutcome = new Map<string, { state: DeviceComplianceState; graceUntil: number | null; ids: string[] }>();
+          for (const result of results) {
+            const key = `${result.state} ${result.graceUntil ?? ''}`;
+            const group = byOutcome.get(key) ?? { state: result.state, graceUntil: result.graceUntil, ids: [] };
+            group.ids.push(result.enrollmentId);
+            byOutcome.set(key, group);
+          }
+          for (const group of [...byOutcome.values()].sort((a, b) => compareKeys(`${a.state}${a.graceUntil ?? ''}`, `${b.state}${b.graceUntil ?? ''}`))) {
+            for (const chunk of batches(group.ids.sort(compareKeys), MAX_IDS)) {
+              await trx
+                .updateTable('enrollments')
+                .set({ compliance_state: group.state, compliance_grace_until: group.graceUntil })
+                .where('id', 'in', chunk)
+                .where('state', '=', ENROLLED)
+                .execute();
+            }
+          }
+          return true;
+        },
+      ),
+    );
+  }
+
+  claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined> {
+    return this.#context.track(async () => {
+      const candidates = await this.#context.db
+        .selectFrom('compliance_runs')
+        .select(['tenant_id'])
+        .whereRef('requested', '>', 'done')
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]))
+        .orderBy('tenant_id')
+        .limit(8)
+        .execute();
+      for (const { tenant_id: tenantId } of candidates) {
+        const lease = await this.#context.write(async (trx) => {
+          const row = await trx.selectFrom('compliance_runs').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+          if (row === undefined || Number(row.requested) <= Number(row.done)) return undefined;
+          if (row.lease_until !== null && Number(row.lease_until) >= now && row.lease_owner !== owner) return undefined;
+          // A run of an older generation restarts from the first device: its policies are not the current ones.
+          const resume = Number(row.target) === Number(row.requested) ? row.cursor : null;
+          const taken = await trx
+            .updateTable('compliance_runs')
+            .set({ lease_owner: owner, lease_until: leaseUntil, target: row.requested, cursor: resume })
+            .where('tenant_id', '=', tenantId)
+            .where('requested', '=', row.requested)
+            .where((eb) => (row.lease_owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', row.lease_owner)))
+            .executeTakeFirst();
+          return taken.numUpdatedRows === 0n ? undefined : { tenantId, target: Number(row.requested), cursor: resume };
+        });
+        if (lease !== undefined) return lease;
+      }
+      return undefined;
+    });
+  }
+
+  finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void> {
+    return this.#context.track(async () => {
+      await this.#context.write((trx) =>
+        trx
+          .updateTable('compliance_runs')
+          .set({ done: lease.target, cursor: null, lease_owner: null, lease_until: null })
+          .where('tenant_id', '=', lease.tenantId)
+          .where('lease_owner', '=', owner)
+          .where('target', '=', lease.target)
+          .execute(),
+      );
+    });
+  }
+
+  expireComplianceGrace(now: number, limit: number): Promise<number> {
+    return this.#context.track(async () => {
+      const result = await this.#context.write((trx) =>
+        sql`update enrollments set compliance_state = 'noncompliant' where id in (select id from enrollments where compliance_state = ${IN_GRACE} and compliance_grace_until <= ${now} and state = ${ENROLLED} order by compliance_grace_until limit ${limit})`.execute(trx),
+      );
+      return Number(result.numAffectedRows ?? 0);
+    });
+  }
+
+  compliancePolicyStatesOf(enrollmentId: string): Promise<ComplianceStateRecord[]> {
+    return this.#context.track(async () => {
+      const rows = await this.#context.db.selectFrom('compliance_states').selectAll().where('enrollment_id', '=', enrollmentId).orderBy('policy_id').execute();
+      return rows.map(stateFromRow);
+    });
+  }
+
+  compliancePolicyDeviceStates(tenantId: string, policyId: string, afterEnrollmentId: string | null, limit: number): Promise<CompliancePolicyDeviceState[]> {
+    return this.#context.track(async () => {
+      let query = this.#context.db
+        .selectFrom('compliance_states')
+        .innerJoin('enrollments', 'enrollments.id', 'compliance_states.enrollment_id')
+        .selectAll('compliance_states')
+        .select(['enrollments.device_name', 'enrollments.model', 'enrollments.upn', 'enrollments.compliance_state', 'enrollments.compliance_grace_until'])
+        .where('compliance_states.tenant_id', '=', tenantId)
+        .where('compliance_states.policy_id', '=', policyId)
+        .where('enrollments.state', '=', ENROLLED);
+      if (afterEnrollmentId !== null) query = query.where('compliance_states.enrollment_id', '>', afterEnrollmentId);
+      const rows = await query.orderBy('compliance_states.enrollment_id').limit(Math.max(1, Math.floor(limit))).execute();
+      return rows.map((row) => ({
+        ...stateFromRow(row),
+        deviceName: row.device_name,
+        model: row.model,
+        userPrincipalName: row.upn,
+        deviceState: row.compliance_state,
+        graceUntil: row.compliance_grace_until === null ? null : Number(row.compliance_grace_until),
+      }));
+    });
+  }
+
+  compliancePolicyStateCounts(tenantId: string, policyId: string): Promise<{ counts: ComplianceStateCounts; lastEvaluatedAt: number | null }> {
+    return this.#context.track(async () => {
+      const rows = await this.#context.db
+        .selectFrom('compliance_states')
+        .select(['state', (eb) => eb.fn.countAll<number | string | bigint>().as('count'), (eb) => eb.fn.max('evaluated_at').as('last')])
+        .where('tenant_id', '=', tenantId)
+        .where('policy_id', '=', policyId)
+        .groupBy('state')
+        .execute();
+      const counts: ComplianceStateCounts = {};
+      let last: number | null = null;
+      for (const row of rows) {
+        counts[row.state as ComplianceStatus] = Number(row.count);
+        if (row.last !== null && (last === null || Number(row.last) > last)) last = Number(row.last);
+      }
+      return { counts, lastEvaluatedAt: last };
+    });
+  }
+
+  activeDeviceCompliance(tenantId: string, entraDeviceId: string): Promise<{ state: DeviceComplianceState; graceUntil: number | null } | undefined> {
+    return this.#context.track(async () => {
+      const row = await this.#context.db
+        .selectFrom('enrollments')
+        .select(['compliance_state', 'compliance_grace_until'])
+        .where('tenant_id', '=', tenantId)
+        .where('entra_device_id', '=', entraDeviceId)
+        .where('state', '=', ENROLLED)
+        .orderBy('enrolled_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : { state: row.compliance_state, graceUntil: row.compliance_grace_until === null ? null : Number(row.compliance_grace_until) };
+    });
+  }
+}
+
+type SubjectRow = Awaited<ReturnType<ReturnType<typeof subjectQuery>['execute']>>[number];
+
+function subjectQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom('enrollments')
+    .leftJoin('management_state', 'management_state.enrollment_id', 'enrollments.id')
+    .select([
+      'enrollments.id',
+      'enrollments.tenant_id',
+      'enrollments.dev_id',
+      'enrollments.user_oid',
+      'enrollments.upn',
+      'enrollments.device_name',
+      'enrollments.os_version',
+      'enrollments.os_edition',
+      'enrollments.manufacturer',
+      'enrollments.model',
+      'enrollments.compliance_state',
+      'enrollments.compliance_grace_until',
+      'management_state.token_groups',
+    ]);
+}
+
+/** The tenant row, held to the end of the transaction (the one lock order of admin writers); false when no tenant. */
+async function holdTenant(trx: Transaction<Database>, tenantId: string): Promise<boolean> {
+  const held = await trx
+    .updateTable('tenants')
+    .set((eb) => ({ version: eb.ref('version') }))
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  return held.numUpdatedRows > 0n;
+}
+
+/** The tenant owes a re-evaluation of its devices (compliance_runs). */
+async function requestRun(trx: Transaction<Database>, tenantId: string): Promise<void> {
+  await trx
+    .insertInto('compliance_runs')
+    .values({ tenant_id: tenantId, requested: 1, done: 0, target: 0, cursor: null, lease_owner: null, lease_until: null })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ requested: sql<number>`compliance_runs.requested + 1` }))
+    .execute();
+}
+
+function policyToRow(policy: CompliancePolicyRecord): PolicyRow {
+  return {
+    tenant_id: policy.tenantId,
+    id: policy.id,
+    kind: policy.kind,
+    body: JSON.stringify(policy.body),
+    assignments: JSON.stringify(policy.assignments),
+    version: policy.version,
+    created_at: policy.createdAt,
+    updated_at: policy.updatedAt,
+  };
+}
+
+function policyFromRow(row: PolicyRow): CompliancePolicyRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    kind: row.kind as CompliancePolicyKindName,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    assignments: JSON.parse(row.assignments) as PolicyAssignment[],
+    version: Number(row.version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function stateToRow(state: ComplianceStateRecord): StateRow {
+  return {
+    enrollment_id: state.enrollmentId,
+    policy_id: state.policyId,
+    tenant_id: state.tenantId,
+    state: state.state,
+    settings: JSON.stringify(state.settings),
+    policy_version: state.policyVersion,
+    evaluated_at: state.evaluatedAt,
+  };
+}
+
+function stateFromRow(row: StateRow): ComplianceStateRecord {
+  return {
+    enrollmentId: row.enrollment_id,
+    policyId: row.policy_id,
+    tenantId: row.tenant_id,
+    state: row.state as ComplianceStatus,
+    settings: JSON.parse(row.settings) as ComplianceSettingResult[],
+    policyVersion: Number(row.policy_version),
+    evaluatedAt: Number(row.evaluated_at),
+  };
+}
