@@ -161,13 +161,13 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
 
   const configuration = new ConfigurationService(deps.store, clock);
   // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry).
-  // Declared before the policy service that kicks it; made once the logger exists.
-  let compliance: ComplianceService | undefined;
+  // Before the policy service that kicks it; it logs through the server made below and starts once that exists.
+  const compliance = new ComplianceService({ store: deps.store.compliance, groups: deps.store, clock, nodeId: randomUUID(), onError: (error, what) => server.log.error({ err: error }, `${what} failed`) });
   const policies = new PolicyService({
     store: deps.store,
     appStore: deps.store.appProtection,
     complianceStore: deps.store.compliance,
-    complianceChanged: () => compliance?.tenantChanged(),
+    complianceChanged: () => compliance.tenantChanged(),
     clock,
     newId,
     providerId: config.providerId,
@@ -215,7 +215,6 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
-  compliance = new ComplianceService({ store: deps.store.compliance, groups: deps.store, clock, nodeId: randomUUID(), onError: (error, what) => server.log.error({ err: error }, `${what} failed`) });
   compliance.start();
   const management = new ManagementService({
     store: deps.store,
@@ -228,7 +227,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
   });
   server.addHook('onClose', async () => {
-    await compliance?.close();
+    await compliance.close();
     await checkins.close();
     await deps.store.close();
   });

@@ -5,7 +5,7 @@ import { readAssignmentTargets, readTargetAppsRequest } from '../policy/app-prot
 import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../store/app-protection-roles.ts';
 import type { CompliancePolicyRecord } from '../store/compliance-records.ts';
-import type { ComplianceStore } from '../store/compliance-store.ts';
+import type { ComplianceStore } from '../store/compliance-records.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord } from '../store/records.ts';
 import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';

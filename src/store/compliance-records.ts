@@ -1,6 +1,8 @@
+import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import type { DeviceComplianceState, PolicyAssignment } from './records.ts';
+import type { VersionedDelete, VersionedWrite } from './roles.ts';
 
-/** Device compliance records (migration 021; store/compliance-store.ts). */
+/** Device compliance records and the role of their store (migration 021; store/compliance-store.ts implements it). */
 
 /** The compliance policy kinds (core/policy-kinds): Windows only, as MAM is. */
 export type CompliancePolicyKindName = 'windows10CompliancePolicy';
@@ -81,3 +83,43 @@ export interface ComplianceRunLease {
 
 /** A policy's device counts by state (Graph deviceComplianceDeviceOverview). */
 export type ComplianceStateCounts = Partial<Record<ComplianceStatus, number>>;
+
+/** A policy's state on one device, with what an admin report shows of the device. */
+export interface CompliancePolicyDeviceState extends ComplianceStateRecord {
+  deviceName: string | null;
+  model: string | null;
+  userPrincipalName: string | null;
+  deviceState: DeviceComplianceState;
+  graceUntil: number | null;
+}
+
+/** The storage of device compliance (migration 021), reached as KyselyStore's `compliance`. */
+export interface ComplianceStore {
+  createCompliancePolicy(policy: CompliancePolicyRecord): Promise<void>;
+  updateCompliancePolicy(policy: CompliancePolicyRecord): Promise<VersionedWrite>;
+  getCompliancePolicy(tenantId: string, id: string): Promise<CompliancePolicyRecord | undefined>;
+  queryCompliancePolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<CompliancePolicyRecord>>;
+  listCompliancePolicies(tenantId: string): Promise<CompliancePolicyRecord[]>;
+  deleteCompliancePolicy(tenantId: string, id: string, expectedVersion: number | undefined): Promise<VersionedDelete>;
+  /** A tenant's active enrollments after `afterId` in id order, at most `limit`, with their DeviceStatus inventory: two statements. */
+  complianceSubjects(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceSubject[]>;
+  /** The same for some enrollments (inventory changes); unenrolled ones are left out. */
+  complianceSubjectsByIds(enrollmentIds: readonly string[]): Promise<ComplianceSubject[]>;
+  /**
+   * One transaction: the devices' policy states replaced, their enrollment's state and grace end written; with a
+   * lease, the run's cursor moved and lease renewed first, and nothing written (false) when the lease was lost.
+   */
+  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean>;
+  /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
+  claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
+  finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;
+  /** Ends the grace periods that are over: inGracePeriod -> noncompliant; how many. */
+  expireComplianceGrace(now: number, limit: number): Promise<number>;
+  compliancePolicyStatesOf(enrollmentId: string): Promise<ComplianceStateRecord[]>;
+  /** A policy's states on devices, in enrollment id order after `afterEnrollmentId`. */
+  compliancePolicyDeviceStates(tenantId: string, policyId: string, afterEnrollmentId: string | null, limit: number): Promise<CompliancePolicyDeviceState[]>;
+  compliancePolicyStateCounts(tenantId: string, policyId: string): Promise<{ counts: ComplianceStateCounts; lastEvaluatedAt: number | null }>;
+  /** The compliance state of the tenant's active enrollment of an Entra device; undefined when OpenMAM manages none. */
+  activeDeviceCompliance(tenantId: string, entraDeviceId: string): Promise<{ state: DeviceComplianceState; graceUntil: number | null } | undefined>;
+}
+

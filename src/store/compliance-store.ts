@@ -4,6 +4,7 @@ import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import { COMPLIANCE_POLICIES, ofKinds } from './collections.ts';
 import type { StoreContext } from './app-protection-store.ts';
 import type {
+  CompliancePolicyDeviceState,
   CompliancePolicyKindName,
   CompliancePolicyRecord,
   ComplianceRunLease,
@@ -11,6 +12,7 @@ import type {
   ComplianceStateCounts,
   ComplianceStateRecord,
   ComplianceStatus,
+  ComplianceStore,
   ComplianceSubject,
   DeviceComplianceResult,
 } from './compliance-records.ts';
@@ -31,45 +33,6 @@ const MAX_IDS = 1024;
 const ENROLLED = sql.lit<EnrollmentState>('enrolled');
 const IN_GRACE = sql.lit('inGracePeriod');
 const DEVICE_STATUS_PREFIX = './Vendor/MSFT/DeviceStatus/';
-
-/** A policy's state on one device, with what an admin report shows of the device. */
-export interface CompliancePolicyDeviceState extends ComplianceStateRecord {
-  deviceName: string | null;
-  model: string | null;
-  userPrincipalName: string | null;
-  deviceState: DeviceComplianceState;
-  graceUntil: number | null;
-}
-
-/** The storage of device compliance (migration 021), reached as KyselyStore's `compliance`. */
-export interface ComplianceStore {
-  createCompliancePolicy(policy: CompliancePolicyRecord): Promise<void>;
-  updateCompliancePolicy(policy: CompliancePolicyRecord): Promise<VersionedWrite>;
-  getCompliancePolicy(tenantId: string, id: string): Promise<CompliancePolicyRecord | undefined>;
-  queryCompliancePolicies(tenantId: string, kinds: readonly string[], query: CollectionQuery): Promise<CollectionPage<CompliancePolicyRecord>>;
-  listCompliancePolicies(tenantId: string): Promise<CompliancePolicyRecord[]>;
-  deleteCompliancePolicy(tenantId: string, id: string, expectedVersion: number | undefined): Promise<VersionedDelete>;
-  /** A tenant's active enrollments after `afterId` in id order, at most `limit`, with their DeviceStatus inventory: two statements. */
-  complianceSubjects(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceSubject[]>;
-  /** The same for some enrollments (inventory changes); unenrolled ones are left out. */
-  complianceSubjectsByIds(enrollmentIds: readonly string[]): Promise<ComplianceSubject[]>;
-  /**
-   * One transaction: the devices' policy states replaced, their enrollment's state and grace end written; with a
-   * lease, the run's cursor moved and lease renewed first, and nothing written (false) when the lease was lost.
-   */
-  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean>;
-  /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
-  claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
-  finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;
-  /** Ends the grace periods that are over: inGracePeriod -> noncompliant; how many. */
-  expireComplianceGrace(now: number, limit: number): Promise<number>;
-  compliancePolicyStatesOf(enrollmentId: string): Promise<ComplianceStateRecord[]>;
-  /** A policy's states on devices, in enrollment id order after `afterEnrollmentId`. */
-  compliancePolicyDeviceStates(tenantId: string, policyId: string, afterEnrollmentId: string | null, limit: number): Promise<CompliancePolicyDeviceState[]>;
-  compliancePolicyStateCounts(tenantId: string, policyId: string): Promise<{ counts: ComplianceStateCounts; lastEvaluatedAt: number | null }>;
-  /** The compliance state of the tenant's active enrollment of an Entra device; undefined when OpenMAM manages none. */
-  activeDeviceCompliance(tenantId: string, entraDeviceId: string): Promise<{ state: DeviceComplianceState; graceUntil: number | null } | undefined>;
-}
 
 /**
  * Device compliance's storage over KyselyStore's database, write path (group commit on SQLite) and lifecycle. Policy

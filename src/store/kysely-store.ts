@@ -6,7 +6,8 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
-import { KyselyComplianceStore, type ComplianceStore } from './compliance-store.ts';
+import { KyselyComplianceStore } from './compliance-store.ts';
+import type { ComplianceStore } from './compliance-records.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';

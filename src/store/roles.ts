@@ -1,4 +1,4 @@
-import type { ComplianceStore } from './compliance-store.ts';
+import type { ComplianceStore } from './compliance-records.ts';
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ActivityHourRecord,

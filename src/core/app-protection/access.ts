@@ -4,7 +4,7 @@ import { OpenMamError } from '../../errors.ts';
 import { isUserIdentity, TokenAudienceError, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import type { AppRegistrationRecord, ManagedAppCatalogueRecord, ServicePrincipalRecord, SignInRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
-import type { ComplianceStore } from '../../store/compliance-store.ts';
+import type { ComplianceStore } from '../../store/compliance-records.ts';
 import type { DeviceComplianceState } from '../../store/records.ts';
 import { decideAccess, denial, type AccessDecision, type AppProtectionState } from './access-decision.ts';
 import { deviceOfCaller, registrationAnswersTo, type CallerDevice } from './caller-identity.ts';

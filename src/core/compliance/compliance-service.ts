@@ -1,5 +1,5 @@
 import type { CompliancePolicyRecord, ComplianceRunLease, ComplianceSubject, DeviceComplianceResult } from '../../store/compliance-records.ts';
-import type { ComplianceStore } from '../../store/compliance-store.ts';
+import type { ComplianceStore } from '../../store/compliance-records.ts';
 import type { EnrollmentRecord } from '../../store/records.ts';
 import type { GroupStore } from '../../store/roles.ts';
 import { deviceFacts } from '../devices/device-facts.ts';

@@ -1,6 +1,6 @@
 import { OpenMamError } from '../../errors.ts';
 import type { CompliancePolicyRecord, ComplianceStateCounts, ComplianceStateRecord } from '../../store/compliance-records.ts';
-import type { CompliancePolicyDeviceState, ComplianceStore } from '../../store/compliance-store.ts';
+import type { CompliancePolicyDeviceState, ComplianceStore } from '../../store/compliance-records.ts';
 import type { EnrollmentRecord } from '../../store/records.ts';
 import type { EnrollmentStore } from '../../store/roles.ts';
 import type { PolicyService } from '../policies.ts';
