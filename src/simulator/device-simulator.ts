@@ -304,6 +304,15 @@ export class DeviceSimulator {
     this.options.token = token;
   }
 
+  /**
+   * Sets what the device's DeviceStatus CSP reports from its next inventory read on (e.g. `Firewall/Status` '1':
+   * the firewall is off; learn.microsoft.com/windows/client-management/mdm/devicestatus-csp). The OS version is the
+   * enrollment's: `enroll({ OSVersion: '10.0.19045.1' })`.
+   */
+  setDeviceStatus(path: string, value: string, format = 'int'): void {
+    this.tree.set(`./Vendor/MSFT/DeviceStatus/${path}`, { format, value });
+  }
+
   /** Closes the keep-alive connections (only when the simulator made its own agent). */
   close(): void {
     if (this.ownsAgent) this.agent.destroy();

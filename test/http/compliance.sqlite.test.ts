@@ -1,0 +1,3 @@
+import { complianceEndToEnd } from './compliance-suite.ts';
+
+complianceEndToEnd('sqlite');
