@@ -328,7 +328,6 @@ export class KyselyComplianceStore implements ComplianceStore {
         .where('tenant_id', '=', tenantId)
         .where('entra_device_id', '=', entraDeviceId)
         .where('state', '=', ENROLLED)
-        .orderBy('enrolled_at', 'desc')
         .limit(1)
         .executeTakeFirst();
       return row === undefined ? undefined : { state: row.compliance_state, graceUntil: row.compliance_grace_until === null ? null : Number(row.compliance_grace_until) };

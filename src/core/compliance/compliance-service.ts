@@ -52,7 +52,16 @@ export interface ComplianceServiceOptions {
 }
 
 const DEFAULT_BATCH = 1000;
+/** Devices per write transaction of a run (see #run). */
+const WRITE_SLICE = 250;
 const QUEUE_DELAY_MS = 50;
+
+/**
+ * Lets requests waiting for I/O run before the next step of a run. SQLite's statements run on this thread and a chain
+ * of awaits on them never returns to the event loop on its own (promise callbacks run before I/O callbacks), so
+ * without this a run would hold devices' check-ins until it ended.
+ */
+const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ComplianceService implements DeviceEventSink {
   readonly #options: ComplianceServiceOptions;
@@ -174,13 +183,21 @@ export class ComplianceService implements DeviceEventSink {
     let cursor = lease.cursor;
     for (;;) {
       if (this.#closed) return false;
+      await yieldToRequests();
       const subjects = await store.complianceSubjects(lease.tenantId, cursor, this.#batchSize());
       if (subjects.length === 0) break;
+      await yieldToRequests();
       const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
       cursor = subjects[subjects.length - 1]!.id;
-      const now = this.#options.clock();
-      const kept = await store.saveComplianceResults(results, { owner: this.#options.nodeId, lease, cursor, leaseUntil: now + this.#leaseMs() });
-      if (!kept) return false;
+      // Written in slices, each a short transaction with a turn for requests before it; the last moves the cursor and
+      // renews the lease, so a crash mid-batch judges the batch again (the same result: idempotent).
+      for (let start = 0; start < results.length; start += WRITE_SLICE) {
+        await yieldToRequests();
+        const slice = results.slice(start, start + WRITE_SLICE);
+        const last = start + WRITE_SLICE >= results.length;
+        const kept = last ? await store.saveComplianceResults(slice, { owner: this.#options.nodeId, lease, cursor, leaseUntil: this.#options.clock() + this.#leaseMs() }) : await store.saveComplianceResults(slice);
+        if (!kept) return false;
+      }
       if (subjects.length < this.#batchSize()) break;
     }
     await store.finishComplianceRun(this.#options.nodeId, lease);
