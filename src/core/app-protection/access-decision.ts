@@ -38,7 +38,10 @@ export interface AccessInput {
   registered: boolean;
   /** The registration's state; undefined without a registration. */
   appProtection: AppProtectionState | undefined;
-  /** What an MDM last reported for the device; undefined when none did. */
+  /**
+   * Whether the token's device is compliant: OpenMAM's own state when it manages the device, else what an MDM last
+   * reported (access.ts deviceCompliantFrom); undefined when neither knows it.
+   */
   deviceCompliant: boolean | undefined;
 }
 
@@ -157,7 +160,7 @@ export function compliantApplication(state: AppProtectionState | undefined): Con
   return { granted: false, reasons: failing.length > 0 ? failing : ['protectionPolicyRequired'] };
 }
 
-/** Device CA: only an MDM's report of compliance grants; no report is not compliant. */
+/** Device CA: only a known compliant device grants (OpenMAM's own state or an MDM's report); unknown is not compliant. */
 export function compliantDevice(deviceCompliant: boolean | undefined): ControlResult {
   return deviceCompliant === true ? { granted: true, reasons: [] } : { granted: false, reasons: ['deviceNotCompliant'] };
 }
