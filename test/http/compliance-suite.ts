@@ -139,6 +139,8 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       }
       assert.equal((await call('POST', `${POLICIES}/${id}/assign`, { assignments: [] }, intruder)).status, 404);
       assert.equal((await call('PATCH', `${POLICIES}/${id}`, { description: 'x' }, intruder)).status, 404);
+      const metadata = await server.request('/graph/v1.0/$metadata');
+      for (const name of ['"windows10CompliancePolicy"', '"deviceCompliancePolicyAssignment"', '"deviceCompliancePolicies"']) assert.ok(metadata.body.includes(name), name);
       assert.equal((await call('DELETE', `${POLICIES}/${id}`)).status, 204);
       await app().compliance.settled();
     });
@@ -181,6 +183,15 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       const bob = await enrolled('bob@contoso.example', OLD_BUILD);
       assert.equal(await complianceOf(bob.enrollmentId), 'noncompliant');
       assert.equal((await decide('bob@contoso.example', bob.entraDeviceId))['decision'], 'deny');
+      // A policy's device statuses page by keyset, with Graph's opaque token.
+      const first = await call('GET', `${POLICIES}/${policyId}/deviceStatuses?$top=1`);
+      assert.equal((first.body['value'] as unknown[]).length, 1);
+      const nextLink = String(first.body['@odata.nextLink']);
+      const second = await call('GET', nextLink.slice(nextLink.indexOf('/graph/')));
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      const seen = [...(first.body['value'] as { id: string }[]), ...(second.body['value'] as { id: string }[])].map((s) => s.id).sort();
+      assert.deepEqual(seen, [alice.enrollmentId, bob.enrollmentId].sort());
+      refused(await call('GET', `${POLICIES}/${policyId}/deviceStatuses?$skiptoken=forged.token`), /^\$skiptoken: /);
 
       // Alice turns the firewall back on: compliant at the next inventory, access allowed again.
       alice.device.setDeviceStatus('Firewall/Status', '0');

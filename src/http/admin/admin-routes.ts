@@ -79,7 +79,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, policies: options.policies, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version, skipTokens });
-        if (options.compliance !== undefined) await scope.register(complianceRoutes, { reports: options.compliance, baseUrl });
+        if (options.compliance !== undefined) await scope.register(complianceRoutes, { reports: options.compliance, baseUrl, skipTokens });
       },
       { prefix: `/graph/${version}` },
     );

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { ComplianceReports } from '../../core/compliance/reports.ts';
 import type { ComplianceSettingResult, ComplianceStateRecord, CompliancePolicyRecord } from '../../store/compliance-records.ts';
 import { collection } from '../graph/graph-api.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject } from '../graph/schemas.ts';
 
 /**
@@ -15,6 +16,7 @@ import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString
 export interface ComplianceRoutesOptions {
   reports: ComplianceReports;
   baseUrl: string;
+  skipTokens: SkipTokens;
 }
 
 const POLICIES = 'deviceManagement/deviceCompliancePolicies';
@@ -78,7 +80,7 @@ const Overview = EntityBody({
 const ActionItem = EntityBody({ id: Type.String(), actionType: Type.String(), gracePeriodHours: Type.Number(), notificationTemplateId: NullableString(), notificationMessageCCList: Type.Array(Type.String()) });
 const ScheduledAction = EntityBody({ id: Type.String(), ruleName: NullableString(), scheduledActionConfigurations: Type.Array(ActionItem) });
 
-const StatusesQuery = Type.Object({ $top: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })), $skiptoken: Type.Optional(Type.String({ maxLength: 128 })) });
+const StatusesQuery = Type.Object({ $top: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })), $skiptoken: Type.Optional(Type.String({ maxLength: 2048 })) });
 
 function settingState(result: ComplianceSettingResult, state: ComplianceStateRecord, policy: CompliancePolicyRecord | undefined, user: { id: string; upn: string | null }) {
   return {
@@ -124,8 +126,9 @@ export async function complianceRoutes(base: FastifyInstance, options: Complianc
 
   app.get(`/${POLICIES}/:id/deviceStatuses`, { config: { odata: ['$top', '$skiptoken'] }, schema: { params: GuidParams, querystring: StatusesQuery, response: { 200: CollectionBody(DeviceStatus), ...ERROR_RESPONSES } } }, async (request) => {
     const top = Math.min(Math.max(Number(request.query.$top ?? 1000), 1), 10_000);
-    // The keyset position is the last enrollment id of the page (a device id, nothing secret).
-    const after = request.query.$skiptoken ?? null;
+    // The keyset position (the page's last enrollment id) in Graph's opaque token, bound to the tenant and policy.
+    const binding = `${request.caller.tenantId}\ncompliance-device-statuses\n${request.params.id.toLowerCase()}`;
+    const after = request.query.$skiptoken === undefined ? null : String((await options.skipTokens.read(binding, request.query.$skiptoken))[0]);
     const { policy, rows } = await reports.deviceStatuses(request.caller.tenantId, request.params.id, after, top);
     const body = collection(
       `${baseUrl}/$metadata#${POLICIES}('${policy.id}')/deviceStatuses`,
@@ -146,7 +149,10 @@ export async function complianceRoutes(base: FastifyInstance, options: Complianc
       })),
     );
     const last = rows[rows.length - 1];
-    if (rows.length === top && last !== undefined) body['@odata.nextLink'] = `${baseUrl}/${POLICIES}/${policy.id}/deviceStatuses?$top=${top}&$skiptoken=${encodeURIComponent(last.enrollmentId)}`;
+    if (rows.length === top && last !== undefined) {
+      const token = await options.skipTokens.issue(binding, [last.enrollmentId]);
+      body['@odata.nextLink'] = `${baseUrl}/${POLICIES}/${policy.id}/deviceStatuses?$top=${top}&$skiptoken=${encodeURIComponent(token)}`;
+    }
     return body;
   });
 
