@@ -81,6 +81,18 @@ export interface ComplianceRunLease {
   cursor: string | null;
 }
 
+/** How a batch of results is written (ComplianceStore.saveComplianceResults). */
+export interface SaveComplianceOptions {
+  /** A run's batch: the run's cursor moved and its lease renewed first; nothing written (false) when the lease was lost. */
+  lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number };
+  /**
+   * A run's slice of a tenant's enrollments in id order: the policy states of every enrollment id in (after, through]
+   * (through null: to the end) are replaced, so rows of devices that left (unenrolled) go too. Without it, the rows of
+   * the results' enrollments are.
+   */
+  replaceRange?: { tenantId: string; after: string | null; through: string | null };
+}
+
 /** A policy's device counts by state (Graph deviceComplianceDeviceOverview). */
 export type ComplianceStateCounts = Partial<Record<ComplianceStatus, number>>;
 
@@ -109,7 +121,7 @@ export interface ComplianceStore {
    * One transaction: the devices' policy states replaced, their enrollment's state and grace end written; with a
    * lease, the run's cursor moved and lease renewed first, and nothing written (false) when the lease was lost.
    */
-  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean>;
+  saveComplianceResults(results: readonly DeviceComplianceResult[], options?: SaveComplianceOptions): Promise<boolean>;
   /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
   claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
   finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;

@@ -15,6 +15,7 @@ import type {
   ComplianceStore,
   ComplianceSubject,
   DeviceComplianceResult,
+  SaveComplianceOptions,
 } from './compliance-records.ts';
 import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from './records.ts';
 import { batches, compareKeys } from './row-helpers.ts';
@@ -173,7 +174,8 @@ export class KyselyComplianceStore implements ComplianceStore {
     }));
   }
 
-  saveComplianceResults(results: readonly DeviceComplianceResult[], lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number }): Promise<boolean> {
+  saveComplianceResults(results: readonly DeviceComplianceResult[], options: SaveComplianceOptions = {}): Promise<boolean> {
+    const { lease, replaceRange } = options;
     return this.#context.track(() =>
       undoable<boolean>(
         (work) => this.#context.write(work),
@@ -188,8 +190,15 @@ export class KyselyComplianceStore implements ComplianceStore {
               .executeTakeFirst();
             if (renewed.numUpdatedRows === 0n) throw new Undo(false);
           }
-          const ids = results.map((r) => r.enrollmentId).sort(compareKeys);
-          for (const chunk of batches(ids, MAX_IDS)) await trx.deleteFrom('compliance_states').where('enrollment_id', 'in', chunk).execute();
+          if (replaceRange !== undefined) {
+            let range = trx.deleteFrom('compliance_states').where('tenant_id', '=', replaceRange.tenantId);
+            if (replaceRange.after !== null) range = range.where('enrollment_id', '>', replaceRange.after);
+            if (replaceRange.through !== null) range = range.where('enrollment_id', '<=', replaceRange.through);
+            await range.execute();
+          } else {
+            const ids = results.map((r) => r.enrollmentId).sort(compareKeys);
+            for (const chunk of batches(ids, MAX_IDS)) await trx.deleteFrom('compliance_states').where('enrollment_id', 'in', chunk).execute();
+          }
           const rows = results.flatMap((result) => result.policies.map(stateToRow));
           for (const batch of batches(rows, MAX_INSERT_BATCH)) await trx.insertInto('compliance_states').values(batch).execute();
           // One UPDATE per distinct (state, grace end): a batch has a handful.
@@ -305,10 +314,13 @@ export class KyselyComplianceStore implements ComplianceStore {
     return this.#context.track(async () => {
       const rows = await this.#context.db
         .selectFrom('compliance_states')
-        .select(['state', (eb) => eb.fn.countAll<number | string | bigint>().as('count'), (eb) => eb.fn.max('evaluated_at').as('last')])
-        .where('tenant_id', '=', tenantId)
-        .where('policy_id', '=', policyId)
-        .groupBy('state')
+        // Active devices only: a device that left keeps its rows until its tenant's next run.
+        .innerJoin('enrollments', 'enrollments.id', 'compliance_states.enrollment_id')
+        .select(['compliance_states.state', (eb) => eb.fn.countAll<number | string | bigint>().as('count'), (eb) => eb.fn.max('compliance_states.evaluated_at').as('last')])
+        .where('compliance_states.tenant_id', '=', tenantId)
+        .where('compliance_states.policy_id', '=', policyId)
+        .where('enrollments.state', '=', ENROLLED)
+        .groupBy('compliance_states.state')
         .execute();
       const counts: ComplianceStateCounts = {};
       let last: number | null = null;

@@ -82,20 +82,20 @@ export function complianceConformance(name: string, open: () => Promise<Store>, 
       const { tenantId, enrollmentIds } = await tenantWithDevices(3);
       const first = policy(tenantId);
       await store.compliance.createCompliancePolicy(first);
-      const a = await claimFor('node-a', tenantId, T0, T0 + 60_000);
-      assert.deepEqual(a, { tenantId, target: 1, cursor: null });
+      const a = (await claimFor('node-a', tenantId, T0, T0 + 60_000))!;
+      assert.deepEqual({ ...a }, { tenantId, target: 1, cursor: null });
       assert.equal(await claimFor('node-b', tenantId, T0 + 1, T0 + 60_001), undefined, 'held by node-a');
       const result = { enrollmentId: enrollmentIds[0]!, state: 'compliant' as const, graceUntil: null, policies: [] };
-      assert.equal(await store.compliance.saveComplianceResults([result], { owner: 'node-a', lease: a!, cursor: enrollmentIds[0]!, leaseUntil: T0 + 60_000 }), true);
+      assert.equal(await store.compliance.saveComplianceResults([result], { lease: { owner: 'node-a', lease: a, cursor: enrollmentIds[0]!, leaseUntil: T0 + 60_000 } }), true);
       // node-a stalls past its lease: node-b takes the run over where node-a's last batch left it.
-      const b = await claimFor('node-b', tenantId, T0 + 120_000, T0 + 180_000);
-      assert.deepEqual(b, { tenantId, target: 1, cursor: enrollmentIds[0] });
-      assert.equal(await store.compliance.saveComplianceResults([{ ...result, state: 'noncompliant' }], { owner: 'node-a', lease: a!, cursor: enrollmentIds[1]!, leaseUntil: T0 + 240_000 }), false, 'a lost lease writes nothing');
+      const b = (await claimFor('node-b', tenantId, T0 + 120_000, T0 + 180_000))!;
+      assert.deepEqual({ ...b }, { tenantId, target: 1, cursor: enrollmentIds[0] });
+      assert.equal(await store.compliance.saveComplianceResults([{ ...result, state: 'noncompliant' }], { lease: { owner: 'node-a', lease: a, cursor: enrollmentIds[1]!, leaseUntil: T0 + 240_000 } }), false, 'a lost lease writes nothing');
       assert.equal((await store.getEnrollment(enrollmentIds[0]!))!.complianceState, 'compliant');
       // A change meanwhile: the run of generation 1 finishes, generation 2 starts from the first device.
       const written = await store.compliance.updateCompliancePolicy({ ...first, body: { ...first.body, osMinimumVersion: '10.0.1.0' } });
       assert.equal(written.kind, 'saved');
-      await store.compliance.finishComplianceRun('node-b', b!);
+      await store.compliance.finishComplianceRun('node-b', b);
       assert.deepEqual(await claimFor('node-a', tenantId, T0 + 200_000, T0 + 260_000), { tenantId, target: 2, cursor: null });
     });
 
@@ -121,11 +121,15 @@ export function complianceConformance(name: string, open: () => Promise<Store>, 
       assert.equal(page.length + next.length, 5);
       assert.deepEqual(await store.compliance.activeDeviceCompliance(tenantId, entraDeviceIds[1]!), { state: 'noncompliant', graceUntil: T0 });
       assert.equal(await store.compliance.activeDeviceCompliance(randomUUID(), entraDeviceIds[1]!), undefined, 'another tenant');
+      // A device that left keeps its rows (not counted) until the next run, which removes them.
+      assert.equal(await store.markUnenrolled(enrollmentIds[4]!, T0), true);
+      assert.deepEqual((await store.compliance.compliancePolicyStateCounts(tenantId, created.id)).counts, { compliant: 2, nonCompliant: 2 });
       // The same run again (after a no-op change) gives the same states at version 2.
       assert.equal((await store.compliance.updateCompliancePolicy(created)).kind, 'saved');
       await service.runOwed();
       assert.equal((await store.compliance.compliancePolicyStatesOf(enrollmentIds[1]!))[0]!.policyVersion, 2);
-      assert.deepEqual((await store.compliance.compliancePolicyStateCounts(tenantId, created.id)).counts, { compliant: 3, nonCompliant: 2 });
+      assert.deepEqual((await store.compliance.compliancePolicyStateCounts(tenantId, created.id)).counts, { compliant: 2, nonCompliant: 2 });
+      assert.deepEqual(await store.compliance.compliancePolicyStatesOf(enrollmentIds[4]!), [], 'the run removed the rows of the device that left');
       // The policy deleted: its states go with the next run.
       assert.equal((await store.compliance.deleteCompliancePolicy(tenantId, created.id, undefined)).kind, 'deleted');
       await service.runOwed();

@@ -185,20 +185,29 @@ export class ComplianceService implements DeviceEventSink {
       if (this.#closed) return false;
       await yieldToRequests();
       const subjects = await store.complianceSubjects(lease.tenantId, cursor, this.#batchSize());
-      if (subjects.length === 0) break;
+      const final = subjects.length < this.#batchSize();
       await yieldToRequests();
       const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
-      cursor = subjects[subjects.length - 1]!.id;
-      // Written in slices, each a short transaction with a turn for requests before it; the last moves the cursor and
-      // renews the lease, so a crash mid-batch judges the batch again (the same result: idempotent).
-      for (let start = 0; start < results.length; start += WRITE_SLICE) {
+      const batchEnd = subjects[subjects.length - 1]?.id ?? cursor ?? '';
+      // Written in slices, each a short transaction with a turn for requests before it; each replaces the states of its
+      // id range (devices that left lose theirs), the last moves the cursor and renews the lease, so a crash mid-batch
+      // judges the batch again (the same result: idempotent).
+      let after = cursor;
+      for (let start = 0; start === 0 || start < results.length; start += WRITE_SLICE) {
         await yieldToRequests();
         const slice = results.slice(start, start + WRITE_SLICE);
         const last = start + WRITE_SLICE >= results.length;
-        const kept = last ? await store.saveComplianceResults(slice, { owner: this.#options.nodeId, lease, cursor, leaseUntil: this.#options.clock() + this.#leaseMs() }) : await store.saveComplianceResults(slice);
+        const sliceEnd = slice[slice.length - 1]?.enrollmentId ?? null;
+        const through = final && last ? null : sliceEnd;
+        const kept = await store.saveComplianceResults(slice, {
+          replaceRange: { tenantId: lease.tenantId, after, through },
+          ...(last ? { lease: { owner: this.#options.nodeId, lease, cursor: batchEnd, leaseUntil: this.#options.clock() + this.#leaseMs() } } : {}),
+        });
         if (!kept) return false;
+        after = sliceEnd;
       }
-      if (subjects.length < this.#batchSize()) break;
+      cursor = batchEnd;
+      if (final) break;
     }
     await store.finishComplianceRun(this.#options.nodeId, lease);
     return true;
