@@ -31,6 +31,8 @@ type StateRow = Selectable<ComplianceStatesTable>;
 const MAX_INSERT_BATCH = 256;
 /** Ids in one `IN (...)` list. */
 const MAX_IDS = 1024;
+/** Enrollments whose DeviceStatus inventory (eight values each) one statement reads. */
+const INVENTORY_IDS = 256;
 const ENROLLED = sql.lit<EnrollmentState>('enrolled');
 const IN_GRACE = sql.lit('inGracePeriod');
 const DEVICE_STATUS_PREFIX = './Vendor/MSFT/DeviceStatus/';
@@ -146,7 +148,9 @@ export class KyselyComplianceStore implements ComplianceStore {
 
   async #withInventory(rows: readonly SubjectRow[]): Promise<ComplianceSubject[]> {
     const inventory = new Map<string, Map<string, { value: string; updatedAt: number }>>(rows.map((row) => [row.id, new Map()]));
-    for (const chunk of batches(rows.map((row) => row.id), MAX_IDS)) {
+    for (const chunk of batches(rows.map((row) => row.id), INVENTORY_IDS)) {
+      // A turn for requests between statements: SQLite runs them on this thread (see compliance-service.ts).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const values = await this.#context.db
         .selectFrom('inventory')
         .select(['enrollment_id', 'loc_uri', 'value', 'updated_at'])
