@@ -112,12 +112,13 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
     });
 
     it('creates, reads, PATCHes and assigns (200 with the assignments); stores what a MAM device cannot evidence and says so; another tenant finds nothing', async () => {
-      const id = await created({ displayName: 'Windows baseline', osMinimumVersion: '10.0.19045.0', passwordRequired: true, defenderEnabled: true, scheduledActionsForRule: block(24) });
+      const id = await created({ displayName: 'Windows baseline', osMinimumVersion: '10.0.19045.0', passwordRequired: true, defenderEnabled: true, rtpEnabled: false, passwordRequiredType: 'deviceDefault', scheduledActionsForRule: block(24) });
       const read = await call('GET', `${POLICIES_V1}/${id}`);
       assert.equal(read.status, 200);
       assert.equal(read.body['osMinimumVersion'], '10.0.19045.0');
       assert.equal(read.body['version'], 1);
-      assert.deepEqual(read.body['@openmam.notApplicableProperties'], ['passwordRequired', 'defenderEnabled']);
+      assert.equal(read.body['rtpEnabled'], false, 'stored as given');
+      assert.deepEqual(read.body['@openmam.notApplicableProperties'], ['passwordRequired', 'defenderEnabled'], 'false and the default configure nothing');
       const etag = String(read.body['@odata.etag']);
       const patched = await call('PATCH', `${POLICIES}/${id}`, { activeFirewallRequired: true }, admin, { 'If-Match': etag });
       assert.equal(patched.status, 200, JSON.stringify(patched.body));

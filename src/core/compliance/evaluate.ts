@@ -160,7 +160,7 @@ export const NOT_APPLICABLE_SETTINGS: readonly string[] = [
 ];
 
 /** Whether a stored value configures anything (Intune exports every property: false, null, 'deviceDefault', 'unavailable'...). */
-function configured(name: string, value: unknown): boolean {
+export function configured(name: string, value: unknown): boolean {
   if (value === null || value === undefined || value === false) return false;
   if (Array.isArray(value)) return value.length > 0;
   if (name === 'passwordRequiredType') return value !== 'deviceDefault';

@@ -98,6 +98,7 @@ export function notApplicableProperties(declaration: PolicyKindDeclaration, body
   const stored = new Set(storedOnly(declaration));
   return Object.entries(body)
     .filter(([name, value]) => stored.has(name) && value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0))
+    .filter(([name, value]) => declaration.configures?.(name, value) ?? true)
     .map(([name]) => name);
 }
 

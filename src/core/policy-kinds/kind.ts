@@ -62,6 +62,11 @@ interface PolicyKindBase {
   readonly specs: Readonly<Record<string, unknown>>;
   /** Stored for delivery, never read back: secrets. */
   readonly writeOnly?: readonly string[];
+  /**
+   * Whether a stored value configures anything, for the not-applicable list; default: any value but null and an empty
+   * collection. (Intune exports every property of a compliance policy, `false` for what is not required.)
+   */
+  readonly configures?: (name: string, value: unknown) => boolean;
 }
 
 /** A kind compiled to CSP settings and delivered over OMA-DM. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { COMPLIANCE_SPECS, WINDOWS10_COMPLIANCE_TYPE, validateWindows10CompliancePolicy, type ComplianceScheduledActionForRule } from '../../policy/compliance.ts';
+import { configured } from '../compliance/evaluate.ts';
 import { DEVICE_COMPLIANCE_POLICIES } from './collections.ts';
 import type { CompliancePolicyKind } from './kind.ts';
 
@@ -15,6 +16,7 @@ export const windows10ComplianceKind: CompliancePolicyKind = {
   collection: DEVICE_COMPLIANCE_POLICIES,
   specs: COMPLIANCE_SPECS,
   validate: (input, mode) => withIds(validateWindows10CompliancePolicy(input, mode)),
+  configures: configured,
 };
 
 function withIds(body: Record<string, unknown>): Record<string, unknown> {
