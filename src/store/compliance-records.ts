@@ -84,7 +84,7 @@ export interface ComplianceRunLease {
 /** How a batch of results is written (ComplianceStore.saveComplianceResults). */
 export interface SaveComplianceOptions {
   /** A run's batch: the run's cursor moved and its lease renewed first; nothing written (false) when the lease was lost. */
-  lease?: { owner: string; lease: ComplianceRunLease; cursor: string; leaseUntil: number };
+  lease?: { owner: string; lease: ComplianceRunLease; cursor: string | null; leaseUntil: number };
   /**
    * A run's slice of a tenant's enrollments in id order: the policy states of every enrollment id in (after, through]
    * (through null: to the end) are replaced, so rows of devices that left (unenrolled) go too. Without it, the rows of

@@ -188,10 +188,10 @@ export class ComplianceService implements DeviceEventSink {
       const final = subjects.length < this.#batchSize();
       await yieldToRequests();
       const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
-      const batchEnd = subjects[subjects.length - 1]?.id ?? cursor ?? '';
+      const batchEnd = subjects[subjects.length - 1]?.id ?? cursor;
       // Written in slices, each a short transaction with a turn for requests before it; each replaces the states of its
-      // id range (devices that left lose theirs), the last moves the cursor and renews the lease, so a crash mid-batch
-      // judges the batch again (the same result: idempotent).
+      // id range (devices that left lose theirs) only while this node holds the lease (renewed by each), and the last
+      // moves the cursor, so a crash mid-batch judges the batch again (the same result: idempotent).
       let after = cursor;
       for (let start = 0; start === 0 || start < results.length; start += WRITE_SLICE) {
         await yieldToRequests();
@@ -201,7 +201,7 @@ export class ComplianceService implements DeviceEventSink {
         const through = final && last ? null : sliceEnd;
         const kept = await store.saveComplianceResults(slice, {
           replaceRange: { tenantId: lease.tenantId, after, through },
-          ...(last ? { lease: { owner: this.#options.nodeId, lease, cursor: batchEnd, leaseUntil: this.#options.clock() + this.#leaseMs() } } : {}),
+          lease: { owner: this.#options.nodeId, lease, cursor: last ? batchEnd : cursor, leaseUntil: this.#options.clock() + this.#leaseMs() },
         });
         if (!kept) return false;
         after = sliceEnd;
