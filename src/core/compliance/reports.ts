@@ -5,6 +5,7 @@ import type { EnrollmentRecord } from '../../store/records.ts';
 import type { EnrollmentStore } from '../../store/roles.ts';
 import type { PolicyService } from '../policies.ts';
 import { DEVICE_COMPLIANCE_POLICIES } from '../policy-kinds/index.ts';
+import type { ExpectedVersion } from '../versioned-write.ts';
 
 /**
  * What admins read of device compliance, from the states the evaluator stored (never computed on the request): a
@@ -36,6 +37,14 @@ export class ComplianceReports {
   async overview(tenantId: string, policyId: string): Promise<{ policy: CompliancePolicyRecord; counts: ComplianceStateCounts; lastEvaluatedAt: number | null }> {
     const policy = (await this.policies.get(tenantId, DEVICE_COMPLIANCE_POLICIES, policyId)) as CompliancePolicyRecord;
     return { policy, ...(await this.store.compliancePolicyStateCounts(tenantId, policy.id)) };
+  }
+
+  /**
+   * Graph `scheduleActionsForRules` (learn.microsoft.com/graph/api/intune-deviceconfig-devicecompliancepolicy-
+   * scheduleactionsforrules): replaces the policy's rules, one merge rule with PATCH (validated whole, versioned).
+   */
+  async scheduleActions(tenantId: string, policyId: string, rules: unknown, expected: ExpectedVersion): Promise<CompliancePolicyRecord> {
+    return (await this.policies.update(tenantId, DEVICE_COMPLIANCE_POLICIES, policyId, { scheduledActionsForRule: rules }, expected)) as CompliancePolicyRecord;
   }
 
   async scheduledActions(tenantId: string, policyId: string): Promise<CompliancePolicyRecord> {

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ComplianceReports } from '../../core/compliance/reports.ts';
 import type { ComplianceSettingResult, ComplianceStateRecord, CompliancePolicyRecord } from '../../store/compliance-records.ts';
+import { expectedVersion, setEntityTag } from '../graph/etag.ts';
 import { collection } from '../graph/graph-api.ts';
+import { recordOperation } from '../graph/metadata-route.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
-import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NullableString, OpenObject } from '../graph/schemas.ts';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, OpenObject } from '../graph/schemas.ts';
 
 /**
  * Device compliance reports (learn.microsoft.com/graph/api/resources/intune-deviceconfig-devicecompliancepolicystate,
@@ -79,6 +81,9 @@ const Overview = EntityBody({
 
 const ActionItem = EntityBody({ id: Type.String(), actionType: Type.String(), gracePeriodHours: Type.Number(), notificationTemplateId: NullableString(), notificationMessageCCList: Type.Array(Type.String()) });
 const ScheduledAction = EntityBody({ id: Type.String(), ruleName: NullableString(), scheduledActionConfigurations: Type.Array(ActionItem) });
+
+/** `scheduleActionsForRules`' body (the rules are read by the policy's validator). */
+const ScheduleActionsBody = Type.Object({ deviceComplianceScheduledActionForRules: Type.Array(OpenObject, { maxItems: 16 }) }, { additionalProperties: false });
 
 const StatusesQuery = Type.Object({ $top: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })), $skiptoken: Type.Optional(Type.String({ maxLength: 2048 })) });
 
@@ -172,6 +177,17 @@ export async function complianceRoutes(base: FastifyInstance, options: Complianc
       lastUpdateDateTime: iso(lastEvaluatedAt ?? policy.updatedAt),
       configurationVersion: policy.version,
     };
+  });
+
+  recordOperation(app, {
+    kind: 'action',
+    name: 'scheduleActionsForRules',
+    bindingType: 'deviceCompliancePolicy',
+    parameters: [{ name: 'deviceComplianceScheduledActionForRules', type: 'deviceComplianceScheduledActionForRule', collection: true }],
+  });
+  app.post(`/${POLICIES}/:id/scheduleActionsForRules`, { schema: { params: GuidParams, body: ScheduleActionsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    const policy = await reports.scheduleActions(request.caller.tenantId, request.params.id, request.body.deviceComplianceScheduledActionForRules, expectedVersion(request));
+    return setEntityTag(reply, policy.version).code(204).send(null);
   });
 
   app.get(`/${POLICIES}/:id/scheduledActionsForRule`, { schema: { params: GuidParams, response: { 200: CollectionBody(ScheduledAction), ...ERROR_RESPONSES } } }, async (request) => {
