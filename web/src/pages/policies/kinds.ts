@@ -22,9 +22,9 @@ export interface PolicyCollectionInfo {
   /** Under /graph/beta. */
   path: string;
   /** The assignment entity `assign` takes. */
-  assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment' | '#microsoft.graph.deviceConfigurationAssignment';
-  /** OMA-DM kinds report per device; managed app kinds are read by apps at check-in. */
-  delivery: 'omaDm' | 'checkIn';
+  assignmentType: '#microsoft.graph.targetedManagedAppPolicyAssignment' | '#microsoft.graph.deviceConfigurationAssignment' | '#microsoft.graph.deviceCompliancePolicyAssignment';
+  /** OMA-DM kinds report per device; managed app kinds are read by apps at check-in; compliance kinds are judged by the server. */
+  delivery: 'omaDm' | 'checkIn' | 'compliance';
   /** The `targetApps` action, and whether it takes appGroupType (configurations). */
   targetApps?: { withAppGroupType: boolean };
   /** False for MDM WIP: compiled for the handoff check only, it reaches no MAM device (so has no device status). */
@@ -284,6 +284,30 @@ const appConfigurationFields: FieldSpec[] = [
   { name: 'targetedAppManagementLevels', label: 'Device management', section: 'Settings', kind: { type: 'choice', options: [{ value: 'unmanaged', label: 'Unmanaged devices' }, { value: 'unspecified', label: 'Unspecified' }] } },
 ];
 
+// ---- Device compliance (learn.microsoft.com/graph/api/resources/intune-deviceconfig-windows10compliancepolicy): the
+// settings a MAM device can evidence (DeviceStatus, its OS version, a validated health attestation report).
+
+const COMPLIANCE = 'Device health';
+const required = (name: string, label: string, section = COMPLIANCE): FieldSpec => ({ name, label, section, kind: { type: 'boolean' } });
+
+const complianceFields: readonly FieldSpec[] = [
+  displayName,
+  description,
+  { name: 'osMinimumVersion', label: 'Minimum OS version', hint: 'e.g. 10.0.19045.0', section: 'Device properties', kind: { type: 'text', nullable: true } },
+  { name: 'osMaximumVersion', label: 'Maximum OS version', section: 'Device properties', kind: { type: 'text', nullable: true } },
+  required('activeFirewallRequired', 'Firewall on', 'System security'),
+  required('antivirusRequired', 'Antivirus on', 'System security'),
+  required('antiSpywareRequired', 'Antispyware on', 'System security'),
+  required('signatureOutOfDate', 'Antivirus signatures up to date', 'System security'),
+  required('storageRequireEncryption', 'OS drive encrypted', 'System security'),
+  required('tpmRequired', 'TPM present', 'System security'),
+  required('bitLockerEnabled', 'BitLocker (health attestation)'),
+  required('secureBootEnabled', 'Secure Boot (health attestation)'),
+  required('codeIntegrityEnabled', 'Code integrity (health attestation)'),
+  required('earlyLaunchAntiMalwareDriverEnabled', 'Early launch antimalware (health attestation)'),
+  required('requireHealthyDeviceReport', 'A healthy device report'),
+];
+
 export const COLLECTIONS: readonly PolicyCollectionInfo[] = [
   {
     slug: 'wip',
@@ -359,6 +383,15 @@ export const COLLECTIONS: readonly PolicyCollectionInfo[] = [
     delivery: 'checkIn',
     targetApps: { withAppGroupType: true },
     kinds: [{ odataType: '#microsoft.graph.targetedManagedAppConfiguration', title: 'App configuration', description: 'Settings with value tokens, delivered at check-in.', fields: appConfigurationFields }],
+  },
+  {
+    slug: 'device-compliance',
+    title: 'Device compliance',
+    tableLabel: 'Device compliance policies',
+    path: '/deviceManagement/deviceCompliancePolicies',
+    assignmentType: '#microsoft.graph.deviceCompliancePolicyAssignment',
+    delivery: 'compliance',
+    kinds: [{ odataType: '#microsoft.graph.windows10CompliancePolicy', title: 'Windows compliance', description: 'What a MAM device must evidence to be compliant (the grace period and actions: JSON editor).', fields: complianceFields }],
   },
 ];
 
