@@ -11,7 +11,7 @@ import { Link, navigate, setSearch, useRoute } from '../../router.tsx';
 import { AssignmentsPanel } from './Assignments.tsx';
 import { kindOf, type PolicyCollectionInfo } from './kinds.ts';
 import { PolicyForm } from './PolicyForm.tsx';
-import { DeploymentPanel, DeviceStatusPanel } from './Status.tsx';
+import { ComplianceStatusPanel, DeploymentPanel, DeviceStatusPanel } from './Status.tsx';
 import { TargetAppsPanel } from './TargetApps.tsx';
 import type { Policy } from './types.ts';
 import { WipToolsPanel } from './WipTools.tsx';
@@ -54,7 +54,7 @@ export function PolicyDetail({ collection, id }: { collection: PolicyCollectionI
     { value: 'settings', label: 'Settings' },
     ...(collection.targetApps ? [{ value: 'apps', label: 'Target apps' }] : []),
     { value: 'assignments', label: 'Assignments' },
-    ...(collection.delivery === 'omaDm' && collection.reachesMamDevices !== false ? [{ value: 'status', label: 'Device status' }] : []),
+    ...((collection.delivery === 'omaDm' && collection.reachesMamDevices !== false) || collection.delivery === 'compliance' ? [{ value: 'status', label: 'Device status' }] : []),
     ...(collection.slug === 'app-protection' ? [{ value: 'status', label: 'Deployment' }] : []),
     ...(collection.slug === 'wip' ? [{ value: 'tools', label: 'WIP tools' }] : []),
   ];
@@ -116,6 +116,7 @@ export function PolicyDetail({ collection, id }: { collection: PolicyCollectionI
         {tab === 'apps' ? <TargetAppsPanel collection={collection} policy={data} /> : null}
         {tab === 'assignments' ? <AssignmentsPanel collection={collection} policy={data} /> : null}
         {tab === 'status' && collection.delivery === 'omaDm' ? <DeviceStatusPanel collection={collection} policy={data} /> : null}
+        {tab === 'status' && collection.delivery === 'compliance' ? <ComplianceStatusPanel collection={collection} policy={data} /> : null}
         {tab === 'status' && collection.slug === 'app-protection' ? <DeploymentPanel collection={collection} policy={data} /> : null}
         {tab === 'tools' ? <WipToolsPanel collection={collection} policy={data} /> : null}
       </div>

@@ -6,7 +6,7 @@ import { ErrorBar } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
 import type { PolicyCollectionInfo } from './kinds.ts';
 import { CATALOGUE_PATH } from './TargetApps.tsx';
-import type { DeploymentSummary, DeviceStatus, ManagedApp, Policy } from './types.ts';
+import type { ComplianceDeviceStatus, DeploymentSummary, DeviceStatus, ManagedApp, Policy } from './types.ts';
 
 const useStyles = makeStyles({
   panel: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -49,6 +49,55 @@ export function DeviceStatusPanel({ collection, policy }: { collection: PolicyCo
               <TableCell>{row.userPrincipalName ?? '—'}</TableCell>
               <TableCell><Badge appearance="tint" color={STATE_COLOR[row['@openmam.status']] ?? 'informative'}>{row['@openmam.status']}</Badge></TableCell>
               <TableCell>{row.statusCode ?? '—'}</TableCell>
+              <TableCell title={formatDateTime(row.lastReportedDateTime)}>{formatRelative(row.lastReportedDateTime)}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </section>
+  );
+}
+
+const COMPLIANCE_COLOR: Record<string, BadgeProps['color']> = { compliant: 'success', nonCompliant: 'danger', unknown: 'informative', notApplicable: 'subtle' };
+
+/**
+ * Per device: a compliance policy's state on each device it was judged on (`{id}/deviceStatuses`), the device's own
+ * state (a grace period shows as inGracePeriod) and why: the settings that failed or lack evidence, with what the
+ * device reported.
+ */
+export function ComplianceStatusPanel({ collection, policy }: { collection: PolicyCollectionInfo; policy: Policy }) {
+  const styles = useStyles();
+  const statuses = useGraph<GraphCollection<ComplianceDeviceStatus>>(`${collection.path}/${policy.id}/deviceStatuses?$top=500`, { refetchInterval: REFRESH_MS });
+  const rows = statuses.data?.value ?? [];
+  const counts = Object.entries(rows.reduce<Record<string, number>>((all, row) => ({ ...all, [row.status]: (all[row.status] ?? 0) + 1 }), {}));
+  return (
+    <section className={styles.panel} aria-label="Device status">
+      <Text as="h2" size={500} weight="semibold">Device status</Text>
+      <div className={styles.bar}>
+        <Text role="status">{rows.length === 0 ? 'No device has been judged against this policy yet.' : counts.map(([state, n]) => `${n} ${state}`).join(', ')}</Text>
+        <Button size="small" icon={<ArrowClockwiseRegular />} onClick={() => void statuses.refetch()} disabled={statuses.isFetching}>Refresh device status</Button>
+      </div>
+      <ErrorBar error={statuses.error} />
+      <Table aria-label="Device status" size="small">
+        <TableHeader>
+          <TableRow>
+            <TableHeaderCell>Device</TableHeaderCell>
+            <TableHeaderCell>User</TableHeaderCell>
+            <TableHeaderCell>State</TableHeaderCell>
+            <TableHeaderCell>Why</TableHeaderCell>
+            <TableHeaderCell>Last evaluated</TableHeaderCell>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {rows.map((row) => (
+            <TableRow key={row.id}>
+              <TableCell>{row.deviceDisplayName ?? row.id}</TableCell>
+              <TableCell>{row.userPrincipalName ?? '—'}</TableCell>
+              <TableCell>
+                <Badge appearance="tint" color={COMPLIANCE_COLOR[row.status] ?? 'informative'}>{row.status}</Badge>
+                {row['@openmam.complianceState'] === 'inGracePeriod' ? <Text size={200}> in grace period until {formatDateTime(row.complianceGracePeriodExpirationDateTime)}</Text> : null}
+              </TableCell>
+              <TableCell>{row['@openmam.settingStates'].map((s) => `${s.setting}: ${s.reason ?? s.state}`).join('; ') || '—'}</TableCell>
               <TableCell title={formatDateTime(row.lastReportedDateTime)}>{formatRelative(row.lastReportedDateTime)}</TableCell>
             </TableRow>
           ))}

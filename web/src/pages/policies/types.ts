@@ -68,6 +68,18 @@ export interface DeviceStatus {
   lastReportedDateTime: string | null;
 }
 
+/** Graph `deviceComplianceDeviceStatus` with OpenMAM's annotations: the device's state and why. */
+export interface ComplianceDeviceStatus {
+  id: string;
+  deviceDisplayName: string | null;
+  userPrincipalName: string | null;
+  status: 'unknown' | 'notApplicable' | 'compliant' | 'remediated' | 'nonCompliant' | 'error' | 'conflict' | 'notAssigned';
+  lastReportedDateTime: string;
+  complianceGracePeriodExpirationDateTime: string;
+  '@openmam.complianceState': string;
+  '@openmam.settingStates': { setting: string; state: string; currentValue: string | null; reason: string | null }[];
+}
+
 /** Graph `managedAppPolicyDeploymentSummary` (beta). */
 export interface DeploymentSummary {
   displayName: string;
