@@ -153,3 +153,12 @@ export const ACTIVITY_HOURS: CollectionSource = {
     hourStart: { type: 'dateTime', source: { column: 'hour_start' }, required: true },
   },
 };
+
+/** Assignment filters (deviceManagement/assignmentFilters, migration 023). */
+export const ASSIGNMENT_FILTERS = tenantCollection('assignment_filters', {
+  ...ENTITY_FIELDS,
+  displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+  description: { type: 'string', source: { column: 'description' } },
+  platform: { type: 'string', source: { column: 'platform' }, required: true, members: ['windows10AndLater', 'windowsMobileApplicationManagement'] },
+  assignmentFilterManagementType: { type: 'string', source: { column: 'management_type' }, required: true, members: ['devices', 'apps'] },
+});

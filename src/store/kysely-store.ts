@@ -6,6 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
+import { KyselyAssignmentFilterStore } from './assignment-filter-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -37,7 +38,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, AssignmentFilterStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -135,6 +136,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity; same database, write path and lifecycle. */
   readonly activity: ActivityStore;
+  /** Assignment filters; same database, write path and lifecycle. */
+  readonly assignmentFilters: AssignmentFilterStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -167,6 +170,12 @@ export class KyselyStore implements Store, SecretStore {
     this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.assignmentFilters = new KyselyAssignmentFilterStore(db, {
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
   }

@@ -149,7 +149,12 @@ export interface DesiredSetting {
    * otherwise once per version of the group (a digest of its other settings and of `value`): re-sent when the group
    * changes, never on a steady check-in. Its node state records that version with Format `null`.
    */
-  exec?: boolean;
+  exec?: boolean;  /**
+   * A device filter rule (policy/assignment-filter-rule.ts, `device.*` properties) the device must match for this
+   * node to apply (e.g. the WIP MDM upgrade leaves Home editions out): the planner judges it against the device's
+   * facts, and a device that does not match records the node `not_applicable` and never receives it.
+   */
+  applicableWhen?: string;
 }
 
 /**
@@ -159,7 +164,22 @@ export interface DesiredSetting {
 export type ConfigurationTarget =
   | { kind: 'all_devices' }
   | { kind: 'device'; devId: string }
-  | { kind: 'groups'; include: string[]; exclude: string[]; allUsers: boolean };
+  | { kind: 'groups'; include: string[]; exclude: string[]; allUsers: boolean; filters?: TargetFilters };
+
+/** A filter on an include assignment of a configuration set: the filter's id and whether matching includes or excludes. */
+export interface TargetFilter {
+  id: string;
+  type: 'include' | 'exclude';
+}
+
+/**
+ * The filters of a groups target's include assignments (absent when none has one): by included group id, and on the
+ * all-licensed-users assignment. The planner judges them against the device's facts (desired-state.ts appliesTo).
+ */
+export interface TargetFilters {
+  groups?: Record<string, TargetFilter>;
+  allUsers?: TargetFilter;
+}
 
 /**
  * A named set of settings assigned to a target: what the desired state of a device is made of. Policies compile
@@ -281,9 +301,35 @@ export type PolicyKind =
 
 /** Graph assignment targets. */
 export type AssignmentTarget =
-  | { '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string }
+  | ({ '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string } & AssignmentFilterRef)
   | { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget'; groupId: string }
-  | { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' };
+  | ({ '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } & AssignmentFilterRef);
+
+/**
+ * An include target's assignment filter (Graph deviceAndAppManagementAssignmentTarget's filter id and type): absent
+ * when none. `include`: the target reaches only what matches the filter's rule; `exclude`: only what does not.
+ */
+export interface AssignmentFilterRef {
+  deviceAndAppManagementAssignmentFilterId?: string;
+  deviceAndAppManagementAssignmentFilterType?: 'include' | 'exclude';
+}
+
+/** Graph deviceAndAppManagementAssignmentFilter as OpenMAM stores it (migration 023). */
+export interface AssignmentFilterRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  description: string | null;
+  /** Graph devicePlatformType: windows10AndLater (devices) or windowsMobileApplicationManagement (apps). */
+  platform: string;
+  /** The rule as the admin wrote it (policy/assignment-filter-rule.ts). */
+  rule: string;
+  managementType: 'devices' | 'apps';
+  roleScopeTags: string[];
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
 
 export interface PolicyAssignment {
   id: string;

@@ -1,6 +1,7 @@
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ActivityHourRecord,
+  AssignmentFilterRecord,
   ConfigurationSetRecord,
   DeviceRecord,
   GroupRecord,
@@ -304,6 +305,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity counters (store/activity-store.ts). */
   readonly activity: ActivityStore;
+  /** Assignment filters (store/assignment-filter-store.ts). */
+  readonly assignmentFilters: AssignmentFilterStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */
@@ -319,4 +322,29 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
 export interface SecretStore {
   /** The secret named `name`; the first caller stores `candidate`, every later caller gets what was stored. */
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Assignment filters (Graph deviceAndAppManagementAssignmentFilter, migration 023), versioned like every admin object
+ * (writes after the tenant row: the one lock order of admin writers).
+ */
+export interface AssignmentFilterStore {
+  /** A plain insert (no bump: no assignment names a new filter). `not_found` when the tenant does not exist. */
+  createAssignmentFilter(filter: AssignmentFilterRecord): Promise<void>;
+  /**
+   * Compare-and-set at `filter.version`. When `replan`, the tenant's configuration version (device filters) or app
+   * configuration version (app filters) is bumped in the same transaction, so every device or app is judged again at
+   * its next check-in: O(1) whatever the fleet.
+   */
+  updateAssignmentFilter(filter: AssignmentFilterRecord, replan: boolean): Promise<VersionedWrite>;
+  getAssignmentFilter(tenantId: string, id: string): Promise<AssignmentFilterRecord | undefined>;
+  /** The tenant's filters among `ids` (unknown ids are left out). */
+  getAssignmentFilters(tenantId: string, ids: readonly string[]): Promise<AssignmentFilterRecord[]>;
+  /** One page (collections.ts ASSIGNMENT_FILTERS). */
+  queryAssignmentFilters(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AssignmentFilterRecord>>;
+  /**
+   * Deletes the filter (only at `expectedVersion` when given). Refused with `conflict` (naming the policy) while an
+   * assignment of any policy names it: checked under the tenant row, which every policy write takes first.
+   */
+  deleteAssignmentFilter(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 }

@@ -48,6 +48,7 @@ export interface Database {
   sign_ins: SignInsTable;
   users: UsersTable;
   activity_hours: ActivityHoursTable;
+  assignment_filters: AssignmentFiltersTable;
 }
 
 export interface TenantsTable {
@@ -441,4 +442,19 @@ export interface ActivityHoursTable {
   access_denied: number;
   compliant_check_ins: number;
   noncompliant_check_ins: number;
+}
+
+/** Migration 023: assignment filters; role_scope_tags is a JSON array of strings. */
+export interface AssignmentFiltersTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  description: string | null;
+  platform: string;
+  rule: string;
+  management_type: 'devices' | 'apps';
+  role_scope_tags: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
 }
