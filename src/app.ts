@@ -29,6 +29,7 @@ import { AppReportService } from './core/app-protection/reports.ts';
 import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
 import { SignInLog } from './core/app-protection/sign-in-log.ts';
 import { ActivityRollups } from './core/activity-rollups.ts';
+import { AssignmentFilterService } from './core/assignment-filters.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
@@ -156,7 +157,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  const policies = new PolicyService({ store: deps.store, appStore: deps.store.appProtection, clock, newId, providerId: config.providerId });
+  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId });
+  const policies = new PolicyService({ store: deps.store, appStore: deps.store.appProtection, filters: assignmentFilters, clock, newId, providerId: config.providerId });
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
   const policyStatuses = new PolicyStatusService(deps.store, policies);
   const wipLogs = new WipLogService(deps.store, clock, newId);
@@ -242,7 +244,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,

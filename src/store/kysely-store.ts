@@ -6,7 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
-import { KyselyAssignmentFilterStore } from './assignment-filter-store.ts';
+import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -795,6 +795,7 @@ export class KyselyStore implements Store, SecretStore {
       requireOwnSet(policy, set);
       return this.#undoable<VersionedWrite>(async (trx) => {
         if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
+        await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
         const row = policyToRow(policy);
         const version = policy.version + 1;
         const updated = await trx

@@ -10,6 +10,8 @@ import type { SelectiveWipeService } from '../../core/app-protection/selective-w
 import { appRegistrationRoutes } from './app-registration-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
 import { activityRoutes } from './activity-routes.ts';
+import { assignmentFilterRoutes } from './assignment-filter-routes.ts';
+import type { AssignmentFilterService } from '../../core/assignment-filters.ts';
 import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
@@ -46,6 +48,8 @@ export interface AdminRoutesOptions {
   signIns: SignInLog;
   /** Per-tenant hourly activity (beta `deviceManagement/openMamActivityHours`). */
   activity: Pick<ActivityStore, 'queryActivityHours'>;
+  /** Assignment filters (beta `deviceManagement/assignmentFilters`). */
+  assignmentFilters: AssignmentFilterService;
   /** Keeps the key of `$skiptoken`s, shared by every node. */
   secrets: SecretStore;
   newId: () => string;
@@ -68,6 +72,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
+        if (version === 'beta') await scope.register(assignmentFilterRoutes, { filters: options.assignmentFilters, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
