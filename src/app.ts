@@ -204,6 +204,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
   const management = new ManagementService({
     store: deps.store,
+    filters: deps.store.assignmentFilters,
     verifier,
     checkins,
     activity,

@@ -21,6 +21,8 @@ export interface SessionState {
   inventoryRequested: boolean;
   /** Some command of this session got no usable answer, or failed to fit: the device is not settled yet. */
   unsettled: boolean;
+  /** The Windows edition (DeviceFacts.operatingSystemSKU) the plan judged filters on; absent when it judged none. */
+  plannedSku?: string | null;
 }
 
 export interface SentCommand {

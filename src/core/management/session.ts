@@ -4,9 +4,11 @@ import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
 import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
-import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import type { AssignmentFilterStore, ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import { deviceFacts, deviceReportSku, type DeviceFacts } from '../devices/device-facts.ts';
+import { deviceFilterJudge, deviceFilterSubject, deviceMatches } from '../devices/device-filters.ts';
 import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
-import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
+import { appliesTo, needsDeviceFacts, planChanges, targetFilterIds, type PlannedCommand } from './desired-state.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
@@ -45,7 +47,7 @@ export interface DeviceEventSink {
 }
 
 export interface ManagementServiceOptions {
-  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> &
+  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome' | 'listInventory'> &
     Pick<ConfigurationStore, 'configurationSetsFor'> &
     Pick<GroupStore, 'groupsOfMember'> &
     Pick<WipLogStore, 'pendingWipLogRequests'>;
@@ -53,6 +55,8 @@ export interface ManagementServiceOptions {
   checkins: CheckinSink;
   /** Hourly activity: every session counts once, at its first message (MsgID 1), steady or not. */
   activity: ActivitySink;
+  /** The tenant's assignment filters, read when planning a device some filtered assignment may reach. */
+  filters?: Pick<AssignmentFilterStore, 'getAssignmentFilters'>;
   /** Told when a device's reported inventory changed (absent: nobody listens). */
   deviceEvents?: DeviceEventSink;
   measure: Measure;
@@ -166,6 +170,9 @@ export class ManagementService {
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
+    // The plan judged filters on an edition this session's inventory contradicts: plan again at the next session.
+    const reportedSku = state.plannedSku === undefined ? undefined : deviceReportSku(effects.inventory, enrollment);
+    if (reportedSku !== undefined && reportedSku !== state.plannedSku) state.unsettled = true;
 
     const responseHeader: SyncHdr = { verDtd: '1.2', verProto: 'DM/1.2', sessionId: header.sessionId, msgId: String(serverMsgId), target: header.source, source: this.options.serverUrl };
     let final = true;
@@ -455,8 +462,13 @@ export class ManagementService {
       this.options.store.groupsOfMember(enrollment.tenantId, enrollment.userOid),
     ]);
     const groups = new Set([...memberOf, ...(tokenGroups ?? managed.management.tokenGroups ?? [])]);
-    const sets = candidates.filter((set) => appliesTo(set.target, { devId: enrollment.devId, groups }));
-    const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now });
+    // Assignment filters and per-setting conditions are judged on the device's facts: read only when some set has one.
+    const judged = needsDeviceFacts(candidates) ? await this.deviceFactsFor(enrollment, candidates, effects) : undefined;
+    if (judged !== undefined) state.plannedSku = judged.facts.operatingSystemSKU;
+    const sets = candidates.filter((set) => appliesTo(set.target, { devId: enrollment.devId, groups, ...(judged ? { filters: judged.filters } : {}) }));
+    const subject = judged === undefined ? undefined : deviceFilterSubject(judged.facts);
+    const applicable = subject === undefined ? undefined : (rule: string): boolean => deviceMatches(rule, subject);
+    const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now, ...(applicable ? { applicable } : {}) });
     for (const decided of plan.decided) effects.nodeStates.set(decided.locUri, decided);
     for (const locUri of plan.forget) effects.forget.add(locUri);
     state.queue.push(...plan.commands);
@@ -468,6 +480,24 @@ export class ManagementService {
       state.inventoryRequested = true;
       for (const locUri of INVENTORY_NODES) state.queue.push({ verb: 'Get', item: { locUri, format: 'chr', value: '' } });
     }
+  }
+
+  /**
+   * The device's facts (its enrollment, stored inventory and what this message reported: DevInfo Man/Mod) and the
+   * judge of the filters the candidate sets name: two reads, made only when planning a device that some filtered
+   * assignment or conditional setting concerns.
+   */
+  private async deviceFactsFor(enrollment: EnrollmentRecord, candidates: Parameters<typeof targetFilterIds>[0], effects: Effects): Promise<{ facts: DeviceFacts; filters: ReturnType<typeof deviceFilterJudge> }> {
+    const ids = targetFilterIds(candidates);
+    const [inventory, filters] = await Promise.all([
+      this.options.store.listInventory(enrollment.id),
+      ids.length === 0 || this.options.filters === undefined ? [] : this.options.filters.getAssignmentFilters(enrollment.tenantId, ids),
+    ]);
+    const values = new Map(inventory.map((v) => [v.locUri, { value: v.value, updatedAt: v.updatedAt }]));
+    for (const [locUri, v] of effects.inventory) values.set(locUri, { value: v.value, updatedAt: v.updatedAt });
+    const reported = deviceReportOf(effects.inventory, enrollment).deviceReport;
+    const facts = deviceFacts({ ...enrollment, ...(reported ?? {}) }, values);
+    return { facts, filters: deviceFilterJudge(filters, deviceFilterSubject(facts)) };
   }
 
   /**
