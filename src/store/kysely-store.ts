@@ -1414,15 +1414,15 @@ function targetFromColumns(row: Pick<ConfigurationSetRow, 'target_kind' | 'targe
   }
 }
 
-/** Only the three fields, in a fixed order (not `kind`, nor anything else the caller's object carries). */
+/** Only the known fields, in a fixed order (not `kind`, nor anything else the caller's object carries); filters only when set. */
 function groupTargetToColumn(target: GroupTargetColumn): string {
-  const column: GroupTargetColumn = { include: target.include, exclude: target.exclude, allUsers: target.allUsers };
+  const column: GroupTargetColumn = { include: target.include, exclude: target.exclude, allUsers: target.allUsers, ...(target.filters === undefined ? {} : { filters: target.filters }) };
   return JSON.stringify(column);
 }
 
 function groupTargetFromColumn(column: string): GroupTargetColumn {
-  const { include, exclude, allUsers } = JSON.parse(column) as GroupTargetColumn;
-  return { include, exclude, allUsers };
+  const { include, exclude, allUsers, filters } = JSON.parse(column) as GroupTargetColumn;
+  return { include, exclude, allUsers, ...(filters === undefined ? {} : { filters }) };
 }
 
 function tokenGroupsToColumn(groups: string[] | null): string | null {
