@@ -160,7 +160,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId });
   const policies = new PolicyService({ store: deps.store, appStore: deps.store.appProtection, filters: assignmentFilters, clock, newId, providerId: config.providerId });
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
-  const policyStatuses = new PolicyStatusService(deps.store, policies);
+  const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const appProtectionAdmin = {
     deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),

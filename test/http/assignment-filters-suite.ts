@@ -250,6 +250,8 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
         const homeStates = new Map((await server.runtime.app.store.getNodeStates(homeEnrollment.id)).map((s) => [s.locUri, s]));
         assert.equal(homeStates.get(upgrade)?.status, 'not_applicable');
         assert.equal((await homeDevice.sync()).commands.length, 0, 'settled');
+        const statuses = await call('GET', `${WIP}/${String(policy['id'])}/deviceStatuses`);
+        assert.deepEqual(statuses.body.value?.map((v) => v['@openmam.status']), ['applied', 'applied'], 'the held-back upgrade does not leave the Home device pending');
 
         // The admin forces it: the answer warns, and the Home device gets it at its next session.
         const forced = await call('PATCH', `${WIP}/${String(policy['id'])}`, { openMamMdmUpgradeOnHomeEdition: true });
@@ -276,6 +278,8 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
         });
         assert.equal(excluded.status, 204, JSON.stringify(excluded.body));
         assert.equal((await device.sync()).commands.length, 0, 'filtered out: nothing sent');
+        const statusOf = async () => (await call('GET', `${WIP}/${String(policy['id'])}/deviceStatuses`)).body.value?.find((v) => v['deviceDisplayName'] === 'KIOSK-7')?.['@openmam.status'];
+        assert.equal(await statusOf(), 'notApplicable', 'the report lists the filtered-out device as not applicable');
 
         const included = await assign(String(policy['id']), {
           '@odata.type': '#microsoft.graph.groupAssignmentTarget',
@@ -295,6 +299,7 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
           'exactly the policy settings, each added once',
         );
         assert.equal((await device.sync()).commands.length, 0, 'settled');
+        assert.equal(await statusOf(), 'applied');
 
         // A rule change that no longer matches removes what the policy set.
         assert.equal((await call('PATCH', `${FILTERS}/${String(filter['id'])}`, { rule: '(device.deviceName -startsWith "desk")' })).status, 200);

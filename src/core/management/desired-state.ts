@@ -83,7 +83,7 @@ export function needsDeviceFacts(sets: readonly ConfigurationSetRecord[]): boole
 }
 
 /** The filter ids the sets' targets name. */
-export function targetFilterIds(sets: readonly ConfigurationSetRecord[]): string[] {
+export function targetFilterIds(sets: readonly { target: ConfigurationTarget }[]): string[] {
   const ids = new Set<string>();
   for (const { target } of sets) {
     if (target.kind !== 'groups' || target.filters === undefined) continue;
