@@ -33,7 +33,8 @@ describe('appliesTo with assignment filters', () => {
   it('a filter narrows only its own assignment; an exclusion group still wins; no judge or an unknown filter reaches nothing', () => {
     const two: ConfigurationTarget = { kind: 'groups', include: ['g1', 'g2'], exclude: [], allUsers: false, filters: { groups: { g1: { id: 'f-kiosk', type: 'include' } } } };
     assert.equal(appliesTo(two, { devId: 'd', groups: new Set(['g1', 'g2']), filters: judgeFor('DESK-1') }), true, 'g2 has no filter');
-    assert.equal(appliesTo({ ...target('include'), exclude: ['g1'] }, { devId: 'd', groups, filters: judgeFor('KIOSK-1') }), false);
+    const excluded: ConfigurationTarget = { kind: 'groups', include: ['g1'], exclude: ['g1'], allUsers: false, filters: { groups: { g1: { id: 'f-kiosk', type: 'include' } } } };
+    assert.equal(appliesTo(excluded, { devId: 'd', groups, filters: judgeFor('KIOSK-1') }), false);
     assert.equal(appliesTo(target('include'), { devId: 'd', groups }), false);
     assert.equal(appliesTo(target('exclude'), { devId: 'd', groups, filters: judgeFor('DESK-1', []) }), false);
     const allUsers: ConfigurationTarget = { kind: 'groups', include: [], exclude: [], allUsers: true, filters: { allUsers: { id: 'f-kiosk', type: 'include' } } };

@@ -152,7 +152,7 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       id: assignment.id,
       // source and sourceId are beta's (policy sets); v1.0's assignments have id and target only.
       ...(version === 'beta' ? { source: 'direct', sourceId: null } : {}),
-      target: assignment.target,
+      target: presentTarget(assignment.target, version),
     });
     const presentApp = (ref: ManagedAppRef): Static<typeof ManagedMobileApp> => ({
       '@odata.type': '#microsoft.graph.managedMobileApp',
@@ -301,3 +301,17 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     { baseUrl, skipTokens: options.skipTokens },
   );
 }
+
+/**
+ * An assignment's target as Graph answers it: in beta with its filter (null and `none` when it has none, as Graph
+ * writes an unfiltered target); in v1.0, whose types have no filter properties, without them.
+ */
+function presentTarget(target: PolicyAssignment['target'], version: string): Record<string, unknown> {
+  const { deviceAndAppManagementAssignmentFilterId: id, deviceAndAppManagementAssignmentFilterType: type, ...rest } = target as PolicyAssignment['target'] & {
+    deviceAndAppManagementAssignmentFilterId?: string;
+    deviceAndAppManagementAssignmentFilterType?: string;
+  };
+  if (version !== 'beta') return rest;
+  return { ...rest, deviceAndAppManagementAssignmentFilterId: id ?? null, deviceAndAppManagementAssignmentFilterType: type ?? 'none' };
+}
+
