@@ -195,6 +195,9 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
         assert.equal(assigned.status, 204, JSON.stringify(assigned.body));
         const listed = await call('GET', `${WIP}/${String(policy['id'])}/assignments`);
         assert.equal((listed.body.value?.[0]?.['target'] as Record<string, unknown>)['deviceAndAppManagementAssignmentFilterId'], id);
+        const v1 = await call('GET', `/graph/v1.0/deviceAppManagement/windowsInformationProtectionPolicies/${String(policy['id'])}/assignments`);
+        assert.equal(v1.status, 200);
+        assert.equal(Object.hasOwn(v1.body.value?.[0]?.['target'] as object, 'deviceAndAppManagementAssignmentFilterId'), false, 'v1.0 has no filter properties');
         assertRefused(await call('DELETE', `${FILTERS}/${id}`), 409, new RegExp(`policy "${String(policy['displayName'])}"`));
 
         const before = await configVersion();

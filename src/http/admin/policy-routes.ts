@@ -303,15 +303,10 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
 }
 
 /**
- * An assignment's target as Graph answers it: in beta with its filter (null and `none` when it has none, as Graph
- * writes an unfiltered target); in v1.0, whose types have no filter properties, without them.
+ * An assignment's target as answered: in beta with its filter when it has one (an unfiltered target is answered as
+ * before, without Graph's null id and `none` type); in v1.0, whose types have no filter properties, never with one.
  */
-function presentTarget(target: PolicyAssignment['target'], version: string): Record<string, unknown> {
-  const { deviceAndAppManagementAssignmentFilterId: id, deviceAndAppManagementAssignmentFilterType: type, ...rest } = target as PolicyAssignment['target'] & {
-    deviceAndAppManagementAssignmentFilterId?: string;
-    deviceAndAppManagementAssignmentFilterType?: string;
-  };
-  if (version !== 'beta') return rest;
-  return { ...rest, deviceAndAppManagementAssignmentFilterId: id ?? null, deviceAndAppManagementAssignmentFilterType: type ?? 'none' };
+function presentTarget(target: PolicyAssignment['target'], version: string): object {
+  if (version === 'beta') return target;
+  return Object.fromEntries(Object.entries(target).filter(([name]) => name !== 'deviceAndAppManagementAssignmentFilterId' && name !== 'deviceAndAppManagementAssignmentFilterType'));
 }
-
