@@ -227,6 +227,27 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
       });
     });
 
+    describe('apps receive what their filters allow', () => {
+      it('an app filter on an app protection policy reaches the registrations that match it, judged at check-in', async () => {
+        const EDGE = 'com.microsoft.edge';
+        const EDGE_CLIENT = 'ecd6b820-32c2-49b6-98a6-444530e5a77a';
+        const appFilter = await created(FILTERS, { displayName: 'Surface apps', platform: 'windowsMobileApplicationManagement', assignmentFilterManagementType: 'apps', rule: '(app.deviceModel -contains "surface")' });
+        const protection = await created(APP_PROTECTION, { displayName: `Surface APP ${randomUUID().slice(0, 6)}` });
+        const id = String(protection['id']);
+        assert.equal((await call('POST', `${APP_PROTECTION}/${id}/targetApps`, { apps: [{ mobileAppIdentifier: { '@odata.type': '#microsoft.graph.windowsAppIdentifier', windowsAppId: EDGE } }] })).status, 204);
+        const assigned = await assign(id, { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget', deviceAndAppManagementAssignmentFilterId: String(appFilter['id']), deviceAndAppManagementAssignmentFilterType: 'include' }, APP_PROTECTION);
+        assert.equal(assigned.status, 204, JSON.stringify(assigned.body));
+        const register = async (upn: string, deviceModel: string) => {
+          const token = await server.mint({ upn, clientId: EDGE_CLIENT });
+          const response = await call('POST', '/mam/v1/registrations', { appId: EDGE, appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceName: 'PC', deviceModel, deviceManufacturer: 'Contoso', deviceTag: randomUUID(), azureAdDeviceId: null }, token);
+          assert.equal(response.status, 201, JSON.stringify(response.body));
+          return response.body as { policy?: { id: string } | null };
+        };
+        assert.equal((await register('surface-user@contoso.example', 'Surface Laptop 5')).policy?.id, id);
+        assert.equal((await register('thinkpad-user@contoso.example', 'ThinkPad X1')).policy ?? null, null);
+      });
+    });
+
     describe('devices receive what their filters and edition allow', () => {
       it('the WIP MDM upgrade goes to a Pro device, not to a Home one, unless the admin forces it (with a warning)', async () => {
         const home = 'home-user@contoso.example';
