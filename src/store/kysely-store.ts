@@ -6,6 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
+import { KyselyDevicePictureStore, type DevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -135,6 +136,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity; same database, write path and lifecycle. */
   readonly activity: ActivityStore;
+  /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
+  readonly devicePicture: DevicePictureStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -164,6 +167,7 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
+    this.devicePicture = new KyselyDevicePictureStore(db, { track: (work) => this.#track(work) });
     this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
@@ -1135,6 +1139,11 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
   const report = outcome.deviceReport;
   if (report !== undefined && Object.keys(report).length > 0) {
     await trx.updateTable('enrollments').set(report).where('id', '=', enrollmentId).execute();
+  }
+
+  // Linked once: only an enrollment without an Entra device id takes one (never re-linked, even by a racing message).
+  if (outcome.entraDeviceLink !== undefined) {
+    await trx.updateTable('enrollments').set({ entra_device_id: outcome.entraDeviceLink }).where('id', '=', enrollmentId).where('entra_device_id', 'is', null).execute();
   }
 
   const changes = managementStateChanges(outcome.management ?? {});

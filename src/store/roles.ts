@@ -20,6 +20,7 @@ import type {
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import type { AppPolicyRecord } from './app-protection-records.ts';
+import type { DevicePictureStore } from './device-picture-store.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -140,6 +141,11 @@ export interface SyncOutcome {
   unenrollReason?: UnenrollReason;
   /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
   deviceReport?: { manufacturer?: string; model?: string };
+  /**
+   * The Entra device id (lower-case) a verified user token of this session carried, for an enrollment that has none:
+   * written only where the enrollment still has none (core/management/device-link.ts).
+   */
+  entraDeviceLink?: string;
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
 }
@@ -304,6 +310,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity counters (store/activity-store.ts). */
   readonly activity: ActivityStore;
+  /** The admin API's device picture reads (store/device-picture-store.ts). */
+  readonly devicePicture: DevicePictureStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */
