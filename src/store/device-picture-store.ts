@@ -1,32 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { StoreContext } from './app-protection-store.ts';
 import { batches, compareKeys } from './row-helpers.ts';
+import type { DevicePictureStore } from './roles.ts';
 import type { Database } from './schema.ts';
-
-/**
- * What the admin API's picture of a MAM device reads beside its enrollment row, a page at a time (never one query per
- * device): a few stored inventory values (DeviceStatus's EncryptionCompliance, ...), the users' display names
- * (Graph `userDisplayName`), and, for app registrations, the active enrollment of each Entra device id (Graph
- * `managedDeviceId`). Reached as `store.devicePicture`.
- */
-export interface DevicePictureStore {
-  /**
-   * The stored inventory values at `locUris` of each enrollment: every given enrollment id is a key (an empty map
-   * when it has none of them).
-   */
-  inventoryOf(enrollmentIds: readonly string[], locUris: readonly string[]): Promise<Map<string, Map<string, { value: string; updatedAt: number }>>>;
-  /** The display names of the tenant's users the ids name (null when no token carried one); unknown ids are absent. */
-  userDisplayNamesOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, string | null>>;
-  /**
-   * The id of the active enrollment (the managedDevice) of each Entra device id in the tenant, by the lower-case
-   * device id; ids no active enrollment carries are absent. Served by migration 024's index.
-   */
-  managedDeviceIdsOf(tenantId: string, entraDeviceIds: readonly string[]): Promise<Map<string, string>>;
-}
 
 /** Keys one `IN (...)` read carries at most (as kysely-store.ts reads management states). */
 const MAX_READ_BATCH = 1024;
 
+/**
+ * The device picture's reads (DevicePictureStore in roles.ts) over KyselyStore's database and lifecycle, which exposes
+ * it as `devicePicture`: each an `IN (...)` read per 1,024 keys on a primary key or an index.
+ */
 export class KyselyDevicePictureStore implements DevicePictureStore {
   readonly #db: Kysely<Database>;
   readonly #context: Pick<StoreContext, 'track'>;

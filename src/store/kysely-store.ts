@@ -6,7 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
-import { KyselyDevicePictureStore, type DevicePictureStore } from './device-picture-store.ts';
+import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -38,7 +38,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';

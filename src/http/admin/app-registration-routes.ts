@@ -13,7 +13,7 @@ import type { SelectiveWipeService } from '../../core/app-protection/selective-w
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { collection } from '../graph/graph-api.ts';
-import type { DevicePictureStore } from '../../store/device-picture-store.ts';
+import type { DevicePictureStore } from '../../store/roles.ts';
 
 /**
  * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`

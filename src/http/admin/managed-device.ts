@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DEVICE_STATUS_NODES, deviceFacts } from '../../core/devices/device-facts.ts';
-import type { DevicePictureStore } from '../../store/device-picture-store.ts';
+import type { DevicePictureStore } from '../../store/roles.ts';
 import type { EnrollmentRecord, ManagementState } from '../../store/records.ts';
 import type { ManagementStore } from '../../store/roles.ts';
 import { EntityBody, NullableString } from '../graph/schemas.ts';
