@@ -49,6 +49,7 @@ export const ManagedDevice = EntityBody({
   complianceState: Str(),
   jailBroken: NullableString(),
   managementAgent: Str(),
+  managementState: Str(),
   osVersion: NullableString(),
   easActivated: Type.Boolean(),
   easDeviceId: NullableString(),
@@ -173,6 +174,8 @@ export function presentDevice(enrollment: EnrollmentRecord, picture: DevicePictu
     // (MS-MDE2 enrollment, the DM client's sessions), restricted to the MAM CSP allow-list: `mdm` is that channel.
     // Graph has no MAM member; OpenMAM's own word stays in `@openmam.managementAgent`.
     managementAgent: 'mdm',
+    // Retire and wipe progress (migration 019; the retire and wipe actions move it).
+    managementState: enrollment.managementState,
     osVersion: enrollment.osVersion,
     easActivated: false,
     easDeviceId: null,
