@@ -250,9 +250,11 @@ function DeviceDetail({ id }: { id: string }) {
  */
 function DeviceActions({ base, device }: { base: string; device: ManagedDevice }) {
   const styles = useStyles();
+  const { canWrite } = useSession();
   const write = useGraphWrite();
   const underWay = ACTION_UNDER_WAY.has(device.managementState);
   const name = device.deviceName ?? device['@openmam.devId'];
+  if (!canWrite) return null;
   return (
     <div className={styles.row} role="group" aria-label="Device actions">
       <ConfirmButton label="Sync" icon={<ArrowSyncRegular />} title={`Sync ${name}?`} confirmLabel="Sync"
