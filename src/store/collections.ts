@@ -1,4 +1,5 @@
 import type { CollectionSource, QueryField } from './collection-query.ts';
+import { DEVICE_MANAGEMENT_STATES } from './records.ts';
 
 /**
  * The collections the admin API pages through, as the store keeps them: each field a query may name, by its Graph
@@ -63,6 +64,9 @@ export const ACCESS_POLICIES = tenantCollection('access_policies', {
   state: { type: 'string', source: { column: 'state' }, members: ['enabled', 'disabled', 'enabledForReportingButNotEnforced'] },
 });
 
+/** Graph's managementState of a managedDevice (records.ts DEVICE_MANAGEMENT_STATES), a column of the enrollment. */
+const MANAGEMENT_STATE_FIELD = { type: 'string', source: { column: 'management_state' }, required: true, members: DEVICE_MANAGEMENT_STATES } as const;
+
 /**
  * MAM-enrolled devices (deviceManagement/managedDevices): the tenant's active enrollments. Newest first by default,
  * on the index enrollments_tenant_enrolled_at.
@@ -76,8 +80,27 @@ export const MANAGED_DEVICES: CollectionSource = {
     azureADDeviceId: { type: 'string', source: { column: 'entra_device_id' }, lowerCase: true },
     userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
     userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+    managementState: MANAGEMENT_STATE_FIELD,
   }),
   scope: { state: 'enrolled' },
+};
+
+/**
+ * Ended enrollments (beta `deviceManagement/openMamRetiredDevices`): retired, wiped, unenrolled by their user or by
+ * the stale-device sweep, kept for reports. Newest end first, on the index enrollments_tenant_unenrolled_at.
+ */
+export const RETIRED_DEVICES: CollectionSource = {
+  ...tenantCollection('enrollments', {
+    id: ENTITY_FIELDS.id,
+    retiredDateTime: { type: 'dateTime', source: { column: 'unenrolled_at' }, required: true },
+    enrolledDateTime: { type: 'dateTime', source: { column: 'enrolled_at' }, required: true },
+    deviceName: { type: 'string', source: { column: 'device_name' } },
+    userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
+    userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+    managementState: MANAGEMENT_STATE_FIELD,
+    retireReason: { type: 'string', source: { column: 'unenroll_reason' }, members: ['user', 'admin', 'stale', 'compliance'] },
+  }),
+  scope: { state: 'unenrolled' },
 };
 
 /** Mobile threat defense connectors. */

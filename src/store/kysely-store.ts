@@ -6,6 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
+import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -37,7 +38,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, DeviceActionStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -135,6 +136,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity; same database, write path and lifecycle. */
   readonly activity: ActivityStore;
+  /** Retire, wipe and syncDevice; same database, write path and lifecycle. */
+  readonly deviceActions: DeviceActionStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -169,6 +172,7 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
+    this.deviceActions = new KyselyDeviceActionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */
@@ -298,6 +302,11 @@ export class KyselyStore implements Store, SecretStore {
 
   async queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
     const page = await this.queryCollection<EnrollmentRow>(collections.MANAGED_DEVICES, tenantId, query);
+    return { ...page, rows: page.rows.map(enrollmentFromRow) };
+  }
+
+  async queryRetiredDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
+    const page = await this.queryCollection<EnrollmentRow>(collections.RETIRED_DEVICES, tenantId, query);
     return { ...page, rows: page.rows.map(enrollmentFromRow) };
   }
 
@@ -1001,7 +1010,10 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
-  if (replaced) await forgetManagement(trx, row.id);
+  if (replaced) {
+    await forgetManagement(trx, row.id);
+    await cancelPendingDeviceActionsWithin(trx, row.id, now);
+  }
   return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced };
 }
 
@@ -1154,6 +1166,8 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
       .where('enrollment_id', '=', enrollmentId)
       .execute();
   }
+
+  if (outcome.deviceActions !== undefined || outcome.unenrolledAt !== undefined) await applyDeviceActionResultsWithin(trx, outcome);
 
   if (outcome.unenrolledAt !== undefined) {
     await trx

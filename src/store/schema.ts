@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { DeviceActionKind, DeviceActionReason, DeviceActionState } from './records.ts';
 import type { ConfigurationTarget, DeviceComplianceState, DeviceManagementState, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind, UnenrollReason } from './records.ts';
 import type {
   AccessPolicyRecord,
@@ -48,6 +49,7 @@ export interface Database {
   sign_ins: SignInsTable;
   users: UsersTable;
   activity_hours: ActivityHoursTable;
+  device_actions: DeviceActionsTable;
 }
 
 export interface TenantsTable {
@@ -441,4 +443,17 @@ export interface ActivityHoursTable {
   access_denied: number;
   compliant_check_ins: number;
   noncompliant_check_ins: number;
+}
+
+/** Migration 020: retire, wipe and syncDevice asked of a device (store/device-actions-store.ts). */
+export interface DeviceActionsTable {
+  tenant_id: string;
+  id: string;
+  enrollment_id: string;
+  action: DeviceActionKind;
+  state: DeviceActionState;
+  status_code: string | null;
+  reason: DeviceActionReason;
+  requested_at: number;
+  updated_at: number;
 }

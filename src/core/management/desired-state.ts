@@ -13,9 +13,15 @@ export interface PlannedItem {
   value: string;
 }
 
-/** A command that is not desired state but serves a request (e.g. WIP log retrieval): its answers go there. */
-export interface CommandPurpose {
-  wipLogRequest: string;
+/** A command that is not desired state but serves a request (WIP log retrieval, a device action): its answers go there. */
+export type CommandPurpose = { wipLogRequest: string } | { deviceAction: DeviceActionPurpose };
+
+/** A step of a retire or wipe (device-actions.ts): revoking WIP data first (wipe), then DMClient Unenroll. */
+export interface DeviceActionPurpose {
+  id: string;
+  action: 'retire' | 'wipe';
+  reason: 'admin' | 'stale' | 'compliance';
+  step: 'revoke' | 'unenroll';
 }
 
 export type PlannedCommand =

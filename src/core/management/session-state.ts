@@ -21,6 +21,8 @@ export interface SessionState {
   inventoryRequested: boolean;
   /** Some command of this session got no usable answer, or failed to fit: the device is not settled yet. */
   unsettled: boolean;
+  /** Pending syncDevice actions this session carries out: done when it ends (device-actions.ts). */
+  syncDevices?: string[];
 }
 
 export interface SentCommand {

@@ -13,6 +13,9 @@ import { collection, GraphError } from '../graph/graph-api.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { MANAGED_DEVICES } from '../../store/collections.ts';
+import { deviceActionResults, type DeviceActionService } from '../../core/management/device-actions.ts';
+import type { DeviceActionRecord } from '../../store/records.ts';
+import { DeviceActionResult } from './device-action-routes.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin
@@ -27,6 +30,8 @@ export interface DeviceRoutesOptions {
   messageLog: Pick<MessageLog, 'enable'>;
   wipLogs: WipLogService;
   statuses: PolicyStatusService;
+  /** Each device's retire, wipe and syncDevice actions, for its deviceActionResults (device-action-routes.ts). */
+  actions: Pick<DeviceActionService, 'resultsOf'>;
   baseUrl: string;
   skipTokens: SkipTokens;
 }
@@ -49,6 +54,10 @@ export const ManagedDevice = EntityBody({
   '@openmam.devId': Type.String(),
   /** Until when the device's raw messages are kept (setMessageLog), null when they are not. */
   '@openmam.messageLogUntilDateTime': NullableString(),
+  /** Retire and wipe progress (Graph managementState). */
+  managementState: Type.String(),
+  /** Graph's deviceActionResults: retire, wipe, syncDevice (present when read, as the routes here do). */
+  deviceActionResults: Type.Array(DeviceActionResult),
 });
 
 /** Node states as OpenMAM stores them, in Graph's camelCase. */
@@ -130,7 +139,11 @@ const RetrieveWipLogsBody = Type.Object(
 );
 
 /** A MAM enrollment as Graph's `managedDevice` (also a user's `managedDevices`, user-routes.ts). */
-export function presentDevice(enrollment: EnrollmentRecord, management: Pick<ManagementState, 'lastCheckinAt' | 'messageLogUntil'> | undefined): Static<typeof ManagedDevice> {
+export function presentDevice(
+  enrollment: EnrollmentRecord,
+  management: Pick<ManagementState, 'lastCheckinAt' | 'messageLogUntil'> | undefined,
+  actions?: readonly DeviceActionRecord[],
+): Static<typeof ManagedDevice> {
   const lastCheckinAt = management?.lastCheckinAt ?? null;
   const messageLogUntil = management?.messageLogUntil ?? null;
   return {
@@ -152,6 +165,8 @@ export function presentDevice(enrollment: EnrollmentRecord, management: Pick<Man
     lastSyncDateTime: lastCheckinAt === null ? null : new Date(lastCheckinAt).toISOString(),
     '@openmam.devId': enrollment.devId,
     '@openmam.messageLogUntilDateTime': messageLogUntil === null ? null : new Date(messageLogUntil).toISOString(),
+    managementState: enrollment.managementState,
+    ...(actions === undefined ? {} : { deviceActionResults: deviceActionResults(actions) }),
   };
 }
 
@@ -195,9 +210,10 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
       maxPageSize: 1000,
       list: (tenantId, query) => store.queryManagedDevices(tenantId, query),
       // The page's last check-ins in one read (not one per device).
-      present: async (page) => {
-        const states = await store.getManagementStatesOf(page.map((e) => e.id));
-        return page.map((e) => presentDevice(e, states.get(e.id)));
+      present: async (page, tenantId) => {
+        const ids = page.map((e) => e.id);
+        const [states, actions] = await Promise.all([store.getManagementStatesOf(ids), options.actions.resultsOf(tenantId, ids)]);
+        return page.map((e) => presentDevice(e, states.get(e.id), actions.get(e.id) ?? []));
       },
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
@@ -205,7 +221,10 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
   app.get('/deviceManagement/managedDevices/:id', { schema: { params: GuidParams, response: { 200: ManagedDevice, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
-    return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management);
+    // An ended enrollment stays readable (its DevId's active enrollment, if any, is another one).
+    const [managed, actions] = await Promise.all([store.getManagedDevice(enrollment.devId), options.actions.resultsOf(caller.tenantId, [enrollment.id])]);
+    const management = managed?.enrollment.id === enrollment.id ? managed.management : (await store.getManagementStatesOf([enrollment.id])).get(enrollment.id);
+    return presentDevice(enrollment, management, actions.get(enrollment.id) ?? []);
   });
   // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
   app.get('/deviceManagement/managedDevices/:id/policyStates', { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyState), ...ERROR_RESPONSES } } }, async (request) => {
