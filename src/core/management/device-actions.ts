@@ -182,8 +182,7 @@ export class DeviceActionService {
    * Retires, in every tenant whose `staleDeviceRetireAfterDays` is set, the enrollments with no check-in for that many
    * days, in transactions of STALE_SWEEP_BATCH and at most STALE_SWEEP_MAX_BATCHES per tenant; answers how many.
    */
-  async sweepStale(): Promise<number> {
-    const now = this.clock();
+  async sweepStale(now = this.clock()): Promise<number> {
     let total = 0;
     for (const tenant of await this.tenants.listTenants()) {
       const days = tenant.settings.staleDeviceRetireAfterDays;
