@@ -121,6 +121,9 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         ['POST', `${WIP}/{id}/evaluateEasCompliance`, { easPolicy: {} }],
         ['POST', `${DEVICES}/{id}/retrieveWipLogs`, { byCount: { count: 1 } }],
         ['POST', `${DEVICES}/{id}/setMessageLog`, { durationInMinutes: 5 }],
+        ['POST', `${DEVICES}/{id}/retire`, undefined],
+        ['POST', `${DEVICES}/{id}/wipe`, {}],
+        ['POST', `${DEVICES}/{id}/syncDevice`, undefined],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByDeviceTag`, { deviceTag: 'tag' }],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByAzureAdDeviceId`, { azureAdDeviceId: randomUUID() }],
         ['POST', `${USERS}/{id}/wipeAndBlockManagedApps`, undefined],
@@ -235,11 +238,11 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
     it('answers with every property the presenters write, through the response schemas', async () => {
       const ids = await actionIds();
       const settings = await call('GET', SETTINGS);
-      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'termsOfUseText']);
+      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'staleDeviceRetireAfterDays', 'termsOfUseText']);
       assert.equal(keys(settings.body['pollSchedule']).length, 8, 'the whole poll schedule');
 
       const device = first(await call('GET', DEVICES));
-      const deviceKeys = ['@odata.type', '@openmam.devId', '@openmam.enrollmentType', '@openmam.managementAgent', '@openmam.messageLogUntilDateTime', 'azureADDeviceId', 'deviceEnrollmentType', 'deviceName', 'enrolledDateTime', 'id', 'lastSyncDateTime', 'managementAgent', 'operatingSystem', 'osVersion', 'userId', 'userPrincipalName'];
+      const deviceKeys = ['@odata.type', '@openmam.devId', '@openmam.enrollmentType', '@openmam.managementAgent', '@openmam.messageLogUntilDateTime', 'azureADDeviceId', 'deviceActionResults', 'deviceEnrollmentType', 'deviceName', 'enrolledDateTime', 'id', 'lastSyncDateTime', 'managementAgent', 'managementState', 'operatingSystem', 'osVersion', 'userId', 'userPrincipalName'];
       assert.deepEqual(keys(device), deviceKeys);
       assert.deepEqual(keys((await call('GET', `${DEVICES}/${ids.device}`)).body), deviceKeys);
       assert.deepEqual(keys(first(await call('GET', `${USERS}/${ids.user}/managedDevices`))), deviceKeys);

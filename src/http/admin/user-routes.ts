@@ -11,6 +11,7 @@ import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, SafeString } from '
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
 import { ManagedDevice, presentDevice } from './device-routes.ts';
+import type { DeviceActionService } from '../../core/management/device-actions.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
 import { Group, presentGroup } from './group-routes.ts';
 
@@ -25,6 +26,8 @@ export interface UserRoutesOptions {
   enrollments: Pick<EnrollmentStore, 'listEnrollmentsOfUser'> & Pick<ManagementStore, 'getManagementStatesOf'>;
   groups: Pick<GroupStore, 'listGroupsOfMember'>;
   reports: Pick<AppReportService, 'listRegistrations'>;
+  /** Each device's retire, wipe and syncDevice actions (its deviceActionResults). */
+  actions: Pick<DeviceActionService, 'resultsOf'>;
   baseUrl: string;
   skipTokens: SkipTokens;
 }
@@ -101,8 +104,9 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     const { tenantId } = request.caller;
     const user = await requireUser(tenantId, request.params.id);
     const enrollments = await options.enrollments.listEnrollmentsOfUser(tenantId, user.id, { limit: MAX_NAVIGATION, state: 'enrolled' });
-    const states = await options.enrollments.getManagementStatesOf(enrollments.map((e) => e.id));
-    return collection(navigationContext(user, 'managedDevices'), enrollments.map((e) => presentDevice(e, states.get(e.id))));
+    const ids = enrollments.map((e) => e.id);
+    const [states, actions] = await Promise.all([options.enrollments.getManagementStatesOf(ids), options.actions.resultsOf(tenantId, ids)]);
+    return collection(navigationContext(user, 'managedDevices'), enrollments.map((e) => presentDevice(e, states.get(e.id), actions.get(e.id) ?? [])));
   });
 
   // Graph's memberOf is a collection of directoryObjects; here only groups an admin put the user in.
