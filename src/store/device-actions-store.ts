@@ -50,6 +50,9 @@ export class KyselyDeviceActionStore implements DeviceActionStore {
         if (enrollment === undefined) return { kind: 'not_found' };
         if (enrollment.state !== 'enrolled') return { kind: 'not_enrolled', managementState: enrollment.management_state };
         if (action.action === 'syncDevice') {
+          // One pending sync is enough: asking again before the device came is the same request.
+          const waiting = await trx.selectFrom('device_actions').selectAll().where('enrollment_id', '=', action.enrollmentId).where('state', '=', PENDING).where('action', '=', 'syncDevice').executeTakeFirst();
+          if (waiting !== undefined) return { kind: 'requested', action: deviceActionFromRow(waiting) };
           await trx.insertInto('device_actions').values(deviceActionToRow(action)).execute();
           // Re-plan everything and read the inventory again at the next check-in.
           await upsertManagementState(trx, action.enrollmentId, { settled_version: -1, inventory_at: null });

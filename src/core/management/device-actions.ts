@@ -124,9 +124,12 @@ export interface DeviceActionResultView {
   '@openmam.statusCode': string | null;
 }
 
-/** A device's actions as Graph's `deviceActionResults` (newest first, as the store gives them). */
+/** How many of a device's actions its deviceActionResults show (the newest; the table keeps them all). */
+export const MAX_ACTION_RESULTS = 10;
+
+/** A device's actions as Graph's `deviceActionResults` (newest first, as the store gives them; at most MAX_ACTION_RESULTS). */
 export function deviceActionResults(actions: readonly DeviceActionRecord[]): DeviceActionResultView[] {
-  return actions.map((a) => ({
+  return actions.slice(0, MAX_ACTION_RESULTS).map((a) => ({
     actionName: a.action,
     actionState: ACTION_STATE[a.state],
     startDateTime: new Date(a.requestedAt).toISOString(),
@@ -154,12 +157,13 @@ export class DeviceActionService {
   /**
    * Records an admin's retire, wipe or syncDevice of the enrollment `enrollmentId` of `tenantId`. `not_found` for an
    * unknown id or another tenant's; `conflict` when it cannot be done now (the enrollment ended; a retire or wipe is
-   * pending already). A retire or wipe that failed may be asked again.
+   * pending already). A retire or wipe that failed may be asked again. `reason`: who asks (a compliance action passes
+   * `compliance`; the enrollment then ends with that reason).
    */
-  async request(tenantId: string, enrollmentId: string, action: DeviceActionKind, wipe: WipeParameters = {}): Promise<DeviceActionRecord> {
+  async request(tenantId: string, enrollmentId: string, action: DeviceActionKind, wipe: WipeParameters = {}, reason: DeviceActionReason = 'admin'): Promise<DeviceActionRecord> {
     if (action === 'wipe') checkWipeParameters(wipe);
     const now = this.clock();
-    const record: DeviceActionRecord = { tenantId, id: this.newId(), enrollmentId, action, state: 'pending', statusCode: null, reason: 'admin', requestedAt: now, updatedAt: now };
+    const record: DeviceActionRecord = { tenantId, id: this.newId(), enrollmentId, action, state: 'pending', statusCode: null, reason, requestedAt: now, updatedAt: now };
     const outcome = await this.store.requestDeviceAction(record);
     switch (outcome.kind) {
       case 'requested':
