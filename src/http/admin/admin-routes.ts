@@ -68,15 +68,15 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
-        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
+        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, managedDevices: options.devices.devicePicture, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
-        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, actions: options.deviceActions, baseUrl, skipTokens });
+        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
         await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
-        await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, actions: options.deviceActions, skipTokens, baseUrl });
+        await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, policies: options.policies, clock: options.clock, baseUrl, version });
         await scope.register(catalogueRoutes, { ...options.catalogue, baseUrl, version, skipTokens });

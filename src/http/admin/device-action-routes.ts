@@ -11,6 +11,7 @@ import { collectionRoute } from '../graph/collection-routes.ts';
 import { recordOperation } from '../graph/metadata-route.ts';
 import { EntityBody, GuidParams, NO_CONTENT_RESPONSES, NullableString, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
+import { DeviceActionResult } from './managed-device.ts';
 
 /**
  * Graph's managedDevice actions on a MAM-enrolled device (core/management/device-actions.ts says what each does on a
@@ -31,16 +32,6 @@ export interface DeviceActionRoutesOptions {
   version: 'beta' | 'v1.0';
   skipTokens: SkipTokens;
 }
-
-/** Graph's deviceActionResult (with OpenMAM's why and the device's SyncML status as annotations). */
-export const DeviceActionResult = Type.Object({
-  actionName: Type.String(),
-  actionState: Type.String(),
-  startDateTime: Type.String(),
-  lastUpdatedDateTime: Type.String(),
-  '@openmam.reason': Type.String(),
-  '@openmam.statusCode': NullableString(),
-});
 
 /**
  * Retire and syncDevice take no parameters: no body or `{}`, anything else named and refused. Graph's wipe
