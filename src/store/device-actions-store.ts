@@ -1,7 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { StoreContext } from './app-protection-store.ts';
-import type { DeviceActionRecord, DeviceActionResult } from './records.ts';
-import type { DeviceManagementState, EnrollmentState } from './records.ts';
+import type { DeviceActionRecord, DeviceActionResult, DeviceManagementState, EnrollmentState } from './records.ts';
 import { batches, compareKeys } from './row-helpers.ts';
 import type { DeviceActionRequest, DeviceActionStore, SyncOutcome } from './roles.ts';
 import type { Database, DeviceActionsTable, ManagementStateTable } from './schema.ts';

@@ -2,6 +2,8 @@ import type { CollectionPage, CollectionQuery, CollectionStore } from './collect
 import type {
   ActivityHourRecord,
   ConfigurationSetRecord,
+  DeviceActionRecord,
+  DeviceActionResult,
   DeviceManagementState,
   DeviceRecord,
   GroupRecord,
@@ -21,7 +23,6 @@ import type {
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import type { AppPolicyRecord } from './app-protection-records.ts';
-import type { DeviceActionRecord, DeviceActionResult } from './records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation

@@ -1,6 +1,17 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { DeviceActionKind, DeviceActionReason, DeviceActionState } from './records.ts';
-import type { ConfigurationTarget, DeviceComplianceState, DeviceManagementState, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind, UnenrollReason } from './records.ts';
+import type {
+  ConfigurationTarget,
+  DeviceActionKind,
+  DeviceActionReason,
+  DeviceActionState,
+  DeviceComplianceState,
+  DeviceManagementState,
+  EnrollmentState,
+  IdentityProviderKind,
+  NodeStatus,
+  PolicyKind,
+  UnenrollReason,
+} from './records.ts';
 import type {
   AccessPolicyRecord,
   AppComplianceState,

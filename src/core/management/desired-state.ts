@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
-import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, NodeStateRecord } from '../../store/records.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, DeviceActionReason, NodeStateRecord } from '../../store/records.ts';
 
 /**
  * Desired state, not a queue: from the configuration sets that apply to a device and what the device last
@@ -20,7 +20,7 @@ export type CommandPurpose = { wipLogRequest: string } | { deviceAction: DeviceA
 export interface DeviceActionPurpose {
   id: string;
   action: 'retire' | 'wipe';
-  reason: 'admin' | 'stale' | 'compliance';
+  reason: DeviceActionReason;
   step: 'revoke' | 'unenroll';
 }
 

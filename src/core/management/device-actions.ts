@@ -1,6 +1,5 @@
 import { OpenMamError } from '../../errors.ts';
-import type { DeviceActionKind, DeviceActionReason, DeviceActionRecord, DeviceActionResult } from '../../store/records.ts';
-import type { DeviceManagementState, UnenrollReason } from '../../store/records.ts';
+import type { DeviceActionKind, DeviceActionReason, DeviceActionRecord, DeviceActionResult, DeviceManagementState, UnenrollReason } from '../../store/records.ts';
 import type { DeviceActionStore, TenantStore } from '../../store/roles.ts';
 import type { DeviceActionPurpose, PlannedCommand } from './desired-state.ts';
 
