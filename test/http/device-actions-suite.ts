@@ -275,6 +275,11 @@ export function deviceActionsEndToEnd(backend: Backend, skip?: string): void {
         const listed = await call('GET', `${BETA}/openMamRetiredDevices?$filter=retireReason eq 'stale'`);
         assert.equal(listed.status, 200, JSON.stringify(listed.body));
         const [row] = (listed.body['value'] as Record<string, unknown>[]).filter((d) => d['id'] === silent.id);
+        assert.equal((await call('GET', `${BETA}/openMamRetiredDevices?$filter=retireReason eq 'bored'`)).status, 400, 'not a reason');
+        assert.equal((await call('GET', `${BETA}/openMamRetiredDevices?$orderby=osVersion`)).status, 400, 'not a field');
+        assert.equal((await call('GET', '/graph/v1.0/deviceManagement/openMamRetiredDevices')).status, 404, "OpenMAM's own: beta only");
+        assert.equal((await call('GET', `${BETA}/openMamRetiredDevices`, undefined, tokens.intruder)).body['value'] instanceof Array, true);
+        assert.ok(!((await call('GET', `${BETA}/openMamRetiredDevices`, undefined, tokens.intruder)).body['value'] as { id: string }[]).some((d) => d.id === silent.id), "another tenant's admin sees none of these");
         assert.equal(row?.['managementState'], 'retirePending');
         assert.deepEqual((row?.['deviceActionResults'] as { actionName: string; actionState: string; '@openmam.reason': string }[]).map((r) => [r.actionName, r.actionState, r['@openmam.reason']]), [['retire', 'pending', 'stale']]);
         // If it ever comes back, its DevId has no active enrollment; its user may enroll it again.
