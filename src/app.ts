@@ -9,6 +9,7 @@ import { ConfigurationService } from './core/management/configuration.ts';
 import { MessageLog } from './core/management/message-log.ts';
 import { ManagementService } from './core/management/session.ts';
 import { WipLogService } from './core/management/wip-logs.ts';
+import { DeviceActionService } from './core/management/device-actions.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
@@ -87,6 +88,8 @@ export interface OpenMamApp {
   appProtection: AppProtection;
   /** Per-tenant hourly activity counted by the hot paths; `flush()` writes it now. */
   activity: ActivityRollups;
+  /** Retire, wipe and syncDevice; `sweepStale()` retires the devices silent past their tenant's limit (hourly). */
+  deviceActions: DeviceActionService;
 }
 
 export interface AppProtection {
@@ -162,6 +165,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
   const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
   const wipLogs = new WipLogService(deps.store, clock, newId);
+  const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId);
   const appProtectionAdmin = {
     deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),
     connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
@@ -205,6 +209,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const management = new ManagementService({
     store: deps.store,
     filters: deps.store.assignmentFilters,
+    deviceActions: deps.store.deviceActions,
+    providerId: config.providerId,
     verifier,
     checkins,
     activity,
@@ -235,8 +241,14 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
+  // Devices silent past their tenant's staleDeviceRetireAfterDays are retired hourly, off every request path.
+  const staleSweep = setInterval(() => {
+    void deviceActions.sweepStale().catch((error: unknown) => server.log.error({ err: error }, 'could not retire stale devices'));
+  }, RETENTION_SWEEP_MS);
+  staleSweep.unref();
   // onClose hooks run last-registered first: these writes are done before the hook above closes the store.
   server.addHook('onClose', async () => {
+    clearInterval(staleSweep);
     clearInterval(appProtection.sweep);
     await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
     // Last: everything above may still count (nothing does once requests have stopped, but the order costs nothing).
@@ -246,7 +258,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -271,7 +283,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions };
 }
 
 function appProtectionServices(

@@ -202,6 +202,17 @@ describe('openmam tenant', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^openmam: tenant id must be a GUID/);
   });
+
+  it('sets the stale-device retire limit, refusing one out of range by the field', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Fabrikam', '--idp', 'entra'], env)).code, 0);
+    const refused = await run(['tenant', 'set', id, '--stale-retire-days', '10'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /staleDeviceRetireAfterDays: must be between 30 and 270/);
+    const set = await run(['tenant', 'set', id, '--stale-retire-days', '90'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((await run(['tenant', 'set', id, '--stale-retire-days', 'off'], env)).code, 0);
+  });
 });
 
 describe('openmam serve', () => {

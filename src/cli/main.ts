@@ -45,6 +45,7 @@ Commands:
                              Onboard a tenant (default identity provider: entra)
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
                   [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
+                  [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
 ${GATEWAY_USAGE}
 ${SIMULATE_USAGE}
 
@@ -68,6 +69,7 @@ const COMMAND_OPTIONS = {
   'require-terms': { type: 'string' },
   for: { type: 'string' },
   'poll-interval': { type: 'string' },
+  'stale-retire-days': { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...GATEWAY_OPTIONS,
@@ -200,6 +202,12 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         const minutes = Number(pollInterval);
         if (!Number.isInteger(minutes)) throw new OpenMamError('invalid_configuration', '--poll-interval: minutes, a whole number');
         patch['pollSchedule'] = { intervalForRemainingScheduledRetries: minutes };
+      }
+      const staleDays = values['stale-retire-days'];
+      if (typeof staleDays === 'string') {
+        const days = staleDays === 'off' ? null : Number(staleDays);
+        if (days !== null && !Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--stale-retire-days: days, a whole number from 30 to 270, or off');
+        patch['staleDeviceRetireAfterDays'] = days;
       }
       const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
       process.stderr.write(`Updated tenant ${tenant.id}: enrollment ${tenant.enrollmentAllowed ? 'allowed' : 'blocked'}, terms of use ${tenant.settings.requireTermsOfUse ? 'required' : 'optional'}\n`);

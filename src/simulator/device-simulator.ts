@@ -269,9 +269,33 @@ interface Context {
   inSequence?: string;
 }
 
+/**
+ * The DMClient CSP's server-initiated unenrollment node (learn.microsoft.com/windows/client-management/mdm/dmclient-csp,
+ * Provider/ProviderID/Unenroll: Exec, the provider id in Data).
+ */
+const UNENROLL_NODE = /^\.\/(?:Device\/)?Vendor\/MSFT\/DMClient\/Provider\/([^/]+)\/Unenroll$/i;
+const REVOKE_ON_UNENROLL = './Vendor/MSFT/EnterpriseDataProtection/Settings/RevokeOnUnenroll';
+
+/** What the device did when the server unenrolled it. */
+export interface ServerUnenrollment {
+  providerId: string;
+  /** WIP keys revoked (EnterpriseDataProtection RevokeOnUnenroll other than 0, which is the CSP's default 1). */
+  wipDataRevoked: boolean;
+}
+
+/** sync() of a device the server unenrolled: its work account is gone, it has no management session to start. */
+export class NotEnrolledError extends Error {
+  constructor(devId: string) {
+    super(`device ${devId} is not enrolled: the server unenrolled it (DMClient Unenroll); enroll again first`);
+    this.name = 'NotEnrolledError';
+  }
+}
+
 export class DeviceSimulator {
   readonly devId: string;
   readonly nodes: Map<string, NodeValue>;
+  /** Set when the device acknowledged a server's Unenroll: no more sessions until it enrolls again. */
+  unenrolledByServer: ServerUnenrollment | undefined;
   private readonly tree: NodeTree;
   private readonly options: SimulatorOptions;
   private readonly baseUrl: string;
@@ -341,11 +365,13 @@ export class DeviceSimulator {
     const requested = findFirst(envelope, 'RequestedSecurityToken');
     const token = requested && findFirst(requested, 'BinarySecurityToken');
     if (!token) throw new Error(`enrollment: no RequestedSecurityToken/BinarySecurityToken in the response: ${response.body.slice(0, 500)}`);
+    this.unenrolledByServer = undefined;
     return Buffer.from(token.text.trim(), 'base64').toString('utf8');
   }
 
   /** One full client-initiated OMA-DM session. */
   sync(): Promise<SessionTranscript> {
+    if (this.unenrolledByServer) return Promise.reject(new NotEnrolledError(this.devId));
     return this.session([]);
   }
 
@@ -712,6 +738,15 @@ export class DeviceSimulator {
         if (!tree.exists(locUri)) return { code: '404' };
         tree.deleteSubtree(locUri);
         return { code };
+      case 'Exec': {
+        const unenroll = UNENROLL_NODE.exec(normalizeLocUri(locUri));
+        if (unenroll) {
+          // Windows unenrolls the provider the Data names; another name is no account of this device.
+          if ((data ?? '').trim() !== unenroll[1]) return { code: '404' };
+          this.unenrolledByServer = { providerId: unenroll[1]!, wipDataRevoked: tree.get(REVOKE_ON_UNENROLL)?.value.trim() !== '0' };
+        }
+        return { code };
+      }
       case 'Get': {
         const leaf = tree.get(locUri);
         if (leaf && (leaf.format !== 'node' || !tree.hasDescendants(locUri))) return { code, value: { ...leaf } };

@@ -20,6 +20,11 @@ export interface SimulatedDeviceOptions {
   profile: DeviceProfile;
   /** Settings this device refuses, and the status it answers for them (SyncML DM 1.2 Representation Protocol: 500 command failed, 405 command not allowed). */
   refuse?: SettingRefusal;
+  /**
+   * The status this device answers a server's DMClient Unenroll with (default 200: it unenrolls and stops syncing);
+   * e.g. 500 (command failed) or 405 (command not allowed) to see a retire fail.
+   */
+  unenrollStatus?: string;
   /** The user's group object ids, in the `groups` claim of the user's tokens. */
   groups?: readonly string[];
   /** Share one keep-alive agent between many devices. */
@@ -98,7 +103,14 @@ export class SimulatedDevice {
       devId: profile.devId,
       ...(options.transport ? { agent: options.transport.agent } : {}),
       devInfo: { Man: profile.manufacturer, Mod: profile.model, Lang: profile.language, OEM: profile.manufacturer, FwV: profile.firmware, HwV: profile.firmware, SwV: profile.osVersion },
-      ...(refusal ? { statusFor: (command) => ((command.verb === 'Add' || command.verb === 'Replace') && refusal.refuses(command.locUri) ? refusal.status : '200') } : {}),
+      ...(refusal || options.unenrollStatus !== undefined
+        ? {
+            statusFor: (command) => {
+              if (command.verb === 'Exec' && /\/DMClient\/Provider\/[^/]+\/Unenroll$/i.test(command.locUri)) return options.unenrollStatus ?? '200';
+              return (command.verb === 'Add' || command.verb === 'Replace') && refusal?.refuses(command.locUri) ? refusal.status : '200';
+            },
+          }
+        : {}),
     });
     this.simulator.nodes.set('./Vendor/MSFT/DeviceStatus/OS/Edition', { format: 'int', value: String(profile.osEdition) });
     this.simulator.nodes.set('./Vendor/MSFT/DeviceStatus/Battery/EstimatedChargeRemaining', { format: 'int', value: String(profile.batteryPercent) });
@@ -134,7 +146,7 @@ export class SimulatedDevice {
     this.enrolled = true;
   }
 
-  /** One OMA-DM session now: what the server sent, and how the device answered. */
+  /** One OMA-DM session now: what the server sent, and how the device answered. Throws NotEnrolledError once the server unenrolled it. */
   async sync(): Promise<SyncResult> {
     await this.freshToken();
     const transcript = await this.simulator.sync();
@@ -149,6 +161,7 @@ export class SimulatedDevice {
       messages: transcript.messages.length,
     };
     if (!/^2\d\d$/.test(result.headerStatus)) throw new Error(`OMA-DM session of ${this.profile.deviceName}: the server answered SyncHdr ${result.headerStatus}`);
+    if (this.simulator.unenrolledByServer) this.enrolled = false; // the work account is gone
     this.syncs++;
     this.lastSync = result;
     this.lastSyncAt = Date.now();

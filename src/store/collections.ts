@@ -98,6 +98,24 @@ export const MANAGED_DEVICES: CollectionSource = {
   scope: { state: 'enrolled' },
 };
 
+/**
+ * Ended enrollments (beta `deviceManagement/openMamRetiredDevices`): retired, wiped, unenrolled by their user or by
+ * the stale-device sweep, kept for reports. Newest end first, on the index enrollments_tenant_unenrolled_at.
+ */
+export const RETIRED_DEVICES: CollectionSource = {
+  ...tenantCollection('enrollments', {
+    id: ENTITY_FIELDS.id,
+    retiredDateTime: { type: 'dateTime', source: { column: 'unenrolled_at' }, required: true },
+    enrolledDateTime: { type: 'dateTime', source: { column: 'enrolled_at' }, required: true },
+    deviceName: { type: 'string', source: { column: 'device_name' } },
+    userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
+    userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+    managementState: { type: 'string', source: { column: 'management_state' }, required: true, members: GRAPH_MANAGEMENT_STATES },
+    retireReason: { type: 'string', source: { column: 'unenroll_reason' }, members: ['user', 'admin', 'stale', 'compliance'] },
+  }),
+  scope: { state: 'unenrolled' },
+};
+
 /** Mobile threat defense connectors. */
 export const CONNECTORS = tenantCollection('mtd_connectors', {
   id: ENTITY_FIELDS.id,

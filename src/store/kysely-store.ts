@@ -7,6 +7,7 @@ import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
 import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
+import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
 import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
@@ -39,7 +40,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, AssignmentFilterStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -139,6 +140,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly activity: ActivityStore;
   /** Assignment filters; same database, write path and lifecycle. */
   readonly assignmentFilters: AssignmentFilterStore;
+  /** Retire, wipe and syncDevice; same database, write path and lifecycle. */
+  readonly deviceActions: DeviceActionStore;
   /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
   readonly devicePicture: DevicePictureStore;
   readonly #db: Kysely<Database>;
@@ -182,6 +185,7 @@ export class KyselyStore implements Store, SecretStore {
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
+    this.deviceActions = new KyselyDeviceActionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */
@@ -311,6 +315,11 @@ export class KyselyStore implements Store, SecretStore {
 
   async queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
     const page = await this.queryCollection<EnrollmentRow>(collections.MANAGED_DEVICES, tenantId, query);
+    return { ...page, rows: page.rows.map(enrollmentFromRow) };
+  }
+
+  async queryRetiredDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
+    const page = await this.queryCollection<EnrollmentRow>(collections.RETIRED_DEVICES, tenantId, query);
     return { ...page, rows: page.rows.map(enrollmentFromRow) };
   }
 
@@ -1015,7 +1024,10 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
-  if (replaced) await forgetManagement(trx, row.id);
+  if (replaced) {
+    await forgetManagement(trx, row.id);
+    await cancelPendingDeviceActionsWithin(trx, row.id, now);
+  }
   return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced };
 }
 
@@ -1173,6 +1185,8 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
       .where('enrollment_id', '=', enrollmentId)
       .execute();
   }
+
+  if (outcome.deviceActions !== undefined || outcome.unenrolledAt !== undefined) await applyDeviceActionResultsWithin(trx, outcome);
 
   if (outcome.unenrolledAt !== undefined) {
     await trx

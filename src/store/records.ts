@@ -29,6 +29,11 @@ export interface TenantSettings {
   mamUserScope?: 'none' | 'selected' | 'all';
   /** With `selected`: the groups whose members are in scope (Graph `includedGroups`). */
   mamUserScopeGroupIds?: string[];
+  /**
+   * Devices with no check-in for this many days are retired by the hourly sweep (core/management/device-actions.ts):
+   * their enrollment ends (reason `stale`); absent or null: never.
+   */
+  staleDeviceRetireAfterDays?: number | null;
 }
 
 export interface TenantRecord {
@@ -392,4 +397,43 @@ export interface ActivityHourRecord {
   tenantId: string;
   hourStart: number;
   counts: ActivityCounts;
+}
+
+// ---- Device actions (migration 020; store/device-actions-store.ts): what an admin or the stale-device sweep asked of a device
+
+/**
+ * Graph's managedDevice actions OpenMAM carries out (learn.microsoft.com/graph/api/intune-devices-manageddevice-retire,
+ * -wipe, -syncdevice). On a MAM device `retire` removes management (DMClient Unenroll), `wipe` removes it and revokes
+ * the WIP-protected data first (EnterpriseDataProtection RevokeOnUnenroll 1): never a factory reset. `syncDevice` has
+ * no push channel to wake the device: the device re-plans and re-reads its inventory at its next check-in.
+ */
+export const DEVICE_ACTIONS = ['retire', 'wipe', 'syncDevice'] as const;
+export type DeviceActionKind = (typeof DEVICE_ACTIONS)[number];
+
+/** pending until the device answers; done (2xx, or the device left by itself); failed (its status code); canceled (re-enrolled before it was told). */
+export const DEVICE_ACTION_STATES = ['pending', 'done', 'failed', 'canceled'] as const;
+export type DeviceActionState = (typeof DEVICE_ACTION_STATES)[number];
+
+/** Who asked: an admin, the stale-device sweep (tenant setting staleDeviceRetireAfterDays), or a compliance action. */
+export type DeviceActionReason = 'admin' | 'stale' | 'compliance';
+
+export interface DeviceActionRecord {
+  tenantId: string;
+  id: string;
+  enrollmentId: string;
+  action: DeviceActionKind;
+  state: DeviceActionState;
+  /** The SyncML status the device answered the action's command with (failed: why), null while pending or when none came. */
+  statusCode: string | null;
+  reason: DeviceActionReason;
+  requestedAt: number;
+  updatedAt: number;
+}
+
+/** The device's answer to an action, as one session's outcome carries it (SyncOutcome.deviceActions). */
+export interface DeviceActionResult {
+  id: string;
+  action: DeviceActionKind;
+  state: 'done' | 'failed';
+  statusCode: string | null;
 }

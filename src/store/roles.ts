@@ -3,6 +3,9 @@ import type {
   ActivityHourRecord,
   AssignmentFilterRecord,
   ConfigurationSetRecord,
+  DeviceActionRecord,
+  DeviceActionResult,
+  DeviceManagementState,
   DeviceRecord,
   GroupRecord,
   PolicyKind,
@@ -76,6 +79,8 @@ export interface EnrollmentStore {
   listEnrollments(tenantId: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** One page of the tenant's active enrollments as Graph's managedDevices (collections.ts MANAGED_DEVICES). */
   queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>>;
+  /** One page of the tenant's ended enrollments (collections.ts RETIRED_DEVICES: beta `openMamRetiredDevices`). */
+  queryRetiredDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>>;
   /** A user's enrollments in a tenant (by `userOid`), newest enrolledAt first, at most `limit`. */
   listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** Marks an active enrollment unenrolled; false when there was none active with that id. */
@@ -141,6 +146,8 @@ export interface SyncOutcome {
   unenrollReason?: UnenrollReason;
   /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
   deviceReport?: { manufacturer?: string; model?: string };
+  /** Device actions (retire, wipe, syncDevice) this message answered (store/device-actions-store.ts). */
+  deviceActions?: readonly DeviceActionResult[];
   /**
    * The Entra device id (lower-case) a verified user token of this session carried, for an enrollment that has none:
    * written only where the enrollment still has none (core/management/device-link.ts).
@@ -301,6 +308,36 @@ export interface WipLogStore {
   listWipLogRequests(tenantId: string, enrollmentId: string, limit: number): Promise<WipLogRequestRecord[]>;
 }
 
+/** What asking a device action came to (DeviceActionStore.requestDeviceAction); nothing is written unless `requested`. */
+export type DeviceActionRequest =
+  | { kind: 'requested'; action: DeviceActionRecord }
+  /** No enrollment with that id in that tenant. */
+  | { kind: 'not_found' }
+  /** The enrollment ended already (retired, wiped, unenrolled by its user, or stale). */
+  | { kind: 'not_enrolled'; managementState: DeviceManagementState }
+  /** A retire or wipe of this enrollment is pending already. */
+  | { kind: 'already_pending'; managementState: DeviceManagementState };
+
+/** Retire, wipe and syncDevice of MAM-enrolled devices (store/device-actions-store.ts, migration 020). */
+export interface DeviceActionStore {
+  /**
+   * Records the action, in one transaction with its effects: a retire or wipe moves the active enrollment's
+   * managementState to retirePending / wipePending (a compare-and-set: of two racing requests one wins); a syncDevice
+   * marks its inventory stale. Either way the device's management becomes unsettled, so its next check-in plans.
+   */
+  requestDeviceAction(action: DeviceActionRecord): Promise<DeviceActionRequest>;
+  /** The enrollment's pending actions, oldest first. */
+  pendingDeviceActions(enrollmentId: string): Promise<DeviceActionRecord[]>;
+  /** The actions of many enrollments of a tenant (every given id a key, [] when none), newest first; chunked reads. */
+  deviceActionsOf(tenantId: string, enrollmentIds: readonly string[]): Promise<Map<string, DeviceActionRecord[]>>;
+  /**
+   * Ends at most `limit` of the tenant's active enrollments whose last check-in (or enrollment, when none) is before
+   * `silentSince`, in one transaction: unenrolled at `now` with reason `stale`, managementState retirePending, and a
+   * pending retire action (reason `stale`) each. Answers their ids.
+   */
+  retireStaleEnrollments(tenantId: string, silentSince: number, now: number, limit: number, newId: () => string): Promise<string[]>;
+}
+
 /** The whole store as the composition root sees it. */
 export interface Store extends CollectionStore, TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, UserStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -312,6 +349,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly activity: ActivityStore;
   /** Assignment filters (store/assignment-filter-store.ts). */
   readonly assignmentFilters: AssignmentFilterStore;
+  /** Retire, wipe and syncDevice of enrolled devices (store/device-actions-store.ts). */
+  readonly deviceActions: DeviceActionStore;
   /** The admin API's device picture reads (store/device-picture-store.ts). */
   readonly devicePicture: DevicePictureStore;
   /** Applies pending numbered migrations; idempotent. */

@@ -1,5 +1,17 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ConfigurationTarget, DeviceComplianceState, DeviceManagementState, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind, UnenrollReason } from './records.ts';
+import type {
+  ConfigurationTarget,
+  DeviceActionKind,
+  DeviceActionReason,
+  DeviceActionState,
+  DeviceComplianceState,
+  DeviceManagementState,
+  EnrollmentState,
+  IdentityProviderKind,
+  NodeStatus,
+  PolicyKind,
+  UnenrollReason,
+} from './records.ts';
 import type {
   AccessPolicyRecord,
   AppComplianceState,
@@ -49,6 +61,7 @@ export interface Database {
   users: UsersTable;
   activity_hours: ActivityHoursTable;
   assignment_filters: AssignmentFiltersTable;
+  device_actions: DeviceActionsTable;
 }
 
 export interface TenantsTable {
@@ -456,5 +469,18 @@ export interface AssignmentFiltersTable {
   role_scope_tags: string;
   version: number;
   created_at: number;
+  updated_at: number;
+}
+
+/** Migration 020: retire, wipe and syncDevice asked of a device (store/device-actions-store.ts). */
+export interface DeviceActionsTable {
+  tenant_id: string;
+  id: string;
+  enrollment_id: string;
+  action: DeviceActionKind;
+  state: DeviceActionState;
+  status_code: string | null;
+  reason: DeviceActionReason;
+  requested_at: number;
   updated_at: number;
 }

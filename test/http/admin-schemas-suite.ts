@@ -122,6 +122,9 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         ['POST', `${WIP}/{id}/evaluateEasCompliance`, { easPolicy: {} }],
         ['POST', `${DEVICES}/{id}/retrieveWipLogs`, { byCount: { count: 1 } }],
         ['POST', `${DEVICES}/{id}/setMessageLog`, { durationInMinutes: 5 }],
+        ['POST', `${DEVICES}/{id}/retire`, undefined],
+        ['POST', `${DEVICES}/{id}/wipe`, {}],
+        ['POST', `${DEVICES}/{id}/syncDevice`, undefined],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByDeviceTag`, { deviceTag: 'tag' }],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByAzureAdDeviceId`, { azureAdDeviceId: randomUUID() }],
         ['POST', `${USERS}/{id}/wipeAndBlockManagedApps`, undefined],
@@ -236,7 +239,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
     it('answers with every property the presenters write, through the response schemas', async () => {
       const ids = await actionIds();
       const settings = await call('GET', SETTINGS);
-      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'termsOfUseText']);
+      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'staleDeviceRetireAfterDays', 'termsOfUseText']);
       assert.equal(keys(settings.body['pollSchedule']).length, 8, 'the whole poll schedule');
 
       const device = first(await call('GET', DEVICES));

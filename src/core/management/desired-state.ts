@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
-import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, NodeStateRecord, TargetFilter } from '../../store/records.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, DeviceActionReason, NodeStateRecord, TargetFilter } from '../../store/records.ts';
 
 /**
  * Desired state, not a queue: from the configuration sets that apply to a device and what the device last
@@ -13,9 +13,15 @@ export interface PlannedItem {
   value: string;
 }
 
-/** A command that is not desired state but serves a request (e.g. WIP log retrieval): its answers go there. */
-export interface CommandPurpose {
-  wipLogRequest: string;
+/** A command that is not desired state but serves a request (WIP log retrieval, a device action): its answers go there. */
+export type CommandPurpose = { wipLogRequest: string } | { deviceAction: DeviceActionPurpose };
+
+/** A step of a retire or wipe (device-actions.ts): revoking WIP data first (wipe), then DMClient Unenroll. */
+export interface DeviceActionPurpose {
+  id: string;
+  action: 'retire' | 'wipe';
+  reason: DeviceActionReason;
+  step: 'revoke' | 'unenroll';
 }
 
 export type PlannedCommand =

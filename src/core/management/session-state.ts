@@ -23,6 +23,8 @@ export interface SessionState {
   unsettled: boolean;
   /** The Windows edition (DeviceFacts.operatingSystemSKU) the plan judged filters on; absent when it judged none. */
   plannedSku?: string | null;
+  /** Pending syncDevice actions this session carries out: done when it ends (device-actions.ts). */
+  syncDevices?: string[];
 }
 
 export interface SentCommand {

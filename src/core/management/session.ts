@@ -3,12 +3,13 @@ import { mamRefusal } from '../../csp/mam-allow-list.ts';
 import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
-import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
-import type { AssignmentFilterStore, ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import type { DeviceActionResult, EnrollmentRecord, InventoryValue, NodeStateRecord, UnenrollReason } from '../../store/records.ts';
+import type { AssignmentFilterStore, ConfigurationStore, DeviceActionStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
 import { deviceFacts, deviceReportSku, type DeviceFacts } from '../devices/device-facts.ts';
 import { deviceFilterJudge, deviceFilterSubject, deviceMatches } from '../devices/device-filters.ts';
 import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
-import { appliesTo, needsDeviceFacts, planChanges, targetFilterIds, type PlannedCommand } from './desired-state.ts';
+import { appliesTo, needsDeviceFacts, planChanges, targetFilterIds, type DeviceActionPurpose, type PlannedCommand } from './desired-state.ts';
+import { answerDeviceAction, isRetiring, planDeviceActions } from './device-actions.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
@@ -52,6 +53,10 @@ export interface ManagementServiceOptions {
     Pick<ConfigurationStore, 'configurationSetsFor'> &
     Pick<GroupStore, 'groupsOfMember'> &
     Pick<WipLogStore, 'pendingWipLogRequests'>;
+  /** Pending retire, wipe and syncDevice actions (store.deviceActions). */
+  deviceActions: Pick<DeviceActionStore, 'pendingDeviceActions'>;
+  /** The DMClient provider id of OpenMAM's enrollments: a retire's Unenroll names it (device-actions.ts). */
+  providerId: string;
   verifier: TokenVerifier;
   checkins: CheckinSink;
   /** Hourly activity: every session counts once, at its first message (MsgID 1), steady or not. */
@@ -128,6 +133,10 @@ interface Effects {
   forget: Set<string>;
   inventory: Map<string, InventoryValue>;
   unenroll: boolean;
+  /** Why the enrollment ends when `unenroll` (absent: the user asked, alert 1226). */
+  unenrollReason?: UnenrollReason;
+  /** Retire, wipe and syncDevice actions answered in this message (device-actions.ts). */
+  deviceActions: DeviceActionResult[];
   endSession: boolean;
   inventoryAnswered: boolean;
 }
@@ -173,7 +182,7 @@ export class ManagementService {
 
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
-    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
+    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false };
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
@@ -197,6 +206,8 @@ export class ManagementService {
 
     // A final message with nothing but Status ends the session on the device's side too.
     const sessionOver = stopping || (final && responder.body.every((c) => c.kind === 'Status'));
+    // A syncDevice is done when the session it asked for ends (device-actions.ts).
+    if (sessionOver) for (const id of state.syncDevices ?? []) effects.deviceActions.push({ id, action: 'syncDevice', state: 'done', statusCode: null });
     // Anything sent and never answered is sent again next session: the device is settled only if all was answered.
     const settle = sessionOver && !stopping && state.plannedVersion !== undefined && !state.unsettled && state.outstanding.size === 0;
     const outcome: SyncOutcome = {
@@ -214,7 +225,8 @@ export class ManagementService {
       nodeStates: [...effects.nodeStates.values()],
       forgetNodes: [...effects.forget],
       inventory: [...effects.inventory.values()],
-      ...(effects.unenroll ? { unenrolledAt: now } : {}),
+      ...(effects.unenroll ? { unenrolledAt: now, ...(effects.unenrollReason ? { unenrollReason: effects.unenrollReason } : {}) } : {}),
+      ...(effects.deviceActions.length > 0 ? { deviceActions: effects.deviceActions } : {}),
       ...deviceReportOf(effects.inventory, enrollment),
       ...(link.kind === 'link' ? { entraDeviceLink: link.entraDeviceId } : {}),
       ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
@@ -267,6 +279,7 @@ export class ManagementService {
   /** Nothing new for this device: configuration settled at the tenant's version, inventory fresh, nobody waiting. */
   private isSettled(managed: ManagedDevice, now: number, loginStatus?: SessionState['loginStatus']): boolean {
     const m = managed.management;
+    if (isRetiring(managed.enrollment.managementState)) return false;
     if (m.settledVersion !== managed.configVersion) return false;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) return false;
     return !(m.waitingForUser && loginStatus === 'user');
@@ -364,7 +377,7 @@ export class ManagementService {
   private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
     const sent = state.outstanding.get(results.cmdRef);
     if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
-    if (sent.purpose) {
+    if (sent.purpose && 'wipLogRequest' in sent.purpose) {
       const logs = results.items[0]?.data ?? '';
       effects.wipLogs.set(sent.purpose.wipLogRequest, { id: sent.purpose.wipLogRequest, status: 'completed', statusCode: null, logs, entries: parseWipLogs(logs), completedAt: now });
       return;
@@ -415,6 +428,10 @@ export class ManagementService {
     state.outstanding.delete(status.cmdRef);
     const code = status.data.trim();
     const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
+    if (sent.purpose && 'deviceAction' in sent.purpose) {
+      this.recordDeviceActionStatus(sent.purpose.deviceAction, code, state, effects);
+      return;
+    }
     if (sent.purpose) {
       // Retrieval parameters and the Logs Get: only a failure is news (the Results complete the request).
       const id = sent.purpose.wipLogRequest;
@@ -461,9 +478,39 @@ export class ManagementService {
     }
   }
 
+  /** A retire's or wipe's command answered: the action moves on (device-actions.ts answerDeviceAction). */
+  private recordDeviceActionStatus(purpose: DeviceActionPurpose, code: string, state: SessionState, effects: Effects): void {
+    const answer = answerDeviceAction(purpose, code, this.options.providerId);
+    if (answer.result) effects.deviceActions.push(answer.result);
+    if (answer.next) state.queue.unshift(answer.next);
+    if (answer.unenrolled) {
+      effects.unenroll = true;
+      effects.unenrollReason = answer.unenrolled;
+    }
+  }
+
+  /**
+   * A device's pending actions, read only when its one check-in row says one may be waiting: a retire or wipe
+   * (managementState), or a stale inventory, which a syncDevice makes (and a first session has). A pending retire or
+   * wipe is all this session sends (answered true); pending syncDevices are done when the session ends.
+   */
+  private async planDeviceActions(managed: ManagedDevice, state: SessionState): Promise<boolean> {
+    const retiring = isRetiring(managed.enrollment.managementState);
+    if (!retiring && managed.management.inventoryAt !== null) return false;
+    const plan = planDeviceActions(await this.options.deviceActions.pendingDeviceActions(managed.enrollment.id), this.options.providerId);
+    if (plan.syncDevices.length > 0) state.syncDevices = plan.syncDevices;
+    if (plan.retiring === undefined) return false;
+    state.queue.push(...plan.commands);
+    state.plannedVersion = managed.configVersion;
+    // Its configuration was not planned: should the device stay (the action failed), it is not settled.
+    state.unsettled = true;
+    return true;
+  }
+
   /** Reads what the device should have and plans the commands; called at most once per session. */
   private async plan(managed: ManagedDevice, tokenGroups: readonly string[] | undefined, state: SessionState, effects: Effects, now: number): Promise<void> {
     const enrollment = managed.enrollment;
+    if (await this.planDeviceActions(managed, state)) return;
     const [candidates, nodeStates, memberOf] = await Promise.all([
       this.options.store.configurationSetsFor(enrollment.tenantId, enrollment.devId),
       this.options.store.getNodeStates(enrollment.id),
@@ -559,7 +606,7 @@ export class ManagementService {
       planned.verb === 'Get' || planned.verb === 'Delete'
         ? ({ kind: planned.verb, cmdId, items: [{ target: item.locUri }] } satisfies ItemCommand)
         : planned.verb === 'Exec'
-          ? execCommand(cmdId, item.locUri)
+          ? execCommand(cmdId, item.locUri, item.format === 'chr' ? item.value : undefined)
           : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
     const entry: SentCommand = { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}), ...(planned.covers ? { covers: planned.covers } : {}) };
     return { command, sent: [[cmdId, entry]] };
@@ -572,9 +619,13 @@ function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, for
   return { kind: verb, cmdId, items: [item] };
 }
 
-/** Exec of an action node: Target only, as the CSP references show (the node holds no value: DDF Format null). */
-function execCommand(cmdId: string, locUri: string): ItemCommand {
-  return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
+/**
+ * Exec of an action node: Target only, as the CSP references show (the node holds no value: DDF Format null); an
+ * action that takes an argument (DMClient Unenroll: the ProviderID) carries it as chr Data.
+ */
+function execCommand(cmdId: string, locUri: string, data?: string): ItemCommand {
+  if (data === undefined) return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
+  return { kind: 'Exec', cmdId, items: [{ target: locUri, meta: { format: 'chr', type: 'text/plain' }, data }] };
 }
 
 /** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
@@ -615,6 +666,7 @@ function isNoOp(outcome: SyncOutcome): boolean {
     outcome.inventory.length === 0 &&
     outcome.management === undefined &&
     outcome.unenrolledAt === undefined &&
+    outcome.deviceActions === undefined &&
     outcome.deviceReport === undefined &&
     outcome.entraDeviceLink === undefined
   );

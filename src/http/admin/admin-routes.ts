@@ -16,6 +16,7 @@ import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../st
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
+import { deviceActionRoutes, type DeviceActionRoutesOptions } from './device-action-routes.ts';
 import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
@@ -31,7 +32,9 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
-  devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'];
+  devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'] & DeviceActionRoutesOptions['devices'];
+  /** Retire, wipe and syncDevice (core/management/device-actions.ts). */
+  deviceActions: DeviceActionRoutesOptions['actions'];
   /** Switches a device's raw message log on and off (troubleshooting). */
   messageLog: DeviceRoutesOptions['messageLog'];
   /** The users seen in verified tokens or as group members. */
@@ -76,6 +79,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
+        await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DEVICE_STATUS_NODES, deviceFacts } from '../../core/devices/device-facts.ts';
-import type { DevicePictureStore } from '../../store/roles.ts';
+import type { DeviceActionStore, DevicePictureStore } from '../../store/roles.ts';
+import { deviceActionResults } from '../../core/management/device-actions.ts';
 import type { EnrollmentRecord, ManagementState } from '../../store/records.ts';
 import type { ManagementStore } from '../../store/roles.ts';
 import { EntityBody, NullableString } from '../graph/schemas.ts';
@@ -26,6 +27,9 @@ export const DeviceActionResult = Type.Object({
   actionState: Type.String(),
   startDateTime: NullableString(),
   lastUpdatedDateTime: NullableString(),
+  /** Who asked (admin, stale, compliance) and the SyncML status the device answered (core/management/device-actions.ts). */
+  '@openmam.reason': Type.Optional(Type.String()),
+  '@openmam.statusCode': Type.Optional(NullableString()),
 });
 export type DeviceActionResultBody = Static<typeof DeviceActionResult>;
 
@@ -121,7 +125,7 @@ export interface DevicePicture {
   actionResults?: readonly DeviceActionResultBody[];
 }
 
-export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & { devicePicture: DevicePictureStore };
+export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & { devicePicture: DevicePictureStore; deviceActions: Pick<DeviceActionStore, 'deviceActionsOf'> };
 
 /** The inventory nodes a managed device's answer reads (what deviceFacts judges DeviceStatus by). */
 const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
@@ -132,13 +136,17 @@ const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
  */
 export async function loadDevicePictures(source: DevicePictureSource, tenantId: string, enrollments: readonly EnrollmentRecord[]): Promise<Map<string, DevicePicture>> {
   const ids = enrollments.map((e) => e.id);
-  const [states, inventory, names] = await Promise.all([
+  const [states, inventory, names, actions] = await Promise.all([
     source.getManagementStatesOf(ids),
     source.devicePicture.inventoryOf(ids, PICTURE_NODES),
     source.devicePicture.userDisplayNamesOf(tenantId, enrollments.map((e) => e.userOid)),
+    source.deviceActions.deviceActionsOf(tenantId, ids),
   ]);
   return new Map(
-    enrollments.map((e) => [e.id, { management: states.get(e.id), inventory: inventory.get(e.id) ?? new Map(), userDisplayName: names.get(e.userOid) ?? null }]),
+    enrollments.map((e) => [
+      e.id,
+      { management: states.get(e.id), inventory: inventory.get(e.id) ?? new Map(), userDisplayName: names.get(e.userOid) ?? null, actionResults: deviceActionResults(actions.get(e.id) ?? []) },
+    ]),
   );
 }
 

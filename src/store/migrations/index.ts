@@ -19,6 +19,7 @@ import { activityHours } from './017_activity_hours.ts';
 import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
 import { deviceLife } from './019_device_life.ts';
 import { assignmentFilters } from './023_assignment_filters.ts';
+import { deviceActions } from './020_device_actions.ts';
 import { devicePicture } from './024_device_picture.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
@@ -50,6 +51,7 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '018_console_summary_indexes': consoleSummaryIndexes,
     '019_device_life': deviceLife,
     '023_assignment_filters': assignmentFilters,
+    '020_device_actions': deviceActions,
     '024_device_picture': devicePicture,
   };
 }

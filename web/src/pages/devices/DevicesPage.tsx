@@ -244,7 +244,8 @@ function DeviceDetail({ id }: { id: string }) {
 
 /**
  * Retire (remove OpenMAM's management and the work account's MAM enrollment), Wipe (the same, and revoke the data WIP
- * protects on the device: never a factory reset) and Sync (ask the device to check in now): Graph's
+ * protects on the device: never a factory reset) and Sync (re-plan and re-read at its next check-in: OpenMAM has no push
+ * channel to wake a device): Graph's
  * `managedDevices/{id}/retire | wipe | syncDevice` actions, 204 on success, Graph's error otherwise (shown in the
  * dialog). Hidden for a Reader (ConfirmButton).
  */
@@ -259,7 +260,7 @@ function DeviceActions({ base, device }: { base: string; device: ManagedDevice }
     <div className={styles.row} role="group" aria-label="Device actions">
       <ConfirmButton label="Sync" icon={<ArrowSyncRegular />} title={`Sync ${name}?`} confirmLabel="Sync"
         onConfirm={() => write.mutateAsync({ method: 'POST', path: `${base}/syncDevice` })}>
-        The device is asked to check in now, to receive its policies and report its state.
+        At its next check-in the device gets all its policies again and reports its state anew (OpenMAM cannot wake a device).
       </ConfirmButton>
       <ConfirmButton label="Retire" icon={<SignOutRegular />} title={`Retire ${name}?`} confirmLabel="Retire" disabled={underWay}
         onConfirm={() => write.mutateAsync({ method: 'POST', path: `${base}/retire` })}>
