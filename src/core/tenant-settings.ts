@@ -5,6 +5,7 @@ import { arrayReader, enumReader, integerReader, readBoolean, readGuid, readObje
 import type { ConfigurationSetRecord, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
 import { MAM_USER_SCOPES, type MamUserScopeKind } from './mam-user-scope.ts';
+import { healthAttestationSettingsOf, readHealthAttestationPatch, type HealthAttestationSettings } from './management/health-attestation.ts';
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
@@ -24,6 +25,7 @@ export interface TenantSettingsPatch {
   pollSchedule?: Partial<PollSchedule>;
   mamUserScope?: MamUserScopeKind;
   mamUserScopeGroupIds?: string[];
+  healthAttestation?: Partial<HealthAttestationSettings>;
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -52,6 +54,7 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   pollSchedule: { read: (value, path) => readObject<Partial<PollSchedule>>(value, path, 'pollSchedule', POLL_SCHEDULE_SPECS, false) },
   mamUserScope: { read: enumReader(MAM_USER_SCOPES) },
   mamUserScopeGroupIds: { read: arrayReader(readGuid, { maxItems: 500 }) },
+  healthAttestation: { read: (value, path) => readHealthAttestationPatch(value, path) },
 };
 
 /**
@@ -150,6 +153,7 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     pollSchedule,
     ...(patch.mamUserScope === undefined ? {} : { mamUserScope: patch.mamUserScope }),
     ...(patch.mamUserScopeGroupIds === undefined ? {} : { mamUserScopeGroupIds: patch.mamUserScopeGroupIds }),
+    ...(patch.healthAttestation === undefined ? {} : { healthAttestation: { ...healthAttestationSettingsOf(current.settings), ...patch.healthAttestation } }),
   };
   if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
     refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');

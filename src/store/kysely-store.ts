@@ -6,6 +6,8 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
+import type { HealthAttestationStore } from './health-attestation-records.ts';
+import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './health-attestation-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -135,6 +137,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity; same database, write path and lifecycle. */
   readonly activity: ActivityStore;
+  /** Health attestation per enrollment (migration 022); same database, write path and lifecycle. */
+  readonly healthAttestation: HealthAttestationStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -168,6 +172,12 @@ export class KyselyStore implements Store, SecretStore {
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.healthAttestation = new KyselyHealthAttestationStore({
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
+      db: () => this.#db,
     });
   }
 
@@ -1139,6 +1149,8 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
 
   const changes = managementStateChanges(outcome.management ?? {});
   if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
+
+  if (outcome.healthAttestation !== undefined) await writeHealthAttestationChange(trx, enrollmentId, outcome.healthAttestation);
 
   for (const result of outcome.wipLogResults ?? []) {
     await trx

@@ -29,6 +29,11 @@ export interface TenantSettings {
   mamUserScope?: 'none' | 'selected' | 'all';
   /** With `selected`: the groups whose members are in scope (Graph `includedGroups`). */
   mamUserScopeGroupIds?: string[];
+  /**
+   * Health attestation of the tenant's devices (core/management/health-attestation.ts); absent: off. `serviceUrl`
+   * null: Microsoft's DHA-Cloud.
+   */
+  healthAttestation?: { enabled: boolean; serviceUrl: string | null };
 }
 
 export interface TenantRecord {

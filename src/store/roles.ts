@@ -20,6 +20,7 @@ import type {
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import type { AppPolicyRecord } from './app-protection-records.ts';
+import type { HealthAttestationChange, HealthAttestationStore } from './health-attestation-records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -142,6 +143,8 @@ export interface SyncOutcome {
   deviceReport?: { manufacturer?: string; model?: string };
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
+  /** What the message changed of the HealthAttestation flow (core/management/health-attestation.ts). */
+  healthAttestation?: HealthAttestationChange;
 }
 
 export interface ManagementStore {
@@ -304,6 +307,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity counters (store/activity-store.ts). */
   readonly activity: ActivityStore;
+  /** The HealthAttestation CSP flow and verdicts per enrollment (store/health-attestation-store.ts). */
+  readonly healthAttestation: HealthAttestationStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

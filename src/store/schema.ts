@@ -48,6 +48,8 @@ export interface Database {
   sign_ins: SignInsTable;
   users: UsersTable;
   activity_hours: ActivityHoursTable;
+  health_attestations: HealthAttestationsTable;
+  health_attestation_certificates: HealthAttestationCertificatesTable;
 }
 
 export interface TenantsTable {
@@ -441,4 +443,31 @@ export interface ActivityHoursTable {
   access_denied: number;
   compliant_check_ins: number;
   noncompliant_check_ins: number;
+}
+
+/** Migration 022: the HealthAttestation CSP flow and its last verdict per enrollment (store/health-attestation-store.ts). */
+export interface HealthAttestationsTable {
+  enrollment_id: string;
+  tenant_id: string;
+  phase: ColumnType<string, string | undefined, string>;
+  nonce: string | null;
+  nonce_issued_at: number | null;
+  device_status: string | null;
+  correlation_id: string | null;
+  certificate: string | null;
+  state: ColumnType<string, string | undefined, string>;
+  reason: string | null;
+  report: string | null;
+  validated_at: number | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number | null;
+  updated_at: number;
+}
+
+/** Migration 022: SHA-256 of every accepted DHA-Data, so that none is accepted twice (replay). */
+export interface HealthAttestationCertificatesTable {
+  certificate_hash: string;
+  enrollment_id: string;
+  nonce: string;
+  accepted_at: number;
 }

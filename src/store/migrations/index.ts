@@ -18,6 +18,7 @@ import { managedAppPolicies } from './016_managed_app_policies.ts';
 import { activityHours } from './017_activity_hours.ts';
 import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
 import { deviceLife } from './019_device_life.ts';
+import { healthAttestation } from './022_health_attestation.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -47,5 +48,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '017_activity_hours': activityHours,
     '018_console_summary_indexes': consoleSummaryIndexes,
     '019_device_life': deviceLife,
+    '022_health_attestation': healthAttestation,
   };
 }
