@@ -195,7 +195,10 @@ export interface SimulatedHealthAttestationOptions {
   /** The service's CA (PEM) when it is not publicly trusted. */
   ca?: string;
   boot?: Partial<BootState>;
-  /** `forge`: a health certificate the service never issued; `replay`: the first DHA-Data again, whatever the nonce. */
+  /**
+   * `forge`: a health certificate the service never issued; `replay`: DHA-Data presented before (`replayWith`, else
+   * this device's first), whatever the nonce.
+   */
   mischief?: AttestationMischief;
 }
 
@@ -216,6 +219,7 @@ export class SimulatedHealthAttestation {
   #pendingVerify = false;
   #certificate: { blob: string; aikKey: Buffer } | undefined;
   #firstData: string | undefined;
+  #lastData: string | undefined;
   /** Alert data to raise in the next session. */
   #alert: string | undefined;
 
@@ -227,6 +231,14 @@ export class SimulatedHealthAttestation {
 
   close(): void {
     this.#transport.close();
+  }
+
+  /** DHA-Data to present instead of fresh data while `mischief` is `replay` (another device's, say). */
+  replayWith: string | undefined;
+
+  /** The DHA-Data this device presented last (tests). */
+  get lastData(): string | undefined {
+    return this.#lastData;
   }
 
   /** The nonce the MDM set last (tests). */
@@ -313,7 +325,8 @@ export class SimulatedHealthAttestation {
 
   /** DHA-Data for the current nonce (or what the mischief makes of it). */
   #dhaData(): string | undefined {
-    if (this.mischief === 'replay' && this.#firstData !== undefined) return this.#firstData;
+    const replayed = this.replayWith ?? this.#firstData;
+    if (this.mischief === 'replay' && replayed !== undefined) return replayed;
     const certificate = this.mischief === 'forge' ? { blob: randomBytes(48).toString('base64'), aikKey: randomBytes(32) } : this.#certificate;
     if (!certificate || this.#status !== '3') return undefined;
     const signature = createHmac('sha256', certificate.aikKey).update(this.#nonce).digest('base64');
@@ -321,6 +334,7 @@ export class SimulatedHealthAttestation {
     const xml = el('HealthCertificateValidationRequest', { ProtocolVersion: '3', xmlns: VALIDATION_REQUEST_NS }, el('Claims', undefined, claims), el('HealthCertificateBlob', undefined, certificate.blob)).raw;
     const data = Buffer.from(`<?xml version="1.0" encoding="utf-8"?>${xml}`, 'utf8').toString('base64');
     this.#firstData ??= data;
+    this.#lastData = data;
     return data;
   }
 }
