@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { StoreContext } from './app-protection-store.ts';
 import type {
   HealthAttestationChange,
@@ -11,6 +11,8 @@ import type {
 import type { Database, HealthAttestationsTable } from './schema.ts';
 
 type Row = Selectable<HealthAttestationsTable>;
+/** KyselyStore's write path and lifecycle, and its database for plain reads (a few per device a day). */
+type HealthAttestationStoreContext = Pick<StoreContext, 'write' | 'track' | 'isUniqueViolation'> & { db: () => Kysely<Database> };
 
 /**
  * Health attestation storage (HealthAttestationStore), over KyselyStore's database, write path and lifecycle, which
@@ -20,9 +22,9 @@ type Row = Selectable<HealthAttestationsTable>;
  * key refuses a second acceptance of the same DHA-Data).
  */
 export class KyselyHealthAttestationStore implements HealthAttestationStore {
-  readonly #context: Pick<StoreContext, 'write' | 'track' | 'isUniqueViolation'> & { db: () => import('kysely').Kysely<Database> };
+  readonly #context: HealthAttestationStoreContext;
 
-  constructor(context: Pick<StoreContext, 'write' | 'track' | 'isUniqueViolation'> & { db: () => import('kysely').Kysely<Database> }) {
+  constructor(context: HealthAttestationStoreContext) {
     this.#context = context;
   }
 
