@@ -265,7 +265,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,

@@ -112,6 +112,20 @@ export function healthAttestationEndToEnd(backend: Backend, skip?: string): void
       assert.equal(facts.earlyLaunchAntiMalwareDriverEnabled, true);
       assert.equal(facts.bootDebuggingEnabled, false);
 
+      // The admin API shows it; another tenant's admin does not find the device.
+      const route = `/graph/beta/deviceManagement/managedDevices/${enrollment.id}/openMamHealthAttestation`;
+      const shown = await server.json('GET', route, tokens.reader);
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      assert.equal(shown.body['state'], 'valid');
+      assert.equal(shown.body['secureBootEnabled'], true);
+      assert.equal(shown.body['correlationId'], record?.correlationId);
+      const graphState = shown.body['deviceHealthAttestationState'] as Record<string, unknown>;
+      assert.equal(graphState['secureBoot'], 'enabled');
+      assert.equal(graphState['bitLockerStatus'], 'enabled');
+      assert.equal(graphState['deviceHealthAttestationStatus'], 'valid');
+      assert.equal((await server.json('GET', route, tokens.intruder)).status, 404);
+      assert.equal((await server.json('GET', `/graph/beta/deviceManagement/managedDevices/${randomUUID()}/openMamHealthAttestation`, tokens.reader)).status, 404);
+
       // A recent report: the next check-in is steady again (nothing to attest).
       const third = await device.sync();
       assert.equal(third.commands.filter((c) => c.locUri.startsWith('./Vendor/MSFT/HealthAttestation/')).length, 0);
