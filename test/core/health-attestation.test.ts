@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import {
   AttestationSession,
@@ -10,6 +12,7 @@ import {
   NONCE_TTL_MS,
   readHealthAttestationPatch,
   REPLAY_REASON,
+  UndiciDhaTransport,
   type DhaTransport,
 } from '../../src/core/management/health-attestation.ts';
 import { DHA_VALIDATION_RESPONSE_NS } from '../../src/protocol/health-attestation/dha.ts';
@@ -343,6 +346,50 @@ describe('health attestation: validation with the DHA service', () => {
     const facts = healthAttestationFacts(await store.getHealthAttestation(ENROLLMENT.id));
     assert.equal(facts.state, 'valid');
     assert.equal(facts.secureBootEnabled, false);
+  });
+});
+
+describe('health attestation: the default transport', () => {
+  it('is bounded: a service that does not answer in time is unknown, an oversized answer is invalid', async () => {
+    let mode: 'hang' | 'huge' = 'hang';
+    const server = createServer((request, response) => {
+      request.resume();
+      if (mode === 'huge') {
+        response.writeHead(200, { 'content-type': 'application/xml' });
+        response.end('<x>' + 'a'.repeat(300 * 1024) + '</x>');
+      }
+      // 'hang': never answers.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = new UndiciDhaTransport();
+    const store = new MemoryStore();
+    const validator = new HealthAttestationValidator({
+      store,
+      enrollments: { getEnrollment: async () => ENROLLMENT },
+      tenants: { get: async () => ({ ...TENANT, settings: { healthAttestation: { enabled: true, serviceUrl: url } } }) as unknown as TenantRecord },
+      transport,
+      clock: () => NOW,
+      onError: () => undefined,
+      timeoutMs: 300,
+      sweepIntervalMs: 0,
+    });
+    try {
+      store.apply(ENROLLMENT.id, { tenantId: 'tenant-1', updatedAt: NOW, phase: 'retrieved', nonce: NONCE, nonceIssuedAt: NOW, certificate: dhaData(), attempts: 0, nextAttemptAt: NOW });
+      const started = Date.now();
+      const hung = await validator.validate(ENROLLMENT.id);
+      assert.equal(hung?.state, 'unknown');
+      assert.match(hung?.reason ?? '', /could not be reached/);
+      assert.ok(Date.now() - started < 5000, 'bounded by the timeout');
+      mode = 'huge';
+      const huge = await validator.validate(ENROLLMENT.id);
+      assert.equal(huge?.state, 'invalid');
+      assert.match(huge?.reason ?? '', /exceeds 262144 bytes/);
+    } finally {
+      await transport.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

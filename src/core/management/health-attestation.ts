@@ -435,7 +435,8 @@ export class UndiciDhaTransport implements DhaTransport {
       size += buffer.length;
       if (size > MAX_RESPONSE_BYTES) {
         response.body.destroy();
-        throw new Error(`the DHA service's answer exceeds ${MAX_RESPONSE_BYTES} bytes`);
+        // The service answered, with something no report is: judged invalid, not unreachable.
+        throw new DhaFormatError(`the answer exceeds ${MAX_RESPONSE_BYTES} bytes`);
       }
       chunks.push(buffer);
     }
@@ -543,6 +544,8 @@ export class HealthAttestationValidator {
       await this.options.store.saveHealthAttestationVerdict({ enrollmentId, nonce: record.nonce, at, state: 'invalid', reason: REPLAY_REASON, report: null, nextAttemptAt: null });
     }
     if (saved === 'stale') return this.options.store.getHealthAttestation(enrollmentId);
+    // Still unknown, as before: nothing new for compliance.
+    if (judgement.state === 'unknown' && record.state === 'unknown') return this.options.store.getHealthAttestation(enrollmentId);
     const enrollment = await this.options.enrollments.getEnrollment(enrollmentId);
     if (enrollment && this.options.listener) {
       try {
@@ -568,6 +571,7 @@ export class HealthAttestationValidator {
     try {
       answer = await this.options.transport.post(`${serviceUrl}${DHA_VALIDATE_PATH}`, request, this.#timeoutMs);
     } catch (error) {
+      if (error instanceof DhaFormatError) return { state: 'invalid', reason: `the health attestation service's answer is not a report: ${error.message}`, report: null };
       return { state: 'unknown', reason: `the health attestation service could not be reached: ${messageOf(error)}`, report: null };
     }
     if (answer.status >= 500 || answer.status === 408 || answer.status === 429) {
