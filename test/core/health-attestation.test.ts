@@ -173,14 +173,14 @@ describe('health attestation: the session flow', () => {
     assert.ok(!session.due);
     session.onAlert(' 3 ');
     const gets = session.plan();
-    assert.deepEqual(gets.map((c) => (c.verb === 'Atomic' ? '' : c.item.locUri)), [NODES.certificate, NODES.correlationId]);
+    assert.deepEqual(gets.map((c) => (c.verb === 'Atomic' ? '' : `${c.verb} ${c.item.locUri} ${c.item.value}`.trim())), [`Replace ${NODES.nonce} ${NONCE}`, `Get ${NODES.certificate}`, `Get ${NODES.correlationId}`]);
     assert.equal(session.change()?.phase, 'ready');
     assert.equal(session.change()?.deviceStatus, '3');
   });
 
   it('a Status of 3 in a later session queues the pick-up; 1 waits; 2 ends the round as unknown', () => {
     const ready = new AttestationSession(ENROLLMENT, requested, settings, NOW);
-    assert.deepEqual(ready.onResult('status', '3').length, 2);
+    assert.deepEqual(ready.onResult('status', '3').length, 3);
     const waiting = new AttestationSession(ENROLLMENT, requested, settings, NOW);
     assert.deepEqual(waiting.onResult('status', '1'), []);
     assert.equal(waiting.change()?.phase, undefined);

@@ -98,7 +98,8 @@ export function healthAttestationEndToEnd(backend: Backend, skip?: string): void
       assert.deepEqual(attestationCommands(first), [`Replace ${NODES.hasEndpoint}`, `Replace ${NODES.nonce}`, `Exec ${NODES.verifyHealth}`, `Get ${NODES.status}`]);
       assert.equal(first.commands.find((c) => c.locUri === NODES.hasEndpoint)?.data, new URL(dha.url).host);
       assert.match(second.messages[0]!.request, /com\.microsoft\.mdm:HealthAttestation\.Result/, 'the device raised the Result alert');
-      assert.deepEqual(attestationCommands(second), [`Get ${NODES.certificate}`, `Get ${NODES.correlationId}`]);
+      assert.deepEqual(attestationCommands(second), [`Replace ${NODES.nonce}`, `Get ${NODES.certificate}`, `Get ${NODES.correlationId}`]);
+      assert.equal(second.commands.find((c) => c.locUri === NODES.nonce)?.data, first.commands.find((c) => c.locUri === NODES.nonce)?.data, 'the same nonce');
 
       assert.equal(record?.state, 'valid', record?.reason ?? '');
       assert.equal(record?.nonce, attestation.nonce, 'the nonce the device was given is the one kept');

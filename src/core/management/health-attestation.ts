@@ -29,7 +29,7 @@ import type { PlannedCommand } from './desired-state.ts';
  *    fresh random nonce the server keeps for this enrollment, `Exec VerifyHealth`, `Get Status`.
  * 2. The device fetches its health certificate from the DHA service and raises Alert 1226
  *    `com.microsoft.mdm:HealthAttestation.Result` (data 3), or a later `Get Status` answers 3: then
- *    `Get Certificate` and `Get CorrelationID`.
+ *    `Replace Nonce` (the same nonce), `Get Certificate` and `Get CorrelationID`.
  * 3. The Certificate (DHA-Data) is stored with the message and validated OFF the answer's path
  *    (`HealthAttestationValidator`): POSTed with OUR nonce to the service's ValidateHealthCertificate/v3 (10 s bound),
  *    the answer read by the hardened reader, and kept only as the service validated it.
@@ -312,8 +312,14 @@ export class AttestationSession {
     return [];
   }
 
+  /**
+   * Step 5 of the CSP reference: the nonce again (the same one, kept for this enrollment: the device signs its claims
+   * with the Nonce node's value when the Certificate is read), then Certificate and CorrelationID.
+   */
   #pickUp(): PlannedCommand[] {
+    if (this.#nonce === null) return [];
     return [
+      { verb: 'Replace', item: { locUri: NODES.nonce, format: 'chr', value: this.#nonce }, attestation: 'nonce' },
       { verb: 'Get', item: { locUri: NODES.certificate, format: 'b64', value: '' }, attestation: 'certificate' },
       { verb: 'Get', item: { locUri: NODES.correlationId, format: 'int', value: '' }, attestation: 'correlationId' },
     ];
@@ -326,7 +332,7 @@ export class AttestationSession {
       case 'endpoint':
       case 'nonce':
       case 'verify':
-        if (this.#phase === 'requested') this.#giveUp(`the device refused ${step === 'verify' ? 'VerifyHealth' : step === 'nonce' ? 'the Nonce' : 'HASEndpoint'} (status ${code.slice(0, 8)})`);
+        if (this.#phase === 'requested' || this.#phase === 'ready') this.#giveUp(`the device refused ${step === 'verify' ? 'VerifyHealth' : step === 'nonce' ? 'the Nonce' : 'HASEndpoint'} (status ${code.slice(0, 8)})`);
         return [];
       case 'certificate':
         if (this.#phase === 'ready') this.#giveUp(`the device did not return its health certificate (status ${code.slice(0, 8)})`);
