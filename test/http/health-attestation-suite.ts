@@ -181,6 +181,21 @@ export function healthAttestationEndToEnd(backend: Backend, skip?: string): void
       assert.equal(record?.certificate, null);
     });
 
+    it('a device that refuses VerifyHealth ends the round as unknown and is not asked again within the day', async () => {
+      const token = await server.mint({ upn: `user-${randomUUID().slice(0, 8)}@contoso.example`, deviceId: randomUUID() });
+      const device = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token, statusFor: (command) => (command.locUri === NODES.verifyHealth ? '405' : '200') });
+      closers.push(() => device.close());
+      await device.enroll();
+      const enrollment = (await app().store.getActiveEnrollmentByDevId(device.devId))!;
+      await device.sync();
+      const record = await app().store.healthAttestation.getHealthAttestation(enrollment.id);
+      assert.equal(record?.state, 'unknown');
+      assert.equal(record?.phase, 'idle');
+      assert.match(record?.reason ?? '', /refused VerifyHealth \(status 405\)/);
+      const again = await device.sync();
+      assert.equal(again.commands.filter((c) => c.locUri.startsWith('./Vendor/MSFT/HealthAttestation/')).length, 0);
+    });
+
     it('a service answering something that is not a report: invalid', async () => {
       const { device, enrollment } = await attestingDevice();
       dha.override = () => ({ status: 200, body: '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>' });
