@@ -226,6 +226,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     measure: { command: commandSize, envelope: envelopeSize },
     clock,
     serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
+    warn: (details, message) => server.log.warn(details, message),
   });
   server.addHook('onClose', async () => {
     await checkins.close();

@@ -8,6 +8,7 @@ import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
 import type { HealthAttestationStore } from './health-attestation-records.ts';
 import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './health-attestation-store.ts';
+import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -39,7 +40,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -139,6 +140,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly activity: ActivityStore;
   /** Health attestation per enrollment (migration 022); same database, write path and lifecycle. */
   readonly healthAttestation: HealthAttestationStore;
+  /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
+  readonly devicePicture: DevicePictureStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -168,6 +171,7 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
+    this.devicePicture = new KyselyDevicePictureStore(db, { track: (work) => this.#track(work) });
     this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
@@ -1145,6 +1149,11 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
   const report = outcome.deviceReport;
   if (report !== undefined && Object.keys(report).length > 0) {
     await trx.updateTable('enrollments').set(report).where('id', '=', enrollmentId).execute();
+  }
+
+  // Linked once: only an enrollment without an Entra device id takes one (never re-linked, even by a racing message).
+  if (outcome.entraDeviceLink !== undefined) {
+    await trx.updateTable('enrollments').set({ entra_device_id: outcome.entraDeviceLink }).where('id', '=', enrollmentId).where('entra_device_id', 'is', null).execute();
   }
 
   const changes = managementStateChanges(outcome.management ?? {});

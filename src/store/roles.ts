@@ -141,6 +141,11 @@ export interface SyncOutcome {
   unenrollReason?: UnenrollReason;
   /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
   deviceReport?: { manufacturer?: string; model?: string };
+  /**
+   * The Entra device id (lower-case) a verified user token of this session carried, for an enrollment that has none:
+   * written only where the enrollment still has none (core/management/device-link.ts).
+   */
+  entraDeviceLink?: string;
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
   /** What the message changed of the HealthAttestation flow (core/management/health-attestation.ts). */
@@ -309,6 +314,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly activity: ActivityStore;
   /** The HealthAttestation CSP flow and verdicts per enrollment (store/health-attestation-store.ts). */
   readonly healthAttestation: HealthAttestationStore;
+  /** The admin API's device picture reads (store/device-picture-store.ts). */
+  readonly devicePicture: DevicePictureStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */
@@ -324,4 +331,25 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
 export interface SecretStore {
   /** The secret named `name`; the first caller stores `candidate`, every later caller gets what was stored. */
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * What the admin API's picture of a MAM device reads beside its enrollment row, a page at a time (never one query per
+ * device): a few stored inventory values (DeviceStatus's EncryptionCompliance, ...), the users' display names
+ * (Graph `userDisplayName`), and, for app registrations, the active enrollment of each Entra device id (Graph
+ * `managedDeviceId`). Reached as `store.devicePicture` (store/device-picture-store.ts).
+ */
+export interface DevicePictureStore {
+  /**
+   * The stored inventory values at `locUris` of each enrollment: every given enrollment id is a key (an empty map
+   * when it has none of them).
+   */
+  inventoryOf(enrollmentIds: readonly string[], locUris: readonly string[]): Promise<Map<string, Map<string, { value: string; updatedAt: number }>>>;
+  /** The display names of the tenant's users the ids name (null when no token carried one); unknown ids are absent. */
+  userDisplayNamesOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, string | null>>;
+  /**
+   * The id of the active enrollment (the managedDevice) of each Entra device id in the tenant, by the lower-case
+   * device id; ids no active enrollment carries are absent. Served by migration 024's index.
+   */
+  managedDeviceIdsOf(tenantId: string, entraDeviceIds: readonly string[]): Promise<Map<string, string>>;
 }

@@ -13,6 +13,7 @@ import { wipLogCommands } from './wip-logs.ts';
 import type { AttestationSession, HealthAttestationSessionHook } from './health-attestation.ts';
 import type { ActivitySink } from '../activity-rollups.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
+import { deviceLinkOf, type DeviceLink } from './device-link.ts';
 
 /**
  * OMA-DM management sessions (SyncML DM 1.2 as Windows speaks it; seed 000/001 "Policy sync"). One call handles one
@@ -58,6 +59,8 @@ export interface ManagementServiceOptions {
   deviceEvents?: DeviceEventSink;
   /** The HealthAttestation flow (health-attestation.ts); absent: no device is attested. */
   healthAttestation?: HealthAttestationSessionHook;
+  /** Where a refused device link is reported (a user token naming another Entra device than the enrollment's). */
+  warn?: (details: Record<string, unknown>, message: string) => void;
   measure: Measure;
   clock: () => number;
   /** Our own URL: the Source of our messages. */
@@ -149,6 +152,10 @@ export class ManagementService {
 
     const authentication = await this.authenticate(enrollment, bearerToken);
     if (authentication.status !== STATUS.ok) return { ...this.refuse(message, authentication.status, enrollment.id), logMessages };
+    const link = authentication.deviceLink ?? { kind: 'none' };
+    if (link.kind === 'mismatch') {
+      this.options.warn?.({ enrollmentId: enrollment.id, enrollmentDeviceId: link.enrollmentDeviceId, tokenDeviceId: link.tokenDeviceId }, 'device link: the user token names another Entra device than the enrollment; not re-linked');
+    }
     // The user's groups (from the token) decide which group-targeted sets apply: a change means re-planning.
     const tokenGroups = authentication.tokenGroups;
     const groupsChanged = tokenGroups !== undefined && !sameList(tokenGroups, managed.management.tokenGroups);
@@ -209,6 +216,7 @@ export class ManagementService {
       inventory: [...effects.inventory.values()],
       ...(effects.unenroll ? { unenrolledAt: now } : {}),
       ...deviceReportOf(effects.inventory, enrollment),
+      ...(link.kind === 'link' ? { entraDeviceLink: link.entraDeviceId } : {}),
       ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
     };
     const attestationChange = effects.attestation?.change();
@@ -244,7 +252,7 @@ export class ManagementService {
    * device sends its own token, AADSendDeviceToken) its Entra device, in its tenant. 407 when no token came at all.
    * A user token also brings the user's groups (sorted).
    */
-  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: readonly string[] }> {
+  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: readonly string[]; deviceLink?: DeviceLink }> {
     if (token === undefined) return { status: STATUS.missingCredentials };
     let identity: VerifiedIdentity;
     try {
@@ -254,7 +262,7 @@ export class ManagementService {
       return { status: STATUS.invalidCredentials };
     }
     if (identity.tenantId !== enrollment.tenantId) return { status: STATUS.invalidCredentials };
-    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: identity.groups };
+    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: identity.groups, deviceLink: deviceLinkOf(enrollment, identity) };
     const sameDevice = enrollment.entraDeviceId !== null && identity.deviceId === enrollment.entraDeviceId && identity.upn === undefined;
     return { status: sameDevice ? STATUS.ok : STATUS.invalidCredentials };
   }
@@ -606,6 +614,7 @@ function isNoOp(outcome: SyncOutcome): boolean {
     outcome.management === undefined &&
     outcome.unenrolledAt === undefined &&
     outcome.deviceReport === undefined &&
-    outcome.healthAttestation === undefined
+    outcome.healthAttestation === undefined &&
+    outcome.entraDeviceLink === undefined
   );
 }

@@ -68,12 +68,12 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
-        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
+        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, managedDevices: options.devices.devicePicture, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
-        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
+        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
         if (options.healthAttestations) await scope.register(healthAttestationRoutes, { enrollments: options.devices, attestations: options.healthAttestations, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });

@@ -4,6 +4,7 @@ import { COMMON_SCHEMA } from './common.ts';
 import { CONDITIONAL_ACCESS_SCHEMA } from './conditional-access.ts';
 import { DEVICE_CONFIGURATION_SCHEMA } from './device-configuration.ts';
 import { DIRECTORY_SCHEMA } from './directory.ts';
+import { MANAGED_DEVICE_SCHEMA } from './managed-device.ts';
 import type { GraphEnumType, GraphProperty, GraphSchemaPart, GraphStructuredType } from './model.ts';
 import { WIP_SCHEMA } from './wip.ts';
 
@@ -13,7 +14,7 @@ export type { GraphEnumType, GraphProperty, GraphStructuredType } from './model.
  * The Graph types OpenMAM serves, one registry over the per-family tables (each type is declared in exactly one
  * table: the generator gives a type shared by two families to the first).
  */
-const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA];
+const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA, MANAGED_DEVICE_SCHEMA];
 
 const TYPES = new Map<string, GraphStructuredType>();
 const ENUMS = new Map<string, GraphEnumType>();

@@ -19,6 +19,7 @@ import { activityHours } from './017_activity_hours.ts';
 import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
 import { deviceLife } from './019_device_life.ts';
 import { healthAttestation } from './022_health_attestation.ts';
+import { devicePicture } from './024_device_picture.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -49,5 +50,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '018_console_summary_indexes': consoleSummaryIndexes,
     '019_device_life': deviceLife,
     '022_health_attestation': healthAttestation,
+    '024_device_picture': devicePicture,
   };
 }
