@@ -69,6 +69,8 @@ export interface HealthAttestationVerdict {
 
 export interface HealthAttestationStore {
   getHealthAttestation(enrollmentId: string): Promise<HealthAttestationRecord | undefined>;
+  /** The records of many enrollments at once (a page of managed devices): a bounded number of reads, absent ones left out. */
+  getHealthAttestationsOf(enrollmentIds: readonly string[]): Promise<Map<string, HealthAttestationRecord>>;
   /** Whether this DHA-Data (SHA-256 hex) was accepted before, for any enrollment. */
   isCertificateAccepted(hash: string): Promise<boolean>;
   /**

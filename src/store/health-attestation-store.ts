@@ -8,9 +8,12 @@ import type {
   HealthAttestationStore,
   HealthAttestationVerdict,
 } from './health-attestation-records.ts';
+import { batches, compareKeys } from './row-helpers.ts';
 import type { Database, HealthAttestationsTable } from './schema.ts';
 
 type Row = Selectable<HealthAttestationsTable>;
+/** Ids per `IN (...)` read: far below either database's parameter limit. */
+const MAX_READ_BATCH = 1024;
 /** KyselyStore's write path and lifecycle, and its database for plain reads (a few per device a day). */
 type HealthAttestationStoreContext = Pick<StoreContext, 'write' | 'track' | 'isUniqueViolation'> & { db: () => Kysely<Database> };
 
@@ -32,6 +35,17 @@ export class KyselyHealthAttestationStore implements HealthAttestationStore {
     return this.#context.track(async () => {
       const row = await this.#context.db().selectFrom('health_attestations').selectAll().where('enrollment_id', '=', enrollmentId).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
+    });
+  }
+
+  getHealthAttestationsOf(enrollmentIds: readonly string[]): Promise<Map<string, HealthAttestationRecord>> {
+    return this.#context.track(async () => {
+      const found = new Map<string, HealthAttestationRecord>();
+      for (const batch of batches([...new Set(enrollmentIds)].sort(compareKeys), MAX_READ_BATCH)) {
+        const rows = await this.#context.db().selectFrom('health_attestations').selectAll().where('enrollment_id', 'in', batch).execute();
+        for (const row of rows) found.set(row.enrollment_id, fromRow(row));
+      }
+      return found;
     });
   }
 

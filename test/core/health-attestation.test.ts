@@ -69,6 +69,10 @@ class MemoryStore implements HealthAttestationStore {
     return row && { ...row };
   }
 
+  async getHealthAttestationsOf(ids: readonly string[]): Promise<Map<string, HealthAttestationRecord>> {
+    return new Map(ids.flatMap((id) => (this.rows.has(id) ? [[id, { ...this.rows.get(id)! }] as const] : [])));
+  }
+
   async isCertificateAccepted(hash: string): Promise<boolean> {
     return this.accepted.has(hash);
   }

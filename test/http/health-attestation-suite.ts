@@ -125,6 +125,12 @@ export function healthAttestationEndToEnd(backend: Backend, skip?: string): void
       assert.equal(graphState['bitLockerStatus'], 'enabled');
       assert.equal(graphState['deviceHealthAttestationStatus'], 'valid');
       assert.equal((await server.json('GET', route, tokens.intruder)).status, 404);
+      // managedDevice's own deviceHealthAttestationState, in the entity and in the collection.
+      const entity = await server.json('GET', `/graph/beta/deviceManagement/managedDevices/${enrollment.id}`, tokens.reader);
+      assert.equal((entity.body['deviceHealthAttestationState'] as Record<string, unknown>)['secureBoot'], 'enabled');
+      const listed = await server.json('GET', `/graph/beta/deviceManagement/managedDevices?$select=id,deviceHealthAttestationState&$top=1000`, tokens.reader);
+      const mine = (listed.body['value'] as Record<string, unknown>[]).find((d) => d['id'] === enrollment.id);
+      assert.equal((mine?.['deviceHealthAttestationState'] as Record<string, unknown>)['deviceHealthAttestationStatus'], 'valid');
       assert.equal((await server.json('GET', `/graph/beta/deviceManagement/managedDevices/${randomUUID()}/openMamHealthAttestation`, tokens.reader)).status, 404);
 
       // A recent report: the next check-in is steady again (nothing to attest).

@@ -32,6 +32,9 @@ export function healthAttestationConformance(name: string, open: () => Promise<S
       assert.equal(await change(id, { phase: 'requested', nonce: 'AA'.repeat(16), nonceIssuedAt: T }), true);
       await change(id, { deviceStatus: '3', phase: 'ready' }, T + 1000);
       const record = await store.healthAttestation.getHealthAttestation(id);
+      const many = await store.healthAttestation.getHealthAttestationsOf([id, randomUUID(), id]);
+      assert.deepEqual([...many.keys()], [id], 'absent ones left out');
+      assert.deepEqual(many.get(id), record);
       assert.deepEqual(record, {
         enrollmentId: id,
         tenantId: 'tenant-a',

@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DEVICE_STATUS_NODES, deviceFacts } from '../../core/devices/device-facts.ts';
+import { deviceHealthAttestationState } from '../../core/management/health-attestation.ts';
+import type { HealthAttestationStore } from '../../store/health-attestation-records.ts';
 import type { DevicePictureStore } from '../../store/roles.ts';
 import type { EnrollmentRecord, ManagementState } from '../../store/records.ts';
 import type { ManagementStore } from '../../store/roles.ts';
@@ -121,7 +123,11 @@ export interface DevicePicture {
   actionResults?: readonly DeviceActionResultBody[];
 }
 
-export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & { devicePicture: DevicePictureStore };
+export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & {
+  devicePicture: DevicePictureStore;
+  /** The devices' health attestation (issue 15 H3); absent: `deviceHealthAttestationState` stays null. */
+  healthAttestation?: Pick<HealthAttestationStore, 'getHealthAttestationsOf'>;
+};
 
 /** The inventory nodes a managed device's answer reads (what deviceFacts judges DeviceStatus by). */
 const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
@@ -132,13 +138,22 @@ const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
  */
 export async function loadDevicePictures(source: DevicePictureSource, tenantId: string, enrollments: readonly EnrollmentRecord[]): Promise<Map<string, DevicePicture>> {
   const ids = enrollments.map((e) => e.id);
-  const [states, inventory, names] = await Promise.all([
+  const [states, inventory, names, attestations] = await Promise.all([
     source.getManagementStatesOf(ids),
     source.devicePicture.inventoryOf(ids, PICTURE_NODES),
     source.devicePicture.userDisplayNamesOf(tenantId, enrollments.map((e) => e.userOid)),
+    source.healthAttestation?.getHealthAttestationsOf(ids),
   ]);
   return new Map(
-    enrollments.map((e) => [e.id, { management: states.get(e.id), inventory: inventory.get(e.id) ?? new Map(), userDisplayName: names.get(e.userOid) ?? null }]),
+    enrollments.map((e) => [
+      e.id,
+      {
+        management: states.get(e.id),
+        inventory: inventory.get(e.id) ?? new Map(),
+        userDisplayName: names.get(e.userOid) ?? null,
+        healthAttestation: deviceHealthAttestationState(attestations?.get(e.id)),
+      },
+    ]),
   );
 }
 
