@@ -7,6 +7,7 @@ import {
   ATTESTATION_REFRESH_MS,
   deviceHealthAttestationState,
   healthAttestationFacts,
+  healthAttestationFactsOf,
   HealthAttestationValidator,
   NODES,
   NONCE_TTL_MS,
@@ -247,6 +248,9 @@ describe('health attestation: validation with the DHA service', () => {
       osKernelDebuggingEnabled: false,
       testSigningEnabled: false,
     });
+    const batch = await healthAttestationFactsOf(store)([ENROLLMENT.id, 'never-attested']);
+    assert.deepEqual([...batch.keys()], [ENROLLMENT.id]);
+    assert.deepEqual(batch.get(ENROLLMENT.id), facts);
     const graph = deviceHealthAttestationState(record);
     assert.equal(graph?.['secureBoot'], 'enabled');
     assert.equal(graph?.['bitLockerStatus'], 'enabled');

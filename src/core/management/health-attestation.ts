@@ -168,6 +168,17 @@ export function healthAttestationFacts(record: HealthAttestationRecord | undefin
 }
 
 /**
+ * The facts of many enrollments at once (compliance evaluates devices in batches): one bounded read; an enrollment
+ * never attested has no entry (its facts are `unknown`, healthAttestationFacts(undefined)).
+ */
+export function healthAttestationFactsOf(store: Pick<HealthAttestationStore, 'getHealthAttestationsOf'>): (enrollmentIds: readonly string[]) => Promise<Map<string, HealthAttestationFacts>> {
+  return async (enrollmentIds) => {
+    const records = await store.getHealthAttestationsOf(enrollmentIds);
+    return new Map([...records].map(([id, record]) => [id, healthAttestationFacts(record)]));
+  };
+}
+
+/**
  * Graph's `deviceHealthAttestationState` complex type of a managedDevice
  * (learn.microsoft.com/graph/api/resources/intune-devices-devicehealthattestationstate): every property a string but
  * the counts and issuedDateTime. On/off properties read `enabled` / `disabled`; `deviceHealthAttestationStatus`
