@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
@@ -8,6 +9,7 @@ import { CheckinRecorder } from './core/management/checkin-recorder.ts';
 import { ConfigurationService } from './core/management/configuration.ts';
 import { MessageLog } from './core/management/message-log.ts';
 import { ManagementService } from './core/management/session.ts';
+import { HealthAttestationSessions, HealthAttestationValidator, UndiciDhaTransport, type DhaTransport } from './core/management/health-attestation.ts';
 import { WipLogService } from './core/management/wip-logs.ts';
 import { DeviceActionService } from './core/management/device-actions.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
@@ -68,6 +70,8 @@ export interface AppDependencies {
   jwksCooldownMs?: number;
   /** The built admin console served at /console; web/dist of this installation by default. */
   consoleDir?: string;
+  /** Outbound HTTP to Device Health Attestation services; undici trusting OPENMAM_HEALTH_ATTESTATION_CA_FILE by default. */
+  healthAttestationTransport?: DhaTransport;
 }
 
 /** Where `npm run build:console` (Vite, web/vite.config.ts) writes the console. */
@@ -90,6 +94,8 @@ export interface OpenMamApp {
   activity: ActivityRollups;
   /** Retire, wipe and syncDevice; `sweepStale()` retires the devices silent past their tenant's limit (hourly). */
   deviceActions: DeviceActionService;
+  /** Validation of devices' health certificates with the DHA service, behind the session; `idle()`, `retryDue()`. */
+  healthAttestation: HealthAttestationValidator;
 }
 
 export interface AppProtection {
@@ -206,11 +212,23 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
+  const dhaTransport =
+    deps.healthAttestationTransport ?? new UndiciDhaTransport(config.healthAttestationCaFile === undefined ? undefined : await readFile(config.healthAttestationCaFile, 'utf8'));
+  // Compliance (issue 15, H2) re-evaluates on a verdict: give it the same DeviceEventSink as the session engine.
+  const healthAttestation = new HealthAttestationValidator({
+    store: deps.store.healthAttestation,
+    enrollments: deps.store,
+    tenants,
+    transport: dhaTransport,
+    clock,
+    onError: (error) => server.log.error({ err: error }, 'health attestation validation failed'),
+  });
   const management = new ManagementService({
     store: deps.store,
     filters: deps.store.assignmentFilters,
     deviceActions: deps.store.deviceActions,
     providerId: config.providerId,
+    healthAttestation: new HealthAttestationSessions({ store: deps.store.healthAttestation, tenants, validator: healthAttestation }),
     verifier,
     checkins,
     activity,
@@ -222,6 +240,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   server.addHook('onClose', async () => {
     await checkins.close();
     await deps.store.close();
+  });
+  // Runs before the hook above (last registered, first run): validations in flight finish before the store closes.
+  server.addHook('onClose', async () => {
+    await healthAttestation.close();
+    if (dhaTransport instanceof UndiciDhaTransport) await dhaTransport.close();
   });
   server.setErrorHandler((error: FastifyError | OpenMamError, request, reply) => {
     if (isTemporarilyUnavailable(error)) {
@@ -258,7 +281,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -283,7 +306,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation };
 }
 
 function appProtectionServices(

@@ -196,6 +196,19 @@ describe('openmam tenant', () => {
     assert.match(list.stdout, new RegExp(`^${id}\\tentra\\tenrollment allowed\\tContoso$`, 'm'));
   });
 
+  it('turns health attestation on with an on-premises service, refusing a URL that is not https://host[:port]', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env)).code, 0);
+    const set = await run(['tenant', 'set', id, '--health-attestation', 'on', '--dha-url', 'https://dha.contoso.example:8443'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stderr, /health attestation on \(https:\/\/dha\.contoso\.example:8443\)/);
+    const refused = await run(['tenant', 'set', id, '--dha-url', 'http://dha.contoso.example'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /healthAttestation\.serviceUrl: must use https/);
+    const microsoft = await run(['tenant', 'set', id, '--dha-url', 'microsoft'], env);
+    assert.match(microsoft.stderr, /health attestation on \(Microsoft's DHA service\)/);
+  });
+
   it('refuses a tenant id that is not a GUID', async () => {
     const result = await run(['tenant', 'add', '--id', 'contoso', '--name', 'Contoso', '--idp', 'entra'], env);
     assert.equal(result.code, 1);

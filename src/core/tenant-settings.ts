@@ -5,6 +5,7 @@ import { arrayReader, enumReader, integerReader, readBoolean, readGuid, readObje
 import type { ConfigurationSetRecord, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
 import { MAM_USER_SCOPES, type MamUserScopeKind } from './mam-user-scope.ts';
+import { healthAttestationSettingsOf, readHealthAttestationPatch, type HealthAttestationSettings } from './management/health-attestation.ts';
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
@@ -26,6 +27,7 @@ export interface TenantSettingsPatch {
   mamUserScope?: MamUserScopeKind;
   mamUserScopeGroupIds?: string[];
   staleDeviceRetireAfterDays?: number | null;
+  healthAttestation?: Partial<HealthAttestationSettings>;
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -59,6 +61,7 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   // Intune's device cleanup rules take 30 to 270 days (learn.microsoft.com/mem/intune/fundamentals/device-cleanup-rules);
   // null switches the stale-device retire off (core/management/device-actions.ts sweepStale).
   staleDeviceRetireAfterDays: { read: integerReader(MIN_STALE_DAYS, MAX_STALE_DAYS), nullable: true },
+  healthAttestation: { read: (value, path) => readHealthAttestationPatch(value, path) },
 };
 
 /**
@@ -158,6 +161,7 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     ...(patch.mamUserScope === undefined ? {} : { mamUserScope: patch.mamUserScope }),
     ...(patch.mamUserScopeGroupIds === undefined ? {} : { mamUserScopeGroupIds: patch.mamUserScopeGroupIds }),
     ...(patch.staleDeviceRetireAfterDays === undefined ? {} : { staleDeviceRetireAfterDays: patch.staleDeviceRetireAfterDays }),
+    ...(patch.healthAttestation === undefined ? {} : { healthAttestation: { ...healthAttestationSettingsOf(current.settings), ...patch.healthAttestation } }),
   };
   if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
     refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');

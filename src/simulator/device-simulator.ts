@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import type { SimulatedHealthAttestation } from './health-attestation.ts';
 import { RST_MAM_JWT_TEMPLATE } from './rst-template.ts';
 import { child, children, el, escapeText, findFirst, parseSimXml, textAt, type RawXml, type SimElement } from './sim-xml.ts';
 
@@ -69,6 +70,11 @@ export interface SimulatorOptions {
    * says): when it answers true, the session ends there and that reply is never sent (a lost acknowledgement).
    */
   loseReplyTo?: (commands: readonly TranscriptCommand[]) => boolean;
+  /**
+   * The device's HealthAttestation CSP (./health-attestation.ts): answers the server's commands on its nodes and
+   * raises the Result alert at the start of the session after a VerifyHealth. Absent: those nodes are plain tree nodes.
+   */
+  healthAttestation?: SimulatedHealthAttestation;
 }
 
 /** One device message of a session, as the `send` hook gets it. */
@@ -476,6 +482,10 @@ export class DeviceSimulator {
   }
 
   private async session(extraAlerts: { code: string; item: RawXml }[]): Promise<SessionTranscript> {
+    // A VerifyHealth of an earlier session was carried out meanwhile: its result is this session's alert (Windows
+    // raises 1226 com.microsoft.mdm:HealthAttestation.Result; healthattestation-csp, step 4).
+    const attestation = await this.options.healthAttestation?.prepare();
+    if (attestation) extraAlerts = [...extraAlerts, { code: '1226', item: attestation }];
     const sessionId = (1 + randomBytes(2).readUInt16BE(0) % 0xfff).toString(16).toUpperCase();
     const transcript: SessionTranscript = { sessionId, messages: [], commands: [], headerStatus: '', serverStatuses: [] };
     const state: SessionState = { transcript, chunk: undefined };
@@ -725,6 +735,8 @@ export class DeviceSimulator {
     if (format !== undefined) command.format = format;
     const code = this.options.statusFor ? this.options.statusFor(command) : '200';
     if (!ok(code)) return { code };
+    const attested = this.options.healthAttestation?.execute(verb, locUri, data);
+    if (attested) return attested;
     const tree = context.tree;
     switch (verb) {
       case 'Add':

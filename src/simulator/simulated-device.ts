@@ -1,4 +1,5 @@
 import { DeviceSimulator, type NodeValue, type TranscriptCommand } from './device-simulator.ts';
+import { SimulatedHealthAttestation, type SimulatedHealthAttestationOptions } from './health-attestation.ts';
 import type { HttpsTransport } from './https.ts';
 import type { DeviceProfile } from './inventory.ts';
 import { hashOf } from './random.ts';
@@ -29,6 +30,12 @@ export interface SimulatedDeviceOptions {
   groups?: readonly string[];
   /** Share one keep-alive agent between many devices. */
   transport?: HttpsTransport;
+  /**
+   * The device's HealthAttestation CSP and its DHA service (./health-attestation.ts): `boot` says what it booted with
+   * (Secure Boot or BitLocker off, ...), `mischief` makes it forge or replay its health certificate. Absent: the CSP's
+   * nodes are plain nodes and VerifyHealth does nothing.
+   */
+  healthAttestation?: SimulatedHealthAttestationOptions;
 }
 
 export interface SettingRefusal {
@@ -82,6 +89,8 @@ export class SimulatedDevice {
   private readonly tokens: TokenCache;
   private readonly tenantId: string;
   private readonly groups: readonly string[] | undefined;
+  /** The HealthAttestation CSP, when the device has one (options.healthAttestation). */
+  readonly attestation: SimulatedHealthAttestation | undefined;
   enrolled = false;
   syncs = 0;
   lastSync: SyncResult | undefined;
@@ -96,7 +105,9 @@ export class SimulatedDevice {
     this.tokens = TokenCache.of(options.tokens);
     const refusal = options.refuse;
     const profile = options.profile;
+    this.attestation = options.healthAttestation ? new SimulatedHealthAttestation(options.healthAttestation) : undefined;
     this.simulator = new DeviceSimulator({
+      ...(this.attestation ? { healthAttestation: this.attestation } : {}),
       baseUrl: options.serverUrl,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       token: '',
@@ -170,6 +181,7 @@ export class SimulatedDevice {
 
   close(): void {
     this.simulator.close();
+    this.attestation?.close();
   }
 }
 

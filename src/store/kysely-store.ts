@@ -8,6 +8,8 @@ import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
 import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
 import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
+import type { HealthAttestationStore } from './health-attestation-records.ts';
+import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './health-attestation-store.ts';
 import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
@@ -142,6 +144,8 @@ export class KyselyStore implements Store, SecretStore {
   readonly assignmentFilters: AssignmentFilterStore;
   /** Retire, wipe and syncDevice; same database, write path and lifecycle. */
   readonly deviceActions: DeviceActionStore;
+  /** Health attestation per enrollment (migration 022); same database, write path and lifecycle. */
+  readonly healthAttestation: HealthAttestationStore;
   /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
   readonly devicePicture: DevicePictureStore;
   readonly #db: Kysely<Database>;
@@ -186,6 +190,12 @@ export class KyselyStore implements Store, SecretStore {
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
     this.deviceActions = new KyselyDeviceActionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
+    this.healthAttestation = new KyselyHealthAttestationStore({
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
+      db: () => this.#db,
+    });
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */
@@ -1170,6 +1180,8 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
 
   const changes = managementStateChanges(outcome.management ?? {});
   if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
+
+  if (outcome.healthAttestation !== undefined) await writeHealthAttestationChange(trx, enrollmentId, outcome.healthAttestation);
 
   for (const result of outcome.wipLogResults ?? []) {
     await trx

@@ -34,6 +34,11 @@ export interface TenantSettings {
    * their enrollment ends (reason `stale`); absent or null: never.
    */
   staleDeviceRetireAfterDays?: number | null;
+  /**
+   * Health attestation of the tenant's devices (core/management/health-attestation.ts); absent: off. `serviceUrl`
+   * null: Microsoft's DHA-Cloud.
+   */
+  healthAttestation?: { enabled: boolean; serviceUrl: string | null };
 }
 
 export interface TenantRecord {

@@ -24,6 +24,7 @@ import type {
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import type { AppPolicyRecord } from './app-protection-records.ts';
+import type { HealthAttestationChange, HealthAttestationStore } from './health-attestation-records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -155,6 +156,8 @@ export interface SyncOutcome {
   entraDeviceLink?: string;
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
+  /** What the message changed of the HealthAttestation flow (core/management/health-attestation.ts). */
+  healthAttestation?: HealthAttestationChange;
 }
 
 export interface ManagementStore {
@@ -351,6 +354,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly assignmentFilters: AssignmentFilterStore;
   /** Retire, wipe and syncDevice of enrolled devices (store/device-actions-store.ts). */
   readonly deviceActions: DeviceActionStore;
+  /** The HealthAttestation CSP flow and verdicts per enrollment (store/health-attestation-store.ts). */
+  readonly healthAttestation: HealthAttestationStore;
   /** The admin API's device picture reads (store/device-picture-store.ts). */
   readonly devicePicture: DevicePictureStore;
   /** Applies pending numbered migrations; idempotent. */

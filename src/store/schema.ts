@@ -62,6 +62,8 @@ export interface Database {
   activity_hours: ActivityHoursTable;
   assignment_filters: AssignmentFiltersTable;
   device_actions: DeviceActionsTable;
+  health_attestations: HealthAttestationsTable;
+  health_attestation_certificates: HealthAttestationCertificatesTable;
 }
 
 export interface TenantsTable {
@@ -483,4 +485,30 @@ export interface DeviceActionsTable {
   reason: DeviceActionReason;
   requested_at: number;
   updated_at: number;
+}
+/** Migration 022: the HealthAttestation CSP flow and its last verdict per enrollment (store/health-attestation-store.ts). */
+export interface HealthAttestationsTable {
+  enrollment_id: string;
+  tenant_id: string;
+  phase: ColumnType<string, string | undefined, string>;
+  nonce: string | null;
+  nonce_issued_at: number | null;
+  device_status: string | null;
+  correlation_id: string | null;
+  certificate: string | null;
+  state: ColumnType<string, string | undefined, string>;
+  reason: string | null;
+  report: string | null;
+  validated_at: number | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number | null;
+  updated_at: number;
+}
+
+/** Migration 022: SHA-256 of every accepted DHA-Data, so that none is accepted twice (replay). */
+export interface HealthAttestationCertificatesTable {
+  certificate_hash: string;
+  enrollment_id: string;
+  nonce: string;
+  accepted_at: number;
 }

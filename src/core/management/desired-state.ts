@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
+import type { AttestationStep } from './health-attestation.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, DeviceActionReason, NodeStateRecord, TargetFilter } from '../../store/records.ts';
 
 /**
@@ -31,6 +32,8 @@ export type PlannedCommand =
       purpose?: CommandPurpose;
       /** Delete of an interior node: the node states under it, forgotten with it (they get no Delete of their own). */
       covers?: string[];
+      /** A command of the HealthAttestation flow (health-attestation.ts): not desired state, its answer goes there. */
+      attestation?: AttestationStep;
     }
   /** All-or-nothing group (e.g. DeviceLock); its Exec commands come last. */
   | { verb: 'Atomic'; group: string; commands: AtomicMember[] };

@@ -1,3 +1,4 @@
+import type { AttestationStep } from './health-attestation.ts';
 import type { CommandPurpose, PlannedCommand, PlannedItem } from './desired-state.ts';
 
 /**
@@ -40,6 +41,8 @@ export interface SentCommand {
   atomic?: string;
   /** Not desired state: its answer goes to this request. */
   purpose?: CommandPurpose;
+  /** A command of the HealthAttestation flow: its answer goes there, never to node states. */
+  attestation?: AttestationStep;
 }
 
 export function newSessionState(maxMsgSize: number): SessionState {

@@ -13,6 +13,7 @@ import { answerDeviceAction, isRetiring, planDeviceActions } from './device-acti
 import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
+import type { AttestationSession, HealthAttestationSessionHook } from './health-attestation.ts';
 import type { ActivitySink } from '../activity-rollups.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
 import { deviceLinkOf, type DeviceLink } from './device-link.ts';
@@ -65,6 +66,8 @@ export interface ManagementServiceOptions {
   filters?: Pick<AssignmentFilterStore, 'getAssignmentFilters'>;
   /** Told when a device's reported inventory changed (absent: nobody listens). */
   deviceEvents?: DeviceEventSink;
+  /** The HealthAttestation flow (health-attestation.ts); absent: no device is attested. */
+  healthAttestation?: HealthAttestationSessionHook;
   /** Where a refused device link is reported (a user token naming another Entra device than the enrollment's). */
   warn?: (details: Record<string, unknown>, message: string) => void;
   measure: Measure;
@@ -139,6 +142,8 @@ interface Effects {
   deviceActions: DeviceActionResult[];
   endSession: boolean;
   inventoryAnswered: boolean;
+  /** The device's HealthAttestation flow in this message, when its tenant attests. */
+  attestation: AttestationSession | undefined;
 }
 
 export class ManagementService {
@@ -182,7 +187,8 @@ export class ManagementService {
 
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
-    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false };
+    const attestation = await this.options.healthAttestation?.begin(enrollment, now);
+    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false, attestation };
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
@@ -198,7 +204,8 @@ export class ManagementService {
       responder.body.push({ kind: 'Alert', cmdId: responder.nextCmdId(), data: ALERT.nextMessage, items: [] });
       final = false;
     } else if (!stopping) {
-      if (state.plannedVersion === undefined && !(msgId === 1 && !groupsChanged && this.isSettled(managed, now, state.loginStatus))) {
+      const attestationDue = effects.attestation?.wantsPlanning === true;
+      if (state.plannedVersion === undefined && !(msgId === 1 && !groupsChanged && !attestationDue && this.isSettled(managed, now, state.loginStatus))) {
         await this.plan(managed, tokenGroups, state, effects, now);
       }
       final = this.pack(responseHeader, state, responder, serverMsgId);
@@ -231,6 +238,8 @@ export class ManagementService {
       ...(link.kind === 'link' ? { entraDeviceLink: link.entraDeviceId } : {}),
       ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
     };
+    const attestationChange = effects.attestation?.change();
+    if (attestationChange) outcome.healthAttestation = attestationChange;
     const management: NonNullable<SyncOutcome['management']> = {};
     if (settle) {
       management.settledVersion = state.plannedVersion!;
@@ -244,6 +253,7 @@ export class ManagementService {
       const written = await this.options.store.applySyncOutcome(outcome);
       if (!written) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
       if (outcome.inventory.length > 0 && !effects.unenroll) this.options.deviceEvents?.inventoryChanged(enrollment, now);
+      if (effects.attestation && attestationChange) this.options.healthAttestation?.stored(effects.attestation);
     }
     this.options.checkins.record(enrollment.id, now);
     // Counted once the first message is accepted (a refused one is no session); continuations are the same session.
@@ -353,6 +363,7 @@ export class ManagementService {
         effects.unenroll = true;
       } else if (alert.data === ALERT.genericAlert && type === HEALTH_ATTESTATION_ALERT) {
         effects.inventory.set(HEALTH_ATTESTATION_RESULT, { locUri: HEALTH_ATTESTATION_RESULT, value: item.data ?? '', updatedAt: now });
+        effects.attestation?.onAlert(item.data ?? '');
       }
     }
     return undefined;
@@ -377,6 +388,11 @@ export class ManagementService {
   private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
     const sent = state.outstanding.get(results.cmdRef);
     if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
+    if (sent.attestation) {
+      // Answers of the HealthAttestation flow go there (the Certificate is no inventory); follow-ups in this session.
+      state.queue.push(...(effects.attestation?.onResult(sent.attestation, results.items[0]?.data ?? '') ?? []));
+      return;
+    }
     if (sent.purpose && 'wipLogRequest' in sent.purpose) {
       const logs = results.items[0]?.data ?? '';
       effects.wipLogs.set(sent.purpose.wipLogRequest, { id: sent.purpose.wipLogRequest, status: 'completed', statusCode: null, logs, entries: parseWipLogs(logs), completedAt: now });
@@ -428,6 +444,10 @@ export class ManagementService {
     state.outstanding.delete(status.cmdRef);
     const code = status.data.trim();
     const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
+    if (sent.attestation) {
+      state.queue.push(...(effects.attestation?.onStatus(sent.attestation, code) ?? []));
+      return;
+    }
     if (sent.purpose && 'deviceAction' in sent.purpose) {
       this.recordDeviceActionStatus(sent.purpose.deviceAction, code, state, effects);
       return;
@@ -530,6 +550,7 @@ export class ManagementService {
     state.waitingForUser = plan.waitingForUser;
     state.plannedVersion = managed.configVersion;
     for (const request of await this.options.store.pendingWipLogRequests(enrollment.id)) state.queue.push(...wipLogCommands(request));
+    if (effects.attestation) state.queue.push(...effects.attestation.plan());
     const m = managed.management;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) {
       state.inventoryRequested = true;
@@ -608,7 +629,14 @@ export class ManagementService {
         : planned.verb === 'Exec'
           ? execCommand(cmdId, item.locUri, item.format === 'chr' ? item.value : undefined)
           : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
-    const entry: SentCommand = { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}), ...(planned.covers ? { covers: planned.covers } : {}) };
+    const entry: SentCommand = {
+      msgId,
+      verb: planned.verb,
+      item,
+      ...(planned.purpose ? { purpose: planned.purpose } : {}),
+      ...(planned.covers ? { covers: planned.covers } : {}),
+      ...(planned.attestation ? { attestation: planned.attestation } : {}),
+    };
     return { command, sent: [[cmdId, entry]] };
   }
 }
@@ -668,6 +696,7 @@ function isNoOp(outcome: SyncOutcome): boolean {
     outcome.unenrolledAt === undefined &&
     outcome.deviceActions === undefined &&
     outcome.deviceReport === undefined &&
+    outcome.healthAttestation === undefined &&
     outcome.entraDeviceLink === undefined
   );
 }

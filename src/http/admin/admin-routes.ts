@@ -17,6 +17,7 @@ import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-prot
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
 import { deviceActionRoutes, type DeviceActionRoutesOptions } from './device-action-routes.ts';
+import { healthAttestationRoutes, type HealthAttestationRoutesOptions } from './health-attestation-routes.ts';
 import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
@@ -40,6 +41,8 @@ export interface AdminRoutesOptions {
   /** The users seen in verified tokens or as group members. */
   users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
   wipLogs: WipLogService;
+  /** Devices' health attestation (`managedDevices/{id}/openMamHealthAttestation`); absent: the route is not there. */
+  healthAttestations?: HealthAttestationRoutesOptions['attestations'];
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** App protection and configuration policies, threat defense connectors, access policies. */
   appProtection: Pick<AppProtectionRoutesOptions, 'deploymentSummaries' | 'connectors' | 'accessPolicies'>;
@@ -80,6 +83,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(wipToolsRoutes, { policies: options.policies });
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
         await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
+        if (options.healthAttestations) await scope.register(healthAttestationRoutes, { enrollments: options.devices, attestations: options.healthAttestations, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

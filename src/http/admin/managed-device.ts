@@ -2,6 +2,8 @@ import { Type, type Static } from 'typebox';
 import { DEVICE_STATUS_NODES, deviceFacts } from '../../core/devices/device-facts.ts';
 import type { DeviceActionStore, DevicePictureStore } from '../../store/roles.ts';
 import { deviceActionResults } from '../../core/management/device-actions.ts';
+import { deviceHealthAttestationState } from '../../core/management/health-attestation.ts';
+import type { HealthAttestationStore } from '../../store/health-attestation-records.ts';
 import type { EnrollmentRecord, ManagementState } from '../../store/records.ts';
 import type { ManagementStore } from '../../store/roles.ts';
 import { EntityBody, NullableString } from '../graph/schemas.ts';
@@ -125,7 +127,12 @@ export interface DevicePicture {
   actionResults?: readonly DeviceActionResultBody[];
 }
 
-export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & { devicePicture: DevicePictureStore; deviceActions: Pick<DeviceActionStore, 'deviceActionsOf'> };
+export type DevicePictureSource = Pick<ManagementStore, 'getManagementStatesOf'> & {
+  devicePicture: DevicePictureStore;
+  deviceActions: Pick<DeviceActionStore, 'deviceActionsOf'>;
+  /** The devices' health attestation; absent: `deviceHealthAttestationState` stays null. */
+  healthAttestation?: Pick<HealthAttestationStore, 'getHealthAttestationsOf'>;
+};
 
 /** The inventory nodes a managed device's answer reads (what deviceFacts judges DeviceStatus by). */
 const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
@@ -136,16 +143,23 @@ const PICTURE_NODES: readonly string[] = Object.values(DEVICE_STATUS_NODES);
  */
 export async function loadDevicePictures(source: DevicePictureSource, tenantId: string, enrollments: readonly EnrollmentRecord[]): Promise<Map<string, DevicePicture>> {
   const ids = enrollments.map((e) => e.id);
-  const [states, inventory, names, actions] = await Promise.all([
+  const [states, inventory, names, actions, attestations] = await Promise.all([
     source.getManagementStatesOf(ids),
     source.devicePicture.inventoryOf(ids, PICTURE_NODES),
     source.devicePicture.userDisplayNamesOf(tenantId, enrollments.map((e) => e.userOid)),
     source.deviceActions.deviceActionsOf(tenantId, ids),
+    source.healthAttestation?.getHealthAttestationsOf(ids),
   ]);
   return new Map(
     enrollments.map((e) => [
       e.id,
-      { management: states.get(e.id), inventory: inventory.get(e.id) ?? new Map(), userDisplayName: names.get(e.userOid) ?? null, actionResults: deviceActionResults(actions.get(e.id) ?? []) },
+      {
+        management: states.get(e.id),
+        inventory: inventory.get(e.id) ?? new Map(),
+        userDisplayName: names.get(e.userOid) ?? null,
+        actionResults: deviceActionResults(actions.get(e.id) ?? []),
+        healthAttestation: deviceHealthAttestationState(attestations?.get(e.id)),
+      },
     ]),
   );
 }
