@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
@@ -8,7 +9,9 @@ import { CheckinRecorder } from './core/management/checkin-recorder.ts';
 import { ConfigurationService } from './core/management/configuration.ts';
 import { MessageLog } from './core/management/message-log.ts';
 import { ManagementService } from './core/management/session.ts';
+import { healthAttestationFactsOf, HealthAttestationSessions, HealthAttestationValidator, UndiciDhaTransport, type DhaTransport } from './core/management/health-attestation.ts';
 import { WipLogService } from './core/management/wip-logs.ts';
+import { DeviceActionService } from './core/management/device-actions.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
@@ -31,6 +34,7 @@ import { AppReportService } from './core/app-protection/reports.ts';
 import { SelectiveWipeService } from './core/app-protection/selective-wipe.ts';
 import { SignInLog } from './core/app-protection/sign-in-log.ts';
 import { ActivityRollups } from './core/activity-rollups.ts';
+import { AssignmentFilterService } from './core/assignment-filters.ts';
 import { TenantAppSnapshots } from './core/app-protection/tenant-snapshot.ts';
 import { ThreatReportService } from './core/app-protection/threat-reports.ts';
 import { mamRoutes } from './http/app-protection/mam-routes.ts';
@@ -68,6 +72,8 @@ export interface AppDependencies {
   jwksCooldownMs?: number;
   /** The built admin console served at /console; web/dist of this installation by default. */
   consoleDir?: string;
+  /** Outbound HTTP to Device Health Attestation services; undici trusting OPENMAM_HEALTH_ATTESTATION_CA_FILE by default. */
+  healthAttestationTransport?: DhaTransport;
 }
 
 /** Where `npm run build:console` (Vite, web/vite.config.ts) writes the console. */
@@ -88,6 +94,10 @@ export interface OpenMamApp {
   appProtection: AppProtection;
   /** Per-tenant hourly activity counted by the hot paths; `flush()` writes it now. */
   activity: ActivityRollups;
+  /** Retire, wipe and syncDevice; `sweepStale()` retires the devices silent past their tenant's limit (hourly). */
+  deviceActions: DeviceActionService;
+  /** Validation of devices' health certificates with the DHA service, behind the session; `idle()`, `retryDue()`. */
+  healthAttestation: HealthAttestationValidator;
   /** Device compliance evaluation (off the request path): `flush()` judges queued devices, `settled()` waits for runs. */
   compliance: ComplianceService;
 }
@@ -160,12 +170,23 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry).
-  // Before the policy service that kicks it; it logs through the server made below and starts once that exists.
-  const compliance = new ComplianceService({ store: deps.store.compliance, groups: deps.store, clock, nodeId: randomUUID(), onError: (error, what) => server.log.error({ err: error }, `${what} failed`) });
+  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId });
+  // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry), with the health
+  // attestation verdicts of the devices judged. Before the policy service that kicks it; it logs through the server
+  // made below and starts once that exists.
+  const compliance = new ComplianceService({
+    store: deps.store.compliance,
+    groups: deps.store,
+    filters: deps.store.assignmentFilters,
+    clock,
+    nodeId: randomUUID(),
+    attestation: healthAttestationFactsOf(deps.store.healthAttestation),
+    onError: (error, what) => server.log.error({ err: error }, `${what} failed`),
+  });
   const policies = new PolicyService({
     store: deps.store,
     appStore: deps.store.appProtection,
+    filters: assignmentFilters,
     complianceStore: deps.store.compliance,
     complianceChanged: () => compliance.tenantChanged(),
     clock,
@@ -173,8 +194,9 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     providerId: config.providerId,
   });
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
-  const policyStatuses = new PolicyStatusService(deps.store, policies);
+  const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
   const wipLogs = new WipLogService(deps.store, clock, newId);
+  const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId);
   const appProtectionAdmin = {
     deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),
     connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
@@ -215,21 +237,43 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
+  const dhaTransport =
+    deps.healthAttestationTransport ?? new UndiciDhaTransport(config.healthAttestationCaFile === undefined ? undefined : await readFile(config.healthAttestationCaFile, 'utf8'));
+  // Compliance (issue 15, H2) re-evaluates on a verdict: give it the same DeviceEventSink as the session engine.
+  const healthAttestation = new HealthAttestationValidator({
+    store: deps.store.healthAttestation,
+    enrollments: deps.store,
+    tenants,
+    transport: dhaTransport,
+    clock,
+    onError: (error) => server.log.error({ err: error }, 'health attestation validation failed'),
+    listener: compliance,
+  });
   compliance.start();
   const management = new ManagementService({
     store: deps.store,
     deviceEvents: compliance,
+    filters: deps.store.assignmentFilters,
+    deviceActions: deps.store.deviceActions,
+    providerId: config.providerId,
+    healthAttestation: new HealthAttestationSessions({ store: deps.store.healthAttestation, tenants, validator: healthAttestation }),
     verifier,
     checkins,
     activity,
     measure: { command: commandSize, envelope: envelopeSize },
     clock,
     serverUrl: `${config.publicUrl}${MANAGEMENT_PATH}`,
+    warn: (details, message) => server.log.warn(details, message),
   });
   server.addHook('onClose', async () => {
     await compliance.close();
     await checkins.close();
     await deps.store.close();
+  });
+  // Runs before the hook above (last registered, first run): validations in flight finish before the store closes.
+  server.addHook('onClose', async () => {
+    await healthAttestation.close();
+    if (dhaTransport instanceof UndiciDhaTransport) await dhaTransport.close();
   });
   server.setErrorHandler((error: FastifyError | OpenMamError, request, reply) => {
     if (isTemporarilyUnavailable(error)) {
@@ -249,8 +293,14 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
+  // Devices silent past their tenant's staleDeviceRetireAfterDays are retired hourly, off every request path.
+  const staleSweep = setInterval(() => {
+    void deviceActions.sweepStale().catch((error: unknown) => server.log.error({ err: error }, 'could not retire stale devices'));
+  }, RETENTION_SWEEP_MS);
+  staleSweep.unref();
   // onClose hooks run last-registered first: these writes are done before the hook above closes the store.
   server.addHook('onClose', async () => {
+    clearInterval(staleSweep);
     clearInterval(appProtection.sweep);
     await Promise.all([appProtection.checkins.close(), appProtection.signIns.close()]);
     // Last: everything above may still count (nothing does once requests have stopped, but the order costs nothing).
@@ -260,7 +310,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
   await server.register(mamRoutes, { verifier, apps: appProtection.apps });
   await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, messageLog, users: deps.store, wipLogs, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -285,7 +335,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, compliance };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance };
 }
 
 function appProtectionServices(

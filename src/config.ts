@@ -23,6 +23,7 @@ export interface Config {
   logLevel: string;
   tokenClockSkewSeconds: number;
   signInRetentionDays: number;
+  healthAttestationCaFile: string | undefined;
 }
 
 type Raw = Record<string, string | undefined>;
@@ -177,6 +178,11 @@ export const SETTINGS = [
     // Entra keeps sign-in logs 30 days: learn.microsoft.com/entra/identity/monitoring-health/reference-reports-data-retention
     describe: 'Days the sign-in log (`auditLogs/signIns`: every access decision) keeps its records; older ones are purged hourly.',
     resolve: (raw) => (raw === undefined ? 30 : integer('OPENMAM_SIGN_IN_RETENTION_DAYS', 1, 3650, raw)),
+  }),
+  setting({
+    key: 'healthAttestationCaFile', env: 'OPENMAM_HEALTH_ATTESTATION_CA_FILE', flag: 'health-attestation-ca-file', defaultText: '(none: the system CAs)',
+    describe: 'PEM file of extra CA certificates trusted for an on-premises Device Health Attestation service (tenant setting `healthAttestation.serviceUrl`), beside the system CAs.',
+    resolve: (raw) => (raw === undefined || raw.trim() === '' ? undefined : path.resolve(raw)),
   }),
 ] as const;
 

@@ -196,11 +196,35 @@ describe('openmam tenant', () => {
     assert.match(list.stdout, new RegExp(`^${id}\\tentra\\tenrollment allowed\\tContoso$`, 'm'));
   });
 
+  it('turns health attestation on with an on-premises service, refusing a URL that is not https://host[:port]', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env)).code, 0);
+    const set = await run(['tenant', 'set', id, '--health-attestation', 'on', '--dha-url', 'https://dha.contoso.example:8443'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stderr, /health attestation on \(https:\/\/dha\.contoso\.example:8443\)/);
+    const refused = await run(['tenant', 'set', id, '--dha-url', 'http://dha.contoso.example'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /healthAttestation\.serviceUrl: must use https/);
+    const microsoft = await run(['tenant', 'set', id, '--dha-url', 'microsoft'], env);
+    assert.match(microsoft.stderr, /health attestation on \(Microsoft's DHA service\)/);
+  });
+
   it('refuses a tenant id that is not a GUID', async () => {
     const result = await run(['tenant', 'add', '--id', 'contoso', '--name', 'Contoso', '--idp', 'entra'], env);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^openmam: tenant id must be a GUID/);
+  });
+
+  it('sets the stale-device retire limit, refusing one out of range by the field', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Fabrikam', '--idp', 'entra'], env)).code, 0);
+    const refused = await run(['tenant', 'set', id, '--stale-retire-days', '10'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /staleDeviceRetireAfterDays: must be between 30 and 270/);
+    const set = await run(['tenant', 'set', id, '--stale-retire-days', '90'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((await run(['tenant', 'set', id, '--stale-retire-days', 'off'], env)).code, 0);
   });
 });
 

@@ -45,6 +45,9 @@ Commands:
                              Onboard a tenant (default identity provider: entra)
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
                   [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
+                  [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
+                  [--health-attestation on|off] [--dha-url https://host[:port]|microsoft]
+                             devices attest their boot health daily, with Microsoft's or an on-premises DHA service
 ${GATEWAY_USAGE}
 ${SIMULATE_USAGE}
 
@@ -68,6 +71,9 @@ const COMMAND_OPTIONS = {
   'require-terms': { type: 'string' },
   for: { type: 'string' },
   'poll-interval': { type: 'string' },
+  'stale-retire-days': { type: 'string' },
+  'health-attestation': { type: 'string' },
+  'dha-url': { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...GATEWAY_OPTIONS,
@@ -201,8 +207,27 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         if (!Number.isInteger(minutes)) throw new OpenMamError('invalid_configuration', '--poll-interval: minutes, a whole number');
         patch['pollSchedule'] = { intervalForRemainingScheduledRetries: minutes };
       }
+      const staleDays = values['stale-retire-days'];
+      if (typeof staleDays === 'string') {
+        const days = staleDays === 'off' ? null : Number(staleDays);
+        if (days !== null && !Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--stale-retire-days: days, a whole number from 30 to 270, or off');
+        patch['staleDeviceRetireAfterDays'] = days;
+      }
+      const attestation: Record<string, unknown> = {};
+      const attest = values['health-attestation'];
+      if (attest !== undefined) {
+        if (attest !== 'on' && attest !== 'off') throw new OpenMamError('invalid_configuration', '--health-attestation: on or off');
+        attestation['enabled'] = attest === 'on';
+      }
+      const dhaUrl = values['dha-url'];
+      if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
+      if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
       const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
-      process.stderr.write(`Updated tenant ${tenant.id}: enrollment ${tenant.enrollmentAllowed ? 'allowed' : 'blocked'}, terms of use ${tenant.settings.requireTermsOfUse ? 'required' : 'optional'}\n`);
+      const attesting = tenant.settings.healthAttestation;
+      const attestationText = attesting?.enabled ? `on (${attesting.serviceUrl ?? "Microsoft's DHA service"})` : 'off';
+      process.stderr.write(
+        `Updated tenant ${tenant.id}: enrollment ${tenant.enrollmentAllowed ? 'allowed' : 'blocked'}, terms of use ${tenant.settings.requireTermsOfUse ? 'required' : 'optional'}, health attestation ${attestationText}\n`,
+      );
     } else {
       throw new OpenMamError('invalid_configuration', 'usage: openmam tenant list | add --id <guid> --name <name> [--idp entra|builtin] | set <guid> ...');
     }

@@ -1,13 +1,13 @@
 import { mamRefusal } from '../csp/mam-allow-list.ts';
 import type { CspSetting } from '../csp/compile/setting.ts';
 import { OpenMamError } from '../errors.ts';
-import { readAssignmentTargets, readTargetAppsRequest } from '../policy/app-protection.ts';
+import { readAssignmentTargets, readTargetAppsRequest, type AppAssignmentTarget } from '../policy/app-protection.ts';
 import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../store/app-protection-roles.ts';
 import type { CompliancePolicyRecord } from '../store/compliance-records.ts';
 import type { ComplianceStore } from '../store/compliance-records.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
-import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord } from '../store/records.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord, TargetFilter, TargetFilters } from '../store/records.ts';
 import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';
 import { kindsOf, policyKind, type DevicePolicyKind, type PolicyCollection, type PolicyKindDeclaration } from './policy-kinds/index.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
@@ -27,6 +27,8 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
 export interface PolicyServiceOptions {
   store: PolicyStore;
   appStore: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'queryAppPolicies' | 'deleteAppPolicy'>;
+  /** The tenant's assignment filters, which `assign` checks (absent: a filter on an assignment is refused). */
+  filters?: { find(tenantId: string, ids: readonly string[]): Promise<readonly { id: string; managementType: 'devices' | 'apps' }[]> };
   /** Compliance kinds' table (store.compliance); without it their collection answers `internal`. */
   complianceStore?: Pick<ComplianceStore, 'createCompliancePolicy' | 'updateCompliancePolicy' | 'getCompliancePolicy' | 'queryCompliancePolicies' | 'deleteCompliancePolicy'>;
   /**
@@ -210,7 +212,33 @@ export class PolicyService {
    */
   async assign(tenantId: string, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
     const targets = readAssignmentTargets(input, `#microsoft.graph.${collection.assignment.entityType}` as const);
+    await this.checkFilters(tenantId, collection, targets);
     return this.write(tenantId, collection, id, expected, (current) => ({ ...current, assignments: targets.map((target) => ({ id: this.options.newId(), target })) }));
+  }
+
+  /**
+   * Every filter the targets name must be the tenant's, of the management type the collection's policies are judged
+   * by: app filters for check-in kinds (judged against the app registration), device filters for the others (judged
+   * against the device). 400 naming the target's field otherwise. The store checks again, inside the policy's write,
+   * that they still exist (a filter deleted meanwhile).
+   */
+  private async checkFilters(tenantId: string, collection: PolicyCollection, targets: readonly AppAssignmentTarget[]): Promise<void> {
+    const named = targets.flatMap((target, i) => ('deviceAndAppManagementAssignmentFilterId' in target && target.deviceAndAppManagementAssignmentFilterId !== undefined ? [{ i, id: target.deviceAndAppManagementAssignmentFilterId }] : []));
+    if (named.length === 0) return;
+    const field = (i: number): string => `assignments[${i}].target.deviceAndAppManagementAssignmentFilterId`;
+    if (this.options.filters === undefined) throw new OpenMamError('malformed_request', `${field(named[0]!.i)}: assignment filters are not available`);
+    const found = new Map((await this.options.filters.find(tenantId, named.map((n) => n.id))).map((f) => [f.id, f]));
+    const wanted = collection.delivery === 'checkIn' ? 'apps' : 'devices';
+    for (const { i, id } of named) {
+      const filter = found.get(id);
+      if (filter === undefined) throw new OpenMamError('malformed_request', `${field(i)}: no assignment filter with id ${id}`);
+      if (filter.managementType !== wanted) {
+        throw new OpenMamError(
+          'malformed_request',
+          `${field(i)}: ${id} is a filter of ${filter.managementType}, and ${collection.entityType} assignments take filters of ${wanted} (assignmentFilterManagementType)`,
+        );
+      }
+    }
   }
 
   /**
@@ -297,16 +325,30 @@ function writable(input: unknown): Record<string, unknown> {
   return out;
 }
 
-/** Graph assignments -> the configuration set's target. A kind that reaches no MAM device (MDM WIP) targets none. */
+/**
+ * Graph assignments -> the configuration set's target, with the filter of each include assignment. A kind that
+ * reaches no MAM device (MDM WIP) targets none.
+ */
 export function targetOf(policy: PolicyRecord): ConfigurationTarget {
   if (!deviceKind(policy).reachesMamDevices) return { kind: 'groups', include: [], exclude: [], allUsers: false };
   const include: string[] = [];
   const exclude: string[] = [];
   let allUsers = false;
+  const filters: TargetFilters = {};
   for (const { target } of policy.assignments) {
-    if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') include.push(target.groupId);
-    else if (target['@odata.type'] === '#microsoft.graph.exclusionGroupAssignmentTarget') exclude.push(target.groupId);
-    else allUsers = true;
+    if (target['@odata.type'] === '#microsoft.graph.exclusionGroupAssignmentTarget') {
+      exclude.push(target.groupId);
+      continue;
+    }
+    const id = target.deviceAndAppManagementAssignmentFilterId;
+    const filter: TargetFilter | undefined = id === undefined ? undefined : { id, type: target.deviceAndAppManagementAssignmentFilterType ?? 'include' };
+    if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') {
+      include.push(target.groupId);
+      if (filter !== undefined) (filters.groups ??= {})[target.groupId] = filter;
+    } else {
+      allUsers = true;
+      if (filter !== undefined) filters.allUsers = filter;
+    }
   }
-  return { kind: 'groups', include, exclude, allUsers };
+  return { kind: 'groups', include, exclude, allUsers, ...(filters.groups !== undefined || filters.allUsers !== undefined ? { filters } : {}) };
 }

@@ -5,6 +5,7 @@ import { arrayReader, enumReader, integerReader, readBoolean, readGuid, readObje
 import type { ConfigurationSetRecord, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { ConfigurationService } from './management/configuration.ts';
 import { MAM_USER_SCOPES, type MamUserScopeKind } from './mam-user-scope.ts';
+import { healthAttestationSettingsOf, readHealthAttestationPatch, type HealthAttestationSettings } from './management/health-attestation.ts';
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
@@ -13,7 +14,8 @@ export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
 /**
  * What an admin may change of their tenant (admin API `deviceManagement/openMamTenantSettings`, CLI `tenant set`):
  * its display name, whether it accepts enrollments, the Terms of Use, the devices' poll schedule, and the MAM user
- * scope (who may use MAM: `none`, `all`, or the members of `mamUserScopeGroupIds` with `selected`). Every field is
+ * scope (who may use MAM: `none`, `all`, or the members of `mamUserScopeGroupIds` with `selected`), and after how many
+ * days without a check-in a device is retired (`staleDeviceRetireAfterDays`, null: never). Every field is
  * optional (a PATCH); `pollSchedule` may itself be partial and is laid over the stored one.
  */
 export interface TenantSettingsPatch {
@@ -24,6 +26,8 @@ export interface TenantSettingsPatch {
   pollSchedule?: Partial<PollSchedule>;
   mamUserScope?: MamUserScopeKind;
   mamUserScopeGroupIds?: string[];
+  staleDeviceRetireAfterDays?: number | null;
+  healthAttestation?: Partial<HealthAttestationSettings>;
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -32,6 +36,8 @@ const READ_ONLY = ['id', 'identityProvider', 'createdDateTime', 'lastModifiedDat
 /** DMClient takes counts and intervals (minutes) as integers; this bound keeps them sane. */
 const POLL_NUMBER = integerReader(0, 1_000_000);
 const TERMS_OF_USE_MAX_LENGTH = 20_000;
+const MIN_STALE_DAYS = 30;
+const MAX_STALE_DAYS = 270;
 
 const POLL_SCHEDULE_SPECS: PropertySpecs<Partial<PollSchedule>> = {
   numberOfFirstRetries: { read: POLL_NUMBER },
@@ -52,6 +58,10 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   pollSchedule: { read: (value, path) => readObject<Partial<PollSchedule>>(value, path, 'pollSchedule', POLL_SCHEDULE_SPECS, false) },
   mamUserScope: { read: enumReader(MAM_USER_SCOPES) },
   mamUserScopeGroupIds: { read: arrayReader(readGuid, { maxItems: 500 }) },
+  // Intune's device cleanup rules take 30 to 270 days (learn.microsoft.com/mem/intune/fundamentals/device-cleanup-rules);
+  // null switches the stale-device retire off (core/management/device-actions.ts sweepStale).
+  staleDeviceRetireAfterDays: { read: integerReader(MIN_STALE_DAYS, MAX_STALE_DAYS), nullable: true },
+  healthAttestation: { read: (value, path) => readHealthAttestationPatch(value, path) },
 };
 
 /**
@@ -150,6 +160,8 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     pollSchedule,
     ...(patch.mamUserScope === undefined ? {} : { mamUserScope: patch.mamUserScope }),
     ...(patch.mamUserScopeGroupIds === undefined ? {} : { mamUserScopeGroupIds: patch.mamUserScopeGroupIds }),
+    ...(patch.staleDeviceRetireAfterDays === undefined ? {} : { staleDeviceRetireAfterDays: patch.staleDeviceRetireAfterDays }),
+    ...(patch.healthAttestation === undefined ? {} : { healthAttestation: { ...healthAttestationSettingsOf(current.settings), ...patch.healthAttestation } }),
   };
   if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
     refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');

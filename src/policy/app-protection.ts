@@ -460,9 +460,15 @@ export function readTargetApps(input: unknown): TargetApp[] {
 
 /** Structurally the store's AssignmentTarget (records.ts): what `assign` accepts. */
 export type AppAssignmentTarget =
-  | { '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string }
+  | ({ '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string } & AssignmentFilterFields)
   | { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget'; groupId: string }
-  | { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' };
+  | ({ '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } & AssignmentFilterFields);
+
+/** An include target's assignment filter; both absent when it has none (structurally records.ts AssignmentFilterRef). */
+export interface AssignmentFilterFields {
+  deviceAndAppManagementAssignmentFilterId?: string;
+  deviceAndAppManagementAssignmentFilterType?: 'include' | 'exclude';
+}
 
 const TARGET_TYPES = [
   '#microsoft.graph.groupAssignmentTarget',
@@ -475,20 +481,29 @@ interface TargetInput {
   '@odata.type': string;
   groupId?: string;
   deviceAndAppManagementAssignmentFilterId?: string | null;
-  deviceAndAppManagementAssignmentFilterType?: 'none';
+  deviceAndAppManagementAssignmentFilterType?: 'include' | 'exclude' | 'none';
 }
 
 export const ASSIGNMENT_FILTER_FIELDS = ['deviceAndAppManagementAssignmentFilterId', 'deviceAndAppManagementAssignmentFilterType'] as const;
 
 /**
- * Assignment filters (Graph deviceAndAppManagementAssignmentTarget's filter id and type) narrow who a policy reaches;
- * OpenMAM does not evaluate them yet, so a filter is refused: accepted and ignored, the policy would reach the whole
- * group. No filter is a null (or absent) id and type `none`. Returns `none` for the type, null for the id.
+ * Assignment filters (Graph deviceAndAppManagementAssignmentTarget's filter id and type) narrow an include target:
+ * `include` reaches what matches the filter's rule, `exclude` what does not (learn.microsoft.com/mem/intune/
+ * fundamentals/filters). No filter is a null, empty or absent id with type `none` (or absent). An id needs include or
+ * exclude, and include or exclude needs an id. Intune takes no filter on an excluded group: refused. Whether the id
+ * names a filter of the tenant, of the policy's management type, is core's check (core/policies.ts assign).
  */
-export function refuseAssignmentFilter(value: unknown, path: string): 'none' {
-  const none = value === null || value === 'none' || (path.endsWith('FilterId') && value === '');
-  if (!none) refuse(path, `assignment filters are not supported yet (${path.endsWith('FilterId') ? 'null' : 'none'} only), not ${JSON.stringify(value)}`);
-  return 'none';
+function readTargetFilter(target: TargetInput, path: string, type: (typeof TARGET_TYPES)[number]): AssignmentFilterFields {
+  const id = target.deviceAndAppManagementAssignmentFilterId;
+  const filterType = target.deviceAndAppManagementAssignmentFilterType ?? 'none';
+  const hasId = id !== undefined && id !== null && id !== '';
+  if (!hasId && filterType === 'none') return {};
+  if (type === '#microsoft.graph.exclusionGroupAssignmentTarget') {
+    refuse(`${path}.${hasId ? 'deviceAndAppManagementAssignmentFilterId' : 'deviceAndAppManagementAssignmentFilterType'}`, 'an excluded group takes no assignment filter (Intune applies filters to included groups only)');
+  }
+  if (!hasId) refuse(`${path}.deviceAndAppManagementAssignmentFilterId`, `is required with deviceAndAppManagementAssignmentFilterType ${filterType}`);
+  if (filterType === 'none') refuse(`${path}.deviceAndAppManagementAssignmentFilterType`, 'must be include or exclude with a deviceAndAppManagementAssignmentFilterId');
+  return { deviceAndAppManagementAssignmentFilterId: id.toLowerCase(), deviceAndAppManagementAssignmentFilterType: filterType };
 }
 
 function readTarget(value: unknown, path: string): AppAssignmentTarget {
@@ -498,11 +513,13 @@ function readTarget(value: unknown, path: string): AppAssignmentTarget {
   const target = readObject<TargetInput>(record, path, type.slice('#microsoft.graph.'.length), {
     '@odata.type': { read: (v) => v as string, required: true },
     groupId: group ? { read: readGuid, required: true } : { read: (_v, at) => refuse(at, `is not a property of ${type}`) },
-    deviceAndAppManagementAssignmentFilterId: { read: (v, at) => refuseAssignmentFilter(v, at), nullable: true },
-    deviceAndAppManagementAssignmentFilterType: { read: (v, at) => refuseAssignmentFilter(v, at) },
+    deviceAndAppManagementAssignmentFilterId: { read: (v, at) => (v === '' ? '' : readGuid(v, at)), nullable: true },
+    deviceAndAppManagementAssignmentFilterType: { read: enumReader(['include', 'exclude', 'none'] as const) },
   }, true);
-  if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type };
-  return { '@odata.type': type, groupId: target.groupId! };
+  const filter = readTargetFilter(target, path, type);
+  if (type === '#microsoft.graph.allLicensedUsersAssignmentTarget') return { '@odata.type': type, ...filter };
+  if (type === '#microsoft.graph.exclusionGroupAssignmentTarget') return { '@odata.type': type, groupId: target.groupId! };
+  return { '@odata.type': type, groupId: target.groupId!, ...filter };
 }
 
 /** The assignment entity types `assign` takes (deviceConfiguration's and managedAppPolicy's collections). */

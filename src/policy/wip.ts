@@ -174,6 +174,11 @@ export interface WindowsInformationProtectionPolicy extends WindowsInformationPr
   revokeOnMdmHandoffDisabled?: boolean;
   /** MDM discovery URL a MAM device may upgrade to (DMClient ManagementServerToUpgradeTo). */
   mdmEnrollmentUrl?: string | null;
+  /**
+   * OpenMAM's addition: offer the MDM upgrade to Home edition devices too. Off by default, because users who upgrade
+   * from MAM to MDM on Windows Home lose access to WIP (seed 000); when on, the policy's answers carry a warning.
+   */
+  openMamMdmUpgradeOnHomeEdition?: boolean;
   windowsHelloForBusinessBlocked?: boolean;
   pinMinimumLength?: number;
   pinUppercaseLetters?: WindowsInformationProtectionPinCharacterRequirements;
@@ -505,6 +510,7 @@ export const MAM_SPECS: PropertySpecs<WindowsInformationProtectionPolicy> = {
   ...BASE_SPECS,
   revokeOnMdmHandoffDisabled: { read: readBoolean },
   mdmEnrollmentUrl: { read: readHttpsUrl, nullable: true },
+  openMamMdmUpgradeOnHomeEdition: { read: readBoolean },
   windowsHelloForBusinessBlocked: { read: readBoolean },
   pinMinimumLength: { read: integerReader(4, 127) },
   pinUppercaseLetters: { read: readPinRequirement },

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import type { SimulatedHealthAttestation } from './health-attestation.ts';
 import { RST_MAM_JWT_TEMPLATE } from './rst-template.ts';
 import { child, children, el, escapeText, findFirst, parseSimXml, textAt, type RawXml, type SimElement } from './sim-xml.ts';
 
@@ -69,6 +70,11 @@ export interface SimulatorOptions {
    * says): when it answers true, the session ends there and that reply is never sent (a lost acknowledgement).
    */
   loseReplyTo?: (commands: readonly TranscriptCommand[]) => boolean;
+  /**
+   * The device's HealthAttestation CSP (./health-attestation.ts): answers the server's commands on its nodes and
+   * raises the Result alert at the start of the session after a VerifyHealth. Absent: those nodes are plain tree nodes.
+   */
+  healthAttestation?: SimulatedHealthAttestation;
 }
 
 /** One device message of a session, as the `send` hook gets it. */
@@ -269,9 +275,33 @@ interface Context {
   inSequence?: string;
 }
 
+/**
+ * The DMClient CSP's server-initiated unenrollment node (learn.microsoft.com/windows/client-management/mdm/dmclient-csp,
+ * Provider/ProviderID/Unenroll: Exec, the provider id in Data).
+ */
+const UNENROLL_NODE = /^\.\/(?:Device\/)?Vendor\/MSFT\/DMClient\/Provider\/([^/]+)\/Unenroll$/i;
+const REVOKE_ON_UNENROLL = './Vendor/MSFT/EnterpriseDataProtection/Settings/RevokeOnUnenroll';
+
+/** What the device did when the server unenrolled it. */
+export interface ServerUnenrollment {
+  providerId: string;
+  /** WIP keys revoked (EnterpriseDataProtection RevokeOnUnenroll other than 0, which is the CSP's default 1). */
+  wipDataRevoked: boolean;
+}
+
+/** sync() of a device the server unenrolled: its work account is gone, it has no management session to start. */
+export class NotEnrolledError extends Error {
+  constructor(devId: string) {
+    super(`device ${devId} is not enrolled: the server unenrolled it (DMClient Unenroll); enroll again first`);
+    this.name = 'NotEnrolledError';
+  }
+}
+
 export class DeviceSimulator {
   readonly devId: string;
   readonly nodes: Map<string, NodeValue>;
+  /** Set when the device acknowledged a server's Unenroll: no more sessions until it enrolls again. */
+  unenrolledByServer: ServerUnenrollment | undefined;
   private readonly tree: NodeTree;
   private readonly options: SimulatorOptions;
   private readonly baseUrl: string;
@@ -350,11 +380,13 @@ export class DeviceSimulator {
     const requested = findFirst(envelope, 'RequestedSecurityToken');
     const token = requested && findFirst(requested, 'BinarySecurityToken');
     if (!token) throw new Error(`enrollment: no RequestedSecurityToken/BinarySecurityToken in the response: ${response.body.slice(0, 500)}`);
+    this.unenrolledByServer = undefined;
     return Buffer.from(token.text.trim(), 'base64').toString('utf8');
   }
 
   /** One full client-initiated OMA-DM session. */
   sync(): Promise<SessionTranscript> {
+    if (this.unenrolledByServer) return Promise.reject(new NotEnrolledError(this.devId));
     return this.session([]);
   }
 
@@ -459,6 +491,10 @@ export class DeviceSimulator {
   }
 
   private async session(extraAlerts: { code: string; item: RawXml }[]): Promise<SessionTranscript> {
+    // A VerifyHealth of an earlier session was carried out meanwhile: its result is this session's alert (Windows
+    // raises 1226 com.microsoft.mdm:HealthAttestation.Result; healthattestation-csp, step 4).
+    const attestation = await this.options.healthAttestation?.prepare();
+    if (attestation) extraAlerts = [...extraAlerts, { code: '1226', item: attestation }];
     const sessionId = (1 + randomBytes(2).readUInt16BE(0) % 0xfff).toString(16).toUpperCase();
     const transcript: SessionTranscript = { sessionId, messages: [], commands: [], headerStatus: '', serverStatuses: [] };
     const state: SessionState = { transcript, chunk: undefined };
@@ -708,6 +744,8 @@ export class DeviceSimulator {
     if (format !== undefined) command.format = format;
     const code = this.options.statusFor ? this.options.statusFor(command) : '200';
     if (!ok(code)) return { code };
+    const attested = this.options.healthAttestation?.execute(verb, locUri, data);
+    if (attested) return attested;
     const tree = context.tree;
     switch (verb) {
       case 'Add':
@@ -721,6 +759,15 @@ export class DeviceSimulator {
         if (!tree.exists(locUri)) return { code: '404' };
         tree.deleteSubtree(locUri);
         return { code };
+      case 'Exec': {
+        const unenroll = UNENROLL_NODE.exec(normalizeLocUri(locUri));
+        if (unenroll) {
+          // Windows unenrolls the provider the Data names; another name is no account of this device.
+          if ((data ?? '').trim() !== unenroll[1]) return { code: '404' };
+          this.unenrolledByServer = { providerId: unenroll[1]!, wipDataRevoked: tree.get(REVOKE_ON_UNENROLL)?.value.trim() !== '0' };
+        }
+        return { code };
+      }
       case 'Get': {
         const leaf = tree.get(locUri);
         if (leaf && (leaf.format !== 'node' || !tree.hasDescendants(locUri))) return { code, value: { ...leaf } };

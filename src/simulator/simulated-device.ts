@@ -1,4 +1,5 @@
 import { DeviceSimulator, type NodeValue, type TranscriptCommand } from './device-simulator.ts';
+import { SimulatedHealthAttestation, type SimulatedHealthAttestationOptions } from './health-attestation.ts';
 import type { HttpsTransport } from './https.ts';
 import type { DeviceProfile } from './inventory.ts';
 import { hashOf } from './random.ts';
@@ -20,10 +21,21 @@ export interface SimulatedDeviceOptions {
   profile: DeviceProfile;
   /** Settings this device refuses, and the status it answers for them (SyncML DM 1.2 Representation Protocol: 500 command failed, 405 command not allowed). */
   refuse?: SettingRefusal;
+  /**
+   * The status this device answers a server's DMClient Unenroll with (default 200: it unenrolls and stops syncing);
+   * e.g. 500 (command failed) or 405 (command not allowed) to see a retire fail.
+   */
+  unenrollStatus?: string;
   /** The user's group object ids, in the `groups` claim of the user's tokens. */
   groups?: readonly string[];
   /** Share one keep-alive agent between many devices. */
   transport?: HttpsTransport;
+  /**
+   * The device's HealthAttestation CSP and its DHA service (./health-attestation.ts): `boot` says what it booted with
+   * (Secure Boot or BitLocker off, ...), `mischief` makes it forge or replay its health certificate. Absent: the CSP's
+   * nodes are plain nodes and VerifyHealth does nothing.
+   */
+  healthAttestation?: SimulatedHealthAttestationOptions;
 }
 
 export interface SettingRefusal {
@@ -77,6 +89,8 @@ export class SimulatedDevice {
   private readonly tokens: TokenCache;
   private readonly tenantId: string;
   private readonly groups: readonly string[] | undefined;
+  /** The HealthAttestation CSP, when the device has one (options.healthAttestation). */
+  readonly attestation: SimulatedHealthAttestation | undefined;
   enrolled = false;
   syncs = 0;
   lastSync: SyncResult | undefined;
@@ -91,14 +105,23 @@ export class SimulatedDevice {
     this.tokens = TokenCache.of(options.tokens);
     const refusal = options.refuse;
     const profile = options.profile;
+    this.attestation = options.healthAttestation ? new SimulatedHealthAttestation(options.healthAttestation) : undefined;
     this.simulator = new DeviceSimulator({
+      ...(this.attestation ? { healthAttestation: this.attestation } : {}),
       baseUrl: options.serverUrl,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       token: '',
       devId: profile.devId,
       ...(options.transport ? { agent: options.transport.agent } : {}),
       devInfo: { Man: profile.manufacturer, Mod: profile.model, Lang: profile.language, OEM: profile.manufacturer, FwV: profile.firmware, HwV: profile.firmware, SwV: profile.osVersion },
-      ...(refusal ? { statusFor: (command) => ((command.verb === 'Add' || command.verb === 'Replace') && refusal.refuses(command.locUri) ? refusal.status : '200') } : {}),
+      ...(refusal || options.unenrollStatus !== undefined
+        ? {
+            statusFor: (command) => {
+              if (command.verb === 'Exec' && /\/DMClient\/Provider\/[^/]+\/Unenroll$/i.test(command.locUri)) return options.unenrollStatus ?? '200';
+              return (command.verb === 'Add' || command.verb === 'Replace') && refusal?.refuses(command.locUri) ? refusal.status : '200';
+            },
+          }
+        : {}),
     });
     this.simulator.nodes.set('./Vendor/MSFT/DeviceStatus/OS/Edition', { format: 'int', value: String(profile.osEdition) });
     this.simulator.nodes.set('./Vendor/MSFT/DeviceStatus/Battery/EstimatedChargeRemaining', { format: 'int', value: String(profile.batteryPercent) });
@@ -134,7 +157,7 @@ export class SimulatedDevice {
     this.enrolled = true;
   }
 
-  /** One OMA-DM session now: what the server sent, and how the device answered. */
+  /** One OMA-DM session now: what the server sent, and how the device answered. Throws NotEnrolledError once the server unenrolled it. */
   async sync(): Promise<SyncResult> {
     await this.freshToken();
     const transcript = await this.simulator.sync();
@@ -149,6 +172,7 @@ export class SimulatedDevice {
       messages: transcript.messages.length,
     };
     if (!/^2\d\d$/.test(result.headerStatus)) throw new Error(`OMA-DM session of ${this.profile.deviceName}: the server answered SyncHdr ${result.headerStatus}`);
+    if (this.simulator.unenrolledByServer) this.enrolled = false; // the work account is gone
     this.syncs++;
     this.lastSync = result;
     this.lastSyncAt = Date.now();
@@ -157,6 +181,7 @@ export class SimulatedDevice {
 
   close(): void {
     this.simulator.close();
+    this.attestation?.close();
   }
 }
 

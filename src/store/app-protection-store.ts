@@ -1,3 +1,4 @@
+import { requireAssignmentFilters } from './assignment-filter-store.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import * as collections from './collections.ts';
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
@@ -201,6 +202,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
 
   updateAppPolicy(policy: AppPolicyRecord): Promise<VersionedWrite> {
     return this.#update('app_policies', policy, async (trx, version) => {
+      await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
       const row = appPolicyToRow(policy);
       return trx
         .updateTable('app_policies')

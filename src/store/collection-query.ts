@@ -35,6 +35,11 @@ export interface QueryField {
    * principal's servicePrincipalNames): named only by an `any` lambda, never compared or sorted on as a whole.
    */
   readonly collection?: true;
+  /**
+   * May be filtered on, never sorted on: no index serves an order on it (a nullable column is sorted on as
+   * `coalesce(column, least)`, which no plain index serves), and an order without an index sorts the tenant's rows.
+   */
+  readonly filterOnly?: true;
 }
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';

@@ -1,4 +1,5 @@
 import type { CollectionSource, QueryField } from './collection-query.ts';
+import { DEVICE_COMPLIANCE_STATES } from './records.ts';
 
 /**
  * The collections the admin API pages through, as the store keeps them: each field a query may name, by its Graph
@@ -67,8 +68,20 @@ export const ACCESS_POLICIES = tenantCollection('access_policies', {
 });
 
 /**
+ * Graph's `managementState` members (learn.microsoft.com/graph/api/resources/intune-devices-managementstate; the
+ * v1.0 metadata's order). A filter may name any of them (one OpenMAM never sets matches no device); any other value
+ * is a 400. test/http/device-picture-suite.ts checks this list against the Graph tables (src/policy/graph-schema).
+ */
+export const GRAPH_MANAGEMENT_STATES = ['managed', 'retirePending', 'retireFailed', 'wipePending', 'wipeFailed', 'unhealthy', 'deletePending', 'retireIssued', 'wipeIssued', 'wipeCanceled', 'retireCanceled', 'discovered', 'unknownFutureValue'] as const;
+
+/**
  * MAM-enrolled devices (deviceManagement/managedDevices): the tenant's active enrollments. Newest first by default,
- * on the index enrollments_tenant_enrolled_at.
+ * on the index enrollments_tenant_enrolled_at. The device's life (migration 019) is on the enrollment row, so an admin
+ * filters and orders by compliance and management state in the same statement (indexes enrollments_compliance and
+ * enrollments_management_state); migration 024 indexes the Entra device id. Manufacturer, model and the grace end are
+ * nullable columns no index orders (collection-sql sorts them as coalesce(...)): filter only. `lastSyncDateTime` lives
+ * in `management_state` (written behind, in bulk, by the check-in recorder) and `operatingSystem` is no column (always
+ * Windows): neither is a field, so a query naming them is a 400 (docs/graph.md).
  */
 export const MANAGED_DEVICES: CollectionSource = {
   ...tenantCollection('enrollments', {
@@ -79,8 +92,31 @@ export const MANAGED_DEVICES: CollectionSource = {
     azureADDeviceId: { type: 'string', source: { column: 'entra_device_id' }, lowerCase: true },
     userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
     userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+    complianceState: { type: 'string', source: { column: 'compliance_state' }, required: true, members: DEVICE_COMPLIANCE_STATES },
+    managementState: { type: 'string', source: { column: 'management_state' }, required: true, members: GRAPH_MANAGEMENT_STATES },
+    complianceGracePeriodExpirationDateTime: { type: 'dateTime', source: { column: 'compliance_grace_until' }, filterOnly: true },
+    manufacturer: { type: 'string', source: { column: 'manufacturer' }, filterOnly: true },
+    model: { type: 'string', source: { column: 'model' }, filterOnly: true },
   }),
   scope: { state: 'enrolled' },
+};
+
+/**
+ * Ended enrollments (beta `deviceManagement/openMamRetiredDevices`): retired, wiped, unenrolled by their user or by
+ * the stale-device sweep, kept for reports. Newest end first, on the index enrollments_tenant_unenrolled_at.
+ */
+export const RETIRED_DEVICES: CollectionSource = {
+  ...tenantCollection('enrollments', {
+    id: ENTITY_FIELDS.id,
+    retiredDateTime: { type: 'dateTime', source: { column: 'unenrolled_at' }, required: true },
+    enrolledDateTime: { type: 'dateTime', source: { column: 'enrolled_at' }, required: true },
+    deviceName: { type: 'string', source: { column: 'device_name' } },
+    userId: { type: 'string', source: { column: 'user_oid' }, required: true, lowerCase: true },
+    userPrincipalName: { type: 'string', source: { column: 'upn' }, caseInsensitive: true },
+    managementState: { type: 'string', source: { column: 'management_state' }, required: true, members: GRAPH_MANAGEMENT_STATES },
+    retireReason: { type: 'string', source: { column: 'unenroll_reason' }, members: ['user', 'admin', 'stale', 'compliance'] },
+  }),
+  scope: { state: 'unenrolled' },
 };
 
 /** Mobile threat defense connectors. */
@@ -156,3 +192,12 @@ export const ACTIVITY_HOURS: CollectionSource = {
     hourStart: { type: 'dateTime', source: { column: 'hour_start' }, required: true },
   },
 };
+
+/** Assignment filters (deviceManagement/assignmentFilters, migration 023). */
+export const ASSIGNMENT_FILTERS = tenantCollection('assignment_filters', {
+  ...ENTITY_FIELDS,
+  displayName: { type: 'string', source: { column: 'display_name' }, required: true },
+  description: { type: 'string', source: { column: 'description' } },
+  platform: { type: 'string', source: { column: 'platform' }, required: true, members: ['windows10AndLater', 'windowsMobileApplicationManagement'] },
+  assignmentFilterManagementType: { type: 'string', source: { column: 'management_type' }, required: true, members: ['devices', 'apps'] },
+});

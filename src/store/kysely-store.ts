@@ -8,6 +8,11 @@ import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
 import { KyselyComplianceStore } from './compliance-store.ts';
 import type { ComplianceStore } from './compliance-records.ts';
+import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
+import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
+import type { HealthAttestationStore } from './health-attestation-records.ts';
+import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './health-attestation-store.ts';
+import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -39,7 +44,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -139,6 +144,14 @@ export class KyselyStore implements Store, SecretStore {
   readonly activity: ActivityStore;
   /** Device compliance (migration 021); same database, write path and lifecycle. */
   readonly compliance: ComplianceStore;
+  /** Assignment filters; same database, write path and lifecycle. */
+  readonly assignmentFilters: AssignmentFilterStore;
+  /** Retire, wipe and syncDevice; same database, write path and lifecycle. */
+  readonly deviceActions: DeviceActionStore;
+  /** Health attestation per enrollment (migration 022); same database, write path and lifecycle. */
+  readonly healthAttestation: HealthAttestationStore;
+  /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
+  readonly devicePicture: DevicePictureStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -168,6 +181,7 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
+    this.devicePicture = new KyselyDevicePictureStore(db, { track: (work) => this.#track(work) });
     this.activity = new KyselyActivityStore({
       write: (work) => this.#write(work),
       track: (work) => this.#track(work),
@@ -179,6 +193,19 @@ export class KyselyStore implements Store, SecretStore {
       track: (work) => this.#track(work),
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.assignmentFilters = new KyselyAssignmentFilterStore(db, {
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.deviceActions = new KyselyDeviceActionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
+    this.healthAttestation = new KyselyHealthAttestationStore({
+      write: (work) => this.#write(work),
+      track: (work) => this.#track(work),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
+      db: () => this.#db,
     });
   }
 
@@ -309,6 +336,11 @@ export class KyselyStore implements Store, SecretStore {
 
   async queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
     const page = await this.queryCollection<EnrollmentRow>(collections.MANAGED_DEVICES, tenantId, query);
+    return { ...page, rows: page.rows.map(enrollmentFromRow) };
+  }
+
+  async queryRetiredDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>> {
+    const page = await this.queryCollection<EnrollmentRow>(collections.RETIRED_DEVICES, tenantId, query);
     return { ...page, rows: page.rows.map(enrollmentFromRow) };
   }
 
@@ -797,6 +829,7 @@ export class KyselyStore implements Store, SecretStore {
       requireOwnSet(policy, set);
       return this.#undoable<VersionedWrite>(async (trx) => {
         if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
+        await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
         const row = policyToRow(policy);
         const version = policy.version + 1;
         const updated = await trx
@@ -1012,7 +1045,10 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
-  if (replaced) await forgetManagement(trx, row.id);
+  if (replaced) {
+    await forgetManagement(trx, row.id);
+    await cancelPendingDeviceActionsWithin(trx, row.id, now);
+  }
   return { kind: 'enrolled', enrollment: enrollmentFromRow(row), replaced };
 }
 
@@ -1148,8 +1184,15 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
     await trx.updateTable('enrollments').set(report).where('id', '=', enrollmentId).execute();
   }
 
+  // Linked once: only an enrollment without an Entra device id takes one (never re-linked, even by a racing message).
+  if (outcome.entraDeviceLink !== undefined) {
+    await trx.updateTable('enrollments').set({ entra_device_id: outcome.entraDeviceLink }).where('id', '=', enrollmentId).where('entra_device_id', 'is', null).execute();
+  }
+
   const changes = managementStateChanges(outcome.management ?? {});
   if (Object.keys(changes).length > 0) await upsertManagementState(trx, enrollmentId, changes);
+
+  if (outcome.healthAttestation !== undefined) await writeHealthAttestationChange(trx, enrollmentId, outcome.healthAttestation);
 
   for (const result of outcome.wipLogResults ?? []) {
     await trx
@@ -1165,6 +1208,8 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
       .where('enrollment_id', '=', enrollmentId)
       .execute();
   }
+
+  if (outcome.deviceActions !== undefined || outcome.unenrolledAt !== undefined) await applyDeviceActionResultsWithin(trx, outcome);
 
   if (outcome.unenrolledAt !== undefined) {
     await trx
@@ -1415,15 +1460,15 @@ function targetFromColumns(row: Pick<ConfigurationSetRow, 'target_kind' | 'targe
   }
 }
 
-/** Only the three fields, in a fixed order (not `kind`, nor anything else the caller's object carries). */
+/** Only the known fields, in a fixed order (not `kind`, nor anything else the caller's object carries); filters only when set. */
 function groupTargetToColumn(target: GroupTargetColumn): string {
-  const column: GroupTargetColumn = { include: target.include, exclude: target.exclude, allUsers: target.allUsers };
+  const column: GroupTargetColumn = { include: target.include, exclude: target.exclude, allUsers: target.allUsers, ...(target.filters === undefined ? {} : { filters: target.filters }) };
   return JSON.stringify(column);
 }
 
 function groupTargetFromColumn(column: string): GroupTargetColumn {
-  const { include, exclude, allUsers } = JSON.parse(column) as GroupTargetColumn;
-  return { include, exclude, allUsers };
+  const { include, exclude, allUsers, filters } = JSON.parse(column) as GroupTargetColumn;
+  return { include, exclude, allUsers, ...(filters === undefined ? {} : { filters }) };
 }
 
 function tokenGroupsToColumn(groups: string[] | null): string | null {

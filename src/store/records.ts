@@ -29,6 +29,16 @@ export interface TenantSettings {
   mamUserScope?: 'none' | 'selected' | 'all';
   /** With `selected`: the groups whose members are in scope (Graph `includedGroups`). */
   mamUserScopeGroupIds?: string[];
+  /**
+   * Devices with no check-in for this many days are retired by the hourly sweep (core/management/device-actions.ts):
+   * their enrollment ends (reason `stale`); absent or null: never.
+   */
+  staleDeviceRetireAfterDays?: number | null;
+  /**
+   * Health attestation of the tenant's devices (core/management/health-attestation.ts); absent: off. `serviceUrl`
+   * null: Microsoft's DHA-Cloud.
+   */
+  healthAttestation?: { enabled: boolean; serviceUrl: string | null };
 }
 
 export interface TenantRecord {
@@ -149,7 +159,12 @@ export interface DesiredSetting {
    * otherwise once per version of the group (a digest of its other settings and of `value`): re-sent when the group
    * changes, never on a steady check-in. Its node state records that version with Format `null`.
    */
-  exec?: boolean;
+  exec?: boolean;  /**
+   * A device filter rule (policy/assignment-filter-rule.ts, `device.*` properties) the device must match for this
+   * node to apply (e.g. the WIP MDM upgrade leaves Home editions out): the planner judges it against the device's
+   * facts, and a device that does not match records the node `not_applicable` and never receives it.
+   */
+  applicableWhen?: string;
 }
 
 /**
@@ -159,7 +174,22 @@ export interface DesiredSetting {
 export type ConfigurationTarget =
   | { kind: 'all_devices' }
   | { kind: 'device'; devId: string }
-  | { kind: 'groups'; include: string[]; exclude: string[]; allUsers: boolean };
+  | { kind: 'groups'; include: string[]; exclude: string[]; allUsers: boolean; filters?: TargetFilters };
+
+/** A filter on an include assignment of a configuration set: the filter's id and whether matching includes or excludes. */
+export interface TargetFilter {
+  id: string;
+  type: 'include' | 'exclude';
+}
+
+/**
+ * The filters of a groups target's include assignments (absent when none has one): by included group id, and on the
+ * all-licensed-users assignment. The planner judges them against the device's facts (desired-state.ts appliesTo).
+ */
+export interface TargetFilters {
+  groups?: Record<string, TargetFilter>;
+  allUsers?: TargetFilter;
+}
 
 /**
  * A named set of settings assigned to a target: what the desired state of a device is made of. Policies compile
@@ -281,9 +311,35 @@ export type PolicyKind =
 
 /** Graph assignment targets. */
 export type AssignmentTarget =
-  | { '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string }
+  | ({ '@odata.type': '#microsoft.graph.groupAssignmentTarget'; groupId: string } & AssignmentFilterRef)
   | { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget'; groupId: string }
-  | { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' };
+  | ({ '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } & AssignmentFilterRef);
+
+/**
+ * An include target's assignment filter (Graph deviceAndAppManagementAssignmentTarget's filter id and type): absent
+ * when none. `include`: the target reaches only what matches the filter's rule; `exclude`: only what does not.
+ */
+export interface AssignmentFilterRef {
+  deviceAndAppManagementAssignmentFilterId?: string;
+  deviceAndAppManagementAssignmentFilterType?: 'include' | 'exclude';
+}
+
+/** Graph deviceAndAppManagementAssignmentFilter as OpenMAM stores it (migration 023). */
+export interface AssignmentFilterRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  description: string | null;
+  /** Graph devicePlatformType: windows10AndLater (devices) or windowsMobileApplicationManagement (apps). */
+  platform: string;
+  /** The rule as the admin wrote it (policy/assignment-filter-rule.ts). */
+  rule: string;
+  managementType: 'devices' | 'apps';
+  roleScopeTags: string[];
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
 
 export interface PolicyAssignment {
   id: string;
@@ -346,4 +402,43 @@ export interface ActivityHourRecord {
   tenantId: string;
   hourStart: number;
   counts: ActivityCounts;
+}
+
+// ---- Device actions (migration 020; store/device-actions-store.ts): what an admin or the stale-device sweep asked of a device
+
+/**
+ * Graph's managedDevice actions OpenMAM carries out (learn.microsoft.com/graph/api/intune-devices-manageddevice-retire,
+ * -wipe, -syncdevice). On a MAM device `retire` removes management (DMClient Unenroll), `wipe` removes it and revokes
+ * the WIP-protected data first (EnterpriseDataProtection RevokeOnUnenroll 1): never a factory reset. `syncDevice` has
+ * no push channel to wake the device: the device re-plans and re-reads its inventory at its next check-in.
+ */
+export const DEVICE_ACTIONS = ['retire', 'wipe', 'syncDevice'] as const;
+export type DeviceActionKind = (typeof DEVICE_ACTIONS)[number];
+
+/** pending until the device answers; done (2xx, or the device left by itself); failed (its status code); canceled (re-enrolled before it was told). */
+export const DEVICE_ACTION_STATES = ['pending', 'done', 'failed', 'canceled'] as const;
+export type DeviceActionState = (typeof DEVICE_ACTION_STATES)[number];
+
+/** Who asked: an admin, the stale-device sweep (tenant setting staleDeviceRetireAfterDays), or a compliance action. */
+export type DeviceActionReason = 'admin' | 'stale' | 'compliance';
+
+export interface DeviceActionRecord {
+  tenantId: string;
+  id: string;
+  enrollmentId: string;
+  action: DeviceActionKind;
+  state: DeviceActionState;
+  /** The SyncML status the device answered the action's command with (failed: why), null while pending or when none came. */
+  statusCode: string | null;
+  reason: DeviceActionReason;
+  requestedAt: number;
+  updatedAt: number;
+}
+
+/** The device's answer to an action, as one session's outcome carries it (SyncOutcome.deviceActions). */
+export interface DeviceActionResult {
+  id: string;
+  action: DeviceActionKind;
+  state: 'done' | 'failed';
+  statusCode: string | null;
 }

@@ -2,7 +2,11 @@ import type { ComplianceStore } from './compliance-records.ts';
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ActivityHourRecord,
+  AssignmentFilterRecord,
   ConfigurationSetRecord,
+  DeviceActionRecord,
+  DeviceActionResult,
+  DeviceManagementState,
   DeviceRecord,
   GroupRecord,
   PolicyKind,
@@ -21,6 +25,7 @@ import type {
 } from './records.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
 import type { AppPolicyRecord } from './app-protection-records.ts';
+import type { HealthAttestationChange, HealthAttestationStore } from './health-attestation-records.ts';
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
@@ -76,6 +81,8 @@ export interface EnrollmentStore {
   listEnrollments(tenantId: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** One page of the tenant's active enrollments as Graph's managedDevices (collections.ts MANAGED_DEVICES). */
   queryManagedDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>>;
+  /** One page of the tenant's ended enrollments (collections.ts RETIRED_DEVICES: beta `openMamRetiredDevices`). */
+  queryRetiredDevices(tenantId: string, query: CollectionQuery): Promise<CollectionPage<EnrollmentRecord>>;
   /** A user's enrollments in a tenant (by `userOid`), newest enrolledAt first, at most `limit`. */
   listEnrollmentsOfUser(tenantId: string, userOid: string, options: { limit: number; state?: EnrollmentRecord['state'] }): Promise<EnrollmentRecord[]>;
   /** Marks an active enrollment unenrolled; false when there was none active with that id. */
@@ -141,8 +148,17 @@ export interface SyncOutcome {
   unenrollReason?: UnenrollReason;
   /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
   deviceReport?: { manufacturer?: string; model?: string };
+  /** Device actions (retire, wipe, syncDevice) this message answered (store/device-actions-store.ts). */
+  deviceActions?: readonly DeviceActionResult[];
+  /**
+   * The Entra device id (lower-case) a verified user token of this session carried, for an enrollment that has none:
+   * written only where the enrollment still has none (core/management/device-link.ts).
+   */
+  entraDeviceLink?: string;
   /** WIP log requests this message answered (completed or failed). */
   wipLogResults?: readonly Pick<WipLogRequestRecord, 'id' | 'status' | 'statusCode' | 'logs' | 'entries' | 'completedAt'>[];
+  /** What the message changed of the HealthAttestation flow (core/management/health-attestation.ts). */
+  healthAttestation?: HealthAttestationChange;
 }
 
 export interface ManagementStore {
@@ -296,6 +312,36 @@ export interface WipLogStore {
   listWipLogRequests(tenantId: string, enrollmentId: string, limit: number): Promise<WipLogRequestRecord[]>;
 }
 
+/** What asking a device action came to (DeviceActionStore.requestDeviceAction); nothing is written unless `requested`. */
+export type DeviceActionRequest =
+  | { kind: 'requested'; action: DeviceActionRecord }
+  /** No enrollment with that id in that tenant. */
+  | { kind: 'not_found' }
+  /** The enrollment ended already (retired, wiped, unenrolled by its user, or stale). */
+  | { kind: 'not_enrolled'; managementState: DeviceManagementState }
+  /** A retire or wipe of this enrollment is pending already. */
+  | { kind: 'already_pending'; managementState: DeviceManagementState };
+
+/** Retire, wipe and syncDevice of MAM-enrolled devices (store/device-actions-store.ts, migration 020). */
+export interface DeviceActionStore {
+  /**
+   * Records the action, in one transaction with its effects: a retire or wipe moves the active enrollment's
+   * managementState to retirePending / wipePending (a compare-and-set: of two racing requests one wins); a syncDevice
+   * marks its inventory stale. Either way the device's management becomes unsettled, so its next check-in plans.
+   */
+  requestDeviceAction(action: DeviceActionRecord): Promise<DeviceActionRequest>;
+  /** The enrollment's pending actions, oldest first. */
+  pendingDeviceActions(enrollmentId: string): Promise<DeviceActionRecord[]>;
+  /** The actions of many enrollments of a tenant (every given id a key, [] when none), newest first; chunked reads. */
+  deviceActionsOf(tenantId: string, enrollmentIds: readonly string[]): Promise<Map<string, DeviceActionRecord[]>>;
+  /**
+   * Ends at most `limit` of the tenant's active enrollments whose last check-in (or enrollment, when none) is before
+   * `silentSince`, in one transaction: unenrolled at `now` with reason `stale`, managementState retirePending, and a
+   * pending retire action (reason `stale`) each. Answers their ids.
+   */
+  retireStaleEnrollments(tenantId: string, silentSince: number, now: number, limit: number, newId: () => string): Promise<string[]>;
+}
+
 /** The whole store as the composition root sees it. */
 export interface Store extends CollectionStore, TenantStore, EnrollmentStore, DeviceStore, ConfigurationStore, ManagementStore, GroupStore, UserStore, PolicyStore, WipLogStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -305,6 +351,14 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly signIns: SignInStore;
   /** Per-tenant hourly activity counters (store/activity-store.ts). */
   readonly activity: ActivityStore;
+  /** Assignment filters (store/assignment-filter-store.ts). */
+  readonly assignmentFilters: AssignmentFilterStore;
+  /** Retire, wipe and syncDevice of enrolled devices (store/device-actions-store.ts). */
+  readonly deviceActions: DeviceActionStore;
+  /** The HealthAttestation CSP flow and verdicts per enrollment (store/health-attestation-store.ts). */
+  readonly healthAttestation: HealthAttestationStore;
+  /** The admin API's device picture reads (store/device-picture-store.ts). */
+  readonly devicePicture: DevicePictureStore;
   /** Device compliance policies and states (store/compliance-store.ts, migration 021). */
   readonly compliance: ComplianceStore;
   /** Applies pending numbered migrations; idempotent. */
@@ -322,4 +376,50 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
 export interface SecretStore {
   /** The secret named `name`; the first caller stores `candidate`, every later caller gets what was stored. */
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Assignment filters (Graph deviceAndAppManagementAssignmentFilter, migration 023), versioned like every admin object
+ * (writes after the tenant row: the one lock order of admin writers).
+ */
+export interface AssignmentFilterStore {
+  /** A plain insert (no bump: no assignment names a new filter). `not_found` when the tenant does not exist. */
+  createAssignmentFilter(filter: AssignmentFilterRecord): Promise<void>;
+  /**
+   * Compare-and-set at `filter.version`. When `replan`, the tenant's configuration version (device filters) or app
+   * configuration version (app filters) is bumped in the same transaction, so every device or app is judged again at
+   * its next check-in: O(1) whatever the fleet.
+   */
+  updateAssignmentFilter(filter: AssignmentFilterRecord, replan: boolean): Promise<VersionedWrite>;
+  getAssignmentFilter(tenantId: string, id: string): Promise<AssignmentFilterRecord | undefined>;
+  /** The tenant's filters among `ids` (unknown ids are left out). */
+  getAssignmentFilters(tenantId: string, ids: readonly string[]): Promise<AssignmentFilterRecord[]>;
+  /** One page (collections.ts ASSIGNMENT_FILTERS). */
+  queryAssignmentFilters(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AssignmentFilterRecord>>;
+  /**
+   * Deletes the filter (only at `expectedVersion` when given). Refused with `conflict` (naming the policy) while an
+   * assignment of any policy names it: checked under the tenant row, which every policy write takes first.
+   */
+  deleteAssignmentFilter(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
+}
+
+/**
+ * What the admin API's picture of a MAM device reads beside its enrollment row, a page at a time (never one query per
+ * device): a few stored inventory values (DeviceStatus's EncryptionCompliance, ...), the users' display names
+ * (Graph `userDisplayName`), and, for app registrations, the active enrollment of each Entra device id (Graph
+ * `managedDeviceId`). Reached as `store.devicePicture` (store/device-picture-store.ts).
+ */
+export interface DevicePictureStore {
+  /**
+   * The stored inventory values at `locUris` of each enrollment: every given enrollment id is a key (an empty map
+   * when it has none of them).
+   */
+  inventoryOf(enrollmentIds: readonly string[], locUris: readonly string[]): Promise<Map<string, Map<string, { value: string; updatedAt: number }>>>;
+  /** The display names of the tenant's users the ids name (null when no token carried one); unknown ids are absent. */
+  userDisplayNamesOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, string | null>>;
+  /**
+   * The id of the active enrollment (the managedDevice) of each Entra device id in the tenant, by the lower-case
+   * device id; ids no active enrollment carries are absent. Served by migration 024's index.
+   */
+  managedDeviceIdsOf(tenantId: string, entraDeviceIds: readonly string[]): Promise<Map<string, string>>;
 }

@@ -1,5 +1,17 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ConfigurationTarget, DeviceComplianceState, DeviceManagementState, EnrollmentState, IdentityProviderKind, NodeStatus, PolicyKind, UnenrollReason } from './records.ts';
+import type {
+  ConfigurationTarget,
+  DeviceActionKind,
+  DeviceActionReason,
+  DeviceActionState,
+  DeviceComplianceState,
+  DeviceManagementState,
+  EnrollmentState,
+  IdentityProviderKind,
+  NodeStatus,
+  PolicyKind,
+  UnenrollReason,
+} from './records.ts';
 import type {
   AccessPolicyRecord,
   AppComplianceState,
@@ -48,6 +60,10 @@ export interface Database {
   sign_ins: SignInsTable;
   users: UsersTable;
   activity_hours: ActivityHoursTable;
+  assignment_filters: AssignmentFiltersTable;
+  device_actions: DeviceActionsTable;
+  health_attestations: HealthAttestationsTable;
+  health_attestation_certificates: HealthAttestationCertificatesTable;
   compliance_policies: CompliancePoliciesTable;
   compliance_states: ComplianceStatesTable;
   compliance_runs: ComplianceRunsTable;
@@ -444,6 +460,60 @@ export interface ActivityHoursTable {
   access_denied: number;
   compliant_check_ins: number;
   noncompliant_check_ins: number;
+}
+
+/** Migration 023: assignment filters; role_scope_tags is a JSON array of strings. */
+export interface AssignmentFiltersTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  description: string | null;
+  platform: string;
+  rule: string;
+  management_type: 'devices' | 'apps';
+  role_scope_tags: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Migration 020: retire, wipe and syncDevice asked of a device (store/device-actions-store.ts). */
+export interface DeviceActionsTable {
+  tenant_id: string;
+  id: string;
+  enrollment_id: string;
+  action: DeviceActionKind;
+  state: DeviceActionState;
+  status_code: string | null;
+  reason: DeviceActionReason;
+  requested_at: number;
+  updated_at: number;
+}
+/** Migration 022: the HealthAttestation CSP flow and its last verdict per enrollment (store/health-attestation-store.ts). */
+export interface HealthAttestationsTable {
+  enrollment_id: string;
+  tenant_id: string;
+  phase: ColumnType<string, string | undefined, string>;
+  nonce: string | null;
+  nonce_issued_at: number | null;
+  device_status: string | null;
+  correlation_id: string | null;
+  certificate: string | null;
+  state: ColumnType<string, string | undefined, string>;
+  reason: string | null;
+  report: string | null;
+  validated_at: number | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number | null;
+  updated_at: number;
+}
+
+/** Migration 022: SHA-256 of every accepted DHA-Data, so that none is accepted twice (replay). */
+export interface HealthAttestationCertificatesTable {
+  certificate_hash: string;
+  enrollment_id: string;
+  nonce: string;
+  accepted_at: number;
 }
 
 /** Migration 021: device compliance policies (store/compliance-store.ts); Graph properties and assignments as JSON. */

@@ -11,7 +11,7 @@ import type { Database } from './schema.ts';
  */
 
 /** The tables of admin-writable objects: each keyed by (tenant_id, id) with a `version` column. */
-export type VersionedTable = 'policies' | 'app_policies' | 'mtd_connectors' | 'access_policies' | 'managed_apps' | 'service_principals' | 'compliance_policies';
+export type VersionedTable = 'policies' | 'app_policies' | 'mtd_connectors' | 'access_policies' | 'managed_apps' | 'service_principals' | 'assignment_filters' | 'compliance_policies';
 
 /**
  * Thrown inside a write transaction to undo it (under group commit too: the unit alone is rolled back) and to answer

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { graphProperties } from '../../src/policy/graph-schema/index.ts';
 import type { AppRegistrationRecord } from '../../src/store/app-protection-records.ts';
 import { fullMamPolicy } from '../policy/fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
@@ -106,7 +107,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         `${MDM_WIP}/{id}`, `${CONFIGURATIONS}/{id}`, `${CONFIGURATIONS}/{id}/assignments/{id}`,
         `${PROTECTIONS}/{id}`, `${PROTECTIONS}/{id}/apps`, `${PROTECTIONS}/{id}/assignments`, `${PROTECTIONS}/{id}/deploymentSummary`, `${PROTECTIONS}/templates/{id}`,
         `${APP_CONFIGURATIONS}/{id}`, `${CONNECTORS}/{id}`, `${ACCESS_POLICIES}/{id}`, `${SERVICE_PRINCIPALS}/{id}`, `${MANAGED_APPS}/{id}`,
-        `${DEVICES}/{id}`, `${DEVICES}/{id}/policyStates`, `${DEVICES}/{id}/wipLogRequests`, `${DEVICES}/{id}/openMamNodeStates`, `${DEVICES}/{id}/openMamInventory`, `${DEVICES}/{id}/openMamMessages`,
+        `${DEVICES}/{id}`, `${DEVICES}/{id}/policyStates`, `${DEVICES}/{id}/wipLogRequests`, `${DEVICES}/{id}/openMamNodeStates`, `${DEVICES}/{id}/openMamInventory`, `${DEVICES}/{id}/openMamMessages`, `${DEVICES}/{id}/openMamAppRegistrations`,
         `${REGISTRATIONS}/{id}`, `${REGISTRATIONS}/{id}/appliedPolicies`, `${REGISTRATIONS}/{id}/intendedPolicies`, `${REGISTRATIONS}/{id}/operations`, `${STATUSES}/{id}`,
         `${USERS}/{id}`, `${USERS}/{id}/managedAppRegistrations`, `${USERS}/{id}/managedDevices`, `${USERS}/{id}/memberOf`, `${USERS}/{id}/isManagedAppUserBlocked`,
         `${GROUPS}/{id}`, `${GROUPS}/{id}/members`,
@@ -121,6 +122,9 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
         ['POST', `${WIP}/{id}/evaluateEasCompliance`, { easPolicy: {} }],
         ['POST', `${DEVICES}/{id}/retrieveWipLogs`, { byCount: { count: 1 } }],
         ['POST', `${DEVICES}/{id}/setMessageLog`, { durationInMinutes: 5 }],
+        ['POST', `${DEVICES}/{id}/retire`, undefined],
+        ['POST', `${DEVICES}/{id}/wipe`, {}],
+        ['POST', `${DEVICES}/{id}/syncDevice`, undefined],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByDeviceTag`, { deviceTag: 'tag' }],
         ['POST', `${USERS}/{id}/wipeManagedAppRegistrationsByAzureAdDeviceId`, { azureAdDeviceId: randomUUID() }],
         ['POST', `${USERS}/{id}/wipeAndBlockManagedApps`, undefined],
@@ -235,13 +239,17 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
     it('answers with every property the presenters write, through the response schemas', async () => {
       const ids = await actionIds();
       const settings = await call('GET', SETTINGS);
-      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'termsOfUseText']);
+      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'displayName', 'enrollmentAllowed', 'healthAttestation', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'staleDeviceRetireAfterDays', 'termsOfUseText']);
       assert.equal(keys(settings.body['pollSchedule']).length, 8, 'the whole poll schedule');
 
       const device = first(await call('GET', DEVICES));
-      const deviceKeys = ['@odata.type', '@openmam.devId', '@openmam.enrollmentType', '@openmam.managementAgent', '@openmam.messageLogUntilDateTime', 'azureADDeviceId', 'deviceEnrollmentType', 'deviceName', 'enrolledDateTime', 'id', 'lastSyncDateTime', 'managementAgent', 'operatingSystem', 'osVersion', 'userId', 'userPrincipalName'];
+      // Every v1.0 property of Graph's managedDevice (the schema tables), and OpenMAM's annotations.
+      const deviceKeys = [
+        '@odata.type', '@openmam.devId', '@openmam.deviceStatusReportedDateTime', '@openmam.enrollmentType', '@openmam.managementAgent', '@openmam.messageLogUntilDateTime',
+        ...Object.keys(graphProperties('managedDevice')!),
+      ].sort();
       assert.deepEqual(keys(device), deviceKeys);
-      assert.deepEqual(keys((await call('GET', `${DEVICES}/${ids.device}`)).body), deviceKeys);
+      assert.deepEqual(keys((await call('GET', `${DEVICES}/${ids.device}`)).body), ['@odata.context', ...deviceKeys].sort());
       assert.deepEqual(keys(first(await call('GET', `${USERS}/${ids.user}/managedDevices`))), deviceKeys);
 
       const requested = await call('POST', `${DEVICES}/${ids.device}/retrieveWipLogs`, { byCount: { count: 5 }, learningLogs: true });

@@ -348,7 +348,7 @@ describe('readAssignmentTargets', () => {
     refuses(() => readAssign({}), 'assignments', /required/);
     refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'sales' } }] }), 'assignments[0].target.groupId', /GUID/);
     refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }] }), 'assignments[0].target.@odata.type');
-    refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group, deviceAndAppManagementAssignmentFilterId: group } }] }), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /filters/);
+    refuses(() => readAssign({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group, deviceAndAppManagementAssignmentFilterId: group } }] }), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType', /include or exclude/);
     const twice = { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } };
     refuses(() => readAssign({ assignments: [twice, twice] }), 'assignments[1].target', /same target/);
   });

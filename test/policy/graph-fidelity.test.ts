@@ -158,14 +158,41 @@ describe('Bad input', () => {
   });
 });
 
-describe('Assignment filters are refused until supported', () => {
-  const target = (change: Record<string, unknown>) => ({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e', ...change } }] });
+describe('Assignment filters on assignment targets', () => {
+  const target = (change: Record<string, unknown>, type = '#microsoft.graph.groupAssignmentTarget') => ({
+    assignments: [{ target: { '@odata.type': type, ...(type === '#microsoft.graph.allLicensedUsersAssignmentTarget' ? {} : { groupId: '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e' }), ...change } }],
+  });
+  const filterId = 'f1b2c3d4-0000-4000-8000-000000000001';
 
-  it('app policies: a filter id or a filter type other than none', () => {
-    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterId: 'f1b2c3d4-0000-4000-8000-000000000001' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /assignment filters are not supported yet/);
-    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterType: 'include' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType', /assignment filters are not supported yet/);
-    // What Graph returns for an unfiltered assignment is accepted, with a policy set's source.
+  it('an include or exclude filter on a group or all licensed users is read and kept', () => {
+    assert.deepEqual(readAssign(target({ deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'exclude' }))[0], {
+      '@odata.type': '#microsoft.graph.groupAssignmentTarget',
+      groupId: '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e',
+      deviceAndAppManagementAssignmentFilterId: filterId,
+      deviceAndAppManagementAssignmentFilterType: 'exclude',
+    });
+    assert.deepEqual(readAssign(target({ deviceAndAppManagementAssignmentFilterId: filterId.toUpperCase(), deviceAndAppManagementAssignmentFilterType: 'include' }, '#microsoft.graph.allLicensedUsersAssignmentTarget'))[0], {
+      '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget',
+      deviceAndAppManagementAssignmentFilterId: filterId,
+      deviceAndAppManagementAssignmentFilterType: 'include',
+    });
+  });
+
+  it('no filter: a null or empty id with type none, or nothing', () => {
     assert.equal(readAssign({ assignments: [{ sourceId: null, source: 'direct', ...target({ deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }).assignments[0] }] }).length, 1);
+    assert.deepEqual(readAssign(target({ deviceAndAppManagementAssignmentFilterId: '', deviceAndAppManagementAssignmentFilterType: 'none' }))[0], { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: '0b9e3c1d-2f4a-4b6c-8d7e-9f0a1b2c3d4e' });
+  });
+
+  it('refuses an id without include/exclude, a type without an id, a filter on an excluded group, an id that is not a GUID', () => {
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterId: filterId })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType', /must be include or exclude/);
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterType: 'include' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId', /is required/);
+    refuses(
+      () => readAssign(target({ deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'include' }, '#microsoft.graph.exclusionGroupAssignmentTarget')),
+      'assignments[0].target.deviceAndAppManagementAssignmentFilterId',
+      /excluded group takes no assignment filter/,
+    );
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterId: 'nope', deviceAndAppManagementAssignmentFilterType: 'include' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterId');
+    refuses(() => readAssign(target({ deviceAndAppManagementAssignmentFilterType: 'maybe' })), 'assignments[0].target.deviceAndAppManagementAssignmentFilterType');
   });
 });
 
@@ -186,7 +213,7 @@ describe('What OpenMAM acts on', () => {
     assert.deepEqual(openMamAdditions(policyKind('windowsPfxCertificate')), ['pfxCertificate', 'password']);
     assert.deepEqual(openMamAdditions(policyKind('windowsScepCertificate')), ['challenge', 'caThumbprint', 'scepRetryCount', 'scepRetryDelayMinutes', 'templateName']);
     assert.deepEqual(openMamAdditions(policyKind('windowsManagedAppProtection')), ['encryptAppData', 'pinRequired', 'minimumPinLength', 'maximumPinRetries', 'managedBrowserRequired']);
-    assert.deepEqual(openMamAdditions(policyKind('windowsInformationProtectionPolicy')), []);
+    assert.deepEqual(openMamAdditions(policyKind('windowsInformationProtectionPolicy')), ['openMamMdmUpgradeOnHomeEdition']);
     assert.deepEqual(openMamAdditions(policyKind('windows10CustomConfiguration')), []);
   });
 });

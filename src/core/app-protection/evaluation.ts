@@ -2,7 +2,7 @@ import type { WindowsManagedAppProtection } from '../../policy/app-protection-mo
 import type { AppComplianceState, AppOperationRecord, AppRegistrationRecord, ThreatReportRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { evaluateHealthChecks, type HealthOutcome } from './health-checks.ts';
-import { memoizedIntendedPolicies, type IntendedPolicies } from './targeting.ts';
+import { appFilterContext, memoizedIntendedPolicies, type IntendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshot } from './tenant-snapshot.ts';
 import { threatVerdict, type ThreatVerdict } from './threat.ts';
 
@@ -41,7 +41,7 @@ export async function readFacts(
   now: number,
   known?: { userBlocked: boolean; hasPendingOperations: boolean; threatReports: readonly ThreatReportRecord[] },
 ): Promise<RegistrationFacts> {
-  const intended = memoizedIntendedPolicies(snapshot.policies, groups, registration.appId);
+  const intended = memoizedIntendedPolicies(snapshot.policies, groups, registration.appId, appFilterContext(snapshot.appFilters, registration));
   const policy = intended.protection?.body as unknown as WindowsManagedAppProtection | undefined;
   const needsThreat = policy !== undefined && policy.maximumAllowedDeviceThreatLevel !== 'notConfigured';
   const [blocked, pending, reports] = await Promise.all([

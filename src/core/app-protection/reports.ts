@@ -2,7 +2,7 @@ import type { CollectionPage, CollectionQuery, FieldValue } from '../../store/co
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord, RegistrationSummary } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
-import { intendedPolicies } from './targeting.ts';
+import { appFilterContext, intendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
@@ -75,7 +75,7 @@ export class AppReportService {
     const registration = await this.getRegistration(tenantId, id);
     const snapshot = await this.snapshots.get(tenantId);
     const groups = await this.snapshots.groupsOf(tenantId, registration.userId, []);
-    const intended = intendedPolicies(snapshot.policies, groups, registration.appId);
+    const intended = intendedPolicies(snapshot.policies, groups, registration.appId, appFilterContext(snapshot.appFilters, registration));
     return [...intended.protectionCandidates, ...intended.configurations];
   }
 

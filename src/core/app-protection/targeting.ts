@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TargetedManagedAppConfiguration, WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
-import type { AppPolicyRecord } from '../../store/app-protection-records.ts';
-import type { PolicyAssignment } from '../../store/records.ts';
+import type { AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
+import type { AssignmentFilterRecord, AssignmentFilterRef, PolicyAssignment } from '../../store/records.ts';
+import { evaluateFilterRule, memoizedRule, type FilterSubject } from '../../policy/assignment-filter-rule.ts';
 import { resolveValueTokens } from './value-tokens.ts';
 
 /**
@@ -9,8 +10,48 @@ import { resolveValueTokens } from './value-tokens.ts';
  * Pure: the caller brings the tenant's policies and the user's groups.
  */
 
-/** Graph assignment rules: an exclusion group wins over any inclusion. */
-export function assignmentsTarget(assignments: readonly PolicyAssignment[], groups: ReadonlySet<string>): boolean {
+/**
+ * The app assignment filters a registration is judged by (Graph deviceAndAppManagementAssignmentFilter of management
+ * type apps, properties app.*: policy/assignment-filter-rule.ts APP_PROPERTIES), from what the registration recorded.
+ * `key` names the subject for memoization.
+ */
+export interface AppFilterContext {
+  readonly filters: ReadonlyMap<string, AssignmentFilterRecord>;
+  readonly subject: FilterSubject;
+  readonly key: string;
+}
+
+export function appFilterContext(filters: ReadonlyMap<string, AssignmentFilterRecord>, registration: Pick<AppRegistrationRecord, 'appVersion' | 'deviceManufacturer' | 'deviceModel' | 'osVersion'>): AppFilterContext | undefined {
+  // No assignment names a filter (the common case): nothing to judge, and a check-in builds nothing.
+  if (filters.size === 0) return undefined;
+  const subject: FilterSubject = {
+    appVersion: registration.appVersion,
+    deviceManufacturer: registration.deviceManufacturer,
+    deviceModel: registration.deviceModel,
+    osVersion: registration.osVersion,
+    operatingSystemVersion: registration.osVersion,
+  };
+  return { filters, subject, key: JSON.stringify([registration.appVersion, registration.deviceManufacturer, registration.deviceModel, registration.osVersion]) };
+}
+
+/**
+ * Whether an include target's filter lets it reach the app: `include` when the registration matches the rule,
+ * `exclude` when it does not. A filter that is not the tenant's app filter, a rule that no longer parses, or no
+ * context to judge by lets nothing through: a filter never widens an assignment.
+ */
+function filterPasses(target: AssignmentFilterRef, context: AppFilterContext | undefined): boolean {
+  const id = target.deviceAndAppManagementAssignmentFilterId;
+  if (id === undefined) return true;
+  const filter = context?.filters.get(id);
+  if (context === undefined || filter === undefined || filter.managementType !== 'apps') return false;
+  const rule = memoizedRule(filter.rule, 'apps');
+  if (rule === null) return false;
+  const matched = evaluateFilterRule(rule, context.subject);
+  return target.deviceAndAppManagementAssignmentFilterType === 'exclude' ? !matched : matched;
+}
+
+/** Graph assignment rules: an exclusion group wins over any inclusion; an include target's filter narrows it. */
+export function assignmentsTarget(assignments: readonly PolicyAssignment[], groups: ReadonlySet<string>, filters?: AppFilterContext): boolean {
   let included = false;
   for (const { target } of assignments) {
     switch (target['@odata.type']) {
@@ -18,10 +59,10 @@ export function assignmentsTarget(assignments: readonly PolicyAssignment[], grou
         if (groups.has(target.groupId)) return false;
         break;
       case '#microsoft.graph.groupAssignmentTarget':
-        if (groups.has(target.groupId)) included = true;
+        if (groups.has(target.groupId) && filterPasses(target, filters)) included = true;
         break;
       case '#microsoft.graph.allLicensedUsersAssignmentTarget':
-        included = true;
+        if (filterPasses(target, filters)) included = true;
         break;
     }
   }
@@ -49,13 +90,18 @@ export interface IntendedPolicies {
  */
 const intendedMemo = new WeakMap<readonly AppPolicyRecord[], WeakMap<ReadonlySet<string>, Map<string, IntendedPolicies>>>();
 
-export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string): IntendedPolicies {
+export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string, filters?: AppFilterContext): IntendedPolicies {
   let byGroups = intendedMemo.get(policies);
   if (byGroups === undefined) intendedMemo.set(policies, (byGroups = new WeakMap()));
   let byApp = byGroups.get(groups);
   if (byApp === undefined) byGroups.set(groups, (byApp = new Map()));
-  let intended = byApp.get(appId);
-  if (intended === undefined) byApp.set(appId, (intended = intendedPolicies(policies, groups, appId)));
+  // The registration's facts matter only when some assignment has a filter (appFilterContext is then defined).
+  const key = filters === undefined ? appId : `${appId}\u0000${filters.key}`;
+  let intended = byApp.get(key);
+  if (intended === undefined) {
+    if (byApp.size >= 4096) byApp.clear();
+    byApp.set(key, (intended = intendedPolicies(policies, groups, appId, filters)));
+  }
   return intended;
 }
 
@@ -64,8 +110,8 @@ export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], g
  * reports it too): the registration is flagged `policyConflict` and the app gets the oldest one, so that adding a
  * second policy never silently changes what the app already enforces.
  */
-export function intendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string): IntendedPolicies {
-  const targeting = policies.filter((p) => policyTargetsApp(p, appId) && assignmentsTarget(p.assignments, groups));
+export function intendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string, filters?: AppFilterContext): IntendedPolicies {
+  const targeting = policies.filter((p) => policyTargetsApp(p, appId) && assignmentsTarget(p.assignments, groups, filters));
   const protectionCandidates = targeting.filter((p) => p.kind === 'windowsManagedAppProtection').sort(byAge);
   return {
     protection: protectionCandidates[0],

@@ -1,6 +1,7 @@
 import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
-import type { ConfigurationStore, GroupStore } from '../../store/roles.ts';
+import type { AssignmentFilterRecord } from '../../store/records.ts';
+import type { AssignmentFilterStore, ConfigurationStore, GroupStore } from '../../store/roles.ts';
 import { AppCatalogue } from './app-catalogue.ts';
 
 /**
@@ -19,13 +20,15 @@ export interface TenantAppSnapshot {
   accessPolicies: readonly AccessPolicyRecord[];
   /** The managed app catalogue and the protected resources (service principals), indexed. */
   catalogue: AppCatalogue;
+  /** The assignment filters the policies' assignments name, by id (read only when some assignment names one). */
+  appFilters: ReadonlyMap<string, AssignmentFilterRecord>;
 }
 
 export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies' | 'listManagedApps' | 'listServicePrincipals'> } & Pick<
   ConfigurationStore,
   'getConfigurationVersion'
 > &
-  Pick<GroupStore, 'groupsOfMember'>;
+  Pick<GroupStore, 'groupsOfMember'> & { assignmentFilters?: Pick<AssignmentFilterStore, 'getAssignmentFilters'> };
 
 interface Entry {
   snapshot: TenantAppSnapshot;
@@ -94,14 +97,14 @@ export class TenantAppSnapshots {
 
   async #load(tenantId: string, appVersion: number, groupVersion: number, previous: Entry | undefined): Promise<Entry> {
     const sameApp = previous?.snapshot.appVersion === appVersion;
-    const { policies, connectors, accessPolicies, catalogue } = sameApp ? previous.snapshot : await this.#loadApp(tenantId);
+    const { policies, connectors, accessPolicies, catalogue, appFilters } = sameApp ? previous.snapshot : await this.#loadApp(tenantId);
     const memberships = previous?.snapshot.groupVersion === groupVersion ? previous.memberships : new Map<string, Membership>();
-    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies, catalogue }, memberships };
+    const entry: Entry = { snapshot: { tenantId, appVersion, groupVersion, policies, connectors, accessPolicies, catalogue, appFilters }, memberships };
     this.#entries.set(tenantId, entry);
     return entry;
   }
 
-  async #loadApp(tenantId: string): Promise<Pick<TenantAppSnapshot, 'policies' | 'connectors' | 'accessPolicies' | 'catalogue'>> {
+  async #loadApp(tenantId: string): Promise<Pick<TenantAppSnapshot, 'policies' | 'connectors' | 'accessPolicies' | 'catalogue' | 'appFilters'>> {
     const store = this.store.appProtection;
     const [policies, connectors, accessPolicies, apps, principals] = await Promise.all([
       store.listAppPolicies(tenantId),
@@ -110,6 +113,9 @@ export class TenantAppSnapshots {
       store.listManagedApps(tenantId),
       store.listServicePrincipals(tenantId),
     ]);
-    return { policies, connectors, accessPolicies, catalogue: new AppCatalogue(tenantId, apps, principals) };
+    // An app filter's rule change bumps the app configuration version too, so the filters are as fresh as the policies.
+    const filterIds = [...new Set(policies.flatMap((p) => p.assignments.flatMap(({ target }) => ('deviceAndAppManagementAssignmentFilterId' in target && target.deviceAndAppManagementAssignmentFilterId !== undefined ? [target.deviceAndAppManagementAssignmentFilterId] : []))))];
+    const filters = filterIds.length === 0 || this.store.assignmentFilters === undefined ? [] : await this.store.assignmentFilters.getAssignmentFilters(tenantId, filterIds);
+    return { policies, connectors, accessPolicies, catalogue: new AppCatalogue(tenantId, apps, principals), appFilters: new Map(filters.map((f) => [f.id, f])) };
   }
 }

@@ -1,10 +1,11 @@
 import type { CompliancePolicyRecord, ComplianceRunLease, ComplianceSubject, DeviceComplianceResult } from '../../store/compliance-records.ts';
 import type { ComplianceStore } from '../../store/compliance-records.ts';
 import type { EnrollmentRecord } from '../../store/records.ts';
-import type { GroupStore } from '../../store/roles.ts';
+import type { AssignmentFilterStore, GroupStore } from '../../store/roles.ts';
 import { deviceFacts } from '../devices/device-facts.ts';
+import { deviceFilterJudge, deviceFilterSubject } from '../devices/device-filters.ts';
 import type { DeviceEventSink } from '../management/session.ts';
-import { evaluateDevice, type HealthAttestationFacts } from './evaluate.ts';
+import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts } from './evaluate.ts';
 
 /**
  * Device compliance evaluation, always off the request path (evaluate.ts is the rule):
@@ -33,6 +34,8 @@ export interface NoncomplianceActions {
 export interface ComplianceServiceOptions {
   store: ComplianceStore;
   groups: Pick<GroupStore, 'groupsOfMembers'>;
+  /** The tenant's assignment filters (an assignment with a device filter reaches only the devices it lets through). */
+  filters?: Pick<AssignmentFilterStore, 'getAssignmentFilters'>;
   clock: () => number;
   /** This node's name in run leases. */
   nodeId: string;
@@ -248,12 +251,15 @@ export class ComplianceService implements DeviceEventSink {
       const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
       const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
       const secureByDefault = this.#options.secureByDefault?.(tenantId) ?? false;
+      const filterIds = complianceFilterIds(policies);
+      const filterRecords = filterIds.length > 0 && this.#options.filters !== undefined ? await this.#options.filters.getAssignmentFilters(tenantId, filterIds) : [];
       for (const subject of tenantSubjects) {
         const facts = deviceFacts(subject, subject.inventory);
         const evaluation = evaluateDevice({
           enrollmentId: subject.id,
           tenantId,
           groups: new Set([...(memberships.get(subject.userOid) ?? []), ...subject.tokenGroups]),
+          ...(filterIds.length > 0 ? { filters: deviceFilterJudge(filterRecords, deviceFilterSubject(facts)) } : {}),
           evidence: { facts, ...(attestation.has(subject.id) ? { attestation: attestation.get(subject.id)! } : {}) },
           previous: { state: subject.complianceState, graceUntil: subject.complianceGraceUntil },
           policies,

@@ -1,6 +1,6 @@
 import { compareVersions, type ComplianceScheduledActionForRule, type OperatingSystemVersionRange } from '../../policy/compliance.ts';
 import type { CompliancePolicyRecord, ComplianceSettingResult, ComplianceStateRecord, ComplianceStatus } from '../../store/compliance-records.ts';
-import type { DeviceComplianceState, PolicyAssignment } from '../../store/records.ts';
+import type { DeviceComplianceState, PolicyAssignment, TargetFilter } from '../../store/records.ts';
 import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.ts';
 
 /**
@@ -189,19 +189,36 @@ export function policyState(settings: readonly ComplianceSettingResult[]): Compl
   return 'compliant';
 }
 
-/** The group target of a policy's assignments (exclusion wins), as the OMA-DM kinds' targetOf. */
-export function targetsDevice(assignments: readonly PolicyAssignment[], groups: ReadonlySet<string>): boolean {
+/**
+ * The group target of a policy's assignments, as the OMA-DM kinds' (desired-state.ts appliesTo): exclusion wins; an
+ * include assignment with an assignment filter reaches the device only when `filters` lets it (never without a judge:
+ * a filter never widens an assignment).
+ */
+export function targetsDevice(assignments: readonly PolicyAssignment[], groups: ReadonlySet<string>, filters?: (filter: TargetFilter) => boolean): boolean {
   let included = false;
   for (const { target } of assignments) {
     if (target['@odata.type'] === '#microsoft.graph.exclusionGroupAssignmentTarget') {
       if (groups.has(target.groupId)) return false;
-    } else if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') {
-      if (groups.has(target.groupId)) included = true;
-    } else {
+      continue;
+    }
+    const id = target.deviceAndAppManagementAssignmentFilterId;
+    const passes = id === undefined || (filters?.({ id, type: target.deviceAndAppManagementAssignmentFilterType ?? 'include' }) ?? false);
+    if (target['@odata.type'] === '#microsoft.graph.groupAssignmentTarget') {
+      if (groups.has(target.groupId) && passes) included = true;
+    } else if (passes) {
       included = true;
     }
   }
   return included;
+}
+
+/** The assignment filter ids a tenant's compliance policies name. */
+export function complianceFilterIds(policies: readonly CompliancePolicyRecord[]): string[] {
+  const ids = new Set<string>();
+  for (const policy of policies) {
+    for (const { target } of policy.assignments) if ('deviceAndAppManagementAssignmentFilterId' in target && target.deviceAndAppManagementAssignmentFilterId !== undefined) ids.add(target.deviceAndAppManagementAssignmentFilterId);
+  }
+  return [...ids];
 }
 
 /** The grace period of a policy's `block` action, in milliseconds (0: noncompliant at once). */
@@ -216,6 +233,8 @@ export interface DeviceEvaluationInput {
   tenantId: string;
   /** The device's groups: its user's memberships and token groups. */
   groups: ReadonlySet<string>;
+  /** Judges an assignment's filter against the device (core/devices/device-filters.ts); absent: filtered assignments miss. */
+  filters?: (filter: TargetFilter) => boolean;
   evidence: ComplianceEvidence;
   /** What the device's enrollment holds now (the grace end is kept while it keeps failing). */
   previous: { state: DeviceComplianceState; graceUntil: number | null };
@@ -237,7 +256,7 @@ export function evaluateDevice(input: DeviceEvaluationInput): DeviceEvaluation {
   const policies: ComplianceStateRecord[] = [];
   let graceMs: number | undefined;
   for (const policy of input.policies) {
-    if (!targetsDevice(policy.assignments, input.groups)) continue;
+    if (!targetsDevice(policy.assignments, input.groups, input.filters)) continue;
     const settings = evaluateSettings(policy.body, input.evidence);
     const state = policyState(settings);
     if (state === 'nonCompliant') graceMs = Math.min(graceMs ?? Number.POSITIVE_INFINITY, blockGraceMs(policy.body));

@@ -133,3 +133,13 @@ function flag(value: string | undefined): boolean | null {
   if (value === '0' || value?.toLowerCase() === 'false') return false;
   return null;
 }
+
+/**
+ * The edition as a message's reported inventory states it (DeviceStatus OS/Edition), else as the enrollment did;
+ * undefined when the message reported no edition (nothing contradicts what was known).
+ */
+export function deviceReportSku(reported: ReadonlyMap<string, { value: string }>, enrollment: Pick<EnrollmentRecord, 'osEdition'>): string | null | undefined {
+  const edition = reported.get(DEVICE_STATUS_NODES.edition);
+  if (edition === undefined) return undefined;
+  return skuName(edition.value) ?? skuName(enrollment.osEdition);
+}

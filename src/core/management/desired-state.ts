@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isUserScoped, normalizeLocUri } from '../../csp/loc-uri.ts';
 import { mamRefusal } from '../../csp/mam-allow-list.ts';
-import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, NodeStateRecord } from '../../store/records.ts';
+import type { AttestationStep } from './health-attestation.ts';
+import type { ConfigurationSetRecord, ConfigurationTarget, DesiredSetting, DeviceActionReason, NodeStateRecord, TargetFilter } from '../../store/records.ts';
 
 /**
  * Desired state, not a queue: from the configuration sets that apply to a device and what the device last
@@ -13,9 +14,15 @@ export interface PlannedItem {
   value: string;
 }
 
-/** A command that is not desired state but serves a request (e.g. WIP log retrieval): its answers go there. */
-export interface CommandPurpose {
-  wipLogRequest: string;
+/** A command that is not desired state but serves a request (WIP log retrieval, a device action): its answers go there. */
+export type CommandPurpose = { wipLogRequest: string } | { deviceAction: DeviceActionPurpose };
+
+/** A step of a retire or wipe (device-actions.ts): revoking WIP data first (wipe), then DMClient Unenroll. */
+export interface DeviceActionPurpose {
+  id: string;
+  action: 'retire' | 'wipe';
+  reason: DeviceActionReason;
+  step: 'revoke' | 'unenroll';
 }
 
 export type PlannedCommand =
@@ -25,6 +32,8 @@ export type PlannedCommand =
       purpose?: CommandPurpose;
       /** Delete of an interior node: the node states under it, forgotten with it (they get no Delete of their own). */
       covers?: string[];
+      /** A command of the HealthAttestation flow (health-attestation.ts): not desired state, its answer goes there. */
+      attestation?: AttestationStep;
     }
   /** All-or-nothing group (e.g. DeviceLock); its Exec commands come last. */
   | { verb: 'Atomic'; group: string; commands: AtomicMember[] };
@@ -56,17 +65,41 @@ interface Wanted extends DesiredSetting {
   conflict: boolean;
 }
 
-/** Whether a set targets this device: by device, by all devices, or by its user's groups (exclusion wins). */
-export function appliesTo(target: ConfigurationTarget, device: { devId: string; groups: ReadonlySet<string> }): boolean {
+/**
+ * Whether a set targets this device: by device, by all devices, or by its user's groups (exclusion wins). An include
+ * assignment with an assignment filter reaches the device only when `filters` says the filter lets it through
+ * (core/devices/device-filters.ts); without a judge, a filtered assignment reaches nothing.
+ */
+export function appliesTo(target: ConfigurationTarget, device: { devId: string; groups: ReadonlySet<string>; filters?: (filter: TargetFilter) => boolean }): boolean {
   switch (target.kind) {
     case 'all_devices':
       return true;
     case 'device':
       return target.devId === device.devId;
-    case 'groups':
+    case 'groups': {
       if (target.exclude.some((group) => device.groups.has(group))) return false;
-      return target.allUsers || target.include.some((group) => device.groups.has(group));
+      const filters = target.filters;
+      const passes = (filter: TargetFilter | undefined): boolean => filter === undefined || (device.filters?.(filter) ?? false);
+      if (target.allUsers && passes(filters?.allUsers)) return true;
+      return target.include.some((group) => device.groups.has(group) && passes(filters?.groups?.[group]));
+    }
   }
+}
+
+/** Whether any set's targeting or settings depend on the device's facts (the planner then reads them). */
+export function needsDeviceFacts(sets: readonly ConfigurationSetRecord[]): boolean {
+  return sets.some((set) => (set.target.kind === 'groups' && set.target.filters !== undefined) || set.settings.some((s) => s.applicableWhen !== undefined));
+}
+
+/** The filter ids the sets' targets name. */
+export function targetFilterIds(sets: readonly { target: ConfigurationTarget }[]): string[] {
+  const ids = new Set<string>();
+  for (const { target } of sets) {
+    if (target.kind !== 'groups' || target.filters === undefined) continue;
+    if (target.filters.allUsers) ids.add(target.filters.allUsers.id);
+    for (const filter of Object.values(target.filters.groups ?? {})) ids.add(filter.id);
+  }
+  return [...ids];
 }
 
 /**
@@ -114,6 +147,8 @@ export function collectDesired(sets: readonly ConfigurationSetRecord[]): Map<str
         continue;
       }
       existing.from.push(set.id);
+      // A node one set wants unconditionally applies whatever another set's condition says.
+      if (setting.applicableWhen === undefined) delete existing.applicableWhen;
       if (existing.format === setting.format && existing.value === setting.value) continue;
       const stricter = STRICTER_WINS.get(locUri);
       if (stricter && existing.format === setting.format) existing.value = stricter(existing.value, setting.value);
@@ -170,6 +205,11 @@ export function planChanges(input: {
   nodeStates: readonly NodeStateRecord[];
   userSignedIn: boolean;
   now: number;
+  /**
+   * Whether the device matches a setting's `applicableWhen` rule (core/devices/device-filters.ts); absent: no setting
+   * with a condition applies. A node whose condition fails is `not_applicable`, never sent, and removed if it was.
+   */
+  applicable?: (rule: string) => boolean;
 }): Plan {
   const wanted = collectDesired(input.sets);
   const states = new Map(input.nodeStates.map((s) => [s.locUri, s]));
@@ -180,12 +220,13 @@ export function planChanges(input: {
   for (const [locUri, w] of wanted) {
     const state = states.get(locUri);
     const refusal = mamRefusal(locUri);
-    if (refusal !== undefined || w.conflict) {
-      const status = refusal !== undefined ? 'not_applicable' : 'conflict';
+    const inapplicable = w.applicableWhen !== undefined && !(input.applicable?.(w.applicableWhen) ?? false);
+    if (refusal !== undefined || inapplicable || w.conflict) {
+      const status = refusal !== undefined || inapplicable ? 'not_applicable' : 'conflict';
       if (state?.status !== status) plan.decided.push(decided(locUri, w, status, input.now));
-      // Conflict: neither value is sent, and a value set earlier is removed (the device returns to its default).
-      // A refused node was never sent, so there is nothing to remove; nothing at all is sent to it.
-      if (status === 'conflict' && !w.exec && (state?.status === 'applied' || state?.status === 'exists')) {
+      // Conflict: neither value is sent, and a value set earlier is removed (the device returns to its default); so
+      // is one sent before the device stopped matching its condition. A node outside the allow-list was never sent.
+      if ((status === 'conflict' || inapplicable) && refusal === undefined && !w.exec && (state?.status === 'applied' || state?.status === 'exists')) {
         plan.commands.push({ verb: 'Delete', item: { locUri, format: state.format, value: '' } });
       }
       continue;

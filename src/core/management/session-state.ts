@@ -1,3 +1,4 @@
+import type { AttestationStep } from './health-attestation.ts';
 import type { CommandPurpose, PlannedCommand, PlannedItem } from './desired-state.ts';
 
 /**
@@ -21,6 +22,10 @@ export interface SessionState {
   inventoryRequested: boolean;
   /** Some command of this session got no usable answer, or failed to fit: the device is not settled yet. */
   unsettled: boolean;
+  /** The Windows edition (DeviceFacts.operatingSystemSKU) the plan judged filters on; absent when it judged none. */
+  plannedSku?: string | null;
+  /** Pending syncDevice actions this session carries out: done when it ends (device-actions.ts). */
+  syncDevices?: string[];
 }
 
 export interface SentCommand {
@@ -36,6 +41,8 @@ export interface SentCommand {
   atomic?: string;
   /** Not desired state: its answer goes to this request. */
   purpose?: CommandPurpose;
+  /** A command of the HealthAttestation flow: its answer goes there, never to node states. */
+  attestation?: AttestationStep;
 }
 
 export function newSessionState(maxMsgSize: number): SessionState {

@@ -3,15 +3,20 @@ import { mamRefusal } from '../../csp/mam-allow-list.ts';
 import { isOpenMamError } from '../../errors.ts';
 import type { TokenVerifier, VerifiedIdentity } from '../../identity/identity.ts';
 import { ALERT, STATUS, type Alert, type Command, type Item, type ItemCommand, type Results, type Status, type SyncHdr, type SyncMLMessage } from '../../protocol/syncml/types.ts';
-import type { EnrollmentRecord, InventoryValue, NodeStateRecord } from '../../store/records.ts';
-import type { ConfigurationStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import type { DeviceActionResult, EnrollmentRecord, InventoryValue, NodeStateRecord, UnenrollReason } from '../../store/records.ts';
+import type { AssignmentFilterStore, ConfigurationStore, DeviceActionStore, GroupStore, ManagedDevice, ManagementStore, SyncOutcome, WipLogStore } from '../../store/roles.ts';
+import { deviceFacts, deviceReportSku, type DeviceFacts } from '../devices/device-facts.ts';
+import { deviceFilterJudge, deviceFilterSubject, deviceMatches } from '../devices/device-filters.ts';
 import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
-import { appliesTo, planChanges, type PlannedCommand } from './desired-state.ts';
+import { appliesTo, needsDeviceFacts, planChanges, targetFilterIds, type DeviceActionPurpose, type PlannedCommand } from './desired-state.ts';
+import { answerDeviceAction, isRetiring, planDeviceActions } from './device-actions.ts';
 import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
+import type { AttestationSession, HealthAttestationSessionHook } from './health-attestation.ts';
 import type { ActivitySink } from '../activity-rollups.ts';
 import { newSessionState, parseSessionState, serializeSessionState, type SentCommand, type SessionState } from './session-state.ts';
+import { deviceLinkOf, type DeviceLink } from './device-link.ts';
 
 /**
  * OMA-DM management sessions (SyncML DM 1.2 as Windows speaks it; seed 000/001 "Policy sync"). One call handles one
@@ -45,16 +50,26 @@ export interface DeviceEventSink {
 }
 
 export interface ManagementServiceOptions {
-  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome'> &
+  store: Pick<ManagementStore, 'getManagedDevice' | 'getNodeStates' | 'getSession' | 'applySyncOutcome' | 'listInventory'> &
     Pick<ConfigurationStore, 'configurationSetsFor'> &
     Pick<GroupStore, 'groupsOfMember'> &
     Pick<WipLogStore, 'pendingWipLogRequests'>;
+  /** Pending retire, wipe and syncDevice actions (store.deviceActions). */
+  deviceActions: Pick<DeviceActionStore, 'pendingDeviceActions'>;
+  /** The DMClient provider id of OpenMAM's enrollments: a retire's Unenroll names it (device-actions.ts). */
+  providerId: string;
   verifier: TokenVerifier;
   checkins: CheckinSink;
   /** Hourly activity: every session counts once, at its first message (MsgID 1), steady or not. */
   activity: ActivitySink;
+  /** The tenant's assignment filters, read when planning a device some filtered assignment may reach. */
+  filters?: Pick<AssignmentFilterStore, 'getAssignmentFilters'>;
   /** Told when a device's reported inventory changed (absent: nobody listens). */
   deviceEvents?: DeviceEventSink;
+  /** The HealthAttestation flow (health-attestation.ts); absent: no device is attested. */
+  healthAttestation?: HealthAttestationSessionHook;
+  /** Where a refused device link is reported (a user token naming another Entra device than the enrollment's). */
+  warn?: (details: Record<string, unknown>, message: string) => void;
   measure: Measure;
   clock: () => number;
   /** Our own URL: the Source of our messages. */
@@ -121,8 +136,14 @@ interface Effects {
   forget: Set<string>;
   inventory: Map<string, InventoryValue>;
   unenroll: boolean;
+  /** Why the enrollment ends when `unenroll` (absent: the user asked, alert 1226). */
+  unenrollReason?: UnenrollReason;
+  /** Retire, wipe and syncDevice actions answered in this message (device-actions.ts). */
+  deviceActions: DeviceActionResult[];
   endSession: boolean;
   inventoryAnswered: boolean;
+  /** The device's HealthAttestation flow in this message, when its tenant attests. */
+  attestation: AttestationSession | undefined;
 }
 
 export class ManagementService {
@@ -144,6 +165,10 @@ export class ManagementService {
 
     const authentication = await this.authenticate(enrollment, bearerToken);
     if (authentication.status !== STATUS.ok) return { ...this.refuse(message, authentication.status, enrollment.id), logMessages };
+    const link = authentication.deviceLink ?? { kind: 'none' };
+    if (link.kind === 'mismatch') {
+      this.options.warn?.({ enrollmentId: enrollment.id, enrollmentDeviceId: link.enrollmentDeviceId, tokenDeviceId: link.tokenDeviceId }, 'device link: the user token names another Entra device than the enrollment; not re-linked');
+    }
     // The user's groups (from the token) decide which group-targeted sets apply: a change means re-planning.
     const tokenGroups = authentication.tokenGroups;
     const groupsChanged = tokenGroups !== undefined && !sameList(tokenGroups, managed.management.tokenGroups);
@@ -162,10 +187,14 @@ export class ManagementService {
 
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
-    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, endSession: false, inventoryAnswered: false };
+    const attestation = await this.options.healthAttestation?.begin(enrollment, now);
+    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false, attestation };
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
+    // The plan judged filters on an edition this session's inventory contradicts: plan again at the next session.
+    const reportedSku = state.plannedSku === undefined ? undefined : deviceReportSku(effects.inventory, enrollment);
+    if (reportedSku !== undefined && reportedSku !== state.plannedSku) state.unsettled = true;
 
     const responseHeader: SyncHdr = { verDtd: '1.2', verProto: 'DM/1.2', sessionId: header.sessionId, msgId: String(serverMsgId), target: header.source, source: this.options.serverUrl };
     let final = true;
@@ -175,7 +204,8 @@ export class ManagementService {
       responder.body.push({ kind: 'Alert', cmdId: responder.nextCmdId(), data: ALERT.nextMessage, items: [] });
       final = false;
     } else if (!stopping) {
-      if (state.plannedVersion === undefined && !(msgId === 1 && !groupsChanged && this.isSettled(managed, now, state.loginStatus))) {
+      const attestationDue = effects.attestation?.wantsPlanning === true;
+      if (state.plannedVersion === undefined && !(msgId === 1 && !groupsChanged && !attestationDue && this.isSettled(managed, now, state.loginStatus))) {
         await this.plan(managed, tokenGroups, state, effects, now);
       }
       final = this.pack(responseHeader, state, responder, serverMsgId);
@@ -183,6 +213,8 @@ export class ManagementService {
 
     // A final message with nothing but Status ends the session on the device's side too.
     const sessionOver = stopping || (final && responder.body.every((c) => c.kind === 'Status'));
+    // A syncDevice is done when the session it asked for ends (device-actions.ts).
+    if (sessionOver) for (const id of state.syncDevices ?? []) effects.deviceActions.push({ id, action: 'syncDevice', state: 'done', statusCode: null });
     // Anything sent and never answered is sent again next session: the device is settled only if all was answered.
     const settle = sessionOver && !stopping && state.plannedVersion !== undefined && !state.unsettled && state.outstanding.size === 0;
     const outcome: SyncOutcome = {
@@ -200,10 +232,14 @@ export class ManagementService {
       nodeStates: [...effects.nodeStates.values()],
       forgetNodes: [...effects.forget],
       inventory: [...effects.inventory.values()],
-      ...(effects.unenroll ? { unenrolledAt: now } : {}),
+      ...(effects.unenroll ? { unenrolledAt: now, ...(effects.unenrollReason ? { unenrollReason: effects.unenrollReason } : {}) } : {}),
+      ...(effects.deviceActions.length > 0 ? { deviceActions: effects.deviceActions } : {}),
       ...deviceReportOf(effects.inventory, enrollment),
+      ...(link.kind === 'link' ? { entraDeviceLink: link.entraDeviceId } : {}),
       ...(effects.wipLogs.size > 0 ? { wipLogResults: [...effects.wipLogs.values()] } : {}),
     };
+    const attestationChange = effects.attestation?.change();
+    if (attestationChange) outcome.healthAttestation = attestationChange;
     const management: NonNullable<SyncOutcome['management']> = {};
     if (settle) {
       management.settledVersion = state.plannedVersion!;
@@ -217,6 +253,7 @@ export class ManagementService {
       const written = await this.options.store.applySyncOutcome(outcome);
       if (!written) return { ...this.refuse(message, STATUS.badRequest, enrollment.id), logMessages };
       if (outcome.inventory.length > 0 && !effects.unenroll) this.options.deviceEvents?.inventoryChanged(enrollment, now);
+      if (effects.attestation && attestationChange) this.options.healthAttestation?.stored(effects.attestation);
     }
     this.options.checkins.record(enrollment.id, now);
     // Counted once the first message is accepted (a refused one is no session); continuations are the same session.
@@ -234,7 +271,7 @@ export class ManagementService {
    * device sends its own token, AADSendDeviceToken) its Entra device, in its tenant. 407 when no token came at all.
    * A user token also brings the user's groups (sorted).
    */
-  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: readonly string[] }> {
+  private async authenticate(enrollment: EnrollmentRecord, token: string | undefined): Promise<{ status: string; tokenGroups?: readonly string[]; deviceLink?: DeviceLink }> {
     if (token === undefined) return { status: STATUS.missingCredentials };
     let identity: VerifiedIdentity;
     try {
@@ -244,7 +281,7 @@ export class ManagementService {
       return { status: STATUS.invalidCredentials };
     }
     if (identity.tenantId !== enrollment.tenantId) return { status: STATUS.invalidCredentials };
-    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: identity.groups };
+    if (identity.objectId === enrollment.userOid) return { status: STATUS.ok, tokenGroups: identity.groups, deviceLink: deviceLinkOf(enrollment, identity) };
     const sameDevice = enrollment.entraDeviceId !== null && identity.deviceId === enrollment.entraDeviceId && identity.upn === undefined;
     return { status: sameDevice ? STATUS.ok : STATUS.invalidCredentials };
   }
@@ -252,6 +289,7 @@ export class ManagementService {
   /** Nothing new for this device: configuration settled at the tenant's version, inventory fresh, nobody waiting. */
   private isSettled(managed: ManagedDevice, now: number, loginStatus?: SessionState['loginStatus']): boolean {
     const m = managed.management;
+    if (isRetiring(managed.enrollment.managementState)) return false;
     if (m.settledVersion !== managed.configVersion) return false;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) return false;
     return !(m.waitingForUser && loginStatus === 'user');
@@ -325,6 +363,7 @@ export class ManagementService {
         effects.unenroll = true;
       } else if (alert.data === ALERT.genericAlert && type === HEALTH_ATTESTATION_ALERT) {
         effects.inventory.set(HEALTH_ATTESTATION_RESULT, { locUri: HEALTH_ATTESTATION_RESULT, value: item.data ?? '', updatedAt: now });
+        effects.attestation?.onAlert(item.data ?? '');
       }
     }
     return undefined;
@@ -349,7 +388,12 @@ export class ManagementService {
   private recordResults(results: Results, state: SessionState, effects: Effects, now: number): void {
     const sent = state.outstanding.get(results.cmdRef);
     if (sent?.verb !== 'Get' || String(sent.msgId) !== results.msgRef) return;
-    if (sent.purpose) {
+    if (sent.attestation) {
+      // Answers of the HealthAttestation flow go there (the Certificate is no inventory); follow-ups in this session.
+      state.queue.push(...(effects.attestation?.onResult(sent.attestation, results.items[0]?.data ?? '') ?? []));
+      return;
+    }
+    if (sent.purpose && 'wipLogRequest' in sent.purpose) {
       const logs = results.items[0]?.data ?? '';
       effects.wipLogs.set(sent.purpose.wipLogRequest, { id: sent.purpose.wipLogRequest, status: 'completed', statusCode: null, logs, entries: parseWipLogs(logs), completedAt: now });
       return;
@@ -400,6 +444,14 @@ export class ManagementService {
     state.outstanding.delete(status.cmdRef);
     const code = status.data.trim();
     const ok = code.startsWith('2') && code !== STATUS.atomicRollbackOk;
+    if (sent.attestation) {
+      state.queue.push(...(effects.attestation?.onStatus(sent.attestation, code) ?? []));
+      return;
+    }
+    if (sent.purpose && 'deviceAction' in sent.purpose) {
+      this.recordDeviceActionStatus(sent.purpose.deviceAction, code, state, effects);
+      return;
+    }
     if (sent.purpose) {
       // Retrieval parameters and the Logs Get: only a failure is news (the Results complete the request).
       const id = sent.purpose.wipLogRequest;
@@ -446,28 +498,82 @@ export class ManagementService {
     }
   }
 
+  /** A retire's or wipe's command answered: the action moves on (device-actions.ts answerDeviceAction). */
+  private recordDeviceActionStatus(purpose: DeviceActionPurpose, code: string, state: SessionState, effects: Effects): void {
+    const answer = answerDeviceAction(purpose, code, this.options.providerId);
+    if (answer.result) effects.deviceActions.push(answer.result);
+    if (answer.next) state.queue.unshift(answer.next);
+    if (answer.unenrolled) {
+      effects.unenroll = true;
+      effects.unenrollReason = answer.unenrolled;
+    }
+  }
+
+  /**
+   * A device's pending actions, read only when its one check-in row says one may be waiting: a retire or wipe
+   * (managementState), or a stale inventory, which a syncDevice makes (and a first session has). A pending retire or
+   * wipe is all this session sends (answered true); pending syncDevices are done when the session ends.
+   */
+  private async planDeviceActions(managed: ManagedDevice, state: SessionState): Promise<boolean> {
+    const retiring = isRetiring(managed.enrollment.managementState);
+    if (!retiring && managed.management.inventoryAt !== null) return false;
+    const plan = planDeviceActions(await this.options.deviceActions.pendingDeviceActions(managed.enrollment.id), this.options.providerId);
+    if (plan.syncDevices.length > 0) state.syncDevices = plan.syncDevices;
+    if (plan.retiring === undefined) return false;
+    state.queue.push(...plan.commands);
+    state.plannedVersion = managed.configVersion;
+    // Its configuration was not planned: should the device stay (the action failed), it is not settled.
+    state.unsettled = true;
+    return true;
+  }
+
   /** Reads what the device should have and plans the commands; called at most once per session. */
   private async plan(managed: ManagedDevice, tokenGroups: readonly string[] | undefined, state: SessionState, effects: Effects, now: number): Promise<void> {
     const enrollment = managed.enrollment;
+    if (await this.planDeviceActions(managed, state)) return;
     const [candidates, nodeStates, memberOf] = await Promise.all([
       this.options.store.configurationSetsFor(enrollment.tenantId, enrollment.devId),
       this.options.store.getNodeStates(enrollment.id),
       this.options.store.groupsOfMember(enrollment.tenantId, enrollment.userOid),
     ]);
     const groups = new Set([...memberOf, ...(tokenGroups ?? managed.management.tokenGroups ?? [])]);
-    const sets = candidates.filter((set) => appliesTo(set.target, { devId: enrollment.devId, groups }));
-    const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now });
+    // Assignment filters and per-setting conditions are judged on the device's facts: read only when some set has one.
+    const judged = needsDeviceFacts(candidates) ? await this.deviceFactsFor(enrollment, candidates, effects) : undefined;
+    if (judged !== undefined) state.plannedSku = judged.facts.operatingSystemSKU;
+    const sets = candidates.filter((set) => appliesTo(set.target, { devId: enrollment.devId, groups, ...(judged ? { filters: judged.filters } : {}) }));
+    const subject = judged === undefined ? undefined : deviceFilterSubject(judged.facts);
+    const applicable = subject === undefined ? undefined : (rule: string): boolean => deviceMatches(rule, subject);
+    const plan = planChanges({ sets, nodeStates, userSignedIn: state.loginStatus === 'user', now, ...(applicable ? { applicable } : {}) });
     for (const decided of plan.decided) effects.nodeStates.set(decided.locUri, decided);
     for (const locUri of plan.forget) effects.forget.add(locUri);
     state.queue.push(...plan.commands);
     state.waitingForUser = plan.waitingForUser;
     state.plannedVersion = managed.configVersion;
     for (const request of await this.options.store.pendingWipLogRequests(enrollment.id)) state.queue.push(...wipLogCommands(request));
+    if (effects.attestation) state.queue.push(...effects.attestation.plan());
     const m = managed.management;
     if (m.inventoryAt === null || now - m.inventoryAt >= this.inventoryIntervalMs) {
       state.inventoryRequested = true;
       for (const locUri of INVENTORY_NODES) state.queue.push({ verb: 'Get', item: { locUri, format: 'chr', value: '' } });
     }
+  }
+
+  /**
+   * The device's facts (its enrollment, stored inventory and what this message reported: DevInfo Man/Mod) and the
+   * judge of the filters the candidate sets name: two reads, made only when planning a device that some filtered
+   * assignment or conditional setting concerns.
+   */
+  private async deviceFactsFor(enrollment: EnrollmentRecord, candidates: Parameters<typeof targetFilterIds>[0], effects: Effects): Promise<{ facts: DeviceFacts; filters: ReturnType<typeof deviceFilterJudge> }> {
+    const ids = targetFilterIds(candidates);
+    const [inventory, filters] = await Promise.all([
+      this.options.store.listInventory(enrollment.id),
+      ids.length === 0 || this.options.filters === undefined ? [] : this.options.filters.getAssignmentFilters(enrollment.tenantId, ids),
+    ]);
+    const values = new Map(inventory.map((v) => [v.locUri, { value: v.value, updatedAt: v.updatedAt }]));
+    for (const [locUri, v] of effects.inventory) values.set(locUri, { value: v.value, updatedAt: v.updatedAt });
+    const reported = deviceReportOf(effects.inventory, enrollment).deviceReport;
+    const facts = deviceFacts({ ...enrollment, ...(reported ?? {}) }, values);
+    return { facts, filters: deviceFilterJudge(filters, deviceFilterSubject(facts)) };
   }
 
   /**
@@ -521,9 +627,16 @@ export class ManagementService {
       planned.verb === 'Get' || planned.verb === 'Delete'
         ? ({ kind: planned.verb, cmdId, items: [{ target: item.locUri }] } satisfies ItemCommand)
         : planned.verb === 'Exec'
-          ? execCommand(cmdId, item.locUri)
+          ? execCommand(cmdId, item.locUri, item.format === 'chr' ? item.value : undefined)
           : itemCommand(planned.verb, cmdId, item.locUri, item.format, item.value);
-    const entry: SentCommand = { msgId, verb: planned.verb, item, ...(planned.purpose ? { purpose: planned.purpose } : {}), ...(planned.covers ? { covers: planned.covers } : {}) };
+    const entry: SentCommand = {
+      msgId,
+      verb: planned.verb,
+      item,
+      ...(planned.purpose ? { purpose: planned.purpose } : {}),
+      ...(planned.covers ? { covers: planned.covers } : {}),
+      ...(planned.attestation ? { attestation: planned.attestation } : {}),
+    };
     return { command, sent: [[cmdId, entry]] };
   }
 }
@@ -534,9 +647,13 @@ function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, for
   return { kind: verb, cmdId, items: [item] };
 }
 
-/** Exec of an action node: Target only, as the CSP references show (the node holds no value: DDF Format null). */
-function execCommand(cmdId: string, locUri: string): ItemCommand {
-  return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
+/**
+ * Exec of an action node: Target only, as the CSP references show (the node holds no value: DDF Format null); an
+ * action that takes an argument (DMClient Unenroll: the ProviderID) carries it as chr Data.
+ */
+function execCommand(cmdId: string, locUri: string, data?: string): ItemCommand {
+  if (data === undefined) return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
+  return { kind: 'Exec', cmdId, items: [{ target: locUri, meta: { format: 'chr', type: 'text/plain' }, data }] };
 }
 
 /** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
@@ -577,6 +694,9 @@ function isNoOp(outcome: SyncOutcome): boolean {
     outcome.inventory.length === 0 &&
     outcome.management === undefined &&
     outcome.unenrolledAt === undefined &&
-    outcome.deviceReport === undefined
+    outcome.deviceActions === undefined &&
+    outcome.deviceReport === undefined &&
+    outcome.healthAttestation === undefined &&
+    outcome.entraDeviceLink === undefined
   );
 }

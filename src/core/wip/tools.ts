@@ -30,7 +30,7 @@ export class WipTools {
     const mams = policies.filter((p) => p.kind === 'windowsInformationProtectionPolicy');
     if (mams.length === 0) return warnings;
     const mdm = (await this.policies.list(mams[0]!.tenantId, 'mdmWindowsInformationProtectionPolicy')).map(mdmPolicyOf);
-    for (const mam of mams) warnings.set(mam.id, handoffWarnings(mamPolicyOf(mam), mdm));
+    for (const mam of mams) warnings.set(mam.id, [...handoffWarnings(mamPolicyOf(mam), mdm), ...homeEditionWarnings(mam)]);
     return warnings;
   }
 
@@ -65,4 +65,13 @@ function mamPolicyOf(record: PolicyRecord): HandoffMamPolicy & WindowsInformatio
 
 function mdmPolicyOf(record: PolicyRecord): HandoffMdmPolicy {
   return { ...(record.body as unknown as Omit<HandoffMdmPolicy, 'id'>), id: record.id };
+}
+
+/** An admin who offers the MDM upgrade to Home edition devices is told what it costs their users (seed 000). */
+export const HOME_EDITION_UPGRADE_WARNING =
+  'openMamMdmUpgradeOnHomeEdition: the MDM upgrade (mdmEnrollmentUrl) is offered to Windows Home edition devices too; users who upgrade from MAM to MDM on Home edition lose access to WIP-protected data';
+
+function homeEditionWarnings(mam: PolicyRecord): string[] {
+  const body = mam.body;
+  return body['openMamMdmUpgradeOnHomeEdition'] === true && typeof body['mdmEnrollmentUrl'] === 'string' && body['mdmEnrollmentUrl'] !== '' ? [HOME_EDITION_UPGRADE_WARNING] : [];
 }

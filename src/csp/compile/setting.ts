@@ -14,7 +14,8 @@ export interface CspSetting {
   /** Settings with the same group are sent together in one Atomic (all-or-nothing), e.g. DeviceLock. */
   atomicGroup?: string;
   /** An action: sent as `Exec` after the rest of its group (see DesiredSetting.exec). */
-  exec?: boolean;
+  exec?: boolean;  /** A device filter rule the device must match to receive this node (see DesiredSetting.applicableWhen). */
+  applicableWhen?: string;
 }
 
 /** The SyncML Meta Formats the compilers emit (`node`: an interior node, no Data). */

@@ -96,6 +96,7 @@ export interface WipCompilePolicy {
   // MAM (windowsInformationProtectionPolicy) only; ignored for an MDM policy.
   readonly revokeOnMdmHandoffDisabled?: boolean | null;
   readonly mdmEnrollmentUrl?: string | null;
+  readonly openMamMdmUpgradeOnHomeEdition?: boolean | null;
   readonly windowsHelloForBusinessBlocked?: boolean | null;
   readonly pinMinimumLength?: number | null;
   readonly pinUppercaseLetters?: WipCompilePinRequirement | null;
@@ -436,6 +437,22 @@ function dmClientSettings(policy: WipCompilePolicy, context: WipCompileContext):
   const provider = `./Vendor/MSFT/DMClient/Provider/${providerId}`;
   const settings: CspSetting[] = [];
   if (isSet(days)) settings.push(cspSetting(`${provider}/NumberOfDaysAfterLostContactToUnenroll`, 'int', intValue(days)));
-  if (isSet(upgradeTo)) settings.push(cspSetting(`${provider}/ManagementServerToUpgradeTo`, 'chr', upgradeTo));
+  if (isSet(upgradeTo)) {
+    const upgrade = cspSetting(`${provider}/ManagementServerToUpgradeTo`, 'chr', upgradeTo);
+    settings.push(policy.openMamMdmUpgradeOnHomeEdition === true ? upgrade : { ...upgrade, applicableWhen: NOT_HOME_EDITION });
+  }
   return settings;
 }
+
+/**
+ * The Home editions by the names Intune's filters give `device.operatingSystemSKU` (GetProductInfo PRODUCT_CORE 101 and
+ * its N, country-specific and single-language variants; core/devices/device-facts.ts HOME_SKUS, kept equal by a test).
+ */
+export const HOME_EDITION_SKUS = ['Core', 'CoreN', 'CoreCountrySpecific', 'CoreSingleLanguage'] as const;
+
+/**
+ * Users who upgrade from MAM to MDM on Windows Home edition lose access to WIP (seed 000, "WIP without
+ * enrollment"): the upgrade goes only to devices known not to be Home. A device whose edition is not known yet
+ * does not match, and gets the upgrade once its edition is reported.
+ */
+export const NOT_HOME_EDITION = `(device.operatingSystemSKU -notIn [${HOME_EDITION_SKUS.map((sku) => `"${sku}"`).join(', ')}])`;

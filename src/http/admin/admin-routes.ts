@@ -10,11 +10,15 @@ import type { SelectiveWipeService } from '../../core/app-protection/selective-w
 import { appRegistrationRoutes } from './app-registration-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
 import { activityRoutes } from './activity-routes.ts';
+import { assignmentFilterRoutes } from './assignment-filter-routes.ts';
+import type { AssignmentFilterService } from '../../core/assignment-filters.ts';
 import type { ActivityStore, GroupStore, SecretStore, UserStore } from '../../store/roles.ts';
 import { appProtectionRoutes, type AppProtectionRoutesOptions } from './app-protection-routes.ts';
 import { catalogueRoutes, type CatalogueRoutesOptions } from './catalogue-routes.ts';
 import { complianceRoutes, type ComplianceRoutesOptions } from './compliance-routes.ts';
 import { deviceRoutes, type DeviceRoutesOptions } from './device-routes.ts';
+import { deviceActionRoutes, type DeviceActionRoutesOptions } from './device-action-routes.ts';
+import { healthAttestationRoutes, type HealthAttestationRoutesOptions } from './health-attestation-routes.ts';
 import { entityTagHeaders } from '../graph/etag.ts';
 import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
@@ -30,12 +34,16 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
-  devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'];
+  devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'] & DeviceActionRoutesOptions['devices'];
+  /** Retire, wipe and syncDevice (core/management/device-actions.ts). */
+  deviceActions: DeviceActionRoutesOptions['actions'];
   /** Switches a device's raw message log on and off (troubleshooting). */
   messageLog: DeviceRoutesOptions['messageLog'];
   /** The users seen in verified tokens or as group members. */
   users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
   wipLogs: WipLogService;
+  /** Devices' health attestation (`managedDevices/{id}/openMamHealthAttestation`); absent: the route is not there. */
+  healthAttestations?: HealthAttestationRoutesOptions['attestations'];
   tenantSettings: Pick<TenantSettingsService, 'get' | 'update'>;
   /** App protection and configuration policies, threat defense connectors, access policies. */
   appProtection: Pick<AppProtectionRoutesOptions, 'deploymentSummaries' | 'connectors' | 'accessPolicies'>;
@@ -47,6 +55,8 @@ export interface AdminRoutesOptions {
   signIns: SignInLog;
   /** Per-tenant hourly activity (beta `deviceManagement/openMamActivityHours`). */
   activity: Pick<ActivityStore, 'queryActivityHours'>;
+  /** Assignment filters (beta `deviceManagement/assignmentFilters`). */
+  assignmentFilters: AssignmentFilterService;
   /** Keeps the key of `$skiptoken`s, shared by every node. */
   secrets: SecretStore;
   newId: () => string;
@@ -68,12 +78,15 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
         const baseUrl = `${options.publicUrl}/graph/${version}`;
-        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, baseUrl });
+        await scope.register(appRegistrationRoutes, { skipTokens, reports: options.reports, wipes: options.wipes, managedDevices: options.devices.devicePicture, baseUrl });
         await scope.register(signInRoutes, { signIns: options.signIns, baseUrl, skipTokens });
         if (version === 'beta') await scope.register(activityRoutes, { activity: options.activity, baseUrl, skipTokens });
+        if (version === 'beta') await scope.register(assignmentFilterRoutes, { filters: options.assignmentFilters, baseUrl, skipTokens });
         await scope.register(policyRoutes, { skipTokens, policies: options.policies, statuses: options.statuses, baseUrl, version });
         await scope.register(wipToolsRoutes, { policies: options.policies });
-        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, baseUrl, skipTokens });
+        await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
+        await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
+        if (options.healthAttestations) await scope.register(healthAttestationRoutes, { enrollments: options.devices, attestations: options.healthAttestations, baseUrl });
         await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

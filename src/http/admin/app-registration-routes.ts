@@ -13,6 +13,7 @@ import type { SelectiveWipeService } from '../../core/app-protection/selective-w
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
 import { collection } from '../graph/graph-api.ts';
+import type { DevicePictureStore } from '../../store/roles.ts';
 
 /**
  * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`
@@ -20,6 +21,8 @@ import { collection } from '../graph/graph-api.ts';
  */
 export interface AppRegistrationRoutesOptions {
   reports: AppReportService;
+  /** The managedDevice (active MAM enrollment) of each Entra device id: registrations' `managedDeviceId`. */
+  managedDevices: Pick<DevicePictureStore, 'managedDeviceIdsOf'>;
   wipes: SelectiveWipeService;
   baseUrl: string;
   skipTokens: SkipTokens;
@@ -49,7 +52,7 @@ export const ManagedAppRegistration = EntityBody({
   deviceName: NullableString(),
   deviceModel: NullableString(),
   deviceManufacturer: NullableString(),
-  managedDeviceId: Type.Null(),
+  managedDeviceId: NullableString(),
   azureADDeviceId: NullableString(),
   flaggedReasons: Type.Array(Type.String()),
   userId: Type.String(),
@@ -112,8 +115,25 @@ const StatusReport = EntityBody({
 const WipeByDeviceTagBody = Type.Object({ deviceTag: SafeString({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 const WipeByAzureAdDeviceIdBody = Type.Object({ azureAdDeviceId: GuidString() }, { additionalProperties: false });
 
+/**
+ * The managedDevice of each registration, in order: the active MAM enrollment in the registration's tenant whose Entra
+ * device id is the registration's, when a token proved that id (`azureAdDeviceIdVerified`); null otherwise (an app's
+ * own claim of a device id links nothing). One read for the lot, at read time: the app check-in path stays as it is.
+ */
+export async function managedDeviceIdsOf(source: Pick<DevicePictureStore, 'managedDeviceIdsOf'>, tenantId: string, registrations: readonly AppRegistrationRecord[]): Promise<(string | null)[]> {
+  const proven = registrations.filter((r) => r.azureAdDeviceIdVerified && r.azureAdDeviceId !== null && r.tenantId === tenantId);
+  const byDevice = proven.length === 0 ? new Map<string, string>() : await source.managedDeviceIdsOf(tenantId, proven.map((r) => r.azureAdDeviceId!));
+  return registrations.map((r) => (r.azureAdDeviceIdVerified && r.azureAdDeviceId !== null && r.tenantId === tenantId ? byDevice.get(r.azureAdDeviceId.toLowerCase()) ?? null : null));
+}
+
+/** Registrations as Graph's `windowsManagedAppRegistration`, with their managedDeviceId (one read for the page). */
+export async function presentRegistrations(source: Pick<DevicePictureStore, 'managedDeviceIdsOf'>, tenantId: string, registrations: readonly AppRegistrationRecord[]): Promise<Static<typeof ManagedAppRegistration>[]> {
+  const devices = await managedDeviceIdsOf(source, tenantId, registrations);
+  return registrations.map((r, i) => presentRegistration(r, devices[i] ?? null));
+}
+
 /** A registration as Graph's `windowsManagedAppRegistration` (also a user's `managedAppRegistrations`, user-routes.ts). */
-export function presentRegistration(r: AppRegistrationRecord): Static<typeof ManagedAppRegistration> {
+export function presentRegistration(r: AppRegistrationRecord, managedDeviceId: string | null): Static<typeof ManagedAppRegistration> {
   return {
     '@odata.type': '#microsoft.graph.windowsManagedAppRegistration',
     id: r.id,
@@ -127,7 +147,8 @@ export function presentRegistration(r: AppRegistrationRecord): Static<typeof Man
     deviceName: r.deviceName,
     deviceModel: r.deviceModel,
     deviceManufacturer: r.deviceManufacturer,
-    managedDeviceId: null,
+    // Beta: the managedDevice on the same Entra device (learn.microsoft.com/graph/api/resources/intune-mam-managedappregistration?view=graph-rest-beta).
+    managedDeviceId,
     azureADDeviceId: r.azureAdDeviceId,
     // Graph's managedAppFlaggedReason is about the device (rooted, ...): a policy conflict is OpenMAM's annotation.
     flaggedReasons: [],
@@ -223,14 +244,15 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
       pageSize: 100,
       maxPageSize: 1000,
       list: (tenantId, query) => reports.queryRegistrations(tenantId, query),
-      present: (list) => list.map(presentRegistration),
+      present: (list, tenantId) => presentRegistrations(options.managedDevices, tenantId, list),
     },
     { baseUrl, skipTokens: options.skipTokens },
   );
 
   app.get(`${REGISTRATIONS}/:id`, { schema: { params: GuidParams, response: { 200: ManagedAppRegistration, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
-    return presentRegistration(await reports.getRegistration(caller.tenantId, request.params.id));
+    const [presented] = await presentRegistrations(options.managedDevices, caller.tenantId, [await reports.getRegistration(caller.tenantId, request.params.id)]);
+    return presented!;
   });
 
   app.get(`${REGISTRATIONS}/:id/appliedPolicies`, { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyRef), ...ERROR_RESPONSES } } }, async (request) => {

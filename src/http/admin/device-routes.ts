@@ -5,7 +5,7 @@ import type { WipLogService } from '../../core/management/wip-logs.ts';
 import type { PolicyStatusService } from '../../core/policy-status.ts';
 import { gunzipSync } from 'node:zlib';
 import type { MessageLog } from '../../core/management/message-log.ts';
-import type { EnrollmentRecord, ManagementState, NodeStatus, WipLogRequestRecord } from '../../store/records.ts';
+import type { EnrollmentRecord, NodeStatus, WipLogRequestRecord } from '../../store/records.ts';
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
 import { readInteger, readSystemOptions } from '../graph/odata.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, SafeString } from '../graph/schemas.ts';
@@ -13,43 +13,31 @@ import { collection, GraphError } from '../graph/graph-api.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { MANAGED_DEVICES } from '../../store/collections.ts';
+import type { AppReportService } from '../../core/app-protection/reports.ts';
+import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
+import { loadDevicePictures, MANAGED_DEVICE_PROPERTIES, ManagedDevice, presentDevice, presentDevices, type DevicePictureSource } from './managed-device.ts';
 
 /**
- * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id), and the WIP log retrieval an admin
+ * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id; the entity in managed-device.ts), and the WIP log retrieval an admin
  * asks for per device (Reporting CSP): `POST {id}/retrieveWipLogs`, `GET {id}/wipLogRequests`. For troubleshooting,
  * OpenMAM's own navigations (Graph has none for them): each OMA-DM setting's state with the device's SyncML status
  * code (`openMamNodeStates`), the inventory the device reported (`openMamInventory`), and the raw message log, kept
- * per device while an admin asks (`setMessageLog`) and read back by an admin (`openMamMessages`).
+ * per device while an admin asks (`setMessageLog`) and read back by an admin (`openMamMessages`). One device, one
+ * picture: `openMamAppRegistrations` lists the managed app registrations a token proved to be on the device's Entra
+ * device (each with `managedDeviceId`, the device's id), as `managedAppRegistrations` answers them.
  */
 export interface DeviceRoutesOptions {
   store: Pick<EnrollmentStore, 'queryManagedDevices' | 'getEnrollment'> &
-    Pick<ManagementStore, 'getManagedDevice' | 'getManagementStatesOf' | 'getNodeStates' | 'listInventory' | 'listMessageLog'>;
+    Pick<ManagementStore, 'getNodeStates' | 'listInventory' | 'listMessageLog'> &
+    DevicePictureSource;
   messageLog: Pick<MessageLog, 'enable'>;
   wipLogs: WipLogService;
   statuses: PolicyStatusService;
+  /** The app registrations on a device (`openMamAppRegistrations`). */
+  reports: Pick<AppReportService, 'listRegistrations'>;
   baseUrl: string;
   skipTokens: SkipTokens;
 }
-
-/** Graph `managedDevice` as OpenMAM answers it (presentDevice), also a user's `managedDevices`. */
-export const ManagedDevice = EntityBody({
-  id: Type.String(),
-  deviceName: NullableString(),
-  managementAgent: Type.String(),
-  deviceEnrollmentType: Type.String(),
-  '@openmam.managementAgent': Type.String(),
-  '@openmam.enrollmentType': Type.String(),
-  operatingSystem: Type.String(),
-  osVersion: NullableString(),
-  azureADDeviceId: NullableString(),
-  userId: Type.String(),
-  userPrincipalName: NullableString(),
-  enrolledDateTime: Type.String(),
-  lastSyncDateTime: NullableString(),
-  '@openmam.devId': Type.String(),
-  /** Until when the device's raw messages are kept (setMessageLog), null when they are not. */
-  '@openmam.messageLogUntilDateTime': NullableString(),
-});
 
 /** Node states as OpenMAM stores them, in Graph's camelCase. */
 const NODE_STATUS: Readonly<Record<NodeStatus, string>> = { applied: 'applied', failed: 'failed', exists: 'exists', not_applicable: 'notApplicable', conflict: 'conflict' };
@@ -83,6 +71,9 @@ const RawMessage = EntityBody({
 
 /** Most minutes one `setMessageLog` keeps messages for: the log drops messages older than 7 days anyway (MessageLog). */
 export const MAX_MESSAGE_LOG_MINUTES = 7 * 24 * 60;
+/** App registrations `openMamAppRegistrations` answers at most (a device has a few managed apps per user). */
+const MAX_DEVICE_REGISTRATIONS = 1000;
+
 /** Messages one read answers at most: MessageLog keeps at most 200 per device. */
 const MAX_MESSAGES = 200;
 
@@ -129,32 +120,6 @@ const RetrieveWipLogsBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** A MAM enrollment as Graph's `managedDevice` (also a user's `managedDevices`, user-routes.ts). */
-export function presentDevice(enrollment: EnrollmentRecord, management: Pick<ManagementState, 'lastCheckinAt' | 'messageLogUntil'> | undefined): Static<typeof ManagedDevice> {
-  const lastCheckinAt = management?.lastCheckinAt ?? null;
-  const messageLogUntil = management?.messageLogUntil ?? null;
-  return {
-    '@odata.type': '#microsoft.graph.managedDevice',
-    id: enrollment.id,
-    deviceName: enrollment.deviceName,
-    // Graph's managementAgentType and deviceEnrollmentType have no member for a MAM enrollment: unknown, with
-    // OpenMAM's own words as annotations.
-    managementAgent: 'unknown',
-    deviceEnrollmentType: 'unknown',
-    '@openmam.managementAgent': 'mam',
-    '@openmam.enrollmentType': 'windowsMam',
-    operatingSystem: 'Windows',
-    osVersion: enrollment.osVersion,
-    azureADDeviceId: enrollment.entraDeviceId,
-    userId: enrollment.userOid,
-    userPrincipalName: enrollment.upn,
-    enrolledDateTime: new Date(enrollment.enrolledAt).toISOString(),
-    lastSyncDateTime: lastCheckinAt === null ? null : new Date(lastCheckinAt).toISOString(),
-    '@openmam.devId': enrollment.devId,
-    '@openmam.messageLogUntilDateTime': messageLogUntil === null ? null : new Date(messageLogUntil).toISOString(),
-  };
-}
-
 function presentWipLogRequest(request: WipLogRequestRecord): Static<typeof WipLogRequest> {
   return {
     id: request.id,
@@ -188,24 +153,31 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
       entityType: 'managedDevice',
       entity: ManagedDevice,
       fields: MANAGED_DEVICES.fields,
-      properties: Object.keys(ManagedDevice.properties).filter((name) => !name.startsWith('@')),
+      properties: MANAGED_DEVICE_PROPERTIES,
       navigations: [],
       defaultOrder: [{ field: 'enrolledDateTime', descending: true }],
       pageSize: 100,
       maxPageSize: 1000,
       list: (tenantId, query) => store.queryManagedDevices(tenantId, query),
-      // The page's last check-ins in one read (not one per device).
-      present: async (page) => {
-        const states = await store.getManagementStatesOf(page.map((e) => e.id));
-        return page.map((e) => presentDevice(e, states.get(e.id)));
-      },
+      // The page's check-ins, inventory and user names in one read each (not one per device).
+      present: (page, tenantId) => presentDevices(store, tenantId, page),
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
   );
   app.get('/deviceManagement/managedDevices/:id', { schema: { params: GuidParams, response: { 200: ManagedDevice, ...ERROR_RESPONSES } } }, async (request) => {
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
-    return presentDevice(enrollment, (await store.getManagedDevice(enrollment.devId))?.management);
+    const pictures = await loadDevicePictures(store, caller.tenantId, [enrollment]);
+    return { '@odata.context': `${options.baseUrl}/$metadata#deviceManagement/managedDevices/$entity`, ...presentDevice(enrollment, pictures.get(enrollment.id)!) };
+  });
+  // The managed app registrations on this device: those whose token-proven Entra device id is the enrollment's.
+  app.get('/deviceManagement/managedDevices/:id/openMamAppRegistrations', { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedAppRegistration), ...ERROR_RESPONSES } } }, async (request) => {
+    const { tenantId } = request.caller;
+    const enrollment = await requireEnrollment(request.params.id, tenantId);
+    const context = `${options.baseUrl}/$metadata#deviceManagement/managedDevices('${enrollment.id}')/openMamAppRegistrations`;
+    if (enrollment.entraDeviceId === null || enrollment.state !== 'enrolled') return collection(context, []);
+    const registrations = await options.reports.listRegistrations(tenantId, { azureAdDeviceId: enrollment.entraDeviceId }, MAX_DEVICE_REGISTRATIONS);
+    return collection(context, registrations.filter((r) => r.azureAdDeviceIdVerified).map((r) => presentRegistration(r, enrollment.id)));
   });
   // Every policy that targets the device, with its state there (pending, applied, failed, conflict, notApplicable).
   app.get('/deviceManagement/managedDevices/:id/policyStates', { schema: { params: GuidParams, response: { 200: CollectionBody(PolicyState), ...ERROR_RESPONSES } } }, async (request) => {

@@ -152,7 +152,7 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       id: assignment.id,
       // source and sourceId are beta's (policy sets); v1.0's assignments have id and target only.
       ...(version === 'beta' ? { source: 'direct', sourceId: null } : {}),
-      target: assignment.target,
+      target: presentTarget(assignment.target, version),
     });
     const presentApp = (ref: ManagedAppRef): Static<typeof ManagedMobileApp> => ({
       '@odata.type': '#microsoft.graph.managedMobileApp',
@@ -300,4 +300,13 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     },
     { baseUrl, skipTokens: options.skipTokens },
   );
+}
+
+/**
+ * An assignment's target as answered: in beta with its filter when it has one (an unfiltered target is answered as
+ * before, without Graph's null id and `none` type); in v1.0, whose types have no filter properties, never with one.
+ */
+function presentTarget(target: PolicyAssignment['target'], version: string): object {
+  if (version === 'beta') return target;
+  return Object.fromEntries(Object.entries(target).filter(([name]) => name !== 'deviceAndAppManagementAssignmentFilterId' && name !== 'deviceAndAppManagementAssignmentFilterType'));
 }

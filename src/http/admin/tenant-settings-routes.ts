@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
+import { healthAttestationSettingsOf } from '../../core/management/health-attestation.ts';
 import type { TenantSettingsService } from '../../core/tenant-settings.ts';
 import type { TenantRecord } from '../../store/records.ts';
 import { EntityBody, ERROR_RESPONSES, OpenObject } from '../graph/schemas.ts';
@@ -11,7 +12,11 @@ import { etagAnnotation, expectedVersion } from '../graph/etag.ts';
  * `{graph root}/deviceManagement/openMamTenantSettings`. Graph has no such resource (Intune keeps these settings
  * internally), hence OpenMAM's name for it. There is no tenant id in the path: a token only ever reaches its own
  * tenant. `OpenMAM.Reader` may read, `OpenMAM.Admin` may change. A PATCH sets any subset of `displayName`,
- * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText` and `pollSchedule` (itself partial); a changed poll
+ * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText`, `pollSchedule` (itself partial), the MAM user scope and
+ * `staleDeviceRetireAfterDays` (30 to 270, or null: devices silent that long are retired hourly); a changed poll
+ * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText`, `pollSchedule` (itself partial) and `healthAttestation`
+ * (`enabled`, off by default, and `serviceUrl`: https://host[:port] of an on-premises DHA service, null for Microsoft's
+ * DHA-Cloud; core/management/health-attestation.ts); a changed poll
  * schedule also reaches enrolled devices at their next check-in (core/tenant-settings.ts). Refusals are 400 with the
  * field's JSON path first in the message. Like every admin resource it carries an entity tag (etag.ts): a PATCH with
  * a stale `If-Match` is 412, and concurrent PATCHes of different fields all land.
@@ -58,6 +63,8 @@ const TenantSettings = EntityBody({
   }),
   mamUserScope: Type.String(),
   mamUserScopeGroupIds: Type.Array(Type.String()),
+  staleDeviceRetireAfterDays: Type.Union([Type.Integer(), Type.Null()]),
+  healthAttestation: Type.Object({ enabled: Type.Boolean(), serviceUrl: Type.Union([Type.String(), Type.Null()]) }),
   createdDateTime: Type.String(),
   lastModifiedDateTime: Type.String(),
 });
@@ -76,6 +83,8 @@ function present(baseUrl: string, tenant: TenantRecord): Static<typeof TenantSet
     pollSchedule: { ...settings.pollSchedule },
     mamUserScope: settings.mamUserScope ?? 'all',
     mamUserScopeGroupIds: [...(settings.mamUserScopeGroupIds ?? [])],
+    staleDeviceRetireAfterDays: settings.staleDeviceRetireAfterDays ?? null,
+    healthAttestation: { ...healthAttestationSettingsOf(settings) },
     createdDateTime: new Date(tenant.createdAt).toISOString(),
     lastModifiedDateTime: new Date(tenant.updatedAt).toISOString(),
   };

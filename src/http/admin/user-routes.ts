@@ -5,12 +5,12 @@ import { isGuid } from '../../config.ts';
 import type { AppReportService } from '../../core/app-protection/reports.ts';
 import { USERS } from '../../store/collections.ts';
 import type { UserRecord } from '../../store/records.ts';
-import type { EnrollmentStore, GroupStore, ManagementStore, UserStore } from '../../store/roles.ts';
+import type { EnrollmentStore, GroupStore, UserStore } from '../../store/roles.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import { CollectionBody, EntityAnnotations, ERROR_RESPONSES, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
-import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
-import { ManagedDevice, presentDevice } from './device-routes.ts';
+import { ManagedAppRegistration, presentRegistrations } from './app-registration-routes.ts';
+import { ManagedDevice, presentDevices, type DevicePictureSource } from './managed-device.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
 import { Group, presentGroup } from './group-routes.ts';
 
@@ -22,7 +22,7 @@ import { Group, presentGroup } from './group-routes.ts';
  */
 export interface UserRoutesOptions {
   users: Pick<UserStore, 'queryUsers' | 'getUser' | 'getUserByPrincipalName'>;
-  enrollments: Pick<EnrollmentStore, 'listEnrollmentsOfUser'> & Pick<ManagementStore, 'getManagementStatesOf'>;
+  enrollments: Pick<EnrollmentStore, 'listEnrollmentsOfUser'> & DevicePictureSource;
   groups: Pick<GroupStore, 'listGroupsOfMember'>;
   reports: Pick<AppReportService, 'listRegistrations'>;
   baseUrl: string;
@@ -93,7 +93,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     const { tenantId } = request.caller;
     const user = await requireUser(tenantId, request.params.id);
     const registrations = await options.reports.listRegistrations(tenantId, { userId: user.id }, MAX_NAVIGATION);
-    return collection(navigationContext(user, 'managedAppRegistrations'), registrations.map(presentRegistration));
+    return collection(navigationContext(user, 'managedAppRegistrations'), await presentRegistrations(options.enrollments.devicePicture, tenantId, registrations));
   });
 
   // The user's active MAM enrollments, as deviceManagement/managedDevices lists them.
@@ -101,8 +101,7 @@ export async function userRoutes(base: FastifyInstance, options: UserRoutesOptio
     const { tenantId } = request.caller;
     const user = await requireUser(tenantId, request.params.id);
     const enrollments = await options.enrollments.listEnrollmentsOfUser(tenantId, user.id, { limit: MAX_NAVIGATION, state: 'enrolled' });
-    const states = await options.enrollments.getManagementStatesOf(enrollments.map((e) => e.id));
-    return collection(navigationContext(user, 'managedDevices'), enrollments.map((e) => presentDevice(e, states.get(e.id))));
+    return collection(navigationContext(user, 'managedDevices'), await presentDevices(options.enrollments, tenantId, enrollments));
   });
 
   // Graph's memberOf is a collection of directoryObjects; here only groups an admin put the user in.

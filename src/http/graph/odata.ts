@@ -445,7 +445,8 @@ export function readOrderBy(text: string, fields: Readonly<Record<string, QueryF
     const { expr, direction } = item.value as { expr: unknown; direction: number };
     const path = isToken(expr) ? memberPath(expr) : undefined;
     const declared = path === undefined ? undefined : Object.keys(fields).find((name) => name.toLowerCase() === path.toLowerCase());
-    if (declared === undefined || fields[declared]!.collection === true) refuse(`$orderby: "${item.raw}" cannot be sorted on here (${Object.keys(fields).filter((name) => fields[name]!.collection !== true).join(', ')})`);
+    const sortable = (name: string): boolean => fields[name]!.collection !== true && fields[name]!.filterOnly !== true;
+    if (declared === undefined || !sortable(declared)) refuse(`$orderby: "${item.raw}" cannot be sorted on here (${Object.keys(fields).filter(sortable).join(', ')})`);
     if (keys.some((k) => k.field === declared)) refuse(`$orderby: ${declared} is named twice`);
     keys.push({ field: declared, descending: direction < 0 });
   }

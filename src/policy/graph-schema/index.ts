@@ -1,10 +1,12 @@
 import { APP_PROTECTION_SCHEMA } from './app-protection.ts';
+import { ASSIGNMENT_FILTERS_SCHEMA } from './assignment-filters.ts';
 import { ASSIGNMENTS_SCHEMA } from './assignments.ts';
 import { COMMON_SCHEMA } from './common.ts';
 import { CONDITIONAL_ACCESS_SCHEMA } from './conditional-access.ts';
 import { DEVICE_COMPLIANCE_SCHEMA } from './device-compliance.ts';
 import { DEVICE_CONFIGURATION_SCHEMA } from './device-configuration.ts';
 import { DIRECTORY_SCHEMA } from './directory.ts';
+import { MANAGED_DEVICE_SCHEMA } from './managed-device.ts';
 import type { GraphEnumType, GraphProperty, GraphSchemaPart, GraphStructuredType } from './model.ts';
 import { WIP_SCHEMA } from './wip.ts';
 
@@ -14,7 +16,7 @@ export type { GraphEnumType, GraphProperty, GraphStructuredType } from './model.
  * The Graph types OpenMAM serves, one registry over the per-family tables (each type is declared in exactly one
  * table: the generator gives a type shared by two families to the first).
  */
-const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, DEVICE_COMPLIANCE_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA];
+const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, DEVICE_COMPLIANCE_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA, MANAGED_DEVICE_SCHEMA, ASSIGNMENT_FILTERS_SCHEMA];
 
 const TYPES = new Map<string, GraphStructuredType>();
 const ENUMS = new Map<string, GraphEnumType>();

@@ -15,8 +15,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
  *   `done` to the generation it ran (`target`). Several nodes never run one tenant at once; a lost lease stops a run.
  * - `enrollments_tenant_active_id` orders a tenant's active enrollments for the runs' batches; `enrollments_grace`
  *   holds only the devices in their grace period, for the sweep that ends it.
- * - `enrollments_entra_device`: the active enrollment of an Entra device id in a tenant, the one extra read of an
- *   access decision that requires a compliant device (core/app-protection/access.ts).
+ * The access decision's read of the active enrollment of an Entra device id (core/app-protection/access.ts) uses
+ * migration 024's `(tenant_id, entra_device_id, state)` index.
  */
 export const deviceCompliance: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -58,16 +58,10 @@ export const deviceCompliance: Migration = {
     await db.schema.createIndex('enrollments_tenant_active_id').on('enrollments').columns(['tenant_id', 'id']).where(sql.ref('state'), '=', 'enrolled').execute();
     // The grace sweep: only devices in their grace period are in it.
     await db.schema.createIndex('enrollments_grace').on('enrollments').column('compliance_grace_until').where(sql.ref('compliance_state'), '=', 'inGracePeriod').execute();
-    await db.schema
-      .createIndex('enrollments_entra_device')
-      .on('enrollments')
-      .columns(['tenant_id', 'entra_device_id'])
-      .where(sql.ref('state'), '=', 'enrolled')
-      .execute();
   },
 
   async down(db: Kysely<unknown>): Promise<void> {
-    for (const index of ['enrollments_entra_device', 'enrollments_grace', 'enrollments_tenant_active_id']) await db.schema.dropIndex(index).execute();
+    for (const index of ['enrollments_grace', 'enrollments_tenant_active_id']) await db.schema.dropIndex(index).execute();
     for (const table of ['compliance_runs', 'compliance_states', 'compliance_policies']) await db.schema.dropTable(table).execute();
   },
 };

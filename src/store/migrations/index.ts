@@ -18,7 +18,11 @@ import { managedAppPolicies } from './016_managed_app_policies.ts';
 import { activityHours } from './017_activity_hours.ts';
 import { consoleSummaryIndexes } from './018_console_summary_indexes.ts';
 import { deviceLife } from './019_device_life.ts';
+import { deviceActions } from './020_device_actions.ts';
 import { deviceCompliance } from './021_device_compliance.ts';
+import { healthAttestation } from './022_health_attestation.ts';
+import { assignmentFilters } from './023_assignment_filters.ts';
+import { devicePicture } from './024_device_picture.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -48,6 +52,10 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '017_activity_hours': activityHours,
     '018_console_summary_indexes': consoleSummaryIndexes,
     '019_device_life': deviceLife,
+    '020_device_actions': deviceActions,
     '021_device_compliance': deviceCompliance,
+    '022_health_attestation': healthAttestation,
+    '023_assignment_filters': assignmentFilters,
+    '024_device_picture': devicePicture,
   };
 }

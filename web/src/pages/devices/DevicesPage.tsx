@@ -1,7 +1,7 @@
 import {
   Badge, Button, Field, Input, makeStyles, Select, Spinner, Switch, Text, Title3, tokens,
 } from '@fluentui/react-components';
-import { ArrowClockwiseRegular } from '@fluentui/react-icons';
+import { ArrowClockwiseRegular, ArrowSyncRegular, DeleteRegular, SignOutRegular } from '@fluentui/react-icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { graphGet, odataString, query, type GraphCollection } from '../../api/graph.ts';
@@ -17,13 +17,14 @@ import { Facts } from '../users/labels.tsx';
 import { REGISTRATIONS, registrationColumns } from '../users/RegistrationsPage.tsx';
 import type { ManagedAppRegistration } from '../users/types.ts';
 import { SimpleTable } from '../users/UsersPage.tsx';
-import type { InventoryValue, ManagedDevice, NodeState, PolicyState, RawMessage, WipLogRequest } from './types.ts';
+import { COMPLIANCE_STATES, MANAGEMENT_STATES, type ComplianceState, type InventoryValue, type ManagedDevice, type ManagementState, type NodeState, type PolicyState, type RawMessage, type WipLogRequest } from './types.ts';
 
 /**
- * MAM devices (Graph `managedDevices`: the active MAM enrollments) and one device as an admin troubleshoots it: its
- * inventory, each targeted policy's state there and each setting's, with the SyncML status code the device answered
- * for a failure, its last check-in, the raw message log (switched on per device for a while), and the app
- * registrations on the same Entra device.
+ * MAM devices (Graph `managedDevices`: the active MAM enrollments, with their compliance and management state) and one
+ * device as an admin sees it: its compliance (and the grace period's end), manufacturer and model, the Entra device it
+ * is linked to and the app registrations a token proved to be on it, the Retire, Wipe and Sync actions, its inventory,
+ * each targeted policy's state there and each setting's, with the SyncML status code the device answered for a
+ * failure, its last check-in, and the raw message log (switched on per device for a while).
  */
 const DEVICES = '/deviceManagement/managedDevices';
 
@@ -43,9 +44,51 @@ export default function DevicesPage() {
   return one ? <DeviceDetail id={one['id']!} /> : <DeviceList />;
 }
 
+type BadgeColor = 'success' | 'danger' | 'warning' | 'informative' | 'important' | 'subtle';
+
+/** Graph's complianceState members as an admin reads them. */
+const COMPLIANCE: Readonly<Record<ComplianceState, { color: BadgeColor; text: string }>> = {
+  unknown: { color: 'informative', text: 'Not evaluated' },
+  compliant: { color: 'success', text: 'Compliant' },
+  noncompliant: { color: 'danger', text: 'Not compliant' },
+  conflict: { color: 'important', text: 'Conflict' },
+  error: { color: 'danger', text: 'Error' },
+  inGracePeriod: { color: 'warning', text: 'In grace period' },
+  configManager: { color: 'informative', text: 'Configuration Manager' },
+};
+
+/** Graph's managementState members a MAM device goes through (retire and wipe progress). */
+const MANAGEMENT: Readonly<Record<string, { color: BadgeColor; text: string }>> = {
+  managed: { color: 'success', text: 'Managed' },
+  retirePending: { color: 'warning', text: 'Retire pending' },
+  retireIssued: { color: 'informative', text: 'Retire issued' },
+  retireFailed: { color: 'danger', text: 'Retire failed' },
+  retireCanceled: { color: 'subtle', text: 'Retire canceled' },
+  wipePending: { color: 'warning', text: 'Wipe pending' },
+  wipeIssued: { color: 'informative', text: 'Wipe issued' },
+  wipeFailed: { color: 'danger', text: 'Wipe failed' },
+  wipeCanceled: { color: 'subtle', text: 'Wipe canceled' },
+};
+
+export function DeviceComplianceBadge({ state }: { state: ComplianceState }) {
+  const known = COMPLIANCE[state] ?? { color: 'informative', text: state };
+  return <Badge appearance="tint" color={known.color}>{known.text}</Badge>;
+}
+
+export function ManagementStateBadge({ state }: { state: ManagementState }) {
+  const known = MANAGEMENT[state] ?? { color: 'informative', text: state };
+  return <Badge appearance="tint" color={known.color}>{known.text}</Badge>;
+}
+
+/** A retire or wipe already asked for and not over: asking again is refused by the server (409). */
+const ACTION_UNDER_WAY: ReadonlySet<string> = new Set(['retirePending', 'retireIssued', 'wipePending', 'wipeIssued']);
+
 const COLUMNS: readonly Column<ManagedDevice>[] = [
   { id: 'name', title: 'Device', render: (d) => <Link to={`/devices/${d.id}`}>{d.deviceName ?? d['@openmam.devId']}</Link>, sortBy: 'deviceName' },
   { id: 'user', title: 'User', render: (d) => (d.userPrincipalName ? <Link to={`/users/${d.userId}`}>{d.userPrincipalName}</Link> : d.userId), sortBy: 'userPrincipalName' },
+  { id: 'compliance', title: 'Compliance', render: (d) => <DeviceComplianceBadge state={d.complianceState} />, sortBy: 'complianceState' },
+  { id: 'management', title: 'Management', render: (d) => <ManagementStateBadge state={d.managementState} />, sortBy: 'managementState' },
+  { id: 'model', title: 'Model', render: (d) => [d.manufacturer, d.model].filter(Boolean).join(' ') || '—' },
   { id: 'os', title: 'Windows', render: (d) => d.osVersion ?? '—', sortBy: 'osVersion' },
   { id: 'entra', title: 'Entra device', render: (d) => d.azureADDeviceId ?? '—', sortBy: 'azureADDeviceId' },
   { id: 'enrolled', title: 'Enrolled', render: (d) => formatDateTime(d.enrolledDateTime), sortBy: 'enrolledDateTime' },
@@ -53,7 +96,10 @@ const COLUMNS: readonly Column<ManagedDevice>[] = [
 ];
 
 const FILTERS: readonly TableFilter[] = [
+  { id: 'compliance', label: 'Compliance', options: COMPLIANCE_STATES.filter((s) => s !== 'configManager').map((s) => ({ value: s, label: COMPLIANCE[s].text })), toOData: (v) => `complianceState eq ${odataString(v)}` },
+  { id: 'management', label: 'Management', options: MANAGEMENT_STATES.map((s) => ({ value: s, label: MANAGEMENT[s]?.text ?? s })), toOData: (v) => `managementState eq ${odataString(v)}` },
   { id: 'name', label: 'Device name starts with', toOData: (v) => `startswith(deviceName,${odataString(v)})` },
+  { id: 'manufacturer', label: 'Manufacturer starts with', toOData: (v) => `startswith(manufacturer,${odataString(v)})` },
   { id: 'user', label: 'User principal name starts with', toOData: (v) => `startswith(userPrincipalName,${odataString(v)})` },
   { id: 'entra', label: 'Entra device id', toOData: (v) => `azureADDeviceId eq ${odataString(v.toLowerCase())}` },
 ];
@@ -116,6 +162,7 @@ function DeviceDetail({ id }: { id: string }) {
   const policies = useGraph<GraphCollection<PolicyState>>(`${base}/policyStates`);
   const nodes = useGraph<GraphCollection<NodeState>>(`${base}/openMamNodeStates`);
   const inventory = useGraph<GraphCollection<InventoryValue>>(`${base}/openMamInventory`);
+  const registrations = useGraph<GraphCollection<ManagedAppRegistration>>(`${base}/openMamAppRegistrations`);
   if (device.isPending) return <Spinner label="Loading the device" />;
   if (device.error) return (<><PageHeader title="Device" /><ErrorBar error={device.error} /></>);
   const d = device.data;
@@ -124,10 +171,15 @@ function DeviceDetail({ id }: { id: string }) {
     <>
       <PageHeader title={d.deviceName ?? d['@openmam.devId']} description={<Link to="/devices">All devices</Link>}
         actions={<Button icon={<ArrowClockwiseRegular />} onClick={() => void client.invalidateQueries({ queryKey: ['graph'] })}>Refresh</Button>} />
+      <DeviceActions base={base} device={d} />
       <Facts items={[
-        ['User', d.userPrincipalName ? <Link key="u" to={`/users/${d.userId}`}>{d.userPrincipalName}</Link> : d.userId],
+        ['User', d.userPrincipalName ? <Link key="u" to={`/users/${d.userId}`}>{d.userDisplayName ? `${d.userDisplayName} (${d.userPrincipalName})` : d.userPrincipalName}</Link> : d.userId],
+        ['Compliance', <span key="c"><DeviceComplianceBadge state={d.complianceState} />{d.complianceState === 'inGracePeriod' && d.complianceGracePeriodExpirationDateTime ? ` until ${formatDateTime(d.complianceGracePeriodExpirationDateTime)}` : ''}</span>],
+        ['Management', <ManagementStateBadge key="m" state={d.managementState} />],
+        ['Manufacturer and model', [d.manufacturer, d.model].filter(Boolean).join(' ') || 'not reported yet'],
+        ['Encryption', d['@openmam.deviceStatusReportedDateTime'] ? (d.isEncrypted ? 'Encrypted' : 'Not encrypted') : 'not reported yet'],
         ['Operating system', `${d.operatingSystem} ${d.osVersion ?? ''}`.trim()],
-        ['Entra device', d.azureADDeviceId ?? '—'],
+        ['Entra device', d.azureADDeviceId ?? 'not linked (no token has proved it yet)'],
         ['Device id (DevID)', d['@openmam.devId']],
         ['Enrolled', formatDateTime(d.enrolledDateTime)],
         ['Last check-in', d.lastSyncDateTime ? `${formatRelative(d.lastSyncDateTime)} (${formatDateTime(d.lastSyncDateTime)})` : 'never'],
@@ -171,8 +223,12 @@ function DeviceDetail({ id }: { id: string }) {
       <section className={styles.section} aria-labelledby="same-device-apps">
         <Title3 as="h2" id="same-device-apps">App registrations on this device</Title3>
         {d.azureADDeviceId ? (
-          <PagedTable<ManagedAppRegistration> label="App registrations on this device" path={REGISTRATIONS} columns={registrationColumns({ user: true })} rowKey={(r) => r.id}
-            baseFilter={`azureADDeviceId eq ${odataString(d.azureADDeviceId)}`} pageSize={10} empty="No managed app has registered on this device." />
+          <>
+            <Text>Registrations whose token proved they run on this Entra device.</Text>
+            <ErrorBar error={registrations.error} />
+            <SimpleTable<ManagedAppRegistration> label="App registrations on this device" rows={registrations.data?.value} columns={registrationColumns({ user: true })} rowKey={(r) => r.id}
+              empty="No managed app has registered on this device." />
+          </>
         ) : d.deviceName ? (
           <PagedTable<ManagedAppRegistration> label="App registrations on this device" path={REGISTRATIONS} columns={registrationColumns({ user: true })} rowKey={(r) => r.id}
             baseFilter={`deviceName eq ${odataString(d.deviceName)} and userId eq ${odataString(d.userId)}`} pageSize={10} empty="No managed app of this user has registered from a device of this name." />
@@ -183,6 +239,41 @@ function DeviceDetail({ id }: { id: string }) {
 
       <MessageLog base={base} device={d} />
     </>
+  );
+}
+
+/**
+ * Retire (remove OpenMAM's management and the work account's MAM enrollment), Wipe (the same, and revoke the data WIP
+ * protects on the device: never a factory reset) and Sync (re-plan and re-read at its next check-in: OpenMAM has no push
+ * channel to wake a device): Graph's
+ * `managedDevices/{id}/retire | wipe | syncDevice` actions, 204 on success, Graph's error otherwise (shown in the
+ * dialog). Hidden for a Reader (ConfirmButton).
+ */
+function DeviceActions({ base, device }: { base: string; device: ManagedDevice }) {
+  const styles = useStyles();
+  const { canWrite } = useSession();
+  const write = useGraphWrite();
+  const underWay = ACTION_UNDER_WAY.has(device.managementState);
+  const name = device.deviceName ?? device['@openmam.devId'];
+  if (!canWrite) return null;
+  return (
+    <div className={styles.row} role="group" aria-label="Device actions">
+      <ConfirmButton label="Sync" icon={<ArrowSyncRegular />} title={`Sync ${name}?`} confirmLabel="Sync"
+        onConfirm={() => write.mutateAsync({ method: 'POST', path: `${base}/syncDevice` })}>
+        At its next check-in the device gets all its policies again and reports its state anew (OpenMAM cannot wake a device).
+      </ConfirmButton>
+      <ConfirmButton label="Retire" icon={<SignOutRegular />} title={`Retire ${name}?`} confirmLabel="Retire" disabled={underWay}
+        onConfirm={() => write.mutateAsync({ method: 'POST', path: `${base}/retire` })}>
+        OpenMAM stops managing this device: at its next check-in it is told to remove the MAM enrollment of the work
+        account. Data that Windows Information Protection protects follows the WIP policy's revoke-on-unenroll setting.
+      </ConfirmButton>
+      <ConfirmButton label="Wipe" icon={<DeleteRegular />} title={`Wipe ${name}?`} confirmLabel="Wipe" disabled={underWay}
+        onConfirm={() => write.mutateAsync({ method: 'POST', path: `${base}/wipe` })}>
+        As Retire, and the work data Windows Information Protection protects on this device is revoked. The device is
+        not reset: personal data stays.
+      </ConfirmButton>
+      {underWay ? <Text>A {device.managementState.startsWith('wipe') ? 'wipe' : 'retire'} is under way.</Text> : null}
+    </div>
   );
 }
 

@@ -1,16 +1,51 @@
-/** Graph `managedDevice` as OpenMAM answers it for a MAM enrollment (src/http/admin/device-routes.ts presentDevice). */
+/**
+ * Graph `managedDevice` as OpenMAM answers it for a MAM enrollment (src/http/admin/managed-device.ts presentDevice):
+ * the properties these pages read.
+ */
 export interface ManagedDevice {
   id: string;
   deviceName: string | null;
   operatingSystem: string;
   osVersion: string | null;
   azureADDeviceId: string | null;
+  azureADRegistered: boolean | null;
   userId: string;
   userPrincipalName: string | null;
+  userDisplayName?: string | null;
   enrolledDateTime: string;
   lastSyncDateTime: string | null;
+  manufacturer?: string | null;
+  model?: string | null;
+  isEncrypted?: boolean;
+  /** Graph complianceState. */
+  complianceState: ComplianceState;
+  /** While `inGracePeriod`: when the grace period ends. */
+  complianceGracePeriodExpirationDateTime?: string | null;
+  /** Graph managementState: retire and wipe progress. */
+  managementState: ManagementState;
+  deviceActionResults?: DeviceActionResult[];
   '@openmam.devId': string;
+  '@openmam.deviceStatusReportedDateTime'?: string | null;
   '@openmam.messageLogUntilDateTime'?: string | null;
+}
+
+/** Graph's complianceState members (learn.microsoft.com/graph/api/resources/intune-devices-compliancestate). */
+export const COMPLIANCE_STATES = ['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'] as const;
+export type ComplianceState = (typeof COMPLIANCE_STATES)[number];
+
+/**
+ * Graph's managementState members a MAM device goes through (learn.microsoft.com/graph/api/resources/
+ * intune-devices-managementstate); the server accepts every Graph member in a filter.
+ */
+export const MANAGEMENT_STATES = ['managed', 'retirePending', 'retireIssued', 'retireFailed', 'retireCanceled', 'wipePending', 'wipeIssued', 'wipeFailed', 'wipeCanceled'] as const;
+export type ManagementState = (typeof MANAGEMENT_STATES)[number] | string;
+
+/** Graph `deviceActionResult`: a retire, wipe or sync asked for the device, and how it went. */
+export interface DeviceActionResult {
+  actionName: string | null;
+  actionState: string;
+  startDateTime: string | null;
+  lastUpdatedDateTime: string | null;
 }
 
 /** A policy's state on one device (`managedDevices/{id}/policyStates`). */

@@ -114,6 +114,8 @@ function RegistrationDetail({ id }: { id: string }) {
         ['Device tag', r.deviceTag],
         ['Model', [r.deviceManufacturer, r.deviceModel].filter(Boolean).join(' ') || '—'],
         ['Entra device', r.azureADDeviceId ? <DeviceLink key="d" azureAdDeviceId={r.azureADDeviceId} /> : '—'],
+        // The MAM device on the same Entra device, when the registration's token proved the device (managedDeviceId).
+        ['Managed device', r.managedDeviceId ? <Link key="m" to={`/devices/${r.managedDeviceId}`}>MAM device</Link> : 'none proven'],
         ['Compliance', <ComplianceBadge key="c" state={r['@openmam.complianceState']} />],
         ['Reasons', reasonsText(r['@openmam.complianceReasons'])],
         ['Threat', threatOf(r)],

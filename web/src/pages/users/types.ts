@@ -14,6 +14,8 @@ export interface ManagedAppRegistration {
   deviceModel: string | null;
   deviceManufacturer: string | null;
   azureADDeviceId: string | null;
+  /** The managedDevice (MAM enrollment) on the same Entra device, when a token proved the device. */
+  managedDeviceId?: string | null;
   userId: string;
   appIdentifier: { windowsAppId: string };
   version: string;

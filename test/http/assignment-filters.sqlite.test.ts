@@ -1,0 +1,3 @@
+import { assignmentFiltersEndToEnd } from './assignment-filters-suite.ts';
+
+assignmentFiltersEndToEnd('sqlite');

@@ -1,0 +1,3 @@
+import { deviceActionsEndToEnd } from './device-actions-suite.ts';
+
+deviceActionsEndToEnd('sqlite');

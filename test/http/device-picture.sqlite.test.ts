@@ -1,0 +1,3 @@
+import { devicePictureEndToEnd } from './device-picture-suite.ts';
+
+devicePictureEndToEnd('sqlite');

@@ -1,0 +1,3 @@
+import { healthAttestationEndToEnd } from './health-attestation-suite.ts';
+
+healthAttestationEndToEnd('sqlite');
