@@ -98,7 +98,7 @@ describe('compliance evaluator: each setting', () => {
 });
 
 describe('compliance evaluator: the device', () => {
-  const base = { enrollmentId: 'e1', tenantId: 't', groups: new Set<string>(), secureByDefault: false, now: NOW, previous: { state: 'unknown' as const, graceUntil: null } };
+  const base = { enrollmentId: 'e1', tenantId: 't', groups: new Set<string>(), withoutPolicy: 'unknown' as const, now: NOW, previous: { state: 'unknown' as const, graceUntil: null } };
 
   it('compliant only when every applicable setting is evidenced compliant', () => {
     const result = evaluateDevice({ ...base, evidence: evidence('10.0.19045.1', HEALTHY), policies: [policy({ osMinimumVersion: '10.0.19045.0', activeFirewallRequired: true, tpmRequired: true })] });
@@ -126,14 +126,19 @@ describe('compliance evaluator: the device', () => {
     assert.equal(evaluateDevice({ ...base, ...failing, policies: [policy({ activeFirewallRequired: true }, 0)] }).state, 'noncompliant', 'no grace: at once');
   });
 
-  it('no policy assigned: compliant (Intune default) unless secureByDefault; assignments target by group, exclusion wins', () => {
-    assert.equal(evaluateDevice({ ...base, evidence: evidence(null), policies: [] }).state, 'compliant');
-    assert.equal(evaluateDevice({ ...base, evidence: evidence(null), policies: [], secureByDefault: true }).state, 'noncompliant');
+  it('no policy assigned: unknown (never compliant by default) unless the tenant says otherwise; assignments target by group, exclusion wins, a filter must let the device through', () => {
+    assert.equal(evaluateDevice({ ...base, evidence: evidence(null), policies: [] }).state, 'unknown');
+    assert.equal(evaluateDevice({ ...base, evidence: evidence(null), policies: [], withoutPolicy: 'compliant' }).state, 'compliant', "Intune's default");
+    assert.equal(evaluateDevice({ ...base, evidence: evidence(null), policies: [], withoutPolicy: 'noncompliant' }).state, 'noncompliant', 'secureByDefault');
     const grouped = { ...policy({ activeFirewallRequired: true }), assignments: [{ id: 'a', target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget' as const, groupId: 'g1' } }, { id: 'b', target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget' as const, groupId: 'g2' } }] };
     const ev = evidence('10.0.1.1', { ...HEALTHY, firewall: '1' });
     assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [grouped] }).policies.length, 0, 'not in the group');
     assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [grouped], groups: new Set(['g1']) }).state, 'noncompliant');
     assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [grouped], groups: new Set(['g1', 'g2']) }).policies.length, 0, 'exclusion wins');
+    const filtered = { ...policy({ activeFirewallRequired: true }), assignments: [{ id: 'a', target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' as const, deviceAndAppManagementAssignmentFilterId: 'f1', deviceAndAppManagementAssignmentFilterType: 'include' as const } }] };
+    assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [filtered] }).policies.length, 0, 'no judge: a filtered assignment never reaches the device');
+    assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [filtered], filters: (f) => f.id === 'f1' }).policies.length, 1, 'the filter lets it through');
+    assert.equal(evaluateDevice({ ...base, evidence: ev, policies: [filtered], filters: () => false }).policies.length, 0);
   });
 
   it('several failing policies: the shortest block grace period applies', () => {

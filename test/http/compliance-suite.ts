@@ -228,10 +228,11 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(await app().compliance.sweepGrace(), 1);
       assert.equal(await complianceOf(bob.enrollmentId), 'noncompliant');
 
-      // The policy goes: no policy assigned is compliant (Intune's default), and its states are gone.
+      // The policy goes: with no policy assigned the device is unknown (never compliant by default), its states gone.
       assert.equal((await call('DELETE', `${POLICIES}/${policyId}`)).status, 204);
       await app().compliance.settled();
-      assert.equal(await complianceOf(bob.enrollmentId), 'compliant');
+      assert.equal(await complianceOf(bob.enrollmentId), 'unknown');
+      assert.equal((await decide('bob@contoso.example', bob.entraDeviceId))['decision'], 'deny');
       assert.deepEqual((await call('GET', `/graph/beta/deviceManagement/managedDevices/${bob.enrollmentId}/deviceCompliancePolicyStates`)).body['value'], []);
     });
   });

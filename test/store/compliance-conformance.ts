@@ -134,7 +134,7 @@ export function complianceConformance(name: string, open: () => Promise<Store>, 
       assert.equal((await store.compliance.deleteCompliancePolicy(tenantId, created.id, undefined)).kind, 'deleted');
       await service.runOwed();
       assert.deepEqual(await store.compliance.compliancePolicyStatesOf(enrollmentIds[1]!), []);
-      assert.equal((await store.getEnrollment(enrollmentIds[1]!))!.complianceState, 'compliant', 'no policy: compliant (Intune default)');
+      assert.equal((await store.getEnrollment(enrollmentIds[1]!))!.complianceState, 'unknown', 'no policy: unknown (never compliant by default)');
     });
 
     it('refuses a stale version, a missing policy and a missing tenant', async () => {

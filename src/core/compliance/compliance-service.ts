@@ -5,7 +5,7 @@ import type { AssignmentFilterStore, GroupStore } from '../../store/roles.ts';
 import { deviceFacts } from '../devices/device-facts.ts';
 import { deviceFilterJudge, deviceFilterSubject } from '../devices/device-filters.ts';
 import type { DeviceEventSink } from '../management/session.ts';
-import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts } from './evaluate.ts';
+import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type WithoutPolicyState } from './evaluate.ts';
 
 /**
  * Device compliance evaluation, always off the request path (evaluate.ts is the rule):
@@ -47,8 +47,12 @@ export interface ComplianceServiceOptions {
   /** How often a node looks for runs owed (5 s) and sweeps grace periods (60 s). */
   pollMs?: number;
   graceSweepMs?: number;
-  /** Graph `deviceManagementSettings.secureByDefault` per tenant: devices with no policy assigned are not compliant. Default false (Intune's default: compliant). */
-  secureByDefault?: (tenantId: string) => boolean;
+  /**
+   * What a tenant's devices with no compliance policy assigned are (evaluate.ts): `unknown` when absent (never compliant
+   * by default); `compliant` is Intune's default for "Mark devices with no compliance policy assigned as", `noncompliant`
+   * its secureByDefault.
+   */
+  withoutPolicy?: (tenantId: string) => WithoutPolicyState;
   /** Health attestation facts of enrollments (H3); absent: attestation settings evaluate unknown. */
   attestation?: (enrollmentIds: readonly string[]) => Promise<ReadonlyMap<string, HealthAttestationFacts>>;
   actions?: NoncomplianceActions;
@@ -250,7 +254,7 @@ export class ComplianceService implements DeviceEventSink {
       }
       const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
       const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
-      const secureByDefault = this.#options.secureByDefault?.(tenantId) ?? false;
+      const withoutPolicy = this.#options.withoutPolicy?.(tenantId) ?? 'unknown';
       const filterIds = complianceFilterIds(policies);
       const filterRecords = filterIds.length > 0 && this.#options.filters !== undefined ? await this.#options.filters.getAssignmentFilters(tenantId, filterIds) : [];
       for (const subject of tenantSubjects) {
@@ -263,7 +267,7 @@ export class ComplianceService implements DeviceEventSink {
           evidence: { facts, ...(attestation.has(subject.id) ? { attestation: attestation.get(subject.id)! } : {}) },
           previous: { state: subject.complianceState, graceUntil: subject.complianceGraceUntil },
           policies,
-          secureByDefault,
+          withoutPolicy,
           now,
         });
         results.push({ enrollmentId: subject.id, ...evaluation });

@@ -1,6 +1,9 @@
 import { compareVersions, type ComplianceScheduledActionForRule, type OperatingSystemVersionRange } from '../../policy/compliance.ts';
 import type { CompliancePolicyRecord, ComplianceSettingResult, ComplianceStateRecord, ComplianceStatus } from '../../store/compliance-records.ts';
 import type { DeviceComplianceState, PolicyAssignment, TargetFilter } from '../../store/records.ts';
+
+/** What a device with no compliance policy assigned is (see evaluateDevice). */
+export type WithoutPolicyState = Extract<DeviceComplianceState, 'unknown' | 'compliant' | 'noncompliant'>;
 import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.ts';
 
 /**
@@ -18,9 +21,11 @@ import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.
  *   given); the end is fixed when the device first fails and kept while it keeps failing;
  * - unknown when no policy failed but evidence is missing;
  * - compliant only when every applicable setting of every policy assigned is evidenced compliant;
- * - with no policy assigned, what the tenant says: Intune's "Mark devices with no compliance policy assigned as"
- *   (learn.microsoft.com/mem/intune/protect/device-compliance-get-started#compliance-policy-settings) defaults to
- *   Compliant; Graph `deviceManagementSettings.secureByDefault` true makes it Not compliant.
+ * - with no policy assigned, `withoutPolicy`: `unknown` by default, as OpenMAM never makes a device compliant by
+ *   default (store/records.ts DEVICE_COMPLIANCE_STATES) and a device nothing judged has evidenced nothing. Intune's
+ *   "Mark devices with no compliance policy assigned as" (learn.microsoft.com/mem/intune/protect/
+ *   device-compliance-get-started#compliance-policy-settings) defaults to Compliant, and Graph
+ *   `deviceManagementSettings.secureByDefault` true makes it Not compliant: both can be had through the option.
  */
 
 /** What a Device Health Attestation service validated for the device (H3 supplies it; absent until then). */
@@ -240,8 +245,8 @@ export interface DeviceEvaluationInput {
   previous: { state: DeviceComplianceState; graceUntil: number | null };
   /** The tenant's compliance policies. */
   policies: readonly CompliancePolicyRecord[];
-  /** The tenant's setting for devices with no policy assigned (Graph secureByDefault: true = not compliant). */
-  secureByDefault: boolean;
+  /** What a device with no policy assigned is (unknown: OpenMAM's default). */
+  withoutPolicy: WithoutPolicyState;
   now: number;
 }
 
@@ -262,7 +267,7 @@ export function evaluateDevice(input: DeviceEvaluationInput): DeviceEvaluation {
     if (state === 'nonCompliant') graceMs = Math.min(graceMs ?? Number.POSITIVE_INFINITY, blockGraceMs(policy.body));
     policies.push({ enrollmentId: input.enrollmentId, policyId: policy.id, tenantId: input.tenantId, state, settings, policyVersion: policy.version, evaluatedAt: now });
   }
-  if (policies.length === 0) return { state: input.secureByDefault ? 'noncompliant' : 'compliant', graceUntil: null, policies };
+  if (policies.length === 0) return { state: input.withoutPolicy, graceUntil: null, policies };
   if (graceMs !== undefined) {
     const { previous } = input;
     const failingBefore = previous.state === 'inGracePeriod' || previous.state === 'noncompliant';
