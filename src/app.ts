@@ -170,7 +170,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId });
+  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId, deviceRuleChanged: (tenantId, filterId) => compliance.filterChanged(tenantId, filterId) });
   // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry), with the health
   // attestation verdicts of the devices judged. Before the policy service that kicks it; it logs through the server
   // made below and starts once that exists.

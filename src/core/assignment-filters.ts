@@ -22,6 +22,8 @@ export interface AssignmentFilterServiceOptions {
   store: AssignmentFilterStore;
   clock: () => number;
   newId: () => string;
+  /** Told after a device filter's rule changed (device compliance judges its assignments again: core/compliance/). */
+  deviceRuleChanged?: (tenantId: string, filterId: string) => void;
 }
 
 export class AssignmentFilterService {
@@ -65,6 +67,9 @@ export class AssignmentFilterService {
         return { ...current, ...recordFields(merged), updatedAt: this.options.clock() };
       },
       write: (next) => this.options.store.updateAssignmentFilter(next, replan),
+    }).then((written) => {
+      if (replan && written.managementType === 'devices') this.options.deviceRuleChanged?.(tenantId, id);
+      return written;
     });
   }
 

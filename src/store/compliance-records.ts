@@ -122,6 +122,8 @@ export interface ComplianceStore {
    * lease, the run's cursor moved and lease renewed first, and nothing written (false) when the lease was lost.
    */
   saveComplianceResults(results: readonly DeviceComplianceResult[], options?: SaveComplianceOptions): Promise<boolean>;
+  /** Owes the tenant a run (something its policies' targeting depends on changed, e.g. an assignment filter's rule). */
+  requestComplianceRun(tenantId: string): Promise<void>;
   /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
   claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
   finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;

@@ -229,6 +229,10 @@ export class KyselyComplianceStore implements ComplianceStore {
     );
   }
 
+  requestComplianceRun(tenantId: string): Promise<void> {
+    return this.#context.track(() => this.#context.write((trx) => requestRun(trx, tenantId)));
+  }
+
   claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined> {
     return this.#context.track(async () => {
       const candidates = await this.#context.db

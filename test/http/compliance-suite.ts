@@ -235,5 +235,31 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await decide('bob@contoso.example', bob.entraDeviceId))['decision'], 'deny');
       assert.deepEqual((await call('GET', `/graph/beta/deviceManagement/managedDevices/${bob.enrollmentId}/deviceCompliancePolicyStates`)).body['value'], []);
     });
+
+    it('honours a device assignment filter on a compliance assignment, and judges again when its rule changes', async () => {
+      const filter = await call('POST', '/graph/beta/deviceManagement/assignmentFilters', { displayName: 'Windows 11 23H2', platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10.0.22631")' });
+      assert.equal(filter.status, 201, JSON.stringify(filter.body));
+      const filterId = String(filter.body['id']);
+      const policyId = await created({ displayName: 'Filtered build', osMinimumVersion: '10.0.19045.0' });
+      const assigned = await call('POST', `${POLICIES}/${policyId}/assign`, {
+        assignments: [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget', deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'include' } }],
+      });
+      assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+      await app().compliance.settled();
+      const carol = await enrolled('carol@contoso.example');
+      const dave = await enrolled('dave@contoso.example', OLD_BUILD);
+      assert.equal(await complianceOf(carol.enrollmentId), 'compliant');
+      assert.equal(await complianceOf(dave.enrollmentId), 'unknown', 'the filter keeps the policy off the old build: no policy, unknown');
+      // The filter now picks the old build: the tenant's devices are judged again.
+      assert.equal((await call('PATCH', `/graph/beta/deviceManagement/assignmentFilters/${filterId}`, { rule: '(device.osVersion -startsWith "10.0.17763")' })).status, 200);
+      for (let i = 0; i < 100 && (await complianceOf(dave.enrollmentId)) !== 'noncompliant'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await app().compliance.settled();
+      }
+      assert.equal(await complianceOf(dave.enrollmentId), 'noncompliant');
+      assert.equal(await complianceOf(carol.enrollmentId), 'unknown');
+      assert.equal((await call('DELETE', `${POLICIES}/${policyId}`)).status, 204);
+      await app().compliance.settled();
+    });
   });
 }

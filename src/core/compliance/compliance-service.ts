@@ -166,6 +166,20 @@ export class ComplianceService implements DeviceEventSink {
     })();
   }
 
+  /**
+   * A device assignment filter's rule changed: when a compliance policy of the tenant names it, the tenant is owed a
+   * run (requested after the filter's write; a failure is logged, and the next policy change or device report mends it).
+   */
+  filterChanged(tenantId: string, filterId: string): void {
+    if (this.#closed) return;
+    void (async () => {
+      const policies = await this.#options.store.listCompliancePolicies(tenantId);
+      if (!complianceFilterIds(policies).includes(filterId)) return;
+      await this.#options.store.requestComplianceRun(tenantId);
+      this.tenantChanged();
+    })().catch((error: unknown) => this.#options.onError(error, 'compliance re-evaluation after a filter change'));
+  }
+
   /** Waits for the runs in flight (tests). */
   async settled(): Promise<void> {
     while (this.#running !== undefined) await this.#running;
