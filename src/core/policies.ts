@@ -4,8 +4,7 @@ import { OpenMamError } from '../errors.ts';
 import { readAssignmentTargets, readTargetAppsRequest, type AppAssignmentTarget } from '../policy/app-protection.ts';
 import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../store/app-protection-roles.ts';
-import type { CompliancePolicyRecord } from '../store/compliance-records.ts';
-import type { ComplianceStore } from '../store/compliance-records.ts';
+import type { CompliancePolicyRecord, ComplianceStore } from '../store/compliance-records.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord, TargetFilter, TargetFilters } from '../store/records.ts';
 import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';
@@ -22,7 +21,9 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  * - OMA-DM kinds are compiled, and the policy and its configuration set (same id) stored together with one bump of
  *   the tenant's configuration version: O(1) whatever the number of devices it targets;
  * - check-in kinds are stored with their target apps, bumping the tenant's app configuration version, which managed
- *   apps pick up at their next check-in.
+ *   apps pick up at their next check-in;
+ * - compliance kinds are stored with no version of what devices or apps download moved, and owe the tenant a
+ *   re-evaluation of its devices in the same transaction (core/compliance/).
  */
 export interface PolicyServiceOptions {
   store: PolicyStore;
