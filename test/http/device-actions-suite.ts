@@ -247,6 +247,19 @@ export function deviceActionsEndToEnd(backend: Backend, skip?: string): void {
       assert.equal((await call('POST', `/graph/v1.0/deviceManagement/managedDevices/${id}/retire`)).status, 409, 'v1.0 too');
     });
 
+    it('an action without parameters POSTed as JSON with no body at all is taken, as Graph takes it; a write that needs a body still refuses one', async () => {
+      const { id } = await enrolledDevice();
+      const post = (url: string) =>
+        app().server.inject({ method: 'POST', url, headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' }, payload: '' });
+      const synced = await post(`${DEVICES}/${id}/syncDevice`);
+      assert.equal(synced.statusCode, 204, synced.body);
+      const refused = await post(`${BETA}/assignmentFilters`);
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'BadRequest');
+      const malformed = await app().server.inject({ method: 'POST', url: `${DEVICES}/${id}/wipe`, headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' }, payload: '{"keepUserData":' });
+      assert.equal(malformed.statusCode, 400, malformed.body);
+    });
+
     it('the stale-device sweep retires a silent device at once (its account freed) and lists it; the setting is checked', async () => {
       for (const [value, pattern] of [[10, /^staleDeviceRetireAfterDays: must be between 30 and 270/], ['30', /^staleDeviceRetireAfterDays: /], [30.5, /^staleDeviceRetireAfterDays: /]] as const) {
         const refused = await call('PATCH', SETTINGS, { staleDeviceRetireAfterDays: value });

@@ -157,6 +157,18 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   });
   scope.decorateRequest('caller', null as unknown as AdminCaller);
   scope.setErrorHandler(graphErrorHandler);
+  // An action without parameters (retire, syncDevice, ...) is often POSTed with `Content-Type: application/json` and
+  // no body at all (Invoke-MgGraphRequest, curl -H): Graph takes it. An empty JSON body is therefore no body; a route
+  // whose schema requires one still refuses it (400), and anything else goes through Fastify's own (poisoning-safe) parser.
+  const json = scope.getDefaultJsonParser('error', 'error');
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    json(request, String(body), done);
+  });
 
   scope.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
