@@ -35,7 +35,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -170,6 +170,50 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time. */
+/**
+ * An assignment filter every MAM device passes (`device.deviceOwnership` is Personal for all of them) and a Windows
+ * compliance policy (firewall, antivirus, minimum OS) assigned to all licensed users through it, made over the admin
+ * API as an admin would. Answers the filter's id.
+ */
+async function setUpDeviceLife(baseUrl: string, ca: string, token: string): Promise<{ filterId: string; policyId: string }> {
+  const call = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const response = await fetchJson(`${baseUrl}/graph/beta/deviceManagement/${path}`, ca, token, body);
+    if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  };
+  const filter = await call('assignmentFilters', { displayName: 'bench: personal devices', platform: 'windows10AndLater', rule: '(device.deviceOwnership -eq "Personal")', assignmentFilterManagementType: 'devices' });
+  const policy = await call('deviceCompliancePolicies', {
+    '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+    displayName: 'bench: firewall, antivirus, OS',
+    activeFirewallRequired: true,
+    antivirusRequired: true,
+    osMinimumVersion: '10.0.19045.0',
+    scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
+  });
+  const filterId = String(filter['id']);
+  await call(`deviceCompliancePolicies/${String(policy['id'])}/assign`, {
+    assignments: [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget', deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'include' } }],
+  });
+  return { filterId, policyId: String(policy['id']) };
+}
+
+/** One JSON request over HTTPS trusting `ca`. */
+function fetchJson(url: string, ca: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const request = httpsRequest(url, { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: response.statusCode ?? 0, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) });
+      });
+    });
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
 async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
@@ -330,6 +374,12 @@ async function main(): Promise<void> {
     log(`preparing ${DEVICES} devices: minting tokens, enrolling over HTTPS, one full session each...`);
     const idp = await DevIdentityProvider.open(dataDir, config.publicUrl);
     const now = Date.now();
+    // Issue 15's device life is on throughout: an assignment filter and a compliance policy (assigned to every licensed
+    // user through that filter) set up by an admin over the Graph API before any device enrolls, so that each first
+    // session's inventory is judged (off the answer's path) and the changed-settings sessions below plan through the
+    // filter.
+    const adminToken = await idp.mint({ tenantId, upn: 'bench-admin@contoso.example', roles: ['OpenMAM.Admin'], audience: config.appIdUri, expiresInSeconds: 4 * 3600, now });
+    const deviceLife = await setUpDeviceLife(baseUrl(), ca, adminToken);
     const tokens = await Promise.all(
       Array.from({ length: DEVICES }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
     );
@@ -389,7 +439,12 @@ async function main(): Promise<void> {
     // ---- 4: 50 changed settings, full sessions with the simulator.
     log(`assigning ${SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
     const store = await openStore(config.databaseUrl);
-    const assigned = await new ConfigurationService(store, Date.now).putSet({ tenantId, name: 'bench: 50 settings', target: { kind: 'all_devices' }, settings: fiftySettings() });
+    const assigned = await new ConfigurationService(store, Date.now).putSet({
+      tenantId,
+      name: 'bench: 50 settings',
+      target: { kind: 'groups', include: [], exclude: [], allUsers: true, filters: { allUsers: { id: deviceLife.filterId, type: 'include' } } },
+      settings: fiftySettings(),
+    });
     await store.close();
     if (assigned.refused.length > 0) throw new Error(`settings refused: ${assigned.refused.map((r) => r.locUri).join(', ')}`);
     const changedAgent = new Agent({ keepAlive: true, ca, maxSockets: CHANGED_CONCURRENCY });
