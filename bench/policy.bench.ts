@@ -16,7 +16,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createRuntime, type Runtime } from '../src/main.ts';
 import { DeviceSimulator } from '../test/support/device-simulator.ts';
 import { bulkInsert, countRows } from './bulk-devices.ts';
-import { WIP_POLICIES } from '../src/core/policy-kinds/index.ts';
+import { DEVICE_COMPLIANCE_POLICIES, WIP_POLICIES, type PolicyCollection } from '../src/core/policy-kinds/index.ts';
 
 const STORE_DEVICES = Number(process.env['BENCH_DEVICES'] ?? 1_000_000);
 const REAL_DEVICES = Number(process.env['BENCH_POLICY_DEVICES'] ?? 200);
@@ -42,15 +42,21 @@ async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): P
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** Moves the policy's assignment between the two groups `CHANGES` times; answers the median milliseconds per change. */
-async function retarget(runtime: Runtime, tenantId: string, policyId: string, groups: [string, string]): Promise<number> {
+/** A group assignment through the bench's device filter (issue 15: filters on while re-targeting). */
+const filtered = (groupId: string, filterId: string) => ({
+  assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId, deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'include' } }],
+});
+
+/**
+ * Moves the policy's assignment (of `collection`) between the two groups `CHANGES` times, through the filter; answers
+ * the median milliseconds per change.
+ */
+async function retarget(runtime: Runtime, tenantId: string, collection: PolicyCollection, policyId: string, groups: [string, string], filterId: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const groupId = groups[i % 2]!;
     const started = performance.now();
-    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policyId, {
-      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } }],
-    });
+    await runtime.app.policies.assign(tenantId, collection, policyId, filtered(groupId, filterId));
     times.push(performance.now() - started);
   }
   return median(times);
@@ -95,8 +101,31 @@ async function main(): Promise<void> {
       minutesOfInactivityBeforeDeviceLock: 10,
     });
 
-    const small = await retarget(runtime, tenantId, policy.id, [from, to]);
+    // Issue 15's device life on: every assignment goes through a device filter, and a compliance policy is assigned
+    // to the members' group, so the devices' inventory is judged (off the request path).
+    const filter = await runtime.app.assignmentFilters.create(tenantId, {
+      displayName: 'bench: personal devices',
+      platform: 'windows10AndLater',
+      rule: '(device.deviceOwnership -eq "Personal")',
+      assignmentFilterManagementType: 'devices',
+    });
+    const compliancePolicy = await runtime.app.policies.create(tenantId, DEVICE_COMPLIANCE_POLICIES, {
+      '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+      displayName: 'bench: firewall, antivirus, OS',
+      activeFirewallRequired: true,
+      antivirusRequired: true,
+      osMinimumVersion: '10.0.19045.0',
+      scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
+    });
+    await runtime.app.policies.assign(tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
+    await runtime.app.compliance.settled();
+
+    const small = await retarget(runtime, tenantId, WIP_POLICIES, policy.id, [from, to], filter.id);
     log(`re-targeting with ${REAL_DEVICES} devices in the store: ${small.toFixed(2)} ms (median of ${CHANGES})`);
+    await runtime.app.compliance.settled();
+    const complianceSmall = await retarget(runtime, tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, [from, to], filter.id);
+    log(`re-targeting the compliance policy with ${REAL_DEVICES} devices in the store: ${complianceSmall.toFixed(2)} ms (median of ${CHANGES}; each change owes a re-evaluation run, off the request path)`);
+    await runtime.app.compliance.settled();
 
     await runtime.app.server.close();
     const file = config.databaseUrl.slice('sqlite:'.length);
@@ -108,12 +137,17 @@ async function main(): Promise<void> {
     // The same devices (DevIds, tokens) against the restarted server.
     const live = devices.map((d, i) => new DeviceSimulator({ baseUrl: url, ca, token: tokens[i]!, devId: d.devId }));
 
-    const large = await retarget(runtime, tenantId, policy.id, [from, to]);
+    const large = await retarget(runtime, tenantId, WIP_POLICIES, policy.id, [from, to], filter.id);
     log(`re-targeting with ${total} devices in the store: ${large.toFixed(2)} ms (median of ${CHANGES})`);
-    // Leave the policy targeted at the members' group (CHANGES is even, so it last went to `from`): one more change.
-    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policy.id, {
-      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: to } }],
-    });
+    const complianceLarge = await retarget(runtime, tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, [from, to], filter.id);
+    log(`re-targeting the compliance policy with ${total} devices in the store: ${complianceLarge.toFixed(2)} ms (median of ${CHANGES}; the runs they owe go on behind)`);
+    // Leave the policies targeted at the members' group (CHANGES is even, so each last went to `from`): one more change.
+    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policy.id, filtered(to, filter.id));
+    await runtime.app.policies.assign(tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
+    const runStarted = performance.now();
+    await runtime.app.compliance.settled();
+    const complianceRunSeconds = (performance.now() - runStarted) / 1000;
+    log(`the compliance run owed to the last change judged the ${total} devices in ${complianceRunSeconds.toFixed(1)} s behind the requests`);
     const after = await sessions(live);
     const steady = await sessions(live);
     log(`check-ins that pick the change up: ${after.msPerSession.toFixed(2)} ms per session (${after.commands} commands for ${live.length} devices)`);
@@ -133,6 +167,9 @@ async function main(): Promise<void> {
         checkin_after_change_ms: Number(after.msPerSession.toFixed(2)),
         steady_checkin_ms: Number(steady.msPerSession.toFixed(2)),
         commands_per_changed_device: Number((after.commands / live.length).toFixed(1)),
+        compliance_change_ms_small: Number(complianceSmall.toFixed(2)),
+        compliance_change_ms_1m: Number(complianceLarge.toFixed(2)),
+        compliance_run_s_1m: Number(complianceRunSeconds.toFixed(1)),
       })}\n`,
     );
   } finally {

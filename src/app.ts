@@ -100,6 +100,8 @@ export interface OpenMamApp {
   healthAttestation: HealthAttestationValidator;
   /** Device compliance evaluation (off the request path): `flush()` judges queued devices, `settled()` waits for runs. */
   compliance: ComplianceService;
+  /** Assignment filters (create, change, delete; a changed device rule re-plans the tenant's devices). */
+  assignmentFilters: AssignmentFilterService;
 }
 
 export interface AppProtection {
@@ -335,7 +337,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance, assignmentFilters };
 }
 
 function appProtectionServices(
