@@ -18,7 +18,7 @@ import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
 import { ComplianceService } from './core/compliance/compliance-service.ts';
 import { ComplianceReports } from './core/compliance/reports.ts';
-import { TenantSettingsService } from './core/tenant-settings.ts';
+import { complianceRulesOf, TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { graphErrorBody } from './http/graph/graph-api.ts';
@@ -182,6 +182,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     nodeId: randomUUID(),
     attestation: healthAttestationFactsOf(deps.store.healthAttestation),
     onError: (error, what) => server.log.error({ err: error }, `${what} failed`),
+    // The tenant's secureByDefault and check-in validity period (core/tenant-settings.ts), read through the directory's cache.
+    rules: async (tenantId) => complianceRulesOf((await tenants.get(tenantId))?.settings),
+    tenantIds: async () => (await deps.store.listTenants()).map((tenant) => tenant.id),
+    // A policy's retire action: the managed device retire, with reason `compliance` (core/management/device-actions.ts).
+    actions: { retire: async (enrollment) => void (await deviceActions.request(enrollment.tenantId, enrollment.id, 'retire', {}, 'compliance')) },
   });
   const policies = new PolicyService({
     store: deps.store,
@@ -193,7 +198,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     newId,
     providerId: config.providerId,
   });
-  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
+  // A changed secureByDefault or check-in validity period owes the tenant a compliance run (asked right after the write).
+  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock, async (tenantId) => {
+    await deps.store.compliance.requestComplianceRun(tenantId);
+    compliance.tenantChanged();
+  });
   const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId);

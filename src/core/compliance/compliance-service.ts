@@ -5,7 +5,8 @@ import type { AssignmentFilterStore, GroupStore } from '../../store/roles.ts';
 import { deviceFacts } from '../devices/device-facts.ts';
 import { deviceFilterJudge, deviceFilterSubject } from '../devices/device-filters.ts';
 import type { DeviceEventSink } from '../management/session.ts';
-import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type WithoutPolicyState } from './evaluate.ts';
+import { OpenMamError } from '../../errors.ts';
+import { checkinLapsed, complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type WithoutPolicyState } from './evaluate.ts';
 
 /**
  * Device compliance evaluation, always off the request path (evaluate.ts is the rule):
@@ -19,16 +20,34 @@ import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type 
  *   of group memberships, one write of the states, the enrollments and the run's cursor with its lease renewed). A
  *   crash leaves the cursor: the next lease resumes there; a newer change restarts from the first device. Every
  *   state row records the policy version it judged. Idempotent: a batch judged twice writes the same result;
- * - **grace periods** end in a sweep (every minute): inGracePeriod -> noncompliant, one bounded UPDATE.
+ * - **grace periods** end in a sweep (every minute): inGracePeriod -> noncompliant, one bounded UPDATE;
+ * - **retire actions** (`retire` in a policy's scheduledActionsForRule) come due in the same sweep: each policy state
+ *   row records since when the policy is nonCompliant on the device and when its retire is due (evaluate.ts
+ *   nonCompliantSpan, written with the states); the sweep reads due rows in batches through their index, asks
+ *   `actions.retire` for the devices still enrolled and `managed`, and clears the rows it handled. A retire request is
+ *   a compare-and-set on managementState, so when several nodes sweep at once the second ask is a 409: done;
+ * - **check-in validity** (tenant `deviceComplianceCheckinThresholdDays`): the evaluation judges a device with no
+ *   check-in for that long noncompliant; the sweep walks each tenant's active enrollments a bounded slice per minute
+ *   (a rolling cursor over `enrollments_tenant_active_id`; no index on the check-in time, which every check-in writes)
+ *   and queues for evaluation the devices whose lapse changed (went silent, or checked in again).
  * Steady check-ins never reach any of this: their messages change no inventory.
  */
 
 /**
- * What noncompliance actions other than `block` would do. Stored with the policy and shown; nothing invokes them yet.
- * `retire` is the hook for H1's managed device retire (an unenrollment with reason `compliance`) when it is wired.
+ * What noncompliance actions other than `block` do. `retire`: the managed device retire (core/management/
+ * device-actions.ts DeviceActionService.request with reason `compliance`), called by the minute sweep when a policy's
+ * retire is due. A refusal with `conflict` (a retire or wipe pending already, or the enrollment ended) or `not_found`
+ * counts as done.
  */
 export interface NoncomplianceActions {
   retire?(enrollment: Pick<EnrollmentRecord, 'id' | 'tenantId'>, policyId: string): Promise<void>;
+}
+
+/** A tenant's device compliance settings (tenant settings secureByDefault, deviceComplianceCheckinThresholdDays). */
+export interface TenantComplianceRules {
+  withoutPolicy: WithoutPolicyState;
+  /** Days without a check-in after which a device is noncompliant; absent: never. */
+  checkinThresholdDays?: number;
 }
 
 export interface ComplianceServiceOptions {
@@ -53,6 +72,10 @@ export interface ComplianceServiceOptions {
    * its secureByDefault.
    */
   withoutPolicy?: (tenantId: string) => WithoutPolicyState;
+  /** The tenant's compliance settings (overrides `withoutPolicy`); absent: `withoutPolicy`, no check-in validity. */
+  rules?: (tenantId: string) => Promise<TenantComplianceRules>;
+  /** The tenants whose devices' check-ins the sweep walks (with `rules`). */
+  tenantIds?: () => Promise<readonly string[]>;
   /** Health attestation facts of enrollments (H3); absent: attestation settings evaluate unknown. */
   attestation?: (enrollmentIds: readonly string[]) => Promise<ReadonlyMap<string, HealthAttestationFacts>>;
   actions?: NoncomplianceActions;
@@ -62,6 +85,11 @@ const DEFAULT_BATCH = 1000;
 /** Devices per write transaction of a run (see #run). */
 const WRITE_SLICE = 250;
 const QUEUE_DELAY_MS = 50;
+/** Due retire rows one sweep statement reads, and at most this many statements per sweep (the rest waits a minute). */
+const RETIRE_BATCH = 500;
+const RETIRE_MAX_BATCHES = 20;
+/** Enrollments of one tenant whose check-in one sweep looks at (a rolling cursor goes round the tenant). */
+const CHECKIN_SCAN = 5_000;
 
 /**
  * Lets requests waiting for I/O run before the next step of a run. SQLite's statements run on this thread and a chain
@@ -79,6 +107,8 @@ export class ComplianceService implements DeviceEventSink {
   #rerun = false;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
+  /** Per tenant, where the check-in walk resumes (in memory: a restarted node starts again at the first device). */
+  readonly #checkinCursor = new Map<string, string>();
 
   constructor(options: ComplianceServiceOptions) {
     this.#options = options;
@@ -87,7 +117,7 @@ export class ComplianceService implements DeviceEventSink {
   /** Starts the polls (runs owed by any node's writes, grace expiry); timers do not keep the process alive. */
   start(): void {
     const poll = setInterval(() => this.tenantChanged(), this.#options.pollMs ?? 5_000);
-    const sweep = setInterval(() => void this.sweepGrace().catch((error: unknown) => this.#options.onError(error, 'compliance grace sweep')), this.#options.graceSweepMs ?? 60_000);
+    const sweep = setInterval(() => void this.sweep(), this.#options.graceSweepMs ?? 60_000);
     poll.unref();
     sweep.unref();
     this.#timers.push(poll, sweep);
@@ -234,7 +264,85 @@ export class ComplianceService implements DeviceEventSink {
     return true;
   }
 
-  // ---- grace
+  // ---- grace, actions, check-in validity
+
+  /** The minute sweep: grace periods, retire actions due, lapsed check-ins; each failure logged on its own. */
+  async sweep(): Promise<void> {
+    const steps: [string, () => Promise<number>][] = [
+      ['compliance grace sweep', () => this.sweepGrace()],
+      ['compliance retire sweep', () => this.sweepRetires()],
+      ['compliance check-in sweep', () => this.sweepCheckins()],
+    ];
+    for (const [what, step] of steps) {
+      if (this.#closed) return;
+      try {
+        await step();
+      } catch (error) {
+        this.#options.onError(error, what);
+      }
+    }
+  }
+
+  /**
+   * Asks a retire of each device whose policy's retire action is due and that is still enrolled and `managed`; clears
+   * the due rows handled (asked, refused as done, or not managed any more). How many retires this node asked.
+   */
+  async sweepRetires(): Promise<number> {
+    const retire = this.#options.actions?.retire;
+    if (retire === undefined) return 0;
+    let asked = 0;
+    for (let round = 0; round < RETIRE_MAX_BATCHES && !this.#closed; round++) {
+      const due = await this.#options.store.dueComplianceRetires(this.#options.clock(), RETIRE_BATCH);
+      const handled: typeof due = [];
+      const done = new Set<string>();
+      for (const item of due) {
+        if (item.managed && !done.has(item.enrollmentId)) {
+          try {
+            await retire({ id: item.enrollmentId, tenantId: item.tenantId }, item.policyId);
+            asked++;
+          } catch (error) {
+            // Another node asked first, an admin did, or the device left: nothing more to do for it.
+            if (!(error instanceof OpenMamError && (error.code === 'conflict' || error.code === 'not_found'))) {
+              this.#options.onError(error, `compliance retire of ${item.enrollmentId}`);
+              continue;
+            }
+          }
+          done.add(item.enrollmentId);
+        }
+        handled.push(item);
+      }
+      await this.#options.store.clearComplianceRetires(handled);
+      if (due.length < RETIRE_BATCH || handled.length === 0) break;
+    }
+    return asked;
+  }
+
+  /**
+   * For each tenant with a check-in validity period, looks at the next slice of its active enrollments and judges again
+   * the devices whose lapse changed; how many were queued (judged before this returns).
+   */
+  async sweepCheckins(): Promise<number> {
+    const { rules, tenantIds } = this.#options;
+    if (rules === undefined || tenantIds === undefined) return 0;
+    const now = this.#options.clock();
+    let queued = 0;
+    for (const tenantId of await tenantIds()) {
+      if (this.#closed) break;
+      const days = (await rules(tenantId)).checkinThresholdDays;
+      if (days === undefined) continue;
+      const rows = await this.#options.store.complianceCheckins(tenantId, this.#checkinCursor.get(tenantId) ?? null, CHECKIN_SCAN);
+      if (rows.length < CHECKIN_SCAN) this.#checkinCursor.delete(tenantId);
+      else this.#checkinCursor.set(tenantId, rows[rows.length - 1]!.id);
+      for (const row of rows) {
+        if (checkinLapsed(row.lastSeenAt, days, now) === row.lapsed) continue;
+        this.#queued.add(row.id);
+        queued++;
+      }
+      await yieldToRequests();
+    }
+    if (queued > 0) await this.flush();
+    return queued;
+  }
 
   /** Ends grace periods that are over; how many devices turned noncompliant. */
   async sweepGrace(): Promise<number> {
@@ -268,7 +376,8 @@ export class ComplianceService implements DeviceEventSink {
       }
       const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
       const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
-      const withoutPolicy = this.#options.withoutPolicy?.(tenantId) ?? 'unknown';
+      const rules = this.#options.rules !== undefined ? await this.#options.rules(tenantId) : { withoutPolicy: this.#options.withoutPolicy?.(tenantId) ?? 'unknown' };
+      const { withoutPolicy, checkinThresholdDays } = rules;
       const filterIds = complianceFilterIds(policies);
       const filterRecords = filterIds.length > 0 && this.#options.filters !== undefined ? await this.#options.filters.getAssignmentFilters(tenantId, filterIds) : [];
       for (const subject of tenantSubjects) {
@@ -283,6 +392,8 @@ export class ComplianceService implements DeviceEventSink {
           policies,
           withoutPolicy,
           now,
+          ...(subject.nonCompliantSince !== undefined ? { nonCompliantSince: subject.nonCompliantSince } : {}),
+          ...(checkinThresholdDays !== undefined && subject.lastSeenAt !== undefined ? { checkin: { lastSeenAt: subject.lastSeenAt, thresholdDays: checkinThresholdDays } } : {}),
         });
         results.push({ enrollmentId: subject.id, ...evaluation });
       }
