@@ -319,13 +319,12 @@ export class ComplianceService implements DeviceEventSink {
 
   /**
    * For each tenant with a check-in validity period, looks at the next slice of its active enrollments and judges again
-   * the devices whose lapse changed; how many were queued (judged before this returns).
+   * the devices whose lapse changed, at `now` (the clock's; tests pass a later time); how many it judged.
    */
-  async sweepCheckins(): Promise<number> {
-    const { rules, tenantIds } = this.#options;
+  async sweepCheckins(now = this.#options.clock()): Promise<number> {
+    const { rules, tenantIds, store } = this.#options;
     if (rules === undefined || tenantIds === undefined) return 0;
-    const now = this.#options.clock();
-    let queued = 0;
+    let judged = 0;
     for (const tenantId of await tenantIds()) {
       if (this.#closed) break;
       const days = (await rules(tenantId)).checkinThresholdDays;
@@ -333,15 +332,15 @@ export class ComplianceService implements DeviceEventSink {
       const rows = await this.#options.store.complianceCheckins(tenantId, this.#checkinCursor.get(tenantId) ?? null, CHECKIN_SCAN);
       if (rows.length < CHECKIN_SCAN) this.#checkinCursor.delete(tenantId);
       else this.#checkinCursor.set(tenantId, rows[rows.length - 1]!.id);
-      for (const row of rows) {
-        if (checkinLapsed(row.lastSeenAt, days, now) === row.lapsed) continue;
-        this.#queued.add(row.id);
-        queued++;
+      const changed = rows.filter((row) => checkinLapsed(row.lastSeenAt, days, now) !== row.lapsed).map((row) => row.id);
+      for (let start = 0; start < changed.length; start += this.#batchSize()) {
+        await yieldToRequests();
+        const subjects = await store.complianceSubjectsByIds(changed.slice(start, start + this.#batchSize()));
+        await store.saveComplianceResults(await this.#judge(subjects, new Map(), now));
+        judged += subjects.length;
       }
-      await yieldToRequests();
     }
-    if (queued > 0) await this.flush();
-    return queued;
+    return judged;
   }
 
   /** Ends grace periods that are over; how many devices turned noncompliant. */
@@ -357,7 +356,7 @@ export class ComplianceService implements DeviceEventSink {
   // ---- judging
 
   /** The results of some devices (any tenants): their groups read at once, each tenant's policies once. */
-  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>): Promise<DeviceComplianceResult[]> {
+  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>, at?: number): Promise<DeviceComplianceResult[]> {
     const { store, groups, clock } = this.#options;
     const byTenant = new Map<string, ComplianceSubject[]>();
     for (const subject of subjects) {
@@ -366,7 +365,7 @@ export class ComplianceService implements DeviceEventSink {
       else list.push(subject);
     }
     const attestation = this.#options.attestation ? await this.#options.attestation(subjects.map((s) => s.id)) : new Map<string, HealthAttestationFacts>();
-    const now = clock();
+    const now = at ?? clock();
     const results: DeviceComplianceResult[] = [];
     for (const [tenantId, tenantSubjects] of byTenant) {
       let policies = policiesByTenant.get(tenantId);
