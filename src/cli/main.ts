@@ -237,7 +237,7 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
       const dhaUrl = values['dha-url'];
       if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
       if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
-      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId, Date.now, (tenantId) => store.compliance.requestComplianceRun(tenantId)).update(id, patch);
+      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
       const attesting = tenant.settings.healthAttestation;
       const attestationText = attesting?.enabled ? `on (${attesting.serviceUrl ?? "Microsoft's DHA service"})` : 'off';
       process.stderr.write(

@@ -132,11 +132,11 @@ export class TenantSettingsService {
     private readonly providerId: string,
     private readonly clock: () => number = Date.now,
     /**
-     * The tenant's devices are owed a compliance run (secureByDefault or the check-in validity period changed). Asked
-     * right after the settings' write, not in its transaction (the tenant write knows nothing of compliance runs): a
-     * failure is the caller's to log, and the next policy change or device report mends it.
+     * Told after a write that changed secureByDefault or the check-in validity period: the write owed the tenant a
+     * compliance run in its transaction (TenantStore.updateTenant `complianceRun`); this starts it on this node now
+     * (other nodes' polls would find it within seconds).
      */
-    private readonly complianceChanged?: (tenantId: string) => Promise<void>,
+    private readonly complianceChanged?: (tenantId: string) => void,
   ) {}
 
   /** The tenant with its settings (read through the directory's short cache). */
@@ -167,9 +167,9 @@ export class TenantSettingsService {
         complianceChanged = !sameComplianceRules(next.settings, current.settings);
         return next;
       },
-      write: (next) => this.tenants.write(next, pollScheduleSet),
+      write: (next) => this.tenants.write(next, pollScheduleSet, { complianceRun: complianceChanged }),
     });
-    if (complianceChanged && this.complianceChanged !== undefined) await this.complianceChanged(tenantId);
+    if (complianceChanged) this.complianceChanged?.(tenantId);
     return written;
   }
 

@@ -455,7 +455,7 @@ async function holdTenant(trx: Transaction<Database>, tenantId: string): Promise
 }
 
 /** The tenant owes a re-evaluation of its devices (compliance_runs). */
-async function requestRun(trx: Transaction<Database>, tenantId: string): Promise<void> {
+export async function requestRun(trx: Transaction<Database>, tenantId: string): Promise<void> {
   await trx
     .insertInto('compliance_runs')
     .values({ tenant_id: tenantId, requested: 1, done: 0, target: 0, cursor: null, lease_owner: null, lease_until: null })

@@ -6,7 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
-import { KyselyComplianceStore } from './compliance-store.ts';
+import { KyselyComplianceStore, requestRun as requestComplianceRun } from './compliance-store.ts';
 import type { ComplianceStore } from './compliance-records.ts';
 import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
 import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
@@ -257,7 +257,7 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
-  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite> {
+  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord, options: { complianceRun?: boolean } = {}): Promise<VersionedWrite> {
     return this.#track(async () => {
       if (set !== undefined && set.tenantId !== tenant.id) throw new OpenMamError('internal', `tenant ${tenant.id} must be saved with a set of its own, got ${set.tenantId}'s`);
       return this.#write(async (trx): Promise<VersionedWrite> => {
@@ -279,6 +279,7 @@ export class KyselyStore implements Store, SecretStore {
           await bumpConfigVersion(trx, tenant.id);
           await upsertConfigurationSet(trx, set);
         }
+        if (options.complianceRun === true) await requestComplianceRun(trx, tenant.id);
         return { kind: 'saved', version };
       });
     });

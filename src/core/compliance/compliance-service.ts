@@ -72,8 +72,11 @@ export interface ComplianceServiceOptions {
    * its secureByDefault.
    */
   withoutPolicy?: (tenantId: string) => WithoutPolicyState;
-  /** The tenant's compliance settings (overrides `withoutPolicy`); absent: `withoutPolicy`, no check-in validity. */
-  rules?: (tenantId: string) => Promise<TenantComplianceRules>;
+  /**
+   * The tenant's compliance settings (overrides `withoutPolicy`); absent: `withoutPolicy`, no check-in validity.
+   * `fresh`: read as stored now, not through a cache (a run after a settings change, maybe on another node, must see it).
+   */
+  rules?: (tenantId: string, fresh: boolean) => Promise<TenantComplianceRules>;
   /** The tenants whose devices' check-ins the sweep walks (with `rules`). */
   tenantIds?: () => Promise<readonly string[]>;
   /** Health attestation facts of enrollments (H3); absent: attestation settings evaluate unknown. */
@@ -231,6 +234,7 @@ export class ComplianceService implements DeviceEventSink {
   async #run(lease: ComplianceRunLease): Promise<boolean> {
     const { store } = this.#options;
     const policies = await store.listCompliancePolicies(lease.tenantId);
+    const rules = this.#options.rules !== undefined ? new Map([[lease.tenantId, await this.#options.rules(lease.tenantId, true)]]) : undefined;
     let cursor = lease.cursor;
     for (;;) {
       if (this.#closed) return false;
@@ -238,7 +242,7 @@ export class ComplianceService implements DeviceEventSink {
       const subjects = await store.complianceSubjects(lease.tenantId, cursor, this.#batchSize());
       const final = subjects.length < this.#batchSize();
       await yieldToRequests();
-      const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
+      const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]), undefined, rules);
       const batchEnd = subjects[subjects.length - 1]?.id ?? cursor;
       // Written in slices, each a short transaction with a turn for requests before it; each replaces the states of its
       // id range (devices that left lose theirs) only while this node holds the lease (renewed by each), and the last
@@ -327,7 +331,7 @@ export class ComplianceService implements DeviceEventSink {
     let judged = 0;
     for (const tenantId of await tenantIds()) {
       if (this.#closed) break;
-      const days = (await rules(tenantId)).checkinThresholdDays;
+      const days = (await rules(tenantId, false)).checkinThresholdDays;
       if (days === undefined) continue;
       const rows = await this.#options.store.complianceCheckins(tenantId, this.#checkinCursor.get(tenantId) ?? null, CHECKIN_SCAN);
       if (rows.length < CHECKIN_SCAN) this.#checkinCursor.delete(tenantId);
@@ -356,7 +360,7 @@ export class ComplianceService implements DeviceEventSink {
   // ---- judging
 
   /** The results of some devices (any tenants): their groups read at once, each tenant's policies once. */
-  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>, at?: number): Promise<DeviceComplianceResult[]> {
+  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>, at?: number, rulesByTenant?: ReadonlyMap<string, TenantComplianceRules>): Promise<DeviceComplianceResult[]> {
     const { store, groups, clock } = this.#options;
     const byTenant = new Map<string, ComplianceSubject[]>();
     for (const subject of subjects) {
@@ -375,7 +379,8 @@ export class ComplianceService implements DeviceEventSink {
       }
       const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
       const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
-      const rules = this.#options.rules !== undefined ? await this.#options.rules(tenantId) : { withoutPolicy: this.#options.withoutPolicy?.(tenantId) ?? 'unknown' };
+      const rules: TenantComplianceRules =
+        rulesByTenant?.get(tenantId) ?? (this.#options.rules !== undefined ? await this.#options.rules(tenantId, false) : { withoutPolicy: this.#options.withoutPolicy?.(tenantId) ?? 'unknown' });
       const { withoutPolicy, checkinThresholdDays } = rules;
       const filterIds = complianceFilterIds(policies);
       const filterRecords = filterIds.length > 0 && this.#options.filters !== undefined ? await this.#options.filters.getAssignmentFilters(tenantId, filterIds) : [];
