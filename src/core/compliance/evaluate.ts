@@ -25,7 +25,10 @@ import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.
  *   default (store/records.ts DEVICE_COMPLIANCE_STATES) and a device nothing judged has evidenced nothing. Intune's
  *   "Mark devices with no compliance policy assigned as" (learn.microsoft.com/mem/intune/protect/
  *   device-compliance-get-started#compliance-policy-settings) defaults to Compliant, and Graph
- *   `deviceManagementSettings.secureByDefault` true makes it Not compliant: both can be had through the option.
+ *   `deviceManagementSettings.secureByDefault` true makes it Not compliant: the tenant setting `secureByDefault`
+ *   gives either (core/tenant-settings.ts complianceRulesOf);
+ * - noncompliant, whatever its policies say, when it has not checked in within the tenant's validity period
+ *   (`deviceComplianceCheckinThresholdDays`, checkinLapsed).
  */
 
 /** What a Device Health Attestation service validated for the device (H3 supplies it; absent until then). */
