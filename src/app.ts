@@ -18,7 +18,7 @@ import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
 import { ComplianceService } from './core/compliance/compliance-service.ts';
 import { ComplianceReports } from './core/compliance/reports.ts';
-import { TenantSettingsService } from './core/tenant-settings.ts';
+import { complianceRulesOf, TenantSettingsService } from './core/tenant-settings.ts';
 import { PolicyStatusService } from './core/policy-status.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { graphErrorBody } from './http/graph/graph-api.ts';
@@ -51,6 +51,7 @@ import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock, FetchJson, TokenVerifier } from './identity/identity.ts';
 import { TenantDirectory } from './identity/tenants.ts';
+import type { TenantRecord } from './store/records.ts';
 import { TokenValidator } from './identity/token-validator.ts';
 import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
 import type { SecretStore, Store } from './store/roles.ts';
@@ -184,6 +185,12 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     nodeId: randomUUID(),
     attestation: healthAttestationFactsOf(deps.store.healthAttestation),
     onError: (error, what) => server.log.error({ err: error }, `${what} failed`),
+    // The tenant's secureByDefault and check-in validity period (core/tenant-settings.ts), through the directory's cache
+    // except for a run (fresh: the run may follow a settings change made on another node).
+    rules: async (tenantId, fresh) => complianceRulesOf((fresh ? await storedTenant(tenants, tenantId) : await tenants.get(tenantId))?.settings),
+    tenantIds: async () => (await deps.store.listTenants()).map((tenant) => tenant.id),
+    // A policy's retire action: the managed device retire, with reason `compliance` (core/management/device-actions.ts).
+    actions: { retire: async (enrollment) => void (await deviceActions.request(enrollment.tenantId, enrollment.id, 'retire', {}, 'compliance')) },
   });
   const policies = new PolicyService({
     store: deps.store,
@@ -195,7 +202,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     newId,
     providerId: config.providerId,
   });
-  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock);
+  // A changed secureByDefault or check-in validity period owed the tenant a compliance run in its write: run it now.
+  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock, () => compliance.tenantChanged());
   const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
   const wipLogs = new WipLogService(deps.store, clock, newId);
   const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId);
@@ -367,4 +375,14 @@ function appProtectionServices(
     signIns,
     sweep,
   };
+}
+
+/** The tenant as stored now (no cache); undefined when it is not onboarded (any other failure is thrown). */
+async function storedTenant(tenants: TenantDirectory, tenantId: string): Promise<TenantRecord | undefined> {
+  try {
+    return await tenants.read(tenantId);
+  } catch (error) {
+    if (error instanceof OpenMamError && error.code === 'not_found') return undefined;
+    throw error;
+  }
 }

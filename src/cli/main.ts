@@ -46,6 +46,8 @@ Commands:
   tenant set <guid> [--enrollment allowed|blocked] [--require-terms true|false] [--name <name>]
                   [--poll-interval <minutes>]  long-term check-in interval (>= 1440), sent to enrolled devices too
                   [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
+                  [--secure-by-default <true|false|unset>]  devices with no compliance policy: noncompliant, compliant, unknown
+                  [--compliance-validity-days <1-120>]  devices silent that many days are noncompliant (30)
                   [--health-attestation on|off] [--dha-url https://host[:port]|microsoft]
                              devices attest their boot health daily, with Microsoft's or an on-premises DHA service
 ${GATEWAY_USAGE}
@@ -72,6 +74,8 @@ const COMMAND_OPTIONS = {
   for: { type: 'string' },
   'poll-interval': { type: 'string' },
   'stale-retire-days': { type: 'string' },
+  'secure-by-default': { type: 'string' },
+  'compliance-validity-days': { type: 'string' },
   'health-attestation': { type: 'string' },
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
@@ -212,6 +216,17 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         const days = staleDays === 'off' ? null : Number(staleDays);
         if (days !== null && !Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--stale-retire-days: days, a whole number from 30 to 270, or off');
         patch['staleDeviceRetireAfterDays'] = days;
+      }
+      const secure = values['secure-by-default'];
+      if (typeof secure === 'string') {
+        if (secure !== 'true' && secure !== 'false' && secure !== 'unset') throw new OpenMamError('invalid_configuration', '--secure-by-default: true, false or unset');
+        patch['secureByDefault'] = secure === 'unset' ? null : secure === 'true';
+      }
+      const validity = values['compliance-validity-days'];
+      if (typeof validity === 'string') {
+        const days = Number(validity);
+        if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--compliance-validity-days: days, a whole number from 1 to 120');
+        patch['deviceComplianceCheckinThresholdDays'] = days;
       }
       const attestation: Record<string, unknown> = {};
       const attest = values['health-attestation'];

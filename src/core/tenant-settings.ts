@@ -7,6 +7,8 @@ import type { ConfigurationService } from './management/configuration.ts';
 import { MAM_USER_SCOPES, type MamUserScopeKind } from './mam-user-scope.ts';
 import { healthAttestationSettingsOf, readHealthAttestationPatch, type HealthAttestationSettings } from './management/health-attestation.ts';
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
+import { DEFAULT_CHECKIN_THRESHOLD_DAYS } from './compliance/evaluate.ts';
+import type { TenantComplianceRules } from './compliance/compliance-service.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
 export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
@@ -15,7 +17,8 @@ export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
  * What an admin may change of their tenant (admin API `deviceManagement/openMamTenantSettings`, CLI `tenant set`):
  * its display name, whether it accepts enrollments, the Terms of Use, the devices' poll schedule, and the MAM user
  * scope (who may use MAM: `none`, `all`, or the members of `mamUserScopeGroupIds` with `selected`), and after how many
- * days without a check-in a device is retired (`staleDeviceRetireAfterDays`, null: never). Every field is
+ * days without a check-in a device is retired (`staleDeviceRetireAfterDays`, null: never), and device compliance's
+ * `secureByDefault` and `deviceComplianceCheckinThresholdDays` (Graph deviceManagementSettings). Every field is
  * optional (a PATCH); `pollSchedule` may itself be partial and is laid over the stored one.
  */
 export interface TenantSettingsPatch {
@@ -28,6 +31,8 @@ export interface TenantSettingsPatch {
   mamUserScopeGroupIds?: string[];
   staleDeviceRetireAfterDays?: number | null;
   healthAttestation?: Partial<HealthAttestationSettings>;
+  secureByDefault?: boolean | null;
+  deviceComplianceCheckinThresholdDays?: number;
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -62,7 +67,27 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   // null switches the stale-device retire off (core/management/device-actions.ts sweepStale).
   staleDeviceRetireAfterDays: { read: integerReader(MIN_STALE_DAYS, MAX_STALE_DAYS), nullable: true },
   healthAttestation: { read: (value, path) => readHealthAttestationPatch(value, path) },
+  // Graph deviceManagementSettings (learn.microsoft.com/graph/api/resources/intune-deviceconfig-devicemanagementsettings):
+  // secureByDefault true marks devices with no compliance policy noncompliant, false compliant; null: OpenMAM's unknown.
+  secureByDefault: { read: readBoolean, nullable: true },
+  // Intune's "Compliance status validity period (days)": 1 to 120 (learn.microsoft.com/mem/intune/protect/device-compliance-get-started).
+  deviceComplianceCheckinThresholdDays: { read: integerReader(1, 120) },
 };
+
+/** The device compliance rules of a tenant's settings (core/compliance/compliance-service.ts); no tenant: the defaults. */
+export function complianceRulesOf(settings: TenantSettings | undefined): TenantComplianceRules {
+  const secure = settings?.secureByDefault;
+  return {
+    withoutPolicy: secure === true ? 'noncompliant' : secure === false ? 'compliant' : 'unknown',
+    checkinThresholdDays: settings?.deviceComplianceCheckinThresholdDays ?? DEFAULT_CHECKIN_THRESHOLD_DAYS,
+  };
+}
+
+function sameComplianceRules(a: TenantSettings, b: TenantSettings): boolean {
+  const x = complianceRulesOf(a);
+  const y = complianceRulesOf(b);
+  return x.withoutPolicy === y.withoutPolicy && x.checkinThresholdDays === y.checkinThresholdDays;
+}
 
 /**
  * A PATCH body, checked: unknown properties, wrong types and out-of-range values are refused with the JSON path of
@@ -106,6 +131,12 @@ export class TenantSettingsService {
     private readonly configuration: Pick<ConfigurationService, 'record'>,
     private readonly providerId: string,
     private readonly clock: () => number = Date.now,
+    /**
+     * Told after a write that changed secureByDefault or the check-in validity period: the write owed the tenant a
+     * compliance run in its transaction (TenantStore.updateTenant `complianceRun`); this starts it on this node now
+     * (other nodes' polls would find it within seconds).
+     */
+    private readonly complianceChanged?: (tenantId: string) => void,
   ) {}
 
   /** The tenant with its settings (read through the directory's short cache). */
@@ -124,7 +155,8 @@ export class TenantSettingsService {
   async update(tenantId: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<TenantRecord> {
     const patch = readTenantSettingsPatch(input);
     let pollScheduleSet: ConfigurationSetRecord | undefined;
-    return writeVersioned({
+    let complianceChanged = false;
+    const written = await writeVersioned({
       what: `the settings of tenant ${tenantId}`,
       expected,
       read: () => this.tenants.read(tenantId),
@@ -132,10 +164,13 @@ export class TenantSettingsService {
         const next = patched(current, patch, this.clock());
         const changed = !samePollSchedule(next.settings.pollSchedule, current.settings.pollSchedule);
         pollScheduleSet = changed ? this.pollScheduleSet(next) : undefined;
+        complianceChanged = !sameComplianceRules(next.settings, current.settings);
         return next;
       },
-      write: (next) => this.tenants.write(next, pollScheduleSet),
+      write: (next) => this.tenants.write(next, pollScheduleSet, { complianceRun: complianceChanged }),
     });
+    if (complianceChanged) this.complianceChanged?.(tenantId);
+    return written;
   }
 
   /** Every enrolled device of the tenant gets these DMClient Poll values at its next check-in. */
@@ -162,6 +197,8 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     ...(patch.mamUserScopeGroupIds === undefined ? {} : { mamUserScopeGroupIds: patch.mamUserScopeGroupIds }),
     ...(patch.staleDeviceRetireAfterDays === undefined ? {} : { staleDeviceRetireAfterDays: patch.staleDeviceRetireAfterDays }),
     ...(patch.healthAttestation === undefined ? {} : { healthAttestation: { ...healthAttestationSettingsOf(current.settings), ...patch.healthAttestation } }),
+    ...(patch.secureByDefault === undefined ? {} : { secureByDefault: patch.secureByDefault }),
+    ...(patch.deviceComplianceCheckinThresholdDays === undefined ? {} : { deviceComplianceCheckinThresholdDays: patch.deviceComplianceCheckinThresholdDays }),
   };
   if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
     refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');

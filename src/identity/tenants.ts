@@ -115,12 +115,13 @@ export class TenantDirectory {
 
   /**
    * Writes `next` (a changed copy of what `read` gave, still at the version read) if nobody wrote in between: a
-   * compare-and-set on the version (TenantStore.updateTenant), with `set` in the same transaction. The poll schedule
+   * compare-and-set on the version (TenantStore.updateTenant), with `set` (and a compliance run owed, when asked) in
+   * the same transaction. The poll schedule
    * is validated first (Microsoft's >= 1440-minute long-term guidance included); this node's cache forgets the tenant.
    */
-  async write(next: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite> {
+  async write(next: TenantRecord, set?: ConfigurationSetRecord, options?: { complianceRun?: boolean }): Promise<VersionedWrite> {
     validatePollSchedule(next.settings.pollSchedule);
-    const outcome = await this.store.updateTenant(next, set);
+    const outcome = await this.store.updateTenant(next, set, options);
     this.cache.delete(next.id);
     return outcome;
   }

@@ -42,6 +42,10 @@ export interface ComplianceStateRecord {
   settings: ComplianceSettingResult[];
   policyVersion: number;
   evaluatedAt: number;
+  /** Since when the policy has been nonCompliant here (migration 025); null or absent when it is not. */
+  nonCompliantSince?: number | null;
+  /** When the policy's `retire` action is due on this device (nonCompliantSince + its grace); null or absent: never. */
+  retireAt?: number | null;
 }
 
 /** The device's overall result, written to its enrollment row with its policy states. */
@@ -50,6 +54,25 @@ export interface DeviceComplianceResult {
   state: DeviceComplianceState;
   graceUntil: number | null;
   policies: ComplianceStateRecord[];
+  /** Noncompliant for want of a check-in within the tenant's validity period (enrollments.compliance_lapsed). */
+  lapsed?: boolean;
+}
+
+/** A policy's retire action due on a device (ComplianceStore.dueComplianceRetires). */
+export interface DueComplianceRetire {
+  tenantId: string;
+  enrollmentId: string;
+  policyId: string;
+  /** The enrollment is active and its managementState is `managed`: only then is a retire asked. */
+  managed: boolean;
+}
+
+/** One active enrollment as the check-in validity sweep sees it (ComplianceStore.complianceCheckins). */
+export interface ComplianceCheckin {
+  id: string;
+  /** The last OMA-DM check-in, or the enrollment's time when it never checked in. */
+  lastSeenAt: number;
+  lapsed: boolean;
 }
 
 /** What an evaluation reads of one enrollment (one row of the batch read). */
@@ -70,6 +93,10 @@ export interface ComplianceSubject {
   tokenGroups: string[];
   /** The DeviceStatus inventory values (LocURI -> value and time). */
   inventory: Map<string, { value: string; updatedAt: number }>;
+  /** Policy id -> since when that policy has been nonCompliant here (the stored states'). */
+  nonCompliantSince?: ReadonlyMap<string, number>;
+  /** The last OMA-DM check-in (management_state.last_checkin_at), or the enrollment's time when none yet. */
+  lastSeenAt?: number;
 }
 
 /** A tenant's re-evaluation run, as leased (compliance_runs). */
@@ -127,6 +154,12 @@ export interface ComplianceStore {
   /** Takes the run of a tenant whose policies changed since it was last run, when no live lease holds it. */
   claimComplianceRun(owner: string, now: number, leaseUntil: number): Promise<ComplianceRunLease | undefined>;
   finishComplianceRun(owner: string, lease: ComplianceRunLease): Promise<void>;
+  /** Policy retire actions due by `now`, in due order, at most `limit` (index compliance_states_retire). */
+  dueComplianceRetires(now: number, limit: number): Promise<DueComplianceRetire[]>;
+  /** The due retires handled (asked, or not to be asked): their `retire_at` cleared. */
+  clearComplianceRetires(keys: readonly Pick<DueComplianceRetire, 'enrollmentId' | 'policyId'>[]): Promise<void>;
+  /** A tenant's active enrollments after `afterId` in id order, at most `limit`, with their last check-in: one statement. */
+  complianceCheckins(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceCheckin[]>;
   /** Ends the grace periods that are over: inGracePeriod -> noncompliant; how many. */
   expireComplianceGrace(now: number, limit: number): Promise<number>;
   compliancePolicyStatesOf(enrollmentId: string): Promise<ComplianceStateRecord[]>;

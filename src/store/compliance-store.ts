@@ -15,6 +15,8 @@ import type {
   ComplianceStore,
   ComplianceSubject,
   DeviceComplianceResult,
+  DueComplianceRetire,
+  ComplianceCheckin,
   SaveComplianceOptions,
 } from './compliance-records.ts';
 import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from './records.ts';
@@ -160,6 +162,21 @@ export class KyselyComplianceStore implements ComplianceStore {
         .execute();
       for (const value of values) inventory.get(value.enrollment_id)?.set(value.loc_uri, { value: value.value, updatedAt: Number(value.updated_at) });
     }
+    // Since when each policy has been nonCompliant on each device (migration 025): kept by the next evaluation.
+    const since = new Map<string, Map<string, number>>();
+    for (const chunk of batches(rows.map((row) => row.id), MAX_IDS)) {
+      const states = await this.#context.db
+        .selectFrom('compliance_states')
+        .select(['enrollment_id', 'policy_id', 'noncompliant_since'])
+        .where('enrollment_id', 'in', chunk)
+        .where('noncompliant_since', 'is not', null)
+        .execute();
+      for (const state of states) {
+        const map = since.get(state.enrollment_id) ?? new Map<string, number>();
+        map.set(state.policy_id, Number(state.noncompliant_since));
+        since.set(state.enrollment_id, map);
+      }
+    }
     return rows.map((row) => ({
       id: row.id,
       tenantId: row.tenant_id,
@@ -175,6 +192,8 @@ export class KyselyComplianceStore implements ComplianceStore {
       complianceGraceUntil: row.compliance_grace_until === null ? null : Number(row.compliance_grace_until),
       tokenGroups: row.token_groups === null ? [] : (JSON.parse(row.token_groups) as string[]),
       inventory: inventory.get(row.id)!,
+      nonCompliantSince: since.get(row.id) ?? new Map<string, number>(),
+      lastSeenAt: Number(row.last_checkin_at ?? row.enrolled_at),
     }));
   }
 
@@ -206,18 +225,19 @@ export class KyselyComplianceStore implements ComplianceStore {
           const rows = results.flatMap((result) => result.policies.map(stateToRow));
           for (const batch of batches(rows, MAX_INSERT_BATCH)) await trx.insertInto('compliance_states').values(batch).execute();
           // One UPDATE per distinct (state, grace end): a batch has a handful.
-          const byOutcome = new Map<string, { state: DeviceComplianceState; graceUntil: number | null; ids: string[] }>();
+          const byOutcome = new Map<string, { state: DeviceComplianceState; graceUntil: number | null; lapsed: number; ids: string[] }>();
           for (const result of results) {
-            const key = `${result.state} ${result.graceUntil ?? ''}`;
-            const group = byOutcome.get(key) ?? { state: result.state, graceUntil: result.graceUntil, ids: [] };
+            const lapsed = result.lapsed === true ? 1 : 0;
+            const key = `${result.state} ${result.graceUntil ?? ''} ${lapsed}`;
+            const group = byOutcome.get(key) ?? { state: result.state, graceUntil: result.graceUntil, lapsed, ids: [] };
             group.ids.push(result.enrollmentId);
             byOutcome.set(key, group);
           }
-          for (const group of [...byOutcome.values()].sort((a, b) => compareKeys(`${a.state}${a.graceUntil ?? ''}`, `${b.state}${b.graceUntil ?? ''}`))) {
+          for (const group of [...byOutcome.values()].sort((a, b) => compareKeys(`${a.state}${a.graceUntil ?? ''}${a.lapsed}`, `${b.state}${b.graceUntil ?? ''}${b.lapsed}`))) {
             for (const chunk of batches(group.ids.sort(compareKeys), MAX_IDS)) {
               await trx
                 .updateTable('enrollments')
-                .set({ compliance_state: group.state, compliance_grace_until: group.graceUntil })
+                .set({ compliance_state: group.state, compliance_grace_until: group.graceUntil, compliance_lapsed: group.lapsed })
                 .where('id', 'in', chunk)
                 .where('state', '=', ENROLLED)
                 .execute();
@@ -276,6 +296,50 @@ export class KyselyComplianceStore implements ComplianceStore {
           .where('target', '=', lease.target)
           .execute(),
       );
+    });
+  }
+
+  dueComplianceRetires(now: number, limit: number): Promise<DueComplianceRetire[]> {
+    return this.#context.track(async () => {
+      const rows = await this.#context.db
+        .selectFrom('compliance_states')
+        .leftJoin('enrollments', 'enrollments.id', 'compliance_states.enrollment_id')
+        .select(['compliance_states.tenant_id', 'compliance_states.enrollment_id', 'compliance_states.policy_id', 'enrollments.state', 'enrollments.management_state'])
+        .where('compliance_states.retire_at', 'is not', null)
+        .where('compliance_states.retire_at', '<=', now)
+        .orderBy('compliance_states.retire_at')
+        .limit(Math.max(1, Math.floor(limit)))
+        .execute();
+      return rows.map((row) => ({ tenantId: row.tenant_id, enrollmentId: row.enrollment_id, policyId: row.policy_id, managed: row.state === 'enrolled' && row.management_state === 'managed' }));
+    });
+  }
+
+  clearComplianceRetires(keys: readonly Pick<DueComplianceRetire, 'enrollmentId' | 'policyId'>[]): Promise<void> {
+    return this.#context.track(async () => {
+      if (keys.length === 0) return;
+      const byPolicy = new Map<string, string[]>();
+      for (const key of keys) byPolicy.set(key.policyId, [...(byPolicy.get(key.policyId) ?? []), key.enrollmentId]);
+      await this.#context.write(async (trx) => {
+        for (const policyId of [...byPolicy.keys()].sort(compareKeys)) {
+          for (const chunk of batches(byPolicy.get(policyId)!.sort(compareKeys), MAX_IDS)) {
+            await trx.updateTable('compliance_states').set({ retire_at: null }).where('policy_id', '=', policyId).where('enrollment_id', 'in', chunk).execute();
+          }
+        }
+      });
+    });
+  }
+
+  complianceCheckins(tenantId: string, afterId: string | null, limit: number): Promise<ComplianceCheckin[]> {
+    return this.#context.track(async () => {
+      let query = this.#context.db
+        .selectFrom('enrollments')
+        .leftJoin('management_state', 'management_state.enrollment_id', 'enrollments.id')
+        .select(['enrollments.id', 'enrollments.enrolled_at', 'enrollments.compliance_lapsed', 'management_state.last_checkin_at'])
+        .where('enrollments.tenant_id', '=', tenantId)
+        .where('enrollments.state', '=', ENROLLED);
+      if (afterId !== null) query = query.where('enrollments.id', '>', afterId);
+      const rows = await query.orderBy('enrollments.id', 'asc').limit(Math.max(1, Math.floor(limit))).execute();
+      return rows.map((row) => ({ id: row.id, lastSeenAt: Number(row.last_checkin_at ?? row.enrolled_at), lapsed: Number(row.compliance_lapsed) === 1 }));
     });
   }
 
@@ -375,6 +439,8 @@ function subjectQuery(db: Kysely<Database>) {
       'enrollments.compliance_state',
       'enrollments.compliance_grace_until',
       'management_state.token_groups',
+      'management_state.last_checkin_at',
+      'enrollments.enrolled_at',
     ]);
 }
 
@@ -389,7 +455,7 @@ async function holdTenant(trx: Transaction<Database>, tenantId: string): Promise
 }
 
 /** The tenant owes a re-evaluation of its devices (compliance_runs). */
-async function requestRun(trx: Transaction<Database>, tenantId: string): Promise<void> {
+export async function requestRun(trx: Transaction<Database>, tenantId: string): Promise<void> {
   await trx
     .insertInto('compliance_runs')
     .values({ tenant_id: tenantId, requested: 1, done: 0, target: 0, cursor: null, lease_owner: null, lease_until: null })
@@ -432,6 +498,8 @@ function stateToRow(state: ComplianceStateRecord): StateRow {
     settings: JSON.stringify(state.settings),
     policy_version: state.policyVersion,
     evaluated_at: state.evaluatedAt,
+    noncompliant_since: state.nonCompliantSince ?? null,
+    retire_at: state.retireAt ?? null,
   };
 }
 
@@ -444,5 +512,7 @@ function stateFromRow(row: StateRow): ComplianceStateRecord {
     settings: JSON.parse(row.settings) as ComplianceSettingResult[],
     policyVersion: Number(row.policy_version),
     evaluatedAt: Number(row.evaluated_at),
+    nonCompliantSince: row.noncompliant_since === null ? null : Number(row.noncompliant_since),
+    retireAt: row.retire_at === null ? null : Number(row.retire_at),
   };
 }

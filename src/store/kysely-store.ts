@@ -6,7 +6,7 @@ import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts'
 import { KyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
-import { KyselyComplianceStore } from './compliance-store.ts';
+import { KyselyComplianceStore, requestRun as requestComplianceRun } from './compliance-store.ts';
 import type { ComplianceStore } from './compliance-records.ts';
 import { KyselyAssignmentFilterStore, requireAssignmentFilters } from './assignment-filter-store.ts';
 import { applyDeviceActionResultsWithin, cancelPendingDeviceActionsWithin, KyselyDeviceActionStore } from './device-actions-store.ts';
@@ -257,7 +257,7 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
-  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite> {
+  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord, options: { complianceRun?: boolean } = {}): Promise<VersionedWrite> {
     return this.#track(async () => {
       if (set !== undefined && set.tenantId !== tenant.id) throw new OpenMamError('internal', `tenant ${tenant.id} must be saved with a set of its own, got ${set.tenantId}'s`);
       return this.#write(async (trx): Promise<VersionedWrite> => {
@@ -279,6 +279,7 @@ export class KyselyStore implements Store, SecretStore {
           await bumpConfigVersion(trx, tenant.id);
           await upsertConfigurationSet(trx, set);
         }
+        if (options.complianceRun === true) await requestComplianceRun(trx, tenant.id);
         return { kind: 'saved', version };
       });
     });
@@ -1034,6 +1035,7 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
           management_state: sql<DeviceManagementState>`case ${sql.ref('enrollments.management_state')} when 'retirePending' then 'retireCanceled' when 'wipePending' then 'wipeCanceled' else 'managed' end`,
           compliance_state: 'unknown',
           compliance_grace_until: null,
+          compliance_lapsed: 0,
         }))
         .where('enrollments.tenant_id', '=', input.tenantId)
         .where('enrollments.user_oid', '=', input.userOid),
@@ -1041,6 +1043,8 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
     .returningAll()
     .executeTakeFirst();
   if (row === undefined) throw new DeviceTaken();
+  // A device enrolled again starts its noncompliance anew: no retire action (migration 025) carried over.
+  if (Number(row.enroll_count) > 1) await trx.updateTable('compliance_states').set({ noncompliant_since: null, retire_at: null }).where('enrollment_id', '=', row.id).where('noncompliant_since', 'is not', null).execute();
   // The enrolling token proved its user.
   await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
@@ -1367,7 +1371,7 @@ function deviceFactsFromColumns(row: DeviceFactColumns): DeviceFacts {
 /** The columns an enrollment takes from the request (all but id, state, count and times). */
 function enrollmentInputColumns(
   input: EnrollmentInput,
-): Omit<EnrollmentRow, 'id' | 'state' | 'enroll_count' | 'created_at' | 'enrolled_at' | 'updated_at' | 'unenrolled_at' | 'unenroll_reason' | 'management_state' | 'compliance_state' | 'compliance_grace_until' | 'manufacturer' | 'model'> {
+): Omit<EnrollmentRow, 'id' | 'state' | 'enroll_count' | 'created_at' | 'enrolled_at' | 'updated_at' | 'unenrolled_at' | 'unenroll_reason' | 'management_state' | 'compliance_state' | 'compliance_grace_until' | 'compliance_lapsed' | 'manufacturer' | 'model'> {
   return {
     tenant_id: input.tenantId,
     dev_id: input.devId,

@@ -39,6 +39,13 @@ export interface TenantSettings {
    * null: Microsoft's DHA-Cloud.
    */
   healthAttestation?: { enabled: boolean; serviceUrl: string | null };
+  /**
+   * Graph deviceManagementSettings.secureByDefault: true, devices with no compliance policy assigned are noncompliant;
+   * false, compliant (Intune's default); absent or null: unknown (OpenMAM's default: never compliant by default).
+   */
+  secureByDefault?: boolean | null;
+  /** Graph deviceManagementSettings.deviceComplianceCheckinThresholdDays (1..120); absent: 30. */
+  deviceComplianceCheckinThresholdDays?: number;
 }
 
 export interface TenantRecord {

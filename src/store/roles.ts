@@ -45,9 +45,10 @@ export interface TenantStore {
    * Writes the tenant's name, enrollment switch, settings and updatedAt if it is still at `tenant.version`
    * (compare-and-set; the version goes up by one), else says why not: `stale` (another write came first) or
    * `not_found`. Nothing is written then. With `set`, that configuration set is put in the same transaction (a
-   * changed poll schedule reaches devices exactly as the tenant row says it).
+   * changed poll schedule reaches devices exactly as the tenant row says it). With `complianceRun`, the tenant is owed
+   * a device compliance run in the same transaction (its compliance settings changed; migration 021 compliance_runs).
    */
-  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord): Promise<VersionedWrite>;
+  updateTenant(tenant: TenantRecord, set?: ConfigurationSetRecord, options?: { complianceRun?: boolean }): Promise<VersionedWrite>;
 }
 
 /** What an enrollment request brings; the store assigns nothing but what `EnrollmentStore.enroll` says. */

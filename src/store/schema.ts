@@ -116,6 +116,8 @@ export interface EnrollmentsTable extends DeviceFactColumns {
   management_state: ColumnType<DeviceManagementState, DeviceManagementState | undefined, DeviceManagementState>;
   compliance_state: ColumnType<DeviceComplianceState, DeviceComplianceState | undefined, DeviceComplianceState>;
   compliance_grace_until: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Migration 025: 1 when noncompliant for want of a check-in within the tenant's validity period. */
+  compliance_lapsed: ColumnType<number, number | undefined, number>;
   manufacturer: ColumnType<string | null, string | null | undefined, string | null>;
   model: ColumnType<string | null, string | null | undefined, string | null>;
 }
@@ -537,6 +539,9 @@ export interface ComplianceStatesTable {
   settings: string;
   policy_version: number;
   evaluated_at: number;
+  /** Migration 025: since when the policy is nonCompliant here; when its retire action is due. */
+  noncompliant_since: ColumnType<number | null, number | null | undefined, number | null>;
+  retire_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Migration 021: a tenant's re-evaluation after compliance policy changes, leased by one node at a time. */

@@ -20,6 +20,11 @@ const EDGE_CLIENT = 'ecd6b820-32c2-49b6-98a6-444530e5a77a';
 const CURRENT_BUILD = '10.0.22631.4460';
 const OLD_BUILD = '10.0.17763.1';
 
+const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
+const DEVICES = '/graph/beta/deviceManagement/managedDevices';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const blockAndRetire = (retireHours: number) => [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }, { actionType: 'retire', gracePeriodHours: retireHours }] }];
 const block = (gracePeriodHours = 0) => [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours }] }];
 
 export function complianceEndToEnd(backend: Backend, skip?: string): void {
@@ -84,6 +89,12 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.ok(session.commands.some((c) => c.verb === 'Get' && c.locUri.includes('DeviceStatus')), 'DeviceStatus read again');
       await app().compliance.flush();
     }
+    /** The device is judged again (as after an inventory change), without a session. */
+    async function reportAgainQueued(enrollmentId: string): Promise<void> {
+      const enrollment = await app().store.getEnrollment(enrollmentId);
+      app().compliance.inventoryChanged(enrollment!);
+      await app().compliance.flush();
+    }
     const complianceOf = async (enrollmentId: string) => (await app().store.getEnrollment(enrollmentId))!.complianceState;
     async function decide(upn: string, entraDeviceId: string): Promise<Record<string, unknown>> {
       const userToken = await server.mint({ upn, clientId: EDGE_CLIENT, deviceId: entraDeviceId, audience: EXCHANGE_URI });
@@ -137,7 +148,7 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       const actions = (rules.body['value'] as { scheduledActionConfigurations: Record<string, unknown>[] }[])[0]!.scheduledActionConfigurations;
       assert.equal(actions[0]!['actionType'], 'block');
       assert.equal(actions[0]!['gracePeriodHours'], 24);
-      assert.deepEqual([actions[1]!['actionType'], actions[1]!['gracePeriodHours']], ['retire', 720], 'stored and shown (the retire hook is not wired yet)');
+      assert.deepEqual([actions[1]!['actionType'], actions[1]!['gracePeriodHours']], ['retire', 720], 'stored and shown');
       const filtered = await call('GET', `${POLICIES}?$filter=displayName eq 'Windows baseline'`);
       assert.deepEqual((filtered.body['value'] as { id: string }[]).map((p) => p.id), [id]);
       for (const path of [`${POLICIES}/${id}`, `${POLICIES}/${id}/deviceStatuses`, `${POLICIES}/${id}/deviceStatusOverview`, `${POLICIES}/${id}/scheduledActionsForRule`, `${POLICIES}/${id}/assignments`]) {
@@ -260,6 +271,92 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(await complianceOf(carol.enrollmentId), 'unknown');
       assert.equal((await call('DELETE', `${POLICIES}/${policyId}`)).status, 204);
       await app().compliance.settled();
+    });
+
+    it('retires a device whose policy stayed noncompliant past its retire grace, once, with reason compliance; a device compliant again before the grace ends is not', async () => {
+      const policyId = await created({ displayName: 'Firewall, retire at once', activeFirewallRequired: true, scheduledActionsForRule: blockAndRetire(0) });
+      await assignAll(policyId);
+      const erin = await enrolled('erin@contoso.example');
+      const frank = await enrolled('frank@contoso.example');
+      assert.equal(await complianceOf(erin.enrollmentId), 'compliant');
+      assert.equal(await app().compliance.sweepRetires(), 0, 'nothing noncompliant, nothing due');
+
+      erin.device.setDeviceStatus('Firewall/Status', '1');
+      await reportAgain(erin.device, erin.enrollmentId);
+      assert.equal(await complianceOf(erin.enrollmentId), 'noncompliant');
+      const [state] = await app().store.compliance.compliancePolicyStatesOf(erin.enrollmentId);
+      assert.equal(state!.state, 'nonCompliant');
+      assert.ok(state!.nonCompliantSince !== null && state!.nonCompliantSince! <= Date.now());
+      assert.equal(state!.retireAt, state!.nonCompliantSince, 'retire after 0 hours');
+
+      assert.equal(await app().compliance.sweepRetires(), 1);
+      const pending = await call('GET', `${DEVICES}/${erin.enrollmentId}`);
+      assert.equal(pending.body['managementState'], 'retirePending');
+      const results = pending.body['deviceActionResults'] as Record<string, unknown>[];
+      assert.deepEqual(results.map((r) => [r['actionName'], r['actionState'], r['@openmam.reason']]), [['retire', 'pending', 'compliance']]);
+      // Idempotent: the due row is cleared; judged again it is due again, but the device is no longer managed; a
+      // second node's ask is a 409 (the compare-and-set on managementState), which the sweep counts as done.
+      assert.equal(await app().compliance.sweepRetires(), 0);
+      await reportAgainQueued(erin.enrollmentId);
+      assert.equal(await app().compliance.sweepRetires(), 0);
+      await assert.rejects(app().deviceActions.request(server.tenantId, erin.enrollmentId, 'retire', {}, 'compliance'), /pending already/);
+
+      // The device's next session gets DMClient Unenroll, as for an admin's retire; the enrollment ends with reason compliance.
+      const session = await erin.device.sync();
+      assert.ok(session.commands.some((c) => c.verb === 'Exec' && c.locUri === `./Vendor/MSFT/DMClient/Provider/${server.config.providerId}/Unenroll`), 'Unenroll sent');
+      assert.equal(erin.device.unenrolledByServer?.providerId, server.config.providerId);
+      const ended = await app().store.getEnrollment(erin.enrollmentId);
+      assert.deepEqual([ended?.state, ended?.unenrollReason, ended?.managementState], ['unenrolled', 'compliance', 'retireIssued']);
+
+      // Retire after an hour: Frank's firewall goes off, then on again before the hour is over: never retired.
+      assert.equal((await call('PATCH', `${POLICIES}/${policyId}`, { scheduledActionsForRule: blockAndRetire(1) })).status, 200);
+      await app().compliance.settled();
+      frank.device.setDeviceStatus('Firewall/Status', '1');
+      await reportAgain(frank.device, frank.enrollmentId);
+      assert.equal(await complianceOf(frank.enrollmentId), 'noncompliant');
+      const [failing] = await app().store.compliance.compliancePolicyStatesOf(frank.enrollmentId);
+      assert.equal(failing!.retireAt, failing!.nonCompliantSince! + HOUR);
+      assert.equal(await app().compliance.sweepRetires(), 0, 'not due yet');
+      assert.deepEqual((await app().store.compliance.dueComplianceRetires(Date.now() + 2 * HOUR, 10)).map((d) => d.enrollmentId), [frank.enrollmentId], 'due in an hour');
+      frank.device.setDeviceStatus('Firewall/Status', '0');
+      await reportAgain(frank.device, frank.enrollmentId);
+      assert.equal(await complianceOf(frank.enrollmentId), 'compliant');
+      const [fixed] = await app().store.compliance.compliancePolicyStatesOf(frank.enrollmentId);
+      assert.deepEqual([fixed!.nonCompliantSince, fixed!.retireAt], [null, null]);
+      assert.deepEqual(await app().store.compliance.dueComplianceRetires(Date.now() + 2 * HOUR, 10), [], 'nothing due, ever');
+      assert.equal((await app().store.getEnrollment(frank.enrollmentId))?.managementState, 'managed');
+      assert.equal((await call('DELETE', `${POLICIES}/${policyId}`)).status, 204);
+      await app().compliance.settled();
+    });
+
+    it('tenant settings secureByDefault and deviceComplianceCheckinThresholdDays: refused when wrong, shown, and the tenant judged again when they change', async () => {
+      refused(await call('PATCH', SETTINGS, { secureByDefault: 'yes' }), /^secureByDefault: /);
+      refused(await call('PATCH', SETTINGS, { deviceComplianceCheckinThresholdDays: 0 }), /^deviceComplianceCheckinThresholdDays: /);
+      refused(await call('PATCH', SETTINGS, { deviceComplianceCheckinThresholdDays: 121 }), /^deviceComplianceCheckinThresholdDays: /);
+      refused(await call('PATCH', SETTINGS, { deviceComplianceCheckinThresholdDays: null }), /^deviceComplianceCheckinThresholdDays: /);
+      const shown = await call('GET', SETTINGS);
+      assert.deepEqual([shown.body['secureByDefault'], shown.body['deviceComplianceCheckinThresholdDays']], [null, 30], 'never set: unknown, 30 days');
+      const gina = await enrolled('gina@contoso.example');
+      assert.equal(await complianceOf(gina.enrollmentId), 'unknown', 'no policy: unknown');
+      for (const [secure, expected] of [[true, 'noncompliant'], [false, 'compliant'], [null, 'unknown']] as const) {
+        const set = await call('PATCH', SETTINGS, { secureByDefault: secure });
+        assert.equal(set.status, 200, JSON.stringify(set.body));
+        assert.equal(set.body['secureByDefault'], secure);
+        await app().compliance.settled();
+        assert.equal(await complianceOf(gina.enrollmentId), expected, `secureByDefault ${String(secure)}`);
+      }
+      assert.equal((await call('PATCH', SETTINGS, { secureByDefault: false, deviceComplianceCheckinThresholdDays: 1 })).body['deviceComplianceCheckinThresholdDays'], 1);
+      await app().compliance.settled();
+      assert.equal(await complianceOf(gina.enrollmentId), 'compliant');
+      // Two days later with no check-in: noncompliant whatever its policies say; once it checks in, judged on them again.
+      assert.ok((await app().compliance.sweepCheckins(Date.now() + 2 * DAY)) >= 1);
+      assert.equal(await complianceOf(gina.enrollmentId), 'noncompliant');
+      assert.equal(await app().compliance.sweepCheckins(Date.now() + 2 * DAY), 0, 'judged once');
+      assert.ok((await app().compliance.sweepCheckins(Date.now())) >= 1);
+      assert.equal(await complianceOf(gina.enrollmentId), 'compliant');
+      assert.equal((await call('PATCH', SETTINGS, { secureByDefault: null, deviceComplianceCheckinThresholdDays: 30 })).status, 200);
+      await app().compliance.settled();
+      assert.equal(await complianceOf(gina.enrollmentId), 'unknown');
     });
   });
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ComplianceService } from '../../src/core/compliance/compliance-service.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
+import { OpenMamError } from '../../src/errors.ts';
 import type { CompliancePolicyRecord } from '../../src/store/compliance-records.ts';
 import type { EnrollmentInput, Store } from '../../src/store/roles.ts';
 
@@ -158,6 +159,62 @@ export function complianceConformance(name: string, open: () => Promise<Store>, 
       assert.ok((await store.compliance.expireComplianceGrace(T0, 1000)) >= 1);
       assert.equal((await store.getEnrollment(enrollmentIds[0]!))!.complianceState, 'noncompliant');
       assert.equal((await store.getEnrollment(enrollmentIds[1]!))!.complianceState, 'inGracePeriod');
+    });
+
+    it('records since when a policy fails and when its retire is due; the sweep asks a retire once it is, a conflict counting as done', async () => {
+      const { tenantId, enrollmentIds } = await tenantWithDevices(2);
+      const retiring = policy(tenantId, { scheduledActionsForRule: [{ scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }, { actionType: 'retire', gracePeriodHours: 2 }] }] });
+      await store.compliance.createCompliancePolicy(retiring);
+      const asked: string[] = [];
+      const node = (at: number, answer?: OpenMamError) =>
+        new ComplianceService({
+          store: store.compliance,
+          groups: store,
+          clock: () => at,
+          nodeId: 'node-a',
+          onError: (error) => assert.fail(String(error)),
+          actions: {
+            retire: async (enrollment) => {
+              if (enrollment.tenantId !== tenantId) return;
+              if (answer !== undefined) throw answer;
+              asked.push(enrollment.id);
+            },
+          },
+        });
+      await node(T0).runOwed();
+      const [failing] = await store.compliance.compliancePolicyStatesOf(enrollmentIds[1]!);
+      assert.deepEqual([failing!.state, failing!.nonCompliantSince, failing!.retireAt], ['nonCompliant', T0, T0 + 2 * 3_600_000]);
+      const [passing] = await store.compliance.compliancePolicyStatesOf(enrollmentIds[0]!);
+      assert.deepEqual([passing!.nonCompliantSince, passing!.retireAt], [null, null]);
+      const ours = async (at: number) => (await store.compliance.dueComplianceRetires(at, 1000)).filter((d) => d.tenantId === tenantId);
+      assert.deepEqual(await ours(T0 + 3_600_000), [], 'not due yet');
+      assert.deepEqual(await ours(T0 + 3 * 3_600_000), [{ tenantId, enrollmentId: enrollmentIds[1]!, policyId: retiring.id, managed: true }]);
+
+      // Another node asked first: a conflict is done, the row cleared.
+      await node(T0 + 3 * 3_600_000, new OpenMamError('conflict', 'pending already')).sweepRetires();
+      assert.deepEqual(await ours(T0 + 3 * 3_600_000), []);
+      // Judged again later, still failing: the start is kept, the retire due again, and asked.
+      await store.compliance.requestComplianceRun(tenantId);
+      await node(T0 + 3 * 3_600_000).runOwed();
+      const [kept] = await store.compliance.compliancePolicyStatesOf(enrollmentIds[1]!);
+      assert.deepEqual([kept!.nonCompliantSince, kept!.retireAt], [T0, T0 + 2 * 3_600_000]);
+      await node(T0 + 3 * 3_600_000).sweepRetires();
+      assert.deepEqual(asked, [enrollmentIds[1]]);
+      assert.deepEqual(await ours(T0 + 3 * 3_600_000), [], 'asked once');
+    });
+
+    it('lists check-ins for the validity sweep; a tenant settings write may owe a compliance run in its transaction', async () => {
+      const { tenantId, enrollmentIds } = await tenantWithDevices(3);
+      const rows = await store.compliance.complianceCheckins(tenantId, null, 2);
+      assert.deepEqual(rows.map((r) => r.id), [...enrollmentIds].sort().slice(0, 2));
+      assert.deepEqual(rows.map((r) => [r.lastSeenAt, r.lapsed]), [[T0, false], [T0, false]], 'never checked in: the enrollment time');
+      await store.recordCheckins(new Map([[rows[0]!.id, T0 + 5]]));
+      assert.equal((await store.compliance.complianceCheckins(tenantId, null, 1))[0]!.lastSeenAt, T0 + 5);
+      assert.deepEqual((await store.compliance.complianceCheckins(tenantId, rows[1]!.id, 10)).length, 1);
+      const tenant = (await store.getTenant(tenantId))!;
+      assert.equal(await claimFor('node-a', tenantId, T0, T0 + 60_000), undefined, 'nothing owed');
+      assert.equal((await store.updateTenant({ ...tenant, settings: { ...tenant.settings, secureByDefault: true } }, undefined, { complianceRun: true })).kind, 'saved');
+      assert.equal((await claimFor('node-a', tenantId, T0, T0 + 60_000))?.tenantId, tenantId);
     });
   });
 }

@@ -5,7 +5,8 @@ import type { AssignmentFilterStore, GroupStore } from '../../store/roles.ts';
 import { deviceFacts } from '../devices/device-facts.ts';
 import { deviceFilterJudge, deviceFilterSubject } from '../devices/device-filters.ts';
 import type { DeviceEventSink } from '../management/session.ts';
-import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type WithoutPolicyState } from './evaluate.ts';
+import { OpenMamError } from '../../errors.ts';
+import { checkinLapsed, complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type WithoutPolicyState } from './evaluate.ts';
 
 /**
  * Device compliance evaluation, always off the request path (evaluate.ts is the rule):
@@ -19,16 +20,34 @@ import { complianceFilterIds, evaluateDevice, type HealthAttestationFacts, type 
  *   of group memberships, one write of the states, the enrollments and the run's cursor with its lease renewed). A
  *   crash leaves the cursor: the next lease resumes there; a newer change restarts from the first device. Every
  *   state row records the policy version it judged. Idempotent: a batch judged twice writes the same result;
- * - **grace periods** end in a sweep (every minute): inGracePeriod -> noncompliant, one bounded UPDATE.
+ * - **grace periods** end in a sweep (every minute): inGracePeriod -> noncompliant, one bounded UPDATE;
+ * - **retire actions** (`retire` in a policy's scheduledActionsForRule) come due in the same sweep: each policy state
+ *   row records since when the policy is nonCompliant on the device and when its retire is due (evaluate.ts
+ *   nonCompliantSpan, written with the states); the sweep reads due rows in batches through their index, asks
+ *   `actions.retire` for the devices still enrolled and `managed`, and clears the rows it handled. A retire request is
+ *   a compare-and-set on managementState, so when several nodes sweep at once the second ask is a 409: done;
+ * - **check-in validity** (tenant `deviceComplianceCheckinThresholdDays`): the evaluation judges a device with no
+ *   check-in for that long noncompliant; the sweep walks each tenant's active enrollments a bounded slice per minute
+ *   (a rolling cursor over `enrollments_tenant_active_id`; no index on the check-in time, which every check-in writes)
+ *   and queues for evaluation the devices whose lapse changed (went silent, or checked in again).
  * Steady check-ins never reach any of this: their messages change no inventory.
  */
 
 /**
- * What noncompliance actions other than `block` would do. Stored with the policy and shown; nothing invokes them yet.
- * `retire` is the hook for H1's managed device retire (an unenrollment with reason `compliance`) when it is wired.
+ * What noncompliance actions other than `block` do. `retire`: the managed device retire (core/management/
+ * device-actions.ts DeviceActionService.request with reason `compliance`), called by the minute sweep when a policy's
+ * retire is due. A refusal with `conflict` (a retire or wipe pending already, or the enrollment ended) or `not_found`
+ * counts as done.
  */
 export interface NoncomplianceActions {
   retire?(enrollment: Pick<EnrollmentRecord, 'id' | 'tenantId'>, policyId: string): Promise<void>;
+}
+
+/** A tenant's device compliance settings (tenant settings secureByDefault, deviceComplianceCheckinThresholdDays). */
+export interface TenantComplianceRules {
+  withoutPolicy: WithoutPolicyState;
+  /** Days without a check-in after which a device is noncompliant; absent: never. */
+  checkinThresholdDays?: number;
 }
 
 export interface ComplianceServiceOptions {
@@ -53,6 +72,13 @@ export interface ComplianceServiceOptions {
    * its secureByDefault.
    */
   withoutPolicy?: (tenantId: string) => WithoutPolicyState;
+  /**
+   * The tenant's compliance settings (overrides `withoutPolicy`); absent: `withoutPolicy`, no check-in validity.
+   * `fresh`: read as stored now, not through a cache (a run after a settings change, maybe on another node, must see it).
+   */
+  rules?: (tenantId: string, fresh: boolean) => Promise<TenantComplianceRules>;
+  /** The tenants whose devices' check-ins the sweep walks (with `rules`). */
+  tenantIds?: () => Promise<readonly string[]>;
   /** Health attestation facts of enrollments (H3); absent: attestation settings evaluate unknown. */
   attestation?: (enrollmentIds: readonly string[]) => Promise<ReadonlyMap<string, HealthAttestationFacts>>;
   actions?: NoncomplianceActions;
@@ -62,6 +88,11 @@ const DEFAULT_BATCH = 1000;
 /** Devices per write transaction of a run (see #run). */
 const WRITE_SLICE = 250;
 const QUEUE_DELAY_MS = 50;
+/** Due retire rows one sweep statement reads, and at most this many statements per sweep (the rest waits a minute). */
+const RETIRE_BATCH = 500;
+const RETIRE_MAX_BATCHES = 20;
+/** Enrollments of one tenant whose check-in one sweep looks at (a rolling cursor goes round the tenant). */
+const CHECKIN_SCAN = 5_000;
 
 /**
  * Lets requests waiting for I/O run before the next step of a run. SQLite's statements run on this thread and a chain
@@ -79,6 +110,8 @@ export class ComplianceService implements DeviceEventSink {
   #rerun = false;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
+  /** Per tenant, where the check-in walk resumes (in memory: a restarted node starts again at the first device). */
+  readonly #checkinCursor = new Map<string, string>();
 
   constructor(options: ComplianceServiceOptions) {
     this.#options = options;
@@ -87,7 +120,7 @@ export class ComplianceService implements DeviceEventSink {
   /** Starts the polls (runs owed by any node's writes, grace expiry); timers do not keep the process alive. */
   start(): void {
     const poll = setInterval(() => this.tenantChanged(), this.#options.pollMs ?? 5_000);
-    const sweep = setInterval(() => void this.sweepGrace().catch((error: unknown) => this.#options.onError(error, 'compliance grace sweep')), this.#options.graceSweepMs ?? 60_000);
+    const sweep = setInterval(() => void this.sweep(), this.#options.graceSweepMs ?? 60_000);
     poll.unref();
     sweep.unref();
     this.#timers.push(poll, sweep);
@@ -201,6 +234,7 @@ export class ComplianceService implements DeviceEventSink {
   async #run(lease: ComplianceRunLease): Promise<boolean> {
     const { store } = this.#options;
     const policies = await store.listCompliancePolicies(lease.tenantId);
+    const rules = this.#options.rules !== undefined ? new Map([[lease.tenantId, await this.#options.rules(lease.tenantId, true)]]) : undefined;
     let cursor = lease.cursor;
     for (;;) {
       if (this.#closed) return false;
@@ -208,7 +242,7 @@ export class ComplianceService implements DeviceEventSink {
       const subjects = await store.complianceSubjects(lease.tenantId, cursor, this.#batchSize());
       const final = subjects.length < this.#batchSize();
       await yieldToRequests();
-      const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]));
+      const results = await this.#judge(subjects, new Map([[lease.tenantId, policies]]), undefined, rules);
       const batchEnd = subjects[subjects.length - 1]?.id ?? cursor;
       // Written in slices, each a short transaction with a turn for requests before it; each replaces the states of its
       // id range (devices that left lose theirs) only while this node holds the lease (renewed by each), and the last
@@ -234,7 +268,84 @@ export class ComplianceService implements DeviceEventSink {
     return true;
   }
 
-  // ---- grace
+  // ---- grace, actions, check-in validity
+
+  /** The minute sweep: grace periods, retire actions due, lapsed check-ins; each failure logged on its own. */
+  async sweep(): Promise<void> {
+    const steps: [string, () => Promise<number>][] = [
+      ['compliance grace sweep', () => this.sweepGrace()],
+      ['compliance retire sweep', () => this.sweepRetires()],
+      ['compliance check-in sweep', () => this.sweepCheckins()],
+    ];
+    for (const [what, step] of steps) {
+      if (this.#closed) return;
+      try {
+        await step();
+      } catch (error) {
+        this.#options.onError(error, what);
+      }
+    }
+  }
+
+  /**
+   * Asks a retire of each device whose policy's retire action is due and that is still enrolled and `managed`; clears
+   * the due rows handled (asked, refused as done, or not managed any more). How many retires this node asked.
+   */
+  async sweepRetires(): Promise<number> {
+    const retire = this.#options.actions?.retire;
+    if (retire === undefined) return 0;
+    let asked = 0;
+    for (let round = 0; round < RETIRE_MAX_BATCHES && !this.#closed; round++) {
+      const due = await this.#options.store.dueComplianceRetires(this.#options.clock(), RETIRE_BATCH);
+      const handled: typeof due = [];
+      const done = new Set<string>();
+      for (const item of due) {
+        if (item.managed && !done.has(item.enrollmentId)) {
+          try {
+            await retire({ id: item.enrollmentId, tenantId: item.tenantId }, item.policyId);
+            asked++;
+          } catch (error) {
+            // Another node asked first, an admin did, or the device left: nothing more to do for it.
+            if (!(error instanceof OpenMamError && (error.code === 'conflict' || error.code === 'not_found'))) {
+              this.#options.onError(error, `compliance retire of ${item.enrollmentId}`);
+              continue;
+            }
+          }
+          done.add(item.enrollmentId);
+        }
+        handled.push(item);
+      }
+      await this.#options.store.clearComplianceRetires(handled);
+      if (due.length < RETIRE_BATCH || handled.length === 0) break;
+    }
+    return asked;
+  }
+
+  /**
+   * For each tenant with a check-in validity period, looks at the next slice of its active enrollments and judges again
+   * the devices whose lapse changed, at `now` (the clock's; tests pass a later time); how many it judged.
+   */
+  async sweepCheckins(now = this.#options.clock()): Promise<number> {
+    const { rules, tenantIds, store } = this.#options;
+    if (rules === undefined || tenantIds === undefined) return 0;
+    let judged = 0;
+    for (const tenantId of await tenantIds()) {
+      if (this.#closed) break;
+      const days = (await rules(tenantId, false)).checkinThresholdDays;
+      if (days === undefined) continue;
+      const rows = await this.#options.store.complianceCheckins(tenantId, this.#checkinCursor.get(tenantId) ?? null, CHECKIN_SCAN);
+      if (rows.length < CHECKIN_SCAN) this.#checkinCursor.delete(tenantId);
+      else this.#checkinCursor.set(tenantId, rows[rows.length - 1]!.id);
+      const changed = rows.filter((row) => checkinLapsed(row.lastSeenAt, days, now) !== row.lapsed).map((row) => row.id);
+      for (let start = 0; start < changed.length; start += this.#batchSize()) {
+        await yieldToRequests();
+        const subjects = await store.complianceSubjectsByIds(changed.slice(start, start + this.#batchSize()));
+        await store.saveComplianceResults(await this.#judge(subjects, new Map(), now));
+        judged += subjects.length;
+      }
+    }
+    return judged;
+  }
 
   /** Ends grace periods that are over; how many devices turned noncompliant. */
   async sweepGrace(): Promise<number> {
@@ -249,7 +360,7 @@ export class ComplianceService implements DeviceEventSink {
   // ---- judging
 
   /** The results of some devices (any tenants): their groups read at once, each tenant's policies once. */
-  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>): Promise<DeviceComplianceResult[]> {
+  async #judge(subjects: readonly ComplianceSubject[], policiesByTenant: Map<string, CompliancePolicyRecord[]>, at?: number, rulesByTenant?: ReadonlyMap<string, TenantComplianceRules>): Promise<DeviceComplianceResult[]> {
     const { store, groups, clock } = this.#options;
     const byTenant = new Map<string, ComplianceSubject[]>();
     for (const subject of subjects) {
@@ -258,7 +369,7 @@ export class ComplianceService implements DeviceEventSink {
       else list.push(subject);
     }
     const attestation = this.#options.attestation ? await this.#options.attestation(subjects.map((s) => s.id)) : new Map<string, HealthAttestationFacts>();
-    const now = clock();
+    const now = at ?? clock();
     const results: DeviceComplianceResult[] = [];
     for (const [tenantId, tenantSubjects] of byTenant) {
       let policies = policiesByTenant.get(tenantId);
@@ -268,7 +379,9 @@ export class ComplianceService implements DeviceEventSink {
       }
       const needsGroups = policies.some((p) => p.assignments.some(({ target }) => 'groupId' in target));
       const memberships = needsGroups ? await groups.groupsOfMembers(tenantId, tenantSubjects.map((s) => s.userOid)) : new Map<string, string[]>();
-      const withoutPolicy = this.#options.withoutPolicy?.(tenantId) ?? 'unknown';
+      const rules: TenantComplianceRules =
+        rulesByTenant?.get(tenantId) ?? (this.#options.rules !== undefined ? await this.#options.rules(tenantId, false) : { withoutPolicy: this.#options.withoutPolicy?.(tenantId) ?? 'unknown' });
+      const { withoutPolicy, checkinThresholdDays } = rules;
       const filterIds = complianceFilterIds(policies);
       const filterRecords = filterIds.length > 0 && this.#options.filters !== undefined ? await this.#options.filters.getAssignmentFilters(tenantId, filterIds) : [];
       for (const subject of tenantSubjects) {
@@ -283,6 +396,8 @@ export class ComplianceService implements DeviceEventSink {
           policies,
           withoutPolicy,
           now,
+          ...(subject.nonCompliantSince !== undefined ? { nonCompliantSince: subject.nonCompliantSince } : {}),
+          ...(checkinThresholdDays !== undefined && subject.lastSeenAt !== undefined ? { checkin: { lastSeenAt: subject.lastSeenAt, thresholdDays: checkinThresholdDays } } : {}),
         });
         results.push({ enrollmentId: subject.id, ...evaluation });
       }

@@ -25,7 +25,10 @@ import type { DeviceFacts, SecurityProductState } from '../devices/device-facts.
  *   default (store/records.ts DEVICE_COMPLIANCE_STATES) and a device nothing judged has evidenced nothing. Intune's
  *   "Mark devices with no compliance policy assigned as" (learn.microsoft.com/mem/intune/protect/
  *   device-compliance-get-started#compliance-policy-settings) defaults to Compliant, and Graph
- *   `deviceManagementSettings.secureByDefault` true makes it Not compliant: both can be had through the option.
+ *   `deviceManagementSettings.secureByDefault` true makes it Not compliant: the tenant setting `secureByDefault`
+ *   gives either (core/tenant-settings.ts complianceRulesOf);
+ * - noncompliant, whatever its policies say, when it has not checked in within the tenant's validity period
+ *   (`deviceComplianceCheckinThresholdDays`, checkinLapsed).
  */
 
 /** What a Device Health Attestation service validated for the device (H3 supplies it; absent until then). */
@@ -233,6 +236,41 @@ export function blockGraceMs(body: Readonly<Record<string, unknown>>): number {
   return (block?.gracePeriodHours ?? 0) * 3_600_000;
 }
 
+/**
+ * The grace period of a policy's `retire` action, in milliseconds; null when the policy has none. Intune: "Retire the
+ * noncompliant device" after the days given, counted from when the device became noncompliant
+ * (learn.microsoft.com/mem/intune/protect/actions-for-noncompliance; Graph deviceComplianceActionItem gracePeriodHours).
+ */
+export function retireGraceMs(body: Readonly<Record<string, unknown>>): number | null {
+  const rules = body['scheduledActionsForRule'] as ComplianceScheduledActionForRule[] | undefined;
+  const retire = rules?.flatMap((rule) => rule.scheduledActionConfigurations).find((item) => item.actionType === 'retire');
+  return retire === undefined ? null : (retire.gracePeriodHours ?? 0) * 3_600_000;
+}
+
+/**
+ * Since when a policy has been nonCompliant on a device and when its retire action is due: the start is set when the
+ * policy turns nonCompliant and kept while it stays so; any other state clears both (a device that became compliant
+ * again before the retire was due is not retired, and a later failure starts the count anew).
+ */
+export function nonCompliantSpan(state: ComplianceStatus, previousSince: number | undefined, now: number, retireMs: number | null): { nonCompliantSince: number | null; retireAt: number | null } {
+  if (state !== 'nonCompliant') return { nonCompliantSince: null, retireAt: null };
+  const since = previousSince !== undefined && previousSince <= now ? previousSince : now;
+  return { nonCompliantSince: since, retireAt: retireMs === null ? null : since + retireMs };
+}
+
+/** 1..120 days, 30 by default (Graph deviceManagementSettings.deviceComplianceCheckinThresholdDays). */
+export const DEFAULT_CHECKIN_THRESHOLD_DAYS = 30;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Whether a device's compliance status has lapsed: no OMA-DM check-in for the tenant's validity period. Intune's
+ * "Compliance status validity period (days)": a device that does not report within it is noncompliant
+ * (learn.microsoft.com/mem/intune/protect/device-compliance-get-started#compliance-policy-settings).
+ */
+export function checkinLapsed(lastSeenAt: number, thresholdDays: number, now: number): boolean {
+  return now - lastSeenAt >= thresholdDays * DAY_MS;
+}
+
 export interface DeviceEvaluationInput {
   enrollmentId: string;
   tenantId: string;
@@ -248,15 +286,30 @@ export interface DeviceEvaluationInput {
   /** What a device with no policy assigned is (unknown: OpenMAM's default). */
   withoutPolicy: WithoutPolicyState;
   now: number;
+  /** Policy id -> since when it has been nonCompliant on the device (the stored states'). */
+  nonCompliantSince?: ReadonlyMap<string, number>;
+  /** The device's last check-in and the tenant's validity period: lapsed, it is noncompliant whatever its policies say. */
+  checkin?: { lastSeenAt: number; thresholdDays: number };
 }
 
 export interface DeviceEvaluation {
   state: DeviceComplianceState;
   graceUntil: number | null;
   policies: ComplianceStateRecord[];
+  /** Noncompliant because the device has not checked in within the validity period. */
+  lapsed?: boolean;
 }
 
 export function evaluateDevice(input: DeviceEvaluationInput): DeviceEvaluation {
+  const evaluation = evaluatePolicies(input);
+  const { checkin } = input;
+  if (checkin !== undefined && checkinLapsed(checkin.lastSeenAt, checkin.thresholdDays, input.now)) {
+    return { state: 'noncompliant', graceUntil: null, policies: evaluation.policies, lapsed: true };
+  }
+  return evaluation;
+}
+
+function evaluatePolicies(input: DeviceEvaluationInput): DeviceEvaluation {
   const { now } = input;
   const policies: ComplianceStateRecord[] = [];
   let graceMs: number | undefined;
@@ -265,7 +318,8 @@ export function evaluateDevice(input: DeviceEvaluationInput): DeviceEvaluation {
     const settings = evaluateSettings(policy.body, input.evidence);
     const state = policyState(settings);
     if (state === 'nonCompliant') graceMs = Math.min(graceMs ?? Number.POSITIVE_INFINITY, blockGraceMs(policy.body));
-    policies.push({ enrollmentId: input.enrollmentId, policyId: policy.id, tenantId: input.tenantId, state, settings, policyVersion: policy.version, evaluatedAt: now });
+    const span = nonCompliantSpan(state, input.nonCompliantSince?.get(policy.id), now, retireGraceMs(policy.body));
+    policies.push({ enrollmentId: input.enrollmentId, policyId: policy.id, tenantId: input.tenantId, state, settings, policyVersion: policy.version, evaluatedAt: now, ...span });
   }
   if (policies.length === 0) return { state: input.withoutPolicy, graceUntil: null, policies };
   if (graceMs !== undefined) {

@@ -2,7 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { healthAttestationSettingsOf } from '../../core/management/health-attestation.ts';
-import type { TenantSettingsService } from '../../core/tenant-settings.ts';
+import { complianceRulesOf, type TenantSettingsService } from '../../core/tenant-settings.ts';
+import { DEFAULT_CHECKIN_THRESHOLD_DAYS } from '../../core/compliance/evaluate.ts';
 import type { TenantRecord } from '../../store/records.ts';
 import { EntityBody, ERROR_RESPONSES, OpenObject } from '../graph/schemas.ts';
 import { etagAnnotation, expectedVersion } from '../graph/etag.ts';
@@ -16,7 +17,10 @@ import { etagAnnotation, expectedVersion } from '../graph/etag.ts';
  * `staleDeviceRetireAfterDays` (30 to 270, or null: devices silent that long are retired hourly); a changed poll
  * `enrollmentAllowed`, `requireTermsOfUse`, `termsOfUseText`, `pollSchedule` (itself partial) and `healthAttestation`
  * (`enabled`, off by default, and `serviceUrl`: https://host[:port] of an on-premises DHA service, null for Microsoft's
- * DHA-Cloud; core/management/health-attestation.ts); a changed poll
+ * DHA-Cloud; core/management/health-attestation.ts), and device compliance's `secureByDefault` (true: devices with no
+ * compliance policy are noncompliant, false: compliant, null: unknown, OpenMAM's default) and
+ * `deviceComplianceCheckinThresholdDays` (1 to 120, 30 by default: a device silent that long is noncompliant), as Graph's
+ * deviceManagementSettings has them (a change re-evaluates the tenant's devices); a changed poll
  * schedule also reaches enrolled devices at their next check-in (core/tenant-settings.ts). Refusals are 400 with the
  * field's JSON path first in the message. Like every admin resource it carries an entity tag (etag.ts): a PATCH with
  * a stale `If-Match` is 412, and concurrent PATCHes of different fields all land.
@@ -65,6 +69,8 @@ const TenantSettings = EntityBody({
   mamUserScopeGroupIds: Type.Array(Type.String()),
   staleDeviceRetireAfterDays: Type.Union([Type.Integer(), Type.Null()]),
   healthAttestation: Type.Object({ enabled: Type.Boolean(), serviceUrl: Type.Union([Type.String(), Type.Null()]) }),
+  secureByDefault: Type.Union([Type.Boolean(), Type.Null()]),
+  deviceComplianceCheckinThresholdDays: Type.Integer(),
   createdDateTime: Type.String(),
   lastModifiedDateTime: Type.String(),
 });
@@ -85,6 +91,8 @@ function present(baseUrl: string, tenant: TenantRecord): Static<typeof TenantSet
     mamUserScopeGroupIds: [...(settings.mamUserScopeGroupIds ?? [])],
     staleDeviceRetireAfterDays: settings.staleDeviceRetireAfterDays ?? null,
     healthAttestation: { ...healthAttestationSettingsOf(settings) },
+    secureByDefault: settings.secureByDefault ?? null,
+    deviceComplianceCheckinThresholdDays: complianceRulesOf(settings).checkinThresholdDays ?? DEFAULT_CHECKIN_THRESHOLD_DAYS,
     createdDateTime: new Date(tenant.createdAt).toISOString(),
     lastModifiedDateTime: new Date(tenant.updatedAt).toISOString(),
   };

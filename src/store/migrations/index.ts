@@ -23,6 +23,7 @@ import { deviceCompliance } from './021_device_compliance.ts';
 import { healthAttestation } from './022_health_attestation.ts';
 import { assignmentFilters } from './023_assignment_filters.ts';
 import { devicePicture } from './024_device_picture.ts';
+import { complianceActions } from './025_compliance_actions.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -57,5 +58,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '022_health_attestation': healthAttestation,
     '023_assignment_filters': assignmentFilters,
     '024_device_picture': devicePicture,
+    '025_compliance_actions': complianceActions,
   };
 }
