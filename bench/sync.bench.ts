@@ -21,6 +21,10 @@
  *     device's statuses, ...), CHANGED_CONCURRENCY at a time, after CHANGED_WARMUP unmeasured such sessions of other
  *     devices: sessions/s, mean ms per session, server CPU ms per session.
  *
+ * Issue 15's device life is on throughout: before any device enrolls, an admin (over the Graph API) makes an assignment
+ * filter every MAM device passes and a compliance policy assigned through it, so every first session's inventory is
+ * judged (off the answer's path) and the 50 changed settings are planned through the filter.
+ *
  * Besides sessions/s, every load reports the server's CPU time (user + system, from /proc/<pid>/stat) per answered
  * request: on a shared machine it varies much less than throughput does.
  *
