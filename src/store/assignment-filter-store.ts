@@ -119,12 +119,12 @@ async function lockTenant(trx: Transaction<Database>, tenantId: string, bump: 'd
 }
 
 /**
- * A policy of either table with an assignment naming the filter: a LIKE narrows (a wildcard in an id only widens it),
+ * A policy of any policy table (OMA-DM, app protection, compliance) with an assignment naming the filter: a LIKE narrows (a wildcard in an id only widens it),
  * the JSON decides.
  */
 async function policyNaming(trx: Transaction<Database>, tenantId: string, filterId: string): Promise<{ id: string; name: string } | undefined> {
   const pattern = `%${filterId}%`;
-  for (const table of ['policies', 'app_policies'] as const) {
+  for (const table of ['policies', 'app_policies', 'compliance_policies'] as const) {
     const rows = await trx
       .selectFrom(table)
       .select(['id', 'body', 'assignments'])

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { OpenMamError } from '../errors.ts';
+import { requireAssignmentFilters } from './assignment-filter-store.ts';
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import { COMPLIANCE_POLICIES, ofKinds } from './collections.ts';
 import type { StoreContext } from './app-protection-store.ts';
@@ -58,6 +59,8 @@ export class KyselyComplianceStore implements ComplianceStore {
       try {
         await this.#context.write(async (trx) => {
           if (!(await holdTenant(trx, policy.tenantId))) throw new OpenMamError('not_found', `tenant ${policy.tenantId} does not exist`);
+          // Under the tenant row, as a filter's delete: a filter deleted since the assignment was read is refused here.
+          await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
           await trx.insertInto('compliance_policies').values(policyToRow(policy)).execute();
           await requestRun(trx, policy.tenantId);
         });
@@ -74,6 +77,7 @@ export class KyselyComplianceStore implements ComplianceStore {
         (work) => this.#context.write(work),
         async (trx) => {
           if (!(await holdTenant(trx, policy.tenantId))) return { kind: 'not_found' };
+          await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
           const row = policyToRow(policy);
           const version = policy.version + 1;
           const updated = await trx

@@ -210,6 +210,20 @@ export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void
         assert.equal((await call('DELETE', `${FILTERS}/${id}`)).status, 204);
       });
 
+      it('a filter a compliance policy assigns through cannot be deleted (409); a compliance assignment naming a deleted filter is refused', async () => {
+        const COMPLIANCE = '/graph/beta/deviceManagement/deviceCompliancePolicies';
+        const filter = await created(FILTERS, deviceFilter('(device.model -eq "x")'));
+        const id = String(filter['id']);
+        const policy = await created(COMPLIANCE, { '@odata.type': '#microsoft.graph.windows10CompliancePolicy', displayName: 'firewall on', activeFirewallRequired: true });
+        const target = { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget', deviceAndAppManagementAssignmentFilterId: id, deviceAndAppManagementAssignmentFilterType: 'include' };
+        const assigned = await call('POST', `${COMPLIANCE}/${String(policy['id'])}/assign`, { assignments: [{ target }] });
+        assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+        assertRefused(await call('DELETE', `${FILTERS}/${id}`), 409, /firewall on/);
+        assert.equal((await call('POST', `${COMPLIANCE}/${String(policy['id'])}/assign`, { assignments: [] })).status, 200);
+        assert.equal((await call('DELETE', `${FILTERS}/${id}`)).status, 204);
+        assertRefused(await call('POST', `${COMPLIANCE}/${String(policy['id'])}/assign`, { assignments: [{ target }] }), 400, /deviceAndAppManagementAssignmentFilterId|does not exist/);
+      });
+
       it('refuses a filter on an excluded group, an id without a type', async () => {
         const filter = await created(FILTERS, deviceFilter('(device.model -eq "x")'));
         const policy = await created(WIP, wipPolicy());
