@@ -24,7 +24,7 @@ import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from '.
 import { batches, compareKeys } from './row-helpers.ts';
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from './schema.ts';
-import { undoable, undoMissedDelete, undoMissedWrite, Undo } from './versioned-write.ts';
+import { undoable, undoMissedDelete, Undo, writePolicyBody } from './versioned-write.ts';
 
 type PolicyRow = Selectable<CompliancePoliciesTable>;
 type ComplianceStoreContext = Pick<StoreContext, 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'> & { readonly db: Kysely<Database> };
@@ -78,16 +78,7 @@ export class KyselyComplianceStore implements ComplianceStore {
         async (trx) => {
           if (!(await holdTenant(trx, policy.tenantId))) return { kind: 'not_found' };
           await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
-          const row = policyToRow(policy);
-          const version = policy.version + 1;
-          const updated = await trx
-            .updateTable('compliance_policies')
-            .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
-            .where('tenant_id', '=', policy.tenantId)
-            .where('id', '=', policy.id)
-            .where('version', '=', policy.version)
-            .executeTakeFirst();
-          if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'compliance_policies', policy.tenantId, policy.id);
+          const version = await writePolicyBody(trx, 'compliance_policies', policyToRow(policy), policy.version);
           await requestRun(trx, policy.tenantId);
           return { kind: 'saved', version };
         },

@@ -46,7 +46,7 @@ import type {
 } from './records.ts';
 import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
-import { Undo, undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
+import { Undo, undoable, undoMissedDelete, writePolicyBody } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
 import type {
   ConfigurationSetsTable,
@@ -831,16 +831,7 @@ export class KyselyStore implements Store, SecretStore {
       return this.#undoable<VersionedWrite>(async (trx) => {
         if ((await bumpConfigVersion(trx, policy.tenantId)) === undefined) return { kind: 'not_found' };
         await requireAssignmentFilters(trx, policy.tenantId, policy.assignments);
-        const row = policyToRow(policy);
-        const version = policy.version + 1;
-        const updated = await trx
-          .updateTable('policies')
-          .set({ body: row.body, assignments: row.assignments, version, updated_at: row.updated_at })
-          .where('tenant_id', '=', policy.tenantId)
-          .where('id', '=', policy.id)
-          .where('version', '=', policy.version)
-          .executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, 'policies', policy.tenantId, policy.id);
+        const version = await writePolicyBody(trx, 'policies', policyToRow(policy), policy.version);
         await upsertConfigurationSet(trx, set);
         return { kind: 'saved', version };
       });

@@ -48,3 +48,29 @@ export async function undoMissedWrite(trx: Transaction<Database>, table: Version
 export async function undoMissedDelete(trx: Transaction<Database>, table: VersionedTable, tenantId: string, id: string): Promise<never> {
   throw new Undo<VersionedDelete>(await missedWrite(trx, table, tenantId, id));
 }
+
+/** The columns of a policy row written by an update: its Graph body and assignments as JSON. */
+export interface PolicyBodyRow {
+  tenant_id: string;
+  id: string;
+  body: string;
+  assignments: string;
+  updated_at: number;
+}
+
+/**
+ * The compare-and-set of a policy table whose row is a body with its assignments (OMA-DM policies, compliance
+ * policies): writes them as `version + 1` while the stored version is still `version`, and answers the new version;
+ * otherwise undoes the transaction with the reason (`stale`, `not_found`).
+ */
+export async function writePolicyBody(trx: Transaction<Database>, table: 'policies' | 'compliance_policies', row: PolicyBodyRow, version: number): Promise<number> {
+  const updated = await trx
+    .updateTable(table)
+    .set({ body: row.body, assignments: row.assignments, version: version + 1, updated_at: row.updated_at })
+    .where('tenant_id', '=', row.tenant_id)
+    .where('id', '=', row.id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  if (updated.numUpdatedRows === 0n) return undoMissedWrite(trx, table, row.tenant_id, row.id);
+  return version + 1;
+}
