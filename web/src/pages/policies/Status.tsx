@@ -4,6 +4,7 @@ import type { GraphCollection } from '../../api/graph.ts';
 import { useGraph } from '../../api/hooks.ts';
 import { ErrorBar } from '../../components/ErrorBar.tsx';
 import { formatDateTime, formatRelative } from '../../components/format.ts';
+import type { ReactNode } from 'react';
 import type { PolicyCollectionInfo } from './kinds.ts';
 import { CATALOGUE_PATH } from './TargetApps.tsx';
 import type { ComplianceDeviceStatus, DeploymentSummary, DeviceStatus, ManagedApp, Policy } from './types.ts';
@@ -18,38 +19,44 @@ const REFRESH_MS = 10_000;
 
 const STATE_COLOR: Record<DeviceStatus['@openmam.status'], BadgeProps['color']> = { applied: 'success', pending: 'informative', failed: 'danger', conflict: 'warning', notApplicable: 'subtle' };
 
-/** Per device: the state each targeted device reported for the policy's settings (`{id}/deviceStatuses`). */
-export function DeviceStatusPanel({ collection, policy }: { collection: PolicyCollectionInfo; policy: Policy }) {
+/** One column of a status table: its header and each row's cell (with an optional tooltip). */
+interface StatusColumn<Row> {
+  header: string;
+  cell: (row: Row) => ReactNode;
+  title?: (row: Row) => string | undefined;
+}
+
+/**
+ * A policy's state on each device, as both kinds of policy report it (`{id}/deviceStatuses`): the count of devices per
+ * state, a refresh, and one row per device in the columns given.
+ */
+function StatusTable<Row extends { id: string }>({ path, empty, stateOf, columns }: { path: string; empty: string; stateOf: (row: Row) => string; columns: readonly StatusColumn<Row>[] }) {
   const styles = useStyles();
-  const statuses = useGraph<GraphCollection<DeviceStatus>>(`${collection.path}/${policy.id}/deviceStatuses`, { refetchInterval: REFRESH_MS });
+  const statuses = useGraph<GraphCollection<Row>>(path, { refetchInterval: REFRESH_MS });
   const rows = statuses.data?.value ?? [];
-  const counts = Object.entries(rows.reduce<Record<string, number>>((all, row) => ({ ...all, [row['@openmam.status']]: (all[row['@openmam.status']] ?? 0) + 1 }), {}));
+  const counts = Object.entries(rows.reduce<Record<string, number>>((all, row) => ({ ...all, [stateOf(row)]: (all[stateOf(row)] ?? 0) + 1 }), {}));
   return (
     <section className={styles.panel} aria-label="Device status">
       <Text as="h2" size={500} weight="semibold">Device status</Text>
       <div className={styles.bar}>
-        <Text role="status">{rows.length === 0 ? 'No device has this policy yet.' : counts.map(([state, n]) => `${n} ${state}`).join(', ')}</Text>
+        <Text role="status">{rows.length === 0 ? empty : counts.map(([state, n]) => `${n} ${state}`).join(', ')}</Text>
         <Button size="small" icon={<ArrowClockwiseRegular />} onClick={() => void statuses.refetch()} disabled={statuses.isFetching}>Refresh device status</Button>
       </div>
       <ErrorBar error={statuses.error} />
       <Table aria-label="Device status" size="small">
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Device</TableHeaderCell>
-            <TableHeaderCell>User</TableHeaderCell>
-            <TableHeaderCell>State</TableHeaderCell>
-            <TableHeaderCell>Status code</TableHeaderCell>
-            <TableHeaderCell>Last reported</TableHeaderCell>
+            {columns.map((column) => (
+              <TableHeaderCell key={column.header}>{column.header}</TableHeaderCell>
+            ))}
           </TableRow>
         </TableHeader>
         <TableBody>
           {rows.map((row) => (
             <TableRow key={row.id}>
-              <TableCell>{row.deviceDisplayName ?? row.deviceId}</TableCell>
-              <TableCell>{row.userPrincipalName ?? '—'}</TableCell>
-              <TableCell><Badge appearance="tint" color={STATE_COLOR[row['@openmam.status']] ?? 'informative'}>{row['@openmam.status']}</Badge></TableCell>
-              <TableCell>{row.statusCode ?? '—'}</TableCell>
-              <TableCell title={formatDateTime(row.lastReportedDateTime)}>{formatRelative(row.lastReportedDateTime)}</TableCell>
+              {columns.map((column) => (
+                <TableCell key={column.header} title={column.title?.(row)}>{column.cell(row)}</TableCell>
+              ))}
             </TableRow>
           ))}
         </TableBody>
@@ -58,7 +65,36 @@ export function DeviceStatusPanel({ collection, policy }: { collection: PolicyCo
   );
 }
 
+const DEVICE_STATUS_COLUMNS: readonly StatusColumn<DeviceStatus>[] = [
+  { header: 'Device', cell: (row) => row.deviceDisplayName ?? row.deviceId },
+  { header: 'User', cell: (row) => row.userPrincipalName ?? '—' },
+  { header: 'State', cell: (row) => <Badge appearance="tint" color={STATE_COLOR[row['@openmam.status']] ?? 'informative'}>{row['@openmam.status']}</Badge> },
+  { header: 'Status code', cell: (row) => row.statusCode ?? '—' },
+  { header: 'Last reported', cell: (row) => formatRelative(row.lastReportedDateTime), title: (row) => formatDateTime(row.lastReportedDateTime) },
+];
+
+/** Per device: the state each targeted device reported for the policy's settings (`{id}/deviceStatuses`). */
+export function DeviceStatusPanel({ collection, policy }: { collection: PolicyCollectionInfo; policy: Policy }) {
+  return <StatusTable<DeviceStatus> path={`${collection.path}/${policy.id}/deviceStatuses`} empty="No device has this policy yet." stateOf={(row) => row['@openmam.status']} columns={DEVICE_STATUS_COLUMNS} />;
+}
+
 const COMPLIANCE_COLOR: Record<string, BadgeProps['color']> = { compliant: 'success', nonCompliant: 'danger', unknown: 'informative', notApplicable: 'subtle' };
+
+const COMPLIANCE_STATUS_COLUMNS: readonly StatusColumn<ComplianceDeviceStatus>[] = [
+  { header: 'Device', cell: (row) => row.deviceDisplayName ?? row.id },
+  { header: 'User', cell: (row) => row.userPrincipalName ?? '—' },
+  {
+    header: 'State',
+    cell: (row) => (
+      <>
+        <Badge appearance="tint" color={COMPLIANCE_COLOR[row.status] ?? 'informative'}>{row.status}</Badge>
+        {row['@openmam.complianceState'] === 'inGracePeriod' ? <Text size={200}> in grace period until {formatDateTime(row.complianceGracePeriodExpirationDateTime)}</Text> : null}
+      </>
+    ),
+  },
+  { header: 'Why', cell: (row) => row['@openmam.settingStates'].map((s) => `${s.setting}: ${s.reason ?? s.state}`).join('; ') || '—' },
+  { header: 'Last evaluated', cell: (row) => formatRelative(row.lastReportedDateTime), title: (row) => formatDateTime(row.lastReportedDateTime) },
+];
 
 /**
  * Per device: a compliance policy's state on each device it was judged on (`{id}/deviceStatuses`), the device's own
@@ -66,44 +102,13 @@ const COMPLIANCE_COLOR: Record<string, BadgeProps['color']> = { compliant: 'succ
  * device reported.
  */
 export function ComplianceStatusPanel({ collection, policy }: { collection: PolicyCollectionInfo; policy: Policy }) {
-  const styles = useStyles();
-  const statuses = useGraph<GraphCollection<ComplianceDeviceStatus>>(`${collection.path}/${policy.id}/deviceStatuses?$top=500`, { refetchInterval: REFRESH_MS });
-  const rows = statuses.data?.value ?? [];
-  const counts = Object.entries(rows.reduce<Record<string, number>>((all, row) => ({ ...all, [row.status]: (all[row.status] ?? 0) + 1 }), {}));
   return (
-    <section className={styles.panel} aria-label="Device status">
-      <Text as="h2" size={500} weight="semibold">Device status</Text>
-      <div className={styles.bar}>
-        <Text role="status">{rows.length === 0 ? 'No device has been judged against this policy yet.' : counts.map(([state, n]) => `${n} ${state}`).join(', ')}</Text>
-        <Button size="small" icon={<ArrowClockwiseRegular />} onClick={() => void statuses.refetch()} disabled={statuses.isFetching}>Refresh device status</Button>
-      </div>
-      <ErrorBar error={statuses.error} />
-      <Table aria-label="Device status" size="small">
-        <TableHeader>
-          <TableRow>
-            <TableHeaderCell>Device</TableHeaderCell>
-            <TableHeaderCell>User</TableHeaderCell>
-            <TableHeaderCell>State</TableHeaderCell>
-            <TableHeaderCell>Why</TableHeaderCell>
-            <TableHeaderCell>Last evaluated</TableHeaderCell>
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {rows.map((row) => (
-            <TableRow key={row.id}>
-              <TableCell>{row.deviceDisplayName ?? row.id}</TableCell>
-              <TableCell>{row.userPrincipalName ?? '—'}</TableCell>
-              <TableCell>
-                <Badge appearance="tint" color={COMPLIANCE_COLOR[row.status] ?? 'informative'}>{row.status}</Badge>
-                {row['@openmam.complianceState'] === 'inGracePeriod' ? <Text size={200}> in grace period until {formatDateTime(row.complianceGracePeriodExpirationDateTime)}</Text> : null}
-              </TableCell>
-              <TableCell>{row['@openmam.settingStates'].map((s) => `${s.setting}: ${s.reason ?? s.state}`).join('; ') || '—'}</TableCell>
-              <TableCell title={formatDateTime(row.lastReportedDateTime)}>{formatRelative(row.lastReportedDateTime)}</TableCell>
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-    </section>
+    <StatusTable<ComplianceDeviceStatus>
+      path={`${collection.path}/${policy.id}/deviceStatuses?$top=500`}
+      empty="No device has been judged against this policy yet."
+      stateOf={(row) => row.status}
+      columns={COMPLIANCE_STATUS_COLUMNS}
+    />
   );
 }
 
