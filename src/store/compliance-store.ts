@@ -24,7 +24,7 @@ import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from '.
 import { batches, compareKeys } from './row-helpers.ts';
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from './schema.ts';
-import { undoable, undoMissedDelete, Undo, writePolicyBody } from './versioned-write.ts';
+import { undoable, undoMissedDelete, Undo, policyToRow, writePolicyBody } from './versioned-write.ts';
 
 type PolicyRow = Selectable<CompliancePoliciesTable>;
 type ComplianceStoreContext = Pick<StoreContext, 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'> & { readonly db: Kysely<Database> };
@@ -458,18 +458,6 @@ export async function requestRun(trx: Transaction<Database>, tenantId: string): 
     .execute();
 }
 
-function policyToRow(policy: CompliancePolicyRecord): PolicyRow {
-  return {
-    tenant_id: policy.tenantId,
-    id: policy.id,
-    kind: policy.kind,
-    body: JSON.stringify(policy.body),
-    assignments: JSON.stringify(policy.assignments),
-    version: policy.version,
-    created_at: policy.createdAt,
-    updated_at: policy.updatedAt,
-  };
-}
 
 function policyFromRow(row: PolicyRow): CompliancePolicyRecord {
   return {

@@ -46,7 +46,7 @@ import type {
 } from './records.ts';
 import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
-import { Undo, undoable, undoMissedDelete, writePolicyBody } from './versioned-write.ts';
+import { Undo, undoable, undoMissedDelete, policyToRow, writePolicyBody } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
 import type {
   ConfigurationSetsTable,
@@ -1531,18 +1531,6 @@ function groupFromRow(row: GroupRow): GroupRecord {
   return { tenantId: row.tenant_id, id: row.id, displayName: row.display_name, description: row.description, mailNickname: row.mail_nickname, createdAt: row.created_at };
 }
 
-function policyToRow(policy: PolicyRecord): PolicyRow {
-  return {
-    tenant_id: policy.tenantId,
-    id: policy.id,
-    kind: policy.kind,
-    body: JSON.stringify(policy.body),
-    assignments: JSON.stringify(policy.assignments),
-    version: policy.version,
-    created_at: policy.createdAt,
-    updated_at: policy.updatedAt,
-  };
-}
 
 function policyFromRow(row: PolicyRow): PolicyRecord {
   return {

@@ -49,6 +49,32 @@ export async function undoMissedDelete(trx: Transaction<Database>, table: Versio
   throw new Undo<VersionedDelete>(await missedWrite(trx, table, tenantId, id));
 }
 
+/** A policy as both policy tables keep it (OMA-DM policies, compliance policies): Graph body and assignments. */
+export interface StoredPolicy<K extends string> {
+  tenantId: string;
+  id: string;
+  kind: K;
+  body: Record<string, unknown>;
+  assignments: readonly object[];
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Its row: body and assignments as JSON text. */
+export function policyToRow<K extends string>(policy: StoredPolicy<K>): PolicyBodyRow & { kind: K; version: number; created_at: number } {
+  return {
+    tenant_id: policy.tenantId,
+    id: policy.id,
+    kind: policy.kind,
+    body: JSON.stringify(policy.body),
+    assignments: JSON.stringify(policy.assignments),
+    version: policy.version,
+    created_at: policy.createdAt,
+    updated_at: policy.updatedAt,
+  };
+}
+
 /** The columns of a policy row written by an update: its Graph body and assignments as JSON. */
 export interface PolicyBodyRow {
   tenant_id: string;
