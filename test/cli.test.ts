@@ -209,6 +209,33 @@ describe('openmam tenant', () => {
     assert.match(microsoft.stderr, /health attestation on \(Microsoft's DHA service\)/);
   });
 
+  it('refuses a value a flag does not take, and changes nothing (`--enrollment allow` once blocked the tenant and exited 0)', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env)).code, 0);
+    for (const [flag, word, allowed] of [
+      ['--enrollment', 'allow', /--enrollment: allowed or blocked, not "allow"/],
+      ['--require-terms', 'yes', /--require-terms: true or false, not "yes"/],
+      ['--secure-by-default', 'maybe', /--secure-by-default: true, false or unset, not "maybe"/],
+      ['--health-attestation', 'enabled', /--health-attestation: on or off, not "enabled"/],
+    ] as const) {
+      const refused = await run(['tenant', 'set', id, flag, word], env);
+      assert.equal(refused.code, 1, `${flag} ${word}: ${refused.stderr}`);
+      assert.match(refused.stderr, allowed);
+    }
+    const list = await run(['tenant', 'list'], env);
+    assert.match(list.stdout, new RegExp(`^${id}\\tentra\\tenrollment allowed\\tContoso$`, 'm'), 'nothing was written');
+    const blocked = await run(['tenant', 'set', id, '--enrollment', 'blocked', '--require-terms', 'true'], env);
+    assert.equal(blocked.code, 0, blocked.stderr);
+    assert.match(blocked.stderr, /enrollment blocked, terms of use required/);
+  });
+
+  it('--version prints the release on stdout', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await run(['--version'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `openmam ${manifest.version}\n`);
+  });
+
   it('refuses a tenant id that is not a GUID', async () => {
     const result = await run(['tenant', 'add', '--id', 'contoso', '--name', 'Contoso', '--idp', 'entra'], env);
     assert.equal(result.code, 1);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -20,7 +21,7 @@ import type { SecretStore, Store } from '../store/roles.ts';
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
  * docs/configuration.md). Human output goes to stderr; stdout carries only what scripts consume (the token).
  */
-const USAGE = `Usage: openmam <command> [options]
+const USAGE = `Usage: openmam <command> [options]   (openmam --version: the release)
 
 Commands:
   serve                      Start the server (what \`npm start\` runs)
@@ -80,6 +81,7 @@ const COMMAND_OPTIONS = {
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
   ...GATEWAY_OPTIONS,
   ...SIMULATE_OPTIONS,
 } as const;
@@ -203,8 +205,10 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
       // The same PATCH an admin sends to deviceManagement/openMamTenantSettings: validated whole, a compare-and-set.
       const patch: Record<string, unknown> = {};
       if (typeof values['name'] === 'string') patch['displayName'] = values['name'];
-      if (values['enrollment'] !== undefined) patch['enrollmentAllowed'] = values['enrollment'] === 'allowed';
-      if (values['require-terms'] !== undefined) patch['requireTermsOfUse'] = values['require-terms'] === 'true';
+      const enrollment = oneOf(values, 'enrollment', { allowed: true, blocked: false });
+      if (enrollment !== undefined) patch['enrollmentAllowed'] = enrollment;
+      const requireTerms = oneOf(values, 'require-terms', { true: true, false: false });
+      if (requireTerms !== undefined) patch['requireTermsOfUse'] = requireTerms;
       const pollInterval = values['poll-interval'];
       if (typeof pollInterval === 'string') {
         const minutes = Number(pollInterval);
@@ -217,11 +221,8 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         if (days !== null && !Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--stale-retire-days: days, a whole number from 30 to 270, or off');
         patch['staleDeviceRetireAfterDays'] = days;
       }
-      const secure = values['secure-by-default'];
-      if (typeof secure === 'string') {
-        if (secure !== 'true' && secure !== 'false' && secure !== 'unset') throw new OpenMamError('invalid_configuration', '--secure-by-default: true, false or unset');
-        patch['secureByDefault'] = secure === 'unset' ? null : secure === 'true';
-      }
+      const secure = oneOf(values, 'secure-by-default', { true: true, false: false, unset: null });
+      if (secure !== undefined) patch['secureByDefault'] = secure;
       const validity = values['compliance-validity-days'];
       if (typeof validity === 'string') {
         const days = Number(validity);
@@ -229,11 +230,8 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         patch['deviceComplianceCheckinThresholdDays'] = days;
       }
       const attestation: Record<string, unknown> = {};
-      const attest = values['health-attestation'];
-      if (attest !== undefined) {
-        if (attest !== 'on' && attest !== 'off') throw new OpenMamError('invalid_configuration', '--health-attestation: on or off');
-        attestation['enabled'] = attest === 'on';
-      }
+      const attest = oneOf(values, 'health-attestation', { on: true, off: false });
+      if (attest !== undefined) attestation['enabled'] = attest;
       const dhaUrl = values['dha-url'];
       if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
       if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
@@ -249,11 +247,32 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
   });
 }
 
+/**
+ * The value of a flag that takes one of a few words, by its word; undefined when the flag is absent. Any other word is
+ * refused with the words it takes: a value the CLI does not know never means one of them (`--enrollment allow` once
+ * blocked enrollment for the whole tenant and exited 0).
+ */
+function oneOf<T>(values: Values, flag: string, words: Readonly<Record<string, T>>): T | undefined {
+  const value = values[flag];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !Object.hasOwn(words, value)) {
+    const allowed = Object.keys(words);
+    throw new OpenMamError('invalid_configuration', `--${flag}: ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, not "${String(value)}"`);
+  }
+  return words[value];
+}
+
 /** Runs one command; returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parse(argv);
     const [command, ...rest] = positionals;
+    if (values['version']) {
+      // The release is the package's own manifest's version (read only here: no other command needs it).
+      const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`openmam ${manifest.version}\n`);
+      return 0;
+    }
     if (values['help'] || command === undefined || command === 'help') {
       process.stderr.write(USAGE);
       return command === undefined && !values['help'] ? 2 : 0;
