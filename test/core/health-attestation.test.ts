@@ -13,9 +13,10 @@ import {
   NONCE_TTL_MS,
   readHealthAttestationPatch,
   REPLAY_REASON,
-  UndiciDhaTransport,
+ 
   type DhaTransport,
 } from '../../src/core/management/health-attestation.ts';
+import { UndiciDhaTransport } from '../../src/http/dha-client.ts';
 import { DHA_VALIDATION_RESPONSE_NS } from '../../src/protocol/health-attestation/dha.ts';
 import type { HealthAttestationChange, HealthAttestationRecord, HealthAttestationStore, HealthAttestationVerdict } from '../../src/store/health-attestation-records.ts';
 import type { EnrollmentRecord, TenantRecord } from '../../src/store/records.ts';
