@@ -43,6 +43,8 @@ import { APP_PROTECTION_PREFIXES, GRAPH_PREFIXES, openApi } from './http/openapi
 import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
+import { LoadShedding } from './http/load-shedding.ts';
+import { RateLimiter } from './http/rate-limiter.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
 import { idpSignInRoutes } from './http/idp-signin-routes.ts';
@@ -104,6 +106,8 @@ export interface OpenMamApp {
   compliance: ComplianceService;
   /** Assignment filters (create, change, delete; a changed device rule re-plans the tenant's devices). */
   assignmentFilters: AssignmentFilterService;
+  /** Load shedding of the device and app surfaces: `counts` of requests in flight, admitted, shed and rate limited. */
+  loadShedding: LoadShedding;
 }
 
 export interface AppProtection {
@@ -298,9 +302,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   await server.register(healthRoutes, { ping: () => deps.store.ping(), version: VERSION });
-  await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
-  await server.register(managementRoutes, { management, messageLog });
   const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
@@ -319,8 +321,17 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   // Before the routes it publishes: it collects them as they are added.
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
-  await server.register(mamRoutes, { verifier, apps: appProtection.apps });
-  await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
+  // The device and app surfaces, in one scope that sheds load past the limits (http/load-shedding.ts); everything
+  // registered outside it (admin, console, health, identity provider) keeps answering an overloaded node.
+  const loadShedding = new LoadShedding({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs }, (details, message) => server.log.warn(details, message));
+  // Real time, not `clock`: a rate is of requests as they arrive (a test's frozen clock would never refill a bucket).
+  const clientLimit = (perMinute: number) => loadShedding.clientLimit(new RateLimiter({ perMinute, maxKeys: config.rateLimitClients }));
+  await loadShedding.register(server, async (devices) => {
+    await devices.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock, rateLimit: clientLimit(config.enrollmentRateLimitPerMinute) });
+    await devices.register(managementRoutes, { management, messageLog, rateLimit: clientLimit(config.deviceRateLimitPerMinute) });
+    await devices.register(mamRoutes, { verifier, apps: appProtection.apps, rateLimit: clientLimit(config.appRateLimitPerMinute) });
+    await devices.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
+  });
   await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
@@ -346,7 +357,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance, assignmentFilters };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance, assignmentFilters, loadShedding };
 }
 
 function appProtectionServices(

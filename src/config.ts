@@ -24,6 +24,12 @@ export interface Config {
   tokenClockSkewSeconds: number;
   signInRetentionDays: number;
   healthAttestationCaFile: string | undefined;
+  maxInFlight: number;
+  maxEventLoopDelayMs: number;
+  deviceRateLimitPerMinute: number;
+  enrollmentRateLimitPerMinute: number;
+  appRateLimitPerMinute: number;
+  rateLimitClients: number;
 }
 
 type Raw = Record<string, string | undefined>;
@@ -69,6 +75,11 @@ function absoluteUrl(name: string, raw: string): string {
 
 /** The admin console's client id when none is configured: a development client, registered in no Entra tenant. */
 export const DEV_CONSOLE_CLIENT_ID = '00000000-0000-4000-8000-00000000c0de';
+
+/** Device and app requests in flight on one node before it sheds (measured: docs/operations.md "Load shedding"). */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+/** Mean event-loop delay (ms) before it sheds: a healthy node's is a few ms; 100 ms is every request waiting that long. */
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 100;
 
 /** Ordered: later settings may use earlier ones in their defaults. */
 export const SETTINGS = [
@@ -183,6 +194,37 @@ export const SETTINGS = [
     key: 'healthAttestationCaFile', env: 'OPENMAM_HEALTH_ATTESTATION_CA_FILE', flag: 'health-attestation-ca-file', defaultText: '(none: the system CAs)',
     describe: 'PEM file of extra CA certificates trusted for an on-premises Device Health Attestation service (tenant setting `healthAttestation.serviceUrl`), beside the system CAs.',
     resolve: (raw) => (raw === undefined || raw.trim() === '' ? undefined : path.resolve(raw)),
+  }),
+  // Load shedding and rate limits (http/load-shedding.ts, docs/operations.md "Load shedding": how the defaults were measured).
+  setting({
+    key: 'maxInFlight', env: 'OPENMAM_MAX_IN_FLIGHT', flag: 'max-in-flight', defaultText: String(DEFAULT_MAX_IN_FLIGHT),
+    describe: 'Most device and app requests (enrollment, OMA-DM, `/mam/v1`, `/mtd/v1`, `/access/v1`) in flight on this node; past it they are answered 503 with Retry-After. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? DEFAULT_MAX_IN_FLIGHT : integer('OPENMAM_MAX_IN_FLIGHT', 0, 100_000, raw)),
+  }),
+  setting({
+    key: 'maxEventLoopDelayMs', env: 'OPENMAM_MAX_EVENT_LOOP_DELAY', flag: 'max-event-loop-delay', defaultText: String(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
+    describe: 'Milliseconds of mean event-loop delay past which device and app requests are answered 503 with Retry-After (the node is CPU-bound). 0: no limit.',
+    resolve: (raw) => (raw === undefined ? DEFAULT_MAX_EVENT_LOOP_DELAY_MS : integer('OPENMAM_MAX_EVENT_LOOP_DELAY', 0, 60_000, raw)),
+  }),
+  setting({
+    key: 'deviceRateLimitPerMinute', env: 'OPENMAM_DEVICE_RATE_LIMIT', flag: 'device-rate-limit', defaultText: '120',
+    describe: 'OMA-DM messages one device (its DevId) may send per minute, sustained and as a burst; past it, HTTP 503 with Retry-After and SyncHdr status 503. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? 120 : integer('OPENMAM_DEVICE_RATE_LIMIT', 0, 1_000_000, raw)),
+  }),
+  setting({
+    key: 'enrollmentRateLimitPerMinute', env: 'OPENMAM_ENROLLMENT_RATE_LIMIT', flag: 'enrollment-rate-limit', defaultText: '600',
+    describe: 'Enrollment and discovery requests one client address may send per minute (many devices may share an address behind NAT); past it, the InMaintenance fault with 503 and Retry-After. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? 600 : integer('OPENMAM_ENROLLMENT_RATE_LIMIT', 0, 1_000_000, raw)),
+  }),
+  setting({
+    key: 'appRateLimitPerMinute', env: 'OPENMAM_APP_RATE_LIMIT', flag: 'app-rate-limit', defaultText: '60',
+    describe: '`/mam/v1` requests one user may send per minute for one registration (or to register one app); past it, 429 with Retry-After. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? 60 : integer('OPENMAM_APP_RATE_LIMIT', 0, 1_000_000, raw)),
+  }),
+  setting({
+    key: 'rateLimitClients', env: 'OPENMAM_RATE_LIMIT_CLIENTS', flag: 'rate-limit-clients', defaultText: '100000',
+    describe: 'Most clients each rate limit tracks at once (the least recently seen is forgotten first): bounds its memory, about 200 bytes a client.',
+    resolve: (raw) => (raw === undefined ? 100_000 : integer('OPENMAM_RATE_LIMIT_CLIENTS', 1, 10_000_000, raw)),
   }),
 ] as const;
 

@@ -6,7 +6,8 @@ import { ACTION } from '../protocol/mde2/namespaces.ts';
 import { writeMamProvisioningDocument, type MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
 import { readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../protocol/mde2/wstep.ts';
-import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler } from './soap.ts';
+import type { ClientLimit } from './load-shedding.ts';
+import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler, soapTryLater } from './soap.ts';
 
 export const ENROLLMENT_PATH = '/EnrollmentServer/Enrollment.svc';
 export const DISCOVERY_PATH = '/EnrollmentServer/Discovery.svc';
@@ -23,7 +24,12 @@ export interface EnrollmentRoutesOptions {
   enrollment: EnrollmentService;
   publicUrl: string;
   clock: () => number;
+  /** Requests per client address, when a rate is configured (load-shedding.ts). */
+  rateLimit?: ClientLimit | undefined;
 }
+
+/** Every route here says "try later" with the InMaintenance fault when load is shed. */
+const ROUTE_CONFIG = { tryLater: soapTryLater };
 
 /** The document for one provisioning object, written once: core hands out the same object per tenant. */
 const provisioningDocuments = new WeakMap<MamProvisioning, string>();
@@ -48,8 +54,18 @@ function checkAction(envelope: SoapEnvelope, expected: string): void {
 export async function enrollmentRoutes(app: FastifyInstance, options: EnrollmentRoutesOptions): Promise<void> {
   registerSoapBodyParser(app);
   app.setErrorHandler(soapErrorHandler);
+  const { rateLimit } = options;
+  if (rateLimit) {
+    // By address: the user is known only once core has verified the token inside the body, and a refusal before the
+    // body is read costs nothing. Many devices may share an address (NAT), hence a generous default.
+    app.addHook('onRequest', (request, reply, done) => {
+      const refusal = rateLimit(request.ip);
+      if (refusal === undefined) done();
+      else soapTryLater(request, reply, refusal);
+    });
+  }
 
-  app.post(ENROLLMENT_PATH, { bodyLimit: ENROLLMENT_BODY_LIMIT }, async (request, reply) => {
+  app.post(ENROLLMENT_PATH, { bodyLimit: ENROLLMENT_BODY_LIMIT, config: ROUTE_CONFIG }, async (request, reply) => {
     const envelope = parseSoapEnvelope(requireBody(request.body));
     rememberMessageId(request, envelope.messageId);
     checkAction(envelope, ACTION.requestSecurityToken);
@@ -70,9 +86,9 @@ export async function enrollmentRoutes(app: FastifyInstance, options: Enrollment
   });
 
   // Clients probe discovery with an empty GET before they POST Discover.
-  app.get(DISCOVERY_PATH, async (_request, reply) => reply.code(200).send());
+  app.get(DISCOVERY_PATH, { config: ROUTE_CONFIG }, async (_request, reply) => reply.code(200).send());
 
-  app.post(DISCOVERY_PATH, { bodyLimit: DISCOVERY_BODY_LIMIT }, async (request, reply) => {
+  app.post(DISCOVERY_PATH, { bodyLimit: DISCOVERY_BODY_LIMIT, config: ROUTE_CONFIG }, async (request, reply) => {
     const envelope = parseSoapEnvelope(requireBody(request.body));
     rememberMessageId(request, envelope.messageId);
     checkAction(envelope, ACTION.discover);

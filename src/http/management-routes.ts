@@ -5,6 +5,7 @@ import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
 import { SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
 import { writeSyncML } from '../protocol/syncml/writer.ts';
 import { MANAGEMENT_PATH } from './enrollment-routes.ts';
+import type { ClientLimit } from './load-shedding.ts';
 import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 
 /**
@@ -15,6 +16,8 @@ import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 export interface ManagementRoutesOptions {
   management: ManagementService;
   messageLog: MessageLog;
+  /** Messages per device, when a rate is configured (load-shedding.ts). */
+  rateLimit?: ClientLimit | undefined;
 }
 
 /** Windows' largest MaxMsgSize is 512 KiB; a message bigger than 1 MiB is not one of theirs. */
@@ -23,6 +26,16 @@ const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
 function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   return match?.[1];
+}
+
+/**
+ * The device a message counts against: its DevId (SyncHdr/Source) with the tail of its bearer token. The DevId alone is
+ * what the message claims, before anything is verified: keyed by it alone, anyone who knows a device's DevId could
+ * spend its allowance. The token's last characters are its signature, which only the device holds.
+ */
+function deviceKey(devId: string, token: string | undefined): string {
+  // Cut: a DevId may be as long as the message, and the limiter keeps up to its bound of keys.
+  return `${devId.slice(0, 256)}\n${token === undefined ? '' : token.slice(-16)}`;
 }
 
 function plainError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -47,7 +60,9 @@ export async function managementRoutes(app: FastifyInstance, options: Management
     return plainError(reply, 500, `The server could not process the message (trace id ${request.id}).`);
   });
 
-  app.post(MANAGEMENT_PATH, { bodyLimit: MANAGEMENT_BODY_LIMIT }, async (request, reply) => {
+  // Shed after the message is read (config.tryLater 'in-handler'): the "try later" is a SyncML message answering the
+  // device's own header (SyncHdr status 503), the same as during a database outage, and the DevId is in it.
+  app.post(MANAGEMENT_PATH, { bodyLimit: MANAGEMENT_BODY_LIMIT, config: { tryLater: 'in-handler' } }, async (request, reply) => {
     const body = typeof request.body === 'string' ? request.body : '';
     let message;
     try {
@@ -57,9 +72,15 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       request.log.warn({ traceId: request.id, reason: error.message }, 'SyncML refused');
       return plainError(reply, 400, `Not a SyncML DM 1.2 message: ${error.message}`);
     }
+    const token = bearerToken(request);
+    const refusal = request.loadRefusal ?? options.rateLimit?.(deviceKey(message.header.source, token));
+    if (refusal !== undefined) {
+      // Nothing of the message was applied: the device sends it again after Retry-After (or at its next poll).
+      return retryLater(reply, refusal.retryAfterSeconds).header('content-type', SYNCML_CONTENT_TYPE).send(writeSyncML(options.management.unavailable(message)));
+    }
     let result;
     try {
-      result = await options.management.handle(message, bearerToken(request));
+      result = await options.management.handle(message, token);
     } catch (error) {
       if (!isTemporarilyUnavailable(error)) throw error;
       // Nothing of the message was applied (its writes are one transaction): the device sends it again later.

@@ -14,7 +14,10 @@ export function isTemporarilyUnavailable(error: unknown): boolean {
   return isOpenMamError(error) && error.code === 'upstream_unavailable';
 }
 
-/** Sets 503 and Retry-After on `reply`; the caller sends its protocol's body. */
-export function retryLater(reply: FastifyReply): FastifyReply {
-  return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+/**
+ * Sets 503 and Retry-After on `reply`; the caller sends its protocol's body. `seconds` other than the default: a
+ * client over its rate (load-shedding.ts) is told when its next request is due.
+ */
+export function retryLater(reply: FastifyReply, seconds: number = RETRY_AFTER_SECONDS): FastifyReply {
+  return reply.code(503).header('retry-after', String(seconds));
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenMamError, type ErrorCode } from '../errors.ts';
+import type { Refusal } from './load-shedding.ts';
 import { retryLater } from './retry-later.ts';
 import { SoapFormatError, writeSoapFault, type EnrollmentErrorType, type FaultSubcode, type SoapFault } from '../protocol/mde2/soap.ts';
 
@@ -90,4 +91,14 @@ export function soapErrorHandler(error: unknown, request: FastifyRequest, reply:
   // tells a client or load balancer to come back, with Retry-After.
   if (code === 'upstream_unavailable') return retryLater(reply).header('content-type', SOAP_CONTENT_TYPE).send(writeSoapFault(fault));
   return sendSoap(reply, writeSoapFault(fault));
+}
+
+/**
+ * The "try later" of the SOAP endpoints when load is shed or the client is over its rate (load-shedding.ts): the same
+ * InMaintenance fault with 503 and Retry-After as during a database outage, the answer MS-MDE2 clients know.
+ */
+export function soapTryLater(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
+  const reason = refusal.reason === 'rate_limited' ? 'Too many enrollment requests from this address; try again later.' : 'The enrollment server is busy; try again later.';
+  const fault: SoapFault = { ...FAULTS.upstream_unavailable, reason, traceId: request.id };
+  void retryLater(reply, refusal.retryAfterSeconds).header('content-type', SOAP_CONTENT_TYPE).send(writeSoapFault(fault));
 }

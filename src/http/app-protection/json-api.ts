@@ -6,6 +6,7 @@ import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
 import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
+import type { Refusal } from '../load-shedding.ts';
 import { retryLater } from '../retry-later.ts';
 
 /**
@@ -29,6 +30,11 @@ export type CallerRequirement = { kind: 'user' } | { kind: 'role'; role: string 
 
 export const USER_CALLER: CallerRequirement = { kind: 'user' };
 export const roleCaller = (role: string): CallerRequirement => ({ kind: 'role', role });
+
+/** A route's `config`: who may call it, and its "try later" when load is shed (load-shedding.ts). */
+export function surfaceRoute(caller: CallerRequirement): { appProtectionAuth: CallerRequirement; tryLater: typeof jsonTryLater } {
+  return { appProtectionAuth: caller, tryLater: jsonTryLater };
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,7 +73,7 @@ async function verifiedCaller(verifier: TokenVerifier, request: FastifyRequest, 
 }
 
 /** Every status these surfaces answer with an error body: the tables below can use no other. */
-export const ERROR_STATUSES = [400, 401, 403, 404, 409, 412, 413, 415, 500, 503] as const;
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 412, 413, 415, 429, 500, 503] as const;
 type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
 /**
@@ -163,6 +169,24 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
   if (status === 503) retryLater(reply);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   return reply.code(status).send({ error: { code, message, ...extra, requestId: request.id } });
+}
+
+/**
+ * The "try later" of these surfaces, answered before the token is checked or the body read: 503 `serviceUnavailable`
+ * when the node sheds load, 429 `tooManyRequests` (RFC 6585 §4) when this caller is over its rate; both with
+ * `Retry-After`, which the SDK (packages/client) waits for before it calls again.
+ */
+export function jsonTryLater(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
+  const rateLimited = refusal.reason === 'rate_limited';
+  void retryLater(reply, refusal.retryAfterSeconds)
+    .code(rateLimited ? 429 : 503)
+    .send({
+      error: {
+        code: rateLimited ? 'tooManyRequests' : 'serviceUnavailable',
+        message: rateLimited ? 'too many requests from this caller; try again later' : 'the service is busy; try again later',
+        requestId: request.id,
+      },
+    });
 }
 
 /**

@@ -2,19 +2,48 @@ import type { FastifyInstance } from 'fastify';
 import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readActionResult, readCheckInInput, readRegistrationInput, type ManagedAppService } from '../../core/app-protection/managed-apps.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import { callerOf, JSON_BODY_LIMIT, jsonSurface, responses, USER_CALLER } from './json-api.ts';
+import type { ClientLimit } from '../load-shedding.ts';
+import { callerOf, JSON_BODY_LIMIT, jsonSurface, jsonTryLater, responses, surfaceRoute, USER_CALLER } from './json-api.ts';
 
 /** The check-in API of managed apps (docs/app-protection.md "Managed apps"): the user's Entra token is the credential. */
 export interface MamRoutesOptions {
   verifier: TokenVerifier;
   apps: ManagedAppService;
+  /** Each user's requests per registration (and to register), when a rate is configured (load-shedding.ts). */
+  rateLimit?: ClientLimit | undefined;
 }
 
-const user = { appProtectionAuth: USER_CALLER };
+const user = surfaceRoute(USER_CALLER);
+
+/** Longest part of a rate-limit key taken from the request: a key's size, and so the limiter's memory, stays bounded. */
+const KEY_PART_LENGTH = 128;
+
+/**
+ * The registration a request is about: its id in the path, or, to register, the app and device it names (Intune's
+ * registration is one per user, app and device; the app's client is in the key too): an app that registers in a loop
+ * is limited, a user's other apps and devices are not. Read before validation, so defensively.
+ */
+function registrationKey(params: unknown, body: unknown): string {
+  const id = (params as { id?: unknown } | undefined)?.id;
+  if (typeof id === 'string') return id.slice(0, KEY_PART_LENGTH).toLowerCase();
+  const { appId, deviceTag } = (typeof body === 'object' && body !== null ? body : {}) as { appId?: unknown; deviceTag?: unknown };
+  return `new/${String(appId).slice(0, KEY_PART_LENGTH).toLowerCase()}/${String(deviceTag).slice(0, KEY_PART_LENGTH)}`;
+}
 
 export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOptions): Promise<void> {
   const app = jsonSurface(scope, options.verifier);
-  const { apps } = options;
+  const { apps, rateLimit } = options;
+  if (rateLimit) {
+    // After the token check (a route hook) and before validation (a looping app's invalid requests count too): the key
+    // is what the token proves, so nobody can spend another user's allowance, and an app stuck in a loop on one
+    // registration does not stop the user's other apps.
+    app.addHook('preValidation', (request, reply, done) => {
+      const caller = callerOf(request);
+      const refusal = rateLimit(`${caller.tenantId}/${caller.objectId}/${caller.clientId ?? ''}/${registrationKey(request.params, request.body)}`);
+      if (refusal === undefined) done();
+      else jsonTryLater(request, reply, refusal);
+    });
+  }
 
   app.post(
     '/mam/v1/registrations',

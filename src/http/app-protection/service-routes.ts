@@ -3,7 +3,7 @@ import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readAccessRequest, type AccessService } from '../../core/app-protection/access.ts';
 import { readThreatReport, type ThreatReportService } from '../../core/app-protection/threat-reports.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import { callerOf, COMPLIANCE_REPORTER_ROLE, GATEWAY_ROLE, JSON_BODY_LIMIT, jsonSurface, responses, roleCaller, THREAT_CONNECTOR_ROLE } from './json-api.ts';
+import { callerOf, COMPLIANCE_REPORTER_ROLE, GATEWAY_ROLE, JSON_BODY_LIMIT, jsonSurface, responses, roleCaller, surfaceRoute, THREAT_CONNECTOR_ROLE } from './json-api.ts';
 
 /**
  * Endpoints for services, each with its own app role: the threat defense connector (`/mtd/v1`), gateways asking for
@@ -24,7 +24,7 @@ export async function serviceRoutes(app: FastifyInstance, options: ServiceRoutes
 async function threatRoutes(scope: FastifyInstance, options: ServiceRoutesOptions): Promise<void> {
   const app = jsonSurface(scope, options.verifier);
   const { threats } = options;
-  const connector = { appProtectionAuth: roleCaller(THREAT_CONNECTOR_ROLE) };
+  const connector = surfaceRoute(roleCaller(THREAT_CONNECTOR_ROLE));
 
   app.post(
     '/mtd/v1/health',
@@ -61,7 +61,7 @@ async function accessRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     '/access/v1/evaluate',
     {
       bodyLimit: JSON_BODY_LIMIT,
-      config: { appProtectionAuth: roleCaller(GATEWAY_ROLE) },
+      config: surfaceRoute(roleCaller(GATEWAY_ROLE)),
       schema: { tags: ['access'], body: Contract.AccessRequest, response: responses({ 200: Contract.AccessDecision }) },
     },
     async (request) => {
@@ -75,7 +75,7 @@ async function accessRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     '/access/v1/deviceCompliance',
     {
       bodyLimit: JSON_BODY_LIMIT,
-      config: { appProtectionAuth: roleCaller(COMPLIANCE_REPORTER_ROLE) },
+      config: surfaceRoute(roleCaller(COMPLIANCE_REPORTER_ROLE)),
       schema: { tags: ['access'], body: Contract.DeviceComplianceRequest, response: responses({ 204: Contract.NoContent }) },
     },
     async (request, reply) => {

@@ -1,0 +1,185 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { RateLimiter } from './rate-limiter.ts';
+import { RETRY_AFTER_SECONDS } from './retry-later.ts';
+
+/**
+ * Load shedding of the device and app surfaces (enrollment, OMA-DM management, `/mam/v1`, `/mtd/v1`, `/access/v1`):
+ * past a limit a request is answered at once with its protocol's "try later" (HTTP 503 and `Retry-After`, RFC 9110
+ * §15.6.4 and §10.2.3; retry-later.ts) instead of waiting in a queue that grows without bound, so the requests admitted
+ * keep their latency and every device learns when to come back. Two limits, each off at 0:
+ * - requests in flight on these surfaces (from arrival to the end of the response), counted here: the node's
+ *   concurrency, which bounds the work queued behind the database and the event loop (Little's law);
+ * - the event loop's delay, sampled by @fastify/under-pressure: the node's CPU is saturated.
+ * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
+ * shed: an operator can still see and act on an overloaded node.
+ *
+ * Per-client rate limits (rate-limiter.ts) are applied by each surface where its client is known (an address, a
+ * DevId once the message is parsed, a verified user) and answered the same way.
+ */
+
+export type RefusalReason = 'overloaded' | 'rate_limited';
+
+export interface Refusal {
+  reason: RefusalReason;
+  /** Whole seconds, for `Retry-After`. */
+  retryAfterSeconds: number;
+}
+
+/** How a route says "try later" in its protocol (SOAP fault, JSON error body), sending the reply. */
+export type TryLaterAnswer = (request: FastifyRequest, reply: FastifyReply, refusal: Refusal) => void;
+
+/**
+ * `in-handler`: the route answers itself once it can (OMA-DM: its "try later" is a SyncML message that answers the
+ * device's own header, so it needs the parsed message); it reads `request.loadRefusal`.
+ */
+export type TryLater = TryLaterAnswer | 'in-handler';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Required on every route of the device and app scope (checked when the route is added). */
+    tryLater?: TryLater;
+  }
+  interface FastifyRequest {
+    /** The refusal of an `in-handler` route; null when admitted. */
+    loadRefusal: Refusal | null;
+    /** Set by under-pressure's check when the event loop's delay is past the limit. */
+    eventLoopPressure: boolean;
+  }
+}
+
+/** Applies one client's rate limit: undefined when its request may go, else the refusal to answer. */
+export type ClientLimit = (key: string) => Refusal | undefined;
+
+export interface LoadSheddingLimits {
+  /** Most device and app requests in flight at once on this node; 0: no limit. */
+  maxInFlight: number;
+  /** Most mean event-loop delay (ms, over under-pressure's sample interval) before shedding; 0: no limit. */
+  maxEventLoopDelayMs: number;
+}
+
+export interface LoadSheddingCounts {
+  /** Device and app requests in flight now. */
+  inFlight: number;
+  admitted: number;
+  /** Refused because `maxInFlight` requests were in flight. */
+  shedInFlight: number;
+  /** Refused because the event loop was late. */
+  shedEventLoopDelay: number;
+  /** Refused by a per-client rate limit. */
+  rateLimited: number;
+}
+
+/**
+ * The event loop's delay is a mean over this interval: short enough to react within a second, long enough that one
+ * slow tick (a GC pause) does not shed a burst of healthy requests.
+ */
+const EVENT_LOOP_SAMPLE_MS = 500;
+/** At most one warning per interval while shedding: under overload, a log line per refused request would add load. */
+const WARN_INTERVAL_MS = 10_000;
+
+export class LoadShedding {
+  readonly counts: LoadSheddingCounts = { inFlight: 0, admitted: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0 };
+  readonly #limits: LoadSheddingLimits;
+  readonly #warn: (details: Record<string, unknown>, message: string) => void;
+  #lastWarnAt = Number.NEGATIVE_INFINITY;
+  /** Bound once: a listener per response, and no closure allocated for it. */
+  readonly #release = (): void => {
+    this.counts.inFlight--;
+  };
+
+  constructor(limits: LoadSheddingLimits, warn: (details: Record<string, unknown>, message: string) => void) {
+    this.#limits = limits;
+    this.#warn = warn;
+  }
+
+  /**
+   * Registers the device and app surfaces (`routes` registers them in the scope it is given) in one encapsulated scope
+   * where every route is admitted, or answered its "try later", before anything else of it runs.
+   */
+  async register(server: FastifyInstance, routes: (scope: FastifyInstance) => Promise<void>): Promise<void> {
+    await server.register(async (scope) => {
+      scope.decorateRequest('loadRefusal', null);
+      scope.decorateRequest('eventLoopPressure', false);
+      if (this.#limits.maxEventLoopDelayMs > 0) {
+        // A plugin without encapsulation (fastify-plugin): its onRequest hook is this scope's, so only these surfaces
+        // are measured against it. Its own answer is a JSON 503; ours is each protocol's, so it only marks the request.
+        await scope.register(underPressure, {
+          maxEventLoopDelay: this.#limits.maxEventLoopDelayMs,
+          sampleInterval: EVENT_LOOP_SAMPLE_MS,
+          pressureHandler: (request) => {
+            request.eventLoopPressure = true;
+          },
+        });
+      }
+      scope.addHook('onRoute', (route) => {
+        // Fail at start-up: a device route that forgot how to say "try later" would never be shed.
+        const answer = route.config?.tryLater;
+        if (answer === undefined) throw new Error(`${route.method} ${route.url}: config.tryLater is required on a device or app route`);
+        // First of the route's own hooks, after under-pressure's (a scope hook): a refused request costs no token check.
+        const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+        route.onRequest = [this.#admission(answer), ...existing];
+      });
+      await routes(scope);
+    });
+  }
+
+  /**
+   * A per-client limit as a surface applies it (`limit(key)`: undefined when the request may go, else its refusal,
+   * counted); undefined when `limiter` has no limit configured, so the surface builds no key.
+   */
+  clientLimit(limiter: RateLimiter): ClientLimit | undefined {
+    if (!limiter.enabled) return undefined;
+    return (key) => {
+      const retryAfterSeconds = limiter.take(key);
+      if (retryAfterSeconds === undefined) return undefined;
+      this.counts.rateLimited++;
+      this.#warnNow();
+      return { reason: 'rate_limited', retryAfterSeconds };
+    };
+  }
+
+  #admission(answer: TryLater): onRequestHookHandler {
+    return (request, reply, done) => {
+      const refusal = this.#admit(request, reply);
+      if (refusal === undefined) {
+        done();
+      } else if (answer === 'in-handler') {
+        request.loadRefusal = refusal;
+        done();
+      } else {
+        // Answered from the hook: the rest of the route (token check, body, handler) never runs.
+        answer(request, reply, refusal);
+      }
+    };
+  }
+
+  #admit(request: FastifyRequest, reply: FastifyReply): Refusal | undefined {
+    const { maxInFlight } = this.#limits;
+    let refusal: Refusal | undefined;
+    if (request.eventLoopPressure) {
+      this.counts.shedEventLoopDelay++;
+      refusal = { reason: 'overloaded', retryAfterSeconds: RETRY_AFTER_SECONDS };
+    } else if (maxInFlight > 0 && this.counts.inFlight >= maxInFlight) {
+      this.counts.shedInFlight++;
+      refusal = { reason: 'overloaded', retryAfterSeconds: RETRY_AFTER_SECONDS };
+    }
+    if (refusal !== undefined) {
+      this.#warnNow();
+      return refusal;
+    }
+    this.counts.inFlight++;
+    this.counts.admitted++;
+    // 'close' is emitted once per response, when it is sent or when the client went away before (where Fastify's
+    // onResponse never runs): the count cannot leak.
+    reply.raw.on('close', this.#release);
+    return undefined;
+  }
+
+  #warnNow(): void {
+    const now = Date.now();
+    if (now - this.#lastWarnAt < WARN_INTERVAL_MS) return;
+    this.#lastWarnAt = now;
+    this.#warn({ ...this.counts, limits: this.#limits }, 'shedding load: device and app requests are answered 503 with Retry-After');
+  }
+}

@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import Fastify from 'fastify';
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
+import { LoadShedding } from '../../src/http/load-shedding.ts';
+import { RateLimiter } from '../../src/http/rate-limiter.ts';
+import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
+import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts';
+import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
+
+/**
+ * Load shedding (http/load-shedding.ts) and per-client rate limits (http/rate-limiter.ts) of the device and app
+ * surfaces: past a limit each answers its protocol's "try later" (503 or 429 with Retry-After) at once, while the
+ * admin API and health keep answering.
+ */
+const WIP = '/graph/beta/deviceAppManagement/windowsInformationProtectionPolicies';
+const SOAP = { 'content-type': 'application/soap+xml; charset=utf-8' };
+
+const registration = () => ({ appId: 'com.microsoft.edge', appVersion: '1', sdkVersion: '1', osVersion: '10.0.22631.4460', deviceTag: randomUUID() });
+const checkIn = { appVersion: '1', sdkVersion: '1', osVersion: '10.0.22631.4460' };
+const rst = (token: string, devId: string) => RST_MAM_JWT_TEMPLATE.replaceAll('{{TOKEN_BASE64}}', Buffer.from(token).toString('base64')).replaceAll('{{DEVICE_ID}}', devId);
+const devId = () => randomUUID().replaceAll('-', '').toUpperCase();
+
+/** Polls `condition` (every 10 ms, up to `ms`); fails with `message`. */
+async function eventually(condition: () => boolean | Promise<boolean>, message: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await condition())) {
+    assert.ok(Date.now() < until, message);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A request that stays in flight: its headers arrive (the route admits it) but its body does not, until `finish()`
+ * sends the rest or `abort()` drops the connection.
+ */
+function heldRequest(server: TestServer, path: string, token: string): { finish: () => Promise<number>; abort: () => void } {
+  const body = JSON.stringify(checkIn);
+  const request = https.request(`${server.url}${path}`, {
+    method: 'POST',
+    ca: server.ca,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+  });
+  request.write(body.slice(0, 5));
+  return {
+    finish: async () => {
+      request.end(body.slice(5));
+      return answered;
+    },
+    abort: () => {
+      answered.catch(() => undefined);
+      request.destroy();
+    },
+  };
+}
+
+function assertTryLater(response: { status: number; headers: JsonResponse['headers'] }, status: number, what: string): number {
+  assert.equal(response.status, status, `${what}: HTTP ${status}`);
+  const retryAfter = Number(response.headers['retry-after']);
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `${what}: Retry-After in whole seconds, got ${String(response.headers['retry-after'])}`);
+  return retryAfter;
+}
+
+describe('load shedding of the device and app surfaces: too many requests in flight', () => {
+  let server: TestServer;
+  let admin: string;
+  let user: string;
+  let connector: string;
+  let registrationId: string;
+  let device: DeviceSimulator;
+
+  before(async () => {
+    // One request in flight at a time; the event loop's delay and the rates are not limited here.
+    server = await startTestServer('sqlite', { OPENMAM_MAX_IN_FLIGHT: '1', OPENMAM_MAX_EVENT_LOOP_DELAY: '0' });
+    admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+    connector = await server.mint({ upn: 'connector@contoso.example', roles: ['OpenMAM.ThreatConnector'] });
+    user = await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+    device = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: user });
+    await device.enroll();
+    assert.equal((await device.sync()).headerStatus, '200');
+    const registered = await server.json('POST', '/mam/v1/registrations', user, registration());
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    registrationId = registered.body['registrationId'] as string;
+  });
+  after(async () => {
+    device?.close();
+    await server?.close();
+  });
+
+  it('answers every device surface its try-later while one request is in flight, and /graph and /healthz as usual', async () => {
+    const shedding = server.runtime.app.loadShedding;
+    const held = heldRequest(server, `/mam/v1/registrations/${registrationId}/checkin`, user);
+    await eventually(() => shedding.counts.inFlight === 1, 'the held request is admitted and counted in flight');
+    const shedBefore = shedding.counts.shedInFlight;
+    try {
+      const sync = await device.sync();
+      const message = sync.messages[0]!;
+      assertTryLater(message, 503, 'OMA-DM');
+      assert.equal(message.headers['retry-after'], '10');
+      assert.match(message.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/, 'OMA-DM: SyncHdr status 503, in SyncML');
+
+      const enrollment = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(user, devId()) });
+      assertTryLater(enrollment, 503, 'MS-MDE2 enrollment');
+      assert.match(enrollment.body, /<errortype>InMaintenance<\/errortype>/, 'MS-MDE2: the InMaintenance fault');
+      assert.match(enrollment.body, /busy/);
+
+      const mam = await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn);
+      assertTryLater(mam, 503, '/mam/v1');
+      assert.equal((mam.body['error'] as { code: string }).code, 'serviceUnavailable');
+
+      const mtd = await server.json('POST', '/mtd/v1/health', connector, { appId: 'com.microsoft.edge', threatLevel: 'low', registrationId });
+      assertTryLater(mtd, 503, '/mtd/v1');
+
+      const access = await server.json('POST', '/access/v1/evaluate', connector, {});
+      assertTryLater(access, 503, '/access/v1 (shed before its token is checked)');
+
+      assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is not shed');
+      assert.equal((await server.request('/healthz')).status, 200, 'health is not shed');
+      assert.equal(shedding.counts.shedInFlight - shedBefore, 5, 'five requests shed');
+      assert.equal(shedding.counts.inFlight, 1, 'a shed request is not counted in flight');
+    } finally {
+      assert.equal(await held.finish(), 200, 'the held check-in is served');
+    }
+    await eventually(() => shedding.counts.inFlight === 0, 'the served request leaves the count');
+    assert.equal((await device.sync()).headerStatus, '200', 'served again once the request in flight is done');
+    assert.equal((await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn)).status, 200);
+  });
+
+  it('releases a request whose client went away before its answer: the count cannot leak', async () => {
+    const shedding = server.runtime.app.loadShedding;
+    const held = heldRequest(server, `/mam/v1/registrations/${registrationId}/checkin`, user);
+    await eventually(() => shedding.counts.inFlight === 1, 'the held request is admitted');
+    held.abort();
+    await eventually(() => shedding.counts.inFlight === 0, 'the aborted request leaves the count');
+    assert.equal((await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn)).status, 200);
+  });
+});
+
+describe('per-client rate limits', () => {
+  let server: TestServer;
+  let admin: string;
+
+  before(async () => {
+    server = await startTestServer('sqlite', {
+      OPENMAM_MAX_IN_FLIGHT: '0',
+      OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
+      OPENMAM_DEVICE_RATE_LIMIT: '4',
+      OPENMAM_APP_RATE_LIMIT: '3',
+      OPENMAM_ENROLLMENT_RATE_LIMIT: '3',
+    });
+    admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+  });
+  after(async () => server?.close());
+
+  it('refuses enrollments past the rate of one address with the InMaintenance fault (503, Retry-After)', async () => {
+    // Three requests a minute from 127.0.0.1: the discovery probe, and two enrollments of the devices below.
+    assert.equal((await server.request('/EnrollmentServer/Discovery.svc')).status, 200);
+    const alice = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID() }) });
+    const bob = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'bob@contoso.example', deviceId: randomUUID() }) });
+    try {
+      await alice.enroll();
+      await bob.enroll();
+      const refused = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(await server.mint({ upn: 'carol@contoso.example' }), devId()) });
+      const retryAfter = assertTryLater(refused, 503, 'the fourth enrollment request');
+      assert.ok(retryAfter <= 20, `a token is due within 60/3 s, Retry-After ${retryAfter}`);
+      assert.match(refused.body, /<errortype>InMaintenance<\/errortype>/);
+      assert.match(refused.body, /Too many enrollment requests/);
+      assert.equal(server.runtime.app.loadShedding.counts.rateLimited, 1);
+
+      // One device over its rate of OMA-DM messages is refused; another device is served meanwhile.
+      let refusedSync;
+      for (let i = 0; i < 6 && refusedSync === undefined; i++) {
+        const sync = await alice.sync();
+        if (sync.messages.some((message) => message.status !== 200)) refusedSync = sync;
+      }
+      assert.ok(refusedSync !== undefined, 'a device sending more than 4 messages a minute is refused');
+      const last = refusedSync.messages.at(-1)!;
+      const deviceRetry = assertTryLater(last, 503, 'OMA-DM over its rate');
+      assert.ok(deviceRetry <= 15, `a token is due within 60/4 s, Retry-After ${deviceRetry}`);
+      assert.match(last.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/);
+      assert.equal((await bob.sync()).headerStatus, '200', 'another device is served');
+      assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API has no such limit');
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+
+  it("refuses a user's requests past the rate of one registration with 429 and Retry-After; the user's other registration is served", async () => {
+    const user = await server.mint({ upn: 'dave@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+    const first = await server.json('POST', '/mam/v1/registrations', user, registration());
+    const second = await server.json('POST', '/mam/v1/registrations', user, registration());
+    assert.equal(first.status, 201);
+    assert.equal(second.status, 201, 'registering another device is another registration');
+    const id = first.body['registrationId'] as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await server.json('POST', `/mam/v1/registrations/${id}/checkin`, user, checkIn)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429], 'three a minute, then refused');
+    const refused = await server.json('POST', `/mam/v1/registrations/${id}/checkin`, user, checkIn);
+    assert.ok(assertTryLater(refused, 429, 'over the rate') <= 20);
+    assert.equal((refused.body['error'] as { code: string }).code, 'tooManyRequests');
+    const other = await server.json('POST', `/mam/v1/registrations/${second.body['registrationId'] as string}/checkin`, user, checkIn);
+    assert.equal(other.status, 200, "the user's other registration has its own allowance");
+    const someoneElse = await server.mint({ upn: 'erin@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+    const theirs = await server.json('POST', `/mam/v1/registrations/${id}/checkin`, someoneElse, checkIn);
+    assert.notEqual(theirs.status, 429, "another user's requests naming the registration do not spend its allowance");
+  });
+});
+
+describe('load shedding on the event loop delay (@fastify/under-pressure)', () => {
+  let server: TestServer;
+  let admin: string;
+  let user: string;
+
+  before(async () => {
+    server = await startTestServer('sqlite', { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '5' });
+    admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+    user = await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+  });
+  after(async () => server?.close());
+
+  it('sheds device and app requests while the event loop is late, not admin requests', async () => {
+    const blockFor = (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until);
+    };
+    let shed: JsonResponse | undefined;
+    // The delay is a mean over 500 ms samples: block until a sample sees it, then ask at once.
+    for (let attempt = 0; attempt < 5 && shed === undefined; attempt++) {
+      blockFor(1500);
+      for (let i = 0; i < 20 && shed === undefined; i++) {
+        const answer = await server.json('POST', '/mam/v1/registrations', user, registration());
+        if (answer.status === 503) {
+          shed = answer;
+          assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is answered while the device surfaces shed');
+        }
+      }
+    }
+    assert.ok(shed !== undefined, 'a request is shed after the event loop was blocked');
+    assert.equal(shed.headers['retry-after'], '10');
+    assert.equal((shed.body['error'] as { code: string }).code, 'serviceUnavailable');
+    assert.ok(server.runtime.app.loadShedding.counts.shedEventLoopDelay >= 1);
+  });
+});
+
+describe('the device scope', () => {
+  it('refuses at start a device or app route that does not say how it answers "try later"', async () => {
+    const app = Fastify();
+    const shedding = new LoadShedding({ maxInFlight: 1, maxEventLoopDelayMs: 0 }, () => undefined);
+    await assert.rejects(
+      shedding.register(app, async (scope) => {
+        scope.get('/forgot', async () => 'ok');
+      }),
+      /GET \/forgot: config.tryLater is required/,
+    );
+    await app.close().catch(() => undefined);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('gives a client its allowance as a burst, then one request per 1/rate, and says when the next is due', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ perMinute: 6, maxKeys: 10 }, () => now);
+    for (let i = 0; i < 6; i++) assert.equal(limiter.take('a'), undefined, `request ${i + 1} of the burst`);
+    assert.equal(limiter.take('a'), 10, 'one token every 10 s');
+    assert.equal(limiter.take('b'), undefined, 'another client has its own bucket');
+    now += 4_000;
+    assert.equal(limiter.take('a'), 6, 'a refused request spends nothing: 6 s to go');
+    now += 6_000;
+    assert.equal(limiter.take('a'), undefined, 'a token is due after 10 s');
+    assert.equal(limiter.take('a'), 10);
+    now += 3_600_000;
+    for (let i = 0; i < 6; i++) assert.equal(limiter.take('a'), undefined, 'the bucket refills to its size, no more');
+    assert.notEqual(limiter.take('a'), undefined);
+  });
+
+  it('keeps at most maxKeys clients, dropping the least recently seen', () => {
+    const limiter = new RateLimiter({ perMinute: 1, maxKeys: 100 });
+    assert.equal(limiter.take('steady'), undefined);
+    for (let i = 0; i < 10_000; i++) {
+      limiter.take(`client-${i}`);
+      if (i % 50 === 0) limiter.take('steady');
+      assert.ok(limiter.size <= 100, `at most 100 clients tracked, ${limiter.size} after ${i + 1}`);
+    }
+    assert.equal(limiter.size, 100);
+    assert.notEqual(limiter.take('steady'), undefined, 'a client seen recently is still tracked (and still over its rate)');
+    assert.equal(limiter.take('client-0'), undefined, 'a client dropped long ago comes back with a full bucket');
+  });
+
+  it('has no limit at 0 per minute and refuses a bound below 1', () => {
+    const none = new RateLimiter({ perMinute: 0, maxKeys: 1 });
+    assert.equal(none.enabled, false);
+    for (let i = 0; i < 100; i++) assert.equal(none.take('a'), undefined);
+    assert.equal(none.size, 0);
+    assert.throws(() => new RateLimiter({ perMinute: 1, maxKeys: 0 }), RangeError);
+  });
+});
