@@ -207,9 +207,9 @@ export const SETTINGS = [
     resolve: (raw) => (raw === undefined ? DEFAULT_MAX_EVENT_LOOP_DELAY_MS : integer('OPENMAM_MAX_EVENT_LOOP_DELAY', 0, 60_000, raw)),
   }),
   setting({
-    key: 'deviceRateLimitPerMinute', env: 'OPENMAM_DEVICE_RATE_LIMIT', flag: 'device-rate-limit', defaultText: '120',
-    describe: 'OMA-DM messages one device (its DevId) may send per minute, sustained and as a burst; past it, HTTP 503 with Retry-After and SyncHdr status 503. 0: no limit.',
-    resolve: (raw) => (raw === undefined ? 120 : integer('OPENMAM_DEVICE_RATE_LIMIT', 0, 1_000_000, raw)),
+    key: 'deviceRateLimitPerMinute', env: 'OPENMAM_DEVICE_RATE_LIMIT', flag: 'device-rate-limit', defaultText: '600',
+    describe: 'OMA-DM messages one device (its DevId) may send per minute, sustained and as a burst (a long session of many messages fits in it; a device in a loop does not); past it, HTTP 503 with Retry-After and SyncHdr status 503. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? 600 : integer('OPENMAM_DEVICE_RATE_LIMIT', 0, 1_000_000, raw)),
   }),
   setting({
     key: 'enrollmentRateLimitPerMinute', env: 'OPENMAM_ENROLLMENT_RATE_LIMIT', flag: 'enrollment-rate-limit', defaultText: '600',

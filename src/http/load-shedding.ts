@@ -83,6 +83,8 @@ export class LoadShedding {
   readonly #limits: LoadSheddingLimits;
   readonly #warn: (details: Record<string, unknown>, message: string) => void;
   #lastWarnAt = Number.NEGATIVE_INFINITY;
+  /** The event loop's delay counts from this time on (set once the server is ready). */
+  #eventLoopArmedAt = Number.POSITIVE_INFINITY;
   /** Bound once: a listener per response, and no closure allocated for it. */
   readonly #release = (): void => {
     this.counts.inFlight--;
@@ -108,8 +110,14 @@ export class LoadShedding {
           maxEventLoopDelay: this.#limits.maxEventLoopDelayMs,
           sampleInterval: EVENT_LOOP_SAMPLE_MS,
           pressureHandler: (request) => {
-            request.eventLoopPressure = true;
+            if (Date.now() >= this.#eventLoopArmedAt) request.eventLoopPressure = true;
           },
+        });
+        // A starting node blocks its own loop (migrations, schema compilation): the samples taken before it was ready
+        // are not load, and its first requests are not shed for them.
+        scope.addHook('onReady', (done) => {
+          this.#eventLoopArmedAt = Date.now() + 2 * EVENT_LOOP_SAMPLE_MS;
+          done();
         });
       }
       scope.addHook('onRoute', (route) => {

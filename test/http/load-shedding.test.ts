@@ -188,6 +188,16 @@ describe('per-client rate limits', () => {
       assert.ok(deviceRetry <= 15, `a token is due within 60/4 s, Retry-After ${deviceRetry}`);
       assert.match(last.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/);
       assert.equal((await bob.sync()).headerStatus, '200', 'another device is served');
+      // The DevId is only claimed: a message naming Alice's device with another token is counted apart (and refused
+      // by the session engine, not by the limit), so nobody without its token can spend a device's allowance.
+      const impostor = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'mallory@contoso.example' }), devId: alice.devId });
+      try {
+        const spoofed = await impostor.sync();
+        assert.equal(spoofed.messages[0]?.status, 200, 'not rate limited');
+        assert.notEqual(spoofed.headerStatus, '200', 'but not served either');
+      } finally {
+        impostor.close();
+      }
       assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API has no such limit');
     } finally {
       alice.close();

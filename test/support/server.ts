@@ -49,6 +49,9 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
       OPENMAM_PORT: '0',
       OPENMAM_HOST: '127.0.0.1',
       OPENMAM_PUBLIC_URL: 'https://127.0.0.1',
+      // Test files run in parallel on shared cores: a test process's event-loop delay measures the machine, not the
+      // node's load, and would shed a suite's requests at random. test/http/load-shedding.test.ts turns it on.
+      OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
       ...(schema ? { OPENMAM_DATABASE_URL: schema.url } : {}),
       ...env,
     },

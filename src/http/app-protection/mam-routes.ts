@@ -27,7 +27,12 @@ function registrationKey(params: unknown, body: unknown): string {
   const id = (params as { id?: unknown } | undefined)?.id;
   if (typeof id === 'string') return id.slice(0, KEY_PART_LENGTH).toLowerCase();
   const { appId, deviceTag } = (typeof body === 'object' && body !== null ? body : {}) as { appId?: unknown; deviceTag?: unknown };
-  return `new/${String(appId).slice(0, KEY_PART_LENGTH).toLowerCase()}/${String(deviceTag).slice(0, KEY_PART_LENGTH)}`;
+  return `new/${keyPart(appId).toLowerCase()}/${keyPart(deviceTag)}`;
+}
+
+/** A string as it is (cut); anything else as nothing: String() of a 10,000-level nested array overflows the stack. */
+function keyPart(value: unknown): string {
+  return typeof value === 'string' ? value.slice(0, KEY_PART_LENGTH) : '';
 }
 
 export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOptions): Promise<void> {
