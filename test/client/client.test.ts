@@ -32,7 +32,7 @@ let events: { policies: (PolicyDocument | null)[]; configurations: (Configuratio
 beforeEach(() => {
   clock = new FakeClock();
   events = { policies: [], configurations: [], actions: [], states: [], errors: [] };
-  Object.assign(server, { policy: null, configuration: null, actions: [], nextCheckInSeconds: 1800, notOnboarded: false, deviceOwner: undefined, failWith: undefined });
+  Object.assign(server, { policy: null, configuration: null, actions: [], nextCheckInSeconds: 1800, notOnboarded: false, deviceOwner: undefined, failWith: undefined, failRetryAfter: undefined });
   server.requests.length = 0;
   server.results.length = 0;
 });

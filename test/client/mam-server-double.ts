@@ -29,6 +29,8 @@ export class MamServerDouble {
   deviceOwner: string | undefined;
   /** Answer every request with this status (e.g. 500), when set. */
   failWith: number | undefined;
+  /** The Retry-After header of the `failWith` answers, when set. */
+  failRetryAfter: string | undefined;
   private readonly registrations = new Map<string, { user: string; key: string }>();
   private readonly completed = new Set<string>();
   private server: Server | undefined;
@@ -69,7 +71,9 @@ export class MamServerDouble {
       response.writeHead(status, payload === undefined ? headers : { 'content-type': 'application/json', ...headers });
       response.end(payload === undefined ? undefined : JSON.stringify(payload));
     };
-    if (this.failWith !== undefined) return send(this.failWith, { error: { code: 'internal', message: 'failing on purpose' } });
+    if (this.failWith !== undefined) {
+      return send(this.failWith, { error: { code: 'internal', message: 'failing on purpose' } }, this.failRetryAfter === undefined ? {} : { 'retry-after': this.failRetryAfter });
+    }
     const user = userOf(request.headers.authorization);
     if (user === undefined) return send(401, { error: { code: 'authentication_failed', message: 'no token' } });
     if (this.notOnboarded) {

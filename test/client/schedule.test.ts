@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { BACKOFF_MAX_MS, MamClient, MamNetworkError, NotOnboardedError, type MamClientOptions, type WipeContext } from '../../packages/client/src/index.ts';
+import { BACKOFF_MAX_MS, MamClient, MamNetworkError, NotOnboardedError, TryLaterError, type MamClientOptions, type WipeContext } from '../../packages/client/src/index.ts';
 import { action, DAY, FakeClock, HOUR, MamServerDouble, policyDocument, tokenFor } from './mam-server-double.ts';
 
 /** When the client checks in, backs off, waits a day, and what it decides by itself while offline. */
@@ -17,7 +17,7 @@ beforeEach(() => {
   clock = new FakeClock();
   online = true;
   errors = [];
-  Object.assign(server, { policy: null, configuration: null, actions: [], nextCheckInSeconds: 1800, notOnboarded: false, deviceOwner: undefined, failWith: undefined });
+  Object.assign(server, { policy: null, configuration: null, actions: [], nextCheckInSeconds: 1800, notOnboarded: false, deviceOwner: undefined, failWith: undefined, failRetryAfter: undefined });
   server.requests.length = 0;
   server.results.length = 0;
 });
@@ -103,6 +103,46 @@ describe('schedule', () => {
     await nextCheckIn(client);
     assert.equal(client.nextCheckInAt, clock.now() + 15_000);
     client.stop();
+  });
+
+  it('503 or 429 with Retry-After (OpenMAM sheds load, or the app is over its rate): not sooner than asked, spread, and backing off', async () => {
+    const client = newClient({ random: () => 0 });
+    server.failWith = 503;
+    server.failRetryAfter = '120';
+    await client.start();
+    await nextCheckIn(client);
+    assert.ok(errors[0] instanceof TryLaterError, 'a TryLaterError');
+    assert.equal((errors[0] as TryLaterError).retryAfterSeconds, 120);
+    assert.equal(client.nextCheckInAt, clock.now() + 120_000, 'after Retry-After, not the 15 s of the back-off');
+
+    server.failWith = 429;
+    // Asked for 120 s from now, when the next attempt runs: 300 s after it.
+    server.failRetryAfter = new Date(clock.now() + 120_000 + 300_000).toUTCString();
+    assert.equal(await nextCheckIn(client), 120_000);
+    assert.equal((errors[1] as TryLaterError).status, 429);
+    assert.equal(client.nextCheckInAt, clock.now() + 300_000, 'Retry-After as an HTTP date');
+
+    // A short Retry-After after many refusals: the back-off wins (the server keeps refusing: ask less often).
+    server.failWith = 503;
+    server.failRetryAfter = '1';
+    for (let i = 0; i < 4; i++) await nextCheckIn(client);
+    assert.equal(client.nextCheckInAt, clock.now() + 480_000, 'the sixth refusal: half of 30 s x 2^5');
+
+    server.failWith = undefined;
+    await nextCheckIn(client);
+    assert.equal(client.nextCheckInAt, clock.now() + 30 * 60_000, 'back on the schedule once served');
+    client.stop();
+  });
+
+  it('spreads the apps a busy server refused together over up to half as long again as Retry-After', async () => {
+    const late = newClient({ random: () => 0.999 });
+    server.failWith = 503;
+    server.failRetryAfter = '600';
+    await late.start();
+    await nextCheckIn(late);
+    const waited = (late.nextCheckInAt ?? 0) - clock.now();
+    assert.ok(waited > 600_000 && waited <= 900_000, `between 600 and 900 s, got ${waited / 1000} s`);
+    late.stop();
   });
 
   it('403 not onboarded: retries after 24 hours (Retry-After), the app is unmanaged meanwhile', async () => {

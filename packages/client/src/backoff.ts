@@ -11,3 +11,13 @@ export function backoffDelayMs(failures: number, random: () => number = Math.ran
   const step = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }
+
+/**
+ * The delay after a "try later" (503 or 429 with `Retry-After`, RFC 9110 §10.2.3): never sooner than the server asked,
+ * spread over up to half as long again so that the apps a busy server refused together do not return together, and
+ * never sooner than the back-off after as many failures, so that a server that keeps refusing is asked less and less.
+ */
+export function retryLaterDelayMs(retryAfterSeconds: number, failures: number, random: () => number = Math.random): number {
+  const asked = retryAfterSeconds * 1000;
+  return Math.max(Math.round(asked + random() * (asked / 2)), backoffDelayMs(failures, random));
+}

@@ -1,4 +1,4 @@
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs, retryLaterDelayMs } from './backoff.ts';
 import { parseIsoDuration, type ErrorBody } from '@openmam/contract';
 import {
   AccountDisabledError,
@@ -8,6 +8,7 @@ import {
   MamHttpError,
   MamNetworkError,
   NotOnboardedError,
+  TryLaterError,
   WipedError,
   WrongAccountError,
 } from './errors.ts';
@@ -712,6 +713,9 @@ export class MamClient {
         this.schedule(error.retryAfterSeconds * 1000);
       } else if (error instanceof WrongAccountError || error instanceof WipedError || error instanceof AccountMismatchError) {
         this.stop();
+      } else if (error instanceof TryLaterError) {
+        this.failures += 1;
+        this.schedule(retryLaterDelayMs(error.retryAfterSeconds, this.failures, this.random));
       } else {
         this.failures += 1;
         this.schedule(backoffDelayMs(this.failures, this.random));
@@ -793,6 +797,11 @@ export class MamClient {
       if (seconds !== undefined || code === 'tenantNotOnboarded') {
         throw new NotOnboardedError(code, message, seconds ?? NOT_ONBOARDED_SECONDS);
       }
+    }
+    if (status === 503 || status === 429) {
+      // OpenMAM sheds load or this app is over its rate: it says when to come back.
+      const seconds = retryAfterSeconds(retryAfter, this.clock.now());
+      if (seconds !== undefined) throw new TryLaterError(status, code, message, seconds);
     }
     throw new MamHttpError(status, code, message);
   }

@@ -30,6 +30,20 @@ export class MamHttpError extends MamError {
 }
 
 /**
+ * `503` or `429` with `Retry-After`: OpenMAM is busy (it sheds load) or this app is over its rate. The client tries
+ * again no sooner than `retryAfterSeconds` (and no sooner than its back-off after repeated refusals).
+ */
+export class TryLaterError extends MamHttpError {
+  override name = 'TryLaterError';
+  readonly retryAfterSeconds: number;
+
+  constructor(status: number, code: string, message: string, retryAfterSeconds: number) {
+    super(status, code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
  * `409 wrongAccount`: another work account already has managed apps on this device (one MAM account per device).
  * Show `userMessage` ("Accessing your organization's data"); the client does not retry by itself.
  */

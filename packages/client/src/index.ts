@@ -14,6 +14,7 @@ export {
   MamHttpError,
   MamNetworkError,
   NotOnboardedError,
+  TryLaterError,
   WipedError,
   WrongAccountError,
   isAccountDisabled,
@@ -23,7 +24,7 @@ export type { MamSnapshot, MamStorage, PendingResult, WipeRecord } from './stora
 export { evaluateHealthChecks } from './health.ts';
 export type { RunningVersions } from './health.ts';
 export { compareVersions, parseVersion, parseIsoDuration } from '@openmam/contract';
-export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelayMs } from './backoff.ts';
+export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelayMs, retryLaterDelayMs } from './backoff.ts';
 export { LOCAL_MESSAGES } from './messages.ts';
 export type {
   AccessState,
