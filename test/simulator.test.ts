@@ -4,7 +4,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { selfSignedCertificate } from '../src/cli/tls.ts';
-import { DeviceSimulator, EnrollmentRefusedError, MDM_PATH, MDM_QUERY, type ServerCommand } from './support/device-simulator.ts';
+import { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, MDM_PATH, MDM_QUERY, TryLaterError, tryLaterOf, type ServerCommand } from './support/device-simulator.ts';
+import { TryLaterError as SdkTryLaterError } from '../packages/client/src/index.ts';
+import { seededRandom } from '../src/simulator/random.ts';
+import { retryLaterMs } from '../src/simulator/simulation.ts';
 import { child, childAt, children, el, parseSimXml, textAt, type RawXml, type SimElement } from './support/sim-xml.ts';
 
 /**
@@ -18,7 +21,7 @@ interface Received {
   body: string;
 }
 
-type Responder = (request: Received, index: number) => { status?: number; body: string; contentType?: string };
+type Responder = (request: Received, index: number) => { status?: number; body: string; contentType?: string; headers?: Record<string, string> };
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJ1cG4iOiJhbGV4QGNvbnRvc28uZXhhbXBsZSJ9.c2lnbmF0dXJl';
 const METINF = { xmlns: 'syncml:metinf' };
@@ -39,7 +42,7 @@ before(async () => {
       const request: Received = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       received.push(request);
       const answer = responder(request, received.length - 1);
-      res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/vnd.syncml.dm+xml' });
+      res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/vnd.syncml.dm+xml', ...answer.headers });
       res.end(answer.body);
     });
   });
@@ -492,6 +495,41 @@ describe('device simulator (against a scripted endpoint)', () => {
     assert.equal(received[0]!.headers['content-type'], 'text/xml');
     assert.equal(received[0]!.headers['authorization'], undefined);
     assert.equal(received[0]!.headers['user-agent'], 'MSFT OMA DM Client/1.2.0.1');
+  });
+});
+
+describe('the simulated clients honour Retry-After', () => {
+  it('reads a 503 or 429 with Retry-After (seconds or an HTTP date) as "try later", and nothing else', () => {
+    const now = Date.parse('2026-12-07T04:00:00Z');
+    assert.equal(tryLaterOf({ status: 503, headers: { 'retry-after': '7' } }, 'x')?.retryAfterSeconds, 7);
+    assert.equal(tryLaterOf({ status: 429, headers: { 'retry-after': 'Mon, 07 Dec 2026 04:01:30 GMT' } }, 'x', now)?.retryAfterSeconds, 90);
+    assert.equal(tryLaterOf({ status: 503, headers: { 'retry-after': '0' } }, 'x')?.retryAfterSeconds, 1, 'at least a second');
+    assert.equal(tryLaterOf({ status: 503, headers: {} }, 'x'), undefined, 'a 503 without Retry-After is a plain failure');
+    assert.equal(tryLaterOf({ status: 500, headers: { 'retry-after': '7' } }, 'x'), undefined);
+    assert.equal(tryLaterOf({ status: 503, headers: { 'retry-after': 'soon' } }, 'x'), undefined);
+  });
+
+  it('an enrollment answered 503 with Retry-After is a TryLaterError; without it, an EnrollmentHttpError', async () => {
+    const device = new DeviceSimulator({ baseUrl, ca, token: TOKEN });
+    try {
+      responder = () => ({ status: 503, contentType: 'application/soap+xml; charset=utf-8', body: '<s:Envelope/>', headers: { 'retry-after': '12' } });
+      await assert.rejects(device.enroll(), (error: unknown) => error instanceof TryLaterError && error.retryAfterSeconds === 12 && error.status === 503);
+      responder = () => ({ status: 503, contentType: 'application/soap+xml; charset=utf-8', body: '<s:Envelope/>' });
+      await assert.rejects(device.enroll(), EnrollmentHttpError);
+    } finally {
+      device.close();
+    }
+  });
+
+  it('the simulation comes back no sooner than asked, spread over up to half as long again; other failures keep the schedule', () => {
+    const random = seededRandom(7);
+    for (let i = 0; i < 100; i++) {
+      const device = retryLaterMs(new TryLaterError(503, 10, 'sync'), random)!;
+      assert.ok(device >= 10_000 && device <= 15_000, `a device: between 10 and 15 s, got ${device}`);
+      const app = retryLaterMs(new SdkTryLaterError(429, 'tooManyRequests', 'slow down', 4), random)!;
+      assert.ok(app >= 4_000 && app <= 6_000, `an app (the SDK's error): between 4 and 6 s, got ${app}`);
+    }
+    assert.equal(retryLaterMs(new Error('HTTP 500'), random), undefined);
   });
 });
 

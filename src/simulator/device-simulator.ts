@@ -134,6 +134,32 @@ export interface NodeValue {
   value: string;
 }
 
+/**
+ * The server asked the device to come back later: HTTP 503 or 429 with `Retry-After` (RFC 9110 §10.2.3; OpenMAM sheds
+ * load or the device is over its rate, or its database is away). The simulated device waits that long before it tries
+ * again, as a client that honours it must.
+ */
+export class TryLaterError extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterSeconds: number,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status}, try again in ${retryAfterSeconds} s`);
+    this.name = 'TryLaterError';
+  }
+}
+
+/** The answer's "try later", when it is one: 503 or 429 with Retry-After in seconds or as an HTTP date. */
+export function tryLaterOf(response: Pick<HttpResult, 'status' | 'headers'>, what: string, now: number = Date.now()): TryLaterError | undefined {
+  if (response.status !== 503 && response.status !== 429) return undefined;
+  const header = response.headers['retry-after'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - now) / 1000);
+  return Number.isFinite(seconds) ? new TryLaterError(response.status, Math.max(1, seconds), what) : undefined;
+}
+
 /** An enrollment answered with an HTTP status other than 200. */
 export class EnrollmentHttpError extends Error {
   constructor(readonly response: HttpResult) {
@@ -367,7 +393,7 @@ export class DeviceSimulator {
       'User-Agent': 'ENROLLClient',
       'Client-Request-Id': randomUUID(),
     });
-    if (response.status !== 200) throw new EnrollmentHttpError(response);
+    if (response.status !== 200) throw tryLaterOf(response, 'enrollment') ?? new EnrollmentHttpError(response);
     const envelope = parseSimXml(response.body);
     const fault = findFirst(envelope, 'Fault');
     if (fault) {

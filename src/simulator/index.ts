@@ -19,6 +19,6 @@ export type { Random } from './random.ts';
 export { HttpsTransport } from './https.ts';
 export { TokenCache, claimOf } from './tokens.ts';
 export type { TokenRequest, TokenSource } from './tokens.ts';
-export { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError } from './device-simulator.ts';
+export { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, TryLaterError, tryLaterOf } from './device-simulator.ts';
 export { SimulatedDhaService, SimulatedHealthAttestation, HEALTHY_BOOT, validationNonce } from './health-attestation.ts';
 export type { AttestationMischief, BootState, SimulatedDhaServiceOptions, SimulatedHealthAttestationOptions } from './health-attestation.ts';

@@ -1,4 +1,4 @@
-import { DeviceSimulator, type NodeValue, type TranscriptCommand } from './device-simulator.ts';
+import { DeviceSimulator, tryLaterOf, type NodeValue, type TranscriptCommand } from './device-simulator.ts';
 import { SimulatedHealthAttestation, type SimulatedHealthAttestationOptions } from './health-attestation.ts';
 import type { HttpsTransport } from './https.ts';
 import type { DeviceProfile } from './inventory.ts';
@@ -162,7 +162,9 @@ export class SimulatedDevice {
     await this.freshToken();
     const transcript = await this.simulator.sync();
     const last = transcript.messages.at(-1);
-    if (last && last.status !== 200) throw new Error(`OMA-DM session of ${this.profile.deviceName}: HTTP ${last.status} ${last.response.slice(0, 300)}`);
+    if (last && last.status !== 200) {
+      throw tryLaterOf(last, `OMA-DM session of ${this.profile.deviceName}`) ?? new Error(`OMA-DM session of ${this.profile.deviceName}: HTTP ${last.status} ${last.response.slice(0, 300)}`);
+    }
     const commands = transcript.commands.filter((c) => ITEM_VERBS.has(c.verb)).map(applied);
     const result: SyncResult = {
       sessionId: transcript.sessionId,

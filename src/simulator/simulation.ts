@@ -1,4 +1,6 @@
+import { TryLaterError as SdkTryLaterError } from '../../packages/client/src/index.ts';
 import { prepareDemoTenant, type DemoTenantReport } from './demo-tenant.ts';
+import { TryLaterError } from './device-simulator.ts';
 import { HttpsTransport } from './https.ts';
 import { deviceProfile, userNames, type DeviceProfile } from './inventory.ts';
 import { seededRandom, type Random } from './random.ts';
@@ -90,6 +92,16 @@ export interface Simulation {
   evaluateAccess(appId: string, resource?: string): Promise<AccessResult>;
   /** Stops the schedule, waits for what is under way, closes connections. */
   stop(): Promise<void>;
+}
+
+/**
+ * When a device or app the server asked to come back later (503 or 429 with Retry-After) tries again, in real
+ * milliseconds (the server's clock, not the simulation's `speed`): no sooner than asked, spread over up to half as long
+ * again so that the clients refused together do not return together. Undefined for any other failure.
+ */
+export function retryLaterMs(error: unknown, random: Random): number | undefined {
+  if (!(error instanceof TryLaterError) && !(error instanceof SdkTryLaterError)) return undefined;
+  return error.retryAfterSeconds * 1000 * (1 + 0.5 * random.next());
 }
 
 /** A Windows MAM device's check-in interval in the simulation (simulated seconds). */
@@ -267,8 +279,12 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const jittered = (seconds: number, rng: Random): number => ((seconds * 1000) / speed) * (0.8 + 0.4 * rng.next());
 
   const deviceLoop = (device: SimulatedDevice) => async (): Promise<void> => {
-    await syncDevice(device).catch((error: unknown) => failed(device.profile.deviceName, error));
-    later(jittered(DEVICE_SYNC_SECONDS, random), deviceLoop(device));
+    let retryAfterMs: number | undefined;
+    await syncDevice(device).catch((error: unknown) => {
+      retryAfterMs = retryLaterMs(error, random);
+      failed(device.profile.deviceName, error);
+    });
+    later(retryAfterMs ?? jittered(DEVICE_SYNC_SECONDS, random), deviceLoop(device));
   };
   const appLoop = (app: SimulatedApp) => async (): Promise<void> => {
     let next = 1800;
@@ -279,6 +295,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       if (random.chance(0.6) && !app.wiped) await evaluateAccess(app);
     } catch (error) {
       failed(app.id, error);
+      const retryAfterMs = retryLaterMs(error, random);
+      if (retryAfterMs !== undefined) return later(retryAfterMs, appLoop(app));
     }
     later(jittered(next, random), appLoop(app));
   };
