@@ -19,6 +19,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
+import { benchLimitsEnv } from './child-server.ts';
 import { traceServer } from './server-trace.ts';
 
 const [kind, dataDir, route, replyBase64] = process.argv.slice(2);
@@ -27,7 +28,7 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseli
   process.exit(2);
 }
 
-const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchLimitsEnv() });
 // The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
 const logSink = pino.destination('/dev/null');
 /** The JSON endpoints' body limit (src/http/app-protection/json-api.ts). */

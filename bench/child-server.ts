@@ -28,3 +28,18 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * The load-shedding and rate-limit settings of a benchmark server (src/http/load-shedding.ts). Per-client rate limits
+ * off: a benchmark replays a few thousand clients (all from 127.0.0.1) at thousands of requests per second, each far
+ * past any one device's, app's or address's rate. Load shedding as configured by default, or as the caller's
+ * environment sets it (bench/overload.bench.ts starts servers with and without it).
+ */
+export function benchLimitsEnv(): Record<string, string> {
+  const env: Record<string, string> = { OPENMAM_APP_RATE_LIMIT: '0', OPENMAM_DEVICE_RATE_LIMIT: '0', OPENMAM_ENROLLMENT_RATE_LIMIT: '0' };
+  for (const name of ['OPENMAM_MAX_IN_FLIGHT', 'OPENMAM_MAX_EVENT_LOOP_DELAY', ...Object.keys(env)]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}

@@ -56,6 +56,8 @@ export interface OpenLoopResult {
   achievedRate: number;
   /** Latency in ms from the tick that sent (or queued) the request to its complete reply. */
   latency: Percentiles;
+  /** `latency` of the replies of each status (e.g. the 200s apart from the 503s of a server that sheds load). */
+  latencyByStatus: Record<string, Percentiles>;
   /** Latency in ms from the request's ideal due time (includes the generator's tick lateness). */
   fromSchedule: Percentiles;
   /** How late the ticks sent requests against their ideal due times, ms. */
@@ -112,6 +114,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const issuedAt = new Float64Array(total);
   const latency = new Float64Array(total);
   const fromSchedule = new Float64Array(total);
+  const statusOf = new Uint16Array(total);
   const statuses: Record<string, number> = {};
   let completed = 0;
   let errors = 0;
@@ -186,6 +189,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
       const now = performance.now();
       latency[completed] = now - issuedAt[index]!;
       fromSchedule[completed] = now - (start + index * interval);
+      statusOf[completed] = status;
       completed++;
       lastReplyAt = now;
       statuses[status] = (statuses[status] ?? 0) + 1;
@@ -264,6 +268,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     statuses,
     achievedRate: completed / (elapsedMs / 1000),
     latency: percentilesOf(latency.subarray(0, completed)),
+    latencyByStatus: Object.fromEntries(
+      Object.keys(statuses).map((status) => [status, percentilesOf(latency.subarray(0, completed).filter((_, i) => statusOf[i] === Number(status)))]),
+    ),
     fromSchedule: percentilesOf(fromSchedule.subarray(0, completed)),
     sendLag: percentilesOf(sendLag),
     queued,

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
+import { benchLimitsEnv } from './child-server.ts';
 import { createRuntime } from '../src/main.ts';
 import { traceServer } from './server-trace.ts';
 
@@ -24,7 +25,7 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseli
   process.exit(2);
 }
 
-const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchLimitsEnv() });
 // The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
 const logSink = pino.destination('/dev/null');
 

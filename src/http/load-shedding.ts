@@ -1,4 +1,5 @@
 import underPressure from '@fastify/under-pressure';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { RateLimiter } from './rate-limiter.ts';
 import { RETRY_AFTER_SECONDS } from './retry-later.ts';
@@ -8,8 +9,9 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  * past a limit a request is answered at once with its protocol's "try later" (HTTP 503 and `Retry-After`, RFC 9110
  * §15.6.4 and §10.2.3; retry-later.ts) instead of waiting in a queue that grows without bound, so the requests admitted
  * keep their latency and every device learns when to come back. Two limits, each off at 0:
- * - requests in flight on these surfaces (from arrival to the end of the response), counted here: the node's
- *   concurrency, which bounds the work queued behind the database and the event loop (Little's law);
+ * - requests in flight on these surfaces (from arrival until their answer is ready), counted here: the work the node
+ *   has accepted and not done, waiting on the database or the loop; at a limit L and a capacity C, an admitted request
+ *   waits about L / C at most (Little's law);
  * - the event loop's delay, sampled by @fastify/under-pressure: the node's CPU is saturated.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
  * shed: an operator can still see and act on an overloaded node.
@@ -85,14 +87,19 @@ export class LoadShedding {
   #lastWarnAt = Number.NEGATIVE_INFINITY;
   /** The event loop's delay counts from this time on (set once the server is ready). */
   #eventLoopArmedAt = Number.POSITIVE_INFINITY;
-  /** Bound once: a listener per response, and no closure allocated for it. */
-  readonly #release = (): void => {
-    this.counts.inFlight--;
-  };
+  /** The responses of the requests admitted and not yet released. */
+  readonly #admitted = new WeakSet<ServerResponse>();
+  /** One listener for every response ('close' calls it with the response as `this`): no closure per request. */
+  readonly #releaseOnClose: (this: ServerResponse) => void;
 
   constructor(limits: LoadSheddingLimits, warn: (details: Record<string, unknown>, message: string) => void) {
     this.#limits = limits;
     this.#warn = warn;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listener's own `this` is the response
+    const shedding = this;
+    this.#releaseOnClose = function (this: ServerResponse) {
+      shedding.#release(this);
+    };
   }
 
   /**
@@ -120,6 +127,10 @@ export class LoadShedding {
           done();
         });
       }
+      scope.addHook('onSend', (_request, reply, payload, done) => {
+        this.#release(reply.raw);
+        done(null, payload);
+      });
       scope.addHook('onRoute', (route) => {
         // Fail at start-up: a device route that forgot how to say "try later" would never be shed.
         const answer = route.config?.tryLater;
@@ -178,10 +189,18 @@ export class LoadShedding {
     }
     this.counts.inFlight++;
     this.counts.admitted++;
-    // 'close' is emitted once per response, when it is sent or when the client went away before (where Fastify's
+    this.#admitted.add(reply.raw);
+    // Released when its answer is ready to go (onSend, in register): the slot bounds the work of the request, not the
+    // time the answer takes to reach a slow client; a request whose work completes within the socket's callback holds
+    // its slot for no other request, so the limit trips only when requests wait (on the database, on the loop). And on
+    // 'close', emitted once per response, also when the client went away first (where no answer is sent and Fastify's
     // onResponse never runs): the count cannot leak.
-    reply.raw.on('close', this.#release);
+    reply.raw.on('close', this.#releaseOnClose);
     return undefined;
+  }
+
+  #release(response: ServerResponse): void {
+    if (this.#admitted.delete(response)) this.counts.inFlight--;
   }
 
   #warnNow(): void {
