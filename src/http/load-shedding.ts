@@ -80,6 +80,15 @@ const EVENT_LOOP_SAMPLE_MS = 500;
 /** At most one warning per interval while shedding: under overload, a log line per refused request would add load. */
 const WARN_INTERVAL_MS = 10_000;
 
+/**
+ * Retry-After of a shed request: 10 to 19 s. The requests a busy node refuses arrive together; told the same delay,
+ * the clients that do not spread their retries themselves (the SDK and the simulator do) would all come back in the
+ * same second and be refused together again.
+ */
+function shedRetryAfter(): number {
+  return RETRY_AFTER_SECONDS + Math.floor(Math.random() * RETRY_AFTER_SECONDS);
+}
+
 export class LoadShedding {
   readonly counts: LoadSheddingCounts = { inFlight: 0, admitted: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0 };
   readonly #limits: LoadSheddingLimits;
@@ -178,10 +187,10 @@ export class LoadShedding {
     let refusal: Refusal | undefined;
     if (request.eventLoopPressure) {
       this.counts.shedEventLoopDelay++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: RETRY_AFTER_SECONDS };
+      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfter() };
     } else if (maxInFlight > 0 && this.counts.inFlight >= maxInFlight) {
       this.counts.shedInFlight++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: RETRY_AFTER_SECONDS };
+      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfter() };
     }
     if (refusal !== undefined) {
       this.#warnNow();
