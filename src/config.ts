@@ -203,7 +203,7 @@ export const SETTINGS = [
   }),
   setting({
     key: 'maxEventLoopDelayMs', env: 'OPENMAM_MAX_EVENT_LOOP_DELAY', flag: 'max-event-loop-delay', defaultText: String(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
-    describe: 'Milliseconds of mean event-loop delay past which device and app requests are answered 503 with Retry-After (the node is CPU-bound). 0: no limit.',
+    describe: 'Milliseconds of mean event-loop delay (over 500 ms) past which the node is CPU-bound: the share of device and app requests it admits is halved after each such sample and raised by a tenth after each under it; the others are answered 503 with Retry-After. 0: no limit.',
     resolve: (raw) => (raw === undefined ? DEFAULT_MAX_EVENT_LOOP_DELAY_MS : integer('OPENMAM_MAX_EVENT_LOOP_DELAY', 0, 60_000, raw)),
   }),
   setting({

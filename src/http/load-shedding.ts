@@ -12,7 +12,11 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  * - requests in flight on these surfaces (from arrival until their answer is ready), counted here: the work the node
  *   has accepted and not done, waiting on the database or the loop; at a limit L and a capacity C, an admitted request
  *   waits about L / C at most (Little's law);
- * - the event loop's delay, sampled by @fastify/under-pressure: the node's CPU is saturated.
+ * - the event loop's delay, sampled by @fastify/under-pressure: the node's CPU is saturated. Not a gate (all requests
+ *   refused for a sample, all admitted the next: a refusal costs the node a good part of what a steady request does,
+ *   TLS and HTTP included, so the loop swings between the two): a fraction of the requests is admitted, halved after
+ *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
+ *   settles where the loop keeps up.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
  * shed: an operator can still see and act on an overloaded node.
  *
@@ -45,8 +49,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The refusal of an `in-handler` route; null when admitted. */
     loadRefusal: Refusal | null;
-    /** Set by under-pressure's check when the event loop's delay is past the limit. */
-    eventLoopPressure: boolean;
   }
 }
 
@@ -89,13 +91,35 @@ function shedRetryAfter(): number {
   return RETRY_AFTER_SECONDS + Math.floor(Math.random() * RETRY_AFTER_SECONDS);
 }
 
+/** The share of requests admitted while the event loop is late: multiplicative decrease, additive increase. */
+export class AdmitFraction {
+  /** Never below: a few requests still go, and their answers show when the node can take more. */
+  static readonly MIN = 1 / 32;
+  static readonly STEP_UP = 0.1;
+  #value = 1;
+
+  get value(): number {
+    return this.#value;
+  }
+
+  /** One sample of the mean event-loop delay (ms) against the limit. */
+  sample(delayMs: number, limitMs: number): void {
+    this.#value = delayMs > limitMs ? Math.max(AdmitFraction.MIN, this.#value / 2) : Math.min(1, this.#value + AdmitFraction.STEP_UP);
+  }
+
+  /** Whether a request goes, for `random` in [0, 1). */
+  admits(random: number): boolean {
+    return this.#value >= 1 || random < this.#value;
+  }
+}
+
 export class LoadShedding {
   readonly counts: LoadSheddingCounts = { inFlight: 0, admitted: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0 };
   readonly #limits: LoadSheddingLimits;
   readonly #warn: (details: Record<string, unknown>, message: string) => void;
   #lastWarnAt = Number.NEGATIVE_INFINITY;
-  /** The event loop's delay counts from this time on (set once the server is ready). */
-  #eventLoopArmedAt = Number.POSITIVE_INFINITY;
+  /** The share of device and app requests admitted, from the event loop's delay. */
+  readonly eventLoop = new AdmitFraction();
   /** The responses of the requests admitted and not yet released. */
   readonly #admitted = new WeakSet<ServerResponse>();
   /** One listener for every response ('close' calls it with the response as `this`): no closure per request. */
@@ -118,21 +142,21 @@ export class LoadShedding {
   async register(server: FastifyInstance, routes: (scope: FastifyInstance) => Promise<void>): Promise<void> {
     await server.register(async (scope) => {
       scope.decorateRequest('loadRefusal', null);
-      scope.decorateRequest('eventLoopPressure', false);
-      if (this.#limits.maxEventLoopDelayMs > 0) {
-        // A plugin without encapsulation (fastify-plugin): its onRequest hook is this scope's, so only these surfaces
-        // are measured against it. Its own answer is a JSON 503; ours is each protocol's, so it only marks the request.
-        await scope.register(underPressure, {
-          maxEventLoopDelay: this.#limits.maxEventLoopDelayMs,
-          sampleInterval: EVENT_LOOP_SAMPLE_MS,
-          pressureHandler: (request) => {
-            if (Date.now() >= this.#eventLoopArmedAt) request.eventLoopPressure = true;
-          },
-        });
-        // A starting node blocks its own loop (migrations, schema compilation): the samples taken before it was ready
-        // are not load, and its first requests are not shed for them.
+      const limitMs = this.#limits.maxEventLoopDelayMs;
+      if (limitMs > 0) {
+        // Its sampler only (no threshold given, so no hook of its own: its answer would be a gate and a JSON 503; ours
+        // is a fraction and each protocol's "try later"). Registered in this scope (fastify-plugin: no scope of its own).
+        await scope.register(underPressure, { sampleInterval: EVENT_LOOP_SAMPLE_MS });
+        let sampler: NodeJS.Timeout | undefined;
+        // From once the node is ready: a starting node blocks its own loop (migrations, schema compilation), which is
+        // not load, and its first requests are not shed for it.
         scope.addHook('onReady', (done) => {
-          this.#eventLoopArmedAt = Date.now() + 2 * EVENT_LOOP_SAMPLE_MS;
+          sampler = setInterval(() => this.eventLoop.sample(scope.memoryUsage().eventLoopDelay, limitMs), EVENT_LOOP_SAMPLE_MS);
+          sampler.unref();
+          done();
+        });
+        scope.addHook('onClose', (_instance, done) => {
+          clearInterval(sampler);
           done();
         });
       }
@@ -169,7 +193,7 @@ export class LoadShedding {
 
   #admission(answer: TryLater): onRequestHookHandler {
     return (request, reply, done) => {
-      const refusal = this.#admit(request, reply);
+      const refusal = this.#admit(reply);
       if (refusal === undefined) {
         done();
       } else if (answer === 'in-handler') {
@@ -182,10 +206,10 @@ export class LoadShedding {
     };
   }
 
-  #admit(request: FastifyRequest, reply: FastifyReply): Refusal | undefined {
+  #admit(reply: FastifyReply): Refusal | undefined {
     const { maxInFlight } = this.#limits;
     let refusal: Refusal | undefined;
-    if (request.eventLoopPressure) {
+    if (!this.eventLoop.admits(Math.random())) {
       this.counts.shedEventLoopDelay++;
       refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfter() };
     } else if (maxInFlight > 0 && this.counts.inFlight >= maxInFlight) {

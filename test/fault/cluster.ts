@@ -302,6 +302,8 @@ export class Cluster {
       OPENMAM_HOST: '127.0.0.1',
       OPENMAM_PUBLIC_URL: cluster.publicUrl,
       OPENMAM_LOG_LEVEL: 'warn',
+      // As in test/support/server.ts: the test machine's CPU contention is not the nodes' load.
+      OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
       ...options.env,
     };
     if (schema) {

@@ -4,7 +4,7 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
-import { LoadShedding } from '../../src/http/load-shedding.ts';
+import { AdmitFraction, LoadShedding } from '../../src/http/load-shedding.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
 import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts';
@@ -247,7 +247,7 @@ describe('load shedding on the event loop delay (@fastify/under-pressure)', () =
       while (Date.now() < until);
     };
     let shed: JsonResponse | undefined;
-    // The delay is a mean over 500 ms samples: block until a sample sees it, then ask at once.
+    // The delay is a mean over 500 ms samples: block until a sample sees it (the share admitted halves), then ask.
     for (let attempt = 0; attempt < 5 && shed === undefined; attempt++) {
       blockFor(1500);
       for (let i = 0; i < 20 && shed === undefined; i++) {
@@ -277,6 +277,24 @@ describe('the device scope', () => {
       /GET \/forgot: config.tryLater is required/,
     );
     await app.close().catch(() => undefined);
+  });
+});
+
+describe('AdmitFraction (the event loop delay limit)', () => {
+  it('halves the share of requests admitted after each late sample, down to a floor, and raises it by a tenth after each timely one', () => {
+    const fraction = new AdmitFraction();
+    assert.equal(fraction.value, 1);
+    assert.ok(fraction.admits(0.999), 'everything goes while the loop keeps up');
+    fraction.sample(150, 100);
+    assert.equal(fraction.value, 0.5);
+    assert.ok(fraction.admits(0.49) && !fraction.admits(0.5), 'half of the requests go');
+    for (let i = 0; i < 20; i++) fraction.sample(1000, 100);
+    assert.equal(fraction.value, AdmitFraction.MIN, 'never none: a few still go, and show when the node can take more');
+    assert.ok(fraction.admits(0));
+    fraction.sample(100, 100);
+    assert.ok(Math.abs(fraction.value - (AdmitFraction.MIN + 0.1)) < 1e-9, 'a sample at the limit is not over it');
+    for (let i = 0; i < 20; i++) fraction.sample(3, 100);
+    assert.equal(fraction.value, 1, 'back to everything, a tenth per sample');
   });
 });
 
