@@ -212,9 +212,9 @@ export const SETTINGS = [
     resolve: (raw) => (raw === undefined ? 600 : integer('OPENMAM_DEVICE_RATE_LIMIT', 0, 1_000_000, raw)),
   }),
   setting({
-    key: 'enrollmentRateLimitPerMinute', env: 'OPENMAM_ENROLLMENT_RATE_LIMIT', flag: 'enrollment-rate-limit', defaultText: '600',
-    describe: 'Enrollment and discovery requests one client address may send per minute (many devices may share an address behind NAT); past it, the InMaintenance fault with 503 and Retry-After. 0: no limit.',
-    resolve: (raw) => (raw === undefined ? 600 : integer('OPENMAM_ENROLLMENT_RATE_LIMIT', 0, 1_000_000, raw)),
+    key: 'enrollmentRateLimitPerMinute', env: 'OPENMAM_ENROLLMENT_RATE_LIMIT', flag: 'enrollment-rate-limit', defaultText: '30',
+    describe: 'MAM enrollment requests one device may send per minute with one user token (a device enrolls once; one in a loop does not); past it, the InMaintenance fault with 503 and Retry-After. 0: no limit.',
+    resolve: (raw) => (raw === undefined ? 30 : integer('OPENMAM_ENROLLMENT_RATE_LIMIT', 0, 1_000_000, raw)),
   }),
   setting({
     key: 'appRateLimitPerMinute', env: 'OPENMAM_APP_RATE_LIMIT', flag: 'app-rate-limit', defaultText: '60',

@@ -5,7 +5,7 @@ import { readDiscoverRequest, writeDiscoverResponse } from '../protocol/mde2/dis
 import { ACTION } from '../protocol/mde2/namespaces.ts';
 import { writeMamProvisioningDocument, type MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
-import { readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../protocol/mde2/wstep.ts';
+import { contextValue, readRequestSecurityToken, writeRequestSecurityTokenResponse, type RequestSecurityToken } from '../protocol/mde2/wstep.ts';
 import type { ClientLimit } from './load-shedding.ts';
 import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler, soapTryLater } from './soap.ts';
 
@@ -24,7 +24,7 @@ export interface EnrollmentRoutesOptions {
   enrollment: EnrollmentService;
   publicUrl: string;
   clock: () => number;
-  /** Requests per client address, when a rate is configured (load-shedding.ts). */
+  /** Enrollments per device and user token, when a rate is configured (load-shedding.ts). */
   rateLimit?: ClientLimit | undefined;
 }
 
@@ -43,6 +43,18 @@ function provisioningDocument(provisioning: MamProvisioning): string {
   return document;
 }
 
+/**
+ * Whose enrollments a request counts against: the device it names (AdditionalContext DeviceID) with the tail of its
+ * user token, the token's signature, which only its holder has: a device that enrolls in a loop is limited, and nobody
+ * can spend another user's or device's allowance. Not the client address: behind NAT or a load balancer a whole fleet
+ * has one. Undefined without a token (core refuses it, cheaply, before anything is written).
+ */
+function enrollmentKey(rst: RequestSecurityToken): string | undefined {
+  const token = rst.userToken?.jwt;
+  if (token === undefined) return undefined;
+  return `${(contextValue(rst.context, 'DeviceID') ?? '').slice(0, 256)}\n${token.slice(-16)}`;
+}
+
 /** The WS-Addressing action must name the operation of the endpoint. */
 function checkAction(envelope: SoapEnvelope, expected: string): void {
   if (envelope.action !== expected) {
@@ -55,21 +67,19 @@ export async function enrollmentRoutes(app: FastifyInstance, options: Enrollment
   registerSoapBodyParser(app);
   app.setErrorHandler(soapErrorHandler);
   const { rateLimit } = options;
-  if (rateLimit) {
-    // By address: the user is known only once core has verified the token inside the body, and a refusal before the
-    // body is read costs nothing. Many devices may share an address (NAT), hence a generous default.
-    app.addHook('onRequest', (request, reply, done) => {
-      const refusal = rateLimit(request.ip);
-      if (refusal === undefined) done();
-      else soapTryLater(request, reply, refusal);
-    });
-  }
 
   app.post(ENROLLMENT_PATH, { bodyLimit: ENROLLMENT_BODY_LIMIT, config: ROUTE_CONFIG }, async (request, reply) => {
     const envelope = parseSoapEnvelope(requireBody(request.body));
     rememberMessageId(request, envelope.messageId);
     checkAction(envelope, ACTION.requestSecurityToken);
-    const result = await options.enrollment.enroll(readRequestSecurityToken(envelope));
+    const rst = readRequestSecurityToken(envelope);
+    const key = rateLimit === undefined ? undefined : enrollmentKey(rst);
+    const refusal = key === undefined ? undefined : rateLimit?.(key);
+    if (refusal !== undefined) {
+      soapTryLater(request, reply, refusal);
+      return reply;
+    }
+    const result = await options.enrollment.enroll(rst);
     request.log.info(
       { traceId: request.id, enrollmentId: result.enrollment.id, tenantId: result.enrollment.tenantId, devId: result.enrollment.devId, replaced: result.replaced },
       result.replaced ? 'MAM enrollment replaced' : 'MAM enrollment created',

@@ -98,7 +98,7 @@ export function soapErrorHandler(error: unknown, request: FastifyRequest, reply:
  * InMaintenance fault with 503 and Retry-After as during a database outage, the answer MS-MDE2 clients know.
  */
 export function soapTryLater(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
-  const reason = refusal.reason === 'rate_limited' ? 'Too many enrollment requests from this address; try again later.' : 'The enrollment server is busy; try again later.';
+  const reason = refusal.reason === 'rate_limited' ? 'Too many enrollment requests from this device; try again later.' : 'The enrollment server is busy; try again later.';
   const fault: SoapFault = { ...FAULTS.upstream_unavailable, reason, traceId: request.id };
   void retryLater(reply, refusal.retryAfterSeconds).header('content-type', SOAP_CONTENT_TYPE).send(writeSoapFault(fault));
 }

@@ -7,7 +7,7 @@ import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-cata
 import { AdmitFraction, LoadShedding } from '../../src/http/load-shedding.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
-import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts';
+import { DeviceSimulator, ENROLLMENT_PATH, TryLaterError } from '../support/device-simulator.ts';
 import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
 
 /**
@@ -164,20 +164,24 @@ describe('per-client rate limits', () => {
   });
   after(async () => server?.close());
 
-  it('refuses enrollments past the rate of one address with the InMaintenance fault (503, Retry-After)', async () => {
-    // Three requests a minute from 127.0.0.1: the discovery probe, and two enrollments of the devices below.
-    assert.equal((await server.request('/EnrollmentServer/Discovery.svc')).status, 200);
-    const alice = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID() }) });
+  it('refuses a device enrolling past its rate with the InMaintenance fault (503, Retry-After), not other devices; and OMA-DM past its rate', async () => {
+    const aliceToken = await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID() });
+    const alice = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: aliceToken });
+    const aliceDevId = alice.devId;
     const bob = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'bob@contoso.example', deviceId: randomUUID() }) });
     try {
-      await alice.enroll();
-      await bob.enroll();
-      const refused = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(await server.mint({ upn: 'carol@contoso.example' }), devId()) });
-      const retryAfter = assertTryLater(refused, 503, 'the fourth enrollment request');
-      assert.ok(retryAfter <= 20, `a token is due within 60/3 s, Retry-After ${retryAfter}`);
+      // Three enrollments a minute per device and user token: Alice's device enrolls (and enrolls again) three times.
+      for (let i = 0; i < 3; i++) await alice.enroll();
+      await assert.rejects(alice.enroll(), (error: unknown) => error instanceof TryLaterError && error.status === 503 && error.retryAfterSeconds <= 20, 'the fourth is refused, a token due within 60/3 s');
+      const refused = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(aliceToken, aliceDevId) });
+      assertTryLater(refused, 503, 'a fifth, as the device sends it');
       assert.match(refused.body, /<errortype>InMaintenance<\/errortype>/);
-      assert.match(refused.body, /Too many enrollment requests/);
-      assert.equal(server.runtime.app.loadShedding.counts.rateLimited, 1);
+      assert.match(refused.body, /Too many enrollment requests from this device/);
+      await bob.enroll();
+      assert.equal(server.runtime.app.loadShedding.counts.rateLimited, 2);
+      const other = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(aliceToken, devId()) });
+      assert.equal(other.status, 200, 'the same user enrolling another device is another key');
+      assert.doesNotMatch(other.body, /InMaintenance/);
 
       // One device over its rate of OMA-DM messages is refused; another device is served meanwhile.
       let refusedSync;
