@@ -6,7 +6,8 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config.ts';
 import { LeanCounter, LeanHistogram } from '../../src/http/metrics/cells.ts';
 import { OpenMamMetrics, surfaceOf } from '../../src/http/metrics/metrics.ts';
-import { queryKindOf } from '../../src/store/query-timing.ts';
+import { queryKindOf, QueryTiming } from '../../src/store/query-timing.ts';
+import type { QueryKind } from '../../src/store/roles.ts';
 import { metricsEndToEnd, parseExposition, valueOf } from './metrics-suite.ts';
 
 /** The metrics' parts without a server, then /metrics end to end on SQLite (metrics-suite.ts; PostgreSQL: metrics.postgres.test.ts). */
@@ -106,6 +107,29 @@ describe('metrics series (no server)', () => {
         assert.ok(families.has(family), `${name} (in ${text.slice(0, 80)}...) is not a series of /metrics`);
       }
     }
+  });
+
+  it('times queries for the observer only: Kysely log events, failed ones, and reads that bypass Kysely', () => {
+    const timing = new QueryTiming();
+    const heard: [QueryKind, number, boolean][] = [];
+    const select = CompiledQuery.raw('select 1');
+    timing.log({ level: 'query', query: select, queryDurationMillis: 3 });
+    assert.equal(timing.timeSync(select, () => 7), 7);
+    assert.equal(heard.length, 0, 'nothing observed before observe()');
+    timing.observe((kind, seconds, failed) => heard.push([kind, seconds, failed]));
+    timing.log({ level: 'query', query: CompiledQuery.raw('commit'), queryDurationMillis: 2 });
+    timing.log({ level: 'error', error: new Error('constraint'), query: select, queryDurationMillis: 1 });
+    assert.throws(() => timing.timeSync(select, () => { throw new Error('busy'); }), /busy/);
+    assert.deepEqual(heard.slice(0, 2), [['transaction', 0.002, false], ['select', 0.001, true]]);
+    const [kind, , failed] = heard[2]!;
+    assert.deepEqual([kind, failed], ['select', true], 'a failed sync read is observed as failed');
+    const metrics = new OpenMamMetrics('1');
+    metrics.storeQuery('update', 0.002, true);
+    return metrics.scrape().then((text) => {
+      const parsed = parseExposition(text);
+      assert.equal(valueOf(parsed, 'openmam_store_query_errors_total', { kind: 'update' }), 1);
+      assert.equal(valueOf(parsed, 'openmam_store_query_duration_seconds_count', { kind: 'update' }), 1);
+    });
   });
 
   it('refuses a scrape token that is short or not a bearer token, and an invalid metrics port', () => {
