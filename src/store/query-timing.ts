@@ -33,7 +33,7 @@ export function queryKindOf(query: CompiledQuery): QueryKind {
  * Each query's kind and duration for a store's observer (the metrics' store latency histogram). Kysely measures every
  * query it runs when given a `log` function (kysely.dev "Logging": `queryDurationMillis`); `log` is that function,
  * handed to Kysely when the store is opened, before anyone observes: until `observe` is called it does nothing.
- * Reads that bypass Kysely (SQLite's committed reader) are timed by `timeSync`.
+ * Reads that bypass Kysely (SQLite's committed reader) are timed by the store with `observed` and `record`.
  */
 export class QueryTiming {
   #observer: QueryObserver | undefined;
@@ -46,17 +46,13 @@ export class QueryTiming {
     this.#observer?.(queryKindOf(event.query), event.queryDurationMillis / 1000, event.level === 'error');
   };
 
-  timeSync<T>(query: CompiledQuery, run: () => T): T {
-    const observer = this.#observer;
-    if (observer === undefined) return run();
-    const started = performance.now();
-    let failed = true;
-    try {
-      const result = run();
-      failed = false;
-      return result;
-    } finally {
-      observer(queryKindOf(query), (performance.now() - started) / 1000, failed);
-    }
+  /** Whether anyone observes: a read that bypasses Kysely reads the clock only then. */
+  get observed(): boolean {
+    return this.#observer !== undefined;
+  }
+
+  /** A read that bypassed Kysely (SQLite's committed reader) ran from `startedAt` (`performance.now()`) until now. */
+  record(query: CompiledQuery, startedAt: number, failed: boolean): void {
+    this.#observer?.(queryKindOf(query), (performance.now() - startedAt) / 1000, failed);
   }
 }
