@@ -47,12 +47,17 @@ describe('metrics series (no server)', () => {
     const first = new OpenMamMetrics('1');
     const second = new OpenMamMetrics('1');
     first.enrollment('created');
+    let pending = 3;
+    first.buffer('sign_ins', () => pending);
     first.route('/healthz', 'GET', '/healthz').observe(200, 0.002);
     const [a, b] = [parseExposition(await first.scrape()), parseExposition(await second.scrape())];
     assert.equal(valueOf(a, 'openmam_enrollments_total', { result: 'created' }), 1);
     assert.equal(valueOf(b, 'openmam_enrollments_total', { result: 'created' }), 0);
     assert.equal(valueOf(a, 'openmam_http_requests_total', { surface: 'health', route: '/healthz', method: 'GET', code: '200' }), 1);
     assert.ok(a.types.has('nodejs_eventloop_lag_seconds') && b.types.has('process_resident_memory_bytes'), 'both carry the process series');
+    assert.equal(valueOf(a, 'openmam_buffered_writes_pending', { buffer: 'sign_ins' }), 3, 'a buffer is read at the scrape');
+    pending = 0;
+    assert.equal(valueOf(parseExposition(await first.scrape()), 'openmam_buffered_writes_pending', { buffer: 'sign_ins' }), 0, 'and again at the next');
   });
 
   it('labels a request by its route pattern, and a request no route matched by a fixed word, never its path', async () => {
