@@ -59,7 +59,13 @@ export async function serve(config: Config): Promise<Runtime> {
     if (stopping) reply.header('connection', 'close');
   });
   const metricsServer = await listenForScrapers(config, runtime.app);
-  await server.listen({ port: config.port, host: config.host });
+  try {
+    await server.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Its socket would otherwise keep the process alive after the failed start.
+    await metricsServer?.close();
+    throw error;
+  }
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
