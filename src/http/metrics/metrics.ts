@@ -72,14 +72,6 @@ export class RouteSeries {
   }
 }
 
-/** How the server answered one OMA-DM message (management-routes.ts). */
-export type OmaDmAnswer =
-  | { outcome: 'continued' }
-  /** The session ended with this answer; `deviceMessages`: the device's MsgID, how many messages the session took. */
-  | { outcome: 'ended'; deviceMessages: number }
-  /** The SyncHdr status refusing the message (400, 401, 407, 503): nothing of it was applied. */
-  | { outcome: 'refused'; code: string };
-
 export type EnrollmentResult = 'created' | 'replaced' | ErrorCode;
 
 export type BufferName = 'device_checkins' | 'app_checkins' | 'sign_ins' | 'activity';
@@ -222,12 +214,20 @@ export class OpenMamMetrics {
     return series;
   }
 
-  omaDm(answer: OmaDmAnswer): void {
-    if (answer.outcome === 'continued') this.#omaDmContinued.inc();
-    else if (answer.outcome === 'ended') {
-      this.#omaDmEnded.inc();
-      this.#omaDmSessionMessages.observe(answer.deviceMessages);
-    } else this.#omaDmRefused.inc(answer.code);
+  /** An OMA-DM message answered and the session goes on (more commands, or Alert 1222 for the device's next message). */
+  omaDmContinued(): void {
+    this.#omaDmContinued.inc();
+  }
+
+  /** The session ended with this answer; `deviceMessages`: the device's MsgID, how many messages the session took. */
+  omaDmEnded(deviceMessages: number): void {
+    this.#omaDmEnded.inc();
+    this.#omaDmSessionMessages.observe(deviceMessages);
+  }
+
+  /** The message was refused with this SyncHdr status (400, 401, 407, 503): nothing of it was applied. */
+  omaDmRefused(code: string): void {
+    this.#omaDmRefused.inc(code);
   }
 
   enrollment(result: EnrollmentResult): void {
