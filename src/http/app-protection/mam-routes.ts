@@ -3,12 +3,15 @@ import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readActionResult, readCheckInInput, readRegistrationInput, type ManagedAppService } from '../../core/app-protection/managed-apps.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
 import type { ClientLimit } from '../load-shedding.ts';
+import type { OpenMamMetrics } from '../metrics/metrics.ts';
 import { callerOf, JSON_BODY_LIMIT, jsonSurface, jsonTryLater, responses, surfaceRoute, USER_CALLER } from './json-api.ts';
 
 /** The check-in API of managed apps (docs/app-protection.md "Managed apps"): the user's Entra token is the credential. */
 export interface MamRoutesOptions {
   verifier: TokenVerifier;
   apps: ManagedAppService;
+  /** Counts each check-in answered, by the compliance state answered. */
+  metrics: Pick<OpenMamMetrics, 'appCheckin'>;
   /** Each user's requests per registration (and to register), when a rate is configured (load-shedding.ts). */
   rateLimit?: ClientLimit | undefined;
 }
@@ -71,7 +74,11 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
       config: user,
       schema: { tags: ['mam'], params: Contract.RegistrationParams, body: Contract.CheckInRequest, response: responses({ 200: Contract.CheckInAnswer }) },
     },
-    async (request) => apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body)),
+    async (request) => {
+      const answer = await apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body));
+      options.metrics.appCheckin(answer.complianceState);
+      return answer;
+    },
   );
 
   app.post(
