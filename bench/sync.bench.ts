@@ -1,5 +1,6 @@
 /**
- * `npm run bench:sync`: OMA-DM check-ins per second on one OpenMAM server process (SQLite, HTTPS), against a bare
+ * `npm run bench:sync`: OMA-DM check-ins per second on one OpenMAM server process (SQLite or, with
+ * BENCH_STORE=postgres, PostgreSQL: bench/bench-store.ts; HTTPS), against a bare
  * Fastify HTTPS handler answering a fixed message of the same size, measured in the same run. The load generator
  * (autocannon) and the device simulators run in this process, each server in a child process: two cores, one each.
  *
@@ -14,7 +15,7 @@
  *     of OpenMAM's steady-state reply (one message exchanged per session on both sides).
  *  3. Memory: VmRSS of the server child after warm-up and after the steady-state run, with the DEVICES prepared
  *     devices only, then again after BENCH_DEVICES enrollments in all are in the store (bulk-inserted into the
- *     SQLite file while the server is stopped; devices, enrollments and a settled management state each). Both runs
+ *     store (SQLite: raw prepared statements; PostgreSQL: INSERT ... SELECT generate_series, then VACUUM ANALYZE) while the server is stopped; devices, enrollments and a settled management state each). Both runs
  *     use a fresh server process (not the one that did the preparation), so their memory compares.
  *  4. Changed settings: a configuration set of 50 settings (EnterpriseDataProtection, Policy DeviceLock in one
  *     Atomic, VPNv2) for all devices, then CHANGED devices each run a full session with the simulator (plan, the
@@ -26,14 +27,16 @@
  * judged (off the answer's path) and the 50 changed settings are planned through the filter.
  *
  * Besides sessions/s, every load reports the server's CPU time (user + system, from /proc/<pid>/stat) per answered
- * request: on a shared machine it varies much less than throughput does.
+ * request: on a shared machine it varies much less than throughput does; and the statements the server sent its store
+ * (counted at the database drivers, bench/query-counter.ts) per answered request: a steady session's target is 1.
  *
  * The last line of output is JSON: {"bench":"sync","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
  * Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_CONNECTIONS (default 16),
  * BENCH_SYNC_DEVICES (prepared devices, default 2000), BENCH_DEVICES (enrollments in the store for the memory run,
  * default 1000000; at most BENCH_SYNC_DEVICES skips that run), BENCH_CHANGED (default 200), BENCH_CHANGED_CONCURRENCY
  * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
- * node --cpu-prof).
+ * node --cpu-prof), BENCH_STORE (sqlite or postgres; OPENMAM_BENCH_POSTGRES_URL, default
+ * postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,8 +46,9 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { bulkInsert, countRows } from './bulk-devices.ts';
-import { startChildServer, stopChild } from './child-server.ts';
+import { openBenchStore } from './bench-store.ts';
+import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
+import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
@@ -119,6 +123,9 @@ interface Measured {
   errors: number;
   /** Server CPU time (user + system) per answered request, in microseconds: less sensitive to a shared machine than ops/s. */
   cpuUsPerOp: number;
+  /** Statements the server sent its store during the run (bench/query-counter.ts), and per answered request. */
+  queries: QueryDelta;
+  queriesPerOp: number;
 }
 
 /** What a steady-state reply must be: header status 200, nothing but Status, Final. Undefined when it is one. */
@@ -137,6 +144,7 @@ function steadyProblem(status: number, body: string): string | undefined {
  */
 async function load(server: Child, devices: readonly Device[], seconds: number, check?: Map<string, number>): Promise<Measured> {
   let next = 0;
+  const queriesBefore = await queryCountsOf(server.process);
   const cpuBefore = await cpuSecondsOf(server.info.pid);
   const result = await autocannon({
     url: `https://127.0.0.1:${server.info.port}`,
@@ -162,6 +170,8 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
     ],
   });
   const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
+  const queries = queryDelta(queriesBefore, await queryCountsOf(server.process));
+  const answered = Math.max(1, result['2xx'] + result.non2xx);
   return {
     requests: result['2xx'],
     opsPerSecond: result['2xx'] / (result.duration || seconds),
@@ -169,7 +179,9 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    cpuUsPerOp: (cpuSeconds * 1e6) / Math.max(1, result['2xx'] + result.non2xx),
+    cpuUsPerOp: (cpuSeconds * 1e6) / answered,
+    queries,
+    queriesPerOp: queries.total / answered,
   };
 }
 
@@ -344,9 +356,11 @@ async function steadyRun(server: Child, devices: readonly Device[], label: strin
   log(
     `[${label}] ${measured.opsPerSecond.toFixed(0)} sessions/s, server CPU ${measured.cpuUsPerOp.toFixed(0)} µs per session (p50 ${measured.p50} ms, p99 ${measured.p99} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}); ` +
       `RSS ${memory.rss.toFixed(1)} MiB after warm-up ${rssWarm.toFixed(1)} MiB, peak ${memory.peak.toFixed(1)} MiB; ` +
+      `${describeQueries(measured.queries, measured.requests + measured.non2xx)}; ` +
       `replayed ${verified.checked} with a plain client${verified.problems.length > 0 ? `, PROBLEMS: ${verified.problems.join('; ')}` : ', all steady'}; ` +
       `checked autocannon replies: ${describeReplies(replies)}`,
   );
+  for (const { sql, count } of measured.queries.top) log(`[${label}]   ${(count / Math.max(1, measured.requests + measured.non2xx)).toFixed(3)} x ${sql}`);
   return { measured, rssWarm, rssAfter: memory.rss, peak: memory.peak, verified, replies };
 }
 
@@ -364,10 +378,11 @@ function changedSessionProblem(transcript: SessionTranscript): string | undefine
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-'));
+  const benchStore = await openBenchStore(dataDir);
   const started = Date.now();
   try {
-    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
-    const databaseFile = config.databaseUrl.slice('sqlite:'.length);
+    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', OPENMAM_DATABASE_URL: benchStore.databaseUrl });
+    log(`store: ${benchStore.kind}`);
     let openmam = await startServer('openmam', dataDir);
     const tenantId = openmam.info.tenantId!;
     const ca = await readFile(config.tlsCertFile, 'utf8');
@@ -432,13 +447,13 @@ async function main(): Promise<void> {
       log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
       await stopServer(openmam);
       const t0 = Date.now();
-      const inserted = bulkInsert(databaseFile, STORE_DEVICES);
+      const inserted = await benchStore.bulkInsert(STORE_DEVICES);
       log(`  inserted ${inserted} devices + enrollments + management states in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       openmam = await startServer('openmam', dataDir);
       for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
       large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
     }
-    const enrollmentsInStore = countRows(databaseFile, `select count(*) as n from enrollments where state = 'enrolled'`);
+    const enrollmentsInStore = await benchStore.countRows(`select count(*) as n from enrollments where state = 'enrolled'`);
 
     // ---- 4: 50 changed settings, full sessions with the simulator.
     log(`assigning ${SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
@@ -508,6 +523,7 @@ async function main(): Promise<void> {
           : `(run with BENCH_DEVICES > ${DEVICES} for the large-store run)`,
         `bare Fastify baseline (fixed ${precheck.responseBytes}-byte reply):  ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
         `ratio: ${ratio.toFixed(3)} (targets: >= 5000 sessions/s, ratio >= 0.3)`,
+        `store (${benchStore.kind}) queries per steady session: ${small.measured.queriesPerOp.toFixed(3)}${large ? `, ${large.measured.queriesPerOp.toFixed(3)} with ${enrollmentsInStore} devices` : ''} (target 1)`,
         `server CPU per session: OpenMAM ${small.measured.cpuUsPerOp.toFixed(0)} µs${large ? ` (${large.measured.cpuUsPerOp.toFixed(0)} µs with ${enrollmentsInStore} devices)` : ''}, baseline ${bare.cpuUsPerOp.toFixed(0)} µs: ` +
           `CPU ratio ${cpuRatio.toFixed(3)}, i.e. ${(1e6 / small.measured.cpuUsPerOp).toFixed(0)} sessions per CPU-second`,
         `sessions with ${SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
@@ -554,12 +570,15 @@ async function main(): Promise<void> {
           response_bytes: precheck.responseBytes,
           connections: CONNECTIONS,
           duration_s: DURATION,
-          store: 'sqlite',
+          queries_per_session: round(small.measured.queriesPerOp, 3),
+          queries_per_session_large: large ? round(large.measured.queriesPerOp, 3) : null,
+          store: benchStore.kind,
         }),
       ].join('\n') + '\n',
     );
   } finally {
     await Promise.all([...running].map(stopProcess));
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
