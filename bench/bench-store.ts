@@ -45,7 +45,7 @@ export function benchDatabaseEnv(): Record<string, string> {
 /** Opens the benchmark's store for the data folder `dataDir` (see BenchStore). */
 export async function openBenchStore(dataDir: string): Promise<BenchStore> {
   if (benchStoreKind() === 'sqlite') {
-    delete process.env[DATABASE_URL_VARIABLE];
+    Reflect.deleteProperty(process.env, DATABASE_URL_VARIABLE);
     const file = path.join(dataDir, 'openmam.sqlite');
     return {
       kind: 'sqlite',
@@ -68,7 +68,7 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
     bulkInsert: (total) => postgresBulkInsert(databaseUrl, total),
     countRows: async (sql) => Number((await onePostgresQuery(databaseUrl, sql))[0]?.['n'] ?? NaN),
     drop: async () => {
-      delete process.env[DATABASE_URL_VARIABLE];
+      Reflect.deleteProperty(process.env, DATABASE_URL_VARIABLE);
       await onePostgresQuery(baseUrl, `drop schema if exists "${schema}" cascade`);
     },
   };
