@@ -5,7 +5,7 @@
  * uncommitted changes), A B A B ..., and compares each round's pair: on a shared VM the machine's speed drifts by more
  * than most changes between two runs minutes apart, so only figures measured side by side, round after round, say
  * anything. For every numeric figure of the benchmark's JSON summary (the last line of its output that is a JSON
- * object with a "bench" field; nested objects are flattened to dotted names) it prints the base and head medians,
+ * object with a "bench" field; nested objects and arrays are flattened to dotted names) it prints the base and head medians,
  * each round's head/base ratio, their median and their spread (min–max).
  *
  * - `<script>` is a script name of package.json (`bench:sync`), run as that tree's own package.json defines it (so a
@@ -80,17 +80,33 @@ export function summaryOf(stdout: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
-/** The numeric figures of a summary, nested objects flattened to dotted names (booleans and strings left out). */
-export function numericFigures(summary: Record<string, unknown>, prefix = ''): Map<string, number> {
+/** Fields that name an element of an array of results (graph-paging's `results: [{store: 'sqlite', ...}]`). */
+const ELEMENT_NAMES = ['store', 'name', 'call', 'label', 'id'];
+
+/**
+ * The numeric figures of a summary, nested objects flattened to dotted names (booleans and strings left out). An
+ * array's elements are named by their `store`/`name`/`call`/`label`/`id` field when they have one, else by index.
+ */
+export function numericFigures(summary: Record<string, unknown> | readonly unknown[], prefix = ''): Map<string, number> {
   const figures = new Map<string, number>();
-  for (const [key, value] of Object.entries(summary)) {
+  const entries: [string, unknown][] = Array.isArray(summary)
+    ? summary.map((element, i) => [elementName(element) ?? String(i), element])
+    : Object.entries(summary);
+  for (const [key, value] of entries) {
     const name = prefix === '' ? key : `${prefix}.${key}`;
     if (typeof value === 'number' && Number.isFinite(value)) figures.set(name, value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [inner, n] of numericFigures(value as Record<string, unknown>, name)) figures.set(inner, n);
+    else if (typeof value === 'object' && value !== null) {
+      for (const [inner, n] of numericFigures(value as Record<string, unknown> | unknown[], name)) figures.set(inner, n);
     }
   }
   return figures;
+}
+
+function elementName(element: unknown): string | undefined {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return undefined;
+  const record = element as Record<string, unknown>;
+  const field = ELEMENT_NAMES.find((name) => typeof record[name] === 'string');
+  return field === undefined ? undefined : String(record[field]);
 }
 
 export const median = (values: readonly number[]): number => {
@@ -274,7 +290,8 @@ async function main(): Promise<void> {
   for (const [script, runs] of results) {
     const figures = compareRounds(runs.base, runs.head);
     process.stdout.write(`\n${script}: ${options.rounds} rounds, base ${base.commit.slice(0, 12)}, head ${headCommit.slice(0, 12)}${dirty ? '+' : ''}\n${comparisonTable(figures)}\n`);
-    report[script] = Object.fromEntries(figures);
+    const rounded = (n: number | null): number | null => (n === null ? null : Number(n.toFixed(4)));
+    report[script] = Object.fromEntries([...figures].map(([name, f]) => [name, { ...f, ratios: f.ratios.map((r) => rounded(r)!), median_ratio: rounded(f.median_ratio), min_ratio: rounded(f.min_ratio), max_ratio: rounded(f.max_ratio) }]));
   }
   process.stdout.write(`${JSON.stringify({ interleave: { base: base.commit, head: headCommit, head_dirty: dirty, rounds: options.rounds, abba: options.abba, outputs: out, scripts: report } })}\n`);
 }

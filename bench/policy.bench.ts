@@ -158,6 +158,7 @@ async function main(): Promise<void> {
     const steady = await sessions(live);
     const steadyQueries = queryDelta(queriesBefore, queryCounts());
     log(`steady-state check-ins: ${describeQueries(steadyQueries, live.length)}`);
+    for (const { sql, count } of steadyQueries.top) log(`  ${(count / live.length).toFixed(3)} x ${sql}`);
     log(`check-ins that pick the change up: ${after.msPerSession.toFixed(2)} ms per session (${after.commands} commands for ${live.length} devices)`);
     log(`steady-state check-ins afterwards:  ${steady.msPerSession.toFixed(2)} ms per session (${steady.commands} commands)`);
     for (const device of live) device.close();

@@ -29,11 +29,15 @@ describe('bench:interleave', () => {
     assert.equal(summaryOf('no summary here\n{"x":1}\n'), undefined);
   });
 
-  it('flattens nested figures to dotted names and leaves out strings, booleans, nulls and arrays', () => {
-    const figures = numericFigures({ bench: 'access', p99_ms: 1.5, target_met: true, ratio_large: null, sweep: { '1000': { p99_ms: 0.6 } }, list: [1, 2] });
+  it('flattens nested figures to dotted names, names array elements by their store or index, leaves out strings, booleans and nulls', () => {
+    const figures = numericFigures({ bench: 'access', p99_ms: 1.5, target_met: true, ratio_large: null, sweep: { '1000': { p99_ms: 0.6 } }, spread: [0.9, 1.1], results: [{ store: 'sqlite', firstUs: 10 }, { store: 'postgres', firstUs: 12 }] });
     assert.deepEqual([...figures], [
       ['p99_ms', 1.5],
       ['sweep.1000.p99_ms', 0.6],
+      ['spread.0', 0.9],
+      ['spread.1', 1.1],
+      ['results.sqlite.firstUs', 10],
+      ['results.postgres.firstUs', 12],
     ]);
   });
 
