@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { bulkInsert as sqliteBulkInsert, countRows as sqliteCountRows } from './bulk-devices.ts';
+import { bulkIdsFromEnv, bulkInsert as sqliteBulkInsert, countRows as sqliteCountRows, type BulkIds } from './bulk-devices.ts';
 
 /**
  * The store a benchmark runs on: `BENCH_STORE=sqlite` (the default: a file in the benchmark's data folder) or
@@ -50,7 +50,7 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
     return {
       kind: 'sqlite',
       databaseUrl: `sqlite:${file}`,
-      bulkInsert: async (total) => sqliteBulkInsert(file, total),
+      bulkInsert: async (total) => sqliteBulkInsert(file, total, bulkIdsFromEnv()),
       countRows: async (sql) => sqliteCountRows(file, sql),
       drop: async () => undefined,
     };
@@ -65,12 +65,24 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
   return {
     kind: 'postgres',
     databaseUrl,
-    bulkInsert: (total) => postgresBulkInsert(databaseUrl, total),
+    bulkInsert: (total) => postgresBulkInsert(databaseUrl, total, bulkIdsFromEnv()),
     countRows: async (sql) => Number((await onePostgresQuery(databaseUrl, sql))[0]?.['n'] ?? NaN),
     drop: async () => {
       Reflect.deleteProperty(process.env, DATABASE_URL_VARIABLE);
       await onePostgresQuery(baseUrl, `drop schema if exists "${schema}" cascade`);
     },
+  };
+}
+
+/** SQL for the DevId and enrollment id of bulk row number `row` (an SQL expression): bulk-devices.ts bulkKeys's keys. */
+export function postgresBulkKeys(ids: BulkIds, row: string): { devId: string; enrollmentId: string } {
+  if (ids === 'sequential') {
+    return { devId: `upper('b0' || lpad(to_hex(${row}), 30, '0'))`, enrollmentId: `'00000000-b0b0-4000-8000-' || lpad(to_hex(${row}), 12, '0')` };
+  }
+  const md5 = `md5('openmam-bench-' || ${row})`;
+  return {
+    devId: `upper(${md5})`,
+    enrollmentId: `substr(${md5}, 1, 8) || '-' || substr(${md5}, 9, 4) || '-4' || substr(${md5}, 14, 3) || '-8' || substr(${md5}, 18, 3) || '-' || substr(${md5}, 21, 12)`,
   };
 }
 
@@ -90,7 +102,7 @@ async function onePostgresQuery(url: string, text: string, values: unknown[] = [
  * (`generate_series`, one INSERT ... SELECT per table), then VACUUM ANALYZE as autovacuum would do after a bulk load
  * (without statistics the planner guesses; without the visibility map index-only scans read the heap).
  */
-async function postgresBulkInsert(databaseUrl: string, total: number): Promise<number> {
+async function postgresBulkInsert(databaseUrl: string, total: number, ids: BulkIds): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -103,6 +115,7 @@ async function postgresBulkInsert(databaseUrl: string, total: number): Promise<n
     if (state === 0) throw new Error('bulk insert: the enrollment to copy has no management state (run one session first)');
     const now = Date.now();
     const hex = `lpad(to_hex(g.i), 12, '0')`;
+    const { devId, enrollmentId } = postgresBulkKeys(ids, 'g.i');
     /** Copies the row of `table` whose `key` is `value`, toInsert times, with `overrides` (SQL over g.i) for some columns. */
     const copy = async (table: string, key: string, value: string, overrides: Record<string, string>): Promise<void> => {
       const columns = (await client.query<{ name: string }>(`select column_name as name from information_schema.columns where table_schema = current_schema() and table_name = $1 order by ordinal_position`, [table])).rows.map((r) => r.name);
@@ -111,14 +124,14 @@ async function postgresBulkInsert(databaseUrl: string, total: number): Promise<n
     };
     await client.query('begin');
     await copy('devices', 'dev_id', template.dev_id, {
-      dev_id: `upper('b0' || lpad(to_hex(g.i), 30, '0'))`,
+      dev_id: devId,
       entra_device_id: `'22222222-b0b0-4000-8000-' || ${hex}`,
       created_at: String(now),
       updated_at: String(now),
     });
     await copy('enrollments', 'id', template.id, {
-      id: `'00000000-b0b0-4000-8000-' || ${hex}`,
-      dev_id: `upper('b0' || lpad(to_hex(g.i), 30, '0'))`,
+      id: enrollmentId,
+      dev_id: devId,
       user_oid: `'11111111-b0b0-4000-8000-' || ${hex}`,
       upn: `'bulk' || g.i || '@contoso.example'`,
       entra_device_id: `'22222222-b0b0-4000-8000-' || ${hex}`,
@@ -127,7 +140,7 @@ async function postgresBulkInsert(databaseUrl: string, total: number): Promise<n
       updated_at: String(now),
     });
     await copy('management_state', 'enrollment_id', template.id, {
-      enrollment_id: `'00000000-b0b0-4000-8000-' || ${hex}`,
+      enrollment_id: enrollmentId,
     });
     await client.query('commit');
     await client.query('vacuum (analyze) devices, enrollments, management_state');

@@ -36,17 +36,18 @@
  * default 1000000; at most BENCH_SYNC_DEVICES skips that run), BENCH_CHANGED (default 200), BENCH_CHANGED_CONCURRENCY
  * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
  * node --cpu-prof), BENCH_STORE (sqlite or postgres; OPENMAM_BENCH_POSTGRES_URL, default
- * postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after).
+ * postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after), BENCH_KEEP_STORE=<dir> (SQLite:
+ * copies of the small and the large store, see keepStore).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { openBenchStore } from './bench-store.ts';
+import { benchStoreKind, openBenchStore } from './bench-store.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { loadConfig } from '../src/config.ts';
@@ -376,6 +377,20 @@ function changedSessionProblem(transcript: SessionTranscript): string | undefine
   return undefined;
 }
 
+/**
+ * BENCH_KEEP_STORE=<dir> (SQLite): copies of the database with only the prepared devices (small.sqlite) and after the
+ * bulk insert (large.sqlite), taken while no server runs, and the prepared devices' DevIds (devices.json), for
+ * looking at the store itself (bench/store-scale.ts).
+ */
+async function keepStore(dataDir: string, name: string, devices: readonly Device[]): Promise<void> {
+  const keep = process.env['BENCH_KEEP_STORE'];
+  if (!keep || benchStoreKind() !== 'sqlite') return;
+  await mkdir(keep, { recursive: true });
+  await copyFile(path.join(dataDir, 'openmam.sqlite'), path.join(keep, name));
+  await writeFile(path.join(keep, 'devices.json'), JSON.stringify(devices.map((d) => d.sim.devId)));
+  log(`  kept ${path.join(keep, name)}`);
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-'));
   const benchStore = await openBenchStore(dataDir);
@@ -447,8 +462,10 @@ async function main(): Promise<void> {
       log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
       await stopServer(openmam);
       const t0 = Date.now();
+      await keepStore(dataDir, 'small.sqlite', devices);
       const inserted = await benchStore.bulkInsert(STORE_DEVICES);
       log(`  inserted ${inserted} devices + enrollments + management states in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await keepStore(dataDir, 'large.sqlite', devices);
       openmam = await startServer('openmam', dataDir);
       for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
       large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
