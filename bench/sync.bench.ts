@@ -37,17 +37,20 @@
  * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
  * node --cpu-prof), BENCH_STORE (sqlite or postgres; OPENMAM_BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after), BENCH_KEEP_STORE=<dir> (SQLite:
- * copies of the small and the large store, see keepStore).
+ * copies of the small and the large store, see keepStore), BENCH_SCALE_ROUNDS (default 3; SQLite: steady check-ins on
+ * the small and the large store alternately, each in a fresh server, median of the per-round large/small ratios),
+ * BENCH_BULK_IDS (sequential, the default, or scattered: bench/bulk-devices.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchStoreKind, openBenchStore } from './bench-store.ts';
+import { bulkIdsFromEnv } from './bulk-devices.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { loadConfig } from '../src/config.ts';
@@ -64,6 +67,8 @@ const DEVICES = Number(process.env['BENCH_SYNC_DEVICES'] ?? 2000);
 const STORE_DEVICES = Math.max(DEVICES, Number(process.env['BENCH_DEVICES'] ?? 1_000_000));
 const CHANGED = Math.min(DEVICES, Number(process.env['BENCH_CHANGED'] ?? 200));
 const CHANGED_CONCURRENCY = Number(process.env['BENCH_CHANGED_CONCURRENCY'] ?? 8);
+/** Interleaved rounds of steady check-ins on the small and the large store (SQLite), each in a fresh server. */
+const SCALE_ROUNDS = Number(process.env['BENCH_SCALE_ROUNDS'] ?? 3);
 /** Parallel enrollments and first syncs while preparing. */
 const PREPARE_CONCURRENCY = 16;
 const SETTINGS = 50;
@@ -377,6 +382,47 @@ function changedSessionProblem(transcript: SessionTranscript): string | undefine
   return undefined;
 }
 
+interface ScaleComparison {
+  small: Measured[];
+  large: Measured[];
+  /** large / small, round by round: sessions/s and server CPU per session. */
+  opsRatios: number[];
+  cpuRatios: number[];
+}
+
+/**
+ * The steady rate with the small and with the large store, measured alternately (small first in odd rounds, large
+ * first in even ones), each in a fresh server process on its own data folder: the single small and large runs above
+ * are minutes apart, and this VM's speed drifts by more than the difference being measured.
+ */
+async function scaleRounds(dirs: { small: string; large: string }, devices: readonly Device[]): Promise<ScaleComparison> {
+  const result: ScaleComparison = { small: [], large: [], opsRatios: [], cpuRatios: [] };
+  for (let round = 0; round < SCALE_ROUNDS; round++) {
+    const order: ('small' | 'large')[] = round % 2 === 0 ? ['small', 'large'] : ['large', 'small'];
+    for (const which of order) {
+      const server = await startServer('openmam', dirs[which]);
+      await load(server, devices, WARMUP);
+      const measured = await load(server, devices, DURATION);
+      await stopServer(server);
+      if (measured.non2xx > 0 || measured.errors > 0) throw new Error(`scale round ${round + 1} (${which}): non-2xx ${measured.non2xx}, errors ${measured.errors}`);
+      result[which].push(measured);
+    }
+    const small = result.small[round]!;
+    const large = result.large[round]!;
+    result.opsRatios.push(large.opsPerSecond / small.opsPerSecond);
+    result.cpuRatios.push(large.cpuUsPerOp / small.cpuUsPerOp);
+    log(`scale round ${round + 1}: small ${small.opsPerSecond.toFixed(0)}/s (${small.cpuUsPerOp.toFixed(0)} µs CPU), large ${large.opsPerSecond.toFixed(0)}/s (${large.cpuUsPerOp.toFixed(0)} µs): large/small ${result.opsRatios[round]!.toFixed(3)} sessions/s, ${result.cpuRatios[round]!.toFixed(3)} CPU`);
+  }
+  return result;
+}
+
+const medianOf = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const spreadOf = (values: readonly number[]): string => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
+
 /**
  * BENCH_KEEP_STORE=<dir> (SQLite): copies of the database with only the prepared devices (small.sqlite) and after the
  * bulk insert (large.sqlite), taken while no server runs, and the prepared devices' DevIds (devices.json), for
@@ -393,6 +439,7 @@ async function keepStore(dataDir: string, name: string, devices: readonly Device
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-'));
+  let smallCopy: string | undefined;
   const benchStore = await openBenchStore(dataDir);
   const started = Date.now();
   try {
@@ -458,9 +505,15 @@ async function main(): Promise<void> {
 
     // ---- 3b: the same with STORE_DEVICES enrollments in the store.
     let large: SteadyRun | undefined;
+    let scale: ScaleComparison | undefined;
     if (STORE_DEVICES > DEVICES) {
       log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
       await stopServer(openmam);
+      // The small store as it is now, for the interleaved rounds below (SQLite: a copy of the whole data folder).
+      if (SCALE_ROUNDS > 0 && benchStore.kind === 'sqlite') {
+        smallCopy = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-small-'));
+        await cp(dataDir, smallCopy, { recursive: true });
+      }
       const t0 = Date.now();
       await keepStore(dataDir, 'small.sqlite', devices);
       const inserted = await benchStore.bulkInsert(STORE_DEVICES);
@@ -469,6 +522,14 @@ async function main(): Promise<void> {
       openmam = await startServer('openmam', dataDir);
       for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
       large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
+      if (smallCopy !== undefined) {
+        await stopServer(openmam);
+        scale = await scaleRounds({ small: smallCopy, large: dataDir }, devices);
+        openmam = await startServer('openmam', dataDir);
+        for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
+      } else if (SCALE_ROUNDS > 0) {
+        log('(no interleaved small/large rounds on PostgreSQL: the small store is not copied)');
+      }
     }
     const enrollmentsInStore = await benchStore.countRows(`select count(*) as n from enrollments where state = 'enrolled'`);
 
@@ -540,6 +601,9 @@ async function main(): Promise<void> {
           : `(run with BENCH_DEVICES > ${DEVICES} for the large-store run)`,
         `bare Fastify baseline (fixed ${precheck.responseBytes}-byte reply):  ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
         `ratio: ${ratio.toFixed(3)} (targets: >= 5000 sessions/s, ratio >= 0.3)`,
+        scale
+          ? `large/small store, ${SCALE_ROUNDS} interleaved rounds: sessions/s median ${medianOf(scale.opsRatios).toFixed(3)} (spread ${spreadOf(scale.opsRatios)}), server CPU per session median ${medianOf(scale.cpuRatios).toFixed(3)} (spread ${spreadOf(scale.cpuRatios)}) (target: sessions/s within 10%)`
+          : `(no interleaved small/large rounds: BENCH_SCALE_ROUNDS=0, no large store, or PostgreSQL)`,
         `store (${benchStore.kind}) queries per steady session: ${small.measured.queriesPerOp.toFixed(3)}${large ? `, ${large.measured.queriesPerOp.toFixed(3)} with ${enrollmentsInStore} devices` : ''} (target 1)`,
         `server CPU per session: OpenMAM ${small.measured.cpuUsPerOp.toFixed(0)} µs${large ? ` (${large.measured.cpuUsPerOp.toFixed(0)} µs with ${enrollmentsInStore} devices)` : ''}, baseline ${bare.cpuUsPerOp.toFixed(0)} µs: ` +
           `CPU ratio ${cpuRatio.toFixed(3)}, i.e. ${(1e6 / small.measured.cpuUsPerOp).toFixed(0)} sessions per CPU-second`,
@@ -587,6 +651,14 @@ async function main(): Promise<void> {
           response_bytes: precheck.responseBytes,
           connections: CONNECTIONS,
           duration_s: DURATION,
+          scale_rounds: scale ? SCALE_ROUNDS : 0,
+          scale_ops_ratio: scale ? round(medianOf(scale.opsRatios), 3) : null,
+          scale_ops_ratio_min: scale ? round(Math.min(...scale.opsRatios), 3) : null,
+          scale_ops_ratio_max: scale ? round(Math.max(...scale.opsRatios), 3) : null,
+          scale_cpu_ratio: scale ? round(medianOf(scale.cpuRatios), 3) : null,
+          scale_cpu_ratio_min: scale ? round(Math.min(...scale.cpuRatios), 3) : null,
+          scale_cpu_ratio_max: scale ? round(Math.max(...scale.cpuRatios), 3) : null,
+          bulk_ids: bulkIdsFromEnv(),
           queries_per_session: round(small.measured.queriesPerOp, 3),
           queries_per_session_large: large ? round(large.measured.queriesPerOp, 3) : null,
           store: benchStore.kind,
@@ -597,6 +669,7 @@ async function main(): Promise<void> {
     await Promise.all([...running].map(stopProcess));
     await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
+    if (smallCopy !== undefined) await rm(smallCopy, { recursive: true, force: true });
   }
 }
 
