@@ -11,7 +11,8 @@
  * - the B-tree depth and size of the tables and indexes the read walks (SQLite's dbstat);
  * - the read, round-robin over the prepared devices as the benchmark sends them, with a commit on another connection
  *   every COMMIT_EVERY reads (what the buffered check-in flush does to the reader: in WAL mode a connection drops its
- *   whole page cache when it sees the database changed, https://www.sqlite.org/wal.html), interleaved small/large
+ *   whole page cache when it sees the database changed: SQLite's src/pager.c pagerBeginReadTransaction calls
+ *   pager_reset), interleaved small/large
  *   over ROUNDS rounds, in variants of the reader's settings: as the server opens it (default cache_size, 2 MiB),
  *   a bigger page cache, and memory-mapped I/O (mmap_size: pages are read from the OS page cache without a read()
  *   system call each, and the mapping survives the cache reset);
