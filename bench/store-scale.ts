@@ -15,7 +15,8 @@
  *   pager_reset), interleaved small/large
  *   over ROUNDS rounds, in variants of the reader's settings: as the server opens it (default cache_size, 2 MiB),
  *   a bigger page cache, and memory-mapped I/O (mmap_size: pages are read from the OS page cache without a read()
- *   system call each, and the mapping survives the cache reset);
+ *   system call each); and on copies whose management_state is a WITHOUT ROWID table (one B-tree per lookup instead of
+ *   its key index plus the table);
  * - the flush: the prepared devices' check-in times written in one transaction, as recordCheckins does.
  *
  * Environment: BENCH_READS (reads per measurement, default 20000), BENCH_ROUNDS (default 5), BENCH_COMMIT_EVERY
@@ -40,12 +41,15 @@ const MANAGED_DEVICE_SQL =
 interface Variant {
   name: string;
   pragmas: string[];
+  /** `withoutRowid`: copies of the stores whose management_state is a WITHOUT ROWID table (one B-tree, not two). */
+  schema?: 'withoutRowid';
 }
 
 const VARIANTS: Variant[] = [
   { name: 'as served (default cache)', pragmas: [] },
   { name: 'cache_size 64 MiB', pragmas: ['cache_size = -65536'] },
   { name: 'mmap_size 1 GiB', pragmas: ['mmap_size = 1073741824'] },
+  { name: 'management_state WITHOUT ROWID', pragmas: [], schema: 'withoutRowid' },
 ];
 
 const dir = process.argv[2];
@@ -59,12 +63,24 @@ const log = (line: string): void => {
 };
 
 /** Working copies: the flushes below write to them. */
-function workingCopy(name: string): string {
-  const file = path.join(dir!, `work-${name}`);
+function workingCopy(name: string, schema?: Variant['schema']): string {
+  const file = path.join(dir!, `work-${schema ?? 'as-served'}-${name}`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   copyFileSync(path.join(dir!, name), file);
   const db = new SqliteDatabase(file);
   db.pragma('journal_mode = WAL');
+  if (schema === 'withoutRowid') {
+    // The same table (its own DDL) keyed by enrollment_id alone (https://www.sqlite.org/withoutrowid.html).
+    const ddl = (db.prepare(`select sql from sqlite_master where type = 'table' and name = 'management_state'`).get() as { sql: string }).sql;
+    db.pragma('foreign_keys = OFF');
+    db.transaction(() => {
+      db.exec('alter table management_state rename to management_state_rowid');
+      db.exec(`${ddl} without rowid`);
+      db.exec('insert into management_state select * from management_state_rowid');
+      db.exec('drop table management_state_rowid');
+    })();
+    db.exec('vacuum');
+  }
   db.close();
   return file;
 }
@@ -146,6 +162,8 @@ const median = (values: readonly number[]): number => {
 
 const small = workingCopy('small.sqlite');
 const large = workingCopy('large.sqlite');
+const withoutRowid = { small: workingCopy('small.sqlite', 'withoutRowid'), large: workingCopy('large.sqlite', 'withoutRowid') };
+const fileOf = (which: 'small' | 'large', variant: Variant): string => (variant.schema === 'withoutRowid' ? withoutRowid[which] : which === 'small' ? small : large);
 const count = (file: string): number => {
   const db = new SqliteDatabase(file, { readonly: true });
   try {
@@ -172,7 +190,7 @@ for (let round = 0; round < ROUNDS; round++) {
     // Alternate which store goes first, so that a drift of the machine does not favour one.
     const order: ('small' | 'large')[] = round % 2 === 0 ? ['small', 'large'] : ['large', 'small'];
     for (const which of order) {
-      const timing = timeReads(which === 'small' ? small : large, variant);
+      const timing = timeReads(fileOf(which, variant), variant);
       results[variant.name]![which].push(timing.readUs);
       results[variant.name]![which === 'small' ? 'flushSmall' : 'flushLarge'].push(timing.flushMs);
     }
@@ -196,5 +214,5 @@ for (const variant of VARIANTS) {
       `flush of ${devIds.length} check-in times ${median(r.flushSmall).toFixed(1)} / ${median(r.flushLarge).toFixed(1)} ms`,
   );
 }
-for (const file of [small, large]) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+for (const file of [small, large, withoutRowid.small, withoutRowid.large]) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
 process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ bench: 'store-scale', devices_small: sizes.small, devices_large: sizes.large, prepared: devIds.length, reads: READS, rounds: ROUNDS, commit_every: COMMIT_EVERY, ...summary })}\n`);
