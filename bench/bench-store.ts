@@ -62,14 +62,24 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
   const databaseUrl = url.toString();
   await onePostgresQuery(baseUrl, `create schema "${schema}"`);
   process.env[DATABASE_URL_VARIABLE] = databaseUrl;
+  const dropSchema = (): Promise<unknown> => onePostgresQuery(baseUrl, `drop schema if exists "${schema}" cascade`);
+  // A run stopped with Ctrl-C (or killed politely) skips the benchmark's `finally`: drop the schema on the way out.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`${signal}: dropping PostgreSQL schema ${schema}\n`);
+    void dropSchema().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return {
     kind: 'postgres',
     databaseUrl,
     bulkInsert: (total) => postgresBulkInsert(databaseUrl, total, bulkIdsFromEnv()),
     countRows: async (sql) => Number((await onePostgresQuery(databaseUrl, sql))[0]?.['n'] ?? NaN),
     drop: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       Reflect.deleteProperty(process.env, DATABASE_URL_VARIABLE);
-      await onePostgresQuery(baseUrl, `drop schema if exists "${schema}" cascade`);
+      await dropSchema();
     },
   };
 }

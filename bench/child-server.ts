@@ -48,3 +48,11 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * In a server child: exit when the benchmark does. The IPC channel closes when the parent exits, even when it is
+ * killed or stopped with Ctrl-C and its `finally` never runs, so no server is left running behind it.
+ */
+export function exitWithParent(): void {
+  process.once('disconnect', () => process.exit(0));
+}

@@ -14,6 +14,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
 import { benchDatabaseEnv } from './bench-store.ts';
+import { exitWithParent } from './child-server.ts';
 import { answerQueryCountRequests, installQueryCounter } from './query-counter.ts';
 import { traceServer } from './server-trace.ts';
 
@@ -31,6 +32,7 @@ const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OP
 // Every statement the store sends is counted (bench/query-counter.ts), for the benchmark's queries per request.
 installQueryCounter();
 answerQueryCountRequests();
+exitWithParent();
 // The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
 const logSink = pino.destination('/dev/null');
 
