@@ -230,6 +230,7 @@ function runBenchmark(tree: string, script: string, label: string, logFile: stri
     });
     child.on('error', reject);
     child.on('close', (code) => {
+      if (pending !== '') process.stderr.write(`[${label}] ${pending}\n`);
       writeFileSync(logFile, `$ (cd ${tree} && ${command})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
       const summary = summaryOf(stdout);
       if (code !== 0) return reject(new Error(`${label}: ${script} exited with ${code} (output in ${logFile})`));
