@@ -1164,6 +1164,12 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
     await trx.deleteFrom('node_states').where('enrollment_id', '=', enrollmentId).where('loc_uri', 'in', batch).execute();
   }
 
+  const limit = outcome.inventory.length > 0 ? outcome.inventoryLimit : undefined;
+  if (limit !== undefined) {
+    // A write that changes nothing but holds the enrollment row's lock until commit (PostgreSQL; SQLite has one
+    // writer): two sessions of one device adding nodes count one after the other.
+    await trx.updateTable('enrollments').set((eb) => ({ id: eb.ref('id') })).where('id', '=', enrollmentId).execute();
+  }
   for (const batch of batches(lastByKey(outcome.inventory, (v) => v.locUri))) {
     await trx
       .insertInto('inventory')
@@ -1172,6 +1178,10 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
         oc.columns(['enrollment_id', 'loc_uri']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
       )
       .execute();
+  }
+  if (limit !== undefined) {
+    const { count } = await trx.selectFrom('inventory').select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).where('enrollment_id', '=', enrollmentId).executeTakeFirstOrThrow();
+    if (Number(count) > limit) throw new Undo(false);
   }
 
   const report = outcome.deviceReport;

@@ -141,6 +141,12 @@ export interface SyncOutcome {
   forgetNodes: readonly string[];
   /** Upserted by (enrollment, locUri). */
   inventory: readonly InventoryValue[];
+  /**
+   * When set, the device may hold at most this many inventory nodes once `inventory` is written: checked under a
+   * lock of the enrollment's row, and past it nothing of the message is written (false, as for a stale message).
+   * Core counts before it answers; this catches two sessions of one device adding nodes at once.
+   */
+  inventoryLimit?: number;
   /** Fields of the management state to set; absent fields are kept. */
   management?: Partial<Omit<ManagementState, 'enrollmentId' | 'messageLogUntil'>>;
   /** The enrollment ends (the device asked to leave management, or acknowledged a retire): it becomes unenrolled. */
