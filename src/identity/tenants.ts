@@ -61,12 +61,17 @@ export interface OnboardRequest {
  * with many stateless nodes a change made on one node is seen by the others within `cacheTtlMs`.
  */
 export class TenantDirectory {
+  /**
+   * Unknown tenants are cached too (any token names a `tid` of its choosing, and each would be a read otherwise), so
+   * the cache is bounded: past `maxCached` entries it starts again empty, and is refilled one read per tenant.
+   */
   private readonly cache = new Map<string, { tenant: TenantRecord | undefined; until: number }>();
 
   constructor(
     private readonly store: TenantStore,
     private readonly clock: Clock,
     private readonly cacheTtlMs = 30_000,
+    private readonly maxCached = 10_000,
   ) {}
 
   async get(id: string): Promise<TenantRecord | undefined> {
@@ -75,7 +80,7 @@ export class TenantDirectory {
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.tenant;
     const tenant = await this.store.getTenant(key);
-    if (this.cache.size > 10_000) this.cache.clear();
+    if (this.cache.size >= this.maxCached) this.cache.clear();
     this.cache.set(key, { tenant, until: now + this.cacheTtlMs });
     return tenant;
   }

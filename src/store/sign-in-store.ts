@@ -58,6 +58,7 @@ const MAX_RECENT_SIGHTINGS = 100_000;
 export class KyselySignInStore implements SignInStore {
   readonly #db: Kysely<Database>;
   readonly #context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>;
+  /** The insert of n rows, by n: at most MAX_INSERT_BATCH entries. */
   readonly #inserts = new Map<number, CompiledQuery>();
   /** Users this node recorded from the log, with the UPN and time it recorded: see #unrecordedSightings. */
   readonly #recentSightings = new Map<string, { upn: string | null; at: number }>();
