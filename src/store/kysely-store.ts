@@ -45,6 +45,7 @@ import type {
   WipLogRequestRecord,
 } from './records.ts';
 import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import { MAX_LIVE_SESSIONS_PER_DEVICE } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, policyToRow, writePolicyBody } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -1274,6 +1275,25 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
           .returning('session_id')
           .executeTakeFirst();
   if (saved === undefined) throw new Undo(false);
+  if (session.expectedLastDeviceMsgId === null) await evictOldSessions(trx, outcome.enrollmentId, row.session_id);
+}
+
+/**
+ * A device keeps at most MAX_LIVE_SESSIONS_PER_DEVICE live sessions: a new one drops the oldest beyond (their next
+ * message is answered 400 and the device starts over). Windows runs one session at a time; without the bound a
+ * device opening sessions without end would keep a row for each until it expires. Read on the primary key's prefix.
+ */
+async function evictOldSessions(trx: Transaction<Database>, enrollmentId: string, kept: string): Promise<void> {
+  const others = await trx
+    .selectFrom('management_sessions')
+    .select('session_id')
+    .where('enrollment_id', '=', enrollmentId)
+    .where('session_id', '<>', kept)
+    .orderBy('expires_at', 'desc')
+    .orderBy('session_id', 'desc')
+    .execute();
+  const evicted = others.slice(MAX_LIVE_SESSIONS_PER_DEVICE - 1).map((r) => r.session_id);
+  if (evicted.length > 0) await trx.deleteFrom('management_sessions').where('enrollment_id', '=', enrollmentId).where('session_id', 'in', evicted).execute();
 }
 
 /** Writes `changes` to the enrollment's management state, creating the row (with defaults elsewhere) if missing. */

@@ -125,13 +125,19 @@ export interface ManagedDevice {
 }
 
 /** Everything one SyncML message changes, written in one transaction (or not at all). */
+/** Live OMA-DM sessions one device may hold; a new one evicts the oldest beyond (SyncOutcome `session`). */
+export const MAX_LIVE_SESSIONS_PER_DEVICE = 4;
+
 export interface SyncOutcome {
   enrollmentId: string;
   /** When the message was handled: a stored session whose expiresAt is at or before `now` has expired. */
   now: number;
   session:
     | { kind: 'none' }
-    /** Insert (expected null: a new session; an expired row of the same id is replaced) or compare-and-set on lastDeviceMsgId. */
+    /**
+     * Insert (expected null: a new session; an expired row of the same id is replaced; the device's oldest live
+     * sessions beyond MAX_LIVE_SESSIONS_PER_DEVICE are dropped) or compare-and-set on lastDeviceMsgId.
+     */
     | { kind: 'save'; record: ManagementSessionRecord; expectedLastDeviceMsgId: number | null }
     /** Deletes the stored session, under the same compare-and-set: the message that ends it is applied once. */
     | { kind: 'end'; sessionId: string; expectedLastDeviceMsgId: number };

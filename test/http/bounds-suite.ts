@@ -5,13 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_ACTIVE_REGISTRATIONS_PER_USER, REGISTRATION_LIMIT_REACHED } from '../../src/core/app-protection/managed-apps.ts';
 import { KNOWN_INVENTORY_NODES, MAX_INVENTORY_NODES_PER_DEVICE, MAX_INVENTORY_VALUE_LENGTH } from '../../src/core/management/inventory.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
+import { MAX_LIVE_SESSIONS_PER_DEVICE } from '../../src/store/roles.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
  * Part 5 of issue 16, "bounded by construction", end to end on a real server and store (run per backend): a device
  * reporting ten thousand inventory nodes in one session keeps at most MAX_INVENTORY_NODES_PER_DEVICE and is told
  * 420 for the rest; one user's active app registrations stop at MAX_ACTIVE_REGISTRATIONS_PER_USER, also when they
- * arrive at once. docs/operations.md "Limits".
+ * arrive at once; a device keeps at most MAX_LIVE_SESSIONS_PER_DEVICE live OMA-DM sessions. docs/operations.md "Limits".
  */
 const FIRST_PACKAGE = readFileSync(new URL('../fixtures/syncml/client-first-package.xml', import.meta.url), 'utf8');
 const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
@@ -37,6 +38,10 @@ function statusOf(body: string, cmdRef: string): { code: string; sourceRefs: str
   const match = new RegExp(`<Status><CmdID>[^<]*</CmdID><MsgRef>[^<]*</MsgRef><CmdRef>${cmdRef}</CmdRef><Cmd>Replace</Cmd>((?:<SourceRef>[^<]*</SourceRef>)*)<Data>(\\d+)</Data>`).exec(body.replace(/>\s+</g, '><'));
   if (!match) return undefined;
   return { code: match[2]!, sourceRefs: [...match[1]!.matchAll(/<SourceRef>([^<]*)<\/SourceRef>/g)].map((m) => m[1]!) };
+}
+
+function headerStatusOf(body: string): string | undefined {
+  return /<Status>\s*<CmdID>[^<]*<\/CmdID>\s*<MsgRef>[^<]*<\/MsgRef>\s*<CmdRef>0<\/CmdRef>\s*<Cmd>SyncHdr<\/Cmd>\s*<Data>(\d+)<\/Data>/.exec(body)?.[1];
 }
 
 const extraNode = (i: number): string => `./DevInfo/Ext/Flood${String(i).padStart(5, '0')}`;
@@ -129,6 +134,19 @@ export function boundsEndToEnd(backend: Backend, skip?: string): void {
         const both = await Promise.all([write(values(1000, 1)), write(values(2000, 1))]);
         assert.deepEqual(both.sort(), [false, true], 'of two writes at once for the last slot, one wins');
         assert.equal((await app().store.listInventory(enrollment.id)).length, MAX_INVENTORY_NODES_PER_DEVICE);
+      });
+    });
+
+    describe('OMA-DM sessions per device', () => {
+      it(`a device opening sessions without end keeps the newest ${MAX_LIVE_SESSIONS_PER_DEVICE}; an evicted one is refused 400 at its next message`, async () => {
+        const device = await enrolledDevice();
+        const enrollment = (await app().store.getActiveEnrollmentByDevId(device.devId))!;
+        const ids = Array.from({ length: 10 }, (_, i) => `D${i}`);
+        for (const id of ids) assert.equal(headerStatusOf((await device.post(message(device.devId, id, 1, [], false))).body), '200', `session ${id} starts`);
+        const live = await Promise.all(ids.map(async (id) => (await app().store.getSession(enrollment.id, id, Date.now())) !== undefined));
+        assert.deepEqual(live, ids.map((_, i) => i >= ids.length - MAX_LIVE_SESSIONS_PER_DEVICE), 'only the newest sessions are kept');
+        assert.equal(headerStatusOf((await device.post(message(device.devId, 'D0', 2, [], true))).body), '400', 'an evicted session is over');
+        assert.equal(headerStatusOf((await device.post(message(device.devId, 'D9', 2, [], true))).body), '200', 'the newest one goes on');
       });
     });
 
