@@ -45,7 +45,7 @@ import type {
   WipLogRequestRecord,
 } from './records.ts';
 import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
-import { MAX_LIVE_SESSIONS_PER_DEVICE } from './roles.ts';
+import { MAX_LIVE_SESSIONS_PER_DEVICE, MAX_WIP_LOG_REQUESTS_PER_DEVICE } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, policyToRow, writePolicyBody } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -932,6 +932,17 @@ export class KyselyStore implements Store, SecretStore {
         const enrollment = await trx.selectFrom('enrollments').select('id').where('id', '=', request.enrollmentId).where('tenant_id', '=', request.tenantId).executeTakeFirst();
         if (enrollment === undefined) throw new OpenMamError('not_found', `enrollment ${request.enrollmentId} does not exist`);
         await trx.insertInto('wip_log_requests').values(wipLogRequestToRow(request)).execute();
+        // The newest MAX_WIP_LOG_REQUESTS_PER_DEVICE stay; older ones go, a bounded number per write.
+        const older = await trx
+          .selectFrom('wip_log_requests')
+          .select('id')
+          .where('enrollment_id', '=', request.enrollmentId)
+          .orderBy('requested_at', 'desc')
+          .orderBy('id', 'desc')
+          .offset(MAX_WIP_LOG_REQUESTS_PER_DEVICE)
+          .limit(1024)
+          .execute();
+        if (older.length > 0) await trx.deleteFrom('wip_log_requests').where('id', 'in', older.map((r) => r.id)).execute();
         // Unsettled: the device's next check-in plans the retrieval instead of answering "nothing to do".
         await upsertManagementState(trx, request.enrollmentId, { settled_version: -1 });
       }),

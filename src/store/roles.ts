@@ -125,6 +125,12 @@ export interface ManagedDevice {
 }
 
 /** Everything one SyncML message changes, written in one transaction (or not at all). */
+/**
+ * WIP log requests (with the logs retrieved) kept per device: the newest ones, whatever their state. An admin reads
+ * the last few (the console shows the latest); each holds at most one management message of logs (1 MiB).
+ */
+export const MAX_WIP_LOG_REQUESTS_PER_DEVICE = 20;
+
 /** Live OMA-DM sessions one device may hold; a new one evicts the oldest beyond (SyncOutcome `session`). */
 export const MAX_LIVE_SESSIONS_PER_DEVICE = 4;
 
@@ -316,7 +322,8 @@ export interface PolicyStore {
 export interface WipLogStore {
   /**
    * Records the request and marks the enrollment's management as unsettled (so its next check-in plans the
-   * retrieval), in one transaction. `not_found` when the enrollment does not exist in that tenant.
+   * retrieval), in one transaction. `not_found` when the enrollment does not exist in that tenant. The device keeps
+   * its newest MAX_WIP_LOG_REQUESTS_PER_DEVICE requests: older ones (and the logs they hold) go in the same write.
    */
   requestWipLogs(request: WipLogRequestRecord): Promise<void>;
   /** The enrollment's pending requests, oldest first. */

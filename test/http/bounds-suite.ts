@@ -5,14 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_ACTIVE_REGISTRATIONS_PER_USER, REGISTRATION_LIMIT_REACHED } from '../../src/core/app-protection/managed-apps.ts';
 import { KNOWN_INVENTORY_NODES, MAX_INVENTORY_NODES_PER_DEVICE, MAX_INVENTORY_VALUE_LENGTH } from '../../src/core/management/inventory.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
-import { MAX_LIVE_SESSIONS_PER_DEVICE } from '../../src/store/roles.ts';
+import { MAX_LIVE_SESSIONS_PER_DEVICE, MAX_WIP_LOG_REQUESTS_PER_DEVICE } from '../../src/store/roles.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
  * Part 5 of issue 16, "bounded by construction", end to end on a real server and store (run per backend): a device
  * reporting ten thousand inventory nodes in one session keeps at most MAX_INVENTORY_NODES_PER_DEVICE and is told
  * 420 for the rest; one user's active app registrations stop at MAX_ACTIVE_REGISTRATIONS_PER_USER, also when they
- * arrive at once; a device keeps at most MAX_LIVE_SESSIONS_PER_DEVICE live OMA-DM sessions. docs/operations.md "Limits".
+ * arrive at once; a device keeps at most MAX_LIVE_SESSIONS_PER_DEVICE live OMA-DM sessions and MAX_WIP_LOG_REQUESTS_PER_DEVICE WIP log requests. docs/operations.md "Limits".
  */
 const FIRST_PACKAGE = readFileSync(new URL('../fixtures/syncml/client-first-package.xml', import.meta.url), 'utf8');
 const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
@@ -147,6 +147,39 @@ export function boundsEndToEnd(backend: Backend, skip?: string): void {
         assert.deepEqual(live, ids.map((_, i) => i >= ids.length - MAX_LIVE_SESSIONS_PER_DEVICE), 'only the newest sessions are kept');
         assert.equal(headerStatusOf((await device.post(message(device.devId, 'D0', 2, [], true))).body), '400', 'an evicted session is over');
         assert.equal(headerStatusOf((await device.post(message(device.devId, 'D9', 2, [], true))).body), '200', 'the newest one goes on');
+      });
+    });
+
+    describe('WIP log requests per device', () => {
+      it(`keeps the newest ${MAX_WIP_LOG_REQUESTS_PER_DEVICE} requests of a device, and another device's`, async () => {
+        const [device, other] = [await enrolledDevice(), await enrolledDevice()];
+        const [enrollment, otherEnrollment] = await Promise.all([device, other].map(async (d) => (await app().store.getActiveEnrollmentByDevId(d.devId))!));
+        const request = (enrollmentId: string, i: number) => ({
+          id: randomUUID(),
+          tenantId: server.tenantId,
+          enrollmentId,
+          mode: 'count' as const,
+          startTime: null,
+          stopTime: null,
+          logCount: i + 1,
+          logType: 0 as const,
+          status: 'pending' as const,
+          statusCode: null,
+          requestedAt: 1_000 + i,
+          completedAt: null,
+          logs: null,
+          entries: null,
+        });
+        await app().store.requestWipLogs(request(otherEnrollment.id, 0));
+        for (let i = 0; i < MAX_WIP_LOG_REQUESTS_PER_DEVICE + 5; i++) await app().store.requestWipLogs(request(enrollment.id, i));
+        const kept = await app().store.listWipLogRequests(server.tenantId, enrollment.id, 1000);
+        assert.equal(kept.length, MAX_WIP_LOG_REQUESTS_PER_DEVICE);
+        assert.deepEqual(
+          kept.map((r) => r.logCount),
+          Array.from({ length: MAX_WIP_LOG_REQUESTS_PER_DEVICE }, (_, i) => MAX_WIP_LOG_REQUESTS_PER_DEVICE + 5 - i),
+          'the newest, newest first',
+        );
+        assert.equal((await app().store.listWipLogRequests(server.tenantId, otherEnrollment.id, 1000)).length, 1, "another device's are not touched");
       });
     });
 
