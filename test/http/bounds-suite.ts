@@ -152,8 +152,9 @@ export function boundsEndToEnd(backend: Backend, skip?: string): void {
 
     describe('WIP log requests per device', () => {
       it(`keeps the newest ${MAX_WIP_LOG_REQUESTS_PER_DEVICE} requests of a device, and another device's`, async () => {
-        const [device, other] = [await enrolledDevice(), await enrolledDevice()];
-        const [enrollment, otherEnrollment] = await Promise.all([device, other].map(async (d) => (await app().store.getActiveEnrollmentByDevId(d.devId))!));
+        const enrollmentOf = async (device: DeviceSimulator) => (await app().store.getActiveEnrollmentByDevId(device.devId))!;
+        const enrollment = await enrollmentOf(await enrolledDevice());
+        const otherEnrollment = await enrollmentOf(await enrolledDevice());
         const request = (enrollmentId: string, i: number) => ({
           id: randomUUID(),
           tenantId: server.tenantId,
