@@ -906,6 +906,16 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  deleteSecretsOlderThan(prefix: string, ageMs: number, limit: number): Promise<number> {
+    return this.#track(async () => {
+      // LIKE, not a name range: PostgreSQL's collation may order punctuation unlike the bytes. Our prefixes are ours.
+      if (/[%_\\]/.test(prefix)) throw new OpenMamError('internal', `a secret prefix may not hold LIKE wildcards: ${prefix}`);
+      const names = this.#db.selectFrom('secrets').select('name').where('name', 'like', `${prefix}%`).where('created_at', '<', Date.now() - ageMs).limit(limit);
+      const result = await this.#write((trx) => trx.deleteFrom('secrets').where('name', 'in', names).executeTakeFirst());
+      return Number(result.numDeletedRows);
+    });
+  }
+
   // ---- lifecycle
 
   migrate(): Promise<void> {

@@ -396,6 +396,11 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
 export interface SecretStore {
   /** The secret named `name`; the first caller stores `candidate`, every later caller gets what was stored. */
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Deletes the secrets whose name starts with `prefix` stored more than `ageMs` ago, by the store's own clock (the
+   * one it stamps them with), at most `limit` of them; how many. For markers that are useless after a while.
+   */
+  deleteSecretsOlderThan(prefix: string, ageMs: number, limit: number): Promise<number>;
 }
 
 /**
