@@ -431,14 +431,19 @@ export class ManagementService {
   private async boundInventory(enrollmentId: string, effects: Effects): Promise<void> {
     const others = [...effects.inventory.keys()].filter((locUri) => !KNOWN_INVENTORY_NODES.has(locUri));
     if (others.length === 0) return;
-    effects.inventoryBounded = true;
     const stored = new Set((await this.options.store.listInventory(enrollmentId)).map((v) => v.locUri).filter((locUri) => !KNOWN_INVENTORY_NODES.has(locUri)));
     let room = MAX_INVENTORY_NODES_PER_DEVICE - KNOWN_INVENTORY_NODES.size - stored.size;
     const refused = new Set<string>();
     for (const locUri of others) {
       if (stored.has(locUri)) continue;
-      if (room > 0) room--;
-      else refused.add(locUri);
+      if (room > 0) {
+        room--;
+        // A new node is added: the store counts again under the device's lock (only then: updating a stored node
+        // adds nothing, so a message that only does that is never refused for a count it did not raise).
+        effects.inventoryBounded = true;
+      } else {
+        refused.add(locUri);
+      }
     }
     if (refused.size === 0) return;
     for (const locUri of refused) effects.inventory.delete(locUri);
