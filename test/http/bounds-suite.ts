@@ -109,6 +109,20 @@ export function boundsEndToEnd(backend: Backend, skip?: string): void {
         for (let i = 0; i < spare; i++) assert.ok(after.has(extraNode(i)), 'what was stored is kept');
       });
 
+      it('a device over the bound from before (rows written without it) still updates its nodes; a new one is refused', async () => {
+        const device = await enrolledDevice();
+        const enrollment = (await app().store.getActiveEnrollmentByDevId(device.devId))!;
+        const now = Date.now();
+        const legacy = Array.from({ length: MAX_INVENTORY_NODES_PER_DEVICE + 30 }, (_, i) => ({ locUri: extraNode(i), value: 'old', updatedAt: now }));
+        assert.equal(await app().store.applySyncOutcome({ enrollmentId: enrollment.id, now, session: { kind: 'none' }, nodeStates: [], forgetNodes: [], inventory: legacy }), true);
+        const response = await device.post(message(device.devId, 'E0', 1, [{ locUri: extraNode(3), value: 'new' }], true));
+        assert.equal(headerStatusOf(response.body), '200', 'the message is served');
+        assert.deepEqual(statusOf(response.body, '5'), { code: '200', sourceRefs: [] });
+        assert.equal((await inventoryOf(device)).get(extraNode(3)), 'new');
+        const refused = await device.post(message(device.devId, 'E1', 1, [{ locUri: extraNode(500), value: 'x' }], true));
+        assert.deepEqual(statusOf(refused.body, '5'), { code: '420', sourceRefs: [extraNode(500)] });
+      });
+
       it('a value longer than the bound is refused with 413 and not stored; the other items of the command are kept', async () => {
         const device = await enrolledDevice();
         const response = await device.post(
