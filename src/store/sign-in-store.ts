@@ -62,10 +62,12 @@ export class KyselySignInStore implements SignInStore {
   readonly #inserts = new Map<number, CompiledQuery>();
   /** Users this node recorded from the log, with the UPN and time it recorded: see #unrecordedSightings. */
   readonly #recentSightings = new Map<string, { upn: string | null; at: number }>();
+  readonly #maxRecentSightings: number;
 
-  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>) {
+  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>, options: { maxRecentSightings?: number } = {}) {
     this.#db = db;
     this.#context = context;
+    this.#maxRecentSightings = options.maxRecentSightings ?? MAX_RECENT_SIGHTINGS;
   }
 
   appendSignIns(records: readonly SignInRecord[]): Promise<void> {
@@ -83,7 +85,7 @@ export class KyselySignInStore implements SignInStore {
       });
       // Only once committed: a batch that failed is written again, its users with it.
       for (const s of seen) {
-        if (this.#recentSightings.size >= MAX_RECENT_SIGHTINGS) this.#recentSightings.clear();
+        if (this.#recentSightings.size >= this.#maxRecentSightings) this.#recentSightings.clear();
         this.#recentSightings.set(`${s.tenantId}\n${s.id}`, { upn: s.userPrincipalName, at: s.at ?? 0 });
       }
     });
