@@ -1158,12 +1158,20 @@ async function bumpConfigVersion(trx: Transaction<Database>, tenantId: string): 
 }
 
 /**
- * `applySyncOutcome` inside its transaction. The session goes first: when its compare-and-set fails, `Undo(false)`
- * undoes the transaction before anything else is written. Node states are upserted before forgotten ones are
+ * `applySyncOutcome` inside its transaction. The session goes first (after the enrollment row's lock, only when the
+ * inventory bound is to be checked): when its compare-and-set fails, `Undo(false)` undoes the transaction before
+ * anything else is written. Node states are upserted before forgotten ones are
  * deleted, so a node in both lists ends up forgotten.
  */
 async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncOutcome): Promise<void> {
   const { enrollmentId } = outcome;
+  const limit = outcome.inventory.length > 0 ? outcome.inventoryLimit : undefined;
+  if (limit !== undefined) {
+    // A write that changes nothing but holds the enrollment row's lock until commit (PostgreSQL; SQLite has one
+    // writer): two sessions of one device adding nodes count one after the other. Taken first, as an enrollment
+    // takes its row before the management rows, so the two never wait for each other in opposite orders.
+    await trx.updateTable('enrollments').set((eb) => ({ id: eb.ref('id') })).where('id', '=', enrollmentId).execute();
+  }
   await saveSession(trx, outcome);
 
   for (const batch of batches(lastByKey(outcome.nodeStates, (n) => n.locUri))) {
@@ -1186,12 +1194,6 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
     await trx.deleteFrom('node_states').where('enrollment_id', '=', enrollmentId).where('loc_uri', 'in', batch).execute();
   }
 
-  const limit = outcome.inventory.length > 0 ? outcome.inventoryLimit : undefined;
-  if (limit !== undefined) {
-    // A write that changes nothing but holds the enrollment row's lock until commit (PostgreSQL; SQLite has one
-    // writer): two sessions of one device adding nodes count one after the other.
-    await trx.updateTable('enrollments').set((eb) => ({ id: eb.ref('id') })).where('id', '=', enrollmentId).execute();
-  }
   for (const batch of batches(lastByKey(outcome.inventory, (v) => v.locUri))) {
     await trx
       .insertInto('inventory')
