@@ -148,7 +148,7 @@ interface Effects {
   inventory: Map<string, InventoryValue>;
   /** The Statuses of the device's DevInfo Replaces and the nodes each reported: a node refused later changes its Status. */
   inventoryReplies: { status: Status; locUris: string[] }[];
-  /** Some node of this message is none of the known ones: the store re-checks the device's inventory bound. */
+  /** This message adds a node that is none of the known ones: the store checks the device's inventory bound again. */
   inventoryBounded: boolean;
   unenroll: boolean;
   /** Why the enrollment ends when `unenroll` (absent: the user asked, alert 1226). */
@@ -705,7 +705,6 @@ function execCommand(cmdId: string, locUri: string, data?: string): ItemCommand 
   return { kind: 'Exec', cmdId, items: [{ target: locUri, meta: { format: 'chr', type: 'text/plain' }, data }] };
 }
 
-/** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
 /** Keeps a reported inventory value, unless it is longer than MAX_INVENTORY_VALUE_LENGTH (then false). */
 function keepInventory(effects: Effects, locUri: string, value: string, now: number): boolean {
   if (value.length > MAX_INVENTORY_VALUE_LENGTH) return false;
@@ -724,6 +723,7 @@ function refuseItems(status: Status, code: string, locUris: readonly string[]): 
   status.sourceRefs = refs;
 }
 
+/** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */
 function devInfoReport(command: ItemCommand): Refusal | undefined {
   const allDevInfo = command.items.every((item) => normalizeLocUri(item.source ?? item.target ?? '').startsWith('./DevInfo/'));
   return allDevInfo ? undefined : { code: STATUS.commandNotAllowed };
