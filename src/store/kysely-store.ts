@@ -103,6 +103,13 @@ const MAX_ENROLL_ATTEMPTS = 5;
 /** Thrown inside the enroll transaction when the device's active enrollment is someone else's. Never leaves this module. */
 class DeviceTaken extends Error {}
 
+/** Thrown inside the enrollment transaction to roll it back: the user is at the bound of active enrollments. */
+class UserLimit extends Error {
+  constructor(readonly active: number) {
+    super('the user is at the bound of active enrollments');
+  }
+}
+
 type TenantRow = Selectable<TenantsTable>;
 type EnrollmentRow = Selectable<EnrollmentsTable>;
 type DeviceRow = Selectable<DevicesTable>;
@@ -288,12 +295,13 @@ export class KyselyStore implements Store, SecretStore {
 
   // ---- EnrollmentStore
 
-  enroll(input: EnrollmentInput, now: number, displayName: string | null = null): Promise<EnrollOutcome> {
+  enroll(input: EnrollmentInput, now: number, displayName: string | null = null, maxActivePerUser?: number): Promise<EnrollOutcome> {
     return this.#track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#write((trx) => enrollWithin(trx, input, now, displayName));
+          return await this.#write((trx) => enrollWithin(trx, input, now, displayName, maxActivePerUser));
         } catch (err) {
+          if (err instanceof UserLimit) return { kind: 'user_limit', active: err.active };
           if (err instanceof DeviceTaken) {
             // Nothing was written. Answer from the enrollment that holds the device, unless it went away meanwhile.
             const holder = await activeEnrollmentRow(this.#db, input.devId);
@@ -1029,7 +1037,21 @@ export class KyselyStore implements Store, SecretStore {
  * the partial unique index enrollments_active_dev_id). No row back means the active enrollment belongs to someone
  * else: `DeviceTaken` rolls the device upsert back. A unique violation means a concurrent writer won: start over.
  */
-async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null): Promise<EnrollOutcome> {
+async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null, maxActivePerUser?: number): Promise<EnrollOutcome> {
+  if (maxActivePerUser !== undefined) {
+    // The user's row first (its upsert holds the row's lock until commit on PostgreSQL; SQLite has one writer): two
+    // enrollments of one user count one after the other. Then the user's active enrollments on other devices.
+    await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
+    const { n } = await trx
+      .selectFrom('enrollments')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('tenant_id', '=', input.tenantId)
+      .where('user_oid', '=', input.userOid)
+      .where('state', '=', ACTIVE)
+      .where('dev_id', '<>', input.devId)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= maxActivePerUser) throw new UserLimit(Number(n));
+  }
   await upsertDevice(trx, input, now);
   const row = await trx
     .insertInto('enrollments')
@@ -1058,8 +1080,8 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   if (row === undefined) throw new DeviceTaken();
   // A device enrolled again starts its noncompliance anew: no retire action (migration 025) carried over.
   if (Number(row.enroll_count) > 1) await trx.updateTable('compliance_states').set({ noncompliant_since: null, retire_at: null }).where('enrollment_id', '=', row.id).where('noncompliant_since', 'is not', null).execute();
-  // The enrolling token proved its user.
-  await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
+  // The enrolling token proved its user (recorded above already when the bound was checked).
+  if (maxActivePerUser === undefined) await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
   if (replaced) {

@@ -60,7 +60,9 @@ export type EnrollmentInput = Omit<
 export type EnrollOutcome =
   | { kind: 'enrolled'; enrollment: EnrollmentRecord; replaced: boolean }
   /** The device already has an active MAM enrollment of another user (or in another tenant). Nothing was written. */
-  | { kind: 'device_taken'; existing: EnrollmentRecord };
+  | { kind: 'device_taken'; existing: EnrollmentRecord }
+  /** The user has `maxActivePerUser` active enrollments on other devices already. Nothing was written. */
+  | { kind: 'user_limit'; active: number };
 
 export interface EnrollmentStore {
   /**
@@ -73,8 +75,10 @@ export interface EnrollmentStore {
    * The device record (DeviceStore) is upserted in the same transaction. Concurrent calls for one devId never
    * leave two active enrollments. The enrolling user is recorded too (UserStore), with `displayName` (the token's
    * `name` claim; absent: not carried).
+   * With `maxActivePerUser`, a device new to the user is refused (`user_limit`) when the user holds that many active
+   * enrollments in the tenant already; counted under the user's row lock, so concurrent enrollments cannot pass it.
    */
-  enroll(input: EnrollmentInput, now: number, displayName?: string | null): Promise<EnrollOutcome>;
+  enroll(input: EnrollmentInput, now: number, displayName?: string | null, maxActivePerUser?: number): Promise<EnrollOutcome>;
   getEnrollment(id: string): Promise<EnrollmentRecord | undefined>;
   /** The active (state enrolled) enrollment of a device, if any. */
   getActiveEnrollmentByDevId(devId: string): Promise<EnrollmentRecord | undefined>;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MAX_ACTIVE_REGISTRATIONS_PER_USER, REGISTRATION_LIMIT_REACHED } from '../../src/core/app-protection/managed-apps.ts';
 import { KNOWN_INVENTORY_NODES, MAX_INVENTORY_NODES_PER_DEVICE, MAX_INVENTORY_VALUE_LENGTH } from '../../src/core/management/inventory.ts';
-import { DeviceSimulator } from '../support/device-simulator.ts';
+import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
+import { DEVICE_CAP_REACHED, MAX_ACTIVE_ENROLLMENTS_PER_USER } from '../../src/core/enrollment.ts';
 import { MAX_LIVE_SESSIONS_PER_DEVICE, MAX_WIP_LOG_REQUESTS_PER_DEVICE } from '../../src/store/roles.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
@@ -195,6 +196,31 @@ export function boundsEndToEnd(backend: Backend, skip?: string): void {
           'the newest, newest first',
         );
         assert.equal((await app().store.listWipLogRequests(server.tenantId, otherEnrollment.id, 1000)).length, 1, "another device's are not touched");
+      });
+    });
+
+    describe('MAM enrollments per user', () => {
+      it(`${MAX_ACTIVE_ENROLLMENTS_PER_USER} devices, then the MS-MDE2 DeviceCapReached fault, also when they enroll at once; an unenrolled device frees its place`, async () => {
+        const token = await server.mint({ upn: `fleet-${randomUUID().slice(0, 8)}@contoso.example` });
+        const fleet = Array.from({ length: MAX_ACTIVE_ENROLLMENTS_PER_USER + 10 }, () => new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token }));
+        devices.push(...fleet);
+        const results = await Promise.allSettled(fleet.map((device) => device.enroll()));
+        const enrolled = fleet.filter((_, i) => results[i]!.status === 'fulfilled');
+        const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+        assert.equal(enrolled.length, MAX_ACTIVE_ENROLLMENTS_PER_USER, `refusals: ${refused.slice(0, 3).map(String).join('; ')}`);
+        assert.equal(refused.length, 10);
+        for (const error of refused) {
+          assert.ok(error instanceof EnrollmentRefusedError, String(error));
+          assert.equal(error.subcode, 's:Authorization');
+          assert.equal(error.errorType, DEVICE_CAP_REACHED);
+        }
+        const waiting = fleet.find((device) => !enrolled.includes(device))!;
+        await enrolled[0]!.enroll();
+        await assert.rejects(waiting.enroll(), (error: unknown) => error instanceof EnrollmentRefusedError && error.errorType === DEVICE_CAP_REACHED, 'a device the user already has enrolls again; a new one still does not');
+        await enrolled[1]!.sync();
+        await enrolled[1]!.unenroll();
+        await waiting.enroll();
+        assert.ok(await app().store.getActiveEnrollmentByDevId(waiting.devId), 'the unenrolled device freed its place');
       });
     });
 
