@@ -51,7 +51,9 @@ import { Sealer } from './identity/authorization-codes.ts';
 import { termsOfUseRoutes } from './http/terms-of-use-routes.ts';
 import { fetchWithDevIdp, type DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock, FetchJson, TokenVerifier } from './identity/identity.ts';
-import { TenantDirectory } from './identity/tenants.ts';
+import { TENANT_CACHE_TTL_MS, TenantDirectory } from './identity/tenants.ts';
+import { OpenMamMetrics } from './http/metrics/metrics.ts';
+import { metricsRoutes, observeRequests } from './http/metrics/metrics-routes.ts';
 import type { TenantRecord } from './store/records.ts';
 import { TokenValidator } from './identity/token-validator.ts';
 import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
@@ -104,6 +106,8 @@ export interface OpenMamApp {
   compliance: ComplianceService;
   /** Assignment filters (create, change, delete; a changed device rule re-plans the tenant's devices). */
   assignmentFilters: AssignmentFilterService;
+  /** This app's series, served at /metrics (and by main.ts on the separate metrics listener). */
+  metrics: OpenMamMetrics;
 }
 
 export interface AppProtection {
@@ -145,7 +149,9 @@ const GLOBAL_BODY_LIMIT = 64 * 1024;
 export async function build(config: Config, deps: AppDependencies): Promise<OpenMamApp> {
   const clock = deps.clock ?? Date.now;
   const newId = deps.newId ?? randomUUID;
-  const tenants = new TenantDirectory(deps.store, clock);
+  const metrics = new OpenMamMetrics(VERSION);
+  deps.store.observeQueries(metrics.storeQuery);
+  const tenants = new TenantDirectory(deps.store, clock, TENANT_CACHE_TTL_MS, metrics.cache('tenant'));
   // OpenMAM's own audiences: its APIs take tokens for them, and no protected resource may claim them.
   const ownAudiences = [config.appIdUri, ...(config.clientId ? [config.clientId] : [])];
   const verifier = new TokenValidator({
@@ -156,6 +162,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     fetch: fetchWithDevIdp(config.builtinIdp ? deps.devIdp : undefined, deps.fetch ?? ((url, init) => fetch(url, init))),
     clock,
     clockSkewSeconds: config.tokenClockSkewSeconds,
+    cacheObserver: metrics.cache('token'),
     ...(deps.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: deps.jwksCooldownMs }),
   });
   const termsOfUse = new TermsOfUse(deps.store, clock);
@@ -241,6 +248,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     },
     ...(deps.https ? { https: deps.https } : {}),
   });
+  // Before every route: the request series count them all, by route pattern.
+  observeRequests(server, metrics);
   // Set as the request arrives, with a callback hook: an async onSend hook costs every check-in a promise and a tick.
   server.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -248,6 +257,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   const checkins = new CheckinRecorder(deps.store, (error) => server.log.error({ err: error }, 'could not record check-in times'));
   const activity = new ActivityRollups({ store: deps.store.activity, clock, onError: (error) => server.log.error({ err: error }, 'could not record activity rollups') });
+  metrics.buffer('device_checkins', () => checkins.pendingCount);
+  metrics.buffer('activity', () => activity.pendingCount);
   const dhaTransport =
     deps.healthAttestationTransport ?? new UndiciDhaTransport(config.healthAttestationCaFile === undefined ? undefined : await readFile(config.healthAttestationCaFile, 'utf8'));
   // Compliance (issue 15, H2) re-evaluates on a verdict: give it the same DeviceEventSink as the session engine.
@@ -298,12 +309,15 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   await server.register(healthRoutes, { ping: () => deps.store.ping(), version: VERSION });
-  await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
+  await server.register(metricsRoutes, { metrics, verifier, scrapeToken: config.metricsToken });
+  await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock, metrics });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
-  await server.register(managementRoutes, { management, messageLog });
-  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
+  await server.register(managementRoutes, { management, messageLog, metrics });
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity, metrics }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
+  metrics.buffer('app_checkins', () => appProtection.checkins.pendingCount);
+  metrics.buffer('sign_ins', () => appProtection.signIns.pendingCount);
   // Devices silent past their tenant's staleDeviceRetireAfterDays are retired hourly, off every request path.
   const staleSweep = setInterval(() => {
     void deviceActions.sweepStale().catch((error: unknown) => server.log.error({ err: error }, 'could not retire stale devices'));
@@ -319,8 +333,8 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   // Before the routes it publishes: it collects them as they are added.
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
-  await server.register(mamRoutes, { verifier, apps: appProtection.apps });
-  await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access });
+  await server.register(mamRoutes, { verifier, apps: appProtection.apps, metrics });
+  await server.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access, metrics });
   await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
@@ -346,18 +360,18 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       clock,
     });
   }
-  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance, assignmentFilters };
+  return { server, tenants, store: deps.store, configuration, messageLog, checkins, policies, tenantSettings, appProtection, activity, deviceActions, healthAttestation, compliance, assignmentFilters, metrics };
 }
 
 function appProtectionServices(
   store: Store,
-  { verifier, tenants, scope, activity }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups },
+  { verifier, tenants, scope, activity, metrics }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups; metrics: OpenMamMetrics },
   clock: Clock,
   newId: () => string,
   signInRetentionDays: number,
   onError: (error: unknown) => void,
 ): AppProtection & { sweep: NodeJS.Timeout } {
-  const snapshots = new TenantAppSnapshots(store);
+  const snapshots = new TenantAppSnapshots(store, metrics.cache('tenant_snapshot'));
   const checkins = new CheckinRecorder({ recordCheckins: (times) => store.appProtection.recordAppCheckins(times) }, onError);
   const reports = new AppReportService(store.appProtection, snapshots);
   const signIns = new SignInLog({ store: store.signIns, onError, retentionDays: signInRetentionDays, activity });

@@ -24,6 +24,9 @@ export interface Config {
   tokenClockSkewSeconds: number;
   signInRetentionDays: number;
   healthAttestationCaFile: string | undefined;
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 type Raw = Record<string, string | undefined>;
@@ -183,6 +186,28 @@ export const SETTINGS = [
     key: 'healthAttestationCaFile', env: 'OPENMAM_HEALTH_ATTESTATION_CA_FILE', flag: 'health-attestation-ca-file', defaultText: '(none: the system CAs)',
     describe: 'PEM file of extra CA certificates trusted for an on-premises Device Health Attestation service (tenant setting `healthAttestation.serviceUrl`), beside the system CAs.',
     resolve: (raw) => (raw === undefined || raw.trim() === '' ? undefined : path.resolve(raw)),
+  }),
+  setting({
+    key: 'metricsToken', env: 'OPENMAM_METRICS_TOKEN', flag: 'metrics-token', defaultText: '(none)',
+    // RFC 6750 §2.1: a bearer token is a b64token; 16 characters at least, so that a guessable word is refused.
+    describe: 'Bearer token a Prometheus scraper sends to `GET /metrics` (`Authorization: Bearer <token>`), 16 to 1024 characters of A-Z a-z 0-9 - . _ ~ + / (then =). Without it only an admin token (app role OpenMAM.Admin) scrapes the public port.',
+    resolve: (raw) => {
+      if (raw === undefined || raw === '') return undefined;
+      if (!/^[A-Za-z0-9\-._~+/]{16,1024}=*$/.test(raw)) {
+        throw new OpenMamError('invalid_configuration', 'OPENMAM_METRICS_TOKEN must be 16 to 1024 characters of A-Z a-z 0-9 - . _ ~ + / (then =), a bearer token (RFC 6750)');
+      }
+      return raw;
+    },
+  }),
+  setting({
+    key: 'metricsPort', env: 'OPENMAM_METRICS_PORT', flag: 'metrics-port', defaultText: '(none: no separate listener)',
+    describe: 'TCP port of a separate plain-HTTP listener that serves only `GET /metrics`, for a scraper inside the network; the scrape token applies there too when set, otherwise it is open to whoever reaches it.',
+    resolve: (raw) => (raw === undefined || raw === '' ? undefined : integer('OPENMAM_METRICS_PORT', 0, 65535, raw)),
+  }),
+  setting({
+    key: 'metricsHost', env: 'OPENMAM_METRICS_HOST', flag: 'metrics-host', defaultText: '127.0.0.1',
+    describe: 'Address the separate metrics listener binds to (only with `OPENMAM_METRICS_PORT`).',
+    resolve: (raw) => raw ?? '127.0.0.1',
   }),
 ] as const;
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { build, type OpenMamApp } from './app.ts';
 import { loadOrCreateTls } from './cli/tls.ts';
 import type { Config } from './config.ts';
+import { metricsListener } from './http/metrics/metrics-routes.ts';
 import { DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock } from './identity/identity.ts';
 import type { TenantRecord } from './store/records.ts';
@@ -57,12 +58,19 @@ export async function serve(config: Config): Promise<Runtime> {
   server.addHook('onSend', async (_request, reply) => {
     if (stopping) reply.header('connection', 'close');
   });
-  await server.listen({ port: config.port, host: config.host });
+  const metricsServer = await listenForScrapers(config, runtime.app);
+  try {
+    await server.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Its socket would otherwise keep the process alive after the failed start.
+    await metricsServer?.close();
+    throw error;
+  }
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     server.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close().then(
+    Promise.all([server.close(), metricsServer?.close()]).then(
       () => {
         server.log.info('stopped; database closed');
         process.exitCode = 0;
@@ -79,12 +87,32 @@ export async function serve(config: Config): Promise<Runtime> {
   return runtime;
 }
 
+/**
+ * The separate metrics listener, when `OPENMAM_METRICS_PORT` is set: plain HTTP on `OPENMAM_METRICS_HOST`, `/metrics`
+ * only. Listening when this returns; the caller closes it. Undefined when no port is configured.
+ */
+export async function listenForScrapers(config: Config, app: OpenMamApp): Promise<FastifyInstance | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  const log = app.server.log.child({ listener: 'metrics' });
+  const listener = await metricsListener(app.metrics, config.metricsToken, log);
+  await listener.listen({ port: config.metricsPort, host: config.metricsHost });
+  if (config.metricsToken === undefined && !isLoopback(config.metricsHost)) {
+    log.warn({ host: config.metricsHost, port: config.metricsPort }, 'the metrics listener answers anyone who reaches it: set OPENMAM_METRICS_TOKEN');
+  }
+  return listener;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 export function banner(config: Config, runtime: Runtime): string {
   const url = config.publicUrl;
   const lines = [
     '',
     `OpenMAM is running on ${url}`,
     `  health:                 ${url}/healthz`,
+    `  metrics (admin token or OPENMAM_METRICS_TOKEN): ${url}/metrics`,
     `  MAM enrollment URL:     ${url}/EnrollmentServer/Enrollment.svc`,
     `  MAM terms of use URL:   ${url}/EnrollmentServer/TermsOfUse`,
     `  OMA-DM management URL:  ${url}/ManagementServer/MDM.svc`,

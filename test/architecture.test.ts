@@ -250,4 +250,11 @@ describe('dependency rule', () => {
       'open-store.ts, sqlite.ts, postgres.ts and kysely-store.ts are wired only by the composition root',
     );
   });
+
+  it('only src/http/metrics uses prom-client: core, identity and store report through their own small interfaces', () => {
+    assertNone(
+      violations(all, (i) => i.packageName === 'prom-client' && !i.file.startsWith('src/http/metrics/')),
+      'prom-client stays in src/http/metrics; a cache reports to a CacheObserver (identity/identity.ts), the store to a QueryObserver (store/roles.ts)',
+    );
+  });
 });

@@ -256,13 +256,15 @@ describe('openmam tenant', () => {
 });
 
 describe('openmam serve', () => {
+  const SCRAPE_TOKEN = `scrape-${randomUUID()}`;
   let env: Record<string, string>;
   let server: Child;
   let ca: string;
   let base: string;
 
   before(async () => {
-    env = await newEnv();
+    // With the separate metrics listener: the shutdown test below then also proves serve() closes it.
+    env = await newEnv({ OPENMAM_METRICS_PORT: String(await freePort()), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN });
     server = start(['serve'], env);
     await server.waitFor('stderr', /OpenMAM is running on [\s\S]*default tenant id: /);
     ca = await readFile(path.join(env['OPENMAM_DATA_DIR']!, 'tls', 'cert.pem'), 'utf8');
@@ -280,6 +282,15 @@ describe('openmam serve', () => {
     const response = await get('/healthz');
     assert.equal(response.status, 200, response.body);
     assert.deepEqual(JSON.parse(response.body), { status: 'ok', version: '0.1.0', database: 'ok' });
+  });
+
+  it('serves /metrics on the separate plain-HTTP listener to the scrape token (OPENMAM_METRICS_PORT)', async () => {
+    const url = `http://127.0.0.1:${env['OPENMAM_METRICS_PORT']}/metrics`;
+    assert.equal((await withTimeout(fetch(url), 'GET /metrics anonymously')).status, 401);
+    const scraped = await withTimeout(fetch(url, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } }), 'GET /metrics');
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /^openmam_build_info\{version="0\.1\.0"\} 1$/m);
+    assert.equal((await get('/metrics')).status, 401, 'the public port refuses an anonymous scrape');
   });
 
   it('publishes the issuer of the tokens `openmam token` mints from the same data folder', async () => {

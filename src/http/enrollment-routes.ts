@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { EnrollmentService } from '../core/enrollment.ts';
-import { OpenMamError } from '../errors.ts';
+import { OpenMamError, type ErrorCode } from '../errors.ts';
 import { readDiscoverRequest, writeDiscoverResponse } from '../protocol/mde2/discovery.ts';
 import { ACTION } from '../protocol/mde2/namespaces.ts';
 import { writeMamProvisioningDocument, type MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
 import { readRequestSecurityToken, writeRequestSecurityTokenResponse } from '../protocol/mde2/wstep.ts';
+import type { OpenMamMetrics } from './metrics/metrics.ts';
 import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler } from './soap.ts';
 
 export const ENROLLMENT_PATH = '/EnrollmentServer/Enrollment.svc';
@@ -23,6 +24,8 @@ export interface EnrollmentRoutesOptions {
   enrollment: EnrollmentService;
   publicUrl: string;
   clock: () => number;
+  /** Counts each enrollment answered: created, replaced or the fault's error code. */
+  metrics: Pick<OpenMamMetrics, 'enrollment'>;
 }
 
 /** The document for one provisioning object, written once: core hands out the same object per tenant. */
@@ -47,7 +50,9 @@ function checkAction(envelope: SoapEnvelope, expected: string): void {
 /** MS-MDE2 device endpoints: discovery and the MAM enrollment service. */
 export async function enrollmentRoutes(app: FastifyInstance, options: EnrollmentRoutesOptions): Promise<void> {
   registerSoapBodyParser(app);
-  app.setErrorHandler(soapErrorHandler);
+  const enrollmentRefused = (code: ErrorCode): void => options.metrics.enrollment(code);
+  // Discovery's faults are not enrollments: only the enrollment route's are counted.
+  app.setErrorHandler((error, request, reply) => soapErrorHandler(error, request, reply, request.routeOptions.url === ENROLLMENT_PATH ? enrollmentRefused : undefined));
 
   app.post(ENROLLMENT_PATH, { bodyLimit: ENROLLMENT_BODY_LIMIT }, async (request, reply) => {
     const envelope = parseSoapEnvelope(requireBody(request.body));
@@ -58,6 +63,7 @@ export async function enrollmentRoutes(app: FastifyInstance, options: Enrollment
       { traceId: request.id, enrollmentId: result.enrollment.id, tenantId: result.enrollment.tenantId, devId: result.enrollment.devId, replaced: result.replaced },
       result.replaced ? 'MAM enrollment replaced' : 'MAM enrollment created',
     );
+    options.metrics.enrollment(result.replaced ? 'replaced' : 'created');
     return sendSoap(
       reply,
       writeRequestSecurityTokenResponse({

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageLog } from '../core/management/message-log.ts';
 import type { ManagementService } from '../core/management/session.ts';
 import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
-import { SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
+import { STATUS, SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
 import { writeSyncML } from '../protocol/syncml/writer.ts';
 import { MANAGEMENT_PATH } from './enrollment-routes.ts';
+import type { OpenMamMetrics } from './metrics/metrics.ts';
 import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 
 /**
@@ -15,6 +16,8 @@ import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 export interface ManagementRoutesOptions {
   management: ManagementService;
   messageLog: MessageLog;
+  /** Counts each answer: continued, ended (with the session's length) or refused (with the SyncHdr status). */
+  metrics: Pick<OpenMamMetrics, 'omaDmContinued' | 'omaDmEnded' | 'omaDmRefused'>;
 }
 
 /** Windows' largest MaxMsgSize is 512 KiB; a message bigger than 1 MiB is not one of theirs. */
@@ -64,6 +67,7 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       if (!isTemporarilyUnavailable(error)) throw error;
       // Nothing of the message was applied (its writes are one transaction): the device sends it again later.
       request.log.error({ err: error, devId: message.header.source }, 'management message not processed: the database or the identity provider is unavailable');
+      options.metrics.omaDmRefused(STATUS.serviceUnavailable);
       return retryLater(reply).header('content-type', SYNCML_CONTENT_TYPE).send(writeSyncML(options.management.unavailable(message)));
     }
     const response = writeSyncML(result.response);
@@ -72,8 +76,14 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       await options.messageLog.record(result.enrollmentId, body, response).catch((error: unknown) => request.log.error({ err: error }, 'could not keep the message log'));
     }
     const headerStatus = result.response.body[0]?.kind === 'Status' ? result.response.body[0].data : undefined;
-    if (headerStatus !== '200') {
+    if (headerStatus !== STATUS.ok) {
       request.log.warn({ traceId: request.id, devId: message.header.source, enrollmentId: result.enrollmentId, headerStatus }, 'management message refused');
+      options.metrics.omaDmRefused(headerStatus ?? 'none');
+    } else if (result.sessionEnded) {
+      // The device numbers its messages from 1 in each session (OMA-DM RepPro 1.2 MsgID): the last one is the count.
+      options.metrics.omaDmEnded(Number(message.header.msgId));
+    } else {
+      options.metrics.omaDmContinued();
     }
     return reply.code(200).header('content-type', SYNCML_CONTENT_TYPE).send(response);
   });

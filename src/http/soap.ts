@@ -84,9 +84,10 @@ export function rememberMessageId(request: FastifyRequest, messageId: string | u
   if (messageId) messageIds.set(request, messageId);
 }
 
-/** Error handler for a SOAP scope: logs with the trace id and answers with the fault. */
-export function soapErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** Error handler for a SOAP scope: logs with the trace id and answers with the fault; `onFault` hears its code. */
+export function soapErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply, onFault?: (code: ErrorCode) => void): FastifyReply {
   const { fault, code } = faultFor(error, request.id, messageIds.get(request));
+  onFault?.(code);
   const level = code === 'internal' || code === 'upstream_unavailable' ? 'error' : 'warn';
   request.log[level]({ traceId: request.id, errorCode: code, subcode: fault.subcode, err: error }, `SOAP fault: ${fault.reason}`);
   // In maintenance (database or identity provider unreachable): the InMaintenance fault, and for HTTP the 503 that

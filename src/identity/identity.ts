@@ -57,5 +57,17 @@ export class TokenAudienceError extends OpenMamError {
 
 export type Clock = () => number;
 
+/**
+ * Told, at each look-up of a cache, whether the cache answered (`hit`) or the source had to be read (`miss`): the
+ * metrics count them (http/metrics). Both are called on hot paths: they must be cheap and must not throw.
+ */
+export interface CacheObserver {
+  hit(): void;
+  miss(): void;
+}
+
+/** For a cache nobody watches. */
+export const UNOBSERVED_CACHE: CacheObserver = { hit: () => {}, miss: () => {} };
+
 /** A GET of a JSON document (OIDC discovery, JWKS). Injected so tests and the built-in IdP need no network. */
 export type FetchJson = (url: string, init?: { signal?: AbortSignal; headers?: Headers | Record<string, string> }) => Promise<Response>;

@@ -2,7 +2,7 @@ import { isGuid } from '../config.ts';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
 import type { ConfigurationSetRecord, IdentityProviderKind, PollSchedule, TenantRecord, TenantSettings } from '../store/records.ts';
 import type { SecretStore, TenantStore, VersionedWrite } from '../store/roles.ts';
-import type { Clock } from './identity.ts';
+import { UNOBSERVED_CACHE, type CacheObserver, type Clock } from './identity.ts';
 
 /**
  * Default poll schedule: every 15 minutes for the first 2 hours after enrollment (policies arrive quickly), then
@@ -56,6 +56,9 @@ export interface OnboardRequest {
   settings?: Partial<TenantSettings>;
 }
 
+/** How long a node trusts its cached copy of a tenant: a change made on another node is seen within this. */
+export const TENANT_CACHE_TTL_MS = 30_000;
+
 /**
  * The onboarded tenants, read through a short cache: every token verification asks "is this tenant onboarded?", and
  * with many stateless nodes a change made on one node is seen by the others within `cacheTtlMs`.
@@ -70,7 +73,9 @@ export class TenantDirectory {
   constructor(
     private readonly store: TenantStore,
     private readonly clock: Clock,
-    private readonly cacheTtlMs = 30_000,
+    private readonly cacheTtlMs = TENANT_CACHE_TTL_MS,
+    /** Hears each look-up of the cache by `get` (absent: nobody counts). */
+    private readonly cacheObserver: CacheObserver = UNOBSERVED_CACHE,
     private readonly maxCached = 10_000,
   ) {}
 
@@ -78,7 +83,11 @@ export class TenantDirectory {
     const key = id.toLowerCase();
     const now = this.clock();
     const hit = this.cache.get(key);
-    if (hit && hit.until > now) return hit.tenant;
+    if (hit && hit.until > now) {
+      this.cacheObserver.hit();
+      return hit.tenant;
+    }
+    this.cacheObserver.miss();
     const tenant = await this.store.getTenant(key);
     if (this.cache.size >= this.maxCached) this.cache.clear();
     this.cache.set(key, { tenant, until: now + this.cacheTtlMs });

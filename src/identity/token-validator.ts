@@ -4,7 +4,7 @@ import { isGuid } from '../config.ts';
 import { OpenMamError } from '../errors.ts';
 import type { TenantRecord } from '../store/records.ts';
 import type { DevIdentityProvider } from './dev-idp.ts';
-import { TokenAudienceError, type Clock, type FetchJson, type TokenVerifier, type VerifiedIdentity } from './identity.ts';
+import { TokenAudienceError, UNOBSERVED_CACHE, type CacheObserver, type Clock, type FetchJson, type TokenVerifier, type VerifiedIdentity } from './identity.ts';
 
 /** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC with a public key). */
 export const ALLOWED_ALGORITHMS = ['RS256'] as const;
@@ -25,6 +25,8 @@ export interface TokenValidatorOptions {
   /** Minimum time between two JWKS fetches triggered by an unknown `kid` (key rotation). */
   jwksCooldownMs?: number;
   maxCachedTokens?: number;
+  /** Hears each look-up of the verified-token cache (absent: nobody counts). */
+  cacheObserver?: CacheObserver;
 }
 
 interface IssuerMetadata {
@@ -47,9 +49,11 @@ export class TokenValidator implements TokenVerifier {
   /** By key set URL from those tenants' discovery documents: at most one per onboarded tenant (Entra's share one). */
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   private readonly audiences: string[];
+  private readonly cacheObserver: CacheObserver;
 
   constructor(private readonly options: TokenValidatorOptions) {
     this.audiences = [...new Set(options.audiences.flatMap(audienceForms))];
+    this.cacheObserver = options.cacheObserver ?? UNOBSERVED_CACHE;
   }
 
   /**
@@ -62,8 +66,10 @@ export class TokenValidator implements TokenVerifier {
     const key = hash('sha256', token, 'base64url');
     let identity = this.verified.get(key);
     if (identity && identity.expiresAt + this.options.clockSkewSeconds * 1000 > now) {
+      this.cacheObserver.hit();
       await this.requireTenant(identity.tenantId);
     } else {
+      this.cacheObserver.miss();
       if (identity) this.verified.delete(key);
       identity = await this.verifyUncached(token, now);
       this.remember(key, identity);

@@ -14,6 +14,7 @@ import type { HealthAttestationStore } from './health-attestation-records.ts';
 import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './health-attestation-store.ts';
 import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
+import { QueryTiming } from './query-timing.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
 import * as collections from './collections.ts';
@@ -44,7 +45,7 @@ import type {
   UserSighting,
   WipLogRequestRecord,
 } from './records.ts';
-import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, QueryObserver, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
 import { MAX_LIVE_SESSIONS_PER_DEVICE, MAX_WIP_LOG_REQUESTS_PER_DEVICE } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, policyToRow, writePolicyBody } from './versioned-write.ts';
@@ -167,13 +168,16 @@ export class KyselyStore implements Store, SecretStore {
   #whenIdle: (() => void) | undefined;
   readonly #groupCommit: GroupCommit | undefined;
   readonly #reader: CommittedReader | undefined;
+  /** The `log` of `db` (query-timing.ts): each query's kind and duration, for whoever observes. */
+  readonly #timing: QueryTiming;
   #managedDeviceQuery: CompiledQuery<ManagedDeviceRow> | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, dialect: DialectAdapter, reader?: CommittedReader) {
+  constructor(db: Kysely<Database>, dialect: DialectAdapter, reader?: CommittedReader, timing: QueryTiming = new QueryTiming()) {
     this.#db = db;
     this.#dialect = dialect;
     this.#reader = reader;
+    this.#timing = timing;
     this.backend = dialect.backend;
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
     this.appProtection = new KyselyAppProtectionStore(db, {
@@ -219,7 +223,21 @@ export class KyselyStore implements Store, SecretStore {
 
   /** A compiled single-statement read of committed data: see CommittedReader. */
   async #read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]> {
-    if (this.#reader) return this.#reader.all(query, parameters);
+    const reader = this.#reader;
+    if (reader) {
+      // Timed here, not through a callback: this is every steady check-in's one read on SQLite.
+      if (!this.#timing.observed) return reader.all(query, parameters);
+      const startedAt = performance.now();
+      let rows: Row[];
+      try {
+        rows = reader.all(query, parameters);
+      } catch (error) {
+        this.#timing.record(query, startedAt, true);
+        throw error;
+      }
+      this.#timing.record(query, startedAt, false);
+      return rows;
+    }
     return (await this.#db.executeQuery<Row>({ ...query, parameters })).rows;
   }
 
@@ -1000,6 +1018,10 @@ export class KyselyStore implements Store, SecretStore {
     return this.#track(async () => {
       await sql`select 1`.execute(this.#db);
     });
+  }
+
+  observeQueries(observer: QueryObserver | undefined): void {
+    this.#timing.observe(observer);
   }
 
   close(): Promise<void> {

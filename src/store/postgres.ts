@@ -5,6 +5,7 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { OpenMamError } from '../errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import type { DialectAdapter } from './kysely-store.ts';
+import { QueryTiming } from './query-timing.ts';
 import type { Database } from './schema.ts';
 
 const INT8_OID = 20;
@@ -113,7 +114,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // test running beside) count as present, and every start fails with "kysely_migration_lock does not exist".
   const schema = options.schema ?? (await currentSchema(pool));
   const adapter = schema === undefined ? postgresAdapter : { ...postgresAdapter, schema };
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), adapter);
+  const timing = new QueryTiming();
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: timing.log }), adapter, undefined, timing);
 }
 
 /** The schema unqualified tables are created in (the first existing one of the search_path); undefined when none. */

@@ -389,9 +389,17 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */
   ping(): Promise<void>;
+  /** From now on, tells `observer` the kind and duration of every query the store runs (undefined: stop telling). */
+  observeQueries(observer: QueryObserver | undefined): void;
   /** Waits for running queries, then releases the database. */
   close(): Promise<void>;
 }
+
+/** What a store query does, by its statement (never its text: a bounded label for the metrics). */
+export type QueryKind = 'select' | 'insert' | 'update' | 'delete' | 'transaction' | 'other';
+
+/** Hears each query a store ran: its kind, how long it took (seconds) and whether it failed. Cheap; never throws. */
+export type QueryObserver = (kind: QueryKind, seconds: number, failed: boolean) => void;
 
 /**
  * Server-wide secrets shared by every node of one installation (for example the key that signs Terms of Use

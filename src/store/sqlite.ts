@@ -7,6 +7,7 @@ import { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import type { CommittedReader, DialectAdapter } from './kysely-store.ts';
+import { QueryTiming } from './query-timing.ts';
 import type { Database } from './schema.ts';
 
 /** better-sqlite3 names the failed constraint in `code`, e.g. SQLITE_CONSTRAINT_UNIQUE. */
@@ -134,5 +135,6 @@ export function openSqliteStore(file: string): KyselyStore {
     database.close();
     throw err;
   }
-  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }), sqliteAdapter, reader);
+  const timing = new QueryTiming();
+  return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), log: timing.log }), sqliteAdapter, reader, timing);
 }

@@ -23,7 +23,7 @@ describe('cache bounds', () => {
       createTenant: async () => assert.fail('not called'),
       updateTenant: async () => assert.fail('not called'),
     };
-    const directory = new TenantDirectory(store, () => 0, 30_000, 2);
+    const directory = new TenantDirectory(store, () => 0, 30_000, undefined, 2);
     await directory.get('a');
     await directory.get('a');
     assert.deepEqual(reads, ['a'], 'an unknown tenant is cached: one read');
@@ -50,7 +50,7 @@ describe('cache bounds', () => {
         return [];
       },
     };
-    const snapshots = new TenantAppSnapshots(store, { maxCachedUsers: 2 });
+    const snapshots = new TenantAppSnapshots(store, undefined, { maxCachedUsers: 2 });
     await snapshots.groupsOf('t', 'u1', []);
     await snapshots.groupsOf('t', 'u1', []);
     assert.deepEqual(membershipReads, ['u1'], 'cached');

@@ -2,6 +2,7 @@ import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '..
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { AssignmentFilterRecord } from '../../store/records.ts';
 import type { AssignmentFilterStore, ConfigurationStore, GroupStore } from '../../store/roles.ts';
+import { UNOBSERVED_CACHE, type CacheObserver } from '../../identity/identity.ts';
 import { AppCatalogue } from './app-catalogue.ts';
 
 /**
@@ -59,6 +60,8 @@ export class TenantAppSnapshots {
 
   constructor(
     private readonly store: SnapshotStore,
+    /** Hears each look-up of a snapshot: a hit reuses it, a miss loads (or joins the load of) a newer one. */
+    private readonly cacheObserver: CacheObserver = UNOBSERVED_CACHE,
     options: { maxCachedUsers?: number } = {},
   ) {
     this.#maxCachedUsers = options.maxCachedUsers ?? MAX_CACHED_USERS;
@@ -97,7 +100,11 @@ export class TenantAppSnapshots {
 
   #entryAt(tenantId: string, appVersion: number, groupVersion: number): Promise<Entry> | Entry {
     const cached = this.#entries.get(tenantId);
-    if (cached && cached.snapshot.appVersion === appVersion && cached.snapshot.groupVersion === groupVersion) return cached;
+    if (cached && cached.snapshot.appVersion === appVersion && cached.snapshot.groupVersion === groupVersion) {
+      this.cacheObserver.hit();
+      return cached;
+    }
+    this.cacheObserver.miss();
     // One load per tenant at a time: a burst of check-ins after a change shares it.
     let loading = this.#loading.get(tenantId);
     if (!loading) {

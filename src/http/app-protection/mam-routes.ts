@@ -2,12 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readActionResult, readCheckInInput, readRegistrationInput, type ManagedAppService } from '../../core/app-protection/managed-apps.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
+import type { OpenMamMetrics } from '../metrics/metrics.ts';
 import { callerOf, JSON_BODY_LIMIT, jsonSurface, responses, USER_CALLER } from './json-api.ts';
 
 /** The check-in API of managed apps (docs/app-protection.md "Managed apps"): the user's Entra token is the credential. */
 export interface MamRoutesOptions {
   verifier: TokenVerifier;
   apps: ManagedAppService;
+  /** Counts each check-in answered, by the compliance state answered. */
+  metrics: Pick<OpenMamMetrics, 'appCheckin'>;
 }
 
 const user = { appProtectionAuth: USER_CALLER };
@@ -37,7 +40,11 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
       config: user,
       schema: { tags: ['mam'], params: Contract.RegistrationParams, body: Contract.CheckInRequest, response: responses({ 200: Contract.CheckInAnswer }) },
     },
-    async (request) => apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body)),
+    async (request) => {
+      const answer = await apps.checkIn(callerOf(request), request.params.id, readCheckInInput(request.body));
+      options.metrics.appCheckin(answer.complianceState);
+      return answer;
+    },
   );
 
   app.post(

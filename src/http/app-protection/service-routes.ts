@@ -3,6 +3,7 @@ import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readAccessRequest, type AccessService } from '../../core/app-protection/access.ts';
 import { readThreatReport, type ThreatReportService } from '../../core/app-protection/threat-reports.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
+import type { OpenMamMetrics } from '../metrics/metrics.ts';
 import { callerOf, COMPLIANCE_REPORTER_ROLE, GATEWAY_ROLE, JSON_BODY_LIMIT, jsonSurface, responses, roleCaller, THREAT_CONNECTOR_ROLE } from './json-api.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface ServiceRoutesOptions {
   verifier: TokenVerifier;
   threats: ThreatReportService;
   access: AccessService;
+  /** Counts each access decision answered. */
+  metrics: Pick<OpenMamMetrics, 'accessDecision'>;
 }
 
 export async function serviceRoutes(app: FastifyInstance, options: ServiceRoutesOptions): Promise<void> {
@@ -67,6 +70,7 @@ async function accessRoutes(scope: FastifyInstance, options: ServiceRoutesOption
     async (request) => {
       // The contract is decision, reasons and remediation; the applied policies go to the sign-in log only.
       const { decision, reasons, remediation } = await access.evaluate(callerOf(request).tenantId, readAccessRequest(request.body), request.id);
+      options.metrics.accessDecision(decision);
       return remediation === undefined ? { decision, reasons } : { decision, reasons, remediation };
     },
   );
