@@ -1,6 +1,7 @@
 /**
  * `npm run bench:access`: gateways' access decisions (`POST /access/v1/evaluate`) at a FIXED request rate on one
- * OpenMAM server process (SQLite, HTTPS, production-like logging): latency percentiles at that rate, against a bare
+ * OpenMAM server process (SQLite, or PostgreSQL with BENCH_STORE=postgres: bench/bench-store.ts; HTTPS, production-like
+ * logging): latency percentiles at that rate, against a bare
  * Fastify HTTPS handler that takes the same requests and answers a fixed decision of the same size, in the same run.
  * The load generator runs in this process, each server in a child process: two cores, one each.
  *
@@ -31,15 +32,20 @@
  * Environment: BENCH_RATE (decisions/s, default 5000), BENCH_DURATION (seconds at that rate, default 15),
  * BENCH_USERS (default 2000), BENCH_OPEN_CONNECTIONS (connections of the open-loop generator, default 32),
  * BENCH_CONNECTIONS (closed-loop run, default 16), BENCH_CAPACITY_DURATION (default 5), BENCH_INPROCESS (decisions
- * in the in-process loop, default 20000), BENCH_PROFILE=<dir> (CPU profiles of the server processes).
+ * in the in-process loop, default 20000), BENCH_PROFILE=<dir> (CPU profiles of the server processes), BENCH_STORE
+ * (sqlite or postgres; OPENMAM_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test: a fresh schema per
+ * run, dropped after). Every fixed-rate run also counts the statements the server sent its store (the drivers:
+ * bench/query-counter.ts) per decision.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readAccessRequest } from '../src/core/app-protection/access.ts';
-import Database from 'better-sqlite3';
 import { createRuntime } from '../src/main.ts';
+import { openBenchStore, type BenchStore } from './bench-store.ts';
+import { queryCountsOf } from './child-server.ts';
+import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import {
   APP_ID,
   benchConfig,
@@ -100,11 +106,15 @@ interface FixedRate {
   serverCores: number;
   allowed: number;
   notAllowed: number;
+  /** Statements the server sent its store during the run (bench/query-counter.ts), and per answered request. */
+  queries: QueryDelta;
+  queriesPerOp: number;
 }
 
 async function fixedRate(server: Child, decisions: readonly Decision[], seconds: number, isAllow: (status: number, body: Buffer) => boolean, rate = RATE): Promise<FixedRate> {
   let allowed = 0;
   let notAllowed = 0;
+  const queriesBefore = await queryCountsOf(server.process);
   const cpuBefore = await cpuSecondsOf(server.info.pid);
   const run = await openLoop({
     port: server.info.port,
@@ -118,7 +128,9 @@ async function fixedRate(server: Child, decisions: readonly Decision[], seconds:
     },
   });
   const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
-  return { run, cpuUsPerOp: (cpuSeconds * 1e6) / Math.max(1, run.completed), serverCores: cpuSeconds / run.elapsedSeconds, allowed, notAllowed };
+  const queries = queryDelta(queriesBefore, await queryCountsOf(server.process));
+  const answered = Math.max(1, run.completed);
+  return { run, cpuUsPerOp: (cpuSeconds * 1e6) / answered, serverCores: cpuSeconds / run.elapsedSeconds, allowed, notAllowed, queries, queriesPerOp: queries.total / answered };
 }
 
 /** The most decisions/s the server gives: closed loop, CONNECTIONS connections. */
@@ -220,7 +232,7 @@ const median = (values: readonly number[]): number => {
 };
 
 /** BENCH_SIGN_IN_LOG: the same server with the sign-in log off and on, and the bare handler, interleaved. */
-async function signInLogComparison(openmam: Child, decisions: readonly Decision[], allowReply: string, dataDir: string, isOpenMamAllow: (status: number, body: Buffer) => boolean): Promise<void> {
+async function signInLogComparison(openmam: Child, decisions: readonly Decision[], allowReply: string, dataDir: string, benchStore: BenchStore, isOpenMamAllow: (status: number, body: Buffer) => boolean): Promise<void> {
   const baseline = await startServer('baseline', dataDir, EVALUATE_PATH, allowReply);
   const fixedReply = Buffer.from(allowReply);
   const isBaselineReply = (status: number, body: Buffer): boolean => status === 200 && body.equals(fixedReply);
@@ -253,9 +265,7 @@ async function signInLogComparison(openmam: Child, decisions: readonly Decision[
   await setLog(false);
   await stopServer(baseline);
   await stopServer(openmam); // closes the SignInLog: what it buffered is written
-  const db = new Database(path.join(dataDir, 'openmam.sqlite'), { readonly: true });
-  const written = (db.prepare('select count(*) as n from sign_ins').get() as { n: number }).n;
-  db.close();
+  const written = await benchStore.countRows('select count(*) as n from sign_ins');
   const cpu = (c: Condition): number => median(results[c].map((r) => r.cpuUsPerOp));
   const p99 = (c: Condition): number => median(results[c].map((r) => r.run.latency.p99));
   const worstP99 = Math.max(...results.on.map((r) => r.run.latency.p99));
@@ -286,7 +296,9 @@ async function signInLogComparison(openmam: Child, decisions: readonly Decision[
         sign_ins_written: written,
         decisions_logged: recordedRequests,
         target_met: met,
-        store: 'sqlite',
+        queries_per_decision_on: round(median(results.on.map((r) => r.queriesPerOp)), 3),
+        queries_per_decision_off: round(median(results.off.map((r) => r.queriesPerOp)), 3),
+        store: benchStore.kind,
       }),
     ].join('\n') + '\n',
   );
@@ -294,8 +306,10 @@ async function signInLogComparison(openmam: Child, decisions: readonly Decision[
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-access-'));
+  const benchStore = await openBenchStore(dataDir);
   const started = Date.now();
   try {
+    log(`store: ${benchStore.kind}`);
     const config = benchConfig(dataDir);
     const openmam = await startServer('openmam', dataDir);
     const ca = await readFile(config.tlsCertFile, 'utf8');
@@ -319,7 +333,7 @@ async function main(): Promise<void> {
 
     const isOpenMamAllow = (status: number, body: Buffer): boolean => status === 200 && body.includes(ALLOW);
     if (SIGN_IN_LOG) {
-      await signInLogComparison(openmam, decisions, allowReply, dataDir, isOpenMamAllow);
+      await signInLogComparison(openmam, decisions, allowReply, dataDir, benchStore, isOpenMamAllow);
       client.close();
       return;
     }
@@ -327,7 +341,8 @@ async function main(): Promise<void> {
     await fixedRate(openmam, decisions, WARMUP, isOpenMamAllow);
     log(`measuring ${RATE} decisions/s for ${DURATION} s (open loop, ${OPEN_CONNECTIONS} connections)...`);
     const measured = await fixedRate(openmam, decisions, DURATION, isOpenMamAllow);
-    log(`  ${describeRun(measured)}; ${measured.allowed} allow, ${measured.notAllowed} not`);
+    log(`  ${describeRun(measured)}; ${measured.allowed} allow, ${measured.notAllowed} not; ${describeQueries(measured.queries, measured.run.completed)}`);
+    for (const { sql, count } of measured.queries.top) log(`    ${(count / Math.max(1, measured.run.completed)).toFixed(3)} x ${sql}`);
     log(`  ${describeGenerator(measured)}`);
     const sweep: { rate: number; run: FixedRate }[] = [];
     for (const rate of SWEEP) {
@@ -370,6 +385,7 @@ async function main(): Promise<void> {
         `bare Fastify baseline at ${RATE}/s (same requests, fixed ${fixedReply.length}-byte reply): ${describeRun(bare)}`,
         `latency over the baseline: p50 +${ms(lat(measured).p50 - lat(bare).p50)} ms, p99 +${ms(lat(measured).p99 - lat(bare).p99)} ms; server CPU ${(measured.cpuUsPerOp / bare.cpuUsPerOp).toFixed(2)}x the baseline's per request`,
         `target p99 < ${TARGET_P99_MS} ms at ${RATE}/s on one core: ${met ? 'MET' : 'NOT MET'} (p99 ${ms(lat(measured).p99)} ms, ${measured.run.achievedRate.toFixed(0)}/s, errors ${measured.run.errors})`,
+        `store (${benchStore.kind}) queries per decision: ${measured.queriesPerOp.toFixed(3)} (target 1; the sign-in log's batched writes included)`,
         `lower fixed rates (OpenMAM, ${SWEEP_DURATION} s each): ${sweep.map(({ rate, run }) => `${rate}/s p99 ${ms(run.run.latency.p99)} ms`).join(', ')}; highest of those with p99 < ${TARGET_P99_MS} ms: ${bestRate === null ? 'none' : `${bestRate}/s`}`,
         `closed loop (${CONNECTIONS} connections): OpenMAM ${most.opsPerSecond.toFixed(0)} decisions/s (${most.cpuUsPerOp.toFixed(0)} µs CPU each, p99 ${most.p99} ms), baseline ${bareMost.opsPerSecond.toFixed(0)}/s (${bareMost.cpuUsPerOp.toFixed(0)} µs)`,
         `in-process (no HTTP/TLS/logging): AccessService.evaluate ${alone.evaluateUs.toFixed(1)} µs per decision (user token check, cached, ${alone.tokenUs.toFixed(1)} µs of it); the HTTP request costs the server ${measured.cpuUsPerOp.toFixed(0)} µs CPU at ${RATE}/s`,
@@ -412,12 +428,14 @@ async function main(): Promise<void> {
           users: USERS,
           open_connections: OPEN_CONNECTIONS,
           duration_s: DURATION,
-          store: 'sqlite',
+          queries_per_decision: round(measured.queriesPerOp, 3),
+          store: benchStore.kind,
         }),
       ].join('\n') + '\n',
     );
   } finally {
     await stopAll();
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

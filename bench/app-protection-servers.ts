@@ -1,7 +1,8 @@
 /**
  * The two servers the app protection benchmarks (checkin.bench.ts, access.bench.ts) compare, each run in a child
  * process of its own so the load generator and the server do not share a core:
- *   openmam <data-dir>                              — the real composition root (SQLite in the data folder, HTTPS,
+ *   openmam <data-dir>                              — the real composition root (SQLite in the data folder or
+ *                                                     BENCH_STORE=postgres: bench/bench-store.ts; HTTPS,
  *                                                     JSON logs at info through pino's own destination into
  *                                                     /dev/null, as in production), as bench/sync-servers.ts starts it;
  *                                                     every access decision is recorded in the sign-in log, as in
@@ -19,7 +20,9 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/main.ts';
-import { benchLimitsEnv } from './child-server.ts';
+import { benchDatabaseEnv } from './bench-store.ts';
+import { benchLimitsEnv, exitWithParent } from './child-server.ts';
+import { answerQueryCountRequests, installQueryCounter } from './query-counter.ts';
 import { traceServer } from './server-trace.ts';
 
 const [kind, dataDir, route, replyBase64] = process.argv.slice(2);
@@ -28,7 +31,11 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseli
   process.exit(2);
 }
 
-const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchLimitsEnv() });
+const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchDatabaseEnv(), ...benchLimitsEnv() });
+// Every statement the store sends is counted (bench/query-counter.ts), for the benchmark's queries per request.
+installQueryCounter();
+answerQueryCountRequests();
+exitWithParent();
 // The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
 const logSink = pino.destination('/dev/null');
 /** The JSON endpoints' body limit (src/http/app-protection/json-api.ts). */

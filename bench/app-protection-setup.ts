@@ -23,6 +23,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { DevIdentityProvider, fetchWithDevIdp, stableObjectId } from '../src/identity/dev-idp.ts';
 import { TokenValidator } from '../src/identity/token-validator.ts';
 import type { Runtime } from '../src/main.ts';
+import { benchDatabaseEnv } from './bench-store.ts';
 import { startChildServer, stopChild } from './child-server.ts';
 
 export const APP_ID = 'com.microsoft.edge';
@@ -65,9 +66,9 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The configuration of a benchmark's data folder (the one the child server uses). */
+/** The configuration of a benchmark's data folder (the one the child server uses; its store: bench/bench-store.ts). */
 export function benchConfig(dataDir: string): Config {
-  return loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
+  return loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchDatabaseEnv() });
 }
 
 /** The same validator the server builds (src/app.ts), to turn tokens into identities in-process as a request would. */

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:checkin`: managed apps' check-ins (`POST /mam/v1/registrations/{id}/checkin`) per second on one
- * OpenMAM server process (SQLite, HTTPS, production-like logging), against a bare Fastify HTTPS handler that takes
+ * OpenMAM server process (SQLite, or PostgreSQL with BENCH_STORE=postgres: bench/bench-store.ts; HTTPS, production-like
+ * logging), against a bare Fastify HTTPS handler that takes
  * the same requests and answers a fixed JSON reply of the same size, measured in the same run. The load generator
  * (autocannon) runs in this process, each server in a child process: two cores, one each.
  *
@@ -19,17 +20,22 @@
  *     own): what a check-in costs without HTTP, TLS, Fastify and the access log.
  *  4. Baseline: the same paths, bodies and headers against a bare Fastify handler answering the steady reply's bytes.
  *
- * Every load reports the server's CPU time (user + system, /proc/<pid>/stat) per answered request.
+ * Every load reports the server's CPU time (user + system, /proc/<pid>/stat) per answered request, and the statements
+ * the server sent its store per answered request (counted at the drivers: bench/query-counter.ts; target 1).
  * The last line of output is JSON: {"bench":"checkin","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
  * Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_CONNECTIONS (default 16), BENCH_USERS
  * (default 2000), BENCH_CHANGED_DURATION (default 5), BENCH_INPROCESS (check-ins in the in-process loop, default
- * 20000), BENCH_PROFILE=<dir> (CPU profiles of the server processes, node --cpu-prof).
+ * 20000), BENCH_PROFILE=<dir> (CPU profiles of the server processes, node --cpu-prof), BENCH_STORE (sqlite or postgres;
+ * OPENMAM_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readCheckInInput } from '../src/core/app-protection/managed-apps.ts';
+import { openBenchStore } from './bench-store.ts';
+import { queryCountsOf } from './child-server.ts';
+import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { createRuntime } from '../src/main.ts';
 import {
   benchConfig,
@@ -75,6 +81,11 @@ interface Measured {
   /** Server CPU time (user + system) per answered request, µs: less sensitive to a shared machine than ops/s. */
   cpuUsPerOp: number;
   seconds: number;
+  /** Statements the server sent its store during the run (bench/query-counter.ts), and per answered request. */
+  queries: QueryDelta;
+  queriesPerOp: number;
+  /** Requests answered (any status). */
+  answered: number;
 }
 
 /** What makes a reply acceptable (undefined) or not (the problem). */
@@ -93,6 +104,7 @@ const requestsOf = (users: readonly BenchUser[], policyVersion: string): Request
  */
 async function load(server: Child, requests: readonly Request[], run: { seconds: number } | { amount: number }, check?: { check: Check; tally: Map<string, number> }): Promise<Measured> {
   let next = 0;
+  const queriesBefore = await queryCountsOf(server.process);
   const cpuBefore = await cpuSecondsOf(server.info.pid);
   const result = await autocannon({
     url: `https://127.0.0.1:${server.info.port}`,
@@ -119,14 +131,19 @@ async function load(server: Child, requests: readonly Request[], run: { seconds:
   });
   const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
   const seconds = result.duration || ('seconds' in run ? run.seconds : 1);
+  const queries = queryDelta(queriesBefore, await queryCountsOf(server.process));
+  const answered = Math.max(1, result['2xx'] + result.non2xx);
   return {
     opsPerSecond: result['2xx'] / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    cpuUsPerOp: (cpuSeconds * 1e6) / Math.max(1, result['2xx'] + result.non2xx),
+    cpuUsPerOp: (cpuSeconds * 1e6) / answered,
     seconds,
+    queries,
+    queriesPerOp: queries.total / answered,
+    answered,
   };
 }
 
@@ -197,8 +214,10 @@ async function inProcess(dataDir: string, users: readonly BenchUser[], policyVer
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-checkin-'));
+  const benchStore = await openBenchStore(dataDir);
   const started = Date.now();
   try {
+    log(`store: ${benchStore.kind}`);
     const config = benchConfig(dataDir);
     const openmam = await startServer('openmam', dataDir);
     const ca = await readFile(config.tlsCertFile, 'utf8');
@@ -215,7 +234,8 @@ async function main(): Promise<void> {
     await load(openmam, steadyRequests, { seconds: WARMUP });
     log(`measuring steady check-ins for ${DURATION} s with ${CONNECTIONS} connections...`);
     const steady = await load(openmam, steadyRequests, { seconds: DURATION });
-    log(`  ${describeMeasured(steady, 'check-ins')}`);
+    log(`  ${describeMeasured(steady, 'check-ins')}; ${describeQueries(steady.queries, steady.answered)}`);
+    for (const { sql, count } of steady.queries.top) log(`    ${(count / Math.max(1, steady.answered)).toFixed(3)} x ${sql}`);
     const steadyReplies = new Map<string, number>();
     await load(openmam, steadyRequests, { seconds: Math.min(2, DURATION) }, { check: steadyProblem, tally: steadyReplies });
     const steadySample = await replaySample(client, steadyRequests, 16, steadyProblem);
@@ -272,6 +292,7 @@ async function main(): Promise<void> {
         `bare Fastify baseline (same requests, fixed ${replyBytes}-byte reply):  ${describeMeasured(bare, 'check-ins')}`,
         `ratio: ${ratio.toFixed(3)} (CPU ratio ${cpuRatio.toFixed(3)}: ${(1e6 / steady.cpuUsPerOp).toFixed(0)} check-ins per server CPU-second, baseline ${(1e6 / bare.cpuUsPerOp).toFixed(0)})`,
         `target >= ${TARGET} check-ins/s on one process: ${met ? 'MET' : 'NOT MET'} (${steady.opsPerSecond.toFixed(0)}/s)`,
+        `store (${benchStore.kind}) queries per steady check-in: ${steady.queriesPerOp.toFixed(3)} (target 1); per changed-policy check-in ${changed.queriesPerOp.toFixed(3)}; per confirming check-in ${confirm.queriesPerOp.toFixed(3)}`,
         `changed policy (reply carries the ${changedReplyBytes}-byte policy): ${describeMeasured(changed, 'check-ins')}, ${(changed.cpuUsPerOp / steady.cpuUsPerOp).toFixed(2)}x a steady one's CPU`,
         `confirming check-in (records the new version applied, one write): ${describeConfirm(confirm)}, ${(confirm.cpuUsPerOp / steady.cpuUsPerOp).toFixed(2)}x a steady one's CPU`,
         `in-process (no HTTP/TLS/logging): ManagedAppService.checkIn ${alone.checkInUs.toFixed(1)} µs + token check (cached) ${alone.tokenUs.toFixed(1)} µs, i.e. ${(((alone.checkInUs + alone.tokenUs) / steady.cpuUsPerOp) * 100).toFixed(0)}% of the server CPU per HTTP check-in`,
@@ -308,12 +329,16 @@ async function main(): Promise<void> {
           response_bytes: replyBytes,
           connections: CONNECTIONS,
           duration_s: DURATION,
-          store: 'sqlite',
+          queries_per_checkin: round(steady.queriesPerOp, 3),
+          changed_queries_per_checkin: round(changed.queriesPerOp, 3),
+          confirm_queries_per_checkin: round(confirm.queriesPerOp, 3),
+          store: benchStore.kind,
         }),
       ].join('\n') + '\n',
     );
   } finally {
     await stopAll();
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

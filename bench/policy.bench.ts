@@ -3,8 +3,9 @@
  * another), measured with a few hundred devices in the store (the baseline) and with 1,000,000 (BENCH_DEVICES), in
  * the same run; and the cost of the check-ins that pick the change up afterwards, against a steady-state check-in.
  * Re-targeting writes the policy, its configuration set and one version bump: its time must not depend on the number
- * of devices (target: < 50 ms at 1,000,000). The server runs in this process (SQLite, HTTPS); the devices are the
- * simulator. The last line is JSON: {"bench":"policy","ops_per_s":<re-targetings/s at 1M>,"baseline_ops_per_s":<at
+ * of devices (target: < 50 ms at 1,000,000). The server runs in this process (SQLite, or PostgreSQL with
+ * BENCH_STORE=postgres: bench/bench-store.ts; HTTPS); the devices are the simulator. The steady check-ins' store
+ * statements are counted (bench/query-counter.ts: in this process, the server's) per check-in. The last line is JSON: {"bench":"policy","ops_per_s":<re-targetings/s at 1M>,"baseline_ops_per_s":<at
  * the small store>,"ratio":..,"change_ms_small":..,"change_ms_1m":..,"checkin_after_change_ms":..,"steady_checkin_ms":..}
  */
 import { randomUUID } from 'node:crypto';
@@ -15,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createRuntime, type Runtime } from '../src/main.ts';
 import { DeviceSimulator } from '../test/support/device-simulator.ts';
-import { bulkInsert, countRows } from './bulk-devices.ts';
+import { openBenchStore } from './bench-store.ts';
+import { describeQueries, installQueryCounter, queryCounts, queryDelta } from './query-counter.ts';
 import { DEVICE_COMPLIANCE_POLICIES, WIP_POLICIES, type PolicyCollection } from '../src/core/policy-kinds/index.ts';
 
 const STORE_DEVICES = Number(process.env['BENCH_DEVICES'] ?? 1_000_000);
@@ -75,8 +77,12 @@ async function sessions(devices: readonly DeviceSimulator[]): Promise<{ msPerSes
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-policy-'));
-  const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_PUBLIC_URL: 'https://127.0.0.1' });
+  const benchStore = await openBenchStore(dataDir);
+  const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_PUBLIC_URL: 'https://127.0.0.1', OPENMAM_DATABASE_URL: benchStore.databaseUrl });
+  // The server runs in this process: its statements are counted here (bench/query-counter.ts).
+  installQueryCounter();
   try {
+    log(`store: ${benchStore.kind}`);
     let { runtime, url } = await start(config);
     const tenantId = runtime.defaultTenant.id;
     const ca = await readFile(config.tlsCertFile, 'utf8');
@@ -128,10 +134,9 @@ async function main(): Promise<void> {
     await runtime.app.compliance.settled();
 
     await runtime.app.server.close();
-    const file = config.databaseUrl.slice('sqlite:'.length);
     log(`adding devices until the store holds ${STORE_DEVICES}...`);
-    bulkInsert(file, STORE_DEVICES);
-    const total = countRows(file, "select count(*) as n from enrollments where state = 'enrolled'");
+    await benchStore.bulkInsert(STORE_DEVICES);
+    const total = await benchStore.countRows("select count(*) as n from enrollments where state = 'enrolled'");
     ({ runtime, url } = await start(config));
     for (const device of devices) device.close();
     // The same devices (DevIds, tokens) against the restarted server.
@@ -149,7 +154,11 @@ async function main(): Promise<void> {
     const complianceRunSeconds = (performance.now() - runStarted) / 1000;
     log(`the compliance run owed to the last change judged the ${total} devices in ${complianceRunSeconds.toFixed(1)} s behind the requests`);
     const after = await sessions(live);
+    const queriesBefore = queryCounts();
     const steady = await sessions(live);
+    const steadyQueries = queryDelta(queriesBefore, queryCounts());
+    log(`steady-state check-ins: ${describeQueries(steadyQueries, live.length)}`);
+    for (const { sql, count } of steadyQueries.top) log(`  ${(count / live.length).toFixed(3)} x ${sql}`);
     log(`check-ins that pick the change up: ${after.msPerSession.toFixed(2)} ms per session (${after.commands} commands for ${live.length} devices)`);
     log(`steady-state check-ins afterwards:  ${steady.msPerSession.toFixed(2)} ms per session (${steady.commands} commands)`);
     for (const device of live) device.close();
@@ -170,9 +179,12 @@ async function main(): Promise<void> {
         compliance_change_ms_small: Number(complianceSmall.toFixed(2)),
         compliance_change_ms_1m: Number(complianceLarge.toFixed(2)),
         compliance_run_s_1m: Number(complianceRunSeconds.toFixed(1)),
+        steady_queries_per_checkin: Number((steadyQueries.total / live.length).toFixed(3)),
+        store: benchStore.kind,
       })}\n`,
     );
   } finally {
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The two servers the OMA-DM sync benchmark (sync.bench.ts) compares, each run in a child process of its own so the
  * load generator and the server do not share a core:
- *   openmam <data-dir>                   — the real composition root (SQLite in the data folder, HTTPS, JSON logs at
+ *   openmam <data-dir>                   — the real composition root (SQLite in the data folder, or BENCH_STORE=postgres
+ *                                          (bench/bench-store.ts), HTTPS, JSON logs at
  *                                          info to /dev/null), as bench/servers.ts starts it;
  *   baseline <data-dir> <response-bytes> — a bare Fastify HTTPS handler on the management path that reads the SyncML
  *                                          body as a string and answers a fixed SyncML response of that many bytes.
@@ -11,8 +12,10 @@ import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
-import { benchLimitsEnv } from './child-server.ts';
 import { createRuntime } from '../src/main.ts';
+import { benchDatabaseEnv } from './bench-store.ts';
+import { benchLimitsEnv, exitWithParent } from './child-server.ts';
+import { answerQueryCountRequests, installQueryCounter } from './query-counter.ts';
 import { traceServer } from './server-trace.ts';
 
 const MDM_PATH = '/ManagementServer/MDM.svc';
@@ -25,7 +28,11 @@ if ((kind !== 'openmam' && kind !== 'baseline') || !dataDir || (kind === 'baseli
   process.exit(2);
 }
 
-const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchLimitsEnv() });
+const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PORT: '0', OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchDatabaseEnv(), ...benchLimitsEnv() });
+// Every statement the store sends is counted (bench/query-counter.ts), for the benchmark's queries per request.
+installQueryCounter();
+answerQueryCountRequests();
+exitWithParent();
 // The same kind of destination as the server's stdout in production (pino's synchronous sonic-boom), into /dev/null.
 const logSink = pino.destination('/dev/null');
 

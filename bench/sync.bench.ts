@@ -1,5 +1,6 @@
 /**
- * `npm run bench:sync`: OMA-DM check-ins per second on one OpenMAM server process (SQLite, HTTPS), against a bare
+ * `npm run bench:sync`: OMA-DM check-ins per second on one OpenMAM server process (SQLite or, with
+ * BENCH_STORE=postgres, PostgreSQL: bench/bench-store.ts; HTTPS), against a bare
  * Fastify HTTPS handler answering a fixed message of the same size, measured in the same run. The load generator
  * (autocannon) and the device simulators run in this process, each server in a child process: two cores, one each.
  *
@@ -14,7 +15,7 @@
  *     of OpenMAM's steady-state reply (one message exchanged per session on both sides).
  *  3. Memory: VmRSS of the server child after warm-up and after the steady-state run, with the DEVICES prepared
  *     devices only, then again after BENCH_DEVICES enrollments in all are in the store (bulk-inserted into the
- *     SQLite file while the server is stopped; devices, enrollments and a settled management state each). Both runs
+ *     store (SQLite: raw prepared statements; PostgreSQL: INSERT ... SELECT generate_series, then VACUUM ANALYZE) while the server is stopped; devices, enrollments and a settled management state each). Both runs
  *     use a fresh server process (not the one that did the preparation), so their memory compares.
  *  4. Changed settings: a configuration set of 50 settings (EnterpriseDataProtection, Policy DeviceLock in one
  *     Atomic, VPNv2) for all devices, then CHANGED devices each run a full session with the simulator (plan, the
@@ -26,25 +27,32 @@
  * judged (off the answer's path) and the 50 changed settings are planned through the filter.
  *
  * Besides sessions/s, every load reports the server's CPU time (user + system, from /proc/<pid>/stat) per answered
- * request: on a shared machine it varies much less than throughput does.
+ * request: on a shared machine it varies much less than throughput does; and the statements the server sent its store
+ * (counted at the database drivers, bench/query-counter.ts) per answered request: a steady session's target is 1.
  *
  * The last line of output is JSON: {"bench":"sync","ops_per_s":..,"baseline_ops_per_s":..,"ratio":..,...}.
  * Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_CONNECTIONS (default 16),
  * BENCH_SYNC_DEVICES (prepared devices, default 2000), BENCH_DEVICES (enrollments in the store for the memory run,
  * default 1000000; at most BENCH_SYNC_DEVICES skips that run), BENCH_CHANGED (default 200), BENCH_CHANGED_CONCURRENCY
  * (default 8), BENCH_CHANGED_WARMUP (default 400), BENCH_PROFILE=<dir> (CPU profiles of the server processes,
- * node --cpu-prof).
+ * node --cpu-prof), BENCH_STORE (sqlite or postgres; OPENMAM_BENCH_POSTGRES_URL, default
+ * postgres://postgres@127.0.0.1:5432/test: a fresh schema per run, dropped after), BENCH_KEEP_STORE=<dir> (SQLite:
+ * copies of the small and the large store, see keepStore), BENCH_SCALE_ROUNDS (default 3; SQLite: steady check-ins on
+ * the small and the large store alternately, each in a fresh server, median of the per-round large/small ratios),
+ * BENCH_BULK_IDS (sequential, the default, or scattered: bench/bulk-devices.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { bulkInsert, countRows } from './bulk-devices.ts';
-import { startChildServer, stopChild } from './child-server.ts';
+import { benchStoreKind, openBenchStore } from './bench-store.ts';
+import { bulkIdsFromEnv } from './bulk-devices.ts';
+import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
+import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
@@ -59,6 +67,8 @@ const DEVICES = Number(process.env['BENCH_SYNC_DEVICES'] ?? 2000);
 const STORE_DEVICES = Math.max(DEVICES, Number(process.env['BENCH_DEVICES'] ?? 1_000_000));
 const CHANGED = Math.min(DEVICES, Number(process.env['BENCH_CHANGED'] ?? 200));
 const CHANGED_CONCURRENCY = Number(process.env['BENCH_CHANGED_CONCURRENCY'] ?? 8);
+/** Interleaved rounds of steady check-ins on the small and the large store (SQLite), each in a fresh server. */
+const SCALE_ROUNDS = Number(process.env['BENCH_SCALE_ROUNDS'] ?? 3);
 /** Parallel enrollments and first syncs while preparing. */
 const PREPARE_CONCURRENCY = 16;
 const SETTINGS = 50;
@@ -119,6 +129,9 @@ interface Measured {
   errors: number;
   /** Server CPU time (user + system) per answered request, in microseconds: less sensitive to a shared machine than ops/s. */
   cpuUsPerOp: number;
+  /** Statements the server sent its store during the run (bench/query-counter.ts), and per answered request. */
+  queries: QueryDelta;
+  queriesPerOp: number;
 }
 
 /** What a steady-state reply must be: header status 200, nothing but Status, Final. Undefined when it is one. */
@@ -137,6 +150,7 @@ function steadyProblem(status: number, body: string): string | undefined {
  */
 async function load(server: Child, devices: readonly Device[], seconds: number, check?: Map<string, number>): Promise<Measured> {
   let next = 0;
+  const queriesBefore = await queryCountsOf(server.process);
   const cpuBefore = await cpuSecondsOf(server.info.pid);
   const result = await autocannon({
     url: `https://127.0.0.1:${server.info.port}`,
@@ -162,6 +176,8 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
     ],
   });
   const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
+  const queries = queryDelta(queriesBefore, await queryCountsOf(server.process));
+  const answered = Math.max(1, result['2xx'] + result.non2xx);
   return {
     requests: result['2xx'],
     opsPerSecond: result['2xx'] / (result.duration || seconds),
@@ -169,7 +185,9 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    cpuUsPerOp: (cpuSeconds * 1e6) / Math.max(1, result['2xx'] + result.non2xx),
+    cpuUsPerOp: (cpuSeconds * 1e6) / answered,
+    queries,
+    queriesPerOp: queries.total / answered,
   };
 }
 
@@ -344,9 +362,11 @@ async function steadyRun(server: Child, devices: readonly Device[], label: strin
   log(
     `[${label}] ${measured.opsPerSecond.toFixed(0)} sessions/s, server CPU ${measured.cpuUsPerOp.toFixed(0)} µs per session (p50 ${measured.p50} ms, p99 ${measured.p99} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}); ` +
       `RSS ${memory.rss.toFixed(1)} MiB after warm-up ${rssWarm.toFixed(1)} MiB, peak ${memory.peak.toFixed(1)} MiB; ` +
+      `${describeQueries(measured.queries, measured.requests + measured.non2xx)}; ` +
       `replayed ${verified.checked} with a plain client${verified.problems.length > 0 ? `, PROBLEMS: ${verified.problems.join('; ')}` : ', all steady'}; ` +
       `checked autocannon replies: ${describeReplies(replies)}`,
   );
+  for (const { sql, count } of measured.queries.top) log(`[${label}]   ${(count / Math.max(1, measured.requests + measured.non2xx)).toFixed(3)} x ${sql}`);
   return { measured, rssWarm, rssAfter: memory.rss, peak: memory.peak, verified, replies };
 }
 
@@ -362,12 +382,69 @@ function changedSessionProblem(transcript: SessionTranscript): string | undefine
   return undefined;
 }
 
+interface ScaleComparison {
+  small: Measured[];
+  large: Measured[];
+  /** large / small, round by round: sessions/s and server CPU per session. */
+  opsRatios: number[];
+  cpuRatios: number[];
+}
+
+/**
+ * The steady rate with the small and with the large store, measured alternately (small first in odd rounds, large
+ * first in even ones), each in a fresh server process on its own data folder: the single small and large runs above
+ * are minutes apart, and this VM's speed drifts by more than the difference being measured.
+ */
+async function scaleRounds(dirs: { small: string; large: string }, devices: readonly Device[]): Promise<ScaleComparison> {
+  const result: ScaleComparison = { small: [], large: [], opsRatios: [], cpuRatios: [] };
+  for (let round = 0; round < SCALE_ROUNDS; round++) {
+    const order: ('small' | 'large')[] = round % 2 === 0 ? ['small', 'large'] : ['large', 'small'];
+    for (const which of order) {
+      const server = await startServer('openmam', dirs[which]);
+      await load(server, devices, WARMUP);
+      const measured = await load(server, devices, DURATION);
+      await stopServer(server);
+      if (measured.non2xx > 0 || measured.errors > 0) throw new Error(`scale round ${round + 1} (${which}): non-2xx ${measured.non2xx}, errors ${measured.errors}`);
+      result[which].push(measured);
+    }
+    const small = result.small[round]!;
+    const large = result.large[round]!;
+    result.opsRatios.push(large.opsPerSecond / small.opsPerSecond);
+    result.cpuRatios.push(large.cpuUsPerOp / small.cpuUsPerOp);
+    log(`scale round ${round + 1}: small ${small.opsPerSecond.toFixed(0)}/s (${small.cpuUsPerOp.toFixed(0)} µs CPU), large ${large.opsPerSecond.toFixed(0)}/s (${large.cpuUsPerOp.toFixed(0)} µs): large/small ${result.opsRatios[round]!.toFixed(3)} sessions/s, ${result.cpuRatios[round]!.toFixed(3)} CPU`);
+  }
+  return result;
+}
+
+const medianOf = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const spreadOf = (values: readonly number[]): string => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
+
+/**
+ * BENCH_KEEP_STORE=<dir> (SQLite): copies of the database with only the prepared devices (small.sqlite) and after the
+ * bulk insert (large.sqlite), taken while no server runs, and the prepared devices' DevIds (devices.json), for
+ * looking at the store itself (bench/store-scale.ts).
+ */
+async function keepStore(dataDir: string, name: string, devices: readonly Device[]): Promise<void> {
+  const keep = process.env['BENCH_KEEP_STORE'];
+  if (!keep || benchStoreKind() !== 'sqlite') return;
+  await mkdir(keep, { recursive: true });
+  await copyFile(path.join(dataDir, 'openmam.sqlite'), path.join(keep, name));
+  await writeFile(path.join(keep, 'devices.json'), JSON.stringify(devices.map((d) => d.sim.devId)));
+  log(`  kept ${path.join(keep, name)}`);
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-'));
+  let smallCopy: string | undefined;
+  const benchStore = await openBenchStore(dataDir);
   const started = Date.now();
   try {
-    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443' });
-    const databaseFile = config.databaseUrl.slice('sqlite:'.length);
+    const config = loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', OPENMAM_DATABASE_URL: benchStore.databaseUrl });
+    log(`store: ${benchStore.kind}`);
     let openmam = await startServer('openmam', dataDir);
     const tenantId = openmam.info.tenantId!;
     const ca = await readFile(config.tlsCertFile, 'utf8');
@@ -428,17 +505,33 @@ async function main(): Promise<void> {
 
     // ---- 3b: the same with STORE_DEVICES enrollments in the store.
     let large: SteadyRun | undefined;
+    let scale: ScaleComparison | undefined;
     if (STORE_DEVICES > DEVICES) {
       log(`inserting enrollments until the store holds ${STORE_DEVICES}...`);
       await stopServer(openmam);
+      // The small store as it is now, for the interleaved rounds below (SQLite: a copy of the whole data folder).
+      if (SCALE_ROUNDS > 0 && benchStore.kind === 'sqlite') {
+        smallCopy = await mkdtemp(path.join(tmpdir(), 'openmam-bench-sync-small-'));
+        await cp(dataDir, smallCopy, { recursive: true });
+      }
       const t0 = Date.now();
-      const inserted = bulkInsert(databaseFile, STORE_DEVICES);
+      await keepStore(dataDir, 'small.sqlite', devices);
+      const inserted = await benchStore.bulkInsert(STORE_DEVICES);
       log(`  inserted ${inserted} devices + enrollments + management states in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await keepStore(dataDir, 'large.sqlite', devices);
       openmam = await startServer('openmam', dataDir);
       for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
       large = await steadyRun(openmam, devices, `${STORE_DEVICES} devices`);
+      if (smallCopy !== undefined) {
+        await stopServer(openmam);
+        scale = await scaleRounds({ small: smallCopy, large: dataDir }, devices);
+        openmam = await startServer('openmam', dataDir);
+        for (const device of devices) device.sim = new DeviceSimulator({ baseUrl: baseUrl(), ca, token: device.token, devId: device.sim.devId, agent });
+      } else if (SCALE_ROUNDS > 0) {
+        log('(no interleaved small/large rounds on PostgreSQL: the small store is not copied)');
+      }
     }
-    const enrollmentsInStore = countRows(databaseFile, `select count(*) as n from enrollments where state = 'enrolled'`);
+    const enrollmentsInStore = await benchStore.countRows(`select count(*) as n from enrollments where state = 'enrolled'`);
 
     // ---- 4: 50 changed settings, full sessions with the simulator.
     log(`assigning ${SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
@@ -508,6 +601,10 @@ async function main(): Promise<void> {
           : `(run with BENCH_DEVICES > ${DEVICES} for the large-store run)`,
         `bare Fastify baseline (fixed ${precheck.responseBytes}-byte reply):  ${bare.opsPerSecond.toFixed(0)}/s (p50 ${bare.p50} ms, p99 ${bare.p99} ms)`,
         `ratio: ${ratio.toFixed(3)} (targets: >= 5000 sessions/s, ratio >= 0.3)`,
+        scale
+          ? `large/small store, ${SCALE_ROUNDS} interleaved rounds: sessions/s median ${medianOf(scale.opsRatios).toFixed(3)} (spread ${spreadOf(scale.opsRatios)}), server CPU per session median ${medianOf(scale.cpuRatios).toFixed(3)} (spread ${spreadOf(scale.cpuRatios)}) (target: sessions/s within 10%)`
+          : `(no interleaved small/large rounds: BENCH_SCALE_ROUNDS=0, no large store, or PostgreSQL)`,
+        `store (${benchStore.kind}) queries per steady session: ${small.measured.queriesPerOp.toFixed(3)}${large ? `, ${large.measured.queriesPerOp.toFixed(3)} with ${enrollmentsInStore} devices` : ''} (target 1)`,
         `server CPU per session: OpenMAM ${small.measured.cpuUsPerOp.toFixed(0)} µs${large ? ` (${large.measured.cpuUsPerOp.toFixed(0)} µs with ${enrollmentsInStore} devices)` : ''}, baseline ${bare.cpuUsPerOp.toFixed(0)} µs: ` +
           `CPU ratio ${cpuRatio.toFixed(3)}, i.e. ${(1e6 / small.measured.cpuUsPerOp).toFixed(0)} sessions per CPU-second`,
         `sessions with ${SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
@@ -554,13 +651,25 @@ async function main(): Promise<void> {
           response_bytes: precheck.responseBytes,
           connections: CONNECTIONS,
           duration_s: DURATION,
-          store: 'sqlite',
+          scale_rounds: scale ? SCALE_ROUNDS : 0,
+          scale_ops_ratio: scale ? round(medianOf(scale.opsRatios), 3) : null,
+          scale_ops_ratio_min: scale ? round(Math.min(...scale.opsRatios), 3) : null,
+          scale_ops_ratio_max: scale ? round(Math.max(...scale.opsRatios), 3) : null,
+          scale_cpu_ratio: scale ? round(medianOf(scale.cpuRatios), 3) : null,
+          scale_cpu_ratio_min: scale ? round(Math.min(...scale.cpuRatios), 3) : null,
+          scale_cpu_ratio_max: scale ? round(Math.max(...scale.cpuRatios), 3) : null,
+          bulk_ids: bulkIdsFromEnv(),
+          queries_per_session: round(small.measured.queriesPerOp, 3),
+          queries_per_session_large: large ? round(large.measured.queriesPerOp, 3) : null,
+          store: benchStore.kind,
         }),
       ].join('\n') + '\n',
     );
   } finally {
     await Promise.all([...running].map(stopProcess));
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
+    if (smallCopy !== undefined) await rm(smallCopy, { recursive: true, force: true });
   }
 }
 

@@ -40,6 +40,19 @@ export const MAM_BACKOFF = { connRetryFreq: 6, initialBackoffTimeMs: 30_000, max
 const MAX_DEVICE_ID_LENGTH = 256;
 const MAX_CONTEXT_VALUE_LENGTH = 512;
 
+/**
+ * Devices one user may have enrolled (active MAM enrollments) in a tenant. Intune's device limit restriction is 15
+ * devices per user at most ("Device limit restrictions", learn.microsoft.com/mem/intune/enrollment/enrollment-restrictions-set)
+ * and is answered with the MS-MDE2 fault type `DeviceCapReached` ([MS-MDE2] 2.2.10 errortype; Windows shows
+ * MENROLL_E_DEVICECAPREACHED, 0x80180013). OpenMAM's bound is wider, 100 (virtual machines and lab devices enroll
+ * too), and is there so that one user, or one stolen token, cannot make enrollment rows without end. Re-enrolling
+ * a device the user has already is not counted; an unenrolled or retired device frees its place.
+ */
+export const MAX_ACTIVE_ENROLLMENTS_PER_USER = 100;
+
+/** The refusal's reason, which the SOAP adapter answers as the MS-MDE2 fault type of the same name. */
+export const DEVICE_CAP_REACHED = 'DeviceCapReached';
+
 export class EnrollmentService {
   /** Tenant records are shared from the directory's cache, so one provisioning object serves all its enrollments. */
   private readonly provisioning = new WeakMap<TenantRecord, MamProvisioning>();
@@ -77,7 +90,13 @@ export class EnrollmentService {
       },
       this.options.clock(),
       identity.name ?? null,
+      MAX_ACTIVE_ENROLLMENTS_PER_USER,
     );
+    if (outcome.kind === 'user_limit') {
+      throw new OpenMamError('not_authorized', `You have reached the maximum number of devices (${MAX_ACTIVE_ENROLLMENTS_PER_USER}) you can enroll. Remove the work account from a device you no longer use.`, {
+        reason: DEVICE_CAP_REACHED,
+      });
+    }
     if (outcome.kind === 'device_taken') {
       throw new OpenMamError(
         'device_already_enrolled',

@@ -53,10 +53,13 @@ function fastifyErrorCode(error: unknown): ErrorCode | undefined {
 export function faultFor(error: unknown, traceId: string, relatesTo?: string): { fault: SoapFault; code: ErrorCode } {
   let code: ErrorCode = 'internal';
   let reason = 'The enrollment server could not process the request.';
+  let errorType: EnrollmentErrorType | undefined;
   if (isOpenMamError(error)) {
     code = error.code;
     if (error.expose) reason = error.message;
     else if (code === 'upstream_unavailable') reason = 'The enrollment server is in maintenance; try again later.';
+    // A refusal whose reason is an MS-MDE2 fault type of its own (core/enrollment.ts DEVICE_CAP_REACHED).
+    if (error.reason === 'DeviceCapReached') errorType = error.reason;
   } else if (error instanceof SoapFormatError) {
     code = 'malformed_request';
     reason = `The request is not a valid SOAP message: ${error.message}`;
@@ -68,7 +71,7 @@ export function faultFor(error: unknown, traceId: string, relatesTo?: string): {
     }
   }
   const mapping = FAULTS[code];
-  return { code, fault: { ...mapping, reason, traceId, ...(relatesTo ? { relatesTo } : {}) } };
+  return { code, fault: { ...mapping, ...(errorType ? { errorType } : {}), reason, traceId, ...(relatesTo ? { relatesTo } : {}) } };
 }
 
 export function sendSoap(reply: FastifyReply, xml: string): FastifyReply {

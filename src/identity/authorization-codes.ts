@@ -144,13 +144,33 @@ export class AuthorizationCodes {
     const mine = randomBytes(16);
     const winner = await this.secrets.getOrCreateSecret(`${REDEEMED_PREFIX}${opened.id}`, mine);
     if (!timingSafeEqualBytes(winner, mine)) return refused('the authorization code has already been redeemed');
+    await this.#forgetSpentCodes();
     if (grant.redirectUri !== request.redirectUri) return refused('redirect_uri is not the one of the authorization request');
     if (!timingSafeEqualBytes(Buffer.from(s256(request.codeVerifier)), Buffer.from(grant.codeChallenge))) {
       return refused('code_verifier does not match the code_challenge of the authorization request');
     }
     return { kind: 'granted', grant };
   }
+
+  /**
+   * One marker is stored per redeemed code (a row per console sign-in): those older than REDEEMED_MARKER_AGE_MS go
+   * at each redemption, a bounded number at a time, so the markers are bounded by the sign-ins of the last hour. A
+   * failure only leaves them for the next sign-in.
+   */
+  async #forgetSpentCodes(): Promise<void> {
+    try {
+      await this.secrets.deleteSecretsOlderThan(REDEEMED_PREFIX, REDEEMED_MARKER_AGE_MS, 256);
+    } catch {
+      // Kept until the next redemption: the sign-in itself is not refused for it.
+    }
+  }
 }
+
+/**
+ * How long a redeemed code's marker is kept: an expired code is refused before its marker is read, so a marker is
+ * useless CODE_LIFETIME_MS after its code was issued; an hour leaves room for nodes' clocks to differ.
+ */
+export const REDEEMED_MARKER_AGE_MS = 3600_000;
 
 function refused(reason: string): RedeemResult {
   return { kind: 'refused', reason };

@@ -64,6 +64,10 @@ export const TENANT_CACHE_TTL_MS = 30_000;
  * with many stateless nodes a change made on one node is seen by the others within `cacheTtlMs`.
  */
 export class TenantDirectory {
+  /**
+   * Unknown tenants are cached too (any token names a `tid` of its choosing, and each would be a read otherwise), so
+   * the cache is bounded: past `maxCached` entries it starts again empty, and is refilled one read per tenant.
+   */
   private readonly cache = new Map<string, { tenant: TenantRecord | undefined; until: number }>();
 
   constructor(
@@ -72,6 +76,7 @@ export class TenantDirectory {
     private readonly cacheTtlMs = TENANT_CACHE_TTL_MS,
     /** Hears each look-up of the cache by `get` (absent: nobody counts). */
     private readonly cacheObserver: CacheObserver = UNOBSERVED_CACHE,
+    private readonly maxCached = 10_000,
   ) {}
 
   async get(id: string): Promise<TenantRecord | undefined> {
@@ -84,7 +89,7 @@ export class TenantDirectory {
     }
     this.cacheObserver.miss();
     const tenant = await this.store.getTenant(key);
-    if (this.cache.size > 10_000) this.cache.clear();
+    if (this.cache.size >= this.maxCached) this.cache.clear();
     this.cache.set(key, { tenant, until: now + this.cacheTtlMs });
     return tenant;
   }

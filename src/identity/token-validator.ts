@@ -42,8 +42,11 @@ interface IssuerMetadata {
  * many times with one token pays for one signature check.
  */
 export class TokenValidator implements TokenVerifier {
+  /** Bounded by `maxCachedTokens` (remember). */
   private readonly verified = new Map<string, VerifiedIdentity>();
+  /** By tenant, bounded by construction: read only after requireTenant, so onboarded tenants only. */
   private readonly metadata = new Map<string, IssuerMetadata>();
+  /** By key set URL from those tenants' discovery documents: at most one per onboarded tenant (Entra's share one). */
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   private readonly audiences: string[];
   private readonly cacheObserver: CacheObserver;

@@ -312,6 +312,8 @@ function compareVersions(a: string, b: string): number {
 
 /** Parsed rules by text and management type: a planner or targeting pass parses each rule once. */
 const parsedMemo = new Map<string, FilterRule | null>();
+/** Rules are admin-written, a tenant has a few; past this many the memo starts again empty. */
+export const MAX_MEMOIZED_RULES = 4096;
 
 /** The parsed rule, or null when it no longer parses (stored before a change of the language: it matches nothing). */
 export function memoizedRule(rule: string, managementType: FilterManagementType): FilterRule | null {
@@ -323,7 +325,7 @@ export function memoizedRule(rule: string, managementType: FilterManagementType)
     } catch {
       parsed = null;
     }
-    if (parsedMemo.size >= 4096) parsedMemo.clear();
+    if (parsedMemo.size >= MAX_MEMOIZED_RULES) parsedMemo.clear();
     parsedMemo.set(key, parsed);
   }
   return parsed;

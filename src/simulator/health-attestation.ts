@@ -63,6 +63,10 @@ export interface SimulatedDhaServiceOptions {
  * `override` replaces the validation answer (hostile or malformed services in tests).
  */
 export class SimulatedDhaService {
+  /**
+   * Every certificate issued, kept for this service's life: a test double started by one test (`openmam simulate`
+   * does not run it), so it holds what that test issues. Not for a long-running service.
+   */
   readonly #issued = new Map<string, Issued>();
   readonly #server: Server;
   /** False: validations are answered 503 Service Unavailable. */

@@ -28,6 +28,7 @@ export class TokenCache {
     return source instanceof TokenCache ? source : new TokenCache(source);
   }
 
+  /** One per identity of the simulated fleet (a token is replaced, never added, when it is reused too long). */
   private readonly tokens = new Map<string, { token: Promise<string>; at: number }>();
 
   constructor(

@@ -28,7 +28,11 @@ export interface CheckInState {
 }
 
 /** What registerOnDevice did. */
-export type DeviceRegistration = { kind: 'saved'; registration: AppRegistrationRecord } | { kind: 'device_taken'; holders: AppRegistrationRecord[] };
+export type DeviceRegistration =
+  | { kind: 'saved'; registration: AppRegistrationRecord }
+  | { kind: 'device_taken'; holders: AppRegistrationRecord[] }
+  /** The user holds `maxActivePerUser` active registrations already and this one would be another: nothing written. */
+  | { kind: 'user_limit'; active: number };
 
 /**
  * Storage of the app protection service (see app-protection-records.ts). Every write that changes what a check-in
@@ -65,8 +69,11 @@ export interface AppProtectionStore {
    * upsertRegistration, unless another user holds an active registration on the same device (deviceTag, or a
    * verified azureAdDeviceId when this one's is verified): then nothing is written and the holders come back. Check and write are one
    * transaction, serialised per tenant: one MAM work account per device holds under concurrent registrations.
+   * With `maxActivePerUser`, a registration that would be new (not the update of the same user, app and deviceTag)
+   * is refused (`user_limit`) when the user holds that many active ones already, in the same transaction: the bound
+   * holds under concurrent registrations too. Wiped registrations do not count.
    */
-  registerOnDevice(registration: AppRegistrationRecord, displayName?: string | null): Promise<DeviceRegistration>;
+  registerOnDevice(registration: AppRegistrationRecord, displayName?: string | null, maxActivePerUser?: number): Promise<DeviceRegistration>;
   /** One indexed read. Undefined for an unknown id; the caller checks the tenant and user. */
   getRegistration(id: string): Promise<AppRegistrationRecord | undefined>;
   /**

@@ -261,7 +261,7 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
     return this.#track(() => this.#context.write((trx) => upsertRegistrationWithin(trx, registration, displayName)));
   }
 
-  registerOnDevice(registration: AppRegistrationRecord, displayName: string | null = null): Promise<DeviceRegistration> {
+  registerOnDevice(registration: AppRegistrationRecord, displayName: string | null = null, maxActivePerUser?: number): Promise<DeviceRegistration> {
     return this.#track(() =>
       this.#context.write(async (trx): Promise<DeviceRegistration> => {
         // Registrations of a tenant queue on its row (a write that changes nothing, but holds the row's lock until
@@ -274,6 +274,10 @@ export class KyselyAppProtectionStore implements AppProtectionStore {
           .execute();
         const holders = await otherUsersQuery(trx, registration.tenantId, registration.userId, registration).execute();
         if (holders.length > 0) return { kind: 'device_taken', holders: holders.map(registrationFromRow) };
+        if (maxActivePerUser !== undefined) {
+          const active = await activeRegistrationsOfUser(trx, registration, maxActivePerUser);
+          if (active !== undefined) return { kind: 'user_limit', active };
+        }
         return { kind: 'saved', registration: await upsertRegistrationWithin(trx, registration, displayName) };
       }),
     );
@@ -1346,6 +1350,33 @@ async function upsertRegistrationWithin(trx: Transaction<Database>, registration
   // The registering token proved its user: a registration is a sighting (a check-in is not recorded: hot path).
   await recordUsersWithin(trx, [{ tenantId: registration.tenantId, id: registration.userId, userPrincipalName: registration.upn, displayName, at: registration.createdAt }]);
   return registrationFromRow(stored);
+}
+
+/**
+ * How many active registrations the user holds, when that is `max` or more and `registration` would be a new one
+ * (the upsert updates the same user, app and deviceTag in place: no new row); undefined when it may be written.
+ * Counted on app_registrations_user (tenant_id, user_id), under the tenant row's lock registerOnDevice holds.
+ */
+async function activeRegistrationsOfUser(trx: Transaction<Database>, registration: AppRegistrationRecord, max: number): Promise<number | undefined> {
+  const { n } = await trx
+    .selectFrom('app_registrations')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('tenant_id', '=', registration.tenantId)
+    .where('user_id', '=', registration.userId)
+    .where('state', '=', ACTIVE)
+    .executeTakeFirstOrThrow();
+  const active = Number(n);
+  if (active < max) return undefined;
+  const same = await trx
+    .selectFrom('app_registrations')
+    .select('id')
+    .where('tenant_id', '=', registration.tenantId)
+    .where('user_id', '=', registration.userId)
+    .where('app_id', '=', registration.appId)
+    .where('device_tag', '=', registration.deviceTag)
+    .where('state', '=', ACTIVE)
+    .executeTakeFirst();
+  return same === undefined ? active : undefined;
 }
 
 /**

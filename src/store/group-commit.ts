@@ -17,6 +17,7 @@ interface Unit {
  * is run again in a transaction of its own, so one failure never takes the others' writes with it.
  */
 export class GroupCommit {
+  /** Writes waiting for the next batch: one per write in flight, bounded by the requests in flight (see load shedding). */
   #pending: Unit[] = [];
   #flushing = false;
 

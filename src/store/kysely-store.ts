@@ -46,6 +46,7 @@ import type {
   WipLogRequestRecord,
 } from './records.ts';
 import type { ActivityStore, AssignmentFilterStore, DeviceActionStore, DevicePictureStore, EnrollmentInput, EnrollOutcome, ManagedDevice, QueryObserver, SecretStore, Store, SyncOutcome, VersionedDelete, VersionedWrite } from './roles.ts';
+import { MAX_LIVE_SESSIONS_PER_DEVICE, MAX_WIP_LOG_REQUESTS_PER_DEVICE } from './roles.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import { Undo, undoable, undoMissedDelete, policyToRow, writePolicyBody } from './versioned-write.ts';
 import type { AppPolicyRecord, ManagedAppRef } from './app-protection-records.ts';
@@ -102,6 +103,13 @@ const MAX_ENROLL_ATTEMPTS = 5;
 
 /** Thrown inside the enroll transaction when the device's active enrollment is someone else's. Never leaves this module. */
 class DeviceTaken extends Error {}
+
+/** Thrown inside the enrollment transaction to roll it back: the user is at the bound of active enrollments. */
+class UserLimit extends Error {
+  constructor(readonly active: number) {
+    super('the user is at the bound of active enrollments');
+  }
+}
 
 type TenantRow = Selectable<TenantsTable>;
 type EnrollmentRow = Selectable<EnrollmentsTable>;
@@ -305,12 +313,13 @@ export class KyselyStore implements Store, SecretStore {
 
   // ---- EnrollmentStore
 
-  enroll(input: EnrollmentInput, now: number, displayName: string | null = null): Promise<EnrollOutcome> {
+  enroll(input: EnrollmentInput, now: number, displayName: string | null = null, maxActivePerUser?: number): Promise<EnrollOutcome> {
     return this.#track(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#write((trx) => enrollWithin(trx, input, now, displayName));
+          return await this.#write((trx) => enrollWithin(trx, input, now, displayName, maxActivePerUser));
         } catch (err) {
+          if (err instanceof UserLimit) return { kind: 'user_limit', active: err.active };
           if (err instanceof DeviceTaken) {
             // Nothing was written. Answer from the enrollment that holds the device, unless it went away meanwhile.
             const holder = await activeEnrollmentRow(this.#db, input.devId);
@@ -923,6 +932,16 @@ export class KyselyStore implements Store, SecretStore {
     });
   }
 
+  deleteSecretsOlderThan(prefix: string, ageMs: number, limit: number): Promise<number> {
+    return this.#track(async () => {
+      // LIKE, not a name range: PostgreSQL's collation may order punctuation unlike the bytes. Our prefixes are ours.
+      if (/[%_\\]/.test(prefix)) throw new OpenMamError('internal', `a secret prefix may not hold LIKE wildcards: ${prefix}`);
+      const names = this.#db.selectFrom('secrets').select('name').where('name', 'like', `${prefix}%`).where('created_at', '<', Date.now() - ageMs).limit(limit);
+      const result = await this.#write((trx) => trx.deleteFrom('secrets').where('name', 'in', names).executeTakeFirst());
+      return Number(result.numDeletedRows);
+    });
+  }
+
   // ---- lifecycle
 
   migrate(): Promise<void> {
@@ -949,6 +968,17 @@ export class KyselyStore implements Store, SecretStore {
         const enrollment = await trx.selectFrom('enrollments').select('id').where('id', '=', request.enrollmentId).where('tenant_id', '=', request.tenantId).executeTakeFirst();
         if (enrollment === undefined) throw new OpenMamError('not_found', `enrollment ${request.enrollmentId} does not exist`);
         await trx.insertInto('wip_log_requests').values(wipLogRequestToRow(request)).execute();
+        // The newest MAX_WIP_LOG_REQUESTS_PER_DEVICE stay; older ones go, a bounded number per write.
+        const older = await trx
+          .selectFrom('wip_log_requests')
+          .select('id')
+          .where('enrollment_id', '=', request.enrollmentId)
+          .orderBy('requested_at', 'desc')
+          .orderBy('id', 'desc')
+          .offset(MAX_WIP_LOG_REQUESTS_PER_DEVICE)
+          .limit(1024)
+          .execute();
+        if (older.length > 0) await trx.deleteFrom('wip_log_requests').where('id', 'in', older.map((r) => r.id)).execute();
         // Unsettled: the device's next check-in plans the retrieval instead of answering "nothing to do".
         await upsertManagementState(trx, request.enrollmentId, { settled_version: -1 });
       }),
@@ -1029,7 +1059,21 @@ export class KyselyStore implements Store, SecretStore {
  * the partial unique index enrollments_active_dev_id). No row back means the active enrollment belongs to someone
  * else: `DeviceTaken` rolls the device upsert back. A unique violation means a concurrent writer won: start over.
  */
-async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null): Promise<EnrollOutcome> {
+async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null, maxActivePerUser?: number): Promise<EnrollOutcome> {
+  if (maxActivePerUser !== undefined) {
+    // The user's row first (its upsert holds the row's lock until commit on PostgreSQL; SQLite has one writer): two
+    // enrollments of one user count one after the other. Then the user's active enrollments on other devices.
+    await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
+    const { n } = await trx
+      .selectFrom('enrollments')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('tenant_id', '=', input.tenantId)
+      .where('user_oid', '=', input.userOid)
+      .where('state', '=', ACTIVE)
+      .where('dev_id', '<>', input.devId)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= maxActivePerUser) throw new UserLimit(Number(n));
+  }
   await upsertDevice(trx, input, now);
   const row = await trx
     .insertInto('enrollments')
@@ -1058,8 +1102,8 @@ async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, 
   if (row === undefined) throw new DeviceTaken();
   // A device enrolled again starts its noncompliance anew: no retire action (migration 025) carried over.
   if (Number(row.enroll_count) > 1) await trx.updateTable('compliance_states').set({ noncompliant_since: null, retire_at: null }).where('enrollment_id', '=', row.id).where('noncompliant_since', 'is not', null).execute();
-  // The enrolling token proved its user.
-  await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
+  // The enrolling token proved its user (recorded above already when the bound was checked).
+  if (maxActivePerUser === undefined) await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
   // An update keeps the existing id; an insert used ours.
   const replaced = row.id !== input.id;
   if (replaced) {
@@ -1158,12 +1202,20 @@ async function bumpConfigVersion(trx: Transaction<Database>, tenantId: string): 
 }
 
 /**
- * `applySyncOutcome` inside its transaction. The session goes first: when its compare-and-set fails, `Undo(false)`
- * undoes the transaction before anything else is written. Node states are upserted before forgotten ones are
+ * `applySyncOutcome` inside its transaction. The session goes first (after the enrollment row's lock, only when the
+ * inventory bound is to be checked): when its compare-and-set fails, `Undo(false)` undoes the transaction before
+ * anything else is written. Node states are upserted before forgotten ones are
  * deleted, so a node in both lists ends up forgotten.
  */
 async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncOutcome): Promise<void> {
   const { enrollmentId } = outcome;
+  const limit = outcome.inventory.length > 0 ? outcome.inventoryLimit : undefined;
+  if (limit !== undefined) {
+    // A write that changes nothing but holds the enrollment row's lock until commit (PostgreSQL; SQLite has one
+    // writer): two sessions of one device adding nodes count one after the other. Taken first, as an enrollment
+    // takes its row before the management rows, so the two never wait for each other in opposite orders.
+    await trx.updateTable('enrollments').set((eb) => ({ id: eb.ref('id') })).where('id', '=', enrollmentId).execute();
+  }
   await saveSession(trx, outcome);
 
   for (const batch of batches(lastByKey(outcome.nodeStates, (n) => n.locUri))) {
@@ -1194,6 +1246,10 @@ async function applySyncOutcomeWithin(trx: Transaction<Database>, outcome: SyncO
         oc.columns(['enrollment_id', 'loc_uri']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
       )
       .execute();
+  }
+  if (limit !== undefined) {
+    const { count } = await trx.selectFrom('inventory').select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).where('enrollment_id', '=', enrollmentId).executeTakeFirstOrThrow();
+    if (Number(count) > limit) throw new Undo(false);
   }
 
   const report = outcome.deviceReport;
@@ -1286,6 +1342,25 @@ async function saveSession(trx: Transaction<Database>, outcome: SyncOutcome): Pr
           .returning('session_id')
           .executeTakeFirst();
   if (saved === undefined) throw new Undo(false);
+  if (session.expectedLastDeviceMsgId === null) await evictOldSessions(trx, outcome.enrollmentId, row.session_id);
+}
+
+/**
+ * A device keeps at most MAX_LIVE_SESSIONS_PER_DEVICE live sessions: a new one drops the oldest beyond (their next
+ * message is answered 400 and the device starts over). Windows runs one session at a time; without the bound a
+ * device opening sessions without end would keep a row for each until it expires. Read on the primary key's prefix.
+ */
+async function evictOldSessions(trx: Transaction<Database>, enrollmentId: string, kept: string): Promise<void> {
+  const others = await trx
+    .selectFrom('management_sessions')
+    .select('session_id')
+    .where('enrollment_id', '=', enrollmentId)
+    .where('session_id', '<>', kept)
+    .orderBy('expires_at', 'desc')
+    .orderBy('session_id', 'desc')
+    .execute();
+  const evicted = others.slice(MAX_LIVE_SESSIONS_PER_DEVICE - 1).map((r) => r.session_id);
+  if (evicted.length > 0) await trx.deleteFrom('management_sessions').where('enrollment_id', '=', enrollmentId).where('session_id', 'in', evicted).execute();
 }
 
 /** Writes `changes` to the enrollment's management state, creating the row (with defaults elsewhere) if missing. */

@@ -60,7 +60,9 @@ export type EnrollmentInput = Omit<
 export type EnrollOutcome =
   | { kind: 'enrolled'; enrollment: EnrollmentRecord; replaced: boolean }
   /** The device already has an active MAM enrollment of another user (or in another tenant). Nothing was written. */
-  | { kind: 'device_taken'; existing: EnrollmentRecord };
+  | { kind: 'device_taken'; existing: EnrollmentRecord }
+  /** The user has `maxActivePerUser` active enrollments on other devices already. Nothing was written. */
+  | { kind: 'user_limit'; active: number };
 
 export interface EnrollmentStore {
   /**
@@ -73,8 +75,10 @@ export interface EnrollmentStore {
    * The device record (DeviceStore) is upserted in the same transaction. Concurrent calls for one devId never
    * leave two active enrollments. The enrolling user is recorded too (UserStore), with `displayName` (the token's
    * `name` claim; absent: not carried).
+   * With `maxActivePerUser`, a device new to the user is refused (`user_limit`) when the user holds that many active
+   * enrollments in the tenant already; counted under the user's row lock, so concurrent enrollments cannot pass it.
    */
-  enroll(input: EnrollmentInput, now: number, displayName?: string | null): Promise<EnrollOutcome>;
+  enroll(input: EnrollmentInput, now: number, displayName?: string | null, maxActivePerUser?: number): Promise<EnrollOutcome>;
   getEnrollment(id: string): Promise<EnrollmentRecord | undefined>;
   /** The active (state enrolled) enrollment of a device, if any. */
   getActiveEnrollmentByDevId(devId: string): Promise<EnrollmentRecord | undefined>;
@@ -125,13 +129,25 @@ export interface ManagedDevice {
 }
 
 /** Everything one SyncML message changes, written in one transaction (or not at all). */
+/**
+ * WIP log requests (with the logs retrieved) kept per device: the newest ones, whatever their state. An admin reads
+ * the last few (the console shows the latest); each holds at most one management message of logs (1 MiB).
+ */
+export const MAX_WIP_LOG_REQUESTS_PER_DEVICE = 20;
+
+/** Live OMA-DM sessions one device may hold; a new one evicts the oldest beyond (SyncOutcome `session`). */
+export const MAX_LIVE_SESSIONS_PER_DEVICE = 4;
+
 export interface SyncOutcome {
   enrollmentId: string;
   /** When the message was handled: a stored session whose expiresAt is at or before `now` has expired. */
   now: number;
   session:
     | { kind: 'none' }
-    /** Insert (expected null: a new session; an expired row of the same id is replaced) or compare-and-set on lastDeviceMsgId. */
+    /**
+     * Insert (expected null: a new session; an expired row of the same id is replaced; the device's oldest live
+     * sessions beyond MAX_LIVE_SESSIONS_PER_DEVICE are dropped) or compare-and-set on lastDeviceMsgId.
+     */
     | { kind: 'save'; record: ManagementSessionRecord; expectedLastDeviceMsgId: number | null }
     /** Deletes the stored session, under the same compare-and-set: the message that ends it is applied once. */
     | { kind: 'end'; sessionId: string; expectedLastDeviceMsgId: number };
@@ -141,6 +157,12 @@ export interface SyncOutcome {
   forgetNodes: readonly string[];
   /** Upserted by (enrollment, locUri). */
   inventory: readonly InventoryValue[];
+  /**
+   * When set, the device may hold at most this many inventory nodes once `inventory` is written: checked under a
+   * lock of the enrollment's row, and past it nothing of the message is written (false, as for a stale message).
+   * Core counts before it answers; this catches two sessions of one device adding nodes at once.
+   */
+  inventoryLimit?: number;
   /** Fields of the management state to set; absent fields are kept. */
   management?: Partial<Omit<ManagementState, 'enrollmentId' | 'messageLogUntil'>>;
   /** The enrollment ends (the device asked to leave management, or acknowledged a retire): it becomes unenrolled. */
@@ -304,7 +326,8 @@ export interface PolicyStore {
 export interface WipLogStore {
   /**
    * Records the request and marks the enrollment's management as unsettled (so its next check-in plans the
-   * retrieval), in one transaction. `not_found` when the enrollment does not exist in that tenant.
+   * retrieval), in one transaction. `not_found` when the enrollment does not exist in that tenant. The device keeps
+   * its newest MAX_WIP_LOG_REQUESTS_PER_DEVICE requests: older ones (and the logs they hold) go in the same write.
    */
   requestWipLogs(request: WipLogRequestRecord): Promise<void>;
   /** The enrollment's pending requests, oldest first. */
@@ -385,6 +408,11 @@ export type QueryObserver = (kind: QueryKind, seconds: number, failed: boolean) 
 export interface SecretStore {
   /** The secret named `name`; the first caller stores `candidate`, every later caller gets what was stored. */
   getOrCreateSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Deletes the secrets whose name starts with `prefix` stored more than `ageMs` ago, by the store's own clock (the
+   * one it stamps them with), at most `limit` of them; how many. For markers that are useless after a while.
+   */
+  deleteSecretsOlderThan(prefix: string, ageMs: number, limit: number): Promise<number>;
 }
 
 /**

@@ -58,13 +58,16 @@ const MAX_RECENT_SIGHTINGS = 100_000;
 export class KyselySignInStore implements SignInStore {
   readonly #db: Kysely<Database>;
   readonly #context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>;
+  /** The insert of n rows, by n: at most MAX_INSERT_BATCH entries. */
   readonly #inserts = new Map<number, CompiledQuery>();
   /** Users this node recorded from the log, with the UPN and time it recorded: see #unrecordedSightings. */
   readonly #recentSightings = new Map<string, { upn: string | null; at: number }>();
+  readonly #maxRecentSightings: number;
 
-  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>) {
+  constructor(db: Kysely<Database>, context: Pick<StoreContext, 'write' | 'track' | 'queryCollection'>, options: { maxRecentSightings?: number } = {}) {
     this.#db = db;
     this.#context = context;
+    this.#maxRecentSightings = options.maxRecentSightings ?? MAX_RECENT_SIGHTINGS;
   }
 
   appendSignIns(records: readonly SignInRecord[]): Promise<void> {
@@ -82,7 +85,7 @@ export class KyselySignInStore implements SignInStore {
       });
       // Only once committed: a batch that failed is written again, its users with it.
       for (const s of seen) {
-        if (this.#recentSightings.size >= MAX_RECENT_SIGHTINGS) this.#recentSightings.clear();
+        if (this.#recentSightings.size >= this.#maxRecentSightings) this.#recentSightings.clear();
         this.#recentSightings.set(`${s.tenantId}\n${s.id}`, { upn: s.userPrincipalName, at: s.at ?? 0 });
       }
     });

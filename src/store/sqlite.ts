@@ -60,19 +60,28 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * Kysely's SQLite driver prepares every statement it runs; preparing costs as much as running a small statement.
  * Our queries come from a few dozen query shapes, so prepared statements are kept by SQL text and reused.
  */
-export function withStatementCache(database: SqliteDatabase.Database, capacity = 256): KyselySqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
-  return {
-    close: () => database.close(),
-    prepare(sql) {
-      let statement = statements.get(sql);
-      if (statement === undefined) {
-        statement = database.prepare(sql);
-        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
+export function withStatementCache(database: SqliteDatabase.Database, capacity = STATEMENT_CACHE_CAPACITY): KyselySqliteDatabase {
+  const prepare = statementCache<SqliteStatement>((sql) => database.prepare(sql), capacity);
+  return { close: () => database.close(), prepare };
+}
+
+/** Prepared statements kept per connection: a few dozen query shapes, with room for the variable-length IN lists. */
+export const STATEMENT_CACHE_CAPACITY = 256;
+
+/**
+ * `prepare` through a cache by SQL text that keeps at most `capacity` statements: past it the oldest is dropped (a
+ * statement built from data, such as an IN list of any length, must not grow it without bound).
+ */
+export function statementCache<S>(prepare: (sql: string) => S, capacity: number): (sql: string) => S {
+  const statements = new Map<string, S>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+      statements.set(sql, statement);
+    }
+    return statement;
   };
 }
 
@@ -83,15 +92,14 @@ export function withStatementCache(database: SqliteDatabase.Database, capacity =
 function openCommittedReader(file: string): CommittedReader {
   const database = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
   database.pragma('busy_timeout = 5000');
-  const statements = new Map<string, { statement: SqliteDatabase.Statement<unknown[], unknown[]>; toRow: (values: unknown[]) => unknown }>();
+  // The hot paths' reads are compiled once (a handful of shapes), but the cache is bounded like the writer's anyway.
+  const prepare = statementCache((sql) => {
+    const statement = database.prepare<unknown[], unknown[]>(sql).raw(true);
+    return { statement, toRow: rowBuilder(statement.columns().map((column) => column.name)) };
+  }, STATEMENT_CACHE_CAPACITY);
   return {
     all<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Row[] {
-      let prepared = statements.get(query.sql);
-      if (prepared === undefined) {
-        const statement = database.prepare<unknown[], unknown[]>(query.sql).raw(true);
-        prepared = { statement, toRow: rowBuilder(statement.columns().map((column) => column.name)) };
-        statements.set(query.sql, prepared);
-      }
+      const prepared = prepare(query.sql);
       return prepared.statement.all(...parameters).map(prepared.toRow) as Row[];
     },
     close: () => database.close(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configurationDocument, intendedPolicies, memoizedIntendedPolicies, type ConfigurationUser } from '../../src/core/app-protection/targeting.ts';
+import { configurationDocument, intendedPolicies, MAX_INTENDED_PER_GROUP_SET, memoizedIntendedPolicies, type ConfigurationUser } from '../../src/core/app-protection/targeting.ts';
 import type { AppPolicyRecord } from '../../src/store/app-protection-records.ts';
 
 const TENANT = 'fc0dc142-71d8-4b12-bbea-bae2a8514c81';
@@ -41,6 +41,15 @@ describe('memoizedIntendedPolicies', () => {
     const changed = [policy('p2', 'windowsManagedAppProtection', 'g1', {}, 0), ...policies];
     assert.equal(memoizedIntendedPolicies(changed, groups, EDGE).protection?.id, 'p2');
     assert.equal(memoizedIntendedPolicies(policies, groups, EDGE), first);
+  });
+
+  it(`keeps at most ${MAX_INTENDED_PER_GROUP_SET} apps per group set, then answers anew`, () => {
+    const groups = new Set(['g1']);
+    const first = memoizedIntendedPolicies(policies, groups, EDGE);
+    for (let i = 0; i < MAX_INTENDED_PER_GROUP_SET; i++) memoizedIntendedPolicies(policies, groups, `com.contoso.app${i}`);
+    const again = memoizedIntendedPolicies(policies, groups, EDGE);
+    assert.notEqual(again, first, 'dropped past the bound');
+    assert.deepEqual(again, first, 'the same answer, computed again');
   });
 });
 

@@ -463,7 +463,7 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
           const saved = outcomes.flatMap((o) => (o.kind === 'saved' ? [o.registration] : []));
           assert.equal(saved.length, 1, `one MAM work account per device: ${outcomes.map((o) => o.kind).join(', ')}`);
           winner = saved[0]!.userId;
-          assert.ok(outcomes.every((o) => o.kind === 'saved' || o.holders.every((h) => h.userId === winner)));
+          assert.ok(outcomes.every((o) => o.kind === 'saved' || (o.kind === 'device_taken' && o.holders.every((h) => h.userId === winner))));
           assert.deepEqual((await ap.listRegistrations(tenantId, { deviceTag }, 100)).map((r) => r.userId), [winner]);
         }
         const another = await ap.registerOnDevice(registrationRecord(tenantId, { userId: winner, deviceTag, appId: 'com.microsoft.office.outlook' }));
@@ -473,6 +473,20 @@ export function appProtectionConformance(name: string, open: () => Promise<Store
         const first = await ap.registerOnDevice(registrationRecord(tenantId, { deviceTag: randomUUID(), azureAdDeviceId }));
         assert.equal(first.kind, 'saved');
         assert.equal((await ap.registerOnDevice(registrationRecord(tenantId, { deviceTag: randomUUID(), azureAdDeviceId }))).kind, 'device_taken');
+      });
+
+      it('registerOnDevice with maxActivePerUser: new registrations stop at the bound, also at once; the same one is updated; other users are not counted', async () => {
+        const tenantId = await newTenant();
+        const userId = randomUUID();
+        const outcomes = await Promise.all(Array.from({ length: 8 }, () => ap.registerOnDevice(registrationRecord(tenantId, { userId, deviceTag: randomUUID() }), null, 3)));
+        assert.deepEqual(outcomes.map((o) => o.kind).sort(), ['saved', 'saved', 'saved', 'user_limit', 'user_limit', 'user_limit', 'user_limit', 'user_limit']);
+        assert.ok(outcomes.every((o) => o.kind !== 'user_limit' || o.active === 3), 'the refusal says how many are active');
+        const held = outcomes.find((o) => o.kind === 'saved')!;
+        assert.equal(held.kind, 'saved');
+        const again = await ap.registerOnDevice({ ...held.registration, id: randomUUID(), appVersion: '2.0.0' }, null, 3);
+        assert.equal(again.kind === 'saved' && again.registration.id, held.registration.id, 'the same user, app and device: updated in place');
+        assert.equal((await ap.registerOnDevice(registrationRecord(tenantId, { deviceTag: randomUUID() }), null, 3)).kind, 'saved', 'another user');
+        assert.equal((await ap.listRegistrations(tenantId, { userId }, 100)).length, 3, 'nothing of the refused ones was written');
       });
 
       it('setCompliance sets many registrations at once; the last change of an id wins; unknown ids ignored', async () => {

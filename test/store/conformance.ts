@@ -360,6 +360,22 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
         assert.deepEqual(await store.getOrCreateSecret(`${name}-other`, other), other, 'names are independent');
       });
 
+      it('deleteSecretsOlderThan deletes only the prefix\'s secrets older than the age, at most `limit`', async () => {
+        const prefix = `marker-${randomUUID()}:`;
+        const markers = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
+        for (const name of markers) await store.getOrCreateSecret(name, bytes(16));
+        const other = `other-${randomUUID()}`;
+        const kept = await store.getOrCreateSecret(other, bytes(16));
+        assert.equal(await store.deleteSecretsOlderThan(prefix, 3600_000, 10), 0, 'none is an hour old');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        assert.equal(await store.deleteSecretsOlderThan(prefix, 0, 2), 2, 'at most the limit');
+        assert.equal(await store.deleteSecretsOlderThan(prefix, 0, 10), 1);
+        const fresh = bytes(16);
+        assert.deepEqual(await store.getOrCreateSecret(markers[0]!, fresh), fresh, 'deleted: a new candidate is stored');
+        assert.deepEqual(await store.getOrCreateSecret(other, bytes(16)), kept, 'another name is untouched');
+        await assert.rejects(store.deleteSecretsOlderThan('a%', 0, 1), /wildcards/);
+      });
+
       it('keeps every byte value, including zeros and 0xff', async () => {
         const all = Uint8Array.from({ length: 256 }, (_, i) => i);
         assert.deepEqual(await store.getOrCreateSecret(`bytes-${randomUUID()}`, all), all);

@@ -155,7 +155,12 @@ function offlineChecks(policy: WindowsManagedAppProtection, lastCheckInAt: numbe
 
 /** Policies share a handful of periods: each is parsed once (bounded, in case of many distinct ones). */
 const parsedPeriods = new Map<string, number | undefined>();
-const MAX_PARSED_PERIODS = 1024;
+export const MAX_PARSED_PERIODS = 1024;
+
+/** How many periods the memo holds now (tests: it never holds more than MAX_PARSED_PERIODS). */
+export function parsedPeriodsHeld(): number {
+  return parsedPeriods.size;
+}
 
 function periodMs(period: string): number | undefined {
   if (parsedPeriods.has(period)) return parsedPeriods.get(period);

@@ -81,6 +81,18 @@ export interface ManagedAppServiceOptions {
   newId: () => string;
 }
 
+/**
+ * Active registrations one user may hold in a tenant (one per app and device). Intune bounds a user's enrolled
+ * devices at 15 at most ("Device limit restrictions", learn.microsoft.com/mem/intune/enrollment/enrollment-restrictions-set);
+ * 100 is 15 devices with six or seven managed apps each, and stops one user (or a stolen token) from creating rows
+ * without end. The next registration is refused with 409 `registrationLimitReached` (docs/app-protection.md);
+ * registering the same app on the same device again still answers, and a wiped registration frees its place.
+ */
+export const MAX_ACTIVE_REGISTRATIONS_PER_USER = 100;
+
+/** The /mam/v1 error code of a registration over MAX_ACTIVE_REGISTRATIONS_PER_USER. */
+export const REGISTRATION_LIMIT_REACHED = 'registrationLimitReached';
+
 export class ManagedAppService {
   constructor(private readonly options: ManagedAppServiceOptions) {}
 
@@ -113,9 +125,14 @@ export class ManagedAppService {
       complianceChangedAt: now,
       state: 'active',
     };
-    const outcome = await store.registerOnDevice(fresh, caller.name ?? null);
+    const outcome = await store.registerOnDevice(fresh, caller.name ?? null, MAX_ACTIVE_REGISTRATIONS_PER_USER);
     // One MAM work account per device (seed 003 "Accessing your organization's data"), checked in the same write.
     if (outcome.kind === 'device_taken') throw new OpenMamError('device_already_enrolled', 'another work account is already managed on this device');
+    if (outcome.kind === 'user_limit') {
+      throw new OpenMamError('conflict', `the user has ${outcome.active} active app registrations, the most one user may have (${MAX_ACTIVE_REGISTRATIONS_PER_USER}): an admin wipes some first`, {
+        reason: REGISTRATION_LIMIT_REACHED,
+      });
+    }
     const stored = outcome.registration;
     const previous = stored.id === fresh.id ? null : stored;
     const registration: AppRegistrationRecord = previous ? { ...previous, ...input, appId: fresh.appId, azureAdDeviceId: fresh.azureAdDeviceId, azureAdDeviceIdVerified: fresh.azureAdDeviceIdVerified, clientId: fresh.clientId, lastCheckInAt: previous.lastCheckInAt } : stored;

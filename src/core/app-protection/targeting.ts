@@ -86,8 +86,11 @@ export interface IntendedPolicies {
 
 /**
  * intendedPolicies per policy list (a tenant snapshot's), group set (TenantAppSnapshots keeps one per user) and app:
- * a steady check-in finds its answer here instead of walking every policy's assignments.
+ * a steady check-in finds its answer here instead of walking every policy's assignments. The outer keys are weak
+ * (they go with their snapshot and user); each group set keeps at most MAX_INTENDED_PER_GROUP_SET apps (and filter
+ * facts), then starts again empty.
  */
+export const MAX_INTENDED_PER_GROUP_SET = 4096;
 const intendedMemo = new WeakMap<readonly AppPolicyRecord[], WeakMap<ReadonlySet<string>, Map<string, IntendedPolicies>>>();
 
 export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], groups: ReadonlySet<string>, appId: string, filters?: AppFilterContext): IntendedPolicies {
@@ -99,7 +102,7 @@ export function memoizedIntendedPolicies(policies: readonly AppPolicyRecord[], g
   const key = filters === undefined ? appId : `${appId}\u0000${filters.key}`;
   let intended = byApp.get(key);
   if (intended === undefined) {
-    if (byApp.size >= 4096) byApp.clear();
+    if (byApp.size >= MAX_INTENDED_PER_GROUP_SET) byApp.clear();
     byApp.set(key, (intended = intendedPolicies(policies, groups, appId, filters)));
   }
   return intended;

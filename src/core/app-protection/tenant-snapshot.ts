@@ -48,14 +48,24 @@ interface Membership {
 const MAX_CACHED_USERS = 100_000;
 
 export class TenantAppSnapshots {
+  /**
+   * One entry per tenant, bounded by construction: only verified callers reach it, and a token verifies only for an
+   * onboarded tenant (identity/token-validator.ts), so there are as many entries as onboarded tenants at most. Each
+   * holds at most `maxCachedUsers` users' memberships.
+   */
   readonly #entries = new Map<string, Entry>();
+  /** Loads in flight, one per tenant: removed when they settle. */
   readonly #loading = new Map<string, Promise<Entry>>();
+  readonly #maxCachedUsers: number;
 
   constructor(
     private readonly store: SnapshotStore,
     /** Hears each look-up of a snapshot: a hit reuses it, a miss loads (or joins the load of) a newer one. */
     private readonly cacheObserver: CacheObserver = UNOBSERVED_CACHE,
-  ) {}
+    options: { maxCachedUsers?: number } = {},
+  ) {
+    this.#maxCachedUsers = options.maxCachedUsers ?? MAX_CACHED_USERS;
+  }
 
   async get(tenantId: string): Promise<TenantAppSnapshot> {
     return (await this.#entry(tenantId)).snapshot;
@@ -72,7 +82,7 @@ export class TenantAppSnapshots {
     let membership = entry.memberships.get(userId);
     if (membership === undefined) {
       membership = { memberOf: await this.store.groupsOfMember(tenantId, userId) };
-      if (entry.memberships.size >= MAX_CACHED_USERS) entry.memberships.clear();
+      if (entry.memberships.size >= this.#maxCachedUsers) entry.memberships.clear();
       entry.memberships.set(userId, membership);
     }
     // The same set object for the same inputs: targeting memoizes on it (memoizedIntendedPolicies).

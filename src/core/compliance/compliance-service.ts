@@ -103,6 +103,7 @@ const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmedia
 
 export class ComplianceService implements DeviceEventSink {
   readonly #options: ComplianceServiceOptions;
+  /** Enrollments whose inventory changed, to judge: one entry per enrolled device at most (a set), drained in batches. */
   readonly #queued = new Set<string>();
   #drainTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
@@ -110,7 +111,10 @@ export class ComplianceService implements DeviceEventSink {
   #rerun = false;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
-  /** Per tenant, where the check-in walk resumes (in memory: a restarted node starts again at the first device). */
+  /**
+   * Per tenant, where the check-in walk resumes (in memory: a restarted node starts again at the first device).
+   * One entry per onboarded tenant at most, removed when a walk reaches the end.
+   */
   readonly #checkinCursor = new Map<string, string>();
 
   constructor(options: ComplianceServiceOptions) {

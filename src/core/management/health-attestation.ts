@@ -453,6 +453,7 @@ type Judgement = { state: HealthAttestationState; reason: string | null; report:
  * doubling, at most hourly), on whichever node runs it first: the verdict is a compare-and-set on the nonce.
  */
 export class HealthAttestationValidator {
+  /** Validations in flight, one per enrollment at most (enqueue skips a second), each removed when it settles (timeout). */
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #timeoutMs: number;
   #timer: NodeJS.Timeout | undefined;

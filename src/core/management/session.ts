@@ -10,7 +10,16 @@ import { deviceFilterJudge, deviceFilterSubject, deviceMatches } from '../device
 import { judgeAtomic, type AtomicMemberAnswer } from './atomic-status.ts';
 import { appliesTo, needsDeviceFacts, planChanges, targetFilterIds, type DeviceActionPurpose, type PlannedCommand } from './desired-state.ts';
 import { answerDeviceAction, isRetiring, planDeviceActions } from './device-actions.ts';
-import { DEFAULT_INVENTORY_INTERVAL_MS, DEVINFO_MANUFACTURER, DEVINFO_MODEL, HEALTH_ATTESTATION_RESULT, INVENTORY_NODES } from './inventory.ts';
+import {
+  DEFAULT_INVENTORY_INTERVAL_MS,
+  DEVINFO_MANUFACTURER,
+  DEVINFO_MODEL,
+  HEALTH_ATTESTATION_RESULT,
+  INVENTORY_NODES,
+  KNOWN_INVENTORY_NODES,
+  MAX_INVENTORY_NODES_PER_DEVICE,
+  MAX_INVENTORY_VALUE_LENGTH,
+} from './inventory.ts';
 import { parseWipLogs } from '../../protocol/reporting/wip-logs.ts';
 import { wipLogCommands } from './wip-logs.ts';
 import type { AttestationSession, HealthAttestationSessionHook } from './health-attestation.ts';
@@ -123,8 +132,10 @@ class Responder {
     return String(this.state.nextCmdId++);
   }
 
-  status(cmdRef: string, cmd: string, data: string, extra: Partial<Status> = {}): void {
-    this.body.push({ kind: 'Status', cmdId: this.nextCmdId(), msgRef: this.deviceMsgId, cmdRef, cmd, data, ...extra });
+  status(cmdRef: string, cmd: string, data: string, extra: Partial<Status> = {}): Status {
+    const status: Status = { kind: 'Status', cmdId: this.nextCmdId(), msgRef: this.deviceMsgId, cmdRef, cmd, data, ...extra };
+    this.body.push(status);
+    return status;
   }
 }
 
@@ -135,6 +146,10 @@ interface Effects {
   nodeStates: Map<string, NodeStateRecord>;
   forget: Set<string>;
   inventory: Map<string, InventoryValue>;
+  /** The Statuses of the device's DevInfo Replaces and the nodes each reported: a node refused later changes its Status. */
+  inventoryReplies: { status: Status; locUris: string[] }[];
+  /** This message adds a node that is none of the known ones: the store checks the device's inventory bound again. */
+  inventoryBounded: boolean;
   unenroll: boolean;
   /** Why the enrollment ends when `unenroll` (absent: the user asked, alert 1226). */
   unenrollReason?: UnenrollReason;
@@ -188,10 +203,11 @@ export class ManagementService {
     const responder = new Responder(state, header.msgId);
     responder.status('0', 'SyncHdr', STATUS.ok);
     const attestation = await this.options.healthAttestation?.begin(enrollment, now);
-    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false, attestation };
+    const effects: Effects = { wipLogs: new Map(), nodeStates: new Map(), forget: new Set(), inventory: new Map(), inventoryReplies: [], inventoryBounded: false, unenroll: false, deviceActions: [], endSession: false, inventoryAnswered: false, attestation };
     const steadyCandidate = msgId === 1 && !groupsChanged && this.isSettled(managed, now);
     for (const command of message.body) this.processDeviceCommand(command, state, responder, effects, { now, recordDevInfo: !steadyCandidate });
     this.recordAnswers(message.body, state, effects, now);
+    await this.boundInventory(enrollment.id, effects);
     // The plan judged filters on an edition this session's inventory contradicts: plan again at the next session.
     const reportedSku = state.plannedSku === undefined ? undefined : deviceReportSku(effects.inventory, enrollment);
     if (reportedSku !== undefined && reportedSku !== state.plannedSku) state.unsettled = true;
@@ -232,6 +248,7 @@ export class ManagementService {
       nodeStates: [...effects.nodeStates.values()],
       forgetNodes: [...effects.forget],
       inventory: [...effects.inventory.values()],
+      ...(effects.inventoryBounded ? { inventoryLimit: MAX_INVENTORY_NODES_PER_DEVICE } : {}),
       ...(effects.unenroll ? { unenrolledAt: now, ...(effects.unenrollReason ? { unenrollReason: effects.unenrollReason } : {}) } : {}),
       ...(effects.deviceActions.length > 0 ? { deviceActions: effects.deviceActions } : {}),
       ...deviceReportOf(effects.inventory, enrollment),
@@ -330,13 +347,13 @@ export class ManagementService {
       }
       case 'Replace': {
         const refusal = devInfoReport(command);
+        const status = responder.status(command.cmdId, 'Replace', refusal?.code ?? STATUS.ok);
         if (!refusal && context.recordDevInfo) {
-          for (const item of command.items) {
-            const locUri = normalizeLocUri(item.source ?? item.target ?? '');
-            effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: context.now });
-          }
+          const locUris = command.items.map((item) => normalizeLocUri(item.source ?? item.target ?? ''));
+          const tooLong = locUris.filter((locUri, i) => !keepInventory(effects, locUri, command.items[i]!.data ?? '', context.now));
+          if (tooLong.length > 0) refuseItems(status, STATUS.requestEntityTooLarge, tooLong);
+          effects.inventoryReplies.push({ status, locUris });
         }
-        responder.status(command.cmdId, 'Replace', refusal?.code ?? STATUS.ok);
         return;
       }
       case 'Add':
@@ -362,7 +379,7 @@ export class ManagementService {
       } else if (alert.data === ALERT.genericAlert && type === UNENROLLMENT_ALERT) {
         effects.unenroll = true;
       } else if (alert.data === ALERT.genericAlert && type === HEALTH_ATTESTATION_ALERT) {
-        effects.inventory.set(HEALTH_ATTESTATION_RESULT, { locUri: HEALTH_ATTESTATION_RESULT, value: item.data ?? '', updatedAt: now });
+        keepInventory(effects, HEALTH_ATTESTATION_RESULT, item.data ?? '', now);
         effects.attestation?.onAlert(item.data ?? '');
       }
     }
@@ -398,11 +415,43 @@ export class ManagementService {
       effects.wipLogs.set(sent.purpose.wipLogRequest, { id: sent.purpose.wipLogRequest, status: 'completed', statusCode: null, logs, entries: parseWipLogs(logs), completedAt: now });
       return;
     }
-    for (const item of results.items) {
-      const locUri = normalizeLocUri(item.source ?? sent.item?.locUri ?? '');
-      effects.inventory.set(locUri, { locUri, value: item.data ?? '', updatedAt: now });
-    }
+    // Results get no Status of ours: a value over the bound is dropped (boundInventory drops nodes over the count).
+    for (const item of results.items) keepInventory(effects, normalizeLocUri(item.source ?? sent.item?.locUri ?? ''), item.data ?? '', now);
     effects.inventoryAnswered = true;
+  }
+
+  /**
+   * At most MAX_INVENTORY_NODES_PER_DEVICE nodes per device (inventory.ts). The known nodes always fit and cost
+   * nothing; a message that reports any other node reads the device's stored nodes once, keeps the new ones while
+   * there is room (first reported, first kept) and refuses the rest: its Replace is answered 420 (Device full:
+   * "the recipient has no more storage space", SyncML Representation Protocol 1.2 status codes) with the refused
+   * nodes as SourceRefs, a final answer the device does not retry within the session; Results items (answers to our
+   * Gets, which get no Status) are dropped. What was stored is kept.
+   */
+  private async boundInventory(enrollmentId: string, effects: Effects): Promise<void> {
+    const others = [...effects.inventory.keys()].filter((locUri) => !KNOWN_INVENTORY_NODES.has(locUri));
+    if (others.length === 0) return;
+    const stored = new Set((await this.options.store.listInventory(enrollmentId)).map((v) => v.locUri).filter((locUri) => !KNOWN_INVENTORY_NODES.has(locUri)));
+    let room = MAX_INVENTORY_NODES_PER_DEVICE - KNOWN_INVENTORY_NODES.size - stored.size;
+    const refused = new Set<string>();
+    for (const locUri of others) {
+      if (stored.has(locUri)) continue;
+      if (room > 0) {
+        room--;
+        // A new node is added: the store counts again under the device's lock (only then: updating a stored node
+        // adds nothing, so a message that only does that is never refused for a count it did not raise).
+        effects.inventoryBounded = true;
+      } else {
+        refused.add(locUri);
+      }
+    }
+    if (refused.size === 0) return;
+    for (const locUri of refused) effects.inventory.delete(locUri);
+    for (const { status, locUris } of effects.inventoryReplies) {
+      const refusedHere = locUris.filter((locUri) => refused.has(locUri));
+      if (refusedHere.length > 0) refuseItems(status, STATUS.deviceFull, refusedHere);
+    }
+    this.options.warn?.({ enrollmentId, refused: refused.size, limit: MAX_INVENTORY_NODES_PER_DEVICE }, 'inventory: the device reported more nodes than it may keep; the rest were refused (420)');
   }
 
   /** An Atomic's commands are recorded together, as judgeAtomic reads the device's answers (atomic-status.ts). */
@@ -654,6 +703,24 @@ function itemCommand(verb: 'Add' | 'Replace', cmdId: string, locUri: string, for
 function execCommand(cmdId: string, locUri: string, data?: string): ItemCommand {
   if (data === undefined) return { kind: 'Exec', cmdId, items: [{ target: locUri }] };
   return { kind: 'Exec', cmdId, items: [{ target: locUri, meta: { format: 'chr', type: 'text/plain' }, data }] };
+}
+
+/** Keeps a reported inventory value, unless it is longer than MAX_INVENTORY_VALUE_LENGTH (then false). */
+function keepInventory(effects: Effects, locUri: string, value: string, now: number): boolean {
+  if (value.length > MAX_INVENTORY_VALUE_LENGTH) return false;
+  effects.inventory.set(locUri, { locUri, value, updatedAt: now });
+  return true;
+}
+
+/** A Status listing this many refused nodes at most: ten thousand SourceRefs would not fit the device's MaxMsgSize. */
+const MAX_REFUSED_REFS = 16;
+
+/** Some items of a command were not kept: its Status says why (the first reason wins) and names them (SourceRef). */
+function refuseItems(status: Status, code: string, locUris: readonly string[]): void {
+  if (status.data === STATUS.ok) status.data = code;
+  const refs = status.sourceRefs ?? [];
+  for (const locUri of locUris) if (refs.length < MAX_REFUSED_REFS && !refs.includes(locUri)) refs.push(locUri);
+  status.sourceRefs = refs;
 }
 
 /** A device reports its DevInfo with Replace in its first package; nothing else may be replaced on the server. */

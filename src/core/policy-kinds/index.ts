@@ -73,6 +73,7 @@ export function collectionsDerivedFrom(base: string, version: GraphVersion): Pol
   return policyCollections(version).filter((collection) => derivesFrom(collection.entityType, base));
 }
 
+/** Bounded by construction: one entry per declaration of POLICY_KINDS. */
 const readableCache = new Map<PolicyKindDeclaration, ReadonlySet<string>>();
 
 /**

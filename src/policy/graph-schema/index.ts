@@ -33,6 +33,7 @@ export function graphEnum(name: string): GraphEnumType | undefined {
   return ENUMS.get(name);
 }
 
+/** Bounded by construction: only names of the type tables (TYPES) are ever kept. */
 const propertiesCache = new Map<string, Readonly<Record<string, GraphProperty>>>();
 
 /** Every property of a type, its base types' included (base first); undefined for a name that is not a Graph type. */

@@ -116,6 +116,7 @@ export const STATUS = {
   requestEntityTooLarge: '413',
   unsupportedMediaType: '415',
   alreadyExists: '418',
+  deviceFull: '420',
   commandFailed: '500',
   serviceUnavailable: '503',
   atomicFailed: '507',

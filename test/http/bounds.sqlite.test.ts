@@ -1,0 +1,3 @@
+import { boundsEndToEnd } from './bounds-suite.ts';
+
+boundsEndToEnd('sqlite');
