@@ -72,7 +72,7 @@ function withTimeout<T>(promise: Promise<T>, what: string | (() => string), ms =
 function start(args: string[], env: Record<string, string>): Child {
   // Only what the CLI needs from the parent: no stray OPENMAM_* setting of the developer's shell leaks in.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OPENMAM_')));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, OPENMAM_RUN_SOURCES: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -11,6 +12,7 @@ import { TenantSettingsService } from '../core/tenant-settings.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
 import { banner, serve } from '../main.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
 import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
@@ -269,7 +271,7 @@ export async function runCli(argv: string[]): Promise<number> {
     const [command, ...rest] = positionals;
     if (values['version']) {
       // The release is the package's own manifest's version (read only here: no other command needs it).
-      const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
       process.stdout.write(`openmam ${manifest.version}\n`);
       return 0;
     }
