@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,20 @@ describe('openmam token', () => {
 
   before(async () => {
     env = await newEnv();
+    // An installation to mint for: the database exists (`tenant list`, as any command but `token`, creates it).
+    const created = await run(['tenant', 'list'], env);
+    assert.equal(created.code, 0, created.stderr);
+  });
+
+  it('refuses where there is no installation, and creates nothing there (no database file, no signing key)', async () => {
+    const empty = await newEnv();
+    for (const args of [[], ['--tenant', randomUUID()]]) {
+      const result = await run(['token', ...args], empty);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.equal(result.stderr, `openmam: no database at ${path.join(empty['OPENMAM_DATA_DIR']!, 'openmam.sqlite')}: start the server once (openmam serve), or give this command the server's settings (OPENMAM_DATA_DIR, OPENMAM_DATABASE_URL)\n`);
+      assert.deepEqual(await readdir(empty['OPENMAM_DATA_DIR']!), [], 'the data folder stays empty');
+    }
   });
 
   it('prints one JWT with the requested claims and nothing else', async () => {
@@ -370,6 +384,19 @@ describe('openmam serve', () => {
     assert.ok(messages.includes('stopped; database closed'), `log: ${server.stdout()}`);
     assert.equal(log.filter((entry) => (entry.level ?? 0) >= 50).length, 0, `no error in the log: ${server.stdout()}`);
     assert.doesNotMatch(server.stderr(), /Error|uncaught|unhandled/i);
+  });
+});
+
+describe('openmam serve that cannot start', () => {
+  it('says why in one line: PostgreSQL refusing the connection', async () => {
+    const port = await freePort();
+    const result = await run(['serve'], await newEnv({ OPENMAM_DATABASE_URL: `postgres://openmam:secret@127.0.0.1:${port}/openmam`, OPENMAM_DATABASE_WAIT: '0' }));
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      `openmam: PostgreSQL at 127.0.0.1:${port} refused the connection (ECONNREFUSED): start it, or check OPENMAM_DATABASE_URL (host and port); OPENMAM_DATABASE_WAIT sets how long a start waits for it\n`,
+    );
   });
 });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isGuid, loadConfig, SETTINGS, type Config } from '../config.ts';
@@ -11,12 +10,12 @@ import { MessageLog } from '../core/management/message-log.ts';
 import { TenantSettingsService } from '../core/tenant-settings.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
-import { banner, serve } from '../main.ts';
+import { banner, createDataDir, serve } from '../main.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
 import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
-import { openStore } from '../store/open-store.ts';
+import { explainOpenFailure, openStore } from '../store/open-store.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
 
 /**
@@ -120,9 +119,12 @@ function list(raw: string | boolean | undefined): string[] {
   return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
 }
 
-async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>): Promise<T> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.databaseUrl);
+/** Runs `work` on the configured store; `existing`: only on an installation that is already there (nothing created). */
+async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>, options: { existing?: boolean } = {}): Promise<T> {
+  if (!options.existing) await createDataDir(config.dataDir);
+  const store = await openStore(config.databaseUrl, { create: !options.existing }).catch((error: unknown) => {
+    throw explainOpenFailure(error, config.databaseUrl);
+  });
   try {
     return await work(store);
   } finally {
@@ -171,7 +173,7 @@ async function mintToken(config: Config, values: Values): Promise<void> {
       throw new OpenMamError('invalid_configuration', `tenant ${tenant.id} uses Entra ID; the built-in identity provider mints only for builtin tenants`);
     }
     return tenant.id;
-  });
+  }, { existing: true });
   const idp = await DevIdentityProvider.open(config.dataDir, config.publicUrl);
   const deviceId = values['device-id'];
   const clientApp = values['client-app'];
