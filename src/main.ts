@@ -97,7 +97,7 @@ export function banner(config: Config, runtime: Runtime): string {
   const lines = [
     '',
     `OpenMAM is running on ${url}`,
-    `  health:                 ${url}/healthz`,
+    `  health:                 ${url}/livez (liveness), ${url}/readyz (readiness; also /healthz)`,
     `  MAM enrollment URL:     ${url}/EnrollmentServer/Enrollment.svc`,
     `  MAM terms of use URL:   ${url}/EnrollmentServer/TermsOfUse`,
     `  OMA-DM management URL:  ${url}/ManagementServer/MDM.svc`,

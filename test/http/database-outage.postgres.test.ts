@@ -78,6 +78,8 @@ describe('a database outage under a running node (PostgreSQL)', { skip: skip ?? 
       assert.equal(mam.headers['retry-after'], '10');
 
       assert.equal((await server.request('/healthz')).status, 503);
+      assert.equal((await server.request('/readyz')).status, 503, 'not ready without its database');
+      assert.equal((await server.request('/livez')).status, 200, 'but alive: an orchestrator must not restart it for that');
     } finally {
       await proxy.restore();
     }

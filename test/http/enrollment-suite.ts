@@ -61,6 +61,15 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
       assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     });
 
+    it('serves /livez (no database) and /readyz (the database answers), for orchestrators\' probes', async () => {
+      const live = await server.request('/livez');
+      assert.equal(live.status, 200);
+      assert.deepEqual(JSON.parse(live.body), { status: 'ok', version: '0.1.0' });
+      const ready = await server.request('/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(JSON.parse(ready.body), { status: 'ok', version: '0.1.0', database: 'ok' });
+    });
+
     it('enrolls a device whose user adds a work account, and answers with a MAM provisioning document', async () => {
       const devId = newDeviceId();
       const entraDeviceId = randomUUID();
