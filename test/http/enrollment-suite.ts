@@ -5,6 +5,7 @@ import { parseXml } from '../../src/protocol/xml/reader.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 import { hmacWithPublicKey, signedByUnknownKey, unsignedToken } from '../support/tokens.ts';
 import { discoverRequest, mamEnrollmentRequest, readFault, readProvisioningDocument, SOAP_HEADERS } from '../support/windows-client.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 const ENROLL = '/EnrollmentServer/Enrollment.svc';
 const TOU = '/EnrollmentServer/TermsOfUse';
@@ -19,7 +20,7 @@ function newDeviceId(): string {
  * Run once per store backend (enrollment.sqlite.test.ts, enrollment.postgres.test.ts).
  */
 export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
-  describe(`MAM enrollment over HTTPS (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`MAM enrollment over HTTPS (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     before(async () => {
       server = await startTestServer(backend);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { isOpenMamError } from '../../src/errors.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { postgresSkipReason, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * `openStore(url, { create: false })` (what `openmam token` opens) acts only on an installation that is there: it
@@ -37,7 +38,7 @@ describe('openStore with create: false, SQLite', () => {
 
 const skip = await postgresSkipReason('openStore create: false on PostgreSQL');
 
-describe('openStore with create: false, PostgreSQL', { skip: skip ?? false }, () => {
+skippableSuite('openStore with create: false, PostgreSQL', { skip: skip ?? false }, () => {
   let db: PostgresTestSchema;
   before(async () => {
     db = await withPostgresSchema();
