@@ -98,10 +98,19 @@ function openBackend(databaseUrl: string, options: OpenStoreOptions): Promise<Ky
  */
 export function explainOpenFailure(err: unknown, databaseUrl: string): unknown {
   if (isOpenMamError(err) && err.expose) return err;
+  const root = rootCause(err);
+  // Kysely's migrator refuses a database that ran a migration this release does not have (migrator.js #ensureNoMissingMigrations).
+  const unknownMigration = root instanceof Error ? /^corrupted migrations: previously executed migration (\S+) is missing/.exec(root.message) : null;
+  if (unknownMigration) {
+    return new OpenMamError(
+      'invalid_configuration',
+      `the database was migrated by a newer OpenMAM release (migration ${unknownMigration[1]} is not one of this release's): run that release or a newer one, or restore the backup taken before the upgrade`,
+      { cause: err },
+    );
+  }
   const explained = databaseUrl.startsWith('sqlite:') ? explainSqlite(err, databaseUrl.slice('sqlite:'.length)) : explainPostgres(err, databaseUrl);
   if (explained !== undefined) return new OpenMamError('invalid_configuration', explained, { cause: err });
   // Unrecognised: still one line, with what failed and the underlying reason (not only "migration failed").
-  const root = rootCause(err);
   const what = err instanceof Error ? err.message : String(err);
   const message = root !== err && root instanceof Error && root.message !== what ? `${what}: ${root.message}` : what;
   return new OpenMamError('internal', `${message} (${redact(databaseUrl)})`, { cause: err, expose: true });

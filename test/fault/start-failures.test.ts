@@ -4,10 +4,12 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
 import { selfSignedCertificate } from '../../src/cli/tls.ts';
 import { loadConfig } from '../../src/config.ts';
 import { isOpenMamError } from '../../src/errors.ts';
 import { createRuntime } from '../../src/main.ts';
+import { explainOpenFailure, openStore } from '../../src/store/open-store.ts';
 import { freePort } from '../support/free-port.ts';
 
 /**
@@ -75,6 +77,22 @@ describe('a start that fails says why', () => {
     const file = path.join(dir, 'text.sqlite');
     await writeFile(file, 'This is a text file, not a database. '.repeat(40));
     await assertStartFails({ OPENMAM_DATABASE_URL: `sqlite:${file}` }, /text\.sqlite is not an SQLite database \(SQLITE_NOTADB\): restore it from a backup/);
+  });
+
+  it('a database migrated by a newer release (a migration this one does not have)', async () => {
+    const file = path.join(dir, 'newer.sqlite');
+    await (await openStore(`sqlite:${file}`)).close();
+    const database = new SqliteDatabase(file);
+    database.prepare('insert into kysely_migration (name, timestamp) values (?, ?)').run('999_from_the_future', new Date().toISOString());
+    database.close();
+    await assertStartFails({ OPENMAM_DATABASE_URL: `sqlite:${file}` }, /^the database was migrated by a newer OpenMAM release \(migration 999_from_the_future is not one of this release's\): run that release/);
+  });
+
+  it('an unrecognised failure still names its underlying reason on the same line', () => {
+    const failure = new Error('database migration 001_initial failed', { cause: new Error('disk I/O error of some new kind') });
+    const explained = explainOpenFailure(failure, 'sqlite:/srv/openmam.sqlite');
+    assert.ok(isOpenMamError(explained) && explained.expose);
+    assert.equal(explained.message, 'database migration 001_initial failed: disk I/O error of some new kind (sqlite:/srv/openmam.sqlite)');
   });
 
   it('PostgreSQL refusing the connection (nothing listens there)', async () => {
