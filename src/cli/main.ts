@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -16,6 +16,7 @@ import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gat
 import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { explainOpenFailure, openStore } from '../store/open-store.ts';
+import { backupSqliteDatabase } from '../store/sqlite.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
 
 /**
@@ -37,6 +38,8 @@ Commands:
       --client-app <guid>    Client application id (\`azp\` claim): the managed app the token speaks for, e.g.
                              Microsoft Edge's ecd6b820-32c2-49b6-98a6-444530e5a77a (default: a development client)
       --expires-in <time>    Lifetime: seconds, or with s/m/h/d (default: 1h)
+  backup --to <file>         SQLite: an online backup of the database into a new file, while the server runs
+                             (PostgreSQL: pg_dump; see docs/operations.md "Backup and restore")
   device show <devId>        A device's enrollment, management state, node states and inventory (JSON)
   device log <devId> --for <time>|off
                              Keep (or stop keeping) the device's raw OMA-DM messages, compressed
@@ -81,6 +84,7 @@ const COMMAND_OPTIONS = {
   'health-attestation': { type: 'string' },
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
+  to: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   ...GATEWAY_OPTIONS,
@@ -266,6 +270,19 @@ function oneOf<T>(values: Values, flag: string, words: Readonly<Record<string, T
   return words[value];
 }
 
+/** `openmam backup --to <file>`: the configured SQLite database, copied online into a new file. */
+async function backupCommand(config: Config, values: Values): Promise<void> {
+  const destination = values['to'];
+  if (typeof destination !== 'string' || destination === '') throw new OpenMamError('invalid_configuration', 'usage: openmam backup --to <file>');
+  if (!config.databaseUrl.startsWith('sqlite:')) {
+    throw new OpenMamError('invalid_configuration', 'openmam backup copies an SQLite database; for PostgreSQL use pg_dump (docs/operations.md, "Backup and restore")');
+  }
+  const file = config.databaseUrl.slice('sqlite:'.length);
+  if (!existsSync(file)) throw new OpenMamError('not_found', `no database at ${path.resolve(file)} to back up`);
+  const { pages } = await backupSqliteDatabase(file, destination);
+  process.stderr.write(`Backed up ${path.resolve(file)} to ${path.resolve(destination)} (${pages} pages)\n`);
+}
+
 /** Runs one command; returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
@@ -293,6 +310,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case 'device':
         await deviceCommand(config, rest, values);
+        return 0;
+      case 'backup':
+        await backupCommand(config, values);
         return 0;
       case 'tenant':
         await tenantCommand(config, rest, values);
