@@ -7,7 +7,9 @@
  * and a second time on the same folder (a restart: nothing to create), and is stopped with SIGTERM.
  *
  * "Listening" is the moment the banner appears on stderr ("OpenMAM is running on"), which `serve` prints right after
- * `listen()` resolved. The RSS is the child's VmRSS (/proc, Linux) read then, before any request.
+ * `listen()` resolved. The RSS is the child's VmRSS (/proc, Linux) read then, before any request, and so is the CPU
+ * time it used to get there (user + system, /proc/<pid>/stat): on a busy machine the wall time grows with the other
+ * load, the CPU time much less.
  * The last line of output is JSON: {"bench":"start","tsx":{...},"dist":{...}}. Environment: BENCH_ROUNDS (default 5).
  */
 import { spawn } from 'node:child_process';
@@ -26,8 +28,12 @@ type Phase = 'first' | 'restart';
 
 interface Start {
   milliseconds: number;
+  cpuMilliseconds: number;
   rssMiB: number;
 }
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's utime and stime: 100 on every mainstream architecture (man 5 proc). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 async function startOnce(mode: Mode, dataDir: string): Promise<Start> {
   const port = await freePort();
@@ -53,9 +59,12 @@ async function startOnce(mode: Mode, dataDir: string): Promise<Start> {
       });
       void exited.then((code) => reject(new Error(`openmam serve exited (${String(code)}) before listening:\n${stderr}`)));
     });
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const [status, stat] = await Promise.all([readFile(`/proc/${child.pid}/status`, 'utf8'), readFile(`/proc/${child.pid}/stat`, 'utf8')]);
     const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
-    return { milliseconds, rssMiB: rssKiB / 1024 };
+    // Fields after the command name (which may hold spaces, hence from the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuMilliseconds = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return { milliseconds, cpuMilliseconds, rssMiB: rssKiB / 1024 };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -84,7 +93,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       results[mode].first.push(first);
       results[mode].restart.push(restart);
       process.stdout.write(
-        `round ${round} ${mode.padEnd(4)}: first start ${first.milliseconds.toFixed(0)} ms, ${first.rssMiB.toFixed(1)} MiB; restart ${restart.milliseconds.toFixed(0)} ms, ${restart.rssMiB.toFixed(1)} MiB\n`,
+        `round ${round} ${mode.padEnd(4)}: first start ${first.milliseconds.toFixed(0)} ms (CPU ${first.cpuMilliseconds.toFixed(0)} ms), ${first.rssMiB.toFixed(1)} MiB; ` +
+          `restart ${restart.milliseconds.toFixed(0)} ms (CPU ${restart.cpuMilliseconds.toFixed(0)} ms), ${restart.rssMiB.toFixed(1)} MiB\n`,
       );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
@@ -94,8 +104,10 @@ for (let round = 1; round <= ROUNDS; round++) {
 
 const figures = (mode: Mode): Record<string, unknown> => ({
   first_start_ms: summary(results[mode].first.map((s) => s.milliseconds)),
+  first_cpu_ms: summary(results[mode].first.map((s) => s.cpuMilliseconds)),
   first_rss_mib: summary(results[mode].first.map((s) => s.rssMiB)),
   restart_ms: summary(results[mode].restart.map((s) => s.milliseconds)),
+  restart_cpu_ms: summary(results[mode].restart.map((s) => s.cpuMilliseconds)),
   restart_rss_mib: summary(results[mode].restart.map((s) => s.rssMiB)),
 });
 process.stdout.write(`${JSON.stringify({ bench: 'start', rounds: ROUNDS, tsx: figures('tsx'), dist: figures('dist') })}\n`);
