@@ -4,7 +4,7 @@
 // before tsx is loaded. `node bin/build-stamp.js build [--if-stale]` compiles (what `npm run build:server` runs).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,10 +48,15 @@ export function stampedDigest(root = ROOT) {
   }
 }
 
-/** 'current' (dist/ was compiled from these very sources), 'stale' (from others) or 'missing' (never built, or a build that failed). */
+/**
+ * 'current' (dist/ was compiled from these very sources), 'stale' (from others) or 'missing' (never built, or a build
+ * that failed). An installation shipped without its sources (dist/ and package.json only) has nothing to be stale
+ * against: its build is current.
+ */
 export function buildState(root = ROOT) {
   const stamped = stampedDigest(root);
   if (stamped === undefined) return 'missing';
+  if (!existsSync(path.join(root, 'src'))) return 'current';
   return stamped === sourceDigest(root) ? 'current' : 'stale';
 }
 

@@ -57,6 +57,12 @@ describe('the production build stamp', () => {
     await write(STAMP, '{"sourceDigest":');
     assert.equal(buildState(root), 'missing');
   });
+
+  it('is current in an installation shipped without its sources (only dist/ to run)', async () => {
+    await stamp('a digest of sources that are not here');
+    await rm(path.join(root, 'src'), { recursive: true });
+    assert.equal(buildState(root), 'current');
+  });
 });
 
 describe('bin/openmam.js', () => {
