@@ -907,22 +907,14 @@ export class KyselyStore implements Store, SecretStore {
 
   // ---- lifecycle
 
-  #migrator(): Migrator {
-    return new Migrator({
-      db: this.#db,
-      provider: { getMigrations: () => Promise.resolve({ ...migrations(this.#dialect) }) },
-      ...(this.#dialect.schema === undefined ? {} : { migrationTableSchema: this.#dialect.schema }),
-    });
-  }
-
-  /** Whether an installation lives here: at least one migration was applied (reading this creates nothing). */
-  installed(): Promise<boolean> {
-    return this.#track(async () => (await this.#migrator().getMigrations()).some((migration) => migration.executedAt !== undefined));
-  }
-
   migrate(): Promise<void> {
     return this.#track(async () => {
-      const { error, results } = await this.#migrator().migrateToLatest();
+      const migrator = new Migrator({
+        db: this.#db,
+        provider: { getMigrations: () => Promise.resolve({ ...migrations(this.#dialect) }) },
+        ...(this.#dialect.schema === undefined ? {} : { migrationTableSchema: this.#dialect.schema }),
+      });
+      const { error, results } = await migrator.migrateToLatest();
       if (error !== undefined) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName;
         const what = failed === undefined ? 'database migration' : `database migration ${failed}`;

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isOpenMamError, OpenMamError } from '../errors.ts';
 import { openPostgresStore, postgresAdapter } from './postgres.ts';
-import type { KyselyStore } from './kysely-store.ts';
 import type { SecretStore, Store } from './roles.ts';
 import { openSqliteStore, sqliteAdapter } from './sqlite.ts';
 
@@ -16,10 +15,11 @@ export interface OpenStoreOptions {
   waitMs?: number;
   onWait?: (error: unknown, attempt: number) => void;
   /**
-   * false: open only an existing installation (a command that acts on the server's data, such as minting a token, must
-   * not start a new empty one elsewhere because its settings point elsewhere): an SQLite file that does not exist is
-   * not created (nor its folder), and a database where no migration was ever applied is left untouched; both are a
-   * `not_found`. Default true (the server's start creates and migrates).
+   * false: create no database (a command that acts on the server's data, such as minting a token, must not start a
+   * new empty installation because its settings point elsewhere): an SQLite file that does not exist is a
+   * `not_found`, and neither it nor its folder is created. PostgreSQL never creates a database (a missing one is
+   * 3D000); an existing, empty one is migrated as a node would, since `openmam token` may take part in a cluster's
+   * first start (test/fault/first-start.postgres.test.ts). Default true (the server's start creates and migrates).
    */
   create?: boolean;
 }
@@ -59,9 +59,6 @@ function unreachable(err: unknown): boolean {
 async function openAndMigrate(databaseUrl: string, options: OpenStoreOptions): Promise<Store & SecretStore> {
   const store = await openBackend(databaseUrl, options);
   try {
-    if (options.create === false && !(await store.installed())) {
-      throw new OpenMamError('not_found', `no OpenMAM installation in the database ${redact(databaseUrl)}: start the server once (openmam serve), or give this command the server's settings`);
-    }
     await store.migrate();
   } catch (err) {
     await store.close();
@@ -70,7 +67,7 @@ async function openAndMigrate(databaseUrl: string, options: OpenStoreOptions): P
   return store;
 }
 
-function openBackend(databaseUrl: string, options: OpenStoreOptions): Promise<KyselyStore> | KyselyStore {
+function openBackend(databaseUrl: string, options: OpenStoreOptions): Promise<Store & SecretStore> | (Store & SecretStore) {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file === '') throw new OpenMamError('invalid_configuration', 'the database URL "sqlite:" names no file; use sqlite:<file>');
