@@ -123,7 +123,7 @@ function list(raw: string | boolean | undefined): string[] {
   return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
 }
 
-/** Runs `work` on the configured store; `existing`: only on an installation that is already there (nothing created). */
+/** Runs `work` on the configured store; `existing`: creates no database (a missing SQLite file is refused) nor the data folder. */
 async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>, options: { existing?: boolean } = {}): Promise<T> {
   if (!options.existing) await createDataDir(config.dataDir);
   const store = await openStore(config.databaseUrl, { create: !options.existing }).catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * Health for load balancers and orchestrators (docs/operations.md, "Health probes"):
+ * Health for load balancers and orchestrators (docs/operations.md, "Health, logs, shutdown"):
  * - `/livez`, liveness: the process answers HTTP. It reads no database, so a database outage never gets a healthy
  *   node restarted (a restart would not bring the database back, and every node would restart at once).
  * - `/readyz`, readiness: the database answers too; 503 otherwise, so the node is taken out of rotation until it does.
