@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEV_CLIENT_ID } from '../src/identity/dev-idp.ts';
+import { openStore } from '../src/store/open-store.ts';
 import { DeviceSimulator } from './support/device-simulator.ts';
 import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
 
@@ -119,19 +120,18 @@ describe('openmam token', () => {
 
   before(async () => {
     env = await newEnv();
-    // An installation to mint for: the database exists (`tenant list`, as any command but `token`, creates it).
-    const created = await run(['tenant', 'list'], env);
-    assert.equal(created.code, 0, created.stderr);
+    // An installation to mint for: its database exists (as after the server's first start, or `openmam tenant add`).
+    await (await openStore(`sqlite:${path.join(env['OPENMAM_DATA_DIR']!, 'openmam.sqlite')}`)).close();
   });
 
-  it('refuses where there is no installation, and creates nothing there (no database file, no signing key)', async () => {
+  it('refuses where there is no installation, and creates nothing there (no database file, no signing key); so do the read-only commands', async () => {
     const empty = await newEnv();
-    for (const args of [[], ['--tenant', randomUUID()]]) {
-      const result = await run(['token', ...args], empty);
-      assert.equal(result.code, 1, result.stderr);
+    for (const args of [['token'], ['token', '--tenant', randomUUID()], ['tenant', 'list'], ['device', 'show', 'AB'.repeat(16)]]) {
+      const result = await run(args, empty);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.equal(result.stdout, '');
       assert.equal(result.stderr, `openmam: no database at ${path.join(empty['OPENMAM_DATA_DIR']!, 'openmam.sqlite')}: start the server once (openmam serve), or give this command the server's settings (OPENMAM_DATA_DIR, OPENMAM_DATABASE_URL)\n`);
-      assert.deepEqual(await readdir(empty['OPENMAM_DATA_DIR']!), [], 'the data folder stays empty');
+      assert.deepEqual(await readdir(empty['OPENMAM_DATA_DIR']!), [], `${args.join(' ')}: the data folder stays empty`);
     }
   });
 

@@ -161,7 +161,7 @@ async function deviceCommand(config: Config, positionals: string[], values: Valu
         process.stdout.write(`--- ${new Date(record.at).toISOString()} ${record.direction === 'in' ? 'device -> server' : 'server -> device'}\n${gunzipSync(record.body).toString('utf8')}\n`);
       }
     }
-  });
+  }, { existing: true });
 }
 
 async function mintToken(config: Config, values: Values): Promise<void> {
@@ -198,6 +198,7 @@ async function mintToken(config: Config, values: Values): Promise<void> {
 
 async function tenantCommand(config: Config, positionals: string[], values: Values): Promise<void> {
   const [action, id] = positionals;
+  // Onboarding may come before the server's first start and creates the database; the others act on an existing one.
   await withStore(config, async (store) => {
     const tenants = new TenantDirectory(store, Date.now);
     if (action === 'list') {
@@ -252,7 +253,7 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
     } else {
       throw new OpenMamError('invalid_configuration', 'usage: openmam tenant list | add --id <guid> --name <name> [--idp entra|builtin] | set <guid> ...');
     }
-  });
+  }, { existing: action !== 'add' });
 }
 
 /**
