@@ -128,6 +128,13 @@ describe('a start that fails says why', () => {
     }
   });
 
+  it("a damaged signing key file of the built-in identity provider", async () => {
+    const dataDir = path.join(dir, 'damaged-key');
+    await mkdir(path.join(dataDir, 'idp'), { recursive: true });
+    await writeFile(path.join(dataDir, 'idp', 'signing-keys.json'), '[{"kid":');
+    await assertStartFails({ OPENMAM_DATA_DIR: dataDir }, /^the built-in identity provider's signing key file .*damaged-key\/idp\/signing-keys\.json cannot be used \(.*\): restore it from a backup/);
+  });
+
   describe('TLS files', () => {
     let pair: { cert: string; key: string };
     let other: { cert: string; key: string };
