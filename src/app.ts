@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { EnrollmentService } from './core/enrollment.ts';
@@ -15,6 +15,7 @@ import { WipLogService } from './core/management/wip-logs.ts';
 import { DeviceActionService } from './core/management/device-actions.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
 import { ComplianceService } from './core/compliance/compliance-service.ts';
@@ -81,7 +82,7 @@ export interface AppDependencies {
 }
 
 /** Where `npm run build:console` (Vite, web/vite.config.ts) writes the console. */
-export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+export const DEFAULT_CONSOLE_DIR = path.join(PACKAGE_ROOT, 'web', 'dist');
 
 export interface OpenMamApp {
   server: FastifyInstance;

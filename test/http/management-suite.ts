@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DeviceSimulator, type SimulatorOptions } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * OMA-DM management end to end: the device simulator (its own XML, not the server's codec) enrolls over HTTPS and
@@ -34,7 +35,7 @@ function statusFor(body: string, cmdRef: string): string | undefined {
 }
 
 export function managementEndToEnd(backend: Backend, skip?: string): void {
-  describe(`OMA-DM management over HTTPS (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`OMA-DM management over HTTPS (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     const devices: DeviceSimulator[] = [];
     before(async () => {
