@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
 import { openStore } from '../store/open-store.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
+import { AuditTrail, operatorContext } from '../core/audit/audit-trail.ts';
 
 /**
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
@@ -235,7 +237,9 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
       const dhaUrl = values['dha-url'];
       if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
       if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
-      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
+      // Recorded in the audit trail as the host's operator (no token proves anyone here).
+      const operator = `${userInfo().username}@${hostname()}`;
+      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId, new AuditTrail(store.audit)).update(operatorContext(id, operator), patch);
       const attesting = tenant.settings.healthAttestation;
       const attestationText = attesting?.enabled ? `on (${attesting.serviceUrl ?? "Microsoft's DHA service"})` : 'off';
       process.stderr.write(
