@@ -212,7 +212,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   // A changed secureByDefault or check-in validity period owed the tenant a compliance run in its write: run it now.
   const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, audit, clock, () => compliance.tenantChanged());
   const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
-  const wipLogs = new WipLogService(deps.store, clock, newId);
+  const wipLogs = new WipLogService(deps.store, clock, newId, audit);
   const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId, audit);
   const appProtectionAdmin = {
     deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),
@@ -223,7 +223,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     managedApps: new ManagedAppCatalogueService({ store: deps.store.appProtection, audit, clock, newId }),
     servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, audit, clock, newId, ownAudiences }),
   };
-  const messageLog = new MessageLog(deps.store, clock);
+  const messageLog = new MessageLog(deps.store, clock, undefined, undefined, audit);
 
   const server = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
@@ -307,7 +307,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(enrollmentRoutes, { enrollment, publicUrl: config.publicUrl, clock });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
   await server.register(managementRoutes, { management, messageLog });
-  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity }, clock, newId, config.signInRetentionDays, (error) =>
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity, audit }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
   // Devices silent past their tenant's staleDeviceRetireAfterDays are retired hourly, off every request path.
@@ -362,7 +362,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
 
 function appProtectionServices(
   store: Store,
-  { verifier, tenants, scope, activity }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups },
+  { verifier, tenants, scope, activity, audit }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups; audit: AuditTrail },
   clock: Clock,
   newId: () => string,
   signInRetentionDays: number,
@@ -379,7 +379,7 @@ function appProtectionServices(
   sweep.unref();
   return {
     apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, activity, clock, newId }),
-    wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
+    wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, audit, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
     access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns, deviceCompliance: store.compliance }),
     reports,

@@ -562,7 +562,8 @@ export class KyselyStore implements Store, SecretStore {
   }
 
   setMessageLogUntil(enrollmentId: string, until: number | null): Promise<void> {
-    return this.#track(() => upsertManagementState(this.#db, enrollmentId, { message_log_until: until }));
+    // Through the write path, so that an audit event attached to it rides on this write.
+    return this.#track(() => this.#write((trx) => upsertManagementState(trx, enrollmentId, { message_log_until: until })));
   }
 
   appendMessageLog(records: readonly MessageLogRecord[], keep: number, olderThan: number): Promise<void> {
