@@ -49,7 +49,7 @@ export async function assignmentFilterRoutes(app: FastifyInstance, options: Assi
   const filters = options.filters;
   const present = (filter: AssignmentFilterRecord): Record<string, unknown> => ({ ...etagAnnotation(filter.version), ...presentAssignmentFilter(filter) });
   // Before the entity routes: `validateFilter` is a segment, not an id.
-  app.post(`/${PATH}/validateFilter`, { schema: { body: OpenObject, response: { 200: ValidationResult, ...ERROR_RESPONSES } } }, async (request) => {
+  app.post(`/${PATH}/validateFilter`, { config: { audit: 'none' }, schema: { body: OpenObject, response: { 200: ValidationResult, ...ERROR_RESPONSES } } }, async (request) => {
     const result = filters.validate(request.body);
     return {
       '@odata.context': `${options.baseUrl}/$metadata#microsoft.graph.assignmentFilterValidationResult`,

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { isOpenMamError, type ErrorCode } from '../../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
@@ -50,9 +50,10 @@ declare module 'fastify' {
     /**
      * Admin API: the activity a write route performs, for the audit trail (core/audit). Its successes are recorded by
      * core in the change's transaction; a refusal (>= 400, the caller's identity proven) is recorded as a `Failure`
-     * by graphApi's onResponse hook. Every write route declares one (test/http/audit-suite.ts walks them).
+     * by graphApi's onResponse hook. Every write route declares one, or `none` for a POST that changes nothing (a
+     * validation): graphApi refuses to register a write route without it, so none is ever missed.
      */
-    audit?: AuditActivity;
+    audit?: AuditActivity | 'none';
   }
   interface FastifyRequest {
     /** Admin API: the verified caller (set by graphApi's hook before the handler runs). */
@@ -206,6 +207,11 @@ const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']
 export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion; audit?: AuditTrail }): void {
   const routes = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
   scope.addHook('onRoute', (route: RouteOptions) => {
+    const config = route.config as FastifyContextConfig | undefined;
+    const writes = [route.method].flat().some((method) => WRITE_METHODS.has(method));
+    if (options.audit !== undefined && writes && config?.access !== 'read' && config?.audit === undefined) {
+      throw new Error(`${String(route.method)} ${route.url}: a write route of the admin API declares no audit activity (config.audit)`);
+    }
     for (const method of [route.method].flat()) {
       if (METHODS.includes(method as HTTPMethod) && !routes.hasRoute(method as HTTPMethod, route.url)) routes.on(method as HTTPMethod, route.url, () => undefined);
     }
@@ -250,19 +256,22 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   });
 
   // A refused write with a proven caller is a Failure in the audit trail (a 401 proved no one: the request log has it).
-  // Successes are never recorded here: core writes them in the change's own transaction.
+  // Recorded before the answer leaves (onSend), so a client that reads the trail after its refusal finds it. Successes
+  // are never recorded here: core writes them in the change's own transaction.
   const audit = options.audit;
   if (audit !== undefined) {
-    scope.addHook('onResponse', async (request, reply) => {
+    scope.addHook('onSend', async (request, reply, payload) => {
       const activity = request.routeOptions.config.audit;
-      if (activity === undefined || !WRITE_METHODS.has(request.method) || reply.statusCode < 400 || request.caller === null) return;
+      if (activity === undefined || activity === 'none' || !WRITE_METHODS.has(request.method) || reply.statusCode < 400 || request.caller === null) return payload;
       const params = request.params as Record<string, unknown> | undefined;
       const id = typeof params?.['id'] === 'string' ? params['id'].toLowerCase() : null;
       try {
         await audit.recordFailure(auditContextOf(request), activity, id);
       } catch (err) {
+        // The refusal is answered all the same (the store may be what failed); the log keeps it.
         request.log.error({ err }, 'could not record a refused admin write in the audit trail');
       }
+      return payload;
     });
   }
 
