@@ -51,6 +51,7 @@ Commands:
                   [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
                   [--secure-by-default <true|false|unset>]  devices with no compliance policy: noncompliant, compliant, unknown
                   [--compliance-validity-days <1-120>]  devices silent that many days are noncompliant (30)
+                  [--audit-retention-days <30-3650>]  audit events older are purged hourly (365)
                   [--health-attestation on|off] [--dha-url https://host[:port]|microsoft]
                              devices attest their boot health daily, with Microsoft's or an on-premises DHA service
 ${GATEWAY_USAGE}
@@ -79,6 +80,7 @@ const COMMAND_OPTIONS = {
   'stale-retire-days': { type: 'string' },
   'secure-by-default': { type: 'string' },
   'compliance-validity-days': { type: 'string' },
+  'audit-retention-days': { type: 'string' },
   'health-attestation': { type: 'string' },
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
@@ -230,6 +232,12 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         const days = Number(validity);
         if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--compliance-validity-days: days, a whole number from 1 to 120');
         patch['deviceComplianceCheckinThresholdDays'] = days;
+      }
+      const retention = values['audit-retention-days'];
+      if (typeof retention === 'string') {
+        const days = Number(retention);
+        if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--audit-retention-days: days, a whole number from 30 to 3650');
+        patch['auditEventRetentionDays'] = days;
       }
       const attestation: Record<string, unknown> = {};
       const attest = oneOf(values, 'health-attestation', { on: true, off: false });
