@@ -188,6 +188,19 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(await eventsOf(requestId(anonymous)), []);
     });
 
+    it('filters on the time, the result and the area, and refuses a field it does not know', async () => {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const create = await call('POST', GROUPS, { displayName: 'Audit: filters' });
+      const filter = (expression: string) => call('GET', `${EVENTS}?$filter=${encodeURIComponent(expression)}`);
+      const recent = await filter(`activityDateTime ge ${since} and category eq 'Other' and activityResult eq 'Success' and componentName eq 'Groups'`);
+      assert.equal(recent.status, 200, JSON.stringify(recent.body));
+      assert.ok((recent.body.value ?? []).some((e) => e['correlationId'] === requestId(create)), 'the new group is among the recent ones');
+      const older = await filter(`activityDateTime lt ${since} and activityOperationType eq 'Create'`);
+      assert.ok(!(older.body.value ?? []).some((e) => e['correlationId'] === requestId(create)), 'and not among the older ones');
+      assert.equal((await filter("activity eq 'x'")).status, 400, 'activity is not a filter field');
+      assert.equal((await call('GET', `${EVENTS}?$orderby=category`)).status, 400, 'only the time orders a page');
+    });
+
     it('is read by Admin and Reader only: a user token without the role is refused', async () => {
       assert.equal((await call('GET', EVENTS, undefined, reader)).status, 200);
       const refused = await call('GET', EVENTS, undefined, user);
