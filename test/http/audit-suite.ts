@@ -150,6 +150,23 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(groupCreated?.activityType, 'Create Group');
     });
 
+    it('records the other areas under their own names and categories', async () => {
+      const cases: [string, unknown, string, string][] = [
+        ['/graph/beta/deviceManagement/mobileThreatDefenseConnectors', {}, 'Create MobileThreatDefenseConnector', 'Other'],
+        ['/graph/v1.0/servicePrincipals', { displayName: 'Audit SP', servicePrincipalNames: ['https://audit.contoso.example'] }, 'Create ServicePrincipal', 'Other'],
+        ['/graph/beta/deviceManagement/assignmentFilters', { displayName: 'Audit filter', platform: 'windows10AndLater', rule: '(device.deviceName -startsWith "A")' }, 'Create DeviceAndAppManagementAssignmentFilter', 'DeviceConfiguration'],
+        ['/graph/beta/deviceAppManagement/windowsManagedAppProtections', { displayName: 'Audit MAM' }, 'Create WindowsManagedAppProtection', 'Application'],
+      ];
+      for (const [path, body, activityType, category] of cases) {
+        const response = await call('POST', path, body);
+        assert.equal(response.status, 201, `${path}: ${JSON.stringify(response.body)}`);
+        const [event] = await eventsOf(requestId(response));
+        assert.equal(event?.activityType, activityType, path);
+        assert.equal(event.category, category, path);
+        assert.equal(event.resources[0]!.resourceId, response.body['id'], path);
+      }
+    });
+
     it('masks write-only secrets: a SCEP challenge and a PFX password never reach the trail', async () => {
       const scep = await call('POST', CONFIGURATIONS, scepProfile({ displayName: 'Audit: SCEP' }));
       assert.equal(scep.status, 201, JSON.stringify(scep.body));
