@@ -247,6 +247,12 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       const categories = await call('GET', `${EVENTS}/getAuditCategories()`);
       assert.equal(categories.status, 200, JSON.stringify(categories.body));
       assert.ok((categories.body.value as unknown as string[]).includes('DeviceConfiguration'));
+      const types = await call('GET', `${EVENTS}/getAuditActivityTypes(category='DeviceConfiguration')`);
+      assert.equal(types.status, 200, JSON.stringify(types.body));
+      const names = types.body.value as unknown as string[];
+      for (const name of ['Create DeviceConfiguration', 'Patch DeviceConfiguration', 'Delete DeviceConfiguration', 'Assign DeviceConfiguration']) assert.ok(names.includes(name), name);
+      assert.ok(!names.includes('Create Group'), 'only the category asked for');
+      assert.deepEqual((await call('GET', `${EVENTS}/getAuditActivityTypes(category='Nothing')`)).body.value, []);
       const metadata = await server.request('/graph/beta/$metadata');
       for (const type of ['EntityType Name="auditEvent"', 'ComplexType Name="auditActor"', 'ComplexType Name="auditResource"', 'ComplexType Name="auditProperty"']) assert.ok(metadata.body.includes(type), type);
       assert.ok(metadata.body.includes('Name="auditEvents"'), 'the collection is declared');

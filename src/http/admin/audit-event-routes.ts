@@ -15,7 +15,8 @@ import type { SkipTokens } from '../graph/skip-token.ts';
  * fields of store/collections.ts AUDIT_EVENTS (`actor/userPrincipalName` among them), and `{id}`. Admin or Reader:
  * the Graph layer's `read` access (a token without either app role is a 403). Append-only: the collection and its
  * entities have no POST, PATCH or DELETE, which the Graph layer answers 405. The function `getAuditCategories()`
- * lists the categories events are filed under (core/audit AUDIT_AREAS).
+ * lists the categories events are filed under (core/audit AUDIT_AREAS), and `getAuditActivityTypes(category='...')`
+ * the activity types of one, as the admin API's write routes declare them.
  */
 export interface AuditEventRoutesOptions {
   events: Pick<AuditStore, 'queryAuditEvents' | 'getAuditEvent'>;
@@ -79,6 +80,17 @@ export async function auditEventRoutes(base: FastifyInstance, options: AuditEven
   app.get(`/${PATH}/getAuditCategories`, { config: { odata: [] }, schema: { response: { 200: CollectionBody(Type.String()), ...ERROR_RESPONSES } } }, async () => {
     return collection(`${baseUrl}/$metadata#Collection(Edm.String)`, auditCategories());
   });
+  // Graph's `getAuditActivityTypes(category='...')` (its parameter a segment, graph-url.ts): the activity types the
+  // write routes of this version root declare for the category (an unknown category has none), sorted.
+  app.get(
+    `/${PATH}/getAuditActivityTypes/:category`,
+    { config: { odata: [] }, schema: { params: Type.Object({ category: Type.String({ maxLength: 256 }) }), response: { 200: CollectionBody(Type.String()), ...ERROR_RESPONSES } } },
+    async (request) => {
+      const wanted = request.params.category.toLowerCase();
+      const types = [...base.auditActivityTypes].filter(([category]) => category.toLowerCase() === wanted).flatMap(([, names]) => [...names]);
+      return collection(`${baseUrl}/$metadata#Collection(Edm.String)`, types.sort());
+    },
+  );
   app.get(`/${PATH}/:id`, { config: { selectable: PROPERTIES }, schema: { params: GuidParams, response: { 200: AuditEvent, ...ERROR_RESPONSES } } }, async (request) => {
     const event = await events.getAuditEvent(request.caller.tenantId, request.params.id.toLowerCase());
     if (event === undefined) throw new GraphError(404, 'ResourceNotFound', `No auditEvent with id ${request.params.id}.`);

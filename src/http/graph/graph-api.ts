@@ -2,7 +2,7 @@ import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifyReply,
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { isOpenMamError, type ErrorCode } from '../../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
-import type { AuditActivity, AuditContext, AuditTrail } from '../../core/audit/audit-trail.ts';
+import { activityName, AUDIT_AREAS, type AuditActivity, type AuditContext, type AuditTrail } from '../../core/audit/audit-trail.ts';
 import { retryLater } from '../retry-later.ts';
 import type { GraphVersion } from '../../core/graph-metadata.ts';
 import { metadataRoute } from './metadata-route.ts';
@@ -58,6 +58,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Admin API: the verified caller (set by graphApi's hook before the handler runs). */
     caller: AdminCaller;
+  }
+  interface FastifyInstance {
+    /** Admin API: the activity types the write routes of this version root declare, by category (getAuditActivityTypes). */
+    readonly auditActivityTypes: Map<string, Set<string>>;
   }
 }
 
@@ -212,11 +216,17 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
     if (options.audit !== undefined && writes && config?.access !== 'read' && config?.audit === undefined) {
       throw new Error(`${String(route.method)} ${route.url}: a write route of the admin API declares no audit activity (config.audit)`);
     }
+    if (config?.audit !== undefined && config.audit !== 'none') {
+      const { category } = AUDIT_AREAS[config.audit.area];
+      const types = scope.auditActivityTypes.get(category) ?? new Set<string>();
+      scope.auditActivityTypes.set(category, types.add(activityName(config.audit)));
+    }
     for (const method of [route.method].flat()) {
       if (METHODS.includes(method as HTTPMethod) && !routes.hasRoute(method as HTTPMethod, route.url)) routes.on(method as HTTPMethod, route.url, () => undefined);
     }
   });
   scope.decorateRequest('caller', null as unknown as AdminCaller);
+  scope.decorate('auditActivityTypes', new Map<string, Set<string>>());
   scope.setErrorHandler(graphErrorHandler);
   // An action without parameters (retire, syncDevice, ...) is often POSTed with `Content-Type: application/json` and
   // no body at all (Invoke-MgGraphRequest, curl -H): Graph takes it. An empty JSON body is therefore no body; a route
