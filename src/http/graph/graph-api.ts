@@ -272,7 +272,8 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   if (audit !== undefined) {
     scope.addHook('onSend', async (request, reply, payload) => {
       const activity = request.routeOptions.config.audit;
-      if (activity === undefined || activity === 'none' || !WRITE_METHODS.has(request.method) || reply.statusCode < 400 || request.caller === null) return payload;
+      // A 503 says the store cannot be reached: recording there would only wait for it (up to 5 s) and fail too.
+      if (activity === undefined || activity === 'none' || !WRITE_METHODS.has(request.method) || reply.statusCode < 400 || reply.statusCode === 503 || request.caller === null) return payload;
       const params = request.params as Record<string, unknown> | undefined;
       const id = typeof params?.['id'] === 'string' ? params['id'].toLowerCase() : null;
       try {
