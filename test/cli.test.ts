@@ -243,6 +243,19 @@ describe('openmam tenant', () => {
     assert.match(blocked.stderr, /enrollment blocked, terms of use required/);
   });
 
+  it('sets how long audit events are kept (30 to 3650 days), refusing other values', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env)).code, 0);
+    const refused = await run(['tenant', 'set', id, '--audit-retention-days', '10'], env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /auditEventRetentionDays: /);
+    const words = await run(['tenant', 'set', id, '--audit-retention-days', 'year'], env);
+    assert.equal(words.code, 1, words.stderr);
+    assert.match(words.stderr, /--audit-retention-days: days, a whole number from 30 to 3650/);
+    const set = await run(['tenant', 'set', id, '--audit-retention-days', '90'], env);
+    assert.equal(set.code, 0, set.stderr);
+  });
+
   it('--version prints the release on stdout', async () => {
     const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     const result = await run(['--version'], env);

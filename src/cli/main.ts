@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import type { IdentityProviderKind } from '../store/records.ts';
 import { explainOpenFailure, openStore } from '../store/open-store.ts';
 import { backupSqliteDatabase } from '../store/sqlite.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
+import { AuditTrail, operatorContext } from '../core/audit/audit-trail.ts';
 
 /**
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
@@ -53,6 +55,7 @@ Commands:
                   [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
                   [--secure-by-default <true|false|unset>]  devices with no compliance policy: noncompliant, compliant, unknown
                   [--compliance-validity-days <1-120>]  devices silent that many days are noncompliant (30)
+                  [--audit-retention-days <30-3650>]  audit events older are purged hourly (365)
                   [--health-attestation on|off] [--dha-url https://host[:port]|microsoft]
                              devices attest their boot health daily, with Microsoft's or an on-premises DHA service
 ${GATEWAY_USAGE}
@@ -81,6 +84,7 @@ const COMMAND_OPTIONS = {
   'stale-retire-days': { type: 'string' },
   'secure-by-default': { type: 'string' },
   'compliance-validity-days': { type: 'string' },
+  'audit-retention-days': { type: 'string' },
   'health-attestation': { type: 'string' },
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
@@ -238,13 +242,21 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--compliance-validity-days: days, a whole number from 1 to 120');
         patch['deviceComplianceCheckinThresholdDays'] = days;
       }
+      const retention = values['audit-retention-days'];
+      if (typeof retention === 'string') {
+        const days = Number(retention);
+        if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--audit-retention-days: days, a whole number from 30 to 3650');
+        patch['auditEventRetentionDays'] = days;
+      }
       const attestation: Record<string, unknown> = {};
       const attest = oneOf(values, 'health-attestation', { on: true, off: false });
       if (attest !== undefined) attestation['enabled'] = attest;
       const dhaUrl = values['dha-url'];
       if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
       if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
-      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
+      // Recorded in the audit trail as the host's operator (no token proves anyone here).
+      const operator = `${userInfo().username}@${hostname()}`;
+      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId, new AuditTrail(store.audit)).update(operatorContext(id, operator), patch);
       const attesting = tenant.settings.healthAttestation;
       const attestationText = attesting?.enabled ? `on (${attesting.serviceUrl ?? "Microsoft's DHA service"})` : 'off';
       process.stderr.write(

@@ -240,7 +240,7 @@ export function adminSchemasEndToEnd(backend: Backend, skip?: string): void {
     it('answers with every property the presenters write, through the response schemas', async () => {
       const ids = await actionIds();
       const settings = await call('GET', SETTINGS);
-      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'createdDateTime', 'deviceComplianceCheckinThresholdDays', 'displayName', 'enrollmentAllowed', 'healthAttestation', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'secureByDefault', 'staleDeviceRetireAfterDays', 'termsOfUseText']);
+      assert.deepEqual(keys(settings.body), ['@odata.context', '@odata.etag', 'auditEventRetentionDays', 'createdDateTime', 'deviceComplianceCheckinThresholdDays', 'displayName', 'enrollmentAllowed', 'healthAttestation', 'id', 'identityProvider', 'lastModifiedDateTime', 'mamUserScope', 'mamUserScopeGroupIds', 'pollSchedule', 'requireTermsOfUse', 'secureByDefault', 'staleDeviceRetireAfterDays', 'termsOfUseText']);
       assert.equal(keys(settings.body['pollSchedule']).length, 8, 'the whole poll schedule');
 
       const device = first(await call('GET', DEVICES));

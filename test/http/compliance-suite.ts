@@ -300,7 +300,7 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(await app().compliance.sweepRetires(), 0);
       await reportAgainQueued(erin.enrollmentId);
       assert.equal(await app().compliance.sweepRetires(), 0);
-      await assert.rejects(app().deviceActions.request(server.tenantId, erin.enrollmentId, 'retire', {}, 'compliance'), /pending already/);
+      await assert.rejects(app().deviceActions.request({ tenantId: server.tenantId, reason: 'compliance' }, erin.enrollmentId, 'retire'), /pending already/);
 
       // The device's next session gets DMClient Unenroll, as for an admin's retire; the enrollment ends with reason compliance.
       const session = await erin.device.sync();

@@ -6,6 +6,7 @@ import { startTestServer, type Backend, type TestServer } from '../support/serve
 import { hmacWithPublicKey, signedByUnknownKey, unsignedToken } from '../support/tokens.ts';
 import { discoverRequest, mamEnrollmentRequest, readFault, readProvisioningDocument, SOAP_HEADERS } from '../support/windows-client.ts';
 import { skippableSuite } from '../support/skippable-suite.ts';
+import { operatorContext } from '../../src/core/audit/audit-trail.ts';
 
 const ENROLL = '/EnrollmentServer/Enrollment.svc';
 const TOU = '/EnrollmentServer/TermsOfUse';
@@ -269,11 +270,11 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
 
       it('a tenant that blocked new enrollments', async () => {
         const devId = newDeviceId();
-        await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: false });
+        await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { enrollmentAllowed: false });
         try {
           await expectRefused(mamEnrollmentRequest({ token: valid, deviceId: devId }), 's:Authorization', { devId });
         } finally {
-          await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: true });
+          await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { enrollmentAllowed: true });
         }
       });
     });
@@ -338,7 +339,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
       });
 
       it('refuses an enrollment without acceptance when the tenant requires its terms', async () => {
-        await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: true });
+        await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { requireTermsOfUse: true });
         try {
           const token = await server.mint({ upn: 'hasty@contoso.example' });
           const devId = newDeviceId();
@@ -347,7 +348,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
           const ok = await enroll(mamEnrollmentRequest({ token: accepted, deviceId: devId, context: { EnrollmentData: blob } }));
           assert.equal(readFault(ok.body), undefined);
         } finally {
-          await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: false });
+          await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { requireTermsOfUse: false });
         }
       });
     });
