@@ -19,6 +19,7 @@ import { DeviceSimulator } from '../test/support/device-simulator.ts';
 import { openBenchStore } from './bench-store.ts';
 import { describeQueries, installQueryCounter, queryCounts, queryDelta } from './query-counter.ts';
 import { DEVICE_COMPLIANCE_POLICIES, WIP_POLICIES, type PolicyCollection } from '../src/core/policy-kinds/index.ts';
+import { operatorContext } from '../src/core/audit/audit-trail.ts';
 
 const STORE_DEVICES = Number(process.env['BENCH_DEVICES'] ?? 1_000_000);
 const REAL_DEVICES = Number(process.env['BENCH_POLICY_DEVICES'] ?? 200);
@@ -58,7 +59,7 @@ async function retarget(runtime: Runtime, tenantId: string, collection: PolicyCo
   for (let i = 0; i < CHANGES; i++) {
     const groupId = groups[i % 2]!;
     const started = performance.now();
-    await runtime.app.policies.assign(tenantId, collection, policyId, filtered(groupId, filterId));
+    await runtime.app.policies.assign(operatorContext(tenantId, 'bench'), collection, policyId, filtered(groupId, filterId));
     times.push(performance.now() - started);
   }
   return median(times);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
       await device.enroll();
       await device.sync();
     });
-    const policy = await runtime.app.policies.create(tenantId, WIP_POLICIES, {
+    const policy = await runtime.app.policies.create(operatorContext(tenantId, 'bench'), WIP_POLICIES, {
       displayName: 'bench',
       enforcementLevel: 'encryptAuditAndBlock',
       enterpriseDomain: 'contoso.com',
@@ -109,13 +110,13 @@ async function main(): Promise<void> {
 
     // Issue 15's device life on: every assignment goes through a device filter, and a compliance policy is assigned
     // to the members' group, so the devices' inventory is judged (off the request path).
-    const filter = await runtime.app.assignmentFilters.create(tenantId, {
+    const filter = await runtime.app.assignmentFilters.create(operatorContext(tenantId, 'bench'), {
       displayName: 'bench: personal devices',
       platform: 'windows10AndLater',
       rule: '(device.deviceOwnership -eq "Personal")',
       assignmentFilterManagementType: 'devices',
     });
-    const compliancePolicy = await runtime.app.policies.create(tenantId, DEVICE_COMPLIANCE_POLICIES, {
+    const compliancePolicy = await runtime.app.policies.create(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, {
       '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
       displayName: 'bench: firewall, antivirus, OS',
       activeFirewallRequired: true,
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
       osMinimumVersion: '10.0.19045.0',
       scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
     });
-    await runtime.app.policies.assign(tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
+    await runtime.app.policies.assign(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
     await runtime.app.compliance.settled();
 
     const small = await retarget(runtime, tenantId, WIP_POLICIES, policy.id, [from, to], filter.id);
@@ -147,8 +148,8 @@ async function main(): Promise<void> {
     const complianceLarge = await retarget(runtime, tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, [from, to], filter.id);
     log(`re-targeting the compliance policy with ${total} devices in the store: ${complianceLarge.toFixed(2)} ms (median of ${CHANGES}; the runs they owe go on behind)`);
     // Leave the policies targeted at the members' group (CHANGES is even, so each last went to `from`): one more change.
-    await runtime.app.policies.assign(tenantId, WIP_POLICIES, policy.id, filtered(to, filter.id));
-    await runtime.app.policies.assign(tenantId, DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
+    await runtime.app.policies.assign(operatorContext(tenantId, 'bench'), WIP_POLICIES, policy.id, filtered(to, filter.id));
+    await runtime.app.policies.assign(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));
     const runStarted = performance.now();
     await runtime.app.compliance.settled();
     const complianceRunSeconds = (performance.now() - runStarted) / 1000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { EnrollmentService } from './core/enrollment.ts';
@@ -15,6 +15,7 @@ import { WipLogService } from './core/management/wip-logs.ts';
 import { DeviceActionService } from './core/management/device-actions.ts';
 import { TermsOfUse } from './core/terms-of-use.ts';
 import { OpenMamError } from './errors.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 import { enrollmentRoutes, MANAGEMENT_PATH } from './http/enrollment-routes.ts';
 import { PolicyService } from './core/policies.ts';
 import { ComplianceService } from './core/compliance/compliance-service.ts';
@@ -60,6 +61,9 @@ import type { TenantRecord } from './store/records.ts';
 import { TokenValidator } from './identity/token-validator.ts';
 import { commandSize, envelopeSize } from './protocol/syncml/writer.ts';
 import type { SecretStore, Store } from './store/roles.ts';
+import { AuditTrail } from './core/audit/audit-trail.ts';
+import { purgeAuditEvents } from './core/audit/retention.ts';
+import { GroupService } from './core/groups.ts';
 
 export const VERSION = '0.1.0';
 
@@ -83,7 +87,7 @@ export interface AppDependencies {
 }
 
 /** Where `npm run build:console` (Vite, web/vite.config.ts) writes the console. */
-export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+export const DEFAULT_CONSOLE_DIR = path.join(PACKAGE_ROOT, 'web', 'dist');
 
 export interface OpenMamApp {
   server: FastifyInstance;
@@ -185,7 +189,9 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
 
   const configuration = new ConfigurationService(deps.store, clock);
-  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, clock, newId, deviceRuleChanged: (tenantId, filterId) => compliance.filterChanged(tenantId, filterId) });
+  // Every admin change is recorded in its own transaction; refused writes by the Graph layer (core/audit).
+  const audit = new AuditTrail(deps.store.audit, clock);
+  const assignmentFilters = new AssignmentFilterService({ store: deps.store.assignmentFilters, audit, clock, newId, deviceRuleChanged: (tenantId, filterId) => compliance.filterChanged(tenantId, filterId) });
   // Device compliance: judged off the request path (inventory changes, policy changes, grace expiry), with the health
   // attestation verdicts of the devices judged. Before the policy service that kicks it; it logs through the server
   // made below and starts once that exists.
@@ -202,7 +208,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     rules: async (tenantId, fresh) => complianceRulesOf((fresh ? await storedTenant(tenants, tenantId) : await tenants.get(tenantId))?.settings),
     tenantIds: async () => (await deps.store.listTenants()).map((tenant) => tenant.id),
     // A policy's retire action: the managed device retire, with reason `compliance` (core/management/device-actions.ts).
-    actions: { retire: async (enrollment) => void (await deviceActions.request(enrollment.tenantId, enrollment.id, 'retire', {}, 'compliance')) },
+    actions: { retire: async (enrollment) => void (await deviceActions.request({ tenantId: enrollment.tenantId, reason: 'compliance' }, enrollment.id, 'retire')) },
   });
   const policies = new PolicyService({
     store: deps.store,
@@ -210,25 +216,26 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     filters: assignmentFilters,
     complianceStore: deps.store.compliance,
     complianceChanged: () => compliance.tenantChanged(),
+    audit,
     clock,
     newId,
     providerId: config.providerId,
   });
   // A changed secureByDefault or check-in validity period owed the tenant a compliance run in its write: run it now.
-  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, clock, () => compliance.tenantChanged());
+  const tenantSettings = new TenantSettingsService(tenants, configuration, config.providerId, audit, clock, () => compliance.tenantChanged());
   const policyStatuses = new PolicyStatusService(deps.store, policies, deps.store.assignmentFilters);
-  const wipLogs = new WipLogService(deps.store, clock, newId);
-  const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId);
+  const wipLogs = new WipLogService(deps.store, clock, newId, audit);
+  const deviceActions = new DeviceActionService(deps.store.deviceActions, deps.store, clock, newId, audit);
   const appProtectionAdmin = {
     deploymentSummaries: new DeploymentSummaries({ store: deps.store.appProtection, clock }),
-    connectors: new ThreatConnectorService({ store: deps.store.appProtection, clock, newId }),
-    accessPolicies: new AccessPolicyService({ store: deps.store.appProtection, clock, newId }),
+    connectors: new ThreatConnectorService({ store: deps.store.appProtection, audit, clock, newId }),
+    accessPolicies: new AccessPolicyService({ store: deps.store.appProtection, audit, clock, newId }),
   };
   const catalogue = {
-    managedApps: new ManagedAppCatalogueService({ store: deps.store.appProtection, clock, newId }),
-    servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, clock, newId, ownAudiences }),
+    managedApps: new ManagedAppCatalogueService({ store: deps.store.appProtection, audit, clock, newId }),
+    servicePrincipals: new ServicePrincipalService({ store: deps.store.appProtection, audit, clock, newId, ownAudiences }),
   };
-  const messageLog = new MessageLog(deps.store, clock);
+  const messageLog = new MessageLog(deps.store, clock, undefined, undefined, audit);
 
   const server = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
@@ -315,7 +322,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   await server.register(healthRoutes, { ping: () => deps.store.ping(), version: VERSION });
   await server.register(metricsRoutes, { metrics, verifier, scrapeToken: config.metricsToken });
   await server.register(termsOfUseRoutes, { verifier, tenants, termsOfUse });
-  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity, metrics }, clock, newId, config.signInRetentionDays, (error) =>
+  const appProtection = appProtectionServices(deps.store, { verifier, tenants, scope, activity, metrics, audit }, clock, newId, config.signInRetentionDays, (error) =>
     server.log.error({ err: error }, 'app protection background work failed'),
   );
   metrics.buffer('app_checkins', () => appProtection.checkins.pendingCount);
@@ -323,6 +330,11 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   // Devices silent past their tenant's staleDeviceRetireAfterDays are retired hourly, off every request path.
   const staleSweep = setInterval(() => {
     void deviceActions.sweepStale().catch((error: unknown) => server.log.error({ err: error }, 'could not retire stale devices'));
+    // Audit events past their tenant's auditEventRetentionDays (core/audit/retention.ts).
+    void deps.store
+      .listTenants()
+      .then((list) => purgeAuditEvents(deps.store.audit, list, clock()))
+      .catch((error: unknown) => server.log.error({ err: error }, 'could not purge audit events past their retention'));
   }, RETENTION_SWEEP_MS);
   staleSweep.unref();
   // onClose hooks run last-registered first: these writes are done before the hook above closes the store.
@@ -346,7 +358,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     await devices.register(mamRoutes, { verifier, apps: appProtection.apps, metrics, rateLimit: clientLimit(config.appRateLimitPerMinute) });
     await devices.register(serviceRoutes, { verifier, threats: appProtection.threats, access: appProtection.access, metrics });
   });
-  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
+  await server.register(adminRoutes, { verifier, secrets: deps.store, reports: appProtection.reports, wipes: appProtection.wipes, signIns: appProtection.signIns, activity: deps.store.activity, assignmentFilters, policies, statuses: policyStatuses, groups: deps.store, groupChanges: new GroupService(deps.store, audit), audit, auditEvents: deps.store.audit, devices: deps.store, deviceActions, messageLog, users: deps.store, wipLogs, healthAttestations: deps.store.healthAttestation, tenantSettings, appProtection: appProtectionAdmin, catalogue, newId, clock, publicUrl: config.publicUrl, compliance: new ComplianceReports(deps.store.compliance, deps.store, policies) });
   const devIdp = config.builtinIdp ? deps.devIdp : undefined;
   await server.register(consoleRoutes, {
     root: deps.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -376,7 +388,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
 
 function appProtectionServices(
   store: Store,
-  { verifier, tenants, scope, activity, metrics }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups; metrics: OpenMamMetrics },
+  { verifier, tenants, scope, activity, metrics, audit }: { verifier: TokenVerifier; tenants: TenantDirectory; scope: MamUserScope; activity: ActivityRollups; metrics: OpenMamMetrics; audit: AuditTrail },
   clock: Clock,
   newId: () => string,
   signInRetentionDays: number,
@@ -393,7 +405,7 @@ function appProtectionServices(
   sweep.unref();
   return {
     apps: new ManagedAppService({ store: store.appProtection, tenants, scope, snapshots, checkins, activity, clock, newId }),
-    wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, clock, newId }),
+    wipes: new SelectiveWipeService({ store: store.appProtection, snapshots, audit, clock, newId }),
     threats: new ThreatReportService({ store: store.appProtection, snapshots, clock }),
     access: new AccessService({ store: store.appProtection, snapshots, verifier, clock, signIns, deviceCompliance: store.compliance }),
     reports,

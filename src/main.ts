@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { build, type OpenMamApp } from './app.ts';
 import { loadOrCreateTls } from './cli/tls.ts';
 import type { Config } from './config.ts';
+import { OpenMamError } from './errors.ts';
 import { metricsListener } from './http/metrics/metrics-routes.ts';
 import { DevIdentityProvider } from './identity/dev-idp.ts';
 import type { Clock } from './identity/identity.ts';
 import type { TenantRecord } from './store/records.ts';
-import { openStore } from './store/open-store.ts';
+import { explainOpenFailure, openStore } from './store/open-store.ts';
 
 /**
  * The composition root: the only place that picks concrete parts (the store backend, the identity provider, TLS)
@@ -24,10 +25,12 @@ export interface Runtime {
 }
 
 export async function createRuntime(config: Config, options: { logger?: FastifyServerOptions['logger']; clock?: Clock; consoleDir?: string } = {}): Promise<Runtime> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await createDataDir(config.dataDir);
   const store = await openStore(config.databaseUrl, {
     waitMs: config.databaseWaitSeconds * 1000,
     onWait: (error, attempt) => process.stderr.write(`database unreachable (attempt ${attempt}: ${error instanceof Error ? error.message : String(error)}); trying again\n`),
+  }).catch((error: unknown) => {
+    throw explainOpenFailure(error, config.databaseUrl);
   });
   try {
     const devIdp = config.builtinIdp ? await DevIdentityProvider.open(config.dataDir, config.publicUrl) : undefined;
@@ -45,6 +48,16 @@ export async function createRuntime(config: Config, options: { logger?: FastifyS
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** Creates the data folder (owner only) when missing; a failure names the folder and the setting that chose it. */
+export async function createDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new OpenMamError('invalid_configuration', `cannot create the data folder ${dataDir} (${code}): make it a writable folder, or set OPENMAM_DATA_DIR`, { cause: error });
   }
 }
 
@@ -111,8 +124,8 @@ export function banner(config: Config, runtime: Runtime): string {
   const lines = [
     '',
     `OpenMAM is running on ${url}`,
-    `  health:                 ${url}/healthz`,
-    `  metrics (admin token or OPENMAM_METRICS_TOKEN): ${url}/metrics`,
+    `  health:                 ${url}/livez (liveness), ${url}/readyz (readiness; also /healthz)`,
+    `  metrics:                ${url}/metrics (an admin token or OPENMAM_METRICS_TOKEN)`,
     `  MAM enrollment URL:     ${url}/EnrollmentServer/Enrollment.svc`,
     `  MAM terms of use URL:   ${url}/EnrollmentServer/TermsOfUse`,
     `  OMA-DM management URL:  ${url}/ManagementServer/MDM.svc`,

@@ -67,7 +67,7 @@ function assertNone(list: string[], rule: string): void {
 }
 
 const CONCRETE_STORE = new Set(['src/store/open-store.ts', 'src/store/sqlite.ts', 'src/store/postgres.ts', 'src/store/kysely-store.ts']);
-const STORE_INTERFACES = new Set(['src/store/collection-query.ts', 'src/store/collections.ts', 'src/store/records.ts', 'src/store/roles.ts', 'src/store/app-protection-records.ts', 'src/store/app-protection-roles.ts', 'src/store/health-attestation-records.ts', 'src/store/compliance-records.ts']);
+const STORE_INTERFACES = new Set(['src/store/collection-query.ts', 'src/store/collections.ts', 'src/store/records.ts', 'src/store/roles.ts', 'src/store/app-protection-records.ts', 'src/store/app-protection-roles.ts', 'src/store/health-attestation-records.ts', 'src/store/compliance-records.ts', 'src/store/audit-records.ts']);
 const DATABASE_PACKAGES = new Set(['kysely', 'pg', 'better-sqlite3']);
 
 let all: Import[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEV_CLIENT_ID } from '../src/identity/dev-idp.ts';
+import { openStore } from '../src/store/open-store.ts';
 import { DeviceSimulator } from './support/device-simulator.ts';
 import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
 
@@ -72,7 +73,7 @@ function withTimeout<T>(promise: Promise<T>, what: string | (() => string), ms =
 function start(args: string[], env: Record<string, string>): Child {
   // Only what the CLI needs from the parent: no stray OPENMAM_* setting of the developer's shell leaks in.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OPENMAM_')));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, OPENMAM_RUN_SOURCES: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -119,6 +120,19 @@ describe('openmam token', () => {
 
   before(async () => {
     env = await newEnv();
+    // An installation to mint for: its database exists (as after the server's first start, or `openmam tenant add`).
+    await (await openStore(`sqlite:${path.join(env['OPENMAM_DATA_DIR']!, 'openmam.sqlite')}`)).close();
+  });
+
+  it('refuses where there is no installation, and creates nothing there (no database file, no signing key); so do the read-only commands', async () => {
+    const empty = await newEnv();
+    for (const args of [['token'], ['token', '--tenant', randomUUID()], ['tenant', 'list'], ['device', 'show', 'AB'.repeat(16)]]) {
+      const result = await run(args, empty);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stdout, '');
+      assert.equal(result.stderr, `openmam: no database at ${path.join(empty['OPENMAM_DATA_DIR']!, 'openmam.sqlite')}: start the server once (openmam serve), or give this command the server's settings (OPENMAM_DATA_DIR, OPENMAM_DATABASE_URL)\n`);
+      assert.deepEqual(await readdir(empty['OPENMAM_DATA_DIR']!), [], `${args.join(' ')}: the data folder stays empty`);
+    }
   });
 
   it('prints one JWT with the requested claims and nothing else', async () => {
@@ -227,6 +241,19 @@ describe('openmam tenant', () => {
     const blocked = await run(['tenant', 'set', id, '--enrollment', 'blocked', '--require-terms', 'true'], env);
     assert.equal(blocked.code, 0, blocked.stderr);
     assert.match(blocked.stderr, /enrollment blocked, terms of use required/);
+  });
+
+  it('sets how long audit events are kept (30 to 3650 days), refusing other values', async () => {
+    const id = randomUUID();
+    assert.equal((await run(['tenant', 'add', '--id', id, '--name', 'Contoso', '--idp', 'entra'], env)).code, 0);
+    const refused = await run(['tenant', 'set', id, '--audit-retention-days', '10'], env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /auditEventRetentionDays: /);
+    const words = await run(['tenant', 'set', id, '--audit-retention-days', 'year'], env);
+    assert.equal(words.code, 1, words.stderr);
+    assert.match(words.stderr, /--audit-retention-days: days, a whole number from 30 to 3650/);
+    const set = await run(['tenant', 'set', id, '--audit-retention-days', '90'], env);
+    assert.equal(set.code, 0, set.stderr);
   });
 
   it('--version prints the release on stdout', async () => {
@@ -381,6 +408,19 @@ describe('openmam serve', () => {
     assert.ok(messages.includes('stopped; database closed'), `log: ${server.stdout()}`);
     assert.equal(log.filter((entry) => (entry.level ?? 0) >= 50).length, 0, `no error in the log: ${server.stdout()}`);
     assert.doesNotMatch(server.stderr(), /Error|uncaught|unhandled/i);
+  });
+});
+
+describe('openmam serve that cannot start', () => {
+  it('says why in one line: PostgreSQL refusing the connection', async () => {
+    const port = await freePort();
+    const result = await run(['serve'], await newEnv({ OPENMAM_DATABASE_URL: `postgres://openmam:secret@127.0.0.1:${port}/openmam`, OPENMAM_DATABASE_WAIT: '0' }));
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      `openmam: PostgreSQL at 127.0.0.1:${port} refused the connection (ECONNREFUSED): start it, or check OPENMAM_DATABASE_URL (host and port); OPENMAM_DATABASE_WAIT sets how long a start waits for it\n`,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
+import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isGuid, loadConfig, SETTINGS, type Config } from '../config.ts';
@@ -10,12 +11,15 @@ import { MessageLog } from '../core/management/message-log.ts';
 import { TenantSettingsService } from '../core/tenant-settings.ts';
 import { DevIdentityProvider } from '../identity/dev-idp.ts';
 import { TenantDirectory } from '../identity/tenants.ts';
-import { banner, serve } from '../main.ts';
+import { banner, createDataDir, serve } from '../main.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { GATEWAY_OPTIONS, GATEWAY_USAGE, gatewayBanner, runGateway } from './gateway.ts';
 import { SIMULATE_OPTIONS, SIMULATE_USAGE } from './simulate-options.ts';
 import type { IdentityProviderKind } from '../store/records.ts';
-import { openStore } from '../store/open-store.ts';
+import { explainOpenFailure, openStore } from '../store/open-store.ts';
+import { backupSqliteDatabase } from '../store/sqlite.ts';
 import type { SecretStore, Store } from '../store/roles.ts';
+import { AuditTrail, operatorContext } from '../core/audit/audit-trail.ts';
 
 /**
  * `openmam serve | token | tenant ...`. Settings come from flags or OPENMAM_* variables (src/config.ts,
@@ -36,6 +40,8 @@ Commands:
       --client-app <guid>    Client application id (\`azp\` claim): the managed app the token speaks for, e.g.
                              Microsoft Edge's ecd6b820-32c2-49b6-98a6-444530e5a77a (default: a development client)
       --expires-in <time>    Lifetime: seconds, or with s/m/h/d (default: 1h)
+  backup --to <file>         SQLite: an online backup of the database into a new file, while the server runs
+                             (PostgreSQL: pg_dump; see docs/operations.md "Backup and restore")
   device show <devId>        A device's enrollment, management state, node states and inventory (JSON)
   device log <devId> --for <time>|off
                              Keep (or stop keeping) the device's raw OMA-DM messages, compressed
@@ -49,6 +55,7 @@ Commands:
                   [--stale-retire-days <30-270|off>]  retire devices silent that many days (hourly)
                   [--secure-by-default <true|false|unset>]  devices with no compliance policy: noncompliant, compliant, unknown
                   [--compliance-validity-days <1-120>]  devices silent that many days are noncompliant (30)
+                  [--audit-retention-days <30-3650>]  audit events older are purged hourly (365)
                   [--health-attestation on|off] [--dha-url https://host[:port]|microsoft]
                              devices attest their boot health daily, with Microsoft's or an on-premises DHA service
 ${GATEWAY_USAGE}
@@ -77,9 +84,11 @@ const COMMAND_OPTIONS = {
   'stale-retire-days': { type: 'string' },
   'secure-by-default': { type: 'string' },
   'compliance-validity-days': { type: 'string' },
+  'audit-retention-days': { type: 'string' },
   'health-attestation': { type: 'string' },
   'dha-url': { type: 'string' },
   limit: { type: 'string' },
+  to: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   ...GATEWAY_OPTIONS,
@@ -118,9 +127,12 @@ function list(raw: string | boolean | undefined): string[] {
   return typeof raw === 'string' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : [];
 }
 
-async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>): Promise<T> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.databaseUrl);
+/** Runs `work` on the configured store; `existing`: creates no database (a missing SQLite file is refused) nor the data folder. */
+async function withStore<T>(config: Config, work: (store: Store & SecretStore) => Promise<T>, options: { existing?: boolean } = {}): Promise<T> {
+  if (!options.existing) await createDataDir(config.dataDir);
+  const store = await openStore(config.databaseUrl, { create: !options.existing }).catch((error: unknown) => {
+    throw explainOpenFailure(error, config.databaseUrl);
+  });
   try {
     return await work(store);
   } finally {
@@ -153,7 +165,7 @@ async function deviceCommand(config: Config, positionals: string[], values: Valu
         process.stdout.write(`--- ${new Date(record.at).toISOString()} ${record.direction === 'in' ? 'device -> server' : 'server -> device'}\n${gunzipSync(record.body).toString('utf8')}\n`);
       }
     }
-  });
+  }, { existing: true });
 }
 
 async function mintToken(config: Config, values: Values): Promise<void> {
@@ -169,7 +181,7 @@ async function mintToken(config: Config, values: Values): Promise<void> {
       throw new OpenMamError('invalid_configuration', `tenant ${tenant.id} uses Entra ID; the built-in identity provider mints only for builtin tenants`);
     }
     return tenant.id;
-  });
+  }, { existing: true });
   const idp = await DevIdentityProvider.open(config.dataDir, config.publicUrl);
   const deviceId = values['device-id'];
   const clientApp = values['client-app'];
@@ -190,6 +202,7 @@ async function mintToken(config: Config, values: Values): Promise<void> {
 
 async function tenantCommand(config: Config, positionals: string[], values: Values): Promise<void> {
   const [action, id] = positionals;
+  // Onboarding may come before the server's first start and creates the database; the others act on an existing one.
   await withStore(config, async (store) => {
     const tenants = new TenantDirectory(store, Date.now);
     if (action === 'list') {
@@ -229,13 +242,21 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
         if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--compliance-validity-days: days, a whole number from 1 to 120');
         patch['deviceComplianceCheckinThresholdDays'] = days;
       }
+      const retention = values['audit-retention-days'];
+      if (typeof retention === 'string') {
+        const days = Number(retention);
+        if (!Number.isInteger(days)) throw new OpenMamError('invalid_configuration', '--audit-retention-days: days, a whole number from 30 to 3650');
+        patch['auditEventRetentionDays'] = days;
+      }
       const attestation: Record<string, unknown> = {};
       const attest = oneOf(values, 'health-attestation', { on: true, off: false });
       if (attest !== undefined) attestation['enabled'] = attest;
       const dhaUrl = values['dha-url'];
       if (typeof dhaUrl === 'string') attestation['serviceUrl'] = dhaUrl === 'microsoft' ? null : dhaUrl;
       if (Object.keys(attestation).length > 0) patch['healthAttestation'] = attestation;
-      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId).update(id, patch);
+      // Recorded in the audit trail as the host's operator (no token proves anyone here).
+      const operator = `${userInfo().username}@${hostname()}`;
+      const tenant = await new TenantSettingsService(tenants, new ConfigurationService(store, Date.now), config.providerId, new AuditTrail(store.audit)).update(operatorContext(id, operator), patch);
       const attesting = tenant.settings.healthAttestation;
       const attestationText = attesting?.enabled ? `on (${attesting.serviceUrl ?? "Microsoft's DHA service"})` : 'off';
       process.stderr.write(
@@ -244,7 +265,7 @@ async function tenantCommand(config: Config, positionals: string[], values: Valu
     } else {
       throw new OpenMamError('invalid_configuration', 'usage: openmam tenant list | add --id <guid> --name <name> [--idp entra|builtin] | set <guid> ...');
     }
-  });
+  }, { existing: action !== 'add' });
 }
 
 /**
@@ -262,6 +283,19 @@ function oneOf<T>(values: Values, flag: string, words: Readonly<Record<string, T
   return words[value];
 }
 
+/** `openmam backup --to <file>`: the configured SQLite database, copied online into a new file. */
+async function backupCommand(config: Config, values: Values): Promise<void> {
+  const destination = values['to'];
+  if (typeof destination !== 'string' || destination === '') throw new OpenMamError('invalid_configuration', 'usage: openmam backup --to <file>');
+  if (!config.databaseUrl.startsWith('sqlite:')) {
+    throw new OpenMamError('invalid_configuration', 'openmam backup copies an SQLite database; for PostgreSQL use pg_dump (docs/operations.md, "Backup and restore")');
+  }
+  const file = config.databaseUrl.slice('sqlite:'.length);
+  if (!existsSync(file)) throw new OpenMamError('not_found', `no database at ${path.resolve(file)} to back up`);
+  const { pages } = await backupSqliteDatabase(file, destination);
+  process.stderr.write(`Backed up ${path.resolve(file)} to ${path.resolve(destination)} (${pages} pages)\n`);
+}
+
 /** Runs one command; returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   try {
@@ -269,7 +303,7 @@ export async function runCli(argv: string[]): Promise<number> {
     const [command, ...rest] = positionals;
     if (values['version']) {
       // The release is the package's own manifest's version (read only here: no other command needs it).
-      const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
       process.stdout.write(`openmam ${manifest.version}\n`);
       return 0;
     }
@@ -289,6 +323,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case 'device':
         await deviceCommand(config, rest, values);
+        return 0;
+      case 'backup':
+        await backupCommand(config, values);
         return 0;
       case 'tenant':
         await tenantCommand(config, rest, values);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
@@ -29,9 +29,12 @@ const PAIR_WAIT_MS = 5_000;
  * its key, seeing it means the key is complete too.
  */
 export async function loadOrCreateTls(certFile: string, keyFile: string, publicUrl: string): Promise<TlsMaterial> {
-  const cert = await readFileIfExists(certFile);
-  const key = await readFileIfExists(keyFile);
-  if (cert !== undefined && key !== undefined) return { cert, key, generated: false };
+  const cert = await readTlsFile(certFile, 'certificate');
+  const key = await readTlsFile(keyFile, 'private key');
+  if (cert !== undefined && key !== undefined) {
+    checkPair(cert, certFile, key, keyFile);
+    return { cert, key, generated: false };
+  }
   if (cert !== undefined) throw onlyOne(certFile, keyFile);
   if (key !== undefined) {
     // Another node may be between its two links; an operator's key without its certificate stays an error.
@@ -45,6 +48,39 @@ export async function loadOrCreateTls(certFile: string, keyFile: string, publicU
   const certForKey = linkedKey.created ? candidate.cert : (await selfSignedCertificate(hostname, linkedKey.content)).cert;
   const linkedCert = await createFileOnce(certFile, certForKey, 0o644);
   return { cert: linkedCert.content, key: linkedKey.content, generated: linkedCert.created };
+}
+
+/** A TLS file's content, undefined when it does not exist; unreadable (permissions, a folder): one line that says so. */
+async function readTlsFile(file: string, what: string): Promise<string | undefined> {
+  try {
+    return await readFileIfExists(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new OpenMamError('invalid_configuration', `TLS: cannot read the ${what} ${file} (${code}): give the server read access to it, or set OPENMAM_TLS_CERT and OPENMAM_TLS_KEY`, { cause: error });
+  }
+}
+
+/**
+ * The configured files, checked before the listener is built: a PEM certificate (the first of a chain is the
+ * server's), a PEM private key it can use without a passphrase, and the two belonging together. Node's own TLS
+ * error for any of these ("PEM routines::no start line", "key values mismatch") names neither file.
+ */
+function checkPair(certPem: string, certFile: string, keyPem: string, keyFile: string): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certPem);
+  } catch (error) {
+    throw new OpenMamError('invalid_configuration', `TLS: ${certFile} is not a PEM certificate (${error instanceof Error ? error.message : String(error)}): put the server's certificate there, "-----BEGIN CERTIFICATE-----" first`, { cause: error });
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (error) {
+    throw new OpenMamError('invalid_configuration', `TLS: ${keyFile} is not an unencrypted PEM private key (${error instanceof Error ? error.message : String(error)}): put the certificate's key there without a passphrase`, { cause: error });
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new OpenMamError('invalid_configuration', `TLS: the private key ${keyFile} does not belong to the certificate ${certFile}: put the matching pair in place`);
+  }
 }
 
 function onlyOne(certFile: string, keyFile: string): OpenMamError {

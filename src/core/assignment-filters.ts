@@ -5,6 +5,7 @@ import type { CollectionPage, CollectionQuery } from '../store/collection-query.
 import type { AssignmentFilterRecord } from '../store/records.ts';
 import type { AssignmentFilterStore } from '../store/roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
+import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from './audit/audit-trail.ts';
 
 /**
  * Assignment filters (Graph beta `deviceManagement/assignmentFilters`): create, read, PATCH, delete, and Graph's
@@ -20,11 +21,16 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  */
 export interface AssignmentFilterServiceOptions {
   store: AssignmentFilterStore;
+  /** Every change is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
   /** Told after a device filter's rule changed (device compliance judges its assignments again: core/compliance/). */
   deviceRuleChanged?: (tenantId: string, filterId: string) => void;
 }
+
+/** The audit trail's subject of its changes. */
+export const ASSIGNMENT_FILTER_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'assignmentFilters', entity: 'DeviceAndAppManagementAssignmentFilter' };
 
 export class AssignmentFilterService {
   constructor(private readonly options: AssignmentFilterServiceOptions) {}
@@ -40,22 +46,25 @@ export class AssignmentFilterService {
     return filter;
   }
 
-  async create(tenantId: string, input: unknown): Promise<AssignmentFilterRecord> {
+  async create(caller: AuditContext, input: unknown): Promise<AssignmentFilterRecord> {
+    const { tenantId } = caller;
     const settings = validateAssignmentFilter(input, 'create');
     const now = this.options.clock();
     const filter: AssignmentFilterRecord = { tenantId, id: this.options.newId(), ...recordFields(settings), version: 1, createdAt: now, updatedAt: now };
-    await this.options.store.createAssignmentFilter(filter);
+    await this.options.audit.attach(caller, recordChange(ASSIGNMENT_FILTER_AUDIT, 'Create', undefined, filter, filter.displayName), () => this.options.store.createAssignmentFilter(filter));
     return filter;
   }
 
   /** PATCH: the given properties laid over the stored ones (null clears the description), then checked whole. */
-  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AssignmentFilterRecord> {
+  async update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AssignmentFilterRecord> {
+    const { tenantId } = caller;
+    let current: AssignmentFilterRecord | undefined;
     const changes = validateAssignmentFilter(patch, 'update');
     let replan = false;
     return writeVersioned({
       what: `deviceAndAppManagementAssignmentFilter ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
+      read: async () => (current = await this.get(tenantId, id)),
       change: (current) => {
         const merged: AssignmentFilterSettings = { ...settingsOf(current), ...changes, description: changes.description === undefined ? current.description : changes.description };
         if (merged.assignmentFilterManagementType !== current.managementType) {
@@ -66,19 +75,23 @@ export class AssignmentFilterService {
         replan = merged.rule !== current.rule;
         return { ...current, ...recordFields(merged), updatedAt: this.options.clock() };
       },
-      write: (next) => this.options.store.updateAssignmentFilter(next, replan),
+      write: (next) => this.options.audit.attach(caller, recordChange(ASSIGNMENT_FILTER_AUDIT, 'Patch', current, next, next.displayName), () => this.options.store.updateAssignmentFilter(next, replan)),
     }).then((written) => {
       if (replan && written.managementType === 'devices') this.options.deviceRuleChanged?.(tenantId, id);
       return written;
     });
   }
 
-  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let current: AssignmentFilterRecord | undefined;
     await deleteVersioned({
       what: `deviceAndAppManagementAssignmentFilter ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
-      remove: (version) => this.options.store.deleteAssignmentFilter(tenantId, id, version),
+      // Read first: what it was goes to the trail.
+      readFirst: true,
+      read: async () => (current = await this.get(tenantId, id)),
+      remove: (version) => this.options.audit.attach(caller, recordChange(ASSIGNMENT_FILTER_AUDIT, 'Delete', current, undefined, current === undefined ? null : current.displayName), () => this.options.store.deleteAssignmentFilter(tenantId, id, version)),
     });
   }
 

@@ -10,6 +10,7 @@ import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRec
 import type { PolicyStore, VersionedDelete, VersionedWrite } from '../store/roles.ts';
 import { kindsOf, policyKind, type DevicePolicyKind, type PolicyCollection, type PolicyKindDeclaration } from './policy-kinds/index.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
+import { pascal, type AuditActivity, type AuditArea, type AuditContext, type AuditTrail } from './audit/audit-trail.ts';
 
 /**
  * Policies as admins author them (Graph-shaped), every kind declared once in policy-kinds/ and served by this one
@@ -37,6 +38,8 @@ export interface PolicyServiceOptions {
    * the node's evaluator starts on it at once instead of at its next poll.
    */
   complianceChanged?: (tenantId: string) => void;
+  /** Every write is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
   providerId: string;
@@ -164,7 +167,8 @@ export class PolicyService {
   }
 
   /** POST: the kind its `@odata.type` names (the collection's first kind without one), validated whole. */
-  async create(tenantId: string, collection: PolicyCollection, input: unknown): Promise<StoredPolicy> {
+  async create(caller: AuditContext, collection: PolicyCollection, input: unknown): Promise<StoredPolicy> {
+    const { tenantId } = caller;
     const declaration = kindOfBody(collection, input);
     const body = declaration.validate(writable(input), 'create');
     const now = this.options.clock();
@@ -176,7 +180,7 @@ export class PolicyService {
         : delivery === 'compliance'
           ? { ...common, kind: declaration.kind as CompliancePolicyRecord['kind'] }
           : { ...common, kind: declaration.kind as PolicyKind };
-    await this.tables[collection.delivery].create(policy);
+    await this.options.audit.attach(caller, this.change(collection, 'Create', undefined, policy), () => this.tables[collection.delivery].create(policy));
     return policy;
   }
 
@@ -185,9 +189,9 @@ export class PolicyService {
    * (null removes one), then the whole policy validated again. A different `@odata.type` is refused (a policy keeps
    * its kind).
    */
-  async update(tenantId: string, collection: PolicyCollection, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
+  async update(caller: AuditContext, collection: PolicyCollection, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
     const input = writable(patch);
-    return this.write(tenantId, collection, id, expected, (current) => {
+    return this.write(caller, collection, id, expected, 'Patch', (current) => {
       const declaration = policyKind(current.kind);
       const changes = declaration.validate(input, 'update');
       const kept = Object.entries(current.body).filter(([name]) => !(Object.hasOwn(changes, name) && changes[name] === null));
@@ -196,14 +200,16 @@ export class PolicyService {
     });
   }
 
-  async delete(tenantId: string, collection: PolicyCollection, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, collection: PolicyCollection, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let read: StoredPolicy | undefined;
     await deleteVersioned({
       what: `${collection.entityType} ${id}`,
       expected,
-      // The collection is checked first: another collection's policy is not found here.
+      // The collection is checked first: another collection's policy is not found here. What it was goes to the trail.
       readFirst: true,
-      read: () => this.get(tenantId, collection, id),
-      remove: (version) => this.tables[collection.delivery].delete(tenantId, id, version),
+      read: async () => (read = await this.get(tenantId, collection, id)),
+      remove: (version) => this.options.audit.attach(caller, this.change(collection, 'Delete', read, undefined), () => this.tables[collection.delivery].delete(tenantId, id, version)),
     });
   }
 
@@ -211,10 +217,10 @@ export class PolicyService {
    * Graph `assign`, one rule for every kind: replaces the policy's assignments with the targets given (groups
    * included or excluded, all licensed users; the same target twice and assignment filters refused).
    */
-  async assign(tenantId: string, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
+  async assign(caller: AuditContext, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<StoredPolicy> {
     const targets = readAssignmentTargets(input, `#microsoft.graph.${collection.assignment.entityType}` as const);
-    await this.checkFilters(tenantId, collection, targets);
-    return this.write(tenantId, collection, id, expected, (current) => ({ ...current, assignments: targets.map((target) => ({ id: this.options.newId(), target })) }));
+    await this.checkFilters(caller.tenantId, collection, targets);
+    return this.write(caller, collection, id, expected, 'Assign', (current) => ({ ...current, assignments: targets.map((target) => ({ id: this.options.newId(), target })) }));
   }
 
   /**
@@ -246,11 +252,11 @@ export class PolicyService {
    * Graph `targetApps` (managed app policies): replaces the policy's apps; an app already targeted keeps its entry
    * id. Where the collection allows it, the request sets the policy's `appGroupType` too.
    */
-  async targetApps(tenantId: string, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
+  async targetApps(caller: AuditContext, collection: PolicyCollection, id: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AppPolicyRecord> {
     const targetApps = collection.targetApps;
     if (targetApps === undefined) throw new OpenMamError('not_found', `${collection.entityType} has no targetApps action`);
     const request = readTargetAppsRequest(input, { withAppGroupType: targetApps.withAppGroupType });
-    const written = await this.write(tenantId, collection, id, expected, (current) => {
+    const written = await this.write(caller, collection, id, expected, 'TargetApps', (current) => {
       const existing = new Map(('apps' in current ? current.apps : []).map((app) => [app.appId, app.id]));
       const apps: ManagedAppRef[] = request.apps.map((app) => ({ id: existing.get(app.appId) ?? this.options.newId(), appId: app.appId, version: app.version }));
       const body = request.appGroupType === undefined ? current.body : policyKind(current.kind).validate({ ...current.body, appGroupType: request.appGroupType }, 'create');
@@ -269,15 +275,39 @@ export class PolicyService {
     return { settings, refused };
   }
 
-  /** Read, change, compare-and-set (with the compiled set for OMA-DM kinds, in one store transaction). */
-  private write(tenantId: string, collection: PolicyCollection, id: string, expected: ExpectedVersion, change: (current: StoredPolicy) => StoredPolicy): Promise<StoredPolicy> {
+  /**
+   * Read, change, compare-and-set (with the compiled set for OMA-DM kinds, in one store transaction), its audit event
+   * in that transaction: each attempt of a retried write carries the event of what it changed, and a lost attempt
+   * (stale, undone) writes none.
+   */
+  private write(caller: AuditContext, collection: PolicyCollection, id: string, expected: ExpectedVersion, verb: string, change: (current: StoredPolicy) => StoredPolicy): Promise<StoredPolicy> {
+    let current: StoredPolicy | undefined;
     return writeVersioned({
       what: `${collection.entityType} ${id}`,
       expected,
-      read: () => this.get(tenantId, collection, id),
-      change: (current) => ({ ...change(current), updatedAt: this.options.clock() }),
-      write: (next) => this.tables[collection.delivery].update(next),
+      read: async () => (current = await this.get(caller.tenantId, collection, id)),
+      change: (read) => ({ ...change(read), updatedAt: this.options.clock() }),
+      write: (next) => this.options.audit.attach(caller, this.change(collection, verb, current, next), () => this.tables[collection.delivery].update(next)),
     });
+  }
+
+  /**
+   * The trail's view of a policy change: the Graph body with its assignments (and target apps), before and after;
+   * the kind's write-only properties masked.
+   */
+  private change(collection: PolicyCollection, verb: string, before: StoredPolicy | undefined, after: StoredPolicy | undefined): Parameters<AuditTrail['attach']>[1] {
+    const policy = (after ?? before)!;
+    const declaration = policyKind(policy.kind);
+    const activity: AuditActivity = { ...policyAuditSubject(collection), verb };
+    return {
+      activity,
+      resourceId: policy.id,
+      resourceDisplayName: typeof policy.body['displayName'] === 'string' ? policy.body['displayName'] : null,
+      resourceType: declaration.typeName,
+      ...(before === undefined ? {} : { before: auditedBody(before) }),
+      ...(after === undefined ? {} : { after: auditedBody(after) }),
+      writeOnly: declaration.writeOnly ?? [],
+    };
   }
 
   private setOf(policy: PolicyRecord): ConfigurationSetRecord {
@@ -291,6 +321,25 @@ export class PolicyService {
       updatedAt: policy.updatedAt,
     };
   }
+}
+
+/** Where a policy's changes are filed in the trail, by how it is delivered. */
+const AREA_OF_DELIVERY: Readonly<Record<PolicyCollection['delivery'], AuditArea>> = { omaDm: 'deviceConfiguration', checkIn: 'appProtection', compliance: 'compliance' };
+
+/** The area and entity of a collection's audit events ("Create DeviceConfiguration"); routes declare the same. */
+export function policyAuditSubject(collection: PolicyCollection): Omit<AuditActivity, 'verb'> {
+  // WIP without enrollment is app protection, whatever its delivery.
+  const area = collection.entityType === 'windowsInformationProtectionPolicy' ? 'appProtection' : AREA_OF_DELIVERY[collection.delivery];
+  return { area, entity: pascal(collection.entityType) };
+}
+
+/** What of a policy the trail compares: its Graph properties, assignments and target apps (ids left out: new at every assign). */
+function auditedBody(policy: StoredPolicy): Record<string, unknown> {
+  return {
+    ...policy.body,
+    assignments: policy.assignments.map((a) => ({ target: a.target })),
+    ...('apps' in policy ? { apps: policy.apps.map((app) => ({ appId: app.appId, version: app.version })) } : {}),
+  };
 }
 
 function deviceKind(policy: PolicyRecord): DevicePolicyKind {

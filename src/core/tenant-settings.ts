@@ -9,6 +9,7 @@ import { healthAttestationSettingsOf, readHealthAttestationPatch, type HealthAtt
 import { ANY_VERSION, writeVersioned, type ExpectedVersion } from './versioned-write.ts';
 import { DEFAULT_CHECKIN_THRESHOLD_DAYS } from './compliance/evaluate.ts';
 import type { TenantComplianceRules } from './compliance/compliance-service.ts';
+import type { AuditActivity, AuditContext, AuditTrail } from './audit/audit-trail.ts';
 
 /** The configuration set that carries a tenant's changed poll schedule to its enrolled devices. */
 export const POLL_SCHEDULE_SET_ID = 'openmam-tenant-poll-schedule';
@@ -33,6 +34,7 @@ export interface TenantSettingsPatch {
   healthAttestation?: Partial<HealthAttestationSettings>;
   secureByDefault?: boolean | null;
   deviceComplianceCheckinThresholdDays?: number;
+  auditEventRetentionDays?: number;
 }
 
 /** Properties the resource shows but a client may not set: dropped from a PATCH body, so a GET body can be sent back. */
@@ -42,6 +44,8 @@ const READ_ONLY = ['id', 'identityProvider', 'createdDateTime', 'lastModifiedDat
 const POLL_NUMBER = integerReader(0, 1_000_000);
 const TERMS_OF_USE_MAX_LENGTH = 20_000;
 const MIN_STALE_DAYS = 30;
+const MIN_AUDIT_RETENTION_DAYS = 30;
+const MAX_AUDIT_RETENTION_DAYS = 3650;
 const MAX_STALE_DAYS = 270;
 
 const POLL_SCHEDULE_SPECS: PropertySpecs<Partial<PollSchedule>> = {
@@ -72,6 +76,8 @@ const PATCH_SPECS: PropertySpecs<TenantSettingsPatch> = {
   secureByDefault: { read: readBoolean, nullable: true },
   // Intune's "Compliance status validity period (days)": 1 to 120 (learn.microsoft.com/mem/intune/protect/device-compliance-get-started).
   deviceComplianceCheckinThresholdDays: { read: integerReader(1, 120) },
+  // OpenMAM's own (Graph has no such setting): how long audit events are kept, a month to ten years (core/audit/retention.ts).
+  auditEventRetentionDays: { read: integerReader(MIN_AUDIT_RETENTION_DAYS, MAX_AUDIT_RETENTION_DAYS) },
 };
 
 /** The device compliance rules of a tenant's settings (core/compliance/compliance-service.ts); no tenant: the defaults. */
@@ -130,6 +136,8 @@ export class TenantSettingsService {
     private readonly tenants: Pick<TenantDirectory, 'get' | 'read' | 'write'>,
     private readonly configuration: Pick<ConfigurationService, 'record'>,
     private readonly providerId: string,
+    /** Every change is recorded in its own transaction (core/audit). */
+    private readonly audit: AuditTrail,
     private readonly clock: () => number = Date.now,
     /**
      * Told after a write that changed secureByDefault or the check-in validity period: the write owed the tenant a
@@ -152,14 +160,16 @@ export class TenantSettingsService {
    * loses a race is applied again on top of the winner, one conditioned by If-Match is refused when stale. A changed
    * poll schedule goes to devices in the same transaction; an unchanged one re-plans nothing.
    */
-  async update(tenantId: string, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<TenantRecord> {
+  async update(caller: AuditContext, input: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<TenantRecord> {
+    const { tenantId } = caller;
     const patch = readTenantSettingsPatch(input);
     let pollScheduleSet: ConfigurationSetRecord | undefined;
     let complianceChanged = false;
+    let current: TenantRecord | undefined;
     const written = await writeVersioned({
       what: `the settings of tenant ${tenantId}`,
       expected,
-      read: () => this.tenants.read(tenantId),
+      read: async () => (current = await this.tenants.read(tenantId)),
       change: (current) => {
         const next = patched(current, patch, this.clock());
         const changed = !samePollSchedule(next.settings.pollSchedule, current.settings.pollSchedule);
@@ -167,7 +177,12 @@ export class TenantSettingsService {
         complianceChanged = !sameComplianceRules(next.settings, current.settings);
         return next;
       },
-      write: (next) => this.tenants.write(next, pollScheduleSet, { complianceRun: complianceChanged }),
+      write: (next) =>
+        this.audit.attach(
+          caller,
+          { activity: { ...TENANT_SETTINGS_AUDIT, verb: 'Patch' }, resourceId: tenantId, resourceDisplayName: next.name, before: auditedSettings(current!), after: auditedSettings(next) },
+          () => this.tenants.write(next, pollScheduleSet, { complianceRun: complianceChanged }),
+        ),
     });
     if (complianceChanged) this.complianceChanged?.(tenantId);
     return written;
@@ -185,6 +200,21 @@ export class TenantSettingsService {
   }
 }
 
+/** The audit trail's subject of a change of the tenant's settings. */
+export const TENANT_SETTINGS_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'tenantSettings', entity: 'OpenMamTenantSettings' };
+
+/** The settings as the trail compares them: the PATCH body's names. */
+function auditedSettings(tenant: TenantRecord): Record<string, unknown> {
+  return { displayName: tenant.name, enrollmentAllowed: tenant.enrollmentAllowed, ...tenant.settings };
+}
+
+/** How long a tenant's audit events are kept (tenant setting `auditEventRetentionDays`): a year unless set. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+
+export function auditRetentionDaysOf(settings: TenantSettings): number {
+  return settings.auditEventRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+}
+
 /** The tenant with `patch` laid over it (the poll schedule field by field), checked whole. */
 function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number): TenantRecord {
   const pollSchedule = patch.pollSchedule ? checkPollSchedule({ ...current.settings.pollSchedule, ...patch.pollSchedule }) : current.settings.pollSchedule;
@@ -199,6 +229,7 @@ function patched(current: TenantRecord, patch: TenantSettingsPatch, now: number)
     ...(patch.healthAttestation === undefined ? {} : { healthAttestation: { ...healthAttestationSettingsOf(current.settings), ...patch.healthAttestation } }),
     ...(patch.secureByDefault === undefined ? {} : { secureByDefault: patch.secureByDefault }),
     ...(patch.deviceComplianceCheckinThresholdDays === undefined ? {} : { deviceComplianceCheckinThresholdDays: patch.deviceComplianceCheckinThresholdDays }),
+    ...(patch.auditEventRetentionDays === undefined ? {} : { auditEventRetentionDays: patch.auditEventRetentionDays }),
   };
   if (settings.mamUserScope === 'selected' && (settings.mamUserScopeGroupIds ?? []).length === 0) {
     refuse('mamUserScopeGroupIds', 'name at least one group when mamUserScope is selected');

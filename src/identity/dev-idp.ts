@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createFileOnce, readFileIfExists } from '../create-once.ts';
+import { OpenMamError } from '../errors.ts';
 import type { FetchJson } from './identity.ts';
 
 /**
@@ -62,16 +63,26 @@ export class DevIdentityProvider {
   static async open(dataDir: string, publicUrl: string): Promise<DevIdentityProvider> {
     const file = path.join(dataDir, KEY_FILE);
     const text = (await readFileIfExists(file)) ?? (await createFileOnce(file, JSON.stringify([await newStoredKey()], null, 2), 0o600)).content;
-    const stored = JSON.parse(text) as StoredKey[];
-    const keys = await Promise.all(
-      stored.map(async (k) => {
-        const privateKey = (await importJWK(k.privateJwk, DEV_IDP_ALGORITHM)) as CryptoKey;
-        const { kid } = k;
-        const { n, e, kty } = k.privateJwk;
-        return { kid, privateKey, publicJwk: { kty, n, e, kid, use: 'sig', alg: DEV_IDP_ALGORITHM } as JWK };
-      }),
-    );
-    return new DevIdentityProvider(`${publicUrl}/idp`, keys);
+    try {
+      const stored = JSON.parse(text) as StoredKey[];
+      const keys = await Promise.all(
+        stored.map(async (k) => {
+          const privateKey = (await importJWK(k.privateJwk, DEV_IDP_ALGORITHM)) as CryptoKey;
+          const { kid } = k;
+          const { n, e, kty } = k.privateJwk;
+          return { kid, privateKey, publicJwk: { kty, n, e, kid, use: 'sig', alg: DEV_IDP_ALGORITHM } as JWK };
+        }),
+      );
+      if (keys.length === 0) throw new Error('it holds no key');
+      return new DevIdentityProvider(`${publicUrl}/idp`, keys);
+    } catch (error) {
+      // A start must say which file is damaged: replacing it invalidates every token it signed, so restoring it is better.
+      throw new OpenMamError(
+        'invalid_configuration',
+        `the built-in identity provider's signing key file ${file} cannot be used (${error instanceof Error ? error.message : String(error)}): restore it from a backup or from another node (deleting it makes a new key, and tokens signed with the old one stop verifying)`,
+        { cause: error },
+      );
+    }
   }
 
   issuer(tenantId: string): string {

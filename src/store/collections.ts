@@ -201,3 +201,23 @@ export const ASSIGNMENT_FILTERS = tenantCollection('assignment_filters', {
   platform: { type: 'string', source: { column: 'platform' }, required: true, members: ['windows10AndLater', 'windowsMobileApplicationManagement'] },
   assignmentFilterManagementType: { type: 'string', source: { column: 'management_type' }, required: true, members: ['devices', 'apps'] },
 });
+
+/**
+ * The audit trail (beta deviceManagement/auditEvents, migration 026), newest first on `audit_events_page`. The
+ * actor's UPN is kept lower-case in its column (Entra compares UPNs ignoring case), so a filter's literal is
+ * lower-cased and the column's index still serves; GUIDs are lower-case. Only the time (and id) orders a page: the
+ * other fields are filters, served by the indexes of migration 026 or checked on the page index's rows.
+ */
+export const AUDIT_EVENTS = tenantCollection('audit_events', {
+  id: { type: 'string', source: { column: 'id' }, required: true, lowerCase: true },
+  activityDateTime: { type: 'dateTime', source: { column: 'activity_date_time' }, required: true },
+  activityType: { type: 'string', source: { column: 'activity_type' }, required: true, filterOnly: true },
+  activityOperationType: { type: 'string', source: { column: 'activity_operation_type' }, required: true, filterOnly: true },
+  activityResult: { type: 'string', source: { column: 'activity_result' }, required: true, filterOnly: true },
+  category: { type: 'string', source: { column: 'category' }, required: true, filterOnly: true },
+  componentName: { type: 'string', source: { column: 'component_name' }, required: true, filterOnly: true },
+  correlationId: { type: 'string', source: { column: 'correlation_id' }, required: true, lowerCase: true, filterOnly: true },
+  'actor/userPrincipalName': { type: 'string', source: { column: 'actor_upn' }, lowerCase: true, filterOnly: true },
+  'actor/userId': { type: 'string', source: { column: 'actor_user_id' }, lowerCase: true, filterOnly: true },
+  'actor/applicationId': { type: 'string', source: { column: 'actor_app_id' }, lowerCase: true, filterOnly: true },
+});

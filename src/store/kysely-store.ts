@@ -15,6 +15,8 @@ import { KyselyHealthAttestationStore, writeHealthAttestationChange } from './he
 import { KyselyDevicePictureStore } from './device-picture-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { QueryTiming } from './query-timing.ts';
+import type { AuditStore } from './audit-records.ts';
+import { KyselyAuditStore } from './audit-store.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
 import * as collections from './collections.ts';
@@ -161,6 +163,9 @@ export class KyselyStore implements Store, SecretStore {
   readonly healthAttestation: HealthAttestationStore;
   /** The reads of the admin API's device picture, a page at a time; same database and lifecycle. */
   readonly devicePicture: DevicePictureStore;
+  /** The audit trail (migration 026); its events ride on the changes' own transactions (see #write). */
+  readonly audit: AuditStore;
+  readonly #audit: KyselyAuditStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;
   /** Tracked work still running; close() waits for it to reach 0 (a count: a Set of promises churned memory per read). */
@@ -180,6 +185,13 @@ export class KyselyStore implements Store, SecretStore {
     this.#timing = timing;
     this.backend = dialect.backend;
     this.#groupCommit = dialect.groupCommit ? new GroupCommit(db) : undefined;
+    this.#audit = new KyselyAuditStore({
+      db,
+      write: (work) => this.#transaction(work),
+      track: (work) => this.#track(work),
+      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
+    });
+    this.audit = this.#audit;
     this.appProtection = new KyselyAppProtectionStore(db, {
       jsonArrayFrom: dialect.jsonArrayFrom,
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
@@ -241,8 +253,16 @@ export class KyselyStore implements Store, SecretStore {
     return (await this.#db.executeQuery<Row>({ ...query, parameters })).rows;
   }
 
-  /** A write transaction: batched with concurrent ones where the database has a single writer. */
+  /**
+   * The single write path of every sub-store: a write transaction, carrying the audit event attached by
+   * `audit.attach` when there is one (inserted after `work` succeeded, in the same transaction: audit-store.ts).
+   */
   #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.#audit.carry(work);
+  }
+
+  /** A write transaction: batched with concurrent ones where the database has a single writer. */
+  #transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.#groupCommit ? this.#groupCommit.run(work) : this.#db.transaction().execute(work);
   }
 
@@ -569,7 +589,8 @@ export class KyselyStore implements Store, SecretStore {
   }
 
   setMessageLogUntil(enrollmentId: string, until: number | null): Promise<void> {
-    return this.#track(() => upsertManagementState(this.#db, enrollmentId, { message_log_until: until }));
+    // Through the write path, so that an audit event attached to it rides on this write.
+    return this.#track(() => this.#write((trx) => upsertManagementState(trx, enrollmentId, { message_log_until: until })));
   }
 
   appendMessageLog(records: readonly MessageLogRecord[], keep: number, olderThan: number): Promise<void> {
@@ -628,7 +649,8 @@ export class KyselyStore implements Store, SecretStore {
   createGroup(group: GroupRecord): Promise<void> {
     return this.#track(async () => {
       try {
-        await this.#db.insertInto('groups').values(groupToRow(group)).execute();
+        // Through the write path, so that an audit event attached to it rides on this insert.
+        await this.#write((trx) => trx.insertInto('groups').values(groupToRow(group)).execute());
       } catch (err) {
         if (this.#dialect.isUniqueViolation(err)) {
           throw new OpenMamError('conflict', `group ${group.id} already exists`, { cause: err });
@@ -678,7 +700,15 @@ export class KyselyStore implements Store, SecretStore {
         ...(change.description === undefined ? {} : { description: change.description }),
         ...(change.mailNickname === undefined ? {} : { mail_nickname: change.mailNickname }),
       };
-      if (Object.keys(set).length > 0) await this.#write((trx) => trx.updateTable('groups').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute());
+      if (Object.keys(set).length > 0) {
+        const found = await this.#undoable<boolean>(async (trx) => {
+          const updated = await trx.updateTable('groups').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+          // No such group: undone, so that nothing (an attached audit event) is written for it.
+          if (updated.numUpdatedRows === 0n) throw new Undo(false);
+          return true;
+        });
+        if (!found) return undefined;
+      }
       return this.getGroup(tenantId, id);
     });
   }

@@ -34,6 +34,8 @@ export interface TenantSettings {
    * their enrollment ends (reason `stale`); absent or null: never.
    */
   staleDeviceRetireAfterDays?: number | null;
+  /** Days the audit trail keeps an event (core/tenant-settings.ts, 30..3650); absent: 365. */
+  auditEventRetentionDays?: number;
   /**
    * Health attestation of the tenant's devices (core/management/health-attestation.ts); absent: off. `serviceUrl`
    * null: Microsoft's DHA-Cloud.

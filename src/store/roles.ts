@@ -1,4 +1,5 @@
 import type { ComplianceStore } from './compliance-records.ts';
+import type { AuditStore } from './audit-records.ts';
 import type { CollectionPage, CollectionQuery, CollectionStore } from './collection-query.ts';
 import type {
   ActivityHourRecord,
@@ -385,6 +386,8 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly devicePicture: DevicePictureStore;
   /** Device compliance policies and states (store/compliance-store.ts, migration 021). */
   readonly compliance: ComplianceStore;
+  /** The audit trail of admin changes (store/audit-store.ts, migration 026). */
+  readonly audit: AuditStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness probe for /healthz. */

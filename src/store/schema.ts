@@ -61,6 +61,7 @@ export interface Database {
   users: UsersTable;
   activity_hours: ActivityHoursTable;
   assignment_filters: AssignmentFiltersTable;
+  audit_events: AuditEventsTable;
   device_actions: DeviceActionsTable;
   health_attestations: HealthAttestationsTable;
   health_attestation_certificates: HealthAttestationCertificatesTable;
@@ -553,4 +554,24 @@ export interface ComplianceRunsTable {
   cursor: string | null;
   lease_owner: string | null;
   lease_until: number | null;
+}
+
+/** Migration 026: the audit trail, append-only; `actor` and `resources` are Graph's auditActor and auditResource[] as JSON. */
+export interface AuditEventsTable {
+  tenant_id: string;
+  id: string;
+  activity_date_time: number;
+  display_name: string;
+  activity: string;
+  activity_type: string;
+  activity_operation_type: string;
+  activity_result: string;
+  category: string;
+  component_name: string;
+  correlation_id: string;
+  actor_upn: string | null;
+  actor_user_id: string | null;
+  actor_app_id: string | null;
+  actor: string;
+  resources: string;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
@@ -137,4 +137,22 @@ export function openSqliteStore(file: string): KyselyStore {
   }
   const timing = new QueryTiming();
   return new KyselyStore(new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), log: timing.log }), sqliteAdapter, reader, timing);
+}
+
+/**
+ * An online backup of the SQLite database `file` into `destination` (a new file), while servers keep using it:
+ * SQLite's backup API (https://www.sqlite.org/backup.html, better-sqlite3's `backup()`) copies a consistent snapshot,
+ * committed transactions still in the -wal file included, which a plain copy of the file would miss. The source is
+ * opened read-only and must exist; an existing destination is never overwritten.
+ */
+export async function backupSqliteDatabase(file: string, destination: string): Promise<{ pages: number }> {
+  if (existsSync(destination)) throw new OpenMamError('conflict', `${path.resolve(destination)} exists: name a new file (a backup never overwrites one)`);
+  const source = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 5000');
+    const { totalPages } = await source.backup(destination);
+    return { pages: totalPages };
+  } finally {
+    source.close();
+  }
 }

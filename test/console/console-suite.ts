@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { freePort } from '../support/free-port.ts';
@@ -7,6 +7,7 @@ import { startTestServer, type Backend, type TestServer } from '../support/serve
 import { assertAccessible, ensureConsoleBuilt, eventually, FIRST_LOAD_JS_BUDGET_BYTES, launchChromium, openTab, recordScripts, screenshot, type ConsoleTab } from './browser.ts';
 import { EXCHANGE_ONLINE, Fleet, type SimulatedApp } from './fleet.ts';
 import { signIn } from './sign-in.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The admin console in a real browser (Debian's Chromium through playwright-core) against a real server over HTTPS:
@@ -28,7 +29,7 @@ const MINIMUM_OS = '10.0.22631.2506';
 const STEP_TIMEOUT_MS = 90_000;
 
 export function consoleInBrowser(backend: Backend, skip?: string): void {
-  describe(`admin console in Chromium (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin console in Chromium (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let browser: Browser;
     let admin: ConsoleTab;

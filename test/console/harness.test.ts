@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { assertAccessible, chromiumSkipReason, launchChromium, openTab, type ConsoleTab } from './browser.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The browser tests' own checks can fail: axe-core finds what WCAG 2 A/AA forbids and names it, passes a page that
  * conforms, and leaves out Tabster's focus dummies only; page errors are collected. Pages are set in place (no server).
  */
-describe('console browser test harness', { skip: chromiumSkipReason('the console browser test harness checks') ?? false }, () => {
+skippableSuite('console browser test harness', { skip: chromiumSkipReason('the console browser test harness checks') ?? false }, () => {
   let browser: Browser;
   let tab: ConsoleTab;
   before(async () => {

@@ -6,6 +6,8 @@ import { validateCustomConfiguration } from '../../src/policy/custom.ts';
 import type { EnrollmentRecord, ManagementState, NodeStateRecord, PolicyRecord } from '../../src/store/records.ts';
 import { NEW_ENROLLMENT_LIFE } from '../../src/store/records.ts';
 import type { PolicyStore } from '../../src/store/roles.ts';
+import { AuditTrail } from '../../src/core/audit/audit-trail.ts';
+import type { AuditStore } from '../../src/store/audit-records.ts';
 
 const TENANT = 'tenant-a';
 const GROUP = '11111111-1111-1111-1111-111111111111';
@@ -83,7 +85,7 @@ describe('PolicyStatusService.deviceStatuses', () => {
       ['e-2', [state('login.example.com', 'failed', '500')]],
     ]);
     const store = new CountingStore(enrollments, memberships, tokenGroups, nodes);
-    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
+    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], audit: new AuditTrail({} as AuditStore), clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
     const body = validateCustomConfiguration(
       { displayName: 'neutral', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'n', omaUri: NODE, value: 'login.example.com' }] },
       'create',
@@ -101,7 +103,7 @@ describe('PolicyStatusService.deviceStatuses', () => {
 
   it('reads nothing more when no device is enrolled', async () => {
     const store = new CountingStore([], new Map(), new Map(), new Map());
-    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
+    const policies = new PolicyService({ store: {} as PolicyStore, appStore: {} as PolicyServiceOptions['appStore'], audit: new AuditTrail({} as AuditStore), clock: () => 0, newId: () => 'x', providerId: 'OpenMAM' });
     const body = validateCustomConfiguration({ displayName: 'n', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'n', omaUri: NODE, value: 'x' }] }, 'create');
     const policy: PolicyRecord = { tenantId: TENANT, id: 'p', kind: 'windows10CustomConfiguration', body: { ...body }, version: 1, createdAt: 0, updatedAt: 0, assignments: [] };
     assert.deepEqual(await new PolicyStatusService(store, policies).deviceStatuses(policy, 100), []);

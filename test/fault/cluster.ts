@@ -200,7 +200,7 @@ export class ClusterNode {
   async start(): Promise<number> {
     assert.ok(!this.alive, `node ${this.index} is already running`);
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, OPENMAM_RUN_SOURCES: 'true', ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     this.#expectingExit = false;
     let output = '';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { DeviceSimulator } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
 import { ALL_USERS, CONFIGURATIONS, Cluster, PROTECTIONS, missingOn, printFigures, sleep, syncUntilSettled, type Reply } from './cluster.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Concurrent admin writes on two nodes (issue 11, item 3): PATCH vs PATCH of different fields, assign vs PATCH, and
@@ -33,7 +34,7 @@ function custom(name: string, value: string): Record<string, unknown> {
 const nodeOf = (name: string): string => `./Vendor/MSFT/VPNv2/${name}/ProfileXML`;
 const valueOf = (policy: Record<string, unknown>): unknown => (policy['omaSettings'] as { value: unknown }[] | undefined)?.[0]?.value;
 
-describe('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
+skippableSuite('fault: concurrent admin writes on two nodes (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
   let cluster: Cluster;
   let devices: DeviceSimulator[];
   /** Every write answered with an unexpected status (a 5xx, or a 4xx other than 409/412). */

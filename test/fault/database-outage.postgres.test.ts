@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, type HttpResult } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
 
@@ -23,6 +23,7 @@ import {
   waitForPostgres,
   type Surface,
 } from './cluster.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Database outages (issue 11, items 1 and 5): the cluster's PostgreSQL connections terminated under write traffic
@@ -61,7 +62,7 @@ class Tally {
   }
 }
 
-describe('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
+skippableSuite('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
   let cluster: Cluster;
   let policyId: string;
   let round = 0;

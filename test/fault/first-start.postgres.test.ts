@@ -4,13 +4,14 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { httpsRequest } from '../support/https-client.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Fault: simultaneous first start. Three `openmam serve` processes and one `openmam token` start at the same moment
@@ -34,7 +35,7 @@ interface Child {
 }
 
 function run(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, OPENMAM_RUN_SOURCES: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -128,7 +129,7 @@ async function round(index: number): Promise<void> {
   }
 }
 
-describe('fault: simultaneous first start of several nodes (PostgreSQL)', { skip: skip ?? false }, () => {
+skippableSuite('fault: simultaneous first start of several nodes (PostgreSQL)', { skip: skip ?? false }, () => {
   for (let index = 0; index < ROUNDS; index++) {
     it(`round ${index + 1}: ${NODES} nodes and the CLI on one empty schema and data folder become one installation`, { timeout: 3 * WAIT_MS }, async () => {
       await round(index);

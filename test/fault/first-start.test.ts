@@ -10,6 +10,7 @@ import { TenantDirectory } from '../../src/identity/tenants.ts';
 import { createRuntime, type Runtime } from '../../src/main.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { postgresSkipReason, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Simultaneous first start, in one process: several runtimes created at once on one empty database and one empty
@@ -80,7 +81,7 @@ describe('simultaneous first start, in one process', () => {
     await raceFirstStart('sqlite', await newDataDir(), undefined);
   });
 
-  describe('on PostgreSQL', { skip: skipPostgres ?? false }, () => {
+  skippableSuite('on PostgreSQL', { skip: skipPostgres ?? false }, () => {
     let schema: PostgresTestSchema;
     before(async () => {
       schema = await withPostgresSchema();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { scepProfile } from '../policy/certificate-fixtures.ts';
 import type { DeviceSimulator, TranscriptCommand } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
 import { CONFIGURATIONS, Cluster, DEVICE_LOCK, ExecCounter, SCEP_ROOT, WIP, missingOn, printFigures, syncUntilSettled, type Desired } from './cluster.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Lost acknowledgement inside an Atomic (issue 11, item 2): a device applies a server message that carries Atomic
@@ -31,7 +32,7 @@ function scepNodes(device: DeviceSimulator): string[] {
   return [...ids];
 }
 
-describe('fault: lost acknowledgement inside an Atomic (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
+skippableSuite('fault: lost acknowledgement inside an Atomic (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
   let cluster: Cluster;
   /** The policies every device must end with, as (collection, id). */
   const policies: [string, string][] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { scepProfile } from '../policy/certificate-fixtures.ts';
 import type { DeviceSimulator, HttpResult } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
@@ -19,6 +19,7 @@ import {
   sleep,
   syncUntilSettled,
 } from './cluster.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * SIGKILL of a node (issue 11): two nodes on PostgreSQL behind a proxy that skips a dead node; devices in
@@ -65,7 +66,7 @@ interface App {
   counts: { wipes: number };
 }
 
-describe('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
+skippableSuite('fault: SIGKILL of a node during sessions and check-ins (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
   let cluster: Cluster;
   let bulkId: string;
   let scepId: string;

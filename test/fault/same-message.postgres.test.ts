@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { HttpResult } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
 import { CONFIGURATIONS, Cluster, carriesCommands, headerStatusOf, missingOn, printFigures, syncUntilSettled, type Desired } from './cluster.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The same device message to two nodes at once (issue 11, item 6): a device (or a proxy retrying) sends each message
@@ -25,7 +26,7 @@ interface Pair {
   problems: string[];
 }
 
-describe('fault: the same device message to two nodes at once (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
+skippableSuite('fault: the same device message to two nodes at once (PostgreSQL, two nodes)', { skip: skip ?? false }, () => {
   let cluster: Cluster;
   before(async () => {
     cluster = await Cluster.start({ backend: 'postgres', nodes: 2 });

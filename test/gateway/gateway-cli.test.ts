@@ -48,7 +48,7 @@ async function freePort(): Promise<number> {
 
 function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string; exited: Promise<number | string> } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', OPENMAM_DATA_DIR: path.join(dir, 'data'), OPENMAM_HOST: '127.0.0.1', OPENMAM_LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env['PATH'] ?? '', OPENMAM_RUN_SOURCES: 'true', OPENMAM_DATA_DIR: path.join(dir, 'data'), OPENMAM_HOST: '127.0.0.1', OPENMAM_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { ACTIVITY_COUNTERS, type ActivityCounts } from '../../src/store/records.ts';
 import { allHomeRequests, HOME_RANGES, homeRequests } from '../../web/src/pages/home/home-requests.ts';
 import { adminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The activity rollups end to end over real HTTPS: app registrations and check-ins (`/mam/v1`), OMA-DM sessions of
@@ -30,7 +31,7 @@ function zero(): ActivityCounts {
 }
 
 export function activityEndToEnd(backend: Backend, skip?: string): void {
-  describe(`admin API: activity rollups (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin API: activity rollups (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

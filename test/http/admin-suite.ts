@@ -7,6 +7,7 @@ import { sha1Thumbprint, testCertificates } from '../policy/certificate-fixtures
 import { fullMamPolicy } from '../policy/fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The admin API end to end: an admin authors policies through the Graph-shaped API, assigns them to groups, and MAM
@@ -33,7 +34,7 @@ const wipPolicy = {
 };
 
 export function adminEndToEnd(backend: Backend, skip?: string): void {
-  describe(`Graph-shaped admin API and policy delivery (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`Graph-shaped admin API and policy delivery (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

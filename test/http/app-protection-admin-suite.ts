@@ -5,6 +5,7 @@ import type { AppRegistrationRecord } from '../../src/store/app-protection-recor
 import { registrationRecord } from '../support/registrations.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 import { patchedThenRead as patchedThenReadWith } from '../support/graph-calls.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The app protection service's admin API end to end (docs/app-protection.md "Admin API"): app protection and app
@@ -34,7 +35,7 @@ const SHAREPOINT = '00000003-0000-0ff1-ce00-000000000000';
 const toGroup = (groupId: string) => ({ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } });
 
 export function appProtectionAdminEndToEnd(backend: Backend, skip?: string): void {
-  describe(`app protection admin API (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`app protection admin API (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

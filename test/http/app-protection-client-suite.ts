@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildGateway } from '../../src/gateway/gateway.ts';
 import { DecisionClient } from '../../src/gateway/decision-client.ts';
@@ -11,6 +11,7 @@ import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { MamClient, MemoryStorage, type MamAction } from '../../packages/client/src/index.ts';
 import { fetchTrusting } from '../support/fetch-trusting.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The app developer's view, end to end over real HTTPS: apps built on @openmam/client register with the real server,
@@ -27,7 +28,7 @@ const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
 const EXCHANGE_URI = 'https://outlook.office365.com';
 
 export function appProtectionClientEndToEnd(backend: Backend, skip?: string): void {
-  describe(`@openmam/client and openmam gateway against the server (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`@openmam/client and openmam gateway against the server (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let upstream: Server;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The app protection service end to end over real HTTPS (docs/app-protection.md): an admin assigns a Level 2 app
@@ -45,7 +46,7 @@ interface CheckIn {
 }
 
 export function appProtectionEndToEnd(backend: Backend, skip?: string): void {
-  describe(`app protection service (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`app protection service (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let gateway: string;

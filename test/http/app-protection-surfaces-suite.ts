@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The schemas of the app protection JSON surfaces (/mam/v1, /mtd/v1, /access/v1) refuse what the contract does not
@@ -11,7 +12,7 @@ import { startTestServer, type Backend, type JsonResponse, type TestServer } fro
 const EDGE_CLIENT = 'ecd6b820-32c2-49b6-98a6-444530e5a77a';
 
 export function appProtectionSurfaces(backend: Backend, skip?: string): void {
-  describe(`app protection JSON surfaces (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`app protection JSON surfaces (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let user: string;
     let connector: string;

@@ -5,6 +5,7 @@ import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import type { PolicyRecord } from '../../src/store/records.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Assignment filters end to end (docs/graph.md "Assignment filters"): the Graph collection (CRUD, refusals, another
@@ -33,7 +34,7 @@ const wipPolicy = (extra: Record<string, unknown> = {}) => ({
 });
 
 export function assignmentFiltersEndToEnd(backend: Backend, skip?: string): void {
-  describe(`assignment filters (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`assignment filters (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { skippableSuite } from '../support/skippable-suite.ts';
 import { MAX_ACTIVE_REGISTRATIONS_PER_USER, REGISTRATION_LIMIT_REACHED } from '../../src/core/app-protection/managed-apps.ts';
 import { KNOWN_INVENTORY_NODES, MAX_INVENTORY_NODES_PER_DEVICE, MAX_INVENTORY_VALUE_LENGTH } from '../../src/core/management/inventory.ts';
 import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
@@ -48,7 +49,7 @@ function headerStatusOf(body: string): string | undefined {
 const extraNode = (i: number): string => `./DevInfo/Ext/Flood${String(i).padStart(5, '0')}`;
 
 export function boundsEndToEnd(backend: Backend, skip?: string): void {
-  describe(`bounds (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`bounds (${backend})`, { skip }, () => {
     let server: TestServer;
     const devices: DeviceSimulator[] = [];
     before(async () => {

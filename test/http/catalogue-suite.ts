@@ -6,6 +6,7 @@ import type { GraphError } from '@microsoft/microsoft-graph-client';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 import { patchedThenRead as patchedThenReadWith } from '../support/graph-calls.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The managed app catalogue (`deviceAppManagement/openMamManagedApps`) and service principals (`servicePrincipals`)
@@ -32,7 +33,7 @@ interface GraphResponse {
 }
 
 export function catalogueEndToEnd(backend: Backend, skip?: string): void {
-  describe(`managed app catalogue and service principals (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`managed app catalogue and service principals (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { adminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Device compliance end to end over real HTTPS, per store backend: `deviceManagement/deviceCompliancePolicies`
@@ -28,7 +29,7 @@ const blockAndRetire = (retireHours: number) => [{ ruleName: 'PasswordRequired',
 const block = (gracePeriodHours = 0) => [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours }] }];
 
 export function complianceEndToEnd(backend: Backend, skip?: string): void {
-  describe(`device compliance (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`device compliance (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let intruder: string;
@@ -299,7 +300,7 @@ export function complianceEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(await app().compliance.sweepRetires(), 0);
       await reportAgainQueued(erin.enrollmentId);
       assert.equal(await app().compliance.sweepRetires(), 0);
-      await assert.rejects(app().deviceActions.request(server.tenantId, erin.enrollmentId, 'retire', {}, 'compliance'), /pending already/);
+      await assert.rejects(app().deviceActions.request({ tenantId: server.tenantId, reason: 'compliance' }, erin.enrollmentId, 'retire'), /pending already/);
 
       // The device's next session gets DMClient Unenroll, as for an admin's retire; the enrollment ends with reason compliance.
       const session = await erin.device.sync();

@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/main.ts';
@@ -13,6 +13,7 @@ import { httpsRequest, type HttpsResponse } from '../support/https-client.ts';
 import { withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import type { ConsoleConfig } from '../../src/http/console-routes.ts';
 import type { Backend } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The admin console's sign-in against the built-in identity provider, end to end over real HTTPS: the console's
@@ -36,7 +37,7 @@ function newPkce(): Pkce {
 const REGISTRATIONS = '/graph/beta/deviceAppManagement/managedAppRegistrations';
 
 export function consoleSignInEndToEnd(backend: Backend, skip?: string): void {
-  describe(`console sign-in with the built-in identity provider (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`console sign-in with the built-in identity provider (${backend})`, { skip: skip ?? false }, () => {
     let runtime: Runtime;
     let config: Config;
     let url: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { cuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.ts';
 import { DeviceSimulator, ENROLLMENT_PATH } from '../support/device-simulator.ts';
@@ -8,6 +8,7 @@ import { postgresSkipReason, postgresTestUrl, withPostgresSchema, type PostgresT
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
 import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The database goes away under a running node, in two ways: the link to PostgreSQL is cut (connections reset, new
@@ -20,7 +21,7 @@ const WIP = '/graph/beta/deviceAppManagement/windowsInformationProtectionPolicie
 const RST_TEMPLATE = RST_MAM_JWT_TEMPLATE;
 const wipPolicy = (name: string) => ({ displayName: name, enforcementLevel: 'encryptAndAuditOnly', enterpriseDomain: 'contoso.com' });
 
-describe('a database outage under a running node (PostgreSQL)', { skip: skip ?? false }, () => {
+skippableSuite('a database outage under a running node (PostgreSQL)', { skip: skip ?? false }, () => {
   const applicationName = `openmam_outage_${randomUUID().slice(0, 8)}`;
   let proxy: CuttableProxy;
   let schema: PostgresTestSchema;
@@ -78,6 +79,8 @@ describe('a database outage under a running node (PostgreSQL)', { skip: skip ?? 
       assert.equal(mam.headers['retry-after'], '10');
 
       assert.equal((await server.request('/healthz')).status, 503);
+      assert.equal((await server.request('/readyz')).status, 503, 'not ready without its database');
+      assert.equal((await server.request('/livez')).status, 200, 'but alive: an orchestrator must not restart it for that');
     } finally {
       await proxy.restore();
     }

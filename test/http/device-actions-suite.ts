@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator, NotEnrolledError, type ServerCommand, type SimulatorOptions } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Retire, wipe and syncDevice of a MAM-enrolled device end to end (core/management/device-actions.ts): an admin asks
@@ -18,7 +19,7 @@ const SETTINGS = `${BETA}/openMamTenantSettings`;
 const DAY = 24 * 60 * 60 * 1000;
 
 export function deviceActionsEndToEnd(backend: Backend, skip?: string): void {
-  describe(`managed device actions: retire, wipe, syncDevice (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`managed device actions: retire, wipe, syncDevice (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let tokens: AdminTokens;
     const devices: DeviceSimulator[] = [];

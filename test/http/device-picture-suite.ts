@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { graphEnum, graphProperties } from '../../src/policy/graph-schema/index.ts';
 import { GRAPH_MANAGEMENT_STATES, MANAGED_DEVICES } from '../../src/store/collections.ts';
@@ -8,6 +8,7 @@ import { DEVICE_COMPLIANCE_STATES } from '../../src/store/records.ts';
 import { adminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * One device, one picture (issue 15, H5), end to end over HTTPS: MAM devices (the simulator) enroll and check in, a
@@ -25,7 +26,7 @@ const EDGE = 'com.microsoft.edge';
 type Entity = Record<string, unknown>;
 
 export function devicePictureEndToEnd(backend: Backend, skip?: string): void {
-  describe(`admin API: managedDevices as Graph has them, linked to their Entra device and apps (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin API: managedDevices as Graph has them, linked to their Entra device and apps (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

@@ -5,6 +5,8 @@ import { parseXml } from '../../src/protocol/xml/reader.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 import { hmacWithPublicKey, signedByUnknownKey, unsignedToken } from '../support/tokens.ts';
 import { discoverRequest, mamEnrollmentRequest, readFault, readProvisioningDocument, SOAP_HEADERS } from '../support/windows-client.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
+import { operatorContext } from '../../src/core/audit/audit-trail.ts';
 
 const ENROLL = '/EnrollmentServer/Enrollment.svc';
 const TOU = '/EnrollmentServer/TermsOfUse';
@@ -19,7 +21,7 @@ function newDeviceId(): string {
  * Run once per store backend (enrollment.sqlite.test.ts, enrollment.postgres.test.ts).
  */
 export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
-  describe(`MAM enrollment over HTTPS (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`MAM enrollment over HTTPS (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     before(async () => {
       server = await startTestServer(backend);
@@ -59,6 +61,15 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(response.status, 200);
       assert.deepEqual(JSON.parse(response.body), { status: 'ok', version: '0.1.0', database: 'ok' });
       assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    });
+
+    it('serves /livez (no database) and /readyz (the database answers), for orchestrators\' probes', async () => {
+      const live = await server.request('/livez');
+      assert.equal(live.status, 200);
+      assert.deepEqual(JSON.parse(live.body), { status: 'ok', version: '0.1.0' });
+      const ready = await server.request('/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(JSON.parse(ready.body), { status: 'ok', version: '0.1.0', database: 'ok' });
     });
 
     it('enrolls a device whose user adds a work account, and answers with a MAM provisioning document', async () => {
@@ -259,11 +270,11 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
 
       it('a tenant that blocked new enrollments', async () => {
         const devId = newDeviceId();
-        await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: false });
+        await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { enrollmentAllowed: false });
         try {
           await expectRefused(mamEnrollmentRequest({ token: valid, deviceId: devId }), 's:Authorization', { devId });
         } finally {
-          await server.runtime.app.tenantSettings.update(server.tenantId, { enrollmentAllowed: true });
+          await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { enrollmentAllowed: true });
         }
       });
     });
@@ -328,7 +339,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
       });
 
       it('refuses an enrollment without acceptance when the tenant requires its terms', async () => {
-        await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: true });
+        await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { requireTermsOfUse: true });
         try {
           const token = await server.mint({ upn: 'hasty@contoso.example' });
           const devId = newDeviceId();
@@ -337,7 +348,7 @@ export function enrollmentEndToEnd(backend: Backend, skip?: string): void {
           const ok = await enroll(mamEnrollmentRequest({ token: accepted, deviceId: devId, context: { EnrollmentData: blob } }));
           assert.equal(readFault(ok.body), undefined);
         } finally {
-          await server.runtime.app.tenantSettings.update(server.tenantId, { requireTermsOfUse: false });
+          await server.runtime.app.tenantSettings.update(operatorContext(server.tenantId, 'test'), { requireTermsOfUse: false });
         }
       });
     });

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { selfSignedCertificate } from '../../src/cli/tls.ts';
 import { healthAttestationFacts, NODES, REPLAY_REASON } from '../../src/core/management/health-attestation.ts';
 import { SimulatedDhaService, SimulatedHealthAttestation, validationNonce, type AttestationMischief, type BootState } from '../../src/simulator/health-attestation.ts';
 import { adminTokens, type AdminTokens } from '../support/admin-tokens.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
 
@@ -19,7 +20,7 @@ const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
  * on-premises service with an enterprise CA would be), a real server and store. Run once per store backend.
  */
 export function healthAttestationEndToEnd(backend: Backend, skip?: string): void {
-  describe(`health attestation over HTTPS (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`health attestation over HTTPS (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let dha: SimulatedDhaService;
     let tokens: AdminTokens;

@@ -5,6 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DeviceSimulator, type SimulatorOptions } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
+import { operatorContext } from '../../src/core/audit/audit-trail.ts';
 
 /**
  * OMA-DM management end to end: the device simulator (its own XML, not the server's codec) enrolls over HTTPS and
@@ -34,7 +36,7 @@ function statusFor(body: string, cmdRef: string): string | undefined {
 }
 
 export function managementEndToEnd(backend: Backend, skip?: string): void {
-  describe(`OMA-DM management over HTTPS (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`OMA-DM management over HTTPS (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     const devices: DeviceSimulator[] = [];
     before(async () => {
@@ -408,8 +410,8 @@ export function managementEndToEnd(backend: Backend, skip?: string): void {
     it("sends a tenant's changed poll schedule to enrolled devices, within Microsoft's guidance", async () => {
       const device = await enrolledDevice();
       await device.sync();
-      await assert.rejects(app().tenantSettings.update(server.tenantId, { pollSchedule: { intervalForRemainingScheduledRetries: 60 } }), /1440/);
-      await app().tenantSettings.update(server.tenantId, { pollSchedule: { intervalForRemainingScheduledRetries: 2880 } });
+      await assert.rejects(app().tenantSettings.update(operatorContext(server.tenantId, 'test'), { pollSchedule: { intervalForRemainingScheduledRetries: 60 } }), /1440/);
+      await app().tenantSettings.update(operatorContext(server.tenantId, 'test'), { pollSchedule: { intervalForRemainingScheduledRetries: 2880 } });
       const transcript = await device.sync();
       const node = './Vendor/MSFT/DMClient/Provider/OpenMAM/Poll/IntervalForRemainingScheduledRetries';
       assert.ok(transcript.commands.some((c) => c.locUri === node && c.statusSent === '200'), transcript.commands.map((c) => `${c.verb} ${c.locUri}`).join(', '));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
+import { skippableSuite } from '../support/skippable-suite.ts';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { metricsListener } from '../../src/http/metrics/metrics-routes.ts';
@@ -154,7 +155,7 @@ export function valueOf(exposition: Exposition, name: string, labels: Record<str
 }
 
 export function metricsEndToEnd(backend: Backend, skip?: string): void {
-  describe(`GET /metrics end to end (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`GET /metrics end to end (${backend})`, { skip }, () => {
     const SCRAPE_TOKEN = `scrape-${randomUUID()}`;
     let server: TestServer;
     let admin: string;

@@ -140,6 +140,8 @@ describe("OData's URL forms", () => {
     ["/graph/beta/users('x')/isManagedAppUserBlocked()", '/graph/beta/users/x/isManagedAppUserBlocked'],
     ["/graph/beta/groups?$filter=startswith(displayName,'a')", "/graph/beta/groups?$filter=startswith(displayName,'a')"],
     ["/mam/v1/registrations('x')", "/mam/v1/registrations('x')"],
+    ["/graph/beta/deviceManagement/auditEvents/getAuditActivityTypes(category='Conditional Access')", '/graph/beta/deviceManagement/auditEvents/getAuditActivityTypes/Conditional%20Access'],
+    ["/graph/beta/deviceManagement/auditEvents/getAuditActivityTypes(category=%27Device%27)", '/graph/beta/deviceManagement/auditEvents/getAuditActivityTypes/Device'],
   ] as const) {
     it(`${url} -> ${expected}`, () => assert.equal(rewriteGraphUrl(url), expected));
   }

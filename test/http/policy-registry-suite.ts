@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { kindsOf, policyCollections, readableProperties, type GraphVersion, type PolicyKindDeclaration } from '../../src/core/policy-kinds/index.ts';
 import { PFX_BASE64, PFX_PASSWORD, SCEP_CHALLENGE, scepProfile, testCertificates } from '../policy/certificate-fixtures.ts';
 import { customConfiguration, mdmPolicy, minimalMamPolicy } from '../policy/fixtures.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Every policy kind of the registry (src/core/policy-kinds), through the routes its declaration gives it, in every
@@ -41,7 +42,7 @@ const ENTITY_KEYS = new Set(['@odata.context', '@odata.type', '@odata.etag', 'id
 const isAnnotation = (key: string): boolean => key.startsWith('@openmam.');
 
 export function policyRegistryEndToEnd(backend: Backend, skip?: string): void {
-  describe(`policy kinds from the registry (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`policy kinds from the registry (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let root: string;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { scepProfile } from '../policy/certificate-fixtures.ts';
 import { DeviceSimulator, type SessionTranscript, type SimulatorOptions } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * SCEP certificate profiles end to end: an admin authors a windows81SCEPCertificateProfile through the admin API,
@@ -27,7 +28,7 @@ function sent(transcript: SessionTranscript): string[] {
 }
 
 export function scepEndToEnd(backend: Backend, skip?: string): void {
-  describe(`SCEP certificate profiles over OMA-DM (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`SCEP certificate profiles over OMA-DM (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     const devices: DeviceSimulator[] = [];

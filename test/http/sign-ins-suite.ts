@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { PageIterator, type GraphError, type PageCollection } from '@microsoft/microsoft-graph-client';
 import type { SignInRecord } from '../../src/store/app-protection-records.ts';
 import { signInRecord } from '../support/sign-ins.ts';
@@ -8,6 +8,7 @@ import { adminTokens } from '../support/admin-tokens.ts';
 import { freePort } from '../support/free-port.ts';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The sign-in log end to end: records handed to the running server's SignInLog (as AccessService does per decision)
@@ -23,7 +24,7 @@ interface GraphResponse {
 }
 
 export function signInsEndToEnd(backend: Backend, skip?: string): void {
-  describe(`admin API: sign-in log (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin API: sign-in log (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { POLL_SCHEDULE_SET_ID } from '../../src/core/tenant-settings.ts';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { DeviceSimulator, EnrollmentRefusedError } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The tenant settings resource of the admin API (`deviceManagement/openMamTenantSettings`) end to end: an admin reads
@@ -21,7 +22,7 @@ interface GraphResponse {
 }
 
 export function tenantSettingsEndToEnd(backend: Backend, skip?: string): void {
-  describe(`admin API: tenant settings (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin API: tenant settings (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

@@ -6,7 +6,7 @@ import { Agent } from 'node:https';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationService } from '../../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../../src/identity/dev-idp.ts';
@@ -15,6 +15,7 @@ import type { SecretStore, Store } from '../../src/store/roles.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
 import { postgresSkipReason, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Many stateless nodes on one PostgreSQL database: two `openmam serve` processes behind a round-robin TCP proxy, and
@@ -46,7 +47,7 @@ function roundRobinProxy(ports: readonly number[]): Server & { connections: numb
 }
 
 function startNode(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void> } {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, OPENMAM_RUN_SOURCES: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -65,7 +66,7 @@ function startNode(env: Record<string, string>): { child: ChildProcess; output: 
   return { child, output: () => output, ready };
 }
 
-describe('two OpenMAM nodes on one PostgreSQL database', { skip: skip ?? false }, () => {
+skippableSuite('two OpenMAM nodes on one PostgreSQL database', { skip: skip ?? false }, () => {
   let schema: PostgresTestSchema;
   let dataDir: string;
   let proxy: ReturnType<typeof roundRobinProxy>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { PageIterator, type PageCollection } from '@microsoft/microsoft-graph-client';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
@@ -9,6 +9,7 @@ import { freePort } from '../support/free-port.ts';
 import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
 import { signInRecord } from '../support/sign-ins.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * `/users` end to end (issue 13): users come from real MAM enrollments, app registrations, sign-ins and group
@@ -31,7 +32,7 @@ const BOB = 'bob@contoso.example';
 const VOLUME = 150;
 
 export function usersEndToEnd(backend: Backend, skip?: string): void {
-  describe(`admin API: users (${backend})`, { skip: skip ?? false }, () => {
+  skippableSuite(`admin API: users (${backend})`, { skip: skip ?? false }, () => {
     let server: TestServer;
     let admin: string;
     let reader: string;

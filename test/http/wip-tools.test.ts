@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The WIP admin tools end to end, over HTTPS on a whole server (SQLite): the MAM-to-MDM handoff check, EAS compliance
@@ -34,7 +35,7 @@ const server = await startTestServer('sqlite');
 const notWired = await probeWiring(server);
 if (notWired) await server.close();
 
-describe('WIP admin tools over HTTPS (sqlite)', { skip: notWired }, () => {
+skippableSuite('WIP admin tools over HTTPS (sqlite)', { skip: notWired }, () => {
   after(async () => {
     await server.close();
   });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { CollectionQuery, FieldValue, Filter } from '../../src/store/collection-query.ts';
 import { ACTIVITY_COUNTERS, type ActivityCounts, type ActivityHourRecord } from '../../src/store/records.ts';
 import type { ActivityStore, Store } from '../../src/store/roles.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import { registrationRecord } from '../support/registrations.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of ActivityStore (src/store/roles.ts), for every backend: counts add up across writes (as every node's
@@ -20,7 +21,7 @@ function counts(partial: Partial<ActivityCounts> = {}): ActivityCounts {
 }
 
 export function activityConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`activity rollup store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`activity rollup store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     let activity: ActivityStore;
 

@@ -17,6 +17,7 @@ import type {
 import type { AppProtectionStore } from '../../src/store/app-protection-roles.ts';
 import type { TenantRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of src/store/app-protection-roles.ts, for every backend. `open` must return a migrated store on the
@@ -25,7 +26,7 @@ import type { Store } from '../../src/store/roles.ts';
  * its counts are exact.
  */
 export function appProtectionConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`app protection store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`app protection store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     let ap: AppProtectionStore;
 

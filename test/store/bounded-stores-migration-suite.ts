@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
+import { skippableSuite } from '../support/skippable-suite.ts';
 import { Migrator, sql, type Kysely } from 'kysely';
 import { KNOWN_INVENTORY_NODES, MAX_INVENTORY_NODES_PER_DEVICE } from '../../src/core/management/inventory.ts';
 import { migrations, type SchemaDialect } from '../../src/store/migrations/index.ts';
@@ -16,7 +17,7 @@ export function boundedStoresMigration(
   setup: () => Promise<{ db: Kysely<unknown>; dialect: SchemaDialect; migrationTableSchema?: string; cleanup: () => Promise<void> }>,
   options: { skip?: string } = {},
 ): void {
-  describe(`migration 027_bounded_stores: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`migration 027_bounded_stores: ${name}`, { skip: options.skip }, () => {
     let db: Kysely<unknown>;
     let cleanup: () => Promise<void>;
     const tenant = randomUUID();

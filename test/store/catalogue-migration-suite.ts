@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { Migrator, sql, type Kysely } from 'kysely';
 import { migrations, type SchemaDialect } from '../../src/store/migrations/index.ts';
 import type { Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Migration 009 on a database that already holds conditional access policies (written at 008, when resources were
@@ -15,7 +16,7 @@ export function catalogueMigration(
   setup: () => Promise<{ db: Kysely<unknown>; dialect: SchemaDialect; migrationTableSchema?: string; openStore: () => Promise<Store>; cleanup: () => Promise<void> }>,
   options: { skip?: string } = {},
 ): void {
-  describe(`migration 009_catalogue_and_resources: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`migration 009_catalogue_and_resources: ${name}`, { skip: options.skip ?? false }, () => {
     let db: Kysely<unknown>;
     let store: Store;
     let cleanup: () => Promise<void>;

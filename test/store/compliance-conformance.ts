@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { ComplianceService } from '../../src/core/compliance/compliance-service.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import { OpenMamError } from '../../src/errors.ts';
 import type { CompliancePolicyRecord } from '../../src/store/compliance-records.ts';
 import type { EnrollmentInput, Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Device compliance's store and runs, for every backend: a policy write owes its tenant a run; one node at a time
@@ -17,7 +18,7 @@ import type { EnrollmentInput, Store } from '../../src/store/roles.ts';
 const T0 = Date.UTC(2026, 11, 7);
 
 export function complianceConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`compliance store and runs: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`compliance store and runs: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     before(async () => {
       store = await open();

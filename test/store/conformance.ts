@@ -18,6 +18,7 @@ import type {
 } from '../../src/store/records.ts';
 import { NEW_ENROLLMENT_LIFE } from '../../src/store/records.ts';
 import type { EnrollmentInput, EnrollOutcome, SecretStore, Store, SyncOutcome } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of src/store/roles.ts, for every backend. `open` must return a store on the same database each time
@@ -25,7 +26,7 @@ import type { EnrollmentInput, EnrollOutcome, SecretStore, Store, SyncOutcome } 
  * so every test works with its own random ids.
  */
 export function storeConformance(name: string, open: () => Promise<Store & SecretStore>, options: { skip?: string } = {}): void {
-  describe(`store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store & SecretStore;
 
     before(async () => {

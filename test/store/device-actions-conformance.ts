@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import type { DeviceActionRecord, EnrollmentRecord } from '../../src/store/records.ts';
 import type { EnrollmentInput, Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of DeviceActionStore (src/store/roles.ts), for every backend: a retire or wipe moves the enrollment's
@@ -14,7 +15,7 @@ const T0 = Date.UTC(2026, 11, 1);
 const DAY = 24 * 60 * 60 * 1000;
 
 export function deviceActionConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`device action store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`device action store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     before(async () => {
       store = await open();

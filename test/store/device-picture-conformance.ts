@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import type { EnrollmentRecord } from '../../src/store/records.ts';
 import type { EnrollmentInput, Store, SyncOutcome } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of DevicePictureStore (src/store/roles.ts) and of SyncOutcome.entraDeviceLink, for every backend: an
@@ -16,7 +17,7 @@ const ENCRYPTION = './Vendor/MSFT/DeviceStatus/Compliance/EncryptionCompliance';
 const EDITION = './Vendor/MSFT/DeviceStatus/OS/Edition';
 
 export function devicePictureConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`device picture store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`device picture store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     before(async () => {
       store = await open();

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { HealthAttestationChange } from '../../src/store/health-attestation-records.ts';
 import type { Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of HealthAttestationStore (store/health-attestation-records.ts) and of applySyncOutcome's
@@ -13,7 +14,7 @@ import type { Store } from '../../src/store/roles.ts';
 const T = Date.UTC(2026, 11, 7);
 
 export function healthAttestationConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`health attestation store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`health attestation store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     before(async () => {
       store = await open();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
 import { postgresAdapter } from '../../src/store/postgres.ts';
@@ -8,6 +8,7 @@ import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import type { PostgresTestSchema } from '../support/postgres.ts';
 import { storeConformance } from './conformance.ts';
 import { freePort } from '../support/free-port.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 // Unreachable server: skipped locally with a message, a failure under CI.
 const skip = await postgresSkipReason('PostgreSQL store tests');
@@ -17,7 +18,7 @@ after(() => db?.drop());
 // The bare URL plus the postgresSchema option, so the test also covers openStore's schema handling.
 storeConformance('postgres', () => openStore(db!.baseUrl, { postgresSchema: db!.schema }), skip === undefined ? {} : { skip });
 
-describe('openStore (postgres)', { skip: skip ?? false }, () => {
+skippableSuite('openStore (postgres)', { skip: skip ?? false }, () => {
   it('opens PostgreSQL for a postgres:// URL, and postgresql:// too', async () => {
     for (const url of [db!.url, db!.url.replace(/^postgres:/, 'postgresql:')]) {
       const store = await openStore(url);
@@ -28,7 +29,7 @@ describe('openStore (postgres)', { skip: skip ?? false }, () => {
   });
 });
 
-describe('PostgreSQL: what counts as "the database is unavailable"', { skip: skip ?? false }, () => {
+skippableSuite('PostgreSQL: what counts as "the database is unavailable"', { skip: skip ?? false }, () => {
   it('a refused connection and a terminated one are; a statement the database refuses is not', async () => {
     const closed = new pg.Client({ host: '127.0.0.1', port: await freePort(), user: 'postgres', connectionTimeoutMillis: 2000 });
     const refused = await closed.connect().then(() => undefined, (error: unknown) => error);
@@ -53,7 +54,7 @@ describe('PostgreSQL: what counts as "the database is unavailable"', { skip: ski
 });
 
 
-describe('openStore waits for a database that is not there yet', { skip: skip ?? false }, () => {
+skippableSuite('openStore waits for a database that is not there yet', { skip: skip ?? false }, () => {
   it('tries again until it answers (bounded by waitMs); without waitMs it fails at once', async () => {
     const database = new URL(db!.baseUrl);
     const proxy = await cuttableProxy({ host: database.hostname, port: Number(database.port || 5432) });

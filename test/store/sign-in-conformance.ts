@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { SignInRecord } from '../../src/store/app-protection-records.ts';
 import type { SignInStore } from '../../src/store/app-protection-roles.ts';
 import type { FieldValue, Filter } from '../../src/store/collection-query.ts';
@@ -8,13 +8,14 @@ import type { TenantRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/roles.ts';
 import { signInRecord } from '../support/sign-ins.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * The contract of SignInStore (src/store/app-protection-roles.ts), for every backend. Each test has its own tenant;
  * the purge test's records are far older than the others' (around P), so its count is exact.
  */
 export function signInConformance(name: string, open: () => Promise<Store>, options: { skip?: string } = {}): void {
-  describe(`sign-in log store conformance: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`sign-in log store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
     let signIns: SignInStore;
 

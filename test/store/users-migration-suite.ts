@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { Migrator, sql, type Kysely } from 'kysely';
 import { migrations, type SchemaDialect } from '../../src/store/migrations/index.ts';
 import type { UserRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/roles.ts';
+import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
  * Migration 012 on a database that already holds enrollments, app registrations, sign-ins and group members (written
@@ -16,7 +17,7 @@ export function usersMigration(
   setup: () => Promise<{ db: Kysely<unknown>; dialect: SchemaDialect; migrationTableSchema?: string; openStore: () => Promise<Store>; cleanup: () => Promise<void> }>,
   options: { skip?: string } = {},
 ): void {
-  describe(`migration 012_users: ${name}`, { skip: options.skip ?? false }, () => {
+  skippableSuite(`migration 012_users: ${name}`, { skip: options.skip ?? false }, () => {
     let db: Kysely<unknown>;
     let store: Store;
     let cleanup: () => Promise<void>;

@@ -5,6 +5,7 @@ import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
+import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * The admin side of access policies (Entra `conditionalAccessPolicy`, reduced: policy/app-protection.ts): create,
@@ -12,6 +13,8 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  */
 export interface AccessPolicyServiceOptions {
   store: Pick<AppProtectionStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'queryAccessPolicies' | 'deleteAccessPolicy'>;
+  /** Every change is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
 }
@@ -30,6 +33,9 @@ function settingsOf(policy: AccessPolicyRecord): WithGraphExtras<AccessPolicySet
   };
 }
 
+/** The audit trail's subject of its changes. */
+export const ACCESS_POLICY_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'conditionalAccess', entity: 'ConditionalAccessPolicy' };
+
 export class AccessPolicyService {
   constructor(private readonly options: AccessPolicyServiceOptions) {}
 
@@ -47,11 +53,12 @@ export class AccessPolicyService {
     return policy;
   }
 
-  async create(tenantId: string, input: unknown): Promise<AccessPolicyRecord> {
+  async create(caller: AuditContext, input: unknown): Promise<AccessPolicyRecord> {
+    const { tenantId } = caller;
     const settings = validateAccessPolicy(input, 'create');
     const now = this.options.clock();
     const policy: AccessPolicyRecord = { tenantId, id: this.options.newId(), ...settings, version: 1, createdAt: now, updatedAt: now };
-    await this.options.store.createAccessPolicy(policy);
+    await this.options.audit.attach(caller, recordChange(ACCESS_POLICY_AUDIT, 'Create', undefined, policy, policy.displayName), () => this.options.store.createAccessPolicy(policy));
     return policy;
   }
 
@@ -59,23 +66,29 @@ export class AccessPolicyService {
    * PATCH in Graph's shape: top-level properties replace the stored ones (`conditions` as a whole), then all is
    * validated. A compare-and-set on the policy's version (versioned-write.ts).
    */
-  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AccessPolicyRecord> {
+  async update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<AccessPolicyRecord> {
+    const { tenantId } = caller;
+    let current: AccessPolicyRecord | undefined;
     const changes = validateAccessPolicy(patch, 'update');
     return writeVersioned({
       what: `conditionalAccessPolicy ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
+      read: async () => (current = await this.get(tenantId, id)),
       change: (current) => ({ ...current, ...validateAccessPolicy({ ...accessPolicyAsGraph(settingsOf(current)), ...changes }, 'create'), updatedAt: this.options.clock() }),
-      write: (next) => this.options.store.updateAccessPolicy(next),
+      write: (next) => this.options.audit.attach(caller, recordChange(ACCESS_POLICY_AUDIT, 'Patch', current, next, next.displayName), () => this.options.store.updateAccessPolicy(next)),
     });
   }
 
-  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let current: AccessPolicyRecord | undefined;
     await deleteVersioned({
       what: `conditionalAccessPolicy ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
-      remove: (version) => this.options.store.deleteAccessPolicy(tenantId, id, version),
+      // Read first: what it was goes to the trail.
+      readFirst: true,
+      read: async () => (current = await this.get(tenantId, id)),
+      remove: (version) => this.options.audit.attach(caller, recordChange(ACCESS_POLICY_AUDIT, 'Delete', current, undefined, current === undefined ? null : current.displayName), () => this.options.store.deleteAccessPolicy(tenantId, id, version)),
     });
   }
 

@@ -4,6 +4,7 @@ import type { ManagedAppCatalogueRecord } from '../../store/app-protection-recor
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { BUILT_IN_MANAGED_APPS, builtInManagedApps, isBuiltInManagedApp } from './app-catalogue.ts';
+import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * The admin side of the managed app catalogue (`deviceAppManagement/openMamManagedApps`): the built-in entries
@@ -13,6 +14,8 @@ import { BUILT_IN_MANAGED_APPS, builtInManagedApps, isBuiltInManagedApp } from '
  */
 export interface ManagedAppCatalogueServiceOptions {
   store: Pick<AppProtectionStore, 'createManagedApp' | 'updateManagedApp' | 'getManagedApp' | 'listManagedApps' | 'deleteManagedApp'>;
+  /** Every change is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
 }
@@ -39,6 +42,9 @@ function refuseBuiltIn(id: string): void {
   }
 }
 
+/** The audit trail's subject of its changes. */
+export const MANAGED_APP_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'appCatalogue', entity: 'OpenMamManagedApp' };
+
 export class ManagedAppCatalogueService {
   constructor(private readonly options: ManagedAppCatalogueServiceOptions) {}
 
@@ -55,39 +61,46 @@ export class ManagedAppCatalogueService {
     return app;
   }
 
-  async create(tenantId: string, input: unknown): Promise<ManagedAppCatalogueRecord> {
+  async create(caller: AuditContext, input: unknown): Promise<ManagedAppCatalogueRecord> {
+    const { tenantId } = caller;
     const settings = validateManagedApp(input, 'create');
     const now = this.options.clock();
     const app: ManagedAppCatalogueRecord = { tenantId, id: this.options.newId(), ...settings, version: 1, createdAt: now, updatedAt: now };
     refuseClash(app, await this.list(tenantId));
-    await this.options.store.createManagedApp(app);
+    await this.options.audit.attach(caller, recordChange(MANAGED_APP_AUDIT, 'Create', undefined, app, app.displayName), () => this.options.store.createManagedApp(app));
     return app;
   }
 
   /** PATCH: the given properties replace the stored ones, then the whole is validated; a compare-and-set on the version. */
-  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ManagedAppCatalogueRecord> {
+  async update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ManagedAppCatalogueRecord> {
+    const { tenantId } = caller;
+    let current: ManagedAppCatalogueRecord | undefined;
     refuseBuiltIn(id);
     const changes = validateManagedApp(patch, 'update');
     return writeVersioned({
       what: `openMamManagedApp ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
+      read: async () => (current = await this.get(tenantId, id)),
       change: async (current) => {
         const next = { ...current, ...validateManagedApp({ ...settingsOf(current), ...changes }, 'create'), updatedAt: this.options.clock() };
         refuseClash(next, await this.list(tenantId));
         return next;
       },
-      write: (next) => this.options.store.updateManagedApp(next),
+      write: (next) => this.options.audit.attach(caller, recordChange(MANAGED_APP_AUDIT, 'Patch', current, next, next.displayName), () => this.options.store.updateManagedApp(next)),
     });
   }
 
-  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let current: ManagedAppCatalogueRecord | undefined;
     refuseBuiltIn(id);
     await deleteVersioned({
       what: `openMamManagedApp ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
-      remove: (version) => this.options.store.deleteManagedApp(tenantId, id, version),
+      // Read first: what it was goes to the trail.
+      readFirst: true,
+      read: async () => (current = await this.get(tenantId, id)),
+      remove: (version) => this.options.audit.attach(caller, recordChange(MANAGED_APP_AUDIT, 'Delete', current, undefined, current === undefined ? null : current.displayName), () => this.options.store.deleteManagedApp(tenantId, id, version)),
     });
   }
 }

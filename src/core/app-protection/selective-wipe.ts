@@ -5,6 +5,7 @@ import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from 
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { pendingWipe } from './operations.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
+import type { AuditActivity, AuditChange, AuditContext, AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * Selective wipe (seed 003, spec "Selective wipe"): removes only the work account's data from managed apps. An admin
@@ -15,8 +16,18 @@ import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 export interface SelectiveWipeOptions {
   store: AppProtectionStore;
   snapshots: TenantAppSnapshots;
+  /** Every admin action is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
+}
+
+/** The audit trail's subject of the user actions ("WipeAndBlockManagedApps User", ...). */
+export const SELECTIVE_WIPE_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'appRegistrations', entity: 'User' };
+
+/** The change a user action records: the user, and what the action was given. */
+function userAction(verb: string, userId: string, parameters: object): AuditChange {
+  return { activity: { ...SELECTIVE_WIPE_AUDIT, verb }, resourceId: userId, after: parameters };
 }
 
 /** Bounds one admin action; a user has a handful of apps on a handful of devices. */
@@ -26,29 +37,33 @@ export class SelectiveWipeService {
   constructor(private readonly options: SelectiveWipeOptions) {}
 
   /** `wipeManagedAppRegistrationsByDeviceTag`: the user's apps on the device with that tag. Returns the operations created. */
-  async wipeByDeviceTag(tenantId: string, userId: string, deviceTag: string): Promise<AppOperationRecord[]> {
-    const registrations = await this.options.store.listRegistrations(tenantId, { userId, deviceTag }, MAX_REGISTRATIONS);
+  async wipeByDeviceTag(caller: AuditContext, userId: string, deviceTag: string): Promise<AppOperationRecord[]> {
+    const registrations = await this.options.store.listRegistrations(caller.tenantId, { userId, deviceTag }, MAX_REGISTRATIONS);
     if (registrations.length === 0) throw new OpenMamError('not_found', `user ${userId} has no managed apps on a device with tag ${deviceTag}`);
-    return this.wipe(registrations, 'deviceTag');
+    return this.options.audit.attach(caller, userAction('WipeManagedAppRegistrationsByDeviceTag', userId, { deviceTag }), () => this.wipe(registrations, 'deviceTag'));
   }
 
   /** `wipeManagedAppRegistrationsByAzureAdDeviceId`. */
-  async wipeByAzureAdDeviceId(tenantId: string, userId: string, azureAdDeviceId: string): Promise<AppOperationRecord[]> {
-    const registrations = await this.options.store.listRegistrations(tenantId, { userId, azureAdDeviceId: azureAdDeviceId.toLowerCase() }, MAX_REGISTRATIONS);
+  async wipeByAzureAdDeviceId(caller: AuditContext, userId: string, azureAdDeviceId: string): Promise<AppOperationRecord[]> {
+    const registrations = await this.options.store.listRegistrations(caller.tenantId, { userId, azureAdDeviceId: azureAdDeviceId.toLowerCase() }, MAX_REGISTRATIONS);
     if (registrations.length === 0) throw new OpenMamError('not_found', `user ${userId} has no managed apps on Entra device ${azureAdDeviceId}`);
-    return this.wipe(registrations, 'azureAdDeviceId');
+    return this.options.audit.attach(caller, userAction('WipeManagedAppRegistrationsByAzureAdDeviceId', userId, { azureAdDeviceId }), () => this.wipe(registrations, 'azureAdDeviceId'));
   }
 
   /** `wipeAndBlockManagedApps`: every app of the user on every device now, and again at every check-in until unblocked. */
-  async wipeAndBlock(tenantId: string, userId: string): Promise<AppOperationRecord[]> {
-    await this.options.store.blockUser({ tenantId, userId, blockedAt: this.options.clock() });
-    const registrations = await this.options.store.listRegistrations(tenantId, { userId }, MAX_REGISTRATIONS);
-    return this.wipe(registrations, 'userBlocked');
+  async wipeAndBlock(caller: AuditContext, userId: string): Promise<AppOperationRecord[]> {
+    const { tenantId } = caller;
+    // The event rides on the first of the writes that writes something: the block, or (already blocked) the wipes.
+    return this.options.audit.attach(caller, userAction('WipeAndBlockManagedApps', userId, { blocked: true }), async () => {
+      await this.options.store.blockUser({ tenantId, userId, blockedAt: this.options.clock() });
+      const registrations = await this.options.store.listRegistrations(tenantId, { userId }, MAX_REGISTRATIONS);
+      return this.wipe(registrations, 'userBlocked');
+    });
   }
 
-  /** `unblockManagedApps`: false when the user was not blocked. */
-  unblock(tenantId: string, userId: string): Promise<boolean> {
-    return this.options.store.unblockUser(tenantId, userId);
+  /** `unblockManagedApps`: false when the user was not blocked (nothing written, no event). */
+  unblock(caller: AuditContext, userId: string): Promise<boolean> {
+    return this.options.audit.attach(caller, { activity: { ...SELECTIVE_WIPE_AUDIT, verb: 'UnblockManagedApps' }, resourceId: userId, before: { blocked: true } }, () => this.options.store.unblockUser(caller.tenantId, userId));
   }
 
   isBlocked(tenantId: string, userId: string): Promise<boolean> {

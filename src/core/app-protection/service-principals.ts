@@ -5,6 +5,7 @@ import { MAX_SERVICE_PRINCIPAL_NAMES, servicePrincipalExtrasPaths, validateServi
 import type { ServicePrincipalRecord } from '../../store/app-protection-records.ts';
 import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
+import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * The admin side of protected resources (Graph `servicePrincipal`, reduced: policy/app-catalogue.ts). Conditional
@@ -16,6 +17,8 @@ import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } fr
  */
 export interface ServicePrincipalServiceOptions {
   store: Pick<AppProtectionStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'queryServicePrincipals' | 'deleteServicePrincipal'>;
+  /** Every change is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
   /** Application ids generated on create when none is given: GUIDs. */
@@ -51,6 +54,9 @@ function namesWithAppId(appId: string, names: readonly string[]): string[] {
   return all;
 }
 
+/** The audit trail's subject of its changes. */
+export const SERVICE_PRINCIPAL_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'servicePrincipals', entity: 'ServicePrincipal' };
+
 export class ServicePrincipalService {
   constructor(private readonly options: ServicePrincipalServiceOptions) {}
 
@@ -68,7 +74,8 @@ export class ServicePrincipalService {
     return principal;
   }
 
-  async create(tenantId: string, input: unknown): Promise<ServicePrincipalRecord> {
+  async create(caller: AuditContext, input: unknown): Promise<ServicePrincipalRecord> {
+    const { tenantId } = caller;
     const settings = validateServicePrincipal(input, 'create');
     const appId = settings.appId ?? (this.options.newAppId ?? randomUUID)();
     const now = this.options.clock();
@@ -85,7 +92,7 @@ export class ServicePrincipalService {
     };
     refuseOwnAudience(principal, this.options.ownAudiences ?? []);
     refuseClash(principal, await this.list(tenantId));
-    await this.options.store.createServicePrincipal(principal);
+    await this.options.audit.attach(caller, recordChange(SERVICE_PRINCIPAL_AUDIT, 'Create', undefined, principal, principal.displayName), () => this.options.store.createServicePrincipal(principal));
     return principal;
   }
 
@@ -93,12 +100,14 @@ export class ServicePrincipalService {
    * PATCH: displayName, servicePrincipalNames (replaced whole) and the stored-only properties merged, then validated whole; the appId may be sent
    * back unchanged (a GET body PATCHed back) but not changed. A compare-and-set on the version.
    */
-  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ServicePrincipalRecord> {
+  async update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<ServicePrincipalRecord> {
+    const { tenantId } = caller;
+    let current: ServicePrincipalRecord | undefined;
     const changes = validateServicePrincipal(patch, 'update');
     return writeVersioned({
       what: `servicePrincipal ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
+      read: async () => (current = await this.get(tenantId, id)),
       change: async (current) => {
         if (changes.appId !== undefined && changes.appId !== current.appId) {
           throw new OpenMamError('malformed_request', `appId: is read-only after create (it is ${current.appId}); create another service principal for another application id`);
@@ -115,7 +124,7 @@ export class ServicePrincipalService {
         refuseClash(next, await this.list(tenantId));
         return next;
       },
-      write: (next) => this.options.store.updateServicePrincipal(next),
+      write: (next) => this.options.audit.attach(caller, recordChange(SERVICE_PRINCIPAL_AUDIT, 'Patch', current, next, next.displayName), () => this.options.store.updateServicePrincipal(next)),
     });
   }
 
@@ -124,12 +133,16 @@ export class ServicePrincipalService {
     return servicePrincipalExtrasPaths(principal.graphExtras);
   }
 
-  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let current: ServicePrincipalRecord | undefined;
     await deleteVersioned({
       what: `servicePrincipal ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
-      remove: (version) => this.options.store.deleteServicePrincipal(tenantId, id, version),
+      // Read first: what it was goes to the trail.
+      readFirst: true,
+      read: async () => (current = await this.get(tenantId, id)),
+      remove: (version) => this.options.audit.attach(caller, recordChange(SERVICE_PRINCIPAL_AUDIT, 'Delete', current, undefined, current === undefined ? null : current.displayName), () => this.options.store.deleteServicePrincipal(tenantId, id, version)),
     });
   }
 }

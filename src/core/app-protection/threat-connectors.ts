@@ -6,6 +6,7 @@ import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { countsForWindowsMam, isUnresponsive } from './threat.ts';
+import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * The admin side of threat defense connectors (Graph beta `mobileThreatDefenseConnector`): create, read, PATCH,
@@ -13,6 +14,8 @@ import { countsForWindowsMam, isUnresponsive } from './threat.ts';
  */
 export interface ThreatConnectorServiceOptions {
   store: Pick<AppProtectionStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'queryConnectors' | 'deleteConnector'>;
+  /** Every change is recorded in its own transaction (core/audit). */
+  audit: AuditTrail;
   clock: () => number;
   newId: () => string;
 }
@@ -36,6 +39,9 @@ export function effectivePartnerState(connector: MtdConnectorRecord, now: number
   return countsForWindowsMam(connector) && isUnresponsive(connector, now) ? 'unresponsive' : connector.partnerState;
 }
 
+/** The audit trail's subject of its changes. */
+export const CONNECTOR_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'threatDefense', entity: 'MobileThreatDefenseConnector' };
+
 export class ThreatConnectorService {
   constructor(private readonly options: ThreatConnectorServiceOptions) {}
 
@@ -53,11 +59,12 @@ export class ThreatConnectorService {
     return connector;
   }
 
-  async create(tenantId: string, input: unknown): Promise<MtdConnectorRecord> {
+  async create(caller: AuditContext, input: unknown): Promise<MtdConnectorRecord> {
+    const { tenantId } = caller;
     const settings = validateMtdConnector(input, 'create');
     const now = this.options.clock();
     const connector: MtdConnectorRecord = { tenantId, id: this.options.newId(), ...settings, lastHeartbeatAt: null, version: 1, createdAt: now, updatedAt: now };
-    await this.options.store.createConnector(connector);
+    await this.options.audit.attach(caller, recordChange(CONNECTOR_AUDIT, 'Create', undefined, connector, null), () => this.options.store.createConnector(connector));
     return connector;
   }
 
@@ -66,14 +73,16 @@ export class ThreatConnectorService {
    * validated; the heartbeat is the connector's own (the store never writes it
    * here). A compare-and-set on the connector's version (versioned-write.ts).
    */
-  async update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<MtdConnectorRecord> {
+  async update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion = ANY_VERSION): Promise<MtdConnectorRecord> {
+    const { tenantId } = caller;
+    let current: MtdConnectorRecord | undefined;
     const changes = validateMtdConnector(patch, 'update');
     return writeVersioned({
       what: `mobileThreatDefenseConnector ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
+      read: async () => (current = await this.get(tenantId, id)),
       change: (current) => ({ ...current, ...validateMtdConnector({ ...connectorAsGraph(settingsOf(current)), ...changes }, 'create'), updatedAt: this.options.clock() }),
-      write: (next) => this.options.store.updateConnector(next),
+      write: (next) => this.options.audit.attach(caller, recordChange(CONNECTOR_AUDIT, 'Patch', current, next, null), () => this.options.store.updateConnector(next)),
     });
   }
 
@@ -82,12 +91,16 @@ export class ThreatConnectorService {
     return connectorExtrasPaths(connector.graphExtras);
   }
 
-  async delete(tenantId: string, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+  async delete(caller: AuditContext, id: string, expected: ExpectedVersion = ANY_VERSION): Promise<void> {
+    const { tenantId } = caller;
+    let current: MtdConnectorRecord | undefined;
     await deleteVersioned({
       what: `mobileThreatDefenseConnector ${id}`,
       expected,
-      read: () => this.get(tenantId, id),
-      remove: (version) => this.options.store.deleteConnector(tenantId, id, version),
+      // Read first: what it was goes to the trail.
+      readFirst: true,
+      read: async () => (current = await this.get(tenantId, id)),
+      remove: (version) => this.options.audit.attach(caller, recordChange(CONNECTOR_AUDIT, 'Delete', current, undefined, current === undefined ? null : null), () => this.options.store.deleteConnector(tenantId, id, version)),
     });
   }
 }

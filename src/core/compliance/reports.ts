@@ -4,6 +4,7 @@ import type { CompliancePolicyDeviceState, ComplianceStore } from '../../store/c
 import type { EnrollmentRecord } from '../../store/records.ts';
 import type { EnrollmentStore } from '../../store/roles.ts';
 import type { PolicyService } from '../policies.ts';
+import type { AuditContext } from '../audit/audit-trail.ts';
 import { DEVICE_COMPLIANCE_POLICIES } from '../policy-kinds/index.ts';
 import type { ExpectedVersion } from '../versioned-write.ts';
 
@@ -43,8 +44,9 @@ export class ComplianceReports {
    * Graph `scheduleActionsForRules` (learn.microsoft.com/graph/api/intune-deviceconfig-devicecompliancepolicy-
    * scheduleactionsforrules): replaces the policy's rules, one merge rule with PATCH (validated whole, versioned).
    */
-  async scheduleActions(tenantId: string, policyId: string, rules: unknown, expected: ExpectedVersion): Promise<CompliancePolicyRecord> {
-    return (await this.policies.update(tenantId, DEVICE_COMPLIANCE_POLICIES, policyId, { scheduledActionsForRule: rules }, expected)) as CompliancePolicyRecord;
+  async scheduleActions(caller: AuditContext, policyId: string, rules: unknown, expected: ExpectedVersion): Promise<CompliancePolicyRecord> {
+    // A PATCH of the policy's rules: recorded in the trail as one ("Patch DeviceCompliancePolicy").
+    return (await this.policies.update(caller, DEVICE_COMPLIANCE_POLICIES, policyId, { scheduledActionsForRule: rules }, expected)) as CompliancePolicyRecord;
   }
 
   async scheduledActions(tenantId: string, policyId: string): Promise<CompliancePolicyRecord> {

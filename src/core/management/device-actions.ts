@@ -2,6 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import type { DeviceActionKind, DeviceActionReason, DeviceActionRecord, DeviceActionResult, DeviceManagementState, UnenrollReason } from '../../store/records.ts';
 import type { DeviceActionStore, TenantStore } from '../../store/roles.ts';
 import type { DeviceActionPurpose, PlannedCommand } from './desired-state.ts';
+import { pascal, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * Retire, wipe and syncDevice of a MAM-enrolled device (Graph managedDevice actions; issue 15 "the MAM device's life").
@@ -144,6 +145,15 @@ export const STALE_SWEEP_BATCH = 500;
 const STALE_SWEEP_MAX_BATCHES = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The audit trail's subject of device actions: "Retire ManagedDevice", "Wipe ManagedDevice", "SyncDevice ManagedDevice". */
+export const DEVICE_ACTION_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'devices', entity: 'ManagedDevice' };
+
+/** An action OpenMAM asks itself (a compliance policy's retire), with its reason: no admin, no audit event. */
+export interface OpenMamRequest {
+  tenantId: string;
+  reason: Exclude<DeviceActionReason, 'admin'>;
+}
+
 /** The admin side: actions asked through the Graph API, and the hourly stale-device sweep. */
 export class DeviceActionService {
   constructor(
@@ -151,6 +161,8 @@ export class DeviceActionService {
     private readonly tenants: Pick<TenantStore, 'listTenants'>,
     private readonly clock: () => number,
     private readonly newId: () => string,
+    /** Admins' requests are recorded in its own transaction (core/audit). */
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -159,11 +171,15 @@ export class DeviceActionService {
    * pending already). A retire or wipe that failed may be asked again. `reason`: who asks (a compliance action passes
    * `compliance`; the enrollment then ends with that reason).
    */
-  async request(tenantId: string, enrollmentId: string, action: DeviceActionKind, wipe: WipeParameters = {}, reason: DeviceActionReason = 'admin'): Promise<DeviceActionRecord> {
+  async request(by: AuditContext | OpenMamRequest, enrollmentId: string, action: DeviceActionKind, wipe: WipeParameters = {}): Promise<DeviceActionRecord> {
     if (action === 'wipe') checkWipeParameters(wipe);
+    const { tenantId } = by;
+    const reason: DeviceActionReason = 'reason' in by ? by.reason : 'admin';
     const now = this.clock();
     const record: DeviceActionRecord = { tenantId, id: this.newId(), enrollmentId, action, state: 'pending', statusCode: null, reason, requestedAt: now, updatedAt: now };
-    const outcome = await this.store.requestDeviceAction(record);
+    // An admin's request is recorded in the trail in its own transaction; OpenMAM's own (compliance) is not an admin change.
+    const caller = 'reason' in by ? undefined : by;
+    const outcome = await this.audit.attach(caller, { activity: { ...DEVICE_ACTION_AUDIT, verb: pascal(action) }, resourceId: enrollmentId, after: { wipe: action === 'wipe' ? wipe : undefined } }, () => this.store.requestDeviceAction(record));
     switch (outcome.kind) {
       case 'requested':
         return outcome.action;

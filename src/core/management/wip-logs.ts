@@ -2,6 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import type { WipLogRequestRecord } from '../../store/records.ts';
 import type { WipLogStore } from '../../store/roles.ts';
 import type { PlannedCommand } from './desired-state.ts';
+import type { AuditActivity, AuditContext, AuditTrail } from '../audit/audit-trail.ts';
 
 /**
  * WIP audit logs through the Reporting CSP (./Vendor/MSFT/Reporting/EnterpriseDataProtection): Replace the retrieval
@@ -29,15 +30,21 @@ export interface WipLogRequestInput {
   learningLogs?: boolean;
 }
 
+/** The audit trail's subject of a WIP log request ("RetrieveWipLogs ManagedDevice"). */
+export const WIP_LOG_AUDIT: Omit<AuditActivity, 'verb'> = { area: 'devices', entity: 'ManagedDevice' };
+
 /** An admin asks for a device's WIP logs: recorded now, retrieved at the device's next check-in. */
 export class WipLogService {
   constructor(
     private readonly store: WipLogStore,
     private readonly clock: () => number,
     private readonly newId: () => string,
+    /** Every request is recorded in its own transaction (core/audit). */
+    private readonly audit: AuditTrail,
   ) {}
 
-  async request(tenantId: string, enrollmentId: string, input: unknown): Promise<WipLogRequestRecord> {
+  async request(caller: AuditContext, enrollmentId: string, input: unknown): Promise<WipLogRequestRecord> {
+    const { tenantId } = caller;
     const parsed = readRequest(input);
     const request: WipLogRequestRecord = {
       id: this.newId(),
@@ -51,7 +58,7 @@ export class WipLogService {
       logs: null,
       entries: null,
     };
-    await this.store.requestWipLogs(request);
+    await this.audit.attach(caller, { activity: { ...WIP_LOG_AUDIT, verb: 'RetrieveWipLogs' }, resourceId: enrollmentId, after: parsed }, () => this.store.requestWipLogs(request));
     return request;
   }
 

@@ -24,6 +24,9 @@ import { graphApi, graphRootNotFound } from '../graph/graph-api.ts';
 import { SkipTokens } from '../graph/skip-token.ts';
 import { validationMessage } from '../app-protection/json-api.ts';
 import { groupRoutes } from './group-routes.ts';
+import { auditEventRoutes, type AuditEventRoutesOptions } from './audit-event-routes.ts';
+import type { AuditTrail } from '../../core/audit/audit-trail.ts';
+import type { GroupService } from '../../core/groups.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { tenantSettingsRoutes } from './tenant-settings-routes.ts';
 import { userRoutes, type UserRoutesOptions } from './user-routes.ts';
@@ -34,6 +37,12 @@ export interface AdminRoutesOptions {
   policies: PolicyService;
   statuses: PolicyStatusService;
   groups: GroupStore;
+  /** Group and membership changes, recorded in the audit trail. */
+  groupChanges: GroupService;
+  /** Records refused admin writes (successes are recorded by core in their own transactions). */
+  audit: AuditTrail;
+  /** The audit trail's reads (beta `deviceManagement/auditEvents`). */
+  auditEvents: AuditEventRoutesOptions['events'];
   devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'] & DeviceActionRoutesOptions['devices'];
   /** Retire, wipe and syncDevice (core/management/device-actions.ts). */
   deviceActions: DeviceActionRoutesOptions['actions'];
@@ -73,7 +82,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   for (const version of ['beta', 'v1.0'] as const) {
     await app.register(
       async (scope) => {
-        graphApi(scope, { verifier: options.verifier, version });
+        graphApi(scope, { verifier: options.verifier, version, audit: options.audit });
         // One refusal naming the field, as the app protection surfaces word it (an unknown property by its name).
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
@@ -87,7 +96,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
         await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
         if (options.healthAttestations) await scope.register(healthAttestationRoutes, { enrollments: options.devices, attestations: options.healthAttestations, baseUrl });
-        await scope.register(groupRoutes, { groups: options.groups, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
+        if (version === 'beta') await scope.register(auditEventRoutes, { events: options.auditEvents, baseUrl, skipTokens });
+        await scope.register(groupRoutes, { groups: options.groups, changes: options.groupChanges, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });
         await scope.register(appProtectionRoutes, { skipTokens, ...options.appProtection, policies: options.policies, clock: options.clock, baseUrl, version });

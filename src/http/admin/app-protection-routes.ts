@@ -14,6 +14,8 @@ import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
 import { EntityBody, ERROR_RESPONSES, GraphTypeProperties, GuidParams, NotApplicableProperties, NullableString, SafeString } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { policyEntitySchema } from './policy-routes.ts';
+import { CONNECTOR_AUDIT } from '../../core/app-protection/threat-connectors.ts';
+import { ACCESS_POLICY_AUDIT } from '../../core/app-protection/access-policies.ts';
 
 /**
  * The app protection service's Graph-shaped admin resources besides the policy collections (policy-routes.ts serves
@@ -139,6 +141,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       patchAnswer: 'noContent',
       collection: { ...page, entityType: 'conditionalAccessPolicy', fields: ACCESS_POLICIES.fields, defaultOrder: [{ field: 'createdDateTime', descending: false }], list: (tenantId, query) => accessPolicies.query(tenantId, query) },
       present: (list) => list.map(presentAccessPolicy),
+      audit: ACCESS_POLICY_AUDIT,
       ...entityOperations(accessPolicies),
     },
     context,
@@ -151,6 +154,7 @@ export async function appProtectionRoutes(base: FastifyInstance, options: AppPro
       // Graph's connector has no creation time: pages follow the id.
       collection: { ...page, entityType: 'mobileThreatDefenseConnector', fields: CONNECTORS.fields, defaultOrder: [], list: (tenantId, query) => connectors.query(tenantId, query) },
       present: (list) => list.map((c) => presentConnector(c, options.clock(), connectors.notApplicableProperties(c))),
+      audit: CONNECTOR_AUDIT,
       ...entityOperations(connectors),
     },
     context,

@@ -12,8 +12,9 @@ import type { AppReportService } from '../../core/app-protection/reports.ts';
 import type { SelectiveWipeService } from '../../core/app-protection/selective-wipe.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
-import { collection } from '../graph/graph-api.ts';
+import { auditContextOf, collection } from '../graph/graph-api.ts';
 import type { DevicePictureStore } from '../../store/roles.ts';
+import { SELECTIVE_WIPE_AUDIT } from '../../core/app-protection/selective-wipe.ts';
 
 /**
  * Graph `managedAppRegistrations` (with appliedPolicies, intendedPolicies, operations), the `managedAppStatuses`
@@ -312,27 +313,23 @@ export async function appRegistrationRoutes(base: FastifyInstance, options: AppR
   ] as const) recordOperation(app, { kind: 'action', name, bindingType: 'user', parameters });
   recordOperation(app, { kind: 'function', name: 'isManagedAppUserBlocked', bindingType: 'user', parameters: [], returns: { type: 'Edm.Boolean' } });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { schema: { params: UserGuidParams, body: WipeByDeviceTagBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    const { caller } = request;
-    await wipes.wipeByDeviceTag(caller.tenantId, request.params.id.toLowerCase(), request.body.deviceTag);
+  app.post('/users/:id/wipeManagedAppRegistrationsByDeviceTag', { config: { audit: { ...SELECTIVE_WIPE_AUDIT, verb: 'WipeManagedAppRegistrationsByDeviceTag' } }, schema: { params: UserGuidParams, body: WipeByDeviceTagBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    await wipes.wipeByDeviceTag(auditContextOf(request), request.params.id.toLowerCase(), request.body.deviceTag);
     return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', { schema: { params: UserGuidParams, body: WipeByAzureAdDeviceIdBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    const { caller } = request;
-    await wipes.wipeByAzureAdDeviceId(caller.tenantId, request.params.id.toLowerCase(), request.body.azureAdDeviceId);
+  app.post('/users/:id/wipeManagedAppRegistrationsByAzureAdDeviceId', { config: { audit: { ...SELECTIVE_WIPE_AUDIT, verb: 'WipeManagedAppRegistrationsByAzureAdDeviceId' } }, schema: { params: UserGuidParams, body: WipeByAzureAdDeviceIdBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    await wipes.wipeByAzureAdDeviceId(auditContextOf(request), request.params.id.toLowerCase(), request.body.azureAdDeviceId);
     return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/wipeAndBlockManagedApps', { schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    const { caller } = request;
-    await wipes.wipeAndBlock(caller.tenantId, request.params.id.toLowerCase());
+  app.post('/users/:id/wipeAndBlockManagedApps', { config: { audit: { ...SELECTIVE_WIPE_AUDIT, verb: 'WipeAndBlockManagedApps' } }, schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    await wipes.wipeAndBlock(auditContextOf(request), request.params.id.toLowerCase());
     return reply.code(204).send(null);
   });
 
-  app.post('/users/:id/unblockManagedApps', { schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    const { caller } = request;
-    await wipes.unblock(caller.tenantId, request.params.id.toLowerCase());
+  app.post('/users/:id/unblockManagedApps', { config: { audit: { ...SELECTIVE_WIPE_AUDIT, verb: 'UnblockManagedApps' } }, schema: { params: UserGuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    await wipes.unblock(auditContextOf(request), request.params.id.toLowerCase());
     return reply.code(204).send(null);
   });
 

@@ -8,6 +8,7 @@ import { etagAnnotation } from '../graph/etag.ts';
 import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
 import { EntityBody, ERROR_RESPONSES, NullableString, OpenObject } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
+import { ASSIGNMENT_FILTER_AUDIT } from '../../core/assignment-filters.ts';
 
 /**
  * Assignment filters, beta only as in Graph (learn.microsoft.com/graph/api/resources/
@@ -48,7 +49,7 @@ export async function assignmentFilterRoutes(app: FastifyInstance, options: Assi
   const filters = options.filters;
   const present = (filter: AssignmentFilterRecord): Record<string, unknown> => ({ ...etagAnnotation(filter.version), ...presentAssignmentFilter(filter) });
   // Before the entity routes: `validateFilter` is a segment, not an id.
-  app.post(`/${PATH}/validateFilter`, { schema: { body: OpenObject, response: { 200: ValidationResult, ...ERROR_RESPONSES } } }, async (request) => {
+  app.post(`/${PATH}/validateFilter`, { config: { audit: 'none' }, schema: { body: OpenObject, response: { 200: ValidationResult, ...ERROR_RESPONSES } } }, async (request) => {
     const result = filters.validate(request.body);
     return {
       '@odata.context': `${options.baseUrl}/$metadata#microsoft.graph.assignmentFilterValidationResult`,
@@ -73,6 +74,7 @@ export async function assignmentFilterRoutes(app: FastifyInstance, options: Assi
         list: (tenantId, query) => filters.query(tenantId, query),
       },
       present: (list) => list.map(present),
+      audit: ASSIGNMENT_FILTER_AUDIT,
       ...entityOperations(filters),
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },

@@ -10,6 +10,8 @@ import { etagAnnotation } from '../graph/etag.ts';
 import { SERVICE_PRINCIPALS } from '../../store/collections.ts';
 import { entityOperations, resourceRoutes } from '../graph/resource-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
+import { MANAGED_APP_AUDIT } from '../../core/app-protection/managed-app-catalogue.ts';
+import { SERVICE_PRINCIPAL_AUDIT } from '../../core/app-protection/service-principals.ts';
 
 /**
  * Who speaks for which app, and what is protected (docs/app-protection.md "Managed app catalogue" and "Protected
@@ -105,6 +107,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
         list: (tenantId, query) => principals.query(tenantId, query),
       },
       present: (list) => list.map((principal) => presentServicePrincipal(principal, principals.notApplicableProperties(principal))),
+      audit: SERVICE_PRINCIPAL_AUDIT,
       ...entityOperations(principals),
     },
     context,
@@ -113,7 +116,7 @@ export async function catalogueRoutes(app: FastifyInstance, options: CatalogueRo
   const apps = options.managedApps;
   resourceRoutes<ManagedAppCatalogueRecord>(
     app,
-    { path: MANAGED_APPS_PATH, entity: ManagedApp, collection: { entityType: 'openMamManagedApp', listAll: (tenantId) => apps.list(tenantId) }, present: (list) => list.map(presentManagedApp), ...entityOperations(apps) },
+    { path: MANAGED_APPS_PATH, entity: ManagedApp, collection: { entityType: 'openMamManagedApp', listAll: (tenantId) => apps.list(tenantId) }, present: (list) => list.map(presentManagedApp), audit: MANAGED_APP_AUDIT, ...entityOperations(apps) },
     context,
   );
 }

@@ -4,7 +4,9 @@ import { Type } from 'typebox';
 import type { ComplianceReports } from '../../core/compliance/reports.ts';
 import type { ComplianceSettingResult, ComplianceStateRecord, CompliancePolicyRecord } from '../../store/compliance-records.ts';
 import { expectedVersion, setEntityTag } from '../graph/etag.ts';
-import { collection } from '../graph/graph-api.ts';
+import { auditContextOf, collection } from '../graph/graph-api.ts';
+import { policyAuditSubject } from '../../core/policies.ts';
+import { DEVICE_COMPLIANCE_POLICIES } from '../../core/policy-kinds/collections.ts';
 import { recordOperation } from '../graph/metadata-route.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, OpenObject } from '../graph/schemas.ts';
@@ -185,8 +187,8 @@ export async function complianceRoutes(base: FastifyInstance, options: Complianc
     bindingType: 'deviceCompliancePolicy',
     parameters: [{ name: 'deviceComplianceScheduledActionForRules', type: 'deviceComplianceScheduledActionForRule', collection: true }],
   });
-  app.post(`/${POLICIES}/:id/scheduleActionsForRules`, { schema: { params: GuidParams, body: ScheduleActionsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-    const policy = await reports.scheduleActions(request.caller.tenantId, request.params.id, request.body.deviceComplianceScheduledActionForRules, expectedVersion(request));
+  app.post(`/${POLICIES}/:id/scheduleActionsForRules`, { config: { audit: { ...policyAuditSubject(DEVICE_COMPLIANCE_POLICIES), verb: 'Patch' } }, schema: { params: GuidParams, body: ScheduleActionsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+    const policy = await reports.scheduleActions(auditContextOf(request), request.params.id, request.body.deviceComplianceScheduledActionForRules, expectedVersion(request));
     return setEntityTag(reply, policy.version).code(204).send(null);
   });
 

@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { DeviceActionService } from '../../core/management/device-actions.ts';
-import { deviceActionResults } from '../../core/management/device-actions.ts';
+import { DEVICE_ACTION_AUDIT, deviceActionResults } from '../../core/management/device-actions.ts';
+import { pascal } from '../../core/audit/audit-trail.ts';
+import { auditContextOf } from '../graph/graph-api.ts';
 import { RETIRED_DEVICES } from '../../store/collections.ts';
 import type { DeviceActionKind, DeviceActionRecord, EnrollmentRecord } from '../../store/records.ts';
 import type { EnrollmentStore } from '../../store/roles.ts';
@@ -107,9 +109,9 @@ export async function deviceActionRoutes(base: FastifyInstance, options: DeviceA
     });
     app.post(
       `/deviceManagement/managedDevices/:id/${action}`,
-      { config: { access: 'write' }, preValidation: emptyBodyIsNone, schema: { params: GuidParams, body, response: NO_CONTENT_RESPONSES } },
+      { config: { access: 'write', audit: { ...DEVICE_ACTION_AUDIT, verb: pascal(action) } }, preValidation: emptyBodyIsNone, schema: { params: GuidParams, body, response: NO_CONTENT_RESPONSES } },
       async (request, reply) => {
-        await options.actions.request(request.caller.tenantId, request.params.id.toLowerCase(), action, action === 'wipe' ? (request.body as Static<typeof WipeBody>) : {});
+        await options.actions.request(auditContextOf(request), request.params.id.toLowerCase(), action, action === 'wipe' ? (request.body as Static<typeof WipeBody>) : {});
         return reply.code(204).send(null);
       },
     );

@@ -9,13 +9,14 @@ import type { EnrollmentRecord, NodeStatus, WipLogRequestRecord } from '../../st
 import type { EnrollmentStore, ManagementStore } from '../../store/roles.ts';
 import { readInteger, readSystemOptions } from '../graph/odata.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, SafeString } from '../graph/schemas.ts';
-import { collection, GraphError } from '../graph/graph-api.ts';
+import { auditContextOf, collection, GraphError } from '../graph/graph-api.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 import { MANAGED_DEVICES } from '../../store/collections.ts';
 import type { AppReportService } from '../../core/app-protection/reports.ts';
 import { ManagedAppRegistration, presentRegistration } from './app-registration-routes.ts';
 import { loadDevicePictures, MANAGED_DEVICE_PROPERTIES, ManagedDevice, presentDevice, presentDevices, type DevicePictureSource } from './managed-device.ts';
+import { WIP_LOG_AUDIT } from '../../core/management/wip-logs.ts';
 
 /**
  * MAM-enrolled devices as Graph-shaped `managedDevices` (id = the enrollment id; the entity in managed-device.ts), and the WIP log retrieval an admin
@@ -197,11 +198,11 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
       })),
     );
   });
-  app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', { schema: { params: GuidParams, body: RetrieveWipLogsBody, response: { 202: WipLogRequest, ...ERROR_RESPONSES } } }, async (request, reply) => {
+  app.post('/deviceManagement/managedDevices/:id/retrieveWipLogs', { config: { audit: { ...WIP_LOG_AUDIT, verb: 'RetrieveWipLogs' } }, schema: { params: GuidParams, body: RetrieveWipLogsBody, response: { 202: WipLogRequest, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const { caller } = request;
     const enrollment = await requireEnrollment(request.params.id, caller.tenantId);
     if (enrollment.state !== 'enrolled') throw new GraphError(409, 'Conflict', 'The device is no longer enrolled.');
-    const created = await options.wipLogs.request(caller.tenantId, enrollment.id, request.body);
+    const created = await options.wipLogs.request(auditContextOf(request), enrollment.id, request.body);
     return reply.code(202).send(presentWipLogRequest(created));
   });
   app.get('/deviceManagement/managedDevices/:id/wipLogRequests', { schema: { params: GuidParams, response: { 200: CollectionBody(WipLogRequest), ...ERROR_RESPONSES } } }, async (request) => {
@@ -241,10 +242,10 @@ export async function deviceRoutes(base: FastifyInstance, options: DeviceRoutesO
       })),
     );
   });
-  app.post('/deviceManagement/managedDevices/:id/setMessageLog', { schema: { params: GuidParams, body: SetMessageLogBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+  app.post('/deviceManagement/managedDevices/:id/setMessageLog', { config: { audit: { ...WIP_LOG_AUDIT, verb: 'SetMessageLog' } }, schema: { params: GuidParams, body: SetMessageLogBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const enrollment = await requireEnrollment(request.params.id, request.caller.tenantId);
     if (enrollment.state !== 'enrolled') throw new GraphError(409, 'Conflict', 'The device is no longer enrolled.');
-    await options.messageLog.enable(enrollment.id, request.body.durationInMinutes * 60_000);
+    await options.messageLog.enable(enrollment.id, request.body.durationInMinutes * 60_000, auditContextOf(request));
     return reply.code(204).send(null);
   });
 }

@@ -9,14 +9,18 @@ import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { GroupRecord } from '../../store/records.ts';
 import type { GroupStore } from '../../store/roles.ts';
-import { collection, GraphError } from '../graph/graph-api.ts';
+import { GROUP_AUDIT, type GroupService } from '../../core/groups.ts';
+import { auditContextOf, collection, GraphError } from '../graph/graph-api.ts';
 
 /**
  * Graph `groups` with members (`/groups/{id}/members/$ref`). Membership here adds to the `groups` claim of a
  * user's token; a change is O(1) (one bump of the tenant's configuration version).
  */
 export interface GroupRoutesOptions {
+  /** Reads. */
   groups: GroupStore;
+  /** Changes, each recorded in the audit trail. */
+  changes: GroupService;
   newId: () => string;
   clock: () => number;
   baseUrl: string;
@@ -118,27 +122,27 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
       },
       present: (page) => page.map(presentGroup),
       get: requireGroup,
-      create: async (tenantId, body) => {
+      audit: GROUP_AUDIT,
+      create: async (caller, body) => {
         // Checked by NewGroup (createBody) before the handler runs.
         const { displayName, description, mailNickname } = body as Static<typeof NewGroup>;
-        const group: GroupRecord = { tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
-        await groups.createGroup(group);
-        return group;
+        const group: GroupRecord = { tenantId: caller.tenantId, id: options.newId(), displayName: displayName.trim(), description: description ?? null, mailNickname: mailNickname ?? null, createdAt: options.clock() };
+        return options.changes.create(caller, group);
       },
       // Graph answers a group's PATCH with 204.
       patchAnswer: 'noContent',
       updateBody: GroupChange,
-      update: async (tenantId, id, body) => {
+      update: async (caller, id, body) => {
         // Checked by GroupChange (updateBody) before the handler runs.
         const { displayName, description, mailNickname } = body as Static<typeof GroupChange>;
         const change = { ...(displayName === undefined ? {} : { displayName: displayName.trim() }), ...(description === undefined ? {} : { description }), ...(mailNickname === undefined ? {} : { mailNickname }) };
-        const group = await groups.updateGroup(tenantId, id.toLowerCase(), change);
-        if (group === undefined) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
-        return group;
+        await requireGroup(caller.tenantId, id);
+        return options.changes.update(caller, id.toLowerCase(), change);
       },
       // Groups have no version (membership changes are single statements): If-Match does not apply.
-      delete: async (tenantId, id) => {
-        if (!(await groups.deleteGroup(tenantId, id.toLowerCase()))) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
+      delete: async (caller, id) => {
+        await requireGroup(caller.tenantId, id);
+        await options.changes.delete(caller, id.toLowerCase());
       },
     },
     { baseUrl: options.baseUrl, skipTokens: options.skipTokens },
@@ -148,19 +152,19 @@ export async function groupRoutes(base: FastifyInstance, options: GroupRoutesOpt
     const group = await requireGroup(caller.tenantId, request.params.id);
     return collection(`${options.baseUrl}/$metadata#directoryObjects`, memberList(await groups.listGroupMembers(caller.tenantId, group.id)));
   });
-  app.post('/groups/:id/members/$ref', { schema: { params: GuidParams, body: MemberRef, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+  app.post('/groups/:id/members/$ref', { config: { audit: { ...GROUP_AUDIT, verb: 'AddMember' } }, schema: { params: GuidParams, body: MemberRef, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
-    if (!(await groups.addGroupMember(caller.tenantId, group.id, readMemberRef(request.body)))) {
+    if (!(await options.changes.addMember(auditContextOf(request), group, readMemberRef(request.body)))) {
       throw new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
     }
     return reply.code(204).send(null);
   });
-  app.delete('/groups/:id/members/:memberId/$ref', { schema: { params: Type.Object({ id: IdString(), memberId: IdString() }), response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+  app.delete('/groups/:id/members/:memberId/$ref', { config: { audit: { ...GROUP_AUDIT, verb: 'RemoveMember' } }, schema: { params: Type.Object({ id: IdString(), memberId: IdString() }), response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
     const { caller } = request;
     const group = await requireGroup(caller.tenantId, request.params.id);
     const memberId = request.params.memberId.toLowerCase();
-    if (!(await groups.removeGroupMember(caller.tenantId, group.id, memberId))) throw new GraphError(404, 'Request_ResourceNotFound', `Member '${memberId}' is not in the group.`);
+    if (!(await options.changes.removeMember(auditContextOf(request), group, memberId))) throw new GraphError(404, 'Request_ResourceNotFound', `Member '${memberId}' is not in the group.`);
     return reply.code(204).send(null);
   });
 }

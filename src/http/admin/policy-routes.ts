@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
-import { isDevicePolicy, type PolicyService, type StoredPolicy } from '../../core/policies.ts';
+import { isDevicePolicy, policyAuditSubject, type PolicyService, type StoredPolicy } from '../../core/policies.ts';
 import {
   collectionsDerivedFrom,
   kindsOf,
@@ -20,7 +20,7 @@ import type { ManagedAppRef } from '../../store/app-protection-records.ts';
 import type { PolicyAssignment } from '../../store/records.ts';
 import { POLICIES } from '../../store/collections.ts';
 import { etagAnnotation, expectedVersion, setEntityTag } from '../graph/etag.ts';
-import { collection, GraphError } from '../graph/graph-api.ts';
+import { auditContextOf, collection, GraphError } from '../graph/graph-api.ts';
 import { recordOperation } from '../graph/metadata-route.ts';
 import { resourceRoutes } from '../graph/resource-routes.ts';
 import { AssignBody, AssignmentParams, CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, NullableString, OpenObject, SafeString } from '../graph/schemas.ts';
@@ -163,6 +163,7 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     const appsOf = (policy: StoredPolicy): ManagedAppRef[] => ('apps' in policy ? policy.apps : []);
     const targetApps = policyCollection.targetApps !== undefined;
     const properties = propertiesOf(policyCollection);
+    const subject = policyAuditSubject(policyCollection);
 
     resourceRoutes<StoredPolicy>(
       app,
@@ -186,9 +187,10 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
         },
         present,
         get: (tenantId, id) => policies.get(tenantId, policyCollection, id),
-        create: (tenantId, body) => policies.create(tenantId, policyCollection, body),
-        update: (tenantId, id, patch, expected) => policies.update(tenantId, policyCollection, id, patch, expected),
-        delete: (tenantId, id, expected) => policies.delete(tenantId, policyCollection, id, expected),
+        audit: policyAuditSubject(policyCollection),
+        create: (caller, body) => policies.create(caller, policyCollection, body),
+        update: (caller, id, patch, expected) => policies.update(caller, policyCollection, id, patch, expected),
+        delete: (caller, id, expected) => policies.delete(caller, policyCollection, id, expected),
       },
       { baseUrl, skipTokens: options.skipTokens },
     );
@@ -203,17 +205,17 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
     });
     // Graph's answer to assign differs by collection (see PolicyCollection.assignment.answer).
     const assign = async (request: FastifyRequest, id: string, body: unknown, reply: FastifyReply): Promise<StoredPolicy> => {
-      const policy = await policies.assign(request.caller.tenantId, policyCollection, id, body, expectedVersion(request));
+      const policy = await policies.assign(auditContextOf(request), policyCollection, id, body, expectedVersion(request));
       setEntityTag(reply, policy.version);
       return policy;
     };
     if (policyCollection.assignment.answer === 'noContent') {
-      app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+      app.post(`${url}/:id/assign`, { config: { audit: { ...subject, verb: 'Assign' } }, schema: { params: GuidParams, body: assignBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
         await assign(request, request.params.id, request.body, reply);
         return reply.code(204).send(null);
       });
     } else {
-      app.post(`${url}/:id/assign`, { schema: { params: GuidParams, body: assignBody, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request, reply) => {
+      app.post(`${url}/:id/assign`, { config: { audit: { ...subject, verb: 'Assign' } }, schema: { params: GuidParams, body: assignBody, response: { 200: CollectionBody(Assignment), ...ERROR_RESPONSES } } }, async (request, reply) => {
         const policy = await assign(request, request.params.id, request.body, reply);
         return collection(`${baseUrl}/$metadata#Collection(${assignmentType.slice(1)})`, policy.assignments.map(presentAssignment));
       });
@@ -237,8 +239,8 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
         bindingType: policyCollection.entityType,
         parameters: [{ name: 'apps', type: 'managedMobileApp', collection: true }, ...(policyCollection.targetApps?.withAppGroupType ? [{ name: 'appGroupType', type: 'targetedManagedAppGroupType' }] : [])],
       });
-      app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, schema: { params: GuidParams, body: TargetAppsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-        const policy = await policies.targetApps(request.caller.tenantId, policyCollection, request.params.id, request.body, expectedVersion(request));
+      app.post(`${url}/:id/targetApps`, { bodyLimit: POLICY_BODY_LIMIT, config: { audit: { ...subject, verb: 'TargetApps' } }, schema: { params: GuidParams, body: TargetAppsBody, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+        const policy = await policies.targetApps(auditContextOf(request), policyCollection, request.params.id, request.body, expectedVersion(request));
         return setEntityTag(reply, policy.version).code(204).send(null);
       });
       app.get(`${url}/:id/apps`, { schema: { params: GuidParams, response: { 200: CollectionBody(ManagedMobileApp), ...ERROR_RESPONSES } } }, async (request) => {
@@ -295,8 +297,10 @@ export async function policyRoutes(base: FastifyInstance, options: PolicyRoutesO
       },
       present,
       get: (tenantId, id) => policies.getAcross(tenantId, appPolicyCollections, id),
-      update: async (tenantId, id, patch, expected) => policies.update(tenantId, await ownCollection(tenantId, id), id, patch, expected),
-      delete: async (tenantId, id, expected) => policies.delete(tenantId, await ownCollection(tenantId, id), id, expected),
+      // Each success is recorded under the policy's own collection; a refusal, under the base type.
+      audit: { area: 'appProtection', entity: 'ManagedAppPolicy' },
+      update: async (caller, id, patch, expected) => policies.update(caller, await ownCollection(caller.tenantId, id), id, patch, expected),
+      delete: async (caller, id, expected) => policies.delete(caller, await ownCollection(caller.tenantId, id), id, expected),
     },
     { baseUrl, skipTokens: options.skipTokens },
   );

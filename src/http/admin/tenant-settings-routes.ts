@@ -2,7 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { healthAttestationSettingsOf } from '../../core/management/health-attestation.ts';
-import { complianceRulesOf, type TenantSettingsService } from '../../core/tenant-settings.ts';
+import { auditRetentionDaysOf, complianceRulesOf, TENANT_SETTINGS_AUDIT, type TenantSettingsService } from '../../core/tenant-settings.ts';
+import { auditContextOf } from '../graph/graph-api.ts';
 import { DEFAULT_CHECKIN_THRESHOLD_DAYS } from '../../core/compliance/evaluate.ts';
 import type { TenantRecord } from '../../store/records.ts';
 import { EntityBody, ERROR_RESPONSES, OpenObject } from '../graph/schemas.ts';
@@ -20,7 +21,8 @@ import { etagAnnotation, expectedVersion } from '../graph/etag.ts';
  * DHA-Cloud; core/management/health-attestation.ts), and device compliance's `secureByDefault` (true: devices with no
  * compliance policy are noncompliant, false: compliant, null: unknown, OpenMAM's default) and
  * `deviceComplianceCheckinThresholdDays` (1 to 120, 30 by default: a device silent that long is noncompliant), as Graph's
- * deviceManagementSettings has them (a change re-evaluates the tenant's devices); a changed poll
+ * deviceManagementSettings has them (a change re-evaluates the tenant's devices), and `auditEventRetentionDays` (OpenMAM's
+ * own: 30 to 3650, 365 by default: audit events older are purged hourly); a changed poll
  * schedule also reaches enrolled devices at their next check-in (core/tenant-settings.ts). Refusals are 400 with the
  * field's JSON path first in the message. Like every admin resource it carries an entity tag (etag.ts): a PATCH with
  * a stale `If-Match` is 412, and concurrent PATCHes of different fields all land.
@@ -71,6 +73,7 @@ const TenantSettings = EntityBody({
   healthAttestation: Type.Object({ enabled: Type.Boolean(), serviceUrl: Type.Union([Type.String(), Type.Null()]) }),
   secureByDefault: Type.Union([Type.Boolean(), Type.Null()]),
   deviceComplianceCheckinThresholdDays: Type.Integer(),
+  auditEventRetentionDays: Type.Integer(),
   createdDateTime: Type.String(),
   lastModifiedDateTime: Type.String(),
 });
@@ -93,6 +96,7 @@ function present(baseUrl: string, tenant: TenantRecord): Static<typeof TenantSet
     healthAttestation: { ...healthAttestationSettingsOf(settings) },
     secureByDefault: settings.secureByDefault ?? null,
     deviceComplianceCheckinThresholdDays: complianceRulesOf(settings).checkinThresholdDays ?? DEFAULT_CHECKIN_THRESHOLD_DAYS,
+    auditEventRetentionDays: auditRetentionDaysOf(settings),
     createdDateTime: new Date(tenant.createdAt).toISOString(),
     lastModifiedDateTime: new Date(tenant.updatedAt).toISOString(),
   };
@@ -106,8 +110,7 @@ export async function tenantSettingsRoutes(base: FastifyInstance, options: Tenan
     const { caller } = request;
     return present(options.baseUrl, await options.tenantSettings.get(caller.tenantId));
   });
-  app.patch(url, { bodyLimit: BODY_LIMIT, schema: { body: OpenObject, response } }, async (request) => {
-    const { caller } = request;
-    return present(options.baseUrl, await options.tenantSettings.update(caller.tenantId, request.body, expectedVersion(request)));
+  app.patch(url, { bodyLimit: BODY_LIMIT, config: { audit: { ...TENANT_SETTINGS_AUDIT, verb: 'Patch' } }, schema: { body: OpenObject, response } }, async (request) => {
+    return present(options.baseUrl, await options.tenantSettings.update(auditContextOf(request), request.body, expectedVersion(request)));
   });
 }

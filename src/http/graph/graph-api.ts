@@ -1,7 +1,8 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { isOpenMamError, type ErrorCode } from '../../errors.ts';
-import type { TokenVerifier } from '../../identity/identity.ts';
+import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
+import { activityName, AUDIT_AREAS, type AuditActivity, type AuditContext, type AuditTrail } from '../../core/audit/audit-trail.ts';
 import { retryLater } from '../retry-later.ts';
 import type { GraphVersion } from '../../core/graph-metadata.ts';
 import { metadataRoute } from './metadata-route.ts';
@@ -26,6 +27,13 @@ export interface AdminCaller {
   tenantId: string;
   objectId: string;
   canWrite: boolean;
+  /** What the verified token proved beside its role, for the audit trail's actor. */
+  userPrincipalName: string | null;
+  /** `azp` / `appid`. */
+  applicationId: string | null;
+  /** An app-only token (client credentials): no user claims. */
+  appOnly: boolean;
+  roles: readonly string[];
 }
 
 declare module 'fastify' {
@@ -39,10 +47,21 @@ declare module 'fastify' {
     odata?: readonly string[];
     /** Admin API: the properties `$select` may name on the route; any OData identifier when absent. */
     selectable?: readonly string[];
+    /**
+     * Admin API: the activity a write route performs, for the audit trail (core/audit). Its successes are recorded by
+     * core in the change's transaction; a refusal (>= 400, the caller's identity proven) is recorded as a `Failure`
+     * by graphApi's onResponse hook. Every write route declares one, or `none` for a POST that changes nothing (a
+     * validation): graphApi refuses to register a write route without it, so none is ever missed.
+     */
+    audit?: AuditActivity | 'none';
   }
   interface FastifyRequest {
     /** Admin API: the verified caller (set by graphApi's hook before the handler runs). */
     caller: AdminCaller;
+  }
+  interface FastifyInstance {
+    /** Admin API: the activity types the write routes of this version root declare, by category (getAuditActivityTypes). */
+    readonly auditActivityTypes: Map<string, Set<string>>;
   }
 }
 
@@ -131,16 +150,57 @@ export function graphErrorBody(request: FastifyRequest, code: string, message: s
 
 /** The caller of an admin request, or a GraphError: 401 without a valid token, 403 without the needed app role. */
 export async function adminCaller(verifier: TokenVerifier, request: FastifyRequest, access: 'read' | 'write'): Promise<AdminCaller> {
+  const caller = await verifiedCaller(verifier, request);
+  requireAccess(caller, access);
+  return caller;
+}
+
+/** Whoever the bearer token proves, whatever its roles; a GraphError 401 without a valid token. */
+async function verifiedCaller(verifier: TokenVerifier, request: FastifyRequest): Promise<AdminCaller> {
   const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
-  const identity = await verifier.verify(token);
-  const canWrite = identity.roles.includes(ADMIN_ROLE);
-  const canRead = canWrite || identity.roles.includes(READER_ROLE);
-  if (!canRead || (access === 'write' && !canWrite)) {
+  return callerOf(await verifier.verify(token));
+}
+
+function callerOf(identity: VerifiedIdentity): AdminCaller {
+  return {
+    tenantId: identity.tenantId,
+    objectId: identity.objectId,
+    canWrite: identity.roles.includes(ADMIN_ROLE),
+    userPrincipalName: identity.upn ?? null,
+    applicationId: identity.clientId ?? null,
+    appOnly: !isUserIdentity(identity),
+    roles: identity.roles,
+  };
+}
+
+/** A GraphError 403 unless the caller's app role allows `access`. */
+function requireAccess(caller: AdminCaller, access: 'read' | 'write'): void {
+  const canRead = caller.canWrite || caller.roles.includes(READER_ROLE);
+  if (!canRead || (access === 'write' && !caller.canWrite)) {
     throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges: the ${access === 'write' ? ADMIN_ROLE : `${READER_ROLE} or ${ADMIN_ROLE}`} app role is required.`);
   }
-  return { tenantId: identity.tenantId, objectId: identity.objectId, canWrite };
 }
+
+/** Who changes what in this request, for the audit trail: the verified caller, its address and the request id. */
+export function auditContextOf(request: FastifyRequest): AuditContext {
+  const { caller } = request;
+  return {
+    tenantId: caller.tenantId,
+    actor: {
+      objectId: caller.objectId,
+      userPrincipalName: caller.userPrincipalName,
+      applicationId: caller.applicationId,
+      appOnly: caller.appOnly,
+      roles: caller.roles,
+      ipAddress: request.ip,
+    },
+    correlationId: request.id,
+  };
+}
+
+/** The methods that change something: a refusal of one is a `Failure` in the audit trail. */
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
 
@@ -148,14 +208,25 @@ const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']
  * Registers the shared behaviour on an admin API scope (one per version root). Call before its routes: the hooks
  * apply to routes registered after them, and the router below learns every route of the scope to answer 405.
  */
-export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion }): void {
+export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion; audit?: AuditTrail }): void {
   const routes = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
   scope.addHook('onRoute', (route: RouteOptions) => {
+    const config = route.config as FastifyContextConfig | undefined;
+    const writes = [route.method].flat().some((method) => WRITE_METHODS.has(method));
+    if (options.audit !== undefined && writes && config?.access !== 'read' && config?.audit === undefined) {
+      throw new Error(`${String(route.method)} ${route.url}: a write route of the admin API declares no audit activity (config.audit)`);
+    }
+    if (config?.audit !== undefined && config.audit !== 'none') {
+      const { category } = AUDIT_AREAS[config.audit.area];
+      const types = scope.auditActivityTypes.get(category) ?? new Set<string>();
+      scope.auditActivityTypes.set(category, types.add(activityName(config.audit)));
+    }
     for (const method of [route.method].flat()) {
       if (METHODS.includes(method as HTTPMethod) && !routes.hasRoute(method as HTTPMethod, route.url)) routes.on(method as HTTPMethod, route.url, () => undefined);
     }
   });
   scope.decorateRequest('caller', null as unknown as AdminCaller);
+  scope.decorate('auditActivityTypes', new Map<string, Set<string>>());
   scope.setErrorHandler(graphErrorHandler);
   // An action without parameters (retire, syncDevice, ...) is often POSTed with `Content-Type: application/json` and
   // no body at all (Invoke-MgGraphRequest, curl -H): Graph takes it. An empty JSON body is therefore no body; a route
@@ -173,7 +244,11 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
   scope.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const access = config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
-    if (access !== 'anonymous') request.caller = await adminCaller(options.verifier, request, access);
+    if (access !== 'anonymous') {
+      // Kept before the role check: a Reader's refused write is recorded with who tried (onResponse below).
+      request.caller = await verifiedCaller(options.verifier, request);
+      requireAccess(request.caller, access);
+    }
     if (request.is404) return;
     const given = readSystemOptions(request.query, config.odata ?? (request.method === 'GET' ? ['$select'] : []));
     const select = given.get('$select');
@@ -189,6 +264,27 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
     if (Array.isArray(body['value'])) return { ...body, value: body['value'].map((e: unknown) => (isEntity(e) ? selectProperties(e, select) : e)) };
     return selectProperties(body, select);
   });
+
+  // A refused write with a proven caller is a Failure in the audit trail (a 401 proved no one: the request log has it).
+  // Recorded before the answer leaves (onSend), so a client that reads the trail after its refusal finds it. Successes
+  // are never recorded here: core writes them in the change's own transaction.
+  const audit = options.audit;
+  if (audit !== undefined) {
+    scope.addHook('onSend', async (request, reply, payload) => {
+      const activity = request.routeOptions.config.audit;
+      // A 503 says the store cannot be reached: recording there would only wait for it (up to 5 s) and fail too.
+      if (activity === undefined || activity === 'none' || !WRITE_METHODS.has(request.method) || reply.statusCode < 400 || reply.statusCode === 503 || request.caller === null) return payload;
+      const params = request.params as Record<string, unknown> | undefined;
+      const id = typeof params?.['id'] === 'string' ? params['id'].toLowerCase() : null;
+      try {
+        await audit.recordFailure(auditContextOf(request), activity, id);
+      } catch (err) {
+        // The refusal is answered all the same (the store may be what failed); the log keeps it.
+        request.log.error({ err }, 'could not record a refused admin write in the audit trail');
+      }
+      return payload;
+    });
+  }
 
   scope.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -1,12 +1,17 @@
 /**
  * OData's URL conventions (OData v4.01 Part 2 §4.3, §4.5, §11.5.3) mapped onto the admin API's plain routes before
  * routing: a key in parentheses (`policies('id')`, `policies(id)`, `%27` for the quote) is the key as a path segment
- * (`policies/id`), and a function called with empty parentheses (`isManagedAppUserBlocked()`) is the bare segment.
+ * (`policies/id`), a key or a function's one parameter given by name (`getAuditActivityTypes(category='Device')`,
+ * §4.3.1 and §11.5.3.1) is its value as a segment too, and a function called with empty parentheses
+ * (`isManagedAppUserBlocked()`) is the bare segment.
  * Only paths under `/graph/` are rewritten; the query string is left as sent.
  */
 const GRAPH_PREFIX = /^\/graph\//i;
-/** A segment's name, then `('key')` (quotes doubled inside) or `(key)` or `()`, up to the end of the segment. */
-const KEYED_SEGMENT = /([^/()]+)\((?:'((?:[^']|'')*)'|([^'()/]*))\)(?=\/|$)/g;
+/**
+ * A segment's name, then `('key')` (quotes doubled inside) or `(key)` or `()`, or one of them named (`(name='key')`),
+ * up to the end of the segment.
+ */
+const KEYED_SEGMENT = /([^/()]+)\((?:[A-Za-z_][A-Za-z0-9_]*=)?(?:'((?:[^']|'')*)'|([^'()/=]*))\)(?=\/|$)/g;
 
 export function rewriteGraphUrl(url: string): string {
   if (!GRAPH_PREFIX.test(url)) return url;

@@ -2,10 +2,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TSchema } from 'typebox';
 import type { ExpectedVersion } from '../../core/versioned-write.ts';
+import type { AuditActivity, AuditContext } from '../../core/audit/audit-trail.ts';
 import { expectedVersion } from './etag.ts';
 import { collectionRoute, type CollectionSpec } from './collection-routes.ts';
 import { recordCollection } from './metadata-route.ts';
-import { collection } from './graph-api.ts';
+import { auditContextOf, collection } from './graph-api.ts';
 import { CollectionBody, ERROR_RESPONSES, GuidParams, NO_CONTENT_RESPONSES, OpenObject } from './schemas.ts';
 import type { SkipTokens } from './skip-token.ts';
 
@@ -35,8 +36,13 @@ export interface GraphResource<R extends { id: string }> {
   /** The records as Graph entities, in order (one call per page or entity: presenters may batch their reads). */
   readonly present: (records: readonly R[], tenantId: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
   readonly get: (tenantId: string, id: string) => Promise<R>;
-  readonly create?: (tenantId: string, body: object) => Promise<R>;
-  readonly update?: (tenantId: string, id: string, patch: object, expected: ExpectedVersion) => Promise<R>;
+  /**
+   * Where the audit trail files the resource's writes (core/audit): the area and the entity ("Create <entity>").
+   * The writes take the request's AuditContext (who, which tenant, which request) in place of a tenant id.
+   */
+  readonly audit: Omit<AuditActivity, 'verb'>;
+  readonly create?: (caller: AuditContext, body: object) => Promise<R>;
+  readonly update?: (caller: AuditContext, id: string, patch: object, expected: ExpectedVersion) => Promise<R>;
   /**
    * What a PATCH answers: Intune's resources the entity (200), directory and identity objects nothing (204: e.g.
    * learn.microsoft.com/graph/api/conditionalaccesspolicy-update, /serviceprincipal-update). 200 by default.
@@ -44,7 +50,7 @@ export interface GraphResource<R extends { id: string }> {
   readonly patchAnswer?: 'entity' | 'noContent';
   /** The schema of a PATCH body when the route reads it itself (a closed object), as `createBody`. */
   readonly updateBody?: TSchema;
-  readonly delete?: (tenantId: string, id: string, expected: ExpectedVersion) => Promise<void>;
+  readonly delete?: (caller: AuditContext, id: string, expected: ExpectedVersion) => Promise<void>;
 }
 
 export interface ResourceContext {
@@ -80,33 +86,34 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
     return presentOne(await resource.get(tenantId, request.params.id), tenantId);
   });
   const { create, update, delete: remove } = resource;
+  const audited = (verb: string): { config: { audit: AuditActivity } } => ({ config: { audit: { ...resource.audit, verb } } });
   if (create !== undefined) {
-    app.post(url, { ...bodyLimit, schema: { body: resource.createBody ?? OpenObject, response } }, async (request, reply) => {
+    app.post(url, { ...bodyLimit, ...audited('Create'), schema: { body: resource.createBody ?? OpenObject, response } }, async (request, reply) => {
       const { tenantId } = request.caller;
-      const created = await create(tenantId, request.body as object);
+      const created = await create(auditContextOf(request), request.body as object);
       return reply.code(201).header('location', `${context.baseUrl}${url}/${created.id}`).send(await presentOne(created, tenantId));
     });
   }
   if (update !== undefined) {
     if (resource.patchAnswer === 'noContent') {
-      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+      app.patch(`${url}/:id`, { ...bodyLimit, ...audited('Patch'), schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
         const { tenantId } = request.caller;
-        const updated = await presentOne(await update(tenantId, request.params.id, request.body as object, expectedVersion(request)), tenantId);
+        const updated = await presentOne(await update(auditContextOf(request), request.params.id, request.body as object, expectedVersion(request)), tenantId);
         // No body, but the entity tag of what was written, for the next If-Match.
         const tag = updated['@odata.etag'];
         if (typeof tag === 'string') void reply.header('etag', tag);
         return reply.code(204).send(null);
       });
     } else {
-      app.patch(`${url}/:id`, { ...bodyLimit, schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response } }, async (request) => {
+      app.patch(`${url}/:id`, { ...bodyLimit, ...audited('Patch'), schema: { params: GuidParams, body: resource.updateBody ?? OpenObject, response } }, async (request) => {
         const { tenantId } = request.caller;
-        return presentOne(await update(tenantId, request.params.id, request.body as object, expectedVersion(request)), tenantId);
+        return presentOne(await update(auditContextOf(request), request.params.id, request.body as object, expectedVersion(request)), tenantId);
       });
     }
   }
   if (remove !== undefined) {
-    app.delete(`${url}/:id`, { schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
-      await remove(request.caller.tenantId, request.params.id, expectedVersion(request));
+    app.delete(`${url}/:id`, { ...audited('Delete'), schema: { params: GuidParams, response: NO_CONTENT_RESPONSES } }, async (request, reply) => {
+      await remove(auditContextOf(request), request.params.id, expectedVersion(request));
       return reply.code(204).send(null);
     });
   }
@@ -115,14 +122,14 @@ export function resourceRoutes<R extends { id: string }>(base: FastifyInstance, 
 /** A service with Graph's get, create, PATCH and delete (bound: the factory calls them detached). */
 export function entityOperations<R extends { id: string }>(service: {
   get(tenantId: string, id: string): Promise<R>;
-  create(tenantId: string, input: unknown): Promise<R>;
-  update(tenantId: string, id: string, patch: unknown, expected: ExpectedVersion): Promise<R>;
-  delete(tenantId: string, id: string, expected: ExpectedVersion): Promise<void>;
+  create(caller: AuditContext, input: unknown): Promise<R>;
+  update(caller: AuditContext, id: string, patch: unknown, expected: ExpectedVersion): Promise<R>;
+  delete(caller: AuditContext, id: string, expected: ExpectedVersion): Promise<void>;
 }): Pick<GraphResource<R>, 'get' | 'create' | 'update' | 'delete'> {
   return {
     get: (tenantId, id) => service.get(tenantId, id),
-    create: (tenantId, body) => service.create(tenantId, body),
-    update: (tenantId, id, patch, expected) => service.update(tenantId, id, patch, expected),
-    delete: (tenantId, id, expected) => service.delete(tenantId, id, expected),
+    create: (caller, body) => service.create(caller, body),
+    update: (caller, id, patch, expected) => service.update(caller, id, patch, expected),
+    delete: (caller, id, expected) => service.delete(caller, id, expected),
   };
 }

@@ -1,5 +1,6 @@
 import { APP_PROTECTION_SCHEMA } from './app-protection.ts';
 import { ASSIGNMENT_FILTERS_SCHEMA } from './assignment-filters.ts';
+import { AUDIT_SCHEMA } from './audit.ts';
 import { ASSIGNMENTS_SCHEMA } from './assignments.ts';
 import { COMMON_SCHEMA } from './common.ts';
 import { CONDITIONAL_ACCESS_SCHEMA } from './conditional-access.ts';
@@ -16,7 +17,7 @@ export type { GraphEnumType, GraphProperty, GraphStructuredType } from './model.
  * The Graph types OpenMAM serves, one registry over the per-family tables (each type is declared in exactly one
  * table: the generator gives a type shared by two families to the first).
  */
-const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, DEVICE_COMPLIANCE_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA, MANAGED_DEVICE_SCHEMA, ASSIGNMENT_FILTERS_SCHEMA];
+const PARTS: readonly GraphSchemaPart[] = [COMMON_SCHEMA, ASSIGNMENTS_SCHEMA, WIP_SCHEMA, DEVICE_CONFIGURATION_SCHEMA, DEVICE_COMPLIANCE_SCHEMA, APP_PROTECTION_SCHEMA, CONDITIONAL_ACCESS_SCHEMA, DIRECTORY_SCHEMA, MANAGED_DEVICE_SCHEMA, ASSIGNMENT_FILTERS_SCHEMA, AUDIT_SCHEMA];
 
 const TYPES = new Map<string, GraphStructuredType>();
 const ENUMS = new Map<string, GraphEnumType>();

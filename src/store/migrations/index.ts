@@ -24,6 +24,7 @@ import { healthAttestation } from './022_health_attestation.ts';
 import { assignmentFilters } from './023_assignment_filters.ts';
 import { devicePicture } from './024_device_picture.ts';
 import { complianceActions } from './025_compliance_actions.ts';
+import { auditEvents } from './026_audit_events.ts';
 import { boundedStores } from './027_bounded_stores.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
@@ -60,6 +61,7 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '023_assignment_filters': assignmentFilters,
     '024_device_picture': devicePicture,
     '025_compliance_actions': complianceActions,
+    '026_audit_events': auditEvents,
     '027_bounded_stores': boundedStores,
   };
 }

@@ -1,0 +1,99 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { auditCategories } from '../../core/audit/audit-trail.ts';
+import type { AuditEventRecord, AuditStore } from '../../store/audit-records.ts';
+import { AUDIT_EVENTS } from '../../store/collections.ts';
+import { collectionRoute } from '../graph/collection-routes.ts';
+import { collection, GraphError } from '../graph/graph-api.ts';
+import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams } from '../graph/schemas.ts';
+import type { SkipTokens } from '../graph/skip-token.ts';
+
+/**
+ * The audit trail as Intune's: Graph beta `deviceManagement/auditEvents` (learn.microsoft.com/graph/api/
+ * intune-auditing-auditevent-list?view=graph-rest-beta; v1.0 has none), newest first in keyset pages, filtered on the
+ * fields of store/collections.ts AUDIT_EVENTS (`actor/userPrincipalName` among them), and `{id}`. Admin or Reader:
+ * the Graph layer's `read` access (a token without either app role is a 403). Append-only: the collection and its
+ * entities have no POST, PATCH or DELETE, which the Graph layer answers 405. The function `getAuditCategories()`
+ * lists the categories events are filed under (core/audit AUDIT_AREAS), and `getAuditActivityTypes(category='...')`
+ * the activity types of one, as the admin API's write routes declare them.
+ */
+export interface AuditEventRoutesOptions {
+  events: Pick<AuditStore, 'queryAuditEvents' | 'getAuditEvent'>;
+  baseUrl: string;
+  skipTokens: SkipTokens;
+}
+
+const PATH = 'deviceManagement/auditEvents';
+/** Page size when `$top` is absent, and the most a page holds (as the sign-in log's). */
+const MAX_PAGE = 1000;
+
+/** The properties an auditEvent answers (and `$select` may name): Graph's, every one (graph-schema/audit.ts). */
+const PROPERTIES = ['id', 'displayName', 'componentName', 'actor', 'activity', 'activityDateTime', 'activityType', 'activityOperationType', 'activityResult', 'correlationId', 'resources', 'category'] as const;
+
+export function presentAuditEvent(event: AuditEventRecord): Record<(typeof PROPERTIES)[number], unknown> {
+  return {
+    id: event.id,
+    displayName: event.displayName,
+    componentName: event.componentName,
+    actor: { '@odata.type': '#microsoft.graph.auditActor', ...event.actor },
+    activity: event.activity,
+    activityDateTime: new Date(event.activityDateTime).toISOString(),
+    activityType: event.activityType,
+    activityOperationType: event.activityOperationType,
+    activityResult: event.activityResult,
+    correlationId: event.correlationId,
+    resources: event.resources.map((resource) => ({
+      '@odata.type': '#microsoft.graph.auditResource',
+      ...resource,
+      modifiedProperties: resource.modifiedProperties.map((property) => ({ '@odata.type': '#microsoft.graph.auditProperty', ...property })),
+    })),
+    category: event.category,
+  };
+}
+
+/** The response schema of an auditEvent: its properties, each as presentAuditEvent writes it. */
+const AuditEvent = EntityBody(Object.fromEntries(PROPERTIES.map((name) => [name, Type.Unknown()])));
+
+export async function auditEventRoutes(base: FastifyInstance, options: AuditEventRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { events, baseUrl } = options;
+  collectionRoute<AuditEventRecord>(
+    app,
+    {
+      path: PATH,
+      entityType: 'auditEvent',
+      entity: AuditEvent,
+      fields: AUDIT_EVENTS.fields,
+      properties: PROPERTIES,
+      navigations: [],
+      // Newest first, on the index audit_events_page.
+      defaultOrder: [{ field: 'activityDateTime', descending: true }],
+      pageSize: MAX_PAGE,
+      maxPageSize: MAX_PAGE,
+      list: (tenantId, query) => events.queryAuditEvents(tenantId, query),
+      present: (page) => page.map(presentAuditEvent),
+    },
+    { baseUrl, skipTokens: options.skipTokens },
+  );
+  // Graph's unbound-looking function on the collection (`getAuditCategories()`, rewritten to a plain segment by graph-url.ts).
+  app.get(`/${PATH}/getAuditCategories`, { config: { odata: [] }, schema: { response: { 200: CollectionBody(Type.String()), ...ERROR_RESPONSES } } }, async () => {
+    return collection(`${baseUrl}/$metadata#Collection(Edm.String)`, auditCategories());
+  });
+  // Graph's `getAuditActivityTypes(category='...')` (its parameter a segment, graph-url.ts): the activity types the
+  // write routes of this version root declare for the category (an unknown category has none), sorted.
+  app.get(
+    `/${PATH}/getAuditActivityTypes/:category`,
+    { config: { odata: [] }, schema: { params: Type.Object({ category: Type.String({ maxLength: 256 }) }), response: { 200: CollectionBody(Type.String()), ...ERROR_RESPONSES } } },
+    async (request) => {
+      const wanted = request.params.category.toLowerCase();
+      const types = [...base.auditActivityTypes].filter(([category]) => category.toLowerCase() === wanted).flatMap(([, names]) => [...names]);
+      return collection(`${baseUrl}/$metadata#Collection(Edm.String)`, types.sort());
+    },
+  );
+  app.get(`/${PATH}/:id`, { config: { selectable: PROPERTIES }, schema: { params: GuidParams, response: { 200: AuditEvent, ...ERROR_RESPONSES } } }, async (request) => {
+    const event = await events.getAuditEvent(request.caller.tenantId, request.params.id.toLowerCase());
+    if (event === undefined) throw new GraphError(404, 'ResourceNotFound', `No auditEvent with id ${request.params.id}.`);
+    return { '@odata.context': `${baseUrl}/$metadata#${PATH}/$entity`, ...presentAuditEvent(event) };
+  });
+}

@@ -1,0 +1,3 @@
+import { auditEndToEnd } from './audit-suite.ts';
+
+auditEndToEnd('sqlite');
