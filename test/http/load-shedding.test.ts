@@ -284,6 +284,26 @@ describe('the device scope', () => {
   });
 });
 
+describe('the device scope, alone', () => {
+  it("counts a request once and releases it, for a GET and Fastify's automatic HEAD of it", async () => {
+    const app = Fastify();
+    const shedding = new LoadShedding({ maxInFlight: 10, maxEventLoopDelayMs: 0 }, () => undefined);
+    await shedding.register(app, async (scope) => {
+      scope.get('/probe', { config: { tryLater: (_request, reply) => void reply.code(503).send() } }, async () => 'ok');
+    });
+    try {
+      for (const method of ['GET', 'HEAD', 'HEAD'] as const) {
+        const answer = await app.inject({ method, url: '/probe' });
+        assert.equal(answer.statusCode, 200, method);
+        await eventually(() => shedding.counts.inFlight === 0, `${method}: released`);
+      }
+      assert.equal(shedding.counts.admitted, 3, 'each admitted once');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('AdmitFraction (the event loop delay limit)', () => {
   it('halves the share of requests admitted after each late sample, down to a floor, and raises it by a tenth after each timely one', () => {
     const fraction = new AdmitFraction();
