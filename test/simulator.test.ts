@@ -524,7 +524,7 @@ describe('the simulated clients honour Retry-After', () => {
   it('the simulation comes back no sooner than asked, spread over up to half as long again; other failures keep the schedule', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 100; i++) {
-      const device = retryLaterMs(new TryLaterError(503, 10, 'sync'), random)!;
+      const device = retryLaterMs(new TryLaterError({ status: 503, headers: { 'retry-after': '10' } }, 10, 'sync'), random)!;
       assert.ok(device >= 10_000 && device <= 15_000, `a device: between 10 and 15 s, got ${device}`);
       const app = retryLaterMs(new SdkTryLaterError(429, 'tooManyRequests', 'slow down', 4), random)!;
       assert.ok(app >= 4_000 && app <= 6_000, `an app (the SDK's error): between 4 and 6 s, got ${app}`);

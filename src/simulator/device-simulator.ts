@@ -141,23 +141,28 @@ export interface NodeValue {
  */
 export class TryLaterError extends Error {
   constructor(
-    readonly status: number,
+    /** The answer as received (its body when the caller had one: a SOAP fault, a SyncML message, a JSON error). */
+    readonly response: Pick<HttpResult, 'status' | 'headers'> & { body?: string },
     readonly retryAfterSeconds: number,
     what: string,
   ) {
-    super(`${what}: HTTP ${status}, try again in ${retryAfterSeconds} s`);
+    super(`${what}: HTTP ${response.status}, try again in ${retryAfterSeconds} s`);
     this.name = 'TryLaterError';
+  }
+
+  get status(): number {
+    return this.response.status;
   }
 }
 
 /** The answer's "try later", when it is one: 503 or 429 with Retry-After in seconds or as an HTTP date. */
-export function tryLaterOf(response: Pick<HttpResult, 'status' | 'headers'>, what: string, now: number = Date.now()): TryLaterError | undefined {
+export function tryLaterOf(response: Pick<HttpResult, 'status' | 'headers'> & { body?: string }, what: string, now: number = Date.now()): TryLaterError | undefined {
   if (response.status !== 503 && response.status !== 429) return undefined;
   const header = response.headers['retry-after'];
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined) return undefined;
   const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - now) / 1000);
-  return Number.isFinite(seconds) ? new TryLaterError(response.status, Math.max(1, seconds), what) : undefined;
+  return Number.isFinite(seconds) ? new TryLaterError(response, Math.max(1, seconds), what) : undefined;
 }
 
 /** An enrollment answered with an HTTP status other than 200. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
-import { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, type HttpResult } from '../support/device-simulator.ts';
+import { DeviceSimulator, EnrollmentHttpError, EnrollmentRefusedError, TryLaterError, type HttpResult } from '../support/device-simulator.ts';
 import { postgresSkipReason } from '../support/postgres.ts';
 
 const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
@@ -96,6 +96,8 @@ skippableSuite('fault: database outages (PostgreSQL, two nodes)', { skip: skip ?
           return { status: 200, headers: {}, body: '' };
         } catch (error) {
           if (error instanceof EnrollmentHttpError) return error.response;
+          // A 503 with Retry-After: the simulator keeps the answer, whose fault shape tryLaterProblem checks.
+          if (error instanceof TryLaterError) return { status: error.status, headers: error.response.headers, body: error.response.body ?? '' };
           // HTTP 200 with a fault other than the one for maintenance: not a "try later".
           if (error instanceof EnrollmentRefusedError) return { status: 200, headers: {}, body: `<s:Fault>${error.message}</s:Fault>` };
           throw error;
