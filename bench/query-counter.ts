@@ -50,7 +50,8 @@ function countStatement(statement: { source: string }): void {
 
 /** Patches the two drivers' statement methods, once per process. Statements run before it are not counted. */
 export function installQueryCounter(): void {
-  if (installed) return;
+  // BENCH_COUNT_QUERIES=0: no counting (queries per request then read 0), for comparing CPU with a base that has none.
+  if (installed || process.env['BENCH_COUNT_QUERIES'] === '0') return;
   installed = true;
   // better-sqlite3 exports no Statement class: reach its prototype through a statement of a throwaway database.
   const scratch = new SqliteDatabase(':memory:');
