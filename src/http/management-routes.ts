@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MessageLog } from '../core/management/message-log.ts';
 import type { ManagementService } from '../core/management/session.ts';
 import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
@@ -8,6 +8,7 @@ import { MANAGEMENT_PATH } from './enrollment-routes.ts';
 import type { ClientLimit } from './load-shedding.ts';
 import type { OpenMamMetrics } from './metrics/metrics.ts';
 import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
+import { bearerToken } from './bearer-token.ts';
 
 /**
  * OMA-DM endpoint (`POST /ManagementServer/MDM.svc`). A message that cannot be read as SyncML has no header to answer
@@ -25,11 +26,6 @@ export interface ManagementRoutesOptions {
 
 /** Windows' largest MaxMsgSize is 512 KiB; a message bigger than 1 MiB is not one of theirs. */
 const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1];
-}
 
 /**
  * The device a message counts against: its DevId (SyncHdr/Source) with the tail of its bearer token. The DevId alone is
@@ -75,7 +71,7 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       request.log.warn({ traceId: request.id, reason: error.message }, 'SyncML refused');
       return plainError(reply, 400, `Not a SyncML DM 1.2 message: ${error.message}`);
     }
-    const token = bearerToken(request);
+    const token = bearerToken(request.headers.authorization);
     const refusal = request.loadRefusal ?? options.rateLimit?.(deviceKey(message.header.source, token));
     if (refusal !== undefined) {
       // Nothing of the message was applied: the device sends it again after Retry-After (or at its next poll).

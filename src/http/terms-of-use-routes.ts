@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../identity/identity.ts';
 import type { TenantDirectory } from '../identity/tenants.ts';
 import { TERMS_OF_USE_PATH } from './enrollment-routes.ts';
 import { html, renderTermsOfUsePage, type TermsTheme } from './terms-of-use-page.ts';
+import { bearerToken } from './bearer-token.ts';
 
 /**
  * The MAM Terms of Use page Entra shows while a work account is added (Entra's MDM/MAM integration contract):
@@ -40,11 +41,6 @@ function redirectWith(reply: FastifyReply, base: URL, parameters: Record<string,
   const target = new URL(base.href);
   for (const [name, value] of Object.entries(parameters)) target.searchParams.set(name, value);
   return reply.code(302).header('cache-control', 'no-store').redirect(target.href);
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1];
 }
 
 export async function termsOfUseRoutes(app: FastifyInstance, options: TermsOfUseRoutesOptions): Promise<void> {

@@ -8,6 +8,7 @@ import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import type { Refusal } from '../load-shedding.ts';
 import { retryLater } from '../retry-later.ts';
+import { bearerToken } from '../bearer-token.ts';
 
 /**
  * What the JSON surfaces of the app protection service share (`/mam/v1`, `/mtd/v1`, `/access/v1`): each is one
@@ -54,8 +55,7 @@ export function callerOf(request: FastifyRequest): VerifiedIdentity {
 }
 
 async function bearerIdentity(verifier: TokenVerifier, request: FastifyRequest): Promise<VerifiedIdentity> {
-  // RFC 6750 section 2.1: `Bearer` (any case) and one token68.
-  const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const token = bearerToken(request.headers.authorization);
   if (!token) throw new OpenMamError('authentication_failed', 'an Authorization: Bearer token is required');
   return verifier.verify(token);
 }

@@ -7,6 +7,7 @@ import { retryLater } from '../retry-later.ts';
 import type { GraphVersion } from '../../core/graph-metadata.ts';
 import { metadataRoute } from './metadata-route.ts';
 import { readSelect, readSystemOptions, selectProperties } from './odata.ts';
+import { bearerToken } from '../bearer-token.ts';
 
 /**
  * What every route of the Graph-shaped admin API shares, registered once per API version root (`/graph/beta`,
@@ -157,7 +158,7 @@ export async function adminCaller(verifier: TokenVerifier, request: FastifyReque
 
 /** Whoever the bearer token proves, whatever its roles; a GraphError 401 without a valid token. */
 async function verifiedCaller(verifier: TokenVerifier, request: FastifyRequest): Promise<AdminCaller> {
-  const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const token = bearerToken(request.headers.authorization);
   if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
   return callerOf(await verifier.verify(token));
 }

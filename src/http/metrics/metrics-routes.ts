@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { TokenVerifier } from '../../identity/identity.ts';
 import { adminCaller, GraphError, graphErrorHandler } from '../graph/graph-api.ts';
 import type { OpenMamMetrics } from './metrics.ts';
+import { bearerToken } from '../bearer-token.ts';
 
 /**
  * `GET /metrics`: the Prometheus text exposition of the app's series (metrics.ts). Never anonymous on the public
@@ -37,14 +38,10 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-}
-
 async function requireScraper(request: FastifyRequest, options: MetricsRouteOptions): Promise<void> {
   // The separate listener without a scrape token: open to whoever reaches it (by default only this host).
   if (options.verifier === undefined && options.scrapeToken === undefined) return;
-  const token = bearerToken(request);
+  const token = bearerToken(request.headers.authorization);
   if (token === undefined) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
   if (options.scrapeToken !== undefined && sameSecret(token, options.scrapeToken)) return;
   if (options.verifier === undefined) throw new GraphError(401, 'InvalidAuthenticationToken', 'The token is not the scrape token.');
