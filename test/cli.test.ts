@@ -13,6 +13,7 @@ import { DEV_CLIENT_ID } from '../src/identity/dev-idp.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DeviceSimulator } from './support/device-simulator.ts';
 import { httpsRequest, type HttpsResponse } from './support/https-client.ts';
+import { NO_LOOP_SHEDDING } from './support/test-node-env.ts';
 
 /** `bin/openmam.js` run as a user runs it: a child process with settings in OPENMAM_* variables. */
 const BIN = fileURLToPath(new URL('../bin/openmam.js', import.meta.url));
@@ -291,7 +292,7 @@ describe('openmam serve', () => {
 
   before(async () => {
     // With the separate metrics listener: the shutdown test below then also proves serve() closes it.
-    env = await newEnv({ OPENMAM_METRICS_PORT: String(await freePort()), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN });
+    env = await newEnv({ OPENMAM_METRICS_PORT: String(await freePort()), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN, ...NO_LOOP_SHEDDING });
     server = start(['serve'], env);
     await server.waitFor('stderr', /OpenMAM is running on [\s\S]*default tenant id: /);
     ca = await readFile(path.join(env['OPENMAM_DATA_DIR']!, 'tls', 'cert.pem'), 'utf8');

@@ -1,5 +1,4 @@
-import underPressure from '@fastify/under-pressure';
-import type { ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { RateLimiter } from './rate-limiter.ts';
 import { RETRY_AFTER_SECONDS } from './retry-later.ts';
@@ -12,7 +11,7 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  * - requests in flight on these surfaces (from arrival until their answer is ready), counted here: the work the node
  *   has accepted and not done, waiting on the database or the loop; at a limit L and a capacity C, an admitted request
  *   waits about L / C at most (Little's law);
- * - the event loop's delay, sampled by @fastify/under-pressure: the node's CPU is saturated. Not a gate (all requests
+ * - the event loop's delay (Node's `monitorEventLoopDelay`, the mean over a sample): the node's CPU is saturated. Not a gate (all requests
  *   refused for a sample, all admitted the next: a refusal costs the node a good part of what a steady request does,
  *   TLS and HTTP included, so the loop swings between the two): a fraction of the requests is admitted, halved after
  *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
@@ -58,7 +57,7 @@ export type ClientLimit = (key: string) => Refusal | undefined;
 export interface LoadSheddingLimits {
   /** Most device and app requests in flight at once on this node; 0: no limit. */
   maxInFlight: number;
-  /** Most mean event-loop delay (ms, over under-pressure's sample interval) before shedding; 0: no limit. */
+  /** Most mean event-loop delay (ms, over one sample of EVENT_LOOP_SAMPLE_MS) before shedding; 0: no limit. */
   maxEventLoopDelayMs: number;
 }
 
@@ -79,6 +78,11 @@ export interface LoadSheddingCounts {
  * slow tick (a GC pause) does not shed a burst of healthy requests.
  */
 const EVENT_LOOP_SAMPLE_MS = 500;
+/**
+ * The delay histogram's timer resolution (ms), subtracted from its mean as the timer's own period: what
+ * @fastify/under-pressure measures, without its per-request hook (https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions).
+ */
+const EVENT_LOOP_RESOLUTION_MS = 10;
 /** At most one warning per interval while shedding: under overload, a log line per refused request would add load. */
 const WARN_INTERVAL_MS = 10_000;
 
@@ -120,19 +124,14 @@ export class LoadShedding {
   #lastWarnAt = Number.NEGATIVE_INFINITY;
   /** The share of device and app requests admitted, from the event loop's delay. */
   readonly eventLoop = new AdmitFraction();
-  /** The responses of the requests admitted and not yet released. */
-  readonly #admitted = new WeakSet<ServerResponse>();
-  /** One listener for every response ('close' calls it with the response as `this`): no closure per request. */
-  readonly #releaseOnClose: (this: ServerResponse) => void;
+  /** Releases an admitted request's slot; one listener for every response, no closure per request. */
+  readonly #release = (): void => {
+    this.counts.inFlight--;
+  };
 
   constructor(limits: LoadSheddingLimits, warn: (details: Record<string, unknown>, message: string) => void) {
     this.#limits = limits;
     this.#warn = warn;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listener's own `this` is the response
-    const shedding = this;
-    this.#releaseOnClose = function (this: ServerResponse) {
-      shedding.#release(this);
-    };
   }
 
   /**
@@ -144,31 +143,32 @@ export class LoadShedding {
       scope.decorateRequest('loadRefusal', null);
       const limitMs = this.#limits.maxEventLoopDelayMs;
       if (limitMs > 0) {
-        // Its sampler only (no threshold given, so no hook of its own: its answer would be a gate and a JSON 503; ours
-        // is a fraction and each protocol's "try later"). Registered in this scope (fastify-plugin: no scope of its own).
-        await scope.register(underPressure, { sampleInterval: EVENT_LOOP_SAMPLE_MS });
+        const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
         let sampler: NodeJS.Timeout | undefined;
         // From once the node is ready: a starting node blocks its own loop (migrations, schema compilation), which is
-        // not load, and its first requests are not shed for it.
+        // not load, so what the histogram saw before is discarded and its first requests are not shed for it.
         scope.addHook('onReady', (done) => {
-          sampler = setInterval(() => this.eventLoop.sample(scope.memoryUsage().eventLoopDelay, limitMs), EVENT_LOOP_SAMPLE_MS);
+          delay.enable();
+          sampler = setInterval(() => {
+            // No reading yet (this timer ran before the histogram's after a long block): the next sample will have it.
+            if (delay.count === 0) return;
+            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs);
+            delay.reset();
+          }, EVENT_LOOP_SAMPLE_MS);
           sampler.unref();
           done();
         });
         scope.addHook('onClose', (_instance, done) => {
           clearInterval(sampler);
+          delay.disable();
           done();
         });
       }
-      scope.addHook('onSend', (_request, reply, payload, done) => {
-        this.#release(reply.raw);
-        done(null, payload);
-      });
       scope.addHook('onRoute', (route) => {
         // Fail at start-up: a device route that forgot how to say "try later" would never be shed.
         const answer = route.config?.tryLater;
         if (answer === undefined) throw new Error(`${route.method} ${route.url}: config.tryLater is required on a device or app route`);
-        // First of the route's own hooks, after under-pressure's (a scope hook): a refused request costs no token check.
+        // First of the route's own hooks: a refused request costs no token check.
         const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
         route.onRequest = [this.#admission(answer), ...existing];
       });
@@ -222,18 +222,13 @@ export class LoadShedding {
     }
     this.counts.inFlight++;
     this.counts.admitted++;
-    this.#admitted.add(reply.raw);
-    // Released when its answer is ready to go (onSend, in register): the slot bounds the work of the request, not the
-    // time the answer takes to reach a slow client; a request whose work completes within the socket's callback holds
-    // its slot for no other request, so the limit trips only when requests wait (on the database, on the loop). And on
-    // 'close', emitted once per response, also when the client went away first (where no answer is sent and Fastify's
-    // onResponse never runs): the count cannot leak.
-    reply.raw.on('close', this.#releaseOnClose);
+    // Released on the response's 'close', emitted once per response: when its answer has been written, and also when
+    // the client went away first (where no answer is sent and Fastify's onResponse never runs), so the count cannot
+    // leak. The slot bounds the work of the request and the writing of its (small) answer, not a slow client's reading
+    // of it. A listener on the response rather than an onSend hook: no hook runs for a request of this scope that was
+    // refused, and no set of admitted responses is kept.
+    reply.raw.once('close', this.#release);
     return undefined;
-  }
-
-  #release(response: ServerResponse): void {
-    if (this.#admitted.delete(response)) this.counts.inFlight--;
   }
 
   #warnNow(): void {

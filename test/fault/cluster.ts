@@ -18,6 +18,7 @@ import { MamClient, MemoryStorage, type MamAction } from '../../packages/client/
 import { DeviceSimulator, type HttpResult, type SessionTranscript, type SimulatorOptions } from '../support/device-simulator.ts';
 import { postgresTestUrl, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
+import { NO_LOOP_SHEDDING } from '../support/test-node-env.ts';
 
 /**
  * The fault suite's harness (issue 11): `openmam serve` nodes in child processes sharing one public URL (a TCP proxy
@@ -302,8 +303,7 @@ export class Cluster {
       OPENMAM_HOST: '127.0.0.1',
       OPENMAM_PUBLIC_URL: cluster.publicUrl,
       OPENMAM_LOG_LEVEL: 'warn',
-      // As in test/support/server.ts: the test machine's CPU contention is not the nodes' load.
-      OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
+      ...NO_LOOP_SHEDDING,
       ...options.env,
     };
     if (schema) {

@@ -12,6 +12,7 @@ import { httpsRequest } from '../support/https-client.ts';
 import { postgresSkipReason, withPostgresSchema } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
 import { skippableSuite } from '../support/skippable-suite.ts';
+import { NO_LOOP_SHEDDING } from '../support/test-node-env.ts';
 
 /**
  * Fault: simultaneous first start. Three `openmam serve` processes and one `openmam token` start at the same moment
@@ -88,7 +89,7 @@ async function round(index: number): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-first-start-'));
   const ports = await Promise.all(Array.from({ length: NODES }, () => freePort()));
   // One public URL for every node: it is the built-in identity provider's issuer, so tokens must name the same one.
-  const shared = { OPENMAM_DATA_DIR: dataDir, OPENMAM_DATABASE_URL: schema.url, OPENMAM_PUBLIC_URL: `https://127.0.0.1:${ports[0]}`, OPENMAM_HOST: '127.0.0.1' };
+  const shared = { OPENMAM_DATA_DIR: dataDir, OPENMAM_DATABASE_URL: schema.url, OPENMAM_PUBLIC_URL: `https://127.0.0.1:${ports[0]}`, OPENMAM_HOST: '127.0.0.1', ...NO_LOOP_SHEDDING };
   const children: Child[] = [];
   try {
     // All at once: the three nodes and the CLI race for the tenant, the signing key and the certificate.

@@ -233,7 +233,7 @@ describe('per-client rate limits', () => {
   });
 });
 
-describe('load shedding on the event loop delay (@fastify/under-pressure)', () => {
+describe('load shedding on the event loop delay', () => {
   let server: TestServer;
   let admin: string;
   let user: string;

@@ -16,6 +16,7 @@ import { DeviceSimulator } from '../support/device-simulator.ts';
 import { postgresSkipReason, withPostgresSchema, type PostgresTestSchema } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
 import { skippableSuite } from '../support/skippable-suite.ts';
+import { NO_LOOP_SHEDDING } from '../support/test-node-env.ts';
 
 /**
  * Many stateless nodes on one PostgreSQL database: two `openmam serve` processes behind a round-robin TCP proxy, and
@@ -81,7 +82,7 @@ skippableSuite('two OpenMAM nodes on one PostgreSQL database', { skip: skip ?? f
     proxy = roundRobinProxy(ports);
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     publicUrl = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const env = (port: number) => ({ OPENMAM_DATA_DIR: dataDir, OPENMAM_DATABASE_URL: schema.url, OPENMAM_PORT: String(port), OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: publicUrl });
+    const env = (port: number) => ({ OPENMAM_DATA_DIR: dataDir, OPENMAM_DATABASE_URL: schema.url, OPENMAM_PORT: String(port), OPENMAM_HOST: '127.0.0.1', OPENMAM_PUBLIC_URL: publicUrl, ...NO_LOOP_SHEDDING });
     // The first node creates the TLS certificate, the signing key and the default tenant; the second shares them.
     nodes.push(startNode(env(ports[0]!)));
     await nodes[0]!.ready;

@@ -8,6 +8,7 @@ import type { MintRequest } from '../../src/identity/dev-idp.ts';
 import { createRuntime, type Runtime } from '../../src/main.ts';
 import { httpsRequest, type HttpsResponse } from './https-client.ts';
 import { withPostgresSchema } from './postgres.ts';
+import { NO_LOOP_SHEDDING } from './test-node-env.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -49,9 +50,7 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
       OPENMAM_PORT: '0',
       OPENMAM_HOST: '127.0.0.1',
       OPENMAM_PUBLIC_URL: 'https://127.0.0.1',
-      // Test files run in parallel on shared cores: a test process's event-loop delay measures the machine, not the
-      // node's load, and would shed a suite's requests at random. test/http/load-shedding.test.ts turns it on.
-      OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
+      ...NO_LOOP_SHEDDING,
       ...(schema ? { OPENMAM_DATABASE_URL: schema.url } : {}),
       ...env,
     },
