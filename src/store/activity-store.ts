@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import { ACTIVITY_HOURS } from './collections.ts';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import { ACTIVITY_COUNTERS, type ActivityCounter, type ActivityHourRecord } from './records.ts';
 import { batches, compareKeys } from './row-helpers.ts';
 import type { ActivityStore } from './roles.ts';

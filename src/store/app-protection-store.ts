@@ -1,10 +1,9 @@
 import { requireAssignmentFilters } from './assignment-filter-store.ts';
-import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
+import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import * as collections from './collections.ts';
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely, Selectable, Transaction, Updateable } from 'kysely';
-import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type {
   AccessPolicyRecord,
@@ -28,6 +27,7 @@ import type { AppProtectionStore, CheckInState, DeviceRegistration } from './app
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 import { Undo, undoable, undoMissedDelete, undoMissedWrite, type VersionedTable } from './versioned-write.ts';
 import type { PolicyAssignment } from './records.ts';
+import type { StoreContext } from './store-context.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import type {
   AccessPoliciesTable,
@@ -42,24 +42,6 @@ import type {
   ServicePrincipalsTable,
 } from './schema.ts';
 
-/**
- * What KyselyStore lends the app protection store, so both share one write path and one lifecycle: its write
- * transaction (group commit on SQLite) and its in-flight tracking (close() waits for running work, then refuses).
- */
-export interface StoreContext {
-  /** The dialect's JSON array of a subquery's rows (DialectAdapter). */
-  readonly jsonArrayFrom: typeof jsonArrayFrom;
-  /** A write transaction: batched with concurrent ones where the database has a single writer. */
-  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** Runs `work` unless the store is closing, and keeps it until it settles so that close() can wait for it. */
-  track<T>(work: () => Promise<T>): Promise<T>;
-  /** True when `err` is the database refusing a row for a UNIQUE or PRIMARY KEY constraint (DialectAdapter). */
-  isUniqueViolation(err: unknown): boolean;
-  /** A compiled read of committed data, off the writer's queue where the database allows it (CommittedReader). */
-  read<Row>(query: CompiledQuery<Row>, parameters: readonly unknown[]): Promise<Row[]>;
-  /** One page of a collection (collection-sql.ts), tracked like every read. */
-  queryCollection<Row>(source: CollectionSource, tenantId: string, query: CollectionQuery): Promise<CollectionPage<Row>>;
-}
 
 type PolicyRow = Selectable<AppPoliciesTable>;
 type RegistrationRow = Selectable<AppRegistrationsTable>;

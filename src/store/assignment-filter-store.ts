@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { OpenMamError } from '../errors.ts';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import { ASSIGNMENT_FILTERS } from './collections.ts';
 import type { AssignmentFilterRecord } from './records.ts';

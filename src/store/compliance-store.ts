@@ -3,7 +3,7 @@ import { OpenMamError } from '../errors.ts';
 import { requireAssignmentFilters } from './assignment-filter-store.ts';
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import { COMPLIANCE_POLICIES, ofKinds } from './collections.ts';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import type {
   CompliancePolicyDeviceState,
   CompliancePolicyKindName,
@@ -27,7 +27,7 @@ import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from '.
 import { undoable, undoMissedDelete, Undo, policyToRow, writePolicyBody } from './versioned-write.ts';
 
 type PolicyRow = Selectable<CompliancePoliciesTable>;
-type ComplianceStoreContext = Pick<StoreContext, 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'> & { readonly db: Kysely<Database> };
+type ComplianceStoreContext = Pick<StoreContext, 'db' | 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'>;
 type StateRow = Selectable<ComplianceStatesTable>;
 
 /** Rows of one multi-row insert: 256 x 7 parameters, far below both databases' limits; a power of two (row-helpers `batches`). */

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import type { DeviceActionRecord, DeviceActionResult, DeviceManagementState, EnrollmentState } from './records.ts';
 import { batches, compareKeys } from './row-helpers.ts';
 import type { DeviceActionRequest, DeviceActionStore, SyncOutcome } from './roles.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import { batches, compareKeys } from './row-helpers.ts';
 import type { DevicePictureStore } from './roles.ts';
 import type { Database } from './schema.ts';

@@ -1,5 +1,5 @@
-import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
-import type { StoreContext } from './app-protection-store.ts';
+import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
+import type { StoreContext } from './store-context.ts';
 import type {
   HealthAttestationChange,
   HealthAttestationPhase,
@@ -15,7 +15,7 @@ type Row = Selectable<HealthAttestationsTable>;
 /** Ids per `IN (...)` read: far below either database's parameter limit. */
 const MAX_READ_BATCH = 1024;
 /** KyselyStore's write path and lifecycle, and its database for plain reads (a few per device a day). */
-type HealthAttestationStoreContext = Pick<StoreContext, 'write' | 'track' | 'isUniqueViolation'> & { db: () => Kysely<Database> };
+type HealthAttestationStoreContext = Pick<StoreContext, 'db' | 'write' | 'track' | 'isUniqueViolation'>;
 
 /**
  * Health attestation storage (HealthAttestationStore), over KyselyStore's database, write path and lifecycle, which
@@ -33,7 +33,7 @@ export class KyselyHealthAttestationStore implements HealthAttestationStore {
 
   getHealthAttestation(enrollmentId: string): Promise<HealthAttestationRecord | undefined> {
     return this.#context.track(async () => {
-      const row = await this.#context.db().selectFrom('health_attestations').selectAll().where('enrollment_id', '=', enrollmentId).executeTakeFirst();
+      const row = await this.#context.db.selectFrom('health_attestations').selectAll().where('enrollment_id', '=', enrollmentId).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
     });
   }
@@ -42,7 +42,7 @@ export class KyselyHealthAttestationStore implements HealthAttestationStore {
     return this.#context.track(async () => {
       const found = new Map<string, HealthAttestationRecord>();
       for (const batch of batches([...new Set(enrollmentIds)].sort(compareKeys), MAX_READ_BATCH)) {
-        const rows = await this.#context.db().selectFrom('health_attestations').selectAll().where('enrollment_id', 'in', batch).execute();
+        const rows = await this.#context.db.selectFrom('health_attestations').selectAll().where('enrollment_id', 'in', batch).execute();
         for (const row of rows) found.set(row.enrollment_id, fromRow(row));
       }
       return found;
@@ -51,7 +51,7 @@ export class KyselyHealthAttestationStore implements HealthAttestationStore {
 
   isCertificateAccepted(hash: string): Promise<boolean> {
     return this.#context.track(async () => {
-      const row = await this.#context.db().selectFrom('health_attestation_certificates').select('certificate_hash').where('certificate_hash', '=', hash).executeTakeFirst();
+      const row = await this.#context.db.selectFrom('health_attestation_certificates').select('certificate_hash').where('certificate_hash', '=', hash).executeTakeFirst();
       return row !== undefined;
     });
   }
@@ -101,7 +101,7 @@ export class KyselyHealthAttestationStore implements HealthAttestationStore {
   dueHealthAttestationValidations(now: number, limit: number): Promise<HealthAttestationRecord[]> {
     return this.#context.track(async () => {
       const rows = await this.#context
-        .db()
+        .db
         .selectFrom('health_attestations')
         .selectAll()
         .where('next_attempt_at', 'is not', null)

@@ -19,6 +19,7 @@ import type { AuditStore } from './audit-records.ts';
 import { KyselyAuditStore } from './audit-store.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
+import type { StoreContext } from './store-context.ts';
 import * as collections from './collections.ts';
 import { batches as batchesOf, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';
 import { migrations } from './migrations/index.ts';
@@ -192,45 +193,24 @@ export class KyselyStore implements Store, SecretStore {
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     });
     this.audit = this.#audit;
-    this.appProtection = new KyselyAppProtectionStore(db, {
+    const context: StoreContext = {
+      db,
       jsonArrayFrom: dialect.jsonArrayFrom,
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       write: (work) => this.#write(work),
+      undoable: (work) => this.#undoable(work),
       track: (work) => this.#track(work),
       read: (query, parameters) => this.#read(query, parameters),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
-    });
-    this.signIns = new KyselySignInStore(db, {
-      write: (work) => this.#write(work),
-      track: (work) => this.#track(work),
-      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
-    });
-    this.devicePicture = new KyselyDevicePictureStore(db, { track: (work) => this.#track(work) });
-    this.activity = new KyselyActivityStore({
-      write: (work) => this.#write(work),
-      track: (work) => this.#track(work),
-      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
-    });
-    this.compliance = new KyselyComplianceStore({
-      db,
-      write: (work) => this.#write(work),
-      track: (work) => this.#track(work),
-      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
-      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
-    });
-    this.assignmentFilters = new KyselyAssignmentFilterStore(db, {
-      write: (work) => this.#write(work),
-      track: (work) => this.#track(work),
-      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
-      queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
-    });
-    this.deviceActions = new KyselyDeviceActionStore(db, { write: (work) => this.#write(work), track: (work) => this.#track(work) });
-    this.healthAttestation = new KyselyHealthAttestationStore({
-      write: (work) => this.#write(work),
-      track: (work) => this.#track(work),
-      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
-      db: () => this.#db,
-    });
+    };
+    this.appProtection = new KyselyAppProtectionStore(db, context);
+    this.signIns = new KyselySignInStore(db, context);
+    this.devicePicture = new KyselyDevicePictureStore(db, context);
+    this.activity = new KyselyActivityStore(context);
+    this.compliance = new KyselyComplianceStore(context);
+    this.assignmentFilters = new KyselyAssignmentFilterStore(db, context);
+    this.deviceActions = new KyselyDeviceActionStore(db, context);
+    this.healthAttestation = new KyselyHealthAttestationStore(context);
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */

@@ -3,7 +3,7 @@ import * as collections from './collections.ts';
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import { OpenMamError } from '../errors.ts';
 import type { SignInRecord } from './app-protection-records.ts';
-import type { StoreContext } from './app-protection-store.ts';
+import type { StoreContext } from './store-context.ts';
 import { batches, booleanFromColumn, booleanToColumn } from './row-helpers.ts';
 import { recordUsersWithin } from './user-sightings.ts';
 import type { UserSighting } from './records.ts';
