@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import { skippableSuite } from '../support/skippable-suite.ts';
+import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
+import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
+import { DeviceSimulator, ENROLLMENT_PATH, TryLaterError } from '../support/device-simulator.ts';
+import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+
+/**
+ * Load shedding (http/load-shedding.ts) and per-client rate limits (http/rate-limiter.ts) of the device and app
+ * surfaces: past a limit each answers its protocol's "try later" (503 or 429 with Retry-After) at once, while the
+ * admin API and health keep answering.
+ */
+export const WIP = '/graph/beta/deviceAppManagement/windowsInformationProtectionPolicies';
+const SOAP = { 'content-type': 'application/soap+xml; charset=utf-8' };
+
+export const registration = () => ({ appId: 'com.microsoft.edge', appVersion: '1', sdkVersion: '1', osVersion: '10.0.22631.4460', deviceTag: randomUUID() });
+const checkIn = { appVersion: '1', sdkVersion: '1', osVersion: '10.0.22631.4460' };
+const rst = (token: string, devId: string) => RST_MAM_JWT_TEMPLATE.replaceAll('{{TOKEN_BASE64}}', Buffer.from(token).toString('base64')).replaceAll('{{DEVICE_ID}}', devId);
+const devId = () => randomUUID().replaceAll('-', '').toUpperCase();
+
+/** Polls `condition` (every 10 ms, up to `ms`); fails with `message`. */
+export async function eventually(condition: () => boolean | Promise<boolean>, message: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await condition())) {
+    assert.ok(Date.now() < until, message);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A request that stays in flight: its headers arrive (the route admits it) but its body does not, until `finish()`
+ * sends the rest or `abort()` drops the connection.
+ */
+function heldRequest(server: TestServer, path: string, token: string): { finish: () => Promise<number>; abort: () => void } {
+  const body = JSON.stringify(checkIn);
+  const request = https.request(`${server.url}${path}`, {
+    method: 'POST',
+    ca: server.ca,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+  });
+  request.write(body.slice(0, 5));
+  return {
+    finish: async () => {
+      request.end(body.slice(5));
+      return answered;
+    },
+    abort: () => {
+      answered.catch(() => undefined);
+      request.destroy();
+    },
+  };
+}
+
+function assertTryLater(response: { status: number; headers: JsonResponse['headers'] }, status: number, what: string): number {
+  assert.equal(response.status, status, `${what}: HTTP ${status}`);
+  const retryAfter = Number(response.headers['retry-after']);
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `${what}: Retry-After in whole seconds, got ${String(response.headers['retry-after'])}`);
+  return retryAfter;
+}
+
+/** The in-flight limit and the per-client rate limits, end to end on a real server and store (run per backend). */
+export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
+  skippableSuite(`load shedding and rate limits (${backend})`, { skip }, () => {
+  describe('load shedding of the device and app surfaces: too many requests in flight', () => {
+    let server: TestServer;
+    let admin: string;
+    let user: string;
+    let connector: string;
+    let registrationId: string;
+    let device: DeviceSimulator;
+
+    before(async () => {
+      // One request in flight at a time; the event loop's delay and the rates are not limited here.
+      server = await startTestServer(backend, { OPENMAM_MAX_IN_FLIGHT: '1', OPENMAM_MAX_EVENT_LOOP_DELAY: '0' });
+      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+      connector = await server.mint({ upn: 'connector@contoso.example', roles: ['OpenMAM.ThreatConnector'] });
+      user = await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+      device = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: user });
+      await device.enroll();
+      assert.equal((await device.sync()).headerStatus, '200');
+      const registered = await server.json('POST', '/mam/v1/registrations', user, registration());
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      registrationId = registered.body['registrationId'] as string;
+    });
+    after(async () => {
+      device?.close();
+      await server?.close();
+    });
+
+    it('answers every device surface its try-later while one request is in flight, and /graph and /healthz as usual', async () => {
+      const shedding = server.runtime.app.loadShedding;
+      const held = heldRequest(server, `/mam/v1/registrations/${registrationId}/checkin`, user);
+      await eventually(() => shedding.counts.inFlight === 1, 'the held request is admitted and counted in flight');
+      const shedBefore = shedding.counts.shedInFlight;
+      try {
+        const sync = await device.sync();
+        const message = sync.messages[0]!;
+        const retryAfter = assertTryLater(message, 503, 'OMA-DM');
+        assert.ok(retryAfter >= 10 && retryAfter < 20, `a shed request comes back in 10 to 19 s (spread), got ${retryAfter}`);
+        assert.match(message.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/, 'OMA-DM: SyncHdr status 503, in SyncML');
+
+        const enrollment = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(user, devId()) });
+        assertTryLater(enrollment, 503, 'MS-MDE2 enrollment');
+        assert.match(enrollment.body, /<errortype>InMaintenance<\/errortype>/, 'MS-MDE2: the InMaintenance fault');
+        assert.match(enrollment.body, /busy/);
+
+        const mam = await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn);
+        assertTryLater(mam, 503, '/mam/v1');
+        assert.equal((mam.body['error'] as { code: string }).code, 'serviceUnavailable');
+
+        const mtd = await server.json('POST', '/mtd/v1/health', connector, { appId: 'com.microsoft.edge', threatLevel: 'low', registrationId });
+        assertTryLater(mtd, 503, '/mtd/v1');
+
+        const access = await server.json('POST', '/access/v1/evaluate', connector, {});
+        assertTryLater(access, 503, '/access/v1 (shed before its token is checked)');
+
+        const spread = new Set<string>();
+        for (let i = 0; i < 20; i++) spread.add(String((await server.json('POST', '/mtd/v1/health', connector, {})).headers['retry-after']));
+        assert.ok(spread.size > 1, `the Retry-After of shed requests is spread, got ${[...spread].join(', ')}`);
+        assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is not shed');
+        assert.equal((await server.request('/healthz')).status, 200, 'health is not shed');
+        assert.equal(shedding.counts.shedInFlight - shedBefore, 25, 'every device and app request shed');
+        assert.equal(shedding.counts.inFlight, 1, 'a shed request is not counted in flight');
+      } finally {
+        assert.equal(await held.finish(), 200, 'the held check-in is served');
+      }
+      await eventually(() => shedding.counts.inFlight === 0, 'the served request leaves the count');
+      assert.equal((await device.sync()).headerStatus, '200', 'served again once the request in flight is done');
+      assert.equal((await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn)).status, 200);
+    });
+
+    it('releases a request whose client went away before its answer: the count cannot leak', async () => {
+      const shedding = server.runtime.app.loadShedding;
+      const held = heldRequest(server, `/mam/v1/registrations/${registrationId}/checkin`, user);
+      await eventually(() => shedding.counts.inFlight === 1, 'the held request is admitted');
+      held.abort();
+      await eventually(() => shedding.counts.inFlight === 0, 'the aborted request leaves the count');
+      assert.equal((await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn)).status, 200);
+    });
+  });
+
+  describe('per-client rate limits', () => {
+    let server: TestServer;
+    let admin: string;
+
+    before(async () => {
+      server = await startTestServer(backend, {
+        OPENMAM_MAX_IN_FLIGHT: '0',
+        OPENMAM_MAX_EVENT_LOOP_DELAY: '0',
+        OPENMAM_DEVICE_RATE_LIMIT: '4',
+        OPENMAM_APP_RATE_LIMIT: '3',
+        OPENMAM_ENROLLMENT_RATE_LIMIT: '3',
+      });
+      admin = await server.mint({ upn: 'admin@contoso.example', roles: ['OpenMAM.Admin'] });
+    });
+    after(async () => server?.close());
+
+    it('refuses a device enrolling past its rate with the InMaintenance fault (503, Retry-After), not other devices; and OMA-DM past its rate', async () => {
+      const aliceToken = await server.mint({ upn: 'alice@contoso.example', deviceId: randomUUID() });
+      const alice = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: aliceToken });
+      const aliceDevId = alice.devId;
+      const bob = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'bob@contoso.example', deviceId: randomUUID() }) });
+      try {
+        // Three enrollments a minute per device and user token: Alice's device enrolls (and enrolls again) three times.
+        for (let i = 0; i < 3; i++) await alice.enroll();
+        await assert.rejects(alice.enroll(), (error: unknown) => error instanceof TryLaterError && error.status === 503 && error.retryAfterSeconds <= 20, 'the fourth is refused, a token due within 60/3 s');
+        const refused = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(aliceToken, aliceDevId) });
+        assertTryLater(refused, 503, 'a fifth, as the device sends it');
+        assert.match(refused.body, /<errortype>InMaintenance<\/errortype>/);
+        assert.match(refused.body, /Too many enrollment requests from this device/);
+        await bob.enroll();
+        assert.equal(server.runtime.app.loadShedding.counts.rateLimited, 2);
+        const other = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(aliceToken, devId()) });
+        assert.equal(other.status, 200, 'the same user enrolling another device is another key');
+        assert.doesNotMatch(other.body, /InMaintenance/);
+
+        // One device over its rate of OMA-DM messages is refused; another device is served meanwhile.
+        let refusedSync;
+        for (let i = 0; i < 6 && refusedSync === undefined; i++) {
+          const sync = await alice.sync();
+          if (sync.messages.some((message) => message.status !== 200)) refusedSync = sync;
+        }
+        assert.ok(refusedSync !== undefined, 'a device sending more than 4 messages a minute is refused');
+        const last = refusedSync.messages.at(-1)!;
+        const deviceRetry = assertTryLater(last, 503, 'OMA-DM over its rate');
+        assert.ok(deviceRetry <= 15, `a token is due within 60/4 s, Retry-After ${deviceRetry}`);
+        assert.match(last.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/);
+        assert.equal((await bob.sync()).headerStatus, '200', 'another device is served');
+        // The DevId is only claimed: a message naming Alice's device with another token is counted apart (and refused
+        // by the session engine, not by the limit), so nobody without its token can spend a device's allowance.
+        const impostor = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn: 'mallory@contoso.example' }), devId: alice.devId });
+        try {
+          const spoofed = await impostor.sync();
+          assert.equal(spoofed.messages[0]?.status, 200, 'not rate limited');
+          assert.notEqual(spoofed.headerStatus, '200', 'but not served either');
+        } finally {
+          impostor.close();
+        }
+        assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API has no such limit');
+      } finally {
+        alice.close();
+        bob.close();
+      }
+    });
+
+    it("refuses a user's requests past the rate of one registration with 429 and Retry-After; the user's other registration is served", async () => {
+      const user = await server.mint({ upn: 'dave@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+      const first = await server.json('POST', '/mam/v1/registrations', user, registration());
+      const second = await server.json('POST', '/mam/v1/registrations', user, registration());
+      assert.equal(first.status, 201);
+      assert.equal(second.status, 201, 'registering another device is another registration');
+      const id = first.body['registrationId'] as string;
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await server.json('POST', `/mam/v1/registrations/${id}/checkin`, user, checkIn)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429], 'three a minute, then refused');
+      const refused = await server.json('POST', `/mam/v1/registrations/${id}/checkin`, user, checkIn);
+      assert.ok(assertTryLater(refused, 429, 'over the rate') <= 20);
+      assert.equal((refused.body['error'] as { code: string }).code, 'tooManyRequests');
+      const other = await server.json('POST', `/mam/v1/registrations/${second.body['registrationId'] as string}/checkin`, user, checkIn);
+      assert.equal(other.status, 200, "the user's other registration has its own allowance");
+      const someoneElse = await server.mint({ upn: 'erin@contoso.example', deviceId: randomUUID(), clientId: MICROSOFT_EDGE_CLIENT_ID });
+      const theirs = await server.json('POST', `/mam/v1/registrations/${id}/checkin`, someoneElse, checkIn);
+      assert.notEqual(theirs.status, 429, "another user's requests naming the registration do not spend its allowance");
+    });
+  });
+  });
+}

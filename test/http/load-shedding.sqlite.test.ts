@@ -1,0 +1,3 @@
+import { loadSheddingEndToEnd } from './load-shedding-suite.ts';
+
+loadSheddingEndToEnd('sqlite');
