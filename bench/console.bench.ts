@@ -22,7 +22,7 @@ import pg from 'pg';
 import { allHomeRequests, homeRequests, HOUR_MS, rangeHours } from '../web/src/pages/home/home-requests.ts';
 import type { AppOperationRecord, AppRegistrationRecord, ThreatLevel } from '../src/store/app-protection-records.ts';
 import { ACTIVITY_COUNTERS, type ActivityCounts } from '../src/store/records.ts';
-import type { Store } from '../src/store/roles.ts';
+import type { EnrollmentStore, GroupStore, Store } from '../src/store/roles.ts';
 import { registrationRecord } from '../test/support/registrations.ts';
 import { signInRecord } from '../test/support/sign-ins.ts';
 import { startTestServer, type Backend, type TestServer } from '../test/support/server.ts';
@@ -85,7 +85,7 @@ async function createPolicies(server: TestServer, admin: string): Promise<string
 }
 
 async function seed(server: TestServer, admin: string): Promise<void> {
-  const store: Store = server.runtime.app.store;
+  const store: EnrollmentStore & GroupStore & Pick<Store, 'appProtection' | 'signIns' | 'activity'> = server.runtime.app.store;
   const tenantId = server.tenantId;
   const now = Date.now();
   let t0 = performance.now();

@@ -19,7 +19,7 @@ import { newSignInId, SignInLog } from '../src/core/app-protection/sign-in-log.t
 import type { SignInRecord } from '../src/store/app-protection-records.ts';
 import type { SignInStore } from '../src/store/app-protection-roles.ts';
 import { openStore } from '../src/store/open-store.ts';
-import type { Store } from '../src/store/roles.ts';
+import type { Store, TenantStore } from '../src/store/roles.ts';
 import { benchSignIn } from './sign-in-records.ts';
 
 const ENTRIES = Number(process.env['BENCH_ENTRIES'] ?? 50_000);
@@ -59,7 +59,7 @@ async function round(store: SignInStore, records: readonly SignInRecord[]): Prom
   return { cpuUs: (used.user + used.system) / records.length, batchMs: ((performance.now() - t0) * BATCH) / records.length };
 }
 
-async function measure(name: string, store: Store): Promise<Record<string, number>> {
+async function measure(name: string, store: TenantStore & Pick<Store, 'signIns'>): Promise<Record<string, number>> {
   const tenantId = randomUUID();
   await store.createTenant({
     id: tenantId,

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 /**
  * The dependency rule of ../shared/design/brief.md, checked by reading imports:
@@ -69,6 +70,61 @@ function assertNone(list: string[], rule: string): void {
 const CONCRETE_STORE = new Set(['src/store/open-store.ts', 'src/store/sqlite.ts', 'src/store/postgres.ts', 'src/store/kysely-store.ts']);
 const STORE_INTERFACES = new Set(['src/store/collection-query.ts', 'src/store/collections.ts', 'src/store/records.ts', 'src/store/roles.ts', 'src/store/app-protection-records.ts', 'src/store/app-protection-roles.ts', 'src/store/health-attestation-records.ts', 'src/store/compliance-records.ts', 'src/store/audit-records.ts']);
 const DATABASE_PACKAGES = new Set(['kysely', 'pg', 'better-sqlite3']);
+
+/**
+ * The only files outside src/store (which defines, implements and opens it) that may name the whole `Store`: the
+ * composition roots, which open the store and hand each consumer the roles it uses. Every other consumer names the
+ * role interfaces of src/store/roles.ts it needs (`TenantStore & GroupStore`, `Pick<ManagementStore, ...>`) or the
+ * sub-stores it reads (`Pick<Store, 'signIns'>`, `Store['audit']`), so a new consumer cannot quietly take everything.
+ */
+const WHOLE_STORE_ROOTS = new Set(['src/app.ts', 'src/cli/main.ts']);
+/** Types that are the whole store under another name: its class, and the composition root's fields that hold it. */
+const WHOLE_STORE_CLASSES = new Set(['Store', 'KyselyStore']);
+const WHOLE_STORE_HOLDERS = new Set(['AppDependencies', 'OpenMamApp']);
+
+/**
+ * Where `source` names the whole store as a type, as `line: text`: `Store` (or an alias it was imported under,
+ * or `roles.Store`), `KyselyStore`, `AppDependencies['store']`, `OpenMamApp['store']`, `typeof openStore`. A part of
+ * it is not the whole: `Pick<Store, ...>` and `Store['signIns']` pass. Read with the TypeScript parser, so comments and
+ * strings ("the Microsoft Store app") never count.
+ */
+function wholeStoreMentions(file: string, source: string): string[] {
+  const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const names = new Set(WHOLE_STORE_CLASSES);
+  const found: string[] = [];
+  const report = (node: ts.Node): void => {
+    const { line } = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
+    found.push(`${line + 1}: ${node.getText(sourceFile)}`);
+  };
+  const namesWholeStore = (name: ts.EntityName | ts.Expression): boolean =>
+    ts.isIdentifier(name) ? names.has(name.text) : ts.isQualifiedName(name) ? WHOLE_STORE_CLASSES.has(name.right.text) : ts.isPropertyAccessExpression(name) && WHOLE_STORE_CLASSES.has(name.name.text);
+  // A part of the store: the object of an indexed access, or what Pick picks from.
+  const isPart = (node: ts.Node): boolean => {
+    const parent = node.parent;
+    if (ts.isIndexedAccessTypeNode(parent)) return parent.objectType === node;
+    return ts.isTypeReferenceNode(parent) && ts.isIdentifier(parent.typeName) && parent.typeName.text === 'Pick' && parent.typeArguments?.[0] === node;
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportSpecifier(node) && WHOLE_STORE_CLASSES.has((node.propertyName ?? node.name).text)) names.add(node.name.text);
+    else if ((ts.isTypeReferenceNode(node) && namesWholeStore(node.typeName)) || (ts.isExpressionWithTypeArguments(node) && namesWholeStore(node.expression))) {
+      if (!isPart(node)) report(node);
+    } else if (
+      ts.isIndexedAccessTypeNode(node) &&
+      ts.isTypeReferenceNode(node.objectType) &&
+      ts.isIdentifier(node.objectType.typeName) &&
+      WHOLE_STORE_HOLDERS.has(node.objectType.typeName.text) &&
+      ts.isLiteralTypeNode(node.indexType) &&
+      ts.isStringLiteral(node.indexType.literal) &&
+      node.indexType.literal.text === 'store'
+    ) {
+      report(node);
+    } else if (ts.isTypeQueryNode(node) && ts.isIdentifier(node.exprName) && node.exprName.text === 'openStore') report(node);
+    ts.forEachChild(node, visit);
+  };
+  // Import specifiers come first in a module, so an alias is known before it is used.
+  visit(sourceFile);
+  return found;
+}
 
 let all: Import[] = [];
 const sources = new Map<string, string>();
@@ -256,5 +312,52 @@ describe('dependency rule', () => {
       violations(all, (i) => i.packageName === 'prom-client' && !i.file.startsWith('src/http/metrics/')),
       'prom-client stays in src/http/metrics; a cache reports to a CacheObserver (identity/identity.ts), the store to a QueryObserver (store/roles.ts)',
     );
+  });
+});
+
+describe('consumers take the roles they use', () => {
+  it('the whole-store reader finds the whole store and lets its parts and its name in prose pass', () => {
+    const source = [
+      "import type { Store as Everything, TenantStore } from '../store/roles.ts';",
+      "import type * as roles from '../store/roles.ts';",
+      'function a(store: Store): void {}',
+      'function b(store: Everything & TenantStore): void {}',
+      'function c(store: roles.Store): void {}',
+      "function d(store: AppDependencies['store'], other: OpenMamApp['store']): void {}",
+      'function e(store: Awaited<ReturnType<typeof openStore>>): void {}',
+      'interface F extends Store {}',
+      'const g: KyselyStore | undefined = undefined;',
+      "function h(store: Pick<Store, 'signIns'>, audit: Store['audit'], tenants: TenantStore): void {}",
+      '// function no(store: Store): void {}',
+      "const label = 'the Microsoft Store app'; const text = `${label} Store`;",
+    ].join('\n');
+    assert.deepEqual(wholeStoreMentions('src/core/x.ts', source), [
+      '3: Store',
+      '4: Everything',
+      '5: roles.Store',
+      "6: AppDependencies['store']",
+      "6: OpenMamApp['store']",
+      '7: typeof openStore',
+      '8: Store',
+      '9: KyselyStore',
+    ]);
+  });
+
+  it(`only the composition roots (${[...WHOLE_STORE_ROOTS].join(', ')}) name the whole Store; src and bench consumers take role interfaces`, async () => {
+    const files = [...(await tsFiles('src')), ...(await tsFiles('bench'))].filter((file) => !file.startsWith('src/store/'));
+    const mentions = new Map<string, string[]>();
+    await Promise.all(
+      files.map(async (file) => {
+        const found = wholeStoreMentions(file, sources.get(file) ?? (await readFile(path.join(ROOT, file), 'utf8')));
+        if (found.length > 0) mentions.set(file, found);
+      }),
+    );
+    const outside = [...mentions].filter(([file]) => !WHOLE_STORE_ROOTS.has(file)).flatMap(([file, found]) => found.map((at) => `${file}:${at}`));
+    assertNone(
+      outside.sort(),
+      'a consumer takes the intersection of the role interfaces it uses (src/store/roles.ts), or Pick<Store, ...> of the sub-stores, never the whole Store; only the composition roots hold it',
+    );
+    // A root that no longer names the whole store leaves the list, so the list stays the truth.
+    assert.deepEqual([...WHOLE_STORE_ROOTS].filter((file) => !mentions.has(file)), [], 'an allow-listed composition root no longer names Store: remove it from WHOLE_STORE_ROOTS');
   });
 });
