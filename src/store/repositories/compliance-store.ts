@@ -458,7 +458,6 @@ export async function requestRun(trx: Transaction<Database>, tenantId: string): 
     .execute();
 }
 
-
 function policyFromRow(row: PolicyRow): CompliancePolicyRecord {
   return {
     tenantId: row.tenant_id,
