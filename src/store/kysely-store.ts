@@ -115,11 +115,14 @@ export class KyselyStore implements Store, SecretStore {
   readonly devicePicture: DevicePictureStore;
   /** The audit trail (migration 026); its events ride on the changes' own transactions (see #write). */
   readonly audit: AuditStore;
+
+  // Each role's methods, bound to its repository in the constructor.
   // TenantStore (repositories/tenants.ts)
   readonly getTenant: TenantStore['getTenant'];
   readonly listTenants: TenantStore['listTenants'];
   readonly createTenant: TenantStore['createTenant'];
   readonly updateTenant: TenantStore['updateTenant'];
+
   // EnrollmentStore (repositories/enrollments.ts)
   readonly enroll: EnrollmentStore['enroll'];
   readonly getEnrollment: EnrollmentStore['getEnrollment'];
@@ -129,14 +132,17 @@ export class KyselyStore implements Store, SecretStore {
   readonly queryRetiredDevices: EnrollmentStore['queryRetiredDevices'];
   readonly listEnrollmentsOfUser: EnrollmentStore['listEnrollmentsOfUser'];
   readonly markUnenrolled: EnrollmentStore['markUnenrolled'];
+
   // DeviceStore (repositories/enrollments.ts)
   readonly getDevice: DeviceStore['getDevice'];
+
   // ConfigurationStore (repositories/configuration.ts)
   readonly putConfigurationSet: ConfigurationStore['putConfigurationSet'];
   readonly deleteConfigurationSet: ConfigurationStore['deleteConfigurationSet'];
   readonly getConfigurationSet: ConfigurationStore['getConfigurationSet'];
   readonly configurationSetsFor: ConfigurationStore['configurationSetsFor'];
   readonly getConfigurationVersion: ConfigurationStore['getConfigurationVersion'];
+
   // ManagementStore (repositories/management.ts)
   readonly getManagedDevice: ManagementStore['getManagedDevice'];
   readonly getNodeStates: ManagementStore['getNodeStates'];
@@ -149,6 +155,7 @@ export class KyselyStore implements Store, SecretStore {
   readonly setMessageLogUntil: ManagementStore['setMessageLogUntil'];
   readonly appendMessageLog: ManagementStore['appendMessageLog'];
   readonly listMessageLog: ManagementStore['listMessageLog'];
+
   // GroupStore (repositories/groups.ts)
   readonly createGroup: GroupStore['createGroup'];
   readonly getGroup: GroupStore['getGroup'];
@@ -162,11 +169,13 @@ export class KyselyStore implements Store, SecretStore {
   readonly groupsOfMember: GroupStore['groupsOfMember'];
   readonly listGroupsOfMember: GroupStore['listGroupsOfMember'];
   readonly groupsOfMembers: GroupStore['groupsOfMembers'];
+
   // UserStore (repositories/users.ts)
   readonly queryUsers: UserStore['queryUsers'];
   readonly getUser: UserStore['getUser'];
   readonly getUserByPrincipalName: UserStore['getUserByPrincipalName'];
   readonly recordUsers: UserStore['recordUsers'];
+
   // PolicyStore (repositories/policies.ts)
   readonly createPolicy: PolicyStore['createPolicy'];
   readonly updatePolicy: PolicyStore['updatePolicy'];
@@ -175,13 +184,16 @@ export class KyselyStore implements Store, SecretStore {
   readonly queryPolicies: PolicyStore['queryPolicies'];
   readonly deletePolicy: PolicyStore['deletePolicy'];
   readonly queryManagedAppPolicies: PolicyStore['queryManagedAppPolicies'];
+
   // WipLogStore (repositories/wip-logs.ts)
   readonly requestWipLogs: WipLogStore['requestWipLogs'];
   readonly pendingWipLogRequests: WipLogStore['pendingWipLogRequests'];
   readonly listWipLogRequests: WipLogStore['listWipLogRequests'];
+
   // SecretStore (repositories/secrets.ts)
   readonly getOrCreateSecret: SecretStore['getOrCreateSecret'];
   readonly deleteSecretsOlderThan: SecretStore['deleteSecretsOlderThan'];
+
   readonly #audit: KyselyAuditStore;
   readonly #db: Kysely<Database>;
   readonly #dialect: DialectAdapter;

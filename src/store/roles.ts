@@ -30,8 +30,8 @@ import type { HealthAttestationChange, HealthAttestationStore } from './health-a
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
- * (store/kysely-store.ts) serves both SQLite and PostgreSQL; test/store/conformance.ts is the contract every
- * backend must pass.
+ * (store/kysely-store.ts, a facade over one repository per role in store/repositories/) serves both SQLite and
+ * PostgreSQL; test/store/conformance.ts is the contract every backend must pass.
  */
 
 export interface TenantStore {

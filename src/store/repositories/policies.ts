@@ -13,7 +13,12 @@ import { bumpConfigVersion, upsertConfigurationSet } from './shared.ts';
 
 type PolicyRow = Selectable<PoliciesTable>;
 
-/** OMA-DM policies of the admin API, each written with its compiled configuration set (PolicyStore). */
+/**
+ * OMA-DM policies of the admin API, each written with its compiled configuration set (PolicyStore). Admin writes are
+ * compare-and-sets on the policy's version (versioned-write.ts): a lost update is impossible, and a policy deleted
+ * meanwhile is never re-created with its configuration set. The tenant row first (the bump), then the policy, then
+ * its set, in every writer.
+ */
 export class KyselyPolicyRepository implements PolicyStore {
   readonly #db: Kysely<Database>;
   readonly #context: Pick<StoreContext, 'db' | 'track' | 'write' | 'undoable' | 'queryCollection' | 'isUniqueViolation'>;
@@ -22,10 +27,6 @@ export class KyselyPolicyRepository implements PolicyStore {
     this.#db = context.db;
     this.#context = context;
   }
-
-  // Admin writes are compare-and-sets on the policy's version (versioned-write.ts): a lost update is impossible, and
-  // a policy deleted meanwhile is never re-created with its configuration set. The tenant row first (the bump), then
-  // the policy, then its set, in every writer.
 
   /** A plain insert: `conflict` when the id exists, `not_found` when the tenant does not; nothing written then. */
   createPolicy(policy: PolicyRecord, set: ConfigurationSetRecord): Promise<number> {

@@ -25,7 +25,7 @@ export type ManagementStateChanges = Partial<Omit<ManagementStateRow, 'enrollmen
 export const ACTIVE = sql.lit<EnrollmentState>('enrolled');
 
 /** Most rows one multi-row statement carries (7 columns at most: far below either database's parameter limit). */
-export const MAX_BATCH = 256;
+const MAX_BATCH = 256;
 
 /**
  * Most keys one `IN (...)` read carries: one parameter each, far below SQLite's limit (32766 since 3.32; the bundled
