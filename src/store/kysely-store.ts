@@ -53,8 +53,8 @@ import type { StoreContext } from './store-context.ts';
 import { undoable } from './versioned-write.ts';
 
 /**
- * Everything that differs between the databases, in one place. The queries below are the same for both; only these
- * answers change (see sqlite.ts and postgres.ts).
+ * Everything that differs between the databases, in one place. The queries (repositories/) are the same for both;
+ * only these answers change (see sqlite.ts and postgres.ts).
  */
 export interface DialectAdapter extends SchemaDialect {
   readonly backend: Store['backend'];
@@ -327,8 +327,9 @@ export class KyselyStore implements Store, SecretStore {
   }
 
   /**
-   * The single write path of every sub-store: a write transaction, carrying the audit event attached by
-   * `audit.attach` when there is one (inserted after `work` succeeded, in the same transaction: repositories/audit-store.ts).
+   * The single write path of every repository: a write transaction, carrying the audit event attached by
+   * `audit.attach` when there is one (inserted after `work` succeeded, in the same transaction:
+   * repositories/audit-store.ts).
    */
   #write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.#audit.carry(work);
