@@ -2,7 +2,7 @@
  * Why is a steady OMA-DM check-in slower with 1,000,000 devices in the store than with 2,000? The steady session's
  * store work is one read (the managed device: the active enrollment through the partial index
  * enrollments_active_dev_id, its tenant, its management state; SQLite's read-only connection, raw values) plus, once
- * a second, the buffered check-in times written in one transaction (src/store/kysely-store.ts recordCheckins). This
+ * a second, the buffered check-in times written in one transaction (src/store/repositories/management.ts recordCheckins). This
  * looks at exactly that, on two copies of a bench:sync store kept with BENCH_KEEP_STORE=<dir> (small.sqlite: the
  * prepared devices only; large.sqlite: after the bulk insert; devices.json: the prepared devices' DevIds):
  *
@@ -30,7 +30,7 @@ const READS = Number(process.env['BENCH_READS'] ?? 20_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const COMMIT_EVERY = Number(process.env['BENCH_COMMIT_EVERY'] ?? 5000);
 
-/** getManagedDevice's statement (src/store/kysely-store.ts managedDeviceQuery), as Kysely compiles it for SQLite. */
+/** getManagedDevice's statement (src/store/repositories/management.ts managedDeviceQuery), as Kysely compiles it for SQLite. */
 const MANAGED_DEVICE_SQL =
   'select "enrollments".*, "tenants"."config_version", "management_state"."settled_version", "management_state"."waiting_for_user", ' +
   '"management_state"."inventory_at", "management_state"."last_checkin_at", "management_state"."message_log_until", "management_state"."token_groups" ' +

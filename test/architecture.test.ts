@@ -307,6 +307,13 @@ describe('dependency rule', () => {
     );
   });
 
+  it('the role repositories of src/store/repositories are wired by the store alone', () => {
+    assertNone(
+      violations(all, (i) => under(i.target, 'src/store/repositories') && !i.file.startsWith('src/store/')),
+      'KyselyStore (kysely-store.ts) builds the repositories and exposes them through Store; everyone else takes a role interface',
+    );
+  });
+
   it('only src/http/metrics uses prom-client: core, identity and store report through their own small interfaces', () => {
     assertNone(
       violations(all, (i) => i.packageName === 'prom-client' && !i.file.startsWith('src/http/metrics/')),

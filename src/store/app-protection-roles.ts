@@ -206,7 +206,7 @@ export interface AppProtectionStore {
   purgeAppProtection(now: number, silentBefore: number): Promise<{ operations: number; registrations: number }>;
 }
 
-// ---- the sign-in log (migration 011; store/sign-in-store.ts, reached as `store.signIns`)
+// ---- the sign-in log (migration 011; store/repositories/sign-in-store.ts, reached as `store.signIns`)
 
 /**
  * The sign-in log (Graph `auditLogs/signIns`): append-only, written in batches behind the request path

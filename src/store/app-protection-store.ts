@@ -1,4 +1,4 @@
-import { requireAssignmentFilters } from './assignment-filter-store.ts';
+import { requireAssignmentFilters } from './repositories/assignment-filter-store.ts';
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import * as collections from './collections.ts';
 import { batches, booleanFromColumn, booleanToColumn, compareKeys, lastByKey } from './row-helpers.ts';

@@ -1,7 +1,7 @@
 import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 
 /**
- * The audit trail's records and the role of its store (migration 026; store/audit-store.ts implements it, reached as
+ * The audit trail's records and the role of its store (migration 026; store/repositories/audit-store.ts implements it, reached as
  * `store.audit`). An event is Graph beta's `auditEvent` (learn.microsoft.com/graph/api/resources/intune-auditing-auditevent;
  * microsoftgraph/msgraph-metadata beta: auditEvent, auditActor, auditResource, auditProperty), kept as Graph shows it.
  */

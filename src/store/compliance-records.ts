@@ -2,7 +2,7 @@ import type { CollectionPage, CollectionQuery } from './collection-query.ts';
 import type { DeviceComplianceState, PolicyAssignment } from './records.ts';
 import type { VersionedDelete, VersionedWrite } from './roles.ts';
 
-/** Device compliance records and the role of their store (migration 021; store/compliance-store.ts implements it). */
+/** Device compliance records and the role of their store (migration 021; store/repositories/compliance-store.ts implements it). */
 
 /** The compliance policy kinds (core/policy-kinds): Windows only, as MAM is. */
 export type CompliancePolicyKindName = 'windows10CompliancePolicy';

@@ -1,5 +1,5 @@
 /**
- * Health attestation per enrollment (migration 022; store/health-attestation-store.ts, reached as
+ * Health attestation per enrollment (migration 022; store/repositories/health-attestation-store.ts, reached as
  * `store.healthAttestation`): where the HealthAttestation CSP flow stands, and the last report as the Device Health
  * Attestation service validated it. Plain records and the role; core/management/health-attestation.ts holds the rules.
  */

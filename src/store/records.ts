@@ -413,7 +413,7 @@ export interface ActivityHourRecord {
   counts: ActivityCounts;
 }
 
-// ---- Device actions (migration 020; store/device-actions-store.ts): what an admin or the stale-device sweep asked of a device
+// ---- Device actions (migration 020; store/repositories/device-actions-store.ts): what an admin or the stale-device sweep asked of a device
 
 /**
  * Graph's managedDevice actions OpenMAM carries out (learn.microsoft.com/graph/api/intune-devices-manageddevice-retire,

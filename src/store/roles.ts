@@ -30,8 +30,8 @@ import type { HealthAttestationChange, HealthAttestationStore } from './health-a
 
 /**
  * Storage, as small role interfaces. Each consumer takes the narrowest one it needs. One implementation
- * (store/kysely-store.ts) serves both SQLite and PostgreSQL; test/store/conformance.ts is the contract every
- * backend must pass.
+ * (store/kysely-store.ts, a facade over one repository per role in store/repositories/) serves both SQLite and
+ * PostgreSQL; test/store/conformance.ts is the contract every backend must pass.
  */
 
 export interface TenantStore {
@@ -172,7 +172,7 @@ export interface SyncOutcome {
   unenrollReason?: UnenrollReason;
   /** What the device reported about itself in this message (DevInfo), kept on the enrollment; absent fields are kept. */
   deviceReport?: { manufacturer?: string; model?: string };
-  /** Device actions (retire, wipe, syncDevice) this message answered (store/device-actions-store.ts). */
+  /** Device actions (retire, wipe, syncDevice) this message answered (store/repositories/device-actions-store.ts). */
   deviceActions?: readonly DeviceActionResult[];
   /**
    * The Entra device id (lower-case) a verified user token of this session carried, for an enrollment that has none:
@@ -259,7 +259,7 @@ export interface GroupStore {
  * The users OpenMAM has seen in verified tokens or as group members (records.ts UserRecord). Enrollments, app
  * registrations, sign-ins and memberships record them in their own transactions (store/user-sightings.ts).
  */
-/** Per-tenant hourly activity (store/activity-store.ts, migration 017). */
+/** Per-tenant hourly activity (store/repositories/activity-store.ts, migration 017). */
 export interface ActivityStore {
   /**
    * Adds each record's counts to its (tenant, hour) row, creating it when absent: one statement for the lot, so that
@@ -347,7 +347,7 @@ export type DeviceActionRequest =
   /** A retire or wipe of this enrollment is pending already. */
   | { kind: 'already_pending'; managementState: DeviceManagementState };
 
-/** Retire, wipe and syncDevice of MAM-enrolled devices (store/device-actions-store.ts, migration 020). */
+/** Retire, wipe and syncDevice of MAM-enrolled devices (store/repositories/device-actions-store.ts, migration 020). */
 export interface DeviceActionStore {
   /**
    * Records the action, in one transaction with its effects: a retire or wipe moves the active enrollment's
@@ -372,21 +372,21 @@ export interface Store extends CollectionStore, TenantStore, EnrollmentStore, De
   readonly backend: 'sqlite' | 'postgres';
   /** The app protection service's tables (store/app-protection-store.ts). */
   readonly appProtection: AppProtectionStore;
-  /** The sign-in log of access decisions (store/sign-in-store.ts). */
+  /** The sign-in log of access decisions (store/repositories/sign-in-store.ts). */
   readonly signIns: SignInStore;
-  /** Per-tenant hourly activity counters (store/activity-store.ts). */
+  /** Per-tenant hourly activity counters (store/repositories/activity-store.ts). */
   readonly activity: ActivityStore;
-  /** Assignment filters (store/assignment-filter-store.ts). */
+  /** Assignment filters (store/repositories/assignment-filter-store.ts). */
   readonly assignmentFilters: AssignmentFilterStore;
-  /** Retire, wipe and syncDevice of enrolled devices (store/device-actions-store.ts). */
+  /** Retire, wipe and syncDevice of enrolled devices (store/repositories/device-actions-store.ts). */
   readonly deviceActions: DeviceActionStore;
-  /** The HealthAttestation CSP flow and verdicts per enrollment (store/health-attestation-store.ts). */
+  /** The HealthAttestation CSP flow and verdicts per enrollment (store/repositories/health-attestation-store.ts). */
   readonly healthAttestation: HealthAttestationStore;
-  /** The admin API's device picture reads (store/device-picture-store.ts). */
+  /** The admin API's device picture reads (store/repositories/device-picture-store.ts). */
   readonly devicePicture: DevicePictureStore;
-  /** Device compliance policies and states (store/compliance-store.ts, migration 021). */
+  /** Device compliance policies and states (store/repositories/compliance-store.ts, migration 021). */
   readonly compliance: ComplianceStore;
-  /** The audit trail of admin changes (store/audit-store.ts, migration 026). */
+  /** The audit trail of admin changes (store/repositories/audit-store.ts, migration 026). */
   readonly audit: AuditStore;
   /** Applies pending numbered migrations; idempotent. */
   migrate(): Promise<void>;
@@ -447,7 +447,7 @@ export interface AssignmentFilterStore {
  * What the admin API's picture of a MAM device reads beside its enrollment row, a page at a time (never one query per
  * device): a few stored inventory values (DeviceStatus's EncryptionCompliance, ...), the users' display names
  * (Graph `userDisplayName`), and, for app registrations, the active enrollment of each Entra device id (Graph
- * `managedDeviceId`). Reached as `store.devicePicture` (store/device-picture-store.ts).
+ * `managedDeviceId`). Reached as `store.devicePicture` (store/repositories/device-picture-store.ts).
  */
 export interface DevicePictureStore {
   /**

@@ -453,7 +453,7 @@ export interface SignInsTable {
   applied_policies: string;
 }
 
-/** Migration 017: per-tenant hourly activity counters (store/activity-store.ts). */
+/** Migration 017: per-tenant hourly activity counters (store/repositories/activity-store.ts). */
 export interface ActivityHoursTable {
   tenant_id: string;
   hour_start: number;
@@ -480,7 +480,7 @@ export interface AssignmentFiltersTable {
   updated_at: number;
 }
 
-/** Migration 020: retire, wipe and syncDevice asked of a device (store/device-actions-store.ts). */
+/** Migration 020: retire, wipe and syncDevice asked of a device (store/repositories/device-actions-store.ts). */
 export interface DeviceActionsTable {
   tenant_id: string;
   id: string;
@@ -492,7 +492,7 @@ export interface DeviceActionsTable {
   requested_at: number;
   updated_at: number;
 }
-/** Migration 022: the HealthAttestation CSP flow and its last verdict per enrollment (store/health-attestation-store.ts). */
+/** Migration 022: the HealthAttestation CSP flow and its last verdict per enrollment (store/repositories/health-attestation-store.ts). */
 export interface HealthAttestationsTable {
   enrollment_id: string;
   tenant_id: string;
@@ -519,7 +519,7 @@ export interface HealthAttestationCertificatesTable {
   accepted_at: number;
 }
 
-/** Migration 021: device compliance policies (store/compliance-store.ts); Graph properties and assignments as JSON. */
+/** Migration 021: device compliance policies (store/repositories/compliance-store.ts); Graph properties and assignments as JSON. */
 export interface CompliancePoliciesTable {
   tenant_id: string;
   id: string;

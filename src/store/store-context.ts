@@ -17,7 +17,7 @@ export interface StoreContext {
   isUniqueViolation(err: unknown): boolean;
   /**
    * The single write path: a write transaction, batched with concurrent ones where the database has a single writer,
-   * carrying the audit event attached by `audit.attach` when there is one (audit-store.ts).
+   * carrying the audit event attached by `audit.attach` when there is one (repositories/audit-store.ts).
    */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /**

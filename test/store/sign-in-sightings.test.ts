@@ -10,7 +10,7 @@ import { DEFAULT_TENANT_SETTINGS } from '../../src/identity/tenants.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/roles.ts';
 import type { Database } from '../../src/store/schema.ts';
-import { KyselySignInStore } from '../../src/store/sign-in-store.ts';
+import { KyselySignInStore } from '../../src/store/repositories/sign-in-store.ts';
 import { signInRecord } from '../support/sign-ins.ts';
 
 /**

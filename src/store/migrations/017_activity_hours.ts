@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * Per-tenant hourly activity (the console's plots: store/activity-store.ts): one row per tenant and hour that saw
+ * Per-tenant hourly activity (the console's plots: store/repositories/activity-store.ts): one row per tenant and hour that saw
  * anything, its counters added to by every node's buffered flush (an upsert that adds, never a read-modify-write), kept
  * 90 days. The primary key (tenant_id, hour_start) serves every read: a range of a tenant's hours is one index range
  * scan whatever the fleet size (at most 24 x 90 rows a tenant). `activity_hours_hour` lets the bounded purge find the

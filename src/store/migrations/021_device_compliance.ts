@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
- * Device compliance (issue 15, H2; store/compliance-store.ts):
+ * Device compliance (issue 15, H2; store/repositories/compliance-store.ts):
  * - `compliance_policies`: Graph `deviceCompliancePolicy` bodies and assignments as JSON, versioned like `policies`
  *   (the compare-and-set of admin writes). Not in `policies`: a compliance policy compiles to no configuration set and
  *   must not move the tenant's configuration version (that would make every device re-plan at its next check-in).

@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * Health attestation (issue 15; store/health-attestation-store.ts, core/management/health-attestation.ts): one row per
+ * Health attestation (issue 15; store/repositories/health-attestation-store.ts, core/management/health-attestation.ts): one row per
  * enrollment with where the HealthAttestation CSP flow stands (the nonce issued to it, the device's status and
  * correlation id, DHA-Data waiting for the Device Health Attestation service) and the last verdict with the report
  * the service validated. Written in the management message's transaction (a small upsert by primary key) and by the

@@ -2,7 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 
 /**
  * Assignment filters (Graph beta deviceManagement/assignmentFilters, deviceAndAppManagementAssignmentFilter;
- * store/assignment-filter-store.ts). One row per filter, versioned like every admin object (the compare-and-set of
+ * store/repositories/assignment-filter-store.ts). One row per filter, versioned like every admin object (the compare-and-set of
  * admin writes); the rule is kept as the admin wrote it and parsed where it is judged. Assignments name a filter by
  * id inside the policies' JSON `assignments`: a delete checks them under the tenant row's lock.
  * `assignment_filters_created` serves the collection's default order (createdDateTime, id) as a keyset seek.

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
- * Compliance actions and check-in validity (issue 15, store/compliance-store.ts):
+ * Compliance actions and check-in validity (issue 15, store/repositories/compliance-store.ts):
  * - `compliance_states.noncompliant_since`: since when the policy has been nonCompliant on the device (kept while it
  *   stays so, null otherwise); `retire_at`: when the policy's `retire` action is due (noncompliant_since + its
  *   gracePeriodHours; null when the policy has none or the device is not nonCompliant). Both are written with the

@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * The audit trail (store/audit-store.ts; Graph beta deviceManagement/auditEvents). Append-only: one row per admin
+ * The audit trail (store/repositories/audit-store.ts; Graph beta deviceManagement/auditEvents). Append-only: one row per admin
  * change, inserted in the change's own transaction, or per refused admin write; dropped only by the retention purge.
  * Portable like 011: times are bigint epoch ms, the actor and resources JSON text (read whole, never queried inside).
  *

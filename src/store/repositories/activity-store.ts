@@ -1,11 +1,11 @@
 import { sql, type Selectable } from 'kysely';
-import type { CollectionPage, CollectionQuery } from './collection-query.ts';
-import { ACTIVITY_HOURS } from './collections.ts';
-import type { StoreContext } from './store-context.ts';
-import { ACTIVITY_COUNTERS, type ActivityCounter, type ActivityHourRecord } from './records.ts';
-import { batches, compareKeys } from './row-helpers.ts';
-import type { ActivityStore } from './roles.ts';
-import type { ActivityHoursTable } from './schema.ts';
+import type { CollectionPage, CollectionQuery } from '../collection-query.ts';
+import { ACTIVITY_HOURS } from '../collections.ts';
+import type { StoreContext } from '../store-context.ts';
+import { ACTIVITY_COUNTERS, type ActivityCounter, type ActivityHourRecord } from '../records.ts';
+import { batches, compareKeys } from '../row-helpers.ts';
+import type { ActivityStore } from '../roles.ts';
+import type { ActivityHoursTable } from '../schema.ts';
 
 type ActivityHourRow = Selectable<ActivityHoursTable>;
 type CounterColumn = Exclude<keyof ActivityHoursTable, 'tenant_id' | 'hour_start'>;

@@ -1,14 +1,14 @@
-import type { CollectionPage, CollectionQuery } from './collection-query.ts';
-import * as collections from './collections.ts';
+import type { CollectionPage, CollectionQuery } from '../collection-query.ts';
+import * as collections from '../collections.ts';
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
-import { OpenMamError } from '../errors.ts';
-import type { SignInRecord } from './app-protection-records.ts';
-import type { StoreContext } from './store-context.ts';
-import { batches, booleanFromColumn, booleanToColumn } from './row-helpers.ts';
-import { recordUsersWithin } from './user-sightings.ts';
-import type { UserSighting } from './records.ts';
-import type { Database, SignInsTable } from './schema.ts';
-import type { SignInStore } from './app-protection-roles.ts';
+import { OpenMamError } from '../../errors.ts';
+import type { SignInRecord } from '../app-protection-records.ts';
+import type { StoreContext } from '../store-context.ts';
+import { batches, booleanFromColumn, booleanToColumn } from '../row-helpers.ts';
+import { recordUsersWithin } from '../user-sightings.ts';
+import type { UserSighting } from '../records.ts';
+import type { Database, SignInsTable } from '../schema.ts';
+import type { SignInStore } from '../app-protection-roles.ts';
 
 type SignInRow = Selectable<SignInsTable>;
 

@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { OpenMamError } from '../errors.ts';
+import { OpenMamError } from '../../errors.ts';
 import { requireAssignmentFilters } from './assignment-filter-store.ts';
-import type { CollectionPage, CollectionQuery } from './collection-query.ts';
-import { COMPLIANCE_POLICIES, ofKinds } from './collections.ts';
-import type { StoreContext } from './store-context.ts';
+import type { CollectionPage, CollectionQuery } from '../collection-query.ts';
+import { COMPLIANCE_POLICIES, ofKinds } from '../collections.ts';
+import type { StoreContext } from '../store-context.ts';
 import type {
   CompliancePolicyDeviceState,
   CompliancePolicyKindName,
@@ -19,12 +19,12 @@ import type {
   DueComplianceRetire,
   ComplianceCheckin,
   SaveComplianceOptions,
-} from './compliance-records.ts';
-import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from './records.ts';
-import { batches, compareKeys } from './row-helpers.ts';
-import type { VersionedDelete, VersionedWrite } from './roles.ts';
-import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from './schema.ts';
-import { undoable, undoMissedDelete, Undo, policyToRow, writePolicyBody } from './versioned-write.ts';
+} from '../compliance-records.ts';
+import type { DeviceComplianceState, EnrollmentState, PolicyAssignment } from '../records.ts';
+import { batches, compareKeys } from '../row-helpers.ts';
+import type { VersionedDelete, VersionedWrite } from '../roles.ts';
+import type { CompliancePoliciesTable, ComplianceStatesTable, Database } from '../schema.ts';
+import { undoable, undoMissedDelete, Undo, policyToRow, writePolicyBody } from '../versioned-write.ts';
 
 type PolicyRow = Selectable<CompliancePoliciesTable>;
 type ComplianceStoreContext = Pick<StoreContext, 'db' | 'write' | 'track' | 'queryCollection' | 'isUniqueViolation'>;
@@ -457,7 +457,6 @@ export async function requestRun(trx: Transaction<Database>, tenantId: string): 
     .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ requested: sql<number>`compliance_runs.requested + 1` }))
     .execute();
 }
-
 
 function policyFromRow(row: PolicyRow): CompliancePolicyRecord {
   return {

@@ -1,12 +1,12 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { OpenMamError } from '../errors.ts';
-import type { StoreContext } from './store-context.ts';
-import type { CollectionPage, CollectionQuery } from './collection-query.ts';
-import { ASSIGNMENT_FILTERS } from './collections.ts';
-import type { AssignmentFilterRecord } from './records.ts';
-import type { AssignmentFilterStore, VersionedDelete, VersionedWrite } from './roles.ts';
-import type { AssignmentFiltersTable, Database } from './schema.ts';
-import { undoable, undoMissedDelete, undoMissedWrite } from './versioned-write.ts';
+import { OpenMamError } from '../../errors.ts';
+import type { StoreContext } from '../store-context.ts';
+import type { CollectionPage, CollectionQuery } from '../collection-query.ts';
+import { ASSIGNMENT_FILTERS } from '../collections.ts';
+import type { AssignmentFilterRecord } from '../records.ts';
+import type { AssignmentFilterStore, VersionedDelete, VersionedWrite } from '../roles.ts';
+import type { AssignmentFiltersTable, Database } from '../schema.ts';
+import { undoable, undoMissedDelete, undoMissedWrite } from '../versioned-write.ts';
 
 type FilterRow = Selectable<AssignmentFiltersTable>;
 

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { StoreContext } from './store-context.ts';
-import { batches, compareKeys } from './row-helpers.ts';
-import type { DevicePictureStore } from './roles.ts';
-import type { Database } from './schema.ts';
+import type { StoreContext } from '../store-context.ts';
+import { batches, compareKeys } from '../row-helpers.ts';
+import type { DevicePictureStore } from '../roles.ts';
+import type { Database } from '../schema.ts';
 
-/** Keys one `IN (...)` read carries at most (as kysely-store.ts reads management states). */
+/** Keys one `IN (...)` read carries at most (as repositories/management.ts reads management states). */
 const MAX_READ_BATCH = 1024;
 
 /**

@@ -1,5 +1,5 @@
 import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
-import type { StoreContext } from './store-context.ts';
+import type { StoreContext } from '../store-context.ts';
 import type {
   HealthAttestationChange,
   HealthAttestationPhase,
@@ -7,9 +7,9 @@ import type {
   HealthAttestationState,
   HealthAttestationStore,
   HealthAttestationVerdict,
-} from './health-attestation-records.ts';
-import { batches, compareKeys } from './row-helpers.ts';
-import type { Database, HealthAttestationsTable } from './schema.ts';
+} from '../health-attestation-records.ts';
+import { batches, compareKeys } from '../row-helpers.ts';
+import type { Database, HealthAttestationsTable } from '../schema.ts';
 
 type Row = Selectable<HealthAttestationsTable>;
 /** Ids per `IN (...)` read: far below either database's parameter limit. */

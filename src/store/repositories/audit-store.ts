@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { OpenMamError } from '../errors.ts';
-import type { AuditActorRecord, AuditEventRecord, AuditResourceRecord, AuditStore } from './audit-records.ts';
-import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
-import * as collections from './collections.ts';
-import type { AuditEventsTable, Database } from './schema.ts';
-import { Undo } from './versioned-write.ts';
+import { OpenMamError } from '../../errors.ts';
+import type { AuditActorRecord, AuditEventRecord, AuditResourceRecord, AuditStore } from '../audit-records.ts';
+import type { CollectionPage, CollectionQuery, CollectionSource } from '../collection-query.ts';
+import * as collections from '../collections.ts';
+import type { AuditEventsTable, Database } from '../schema.ts';
+import { Undo } from '../versioned-write.ts';
 
 type AuditEventRow = Selectable<AuditEventsTable>;
 type Work<T> = (trx: Transaction<Database>) => Promise<T>;

@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { StoreContext } from './store-context.ts';
-import type { DeviceActionRecord, DeviceActionResult, DeviceManagementState, EnrollmentState } from './records.ts';
-import { batches, compareKeys } from './row-helpers.ts';
-import type { DeviceActionRequest, DeviceActionStore, SyncOutcome } from './roles.ts';
-import type { Database, DeviceActionsTable, ManagementStateTable } from './schema.ts';
+import type { StoreContext } from '../store-context.ts';
+import type { DeviceActionRecord, DeviceActionResult, DeviceManagementState, EnrollmentState } from '../records.ts';
+import { batches, compareKeys } from '../row-helpers.ts';
+import type { DeviceActionRequest, DeviceActionStore, SyncOutcome } from '../roles.ts';
+import type { Database, DeviceActionsTable, ManagementStateTable } from '../schema.ts';
 
 type DeviceActionRow = Selectable<DeviceActionsTable>;
 
