@@ -3,7 +3,7 @@ import type { CompiledQuery, Insertable, Kysely, Selectable, Transaction } from 
 import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
-import { KyselyAppProtectionStore } from './app-protection-store.ts';
+import { kyselyAppProtectionStore } from './app-protection-store.ts';
 import { KyselySignInStore } from './sign-in-store.ts';
 import { KyselyActivityStore } from './activity-store.ts';
 import { KyselyComplianceStore, requestRun as requestComplianceRun } from './compliance-store.ts';
@@ -203,7 +203,7 @@ export class KyselyStore implements Store, SecretStore {
       read: (query, parameters) => this.#read(query, parameters),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     };
-    this.appProtection = new KyselyAppProtectionStore(db, context);
+    this.appProtection = kyselyAppProtectionStore(context);
     this.signIns = new KyselySignInStore(db, context);
     this.devicePicture = new KyselyDevicePictureStore(db, context);
     this.activity = new KyselyActivityStore(context);
