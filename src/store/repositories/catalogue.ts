@@ -1,83 +1,58 @@
-import { CamelCasePlugin } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { OpenMamError } from '../../errors.ts';
 import type { ManagedAppCatalogueRecord, ServicePrincipalRecord } from '../app-protection-records.ts';
 import type { CatalogueStore } from '../app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../collection-query.ts';
 import * as collections from '../collections.ts';
 import type { VersionedDelete, VersionedWrite } from '../roles.ts';
-import type { AccessPoliciesTable, Database, ManagedAppsTable, ServicePrincipalsTable } from '../schema.ts';
+import type { Database, ManagedAppsTable, ServicePrincipalsTable } from '../schema.ts';
 import type { StoreContext } from '../store-context.ts';
 import { bumpTenantVersion, createVersioned, deleteVersioned, graphExtrasFromColumn, stringsFromColumn, updateVersioned, withoutColumns } from './app-protection-shared.ts';
 
-/** `service_principal_names` -> `servicePrincipalNames`, as Kysely's CamelCasePlugin names a column by default. */
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
-type CamelCased<Table> = { [Column in keyof Table as Column extends string ? CamelCase<Column> : never]: Table[Column] };
+type ManagedAppRow = Selectable<ManagedAppsTable>;
+type ServicePrincipalRow = Selectable<ServicePrincipalsTable>;
 
-/** The tables this repository reads, as CamelCasePlugin shows them: the query stays type-checked against schema.ts. */
-type CatalogueDatabase = {
-  managedApps: CamelCased<ManagedAppsTable>;
-  servicePrincipals: CamelCased<ServicePrincipalsTable>;
-  accessPolicies: CamelCased<AccessPoliciesTable>;
-};
-/** The store's database with those added: withTables() only widens the type, it changes no query. */
-type CamelDatabase = Database & CatalogueDatabase;
-
-type ManagedAppRow = Selectable<CatalogueDatabase['managedApps']>;
-type ServicePrincipalRow = Selectable<CatalogueDatabase['servicePrincipals']>;
-
-/** One plugin for every query: it keeps no state between queries (a WeakMap by query id). */
-const CAMEL_CASE = new CamelCasePlugin();
-
-/** `db` (or a write transaction) speaking camelCase: identifiers to snake_case in the SQL, result keys back. */
-function camel(db: Transaction<Database>): Transaction<CamelDatabase>;
-function camel(db: Kysely<Database>): Kysely<CamelDatabase>;
-function camel(db: Kysely<Database>): Kysely<CamelDatabase> {
-  return db.withPlugin(CAMEL_CASE).withTables<CatalogueDatabase>();
-}
-
-/**
- * The tenant's managed app catalogue and service principals (admin-only: no hot path), over KyselyStore's database
- * and write path. Its queries go through Kysely's CamelCasePlugin, so a row is its record but for the JSON columns.
- */
+/** The tenant's managed app catalogue and service principals (admin-only), over KyselyStore's database and write path. */
 export class KyselyCatalogueRepository implements CatalogueStore {
   readonly #context: StoreContext;
-  readonly #db: Kysely<CamelDatabase>;
 
   constructor(context: StoreContext) {
     this.#context = context;
-    this.#db = camel(context.db);
   }
 
   /** A plain insert after the tenant bump; the windowsAppId and client ids are checked against the tenant's entries under its lock. */
   createManagedApp(app: ManagedAppCatalogueRecord): Promise<void> {
     return createVersioned(this.#context, `managed app ${app.id}`, async (trx) => {
       await bumpTenantVersion(trx, app.tenantId);
-      const db = camel(trx);
-      await refuseCatalogueClash(db, app);
-      await db.insertInto('managedApps').values(managedAppToRow(app)).execute();
+      await refuseCatalogueClash(trx, app);
+      await trx.insertInto('managed_apps').values(managedAppToRow(app)).execute();
     });
   }
 
   updateManagedApp(app: ManagedAppCatalogueRecord): Promise<VersionedWrite> {
     return updateVersioned(this.#context, 'managed_apps', app, async (trx, version) => {
-      const db = camel(trx);
-      await refuseCatalogueClash(db, app);
-      const changes = withoutColumns(managedAppToRow(app), ['tenantId', 'id', 'createdAt']);
-      return db.updateTable('managedApps').set({ ...changes, version }).where('tenantId', '=', app.tenantId).where('id', '=', app.id).where('version', '=', app.version).executeTakeFirst();
+      await refuseCatalogueClash(trx, app);
+      const row = managedAppToRow(app);
+      return trx
+        .updateTable('managed_apps')
+        .set({ ...withoutColumns(row, ['tenant_id', 'id', 'created_at']), version })
+        .where('tenant_id', '=', app.tenantId)
+        .where('id', '=', app.id)
+        .where('version', '=', app.version)
+        .executeTakeFirst();
     });
   }
 
   getManagedApp(tenantId: string, id: string): Promise<ManagedAppCatalogueRecord | undefined> {
     return this.#context.track(async () => {
-      const row = await this.#db.selectFrom('managedApps').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const row = await this.#context.db.selectFrom('managed_apps').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : managedAppFromRow(row);
     });
   }
 
   listManagedApps(tenantId: string): Promise<ManagedAppCatalogueRecord[]> {
     return this.#context.track(async () => {
-      const rows = await this.#db.selectFrom('managedApps').selectAll().where('tenantId', '=', tenantId).orderBy('createdAt', 'asc').orderBy('id', 'asc').execute();
+      const rows = await this.#context.db.selectFrom('managed_apps').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
       return rows.map(managedAppFromRow);
     });
   }
@@ -90,22 +65,20 @@ export class KyselyCatalogueRepository implements CatalogueStore {
   createServicePrincipal(principal: ServicePrincipalRecord): Promise<void> {
     return createVersioned(this.#context, `service principal ${principal.id} (appId ${principal.appId})`, async (trx) => {
       await bumpTenantVersion(trx, principal.tenantId);
-      const db = camel(trx);
-      await refuseAudienceClash(db, principal);
-      await db.insertInto('servicePrincipals').values(servicePrincipalToRow(principal)).execute();
+      await refuseAudienceClash(trx, principal);
+      await trx.insertInto('service_principals').values(servicePrincipalToRow(principal)).execute();
     });
   }
 
   /** The appId is never changed (it is how policies name the resource). */
   updateServicePrincipal(principal: ServicePrincipalRecord): Promise<VersionedWrite> {
     return updateVersioned(this.#context, 'service_principals', principal, async (trx, version) => {
-      const db = camel(trx);
-      await refuseAudienceClash(db, principal);
-      const { displayName, servicePrincipalNames, graphExtras, updatedAt } = servicePrincipalToRow(principal);
-      return db
-        .updateTable('servicePrincipals')
-        .set({ displayName, servicePrincipalNames, graphExtras, updatedAt, version })
-        .where('tenantId', '=', principal.tenantId)
+      await refuseAudienceClash(trx, principal);
+      const row = servicePrincipalToRow(principal);
+      return trx
+        .updateTable('service_principals')
+        .set({ display_name: row.display_name, service_principal_names: row.service_principal_names, graph_extras: row.graph_extras, updated_at: row.updated_at, version })
+        .where('tenant_id', '=', principal.tenantId)
         .where('id', '=', principal.id)
         .where('version', '=', principal.version)
         .executeTakeFirst();
@@ -114,20 +87,19 @@ export class KyselyCatalogueRepository implements CatalogueStore {
 
   getServicePrincipal(tenantId: string, id: string): Promise<ServicePrincipalRecord | undefined> {
     return this.#context.track(async () => {
-      const row = await this.#db.selectFrom('servicePrincipals').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const row = await this.#context.db.selectFrom('service_principals').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : servicePrincipalFromRow(row);
     });
   }
 
-  /** collection-sql.ts answers the table's own (snake_case) rows: they need a mapper of their own. */
   async queryServicePrincipals(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ServicePrincipalRecord>> {
-    const page = await this.#context.queryCollection<Selectable<ServicePrincipalsTable>>(collections.SERVICE_PRINCIPALS, tenantId, query);
-    return { ...page, rows: page.rows.map(servicePrincipalFromSnakeRow) };
+    const page = await this.#context.queryCollection<ServicePrincipalRow>(collections.SERVICE_PRINCIPALS, tenantId, query);
+    return { ...page, rows: page.rows.map(servicePrincipalFromRow) };
   }
 
   listServicePrincipals(tenantId: string): Promise<ServicePrincipalRecord[]> {
     return this.#context.track(async () => {
-      const rows = await this.#db.selectFrom('servicePrincipals').selectAll().where('tenantId', '=', tenantId).orderBy('createdAt', 'asc').orderBy('id', 'asc').execute();
+      const rows = await this.#context.db.selectFrom('service_principals').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
       return rows.map(servicePrincipalFromRow);
     });
   }
@@ -138,70 +110,90 @@ export class KyselyCatalogueRepository implements CatalogueStore {
    */
   deleteServicePrincipal(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete> {
     return deleteVersioned(this.#context, 'service_principals', tenantId, id, expectedVersion, async (trx) => {
-      const db = camel(trx);
-      const principal = await db.selectFrom('servicePrincipals').select(['appId', 'displayName']).where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      const principal = await trx.selectFrom('service_principals').select(['app_id', 'display_name']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       if (principal === undefined) return; // the delete misses and says why
-      const policies = await db.selectFrom('accessPolicies').select(['id', 'displayName', 'resources']).where('tenantId', '=', tenantId).orderBy('createdAt', 'asc').orderBy('id', 'asc').execute();
-      const naming = policies.find((policy) => stringsFromColumn(policy.resources).some((resource) => resource.toLowerCase() === principal.appId));
+      const policies = await trx.selectFrom('access_policies').select(['id', 'display_name', 'resources']).where('tenant_id', '=', tenantId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      const naming = policies.find((policy) => stringsFromColumn(policy.resources).some((resource) => resource.toLowerCase() === principal.app_id));
       if (naming !== undefined) {
         throw new OpenMamError(
           'conflict',
-          `service principal ${principal.displayName} (appId ${principal.appId}) is a resource of conditional access policy "${naming.displayName}" (${naming.id}): remove it from the policy's includeApplications first`,
+          `service principal ${principal.display_name} (appId ${principal.app_id}) is a resource of conditional access policy "${naming.display_name}" (${naming.id}): remove it from the policy's includeApplications first`,
         );
       }
     });
   }
 }
 
-// ---- rows <-> records: the columns are the record's fields; only the JSON columns (and PostgreSQL's bigint) differ
+// ---- rows <-> records
 
 /**
  * The catalogue's rules, checked again inside the write (core checked them before, built-in entries included): no
  * other entry of the tenant has the same windowsAppId (also a unique constraint) or shares a client id.
  */
-async function refuseCatalogueClash(db: Kysely<CamelDatabase>, app: ManagedAppCatalogueRecord): Promise<void> {
-  const others = await db.selectFrom('managedApps').selectAll().where('tenantId', '=', app.tenantId).where('id', '<>', app.id).execute();
+async function refuseCatalogueClash(trx: Transaction<Database>, app: ManagedAppCatalogueRecord): Promise<void> {
+  const others = await trx.selectFrom('managed_apps').selectAll().where('tenant_id', '=', app.tenantId).where('id', '<>', app.id).execute();
   const wanted = new Set(app.clientIds);
   for (const other of others) {
-    if (other.windowsAppId === app.windowsAppId) {
-      throw new OpenMamError('conflict', `windowsAppId ${app.windowsAppId} is already the managed app ${other.displayName} (${other.id})`);
+    if (other.windows_app_id === app.windowsAppId) {
+      throw new OpenMamError('conflict', `windowsAppId ${app.windowsAppId} is already the managed app ${other.display_name} (${other.id})`);
     }
-    const shared = stringsFromColumn(other.clientIds).find((clientId) => wanted.has(clientId));
-    if (shared !== undefined) throw new OpenMamError('conflict', `client id ${shared} already speaks for the managed app ${other.displayName} (${other.id})`);
+    const shared = stringsFromColumn(other.client_ids).find((clientId) => wanted.has(clientId));
+    if (shared !== undefined) throw new OpenMamError('conflict', `client id ${shared} already speaks for the managed app ${other.display_name} (${other.id})`);
   }
 }
 
 /** No other service principal of the tenant has the same appId or one of the same names (audiences), ignoring case. */
-async function refuseAudienceClash(db: Kysely<CamelDatabase>, principal: ServicePrincipalRecord): Promise<void> {
-  const others = await db.selectFrom('servicePrincipals').selectAll().where('tenantId', '=', principal.tenantId).where('id', '<>', principal.id).execute();
+async function refuseAudienceClash(trx: Transaction<Database>, principal: ServicePrincipalRecord): Promise<void> {
+  const others = await trx.selectFrom('service_principals').selectAll().where('tenant_id', '=', principal.tenantId).where('id', '<>', principal.id).execute();
   const wanted = new Set([principal.appId, ...principal.servicePrincipalNames].map((name) => name.toLowerCase()));
   for (const other of others) {
-    if (other.appId === principal.appId) throw new OpenMamError('conflict', `appId ${principal.appId} is already the service principal ${other.displayName} (${other.id})`);
-    const shared = [other.appId, ...stringsFromColumn(other.servicePrincipalNames)].find((name) => wanted.has(name.toLowerCase()));
-    if (shared !== undefined) throw new OpenMamError('conflict', `servicePrincipalName ${shared} is already an audience of the service principal ${other.displayName} (${other.id})`);
+    if (other.app_id === principal.appId) throw new OpenMamError('conflict', `appId ${principal.appId} is already the service principal ${other.display_name} (${other.id})`);
+    const shared = [other.app_id, ...stringsFromColumn(other.service_principal_names)].find((name) => wanted.has(name.toLowerCase()));
+    if (shared !== undefined) throw new OpenMamError('conflict', `servicePrincipalName ${shared} is already an audience of the service principal ${other.display_name} (${other.id})`);
   }
 }
 
 function managedAppToRow(app: ManagedAppCatalogueRecord): ManagedAppRow {
-  const { tenantId, id, displayName, windowsAppId, clientIds, version, createdAt, updatedAt } = app;
-  return { tenantId, id, displayName, windowsAppId, clientIds: JSON.stringify(clientIds), version, createdAt, updatedAt };
+  return {
+    tenant_id: app.tenantId,
+    id: app.id,
+    display_name: app.displayName,
+    windows_app_id: app.windowsAppId,
+    client_ids: JSON.stringify(app.clientIds),
+    version: app.version,
+    created_at: app.createdAt,
+    updated_at: app.updatedAt,
+  };
 }
 
 function managedAppFromRow(row: ManagedAppRow): ManagedAppCatalogueRecord {
-  return { ...row, clientIds: stringsFromColumn(row.clientIds), version: Number(row.version) };
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    displayName: row.display_name,
+    windowsAppId: row.windows_app_id,
+    clientIds: stringsFromColumn(row.client_ids),
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function servicePrincipalToRow(principal: ServicePrincipalRecord): ServicePrincipalRow {
-  const { tenantId, id, appId, displayName, servicePrincipalNames, graphExtras, version, createdAt, updatedAt } = principal;
-  return { tenantId, id, appId, displayName, servicePrincipalNames: JSON.stringify(servicePrincipalNames), graphExtras: JSON.stringify(graphExtras), version, createdAt, updatedAt };
+  return {
+    tenant_id: principal.tenantId,
+    id: principal.id,
+    app_id: principal.appId,
+    display_name: principal.displayName,
+    service_principal_names: JSON.stringify(principal.servicePrincipalNames),
+    graph_extras: JSON.stringify(principal.graphExtras),
+    version: principal.version,
+    created_at: principal.createdAt,
+    updated_at: principal.updatedAt,
+  };
 }
 
 function servicePrincipalFromRow(row: ServicePrincipalRow): ServicePrincipalRecord {
-  return { ...row, servicePrincipalNames: stringsFromColumn(row.servicePrincipalNames), graphExtras: graphExtrasFromColumn(row.graphExtras), version: Number(row.version) };
-}
-
-/** A row of collection-sql.ts, which speaks the tables' own names. */
-function servicePrincipalFromSnakeRow(row: Selectable<ServicePrincipalsTable>): ServicePrincipalRecord {
   return {
     tenantId: row.tenant_id,
     id: row.id,
