@@ -12,7 +12,8 @@ import type { StoreContext } from './store-context.ts';
 /**
  * The app protection service's storage (AppProtectionStore), assembled from its role repositories
  * (src/store/repositories/), over the same database, write path and lifecycle as KyselyStore, which exposes it as
- * `appProtection`. Each method is the repository's own, bound once here: a call costs no closure and no extra hop.
+ * `appProtection`. Each method is the repository's own, bound once here: a call allocates nothing (the check-in's
+ * hot reads stay one compiled query each, in their repositories).
  * Writers that bump the tenant's app configuration version take the tenant row first, like KyselyStore's
  * configuration writers: concurrent changes of one tenant queue on it, never deadlock. A replaced policy, connector or
  * access policy keeps its stored createdAt.
