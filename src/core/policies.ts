@@ -3,7 +3,7 @@ import type { CspSetting } from '../csp/compile/setting.ts';
 import { OpenMamError } from '../errors.ts';
 import { readAssignmentTargets, readTargetAppsRequest, type AppAssignmentTarget } from '../policy/app-protection.ts';
 import type { AppPolicyRecord, ManagedAppRef } from '../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../store/app-protection-roles.ts';
+import type { AppPolicyStore } from '../store/app-protection-roles.ts';
 import type { CompliancePolicyRecord, ComplianceStore } from '../store/compliance-records.ts';
 import type { CollectionPage, CollectionQuery } from '../store/collection-query.ts';
 import type { ConfigurationSetRecord, ConfigurationTarget, PolicyKind, PolicyRecord, TargetFilter, TargetFilters } from '../store/records.ts';
@@ -28,7 +28,7 @@ import { pascal, type AuditActivity, type AuditArea, type AuditContext, type Aud
  */
 export interface PolicyServiceOptions {
   store: PolicyStore;
-  appStore: Pick<AppProtectionStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'queryAppPolicies' | 'deleteAppPolicy'>;
+  appStore: Pick<AppPolicyStore, 'createAppPolicy' | 'updateAppPolicy' | 'getAppPolicy' | 'queryAppPolicies' | 'deleteAppPolicy'>;
   /** The tenant's assignment filters, which `assign` checks (absent: a filter on an assignment is refused). */
   filters?: { find(tenantId: string, ids: readonly string[]): Promise<readonly { id: string; managementType: 'devices' | 'apps' }[]> };
   /** Compliance kinds' table (store.compliance); without it their collection answers `internal`. */

@@ -35,16 +35,27 @@ export type DeviceRegistration =
   | { kind: 'user_limit'; active: number };
 
 /**
- * Storage of the app protection service (see app-protection-records.ts). Every write that changes what a check-in
- * or an access decision would answer for a whole tenant (a policy, its apps or assignments, a connector, an access
- * policy) bumps the tenant's app configuration version in the same transaction: nodes cache the tenant's policies
- * by that version, so a check-in whose registration saw the current version needs no policy query.
+ * Storage of the app protection service (see app-protection-records.ts), one role per concern so that a service takes
+ * only the part it uses. Every write that changes what a check-in or an access decision would answer for a whole
+ * tenant (a policy, its apps or assignments, a connector, an access policy, a catalogue entry) bumps the tenant's app
+ * configuration version in the same transaction: nodes cache the tenant's policies by that version, so a check-in
+ * whose registration saw the current version needs no policy query.
  */
-export interface AppProtectionStore {
+export interface AppProtectionStore
+  extends AppPolicyStore,
+    AppRegistrationStore,
+    AppOperationStore,
+    BlockedUserStore,
+    ThreatStore,
+    AccessPolicyStore,
+    CatalogueStore,
+    AppProtectionRetention {}
+
+/** App protection and app configuration policies (windowsManagedAppProtection, targetedManagedAppConfiguration), and the version that caches them. */
+export interface AppPolicyStore {
   /** 0 for a tenant that never had an app policy. Group membership changes bump ConfigurationStore's version instead. */
   getAppConfigVersion(tenantId: string): Promise<number>;
 
-  // ---- policies (windowsManagedAppProtection, targetedManagedAppConfiguration)
   /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); returns the new app configuration version. */
   createAppPolicy(policy: AppPolicyRecord): Promise<number>;
   /** Compare-and-set: writes `policy` (read at `policy.version`) as version + 1 while the stored version is still `policy.version`; bumps. */
@@ -56,8 +67,10 @@ export interface AppProtectionStore {
   queryAppPolicies(tenantId: string, kind: AppPolicyKind, query: CollectionQuery): Promise<CollectionPage<AppPolicyRecord>>;
   /** Deletes (only at `expectedVersion` when given) and bumps the version. */
   deleteAppPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
+}
 
-  // ---- registrations
+/** Managed app registrations: registration, check-in state and check-ins, compliance, summaries, one work account per device. */
+export interface AppRegistrationStore {
   /**
    * Inserts the registration, unless the same user already has an active registration of the same app on the same
    * deviceTag: then that one is updated in place (its id and createdAt kept) with the input's other fields. Returns
@@ -112,8 +125,12 @@ export interface AppProtectionStore {
   summarizeRegistrations(tenantId: string): Promise<RegistrationSummary>;
   /** Sets compliance of many registrations at once (a threat report, a policy change). */
   setCompliance(changes: readonly { id: string; state: AppComplianceState; reasons: string[]; changedAt: number }[]): Promise<void>;
+  /** One page of the tenant's app registrations, wiped ones included (collections.ts APP_REGISTRATIONS). */
+  queryRegistrations(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AppRegistrationRecord>>;
+}
 
-  // ---- operations (selective wipe)
+/** Operations on registrations (selective wipe). */
+export interface AppOperationStore {
   /** Inserts operations; for a registration that already has a pending wipe, none is added. Returns those inserted. */
   addOperations(operations: readonly AppOperationRecord[]): Promise<AppOperationRecord[]>;
   getOperation(id: string): Promise<AppOperationRecord | undefined>;
@@ -126,15 +143,19 @@ export interface AppProtectionStore {
    * wipe succeeds the registration becomes `wiped` in the same transaction.
    */
   completeOperation(id: string, result: { status: 'succeeded' | 'failed'; detail: string | null; completedAt: number; expiresAt: number }): Promise<boolean>;
+}
 
-  // ---- wiped-and-blocked users
+/** Wiped-and-blocked users. */
+export interface BlockedUserStore {
   /** True when added, false when already blocked. */
   blockUser(record: BlockedUserRecord): Promise<boolean>;
   /** True when removed. */
   unblockUser(tenantId: string, userId: string): Promise<boolean>;
   isUserBlocked(tenantId: string, userId: string): Promise<boolean>;
+}
 
-  // ---- threat defense
+/** Mobile threat defense: connectors, their heartbeats and their threat reports. */
+export interface ThreatStore {
   /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); bumps the app configuration version. */
   createConnector(connector: MtdConnectorRecord): Promise<void>;
   /**
@@ -160,24 +181,26 @@ export interface AppProtectionStore {
   threatReportsFor(tenantId: string, userId: string, azureAdDeviceId: string): Promise<ThreatReportRecord[]>;
   /** A tenant's latest reports (every user, device, app and connector), newest first, at most `limit`: for reports. */
   listThreatReports(tenantId: string, limit: number): Promise<ThreatReportRecord[]>;
+}
 
-  // ---- conditional access
+/** Conditional access: the policies, and device compliance as gateways report it. */
+export interface AccessPolicyStore {
   /** A plain insert (`conflict` when the id exists, `not_found` when the tenant does not); bumps the version. */
   createAccessPolicy(policy: AccessPolicyRecord): Promise<void>;
   /** Compare-and-set: writes `policy` (read at `policy.version`) as version + 1 while the stored version is still `policy.version`; bumps. */
   updateAccessPolicy(policy: AccessPolicyRecord): Promise<VersionedWrite>;
   getAccessPolicy(tenantId: string, id: string): Promise<AccessPolicyRecord | undefined>;
   listAccessPolicies(tenantId: string): Promise<AccessPolicyRecord[]>;
-  /** One page of the tenant's app registrations, wiped ones included (collections.ts APP_REGISTRATIONS). */
-  queryRegistrations(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AppRegistrationRecord>>;
   /** One page of the tenant's conditional access policies (collections.ts ACCESS_POLICIES). */
   queryAccessPolicies(tenantId: string, query: CollectionQuery): Promise<CollectionPage<AccessPolicyRecord>>;
   /** Deletes (only at `expectedVersion` when given) and bumps the version. */
   deleteAccessPolicy(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
   saveDeviceCompliance(record: DeviceComplianceRecord): Promise<void>;
   getDeviceCompliance(tenantId: string, azureAdDeviceId: string): Promise<DeviceComplianceRecord | undefined>;
+}
 
-  // ---- managed app catalogue (tenant entries; built-in ones are core's: app-catalogue.ts)
+/** The managed app catalogue (tenant entries; built-in ones are core's: app-catalogue.ts) and service principals (protected resources). */
+export interface CatalogueStore {
   /** A plain insert; throws OpenMamError `conflict` when the id, the windowsAppId or a client id is taken in the tenant; bumps the version. */
   createManagedApp(app: ManagedAppCatalogueRecord): Promise<void>;
   /** Compare-and-set at `app.version` (as updateAccessPolicy); throws `conflict` when the new windowsAppId or a client id is another entry's; bumps. */
@@ -187,7 +210,6 @@ export interface AppProtectionStore {
   listManagedApps(tenantId: string): Promise<ManagedAppCatalogueRecord[]>;
   deleteManagedApp(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
 
-  // ---- service principals (protected resources)
   /** A plain insert; throws `conflict` when the id or the appId is taken in the tenant; bumps the version. */
   createServicePrincipal(principal: ServicePrincipalRecord): Promise<void>;
   updateServicePrincipal(principal: ServicePrincipalRecord): Promise<VersionedWrite>;
@@ -197,8 +219,10 @@ export interface AppProtectionStore {
   /** One page of the tenant's service principals (collections.ts SERVICE_PRINCIPALS). */
   queryServicePrincipals(tenantId: string, query: CollectionQuery): Promise<CollectionPage<ServicePrincipalRecord>>;
   deleteServicePrincipal(tenantId: string, id: string, expectedVersion?: number): Promise<VersionedDelete>;
+}
 
-  // ---- retention
+/** Retention of the app protection tables. */
+export interface AppProtectionRetention {
   /**
    * Drops operations whose expiresAt is at or before `now`, and registrations (with their operations) whose last
    * check-in is before `silentBefore` (apps silent longer than the report retention). Returns how many of each.

@@ -3,7 +3,7 @@ import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { jsonArrayFrom } from 'kysely/helpers/sqlite';
 import { OpenMamError } from '../errors.ts';
 import type { AppProtectionStore, SignInStore } from './app-protection-roles.ts';
-import { KyselyAppProtectionStore } from './app-protection-store.ts';
+import { kyselyAppProtectionStore } from './app-protection-store.ts';
 import type { AuditStore } from './audit-records.ts';
 import type { CollectionPage, CollectionQuery, CollectionSource } from './collection-query.ts';
 import { queryCollection } from './collection-sql.ts';
@@ -230,7 +230,7 @@ export class KyselyStore implements Store, SecretStore {
       read: (query, parameters) => this.#read(query, parameters),
       queryCollection: (source, tenantId, query) => this.queryCollection(source, tenantId, query),
     };
-    this.appProtection = new KyselyAppProtectionStore(db, context);
+    this.appProtection = kyselyAppProtectionStore(context);
     this.signIns = new KyselySignInStore(db, context);
     this.devicePicture = new KyselyDevicePictureStore(db, context);
     this.activity = new KyselyActivityStore(context);

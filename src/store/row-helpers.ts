@@ -1,4 +1,4 @@
-/** Small helpers every Kysely repository (repositories/, app-protection-store.ts) uses to shape rows and batches. */
+/** Small helpers every Kysely repository (repositories/) uses to shape rows and batches. */
 
 /**
  * Splits `rows` into slices whose sizes are powers of two, at most `max`, largest first (37 rows: 32, 4, 1). A

@@ -2,7 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { accessPolicyAsGraph, accessPolicyExtrasPaths, validateAccessPolicy, type AccessPolicySettings, type ConditionalAccessPolicy } from '../../policy/app-protection.ts';
 import type { GraphExtras, WithGraphExtras } from '../../policy/graph-extras.ts';
 import type { AccessPolicyRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AccessPolicyStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
@@ -12,7 +12,7 @@ import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } 
  * read, PATCH, delete. Decisions are access.ts's.
  */
 export interface AccessPolicyServiceOptions {
-  store: Pick<AppProtectionStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'queryAccessPolicies' | 'deleteAccessPolicy'>;
+  store: Pick<AccessPolicyStore, 'createAccessPolicy' | 'updateAccessPolicy' | 'getAccessPolicy' | 'listAccessPolicies' | 'queryAccessPolicies' | 'deleteAccessPolicy'>;
   /** Every change is recorded in its own transaction (core/audit). */
   audit: AuditTrail;
   clock: () => number;

@@ -3,12 +3,12 @@ import { MAX_IP_ADDRESS, MAX_TEXT, MAX_TOKEN_LENGTH } from '../../../packages/co
 import { OpenMamError } from '../../errors.ts';
 import { isUserIdentity, TokenAudienceError, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
 import type { AppRegistrationRecord, ManagedAppCatalogueRecord, ServicePrincipalRecord, SignInRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
+import type { AccessPolicyStore, AppRegistrationStore, CheckInState } from '../../store/app-protection-roles.ts';
 import type { ComplianceStore } from '../../store/compliance-records.ts';
 import type { DeviceComplianceState } from '../../store/records.ts';
 import { decideAccess, denial, type AccessDecision, type AppProtectionState } from './access-decision.ts';
 import { deviceOfCaller, registrationAnswersTo, type CallerDevice } from './caller-identity.ts';
-import { judge, readFacts } from './evaluation.ts';
+import { judge, readFacts, type FactsStore } from './evaluation.ts';
 import { newSignInId } from './sign-in-log.ts';
 import type { TenantAppSnapshot, TenantAppSnapshots } from './tenant-snapshot.ts';
 
@@ -50,7 +50,7 @@ export interface SignInRecorder {
 }
 
 export interface AccessServiceOptions {
-  store: AppProtectionStore;
+  store: AppRegistrationStore & Pick<AccessPolicyStore, 'saveDeviceCompliance' | 'getDeviceCompliance'> & FactsStore;
   snapshots: TenantAppSnapshots;
   verifier: TokenVerifier;
   clock: () => number;

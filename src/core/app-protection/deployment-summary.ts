@@ -1,5 +1,5 @@
 import type { AppPolicyRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppRegistrationStore } from '../../store/app-protection-roles.ts';
 
 /**
  * Graph beta `managedAppPolicyDeploymentSummary` of an app protection policy, computed when asked: who holds the
@@ -16,7 +16,7 @@ export interface DeploymentSummary {
 }
 
 export interface DeploymentSummariesOptions {
-  store: Pick<AppProtectionStore, 'listRegistrations'>;
+  store: Pick<AppRegistrationStore, 'listRegistrations'>;
   clock: () => number;
   /** How many of a tenant's registrations (newest check-in first) a summary counts; 50,000 by default. */
   summaryLimit?: number;

@@ -1,6 +1,6 @@
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppComplianceState, AppOperationRecord, AppRegistrationRecord, ThreatReportRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppOperationStore, BlockedUserStore, ThreatStore } from '../../store/app-protection-roles.ts';
 import { evaluateHealthChecks, type HealthOutcome } from './health-checks.ts';
 import { appFilterContext, memoizedIntendedPolicies, type IntendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshot } from './tenant-snapshot.ts';
@@ -27,7 +27,7 @@ export interface Verdict {
   applied: boolean;
 }
 
-export type FactsStore = Pick<AppProtectionStore, 'isUserBlocked' | 'pendingOperations' | 'threatReportsFor'>;
+export type FactsStore = Pick<BlockedUserStore, 'isUserBlocked'> & Pick<AppOperationStore, 'pendingOperations'> & Pick<ThreatStore, 'threatReportsFor'>;
 
 /**
  * `known`: what the caller already read with the registration (getCheckInState): then the blocked flag and the

@@ -1,7 +1,7 @@
 import { OpenMamError } from '../../errors.ts';
 import { validateManagedApp, type ManagedAppSettings } from '../../policy/app-catalogue.ts';
 import type { ManagedAppCatalogueRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { CatalogueStore } from '../../store/app-protection-roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { BUILT_IN_MANAGED_APPS, builtInManagedApps, isBuiltInManagedApp } from './app-catalogue.ts';
 import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
@@ -13,7 +13,7 @@ import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } 
  * by the store inside the write, under the tenant's lock (the tenant's entries).
  */
 export interface ManagedAppCatalogueServiceOptions {
-  store: Pick<AppProtectionStore, 'createManagedApp' | 'updateManagedApp' | 'getManagedApp' | 'listManagedApps' | 'deleteManagedApp'>;
+  store: Pick<CatalogueStore, 'createManagedApp' | 'updateManagedApp' | 'getManagedApp' | 'listManagedApps' | 'deleteManagedApp'>;
   /** Every change is recorded in its own transaction (core/audit). */
   audit: AuditTrail;
   clock: () => number;

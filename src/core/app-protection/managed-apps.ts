@@ -7,8 +7,8 @@ import type { AccessPolicyRecord, AppOperationRecord, AppRegistrationRecord } fr
 import { targetsUser } from './access-decision.ts';
 import type { TenantDirectory } from '../../identity/tenants.ts';
 import type { MamUserScope } from '../mam-user-scope.ts';
-import type { AppProtectionStore, CheckInState } from '../../store/app-protection-roles.ts';
-import { judge, readFacts, type RegistrationFacts, type Verdict } from './evaluation.ts';
+import type { AppOperationStore, AppRegistrationStore, CheckInState } from '../../store/app-protection-roles.ts';
+import { judge, readFacts, type FactsStore, type RegistrationFacts, type Verdict } from './evaluation.ts';
 import { userMessage, type ReasonCode } from './messages.ts';
 import { appOfCaller, deviceOfCaller, registrationAnswersTo, type IdentityRefusal, type Resolved } from './caller-identity.ts';
 import { OPERATION_RETENTION_MS, pendingWipe } from './operations.ts';
@@ -68,7 +68,7 @@ export interface RegistrationAnswer extends CheckInAnswer {
 }
 
 export interface ManagedAppServiceOptions {
-  store: AppProtectionStore;
+  store: AppRegistrationStore & AppOperationStore & FactsStore;
   tenants: Pick<TenantDirectory, 'get'>;
   /** Who may use MAM at all (the tenant's MAM user scope): outside it, "Account not set up". */
   scope: Pick<MamUserScope, 'require'>;
@@ -282,7 +282,7 @@ export class ManagedAppService {
     now: number,
   ): Promise<void> {
     const before = stored ?? registration;
-    const change: Parameters<AppProtectionStore['updateRegistration']>[1] = {};
+    const change: Parameters<AppRegistrationStore['updateRegistration']>[1] = {};
     for (const field of ['appVersion', 'sdkVersion', 'osVersion'] as const) {
       if (registration[field] !== before[field]) change[field] = registration[field];
     }

@@ -1,7 +1,7 @@
 import type { CollectionPage, CollectionQuery, FieldValue } from '../../store/collection-query.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord, RegistrationSummary } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppOperationStore, AppProtectionRetention, AppRegistrationStore, ThreatStore } from '../../store/app-protection-roles.ts';
 import { appFilterContext, intendedPolicies } from './targeting.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 
@@ -45,7 +45,7 @@ export interface StatusRow {
 
 export class AppReportService {
   constructor(
-    private readonly store: AppProtectionStore,
+    private readonly store: AppRegistrationStore & AppOperationStore & ThreatStore & AppProtectionRetention,
     private readonly snapshots: TenantAppSnapshots,
   ) {}
 
@@ -127,7 +127,7 @@ export class AppReportService {
   /**
    * The tenant at a glance (the console's Home): active registrations by compliance state, distinct users holding
    * each applied policy, pending wipes and devices by their newest threat level, as aggregates the store answers from
-   * indexes (AppProtectionStore.summarizeRegistrations), whatever the number of registrations.
+   * indexes (AppRegistrationStore.summarizeRegistrations), whatever the number of registrations.
    */
   summary(tenantId: string): Promise<RegistrationSummary> {
     return this.store.summarizeRegistrations(tenantId);

@@ -2,7 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { parseIsoDuration } from '../../../packages/contract/src/duration.ts';
 import type { WindowsManagedAppProtection } from '../../policy/app-protection-model.ts';
 import type { AppOperationRecord, AppPolicyRecord, AppRegistrationRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AppOperationStore, AppRegistrationStore, BlockedUserStore } from '../../store/app-protection-roles.ts';
 import { pendingWipe } from './operations.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 import type { AuditActivity, AuditChange, AuditContext, AuditTrail } from '../audit/audit-trail.ts';
@@ -14,7 +14,7 @@ import type { AuditActivity, AuditChange, AuditContext, AuditTrail } from '../au
  * (ManagedAppService) until unblocked.
  */
 export interface SelectiveWipeOptions {
-  store: AppProtectionStore;
+  store: AppRegistrationStore & BlockedUserStore & AppOperationStore;
   snapshots: TenantAppSnapshots;
   /** Every admin action is recorded in its own transaction (core/audit). */
   audit: AuditTrail;

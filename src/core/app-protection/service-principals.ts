@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { OpenMamError } from '../../errors.ts';
 import { MAX_SERVICE_PRINCIPAL_NAMES, servicePrincipalExtrasPaths, validateServicePrincipal, withAppId } from '../../policy/app-catalogue.ts';
 import type { ServicePrincipalRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { CatalogueStore } from '../../store/app-protection-roles.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } from '../audit/audit-trail.ts';
 
@@ -16,7 +16,7 @@ import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } 
  * (the store refuses it inside the delete).
  */
 export interface ServicePrincipalServiceOptions {
-  store: Pick<AppProtectionStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'queryServicePrincipals' | 'deleteServicePrincipal'>;
+  store: Pick<CatalogueStore, 'createServicePrincipal' | 'updateServicePrincipal' | 'getServicePrincipal' | 'listServicePrincipals' | 'queryServicePrincipals' | 'deleteServicePrincipal'>;
   /** Every change is recorded in its own transaction (core/audit). */
   audit: AuditTrail;
   clock: () => number;

@@ -1,5 +1,5 @@
 import type { AccessPolicyRecord, AppPolicyRecord, MtdConnectorRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { AccessPolicyStore, AppPolicyStore, CatalogueStore, ThreatStore } from '../../store/app-protection-roles.ts';
 import type { AssignmentFilterRecord } from '../../store/records.ts';
 import type { AssignmentFilterStore, ConfigurationStore, GroupStore } from '../../store/roles.ts';
 import { UNOBSERVED_CACHE, type CacheObserver } from '../../identity/identity.ts';
@@ -25,7 +25,7 @@ export interface TenantAppSnapshot {
   appFilters: ReadonlyMap<string, AssignmentFilterRecord>;
 }
 
-export type SnapshotStore = { appProtection: Pick<AppProtectionStore, 'getAppConfigVersion' | 'listAppPolicies' | 'listConnectors' | 'listAccessPolicies' | 'listManagedApps' | 'listServicePrincipals'> } & Pick<
+export type SnapshotStore = { appProtection: Pick<AppPolicyStore, 'getAppConfigVersion' | 'listAppPolicies'> & Pick<ThreatStore, 'listConnectors'> & Pick<AccessPolicyStore, 'listAccessPolicies'> & Pick<CatalogueStore, 'listManagedApps' | 'listServicePrincipals'> } & Pick<
   ConfigurationStore,
   'getConfigurationVersion'
 > &

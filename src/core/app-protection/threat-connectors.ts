@@ -2,7 +2,7 @@ import { OpenMamError } from '../../errors.ts';
 import { connectorAsGraph, connectorExtrasPaths, validateMtdConnector, type MobileThreatDefenseConnectorSettings } from '../../policy/app-protection.ts';
 import type { WithGraphExtras } from '../../policy/graph-extras.ts';
 import type { MtdConnectorRecord } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
+import type { ThreatStore } from '../../store/app-protection-roles.ts';
 import type { CollectionPage, CollectionQuery } from '../../store/collection-query.ts';
 import { ANY_VERSION, deleteVersioned, writeVersioned, type ExpectedVersion } from '../versioned-write.ts';
 import { countsForWindowsMam, isUnresponsive } from './threat.ts';
@@ -13,7 +13,7 @@ import { recordChange, type AuditActivity, type AuditContext, type AuditTrail } 
  * delete. Reports and heartbeats arrive through threat-reports.ts; deleting a connector deletes its reports (store).
  */
 export interface ThreatConnectorServiceOptions {
-  store: Pick<AppProtectionStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'queryConnectors' | 'deleteConnector'>;
+  store: Pick<ThreatStore, 'createConnector' | 'updateConnector' | 'getConnector' | 'listConnectors' | 'queryConnectors' | 'deleteConnector'>;
   /** Every change is recorded in its own transaction (core/audit). */
   audit: AuditTrail;
   clock: () => number;

@@ -1,8 +1,8 @@
 import { isGuid } from '../../config.ts';
 import { OpenMamError } from '../../errors.ts';
 import type { AppRegistrationRecord, MtdConnectorRecord, ThreatLevel } from '../../store/app-protection-records.ts';
-import type { AppProtectionStore } from '../../store/app-protection-roles.ts';
-import { judge, readFacts } from './evaluation.ts';
+import type { AppRegistrationStore, ThreatStore } from '../../store/app-protection-roles.ts';
+import { judge, readFacts, type FactsStore } from './evaluation.ts';
 import type { TenantAppSnapshots } from './tenant-snapshot.ts';
 
 /**
@@ -23,7 +23,7 @@ const HEARTBEAT_REFRESH_MS = 60 * 60 * 1000;
 const LEVELS: readonly ThreatLevel[] = ['secured', 'low', 'medium', 'high'];
 
 export interface ThreatReportServiceOptions {
-  store: AppProtectionStore;
+  store: AppRegistrationStore & ThreatStore & FactsStore;
   snapshots: TenantAppSnapshots;
   clock: () => number;
 }
