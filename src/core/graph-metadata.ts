@@ -22,13 +22,16 @@ export interface ServedTypeRef {
 
 /**
  * A bound action (POST, e.g. `{id}/assign`) or function (GET, no side effects, e.g. `isManagedAppUserBlocked()`)
- * served on the members of a collection (CSDL XML v4.01 §12 "Action and Function").
+ * served on the members of a collection, or on the collection itself (`auditEvents/getAuditCategories()`) (CSDL XML
+ * v4.01 §12 "Action and Function").
  */
 export interface ServedOperation {
   readonly kind: 'action' | 'function';
   readonly name: string;
   /** The entity type it is bound to, without `microsoft.graph.`. */
   readonly bindingType: string;
+  /** Bound to a collection of `bindingType` rather than to one entity: the binding parameter is `Collection(...)`. */
+  readonly boundToCollection?: true;
   readonly parameters: readonly (ServedTypeRef & { readonly name: string })[];
   readonly returns?: ServedTypeRef;
 }
@@ -153,14 +156,18 @@ function refOf(ref: ServedTypeRef): string {
 
 /** Each operation once (by kind, name and binding type), in a stable order. */
 function operationElements(operations: readonly ServedOperation[]): string[] {
-  const unique = new Map(operations.map((operation) => [`${operation.kind} ${operation.name} ${operation.bindingType}`, operation]));
+  const unique = new Map(operations.map((operation) => [`${operation.kind} ${operation.name} ${operation.boundToCollection === true ? `Collection(${operation.bindingType})` : operation.bindingType}`, operation]));
   return [...unique.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([, operation]) => {
       const element = operation.kind === 'action' ? 'Action' : 'Function';
       return [
         `<${element} Name="${id(operation.name)}" IsBound="true">`,
-        `<Parameter Name="bindingParameter" Type="${refOf({ type: operation.bindingType })}" Nullable="false"/>`,
+        // A collection binding is written as Graph writes it (its $metadata's `getAuditCategories`): no Nullable,
+        // which on a collection-valued parameter would speak of its members (CSDL XML v4.01, edm:Parameter).
+        operation.boundToCollection === true
+          ? `<Parameter Name="bindingParameter" Type="${refOf({ type: operation.bindingType, collection: true })}"/>`
+          : `<Parameter Name="bindingParameter" Type="${refOf({ type: operation.bindingType })}" Nullable="false"/>`,
         ...operation.parameters.map((parameter) => `<Parameter Name="${id(parameter.name)}" Type="${refOf(parameter)}"/>`),
         ...(operation.returns === undefined ? [] : [`<ReturnType Type="${refOf(operation.returns)}"${operation.returns.collection === true ? '' : ' Nullable="false"'}/>`]),
         `</${element}>`,

@@ -335,6 +335,53 @@ export function consoleInBrowser(backend: Backend, skip?: string): void {
       assert.deepEqual(admin.problems, []);
     });
 
+    step("lists the Admin's change in the audit log, filtered by category and date, and shows its old and new values", async () => {
+      // The WIP policy the Admin created in the console above, as the API recorded it.
+      const trail = await graph('GET', `/graph/beta/deviceManagement/auditEvents?$filter=${encodeURIComponent(`actor/userPrincipalName eq '${ADMIN}' and activityOperationType eq 'Create'`)}&$top=100`);
+      type Recorded = { id: string; activity: string; category: string; resources: { displayName: string | null }[] };
+      const created = (trail['value'] as Recorded[]).find((e) => e.resources[0]?.displayName === WIP);
+      assert.ok(created, `the WIP policy's creation is in the trail: ${JSON.stringify(trail['value'])}`);
+      assert.notEqual(created.category, 'Other', 'a policy is not filed under Other, where the set-up group is');
+      await open('Audit log');
+      const table = page().getByRole('table', { name: 'Audit events' });
+      const row = table.getByRole('row').filter({ hasText: created.activity }).filter({ hasText: WIP });
+      await row.waitFor();
+      assert.ok((await row.innerText()).includes(ADMIN), 'the actor is shown');
+      assert.match(await row.innerText(), /\bSuccess\b/);
+      await assertAccessible(page(), 'the audit log');
+      await screenshot(page(), 'audit-log');
+
+      // By category (the server's getAuditCategories()): the policy's keeps it, Other (the set-up group) does not.
+      const category = page().getByRole('combobox', { name: 'Category' });
+      await category.selectOption('Other');
+      await table.getByRole('row').filter({ hasText: 'Create Group' }).first().waitFor();
+      await row.waitFor({ state: 'detached' });
+      await category.selectOption(created.category);
+      await row.waitFor();
+      // By date (the console's time zone is UTC here): today keeps it, from tomorrow on nothing matches.
+      const today = new Date().toISOString().slice(0, 10);
+      const tomorrow = new Date(Date.now() + 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
+      await page().getByLabel('From', { exact: true }).fill(today);
+      await page().getByLabel('To', { exact: true }).fill(today);
+      await row.waitFor();
+      await page().getByLabel('From', { exact: true }).fill(tomorrow);
+      await page().getByRole('status').filter({ hasText: 'No audit event matches.' }).waitFor();
+      await page().getByLabel('From', { exact: true }).fill(today);
+      await row.waitFor();
+
+      // One event: who, and each property it set (a create: nothing before).
+      await row.getByRole('link').first().click();
+      await page().getByRole('heading', { level: 1, name: created.activity }).waitFor();
+      const properties = page().getByRole('table', { name: `Modified properties of ${WIP}` });
+      const name = properties.getByRole('row').filter({ has: page().getByRole('cell', { name: 'displayName', exact: true }) });
+      await name.waitFor();
+      assert.deepEqual((await name.getByRole('cell').allInnerTexts()).map((t) => t.trim()), ['displayName', '—', WIP], 'old value empty, new value the name');
+      assert.ok((await page().getByRole('main').innerText()).includes(ADMIN), 'the actor is shown');
+      await assertAccessible(page(), 'an audit event');
+      await screenshot(page(), 'audit-event');
+      assert.deepEqual(admin.problems, []);
+    });
+
     step('lets a Reader see everything and change nothing; the API refuses the Reader token with 403', async () => {
       const reader = await newTab();
       const { accessToken } = await signIn(reader.page, server, READER, 'OpenMAM.Reader');

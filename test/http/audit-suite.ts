@@ -4,9 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import { AuditTrail, operatorContext } from '../../src/core/audit/audit-trail.ts';
 import { purgeAuditEvents } from '../../src/core/audit/retention.ts';
 import { stableObjectId } from '../../src/identity/dev-idp.ts';
+import { attributeValue, childElement, childElements, parseXml } from '../../src/protocol/xml/reader.ts';
 import type { AuditEventRecord } from '../../src/store/audit-records.ts';
 import type { GroupRecord } from '../../src/store/records.ts';
 import { PFX_BASE64, PFX_PASSWORD, scepProfile, SCEP_CHALLENGE } from '../policy/certificate-fixtures.ts';
+import { DeviceSimulator } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
@@ -20,6 +22,8 @@ const CONFIGURATIONS = '/graph/beta/deviceManagement/deviceConfigurations';
 const GROUPS = '/graph/v1.0/groups';
 const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const EDMX = 'http://docs.oasis-open.org/odata/ns/edmx';
+const EDM = 'http://docs.oasis-open.org/odata/ns/edm';
 
 interface GraphResponse {
   status: number;
@@ -33,6 +37,7 @@ interface AuditProperty {
 }
 interface AuditEvent {
   id: string;
+  displayName: string;
   activity: string;
   activityType: string;
   activityOperationType: string;
@@ -150,6 +155,50 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(groupCreated?.activityType, 'Create Group');
     });
 
+    it("records an admin's retire of a managed device: the activity, an Action of the Device category, the admin, the device", async () => {
+      const upn = `retired-${randomUUID().slice(0, 8)}@contoso.example`;
+      const device = new DeviceSimulator({ baseUrl: server.url, ca: server.ca, token: await server.mint({ upn, deviceId: randomUUID() }) });
+      try {
+        await device.enroll();
+        const enrollment = await server.runtime.app.store.getActiveEnrollmentByDevId(device.devId);
+        assert.ok(enrollment, 'the device is enrolled');
+        const since = new Date(Date.now() - 1000).toISOString();
+        // Graph's retire, POSTed with no body as Graph's SDKs do.
+        const retire = await call('POST', `/graph/beta/deviceManagement/managedDevices/${enrollment.id}/retire`);
+        assert.equal(retire.status, 204, JSON.stringify(retire.body));
+
+        const [event] = await eventsOf(requestId(retire));
+        assert.ok(event, 'the retire has its event');
+        assert.equal(event.activityType, 'Retire ManagedDevice');
+        assert.equal(event.activity, 'Retire ManagedDevice');
+        assert.equal(event.displayName, 'Retire ManagedDevice');
+        assert.equal(event.activityOperationType, 'Action');
+        assert.equal(event.activityResult, 'Success');
+        assert.equal(event.category, 'Device');
+        assert.equal(event.componentName, 'ManagedDevices');
+        assert.equal(event.correlationId, requestId(retire));
+        assert.equal(event.actor.type, 'ItPro');
+        assert.equal(event.actor.userPrincipalName, 'admin@contoso.example');
+        assert.equal(event.actor.userId, stableObjectId(server.tenantId, 'admin@contoso.example'));
+        assert.deepEqual(event.actor.userPermissions, ['OpenMAM.Admin']);
+        assert.equal(event.resources.length, 1);
+        assert.equal(event.resources[0]!.resourceId, enrollment.id, 'the managed device retired');
+        assert.equal(event.resources[0]!.type, 'ManagedDevice');
+        assert.deepEqual(event.resources[0]!.modifiedProperties, [], 'a retire changes no property an admin set');
+
+        // Found as the console finds it: by category and date range, newest first.
+        const filter = `category eq 'Device' and activityDateTime ge ${since} and activityDateTime le ${new Date(Date.now() + 1000).toISOString()}`;
+        const listed = await call('GET', `${EVENTS}?$filter=${encodeURIComponent(filter)}&$orderby=${encodeURIComponent('activityDateTime desc')}&$top=25`);
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        assert.ok((listed.body.value ?? []).some((e) => e['id'] === event.id), 'listed under Device in the range');
+        // The retire is pending: the device is told at its next session, and the managed device says so.
+        const managed = await call('GET', `/graph/beta/deviceManagement/managedDevices/${enrollment.id}`);
+        assert.equal(managed.body['managementState'], 'retirePending');
+      } finally {
+        device.close();
+      }
+    });
+
     it('records the other areas under their own names and categories', async () => {
       const cases: [string, unknown, string, string][] = [
         ['/graph/beta/deviceManagement/mobileThreatDefenseConnectors', {}, 'Create MobileThreatDefenseConnector', 'Other'],
@@ -256,6 +305,25 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       const metadata = await server.request('/graph/beta/$metadata');
       for (const type of ['EntityType Name="auditEvent"', 'ComplexType Name="auditActor"', 'ComplexType Name="auditResource"', 'ComplexType Name="auditProperty"']) assert.ok(metadata.body.includes(type), type);
       assert.ok(metadata.body.includes('Name="auditEvents"'), 'the collection is declared');
+      // Both functions, bound to the collection as Graph declares them ($metadata: bindingParameter
+      // Collection(graph.auditEvent), getAuditActivityTypes' `category` Edm.String, Collection(Edm.String) answered).
+      const schema = childElement(childElement(parseXml(metadata.body), EDMX, 'DataServices')!, EDM, 'Schema')!;
+      const declared = (name: string) =>
+        childElements(schema, EDM, 'Function')
+          .filter((f) => attributeValue(f, 'Name') === name)
+          .map((f) => ({
+            bound: attributeValue(f, 'IsBound'),
+            parameters: childElements(f, EDM, 'Parameter').map((p) => [attributeValue(p, 'Name'), attributeValue(p, 'Type')]),
+            returns: attributeValue(childElement(f, EDM, 'ReturnType')!, 'Type'),
+          }));
+      assert.deepEqual(declared('getAuditCategories'), [{ bound: 'true', parameters: [['bindingParameter', 'Collection(graph.auditEvent)']], returns: 'Collection(Edm.String)' }]);
+      assert.deepEqual(declared('getAuditActivityTypes'), [
+        { bound: 'true', parameters: [['bindingParameter', 'Collection(graph.auditEvent)'], ['category', 'Edm.String']], returns: 'Collection(Edm.String)' },
+      ]);
+      // v1.0 serves no auditEvents here (deviceManagement/auditEvents is beta only in OpenMAM), so declares neither.
+      const v1 = await server.request('/graph/v1.0/$metadata');
+      assert.equal(v1.status, 200);
+      assert.ok(!v1.body.includes('getAuditCategories') && !v1.body.includes('getAuditActivityTypes'), 'not in v1.0');
     });
 
     it('writes no success event for a write that lost (a stale If-Match: 412), and one per landed change under a race', async () => {

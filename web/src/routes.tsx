@@ -25,6 +25,7 @@ export const AREAS: readonly Area[] = [
   { path: '/access', title: 'Conditional access', section: 'Users and apps', page: lazy(() => import('./pages/access/AccessPage.tsx')) },
   { path: '/groups', title: 'Groups', section: 'Tenant', page: lazy(() => import('./pages/groups/GroupsPage.tsx')) },
   { path: '/settings', title: 'Tenant settings', section: 'Tenant', page: lazy(() => import('./pages/settings/SettingsPage.tsx')) },
+  { path: '/audit', title: 'Audit log', section: 'Tenant', page: lazy(() => import('./pages/audit/AuditPage.tsx')) },
 ];
 
 /** The area a console path belongs to: the longest area path that is a prefix of it by whole segments. */

@@ -6,6 +6,7 @@ import type { AuditEventRecord, AuditStore } from '../../store/audit-records.ts'
 import { AUDIT_EVENTS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
 import { collection, GraphError } from '../graph/graph-api.ts';
+import { recordOperation } from '../graph/metadata-route.ts';
 import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams } from '../graph/schemas.ts';
 import type { SkipTokens } from '../graph/skip-token.ts';
 
@@ -16,7 +17,8 @@ import type { SkipTokens } from '../graph/skip-token.ts';
  * the Graph layer's `read` access (a token without either app role is a 403). Append-only: the collection and its
  * entities have no POST, PATCH or DELETE, which the Graph layer answers 405. The function `getAuditCategories()`
  * lists the categories events are filed under (core/audit AUDIT_AREAS), and `getAuditActivityTypes(category='...')`
- * the activity types of one, as the admin API's write routes declare them.
+ * the activity types of one, as the admin API's write routes declare them; both declared in `$metadata` as Graph
+ * declares them, bound to the collection (graph.microsoft.com/{version}/$metadata, `Collection(graph.auditEvent)`).
  */
 export interface AuditEventRoutesOptions {
   events: Pick<AuditStore, 'queryAuditEvents' | 'getAuditEvent'>;
@@ -76,7 +78,16 @@ export async function auditEventRoutes(base: FastifyInstance, options: AuditEven
     },
     { baseUrl, skipTokens: options.skipTokens },
   );
-  // Graph's unbound-looking function on the collection (`getAuditCategories()`, rewritten to a plain segment by graph-url.ts).
+  recordOperation(app, { kind: 'function', name: 'getAuditCategories', bindingType: 'auditEvent', boundToCollection: true, parameters: [], returns: { type: 'Edm.String', collection: true } });
+  recordOperation(app, {
+    kind: 'function',
+    name: 'getAuditActivityTypes',
+    bindingType: 'auditEvent',
+    boundToCollection: true,
+    parameters: [{ name: 'category', type: 'Edm.String' }],
+    returns: { type: 'Edm.String', collection: true },
+  });
+  // Graph's function bound to the collection (`getAuditCategories()`, rewritten to a plain segment by graph-url.ts).
   app.get(`/${PATH}/getAuditCategories`, { config: { odata: [] }, schema: { response: { 200: CollectionBody(Type.String()), ...ERROR_RESPONSES } } }, async () => {
     return collection(`${baseUrl}/$metadata#Collection(Edm.String)`, auditCategories());
   });

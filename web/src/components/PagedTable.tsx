@@ -25,6 +25,8 @@ export interface TableFilter {
   label: string;
   /** A choice list (native select) or free text (applied on Enter). */
   options?: readonly { value: string; label: string }[];
+  /** A date picker (`YYYY-MM-DD`, applied when picked) instead of free text. */
+  date?: boolean;
   placeholder?: string;
   /** The `$filter` clause for a chosen or typed value. */
   toOData: (value: string) => string;
@@ -85,8 +87,8 @@ export function PagedTable<T>({ label, path, columns, rowKey, filters = [], sele
       {filters.length > 0 ? (
         <div className={styles.toolbar} role="search" aria-label={`Filter ${label}`}>
           {filters.map((f) => (
-            <FilterControl key={f.id} filter={f} className={styles.filter} value={f.options ? values[f.id] ?? '' : drafts[f.id] ?? ''}
-              onChange={(value) => (f.options ? apply(f.id, value) : setDrafts((was) => ({ ...was, [f.id]: value })))}
+            <FilterControl key={f.id} filter={f} className={styles.filter} value={f.options || f.date ? values[f.id] ?? '' : drafts[f.id] ?? ''}
+              onChange={(value) => (f.options || f.date ? apply(f.id, value) : setDrafts((was) => ({ ...was, [f.id]: value })))}
               onCommit={() => apply(f.id, drafts[f.id] ?? '')} />
           ))}
         </div>
@@ -140,6 +142,8 @@ function FilterControl({ filter, className, value, onChange, onCommit }: { filte
             <option key={o.value} value={o.value}>{o.label}</option>
           ))}
         </Select>
+      ) : filter.date ? (
+        <Input id={id} type="date" value={value} onChange={(_, data) => onChange(data.value)} />
       ) : (
         <Input id={id} value={value} placeholder={filter.placeholder ?? 'Press Enter to apply'} onChange={(_, data) => onChange(data.value)}
           onKeyDown={(event) => { if (event.key === 'Enter') onCommit(); }} onBlur={onCommit} />
