@@ -9,15 +9,25 @@ import type { AuditEventRecord } from '../../src/store/audit-records.ts';
 import type { GroupRecord } from '../../src/store/records.ts';
 import { PFX_BASE64, PFX_PASSWORD, scepProfile, SCEP_CHALLENGE } from '../policy/certificate-fixtures.ts';
 import { DeviceSimulator } from '../support/device-simulator.ts';
+import { graphClient, trustTestCa } from '../support/graph-client.ts';
 import { startTestServer, type Backend, type TestServer } from '../support/server.ts';
 
 /**
- * The audit trail end to end (docs/graph.md "Audit events"): an admin's day read back as Graph's beta auditEvents
+ * The audit trail end to end (docs/graph.md "Audit events"): an admin's day read back as Graph's auditEvents
  * (actor, correlation id, old and new values, secrets masked), refused writes recorded as failures, who may read it,
- * tenants kept apart, retention, no write route, and the store's promise that an event commits with its change or
- * not at all. Run per store backend.
+ * tenants kept apart, retention, no write route, the same trail in v1.0 with v1.0's properties, and the store's
+ * promise that an event commits with its change or not at all. Run per store backend.
  */
 const EVENTS = '/graph/beta/deviceManagement/auditEvents';
+const V1_EVENTS = '/graph/v1.0/deviceManagement/auditEvents';
+/**
+ * v1.0's declarations (github.com/microsoftgraph/msgraph-metadata schemas/v1.0-Prod.csdl): auditEvent as in beta;
+ * auditActor without beta's type, userRoleScopeTags, remoteTenantId, remoteUserId; auditResource without its type.
+ */
+const V1_EVENT = ['activity', 'activityDateTime', 'activityOperationType', 'activityResult', 'activityType', 'actor', 'category', 'componentName', 'correlationId', 'displayName', 'id', 'resources'];
+const V1_ACTOR = ['applicationDisplayName', 'applicationId', 'auditActorType', 'ipAddress', 'servicePrincipalName', 'userId', 'userPermissions', 'userPrincipalName'];
+const V1_RESOURCE = ['auditResourceType', 'displayName', 'modifiedProperties', 'resourceId'];
+const V1_PROPERTY = ['displayName', 'newValue', 'oldValue'];
 const CONFIGURATIONS = '/graph/beta/deviceManagement/deviceConfigurations';
 const GROUPS = '/graph/v1.0/groups';
 const SETTINGS = '/graph/beta/deviceManagement/openMamTenantSettings';
@@ -320,10 +330,129 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       assert.deepEqual(declared('getAuditActivityTypes'), [
         { bound: 'true', parameters: [['bindingParameter', 'Collection(graph.auditEvent)'], ['category', 'Edm.String']], returns: 'Collection(Edm.String)' },
       ]);
-      // v1.0 serves no auditEvents here (deviceManagement/auditEvents is beta only in OpenMAM), so declares neither.
+    });
+
+    it('declares the collection, its types and both functions in v1.0 as Graph v1.0 does', async () => {
       const v1 = await server.request('/graph/v1.0/$metadata');
       assert.equal(v1.status, 200);
-      assert.ok(!v1.body.includes('getAuditCategories') && !v1.body.includes('getAuditActivityTypes'), 'not in v1.0');
+      const schema = childElement(childElement(parseXml(v1.body), EDMX, 'DataServices')!, EDM, 'Schema')!;
+      const type = (kind: string, name: string) => childElements(schema, EDM, kind).find((t) => attributeValue(t, 'Name') === name);
+      const properties = (kind: string, name: string) =>
+        childElements(type(kind, name)!, EDM, 'Property')
+          .map((p) => `${attributeValue(p, 'Name')!} ${attributeValue(p, 'Type')!}${attributeValue(p, 'Nullable') === 'false' ? ' not null' : ''}`)
+          .sort();
+      // deviceManagement's containment navigation, as v1.0-Prod.csdl declares it.
+      const deviceManagement = type('EntityType', 'deviceManagement');
+      assert.ok(deviceManagement, 'the deviceManagement singleton type is declared');
+      const navigation = childElements(deviceManagement, EDM, 'NavigationProperty').find((n) => attributeValue(n, 'Name') === 'auditEvents');
+      assert.deepEqual([attributeValue(navigation!, 'Type'), attributeValue(navigation!, 'ContainsTarget')], ['Collection(graph.auditEvent)', 'true']);
+      assert.equal(attributeValue(type('EntityType', 'auditEvent')!, 'BaseType'), 'graph.entity');
+      assert.deepEqual(properties('EntityType', 'auditEvent'), [
+        'activity Edm.String', 'activityDateTime Edm.DateTimeOffset not null', 'activityOperationType Edm.String', 'activityResult Edm.String', 'activityType Edm.String',
+        'actor graph.auditActor', 'category Edm.String', 'componentName Edm.String', 'correlationId Edm.Guid not null', 'displayName Edm.String', 'resources Collection(graph.auditResource)',
+      ]);
+      assert.deepEqual(properties('ComplexType', 'auditActor'), [
+        'applicationDisplayName Edm.String', 'applicationId Edm.String', 'auditActorType Edm.String', 'ipAddress Edm.String', 'servicePrincipalName Edm.String', 'userId Edm.String',
+        'userPermissions Collection(Edm.String)', 'userPrincipalName Edm.String',
+      ]);
+      assert.deepEqual(properties('ComplexType', 'auditResource'), ['auditResourceType Edm.String', 'displayName Edm.String', 'modifiedProperties Collection(graph.auditProperty)', 'resourceId Edm.String']);
+      assert.deepEqual(properties('ComplexType', 'auditProperty'), ['displayName Edm.String', 'newValue Edm.String', 'oldValue Edm.String']);
+      assert.equal(type('ComplexType', 'roleScopeTagInfo'), undefined, 'roleScopeTagInfo is beta only');
+      const declared = (name: string) =>
+        childElements(schema, EDM, 'Function')
+          .filter((f) => attributeValue(f, 'Name') === name)
+          .map((f) => ({
+            bound: attributeValue(f, 'IsBound'),
+            parameters: childElements(f, EDM, 'Parameter').map((p) => [attributeValue(p, 'Name'), attributeValue(p, 'Type')]),
+            returns: attributeValue(childElement(f, EDM, 'ReturnType')!, 'Type'),
+          }));
+      assert.deepEqual(declared('getAuditCategories'), [{ bound: 'true', parameters: [['bindingParameter', 'Collection(graph.auditEvent)']], returns: 'Collection(Edm.String)' }]);
+      assert.deepEqual(declared('getAuditActivityTypes'), [
+        { bound: 'true', parameters: [['bindingParameter', 'Collection(graph.auditEvent)'], ['category', 'Edm.String']], returns: 'Collection(Edm.String)' },
+      ]);
+    });
+
+    it("answers the same trail in v1.0 with v1.0's properties only, and its functions", async () => {
+      const create = await call('POST', CONFIGURATIONS, customConfiguration('Audit: read in v1.0'));
+      assert.equal(create.status, 201, JSON.stringify(create.body));
+      const filter = `?$filter=${encodeURIComponent(`correlationId eq '${requestId(create)}'`)}`;
+      const beta = await call('GET', `${EVENTS}${filter}`);
+      const listed = await call('GET', `${V1_EVENTS}${filter}`);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      assert.equal(listed.body['@odata.context'], `${server.config.publicUrl}/graph/v1.0/$metadata#deviceManagement/auditEvents`);
+      const [event] = listed.body.value ?? [];
+      assert.ok(event, 'the beta write is read in v1.0');
+      const one = await call('GET', `${V1_EVENTS}/${String(event['id'])}`);
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      for (const answer of [event, one.body]) {
+        const actor = answer['actor'] as Record<string, unknown>;
+        const resources = answer['resources'] as Record<string, unknown>[];
+        assert.deepEqual(Object.keys(answer).filter((k) => !k.startsWith('@')).sort(), V1_EVENT);
+        assert.deepEqual(Object.keys(actor).sort(), ['@odata.type', ...V1_ACTOR].sort(), 'no type, userRoleScopeTags, remoteTenantId, remoteUserId');
+        assert.equal(actor['@odata.type'], '#microsoft.graph.auditActor');
+        assert.ok(resources.length > 0);
+        for (const resource of resources) {
+          assert.deepEqual(Object.keys(resource).sort(), ['@odata.type', ...V1_RESOURCE].sort(), 'no type');
+          const modified = resource['modifiedProperties'] as Record<string, unknown>[];
+          assert.ok(modified.length > 0);
+          for (const property of modified) assert.deepEqual(Object.keys(property).sort(), ['@odata.type', ...V1_PROPERTY].sort());
+        }
+      }
+      // The same values as beta's answer, less beta's own properties.
+      const [betaEvent] = beta.body.value ?? [];
+      const betaActor = betaEvent!['actor'] as Record<string, unknown>;
+      assert.deepEqual([betaActor['type'], betaActor['userRoleScopeTags']], ['ItPro', []], 'beta keeps its properties');
+      const only = (value: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(Object.entries(value).filter(([name]) => name === '@odata.type' || names.includes(name)));
+      assert.deepEqual(event['actor'], only(betaActor, V1_ACTOR));
+      assert.equal((event['actor'] as Record<string, unknown>)['userPrincipalName'], 'admin@contoso.example');
+      const betaResources = (betaEvent!['resources'] as Record<string, unknown>[]).map((resource) => only(resource, V1_RESOURCE));
+      assert.deepEqual(event['resources'], betaResources);
+      assert.deepEqual(one.body['resources'], betaResources);
+
+      // $select names auditEvent's properties only: a beta-only actor property is refused (400), not ignored.
+      for (const select of ['actor/type', 'actor/userRoleScopeTags', 'userRoleScopeTags']) {
+        const refused = await call('GET', `${V1_EVENTS}?$select=${encodeURIComponent(select)}`);
+        assert.equal(refused.status, 400, `${select}: ${JSON.stringify(refused.body)}`);
+      }
+      const selected = await call('GET', `${V1_EVENTS}/${String(event['id'])}?$select=actor,activityType`);
+      assert.deepEqual(Object.keys(selected.body).filter((k) => !k.startsWith('@')).sort(), ['activityType', 'actor']);
+      assert.deepEqual(Object.keys(selected.body['actor'] as object).sort(), ['@odata.type', ...V1_ACTOR].sort());
+
+      // Both functions, on the same trail: v1.0 lists the activity types of beta-only write routes too (their events are here).
+      const categories = await call('GET', `${V1_EVENTS}/getAuditCategories()`);
+      assert.equal(categories.status, 200, JSON.stringify(categories.body));
+      assert.deepEqual(categories.body.value, (await call('GET', `${EVENTS}/getAuditCategories()`)).body.value);
+      const types = await call('GET', `${V1_EVENTS}/getAuditActivityTypes(category='DeviceConfiguration')`);
+      assert.equal(types.status, 200, JSON.stringify(types.body));
+      const names = types.body.value as unknown as string[];
+      for (const name of ['Create DeviceConfiguration', 'Patch DeviceConfiguration', 'Create DeviceAndAppManagementAssignmentFilter']) assert.ok(names.includes(name), name);
+      assert.deepEqual(names, (await call('GET', `${EVENTS}/getAuditActivityTypes(category='DeviceConfiguration')`)).body.value);
+      // Append-only in v1.0 as in beta.
+      assert.equal((await call('POST', V1_EVENTS, { activity: 'forged' })).status, 405);
+      assert.equal((await call('GET', V1_EVENTS, undefined, user)).status, 403);
+    });
+
+    it("reads the v1.0 trail through Microsoft's Graph client, as admins' scripts do", async () => {
+      const create = await call('POST', GROUPS, { displayName: 'Audit: Graph client' });
+      assert.equal(create.status, 201, JSON.stringify(create.body));
+      const untrust = trustTestCa(server.ca);
+      try {
+        const client = graphClient(server.url, reader, 'v1.0');
+        const page = (await client.api('/deviceManagement/auditEvents').filter(`correlationId eq '${requestId(create)}'`).top(5).get()) as { value: Record<string, unknown>[] };
+        assert.equal(page.value.length, 1);
+        const [event] = page.value;
+        assert.equal(event!['activityType'], 'Create Group');
+        assert.deepEqual(Object.keys(event!['actor'] as object).sort(), ['@odata.type', ...V1_ACTOR].sort());
+        const one = (await client.api(`/deviceManagement/auditEvents/${String(event!['id'])}`).get()) as Record<string, unknown>;
+        assert.equal(one['correlationId'], requestId(create));
+        assert.equal((one['resources'] as Record<string, unknown>[])[0]!['resourceId'], create.body['id']);
+        const categories = (await client.api('/deviceManagement/auditEvents/getAuditCategories()').get()) as { value: string[] };
+        assert.ok(categories.value.includes('Other'));
+        const types = (await client.api("/deviceManagement/auditEvents/getAuditActivityTypes(category='Other')").get()) as { value: string[] };
+        assert.ok(types.value.includes('Create Group'));
+      } finally {
+        untrust();
+      }
     });
 
     it('writes no success event for a write that lost (a stale If-Match: 412), and one per landed change under a race', async () => {

@@ -126,9 +126,9 @@ describe('admin API: $metadata', () => {
       assert.equal(find('isManagedAppUserBlocked', 'user')?.kind, 'Function');
       assert.equal(find('isManagedAppUserBlocked', 'user')?.returns, 'Edm.Boolean');
       assert.equal(find('targetApps', 'windowsManagedAppProtection') !== undefined, version === 'beta', 'windowsManagedAppProtection is beta only');
-      // Bound to a collection, not one entity: the audit trail's functions (beta only, as its collection).
+      // Bound to a collection, not one entity: the audit trail's functions (in both versions, as its collection).
       const onCollection = operations.filter((o) => o.parameters[0]?.[1] === 'Collection(graph.auditEvent)');
-      assert.deepEqual(onCollection.map((o) => `${o.kind} ${o.name}`).sort(), version === 'beta' ? ['Function getAuditActivityTypes', 'Function getAuditCategories'] : [], `${version}: functions bound to auditEvents`);
+      assert.deepEqual(onCollection.map((o) => `${o.kind} ${o.name}`).sort(), ['Function getAuditActivityTypes', 'Function getAuditCategories'], `${version}: functions bound to auditEvents`);
       for (const operation of operations) {
         assert.equal(operation.bound, 'true');
         for (const [, type] of [...operation.parameters, ...(operation.returns ? [['', operation.returns] as const] : [])]) {
@@ -150,8 +150,8 @@ describe('admin API: $metadata', () => {
       if (status === 404) assert.equal((response.body['error'] as { code?: unknown }).code, 'ResourceNotFound', path);
     }
     // A function bound to a collection answers on the collection's path (graph-url.ts rewrites `name(...)`).
-    for (const path of ['deviceManagement/auditEvents/getAuditCategories()', "deviceManagement/auditEvents/getAuditActivityTypes(category='Device')"]) {
-      const response = await server.json('GET', `/graph/beta/${path}`, admin);
+    for (const path of VERSIONS.flatMap((version) => [`${version}/deviceManagement/auditEvents/getAuditCategories()`, `${version}/deviceManagement/auditEvents/getAuditActivityTypes(category='Device')`])) {
+      const response = await server.json('GET', `/graph/${path}`, admin);
       assert.equal(response.status, 200, `${path}: ${JSON.stringify(response.body)}`);
       assert.ok(Array.isArray(response.body['value']), path);
     }

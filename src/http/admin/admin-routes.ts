@@ -41,7 +41,7 @@ export interface AdminRoutesOptions {
   groupChanges: GroupService;
   /** Records refused admin writes (successes are recorded by core in their own transactions). */
   audit: AuditTrail;
-  /** The audit trail's reads (beta `deviceManagement/auditEvents`). */
+  /** The audit trail's reads (`deviceManagement/auditEvents`, v1.0 and beta). */
   auditEvents: AuditEventRoutesOptions['events'];
   devices: DeviceRoutesOptions['store'] & UserRoutesOptions['enrollments'] & DeviceActionRoutesOptions['devices'];
   /** Retire, wipe and syncDevice (core/management/device-actions.ts). */
@@ -79,10 +79,13 @@ export interface AdminRoutesOptions {
 export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
   const skipTokens = new SkipTokens(options.secrets);
   await app.register(async (root) => graphRootNotFound(root), { prefix: '/graph' });
+  // One audit trail, read under both roots: an event written through a beta-only route (an assignment filter) is
+  // listed in v1.0 too, so both roots' getAuditActivityTypes() answer the activity types of every write route.
+  const auditActivityTypes = new Map<string, Set<string>>();
   for (const version of ['beta', 'v1.0'] as const) {
     await app.register(
       async (scope) => {
-        graphApi(scope, { verifier: options.verifier, version, audit: options.audit });
+        graphApi(scope, { verifier: options.verifier, version, audit: options.audit, auditActivityTypes });
         // One refusal naming the field, as the app protection surfaces word it (an unknown property by its name).
         scope.setSchemaErrorFormatter((errors, dataVar) => new Error(validationMessage(errors, dataVar)));
         entityTagHeaders(scope);
@@ -96,7 +99,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         await scope.register(deviceRoutes, { store: options.devices, messageLog: options.messageLog, wipLogs: options.wipLogs, statuses: options.statuses, reports: options.reports, baseUrl, skipTokens });
         await scope.register(deviceActionRoutes, { actions: options.deviceActions, devices: options.devices, baseUrl, version, skipTokens });
         if (options.healthAttestations) await scope.register(healthAttestationRoutes, { enrollments: options.devices, attestations: options.healthAttestations, baseUrl });
-        if (version === 'beta') await scope.register(auditEventRoutes, { events: options.auditEvents, baseUrl, skipTokens });
+        await scope.register(auditEventRoutes, { events: options.auditEvents, baseUrl, skipTokens, version });
         await scope.register(groupRoutes, { groups: options.groups, changes: options.groupChanges, skipTokens, newId: options.newId, clock: options.clock, baseUrl });
         await scope.register(userRoutes, { users: options.users, enrollments: options.devices, groups: options.groups, reports: options.reports, skipTokens, baseUrl });
         await scope.register(tenantSettingsRoutes, { tenantSettings: options.tenantSettings, baseUrl });

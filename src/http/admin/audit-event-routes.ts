@@ -2,6 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { auditCategories } from '../../core/audit/audit-trail.ts';
+import type { GraphVersion } from '../../core/graph-metadata.ts';
+import { graphPropertyNames } from '../../core/graph-types.ts';
 import type { AuditEventRecord, AuditStore } from '../../store/audit-records.ts';
 import { AUDIT_EVENTS } from '../../store/collections.ts';
 import { collectionRoute } from '../graph/collection-routes.ts';
@@ -11,8 +13,9 @@ import { CollectionBody, EntityBody, ERROR_RESPONSES, GuidParams } from '../grap
 import type { SkipTokens } from '../graph/skip-token.ts';
 
 /**
- * The audit trail as Intune's: Graph beta `deviceManagement/auditEvents` (learn.microsoft.com/graph/api/
- * intune-auditing-auditevent-list?view=graph-rest-beta; v1.0 has none), newest first in keyset pages, filtered on the
+ * The audit trail as Intune's: Graph `deviceManagement/auditEvents` in v1.0 and beta (learn.microsoft.com/graph/api/
+ * intune-auditing-auditevent-list), one trail answered in each version with that version's properties (v1.0's
+ * auditActor and auditResource have fewer, graph-schema/audit.ts), newest first in keyset pages, filtered on the
  * fields of store/collections.ts AUDIT_EVENTS (`actor/userPrincipalName` among them), and `{id}`. Admin or Reader:
  * the Graph layer's `read` access (a token without either app role is a 403). Append-only: the collection and its
  * entities have no POST, PATCH or DELETE, which the Graph layer answers 405. The function `getAuditCategories()`
@@ -24,21 +27,35 @@ export interface AuditEventRoutesOptions {
   events: Pick<AuditStore, 'queryAuditEvents' | 'getAuditEvent'>;
   baseUrl: string;
   skipTokens: SkipTokens;
+  version: GraphVersion;
 }
 
 const PATH = 'deviceManagement/auditEvents';
 /** Page size when `$top` is absent, and the most a page holds (as the sign-in log's). */
 const MAX_PAGE = 1000;
 
-/** The properties an auditEvent answers (and `$select` may name): Graph's, every one (graph-schema/audit.ts). */
+/** The properties an auditEvent answers (and `$select` may name): Graph's, every one, in both versions (graph-schema/audit.ts). */
 const PROPERTIES = ['id', 'displayName', 'componentName', 'actor', 'activity', 'activityDateTime', 'activityType', 'activityOperationType', 'activityResult', 'correlationId', 'resources', 'category'] as const;
 
-export function presentAuditEvent(event: AuditEventRecord): Record<(typeof PROPERTIES)[number], unknown> {
-  return {
+/** The named members of a record, in the order named (the allow-list of a Graph type in one version). */
+function pick<T extends object>(record: T, names: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const name of names) if (Object.hasOwn(record, name)) picked[name] = record[name as keyof T];
+  return picked;
+}
+
+/**
+ * The presenter of one version root: an event's actor and resources carry the properties the Graph tables declare for
+ * the version (v1.0 without what is beta only, as its `$metadata` says), read once here rather than per request.
+ */
+export function auditEventPresenter(version: GraphVersion): (event: AuditEventRecord) => Record<(typeof PROPERTIES)[number], unknown> {
+  const actorProperties = graphPropertyNames('auditActor', version);
+  const resourceProperties = graphPropertyNames('auditResource', version);
+  return (event) => ({
     id: event.id,
     displayName: event.displayName,
     componentName: event.componentName,
-    actor: { '@odata.type': '#microsoft.graph.auditActor', ...event.actor },
+    actor: { '@odata.type': '#microsoft.graph.auditActor', ...pick(event.actor, actorProperties) },
     activity: event.activity,
     activityDateTime: new Date(event.activityDateTime).toISOString(),
     activityType: event.activityType,
@@ -47,11 +64,11 @@ export function presentAuditEvent(event: AuditEventRecord): Record<(typeof PROPE
     correlationId: event.correlationId,
     resources: event.resources.map((resource) => ({
       '@odata.type': '#microsoft.graph.auditResource',
-      ...resource,
+      ...pick(resource, resourceProperties),
       modifiedProperties: resource.modifiedProperties.map((property) => ({ '@odata.type': '#microsoft.graph.auditProperty', ...property })),
     })),
     category: event.category,
-  };
+  });
 }
 
 /** The response schema of an auditEvent: its properties, each as presentAuditEvent writes it. */
@@ -60,6 +77,7 @@ const AuditEvent = EntityBody(Object.fromEntries(PROPERTIES.map((name) => [name,
 export async function auditEventRoutes(base: FastifyInstance, options: AuditEventRoutesOptions): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { events, baseUrl } = options;
+  const presentAuditEvent = auditEventPresenter(options.version);
   collectionRoute<AuditEventRecord>(
     app,
     {

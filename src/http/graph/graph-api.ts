@@ -61,7 +61,10 @@ declare module 'fastify' {
     caller: AdminCaller;
   }
   interface FastifyInstance {
-    /** Admin API: the activity types the write routes of this version root declare, by category (getAuditActivityTypes). */
+    /**
+     * Admin API: the activity types the write routes declare, by category (getAuditActivityTypes): of this version
+     * root, or of every root given the same map (one audit trail is read in each).
+     */
     readonly auditActivityTypes: Map<string, Set<string>>;
   }
 }
@@ -209,7 +212,7 @@ const METHODS: readonly HTTPMethod[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']
  * Registers the shared behaviour on an admin API scope (one per version root). Call before its routes: the hooks
  * apply to routes registered after them, and the router below learns every route of the scope to answer 405.
  */
-export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion; audit?: AuditTrail }): void {
+export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerifier; version: GraphVersion; audit?: AuditTrail; auditActivityTypes?: Map<string, Set<string>> }): void {
   const routes = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
   scope.addHook('onRoute', (route: RouteOptions) => {
     const config = route.config as FastifyContextConfig | undefined;
@@ -227,7 +230,7 @@ export function graphApi(scope: FastifyInstance, options: { verifier: TokenVerif
     }
   });
   scope.decorateRequest('caller', null as unknown as AdminCaller);
-  scope.decorate('auditActivityTypes', new Map<string, Set<string>>());
+  scope.decorate('auditActivityTypes', options.auditActivityTypes ?? new Map<string, Set<string>>());
   scope.setErrorHandler(graphErrorHandler);
   // An action without parameters (retire, syncDevice, ...) is often POSTed with `Content-Type: application/json` and
   // no body at all (Invoke-MgGraphRequest, curl -H): Graph takes it. An empty JSON body is therefore no body; a route
