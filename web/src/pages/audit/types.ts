@@ -1,4 +1,4 @@
-/** Graph beta `auditEvent` as the admin API answers it (src/http/admin/audit-event-routes.ts presentAuditEvent). */
+/** Graph beta `auditEvent` as the admin API answers it (src/http/admin/audit-event-routes.ts auditEventPresenter). */
 export interface AuditEvent {
   id: string;
   displayName: string;
