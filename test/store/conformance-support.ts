@@ -50,7 +50,16 @@ export type {
   TenantStore,
 } from '../../src/store/roles.ts';
 export type { AccessPolicyRecord, AppPolicyRecord, AppRegistrationRecord, DeviceComplianceRecord, MtdConnectorRecord } from '../../src/store/app-protection-records.ts';
-export type { AppProtectionStore } from '../../src/store/app-protection-roles.ts';
+export type {
+  AccessPolicyStore,
+  AppOperationStore,
+  AppPolicyStore,
+  AppProtectionRetention,
+  AppRegistrationStore,
+  BlockedUserStore,
+  CatalogueStore,
+  ThreatStore,
+} from '../../src/store/app-protection-roles.ts';
 
 /**
  * Opens the store in the enclosing suite's before hook and closes it in its after hook; answers a reader of it. Role
@@ -105,10 +114,13 @@ export function storeFixture(open: () => Promise<Store & SecretStore>): StoreFix
   return fixture;
 }
 
-/** The app protection store under test (`ap`) and the roles `S` of the rest of the store, as StoreFixture. */
-export interface AppProtectionFixture<S = unknown> {
+/**
+ * The app protection store under test as the roles `A` of it (`ap`), and the roles `S` of the rest of the store, as
+ * StoreFixture.
+ */
+export interface AppProtectionFixture<A, S = unknown> {
   readonly store: S;
-  readonly ap: AppProtectionStore;
+  readonly ap: A;
   /** Creates a tenant of its own; answers its id. */
   newTenant(): Promise<string>;
   /** Upserts a registration and checks that it was stored as given (a new one). */
@@ -117,7 +129,7 @@ export interface AppProtectionFixture<S = unknown> {
 }
 
 /** storeFixture for the app protection suites; `open` must return a migrated store. */
-export function appProtectionFixture(open: () => Promise<Store>): AppProtectionFixture<Store> {
+export function appProtectionFixture(open: () => Promise<Store>): AppProtectionFixture<AppProtectionStore, Store> {
   const opened = openedInSuite(open);
   return {
     get store() {

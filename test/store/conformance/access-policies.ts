@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { accessPolicyRecord, assertRejectsWith, T0 } from '../conformance-support.ts';
-import type { AccessPolicyRecord, AppProtectionFixture, AppProtectionStore, DeviceComplianceRecord } from '../conformance-support.ts';
+import type { AccessPolicyRecord, AccessPolicyStore, AppPolicyStore, AppProtectionFixture, DeviceComplianceRecord } from '../conformance-support.ts';
 
-/** Conditional access policies and device compliance (AppProtectionStore). */
-export function accessPolicyConformance(fixture: AppProtectionFixture): void {
+/** Conditional access policies and device compliance (AccessPolicyStore). */
+export function accessPolicyConformance(fixture: AppProtectionFixture<AccessPolicyStore & AppPolicyStore>): void {
   const { newTenant } = fixture;
 
   describe('conditional access', () => {
-    let ap: AppProtectionStore;
+    let ap: AccessPolicyStore & AppPolicyStore;
 
     before(() => {
       ap = fixture.ap;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { DAY, operationRecord, T0 } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore } from '../conformance-support.ts';
+import type { AppOperationStore, AppProtectionFixture, AppRegistrationStore } from '../conformance-support.ts';
 
-/** App operations, the selective wipe (AppProtectionStore): one pending wipe per registration, completed once. */
-export function appOperationConformance(fixture: AppProtectionFixture): void {
+/** App operations, the selective wipe (AppOperationStore): one pending wipe per registration, completed once. */
+export function appOperationConformance(fixture: AppProtectionFixture<AppOperationStore & AppRegistrationStore>): void {
   const { newTenant, newRegistration } = fixture;
 
   describe('operations (selective wipe)', () => {
-    let ap: AppProtectionStore;
+    let ap: AppOperationStore & AppRegistrationStore;
 
     before(() => {
       ap = fixture.ap;

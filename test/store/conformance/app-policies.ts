@@ -2,18 +2,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { accessPolicyRecord, appPolicyRecord, assertRejectsWith, compareKeys, T0 } from '../conformance-support.ts';
-import type { AppPolicyRecord, AppProtectionFixture, AppProtectionStore, ConfigurationStore, TenantStore } from '../conformance-support.ts';
+import type { AccessPolicyStore, AppPolicyRecord, AppPolicyStore, AppProtectionFixture, ConfigurationStore, TenantStore } from '../conformance-support.ts';
 
 /**
- * App policies and the tenant's app configuration version (AppProtectionStore, src/store/app-protection-roles.ts),
- * which moves apart from the configuration version (ConfigurationStore) and survives tenant updates (TenantStore).
+ * AppPolicyStore (src/store/app-protection-roles.ts): app policies and the tenant's app configuration version, which
+ * access policies bump too, moves apart from the configuration version (ConfigurationStore) and survives tenant
+ * updates (TenantStore).
  */
-export function appPolicyConformance(fixture: AppProtectionFixture<TenantStore & ConfigurationStore>): void {
+export function appPolicyConformance(fixture: AppProtectionFixture<AppPolicyStore & AccessPolicyStore, TenantStore & ConfigurationStore>): void {
   const { newTenant, newConnector } = fixture;
 
   describe('app configuration version', () => {
     let store: TenantStore & ConfigurationStore;
-    let ap: AppProtectionStore;
+    let ap: AppPolicyStore & AccessPolicyStore;
 
     before(() => {
       store = fixture.store;
@@ -51,7 +52,7 @@ export function appPolicyConformance(fixture: AppProtectionFixture<TenantStore &
   });
 
   describe('app policies', () => {
-    let ap: AppProtectionStore;
+    let ap: AppPolicyStore & AccessPolicyStore;
 
     before(() => {
       ap = fixture.ap;

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { registrationRecord } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore, Store } from '../conformance-support.ts';
+import type { AppProtectionFixture, AppRegistrationStore, Store } from '../conformance-support.ts';
 
 /** close() of the app protection store, on a second store: `open` must return a store on the same database. */
-export function appProtectionLifecycleConformance(fixture: AppProtectionFixture, open: () => Promise<Store>): void {
+export function appProtectionLifecycleConformance(fixture: AppProtectionFixture<AppRegistrationStore>, open: () => Promise<Store>): void {
   const { newTenant } = fixture;
 
   describe('lifecycle', () => {
-    let ap: AppProtectionStore;
+    let ap: AppRegistrationStore;
 
     before(() => {
       ap = fixture.ap;

@@ -2,18 +2,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { appPolicyRecord, operationRecord, registrationRecord, T0, threatReportRecord } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore, AppRegistrationRecord, ConfigurationStore } from '../conformance-support.ts';
+import type { AppOperationStore, AppPolicyStore, AppProtectionFixture, AppRegistrationRecord, AppRegistrationStore, BlockedUserStore, ConfigurationStore, ThreatStore } from '../conformance-support.ts';
+
+/** The check-in read gathers from every concern: versions, blocked user, pending operations, threat reports. */
+type Roles = AppRegistrationStore & AppOperationStore & BlockedUserStore & ThreatStore & AppPolicyStore;
 
 /**
- * App registrations (AppProtectionStore): upserts, one MAM work account per device, the check-in read with what it
- * gathers (versions, blocked user, pending operations, threat reports), check-ins, compliance, other users on a device.
+ * AppRegistrationStore (src/store/app-protection-roles.ts): upserts, one MAM work account per device, the check-in
+ * read, check-ins, compliance, other users on a device.
  */
-export function appRegistrationConformance(fixture: AppProtectionFixture<ConfigurationStore>): void {
+export function appRegistrationConformance(fixture: AppProtectionFixture<Roles, ConfigurationStore>): void {
   const { newTenant, newRegistration, newConnector } = fixture;
 
   describe('registrations', () => {
     let store: ConfigurationStore;
-    let ap: AppProtectionStore;
+    let ap: Roles;
 
     before(() => {
       store = fixture.store;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { T0 } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore } from '../conformance-support.ts';
+import type { AppPolicyStore, AppProtectionFixture, BlockedUserStore } from '../conformance-support.ts';
 
-/** Wiped-and-blocked users (AppProtectionStore). */
-export function blockedUserConformance(fixture: AppProtectionFixture): void {
+/** Wiped-and-blocked users (BlockedUserStore); blocking is no app configuration change (AppPolicyStore's version). */
+export function blockedUserConformance(fixture: AppProtectionFixture<BlockedUserStore & AppPolicyStore>): void {
   const { newTenant } = fixture;
 
   describe('wiped-and-blocked users', () => {
-    let ap: AppProtectionStore;
+    let ap: BlockedUserStore & AppPolicyStore;
 
     before(() => {
       ap = fixture.ap;

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { accessPolicyRecord, assertRejectsWith, compareKeys, isOpenMamError, managedAppRecord, servicePrincipalRecord, T0 } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore } from '../conformance-support.ts';
+import type { AccessPolicyStore, AppPolicyStore, AppProtectionFixture, CatalogueStore } from '../conformance-support.ts';
 
-/** The managed app catalogue and service principals (AppProtectionStore). */
-export function catalogueConformance(fixture: AppProtectionFixture): void {
+/**
+ * The managed app catalogue and service principals (CatalogueStore); an access policy naming a service principal
+ * (AccessPolicyStore) holds it.
+ */
+export function catalogueConformance(fixture: AppProtectionFixture<CatalogueStore & AccessPolicyStore & AppPolicyStore>): void {
   const { newTenant } = fixture;
 
   describe('managed app catalogue and service principals', () => {
-    let ap: AppProtectionStore;
+    let ap: CatalogueStore & AccessPolicyStore & AppPolicyStore;
 
     before(() => {
       ap = fixture.ap;

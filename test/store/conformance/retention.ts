@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { operationRecord, P, registrationRecord } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore } from '../conformance-support.ts';
+import type { AppOperationStore, AppProtectionFixture, AppProtectionRetention, AppRegistrationStore } from '../conformance-support.ts';
 
-/** The app protection purge (AppProtectionStore.purgeAppProtection): its times are around P, before any other test's. */
-export function retentionConformance(fixture: AppProtectionFixture): void {
+/** The app protection purge (AppProtectionRetention): its times are around P, before any other test's. */
+export function retentionConformance(fixture: AppProtectionFixture<AppProtectionRetention & AppRegistrationStore & AppOperationStore>): void {
   const { newTenant, newRegistration } = fixture;
 
   describe('retention', () => {
-    let ap: AppProtectionStore;
+    let ap: AppProtectionRetention & AppRegistrationStore & AppOperationStore;
 
     before(() => {
       ap = fixture.ap;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { assertRejectsWith, connectorRecord, T0, threatReportRecord } from '../conformance-support.ts';
-import type { AppProtectionFixture, AppProtectionStore, MtdConnectorRecord } from '../conformance-support.ts';
+import type { AppPolicyStore, AppProtectionFixture, MtdConnectorRecord, ThreatStore } from '../conformance-support.ts';
 
-/** Mobile threat defense (AppProtectionStore): connectors, their heartbeats, threat reports. */
-export function threatConformance(fixture: AppProtectionFixture): void {
+/** Mobile threat defense (ThreatStore): connectors, their heartbeats, threat reports. */
+export function threatConformance(fixture: AppProtectionFixture<ThreatStore & AppPolicyStore>): void {
   const { newTenant, newConnector } = fixture;
 
   describe('threat defense', () => {
-    let ap: AppProtectionStore;
+    let ap: ThreatStore & AppPolicyStore;
 
     before(() => {
       ap = fixture.ap;
