@@ -36,7 +36,12 @@ export type {
   PolicyRecord,
   TenantRecord,
   TenantSettings,
+  UserRecord,
+  UserSighting,
+  WipLogRequestRecord,
 } from '../../src/store/records.ts';
+export { MAX_WIP_LOG_REQUESTS_PER_DEVICE } from '../../src/store/roles.ts';
+export type { CollectionQuery } from '../../src/store/collection-query.ts';
 export type {
   ConfigurationStore,
   DeviceStore,
@@ -48,6 +53,8 @@ export type {
   Store,
   SyncOutcome,
   TenantStore,
+  UserStore,
+  WipLogStore,
 } from '../../src/store/roles.ts';
 export type { AccessPolicyRecord, AppPolicyRecord, AppRegistrationRecord, DeviceComplianceRecord, MtdConnectorRecord } from '../../src/store/app-protection-records.ts';
 export type {

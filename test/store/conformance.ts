@@ -9,6 +9,8 @@ import { managementConformance } from './conformance/management.ts';
 import { policyConformance } from './conformance/policies.ts';
 import { secretConformance } from './conformance/secrets.ts';
 import { tenantConformance } from './conformance/tenants.ts';
+import { userConformance } from './conformance/users.ts';
+import { wipLogConformance } from './conformance/wip-logs.ts';
 
 /**
  * The contract of src/store/roles.ts, for every backend: one suite per role (./conformance/), on one store.
@@ -26,6 +28,8 @@ export function storeConformance(name: string, open: () => Promise<Store & Secre
     groupConformance(fixture);
     policyConformance(fixture);
     managementConformance(fixture);
+    userConformance(fixture);
+    wipLogConformance(fixture);
     enrollmentConcurrencyConformance(fixture);
   });
 }
