@@ -229,7 +229,7 @@ export function userConformance(fixture: StoreFixture<UserStore>): void {
       assert.equal(pages, 3);
       assert.deepEqual((await store.queryUsers(tenant.id, query({ top: 7 }))).next, undefined, 'no page after the last');
       assert.deepEqual((await store.queryUsers(tenant.id, query({ top: 2, skip: 5 }))).rows, expected.slice(5, 7), 'skip on a first page');
-      assert.deepEqual((await store.queryUsers(other.id, query({ count: true }))).count, 3);
+      assert.equal((await store.queryUsers(other.id, query({ count: true }))).count, 3);
       const empty = await store.queryUsers((await newTenant()).id, query({ count: true }));
       assert.deepEqual([empty.rows, empty.count, empty.next], [[], 0, undefined]);
     });
