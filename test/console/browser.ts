@@ -201,20 +201,27 @@ const AXE_ATTEMPTS = 3;
  */
 const FINITE_ANIMATION_RUNNING = `document.getAnimations().some((a) => a.playState === 'running' && a.effect !== null && a.effect.getComputedTiming().iterations !== Infinity)`;
 
+/**
+ * Whether a list of MutationRecords (`records`) changes content: Tabster restyles its focus dummies (NOT_CONTENT,
+ * which axe is not asked about) a moment after the DOM around them changed, and that changes nothing axe judges.
+ */
+const CHANGES_CONTENT = `records.some((r) => !(r.type === 'attributes' && r.target instanceof Element && r.target.matches(${JSON.stringify(NOT_CONTENT.join(', '))})))`;
+
 /** Starts recording changes to the page's DOM (CHANGED_SINCE_WATCH reads them). */
 const WATCH_FOR_CHANGES = `(() => {
   const watch = { changed: false };
-  watch.observer = new MutationObserver(() => { watch.changed = true; });
+  watch.observer = new MutationObserver((records) => { if (${CHANGES_CONTENT}) watch.changed = true; });
   watch.observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   globalThis.__openmamWatch = watch;
   return true;
 })()`;
 
-/** Whether the DOM changed, or an animation started, since WATCH_FOR_CHANGES; stops recording. */
+/** Whether the content's DOM changed, or an animation started, since WATCH_FOR_CHANGES; stops recording. */
 const CHANGED_SINCE_WATCH = `(() => {
   const watch = globalThis.__openmamWatch;
   if (watch === undefined) return true;
-  const pending = watch.observer.takeRecords().length > 0;
+  const records = watch.observer.takeRecords();
+  const pending = ${CHANGES_CONTENT};
   watch.observer.disconnect();
   delete globalThis.__openmamWatch;
   return watch.changed || pending || ${FINITE_ANIMATION_RUNNING};
@@ -234,7 +241,7 @@ function quietFrames(timeoutMs: number): string {
   const deadline = performance.now() + ${Math.max(0, Math.round(timeoutMs))};
   let changed = false;
   let quiet = 0;
-  const observer = new MutationObserver(() => { changed = true; });
+  const observer = new MutationObserver((records) => { if (${CHANGES_CONTENT}) changed = true; });
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   const frame = () => {
     if (changed || ${FINITE_ANIMATION_RUNNING}) {
