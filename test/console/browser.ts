@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AxeResults, Result as AxeViolation, RunOptions } from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 
 /**
  * The browser side of the console's tests: Debian's Chromium driven by playwright-core (no downloaded browser), the
@@ -83,10 +83,57 @@ export interface ConsoleTab {
   close(): Promise<void>;
 }
 
+/**
+ * The requests a tab's page has under way, and how many it ever started: an answer changes the page (a list arrives,
+ * the Refresh button beside it is enabled again), so a check waits for them (`settled`).
+ */
+class Traffic {
+  readonly open = new Set<Request>();
+  started = 0;
+  readonly #idle = new Set<() => void>();
+
+  constructor(page: Page) {
+    page.on('request', (request) => {
+      this.open.add(request);
+      this.started++;
+    });
+    // A redirect ends its request (requestfinished) and starts another; a cancelled fetch (a query dropped when its
+    // page is left) fails.
+    const end = (request: Request): void => {
+      this.open.delete(request);
+      if (this.open.size === 0) for (const resolve of this.#idle) resolve();
+    };
+    page.on('requestfinished', end);
+    page.on('requestfailed', end);
+  }
+
+  /** Resolves true once no request is under way, false if some still is after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.open.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (answer: boolean): void => {
+        clearTimeout(timer);
+        this.#idle.delete(onIdle);
+        resolve(answer);
+      };
+      const onIdle = (): void => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, timeoutMs));
+      this.#idle.add(onIdle);
+    });
+  }
+
+  describeOpen(): string {
+    return [...this.open].map((request) => `${request.method()} ${request.url()}`).join(', ');
+  }
+}
+
+const TRAFFIC = new WeakMap<Page, Traffic>();
+
 export async function openTab(browser: Browser, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<ConsoleTab> {
   const context = await browser.newContext({ viewport: VIEWPORT, ignoreHTTPSErrors: true, colorScheme: options.colorScheme ?? 'light', locale: 'en-US', timezoneId: 'UTC' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  TRAFFIC.set(page, new Traffic(page));
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
@@ -112,36 +159,134 @@ let axeSource: string | undefined;
 const NOT_CONTENT = ['[data-tabster-dummy]'];
 
 /**
- * Runs axe-core's WCAG 2 A and AA rules on the page as it is now and fails, listing every violation, when any is
- * found. axe is evaluated through the DevTools protocol, which the page's Content-Security-Policy does not apply to
- * (an injected script element would be refused, as it should be).
+ * Runs axe-core's WCAG 2 A and AA rules on the page once it has settled (`settled`) and fails, listing every
+ * violation, when any is found. axe is evaluated through the DevTools protocol, which the page's
+ * Content-Security-Policy does not apply to (an injected script element would be refused, as it should be).
+ *
+ * A run takes a few hundred milliseconds and reads the page bit by bit: when the page changes meanwhile (a late
+ * answer enables a button, whose colours then fade from the disabled ones), axe judges a mix of two states, e.g. an
+ * enabled button in its disabled colours, which fails contrast while neither state does. Such a run is not a
+ * verdict: the page is let settle and checked again.
  */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
   axeSource ??= `${await readFile(AXE_SOURCE, 'utf8')}\n;true`;
-  await settled(page);
-  const loaded = await page.evaluate('typeof axe === "object"');
-  if (loaded !== true) await page.evaluate(axeSource);
   const options: RunOptions = { runOnly: { type: 'tag', values: [...WCAG_TAGS] }, resultTypes: ['violations'] };
-  const results = await page.evaluate(async ({ runOptions, exclude }) => {
-    const axe = (globalThis as unknown as { axe: { run(context: { exclude: string[][] }, options: RunOptions): Promise<AxeResults> } }).axe;
-    const answer = await axe.run({ exclude }, runOptions);
-    return { violations: answer.violations.map((v) => ({ ...v, nodes: v.nodes.map((n) => ({ ...n, any: [], all: [], none: [] })) })) };
-  }, { runOptions: options, exclude: NOT_CONTENT.map((selector) => [selector]) });
-  assert.equal(results.violations.length, 0, `accessibility (axe-core, ${WCAG_TAGS.join(', ')}) of ${what}:\n${results.violations.map((v) => describeViolation(v as AxeViolation)).join('\n')}`);
+  const traffic = TRAFFIC.get(page);
+  for (let attempt = 1; ; attempt++) {
+    await settled(page);
+    const loaded = await page.evaluate('typeof axe === "object"');
+    if (loaded !== true) await page.evaluate(axeSource);
+    const started = traffic?.started ?? 0;
+    await page.evaluate(WATCH_FOR_CHANGES);
+    const results = await page.evaluate(async ({ runOptions, exclude }) => {
+      const axe = Reflect.get(globalThis, 'axe') as { run(context: { exclude: string[][] }, options: RunOptions): Promise<AxeResults> };
+      const answer = await axe.run({ exclude }, runOptions);
+      return { violations: answer.violations.map((v) => ({ ...v, nodes: v.nodes.map((n) => ({ ...n, any: [], all: [], none: [] })) })) };
+    }, { runOptions: options, exclude: NOT_CONTENT.map((selector) => [selector]) });
+    const changed = (await page.evaluate(CHANGED_SINCE_WATCH)) === true || (traffic !== undefined && traffic.started !== started);
+    if (changed && attempt < AXE_ATTEMPTS) continue;
+    const note = changed ? `\n(the page still changed during the last of ${AXE_ATTEMPTS} checks)` : '';
+    assert.equal(results.violations.length, 0, `accessibility (axe-core, ${WCAG_TAGS.join(', ')}) of ${what}:\n${results.violations.map((v) => describeViolation(v as AxeViolation)).join('\n')}${note}`);
+    return;
+  }
+}
+
+/** How many times a check is run when the page changes under it before its last run's result stands. */
+const AXE_ATTEMPTS = 3;
+
+/**
+ * In the page, as plain script (evaluated through the DevTools protocol, so the page's CSP does not refuse it, and
+ * not transpiled, so no helper of the test's compiler leaks into it): whether a finite animation or transition is
+ * running. Endless ones, such as a spinner's, never end and are left out.
+ */
+const FINITE_ANIMATION_RUNNING = `document.getAnimations().some((a) => a.playState === 'running' && a.effect !== null && a.effect.getComputedTiming().iterations !== Infinity)`;
+
+/**
+ * Whether a list of MutationRecords (`records`) changes content: Tabster restyles its focus dummies (NOT_CONTENT,
+ * which axe is not asked about) a moment after the DOM around them changed, and that changes nothing axe judges.
+ */
+const CHANGES_CONTENT = `records.some((r) => !(r.type === 'attributes' && r.target instanceof Element && r.target.matches(${JSON.stringify(NOT_CONTENT.join(', '))})))`;
+
+/** Starts recording changes to the page's DOM (CHANGED_SINCE_WATCH reads them). */
+const WATCH_FOR_CHANGES = `(() => {
+  const watch = { changed: false };
+  watch.observer = new MutationObserver((records) => { if (${CHANGES_CONTENT}) watch.changed = true; });
+  watch.observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  globalThis.__openmamWatch = watch;
+  return true;
+})()`;
+
+/** Whether the content's DOM changed, or an animation started, since WATCH_FOR_CHANGES; stops recording. */
+const CHANGED_SINCE_WATCH = `(() => {
+  const watch = globalThis.__openmamWatch;
+  if (watch === undefined) return true;
+  const records = watch.observer.takeRecords();
+  const pending = ${CHANGES_CONTENT};
+  watch.observer.disconnect();
+  delete globalThis.__openmamWatch;
+  return watch.changed || pending || ${FINITE_ANIMATION_RUNNING};
+})()`;
+
+/** Frames in a row in which the page must not change for it to count as settled. */
+const QUIET_FRAMES = 3;
+
+/**
+ * Resolves true once the page has not changed (no DOM mutation, no finite animation running) for QUIET_FRAMES frames
+ * in a row, false after `timeoutMs`. An answer's data reaches the DOM a task or two after it arrives (the query
+ * cache, then React's commit), and the transitions that commit starts run from the next style update: quiet frames
+ * see both through.
+ */
+function quietFrames(timeoutMs: number): string {
+  return `new Promise((resolve) => {
+  const deadline = performance.now() + ${Math.max(0, Math.round(timeoutMs))};
+  let changed = false;
+  let quiet = 0;
+  const observer = new MutationObserver((records) => { if (${CHANGES_CONTENT}) changed = true; });
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const frame = () => {
+    if (changed || ${FINITE_ANIMATION_RUNNING}) {
+      changed = false;
+      quiet = 0;
+    } else {
+      quiet++;
+    }
+    if (quiet >= ${QUIET_FRAMES} || performance.now() > deadline) {
+      observer.disconnect();
+      resolve(quiet >= ${QUIET_FRAMES});
+      return;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})`;
 }
 
 /**
- * Waits until the page's finite animations and transitions have ended (a theme change fades colours for a moment,
- * and a colour half-way is neither theme's), ignoring endless ones such as a spinner.
+ * Waits until the page is at rest: every request it made answered (and none started since), and then no change to
+ * its DOM and no finite animation or transition (a theme change fades colours for a moment, a button enabled again
+ * fades from its disabled colours) for a few frames. Endless animations, such as a spinner, are ignored. A page that
+ * is still busy after `timeoutMs` fails, saying with what.
  */
-export async function settled(page: Page): Promise<void> {
-  // A function, not a string: the page's Content-Security-Policy (no 'unsafe-eval') refuses a string predicate.
-  interface Animation { playState: string; effect: { getComputedTiming(): { iterations: number } } | null }
-  await page.waitForFunction(
-    () => (globalThis as unknown as { document: { getAnimations(): Animation[] } }).document.getAnimations().every((a) => a.playState !== 'running' || a.effect === null || a.effect.getComputedTiming().iterations === Infinity),
-    undefined,
-    { timeout: 5000 },
-  );
+export async function settled(page: Page, timeoutMs = 10_000): Promise<void> {
+  const traffic = TRAFFIC.get(page);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (traffic !== undefined && !(await traffic.idle(deadline - Date.now()))) {
+      throw new Error(`the page did not settle within ${timeoutMs} ms: requests still under way: ${traffic.describeOpen()}`);
+    }
+    const started = traffic?.started ?? 0;
+    const quiet = await page.evaluate(quietFrames(deadline - Date.now())).catch((error: unknown) => {
+      // The page navigated meanwhile (its script context went with the old document): not at rest yet, look again.
+      if (error instanceof Error && /Execution context was destroyed/.test(error.message) && Date.now() < deadline) return 'navigated';
+      throw error;
+    });
+    if (quiet === 'navigated') continue;
+    if (quiet !== true) {
+      throw new Error(`the page did not settle within ${timeoutMs} ms: its DOM kept changing or an animation kept running`);
+    }
+    // What an answer rendered may have asked for more (a dependent query): settled only when nothing new was asked.
+    if (traffic === undefined || (traffic.started === started && traffic.open.size === 0)) return;
+  }
 }
 
 /** Whether this run writes the documentation's screenshots (docs/console/*.png); CI does not, so it never rewrites them. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { assertAccessible, chromiumSkipReason, launchChromium, openTab, type ConsoleTab } from './browser.ts';
+import { assertAccessible, chromiumSkipReason, launchChromium, openTab, settled, type ConsoleTab } from './browser.ts';
 import { skippableSuite } from '../support/skippable-suite.ts';
 
 /**
@@ -38,6 +38,37 @@ skippableSuite('console browser test harness', { skip: chromiumSkipReason('the c
     await assertAccessible(tab.page, 'a page that conforms');
     await tab.page.setContent(page('<i tabindex="0" aria-hidden="true" data-focus-bumper=""></i>'));
     await assert.rejects(assertAccessible(tab.page, 'a page with another hidden focusable'), /aria-hidden-focus/);
+  });
+
+  it('checks a page at rest: after the answers it waits for and the transitions they start', async () => {
+    // A Refresh button disabled while its list is read, as the console's are: its disabled colours fail contrast
+    // (WCAG exempts an inactive control), and once enabled it fades to colours that pass. Judged half-way, it fails.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    await tab.page.route('https://harness.example/list', async (route) => {
+      await answered;
+      await route.fulfill({ status: 200, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '[]' });
+    });
+    try {
+      await tab.page.setContent(page(`<style>button { color: #242424; background: #fff; border: 1px solid #616161; transition: color 300ms, background-color 300ms; }
+        button:disabled { color: #bdbdbd; background: #f0f0f0; }</style><button type="button" id="refresh" disabled>Refresh</button>
+        <script>fetch('https://harness.example/list').then((r) => r.json()).then(() => { document.getElementById('refresh').disabled = false; });</script>`));
+      const check = assertAccessible(tab.page, 'a page whose list is being read');
+      setTimeout(answer, 1000);
+      await check;
+      const button = await tab.page.evaluate('(() => { const b = document.getElementById("refresh"); return { disabled: b.disabled, color: getComputedStyle(b).color }; })()');
+      assert.deepEqual(button, { disabled: false, color: 'rgb(36, 36, 36)' }, 'checked once the answer arrived and the button had faded in');
+    } finally {
+      answer();
+      await tab.page.unroute('https://harness.example/list');
+    }
+  });
+
+  it('fails a page that never comes to rest, saying why', async () => {
+    await tab.page.setContent(page('<p id="clock">0</p><script>setInterval(() => { document.getElementById("clock").textContent = String(Date.now()); }, 5);</script>'));
+    await assert.rejects(settled(tab.page, 500), /did not settle within 500 ms: its DOM kept changing/);
   });
 
   it('collects uncaught page errors', async () => {
