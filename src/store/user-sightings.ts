@@ -16,17 +16,17 @@ const MAX_USER_BATCH = 256;
 export async function recordUsersWithin(trx: Transaction<Database>, sightings: readonly UserSighting[]): Promise<void> {
   // One row per user (a statement may not touch a row twice), in key order: concurrent writers lock rows in the same
   // order (PostgreSQL), so they queue, not deadlock.
-  const byUser = new Map<string, UserSighting>();
+  const byUser = new Map<string, MergedSighting>();
   for (const sighting of sightings) {
     const key = `${sighting.tenantId}\n${sighting.id}`;
     const known = byUser.get(key);
-    byUser.set(key, known === undefined ? sighting : merge(known, sighting));
+    byUser.set(key, known === undefined ? { ...sighting, firstAt: sighting.at } : merge(known, sighting));
   }
   const rows = [...byUser].sort(([a], [b]) => compareKeys(a, b)).map(([, s]) => s);
   for (const batch of batches(rows, MAX_USER_BATCH)) {
     await trx
       .insertInto('users')
-      .values(batch.map((s) => ({ tenant_id: s.tenantId, id: s.id, user_principal_name: s.userPrincipalName, display_name: s.displayName, first_seen_at: s.at, last_seen_at: s.at })))
+      .values(batch.map((s) => ({ tenant_id: s.tenantId, id: s.id, user_principal_name: s.userPrincipalName, display_name: s.displayName, first_seen_at: s.firstAt, last_seen_at: s.at })))
       .onConflict((oc) =>
         oc
           .columns(['tenant_id', 'id'])
@@ -43,14 +43,21 @@ export async function recordUsersWithin(trx: Transaction<Database>, sightings: r
   }
 }
 
-/** Two sightings of one user in one write: the newer one's claims, the other's where it carried none. */
-function merge(a: UserSighting, b: UserSighting): UserSighting {
-  const [older, newer] = (a.at ?? -1) <= (b.at ?? -1) ? [a, b] : [b, a];
+/** The sightings of one user in one write, merged: the newest time and claims, and the earliest time seen. */
+interface MergedSighting extends UserSighting {
+  firstAt: number | null;
+}
+
+/** A user's merged sightings and one more: the newer one's claims, the other's where it carried none. */
+function merge(merged: MergedSighting, b: UserSighting): MergedSighting {
+  const [older, newer] = (merged.at ?? -1) <= (b.at ?? -1) ? [merged, b] : [b, merged];
+  const firstAt = merged.firstAt === null ? b.at : b.at === null ? merged.firstAt : Math.min(merged.firstAt, b.at);
   return {
     tenantId: newer.tenantId,
     id: newer.id,
     userPrincipalName: newer.userPrincipalName ?? older.userPrincipalName,
     displayName: newer.displayName ?? older.displayName,
     at: newer.at ?? older.at,
+    firstAt,
   };
 }

@@ -23,6 +23,10 @@ export class KyselyWipLogRepository implements WipLogStore {
       this.#context.write(async (trx) => {
         const enrollment = await trx.selectFrom('enrollments').select('id').where('id', '=', request.enrollmentId).where('tenant_id', '=', request.tenantId).executeTakeFirst();
         if (enrollment === undefined) throw new OpenMamError('not_found', `enrollment ${request.enrollmentId} does not exist`);
+        // Unsettled first: the device's next check-in plans the retrieval instead of answering "nothing to do". Its
+        // management state row is also the device's lock: concurrent requests for one device queue on it (PostgreSQL,
+        // read committed), so each trims with the others' rows committed and in sight, and the bound holds.
+        await upsertManagementState(trx, request.enrollmentId, { settled_version: -1 });
         await trx.insertInto('wip_log_requests').values(wipLogRequestToRow(request)).execute();
         // The newest MAX_WIP_LOG_REQUESTS_PER_DEVICE stay; older ones go, a bounded number per write.
         const older = await trx
@@ -35,8 +39,6 @@ export class KyselyWipLogRepository implements WipLogStore {
           .limit(1024)
           .execute();
         if (older.length > 0) await trx.deleteFrom('wip_log_requests').where('id', 'in', older.map((r) => r.id)).execute();
-        // Unsettled: the device's next check-in plans the retrieval instead of answering "nothing to do".
-        await upsertManagementState(trx, request.enrollmentId, { settled_version: -1 });
       }),
     );
   }

@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { assertRejectsWith, compareKeys, MAX_WIP_LOG_REQUESTS_PER_DEVICE, T0 } from '../conformance-support.ts';
-import type { ManagementStore, Store, StoreFixture, SyncOutcome, WipLogRequestRecord, WipLogStore } from '../conformance-support.ts';
+import type { ManagementStore, StoreFixture, SyncOutcome, WipLogRequestRecord, WipLogStore } from '../conformance-support.ts';
 
 /**
  * WipLogStore (src/store/roles.ts): a device's WIP log requests, bounded to its newest MAX_WIP_LOG_REQUESTS_PER_DEVICE,
  * listed in a tenant newest first; pending until a check-in answers them (ManagementStore's applySyncOutcome), and a
- * request unsettles the device so that its next check-in plans the retrieval. `backend` only names a known bug of one.
+ * request unsettles the device so that its next check-in plans the retrieval.
  */
-export function wipLogConformance(fixture: StoreFixture<WipLogStore & ManagementStore & Pick<Store, 'backend'>>): void {
+export function wipLogConformance(fixture: StoreFixture<WipLogStore & ManagementStore>): void {
   const { newTenant, newEnrollment } = fixture;
 
   describe('WIP log requests', () => {
-    let store: WipLogStore & ManagementStore & Pick<Store, 'backend'>;
+    let store: WipLogStore & ManagementStore;
 
     before(() => {
       store = fixture.store;
@@ -164,14 +164,7 @@ export function wipLogConformance(fixture: StoreFixture<WipLogStore & Management
       assert.deepEqual(await store.listWipLogRequests(tenant.id, device.id, 100), newest.map(stored));
     });
 
-    it(`concurrent requests of one device: the bound of ${MAX_WIP_LOG_REQUESTS_PER_DEVICE} holds`, async (t) => {
-      if (store.backend === 'postgres') {
-        // A known bug, kept visible rather than fixed here.
-        t.todo(
-          'PostgreSQL: requestWipLogs trims by what its own transaction sees (read committed) and takes no lock of the device, so concurrent requests ' +
-            'each keep the others\' uncommitted rows: the device holds more than the bound until its next request trims it (src/store/repositories/wip-logs.ts)',
-        );
-      }
+    it(`concurrent requests of one device: the bound of ${MAX_WIP_LOG_REQUESTS_PER_DEVICE} holds`, async () => {
       const device = await newEnrollment();
       const first = Array.from({ length: MAX_WIP_LOG_REQUESTS_PER_DEVICE }, (_, i) => request(device, { requestedAt: T0 + i }));
       for (const r of first) await store.requestWipLogs(r);
