@@ -62,7 +62,10 @@ export interface SortKey {
 
 export interface CollectionQuery {
   readonly filter?: Filter;
-  /** The store appends the id, ascending, so that the order is total and a keyset position is exact. */
+  /**
+   * The store appends the id, in the first key's direction (ascending when there is none): the order is total, a
+   * keyset position exact, and a descending page the exact reverse of the ascending one (collection-sql.ts).
+   */
   readonly orderBy: readonly SortKey[];
   /** Rows in the page; the store reads one more to know whether another page follows. */
   readonly top: number;
