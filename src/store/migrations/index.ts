@@ -26,6 +26,7 @@ import { devicePicture } from './024_device_picture.ts';
 import { complianceActions } from './025_compliance_actions.ts';
 import { auditEvents } from './026_audit_events.ts';
 import { boundedStores } from './027_bounded_stores.ts';
+import { userStateIndexes } from './028_user_state_indexes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 
 export type { SchemaDialect } from './schema-dialect.ts';
@@ -63,5 +64,6 @@ export function migrations(dialect: SchemaDialect): Readonly<Record<string, Migr
     '025_compliance_actions': complianceActions,
     '026_audit_events': auditEvents,
     '027_bounded_stores': boundedStores,
+    '028_user_state_indexes': userStateIndexes,
   };
 }

@@ -370,7 +370,8 @@ async function upsertRegistrationWithin(trx: Transaction<Database>, registration
 /**
  * How many active registrations the user holds, when that is `max` or more and `registration` would be a new one
  * (the upsert updates the same user, app and deviceTag in place: no new row); undefined when it may be written.
- * Counted on app_registrations_user (tenant_id, user_id), under the tenant row's lock registerOnDevice holds.
+ * Counted on app_registrations_user_state (tenant_id, user_id, state: migration 028), under the tenant row's lock
+ * registerOnDevice holds.
  */
 async function activeRegistrationsOfUser(trx: Transaction<Database>, registration: AppRegistrationRecord, max: number): Promise<number | undefined> {
   const { n } = await trx

@@ -138,7 +138,8 @@ export class KyselyEnrollmentRepository implements EnrollmentStore, DeviceStore 
 async function enrollWithin(trx: Transaction<Database>, input: EnrollmentInput, now: number, displayName: string | null, maxActivePerUser?: number): Promise<EnrollOutcome> {
   if (maxActivePerUser !== undefined) {
     // The user's row first (its upsert holds the row's lock until commit on PostgreSQL; SQLite has one writer): two
-    // enrollments of one user count one after the other. Then the user's active enrollments on other devices.
+    // enrollments of one user count one after the other. Then the user's active enrollments on other devices, from
+    // the user's own index entries (enrollments_user_state, migration 028), never the tenant's.
     await recordUsersWithin(trx, [{ tenantId: input.tenantId, id: input.userOid, userPrincipalName: input.upn, displayName, at: now }]);
     const { n } = await trx
       .selectFrom('enrollments')
