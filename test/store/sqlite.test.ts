@@ -67,3 +67,29 @@ function captured(run: () => void): unknown {
   }
   assert.fail('expected an error');
 }
+
+describe("SQLite: a user's bounds are counted from the user's index entries, not the tenant's", () => {
+  // The per-user counts of repositories/enrollments.ts (enrollWithin) and repositories/app-registrations.ts
+  // (activeRegistrationsOfUser), as they run on every enrollment and registration: with an index that names the
+  // tenant and the state only, they scan the tenant's active devices (migration 028).
+  const counts = [
+    ["select count(*) from enrollments where tenant_id = ? and user_oid = ? and state = 'enrolled' and dev_id <> ?", 'enrollments_user_state'],
+    ["select count(*) from app_registrations where tenant_id = ? and user_id = ? and state = 'active'", 'app_registrations_user_state'],
+  ] as const;
+
+  it('plans each count as a search of the user index on tenant, user and state', async () => {
+    const file = path.join(dir, 'plans.sqlite');
+    const store = await openStore(`sqlite:${file}`);
+    await store.close();
+    const db = new SqliteDatabase(file, { readonly: true });
+    try {
+      for (const [statement, index] of counts) {
+        const plan = db.prepare(`explain query plan ${statement}`).all(...statement.split('?').slice(1).map(() => 'x')) as { detail: string }[];
+        assert.equal(plan.length, 1, JSON.stringify(plan));
+        assert.match(plan[0]!.detail, new RegExp(`^SEARCH \\w+ USING (COVERING )?INDEX ${index} \\(tenant_id=\\? AND \\w+=\\? AND state=\\?\\)$`), statement);
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
