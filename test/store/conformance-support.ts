@@ -307,29 +307,8 @@ export const DAY = 86_400_000;
 
 /** The app protection suites' tenant: no terms of use. */
 export function appProtectionTenantRecord(): TenantRecord {
-  return {
-    id: randomUUID(),
-    name: 'Contoso',
-    identityProvider: 'entra',
-    enrollmentAllowed: true,
-    settings: {
-      requireTermsOfUse: false,
-      termsOfUseText: '',
-      pollSchedule: {
-        numberOfFirstRetries: 8,
-        intervalForFirstSetOfRetries: 15,
-        numberOfSecondRetries: 5,
-        intervalForSecondSetOfRetries: 60,
-        numberOfRemainingScheduledRetries: 0,
-        intervalForRemainingScheduledRetries: 480,
-        pollOnLogin: true,
-        allUsersPollOnFirstLogin: false,
-      },
-    },
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-  };
+  const tenant = tenantRecord();
+  return { ...tenant, settings: { ...tenant.settings, requireTermsOfUse: false, termsOfUseText: '' } };
 }
 
 export function appPolicyRecord(tenantId: string, overrides: Partial<AppPolicyRecord> = {}): AppPolicyRecord {

@@ -3,7 +3,8 @@ import type { StoreContext } from '../store-context.ts';
 import type { DeviceActionRecord, DeviceActionResult, DeviceManagementState, EnrollmentState } from '../records.ts';
 import { batches, compareKeys } from '../row-helpers.ts';
 import type { DeviceActionRequest, DeviceActionStore, SyncOutcome } from '../roles.ts';
-import type { Database, DeviceActionsTable, ManagementStateTable } from '../schema.ts';
+import type { Database, DeviceActionsTable } from '../schema.ts';
+import { upsertManagementState } from './shared.ts';
 
 type DeviceActionRow = Selectable<DeviceActionsTable>;
 
@@ -192,15 +193,6 @@ async function moveManagementState(trx: Transaction<Database>, enrollmentId: str
 /** A re-enrollment in place starts management over: what was pending is canceled (its managementState too, in enrollWithin). */
 export async function cancelPendingDeviceActionsWithin(trx: Transaction<Database>, enrollmentId: string, now: number): Promise<void> {
   await trx.updateTable('device_actions').set({ state: 'canceled', updated_at: now }).where('enrollment_id', '=', enrollmentId).where('state', '=', PENDING).execute();
-}
-
-async function upsertManagementState(trx: Transaction<Database>, enrollmentId: string, changes: Partial<Omit<Selectable<ManagementStateTable>, 'enrollment_id'>>): Promise<void> {
-  const defaults: Selectable<ManagementStateTable> = { enrollment_id: enrollmentId, settled_version: 0, waiting_for_user: 0, inventory_at: null, last_checkin_at: null, message_log_until: null, token_groups: null };
-  await trx
-    .insertInto('management_state')
-    .values({ ...defaults, ...changes })
-    .onConflict((oc) => oc.column('enrollment_id').doUpdateSet(changes))
-    .execute();
 }
 
 function deviceActionToRow(action: DeviceActionRecord): DeviceActionRow {
