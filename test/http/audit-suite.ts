@@ -60,6 +60,15 @@ interface AuditEvent {
   resources: { resourceId: string; displayName: string | null; type: string; modifiedProperties: AuditProperty[] }[];
 }
 
+/** The suite's admin as Graph's auditActor names them: an IT pro, by UPN, object id, role and address. */
+function assertAdminActor(event: AuditEvent, tenantId: string): void {
+  assert.equal(event.actor.type, 'ItPro');
+  assert.equal(event.actor.userPrincipalName, 'admin@contoso.example');
+  assert.equal(event.actor.userId, stableObjectId(tenantId, 'admin@contoso.example'));
+  assert.deepEqual(event.actor.userPermissions, ['OpenMAM.Admin']);
+  assert.equal(event.actor.ipAddress, '127.0.0.1');
+}
+
 const customConfiguration = (displayName: string) => ({
   '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
   displayName,
@@ -116,11 +125,7 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(created.activityResult, 'Success');
       assert.equal(created.category, 'DeviceConfiguration');
       assert.equal(created.correlationId, requestId(create));
-      assert.equal(created.actor.type, 'ItPro');
-      assert.equal(created.actor.userPrincipalName, 'admin@contoso.example');
-      assert.equal(created.actor.userId, stableObjectId(server.tenantId, 'admin@contoso.example'));
-      assert.deepEqual(created.actor.userPermissions, ['OpenMAM.Admin']);
-      assert.equal(created.actor.ipAddress, '127.0.0.1');
+      assertAdminActor(created, server.tenantId);
       assert.equal(created.resources[0]!.resourceId, id);
       assert.equal(created.resources[0]!.type, 'windows10CustomConfiguration');
       assert.deepEqual(property(created, 'displayName'), { displayName: 'displayName', oldValue: '', newValue: 'Audit: sign-in domain' });
@@ -187,10 +192,7 @@ export function auditEndToEnd(backend: Backend, skip?: string): void {
         assert.equal(event.category, 'Device');
         assert.equal(event.componentName, 'ManagedDevices');
         assert.equal(event.correlationId, requestId(retire));
-        assert.equal(event.actor.type, 'ItPro');
-        assert.equal(event.actor.userPrincipalName, 'admin@contoso.example');
-        assert.equal(event.actor.userId, stableObjectId(server.tenantId, 'admin@contoso.example'));
-        assert.deepEqual(event.actor.userPermissions, ['OpenMAM.Admin']);
+        assertAdminActor(event, server.tenantId);
         assert.equal(event.resources.length, 1);
         assert.equal(event.resources[0]!.resourceId, enrollment.id, 'the managed device retired');
         assert.equal(event.resources[0]!.type, 'ManagedDevice');
