@@ -1,8 +1,9 @@
 /**
- * `npm run bench:interleave -- --base <git-rev> [--rounds 3] [--abba] [--out <dir>] -- <script> [<script> ...]`
+ * `npm run bench:interleave -- --base <git-rev | .> [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...] [--rounds 3]
+ *  [--abba] [--out <dir>] -- <script> [<script> ...]`
  *
  * Runs a benchmark alternately on a base revision and on this working tree (head: the tree this file is in, with its
- * uncommitted changes), A B A B ..., and compares each round's pair: on a shared VM the machine's speed drifts by more
+ * uncommitted changes), or on this tree in two environments, A B A B ..., and compares each round's pair: on a shared VM the machine's speed drifts by more
  * than most changes between two runs minutes apart, so only figures measured side by side, round after round, say
  * anything. For every numeric figure of the benchmark's JSON summary (the last line of its output that is a JSON
  * object with a "bench" field; nested objects and arrays are flattened to dotted names) it prints the base and head medians,
@@ -15,10 +16,16 @@
  *   reused while it is at that commit); its node_modules are symlinks to this tree's (a base whose package-lock.json
  *   differs is reported: its dependencies are then not its own).
  * - The environment is passed through: `BENCH_DURATION=5 BENCH_DEVICES=200000 npm run bench:interleave -- ...`.
+ * - `--base-env KEY=VALUE` and `--head-env KEY=VALUE` (repeatable) set a variable for that side's runs only, on top of
+ *   the passed-through environment: `--base-env BENCH_STORE=sqlite --head-env BENCH_STORE=postgres` gives
+ *   postgres/sqlite ratios measured in the same minutes.
+ * - `--base .` runs the base from this tree too (no worktree): both sides are the same code, only their environments
+ *   differ (with none given, an A/A run).
  * - `--abba` runs head first in every other round (A B B A ...), which cancels a steady drift of the machine.
  * - Each run's full output is kept in `--out` (default: a new folder in the OS temporary folder).
- * - The last line is JSON: {"interleave": {"base": .., "head": .., "rounds": .., "figures": {name: {"base": [..],
- *   "head": [..], "ratios": [..], "median_ratio": .., "min_ratio": .., "max_ratio": ..}}}}.
+ * - The last line is JSON: {"interleave": {"base": .., "head": .., "same_tree": .., "base_env": {KEY: VALUE},
+ *   "head_env": {..}, "rounds": .., "scripts": {script: {figure: {"base": [..], "head": [..], "ratios": [..], "median_ratio": .., "min_ratio": ..,
+ *   "max_ratio": ..}}}}}.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -27,18 +34,37 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface Options {
+  /** A git revision, or `.` (SAME_TREE): this tree on both sides. */
   base: string;
+  /** Variables set for the base's runs only, and for head's, over the passed-through environment. */
+  baseEnv: Record<string, string>;
+  headEnv: Record<string, string>;
   rounds: number;
   abba: boolean;
   out: string | undefined;
   scripts: string[];
 }
 
-const USAGE = 'usage: npm run bench:interleave -- --base <git-rev> [--rounds N (default 3)] [--abba] [--out <dir>] -- <package.json script> [...]';
+const USAGE =
+  'usage: npm run bench:interleave -- --base <git-rev | . (this tree on both sides)> [--base-env KEY=VALUE ...] [--head-env KEY=VALUE ...] [--rounds N (default 3)] [--abba] [--out <dir>] -- <package.json script> [...]';
+
+/** `--base .`: the base runs from this tree, not from a worktree of a revision. */
+export const SAME_TREE = '.';
+
+/** An environment variable's name as POSIX shells accept it (IEEE Std 1003.1, Base Definitions 8.1). */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `KEY=VALUE` (the value may be empty or hold further `=`); throws with the usage when it is not that. */
+export function parseAssignment(flag: string, text: string): [string, string] {
+  const equals = text.indexOf('=');
+  const key = equals < 0 ? '' : text.slice(0, equals);
+  if (!VARIABLE_NAME.test(key)) throw new Error(`${flag} takes KEY=VALUE (KEY: letters, digits, _; not starting with a digit), not "${text}"\n${USAGE}`);
+  return [key, text.slice(equals + 1)];
+}
 
 /** Reads the command line; throws with the usage on anything it does not know. */
 export function parseArguments(args: readonly string[]): Options {
-  const options: Options = { base: '', rounds: 3, abba: false, out: undefined, scripts: [] };
+  const options: Options = { base: '', baseEnv: {}, headEnv: {}, rounds: 3, abba: false, out: undefined, scripts: [] };
   let i = 0;
   const value = (flag: string): string => {
     const next = args[++i];
@@ -52,7 +78,10 @@ export function parseArguments(args: readonly string[]): Options {
       break;
     }
     if (arg === '--base') options.base = value(arg);
-    else if (arg === '--rounds') options.rounds = Number(value(arg));
+    else if (arg === '--base-env' || arg === '--head-env') {
+      const [key, text] = parseAssignment(arg, value(arg));
+      (arg === '--base-env' ? options.baseEnv : options.headEnv)[key] = text;
+    } else if (arg === '--rounds') options.rounds = Number(value(arg));
     else if (arg === '--abba') options.abba = true;
     else if (arg === '--out') options.out = value(arg);
     else if (!arg.startsWith('--')) options.scripts.push(arg);
@@ -204,14 +233,29 @@ interface RunResult {
   seconds: number;
 }
 
-/** Runs one benchmark in `tree`; its stderr is echoed with `label`, everything kept in `logFile`. */
-function runBenchmark(tree: string, script: string, label: string, logFile: string): Promise<RunResult> {
+/** `KEY=VALUE KEY=VALUE`, or `(none)`: a side's variables as the log and the table headers show them. */
+export function describeEnv(env: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(env);
+  return entries.length === 0 ? '(none)' : entries.map(([key, value]) => `${key}=${value}`).join(' ');
+}
+
+/** A run's environment: the passed-through one, then the side's variables, then `tree`'s node_modules/.bin first on PATH. */
+export function childEnvironment(tree: string, env: Readonly<Record<string, string>>, inherited: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const merged = { ...inherited, ...env };
+  return { ...merged, PATH: `${path.join(tree, 'node_modules', '.bin')}${path.delimiter}${merged['PATH'] ?? ''}` };
+}
+
+/**
+ * Runs one benchmark in `tree` with `env` over the passed-through environment; its stderr is echoed with `label`,
+ * everything kept in `logFile`.
+ */
+function runBenchmark(tree: string, script: string, env: Readonly<Record<string, string>>, label: string, logFile: string): Promise<RunResult> {
   const command = scriptCommand(tree, script);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], {
       cwd: tree,
-      env: { ...process.env, PATH: `${path.join(tree, 'node_modules', '.bin')}${path.delimiter}${process.env['PATH'] ?? ''}` },
+      env: childEnvironment(tree, env, process.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -231,7 +275,8 @@ function runBenchmark(tree: string, script: string, label: string, logFile: stri
     child.on('error', reject);
     child.on('close', (code) => {
       if (pending !== '') process.stderr.write(`[${label}] ${pending}\n`);
-      writeFileSync(logFile, `$ (cd ${tree} && ${command})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+      const assignments = Object.entries(env).map(([key, value]) => `${key}=${JSON.stringify(value)} `).join('');
+      writeFileSync(logFile, `$ (cd ${tree} && ${assignments}${command})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
       const summary = summaryOf(stdout);
       if (code !== 0) return reject(new Error(`${label}: ${script} exited with ${code} (output in ${logFile})`));
       if (summary === undefined) return reject(new Error(`${label}: ${script} printed no JSON summary line (output in ${logFile})`));
@@ -260,15 +305,21 @@ export function comparisonTable(figures: ReadonlyMap<string, FigureComparison>):
 
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
-  const base = baseWorktree(options.base);
   const headCommit = git(['rev-parse', 'HEAD']);
   const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+  const sameTree = options.base === SAME_TREE;
+  const base = sameTree ? { dir: HEAD_DIR, commit: headCommit, notes: [] } : baseWorktree(options.base);
   const out = options.out ?? mkdtempSync(path.join(tmpdir(), 'openmam-interleave-'));
   mkdirSync(out, { recursive: true });
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  log(`interleaving ${options.scripts.join(', ')}: base ${base.commit.slice(0, 12)} (${base.dir}) and head ${headCommit.slice(0, 12)}${dirty ? ' + uncommitted changes' : ''} (${HEAD_DIR}), ${options.rounds} rounds${options.abba ? ', ABBA order' : ''}; outputs in ${out}`);
+  const trees = sameTree
+    ? `this tree for both sides, ${headCommit.slice(0, 12)}${dirty ? ' + uncommitted changes' : ''} (${HEAD_DIR})`
+    : `base ${base.commit.slice(0, 12)} (${base.dir}) and head ${headCommit.slice(0, 12)}${dirty ? ' + uncommitted changes' : ''} (${HEAD_DIR})`;
+  log(`interleaving ${options.scripts.join(', ')}: ${trees}, ${options.rounds} rounds${options.abba ? ', ABBA order' : ''}; outputs in ${out}`);
+  log(`base environment: ${describeEnv(options.baseEnv)}; head environment: ${describeEnv(options.headEnv)} (over the passed-through one)`);
+  if (sameTree && describeEnv(options.baseEnv) === describeEnv(options.headEnv)) log('note: the same tree and environment on both sides: an A/A run');
   for (const note of base.notes) log(`note: ${note}`);
   if (options.rounds < 3) log('note: fewer than 3 rounds: the spread says little');
 
@@ -280,7 +331,7 @@ async function main(): Promise<void> {
       for (const side of order) {
         const tree = side === 'base' ? base.dir : HEAD_DIR;
         const label = `${side} r${round} ${script}`;
-        const run = await runBenchmark(tree, script, label, path.join(out, `${script.replace(/[^\w.-]/g, '_')}-r${round}-${side}.log`));
+        const run = await runBenchmark(tree, script, side === 'base' ? options.baseEnv : options.headEnv, label, path.join(out, `${script.replace(/[^\w.-]/g, '_')}-r${round}-${side}.log`));
         results.get(script)![side].push(numericFigures(run.summary));
         log(`[${label}] done in ${run.seconds.toFixed(0)} s`);
       }
@@ -290,11 +341,12 @@ async function main(): Promise<void> {
   const report: Record<string, Record<string, FigureComparison>> = {};
   for (const [script, runs] of results) {
     const figures = compareRounds(runs.base, runs.head);
-    process.stdout.write(`\n${script}: ${options.rounds} rounds, base ${base.commit.slice(0, 12)}, head ${headCommit.slice(0, 12)}${dirty ? '+' : ''}\n${comparisonTable(figures)}\n`);
+    const sides = `base ${sameTree ? 'this tree' : base.commit.slice(0, 12)} [${describeEnv(options.baseEnv)}], head ${headCommit.slice(0, 12)}${dirty ? '+' : ''} [${describeEnv(options.headEnv)}]`;
+    process.stdout.write(`\n${script}: ${options.rounds} rounds, ${sides}\n${comparisonTable(figures)}\n`);
     const rounded = (n: number | null): number | null => (n === null ? null : Number(n.toFixed(4)));
     report[script] = Object.fromEntries([...figures].map(([name, f]) => [name, { ...f, ratios: f.ratios.map((r) => rounded(r)!), median_ratio: rounded(f.median_ratio), min_ratio: rounded(f.min_ratio), max_ratio: rounded(f.max_ratio) }]));
   }
-  process.stdout.write(`${JSON.stringify({ interleave: { base: base.commit, head: headCommit, head_dirty: dirty, rounds: options.rounds, abba: options.abba, outputs: out, scripts: report } })}\n`);
+  process.stdout.write(`${JSON.stringify({ interleave: { base: base.commit, head: headCommit, head_dirty: dirty, same_tree: sameTree, base_env: options.baseEnv, head_env: options.headEnv, rounds: options.rounds, abba: options.abba, outputs: out, scripts: report } })}\n`);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

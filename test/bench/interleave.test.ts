@@ -1,17 +1,55 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareRounds, comparisonTable, numericFigures, parseArguments, summaryOf } from '../../bench/interleave.ts';
+import { childEnvironment, compareRounds, comparisonTable, describeEnv, numericFigures, parseArguments, parseAssignment, SAME_TREE, summaryOf } from '../../bench/interleave.ts';
 
 describe('bench:interleave', () => {
   it('reads the base, the rounds, the order and the scripts after --', () => {
     assert.deepEqual(parseArguments(['--base', 'main~3', '--rounds', '5', '--abba', '--', 'bench:sync', 'bench:checkin']), {
       base: 'main~3',
+      baseEnv: {},
+      headEnv: {},
       rounds: 5,
       abba: true,
       out: undefined,
       scripts: ['bench:sync', 'bench:checkin'],
     });
     assert.deepEqual(parseArguments(['--base', 'abc123', 'bench:policy']).rounds, 3);
+  });
+
+  it('reads --base-env and --head-env, repeatable, for their side only; --base . is this tree on both sides', () => {
+    const options = parseArguments([
+      '--base', SAME_TREE,
+      '--base-env', 'BENCH_STORE=sqlite',
+      '--head-env', 'BENCH_STORE=postgres',
+      '--head-env', 'OPENMAM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?options=-c%20x=y',
+      '--base-env', 'EMPTY=',
+      '--rounds', '1', '--', 'bench:policy',
+    ]);
+    assert.equal(options.base, '.');
+    assert.deepEqual(options.baseEnv, { BENCH_STORE: 'sqlite', EMPTY: '' });
+    assert.deepEqual(options.headEnv, { BENCH_STORE: 'postgres', OPENMAM_BENCH_POSTGRES_URL: 'postgres://postgres@127.0.0.1:5432/test?options=-c%20x=y' }, 'the value is everything after the first =');
+    assert.deepEqual(parseArguments(['--base', 'HEAD', '--head-env', 'A=1', '--head-env', 'A=2', 'bench:sync']).headEnv, { A: '2' }, 'the last of a repeated key wins');
+    assert.equal(describeEnv(options.headEnv), 'BENCH_STORE=postgres OPENMAM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?options=-c%20x=y');
+    assert.equal(describeEnv({}), '(none)');
+  });
+
+  it("gives a run the passed-through environment with its side's variables over it and the tree's .bin first on PATH", () => {
+    const env = childEnvironment('/t', { BENCH_STORE: 'postgres' }, { BENCH_STORE: 'sqlite', BENCH_DEVICES: '3000', PATH: '/usr/bin' });
+    assert.deepEqual(env, { BENCH_STORE: 'postgres', BENCH_DEVICES: '3000', PATH: '/t/node_modules/.bin:/usr/bin' });
+  });
+
+  it('refuses a malformed KEY=VALUE with the usage', () => {
+    for (const bad of ['BENCH_STORE', '=postgres', '1X=2', 'BENCH STORE=x', 'A-B=1', '']) {
+      assert.throws(() => parseArguments(['--base', '.', '--head-env', bad, '--', 'bench:sync']), (error: Error) => {
+        assert.match(error.message, /--head-env takes KEY=VALUE/);
+        assert.match(error.message, /usage: npm run bench:interleave/);
+        return true;
+      }, JSON.stringify(bad));
+    }
+    assert.throws(() => parseArguments(['--base', '.', '--base-env', 'NOEQUALS', 'bench:sync']), /--base-env takes KEY=VALUE/);
+    assert.throws(() => parseArguments(['--base', '.', '--base-env', '--', 'bench:sync']), /--base-env needs a value/);
+    assert.throws(() => parseArguments(['--base', '.', '--head-env']), /--head-env needs a value/);
+    assert.deepEqual(parseAssignment('--base-env', '_x9=a=b'), ['_x9', 'a=b']);
   });
 
   it('refuses a missing base, a bad round count, an unknown option and no script', () => {
