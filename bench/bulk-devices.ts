@@ -31,11 +31,23 @@ export function bulkKeys(i: number, ids: BulkIds): { devId: string; id: string }
 }
 
 /**
- * Adds enrollments until the store holds `total`: one transaction of raw prepared statements (the server is stopped).
- * Each new row copies a real enrolled row's columns (so rows have their real size) with its own ids, and a settled
- * management state, as a device that has checked in before would have.
+ * Rows per transaction. The file is in WAL mode (the server set it; it persists): a checkpoint cannot move the WAL past
+ * an open transaction, so one transaction for every row would grow the -wal file to the size of all the new pages
+ * (the database's growth held twice on disk, tens of GB at 10,000,000 devices) and copy it all into the database at
+ * the end (sqlite.org/wal.html, "Avoiding Excessively Large WAL Files"). Committing every BATCH_ROWS rows lets the
+ * automatic checkpoint after each commit copy the batch and the WAL start over: it stays about one batch long.
  */
-export function bulkInsert(file: string, total: number, ids: BulkIds = 'sequential'): number {
+const BATCH_ROWS = 100_000;
+
+/**
+ * Adds enrollments until the store holds `total`: raw prepared statements (the server is stopped), in transactions of
+ * BATCH_ROWS rows. Each new row copies a real enrolled row's columns (so rows have their real size) with its own ids,
+ * and a settled management state, as a device that has checked in before would have. Memory stays flat whatever the
+ * count: the rows are made one by one, SQLite's page cache is capped at 256 MiB (cache_size), and the WAL (with its
+ * index) is bounded by one batch. An interrupted insert leaves the batches committed before it (benchmarks insert
+ * into a fresh store only, and never reuse one that was interrupted).
+ */
+export function bulkInsert(file: string, total: number, ids: BulkIds = 'sequential', batchRows = BATCH_ROWS): number {
   const db = new SqliteDatabase(file);
   try {
     db.pragma('synchronous = OFF');
@@ -61,8 +73,8 @@ export function bulkInsert(file: string, total: number, ids: BulkIds = 'sequenti
     const insertEnrollment = insertRow('enrollments', enrollment);
     const insertState = insertRow('management_state', { ...state, enrollment_id: '' });
     const now = Date.now();
-    db.transaction(() => {
-      for (let i = 0; i < toInsert; i++) {
+    const insertBatch = db.transaction((start: number, end: number) => {
+      for (let i = start; i < end; i++) {
         const n = i.toString(16).padStart(12, '0');
         const { devId, id } = bulkKeys(i, ids);
         const oid = `11111111-b0b0-4000-8000-${n}`;
@@ -71,7 +83,8 @@ export function bulkInsert(file: string, total: number, ids: BulkIds = 'sequenti
         insertEnrollment({ id, dev_id: devId, user_oid: oid, upn: `bulk${i}@contoso.example`, entra_device_id: entraDeviceId, created_at: now, enrolled_at: now, updated_at: now });
         insertState({ enrollment_id: id });
       }
-    })();
+    });
+    for (let start = 0; start < toInsert; start += batchRows) insertBatch(start, Math.min(start + batchRows, toInsert));
     db.pragma('wal_checkpoint(TRUNCATE)');
     return toInsert;
   } finally {
