@@ -196,6 +196,10 @@ export class OpenMamMetrics {
       },
     });
     new Gauge({ name: 'openmam_build_info', help: 'Always 1; the version label says which OpenMAM this node runs.', labelNames: ['version'], registers: [registry] }).set({ version }, 1);
+    // The process series start with the first app, not at its first scrape: their event-loop delay monitor and GC
+    // observer then cover the node from its start (started at the first scrape, GC time before it was never counted
+    // and the first scrape had no GC series at all).
+    processRegistry();
   }
 
   /** The request series of a route pattern (`request.routeOptions.url`; undefined: no route matched) and method. */
