@@ -25,7 +25,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/config.ts';
+import { SHED_RETRY_AFTER_MAX_SECONDS } from '../src/http/load-shedding.ts';
+import { seededRandom } from '../src/simulator/random.ts';
 import { benchConfig, checkInBody, checkInPath, cpuSecondsOf, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, type BenchUser, type Child } from './app-protection-setup.ts';
+import { fleet, type FleetResult } from './fleet.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
@@ -38,6 +41,16 @@ const MAX_EVENT_LOOP_DELAY = Number(process.env['BENCH_MAX_EVENT_LOOP_DELAY'] ??
 const CLOSED_LOOP_CONNECTIONS = Number(process.env['BENCH_CAPACITY_CONNECTIONS'] ?? 16);
 /** An offered rate of one's own (requests/s), instead of BENCH_OVERLOAD x the measured capacity. */
 const RATE = process.env['BENCH_RATE'] === undefined ? undefined : Number(process.env['BENCH_RATE']);
+/** Clients of the fleet phase; default one per prepared user (registration). */
+const FLEET_CLIENTS = process.env['BENCH_FLEET_CLIENTS'] === undefined ? undefined : Number(process.env['BENCH_FLEET_CLIENTS']);
+const FLEET_DURATION = Number(process.env['BENCH_FLEET_DURATION'] ?? DURATION);
+const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(',').map((phase) => phase.trim()));
+for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
+/**
+ * How long the fleet's check-ins under way at the end of its run may take to finish: a refusal's back-off at most
+ * (the largest Retry-After the node sends, x 1.5 for the clients' jitter) twice over, and 10 s for the answers.
+ */
+const FLEET_DRAIN_MS = 2 * SHED_RETRY_AFTER_MAX_SECONDS * 1.5 * 1000 + 10_000;
 
 /** For the drain time only: the backlog left when the offered load stops drains at no less than this. */
 const CAPACITY_FLOOR_PER_S = 500;
@@ -57,6 +70,12 @@ interface Outcome {
   lost: number;
   serverCores: number;
   maxClientQueue: number;
+}
+
+interface FleetOutcome {
+  offeredPerSecond: number;
+  run: FleetResult;
+  serverCores: number;
 }
 
 /** Starts the OpenMAM child with `env` set for it (the child reads the load-shedding settings from its environment). */
@@ -115,6 +134,23 @@ async function overload(server: Child, requests: readonly Buffer[], rate: number
   return { run, serverCores: cpuSeconds / run.elapsedSeconds };
 }
 
+async function fleetRun(server: Child, requests: readonly Buffer[], rate: number): Promise<FleetOutcome> {
+  const cpuBefore = await cpuSecondsOf(server.info.pid);
+  const run = await fleet({
+    port: server.info.port,
+    clients: FLEET_CLIENTS ?? requests.length,
+    rate,
+    seconds: FLEET_DURATION,
+    // A client has one check-in under way at most: more connections than clients would stay idle.
+    connections: Math.min(CONNECTIONS, FLEET_CLIENTS ?? requests.length),
+    request: (client) => requests[client % requests.length]!,
+    drainMs: FLEET_DRAIN_MS,
+    random: seededRandom(1),
+  });
+  const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
+  return { offeredPerSecond: rate, run, serverCores: cpuSeconds / run.elapsedSeconds };
+}
+
 function outcomeOf({ run, serverCores }: { run: OpenLoopResult; serverCores: number }, rate: number): Outcome {
   const ok = run.statuses['200'] ?? 0;
   const otherStatuses = Object.fromEntries(Object.entries(run.statuses).filter(([status]) => status !== '200' && status !== '503'));
@@ -140,6 +176,34 @@ const describeOutcome = (o: Outcome): string =>
   `shed ${o.shed} (p99 ${ms(o.shedLatency?.p99)}); answered ${o.answered}/${o.scheduled}, errors ${o.errors}, other statuses ${JSON.stringify(o.otherStatuses)}; ` +
   `server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.maxClientQueue}`;
 const nothingLost = (o: Outcome): boolean => o.lost === 0 && o.errors === 0 && Object.keys(o.otherStatuses).length === 0;
+/** Every check-in begun finished with a 200 (within the drain), no other answer, no connection error. */
+const fleetNothingLost = ({ run }: FleetOutcome): boolean => run.finished === run.begun && run.errors === 0 && Object.keys(run.otherStatuses).length === 0;
+const describeFleet = (o: FleetOutcome): string =>
+  `${o.run.clients} clients every ${(o.run.intervalMs / 1000).toFixed(2)} s; goodput ${o.run.goodputPerSecond.toFixed(0)}/s of ${o.offeredPerSecond.toFixed(0)}/s scheduled ` +
+  `(attempts ${o.run.attemptsPerSecond.toFixed(0)}/s, ${o.run.skippedSlots} slots skipped); accepted p50 ${ms(o.run.accepted?.p50)}, p99 ${ms(o.run.accepted?.p99)}; ` +
+  `refused ${o.run.refused}${o.run.retryAfter === undefined ? '' : ` (Retry-After ${o.run.retryAfter.min}-${o.run.retryAfter.max} s)`}; ` +
+  `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
+  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}`;
+const fleetJson = (o: FleetOutcome) => ({
+  clients: o.run.clients,
+  interval_s: round(o.run.intervalMs / 1000, 3),
+  offered_per_s: round(o.offeredPerSecond),
+  attempts_per_s: round(o.run.attemptsPerSecond),
+  goodput_per_s: round(o.run.goodputPerSecond),
+  p50_ms: o.run.accepted === undefined ? null : round(o.run.accepted.p50, 1),
+  p99_ms: o.run.accepted === undefined ? null : round(o.run.accepted.p99, 1),
+  shed: o.run.refused,
+  end_to_end_p50_ms: o.run.endToEnd === undefined ? null : round(o.run.endToEnd.p50, 1),
+  end_to_end_p99_ms: o.run.endToEnd === undefined ? null : round(o.run.endToEnd.p99, 1),
+  begun: o.run.begun,
+  finished: o.run.finished,
+  skipped_slots: o.run.skippedSlots,
+  drain_s: round(o.run.drainSeconds, 1),
+  errors: o.run.errors,
+  other_statuses: o.run.otherStatuses,
+  nothing_lost: fleetNothingLost(o),
+  server_cores: round(o.serverCores, 2),
+});
 const json = (o: Outcome) => ({
   offered_per_s: round(o.offeredPerSecond),
   goodput_per_s: round(o.goodputPerSecond),
@@ -169,46 +233,79 @@ async function main(): Promise<void> {
     log(`capacity: closed loop, ${CLOSED_LOOP_CONNECTIONS} connections, ${CAPACITY_DURATION} s...`);
     const capacityPerSecond = await capacity(server, tenant.users, tenant.policyVersion);
     const rate = RATE ?? Math.round(capacityPerSecond * OVERLOAD);
-    log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) for ${DURATION} s over ${CONNECTIONS} connections`);
+    log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
+
+    /** Each phase against one node, warmed up at half its capacity first. */
+    const phases = async (node: Child): Promise<{ fleet: FleetOutcome | undefined; open: Outcome | undefined }> => {
+      await overload(node, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
+      let fleetOutcome: FleetOutcome | undefined;
+      let open: Outcome | undefined;
+      if (PHASES.has('fleet')) {
+        fleetOutcome = await fleetRun(node, requests, rate);
+        log(`  fleet: ${describeFleet(fleetOutcome)}`);
+      }
+      if (PHASES.has('open-loop')) {
+        open = outcomeOf(await overload(node, requests, rate, DURATION), rate);
+        log(`  open loop: ${describeOutcome(open)}`);
+      }
+      return { fleet: fleetOutcome, open };
+    };
 
     log('without load shedding...');
-    await overload(server, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
-    const unshed = outcomeOf(await overload(server, requests, rate, DURATION), rate);
-    log(`  ${describeOutcome(unshed)}`);
+    const unshed = await phases(server);
     await stopServer(server);
 
     const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY) };
     log(`with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)...`);
     server = await startWith(dataDir, shedEnv);
-    await overload(server, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
-    const shed = outcomeOf(await overload(server, requests, rate, DURATION), rate);
-    log(`  ${describeOutcome(shed)}`);
+    const shed = await phases(server);
     await stopServer(server);
 
-    process.stdout.write(
-      [
-        `capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) for ${DURATION} s, open loop, ${CONNECTIONS} connections, ${USERS} users`,
-        `without shedding: ${describeOutcome(unshed)}`,
-        `with shedding (max in flight ${MAX_IN_FLIGHT}):    ${describeOutcome(shed)}`,
-        `goodput with shedding ${((shed.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity, ${((shed.goodputPerSecond / unshed.goodputPerSecond) * 100).toFixed(0)}% of the goodput without shedding; nothing lost: ${nothingLost(shed) ? 'yes' : 'NO'} (without shedding: ${nothingLost(unshed) ? 'yes' : 'NO'})`,
-        JSON.stringify({
-          bench: 'overload',
-          capacity_ops_per_s: round(capacityPerSecond),
-          offered_per_s: rate,
-          overload: round(rate / capacityPerSecond, 2),
-          max_in_flight: MAX_IN_FLIGHT,
-          max_event_loop_delay_ms: MAX_EVENT_LOOP_DELAY,
-          goodput_ratio: round(shed.goodputPerSecond / capacityPerSecond, 3),
-          goodput_vs_unshed: round(shed.goodputPerSecond / unshed.goodputPerSecond, 3),
-          shed: json(shed),
-          unshed: json(unshed),
-          users: USERS,
-          connections: CONNECTIONS,
-          duration_s: DURATION,
-          store: 'sqlite',
-        }),
-      ].join('\n') + '\n',
+    const lines = [`capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`];
+    if (shed.fleet && unshed.fleet) {
+      lines.push(
+        `fleet (${FLEET_DURATION} s, clients honour Retry-After), without shedding: ${describeFleet(unshed.fleet)}`,
+        `fleet, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeFleet(shed.fleet)}`,
+        `fleet goodput with shedding ${((shed.fleet.run.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity; nothing lost: ${fleetNothingLost(shed.fleet) ? 'yes' : 'NO'} (without shedding: ${fleetNothingLost(unshed.fleet) ? 'yes' : 'NO'})`,
+      );
+    }
+    if (shed.open && unshed.open) {
+      lines.push(
+        `open loop (${DURATION} s, ${CONNECTIONS} connections, Retry-After ignored), without shedding: ${describeOutcome(unshed.open)}`,
+        `open loop, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeOutcome(shed.open)}`,
+        `open-loop goodput with shedding ${((shed.open.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity, ${((shed.open.goodputPerSecond / unshed.open.goodputPerSecond) * 100).toFixed(0)}% of the goodput without shedding; nothing lost: ${nothingLost(shed.open) ? 'yes' : 'NO'} (without shedding: ${nothingLost(unshed.open) ? 'yes' : 'NO'})`,
+      );
+    }
+    const openLoopSummary =
+      shed.open && unshed.open
+        ? {
+            goodput_ratio: round(shed.open.goodputPerSecond / capacityPerSecond, 3),
+            goodput_vs_unshed: round(shed.open.goodputPerSecond / unshed.open.goodputPerSecond, 3),
+            shed: json(shed.open),
+            unshed: json(unshed.open),
+          }
+        : {};
+    const fleetSummary =
+      shed.fleet && unshed.fleet
+        ? { fleet: { goodput_ratio: round(shed.fleet.run.goodputPerSecond / capacityPerSecond, 3), duration_s: FLEET_DURATION, shed: fleetJson(shed.fleet), unshed: fleetJson(unshed.fleet) } }
+        : {};
+    lines.push(
+      JSON.stringify({
+        bench: 'overload',
+        capacity_ops_per_s: round(capacityPerSecond),
+        offered_per_s: rate,
+        overload: round(rate / capacityPerSecond, 2),
+        max_in_flight: MAX_IN_FLIGHT,
+        max_event_loop_delay_ms: MAX_EVENT_LOOP_DELAY,
+        ...openLoopSummary,
+        ...fleetSummary,
+        users: USERS,
+        connections: CONNECTIONS,
+        duration_s: DURATION,
+        store: 'sqlite',
+      }),
     );
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await stopAll();
     await rm(dataDir, { recursive: true, force: true });
