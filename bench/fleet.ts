@@ -144,7 +144,9 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   };
   /** Schedules the client's next slot, if the run still has one for it. */
   const resume = (client: number, now: number): void => {
-    const slot = nextSlot(phaseOf(client), intervalMs, now - start);
+    // Never the slot just run again: a timer may fire up to a millisecond early, and a fast answer come before the
+    // slot's own time.
+    const slot = Math.max(slotOf[client]! + 1, nextSlot(phaseOf(client), intervalMs, now - start));
     skippedSlots += Math.max(0, slot - slotOf[client]! - 1);
     slotOf[client] = slot;
     const at = phaseOf(client) + slot * intervalMs;
