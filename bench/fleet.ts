@@ -20,7 +20,7 @@
  *   backing off) finish in the drain, bounded by `drainMs`.
  */
 import { tryLaterOf } from '../src/simulator/device-simulator.ts';
-import type { Random } from '../src/simulator/random.ts';
+import { seededRandom, type Random } from '../src/simulator/random.ts';
 import { retryLaterMs } from '../src/simulator/simulation.ts';
 import { ConnectionPool, percentilesOf, type Percentiles } from './open-loop.ts';
 
@@ -82,6 +82,11 @@ export function nextSlot(phaseMs: number, intervalMs: number, atMs: number): num
 export function retryDelayMs(status: number, retryAfter: string | undefined, random: Random, nowMs: number = Date.now()): number | undefined {
   const refusal = tryLaterOf({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }, 'check-in', nowMs);
   return refusal === undefined ? undefined : retryLaterMs(refusal, random);
+}
+
+/** The longest a client waits after a refusal with this Retry-After (seconds): the jitter at its most. */
+export function longestRetryDelayMs(retryAfterSeconds: number): number {
+  return retryDelayMs(503, String(retryAfterSeconds), { ...seededRandom(0), next: () => 1 })!;
 }
 
 const RETRY_AFTER = /\r\nretry-after:[ \t]*([^\r]*)/i;

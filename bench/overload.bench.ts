@@ -1,22 +1,37 @@
 /**
  * `npm run bench:overload`: one OpenMAM server process (SQLite, HTTPS, production logging) offered twice the managed
- * app check-ins (`POST /mam/v1/registrations/{id}/checkin`) it can answer, open loop (requests arrive at a fixed rate
- * whatever the answers do, as a fleet of devices does), without and with load shedding (src/http/load-shedding.ts).
+ * app check-ins (`POST /mam/v1/registrations/{id}/checkin`) it can answer, without and with load shedding
+ * (src/http/load-shedding.ts), by two kinds of clients: a fleet that honours `Retry-After`, as the SDK, the device
+ * simulator and Windows do, and an open loop that ignores it.
  *
  *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections).
- *  2. Overload without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0): BENCH_OVERLOAD x capacity,
- *     open loop (bench/open-loop.ts) over BENCH_CONNECTIONS connections: the requests the server cannot take yet wait
- *     (in the server's sockets and the clients' queue) and their latency grows for as long as the overload lasts.
- *  3. The same load on a server that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT): what it cannot take is
- *     answered 503 with Retry-After at once; what it takes is answered at its capacity with a bounded latency.
- * Each run reports goodput (200s answered per second), p50/p99 of the 200s (from when each request was due to be sent,
- * so time queued counts), the 503s (shed), and that nothing is lost: every request answered, 200 or 503, no connection
- * error or timeout, no other status. Each server runs in a child process of its own and is warmed up at half its
- * capacity first (its token cache, the tenant snapshot, the JIT).
- * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"shed":{...},"unshed":{...}}.
- * Environment: BENCH_USERS (default 2000), BENCH_DURATION (seconds of each overload run, default 10),
- * BENCH_CAPACITY_DURATION (default 5), BENCH_CONNECTIONS (open-loop connections, default 1024: more than the in-flight
- * limit, as a fleet has more devices than a node has slots), BENCH_OVERLOAD (default 2), BENCH_RATE (an offered rate
+ *  2. Fleet (bench/fleet.ts; phase `fleet`): BENCH_FLEET_CLIENTS clients (default one per prepared user, each its own
+ *     app registration) check in on a schedule, each every clients / offered seconds, so that together they offer
+ *     BENCH_OVERLOAD x capacity; a check-in answered 503 is tried again after its Retry-After x (1 + U/2) (the
+ *     simulator's rule), then the client resumes its schedule. Over BENCH_FLEET_DURATION: goodput (200s answered per
+ *     second), p50/p99 of the 200s (from each attempt's send), the 503s, each check-in's time from its first attempt
+ *     to its 200, and that nothing is lost: every check-in begun ended with a 200 within the drain (twice the longest
+ *     back-off after the run), no other status, no connection error. The node's Retry-After is 10 to 19 s: a refused
+ *     client offers nothing for that long, which brings the fleet's offered load down to what the node takes.
+ *  3. Open loop (bench/open-loop.ts; phase `open-loop`): the same rate arrives whatever the answers say, over
+ *     BENCH_CONNECTIONS connections; a refusal is answered and forgotten, so a 503 costs the node without taking load
+ *     off it. Goodput, p50/p99 of the 200s (from when each request was due, so time queued counts), the 503s, and
+ *     nothing lost: every request answered, 200 or 503, no connection error or timeout, no other status.
+ * Each phase runs against a node without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0), then
+ * against a fresh node that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT, BENCH_MAX_EVENT_LOOP_DELAY). Each
+ * node runs in a child process of its own and is warmed up at half its capacity first (its token cache, the tenant
+ * snapshot, the JIT).
+ * A fleet of N clients has at most N check-ins under way: without shedding, the 200s' latency is bounded by about
+ * N / capacity (Little's law) and the schedule slips (slots skipped) rather than a queue growing without end, as it
+ * does in the open loop.
+ * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"fleet":{"shed":{...},"unshed":{...}},
+ * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
+ * Environment: BENCH_USERS (default 2000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
+ * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
+ * back-offs, 120 or more, for the fleet to settle), BENCH_FLEET_CLIENTS (default BENCH_USERS; `auto`: offered x the
+ * longest back-off, so that a refusal costs a client one check-in at most), BENCH_CAPACITY_DURATION (default 5),
+ * BENCH_CONNECTIONS (connections, default 1024: more than the in-flight limit, as a fleet has more devices than a node
+ * has slots; the fleet uses no more than it has clients), BENCH_OVERLOAD (default 2), BENCH_RATE (an offered rate
  * instead), BENCH_CAPACITY_CONNECTIONS (default 16), BENCH_MAX_IN_FLIGHT (the shedding server's limit; default the
  * production default), BENCH_MAX_EVENT_LOOP_DELAY (its event-loop delay limit, ms; default the production default).
  */
@@ -28,7 +43,7 @@ import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/c
 import { SHED_RETRY_AFTER_MAX_SECONDS } from '../src/http/load-shedding.ts';
 import { seededRandom } from '../src/simulator/random.ts';
 import { benchConfig, checkInBody, checkInPath, cpuSecondsOf, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, type BenchUser, type Child } from './app-protection-setup.ts';
-import { fleet, type FleetResult } from './fleet.ts';
+import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
@@ -41,16 +56,16 @@ const MAX_EVENT_LOOP_DELAY = Number(process.env['BENCH_MAX_EVENT_LOOP_DELAY'] ??
 const CLOSED_LOOP_CONNECTIONS = Number(process.env['BENCH_CAPACITY_CONNECTIONS'] ?? 16);
 /** An offered rate of one's own (requests/s), instead of BENCH_OVERLOAD x the measured capacity. */
 const RATE = process.env['BENCH_RATE'] === undefined ? undefined : Number(process.env['BENCH_RATE']);
-/** Clients of the fleet phase; default one per prepared user (registration). */
-const FLEET_CLIENTS = process.env['BENCH_FLEET_CLIENTS'] === undefined ? undefined : Number(process.env['BENCH_FLEET_CLIENTS']);
+/**
+ * Clients of the fleet phase; default one per prepared user (registration); `auto`: enough that a client's interval
+ * is at least the longest back-off (see fleetRun).
+ */
+const FLEET_CLIENTS_SETTING = process.env['BENCH_FLEET_CLIENTS'];
 const FLEET_DURATION = Number(process.env['BENCH_FLEET_DURATION'] ?? DURATION);
 const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(',').map((phase) => phase.trim()));
 for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
-/**
- * How long the fleet's check-ins under way at the end of its run may take to finish: a refusal's back-off at most
- * (the largest Retry-After the node sends, x 1.5 for the clients' jitter) twice over, and 10 s for the answers.
- */
-const FLEET_DRAIN_MS = 2 * SHED_RETRY_AFTER_MAX_SECONDS * 1.5 * 1000 + 10_000;
+/** The longest a refused client of the fleet waits: the largest Retry-After the node sends, with the most jitter. */
+const LONGEST_BACK_OFF_S = longestRetryDelayMs(SHED_RETRY_AFTER_MAX_SECONDS) / 1000;
 
 /** For the drain time only: the backlog left when the offered load stops drains at no less than this. */
 const CAPACITY_FLOOR_PER_S = 500;
@@ -134,17 +149,29 @@ async function overload(server: Child, requests: readonly Buffer[], rate: number
   return { run, serverCores: cpuSeconds / run.elapsedSeconds };
 }
 
-async function fleetRun(server: Child, requests: readonly Buffer[], rate: number): Promise<FleetOutcome> {
+async function fleetRun(server: Child, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
+  const enough = Math.ceil(rate * LONGEST_BACK_OFF_S);
+  const clients = FLEET_CLIENTS_SETTING === undefined ? requests.length : FLEET_CLIENTS_SETTING === 'auto' ? enough : Number(FLEET_CLIENTS_SETTING);
+  if (clients / rate < LONGEST_BACK_OFF_S) {
+    // A real fleet checks in every half hour or so and a refusal costs a device a small part of one interval; here a
+    // refused client misses many of its slots, so a burst of refusals takes a large share of the fleet away at once.
+    log(
+      `  (the fleet's clients check in every ${(clients / rate).toFixed(2)} s, less than a back-off of up to ${LONGEST_BACK_OFF_S} s: ` +
+        `BENCH_FLEET_CLIENTS=${enough} (or auto) for a refusal to cost a client at most one check-in)`,
+    );
+  }
   const cpuBefore = await cpuSecondsOf(server.info.pid);
   const run = await fleet({
     port: server.info.port,
-    clients: FLEET_CLIENTS ?? requests.length,
+    clients,
     rate,
     seconds: FLEET_DURATION,
     // A client has one check-in under way at most: more connections than clients would stay idle.
-    connections: Math.min(CONNECTIONS, FLEET_CLIENTS ?? requests.length),
+    connections: Math.min(CONNECTIONS, clients),
     request: (client) => requests[client % requests.length]!,
-    drainMs: FLEET_DRAIN_MS,
+    // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
+    // client queued, answered at no less than half the capacity; and 10 s.
+    drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
     random: seededRandom(1),
   });
   const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
@@ -241,7 +268,7 @@ async function main(): Promise<void> {
       let fleetOutcome: FleetOutcome | undefined;
       let open: Outcome | undefined;
       if (PHASES.has('fleet')) {
-        fleetOutcome = await fleetRun(node, requests, rate);
+        fleetOutcome = await fleetRun(node, requests, rate, capacityPerSecond);
         log(`  fleet: ${describeFleet(fleetOutcome)}`);
       }
       if (PHASES.has('open-loop')) {
