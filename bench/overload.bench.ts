@@ -42,7 +42,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/config.ts';
 import { SHED_RETRY_AFTER_MAX_SECONDS } from '../src/http/load-shedding.ts';
 import { seededRandom } from '../src/simulator/random.ts';
-import { benchConfig, checkInBody, checkInPath, cpuSecondsOf, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, type BenchUser, type Child } from './app-protection-setup.ts';
+import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
@@ -134,19 +134,18 @@ async function capacity(server: Child, users: readonly BenchUser[], policyVersio
   return result['2xx'] / (result.duration || CAPACITY_DURATION);
 }
 
-async function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
-  const cpuBefore = await cpuSecondsOf(server.info.pid);
-  const run = await openLoop({
-    port: server.info.port,
-    rate,
-    seconds,
-    connections: CONNECTIONS,
-    request: (index) => requests[index % requests.length]!,
-    // Without shedding the backlog drains at capacity after the offered load stops: (overload - 1) x the run.
-    drainMs: Math.max(10_000, (rate / CAPACITY_FLOOR_PER_S) * seconds * 1000 + 10_000),
-  });
-  const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
-  return { run, serverCores: cpuSeconds / run.elapsedSeconds };
+function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
+  return withServerCores(server.info.pid, () =>
+    openLoop({
+      port: server.info.port,
+      rate,
+      seconds,
+      connections: CONNECTIONS,
+      request: (index) => requests[index % requests.length]!,
+      // Without shedding the backlog drains at capacity after the offered load stops: (overload - 1) x the run.
+      drainMs: Math.max(10_000, (rate / CAPACITY_FLOOR_PER_S) * seconds * 1000 + 10_000),
+    }),
+  );
 }
 
 async function fleetRun(server: Child, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
@@ -160,22 +159,22 @@ async function fleetRun(server: Child, requests: readonly Buffer[], rate: number
         `BENCH_FLEET_CLIENTS=${enough} (or auto) for a refusal to cost a client at most one check-in)`,
     );
   }
-  const cpuBefore = await cpuSecondsOf(server.info.pid);
-  const run = await fleet({
-    port: server.info.port,
-    clients,
-    rate,
-    seconds: FLEET_DURATION,
-    // A client has one check-in under way at most: more connections than clients would stay idle.
-    connections: Math.min(CONNECTIONS, clients),
-    request: (client) => requests[client % requests.length]!,
-    // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
-    // client queued, answered at no less than half the capacity; and 10 s.
-    drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
-    random: seededRandom(1),
-  });
-  const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
-  return { offeredPerSecond: rate, run, serverCores: cpuSeconds / run.elapsedSeconds };
+  const { run, serverCores } = await withServerCores(server.info.pid, () =>
+    fleet({
+      port: server.info.port,
+      clients,
+      rate,
+      seconds: FLEET_DURATION,
+      // A client has one check-in under way at most: more connections than clients would stay idle.
+      connections: Math.min(CONNECTIONS, clients),
+      request: (client) => requests[client % requests.length]!,
+      // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
+      // client queued, answered at no less than half the capacity; and 10 s.
+      drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
+      random: seededRandom(1),
+    }),
+  );
+  return { offeredPerSecond: rate, run, serverCores };
 }
 
 function outcomeOf({ run, serverCores }: { run: OpenLoopResult; serverCores: number }, rate: number): Outcome {
