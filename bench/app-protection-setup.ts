@@ -66,6 +66,13 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** `run`'s result, and the cores (CPU seconds per second of its `elapsedSeconds`) process `pid` used meanwhile. */
+export async function withServerCores<T extends { elapsedSeconds: number }>(pid: number, run: () => Promise<T>): Promise<{ run: T; serverCores: number }> {
+  const cpuBefore = await cpuSecondsOf(pid);
+  const result = await run();
+  return { run: result, serverCores: ((await cpuSecondsOf(pid)) - cpuBefore) / result.elapsedSeconds };
+}
+
 /** The configuration of a benchmark's data folder (the one the child server uses; its store: bench/bench-store.ts). */
 export function benchConfig(dataDir: string): Config {
   return loadConfig({}, { OPENMAM_DATA_DIR: dataDir, OPENMAM_PUBLIC_URL: 'https://127.0.0.1:8443', ...benchDatabaseEnv() });

@@ -83,7 +83,8 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-function percentilesOf(values: Float64Array): Percentiles {
+/** Percentiles of `values` (a typed array, so that `sort` is numeric). */
+export function percentilesOf(values: Float64Array): Percentiles {
   const sorted = values.slice().sort();
   let sum = 0;
   for (const value of sorted) sum += value;
@@ -107,63 +108,98 @@ interface Connection {
   buffer: Buffer | undefined;
 }
 
-export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  const host = options.host ?? '127.0.0.1';
-  const total = Math.round(options.rate * options.seconds);
-  const interval = 1000 / options.rate;
-  const issuedAt = new Float64Array(total);
-  const latency = new Float64Array(total);
-  const fromSchedule = new Float64Array(total);
-  const statusOf = new Uint16Array(total);
-  const statuses: Record<string, number> = {};
-  let completed = 0;
-  let errors = 0;
-  let lastReplyAt = 0;
-  let queued = 0;
-  let maxQueue = 0;
-  const queue: number[] = [];
-  let queueHead = 0;
-  const idle: Connection[] = [];
-  let start = 0;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  let settled = 0;
-  const settle = (): void => {
-    settled++;
-    if (settled === total) finish();
-  };
+export interface ConnectionPoolOptions {
+  port: number;
+  host?: string;
+  connections: number;
+  /** The bytes of request number `index` (see `httpRequest`), asked for when a connection sends it. */
+  request: (index: number) => Buffer;
+  /** A complete reply to request `index`: its status, its head (status line and headers) and its body. */
+  onReply: (index: number, status: number, head: string, body: Buffer) => void;
+  /** Request `index` was in flight on a connection that closed (or failed) before its reply. */
+  onLost: (index: number) => void;
+}
 
-  const send = (connection: Connection, index: number): void => {
+/**
+ * TLS keep-alive connections, one request in flight on each: `send(index)` goes out on an idle connection at once, or
+ * waits in a queue (first in, first out) for the next connection that finishes. A connection the server closes (or
+ * that fails) is replaced.
+ */
+export class ConnectionPool {
+  /** Requests that found no idle connection and waited in the queue; the longest queue. */
+  queued = 0;
+  maxQueue = 0;
+  /** Replacement connections that could not be opened. */
+  failedOpens = 0;
+  readonly #options: ConnectionPoolOptions;
+  readonly #connections = new Set<Connection>();
+  readonly #idle: Connection[] = [];
+  readonly #queue: number[] = [];
+  #queueHead = 0;
+  #opened = false;
+  #closing = false;
+
+  private constructor(options: ConnectionPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Opens `options.connections` connections; rejects if one cannot be opened. */
+  static async open(options: ConnectionPoolOptions): Promise<ConnectionPool> {
+    const pool = new ConnectionPool(options);
+    for (const connection of await Promise.all(Array.from({ length: options.connections }, () => pool.#open()))) {
+      pool.#connections.add(connection);
+      pool.#idle.push(connection);
+    }
+    pool.#opened = true;
+    return pool;
+  }
+
+  send(index: number): void {
+    const connection = this.#idle.pop();
+    if (connection) this.#send(connection, index);
+    else {
+      this.#queue.push(index);
+      this.queued++;
+      this.maxQueue = Math.max(this.maxQueue, this.#queue.length - this.#queueHead);
+    }
+  }
+
+  close(): void {
+    this.#closing = true;
+    for (const connection of this.#connections) connection.socket.destroy();
+  }
+
+  #send(connection: Connection, index: number): void {
     connection.current = index;
-    connection.socket.write(options.request(index));
-  };
-  const release = (connection: Connection): void => {
-    connection.current = -1;
-    if (queueHead < queue.length) {
-      send(connection, queue[queueHead++]!);
-      if (queueHead > 1024 && queueHead * 2 > queue.length) {
-        queue.splice(0, queueHead);
-        queueHead = 0;
-      }
-    } else idle.push(connection);
-  };
+    connection.socket.write(this.#options.request(index));
+  }
 
-  const open = (): Promise<Connection> =>
-    new Promise((resolve, reject) => {
-      const socket = connect({ host, port: options.port, rejectUnauthorized: false });
+  #release(connection: Connection): void {
+    connection.current = -1;
+    if (this.#queueHead < this.#queue.length) {
+      this.#send(connection, this.#queue[this.#queueHead++]!);
+      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+    } else this.#idle.push(connection);
+  }
+
+  #open(): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.#options.host ?? '127.0.0.1', port: this.#options.port, rejectUnauthorized: false });
       const connection: Connection = { socket, current: -1, buffer: undefined };
       socket.setNoDelay(true);
       socket.once('secureConnect', () => resolve(connection));
       socket.on('error', (error) => {
-        if (start === 0) reject(error);
+        if (!this.#opened) reject(error);
       });
-      socket.on('data', (chunk: Buffer) => onData(connection, chunk));
-      socket.on('close', () => onClose(connection));
+      socket.on('data', (chunk: Buffer) => this.#onData(connection, chunk));
+      socket.on('close', () => this.#onClose(connection));
     });
+  }
 
-  const onData = (connection: Connection, chunk: Buffer): void => {
+  #onData(connection: Connection, chunk: Buffer): void {
     let buffer = connection.buffer ? Buffer.concat([connection.buffer, chunk]) : chunk;
     for (;;) {
       const headerEnd = buffer.indexOf(HEADER_END);
@@ -186,6 +222,63 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
         connection.socket.destroy();
         return;
       }
+      this.#options.onReply(index, status, head, buffer.subarray(headerEnd + HEADER_END.length, end));
+      buffer = buffer.subarray(end);
+      this.#release(connection);
+      if (buffer.length === 0) break;
+    }
+    connection.buffer = buffer.length > 0 ? buffer : undefined;
+  }
+
+  #onClose(connection: Connection): void {
+    this.#connections.delete(connection);
+    const at = this.#idle.indexOf(connection);
+    if (at >= 0) this.#idle.splice(at, 1);
+    const lost = connection.current;
+    connection.current = -1;
+    if (lost >= 0) this.#options.onLost(lost);
+    if (this.#closing) return;
+    // The server closed a connection (or it failed): replace it.
+    this.#open().then(
+      (replacement) => {
+        this.#connections.add(replacement);
+        this.#release(replacement);
+      },
+      () => {
+        this.failedOpens++;
+      },
+    );
+  }
+}
+
+export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const total = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  const issuedAt = new Float64Array(total);
+  const latency = new Float64Array(total);
+  const fromSchedule = new Float64Array(total);
+  const statusOf = new Uint16Array(total);
+  const statuses: Record<string, number> = {};
+  let completed = 0;
+  let lost = 0;
+  let lastReplyAt = 0;
+  let start = 0;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let settled = 0;
+  const settle = (): void => {
+    settled++;
+    if (settled === total) finish();
+  };
+
+  const pool = await ConnectionPool.open({
+    port: options.port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    connections: options.connections,
+    request: options.request,
+    onReply: (index, status, _head, body) => {
       const now = performance.now();
       latency[completed] = now - issuedAt[index]!;
       fromSchedule[completed] = now - (start + index * interval);
@@ -193,43 +286,14 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
       completed++;
       lastReplyAt = now;
       statuses[status] = (statuses[status] ?? 0) + 1;
-      options.onReply?.(status, buffer.subarray(headerEnd + HEADER_END.length, end), index);
+      options.onReply?.(status, body, index);
       settle();
-      buffer = buffer.subarray(end);
-      release(connection);
-      if (buffer.length === 0) break;
-    }
-    connection.buffer = buffer.length > 0 ? buffer : undefined;
-  };
-
-  const connections = new Set<Connection>();
-  let closing = false;
-  const onClose = (connection: Connection): void => {
-    connections.delete(connection);
-    const at = idle.indexOf(connection);
-    if (at >= 0) idle.splice(at, 1);
-    if (connection.current >= 0) {
-      errors++;
+    },
+    onLost: () => {
+      lost++;
       settle();
-    }
-    connection.current = -1;
-    if (closing) return;
-    // The server closed a connection (or it failed): replace it.
-    void open().then(
-      (replacement) => {
-        connections.add(replacement);
-        release(replacement);
-      },
-      () => {
-        errors++;
-      },
-    );
-  };
-
-  for (const connection of await Promise.all(Array.from({ length: options.connections }, open))) {
-    connections.add(connection);
-    idle.push(connection);
-  }
+    },
+  });
 
   let next = 0;
   const cpuBefore = process.cpuUsage();
@@ -240,13 +304,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     while (next < due) {
       const index = next++;
       issuedAt[index] = now;
-      const connection = idle.pop();
-      if (connection) send(connection, index);
-      else {
-        queue.push(index);
-        queued++;
-        maxQueue = Math.max(maxQueue, queue.length - queueHead);
-      }
+      pool.send(index);
     }
     if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
   };
@@ -255,9 +313,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   await Promise.race([done, drain]);
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedMs = Math.max(lastReplyAt, start + total * interval) - start;
-  errors += total - settled;
-  closing = true;
-  for (const connection of connections) connection.socket.destroy();
+  const errors = lost + pool.failedOpens + (total - settled);
+  pool.close();
 
   const sendLag = new Float64Array(next);
   for (let i = 0; i < next; i++) sendLag[i] = issuedAt[i]! - (start + i * interval);
@@ -273,8 +330,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     ),
     fromSchedule: percentilesOf(fromSchedule.subarray(0, completed)),
     sendLag: percentilesOf(sendLag),
-    queued,
-    maxQueue,
+    queued: pool.queued,
+    maxQueue: pool.maxQueue,
     elapsedSeconds: elapsedMs / 1000,
     clientCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
   };

@@ -1,22 +1,37 @@
 /**
  * `npm run bench:overload`: one OpenMAM server process (SQLite, HTTPS, production logging) offered twice the managed
- * app check-ins (`POST /mam/v1/registrations/{id}/checkin`) it can answer, open loop (requests arrive at a fixed rate
- * whatever the answers do, as a fleet of devices does), without and with load shedding (src/http/load-shedding.ts).
+ * app check-ins (`POST /mam/v1/registrations/{id}/checkin`) it can answer, without and with load shedding
+ * (src/http/load-shedding.ts), by two kinds of clients: a fleet that honours `Retry-After`, as the SDK, the device
+ * simulator and Windows do, and an open loop that ignores it.
  *
  *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections).
- *  2. Overload without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0): BENCH_OVERLOAD x capacity,
- *     open loop (bench/open-loop.ts) over BENCH_CONNECTIONS connections: the requests the server cannot take yet wait
- *     (in the server's sockets and the clients' queue) and their latency grows for as long as the overload lasts.
- *  3. The same load on a server that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT): what it cannot take is
- *     answered 503 with Retry-After at once; what it takes is answered at its capacity with a bounded latency.
- * Each run reports goodput (200s answered per second), p50/p99 of the 200s (from when each request was due to be sent,
- * so time queued counts), the 503s (shed), and that nothing is lost: every request answered, 200 or 503, no connection
- * error or timeout, no other status. Each server runs in a child process of its own and is warmed up at half its
- * capacity first (its token cache, the tenant snapshot, the JIT).
- * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"shed":{...},"unshed":{...}}.
- * Environment: BENCH_USERS (default 2000), BENCH_DURATION (seconds of each overload run, default 10),
- * BENCH_CAPACITY_DURATION (default 5), BENCH_CONNECTIONS (open-loop connections, default 1024: more than the in-flight
- * limit, as a fleet has more devices than a node has slots), BENCH_OVERLOAD (default 2), BENCH_RATE (an offered rate
+ *  2. Fleet (bench/fleet.ts; phase `fleet`): BENCH_FLEET_CLIENTS clients (default one per prepared user, each its own
+ *     app registration) check in on a schedule, each every clients / offered seconds, so that together they offer
+ *     BENCH_OVERLOAD x capacity; a check-in answered 503 is tried again after its Retry-After x (1 + U/2) (the
+ *     simulator's rule), then the client resumes its schedule. Over BENCH_FLEET_DURATION: goodput (200s answered per
+ *     second), p50/p99 of the 200s (from each attempt's send), the 503s, each check-in's time from its first attempt
+ *     to its 200, and that nothing is lost: every check-in begun ended with a 200 within the drain (twice the longest
+ *     back-off after the run), no other status, no connection error. The node's Retry-After is 10 to 19 s: a refused
+ *     client offers nothing for that long, which brings the fleet's offered load down to what the node takes.
+ *  3. Open loop (bench/open-loop.ts; phase `open-loop`): the same rate arrives whatever the answers say, over
+ *     BENCH_CONNECTIONS connections; a refusal is answered and forgotten, so a 503 costs the node without taking load
+ *     off it. Goodput, p50/p99 of the 200s (from when each request was due, so time queued counts), the 503s, and
+ *     nothing lost: every request answered, 200 or 503, no connection error or timeout, no other status.
+ * Each phase runs against a node without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0), then
+ * against a fresh node that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT, BENCH_MAX_EVENT_LOOP_DELAY). Each
+ * node runs in a child process of its own and is warmed up at half its capacity first (its token cache, the tenant
+ * snapshot, the JIT).
+ * A fleet of N clients has at most N check-ins under way: without shedding, the 200s' latency is bounded by about
+ * N / capacity (Little's law) and the schedule slips (slots skipped) rather than a queue growing without end, as it
+ * does in the open loop.
+ * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"fleet":{"shed":{...},"unshed":{...}},
+ * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
+ * Environment: BENCH_USERS (default 2000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
+ * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
+ * back-offs, 120 or more, for the fleet to settle), BENCH_FLEET_CLIENTS (default BENCH_USERS; `auto`: offered x the
+ * longest back-off, so that a refusal costs a client one check-in at most), BENCH_CAPACITY_DURATION (default 5),
+ * BENCH_CONNECTIONS (connections, default 1024: more than the in-flight limit, as a fleet has more devices than a node
+ * has slots; the fleet uses no more than it has clients), BENCH_OVERLOAD (default 2), BENCH_RATE (an offered rate
  * instead), BENCH_CAPACITY_CONNECTIONS (default 16), BENCH_MAX_IN_FLIGHT (the shedding server's limit; default the
  * production default), BENCH_MAX_EVENT_LOOP_DELAY (its event-loop delay limit, ms; default the production default).
  */
@@ -25,7 +40,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/config.ts';
-import { benchConfig, checkInBody, checkInPath, cpuSecondsOf, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, type BenchUser, type Child } from './app-protection-setup.ts';
+import { SHED_RETRY_AFTER_MAX_SECONDS } from '../src/http/load-shedding.ts';
+import { seededRandom } from '../src/simulator/random.ts';
+import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
+import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
@@ -38,6 +56,16 @@ const MAX_EVENT_LOOP_DELAY = Number(process.env['BENCH_MAX_EVENT_LOOP_DELAY'] ??
 const CLOSED_LOOP_CONNECTIONS = Number(process.env['BENCH_CAPACITY_CONNECTIONS'] ?? 16);
 /** An offered rate of one's own (requests/s), instead of BENCH_OVERLOAD x the measured capacity. */
 const RATE = process.env['BENCH_RATE'] === undefined ? undefined : Number(process.env['BENCH_RATE']);
+/**
+ * Clients of the fleet phase; default one per prepared user (registration); `auto`: enough that a client's interval
+ * is at least the longest back-off (see fleetRun).
+ */
+const FLEET_CLIENTS_SETTING = process.env['BENCH_FLEET_CLIENTS'];
+const FLEET_DURATION = Number(process.env['BENCH_FLEET_DURATION'] ?? DURATION);
+const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(',').map((phase) => phase.trim()));
+for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
+/** The longest a refused client of the fleet waits: the largest Retry-After the node sends, with the most jitter. */
+const LONGEST_BACK_OFF_S = longestRetryDelayMs(SHED_RETRY_AFTER_MAX_SECONDS) / 1000;
 
 /** For the drain time only: the backlog left when the offered load stops drains at no less than this. */
 const CAPACITY_FLOOR_PER_S = 500;
@@ -57,6 +85,12 @@ interface Outcome {
   lost: number;
   serverCores: number;
   maxClientQueue: number;
+}
+
+interface FleetOutcome {
+  offeredPerSecond: number;
+  run: FleetResult;
+  serverCores: number;
 }
 
 /** Starts the OpenMAM child with `env` set for it (the child reads the load-shedding settings from its environment). */
@@ -100,19 +134,47 @@ async function capacity(server: Child, users: readonly BenchUser[], policyVersio
   return result['2xx'] / (result.duration || CAPACITY_DURATION);
 }
 
-async function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
-  const cpuBefore = await cpuSecondsOf(server.info.pid);
-  const run = await openLoop({
-    port: server.info.port,
-    rate,
-    seconds,
-    connections: CONNECTIONS,
-    request: (index) => requests[index % requests.length]!,
-    // Without shedding the backlog drains at capacity after the offered load stops: (overload - 1) x the run.
-    drainMs: Math.max(10_000, (rate / CAPACITY_FLOOR_PER_S) * seconds * 1000 + 10_000),
-  });
-  const cpuSeconds = (await cpuSecondsOf(server.info.pid)) - cpuBefore;
-  return { run, serverCores: cpuSeconds / run.elapsedSeconds };
+function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
+  return withServerCores(server.info.pid, () =>
+    openLoop({
+      port: server.info.port,
+      rate,
+      seconds,
+      connections: CONNECTIONS,
+      request: (index) => requests[index % requests.length]!,
+      // Without shedding the backlog drains at capacity after the offered load stops: (overload - 1) x the run.
+      drainMs: Math.max(10_000, (rate / CAPACITY_FLOOR_PER_S) * seconds * 1000 + 10_000),
+    }),
+  );
+}
+
+async function fleetRun(server: Child, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
+  const enough = Math.ceil(rate * LONGEST_BACK_OFF_S);
+  const clients = FLEET_CLIENTS_SETTING === undefined ? requests.length : FLEET_CLIENTS_SETTING === 'auto' ? enough : Number(FLEET_CLIENTS_SETTING);
+  if (clients / rate < LONGEST_BACK_OFF_S) {
+    // A real fleet checks in every half hour or so and a refusal costs a device a small part of one interval; here a
+    // refused client misses many of its slots, so a burst of refusals takes a large share of the fleet away at once.
+    log(
+      `  (the fleet's clients check in every ${(clients / rate).toFixed(2)} s, less than a back-off of up to ${LONGEST_BACK_OFF_S} s: ` +
+        `BENCH_FLEET_CLIENTS=${enough} (or auto) for a refusal to cost a client at most one check-in)`,
+    );
+  }
+  const { run, serverCores } = await withServerCores(server.info.pid, () =>
+    fleet({
+      port: server.info.port,
+      clients,
+      rate,
+      seconds: FLEET_DURATION,
+      // A client has one check-in under way at most: more connections than clients would stay idle.
+      connections: Math.min(CONNECTIONS, clients),
+      request: (client) => requests[client % requests.length]!,
+      // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
+      // client queued, answered at no less than half the capacity; and 10 s.
+      drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
+      random: seededRandom(1),
+    }),
+  );
+  return { offeredPerSecond: rate, run, serverCores };
 }
 
 function outcomeOf({ run, serverCores }: { run: OpenLoopResult; serverCores: number }, rate: number): Outcome {
@@ -140,6 +202,34 @@ const describeOutcome = (o: Outcome): string =>
   `shed ${o.shed} (p99 ${ms(o.shedLatency?.p99)}); answered ${o.answered}/${o.scheduled}, errors ${o.errors}, other statuses ${JSON.stringify(o.otherStatuses)}; ` +
   `server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.maxClientQueue}`;
 const nothingLost = (o: Outcome): boolean => o.lost === 0 && o.errors === 0 && Object.keys(o.otherStatuses).length === 0;
+/** Every check-in begun finished with a 200 (within the drain), no other answer, no connection error. */
+const fleetNothingLost = ({ run }: FleetOutcome): boolean => run.finished === run.begun && run.errors === 0 && Object.keys(run.otherStatuses).length === 0;
+const describeFleet = (o: FleetOutcome): string =>
+  `${o.run.clients} clients every ${(o.run.intervalMs / 1000).toFixed(2)} s; goodput ${o.run.goodputPerSecond.toFixed(0)}/s of ${o.offeredPerSecond.toFixed(0)}/s scheduled ` +
+  `(attempts ${o.run.attemptsPerSecond.toFixed(0)}/s, ${o.run.skippedSlots} slots skipped); accepted p50 ${ms(o.run.accepted?.p50)}, p99 ${ms(o.run.accepted?.p99)}; ` +
+  `refused ${o.run.refused}${o.run.retryAfter === undefined ? '' : ` (Retry-After ${o.run.retryAfter.min}-${o.run.retryAfter.max} s)`}; ` +
+  `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
+  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}`;
+const fleetJson = (o: FleetOutcome) => ({
+  clients: o.run.clients,
+  interval_s: round(o.run.intervalMs / 1000, 3),
+  offered_per_s: round(o.offeredPerSecond),
+  attempts_per_s: round(o.run.attemptsPerSecond),
+  goodput_per_s: round(o.run.goodputPerSecond),
+  p50_ms: o.run.accepted === undefined ? null : round(o.run.accepted.p50, 1),
+  p99_ms: o.run.accepted === undefined ? null : round(o.run.accepted.p99, 1),
+  shed: o.run.refused,
+  end_to_end_p50_ms: o.run.endToEnd === undefined ? null : round(o.run.endToEnd.p50, 1),
+  end_to_end_p99_ms: o.run.endToEnd === undefined ? null : round(o.run.endToEnd.p99, 1),
+  begun: o.run.begun,
+  finished: o.run.finished,
+  skipped_slots: o.run.skippedSlots,
+  drain_s: round(o.run.drainSeconds, 1),
+  errors: o.run.errors,
+  other_statuses: o.run.otherStatuses,
+  nothing_lost: fleetNothingLost(o),
+  server_cores: round(o.serverCores, 2),
+});
 const json = (o: Outcome) => ({
   offered_per_s: round(o.offeredPerSecond),
   goodput_per_s: round(o.goodputPerSecond),
@@ -169,46 +259,79 @@ async function main(): Promise<void> {
     log(`capacity: closed loop, ${CLOSED_LOOP_CONNECTIONS} connections, ${CAPACITY_DURATION} s...`);
     const capacityPerSecond = await capacity(server, tenant.users, tenant.policyVersion);
     const rate = RATE ?? Math.round(capacityPerSecond * OVERLOAD);
-    log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) for ${DURATION} s over ${CONNECTIONS} connections`);
+    log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
+
+    /** Each phase against one node, warmed up at half its capacity first. */
+    const phases = async (node: Child): Promise<{ fleet: FleetOutcome | undefined; open: Outcome | undefined }> => {
+      await overload(node, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
+      let fleetOutcome: FleetOutcome | undefined;
+      let open: Outcome | undefined;
+      if (PHASES.has('fleet')) {
+        fleetOutcome = await fleetRun(node, requests, rate, capacityPerSecond);
+        log(`  fleet: ${describeFleet(fleetOutcome)}`);
+      }
+      if (PHASES.has('open-loop')) {
+        open = outcomeOf(await overload(node, requests, rate, DURATION), rate);
+        log(`  open loop: ${describeOutcome(open)}`);
+      }
+      return { fleet: fleetOutcome, open };
+    };
 
     log('without load shedding...');
-    await overload(server, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
-    const unshed = outcomeOf(await overload(server, requests, rate, DURATION), rate);
-    log(`  ${describeOutcome(unshed)}`);
+    const unshed = await phases(server);
     await stopServer(server);
 
     const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY) };
     log(`with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)...`);
     server = await startWith(dataDir, shedEnv);
-    await overload(server, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
-    const shed = outcomeOf(await overload(server, requests, rate, DURATION), rate);
-    log(`  ${describeOutcome(shed)}`);
+    const shed = await phases(server);
     await stopServer(server);
 
-    process.stdout.write(
-      [
-        `capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) for ${DURATION} s, open loop, ${CONNECTIONS} connections, ${USERS} users`,
-        `without shedding: ${describeOutcome(unshed)}`,
-        `with shedding (max in flight ${MAX_IN_FLIGHT}):    ${describeOutcome(shed)}`,
-        `goodput with shedding ${((shed.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity, ${((shed.goodputPerSecond / unshed.goodputPerSecond) * 100).toFixed(0)}% of the goodput without shedding; nothing lost: ${nothingLost(shed) ? 'yes' : 'NO'} (without shedding: ${nothingLost(unshed) ? 'yes' : 'NO'})`,
-        JSON.stringify({
-          bench: 'overload',
-          capacity_ops_per_s: round(capacityPerSecond),
-          offered_per_s: rate,
-          overload: round(rate / capacityPerSecond, 2),
-          max_in_flight: MAX_IN_FLIGHT,
-          max_event_loop_delay_ms: MAX_EVENT_LOOP_DELAY,
-          goodput_ratio: round(shed.goodputPerSecond / capacityPerSecond, 3),
-          goodput_vs_unshed: round(shed.goodputPerSecond / unshed.goodputPerSecond, 3),
-          shed: json(shed),
-          unshed: json(unshed),
-          users: USERS,
-          connections: CONNECTIONS,
-          duration_s: DURATION,
-          store: 'sqlite',
-        }),
-      ].join('\n') + '\n',
+    const lines = [`capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`];
+    if (shed.fleet && unshed.fleet) {
+      lines.push(
+        `fleet (${FLEET_DURATION} s, clients honour Retry-After), without shedding: ${describeFleet(unshed.fleet)}`,
+        `fleet, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeFleet(shed.fleet)}`,
+        `fleet goodput with shedding ${((shed.fleet.run.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity; nothing lost: ${fleetNothingLost(shed.fleet) ? 'yes' : 'NO'} (without shedding: ${fleetNothingLost(unshed.fleet) ? 'yes' : 'NO'})`,
+      );
+    }
+    if (shed.open && unshed.open) {
+      lines.push(
+        `open loop (${DURATION} s, ${CONNECTIONS} connections, Retry-After ignored), without shedding: ${describeOutcome(unshed.open)}`,
+        `open loop, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeOutcome(shed.open)}`,
+        `open-loop goodput with shedding ${((shed.open.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity, ${((shed.open.goodputPerSecond / unshed.open.goodputPerSecond) * 100).toFixed(0)}% of the goodput without shedding; nothing lost: ${nothingLost(shed.open) ? 'yes' : 'NO'} (without shedding: ${nothingLost(unshed.open) ? 'yes' : 'NO'})`,
+      );
+    }
+    const openLoopSummary =
+      shed.open && unshed.open
+        ? {
+            goodput_ratio: round(shed.open.goodputPerSecond / capacityPerSecond, 3),
+            goodput_vs_unshed: round(shed.open.goodputPerSecond / unshed.open.goodputPerSecond, 3),
+            shed: json(shed.open),
+            unshed: json(unshed.open),
+          }
+        : {};
+    const fleetSummary =
+      shed.fleet && unshed.fleet
+        ? { fleet: { goodput_ratio: round(shed.fleet.run.goodputPerSecond / capacityPerSecond, 3), duration_s: FLEET_DURATION, shed: fleetJson(shed.fleet), unshed: fleetJson(unshed.fleet) } }
+        : {};
+    lines.push(
+      JSON.stringify({
+        bench: 'overload',
+        capacity_ops_per_s: round(capacityPerSecond),
+        offered_per_s: rate,
+        overload: round(rate / capacityPerSecond, 2),
+        max_in_flight: MAX_IN_FLIGHT,
+        max_event_loop_delay_ms: MAX_EVENT_LOOP_DELAY,
+        ...openLoopSummary,
+        ...fleetSummary,
+        users: USERS,
+        connections: CONNECTIONS,
+        duration_s: DURATION,
+        store: 'sqlite',
+      }),
     );
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await stopAll();
     await rm(dataDir, { recursive: true, force: true });

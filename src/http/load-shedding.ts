@@ -91,8 +91,10 @@ const WARN_INTERVAL_MS = 10_000;
  * the clients that do not spread their retries themselves (the SDK and the simulator do) would all come back in the
  * same second and be refused together again.
  */
+export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS - 1;
+
 function shedRetryAfter(): number {
-  return RETRY_AFTER_SECONDS + Math.floor(Math.random() * RETRY_AFTER_SECONDS);
+  return RETRY_AFTER_SECONDS + Math.floor(Math.random() * (SHED_RETRY_AFTER_MAX_SECONDS - RETRY_AFTER_SECONDS + 1));
 }
 
 /** The share of requests admitted while the event loop is late: multiplicative decrease, additive increase. */
