@@ -13,6 +13,19 @@ import SqliteDatabase from 'better-sqlite3';
  */
 export type BulkIds = 'sequential' | 'scattered';
 
+/**
+ * The compliance policy both large-store benchmarks (sync, policy) assign through a device filter, so that every
+ * device is judged as issue 15 has it (a Graph `windows10CompliancePolicy` body).
+ */
+export const BENCH_COMPLIANCE_POLICY = {
+  '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+  displayName: 'bench: firewall, antivirus, OS',
+  activeFirewallRequired: true,
+  antivirusRequired: true,
+  osMinimumVersion: '10.0.19045.0',
+  scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
+} as const;
+
 /** BENCH_BULK_IDS: sequential (default) or scattered. */
 export function bulkIdsFromEnv(): BulkIds {
   const value = process.env['BENCH_BULK_IDS'] ?? 'sequential';

@@ -27,6 +27,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createRuntime, type Runtime } from '../src/main.ts';
 import { DeviceSimulator } from '../test/support/device-simulator.ts';
 import { openBenchStore } from './bench-store.ts';
+import { BENCH_COMPLIANCE_POLICY } from './bulk-devices.ts';
 import { describeQueries, installQueryCounter, queryCounts, queryDelta } from './query-counter.ts';
 import { DEVICE_COMPLIANCE_POLICIES, WIP_POLICIES, type PolicyCollection } from '../src/core/policy-kinds/index.ts';
 import { operatorContext } from '../src/core/audit/audit-trail.ts';
@@ -136,14 +137,7 @@ async function main(): Promise<void> {
       assignmentFilterManagementType: 'devices',
     });
     const compliancePolicy = COMPLIANCE
-      ? await runtime.app.policies.create(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, {
-          '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
-          displayName: 'bench: firewall, antivirus, OS',
-          activeFirewallRequired: true,
-          antivirusRequired: true,
-          osMinimumVersion: '10.0.19045.0',
-          scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
-        })
+      ? await runtime.app.policies.create(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, structuredClone(BENCH_COMPLIANCE_POLICY))
       : undefined;
     if (compliancePolicy !== undefined) {
       await runtime.app.policies.assign(operatorContext(tenantId, 'bench'), DEVICE_COMPLIANCE_POLICIES, compliancePolicy.id, filtered(to, filter.id));

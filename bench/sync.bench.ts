@@ -51,7 +51,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchStoreKind, openBenchStore } from './bench-store.ts';
-import { bulkIdsFromEnv } from './bulk-devices.ts';
+import { BENCH_COMPLIANCE_POLICY, bulkIdsFromEnv } from './bulk-devices.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { loadConfig } from '../src/config.ts';
@@ -205,14 +205,7 @@ async function setUpDeviceLife(baseUrl: string, ca: string, token: string): Prom
     return response.body;
   };
   const filter = await call('assignmentFilters', { displayName: 'bench: personal devices', platform: 'windows10AndLater', rule: '(device.deviceOwnership -eq "Personal")', assignmentFilterManagementType: 'devices' });
-  const policy = await call('deviceCompliancePolicies', {
-    '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
-    displayName: 'bench: firewall, antivirus, OS',
-    activeFirewallRequired: true,
-    antivirusRequired: true,
-    osMinimumVersion: '10.0.19045.0',
-    scheduledActionsForRule: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 0 }] }],
-  });
+  const policy = await call('deviceCompliancePolicies', BENCH_COMPLIANCE_POLICY);
   const filterId = String(filter['id']);
   await call(`deviceCompliancePolicies/${String(policy['id'])}/assign`, {
     assignments: [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget', deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: 'include' } }],
