@@ -86,13 +86,14 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 /** At most one warning per interval while shedding: under overload, a log line per refused request would add load. */
 const WARN_INTERVAL_MS = 10_000;
 
+/** The longest Retry-After a shed request is told (seconds); bench:overload sizes its fleet by it. */
+export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS - 1;
+
 /**
  * Retry-After of a shed request: 10 to 19 s. The requests a busy node refuses arrive together; told the same delay,
  * the clients that do not spread their retries themselves (the SDK and the simulator do) would all come back in the
  * same second and be refused together again.
  */
-export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS - 1;
-
 function shedRetryAfter(): number {
   return RETRY_AFTER_SECONDS + Math.floor(Math.random() * (SHED_RETRY_AFTER_MAX_SECONDS - RETRY_AFTER_SECONDS + 1));
 }
