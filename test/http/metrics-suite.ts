@@ -154,6 +154,23 @@ export function valueOf(exposition: Exposition, name: string, labels: Record<str
   return found?.value ?? 0;
 }
 
+/**
+ * A managed app's traffic, each answer asserted: `upn` registers an app, checks in once, and a gateway asks for an
+ * access decision with the user's token (the mam and access surfaces' series). Answers the check-in's and the
+ * decision's bodies.
+ */
+export async function appTraffic(server: TestServer, upn: string): Promise<{ checkIn: Record<string, unknown>; decision: Record<string, unknown> }> {
+  const user = await server.mint({ upn, clientId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a' });
+  const registered = await server.json('POST', '/mam/v1/registrations', user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceTag: randomUUID() });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const checkIn = await server.json('POST', `/mam/v1/registrations/${String(registered.body['registrationId'])}/checkin`, user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', policyVersion: null, configurationVersion: null });
+  assert.equal(checkIn.status, 200, JSON.stringify(checkIn.body));
+  const gateway = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
+  const decided = await server.json('POST', '/access/v1/evaluate', gateway, { userToken: user, resource: 'https://outlook.office365.com' });
+  assert.equal(decided.status, 200, JSON.stringify(decided.body));
+  return { checkIn: checkIn.body, decision: decided.body };
+}
+
 export function metricsEndToEnd(backend: Backend, skip?: string): void {
   skippableSuite(`GET /metrics end to end (${backend})`, { skip }, () => {
     const SCRAPE_TOKEN = `scrape-${randomUUID()}`;
@@ -247,14 +264,7 @@ export function metricsEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(list.status, 200);
       const refusedList = await server.json('GET', '/graph/beta/deviceManagement/deviceConfigurations', reader.slice(0, -4) + 'AAAA');
       assert.equal(refusedList.status, 401);
-      const user = await server.mint({ upn: 'metrics-app@contoso.example', clientId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a' });
-      const registered = await server.json('POST', '/mam/v1/registrations', user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceTag: randomUUID() });
-      assert.equal(registered.status, 201, JSON.stringify(registered.body));
-      const checkIn = await server.json('POST', `/mam/v1/registrations/${String(registered.body['registrationId'])}/checkin`, user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', policyVersion: null, configurationVersion: null });
-      assert.equal(checkIn.status, 200, JSON.stringify(checkIn.body));
-      const gateway = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
-      const decided = await server.json('POST', '/access/v1/evaluate', gateway, { userToken: user, resource: 'https://outlook.office365.com' });
-      assert.equal(decided.status, 200, JSON.stringify(decided.body));
+      const app = await appTraffic(server, 'metrics-app@contoso.example');
       await server.request(`/no/such/path/${randomUUID()}`);
       const after = await scrape();
       const moved = (name: string, labels: Record<string, string>): number => valueOf(after, name, labels) - valueOf(before, name, labels);
@@ -263,8 +273,8 @@ export function metricsEndToEnd(backend: Backend, skip?: string): void {
       assert.equal(moved('openmam_http_requests_total', { surface: 'admin', route, method: 'GET', code: '200' }), 1);
       assert.equal(moved('openmam_http_requests_total', { surface: 'admin', route, method: 'GET', code: '401' }), 1);
       assert.equal(moved('openmam_http_request_duration_seconds_count', { surface: 'admin', route, method: 'GET', status_class: '4xx' }), 1);
-      assert.equal(moved('openmam_app_checkins_total', { compliance_state: String(checkIn.body['complianceState']) }), 1);
-      assert.equal(moved('openmam_access_decisions_total', { decision: String(decided.body['decision']) }), 1);
+      assert.equal(moved('openmam_app_checkins_total', { compliance_state: String(app.checkIn['complianceState']) }), 1);
+      assert.equal(moved('openmam_access_decisions_total', { decision: String(app.decision['decision']) }), 1);
       assert.ok(moved('openmam_cache_lookups_total', { cache: 'tenant_snapshot', result: 'miss' }) + moved('openmam_cache_lookups_total', { cache: 'tenant_snapshot', result: 'hit' }) >= 1, 'the tenant snapshot was looked up');
       assert.equal(moved('openmam_http_requests_total', { surface: 'other', route: '(unmatched)', method: 'GET', code: '404' }), 1);
       assert.ok(!after.samples.some((s) => s.labels['route']?.includes('/no/such/path')), 'an unmatched path never becomes a label');

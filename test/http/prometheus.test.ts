@@ -13,7 +13,7 @@ import { DeviceSimulator } from '../support/device-simulator.ts';
 import { freePort } from '../support/free-port.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { skippableSuite } from '../support/skippable-suite.ts';
-import { parseExposition } from './metrics-suite.ts';
+import { appTraffic, parseExposition } from './metrics-suite.ts';
 
 /**
  * /metrics, the example alert rules and the Grafana dashboard checked by Prometheus' own tools rather than by our
@@ -181,13 +181,7 @@ skippableSuite('Prometheus checks /metrics, the alert rules and the Grafana dash
     devices.push(device);
     await device.enroll();
     assert.equal((await device.sync()).headerStatus, '200');
-    const user = await server.mint({ upn: 'prometheus-app@contoso.example', clientId: 'ecd6b820-32c2-49b6-98a6-444530e5a77a' });
-    const registered = await server.json('POST', '/mam/v1/registrations', user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', deviceTag: randomUUID() });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    const checkIn = await server.json('POST', `/mam/v1/registrations/${String(registered.body['registrationId'])}/checkin`, user, { appVersion: '120.0.2210.91', sdkVersion: '1.0.0', osVersion: '10.0.22631.3155', policyVersion: null, configurationVersion: null });
-    assert.equal(checkIn.status, 200, JSON.stringify(checkIn.body));
-    const gateway = await server.mint({ upn: 'gateway@contoso.example', roles: ['OpenMAM.Gateway'] });
-    assert.equal((await server.json('POST', '/access/v1/evaluate', gateway, { userToken: user, resource: 'https://outlook.office365.com' })).status, 200);
+    await appTraffic(server, 'prometheus-app@contoso.example');
     // A garbage collection, so that the GC histogram has a series: prom-client writes a kind once one of it was
     // observed. `gc` without starting Node with --expose-gc: the flag set at run time (nodejs.org/api/v8.html,
     // v8.setFlagsFromString), the function then found in a new context.
