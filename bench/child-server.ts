@@ -67,7 +67,8 @@ export function exitWithParent(): void {
  */
 export function benchLimitsEnv(): Record<string, string> {
   const env: Record<string, string> = { OPENMAM_APP_RATE_LIMIT: '0', OPENMAM_DEVICE_RATE_LIMIT: '0', OPENMAM_ENROLLMENT_RATE_LIMIT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0' };
-  for (const name of ['OPENMAM_MAX_IN_FLIGHT', 'OPENMAM_MAX_EVENT_LOOP_DELAY', ...Object.keys(env)]) {
+  // And the scrape token with which bench:overload reads a node's own account of its shedding at /metrics.
+  for (const name of ['OPENMAM_MAX_IN_FLIGHT', 'OPENMAM_MAX_EVENT_LOOP_DELAY', 'OPENMAM_METRICS_TOKEN', ...Object.keys(env)]) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }

@@ -67,6 +67,8 @@ export interface FleetResult {
   /** From the end of the run until the last check-in finished (s). */
   drainSeconds: number;
   maxClientQueue: number;
+  /** Attempts sent again after their kept-alive connection closed before any of their reply (open-loop.ts ConnectionPool). */
+  resent: number;
   elapsedSeconds: number;
 }
 
@@ -236,6 +238,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     errors: lost + pool.failedOpens,
     drainSeconds: Math.max(0, lastFinishedAt - start - runMs) / 1000,
     maxClientQueue: pool.maxQueue,
+    resent: pool.resent,
     elapsedSeconds: elapsedMs / 1000,
   };
 }

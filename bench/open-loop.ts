@@ -65,6 +65,8 @@ export interface OpenLoopResult {
   /** Requests that found no idle connection and waited in the queue; the longest queue. */
   queued: number;
   maxQueue: number;
+  /** Requests sent again after their kept-alive connection closed before any of their reply (ConnectionPool). */
+  resent: number;
   elapsedSeconds: number;
   /** CPU the generator's process used, in cores (user + system over the run). */
   clientCores: number;
@@ -106,6 +108,8 @@ interface Connection {
   /** The request in flight, -1 when idle. */
   current: number;
   buffer: Buffer | undefined;
+  /** Replies received on this connection so far. */
+  served: number;
 }
 
 export interface ConnectionPoolOptions {
@@ -131,6 +135,8 @@ export class ConnectionPool {
   maxQueue = 0;
   /** Replacement connections that could not be opened. */
   failedOpens = 0;
+  /** Requests sent again because a kept-alive connection closed before any byte of their reply (see #onClose). */
+  resent = 0;
   readonly #options: ConnectionPoolOptions;
   readonly #connections = new Set<Connection>();
   readonly #idle: Connection[] = [];
@@ -188,7 +194,7 @@ export class ConnectionPool {
   #open(): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: this.#options.host ?? '127.0.0.1', port: this.#options.port, rejectUnauthorized: false });
-      const connection: Connection = { socket, current: -1, buffer: undefined };
+      const connection: Connection = { socket, current: -1, buffer: undefined, served: 0 };
       socket.setNoDelay(true);
       socket.once('secureConnect', () => resolve(connection));
       socket.on('error', (error) => {
@@ -222,6 +228,7 @@ export class ConnectionPool {
         connection.socket.destroy();
         return;
       }
+      connection.served++;
       this.#options.onReply(index, status, head, buffer.subarray(headerEnd + HEADER_END.length, end));
       buffer = buffer.subarray(end);
       this.#release(connection);
@@ -236,7 +243,13 @@ export class ConnectionPool {
     if (at >= 0) this.#idle.splice(at, 1);
     const lost = connection.current;
     connection.current = -1;
-    if (lost >= 0) this.#options.onLost(lost);
+    if (lost >= 0 && connection.served > 0 && connection.buffer === undefined && !this.#closing) {
+      // A connection that had served before closed before any byte of this reply: the server closed it as idle (its
+      // keep-alive timeout) as the request went out. A client may send such a request again on a new connection when
+      // it knows it to be idempotent (RFC 9112 §9.3.1), as a check-in is in effect; counted, not hidden.
+      this.resent++;
+      this.send(lost);
+    } else if (lost >= 0) this.#options.onLost(lost);
     if (this.#closing) return;
     // The server closed a connection (or it failed): replace it.
     this.#open().then(
@@ -332,6 +345,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     sendLag: percentilesOf(sendLag),
     queued: pool.queued,
     maxQueue: pool.maxQueue,
+    resent: pool.resent,
     elapsedSeconds: elapsedMs / 1000,
     clientCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
   };

@@ -4,15 +4,18 @@
  * (src/http/load-shedding.ts), by two kinds of clients: a fleet that honours `Retry-After`, as the SDK, the device
  * simulator and Windows do, and an open loop that ignores it.
  *
- *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections).
+ *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections),
+ *     and the server's CPU per check-in; then (between the two nodes below) the CPU a refusal costs, against a node
+ *     that admits one request at a time (`refusalCost`).
  *  2. Fleet (bench/fleet.ts; phase `fleet`): BENCH_FLEET_CLIENTS clients (default one per prepared user, each its own
  *     app registration) check in on a schedule, each every clients / offered seconds, so that together they offer
  *     BENCH_OVERLOAD x capacity; a check-in answered 503 is tried again after its Retry-After x (1 + U/2) (the
  *     simulator's rule), then the client resumes its schedule. Over BENCH_FLEET_DURATION: goodput (200s answered per
  *     second), p50/p99 of the 200s (from each attempt's send), the 503s, each check-in's time from its first attempt
  *     to its 200, and that nothing is lost: every check-in begun ended with a 200 within the drain (twice the longest
- *     back-off after the run), no other status, no connection error. The node's Retry-After is 10 to 19 s: a refused
- *     client offers nothing for that long, which brings the fleet's offered load down to what the node takes.
+ *     back-off after the run), no other status, no connection error. The node's Retry-After is 10 to 19 s while it
+ *     admits everything, up to 60 to 119 s the more it sheds: a refused client offers nothing for that long, skipping
+ *     its slots meanwhile, which brings the fleet's offered load down to what the node takes.
  *  3. Open loop (bench/open-loop.ts; phase `open-loop`): the same rate arrives whatever the answers say, over
  *     BENCH_CONNECTIONS connections; a refusal is answered and forgotten, so a 503 costs the node without taking load
  *     off it. Goodput, p50/p99 of the 200s (from when each request was due, so time queued counts), the 503s, and
@@ -24,23 +27,26 @@
  * A fleet of N clients has at most N check-ins under way: without shedding, the 200s' latency is bounded by about
  * N / capacity (Little's law) and the schedule slips (slots skipped) rather than a queue growing without end, as it
  * does in the open loop.
- * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"fleet":{"shed":{...},"unshed":{...}},
+ * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"refusal_cost_ratio":..,"fleet":{"shed":{...},"unshed":{...}},
  * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
  * Environment: BENCH_USERS (default 2000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
  * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
  * back-offs, 120 or more, for the fleet to settle), BENCH_FLEET_CLIENTS (default BENCH_USERS; `auto`: offered x the
- * longest back-off, so that a refusal costs a client one check-in at most), BENCH_CAPACITY_DURATION (default 5),
+ * longest back-off at the base Retry-After, 28.5 s, so that a refusal by a node admitting everything costs a client one
+ * check-in at most), BENCH_CAPACITY_DURATION (default 5),
  * BENCH_CONNECTIONS (connections, default 1024: more than the in-flight limit, as a fleet has more devices than a node
  * has slots; the fleet uses no more than it has clients), BENCH_OVERLOAD (default 2), BENCH_RATE (an offered rate
  * instead), BENCH_CAPACITY_CONNECTIONS (default 16), BENCH_MAX_IN_FLIGHT (the shedding server's limit; default the
  * production default), BENCH_MAX_EVENT_LOOP_DELAY (its event-loop delay limit, ms; default the production default).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/config.ts';
-import { SHED_RETRY_AFTER_MAX_SECONDS } from '../src/http/load-shedding.ts';
+import { SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
 import { seededRandom } from '../src/simulator/random.ts';
 import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
@@ -66,9 +72,88 @@ const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(
 for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
 /** The longest a refused client of the fleet waits: the largest Retry-After the node sends, with the most jitter. */
 const LONGEST_BACK_OFF_S = longestRetryDelayMs(SHED_RETRY_AFTER_MAX_SECONDS) / 1000;
+/**
+ * The longest back-off after a refusal while the node admits everything (its in-flight limit refusing): Retry-After
+ * 19 s. `auto` sizes the fleet by it; the longer Retry-Afters of a node that sheds much (up to 119 s) make a refused
+ * client skip check-ins, which is how the node brings the fleet's load down.
+ */
+const BASE_BACK_OFF_S = longestRetryDelayMs(shedRetryAfterSeconds(1, 1 - Number.EPSILON)) / 1000;
 
 /** For the drain time only: the backlog left when the offered load stops drains at no less than this. */
 const CAPACITY_FLOOR_PER_S = 500;
+
+/** The nodes' scrape token: the bench reads each node's load-shedding series at /metrics. */
+const SCRAPE_TOKEN = randomBytes(24).toString('base64url');
+
+/** What a node's /metrics says of its load shedding (http/metrics/metrics.ts `loadShedding`). */
+interface ShedReading {
+  inFlight: number;
+  eventLoopDelay: number;
+  rateLimited: number;
+  admittedShare: number;
+}
+
+async function shedReading(port: number, ca: string): Promise<ShedReading> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const request = httpsRequest({ host: '127.0.0.1', port, path: '/metrics', ca, headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`/metrics: ${response.statusCode}`))));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  const value = (name: string): number => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    if (line === undefined) throw new Error(`/metrics has no ${name}`);
+    return Number(line.slice(name.length + 1));
+  };
+  return {
+    inFlight: value('openmam_load_shed_requests_total{reason="in_flight"}'),
+    eventLoopDelay: value('openmam_load_shed_requests_total{reason="event_loop_delay"}'),
+    rateLimited: value('openmam_load_shed_requests_total{reason="rate_limited"}'),
+    admittedShare: value('openmam_load_shedding_admitted_share'),
+  };
+}
+
+/** The refusals of a phase by the node's reason, and its admitted share read every second (median, lowest). */
+interface ShedWatch {
+  inFlight: number;
+  eventLoopDelay: number;
+  share: { median: number; min: number };
+}
+
+/** Runs `phase` while reading the node's load-shedding series every second (one small scrape: negligible load). */
+async function watchShedding<T>(server: Child, ca: string, phase: () => Promise<T>): Promise<T & { shedding: ShedWatch }> {
+  const before = await shedReading(server.info.port, ca);
+  const shares: number[] = [];
+  const timer = setInterval(() => {
+    shedReading(server.info.port, ca).then(
+      (reading) => shares.push(reading.admittedShare),
+      () => undefined,
+    );
+  }, 1000);
+  try {
+    const result = await phase();
+    const after = await shedReading(server.info.port, ca);
+    shares.sort((a, b) => a - b);
+    return {
+      ...result,
+      shedding: {
+        inFlight: after.inFlight - before.inFlight,
+        eventLoopDelay: after.eventLoopDelay - before.eventLoopDelay,
+        share: { median: shares[Math.floor(shares.length / 2)] ?? 1, min: shares[0] ?? 1 },
+      },
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const describeShedding = (watch: ShedWatch): string =>
+  `refused by in-flight limit ${watch.inFlight}, by event-loop limit ${watch.eventLoopDelay}; admitted share median ${watch.share.median.toFixed(3)}, lowest ${watch.share.min.toFixed(3)}`;
+const sheddingJson = (watch: ShedWatch) => ({ shed_in_flight: watch.inFlight, shed_event_loop_delay: watch.eventLoopDelay, admitted_share_median: round(watch.share.median, 3), admitted_share_min: round(watch.share.min, 3) });
 
 interface Outcome {
   offeredPerSecond: number;
@@ -85,12 +170,16 @@ interface Outcome {
   lost: number;
   serverCores: number;
   maxClientQueue: number;
+  resent: number;
+  /** The node's own account of its refusals during the run. */
+  shedding: ShedWatch;
 }
 
 interface FleetOutcome {
   offeredPerSecond: number;
   run: FleetResult;
   serverCores: number;
+  shedding: ShedWatch;
 }
 
 /** Starts the OpenMAM child with `env` set for it (the child reads the load-shedding settings from its environment). */
@@ -113,25 +202,60 @@ function requestsOf(users: readonly BenchUser[], policyVersion: string): Buffer[
   );
 }
 
-/** The most steady check-ins per second, closed loop. */
-async function capacity(server: Child, users: readonly BenchUser[], policyVersion: string): Promise<number> {
+interface ClosedLoop {
+  ok: number;
+  refused: number;
+  errors: number;
+  elapsedSeconds: number;
+}
+
+/** Steady check-ins back to back over BENCH_CAPACITY_CONNECTIONS connections (autocannon), and the server's CPU. */
+async function closedLoop(server: Child, users: readonly BenchUser[], policyVersion: string, seconds: number): Promise<{ run: ClosedLoop; serverCores: number }> {
   let next = 0;
-  const result = await autocannon({
-    url: `https://127.0.0.1:${server.info.port}`,
-    connections: CLOSED_LOOP_CONNECTIONS,
-    duration: CAPACITY_DURATION,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const user = users[next++ % users.length]!;
-          return { ...request, path: checkInPath(user), body: checkInBody(policyVersion, user.configurationVersion), headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` } };
+  return withServerCores(server.info.pid, async () => {
+    const result = await autocannon({
+      url: `https://127.0.0.1:${server.info.port}`,
+      connections: CLOSED_LOOP_CONNECTIONS,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const user = users[next++ % users.length]!;
+            return { ...request, path: checkInPath(user), body: checkInBody(policyVersion, user.configurationVersion), headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` } };
+          },
         },
-      },
-    ],
+      ],
+    });
+    return { ok: result['2xx'], refused: result.non2xx, errors: result.errors, elapsedSeconds: result.duration || seconds };
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`capacity run: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result['2xx'] / (result.duration || CAPACITY_DURATION);
+}
+
+/** The most steady check-ins per second, closed loop, and the server's CPU per check-in (µs). */
+async function capacity(server: Child, users: readonly BenchUser[], policyVersion: string): Promise<{ perSecond: number; cpuMicroseconds: number }> {
+  const { run, serverCores } = await closedLoop(server, users, policyVersion, CAPACITY_DURATION);
+  if (run.refused > 0 || run.errors > 0) throw new Error(`capacity run: ${run.refused} non-2xx, ${run.errors} errors`);
+  const perSecond = run.ok / run.elapsedSeconds;
+  return { perSecond, cpuMicroseconds: (serverCores * 1e6) / perSecond };
+}
+
+/**
+ * What refusing costs the node: the same closed loop against a node that admits one request at a time
+ * (OPENMAM_MAX_IN_FLIGHT=1), so that nearly every request is refused; the server's CPU per refusal, the check-ins it
+ * still admitted counted at the capacity run's CPU each. Shedding can raise goodput only when a refusal is much
+ * cheaper than the request it refuses: at twice the capacity, a node whose refusals cost half a check-in is full
+ * refusing alone.
+ */
+async function refusalCost(dataDir: string, users: readonly BenchUser[], policyVersion: string, checkInMicroseconds: number): Promise<number> {
+  const node = await startWith(dataDir, { OPENMAM_MAX_IN_FLIGHT: '1', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN });
+  try {
+    await closedLoop(node, users, policyVersion, 2);
+    const { run, serverCores } = await closedLoop(node, users, policyVersion, CAPACITY_DURATION);
+    if (run.errors > 0 || run.refused === 0) throw new Error(`refusal cost run: ${run.refused} refused, ${run.errors} errors`);
+    return (serverCores * run.elapsedSeconds * 1e6 - run.ok * checkInMicroseconds) / run.refused;
+  } finally {
+    await stopServer(node);
+  }
 }
 
 function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
@@ -148,19 +272,20 @@ function overload(server: Child, requests: readonly Buffer[], rate: number, seco
   );
 }
 
-async function fleetRun(server: Child, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
-  const enough = Math.ceil(rate * LONGEST_BACK_OFF_S);
+async function fleetRun(server: Child, ca: string, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
+  const enough = Math.ceil(rate * BASE_BACK_OFF_S);
   const clients = FLEET_CLIENTS_SETTING === undefined ? requests.length : FLEET_CLIENTS_SETTING === 'auto' ? enough : Number(FLEET_CLIENTS_SETTING);
-  if (clients / rate < LONGEST_BACK_OFF_S) {
+  if (clients / rate < BASE_BACK_OFF_S) {
     // A real fleet checks in every half hour or so and a refusal costs a device a small part of one interval; here a
     // refused client misses many of its slots, so a burst of refusals takes a large share of the fleet away at once.
     log(
-      `  (the fleet's clients check in every ${(clients / rate).toFixed(2)} s, less than a back-off of up to ${LONGEST_BACK_OFF_S} s: ` +
+      `  (the fleet's clients check in every ${(clients / rate).toFixed(2)} s, less than a back-off of up to ${BASE_BACK_OFF_S} s: ` +
         `BENCH_FLEET_CLIENTS=${enough} (or auto) for a refusal to cost a client at most one check-in)`,
     );
   }
-  const { run, serverCores } = await withServerCores(server.info.pid, () =>
-    fleet({
+  const { run, serverCores, shedding } = await watchShedding(server, ca, () =>
+    withServerCores(server.info.pid, () =>
+      fleet({
       port: server.info.port,
       clients,
       rate,
@@ -173,11 +298,12 @@ async function fleetRun(server: Child, requests: readonly Buffer[], rate: number
       drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
       random: seededRandom(1),
     }),
+    ),
   );
-  return { offeredPerSecond: rate, run, serverCores };
+  return { offeredPerSecond: rate, run, serverCores, shedding };
 }
 
-function outcomeOf({ run, serverCores }: { run: OpenLoopResult; serverCores: number }, rate: number): Outcome {
+function outcomeOf({ run, serverCores, shedding }: { run: OpenLoopResult; serverCores: number; shedding: ShedWatch }, rate: number): Outcome {
   const ok = run.statuses['200'] ?? 0;
   const otherStatuses = Object.fromEntries(Object.entries(run.statuses).filter(([status]) => status !== '200' && status !== '503'));
   return {
@@ -193,6 +319,8 @@ function outcomeOf({ run, serverCores }: { run: OpenLoopResult; serverCores: num
     lost: run.scheduled - run.completed,
     serverCores,
     maxClientQueue: run.maxQueue,
+    resent: run.resent,
+    shedding,
   };
 }
 
@@ -200,7 +328,7 @@ const ms = (value: number | undefined): string => (value === undefined || Number
 const describeOutcome = (o: Outcome): string =>
   `goodput ${o.goodputPerSecond.toFixed(0)}/s of ${o.offeredPerSecond.toFixed(0)}/s offered; accepted p50 ${ms(o.accepted?.p50)}, p99 ${ms(o.accepted?.p99)}, max ${ms(o.accepted?.max)}; ` +
   `shed ${o.shed} (p99 ${ms(o.shedLatency?.p99)}); answered ${o.answered}/${o.scheduled}, errors ${o.errors}, other statuses ${JSON.stringify(o.otherStatuses)}; ` +
-  `server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.maxClientQueue}`;
+  `server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.maxClientQueue}, resent ${o.resent}; ${describeShedding(o.shedding)}`;
 const nothingLost = (o: Outcome): boolean => o.lost === 0 && o.errors === 0 && Object.keys(o.otherStatuses).length === 0;
 /** Every check-in begun finished with a 200 (within the drain), no other answer, no connection error. */
 const fleetNothingLost = ({ run }: FleetOutcome): boolean => run.finished === run.begun && run.errors === 0 && Object.keys(run.otherStatuses).length === 0;
@@ -209,7 +337,7 @@ const describeFleet = (o: FleetOutcome): string =>
   `(attempts ${o.run.attemptsPerSecond.toFixed(0)}/s, ${o.run.skippedSlots} slots skipped); accepted p50 ${ms(o.run.accepted?.p50)}, p99 ${ms(o.run.accepted?.p99)}; ` +
   `refused ${o.run.refused}${o.run.retryAfter === undefined ? '' : ` (Retry-After ${o.run.retryAfter.min}-${o.run.retryAfter.max} s)`}; ` +
   `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
-  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}`;
+  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}, resent ${o.run.resent}; ${describeShedding(o.shedding)}`;
 const fleetJson = (o: FleetOutcome) => ({
   clients: o.run.clients,
   interval_s: round(o.run.intervalMs / 1000, 3),
@@ -229,6 +357,8 @@ const fleetJson = (o: FleetOutcome) => ({
   other_statuses: o.run.otherStatuses,
   nothing_lost: fleetNothingLost(o),
   server_cores: round(o.serverCores, 2),
+  resent: o.run.resent,
+  ...sheddingJson(o.shedding),
 });
 const json = (o: Outcome) => ({
   offered_per_s: round(o.offeredPerSecond),
@@ -243,21 +373,25 @@ const json = (o: Outcome) => ({
   other_statuses: o.otherStatuses,
   nothing_lost: nothingLost(o),
   server_cores: round(o.serverCores, 2),
+  resent: o.resent,
+  ...sheddingJson(o.shedding),
 });
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-overload-'));
   try {
     const config = benchConfig(dataDir);
-    const unshedEnv = { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0' };
+    const unshedEnv = { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
     let server = await startWith(dataDir, unshedEnv);
-    const client = new JsonClient(server.info.port, await readFile(config.tlsCertFile, 'utf8'));
+    const ca = await readFile(config.tlsCertFile, 'utf8');
+    const client = new JsonClient(server.info.port, ca);
     const tenant = await prepareTenant({ dataDir, config, client, tenantId: server.info.tenantId!, users: USERS, accessPolicy: false, log });
     client.close();
     const requests = requestsOf(tenant.users, tenant.policyVersion);
 
     log(`capacity: closed loop, ${CLOSED_LOOP_CONNECTIONS} connections, ${CAPACITY_DURATION} s...`);
-    const capacityPerSecond = await capacity(server, tenant.users, tenant.policyVersion);
+    const measured = await capacity(server, tenant.users, tenant.policyVersion);
+    const capacityPerSecond = measured.perSecond;
     const rate = RATE ?? Math.round(capacityPerSecond * OVERLOAD);
     log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
 
@@ -267,11 +401,11 @@ async function main(): Promise<void> {
       let fleetOutcome: FleetOutcome | undefined;
       let open: Outcome | undefined;
       if (PHASES.has('fleet')) {
-        fleetOutcome = await fleetRun(node, requests, rate, capacityPerSecond);
+        fleetOutcome = await fleetRun(node, ca, requests, rate, capacityPerSecond);
         log(`  fleet: ${describeFleet(fleetOutcome)}`);
       }
       if (PHASES.has('open-loop')) {
-        open = outcomeOf(await overload(node, requests, rate, DURATION), rate);
+        open = outcomeOf(await watchShedding(node, ca, () => overload(node, requests, rate, DURATION)), rate);
         log(`  open loop: ${describeOutcome(open)}`);
       }
       return { fleet: fleetOutcome, open };
@@ -281,13 +415,20 @@ async function main(): Promise<void> {
     const unshed = await phases(server);
     await stopServer(server);
 
-    const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY) };
+    log('what a refusal costs: a node admitting one request at a time, closed loop...');
+    const refusalMicroseconds = await refusalCost(dataDir, tenant.users, tenant.policyVersion, measured.cpuMicroseconds);
+    log(`  ${refusalMicroseconds.toFixed(0)} µs of server CPU per refusal, against ${measured.cpuMicroseconds.toFixed(0)} µs per steady check-in (${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)})`);
+
+    const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
     log(`with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)...`);
     server = await startWith(dataDir, shedEnv);
     const shed = await phases(server);
     await stopServer(server);
 
-    const lines = [`capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`];
+    const lines = [
+      `capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s, ${measured.cpuMicroseconds.toFixed(0)} µs of server CPU each; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`,
+      `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a steady check-in`,
+    ];
     if (shed.fleet && unshed.fleet) {
       lines.push(
         `fleet (${FLEET_DURATION} s, clients honour Retry-After), without shedding: ${describeFleet(unshed.fleet)}`,
@@ -319,6 +460,9 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'overload',
         capacity_ops_per_s: round(capacityPerSecond),
+        check_in_cpu_us: round(measured.cpuMicroseconds),
+        refusal_cpu_us: round(refusalMicroseconds),
+        refusal_cost_ratio: round(refusalMicroseconds / measured.cpuMicroseconds, 3),
         offered_per_s: rate,
         overload: round(rate / capacityPerSecond, 2),
         max_in_flight: MAX_IN_FLIGHT,

@@ -136,6 +136,8 @@ const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 /**
  * One access-log line per request at info ("request completed", with the request and status); Fastify's
  * "incoming request" line goes to debug: every device checks in all day, and two lines per request double the log.
+ * A request shed for load (http/load-shedding.ts) goes to debug too: a busy node would otherwise spend on logging
+ * part of what it saves by refusing, and its warning every 10 s carries the counts.
  */
 class AccessLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
@@ -146,6 +148,8 @@ class AccessLogController extends LogController {
     // Flat fields rather than Fastify's req/res serializers: this line is written for every device check-in.
     const entry = { method: request.method, url: request.url, remoteAddress: request.ip, statusCode: reply.statusCode, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...entry, err: error }, 'request errored');
+    // Undefined outside the device and app scope, where nothing is shed.
+    else if (request.loadRefusal?.reason === 'overloaded') reply.log.debug(entry, 'request shed');
     else reply.log.info(entry, 'request completed');
   }
 }
@@ -350,6 +354,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   // The device and app surfaces, in one scope that sheds load past the limits (http/load-shedding.ts); everything
   // registered outside it (admin, console, health, identity provider) keeps answering an overloaded node.
   const loadShedding = new LoadShedding({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs }, (details, message) => server.log.warn(details, message));
+  metrics.loadShedding(() => ({ ...loadShedding.counts, admittedShare: loadShedding.admittedShare }));
   // Real time, not `clock`: a rate is of requests as they arrive (a test's frozen clock would never refill a bucket).
   const clientLimit = (perMinute: number) => loadShedding.clientLimit(new RateLimiter({ perMinute, maxKeys: config.rateLimitClients }));
   await loadShedding.register(server, async (devices) => {

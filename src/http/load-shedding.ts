@@ -13,9 +13,11 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  *   waits about L / C at most (Little's law);
  * - the event loop's delay (Node's `monitorEventLoopDelay`, the mean over a sample): the node's CPU is saturated. Not a gate (all requests
  *   refused for a sample, all admitted the next: a refusal costs the node a good part of what a steady request does,
- *   TLS and HTTP included, so the loop swings between the two): a fraction of the requests is admitted, halved after
+ *   TLS and HTTP included, so the loop swings between the two): a share of the requests is admitted, halved after
  *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
- *   settles where the loop keeps up.
+ *   settles where the loop keeps up; never below half the rate the node last admitted on time (`AdmitFraction`).
+ * A shed request is told to come back later the more the node sheds (`shedRetryAfterSeconds`): clients that honour
+ * `Retry-After` then skip check-ins, which is what brings a fleet's load down to what the node takes.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
  * shed: an operator can still see and act on an overloaded node.
  *
@@ -46,7 +48,7 @@ declare module 'fastify' {
     tryLater?: TryLater;
   }
   interface FastifyRequest {
-    /** The refusal of an `in-handler` route; null when admitted. */
+    /** The refusal of a device or app request (an `in-handler` route answers it itself); null when admitted. */
     loadRefusal: Refusal | null;
   }
 }
@@ -86,32 +88,68 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 /** At most one warning per interval while shedding: under overload, a log line per refused request would add load. */
 const WARN_INTERVAL_MS = 10_000;
 
-/** The longest Retry-After a shed request is told (seconds); bench:overload sizes its fleet by it. */
-export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS - 1;
+/**
+ * How much longer a shed request is told to wait than at the base Retry-After, at most: 10 s x 6 = 60 s (up to 119 s
+ * with the spread). Apps check in every 30 minutes and devices every few hours, so a minute is still soon for them,
+ * and a refused client that waits longer than its own interval skips a check-in instead of adding a retry to it.
+ */
+const MAX_RETRY_AFTER_FACTOR = 6;
+
+/** The longest Retry-After a shed request is told (seconds). */
+export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS * MAX_RETRY_AFTER_FACTOR - 1;
 
 /**
- * Retry-After of a shed request: 10 to 19 s. The requests a busy node refuses arrive together; told the same delay,
- * the clients that do not spread their retries themselves (the SDK and the simulator do) would all come back in the
- * same second and be refused together again.
+ * Retry-After of a shed request (whole seconds), for `random` in [0, 1): the base (RETRY_AFTER_SECONDS) divided by the
+ * share of requests the node admits (each refused client would otherwise be back for another try while the node still
+ * takes that share only: at 1/4 admitted, four tries on average), at most MAX_RETRY_AFTER_FACTOR times the base;
+ * then spread over up to as long again (10 to 19 s when the node admits everything and refuses on its in-flight limit).
+ * The requests a busy node refuses arrive together; told the same delay, the clients that do not spread their
+ * retries themselves (the SDK and the simulator do) would all come back in the same second and be refused together again.
  */
-function shedRetryAfter(): number {
-  return RETRY_AFTER_SECONDS + Math.floor(Math.random() * (SHED_RETRY_AFTER_MAX_SECONDS - RETRY_AFTER_SECONDS + 1));
+export function shedRetryAfterSeconds(admittedShare: number, random: number): number {
+  const base = Math.round(RETRY_AFTER_SECONDS * Math.min(MAX_RETRY_AFTER_FACTOR, 1 / Math.max(admittedShare, 1 / MAX_RETRY_AFTER_FACTOR)));
+  return base + Math.floor(random * base);
 }
 
-/** The share of requests admitted while the event loop is late: multiplicative decrease, additive increase. */
+/**
+ * The share of requests admitted while the event loop is late: multiplicative decrease, additive increase, with a
+ * floor that follows what the node sustains. Refusing is not free: a refusal still costs TLS, HTTP parsing, routing
+ * and an answer, more than half of what a steady check-in costs (docs/benchmarks.md "Overload"). Past the load where
+ * refusals alone fill the loop, refusing more cannot bring the delay down, and halving down to the fixed floor only
+ * turned away the requests the node could still answer (goodput fell to 7% of capacity at twice it). So the share
+ * never falls below what admits the rate the node last admitted in a sample where its loop kept up.
+ */
 export class AdmitFraction {
   /** Never below: a few requests still go, and their answers show when the node can take more. */
   static readonly MIN = 1 / 32;
   static readonly STEP_UP = 0.1;
+  /**
+   * Each timely sample, the remembered rate decays by this before the sample's own counts: a node whose requests got
+   * dearer (another mix, a slower database) forgets the old rate within minutes (0.998^700, about 6 minutes of 500 ms
+   * samples, is 1/4), while clients that back off for a minute or two, then come back together, do not make it
+   * forget what it took. Late samples keep it: under sustained overload it is what the floor must not forget.
+   */
+  static readonly SUSTAINED_DECAY = 0.998;
   #value = 1;
+  /** Requests admitted in the best recent sample whose loop kept up (decaying). */
+  #sustained = 0;
 
   get value(): number {
     return this.#value;
   }
 
-  /** One sample of the mean event-loop delay (ms) against the limit. */
-  sample(delayMs: number, limitMs: number): void {
-    this.#value = delayMs > limitMs ? Math.max(AdmitFraction.MIN, this.#value / 2) : Math.min(1, this.#value + AdmitFraction.STEP_UP);
+  /**
+   * One sample: the mean event-loop delay (ms) against the limit, and the device and app requests that arrived and
+   * were admitted during it.
+   */
+  sample(delayMs: number, limitMs: number, arrived = 0, admitted = 0): void {
+    if (delayMs <= limitMs) {
+      this.#sustained = Math.max(admitted, this.#sustained * AdmitFraction.SUSTAINED_DECAY);
+      this.#value = Math.min(1, this.#value + AdmitFraction.STEP_UP);
+      return;
+    }
+    const floor = arrived > 0 ? Math.min(1, this.#sustained / arrived) : 0;
+    this.#value = Math.max(AdmitFraction.MIN, floor, this.#value / 2);
   }
 
   /** Whether a request goes, for `random` in [0, 1). */
@@ -127,6 +165,8 @@ export class LoadShedding {
   #lastWarnAt = Number.NEGATIVE_INFINITY;
   /** The share of device and app requests admitted, from the event loop's delay. */
   readonly eventLoop = new AdmitFraction();
+  /** The share of device and app requests admitted in the last sample that had any, by both limits. */
+  #admittedShare = 1;
   /** Releases an admitted request's slot; one listener for every response, no closure per request. */
   readonly #release = (): void => {
     this.counts.inFlight--;
@@ -145,17 +185,24 @@ export class LoadShedding {
     await server.register(async (scope) => {
       scope.decorateRequest('loadRefusal', null);
       const limitMs = this.#limits.maxEventLoopDelayMs;
-      if (limitMs > 0) {
-        const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+      if (limitMs > 0 || this.#limits.maxInFlight > 0) {
+        const delay = limitMs > 0 ? monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS }) : undefined;
         let sampler: NodeJS.Timeout | undefined;
         // From once the node is ready: a starting node blocks its own loop (migrations, schema compilation), which is
         // not load, so what the histogram saw before is discarded and its first requests are not shed for it.
         scope.addHook('onReady', (done) => {
-          delay.enable();
+          delay?.enable();
+          let arrivedBefore = this.#arrived();
+          let admittedBefore = this.counts.admitted;
           sampler = setInterval(() => {
             // No reading yet (this timer ran before the histogram's after a long block): the next sample will have it.
-            if (delay.count === 0) return;
-            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs);
+            if (delay !== undefined && delay.count === 0) return;
+            const [arrived, admitted] = [this.#arrived() - arrivedBefore, this.counts.admitted - admittedBefore];
+            [arrivedBefore, admittedBefore] = [this.#arrived(), this.counts.admitted];
+            // A quiet half second says nothing of the node's load: the share stays what the last busy one measured.
+            if (arrived > 0) this.#admittedShare = admitted / arrived;
+            if (delay === undefined) return;
+            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, admitted);
             delay.reset();
           }, EVENT_LOOP_SAMPLE_MS);
           sampler.unref();
@@ -163,7 +210,7 @@ export class LoadShedding {
         });
         scope.addHook('onClose', (_instance, done) => {
           clearInterval(sampler);
-          delay.disable();
+          delay?.disable();
           done();
         });
       }
@@ -199,14 +246,26 @@ export class LoadShedding {
       const refusal = this.#admit(reply);
       if (refusal === undefined) {
         done();
-      } else if (answer === 'in-handler') {
-        request.loadRefusal = refusal;
-        done();
       } else {
-        // Answered from the hook: the rest of the route (token check, body, handler) never runs.
-        answer(request, reply, refusal);
+        request.loadRefusal = refusal;
+        // In the handler, or answered from the hook: the rest of the route (token check, body, handler) never runs.
+        if (answer === 'in-handler') done();
+        else answer(request, reply, refusal);
       }
     };
+  }
+
+  /**
+   * The share of device and app requests the node admitted over the last half second that had any, by both limits:
+   * 1 when it refused none. A shed request's Retry-After grows as it falls (shedRetryAfterSeconds).
+   */
+  get admittedShare(): number {
+    return this.#admittedShare;
+  }
+
+  /** Device and app requests that reached admission so far (the per-client limits come after it). */
+  #arrived(): number {
+    return this.counts.admitted + this.counts.shedInFlight + this.counts.shedEventLoopDelay;
   }
 
   #admit(reply: FastifyReply): Refusal | undefined {
@@ -214,10 +273,10 @@ export class LoadShedding {
     let refusal: Refusal | undefined;
     if (!this.eventLoop.admits(Math.random())) {
       this.counts.shedEventLoopDelay++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfter() };
+      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
     } else if (maxInFlight > 0 && this.counts.inFlight >= maxInFlight) {
       this.counts.shedInFlight++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfter() };
+      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
     }
     if (refusal !== undefined) {
       this.#warnNow();

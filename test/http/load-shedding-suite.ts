@@ -7,6 +7,7 @@ import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-cata
 import { RST_MAM_JWT_TEMPLATE } from '../../src/simulator/rst-template.ts';
 import { DeviceSimulator, ENROLLMENT_PATH, TryLaterError } from '../support/device-simulator.ts';
 import { startTestServer, type Backend, type JsonResponse, type TestServer } from '../support/server.ts';
+import { SHED_RETRY_AFTER_MAX_SECONDS } from '../../src/http/load-shedding.ts';
 
 /**
  * Load shedding (http/load-shedding.ts) and per-client rate limits (http/rate-limiter.ts) of the device and app
@@ -106,7 +107,7 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         const sync = await device.sync();
         const message = sync.messages[0]!;
         const retryAfter = assertTryLater(message, 503, 'OMA-DM');
-        assert.ok(retryAfter >= 10 && retryAfter < 20, `a shed request comes back in 10 to 19 s (spread), got ${retryAfter}`);
+        assert.ok(retryAfter >= 10 && retryAfter <= SHED_RETRY_AFTER_MAX_SECONDS, `a shed request comes back in 10 s or more, got ${retryAfter}`);
         assert.match(message.response, /<Cmd>SyncHdr<\/Cmd>\s*<Data>503<\/Data>/, 'OMA-DM: SyncHdr status 503, in SyncML');
 
         const enrollment = await server.request(ENROLLMENT_PATH, { method: 'POST', headers: SOAP, body: rst(user, devId()) });
@@ -131,6 +132,18 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         assert.equal((await server.request('/healthz')).status, 200, 'health is not shed');
         assert.equal(shedding.counts.shedInFlight - shedBefore, 25, 'every device and app request shed');
         assert.equal(shedding.counts.inFlight, 1, 'a shed request is not counted in flight');
+        // Once a half second has seen the node refuse nearly everything, the refused are told to wait longer.
+        await eventually(() => shedding.admittedShare < 0.5, 'a sample that refused most requests');
+        const later = await server.json('POST', '/mtd/v1/health', connector, {});
+        assert.ok(Number(later.headers['retry-after']) >= 20, `Retry-After grows as the share admitted falls, got ${String(later.headers['retry-after'])}`);
+        // What an operator sees: /metrics reads the same counts at the scrape.
+        const scraped = await server.request('/metrics', { headers: { authorization: `Bearer ${admin}` } });
+        assert.equal(scraped.status, 200);
+        assert.match(scraped.body, /^openmam_device_requests_in_flight 1$/m, 'the held request, in flight');
+        assert.match(scraped.body, new RegExp(`^openmam_load_shed_requests_total\\{reason="in_flight"\\} ${shedding.counts.shedInFlight}$`, 'm'), 'the shed requests, by reason');
+        assert.match(scraped.body, /^openmam_load_shed_requests_total\{reason="event_loop_delay"\} 0$/m, 'the event-loop limit is off here');
+        const share = Number(/^openmam_load_shedding_admitted_share (\S+)$/m.exec(scraped.body)?.[1]);
+        assert.ok(share < 0.5 && share === shedding.admittedShare, `the share admitted in the last busy half second, got ${share}`);
       } finally {
         assert.equal(await held.finish(), 200, 'the held check-in is served');
       }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
-import { AdmitFraction, LoadShedding } from '../../src/http/load-shedding.ts';
+import { AdmitFraction, LoadShedding, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../../src/http/load-shedding.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
 import { eventually, registration, WIP } from './load-shedding-suite.ts';
@@ -44,7 +44,8 @@ describe('load shedding on the event loop delay', () => {
     }
     assert.ok(shed !== undefined, 'a request is shed after the event loop was blocked');
     const retryAfter = Number(shed.headers['retry-after']);
-    assert.ok(retryAfter >= 10 && retryAfter < 20, `Retry-After 10 to 19 s, got ${retryAfter}`);
+    // 10 to 19 s after a half second that admitted everything, longer the fewer it admitted (shedRetryAfterSeconds, below).
+    assert.ok(retryAfter >= 10 && retryAfter <= SHED_RETRY_AFTER_MAX_SECONDS, `Retry-After 10 to ${SHED_RETRY_AFTER_MAX_SECONDS} s, got ${retryAfter}`);
     assert.equal((shed.body['error'] as { code: string }).code, 'serviceUnavailable');
     assert.ok(server.runtime.app.loadShedding.counts.shedEventLoopDelay >= 1);
   });
@@ -99,6 +100,43 @@ describe('AdmitFraction (the event loop delay limit)', () => {
     assert.ok(Math.abs(fraction.value - (AdmitFraction.MIN + 0.1)) < 1e-9, 'a sample at the limit is not over it');
     for (let i = 0; i < 20; i++) fraction.sample(3, 100);
     assert.equal(fraction.value, 1, 'back to everything, a tenth per sample');
+  });
+
+  it('never admits less than the rate the node last admitted on time, however long its loop stays late', () => {
+    const fraction = new AdmitFraction();
+    // On time: 1,000 requests arrived in the sample and all went.
+    fraction.sample(5, 100, 1000, 1000);
+    // Then four times that arrives and the loop stays late (refusals alone fill it): halving stops at 1,000 of 4,000.
+    for (let i = 0; i < 100; i++) fraction.sample(400, 100, 4000, fraction.value * 4000);
+    assert.equal(fraction.value, 0.25, 'the 1,000 the node took on time, of 4,000');
+    // The floor follows the load: twice as many arriving, half the share.
+    fraction.sample(400, 100, 8000, 1000);
+    assert.equal(fraction.value, 0.125);
+    // Arrivals so many that the floor is under the fixed one: halved down to the fixed one.
+    for (let i = 0; i < 5; i++) fraction.sample(400, 100, 100_000, 1000);
+    assert.equal(fraction.value, AdmitFraction.MIN);
+  });
+
+  it('forgets, within minutes of timely samples, a rate the node no longer takes on time', () => {
+    const fraction = new AdmitFraction();
+    fraction.sample(5, 100, 1000, 1000);
+    // Requests got dearer: the node now keeps up with 100 a sample only, for 700 samples (about 6 minutes).
+    for (let i = 0; i < 700; i++) fraction.sample(5, 100, 100, 100);
+    for (let i = 0; i < 10; i++) fraction.sample(400, 100, 4000, 100);
+    assert.ok(fraction.value < 0.25 / 3, `the floor from 1,000 a sample is mostly forgotten (0.998^700 < 1/4), got ${fraction.value}`);
+    assert.ok(fraction.value >= 100 / 4000, 'the floor from the 100 it took on time holds');
+  });
+});
+
+describe('shedRetryAfterSeconds', () => {
+  it('asks for longer the smaller the share admitted, spread over up to as long again, bounded', () => {
+    assert.equal(shedRetryAfterSeconds(1, 0), 10);
+    assert.equal(shedRetryAfterSeconds(1, 0.999), 19, 'everything admitted (the in-flight limit refuses): 10 to 19 s');
+    assert.equal(shedRetryAfterSeconds(0.5, 0), 20);
+    assert.equal(shedRetryAfterSeconds(0.25, 0.5), 60, 'a quarter admitted: four tries on average, 40 to 79 s');
+    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 0), 60, 'at most six times the base');
+    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 0.999), SHED_RETRY_AFTER_MAX_SECONDS);
+    assert.equal(SHED_RETRY_AFTER_MAX_SECONDS, 119);
   });
 });
 

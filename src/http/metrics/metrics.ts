@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ErrorCode } from '../../errors.ts';
 import type { CacheObserver } from '../../identity/identity.ts';
 import type { QueryKind, QueryObserver } from '../../store/roles.ts';
@@ -46,6 +46,15 @@ const UNMATCHED_ROUTE = '(unmatched)';
 
 /** Every QueryKind (a Record: a kind added to store/roles.ts without its series here does not compile). */
 const QUERY_KINDS = Object.keys({ select: true, insert: true, update: true, delete: true, transaction: true, other: true } satisfies Record<QueryKind, true>) as QueryKind[];
+
+/** What `OpenMamMetrics.loadShedding` reads at a scrape (http/load-shedding.ts `LoadSheddingCounts` and its share). */
+export interface LoadSheddingReading {
+  inFlight: number;
+  shedInFlight: number;
+  shedEventLoopDelay: number;
+  rateLimited: number;
+  admittedShare: number;
+}
 
 /** The request series of one route pattern and method, by status code: bound at the first request with that code. */
 export class RouteSeries {
@@ -262,6 +271,44 @@ export class OpenMamMetrics {
   /** A write-behind buffer whose pending entries are read at each scrape. */
   buffer(name: BufferName, pending: () => number): void {
     this.#buffers.set(name, pending);
+  }
+
+  /**
+   * The load shedding of the device and app surfaces (http/load-shedding.ts), read at each scrape from its own counts:
+   * nothing is added to a request's path.
+   */
+  loadShedding(counts: () => LoadSheddingReading): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'openmam_device_requests_in_flight',
+      help: 'Device and app requests admitted and not answered yet (the OPENMAM_MAX_IN_FLIGHT limit counts these).',
+      registers,
+      collect() {
+        this.set(counts().inFlight);
+      },
+    });
+    new Gauge({
+      name: 'openmam_load_shedding_admitted_share',
+      help: 'Share of device and app requests admitted over the last half second that had any, by both node limits: 1 while none is shed.',
+      registers,
+      collect() {
+        this.set(counts().admittedShare);
+      },
+    });
+    new Counter({
+      name: 'openmam_load_shed_requests_total',
+      help: 'Device and app requests answered "try later" (503 or 429 with Retry-After): in_flight and event_loop_delay (node limits), rate_limited (one client over its rate).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const now = counts();
+        // A counter read from counts that only grow: set by reset and add (prom-client counters have no set).
+        this.reset();
+        this.inc({ reason: 'in_flight' }, now.shedInFlight);
+        this.inc({ reason: 'event_loop_delay' }, now.shedEventLoopDelay);
+        this.inc({ reason: 'rate_limited' }, now.rateLimited);
+      },
+    });
   }
 
   /** The exposition text (prometheus.io/docs/instrumenting/exposition_formats, version 0.0.4) with the process's series. */
