@@ -89,12 +89,46 @@ export interface CommittedReader {
   close(): void;
 }
 
+/** The roles whose methods KyselyStore takes from a repository each (bindRoles), as they are: no field lists them again. */
+type RoleMethods = TenantStore & EnrollmentStore & DeviceStore & ConfigurationStore & ManagementStore & GroupStore & UserStore & PolicyStore & WipLogStore & SecretStore;
+
+/** The intersection of a union's members. */
+type AllOf<U> = (U extends unknown ? (all: U) => void : never) extends (all: infer I) => void ? I : never;
+
+/**
+ * Sets each public method of each repository (those of its class: the roles it implements) on `store`, bound to the
+ * repository, once: a call is the repository's own method, with no wrapper closure. The compiler checks that the
+ * repositories together have every method of RoleMethods (else it names the `unbound` ones); a name the store has
+ * already (a lifecycle method, another repository's) is refused, so nothing is shadowed silently.
+ */
+function bindRoles<const Repositories extends readonly object[]>(
+  store: KyselyStore,
+  repositories: Repositories & (AllOf<Repositories[number]> extends RoleMethods ? unknown : { unbound: Exclude<keyof RoleMethods, keyof AllOf<Repositories[number]>> }),
+): void {
+  for (const repository of repositories) {
+    const prototype = Object.getPrototypeOf(repository) as object;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const method: unknown = Reflect.get(prototype, name);
+      if (name === 'constructor' || typeof method !== 'function') continue;
+      if (name in store) throw new OpenMamError('internal', `the store has a method ${name} already`);
+      Reflect.set(store, name, method.bind(repository));
+    }
+  }
+}
+
 /**
  * The one Store implementation, over SQLite or PostgreSQL: the connection, the StoreContext it lends every role
  * repository (repositories/), the lifecycle (migrate, ping, observeQueries, close and the tracking close() waits
- * for) and collection pages. Each method of a role is its repository's, bound once here: a call costs no wrapper
- * closure (the check-in's hot reads and writes included), and the ~80 consumers of `Store` see one object.
+ * for) and collection pages. Each method of a role is its repository's, bound once here (bindRoles): a call costs no
+ * wrapper closure (the check-in's hot reads and writes included), and the ~80 consumers of `Store` see one object.
+ * The role methods are declared once, in their role interfaces (roles.ts); the interface below merges them into
+ * the class's type; the compiler checks that bindRoles covers them, and test/store/kysely-store.test.ts that each
+ * is a function of a store.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- it adds RoleMethods to the class's type; bindRoles sets them, checked by the compiler
+export interface KyselyStore extends RoleMethods {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class KyselyStore implements Store, SecretStore {
   readonly backend: Store['backend'];
   /** Same database, same write path (group commit) and same lifecycle (close() waits for its work too). */
@@ -115,84 +149,6 @@ export class KyselyStore implements Store, SecretStore {
   readonly devicePicture: DevicePictureStore;
   /** The audit trail (migration 026); its events ride on the changes' own transactions (see #write). */
   readonly audit: AuditStore;
-
-  // Each role's methods, bound to its repository in the constructor.
-  // TenantStore (repositories/tenants.ts)
-  readonly getTenant: TenantStore['getTenant'];
-  readonly listTenants: TenantStore['listTenants'];
-  readonly createTenant: TenantStore['createTenant'];
-  readonly updateTenant: TenantStore['updateTenant'];
-
-  // EnrollmentStore (repositories/enrollments.ts)
-  readonly enroll: EnrollmentStore['enroll'];
-  readonly getEnrollment: EnrollmentStore['getEnrollment'];
-  readonly getActiveEnrollmentByDevId: EnrollmentStore['getActiveEnrollmentByDevId'];
-  readonly listEnrollments: EnrollmentStore['listEnrollments'];
-  readonly queryManagedDevices: EnrollmentStore['queryManagedDevices'];
-  readonly queryRetiredDevices: EnrollmentStore['queryRetiredDevices'];
-  readonly listEnrollmentsOfUser: EnrollmentStore['listEnrollmentsOfUser'];
-  readonly markUnenrolled: EnrollmentStore['markUnenrolled'];
-
-  // DeviceStore (repositories/enrollments.ts)
-  readonly getDevice: DeviceStore['getDevice'];
-
-  // ConfigurationStore (repositories/configuration.ts)
-  readonly putConfigurationSet: ConfigurationStore['putConfigurationSet'];
-  readonly deleteConfigurationSet: ConfigurationStore['deleteConfigurationSet'];
-  readonly getConfigurationSet: ConfigurationStore['getConfigurationSet'];
-  readonly configurationSetsFor: ConfigurationStore['configurationSetsFor'];
-  readonly getConfigurationVersion: ConfigurationStore['getConfigurationVersion'];
-
-  // ManagementStore (repositories/management.ts)
-  readonly getManagedDevice: ManagementStore['getManagedDevice'];
-  readonly getNodeStates: ManagementStore['getNodeStates'];
-  readonly getNodeStatesOf: ManagementStore['getNodeStatesOf'];
-  readonly getManagementStatesOf: ManagementStore['getManagementStatesOf'];
-  readonly getSession: ManagementStore['getSession'];
-  readonly applySyncOutcome: ManagementStore['applySyncOutcome'];
-  readonly recordCheckins: ManagementStore['recordCheckins'];
-  readonly listInventory: ManagementStore['listInventory'];
-  readonly setMessageLogUntil: ManagementStore['setMessageLogUntil'];
-  readonly appendMessageLog: ManagementStore['appendMessageLog'];
-  readonly listMessageLog: ManagementStore['listMessageLog'];
-
-  // GroupStore (repositories/groups.ts)
-  readonly createGroup: GroupStore['createGroup'];
-  readonly getGroup: GroupStore['getGroup'];
-  readonly listGroups: GroupStore['listGroups'];
-  readonly queryGroups: GroupStore['queryGroups'];
-  readonly updateGroup: GroupStore['updateGroup'];
-  readonly deleteGroup: GroupStore['deleteGroup'];
-  readonly addGroupMember: GroupStore['addGroupMember'];
-  readonly removeGroupMember: GroupStore['removeGroupMember'];
-  readonly listGroupMembers: GroupStore['listGroupMembers'];
-  readonly groupsOfMember: GroupStore['groupsOfMember'];
-  readonly listGroupsOfMember: GroupStore['listGroupsOfMember'];
-  readonly groupsOfMembers: GroupStore['groupsOfMembers'];
-
-  // UserStore (repositories/users.ts)
-  readonly queryUsers: UserStore['queryUsers'];
-  readonly getUser: UserStore['getUser'];
-  readonly getUserByPrincipalName: UserStore['getUserByPrincipalName'];
-  readonly recordUsers: UserStore['recordUsers'];
-
-  // PolicyStore (repositories/policies.ts)
-  readonly createPolicy: PolicyStore['createPolicy'];
-  readonly updatePolicy: PolicyStore['updatePolicy'];
-  readonly getPolicy: PolicyStore['getPolicy'];
-  readonly listPolicies: PolicyStore['listPolicies'];
-  readonly queryPolicies: PolicyStore['queryPolicies'];
-  readonly deletePolicy: PolicyStore['deletePolicy'];
-  readonly queryManagedAppPolicies: PolicyStore['queryManagedAppPolicies'];
-
-  // WipLogStore (repositories/wip-logs.ts)
-  readonly requestWipLogs: WipLogStore['requestWipLogs'];
-  readonly pendingWipLogRequests: WipLogStore['pendingWipLogRequests'];
-  readonly listWipLogRequests: WipLogStore['listWipLogRequests'];
-
-  // SecretStore (repositories/secrets.ts)
-  readonly getOrCreateSecret: SecretStore['getOrCreateSecret'];
-  readonly deleteSecretsOlderThan: SecretStore['deleteSecretsOlderThan'];
 
   readonly #audit: KyselyAuditStore;
   readonly #db: Kysely<Database>;
@@ -238,72 +194,17 @@ export class KyselyStore implements Store, SecretStore {
     this.assignmentFilters = new KyselyAssignmentFilterStore(db, context);
     this.deviceActions = new KyselyDeviceActionStore(db, context);
     this.healthAttestation = new KyselyHealthAttestationStore(context);
-    const tenants = new KyselyTenantRepository(context);
-    this.getTenant = tenants.getTenant.bind(tenants);
-    this.listTenants = tenants.listTenants.bind(tenants);
-    this.createTenant = tenants.createTenant.bind(tenants);
-    this.updateTenant = tenants.updateTenant.bind(tenants);
-    const enrollments = new KyselyEnrollmentRepository(context);
-    this.enroll = enrollments.enroll.bind(enrollments);
-    this.getEnrollment = enrollments.getEnrollment.bind(enrollments);
-    this.getActiveEnrollmentByDevId = enrollments.getActiveEnrollmentByDevId.bind(enrollments);
-    this.listEnrollments = enrollments.listEnrollments.bind(enrollments);
-    this.queryManagedDevices = enrollments.queryManagedDevices.bind(enrollments);
-    this.queryRetiredDevices = enrollments.queryRetiredDevices.bind(enrollments);
-    this.listEnrollmentsOfUser = enrollments.listEnrollmentsOfUser.bind(enrollments);
-    this.markUnenrolled = enrollments.markUnenrolled.bind(enrollments);
-    this.getDevice = enrollments.getDevice.bind(enrollments);
-    const configuration = new KyselyConfigurationRepository(context);
-    this.putConfigurationSet = configuration.putConfigurationSet.bind(configuration);
-    this.deleteConfigurationSet = configuration.deleteConfigurationSet.bind(configuration);
-    this.getConfigurationSet = configuration.getConfigurationSet.bind(configuration);
-    this.configurationSetsFor = configuration.configurationSetsFor.bind(configuration);
-    this.getConfigurationVersion = configuration.getConfigurationVersion.bind(configuration);
-    const management = new KyselyManagementRepository(context);
-    this.getManagedDevice = management.getManagedDevice.bind(management);
-    this.getNodeStates = management.getNodeStates.bind(management);
-    this.getNodeStatesOf = management.getNodeStatesOf.bind(management);
-    this.getManagementStatesOf = management.getManagementStatesOf.bind(management);
-    this.getSession = management.getSession.bind(management);
-    this.applySyncOutcome = management.applySyncOutcome.bind(management);
-    this.recordCheckins = management.recordCheckins.bind(management);
-    this.listInventory = management.listInventory.bind(management);
-    this.setMessageLogUntil = management.setMessageLogUntil.bind(management);
-    this.appendMessageLog = management.appendMessageLog.bind(management);
-    this.listMessageLog = management.listMessageLog.bind(management);
-    const groups = new KyselyGroupRepository(context);
-    this.createGroup = groups.createGroup.bind(groups);
-    this.getGroup = groups.getGroup.bind(groups);
-    this.listGroups = groups.listGroups.bind(groups);
-    this.queryGroups = groups.queryGroups.bind(groups);
-    this.updateGroup = groups.updateGroup.bind(groups);
-    this.deleteGroup = groups.deleteGroup.bind(groups);
-    this.addGroupMember = groups.addGroupMember.bind(groups);
-    this.removeGroupMember = groups.removeGroupMember.bind(groups);
-    this.listGroupMembers = groups.listGroupMembers.bind(groups);
-    this.groupsOfMember = groups.groupsOfMember.bind(groups);
-    this.listGroupsOfMember = groups.listGroupsOfMember.bind(groups);
-    this.groupsOfMembers = groups.groupsOfMembers.bind(groups);
-    const users = new KyselyUserRepository(context);
-    this.queryUsers = users.queryUsers.bind(users);
-    this.getUser = users.getUser.bind(users);
-    this.getUserByPrincipalName = users.getUserByPrincipalName.bind(users);
-    this.recordUsers = users.recordUsers.bind(users);
-    const policies = new KyselyPolicyRepository(context);
-    this.createPolicy = policies.createPolicy.bind(policies);
-    this.updatePolicy = policies.updatePolicy.bind(policies);
-    this.getPolicy = policies.getPolicy.bind(policies);
-    this.listPolicies = policies.listPolicies.bind(policies);
-    this.queryPolicies = policies.queryPolicies.bind(policies);
-    this.deletePolicy = policies.deletePolicy.bind(policies);
-    this.queryManagedAppPolicies = policies.queryManagedAppPolicies.bind(policies);
-    const wipLogs = new KyselyWipLogRepository(context);
-    this.requestWipLogs = wipLogs.requestWipLogs.bind(wipLogs);
-    this.pendingWipLogRequests = wipLogs.pendingWipLogRequests.bind(wipLogs);
-    this.listWipLogRequests = wipLogs.listWipLogRequests.bind(wipLogs);
-    const secrets = new KyselySecretRepository(context);
-    this.getOrCreateSecret = secrets.getOrCreateSecret.bind(secrets);
-    this.deleteSecretsOlderThan = secrets.deleteSecretsOlderThan.bind(secrets);
+    bindRoles(this, [
+      new KyselyTenantRepository(context),
+      new KyselyEnrollmentRepository(context),
+      new KyselyConfigurationRepository(context),
+      new KyselyManagementRepository(context),
+      new KyselyGroupRepository(context),
+      new KyselyUserRepository(context),
+      new KyselyPolicyRepository(context),
+      new KyselyWipLogRepository(context),
+      new KyselySecretRepository(context),
+    ]);
   }
 
   /** A compiled single-statement read of committed data: see CommittedReader. */
