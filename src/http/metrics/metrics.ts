@@ -56,6 +56,8 @@ export interface LoadSheddingReading {
   admittedShare: number;
 }
 
+const NO_LOAD_SHEDDING: LoadSheddingReading = { inFlight: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0, admittedShare: 1 };
+
 /** The request series of one route pattern and method, by status code: bound at the first request with that code. */
 export class RouteSeries {
   readonly #byStatus = new Map<number, { count: CounterCell<string>; latency: HistogramCell<string> }>();
@@ -120,6 +122,8 @@ export class OpenMamMetrics {
   readonly #queryDuration: Record<QueryKind, HistogramCell<'kind'>>;
   readonly #queryErrors: Record<QueryKind, CounterCell<'kind'>>;
   readonly #buffers = new Map<BufferName, () => number>();
+  /** The load-shedding counts, once the app gives them (loadShedding); before, nothing in flight or shed. */
+  #loadShedding: () => LoadSheddingReading = () => NO_LOAD_SHEDDING;
   /** By route pattern, then method. */
   readonly #routes = new Map<string, Map<string, RouteSeries>>();
   /** Requests no route matched, by surface (from the path), then method. */
@@ -204,6 +208,37 @@ export class OpenMamMetrics {
         for (const [buffer, pending] of buffers) this.set({ buffer }, pending());
       },
     });
+    const shedding = (): LoadSheddingReading => this.#loadShedding();
+    new Gauge({
+      name: 'openmam_device_requests_in_flight',
+      help: 'Device and app requests admitted and not answered yet (the OPENMAM_MAX_IN_FLIGHT limit counts these).',
+      registers: [registry],
+      collect() {
+        this.set(shedding().inFlight);
+      },
+    });
+    new Gauge({
+      name: 'openmam_load_shedding_admitted_share',
+      help: 'Share of device and app requests admitted over the last half second that had any, by both node limits: 1 while none is shed.',
+      registers: [registry],
+      collect() {
+        this.set(shedding().admittedShare);
+      },
+    });
+    new Counter({
+      name: 'openmam_load_shed_requests_total',
+      help: 'Device and app requests answered "try later" (503 or 429 with Retry-After): in_flight and event_loop_delay (node limits), rate_limited (one client over its rate).',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        const now = shedding();
+        // A counter read from counts that only grow: set by reset and add (prom-client counters have no set).
+        this.reset();
+        this.inc({ reason: 'in_flight' }, now.shedInFlight);
+        this.inc({ reason: 'event_loop_delay' }, now.shedEventLoopDelay);
+        this.inc({ reason: 'rate_limited' }, now.rateLimited);
+      },
+    });
     new Gauge({ name: 'openmam_build_info', help: 'Always 1; the version label says which OpenMAM this node runs.', labelNames: ['version'], registers: [registry] }).set({ version }, 1);
     // The process series start with the first app, not at its first scrape: their event-loop delay monitor and GC
     // observer then cover the node from its start (started at the first scrape, GC time before it was never counted
@@ -275,40 +310,10 @@ export class OpenMamMetrics {
 
   /**
    * The load shedding of the device and app surfaces (http/load-shedding.ts), read at each scrape from its own counts:
-   * nothing is added to a request's path.
+   * nothing is added to a request's path. Until it is given, its series say nothing is in flight or shed.
    */
-  loadShedding(counts: () => LoadSheddingReading): void {
-    const registers = [this.registry];
-    new Gauge({
-      name: 'openmam_device_requests_in_flight',
-      help: 'Device and app requests admitted and not answered yet (the OPENMAM_MAX_IN_FLIGHT limit counts these).',
-      registers,
-      collect() {
-        this.set(counts().inFlight);
-      },
-    });
-    new Gauge({
-      name: 'openmam_load_shedding_admitted_share',
-      help: 'Share of device and app requests admitted over the last half second that had any, by both node limits: 1 while none is shed.',
-      registers,
-      collect() {
-        this.set(counts().admittedShare);
-      },
-    });
-    new Counter({
-      name: 'openmam_load_shed_requests_total',
-      help: 'Device and app requests answered "try later" (503 or 429 with Retry-After): in_flight and event_loop_delay (node limits), rate_limited (one client over its rate).',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        const now = counts();
-        // A counter read from counts that only grow: set by reset and add (prom-client counters have no set).
-        this.reset();
-        this.inc({ reason: 'in_flight' }, now.shedInFlight);
-        this.inc({ reason: 'event_loop_delay' }, now.shedEventLoopDelay);
-        this.inc({ reason: 'rate_limited' }, now.rateLimited);
-      },
-    });
+  loadShedding(reading: () => LoadSheddingReading): void {
+    this.#loadShedding = reading;
   }
 
   /** The exposition text (prometheus.io/docs/instrumenting/exposition_formats, version 0.0.4) with the process's series. */
