@@ -15,7 +15,7 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  *   refused for a sample, all admitted the next: a refusal costs the node a good part of what a steady request does,
  *   TLS and HTTP included, so the loop swings between the two): a share of the requests is admitted, halved after
  *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
- *   settles where the loop keeps up; never below half the rate the node last admitted on time (`AdmitFraction`).
+ *   settles where the loop keeps up; never below what admits the rate the node last admitted on time (`AdmitFraction`).
  * A shed request is told to come back later the more the node sheds (`shedRetryAfterSeconds`): clients that honour
  * `Retry-After` then skip check-ins, which is what brings a fleet's load down to what the node takes.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
@@ -114,7 +114,7 @@ export function shedRetryAfterSeconds(admittedShare: number, random: number): nu
 /**
  * The share of requests admitted while the event loop is late: multiplicative decrease, additive increase, with a
  * floor that follows what the node sustains. Refusing is not free: a refusal still costs TLS, HTTP parsing, routing
- * and an answer, more than half of what a steady check-in costs (docs/benchmarks.md "Overload"). Past the load where
+ * and an answer, 0.4 to 0.8 of what a steady check-in costs (docs/benchmarks.md "Issue 16, fourth session"). Past the load where
  * refusals alone fill the loop, refusing more cannot bring the delay down, and halving down to the fixed floor only
  * turned away the requests the node could still answer (goodput fell to 7% of capacity at twice it). So the share
  * never falls below what admits the rate the node last admitted in a sample where its loop kept up.
@@ -197,8 +197,9 @@ export class LoadShedding {
           sampler = setInterval(() => {
             // No reading yet (this timer ran before the histogram's after a long block): the next sample will have it.
             if (delay !== undefined && delay.count === 0) return;
-            const [arrived, admitted] = [this.#arrived() - arrivedBefore, this.counts.admitted - admittedBefore];
-            [arrivedBefore, admittedBefore] = [this.#arrived(), this.counts.admitted];
+            const [arrivedNow, admittedNow] = [this.#arrived(), this.counts.admitted];
+            const [arrived, admitted] = [arrivedNow - arrivedBefore, admittedNow - admittedBefore];
+            [arrivedBefore, admittedBefore] = [arrivedNow, admittedNow];
             // A quiet half second says nothing of the node's load: the share stays what the last busy one measured.
             if (arrived > 0) this.#admittedShare = admitted / arrived;
             if (delay === undefined) return;
@@ -270,17 +271,15 @@ export class LoadShedding {
 
   #admit(reply: FastifyReply): Refusal | undefined {
     const { maxInFlight } = this.#limits;
-    let refusal: Refusal | undefined;
-    if (!this.eventLoop.admits(Math.random())) {
-      this.counts.shedEventLoopDelay++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
-    } else if (maxInFlight > 0 && this.counts.inFlight >= maxInFlight) {
-      this.counts.shedInFlight++;
-      refusal = { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
-    }
-    if (refusal !== undefined) {
+    const shedBy = !this.eventLoop.admits(Math.random())
+      ? 'shedEventLoopDelay'
+      : maxInFlight > 0 && this.counts.inFlight >= maxInFlight
+        ? 'shedInFlight'
+        : undefined;
+    if (shedBy !== undefined) {
+      this.counts[shedBy]++;
       this.#warnNow();
-      return refusal;
+      return { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
     }
     this.counts.inFlight++;
     this.counts.admitted++;
