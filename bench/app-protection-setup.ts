@@ -94,7 +94,7 @@ export function serverTokenValidator(runtime: Runtime, config: Config): TokenVal
 export interface JsonResponse {
   status: number;
   text: string;
-  /** The parsed body; undefined when empty. */
+  /** The parsed body; undefined when empty or not JSON. */
   json: Record<string, unknown> | undefined;
 }
 
@@ -135,7 +135,9 @@ export class JsonClient {
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           try {
-            resolve({ status: response.statusCode ?? 0, text, json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) });
+            // JSON when the server says so; other bodies (Prometheus text at /metrics) are read from `text`.
+            const json = text !== '' && /json/i.test(String(response.headers['content-type'])) ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+            resolve({ status: response.statusCode ?? 0, text, json });
           } catch (error) {
             reject(new Error(`${method} ${path}: ${response.statusCode} ${text.slice(0, 200)}`, { cause: error }));
           }

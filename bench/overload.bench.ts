@@ -41,7 +41,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -93,17 +92,10 @@ interface ShedReading {
   admittedShare: number;
 }
 
-async function shedReading(port: number, ca: string): Promise<ShedReading> {
-  const text = await new Promise<string>((resolve, reject) => {
-    const request = httpsRequest({ host: '127.0.0.1', port, path: '/metrics', ca, headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => (response.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`/metrics: ${response.statusCode}`))));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end();
-  });
+async function shedReading(client: JsonClient): Promise<ShedReading> {
+  const scraped = await client.raw('GET', '/metrics', undefined, { authorization: `Bearer ${SCRAPE_TOKEN}` });
+  if (scraped.status !== 200) throw new Error(`/metrics: ${scraped.status}`);
+  const text = scraped.text;
   const value = (name: string): number => {
     const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
     if (line === undefined) throw new Error(`/metrics has no ${name}`);
@@ -126,17 +118,18 @@ interface ShedWatch {
 
 /** Runs `phase` while reading the node's load-shedding series every second (one small scrape: negligible load). */
 async function watchShedding<T>(server: Child, ca: string, phase: () => Promise<T>): Promise<T & { shedding: ShedWatch }> {
-  const before = await shedReading(server.info.port, ca);
+  const client = new JsonClient(server.info.port, ca, 1);
+  const before = await shedReading(client);
   const shares: number[] = [];
   const timer = setInterval(() => {
-    shedReading(server.info.port, ca).then(
+    shedReading(client).then(
       (reading) => shares.push(reading.admittedShare),
       () => undefined,
     );
   }, 1000);
   try {
     const result = await phase();
-    const after = await shedReading(server.info.port, ca);
+    const after = await shedReading(client);
     shares.sort((a, b) => a - b);
     return {
       ...result,
@@ -148,6 +141,7 @@ async function watchShedding<T>(server: Child, ca: string, phase: () => Promise<
     };
   } finally {
     clearInterval(timer);
+    client.close();
   }
 }
 
