@@ -1,8 +1,13 @@
 /**
- * `npm run bench:overload`: one OpenMAM server process (SQLite, HTTPS, production logging) offered twice the managed
- * app check-ins (`POST /mam/v1/registrations/{id}/checkin`) it can answer, without and with load shedding
- * (src/http/load-shedding.ts), by two kinds of clients: a fleet that honours `Retry-After`, as the SDK, the device
- * simulator and Windows do, and an open loop that ignores it.
+ * `npm run bench:overload`: one OpenMAM server process (SQLite, HTTPS, production logging) offered twice the requests
+ * it can answer, without and with load shedding (src/http/load-shedding.ts), by two kinds of clients: a fleet that
+ * honours `Retry-After`, as the SDK, the device simulator and Windows do, and an open loop that ignores it. The
+ * requests (BENCH_WORKLOAD):
+ *  - `check-in` (the default): steady managed app check-ins (`POST /mam/v1/registrations/{id}/checkin`), the cheapest
+ *    request a node answers, so cheap that refusing one costs nearly as much (`refusalCost`);
+ *  - `changes`: the first message of an OMA-DM session of a Windows device that has 50 settings to receive (an admin's
+ *    change reaching the fleet; bench/oma-dm-devices.ts), each answered with those settings' commands: the dear load
+ *    that overloads a node in real life. BENCH_USERS devices are enrolled over HTTPS and settled first.
  *
  *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections),
  *     and the server's CPU per check-in; then (between the two nodes below) the CPU a refusal costs, against a node
@@ -29,7 +34,7 @@
  * does in the open loop.
  * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"refusal_cost_ratio":..,"fleet":{"shed":{...},"unshed":{...}},
  * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
- * Environment: BENCH_USERS (default 2000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
+ * Environment: BENCH_WORKLOAD (check-in or changes), BENCH_USERS (app users or devices; default 2000, changes 1000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
  * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
  * back-offs, 120 or more, for the fleet to settle), BENCH_FLEET_CLIENTS (default BENCH_USERS; `auto`: offered x the
  * longest back-off at the base Retry-After, 28.5 s, so that a refusal by a node admitting everything costs a client one
@@ -39,19 +44,30 @@
  * instead), BENCH_CAPACITY_CONNECTIONS (default 16), BENCH_MAX_IN_FLIGHT (the shedding server's limit; default the
  * production default), BENCH_MAX_EVENT_LOOP_DELAY (its event-loop delay limit, ms; default the production default).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT } from '../src/config.ts';
+import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT, type Config } from '../src/config.ts';
+import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
+import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
+import { DeviceSimulator, MDM_PATH, MDM_QUERY } from '../src/simulator/device-simulator.ts';
 import { seededRandom } from '../src/simulator/random.ts';
-import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { benchConfig, checkInBody, checkInPath, JsonClient, log, pool, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
+import { CHANGED_SETTINGS, deviceHeaders, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
-const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
+const WORKLOAD = process.env['BENCH_WORKLOAD'] ?? 'check-in';
+if (WORKLOAD !== 'check-in' && WORKLOAD !== 'changes') throw new Error(`BENCH_WORKLOAD: unknown workload ${WORKLOAD} (check-in, changes)`);
+/** App users (check-in) or Windows devices (changes) prepared. */
+const USERS = Number(process.env['BENCH_USERS'] ?? (WORKLOAD === 'changes' ? 1000 : 2000));
+/** Parallel enrollments and first sessions while preparing the devices of `changes`. */
+const PREPARE_CONCURRENCY = 16;
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CAPACITY_DURATION = Number(process.env['BENCH_CAPACITY_DURATION'] ?? 5);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 1024);
@@ -190,10 +206,102 @@ async function startWith(dataDir: string, env: Record<string, string>): Promise<
   }
 }
 
-function requestsOf(users: readonly BenchUser[], policyVersion: string): Buffer[] {
-  return users.map((user) =>
-    httpRequest('POST', checkInPath(user), { 'content-type': 'application/json', authorization: `Bearer ${user.token}` }, checkInBody(policyVersion, user.configurationVersion)),
+/** One request of the offered load (a POST): autocannon sends its parts, the open loop and the fleet its bytes. */
+interface OfferedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the clients offer (BENCH_WORKLOAD), request by request. */
+interface Workload {
+  name: 'check-in' | 'changes';
+  /** What one request is, for the report. */
+  description: string;
+  /** Request number `index` (a client's number in the fleet). */
+  parts: (index: number) => OfferedRequest;
+  /** Its bytes (open-loop.ts `httpRequest`). */
+  bytes: (index: number) => Buffer;
+}
+
+const bytesOf = (request: OfferedRequest): Buffer => httpRequest('POST', request.path, request.headers, request.body);
+
+/** Steady app check-ins, one user's registration after another; their bytes built once. */
+function checkInWorkload(users: readonly BenchUser[], policyVersion: string): Workload {
+  const parts = (index: number): OfferedRequest => {
+    const user = users[index % users.length]!;
+    return { path: checkInPath(user), headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` }, body: checkInBody(policyVersion, user.configurationVersion) };
+  };
+  const bytes = users.map((_, index) => bytesOf(parts(index)));
+  return { name: 'check-in', description: 'steady app check-ins', parts, bytes: (index) => bytes[index % bytes.length]! };
+}
+
+/**
+ * The first message of an OMA-DM session of a Windows device with CHANGED_SETTINGS settings to receive: what a fleet
+ * sends after an admin's change. Each is answered with the settings' commands; the device never answers those, so its
+ * next session is as dear. Every request opens a session of its own (a new SessionID: a first message again in an open
+ * session is refused, its SyncHdr status 400), built when it is sent.
+ */
+function changesWorkload(devices: readonly { devId: string; token: string }[]): Workload {
+  let session = 0;
+  const parts = (index: number): OfferedRequest => {
+    const device = devices[index % devices.length]!;
+    session = (session % 0xffff) + 1;
+    return { path: `${MDM_PATH}${MDM_QUERY}`, headers: deviceHeaders(device.token), body: firstPackage(device.devId, session.toString(16).toUpperCase()) };
+  };
+  return { name: 'changes', description: `OMA-DM first messages answered with ${CHANGED_SETTINGS} changed settings`, parts, bytes: (index) => bytesOf(parts(index)) };
+}
+
+/** The commands (Add, Replace, Atomic, ...) of a server message. */
+const commandsIn = (body: string): number => body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, '').match(/<(Add|Replace|Delete|Exec|Get|Atomic)>/g)?.length ?? 0;
+
+/**
+ * USERS Windows devices enrolled over HTTPS (MS-MDE2, the device simulator), each settled by a full first session
+ * (inventory), then CHANGED_SETTINGS settings assigned to all of them (bench/oma-dm-devices.ts), and a sample of
+ * their first messages checked to be answered with those settings.
+ */
+async function prepareChanges(dataDir: string, config: Config, server: Child, ca: string): Promise<Workload> {
+  const started = Date.now();
+  const tenantId = server.info.tenantId!;
+  log(`preparing ${USERS} Windows devices: enrolling over HTTPS, one full session each, then ${CHANGED_SETTINGS} settings for all...`);
+  const idp = await DevIdentityProvider.open(dataDir, config.publicUrl);
+  const now = Date.now();
+  const tokens = await Promise.all(
+    Array.from({ length: USERS }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
   );
+  const agent = new Agent({ keepAlive: true, ca, maxSockets: PREPARE_CONCURRENCY });
+  const simulators = tokens.map((token) => new DeviceSimulator({ baseUrl: `https://127.0.0.1:${server.info.port}`, ca, token, agent }));
+  try {
+    await pool(simulators, PREPARE_CONCURRENCY, (simulator) => simulator.enroll());
+    const unsettled = (await pool(simulators, PREPARE_CONCURRENCY, (simulator) => simulator.sync())).filter((session) => session.headerStatus !== '200').length;
+    if (unsettled > 0) throw new Error(`${unsettled} first sessions failed`);
+  } finally {
+    agent.destroy();
+  }
+  const store = await openStore(config.databaseUrl);
+  try {
+    const target = { kind: 'groups' as const, include: [], exclude: [], allUsers: true };
+    const assigned = await new ConfigurationService(store, Date.now).putSet({ tenantId, name: `bench: ${CHANGED_SETTINGS} settings`, target, settings: fiftySettings() });
+    if (assigned.refused.length > 0) throw new Error(`settings refused: ${assigned.refused.map((refused) => refused.locUri).join(', ')}`);
+  } finally {
+    await store.close();
+  }
+  const workload = changesWorkload(simulators.map((simulator, i) => ({ devId: simulator.devId, token: tokens[i]! })));
+  const client = new JsonClient(server.info.port, ca, 1);
+  try {
+    for (let i = 0; i < USERS; i += Math.max(1, Math.floor(USERS / 8))) {
+      const { path: target, headers, body } = workload.parts(i);
+      const reply = await client.raw('POST', target, body, headers);
+      const commands = commandsIn(reply.text);
+      if (reply.status !== 200 || headerStatusOf(reply.text) !== '200' || commands < CHANGED_SETTINGS) {
+        throw new Error(`device ${i}'s first message: HTTP ${reply.status}, SyncHdr status ${headerStatusOf(reply.text)}, ${commands} commands (expected ${CHANGED_SETTINGS} or more)`);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  log(`  prepared in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return workload;
 }
 
 interface ClosedLoop {
@@ -203,8 +311,8 @@ interface ClosedLoop {
   elapsedSeconds: number;
 }
 
-/** Steady check-ins back to back over BENCH_CAPACITY_CONNECTIONS connections (autocannon), and the server's CPU. */
-async function closedLoop(server: Child, users: readonly BenchUser[], policyVersion: string, seconds: number): Promise<{ run: ClosedLoop; serverCores: number }> {
+/** The workload's requests back to back over BENCH_CAPACITY_CONNECTIONS connections (autocannon), and the server's CPU. */
+async function closedLoop(server: Child, workload: Workload, seconds: number): Promise<{ run: ClosedLoop; serverCores: number }> {
   let next = 0;
   return withServerCores(server.info.pid, async () => {
     const result = await autocannon({
@@ -214,10 +322,7 @@ async function closedLoop(server: Child, users: readonly BenchUser[], policyVers
       requests: [
         {
           method: 'POST',
-          setupRequest: (request) => {
-            const user = users[next++ % users.length]!;
-            return { ...request, path: checkInPath(user), body: checkInBody(policyVersion, user.configurationVersion), headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` } };
-          },
+          setupRequest: (request) => ({ ...request, ...workload.parts(next++) }),
         },
       ],
     });
@@ -225,9 +330,9 @@ async function closedLoop(server: Child, users: readonly BenchUser[], policyVers
   });
 }
 
-/** The most steady check-ins per second, closed loop, and the server's CPU per check-in (µs). */
-async function capacity(server: Child, users: readonly BenchUser[], policyVersion: string): Promise<{ perSecond: number; cpuMicroseconds: number }> {
-  const { run, serverCores } = await closedLoop(server, users, policyVersion, CAPACITY_DURATION);
+/** The most requests of the workload per second, closed loop, and the server's CPU per request (µs). */
+async function capacity(server: Child, workload: Workload): Promise<{ perSecond: number; cpuMicroseconds: number }> {
+  const { run, serverCores } = await closedLoop(server, workload, CAPACITY_DURATION);
   if (run.refused > 0 || run.errors > 0) throw new Error(`capacity run: ${run.refused} non-2xx, ${run.errors} errors`);
   const perSecond = run.ok / run.elapsedSeconds;
   return { perSecond, cpuMicroseconds: (serverCores * 1e6) / perSecond };
@@ -240,35 +345,35 @@ async function capacity(server: Child, users: readonly BenchUser[], policyVersio
  * cheaper than the request it refuses: at twice the capacity, a node whose refusals cost half a check-in is full
  * refusing alone.
  */
-async function refusalCost(dataDir: string, users: readonly BenchUser[], policyVersion: string, checkInMicroseconds: number): Promise<number> {
+async function refusalCost(dataDir: string, workload: Workload, requestMicroseconds: number): Promise<number> {
   const node = await startWith(dataDir, { OPENMAM_MAX_IN_FLIGHT: '1', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN });
   try {
-    await closedLoop(node, users, policyVersion, 2);
-    const { run, serverCores } = await closedLoop(node, users, policyVersion, CAPACITY_DURATION);
+    await closedLoop(node, workload, 2);
+    const { run, serverCores } = await closedLoop(node, workload, CAPACITY_DURATION);
     if (run.errors > 0 || run.refused === 0) throw new Error(`refusal cost run: ${run.refused} refused, ${run.errors} errors`);
-    return (serverCores * run.elapsedSeconds * 1e6 - run.ok * checkInMicroseconds) / run.refused;
+    return (serverCores * run.elapsedSeconds * 1e6 - run.ok * requestMicroseconds) / run.refused;
   } finally {
     await stopServer(node);
   }
 }
 
-function overload(server: Child, requests: readonly Buffer[], rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
+function overload(server: Child, workload: Workload, rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
   return withServerCores(server.info.pid, () =>
     openLoop({
       port: server.info.port,
       rate,
       seconds,
       connections: CONNECTIONS,
-      request: (index) => requests[index % requests.length]!,
+      request: workload.bytes,
       // Without shedding the backlog drains at capacity after the offered load stops: (overload - 1) x the run.
       drainMs: Math.max(10_000, (rate / CAPACITY_FLOOR_PER_S) * seconds * 1000 + 10_000),
     }),
   );
 }
 
-async function fleetRun(server: Child, ca: string, requests: readonly Buffer[], rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
+async function fleetRun(server: Child, ca: string, workload: Workload, rate: number, capacityPerSecond: number): Promise<FleetOutcome> {
   const enough = Math.ceil(rate * BASE_BACK_OFF_S);
-  const clients = FLEET_CLIENTS_SETTING === undefined ? requests.length : FLEET_CLIENTS_SETTING === 'auto' ? enough : Number(FLEET_CLIENTS_SETTING);
+  const clients = FLEET_CLIENTS_SETTING === undefined ? USERS : FLEET_CLIENTS_SETTING === 'auto' ? enough : Number(FLEET_CLIENTS_SETTING);
   if (clients / rate < BASE_BACK_OFF_S) {
     // A real fleet checks in every half hour or so and a refusal costs a device a small part of one interval; here a
     // refused client misses many of its slots, so a burst of refusals takes a large share of the fleet away at once.
@@ -286,7 +391,7 @@ async function fleetRun(server: Child, ca: string, requests: readonly Buffer[], 
       seconds: FLEET_DURATION,
       // A client has one check-in under way at most: more connections than clients would stay idle.
       connections: Math.min(CONNECTIONS, clients),
-      request: (client) => requests[client % requests.length]!,
+      request: workload.bytes,
       // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
       // client queued, answered at no less than half the capacity; and 10 s.
       drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
@@ -378,28 +483,32 @@ async function main(): Promise<void> {
     const unshedEnv = { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
     let server = await startWith(dataDir, unshedEnv);
     const ca = await readFile(config.tlsCertFile, 'utf8');
-    const client = new JsonClient(server.info.port, ca);
-    const tenant = await prepareTenant({ dataDir, config, client, tenantId: server.info.tenantId!, users: USERS, accessPolicy: false, log });
-    client.close();
-    const requests = requestsOf(tenant.users, tenant.policyVersion);
+    let workload: Workload;
+    if (WORKLOAD === 'changes') workload = await prepareChanges(dataDir, config, server, ca);
+    else {
+      const client = new JsonClient(server.info.port, ca);
+      const tenant = await prepareTenant({ dataDir, config, client, tenantId: server.info.tenantId!, users: USERS, accessPolicy: false, log });
+      client.close();
+      workload = checkInWorkload(tenant.users, tenant.policyVersion);
+    }
 
     log(`capacity: closed loop, ${CLOSED_LOOP_CONNECTIONS} connections, ${CAPACITY_DURATION} s...`);
-    const measured = await capacity(server, tenant.users, tenant.policyVersion);
+    const measured = await capacity(server, workload);
     const capacityPerSecond = measured.perSecond;
     const rate = RATE ?? Math.round(capacityPerSecond * OVERLOAD);
-    log(`  ${capacityPerSecond.toFixed(0)} check-ins/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
+    log(`  ${capacityPerSecond.toFixed(0)} ${workload.description}/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
 
     /** Each phase against one node, warmed up at half its capacity first. */
     const phases = async (node: Child): Promise<{ fleet: FleetOutcome | undefined; open: Outcome | undefined }> => {
-      await overload(node, requests, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
+      await overload(node, workload, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
       let fleetOutcome: FleetOutcome | undefined;
       let open: Outcome | undefined;
       if (PHASES.has('fleet')) {
-        fleetOutcome = await fleetRun(node, ca, requests, rate, capacityPerSecond);
+        fleetOutcome = await fleetRun(node, ca, workload, rate, capacityPerSecond);
         log(`  fleet: ${describeFleet(fleetOutcome)}`);
       }
       if (PHASES.has('open-loop')) {
-        open = outcomeOf(await watchShedding(node, ca, () => overload(node, requests, rate, DURATION)), rate);
+        open = outcomeOf(await watchShedding(node, ca, () => overload(node, workload, rate, DURATION)), rate);
         log(`  open loop: ${describeOutcome(open)}`);
       }
       return { fleet: fleetOutcome, open };
@@ -410,8 +519,8 @@ async function main(): Promise<void> {
     await stopServer(server);
 
     log('what a refusal costs: a node admitting one request at a time, closed loop...');
-    const refusalMicroseconds = await refusalCost(dataDir, tenant.users, tenant.policyVersion, measured.cpuMicroseconds);
-    log(`  ${refusalMicroseconds.toFixed(0)} µs of server CPU per refusal, against ${measured.cpuMicroseconds.toFixed(0)} µs per steady check-in (${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)})`);
+    const refusalMicroseconds = await refusalCost(dataDir, workload, measured.cpuMicroseconds);
+    log(`  ${refusalMicroseconds.toFixed(0)} µs of server CPU per refusal, against ${measured.cpuMicroseconds.toFixed(0)} µs per request (${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)})`);
 
     const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
     log(`with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)...`);
@@ -420,8 +529,8 @@ async function main(): Promise<void> {
     await stopServer(server);
 
     const lines = [
-      `capacity (closed loop): ${capacityPerSecond.toFixed(0)} check-ins/s, ${measured.cpuMicroseconds.toFixed(0)} µs of server CPU each; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`,
-      `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a steady check-in`,
+      `capacity (closed loop): ${capacityPerSecond.toFixed(0)} ${workload.description}/s, ${measured.cpuMicroseconds.toFixed(0)} µs of server CPU each; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`,
+      `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a request it answers`,
     ];
     if (shed.fleet && unshed.fleet) {
       lines.push(
@@ -453,6 +562,7 @@ async function main(): Promise<void> {
     lines.push(
       JSON.stringify({
         bench: 'overload',
+        workload: workload.name,
         capacity_ops_per_s: round(capacityPerSecond),
         check_in_cpu_us: round(measured.cpuMicroseconds),
         refusal_cpu_us: round(refusalMicroseconds),

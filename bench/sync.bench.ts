@@ -44,7 +44,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -54,12 +53,12 @@ import { benchStoreKind, openBenchStore } from './bench-store.ts';
 import { BENCH_COMPLIANCE_POLICY, bulkIdsFromEnv } from './bulk-devices.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
+import { CHANGED_SETTINGS, deviceHeaders, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
-import type { DesiredSetting } from '../src/store/records.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { DeviceSimulator, MDM_PATH, MDM_QUERY, SYNCML_CONTENT_TYPE, type SessionTranscript } from '../test/support/device-simulator.ts';
+import { DeviceSimulator, MDM_PATH, MDM_QUERY, type SessionTranscript } from '../test/support/device-simulator.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const WARMUP = Math.min(3, DURATION);
@@ -72,12 +71,9 @@ const CHANGED_CONCURRENCY = Number(process.env['BENCH_CHANGED_CONCURRENCY'] ?? 8
 const SCALE_ROUNDS = Number(process.env['BENCH_SCALE_ROUNDS'] ?? 4);
 /** Parallel enrollments and first syncs while preparing. */
 const PREPARE_CONCURRENCY = 16;
-const SETTINGS = 50;
 /** Changed-settings sessions run before the measured ones (other devices), so the JIT is warm for those paths too. */
 const CHANGED_WARMUP = Number(process.env['BENCH_CHANGED_WARMUP'] ?? 400);
 
-const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
-const FIRST_PACKAGE = readFileSync(new URL('../test/fixtures/syncml/client-first-package.xml', import.meta.url), 'utf8').replace(/^\s*<!--[\s\S]*?-->\s*/, '');
 /** Elements that are commands (not Status, Results or Final) in a server message. */
 const COMMAND_ELEMENT = /<(Add|Replace|Delete|Exec|Get|Alert|Atomic|Sequence|Copy)[\s>]/;
 
@@ -244,16 +240,6 @@ async function pool<T, R>(items: readonly T[], concurrency: number, work: (item:
   return results;
 }
 
-function firstPackage(devId: string, sessionId: string): string {
-  return FIRST_PACKAGE.replaceAll(FIXTURE_DEV_ID, devId)
-    .replace(/<SessionID>[^<]*<\/SessionID>/, `<SessionID>${sessionId}</SessionID>`)
-    .replace(/(<Target>\s*<LocURI>)[^<]*(<\/LocURI>)/, `$1https://127.0.0.1:8443${MDM_PATH}${MDM_QUERY.replace('&', '&amp;')}$2`);
-}
-
-function headerStatusOf(body: string): string | undefined {
-  return /<Status>\s*<CmdID>[^<]*<\/CmdID>\s*<MsgRef>[^<]*<\/MsgRef>\s*<CmdRef>0<\/CmdRef>\s*<Cmd>SyncHdr<\/Cmd>\s*<Data>(\d+)<\/Data>/.exec(body)?.[1];
-}
-
 /** Replays a few devices' exact benchmark request: each must be answered 200, header status 200, Status + Final only. */
 async function verifySteady(devices: readonly Device[], samples: number): Promise<{ checked: number; problems: string[]; responseBytes: number }> {
   const problems: string[] = [];
@@ -268,60 +254,6 @@ async function verifySteady(devices: readonly Device[], samples: number): Promis
     if (problem !== undefined) problems.push(`${device.sim.devId}: ${problem}`);
   }
   return { checked, problems, responseBytes };
-}
-
-/** 50 settings from MAM-allowed CSPs: EDP settings, a DeviceLock group sent as one Atomic, two VPNv2 profiles. */
-function fiftySettings(): DesiredSetting[] {
-  const edp = './Vendor/MSFT/EnterpriseDataProtection/Settings';
-  const lock = './Vendor/MSFT/Policy/Config/DeviceLock';
-  const settings: DesiredSetting[] = [
-    { locUri: `${edp}/EDPEnforcementLevel`, format: 'int', value: '3' },
-    { locUri: `${edp}/EnterpriseProtectedDomainNames`, format: 'chr', value: 'contoso.com|contoso.net|fabrikam.example' },
-    { locUri: `${edp}/AllowUserDecryption`, format: 'int', value: '0' },
-    { locUri: `${edp}/RequireProtectionUnderLockConfig`, format: 'int', value: '1' },
-    { locUri: `${edp}/RevokeOnUnenroll`, format: 'int', value: '1' },
-    { locUri: `${edp}/RevokeOnMDMHandoff`, format: 'int', value: '1' },
-    { locUri: `${edp}/EDPShowIcons`, format: 'int', value: '1' },
-    { locUri: `${edp}/AllowAzureRMSForEDP`, format: 'int', value: '1' },
-    { locUri: `${edp}/SMBAutoEncryptedFileExtensions`, format: 'chr', value: '.docx|.xlsx|.pptx|.pdf' },
-    { locUri: `${edp}/EDPDataRecoveryCertificate`, format: 'b64', value: Buffer.from('a recovery certificate, DER in real life '.repeat(6)).toString('base64') },
-  ];
-  const deviceLock: [string, string][] = [
-    ['DevicePasswordEnabled', '0'],
-    ['AllowSimpleDevicePassword', '0'],
-    ['MinDevicePasswordLength', '8'],
-    ['AlphanumericDevicePasswordRequired', '1'],
-    ['MinDevicePasswordComplexCharacters', '2'],
-    ['DevicePasswordExpiration', '90'],
-    ['DevicePasswordHistory', '5'],
-    ['MaxDevicePasswordFailedAttempts', '10'],
-    ['MaxInactivityTimeDeviceLock', '5'],
-    ['AllowIdleReturnWithoutPassword', '0'],
-  ];
-  for (const [name, value] of deviceLock) settings.push({ locUri: `${lock}/${name}`, format: 'int', value, atomicGroup: 'DeviceLock' });
-  for (const profile of ['ContosoVPN', 'FabrikamVPN']) {
-    const base = `./Vendor/MSFT/VPNv2/${profile}`;
-    const nodes: [string, string, string][] = [
-      ['ProfileXML', 'chr', `<VPNProfile><ProfileName>${profile}</ProfileName><NativeProfile><Servers>vpn.${profile.toLowerCase()}.example</Servers><NativeProtocolType>Ikev2</NativeProtocolType><Authentication><UserMethod>Eap</UserMethod></Authentication><RoutingPolicyType>SplitTunnel</RoutingPolicyType></NativeProfile><AlwaysOn>true</AlwaysOn></VPNProfile>`],
-      ['NativeProfile/Servers', 'chr', `vpn.${profile.toLowerCase()}.example`],
-      ['NativeProfile/NativeProtocolType', 'chr', 'Ikev2'],
-      ['NativeProfile/RoutingPolicyType', 'chr', 'SplitTunnel'],
-      ['NativeProfile/Authentication/UserMethod', 'chr', 'Eap'],
-      ['NativeProfile/DisableClassBasedDefaultRoute', 'bool', 'true'],
-      ['AlwaysOn', 'bool', 'true'],
-      ['RememberCredentials', 'bool', 'true'],
-      ['TrustedNetworkDetection', 'chr', 'corp.contoso.com'],
-      ['DnsSuffix', 'chr', 'corp.contoso.com'],
-      ['RegisterDNS', 'bool', 'true'],
-      ['DeviceTunnel', 'bool', 'false'],
-      ['EdpModeId', 'chr', 'contoso.com'],
-      ['Route/0/Address', 'chr', '10.0.0.0'],
-      ['Route/0/PrefixSize', 'int', '8'],
-    ];
-    for (const [node, format, value] of nodes) settings.push({ locUri: `${base}/${node}`, format, value });
-  }
-  if (settings.length !== SETTINGS) throw new Error(`expected ${SETTINGS} settings, built ${settings.length}`);
-  return settings;
 }
 
 const round = (n: number, digits = 0): number => Number(n.toFixed(digits));
@@ -368,7 +300,7 @@ async function steadyRun(server: Child, devices: readonly Device[], label: strin
 function changedSessionProblem(transcript: SessionTranscript): string | undefined {
   if (transcript.headerStatus !== '200') return `SyncHdr status ${transcript.headerStatus}`;
   const settings = transcript.commands.filter((c) => (c.verb === 'Add' || c.verb === 'Replace') && !c.locUri.startsWith('./DevInfo'));
-  if (settings.length !== SETTINGS) return `${settings.length} settings sent, expected ${SETTINGS}`;
+  if (settings.length !== CHANGED_SETTINGS) return `${settings.length} settings sent, expected ${CHANGED_SETTINGS}`;
   const refused = transcript.commands.filter((c) => !c.statusSent.startsWith('2'));
   if (refused.length > 0) return `${refused.length} commands not acknowledged with 2xx`;
   const last = transcript.messages.at(-1)!;
@@ -497,13 +429,7 @@ async function main(): Promise<void> {
       sim,
       token: tokens[i]!,
       body: firstPackage(sim.devId, sessionIds[i % sessionIds.length]!),
-      headers: {
-        'content-type': SYNCML_CONTENT_TYPE,
-        'user-agent': 'MSFT OMA DM Client/1.2.0.1',
-        accept: 'application/vnd.syncml.dm+xml, application/vnd.syncml.dm+wbxml, application/octet-stream',
-        'accept-language': 'en-US',
-        authorization: `Bearer ${tokens[i]!}`,
-      },
+      headers: deviceHeaders(tokens[i]!),
     }));
     const precheck = await verifySteady(devices, 16);
     if (precheck.problems.length > 0) throw new Error(`devices are not settled after their first session: ${precheck.problems.join('; ')}`);
@@ -553,7 +479,7 @@ async function main(): Promise<void> {
     const enrollmentsInStore = await benchStore.countRows(`select count(*) as n from enrollments where state = 'enrolled'`);
 
     // ---- 4: 50 changed settings, full sessions with the simulator.
-    log(`assigning ${SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
+    log(`assigning ${CHANGED_SETTINGS} settings to all devices; ${CHANGED} full sessions, ${CHANGED_CONCURRENCY} at a time...`);
     const store = await openStore(config.databaseUrl);
     const assigned = await new ConfigurationService(store, Date.now).putSet({
       tenantId,
@@ -627,7 +553,7 @@ async function main(): Promise<void> {
         `store (${benchStore.kind}) queries per steady session: ${small.measured.queriesPerOp.toFixed(3)}${large ? `, ${large.measured.queriesPerOp.toFixed(3)} with ${enrollmentsInStore} devices` : ''} (target 1)`,
         `server CPU per session: OpenMAM ${small.measured.cpuUsPerOp.toFixed(0)} µs${large ? ` (${large.measured.cpuUsPerOp.toFixed(0)} µs with ${enrollmentsInStore} devices)` : ''}, baseline ${bare.cpuUsPerOp.toFixed(0)} µs: ` +
           `CPU ratio ${cpuRatio.toFixed(3)}, i.e. ${(1e6 / small.measured.cpuUsPerOp).toFixed(0)} sessions per CPU-second`,
-        `sessions with ${SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
+        `sessions with ${CHANGED_SETTINGS} changed settings: ${changedPerSecond.toFixed(0)}/s, mean ${changedMs.toFixed(1)} ms each (p99 ${changedP99.toFixed(1)} ms, ${messagesPerSession.toFixed(1)} messages, ${CHANGED_CONCURRENCY} in parallel); ` +
           `server CPU ${changedCpuMs.toFixed(2)} ms per session, ${((changedCpuMs * 1000) / small.measured.cpuUsPerOp).toFixed(1)}x a steady-state session (${(small.measured.cpuUsPerOp / 1000).toFixed(3)} ms); ` +
           `by throughput ${(changedPerSecond > 0 ? small.measured.opsPerSecond / changedPerSecond : 0).toFixed(1)}x (${steadyMs.toFixed(3)} ms per steady session at full load)`,
         `server RSS, ${DEVICES} devices: ${small.rssWarm.toFixed(1)} MiB after warm-up, ${small.rssAfter.toFixed(1)} MiB after the run (peak ${small.peak.toFixed(1)})`,
@@ -653,7 +579,7 @@ async function main(): Promise<void> {
           changed_session_ms: round(changedMs, 2),
           changed_sessions_per_s: round(changedPerSecond),
           changed_session_cpu_ms: round(changedCpuMs, 2),
-          changed_settings: SETTINGS,
+          changed_settings: CHANGED_SETTINGS,
           changed_messages_per_session: round(messagesPerSession, 2),
           changed_problems: changedProblems.length,
           rss_mb_small: round(small.rssAfter, 1),
