@@ -33,22 +33,19 @@ export interface Refusal {
   retryAfterSeconds: number;
 }
 
-/** How a route says "try later" in its protocol (SOAP fault, JSON error body), sending the reply. */
-export type TryLaterAnswer = (request: FastifyRequest, reply: FastifyReply, refusal: Refusal) => void;
-
 /**
- * `in-handler`: the route answers itself once it can (OMA-DM: its "try later" is a SyncML message that answers the
- * device's own header, so it needs the parsed message); it reads `request.loadRefusal`.
+ * How a route says "try later" in its protocol (SOAP fault, JSON error body, plain 503 for OMA-DM), sending the reply
+ * from the admission hook: before the request's body is read, its token checked or its handler run.
  */
-export type TryLater = TryLaterAnswer | 'in-handler';
+export type TryLaterAnswer = (request: FastifyRequest, reply: FastifyReply, refusal: Refusal) => void;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required on every route of the device and app scope (checked when the route is added). */
-    tryLater?: TryLater;
+    tryLater?: TryLaterAnswer;
   }
   interface FastifyRequest {
-    /** The refusal of a device or app request (an `in-handler` route answers it itself); null when admitted. */
+    /** Why a device or app request was refused for load (the access log reads it); null when admitted. */
     loadRefusal: Refusal | null;
   }
 }
@@ -242,16 +239,15 @@ export class LoadShedding {
     };
   }
 
-  #admission(answer: TryLater): onRequestHookHandler {
+  #admission(answer: TryLaterAnswer): onRequestHookHandler {
     return (request, reply, done) => {
       const refusal = this.#admit(reply);
       if (refusal === undefined) {
         done();
       } else {
         request.loadRefusal = refusal;
-        // In the handler, or answered from the hook: the rest of the route (token check, body, handler) never runs.
-        if (answer === 'in-handler') done();
-        else answer(request, reply, refusal);
+        // Answered from the hook: the rest of the route (body, token check, handler) never runs.
+        answer(request, reply, refusal);
       }
     };
   }

@@ -5,7 +5,7 @@ import { parseSyncML, SyncMLFormatError } from '../protocol/syncml/reader.ts';
 import { STATUS, SYNCML_CONTENT_TYPE } from '../protocol/syncml/types.ts';
 import { writeSyncML } from '../protocol/syncml/writer.ts';
 import { MANAGEMENT_PATH } from './enrollment-routes.ts';
-import type { ClientLimit } from './load-shedding.ts';
+import type { ClientLimit, TryLaterAnswer } from './load-shedding.ts';
 import type { OpenMamMetrics } from './metrics/metrics.ts';
 import { isTemporarilyUnavailable, retryLater } from './retry-later.ts';
 import { bearerToken } from './bearer-token.ts';
@@ -41,6 +41,17 @@ function plainError(reply: FastifyReply, status: number, message: string): Fasti
   return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
 }
 
+/**
+ * A management message shed for load is answered before its body is read: HTTP 503 with Retry-After, a line of text.
+ * Windows' OMA-DM client retries at the HTTP level on a 503, whatever the body ("OMA DM Client Connection Retry",
+ * https://learn.microsoft.com/en-us/previous-versions/bb737395(v=msdn.10)), and reading and parsing the message only
+ * to answer its header in SyncML cost a busy node more than half as much again as the refusal itself
+ * (docs/benchmarks.md, "Issue 16, fifth session").
+ */
+const shedManagementMessage: TryLaterAnswer = (_request, reply, refusal) => {
+  void retryLater(reply, refusal.retryAfterSeconds).type('text/plain; charset=utf-8').send('The management service is busy; try again later.\n');
+};
+
 export async function managementRoutes(app: FastifyInstance, options: ManagementRoutesOptions): Promise<void> {
   app.addContentTypeParser(SYNCML_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body));
   // WBXML is only used when DEFAULTENCODING asks for it, and ours says XML: refuse it clearly.
@@ -59,9 +70,7 @@ export async function managementRoutes(app: FastifyInstance, options: Management
     return plainError(reply, 500, `The server could not process the message (trace id ${request.id}).`);
   });
 
-  // Shed after the message is read (config.tryLater 'in-handler'): the "try later" is a SyncML message answering the
-  // device's own header (SyncHdr status 503), the same as during a database outage, and the DevId is in it.
-  app.post(MANAGEMENT_PATH, { bodyLimit: MANAGEMENT_BODY_LIMIT, config: { tryLater: 'in-handler' } }, async (request, reply) => {
+  app.post(MANAGEMENT_PATH, { bodyLimit: MANAGEMENT_BODY_LIMIT, config: { tryLater: shedManagementMessage } }, async (request, reply) => {
     const body = typeof request.body === 'string' ? request.body : '';
     let message;
     try {
@@ -72,7 +81,8 @@ export async function managementRoutes(app: FastifyInstance, options: Management
       return plainError(reply, 400, `Not a SyncML DM 1.2 message: ${error.message}`);
     }
     const token = bearerToken(request.headers.authorization);
-    const refusal = request.loadRefusal ?? options.rateLimit?.(deviceKey(message.header.source, token));
+    // A device over its rate is known once its DevId is read: its "try later" answers its own header in SyncML.
+    const refusal = options.rateLimit?.(deviceKey(message.header.source, token));
     if (refusal !== undefined) {
       // Nothing of the message was applied: the device sends it again after Retry-After (or at its next poll).
       options.metrics.omaDmRefused(STATUS.serviceUnavailable);
