@@ -25,10 +25,12 @@
  *     BENCH_CONNECTIONS connections; a refusal is answered and forgotten, so a 503 costs the node without taking load
  *     off it. Goodput, p50/p99 of the 200s (from when each request was due, so time queued counts), the 503s, and
  *     nothing lost: every request answered, 200 or 503, no connection error or timeout, no other status.
- * Each phase runs against a node without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0), then
- * against a fresh node that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT, BENCH_MAX_EVENT_LOOP_DELAY). Each
- * node runs in a child process of its own and is warmed up at half its capacity first (its token cache, the tenant
- * snapshot, the JIT).
+ * Each phase runs against a node without shedding (OPENMAM_MAX_IN_FLIGHT=0, OPENMAM_MAX_EVENT_LOOP_DELAY=0) and
+ * against a node that sheds (the production defaults, or BENCH_MAX_IN_FLIGHT, BENCH_MAX_EVENT_LOOP_DELAY), in
+ * BENCH_ROUNDS rounds (default 3), their order alternating (A B, B A, A B, ...), each node fresh; the report gives each
+ * round's goodput with shedding over without, their median and spread, and the median round's figures. Each node runs
+ * in a child process of its own and is warmed up at half its capacity first (its token cache, the tenant snapshot,
+ * the JIT).
  * A fleet of N clients has at most N check-ins under way: without shedding, the 200s' latency is bounded by about
  * N / capacity (Little's law) and the schedule slips (slots skipped) rather than a queue growing without end, as it
  * does in the open loop.
@@ -59,6 +61,7 @@ import { seededRandom } from '../src/simulator/random.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { benchConfig, checkInBody, checkInPath, JsonClient, log, pool, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
+import { median } from './interleave.ts';
 import { CHANGED_SETTINGS, deviceHeaders, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
@@ -82,6 +85,8 @@ const RATE = process.env['BENCH_RATE'] === undefined ? undefined : Number(proces
  * is at least the longest back-off (see fleetRun).
  */
 const FLEET_CLIENTS_SETTING = process.env['BENCH_FLEET_CLIENTS'];
+/** Rounds of a node without shedding and one with, in turn; the figures are the median round's. */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const FLEET_DURATION = Number(process.env['BENCH_FLEET_DURATION'] ?? DURATION);
 const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(',').map((phase) => phase.trim()));
 for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
@@ -476,12 +481,32 @@ const json = (o: Outcome) => ({
   ...sheddingJson(o.shedding),
 });
 
+/** One round: each phase's outcome on a node without shedding and on one with. */
+interface PhaseOutcomes {
+  fleet: FleetOutcome | undefined;
+  open: Outcome | undefined;
+}
+interface Round {
+  unshed: PhaseOutcomes;
+  shed: PhaseOutcomes;
+}
+
+/** The round whose ratio is the median (the lower middle one of an even count). */
+function medianRound<T>(rounds: readonly T[], ratios: readonly number[]): T | undefined {
+  const order = ratios.map((ratio, index) => ({ ratio, index })).sort((a, b) => a.ratio - b.ratio);
+  const middle = order[Math.floor((order.length - 1) / 2)];
+  return middle === undefined ? undefined : rounds[middle.index];
+}
+
+const describeRatios = (ratios: readonly number[]): string =>
+  `${ratios.map((ratio) => ratio.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}, spread ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-overload-'));
   try {
     const config = benchConfig(dataDir);
     const unshedEnv = { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
-    let server = await startWith(dataDir, unshedEnv);
+    const server = await startWith(dataDir, unshedEnv);
     const ca = await readFile(config.tlsCertFile, 'utf8');
     let workload: Workload;
     if (WORKLOAD === 'changes') workload = await prepareChanges(dataDir, config, server, ca);
@@ -499,7 +524,7 @@ async function main(): Promise<void> {
     log(`  ${capacityPerSecond.toFixed(0)} ${workload.description}/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
 
     /** Each phase against one node, warmed up at half its capacity first. */
-    const phases = async (node: Child): Promise<{ fleet: FleetOutcome | undefined; open: Outcome | undefined }> => {
+    const phases = async (node: Child): Promise<PhaseOutcomes> => {
       await overload(node, workload, Math.round(capacityPerSecond / 2), Math.min(2, DURATION));
       let fleetOutcome: FleetOutcome | undefined;
       let open: Outcome | undefined;
@@ -514,51 +539,76 @@ async function main(): Promise<void> {
       return { fleet: fleetOutcome, open };
     };
 
-    log('without load shedding...');
-    const unshed = await phases(server);
     await stopServer(server);
 
     log('what a refusal costs: a node admitting one request at a time, closed loop...');
     const refusalMicroseconds = await refusalCost(dataDir, workload, measured.cpuMicroseconds);
     log(`  ${refusalMicroseconds.toFixed(0)} µs of server CPU per refusal, against ${measured.cpuMicroseconds.toFixed(0)} µs per request (${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)})`);
 
+    // Rounds of a node without shedding and one with, each fresh, in turn (A B B A A B ...): this VM's speed drifts
+    // within minutes, so each round's ratio compares two nodes measured minutes apart at most.
     const shedEnv = { OPENMAM_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), OPENMAM_MAX_EVENT_LOOP_DELAY: String(MAX_EVENT_LOOP_DELAY), OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
-    log(`with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)...`);
-    server = await startWith(dataDir, shedEnv);
-    const shed = await phases(server);
-    await stopServer(server);
+    const rounds: Round[] = [];
+    for (let index = 0; index < ROUNDS; index++) {
+      const outcomes: Partial<Round> = {};
+      for (const kind of index % 2 === 0 ? (['unshed', 'shed'] as const) : (['shed', 'unshed'] as const)) {
+        log(`round ${index + 1} of ${ROUNDS}, ${kind === 'shed' ? `with load shedding (max in flight ${MAX_IN_FLIGHT}, event-loop delay ${MAX_EVENT_LOOP_DELAY} ms)` : 'without load shedding'}...`);
+        const node = await startWith(dataDir, kind === 'shed' ? shedEnv : unshedEnv);
+        outcomes[kind] = await phases(node);
+        await stopServer(node);
+      }
+      rounds.push(outcomes as Round);
+    }
 
     const lines = [
       `capacity (closed loop): ${capacityPerSecond.toFixed(0)} ${workload.description}/s, ${measured.cpuMicroseconds.toFixed(0)} µs of server CPU each; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`,
       `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a request it answers`,
     ];
-    if (shed.fleet && unshed.fleet) {
+    const fleetRounds = rounds.flatMap(({ shed, unshed }) => (shed.fleet && unshed.fleet ? [{ shed: shed.fleet, unshed: unshed.fleet }] : []));
+    const fleetRatios = fleetRounds.map(({ shed, unshed }) => shed.run.goodputPerSecond / unshed.run.goodputPerSecond);
+    const fleetMedian = medianRound(fleetRounds, fleetRatios);
+    if (fleetMedian) {
+      const { shed, unshed } = fleetMedian;
       lines.push(
-        `fleet (${FLEET_DURATION} s, clients honour Retry-After), without shedding: ${describeFleet(unshed.fleet)}`,
-        `fleet, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeFleet(shed.fleet)}`,
-        `fleet goodput with shedding ${((shed.fleet.run.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity; nothing lost: ${fleetNothingLost(shed.fleet) ? 'yes' : 'NO'} (without shedding: ${fleetNothingLost(unshed.fleet) ? 'yes' : 'NO'})`,
+        `fleet (${FLEET_DURATION} s, clients honour Retry-After), the median round, without shedding: ${describeFleet(unshed)}`,
+        `fleet, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeFleet(shed)}`,
+        `fleet goodput with shedding / without, by round: ${describeRatios(fleetRatios)}; the median round's with shedding ${((shed.run.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity; ` +
+          `nothing lost: ${fleetRounds.every((r) => fleetNothingLost(r.shed)) ? 'yes' : 'NO'} (without shedding: ${fleetRounds.every((r) => fleetNothingLost(r.unshed)) ? 'yes' : 'NO'})`,
       );
     }
-    if (shed.open && unshed.open) {
+    const openRounds = rounds.flatMap(({ shed, unshed }) => (shed.open && unshed.open ? [{ shed: shed.open, unshed: unshed.open }] : []));
+    const openRatios = openRounds.map(({ shed, unshed }) => shed.goodputPerSecond / unshed.goodputPerSecond);
+    const openMedian = medianRound(openRounds, openRatios);
+    if (openMedian) {
+      const { shed, unshed } = openMedian;
       lines.push(
-        `open loop (${DURATION} s, ${CONNECTIONS} connections, Retry-After ignored), without shedding: ${describeOutcome(unshed.open)}`,
-        `open loop, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeOutcome(shed.open)}`,
-        `open-loop goodput with shedding ${((shed.open.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity, ${((shed.open.goodputPerSecond / unshed.open.goodputPerSecond) * 100).toFixed(0)}% of the goodput without shedding; nothing lost: ${nothingLost(shed.open) ? 'yes' : 'NO'} (without shedding: ${nothingLost(unshed.open) ? 'yes' : 'NO'})`,
+        `open loop (${DURATION} s, ${CONNECTIONS} connections, Retry-After ignored), the median round, without shedding: ${describeOutcome(unshed)}`,
+        `open loop, with shedding (max in flight ${MAX_IN_FLIGHT}): ${describeOutcome(shed)}`,
+        `open-loop goodput with shedding / without, by round: ${describeRatios(openRatios)}; the median round's with shedding ${((shed.goodputPerSecond / capacityPerSecond) * 100).toFixed(0)}% of the closed-loop capacity; ` +
+          `nothing lost: ${openRounds.every((r) => nothingLost(r.shed)) ? 'yes' : 'NO'} (without shedding: ${openRounds.every((r) => nothingLost(r.unshed)) ? 'yes' : 'NO'})`,
       );
     }
-    const openLoopSummary =
-      shed.open && unshed.open
-        ? {
-            goodput_ratio: round(shed.open.goodputPerSecond / capacityPerSecond, 3),
-            goodput_vs_unshed: round(shed.open.goodputPerSecond / unshed.open.goodputPerSecond, 3),
-            shed: json(shed.open),
-            unshed: json(unshed.open),
-          }
-        : {};
-    const fleetSummary =
-      shed.fleet && unshed.fleet
-        ? { fleet: { goodput_ratio: round(shed.fleet.run.goodputPerSecond / capacityPerSecond, 3), duration_s: FLEET_DURATION, shed: fleetJson(shed.fleet), unshed: fleetJson(unshed.fleet) } }
-        : {};
+    const openLoopSummary = openMedian
+      ? {
+          goodput_ratio: round(openMedian.shed.goodputPerSecond / capacityPerSecond, 3),
+          goodput_vs_unshed: round(median(openRatios), 3),
+          goodput_vs_unshed_by_round: openRatios.map((ratio) => round(ratio, 3)),
+          shed: json(openMedian.shed),
+          unshed: json(openMedian.unshed),
+        }
+      : {};
+    const fleetSummary = fleetMedian
+      ? {
+          fleet: {
+            goodput_ratio: round(fleetMedian.shed.run.goodputPerSecond / capacityPerSecond, 3),
+            goodput_vs_unshed: round(median(fleetRatios), 3),
+            goodput_vs_unshed_by_round: fleetRatios.map((ratio) => round(ratio, 3)),
+            duration_s: FLEET_DURATION,
+            shed: fleetJson(fleetMedian.shed),
+            unshed: fleetJson(fleetMedian.unshed),
+          },
+        }
+      : {};
     lines.push(
       JSON.stringify({
         bench: 'overload',
@@ -573,6 +623,7 @@ async function main(): Promise<void> {
         max_event_loop_delay_ms: MAX_EVENT_LOOP_DELAY,
         ...openLoopSummary,
         ...fleetSummary,
+        rounds: ROUNDS,
         users: USERS,
         connections: CONNECTIONS,
         duration_s: DURATION,
