@@ -15,7 +15,7 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  *   refused for a sample, all admitted the next: a refusal costs the node a good part of what a steady request does,
  *   TLS and HTTP included, so the loop swings between the two): a share of the requests is admitted, halved after
  *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
- *   settles where the loop keeps up; never below what admits the rate the node last admitted on time (`AdmitFraction`).
+ *   settles where the loop keeps up; never below what admits the most the node recently finished (`AdmitFraction`).
  * A shed request is told to come back later the more the node sheds (`shedRetryAfterSeconds`): clients that honour
  * `Retry-After` then skip check-ins, which is what brings a fleet's load down to what the node takes.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
@@ -113,22 +113,24 @@ export function shedRetryAfterSeconds(admittedShare: number, random: number): nu
  * floor that follows what the node sustains. Refusing is not free: a refusal still costs TLS, HTTP parsing, routing
  * and an answer, 0.4 to 0.8 of what a steady check-in costs (docs/benchmarks.md "Issue 16, fourth session"). Past the load where
  * refusals alone fill the loop, refusing more cannot bring the delay down, and halving down to the fixed floor only
- * turned away the requests the node could still answer (goodput fell to 7% of capacity at twice it). So the share
- * never falls below what admits the rate the node last admitted in a sample where its loop kept up.
+ * turned away the requests the node could still answer (goodput fell to 7% of capacity at twice it). And a node busy
+ * with dear requests (OMA-DM sessions carrying changes) is late by the length of one turn of its loop, however many it
+ * admits: cutting its share below what it finishes only leaves it idle. So the share never falls below what admits
+ * the most requests the node recently finished in a sample, late or not.
  */
 export class AdmitFraction {
   /** Never below: a few requests still go, and their answers show when the node can take more. */
   static readonly MIN = 1 / 32;
   static readonly STEP_UP = 0.1;
   /**
-   * Each timely sample, the remembered rate decays by this before the sample's own counts: a node whose requests got
-   * dearer (another mix, a slower database) forgets the old rate within minutes (0.998^700, about 6 minutes of 500 ms
+   * Each sample, the remembered rate decays by this before the sample's own count: a node whose requests got dearer
+   * (another mix, a slower database) forgets the old rate within minutes (0.998^700, about 6 minutes of 500 ms
    * samples, is 1/4), while clients that back off for a minute or two, then come back together, do not make it
-   * forget what it took. Late samples keep it: under sustained overload it is what the floor must not forget.
+   * forget what it took.
    */
   static readonly SUSTAINED_DECAY = 0.998;
   #value = 1;
-  /** Requests admitted in the best recent sample whose loop kept up (decaying). */
+  /** Requests finished in the best recent sample (decaying). */
   #sustained = 0;
 
   get value(): number {
@@ -136,12 +138,12 @@ export class AdmitFraction {
   }
 
   /**
-   * One sample: the mean event-loop delay (ms) against the limit, and the device and app requests that arrived and
-   * were admitted during it.
+   * One sample: the mean event-loop delay (ms) against the limit, the device and app requests that arrived during it,
+   * and those the node finished during it.
    */
-  sample(delayMs: number, limitMs: number, arrived = 0, admitted = 0): void {
+  sample(delayMs: number, limitMs: number, arrived = 0, finished = 0): void {
+    this.#sustained = Math.max(finished, this.#sustained * AdmitFraction.SUSTAINED_DECAY);
     if (delayMs <= limitMs) {
-      this.#sustained = Math.max(admitted, this.#sustained * AdmitFraction.SUSTAINED_DECAY);
       this.#value = Math.min(1, this.#value + AdmitFraction.STEP_UP);
       return;
     }
@@ -191,16 +193,17 @@ export class LoadShedding {
           delay?.enable();
           let arrivedBefore = this.#arrived();
           let admittedBefore = this.counts.admitted;
+          let finishedBefore = this.#finished();
           sampler = setInterval(() => {
             // No reading yet (this timer ran before the histogram's after a long block): the next sample will have it.
             if (delay !== undefined && delay.count === 0) return;
-            const [arrivedNow, admittedNow] = [this.#arrived(), this.counts.admitted];
-            const [arrived, admitted] = [arrivedNow - arrivedBefore, admittedNow - admittedBefore];
-            [arrivedBefore, admittedBefore] = [arrivedNow, admittedNow];
+            const [arrivedNow, admittedNow, finishedNow] = [this.#arrived(), this.counts.admitted, this.#finished()];
+            const [arrived, admitted, finished] = [arrivedNow - arrivedBefore, admittedNow - admittedBefore, finishedNow - finishedBefore];
+            [arrivedBefore, admittedBefore, finishedBefore] = [arrivedNow, admittedNow, finishedNow];
             // A quiet half second says nothing of the node's load: the share stays what the last busy one measured.
             if (arrived > 0) this.#admittedShare = admitted / arrived;
             if (delay === undefined) return;
-            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, admitted);
+            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, finished);
             delay.reset();
           }, EVENT_LOOP_SAMPLE_MS);
           sampler.unref();
@@ -258,6 +261,11 @@ export class LoadShedding {
    */
   get admittedShare(): number {
     return this.#admittedShare;
+  }
+
+  /** Admitted device and app requests answered (or whose client went away) so far. */
+  #finished(): number {
+    return this.counts.admitted - this.counts.inFlight;
   }
 
   /** Device and app requests that reached admission so far (the per-client limits come after it). */

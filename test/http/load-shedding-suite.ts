@@ -35,7 +35,7 @@ export async function eventually(condition: () => boolean | Promise<boolean>, me
  * A request that stays in flight: its headers arrive (the route admits it) but its body does not, until `finish()`
  * sends the rest or `abort()` drops the connection.
  */
-function heldRequest(server: TestServer, path: string, token: string): { finish: () => Promise<number>; abort: () => void } {
+export function heldRequest(server: TestServer, path: string, token: string): { finish: () => Promise<number>; abort: () => void } {
   const body = JSON.stringify(checkIn);
   const request = https.request(`${server.url}${path}`, {
     method: 'POST',

@@ -6,7 +6,7 @@ import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-cata
 import { AdmitFraction, LoadShedding, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../../src/http/load-shedding.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
-import { eventually, registration, WIP } from './load-shedding-suite.ts';
+import { eventually, heldRequest, registration, WIP } from './load-shedding-suite.ts';
 
 /**
  * Load shedding (http/load-shedding.ts) on the event loop's delay, the device scope's set-up, and the admission and
@@ -30,17 +30,33 @@ describe('load shedding on the event loop delay', () => {
       const until = Date.now() + ms;
       while (Date.now() < until);
     };
+    const registered = await server.json('POST', '/mam/v1/registrations', user, registration());
+    assert.equal(registered.status, 201);
+    const checkInPath = `/mam/v1/registrations/${String(registered.body['registrationId'])}/checkin`;
+    const shedding = server.runtime.app.loadShedding;
+    const held: ReturnType<typeof heldRequest>[] = [];
     let shed: JsonResponse | undefined;
-    // The delay is a mean over 500 ms samples: block until a sample sees it (the share admitted halves), then ask.
-    for (let attempt = 0; attempt < 5 && shed === undefined; attempt++) {
-      blockFor(1500);
-      for (let i = 0; i < 20 && shed === undefined; i++) {
-        const answer = await server.json('POST', '/mam/v1/registrations', user, registration());
-        if (answer.status === 503) {
-          shed = answer;
-          assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is answered while the device surfaces shed');
+    // An overload: requests arrive that the node does not finish (held in flight), and its loop is late. The delay is
+    // a mean over 500 ms samples: block until a sample sees it (the share admitted halves), then ask. A loop late while
+    // the node finishes all that arrives is not shed (the share never falls below what admits what it finishes).
+    try {
+      for (let attempt = 0; attempt < 5 && shed === undefined; attempt++) {
+        const arrived = (): number => shedding.counts.admitted + shedding.counts.shedEventLoopDelay;
+        const before = arrived();
+        for (let i = 0; i < 40; i++) held.push(heldRequest(server, checkInPath, user));
+        await eventually(() => arrived() >= before + 40, 'the held check-ins are admitted (or shed)');
+        blockFor(1500);
+        for (let i = 0; i < 20 && shed === undefined; i++) {
+          const answer = await server.json('POST', '/mam/v1/registrations', user, registration());
+          if (answer.status === 503) {
+            shed = answer;
+            assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is answered while the device surfaces shed');
+          }
         }
       }
+    } finally {
+      // Their connections would keep the server from closing.
+      for (const request of held) request.abort();
     }
     assert.ok(shed !== undefined, 'a request is shed after the event loop was blocked');
     const retryAfter = Number(shed.headers['retry-after']);
@@ -102,13 +118,14 @@ describe('AdmitFraction (the event loop delay limit)', () => {
     assert.equal(fraction.value, 1, 'back to everything, a tenth per sample');
   });
 
-  it('never admits less than the rate the node last admitted on time, however long its loop stays late', () => {
+  it('never admits less than the most requests the node recently finished in a sample, however long its loop stays late', () => {
     const fraction = new AdmitFraction();
-    // On time: 1,000 requests arrived in the sample and all went.
+    // On time: 1,000 requests arrived in the sample and all were answered.
     fraction.sample(5, 100, 1000, 1000);
-    // Then four times that arrives and the loop stays late (refusals alone fill it): halving stops at 1,000 of 4,000.
-    for (let i = 0; i < 100; i++) fraction.sample(400, 100, 4000, fraction.value * 4000);
-    assert.equal(fraction.value, 0.25, 'the 1,000 the node took on time, of 4,000');
+    // Then four times that arrives, the node still finishes 1,000 a sample and its loop stays late (refusals alone
+    // fill it): halving stops at 1,000 of 4,000.
+    for (let i = 0; i < 100; i++) fraction.sample(400, 100, 4000, 1000);
+    assert.equal(fraction.value, 0.25, 'the 1,000 the node finishes, of 4,000');
     // The floor follows the load: twice as many arriving, half the share.
     fraction.sample(400, 100, 8000, 1000);
     assert.equal(fraction.value, 0.125);
@@ -125,6 +142,16 @@ describe('AdmitFraction (the event loop delay limit)', () => {
     for (let i = 0; i < 10; i++) fraction.sample(400, 100, 4000, 100);
     assert.ok(fraction.value < 0.25 / 3, `the floor from 1,000 a sample is mostly forgotten (0.998^700 < 1/4), got ${fraction.value}`);
     assert.ok(fraction.value >= 100 / 4000, 'the floor from the 100 it took on time holds');
+  });
+
+  it('counts what a late node finishes: busy with dear requests, its loop is late however many it admits', () => {
+    const fraction = new AdmitFraction();
+    // Never on time: each sample 800 arrive and the node finishes 400 of them, its loop late by one long turn.
+    for (let i = 0; i < 50; i++) fraction.sample(300, 100, 800, 400);
+    assert.equal(fraction.value, 0.5, 'the share that admits the 400 it finishes, not the fixed floor');
+    // It finishes fewer (the requests got dearer): the floor follows within minutes, not at once.
+    for (let i = 0; i < 700; i++) fraction.sample(300, 100, 800, 100);
+    assert.ok(fraction.value < 0.5 / 3 && fraction.value >= 100 / 800, `mostly forgotten, down to what it finishes now, got ${fraction.value}`);
   });
 });
 
