@@ -3,9 +3,14 @@
  * client's first package for a device and the headers it comes with, the header status of a server message, and the
  * 50 settings of an admin's change.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { MDM_PATH, MDM_QUERY, SYNCML_CONTENT_TYPE } from '../src/simulator/device-simulator.ts';
+import type { Agent } from 'node:https';
+import type { Config } from '../src/config.ts';
+import type { DevIdentityProvider } from '../src/identity/dev-idp.ts';
+import { DeviceSimulator, MDM_PATH, MDM_QUERY, SYNCML_CONTENT_TYPE, type SessionTranscript } from '../src/simulator/device-simulator.ts';
 import type { DesiredSetting } from '../src/store/records.ts';
+import { pool } from './app-protection-setup.ts';
 
 const FIXTURE_DEV_ID = '6B29FC40CA471067B31D00DD010662DA';
 /** A Windows client's first package: Alert 1201, 1224 LoginStatus and AADUserToken, Replace DevInfo, Final. */
@@ -19,6 +24,46 @@ export function firstPackage(devId: string, sessionId: string): string {
   return FIRST_PACKAGE.replaceAll(FIXTURE_DEV_ID, devId)
     .replace(/<SessionID>[^<]*<\/SessionID>/, `<SessionID>${sessionId}</SessionID>`)
     .replace(/(<Target>\s*<LocURI>)[^<]*(<\/LocURI>)/, `$1https://127.0.0.1:8443${MDM_PATH}${MDM_QUERY.replace('&', '&amp;')}$2`);
+}
+
+export interface EnrolledDevices {
+  simulators: DeviceSimulator[];
+  /** Each device's user token (the simulator's), by the same index. */
+  tokens: string[];
+  /** Each device's first session, by the same index. */
+  firstSessions: SessionTranscript[];
+  enrollSeconds: number;
+  firstSessionSeconds: number;
+}
+
+/**
+ * `count` Windows devices of `tenantId`, each its own user (`device<i>@contoso.example`) with a token minted by the
+ * built-in identity provider for an Entra device of its own, enrolled over HTTPS (MS-MDE2, the device simulator) and
+ * settled by a full first session (inventory), `concurrency` at a time over `agent`. Fails if a first session does not
+ * end with status 200.
+ */
+export async function enrollDevices(options: {
+  idp: DevIdentityProvider;
+  config: Config;
+  tenantId: string;
+  baseUrl: string;
+  ca: string;
+  agent: Agent;
+  count: number;
+  concurrency: number;
+}): Promise<EnrolledDevices> {
+  const { idp, config, tenantId, count, concurrency } = options;
+  const now = Date.now();
+  const tokens = await Promise.all(
+    Array.from({ length: count }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
+  );
+  const simulators = tokens.map((token) => new DeviceSimulator({ baseUrl: options.baseUrl, ca: options.ca, token, agent: options.agent }));
+  await pool(simulators, concurrency, (simulator) => simulator.enroll());
+  const enrolled = Date.now();
+  const firstSessions = await pool(simulators, concurrency, (simulator) => simulator.sync());
+  const failed = firstSessions.filter((session) => session.headerStatus !== '200' || session.messages.at(-1)?.status !== 200).length;
+  if (failed > 0) throw new Error(`${failed} first sessions failed`);
+  return { simulators, tokens, firstSessions, enrollSeconds: (enrolled - now) / 1000, firstSessionSeconds: (Date.now() - enrolled) / 1000 };
 }
 
 /** The headers Windows' OMA-DM client sends a message with, and the device's Entra token. */

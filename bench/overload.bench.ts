@@ -46,7 +46,7 @@
  * instead), BENCH_CAPACITY_CONNECTIONS (default 16), BENCH_MAX_IN_FLIGHT (the shedding server's limit; default the
  * production default), BENCH_MAX_EVENT_LOOP_DELAY (its event-loop delay limit, ms; default the production default).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -56,13 +56,13 @@ import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT, type Config } f
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
-import { DeviceSimulator, MDM_PATH, MDM_QUERY } from '../src/simulator/device-simulator.ts';
+import { MDM_PATH, MDM_QUERY } from '../src/simulator/device-simulator.ts';
 import { seededRandom } from '../src/simulator/random.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { benchConfig, checkInBody, checkInPath, JsonClient, log, pool, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
+import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { median } from './interleave.ts';
-import { CHANGED_SETTINGS, deviceHeaders, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
+import { CHANGED_SETTINGS, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
 const WORKLOAD = process.env['BENCH_WORKLOAD'] ?? 'check-in';
@@ -270,19 +270,8 @@ async function prepareChanges(dataDir: string, config: Config, server: Child, ca
   const tenantId = server.info.tenantId!;
   log(`preparing ${USERS} Windows devices: enrolling over HTTPS, one full session each, then ${CHANGED_SETTINGS} settings for all...`);
   const idp = await DevIdentityProvider.open(dataDir, config.publicUrl);
-  const now = Date.now();
-  const tokens = await Promise.all(
-    Array.from({ length: USERS }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
-  );
   const agent = new Agent({ keepAlive: true, ca, maxSockets: PREPARE_CONCURRENCY });
-  const simulators = tokens.map((token) => new DeviceSimulator({ baseUrl: `https://127.0.0.1:${server.info.port}`, ca, token, agent }));
-  try {
-    await pool(simulators, PREPARE_CONCURRENCY, (simulator) => simulator.enroll());
-    const unsettled = (await pool(simulators, PREPARE_CONCURRENCY, (simulator) => simulator.sync())).filter((session) => session.headerStatus !== '200').length;
-    if (unsettled > 0) throw new Error(`${unsettled} first sessions failed`);
-  } finally {
-    agent.destroy();
-  }
+  const { simulators, tokens } = await enrollDevices({ idp, config, tenantId, baseUrl: `https://127.0.0.1:${server.info.port}`, ca, agent, count: USERS, concurrency: PREPARE_CONCURRENCY }).finally(() => agent.destroy());
   const store = await openStore(config.databaseUrl);
   try {
     const target = { kind: 'groups' as const, include: [], exclude: [], allUsers: true };

@@ -43,7 +43,6 @@
  * BENCH_BULK_IDS (sequential, the default, or scattered: bench/bulk-devices.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -53,7 +52,8 @@ import { benchStoreKind, openBenchStore } from './bench-store.ts';
 import { BENCH_COMPLIANCE_POLICY, bulkIdsFromEnv } from './bulk-devices.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
-import { CHANGED_SETTINGS, deviceHeaders, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
+import { pool } from './app-protection-setup.ts';
+import { CHANGED_SETTINGS, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
@@ -188,7 +188,6 @@ async function load(server: Child, devices: readonly Device[], seconds: number, 
   };
 }
 
-/** Runs `work` over `items` with at most `concurrency` at a time. */
 /**
  * An assignment filter every MAM device passes (`device.deviceOwnership` is Personal for all of them) and a Windows
  * compliance policy (firewall, antivirus, minimum OS) assigned to all licensed users through it, made over the admin
@@ -224,20 +223,6 @@ function fetchJson(url: string, ca: string, token: string, body: unknown): Promi
     request.on('error', reject);
     request.end(payload);
   });
-}
-
-async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!, index);
-      }
-    }),
-  );
-  return results;
 }
 
 /** Replays a few devices' exact benchmark request: each must be answered 200, header status 200, Status + Final only. */
@@ -412,17 +397,10 @@ async function main(): Promise<void> {
     // filter.
     const adminToken = await idp.mint({ tenantId, upn: 'bench-admin@contoso.example', roles: ['OpenMAM.Admin'], audience: config.appIdUri, expiresInSeconds: 4 * 3600, now });
     const deviceLife = await setUpDeviceLife(baseUrl(), ca, adminToken);
-    const tokens = await Promise.all(
-      Array.from({ length: DEVICES }, (_, i) => idp.mint({ tenantId, upn: `device${i}@contoso.example`, deviceId: randomUUID(), audience: config.appIdUri, expiresInSeconds: 4 * 3600, now })),
-    );
-    const sims = tokens.map((token) => new DeviceSimulator({ baseUrl: baseUrl(), ca, token, agent }));
-    await pool(sims, PREPARE_CONCURRENCY, (sim) => sim.enroll());
-    const prepared = Date.now();
-    const firstSyncs = await pool(sims, PREPARE_CONCURRENCY, (sim) => sim.sync());
-    const badFirst = firstSyncs.filter((t) => t.headerStatus !== '200' || t.messages.at(-1)?.status !== 200).length;
-    if (badFirst > 0) throw new Error(`${badFirst} first sessions failed`);
-    const gets = firstSyncs.reduce((n, t) => n + t.commands.filter((c) => c.verb === 'Get').length, 0);
-    log(`  enrolled ${DEVICES} in ${((prepared - now) / 1000).toFixed(1)} s; first sessions (inventory: ${gets} Gets) in ${((Date.now() - prepared) / 1000).toFixed(1)} s`);
+    const enrolled = await enrollDevices({ idp, config, tenantId, baseUrl: baseUrl(), ca, agent, count: DEVICES, concurrency: PREPARE_CONCURRENCY });
+    const { simulators: sims, tokens } = enrolled;
+    const gets = enrolled.firstSessions.reduce((n, t) => n + t.commands.filter((c) => c.verb === 'Get').length, 0);
+    log(`  enrolled ${DEVICES} in ${enrolled.enrollSeconds.toFixed(1)} s; first sessions (inventory: ${gets} Gets) in ${enrolled.firstSessionSeconds.toFixed(1)} s`);
 
     const sessionIds = ['1A', '2B', '3C', '4D', '5E', '6F', '7A', '8B'];
     const devices: Device[] = sims.map((sim, i) => ({
