@@ -1,5 +1,5 @@
 /**
- * `npm run bench:overload`: one OpenMAM server process (SQLite, HTTPS, production logging) offered twice the requests
+ * `npm run bench:overload`: one OpenMAM server process (SQLite or PostgreSQL, HTTPS, production logging) offered twice the requests
  * it can answer, without and with load shedding (src/http/load-shedding.ts), by two kinds of clients: a fleet that
  * honours `Retry-After`, as the SDK, the device simulator and Windows do, and an open loop that ignores it. The
  * requests (BENCH_WORKLOAD):
@@ -36,7 +36,7 @@
  * does in the open loop.
  * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"refusal_cost_ratio":..,"fleet":{"shed":{...},"unshed":{...}},
  * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
- * Environment: BENCH_WORKLOAD (check-in or changes), BENCH_USERS (app users or devices; default 2000, changes 1000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
+ * Environment: BENCH_STORE (sqlite or postgres: bench/bench-store.ts), BENCH_WORKLOAD (check-in or changes), BENCH_USERS (app users or devices; default 2000, changes 1000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
  * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
  * back-offs, 120 or more, for the fleet to settle), BENCH_FLEET_CLIENTS (default BENCH_USERS; `auto`: offered x the
  * longest back-off at the base Retry-After, 28.5 s, so that a refusal by a node admitting everything costs a client one
@@ -60,6 +60,7 @@ import { MDM_PATH, MDM_QUERY } from '../src/simulator/device-simulator.ts';
 import { seededRandom } from '../src/simulator/random.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
+import { openBenchStore } from './bench-store.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { median } from './interleave.ts';
 import { CHANGED_SETTINGS, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
@@ -492,7 +493,9 @@ const describeRatios = (ratios: readonly number[]): string =>
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openmam-bench-overload-'));
+  const benchStore = await openBenchStore(dataDir);
   try {
+    log(`store: ${benchStore.kind}`);
     const config = benchConfig(dataDir);
     const unshedEnv = { OPENMAM_MAX_IN_FLIGHT: '0', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN };
     const server = await startWith(dataDir, unshedEnv);
@@ -616,12 +619,13 @@ async function main(): Promise<void> {
         users: USERS,
         connections: CONNECTIONS,
         duration_s: DURATION,
-        store: 'sqlite',
+        store: benchStore.kind,
       }),
     );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await stopAll();
+    await benchStore.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
