@@ -77,6 +77,14 @@ export function deviceHeaders(token: string): Record<string, string> {
   };
 }
 
+/** Elements that are commands (not Status, Results or Final) in a server message's body. */
+const COMMAND_ELEMENT = /<(Add|Replace|Delete|Exec|Get|Alert|Atomic|Sequence|Copy)[\s>]/g;
+
+/** The commands of a server message (an Atomic and the commands inside it each count). */
+export function commandsIn(message: string): number {
+  return message.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, '').match(COMMAND_ELEMENT)?.length ?? 0;
+}
+
 /** The status a server message gives the device's SyncHdr. */
 export function headerStatusOf(body: string): string | undefined {
   return /<Status>\s*<CmdID>[^<]*<\/CmdID>\s*<MsgRef>[^<]*<\/MsgRef>\s*<CmdRef>0<\/CmdRef>\s*<Cmd>SyncHdr<\/Cmd>\s*<Data>(\d+)<\/Data>/.exec(body)?.[1];

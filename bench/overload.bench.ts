@@ -63,11 +63,12 @@ import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, 
 import { openBenchStore } from './bench-store.ts';
 import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
 import { median } from './interleave.ts';
-import { CHANGED_SETTINGS, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
+import { CHANGED_SETTINGS, commandsIn, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
+const WORKLOADS = ['check-in', 'changes'] as const;
 const WORKLOAD = process.env['BENCH_WORKLOAD'] ?? 'check-in';
-if (WORKLOAD !== 'check-in' && WORKLOAD !== 'changes') throw new Error(`BENCH_WORKLOAD: unknown workload ${WORKLOAD} (check-in, changes)`);
+if (!(WORKLOADS as readonly string[]).includes(WORKLOAD)) throw new Error(`BENCH_WORKLOAD: unknown workload ${WORKLOAD} (${WORKLOADS.join(', ')})`);
 /** App users (check-in) or Windows devices (changes) prepared. */
 const USERS = Number(process.env['BENCH_USERS'] ?? (WORKLOAD === 'changes' ? 1000 : 2000));
 /** Parallel enrollments and first sessions while preparing the devices of `changes`. */
@@ -221,7 +222,7 @@ interface OfferedRequest {
 
 /** What the clients offer (BENCH_WORKLOAD), request by request. */
 interface Workload {
-  name: 'check-in' | 'changes';
+  name: (typeof WORKLOADS)[number];
   /** What one request is, for the report. */
   description: string;
   /** Request number `index` (a client's number in the fleet). */
@@ -257,9 +258,6 @@ function changesWorkload(devices: readonly { devId: string; token: string }[]): 
   };
   return { name: 'changes', description: `OMA-DM first messages answered with ${CHANGED_SETTINGS} changed settings`, parts, bytes: (index) => bytesOf(parts(index)) };
 }
-
-/** The commands (Add, Replace, Atomic, ...) of a server message. */
-const commandsIn = (body: string): number => body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, '').match(/<(Add|Replace|Delete|Exec|Get|Atomic)>/g)?.length ?? 0;
 
 /**
  * USERS Windows devices enrolled over HTTPS (MS-MDE2, the device simulator), each settled by a full first session

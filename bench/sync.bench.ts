@@ -53,7 +53,7 @@ import { BENCH_COMPLIANCE_POLICY, bulkIdsFromEnv } from './bulk-devices.ts';
 import { queryCountsOf, startChildServer, stopChild } from './child-server.ts';
 import { describeQueries, queryDelta, type QueryDelta } from './query-counter.ts';
 import { pool } from './app-protection-setup.ts';
-import { CHANGED_SETTINGS, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
+import { CHANGED_SETTINGS, commandsIn, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
@@ -74,8 +74,6 @@ const PREPARE_CONCURRENCY = 16;
 /** Changed-settings sessions run before the measured ones (other devices), so the JIT is warm for those paths too. */
 const CHANGED_WARMUP = Number(process.env['BENCH_CHANGED_WARMUP'] ?? 400);
 
-/** Elements that are commands (not Status, Results or Final) in a server message. */
-const COMMAND_ELEMENT = /<(Add|Replace|Delete|Exec|Get|Alert|Atomic|Sequence|Copy)[\s>]/;
 
 interface Child {
   process: ChildProcess;
@@ -136,7 +134,7 @@ function steadyProblem(status: number, body: string): string | undefined {
   if (status !== 200) return `HTTP ${status}`;
   const header = headerStatusOf(body);
   if (header !== '200') return `SyncHdr status ${header}`;
-  if (COMMAND_ELEMENT.test(body.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) return 'the reply carries commands';
+  if (commandsIn(body) > 0) return 'the reply carries commands';
   if (!/<Final\s*\/>/.test(body)) return 'the reply is not final';
   return undefined;
 }
@@ -289,7 +287,7 @@ function changedSessionProblem(transcript: SessionTranscript): string | undefine
   const refused = transcript.commands.filter((c) => !c.statusSent.startsWith('2'));
   if (refused.length > 0) return `${refused.length} commands not acknowledged with 2xx`;
   const last = transcript.messages.at(-1)!;
-  if (last.status !== 200 || COMMAND_ELEMENT.test(last.response.replace(/<SyncHdr>[\s\S]*<\/SyncHdr>/, ''))) return 'the session did not end with a Status-only message';
+  if (last.status !== 200 || commandsIn(last.response) > 0) return 'the session did not end with a Status-only message';
   return undefined;
 }
 

@@ -49,7 +49,7 @@ function plainError(reply: FastifyReply, status: number, message: string): Fasti
  * (docs/benchmarks.md, "Issue 16, fifth session").
  */
 const shedManagementMessage: TryLaterAnswer = (_request, reply, refusal) => {
-  void retryLater(reply, refusal.retryAfterSeconds).type('text/plain; charset=utf-8').send('The management service is busy; try again later.\n');
+  void plainError(retryLater(reply, refusal.retryAfterSeconds), 503, 'The management service is busy; try again later.');
 };
 
 export async function managementRoutes(app: FastifyInstance, options: ManagementRoutesOptions): Promise<void> {
@@ -64,7 +64,7 @@ export async function managementRoutes(app: FastifyInstance, options: Management
     if (error.statusCode === 415) return plainError(reply, 415, error.message);
     if (isTemporarilyUnavailable(error)) {
       request.log.error({ err: error }, 'management message failed: the database or the identity provider is unavailable');
-      return retryLater(reply).type('text/plain; charset=utf-8').send('The management service is temporarily unavailable; try again later.\n');
+      return plainError(retryLater(reply), 503, 'The management service is temporarily unavailable; try again later.');
     }
     request.log.error({ err: error }, 'management message failed');
     return plainError(reply, 500, `The server could not process the message (trace id ${request.id}).`);
