@@ -16,8 +16,10 @@
  *   The header is read as the simulator reads it (src/simulator/device-simulator.ts `tryLaterOf`).
  * - Requests go over a pool of TLS keep-alive connections (open-loop.ts `ConnectionPool`); an attempt that waits in
  *   the pool's queue counts that wait in its latency (measured from when the attempt was due).
- * - Only slots due within `seconds` begin check-ins; the check-ins still under way then (waiting for an answer or
- *   backing off) finish in the drain, bounded by `drainMs`.
+ * - Only slots due within `seconds` begin check-ins. When the run ends, a check-in backing off (refused, waiting out its
+ *   Retry-After) is counted as parked and not tried again: the node told it when to come back, up to half an hour
+ *   later (http/load-shedding.ts), longer than a run; an attempt awaiting its answer is answered in the drain, bounded
+ *   by `drainMs` (and parked if that answer is another 503).
  */
 import { tryLaterOf } from '../src/simulator/device-simulator.ts';
 import { seededRandom, type Random } from '../src/simulator/random.ts';
@@ -46,6 +48,8 @@ export interface FleetResult {
   /** Check-ins begun (first attempts) during the run, and those that ended with a 200 (during the run or the drain). */
   begun: number;
   finished: number;
+  /** Check-ins refused and still waiting out their Retry-After when the run ended. */
+  parked: number;
   /** Slots a client skipped because its previous check-in was still under way. */
   skippedSlots: number;
   /** 200s answered within the run, per second of the run. */
@@ -121,6 +125,9 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   let maxRetryAfter = 0;
   let lost = 0;
   let underWay = 0;
+  let parked = 0;
+  /** The retry timer of each client backing off. */
+  const backingOff = new Map<number, NodeJS.Timeout>();
   let lastFinishedAt = 0;
   let start = 0;
   let runOver = false;
@@ -158,6 +165,12 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     slotOf[client] = slot;
     const at = phaseOf(client) + slot * intervalMs;
     if (at < runMs) later(at - (now - start), () => begin(client));
+  };
+  /** The run is over and the check-in was refused: it waits out its Retry-After beyond the run. */
+  const park = (): void => {
+    parked++;
+    underWay--;
+    if (underWay === 0) finish();
   };
   /** The check-in ended (a 200, or given up); `now` is performance.now(). */
   const end = (client: number, now: number): void => {
@@ -198,7 +211,15 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
         minRetryAfter = Math.min(minRetryAfter, seconds);
         maxRetryAfter = Math.max(maxRetryAfter, seconds);
       }
-      later(delay, () => attempt(client));
+      if (runOver) {
+        park();
+        return;
+      }
+      const timer = setTimeout(() => {
+        backingOff.delete(client);
+        attempt(client);
+      }, delay);
+      backingOff.set(client, timer);
     },
     onLost: (client) => {
       lost++;
@@ -213,6 +234,11 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   }
   await new Promise<void>((resolve) => setTimeout(resolve, runMs));
   runOver = true;
+  for (const timer of backingOff.values()) {
+    clearTimeout(timer);
+    park();
+  }
+  backingOff.clear();
   if (underWay === 0) finish();
   const drain = new Promise<void>((resolve) => setTimeout(resolve, options.drainMs).unref());
   await Promise.race([done, drain]);
@@ -226,6 +252,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     intervalMs,
     begun,
     finished,
+    parked,
     skippedSlots,
     goodputPerSecond: okInRun / options.seconds,
     attemptsPerSecond: attemptsInRun / options.seconds,

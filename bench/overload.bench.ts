@@ -17,10 +17,11 @@
  *     BENCH_OVERLOAD x capacity; a check-in answered 503 is tried again after its Retry-After x (1 + U/2) (the
  *     simulator's rule), then the client resumes its schedule. Over BENCH_FLEET_DURATION: goodput (200s answered per
  *     second), p50/p99 of the 200s (from each attempt's send), the 503s, each check-in's time from its first attempt
- *     to its 200, and that nothing is lost: every check-in begun ended with a 200 within the drain (twice the longest
- *     back-off after the run), no other status, no connection error. The node's Retry-After is 10 to 19 s while it
- *     admits everything, up to 60 to 119 s the more it sheds: a refused client offers nothing for that long, skipping
- *     its slots meanwhile, which brings the fleet's offered load down to what the node takes.
+ *     to its 200, and that nothing is lost: every check-in begun ended with a 200 or was parked (refused, waiting out
+ *     its Retry-After when the run ended), no other status, no connection error. The node's Retry-After is 10 to 19 s
+ *     while it admits everything, longer the more it sheds and the longer it keeps shedding (up to 15 to 30 minutes):
+ *     a refused client offers nothing for that long, skipping its slots meanwhile, which brings the fleet's offered
+ *     load down to what the node takes with few refusals.
  *  3. Open loop (bench/open-loop.ts; phase `open-loop`): the same rate arrives whatever the answers say, over
  *     BENCH_CONNECTIONS connections; a refusal is answered and forgotten, so a 503 costs the node without taking load
  *     off it. Goodput, p50/p99 of the 200s (from when each request was due, so time queued counts), the 503s, and
@@ -54,7 +55,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_IN_FLIGHT, type Config } from '../src/config.ts';
 import { ConfigurationService } from '../src/core/management/configuration.ts';
-import { SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
+import { shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
 import { DevIdentityProvider } from '../src/identity/dev-idp.ts';
 import { MDM_PATH, MDM_QUERY } from '../src/simulator/device-simulator.ts';
 import { seededRandom } from '../src/simulator/random.ts';
@@ -92,14 +93,12 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const FLEET_DURATION = Number(process.env['BENCH_FLEET_DURATION'] ?? DURATION);
 const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(',').map((phase) => phase.trim()));
 for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
-/** The longest a refused client of the fleet waits: the largest Retry-After the node sends, with the most jitter. */
-const LONGEST_BACK_OFF_S = longestRetryDelayMs(SHED_RETRY_AFTER_MAX_SECONDS) / 1000;
 /**
  * The longest back-off after a refusal while the node admits everything (its in-flight limit refusing): Retry-After
- * 19 s. `auto` sizes the fleet by it; the longer Retry-Afters of a node that sheds much (up to 119 s) make a refused
- * client skip check-ins, which is how the node brings the fleet's load down.
+ * 19 s. `auto` sizes the fleet by it; the longer Retry-Afters of a node that sheds much or long (up to 30 minutes) make
+ * a refused client skip check-ins, which is how the node brings the fleet's load down.
  */
-const BASE_BACK_OFF_S = longestRetryDelayMs(shedRetryAfterSeconds(1, 1 - Number.EPSILON)) / 1000;
+const BASE_BACK_OFF_S = longestRetryDelayMs(shedRetryAfterSeconds(1, 1, 1 - Number.EPSILON)) / 1000;
 
 /** For the drain time only: the backlog left when the offered load stops drains at no less than this. */
 const CAPACITY_FLOOR_PER_S = 500;
@@ -385,9 +384,9 @@ async function fleetRun(server: Child, ca: string, workload: Workload, rate: num
       // A client has one check-in under way at most: more connections than clients would stay idle.
       connections: Math.min(CONNECTIONS, clients),
       request: workload.bytes,
-      // The check-ins under way when the run ends: refused twice more at most, or (without shedding) up to one per
-      // client queued, answered at no less than half the capacity; and 10 s.
-      drainMs: Math.max(2 * LONGEST_BACK_OFF_S, clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
+      // The attempts awaiting an answer when the run ends (those backing off are parked): up to one per client queued
+      // (without shedding), answered at no less than half the capacity; and 10 s.
+      drainMs: (clients / Math.max(CAPACITY_FLOOR_PER_S, capacityPerSecond / 2)) * 1000 + 10_000,
       random: seededRandom(1),
     }),
     ),
@@ -422,13 +421,13 @@ const describeOutcome = (o: Outcome): string =>
   `shed ${o.shed} (p99 ${ms(o.shedLatency?.p99)}); answered ${o.answered}/${o.scheduled}, errors ${o.errors}, other statuses ${JSON.stringify(o.otherStatuses)}; ` +
   `server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.maxClientQueue}, resent ${o.resent}; ${describeShedding(o.shedding)}`;
 const nothingLost = (o: Outcome): boolean => o.lost === 0 && o.errors === 0 && Object.keys(o.otherStatuses).length === 0;
-/** Every check-in begun finished with a 200 (within the drain), no other answer, no connection error. */
-const fleetNothingLost = ({ run }: FleetOutcome): boolean => run.finished === run.begun && run.errors === 0 && Object.keys(run.otherStatuses).length === 0;
+/** Every check-in begun finished with a 200 or is parked with its Retry-After, no other answer, no connection error. */
+const fleetNothingLost = ({ run }: FleetOutcome): boolean => run.finished + run.parked === run.begun && run.errors === 0 && Object.keys(run.otherStatuses).length === 0;
 const describeFleet = (o: FleetOutcome): string =>
   `${o.run.clients} clients every ${(o.run.intervalMs / 1000).toFixed(2)} s; goodput ${o.run.goodputPerSecond.toFixed(0)}/s of ${o.offeredPerSecond.toFixed(0)}/s scheduled ` +
   `(attempts ${o.run.attemptsPerSecond.toFixed(0)}/s, ${o.run.skippedSlots} slots skipped); accepted p50 ${ms(o.run.accepted?.p50)}, p99 ${ms(o.run.accepted?.p99)}; ` +
   `refused ${o.run.refused}${o.run.retryAfter === undefined ? '' : ` (Retry-After ${o.run.retryAfter.min}-${o.run.retryAfter.max} s)`}; ` +
-  `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
+  `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun}, parked ${o.run.parked} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
   `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}, resent ${o.run.resent}; ${describeShedding(o.shedding)}`;
 const fleetJson = (o: FleetOutcome) => ({
   clients: o.run.clients,
@@ -443,6 +442,7 @@ const fleetJson = (o: FleetOutcome) => ({
   end_to_end_p99_ms: o.run.endToEnd === undefined ? null : round(o.run.endToEnd.p99, 1),
   begun: o.run.begun,
   finished: o.run.finished,
+  parked: o.run.parked,
   skipped_slots: o.run.skippedSlots,
   drain_s: round(o.run.drainSeconds, 1),
   errors: o.run.errors,

@@ -354,7 +354,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   // The device and app surfaces, in one scope that sheds load past the limits (http/load-shedding.ts); everything
   // registered outside it (admin, console, health, identity provider) keeps answering an overloaded node.
   const loadShedding = new LoadShedding({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs }, (details, message) => server.log.warn(details, message));
-  metrics.loadShedding(() => ({ ...loadShedding.counts, admittedShare: loadShedding.admittedShare }));
+  metrics.loadShedding(() => ({ ...loadShedding.counts, admittedShare: loadShedding.admittedShare, retryAfterBaseSeconds: loadShedding.retryAfterBaseSeconds }));
   // Real time, not `clock`: a rate is of requests as they arrive (a test's frozen clock would never refill a bucket).
   const clientLimit = (perMinute: number) => loadShedding.clientLimit(new RateLimiter({ perMinute, maxKeys: config.rateLimitClients }));
   await loadShedding.register(server, async (devices) => {

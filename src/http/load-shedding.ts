@@ -16,8 +16,9 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  *   TLS and HTTP included, so the loop swings between the two): a share of the requests is admitted, halved after
  *   each sample over the limit and raised by a tenth after each under it (AIMD, as TCP's congestion window), so it
  *   settles where the loop keeps up; never below what admits the most the node recently finished (`AdmitFraction`).
- * A shed request is told to come back later the more the node sheds (`shedRetryAfterSeconds`): clients that honour
- * `Retry-After` then skip check-ins, which is what brings a fleet's load down to what the node takes.
+ * A shed request is told to come back later the more the node sheds and the longer it keeps shedding
+ * (`shedRetryAfterSeconds`, `RetryAfterScale`): clients that honour `Retry-After` then skip check-ins, which is what
+ * brings a fleet's load down to what the node takes without refusals eating the node's time.
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
  * shed: an operator can still see and act on an overloaded node.
  *
@@ -86,27 +87,67 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 const WARN_INTERVAL_MS = 10_000;
 
 /**
- * How much longer a shed request is told to wait than at the base Retry-After, at most: 10 s x 6 = 60 s (up to 119 s
- * with the spread). Apps check in every 30 minutes and devices every few hours, so a minute is still soon for them,
- * and a refused client that waits longer than its own interval skips a check-in instead of adding a retry to it.
+ * How much longer a shed request is told to wait than at the base Retry-After while the share admitted is low, at
+ * most: 10 s x 6 = 60 s (up to 119 s with the spread). Immediate: it follows the last half second.
  */
-const MAX_RETRY_AFTER_FACTOR = 6;
-
-/** The longest Retry-After a shed request is told (seconds). */
-export const SHED_RETRY_AFTER_MAX_SECONDS = 2 * RETRY_AFTER_SECONDS * MAX_RETRY_AFTER_FACTOR - 1;
+const MAX_SHARE_FACTOR = 6;
 
 /**
- * Retry-After of a shed request (whole seconds), for `random` in [0, 1): the base (RETRY_AFTER_SECONDS) divided by the
- * share of requests the node admits (each refused client would otherwise be back for another try while the node still
- * takes that share only: at 1/4 admitted, four tries on average), at most MAX_RETRY_AFTER_FACTOR times the base;
- * then spread over up to as long again (10 to 19 s when the node admits everything and refuses on its in-flight limit).
+ * Retry-After of a shed request (whole seconds), for `random` in [0, 1): the base (RETRY_AFTER_SECONDS) times the
+ * larger of two factors, then spread over up to as long again (10 to 19 s when the node admits everything and refuses
+ * on its in-flight limit):
+ * - 1 / the share of requests the node admits (each refused client would otherwise be back for another try while the
+ *   node still takes that share only: at 1/4 admitted, four tries on average), at most MAX_SHARE_FACTOR;
+ * - the sustained-overload factor (`RetryAfterScale`), which grows while the node keeps refusing.
  * The requests a busy node refuses arrive together; told the same delay, the clients that do not spread their
  * retries themselves (the SDK and the simulator do) would all come back in the same second and be refused together again.
  */
-export function shedRetryAfterSeconds(admittedShare: number, random: number): number {
-  const base = Math.round(RETRY_AFTER_SECONDS * Math.min(MAX_RETRY_AFTER_FACTOR, 1 / Math.max(admittedShare, 1 / MAX_RETRY_AFTER_FACTOR)));
+export function shedRetryAfterSeconds(admittedShare: number, sustainedFactor: number, random: number): number {
+  const shareFactor = Math.min(MAX_SHARE_FACTOR, 1 / Math.max(admittedShare, 1 / MAX_SHARE_FACTOR));
+  const base = Math.round(RETRY_AFTER_SECONDS * Math.max(shareFactor, sustainedFactor));
   return base + Math.floor(random * base);
 }
+
+/**
+ * How much longer than the base a shed request is told to wait, from how long the node has kept refusing: the factor
+ * grows by GROWTH each half-second sample in which the node refused more than TARGET_REFUSED_PER_FINISHED of what it
+ * finished, and falls back by DECAY in each sample under it, between 1 and MAX.
+ *
+ * Why: with clients that come back on a schedule (an app every 30 minutes, a device at its poll interval) and honour
+ * Retry-After, a fleet that wants f times what the node answers can only be served if (1 - 1/f) of its clients are
+ * waiting out a Retry-After at any moment; the node then refuses (f - 1) x interval / Retry-After requests for each
+ * one it answers (Little's law). A refusal costs 0.2 to 0.8 of a steady check-in (docs/benchmarks.md), so the node
+ * keeps its goodput only if that ratio is small, that is if Retry-After grows to several of the clients' intervals,
+ * which the node does not know: it finds it by raising the delay until the refusals are few. A fleet that comes back
+ * all at once after an outage is spread over minutes the same way. The SDK's own back-off likewise doubles up to 60
+ * minutes (packages/client/src/backoff.ts).
+ */
+export class RetryAfterScale {
+  /** Refusals per request finished that the node tolerates before asking for longer: 0.1 keeps 95% of its goodput at a refusal cost of 0.5. */
+  static readonly TARGET_REFUSED_PER_FINISHED = 0.1;
+  /** Per sample over the target: doubles in about 7 s of sustained refusals. */
+  static readonly GROWTH = 1.05;
+  /** Per sample under it: halves in about 17 s, so a delay found is not forgotten while the clients it parked come back. */
+  static readonly DECAY = 0.98;
+  /** 10 s x 90 = 15 minutes (up to 30 with the spread): half an app's check-in interval; never longer than one. */
+  static readonly MAX = 90;
+  #value = 1;
+
+  get value(): number {
+    return this.#value;
+  }
+
+  /** One sample: device and app requests refused for load during it, and admitted requests finished during it. */
+  sample(refused: number, finished: number): void {
+    this.#value =
+      refused > RetryAfterScale.TARGET_REFUSED_PER_FINISHED * finished
+        ? Math.min(RetryAfterScale.MAX, this.#value * RetryAfterScale.GROWTH)
+        : Math.max(1, this.#value * RetryAfterScale.DECAY);
+  }
+}
+
+/** The longest Retry-After a shed request is told (seconds). */
+export const SHED_RETRY_AFTER_MAX_SECONDS = shedRetryAfterSeconds(1, RetryAfterScale.MAX, 1 - Number.EPSILON);
 
 /**
  * The share of requests admitted while the event loop is late: multiplicative decrease, additive increase, with a
@@ -164,6 +205,8 @@ export class LoadShedding {
   #lastWarnAt = Number.NEGATIVE_INFINITY;
   /** The share of device and app requests admitted, from the event loop's delay. */
   readonly eventLoop = new AdmitFraction();
+  /** How much longer shed requests are told to wait while the node keeps refusing. */
+  readonly retryAfter = new RetryAfterScale();
   /** The share of device and app requests admitted in the last sample that had any, by both limits. */
   #admittedShare = 1;
   /** Releases an admitted request's slot; one listener for every response, no closure per request. */
@@ -202,6 +245,7 @@ export class LoadShedding {
             [arrivedBefore, admittedBefore, finishedBefore] = [arrivedNow, admittedNow, finishedNow];
             // A quiet half second says nothing of the node's load: the share stays what the last busy one measured.
             if (arrived > 0) this.#admittedShare = admitted / arrived;
+            this.retryAfter.sample(arrived - admitted, finished);
             if (delay === undefined) return;
             this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, finished);
             delay.reset();
@@ -263,6 +307,11 @@ export class LoadShedding {
     return this.#admittedShare;
   }
 
+  /** The Retry-After a request shed now is told, before its spread (seconds): 10 while the node sheds little. */
+  get retryAfterBaseSeconds(): number {
+    return shedRetryAfterSeconds(this.#admittedShare, this.retryAfter.value, 0);
+  }
+
   /** Admitted device and app requests answered (or whose client went away) so far. */
   #finished(): number {
     return this.counts.admitted - this.counts.inFlight;
@@ -283,7 +332,7 @@ export class LoadShedding {
     if (shedBy !== undefined) {
       this.counts[shedBy]++;
       this.#warnNow();
-      return { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, Math.random()) };
+      return { reason: 'overloaded', retryAfterSeconds: shedRetryAfterSeconds(this.#admittedShare, this.retryAfter.value, Math.random()) };
     }
     this.counts.inFlight++;
     this.counts.admitted++;

@@ -146,6 +146,10 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         assert.match(scraped.body, /^openmam_load_shed_requests_total\{reason="event_loop_delay"\} 0$/m, 'the event-loop limit is off here');
         const share = Number(/^openmam_load_shedding_admitted_share (\S+)$/m.exec(scraped.body)?.[1]);
         assert.ok(share < 0.5 && share === shedding.admittedShare, `the share admitted in the last busy half second, got ${share}`);
+        const told = Number(/^openmam_load_shedding_retry_after_seconds (\S+)$/m.exec(scraped.body)?.[1]);
+        assert.ok(told >= 20 && told === shedding.retryAfterBaseSeconds, `the Retry-After shed requests are told now, got ${told}`);
+        // Refusing with nothing finished, half second after half second: the delay asked for keeps growing.
+        assert.ok(shedding.retryAfter.value > 1, `sustained shedding lengthens Retry-After, got a factor of ${shedding.retryAfter.value}`);
       } finally {
         assert.equal(await held.finish(), 200, 'the held check-in is served');
       }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
-import { AdmitFraction, LoadShedding, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../../src/http/load-shedding.ts';
+import { AdmitFraction, LoadShedding, RetryAfterScale, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../../src/http/load-shedding.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
 import { eventually, heldRequest, registration, WIP } from './load-shedding-suite.ts';
@@ -161,13 +161,38 @@ describe('AdmitFraction (the event loop delay limit)', () => {
 
 describe('shedRetryAfterSeconds', () => {
   it('asks for longer the smaller the share admitted, spread over up to as long again, bounded', () => {
-    assert.equal(shedRetryAfterSeconds(1, 0), 10);
-    assert.equal(shedRetryAfterSeconds(1, 0.999), 19, 'everything admitted (the in-flight limit refuses): 10 to 19 s');
-    assert.equal(shedRetryAfterSeconds(0.5, 0), 20);
-    assert.equal(shedRetryAfterSeconds(0.25, 0.5), 60, 'a quarter admitted: four tries on average, 40 to 79 s');
-    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 0), 60, 'at most six times the base');
-    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 0.999), SHED_RETRY_AFTER_MAX_SECONDS);
-    assert.equal(SHED_RETRY_AFTER_MAX_SECONDS, 119);
+    assert.equal(shedRetryAfterSeconds(1, 1, 0), 10);
+    assert.equal(shedRetryAfterSeconds(1, 1, 0.999), 19, 'everything admitted (the in-flight limit refuses): 10 to 19 s');
+    assert.equal(shedRetryAfterSeconds(0.5, 1, 0), 20);
+    assert.equal(shedRetryAfterSeconds(0.25, 1, 0.5), 60, 'a quarter admitted: four tries on average, 40 to 79 s');
+    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 1, 0), 60, 'at most six times the base for the share');
+  });
+
+  it('asks for longer still while the node keeps shedding, up to 15 minutes (30 with the spread)', () => {
+    assert.equal(shedRetryAfterSeconds(1, 3, 0), 30, 'the sustained factor alone');
+    assert.equal(shedRetryAfterSeconds(0.25, 2, 0), 40, 'the larger of the two factors, not their product');
+    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, RetryAfterScale.MAX, 0), 900);
+    assert.equal(SHED_RETRY_AFTER_MAX_SECONDS, 1799);
+  });
+});
+
+describe('RetryAfterScale', () => {
+  it('grows while the node refuses more than a tenth of what it finishes, to its bound, and falls back after', () => {
+    const scale = new RetryAfterScale();
+    scale.sample(100, 1000);
+    assert.equal(scale.value, 1, 'a tenth refused: not yet');
+    scale.sample(101, 1000);
+    assert.equal(scale.value, RetryAfterScale.GROWTH);
+    // 7 s of half-second samples refusing as much as it answers: about twice the delay.
+    for (let i = 1; i < 14; i++) scale.sample(1000, 1000);
+    assert.ok(scale.value > 1.9 && scale.value < 2.1, `doubled in about 7 s, got ${scale.value}`);
+    // Refusing with nothing finished (the node stuck) counts as over the target too.
+    for (let i = 0; i < 200; i++) scale.sample(10, 0);
+    assert.equal(scale.value, RetryAfterScale.MAX, 'bounded');
+    for (let i = 0; i < 34; i++) scale.sample(0, 1000);
+    assert.ok(scale.value > RetryAfterScale.MAX / 2 - 1 && scale.value < RetryAfterScale.MAX / 2 + 1, `halved in about 17 s, got ${scale.value}`);
+    for (let i = 0; i < 1000; i++) scale.sample(0, 0);
+    assert.equal(scale.value, 1, 'a quiet node is back to the base');
   });
 });
 

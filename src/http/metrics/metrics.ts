@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../errors.ts';
 import type { CacheObserver } from '../../identity/identity.ts';
 import type { QueryKind, QueryObserver } from '../../store/roles.ts';
 import { LeanCounter, LeanHistogram, type CounterCell, type HistogramCell } from './cells.ts';
+import { RETRY_AFTER_SECONDS } from '../retry-later.ts';
 
 /**
  * The series OpenMAM exposes at `/metrics` (docs/operations.md "Metrics" says what each means), in one registry per
@@ -54,9 +55,10 @@ export interface LoadSheddingReading {
   shedEventLoopDelay: number;
   rateLimited: number;
   admittedShare: number;
+  retryAfterBaseSeconds: number;
 }
 
-const NO_LOAD_SHEDDING: LoadSheddingReading = { inFlight: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0, admittedShare: 1 };
+const NO_LOAD_SHEDDING: LoadSheddingReading = { inFlight: 0, shedInFlight: 0, shedEventLoopDelay: 0, rateLimited: 0, admittedShare: 1, retryAfterBaseSeconds: RETRY_AFTER_SECONDS };
 
 /** The request series of one route pattern and method, by status code: bound at the first request with that code. */
 export class RouteSeries {
@@ -223,6 +225,14 @@ export class OpenMamMetrics {
       registers: [registry],
       collect() {
         this.set(shedding().admittedShare);
+      },
+    });
+    new Gauge({
+      name: 'openmam_load_shedding_retry_after_seconds',
+      help: 'Retry-After a device or app request shed now is told, before its random spread of up to as long again: 10 while the node sheds little, longer while it keeps shedding.',
+      registers: [registry],
+      collect() {
+        this.set(shedding().retryAfterBaseSeconds);
       },
     });
     new Counter({
