@@ -17,7 +17,7 @@
  * - Requests go over a pool of TLS keep-alive connections (open-loop.ts `ConnectionPool`); an attempt that waits in
  *   the pool's queue counts that wait in its latency (measured from when the attempt was due).
  * - Only slots due within `seconds` begin check-ins. When the run ends, a check-in backing off (refused, waiting out its
- *   Retry-After) is counted as parked and not tried again: the node told it when to come back, up to half an hour
+ *   Retry-After) is counted as parked and not tried again: the node told it when to come back, up to minutes
  *   later (http/load-shedding.ts), longer than a run; an attempt awaiting its answer is answered in the drain, bounded
  *   by `drainMs` (and parked if that answer is another 503).
  */
@@ -50,6 +50,10 @@ export interface FleetResult {
   finished: number;
   /** Check-ins refused and still waiting out their Retry-After when the run ended. */
   parked: number;
+  /** CPU the fleet itself used over the run (cores): near 1, it was the bottleneck and its attempts came late and in bursts. */
+  generatorCores: number;
+  /** Per TIMELINE_SECONDS of the run, per second: attempts sent, 200s and 503s answered (how the fleet settles). */
+  timeline: { attempts: number; ok: number; refused: number }[];
   /** Slots a client skipped because its previous check-in was still under way. */
   skippedSlots: number;
   /** 200s answered within the run, per second of the run. */
@@ -102,6 +106,9 @@ export function retryAfterOf(head: string): string | undefined {
   return RETRY_AFTER.exec(head)?.[1]?.trim();
 }
 
+/** The timeline's step (seconds). */
+export const TIMELINE_SECONDS = 10;
+
 export async function fleet(options: FleetOptions): Promise<FleetResult> {
   const { clients, random } = options;
   const intervalMs = (clients * 1000) / options.rate;
@@ -128,6 +135,9 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   let parked = 0;
   /** The retry timer of each client backing off. */
   const backingOff = new Map<number, NodeJS.Timeout>();
+  const timeline = Array.from({ length: Math.ceil(options.seconds / TIMELINE_SECONDS) }, () => ({ attempts: 0, ok: 0, refused: 0 }));
+  /** The timeline's bucket of a moment of the run, undefined after it. */
+  const bucketAt = (now: number) => timeline[Math.floor((now - start) / 1000 / TIMELINE_SECONDS)];
   let lastFinishedAt = 0;
   let start = 0;
   let runOver = false;
@@ -148,6 +158,8 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     const now = performance.now();
     dueAt[client] = now;
     if (now - start < runMs) attemptsInRun++;
+    const bucket = bucketAt(now);
+    if (bucket) bucket.attempts++;
     pool.send(client);
   };
   const begin = (client: number): void => {
@@ -193,6 +205,8 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
         finished++;
         lastFinishedAt = now;
         if (now - start <= runMs) okInRun++;
+        const bucket = bucketAt(now);
+        if (bucket) bucket.ok++;
         end(client, now);
         return;
       }
@@ -205,6 +219,8 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
         return;
       }
       refused++;
+      const bucket = bucketAt(now);
+      if (bucket) bucket.refused++;
       refusedLatency.push(latency);
       const seconds = Number(retryAfter);
       if (Number.isFinite(seconds)) {
@@ -228,12 +244,15 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   });
 
   start = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let client = 0; client < clients; client++) {
     const at = phaseOf(client);
     if (at < runMs) later(at, () => begin(client));
   }
   await new Promise<void>((resolve) => setTimeout(resolve, runMs));
   runOver = true;
+  const cpu = process.cpuUsage(cpuBefore);
+  const generatorCores = (cpu.user + cpu.system) / 1000 / runMs;
   for (const timer of backingOff.values()) {
     clearTimeout(timer);
     park();
@@ -253,6 +272,8 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     begun,
     finished,
     parked,
+    generatorCores,
+    timeline: timeline.map(({ attempts, ok, refused: no }) => ({ attempts: attempts / TIMELINE_SECONDS, ok: ok / TIMELINE_SECONDS, refused: no / TIMELINE_SECONDS })),
     skippedSlots,
     goodputPerSecond: okInRun / options.seconds,
     attemptsPerSecond: attemptsInRun / options.seconds,

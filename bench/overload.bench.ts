@@ -19,7 +19,7 @@
  *     second), p50/p99 of the 200s (from each attempt's send), the 503s, each check-in's time from its first attempt
  *     to its 200, and that nothing is lost: every check-in begun ended with a 200 or was parked (refused, waiting out
  *     its Retry-After when the run ended), no other status, no connection error. The node's Retry-After is 10 to 19 s
- *     while it admits everything, longer the more it sheds and the longer it keeps shedding (up to 15 to 30 minutes):
+ *     while it admits everything, longer the more it sheds and the longer it keeps shedding (up to 2 to 4 minutes):
  *     a refused client offers nothing for that long, skipping its slots meanwhile, which brings the fleet's offered
  *     load down to what the node takes with few refusals.
  *  3. Open loop (bench/open-loop.ts; phase `open-loop`): the same rate arrives whatever the answers say, over
@@ -62,7 +62,7 @@ import { seededRandom } from '../src/simulator/random.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { benchConfig, checkInBody, checkInPath, JsonClient, log, prepareTenant, round, startServer, stopAll, stopServer, withServerCores, type BenchUser, type Child } from './app-protection-setup.ts';
 import { openBenchStore } from './bench-store.ts';
-import { fleet, longestRetryDelayMs, type FleetResult } from './fleet.ts';
+import { fleet, longestRetryDelayMs, TIMELINE_SECONDS, type FleetResult } from './fleet.ts';
 import { median } from './interleave.ts';
 import { CHANGED_SETTINGS, commandsIn, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
 import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
@@ -95,7 +95,7 @@ const PHASES = new Set((process.env['BENCH_PHASES'] ?? 'fleet,open-loop').split(
 for (const phase of PHASES) if (phase !== 'fleet' && phase !== 'open-loop') throw new Error(`BENCH_PHASES: unknown phase ${phase} (fleet, open-loop)`);
 /**
  * The longest back-off after a refusal while the node admits everything (its in-flight limit refusing): Retry-After
- * 19 s. `auto` sizes the fleet by it; the longer Retry-Afters of a node that sheds much or long (up to 30 minutes) make
+ * 19 s. `auto` sizes the fleet by it; the longer Retry-Afters of a node that sheds much or long (up to 4 minutes) make
  * a refused client skip check-ins, which is how the node brings the fleet's load down.
  */
 const BASE_BACK_OFF_S = longestRetryDelayMs(shedRetryAfterSeconds(1, 1, 1 - Number.EPSILON)) / 1000;
@@ -428,7 +428,10 @@ const describeFleet = (o: FleetOutcome): string =>
   `(attempts ${o.run.attemptsPerSecond.toFixed(0)}/s, ${o.run.skippedSlots} slots skipped); accepted p50 ${ms(o.run.accepted?.p50)}, p99 ${ms(o.run.accepted?.p99)}; ` +
   `refused ${o.run.refused}${o.run.retryAfter === undefined ? '' : ` (Retry-After ${o.run.retryAfter.min}-${o.run.retryAfter.max} s)`}; ` +
   `check-in end to end p50 ${ms(o.run.endToEnd?.p50)}, p99 ${ms(o.run.endToEnd?.p99)}; finished ${o.run.finished}/${o.run.begun}, parked ${o.run.parked} (drain ${o.run.drainSeconds.toFixed(1)} s), ` +
-  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores; longest client queue ${o.run.maxClientQueue}, resent ${o.run.resent}; ${describeShedding(o.shedding)}`;
+  `errors ${o.run.errors}, other statuses ${JSON.stringify(o.run.otherStatuses)}; server ${o.serverCores.toFixed(2)} cores, fleet ${o.run.generatorCores.toFixed(2)}; longest client queue ${o.run.maxClientQueue}, resent ${o.run.resent}; ${describeShedding(o.shedding)}; ` +
+  `200s/503s per second, each ${TIMELINE_SECONDS} s: ${describeTimeline(o)}`;
+/** Per 10 s of the run: 200s/s and 503s/s, as "ok/refused". */
+const describeTimeline = (o: FleetOutcome): string => o.run.timeline.map(({ ok, refused }) => `${ok.toFixed(0)}/${refused.toFixed(0)}`).join(' ');
 const fleetJson = (o: FleetOutcome) => ({
   clients: o.run.clients,
   interval_s: round(o.run.intervalMs / 1000, 3),
@@ -449,7 +452,9 @@ const fleetJson = (o: FleetOutcome) => ({
   other_statuses: o.run.otherStatuses,
   nothing_lost: fleetNothingLost(o),
   server_cores: round(o.serverCores, 2),
+  generator_cores: round(o.run.generatorCores, 2),
   resent: o.run.resent,
+  timeline_per_s: o.run.timeline.map(({ attempts, ok, refused }) => ({ attempts: round(attempts), ok: round(ok), refused: round(refused) })),
   ...sheddingJson(o.shedding),
 });
 const json = (o: Outcome) => ({

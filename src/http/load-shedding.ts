@@ -115,22 +115,23 @@ export function shedRetryAfterSeconds(admittedShare: number, sustainedFactor: nu
  *
  * Why: with clients that come back on a schedule (an app every 30 minutes, a device at its poll interval) and honour
  * Retry-After, a fleet that wants f times what the node answers can only be served if (1 - 1/f) of its clients are
- * waiting out a Retry-After at any moment; the node then refuses (f - 1) x interval / Retry-After requests for each
- * one it answers (Little's law). A refusal costs 0.2 to 0.8 of a steady check-in (docs/benchmarks.md), so the node
- * keeps its goodput only if that ratio is small, that is if Retry-After grows to several of the clients' intervals,
- * which the node does not know: it finds it by raising the delay until the refusals are few. A fleet that comes back
- * all at once after an outage is spread over minutes the same way. The SDK's own back-off likewise doubles up to 60
- * minutes (packages/client/src/backoff.ts).
+ * waiting out a Retry-After at any moment; the node then refuses about (f - 1) x interval / Retry-After requests for
+ * each one it answers (Little's law). A refusal costs 0.2 to 0.8 of a steady check-in (docs/benchmarks.md), so the
+ * node keeps more of its goodput the fewer refusals per answer, the longer Retry-After; it does not know the clients'
+ * interval, so it lengthens the delay while the refusals stay many. The instantaneous share admitted (the other
+ * factor of shedRetryAfterSeconds) reacts within half a second but forgets as soon as the parked clients stop asking.
+ * Bounded, and not by much: a client told to wait cannot be called back, so a delay longer than the node needs leaves
+ * it idle while the clients it parked wait (bench:overload's fleet: docs/benchmarks.md "Issue 16, sixth session").
  */
 export class RetryAfterScale {
-  /** Refusals per request finished that the node tolerates before asking for longer: 0.1 keeps 95% of its goodput at a refusal cost of 0.5. */
+  /** Refusals per request finished that the node tolerates before asking for longer. */
   static readonly TARGET_REFUSED_PER_FINISHED = 0.1;
   /** Per sample over the target: doubles in about 7 s of sustained refusals. */
   static readonly GROWTH = 1.05;
   /** Per sample under it: halves in about 17 s, so a delay found is not forgotten while the clients it parked come back. */
   static readonly DECAY = 0.98;
-  /** 10 s x 90 = 15 minutes (up to 30 with the spread): half an app's check-in interval; never longer than one. */
-  static readonly MAX = 90;
+  /** 10 s x 12 = 2 minutes (up to 4 with the spread): twice the longest the share alone asks for. */
+  static readonly MAX = 12;
   #value = 1;
 
   get value(): number {

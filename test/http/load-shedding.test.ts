@@ -168,11 +168,11 @@ describe('shedRetryAfterSeconds', () => {
     assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, 1, 0), 60, 'at most six times the base for the share');
   });
 
-  it('asks for longer still while the node keeps shedding, up to 15 minutes (30 with the spread)', () => {
+  it('asks for longer still while the node keeps shedding, up to 2 minutes (4 with the spread)', () => {
     assert.equal(shedRetryAfterSeconds(1, 3, 0), 30, 'the sustained factor alone');
     assert.equal(shedRetryAfterSeconds(0.25, 2, 0), 40, 'the larger of the two factors, not their product');
-    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, RetryAfterScale.MAX, 0), 900);
-    assert.equal(SHED_RETRY_AFTER_MAX_SECONDS, 1799);
+    assert.equal(shedRetryAfterSeconds(AdmitFraction.MIN, RetryAfterScale.MAX, 0), 120);
+    assert.equal(SHED_RETRY_AFTER_MAX_SECONDS, 239);
   });
 });
 
@@ -190,7 +190,7 @@ describe('RetryAfterScale', () => {
     for (let i = 0; i < 200; i++) scale.sample(10, 0);
     assert.equal(scale.value, RetryAfterScale.MAX, 'bounded');
     for (let i = 0; i < 34; i++) scale.sample(0, 1000);
-    assert.ok(scale.value > RetryAfterScale.MAX / 2 - 1 && scale.value < RetryAfterScale.MAX / 2 + 1, `halved in about 17 s, got ${scale.value}`);
+    assert.ok(scale.value > RetryAfterScale.MAX / 2 - 0.5 && scale.value < RetryAfterScale.MAX / 2 + 0.5, `halved in about 17 s, got ${scale.value}`);
     for (let i = 0; i < 1000; i++) scale.sample(0, 0);
     assert.equal(scale.value, 1, 'a quiet node is back to the base');
   });
