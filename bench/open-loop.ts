@@ -254,6 +254,11 @@ export class ConnectionPool {
     // The server closed a connection (or it failed): replace it.
     this.#open().then(
       (replacement) => {
+        // Closed while it was being opened: a connection left open would keep the server from closing.
+        if (this.#closing) {
+          replacement.socket.destroy();
+          return;
+        }
         this.#connections.add(replacement);
         this.#release(replacement);
       },

@@ -120,8 +120,9 @@ export function shedRetryAfterSeconds(admittedShare: number, sustainedFactor: nu
  * node keeps more of its goodput the fewer refusals per answer, the longer Retry-After; it does not know the clients'
  * interval, so it lengthens the delay while the refusals stay many. The instantaneous share admitted (the other
  * factor of shedRetryAfterSeconds) reacts within half a second but forgets as soon as the parked clients stop asking.
- * Bounded, and not by much: a client told to wait cannot be called back, so a delay longer than the node needs leaves
- * it idle while the clients it parked wait (bench:overload's fleet: docs/benchmarks.md "Issue 16, sixth session").
+ * Bounded: a client told to wait cannot be called back, and in a model of bench:overload's fleet (`npm run
+ * model:fleet`) a bound above 12 refused a little less but answered no more, while its clients waited longer
+ * (docs/benchmarks.md "Issue 16, sixth session").
  */
 export class RetryAfterScale {
   /** Refusals per request finished that the node tolerates before asking for longer. */
@@ -130,9 +131,12 @@ export class RetryAfterScale {
   static readonly GROWTH = 1.05;
   /** Per sample under it: halves in about 17 s, so a delay found is not forgotten while the clients it parked come back. */
   static readonly DECAY = 0.98;
-  /** 10 s x 12 = 2 minutes (up to 4 with the spread): twice the longest the share alone asks for. */
+  /** 10 s x 12 = 2 minutes (up to 4 with the spread): twice the longest the share alone asks for; see above. */
   static readonly MAX = 12;
   #value = 1;
+
+  /** `max`: another bound than MAX, for bench/fleet-model.ts, which weighs bounds against each other. */
+  constructor(private readonly max: number = RetryAfterScale.MAX) {}
 
   get value(): number {
     return this.#value;
@@ -142,7 +146,7 @@ export class RetryAfterScale {
   sample(refused: number, finished: number): void {
     this.#value =
       refused > RetryAfterScale.TARGET_REFUSED_PER_FINISHED * finished
-        ? Math.min(RetryAfterScale.MAX, this.#value * RetryAfterScale.GROWTH)
+        ? Math.min(this.max, this.#value * RetryAfterScale.GROWTH)
         : Math.max(1, this.#value * RetryAfterScale.DECAY);
   }
 }
