@@ -136,8 +136,11 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   /** The retry timer of each client backing off. */
   const backingOff = new Map<number, NodeJS.Timeout>();
   const timeline = Array.from({ length: Math.ceil(options.seconds / TIMELINE_SECONDS) }, () => ({ attempts: 0, ok: 0, refused: 0 }));
-  /** The timeline's bucket of a moment of the run, undefined after it. */
-  const bucketAt = (now: number) => timeline[Math.floor((now - start) / 1000 / TIMELINE_SECONDS)];
+  /** Counts an attempt or an answer in the timeline's bucket of `now` (performance.now()), if it is within the run. */
+  const tally = (now: number, what: 'attempts' | 'ok' | 'refused'): void => {
+    const bucket = timeline[Math.floor((now - start) / 1000 / TIMELINE_SECONDS)];
+    if (bucket) bucket[what]++;
+  };
   let lastFinishedAt = 0;
   let start = 0;
   let runOver = false;
@@ -158,8 +161,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
     const now = performance.now();
     dueAt[client] = now;
     if (now - start < runMs) attemptsInRun++;
-    const bucket = bucketAt(now);
-    if (bucket) bucket.attempts++;
+    tally(now, 'attempts');
     pool.send(client);
   };
   const begin = (client: number): void => {
@@ -205,8 +207,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
         finished++;
         lastFinishedAt = now;
         if (now - start <= runMs) okInRun++;
-        const bucket = bucketAt(now);
-        if (bucket) bucket.ok++;
+        tally(now, 'ok');
         end(client, now);
         return;
       }
@@ -219,8 +220,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
         return;
       }
       refused++;
-      const bucket = bucketAt(now);
-      if (bucket) bucket.refused++;
+      tally(now, 'refused');
       refusedLatency.push(latency);
       const seconds = Number(retryAfter);
       if (Number.isFinite(seconds)) {
