@@ -5,7 +5,7 @@
  *
  * The fleet is `bench:overload`'s (bench/fleet.ts): MODEL_CLIENTS clients, each on a slot every 28.5 s (client i first
  * at i / clients of that), together wanting MODEL_OVERLOAD x what the node answers. A client refused retries after
- * Retry-After x (1 + U/2), the fleet's rule (`retryDelayMs`); answered, it comes back at its next slot (`nextSlot`).
+ * Retry-After x (1 + U/2), the fleet's rule (`retryDelayMs`); answered, it comes back at its next slot (`resumeSlot`).
  * The node answers MODEL_CAPACITY requests a second, and each refusal costs MODEL_REFUSAL_COST of an answer, so past
  * its capacity it answers g of A arrivals where g + r (A - g) = capacity: what bench:overload measures of a real node
  * (docs/benchmarks.md, "Issue 16, fourth session"). It samples every half second as the node does: the share it
@@ -20,7 +20,7 @@
  */
 import { RetryAfterScale, shedRetryAfterSeconds } from '../src/http/load-shedding.ts';
 import { seededRandom } from '../src/simulator/random.ts';
-import { nextSlot, retryDelayMs } from './fleet.ts';
+import { resumeSlot, retryDelayMs } from './fleet.ts';
 
 const number = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const SECONDS = number('MODEL_SECONDS', 1200);
@@ -74,7 +74,7 @@ function model(cap: number): ModelResult {
     const admitted = arrivals.length <= budget ? arrivals.length : Math.max(0, Math.floor((budget - REFUSAL_COST * arrivals.length) / (1 - REFUSAL_COST)));
     for (const [index, client] of arrivals.entries()) {
       if (index < admitted) {
-        const slot = Math.max(slotOf[client]! + 1, nextSlot(phaseS(client), INTERVAL_S, nowS));
+        const slot = resumeSlot(slotOf[client]!, phaseS(client), INTERVAL_S, nowS);
         slotOf[client] = slot;
         schedule(client, phaseS(client) + slot * INTERVAL_S);
       } else {

@@ -86,6 +86,14 @@ export function nextSlot(phaseMs: number, intervalMs: number, atMs: number): num
 }
 
 /**
+ * The slot a client resumes at after the check-in it began at `previousSlot` ended at `atMs`: the next one, and never
+ * the slot just run again (a timer may fire up to a millisecond early, and a fast answer come before the slot's time).
+ */
+export function resumeSlot(previousSlot: number, phaseMs: number, intervalMs: number, atMs: number): number {
+  return Math.max(previousSlot + 1, nextSlot(phaseMs, intervalMs, atMs));
+}
+
+/**
  * When a refused attempt is tried again (ms from `nowMs`): undefined when the answer is not a "try later" (any
  * status but 503 and 429, or no readable Retry-After).
  */
@@ -172,9 +180,7 @@ export async function fleet(options: FleetOptions): Promise<FleetResult> {
   };
   /** Schedules the client's next slot, if the run still has one for it. */
   const resume = (client: number, now: number): void => {
-    // Never the slot just run again: a timer may fire up to a millisecond early, and a fast answer come before the
-    // slot's own time.
-    const slot = Math.max(slotOf[client]! + 1, nextSlot(phaseOf(client), intervalMs, now - start));
+    const slot = resumeSlot(slotOf[client]!, phaseOf(client), intervalMs, now - start);
     skippedSlots += Math.max(0, slot - slotOf[client]! - 1);
     slotOf[client] = slot;
     const at = phaseOf(client) + slot * intervalMs;

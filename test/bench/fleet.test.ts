@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { longestRetryDelayMs, nextSlot, retryAfterOf, retryDelayMs } from '../../bench/fleet.ts';
+import { longestRetryDelayMs, nextSlot, resumeSlot, retryAfterOf, retryDelayMs } from '../../bench/fleet.ts';
 import { seededRandom, type Random } from '../../src/simulator/random.ts';
 
 /** A Random whose `next()` is always `value`. */
@@ -44,5 +44,7 @@ describe('bench:overload fleet', () => {
     // A check-in begun at slot 1 that ended 12.5 s later (a refusal's back-off), at 13,750: slots 2 to 13 were skipped.
     assert.equal(nextSlot(250, 1000, 1250 + 12_500), 14);
     assert.equal(nextSlot(250, 1000, 0), 0, 'before its phase, a client starts at its first slot');
+    assert.equal(resumeSlot(1, 250, 1000, 13_750), 14, 'resumed at the next slot after the check-in ended');
+    assert.equal(resumeSlot(1, 250, 1000, 1249), 2, 'never the slot just run again, if the check-in ended before its time');
   });
 });
