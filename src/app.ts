@@ -45,6 +45,7 @@ import { serviceRoutes } from './http/app-protection/service-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { isTemporarilyUnavailable, retryLater } from './http/retry-later.ts';
 import { LoadShedding } from './http/load-shedding.ts';
+import { serverWithFront } from './http/node-server.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
 import { managementRoutes } from './http/management-routes.ts';
 import { devIdpRoutes } from './http/idp-routes.ts';
@@ -136,8 +137,9 @@ const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 /**
  * One access-log line per request at info ("request completed", with the request and status); Fastify's
  * "incoming request" line goes to debug: every device checks in all day, and two lines per request double the log.
- * A request shed for load (http/load-shedding.ts) goes to debug too: a busy node would otherwise spend on logging
- * part of what it saves by refusing, and its warning every 10 s carries the counts.
+ * A request shed for load (http/load-shedding.ts) is not logged at all when refused at the door (before Fastify), and
+ * at debug when refused by its route's hook: a busy node would otherwise spend on logging part of what it saves by
+ * refusing; its warning every 10 s carries the counts, and /metrics the refusals by route.
  */
 class AccessLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
@@ -153,6 +155,12 @@ class AccessLogController extends LogController {
     else reply.log.info(entry, 'request completed');
   }
 }
+
+/**
+ * Graph's path segments are matched ignoring case (and the device surfaces with them); load shedding's door looks
+ * device and app requests up with the same options, to find the routes Fastify will.
+ */
+const ROUTER_OPTIONS = { caseSensitive: false } as const;
 
 /** Every body OpenMAM reads is small; routes that need less set their own, lower limit. */
 const GLOBAL_BODY_LIMIT = 64 * 1024;
@@ -241,6 +249,13 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   };
   const messageLog = new MessageLog(deps.store, clock, undefined, undefined, audit);
 
+  // The device and app surfaces, in one scope that sheds load past the limits (http/load-shedding.ts); everything
+  // registered outside it (admin, console, health, identity provider) keeps answering an overloaded node. Made first:
+  // its door stands in front of Fastify's handler, in the server Fastify listens with.
+  const loadShedding = new LoadShedding({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs }, (details, message) => server.log.warn(details, message), {
+    routerOptions: ROUTER_OPTIONS,
+    observeRefusal: (route, method, statusCode, seconds) => metrics.route(route, method, route).observe(statusCode, seconds),
+  });
   const server = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     genReqId: () => randomUUID(),
@@ -250,7 +265,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
     requestTimeout: 30_000,
     logController: new AccessLogController(),
     // Graph's path segments are matched ignoring case, and its keys and function calls take OData's URL forms.
-    routerOptions: { caseSensitive: false },
+    routerOptions: ROUTER_OPTIONS,
     // Fastify's Ajv defaults drop unknown properties and coerce types: a body is refused instead, never silently changed.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     rewriteUrl: (request) => rewriteGraphUrl(request.url ?? '/'),
@@ -262,6 +277,7 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
       return answer.send(error);
     },
     ...(deps.https ? { https: deps.https } : {}),
+    serverFactory: serverWithFront(deps.https, (handler) => loadShedding.door(handler)),
   });
   // Before every route: the request series count them all, by route pattern.
   observeRequests(server, metrics);
@@ -351,9 +367,6 @@ export async function build(config: Config, deps: AppDependencies): Promise<Open
   });
   // Before the routes it publishes: it collects them as they are added.
   await server.register(openApi, { prefixes: [...APP_PROTECTION_PREFIXES, ...GRAPH_PREFIXES], version: VERSION });
-  // The device and app surfaces, in one scope that sheds load past the limits (http/load-shedding.ts); everything
-  // registered outside it (admin, console, health, identity provider) keeps answering an overloaded node.
-  const loadShedding = new LoadShedding({ maxInFlight: config.maxInFlight, maxEventLoopDelayMs: config.maxEventLoopDelayMs }, (details, message) => server.log.warn(details, message));
   metrics.loadShedding(() => ({ ...loadShedding.counts, admittedShare: loadShedding.admittedShare, retryAfterBaseSeconds: loadShedding.retryAfterBaseSeconds }));
   // Real time, not `clock`: a rate is of requests as they arrive (a test's frozen clock would never refill a bucket).
   const clientLimit = (perMinute: number) => loadShedding.clientLimit(new RateLimiter({ perMinute, maxKeys: config.rateLimitClients }));

@@ -6,7 +6,7 @@ import { ACTION } from '../protocol/mde2/namespaces.ts';
 import { writeMamProvisioningDocument, type MamProvisioning } from '../protocol/mde2/provisioning.ts';
 import { parseSoapEnvelope, type SoapEnvelope } from '../protocol/mde2/soap.ts';
 import { contextValue, readRequestSecurityToken, writeRequestSecurityTokenResponse, type RequestSecurityToken } from '../protocol/mde2/wstep.ts';
-import type { ClientLimit } from './load-shedding.ts';
+import { sendTryLater, type ClientLimit } from './load-shedding.ts';
 import type { OpenMamMetrics } from './metrics/metrics.ts';
 import { registerSoapBodyParser, rememberMessageId, sendSoap, soapErrorHandler, soapTryLater } from './soap.ts';
 
@@ -81,8 +81,7 @@ export async function enrollmentRoutes(app: FastifyInstance, options: Enrollment
     const key = rateLimit === undefined ? undefined : enrollmentKey(rst);
     const refusal = key === undefined ? undefined : rateLimit?.(key);
     if (refusal !== undefined) {
-      soapTryLater(request, reply, refusal);
-      return reply;
+      return sendTryLater(reply, soapTryLater, refusal);
     }
     const result = await options.enrollment.enroll(rst);
     request.log.info(

@@ -1,7 +1,11 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import type { RequestListener } from './node-server.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { RETRY_AFTER_SECONDS } from './retry-later.ts';
+import { RETRY_AFTER_SECONDS, retryLater } from './retry-later.ts';
 
 /**
  * Load shedding of the device and app surfaces (enrollment, OMA-DM management, `/mam/v1`, `/mtd/v1`, `/access/v1`):
@@ -22,6 +26,13 @@ import { RETRY_AFTER_SECONDS } from './retry-later.ts';
  * Admin (`/graph`), the console, health and the identity provider are registered outside this scope and are never
  * shed: an operator can still see and act on an overloaded node.
  *
+ * Admission happens at the door (`LoadShedding.door`): the node's HTTP request listener, in front of Fastify, looks the
+ * request up in a router of the device and app routes alone (the same router library and options as Fastify's) and
+ * answers a refusal there, raw, without the framework's request, reply, routing, hooks or logger: for a steady
+ * check-in, whose refusal otherwise costs a third to a half of answering it, the refusal's cost is what bounds the
+ * goodput of an overloaded node (docs/benchmarks.md "Issue 16, seventh session"). The route's own hook admits what did
+ * not come through the door (`inject()`, a test's request).
+ *
  * Per-client rate limits (rate-limiter.ts) are applied by each surface where its client is known (an address, a
  * DevId once the message is parsed, a verified user) and answered the same way.
  */
@@ -34,11 +45,25 @@ export interface Refusal {
   retryAfterSeconds: number;
 }
 
+/** A "try later" answer: its status (503, or 429 where the protocol has it) and body; `Retry-After` is added to it. */
+export interface TryLaterReply {
+  statusCode: number;
+  contentType: string;
+  body: string;
+}
+
 /**
- * How a route says "try later" in its protocol (SOAP fault, JSON error body, plain 503 for OMA-DM), sending the reply
- * from the admission hook: before the request's body is read, its token checked or its handler run.
+ * How a route says "try later" in its protocol (SOAP fault, JSON error body, plain 503 for OMA-DM): a function of the
+ * refusal and the request's id alone, so that the door can answer it before the request's body is read, its token
+ * checked or anything of Fastify run, and a surface's rate limit (which knows its client only later) the same way.
  */
-export type TryLaterAnswer = (request: FastifyRequest, reply: FastifyReply, refusal: Refusal) => void;
+export type TryLaterAnswer = (refusal: Refusal, requestId: string) => TryLaterReply;
+
+/** Sends `refusal`'s try-later through Fastify (a surface's rate limit, or admission by the route's hook). */
+export function sendTryLater(reply: FastifyReply, answer: TryLaterAnswer, refusal: Refusal): FastifyReply {
+  const { statusCode, contentType, body } = answer(refusal, reply.request.id);
+  return retryLater(reply, refusal.retryAfterSeconds).code(statusCode).type(contentType).send(body);
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,6 +74,15 @@ declare module 'fastify' {
     /** Why a device or app request was refused for load (the access log reads it); null when admitted. */
     loadRefusal: Refusal | null;
   }
+}
+
+/** Told of a request refused at the door: its route pattern, method, status and the seconds its answer took. */
+export type RefusalObserver = (route: string, method: string, statusCode: number, seconds: number) => void;
+
+/** A device or app route as the door knows it. */
+interface DoorRoute {
+  url: string;
+  answer: TryLaterAnswer;
 }
 
 /** Applies one client's rate limit: undefined when its request may go, else the refusal to answer. */
@@ -219,9 +253,62 @@ export class LoadShedding {
     this.counts.inFlight--;
   };
 
-  constructor(limits: LoadSheddingLimits, warn: (details: Record<string, unknown>, message: string) => void) {
+  /** The device and app routes, for the door; each route's store is how it answers "try later". */
+  readonly #doorRoutes: ReturnType<typeof FindMyWay>;
+  /** Requests admitted at the door: the route's own hook lets them through without counting them again. */
+  readonly #admittedAtDoor = new WeakSet<IncomingMessage>();
+  readonly #observeRefusal: RefusalObserver;
+
+  /**
+   * `routerOptions`: Fastify's own (caseSensitive, ignoreTrailingSlash, ...), so that the door finds the routes
+   * Fastify would. `observeRefusal`: told of each refusal at the door (Fastify's hooks never see it), for the request
+   * series.
+   */
+  constructor(
+    limits: LoadSheddingLimits,
+    warn: (details: Record<string, unknown>, message: string) => void,
+    options: { routerOptions?: { caseSensitive?: boolean; ignoreTrailingSlash?: boolean }; observeRefusal?: RefusalObserver } = {},
+  ) {
     this.#limits = limits;
     this.#warn = warn;
+    this.#doorRoutes = FindMyWay({ caseSensitive: true, ...options.routerOptions });
+    this.#observeRefusal = options.observeRefusal ?? (() => undefined);
+  }
+
+  /** Whether either limit is on: with both off, the door is a plain pass-through (the routes' hook still counts). */
+  get #limited(): boolean {
+    return this.#limits.maxInFlight > 0 || this.#limits.maxEventLoopDelayMs > 0;
+  }
+
+  /**
+   * The node's HTTP request listener: `next` (Fastify's) behind the door. A device or app request is admitted, or
+   * answered its route's try-later here, raw: the status, `Retry-After`, the request id Fastify would have given it
+   * (`x-request-id`) and the body, before the body is read (Node discards an unread body once the answer is sent,
+   * and the connection stays open). Everything else goes straight to `next`.
+   */
+  door(next: RequestListener): RequestListener {
+    if (!this.#limited) return next;
+    return (request, response) => {
+      const start = performance.now();
+      const found = request.method === undefined || request.url === undefined ? null : this.#doorRoutes.find(request.method as HTTPMethod, request.url);
+      if (found === null) return next(request, response);
+      const refusal = this.#admit(response);
+      if (refusal === undefined) {
+        this.#admittedAtDoor.add(request);
+        return next(request, response);
+      }
+      const route = found.store as DoorRoute;
+      const requestId = randomUUID();
+      const { statusCode, contentType, body } = route.answer(refusal, requestId);
+      response.writeHead(statusCode, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(body),
+        'retry-after': String(refusal.retryAfterSeconds),
+        'x-request-id': requestId,
+      });
+      response.end(body);
+      this.#observeRefusal(route.url, request.method!, statusCode, (performance.now() - start) / 1000);
+    };
   }
 
   /**
@@ -268,7 +355,11 @@ export class LoadShedding {
         // Fail at start-up: a device route that forgot how to say "try later" would never be shed.
         const answer = route.config?.tryLater;
         if (answer === undefined) throw new Error(`${route.method} ${route.url}: config.tryLater is required on a device or app route`);
-        // First of the route's own hooks: a refused request costs no token check.
+        for (const method of [route.method].flat()) {
+          if (!this.#doorRoutes.hasRoute(method as HTTPMethod, route.url)) this.#doorRoutes.on(method as HTTPMethod, route.url, () => undefined, { url: route.url, answer } satisfies DoorRoute);
+        }
+        // First of the route's own hooks: a request that did not come through the door is admitted here, and a refused
+        // one costs no token check.
         const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
         route.onRequest = [this.#admission(answer), ...existing];
       });
@@ -293,13 +384,14 @@ export class LoadShedding {
 
   #admission(answer: TryLaterAnswer): onRequestHookHandler {
     return (request, reply, done) => {
-      const refusal = this.#admit(reply);
+      if (this.#admittedAtDoor.has(request.raw)) return done();
+      const refusal = this.#admit(reply.raw);
       if (refusal === undefined) {
         done();
       } else {
         request.loadRefusal = refusal;
         // Answered from the hook: the rest of the route (body, token check, handler) never runs.
-        answer(request, reply, refusal);
+        void sendTryLater(reply, answer, refusal);
       }
     };
   }
@@ -327,7 +419,7 @@ export class LoadShedding {
     return this.counts.admitted + this.counts.shedInFlight + this.counts.shedEventLoopDelay;
   }
 
-  #admit(reply: FastifyReply): Refusal | undefined {
+  #admit(response: ServerResponse): Refusal | undefined {
     const { maxInFlight } = this.#limits;
     const shedBy = !this.eventLoop.admits(Math.random())
       ? 'shedEventLoopDelay'
@@ -346,7 +438,7 @@ export class LoadShedding {
     // leak. The slot bounds the work of the request and the writing of its (small) answer, not a slow client's reading
     // of it. A listener on the response rather than an onSend hook: no hook runs for a request of this scope that was
     // refused, and no set of admitted responses is kept.
-    reply.raw.once('close', this.#release);
+    response.once('close', this.#release);
     return undefined;
   }
 

@@ -37,8 +37,10 @@ function deviceKey(devId: string, token: string | undefined): string {
   return `${devId.slice(0, 256)}\n${token === undefined ? '' : token.slice(-16)}`;
 }
 
+const PLAIN_TEXT = 'text/plain; charset=utf-8';
+
 function plainError(reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+  return reply.code(status).type(PLAIN_TEXT).send(`${message}\n`);
 }
 
 /**
@@ -48,9 +50,7 @@ function plainError(reply: FastifyReply, status: number, message: string): Fasti
  * to answer its header in SyncML cost a busy node more than half as much again as the refusal itself
  * (docs/benchmarks.md, "Issue 16, fifth session").
  */
-const shedManagementMessage: TryLaterAnswer = (_request, reply, refusal) => {
-  void plainError(retryLater(reply, refusal.retryAfterSeconds), 503, 'The management service is busy; try again later.');
-};
+const shedManagementMessage: TryLaterAnswer = () => ({ statusCode: 503, contentType: PLAIN_TEXT, body: 'The management service is busy; try again later.\n' });
 
 export async function managementRoutes(app: FastifyInstance, options: ManagementRoutesOptions): Promise<void> {
   app.addContentTypeParser(SYNCML_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body));

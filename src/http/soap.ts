@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenMamError, type ErrorCode } from '../errors.ts';
-import type { Refusal } from './load-shedding.ts';
+import type { Refusal, TryLaterReply } from './load-shedding.ts';
 import { retryLater } from './retry-later.ts';
 import { SoapFormatError, writeSoapFault, type EnrollmentErrorType, type FaultSubcode, type SoapFault } from '../protocol/mde2/soap.ts';
 
@@ -101,8 +101,8 @@ export function soapErrorHandler(error: unknown, request: FastifyRequest, reply:
  * The "try later" of the SOAP endpoints when load is shed or the client is over its rate (load-shedding.ts): the same
  * InMaintenance fault with 503 and Retry-After as during a database outage, the answer MS-MDE2 clients know.
  */
-export function soapTryLater(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
+export function soapTryLater(refusal: Refusal, requestId: string): TryLaterReply {
   const reason = refusal.reason === 'rate_limited' ? 'Too many enrollment requests from this device; try again later.' : 'The enrollment server is busy; try again later.';
-  const fault: SoapFault = { ...FAULTS.upstream_unavailable, reason, traceId: request.id };
-  void retryLater(reply, refusal.retryAfterSeconds).header('content-type', SOAP_CONTENT_TYPE).send(writeSoapFault(fault));
+  const fault: SoapFault = { ...FAULTS.upstream_unavailable, reason, traceId: requestId };
+  return { statusCode: 503, contentType: SOAP_CONTENT_TYPE, body: writeSoapFault(fault) };
 }

@@ -120,6 +120,12 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         const mam = await server.json('POST', `/mam/v1/registrations/${registrationId}/checkin`, user, checkIn);
         assertTryLater(mam, 503, '/mam/v1');
         assert.equal((mam.body['error'] as { code: string }).code, 'serviceUnavailable');
+        // Refused at the door, before Fastify: still the request id Fastify gives every answer, in the header and body.
+        assert.match(String(mam.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a request id');
+        assert.equal((mam.body['error'] as { requestId: string }).requestId, mam.headers['x-request-id']);
+        assert.match(String(mam.headers['content-type']), /^application\/json; charset=utf-8$/);
+        // The door finds routes as Fastify does: ignoring case, with a query string.
+        assertTryLater(await server.json('POST', `/MAM/V1/Registrations/${registrationId}/CheckIn?x=1`, user, checkIn), 503, '/mam/v1 in another case');
 
         const mtd = await server.json('POST', '/mtd/v1/health', connector, { appId: 'com.microsoft.edge', threatLevel: 'low', registrationId });
         assertTryLater(mtd, 503, '/mtd/v1');
@@ -132,7 +138,9 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         assert.ok(spread.size > 1, `the Retry-After of shed requests is spread, got ${[...spread].join(', ')}`);
         assert.equal((await server.json('GET', WIP, admin)).status, 200, 'the admin API is not shed');
         assert.equal((await server.request('/healthz')).status, 200, 'health is not shed');
-        assert.equal(shedding.counts.shedInFlight - shedBefore, 25, 'every device and app request shed');
+        assert.equal(shedding.counts.shedInFlight - shedBefore, 26, 'every device and app request shed');
+        // Not a device route: the door lets it through to Fastify, which answers it (404), however busy the node.
+        assert.equal((await server.request('/mam/v1/nowhere', { method: 'POST' })).status, 404, 'an unknown path is not shed');
         assert.equal(shedding.counts.inFlight, 1, 'a shed request is not counted in flight');
         // Once a half second has seen the node refuse nearly everything, the refused are told to wait longer.
         await eventually(() => shedding.admittedShare < 0.5, 'a sample that refused most requests');
@@ -144,6 +152,9 @@ export function loadSheddingEndToEnd(backend: Backend, skip?: string): void {
         assert.match(scraped.body, /^openmam_device_requests_in_flight 1$/m, 'the held request, in flight');
         assert.match(scraped.body, new RegExp(`^openmam_load_shed_requests_total\\{reason="in_flight"\\} ${shedding.counts.shedInFlight}$`, 'm'), 'the shed requests, by reason');
         assert.match(scraped.body, /^openmam_load_shed_requests_total\{reason="event_loop_delay"\} 0$/m, 'the event-loop limit is off here');
+        // Refusals at the door are in the request series, by route, as Fastify's own answers are.
+        const shedCheckIns = Number(/^openmam_http_requests_total\{surface="mam",route="\/mam\/v1\/registrations\/:id\/checkin",method="POST",code="503"\} (\d+)$/m.exec(scraped.body)?.[1]);
+        assert.equal(shedCheckIns, 2, 'both shed check-ins, in the series of their route');
         const share = Number(/^openmam_load_shedding_admitted_share (\S+)$/m.exec(scraped.body)?.[1]);
         assert.ok(share < 0.5 && share === shedding.admittedShare, `the share admitted in the last busy half second, got ${share}`);
         const told = Number(/^openmam_load_shedding_retry_after_seconds (\S+)$/m.exec(scraped.body)?.[1]);

@@ -86,7 +86,7 @@ describe('the device scope, alone', () => {
     const app = Fastify();
     const shedding = new LoadShedding({ maxInFlight: 10, maxEventLoopDelayMs: 0 }, () => undefined);
     await shedding.register(app, async (scope) => {
-      scope.get('/probe', { config: { tryLater: (_request, reply) => void reply.code(503).send() } }, async () => 'ok');
+      scope.get('/probe', { config: { tryLater: () => ({ statusCode: 503, contentType: 'text/plain', body: '' }) } }, async () => 'ok');
     });
     try {
       for (const method of ['GET', 'HEAD', 'HEAD'] as const) {

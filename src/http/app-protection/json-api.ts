@@ -6,7 +6,7 @@ import { userMessage } from '../../core/app-protection/messages.ts';
 import { CHECKIN_SECONDS } from '../../core/app-protection/managed-apps.ts';
 import { isOpenMamError, OpenMamError, type ErrorCode } from '../../errors.ts';
 import { isUserIdentity, type TokenVerifier, type VerifiedIdentity } from '../../identity/identity.ts';
-import type { Refusal } from '../load-shedding.ts';
+import type { Refusal, TryLaterReply } from '../load-shedding.ts';
 import { retryLater } from '../retry-later.ts';
 import { bearerToken } from '../bearer-token.ts';
 
@@ -171,22 +171,22 @@ export function jsonErrorHandler(error: FastifyError | OpenMamError, request: Fa
   return reply.code(status).send({ error: { code, message, ...extra, requestId: request.id } });
 }
 
+/** What Fastify sends a JSON body as (and the door's try-later, load-shedding.ts, with it). */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 /**
  * The "try later" of these surfaces, answered before the token is checked or the body read: 503 `serviceUnavailable`
  * when the node sheds load, 429 `tooManyRequests` (RFC 6585 §4) when this caller is over its rate; both with
  * `Retry-After`, which the SDK (packages/client) waits for before it calls again.
  */
-export function jsonTryLater(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
+export function jsonTryLater(refusal: Refusal, requestId: string): TryLaterReply {
   const rateLimited = refusal.reason === 'rate_limited';
-  void retryLater(reply, refusal.retryAfterSeconds)
-    .code(rateLimited ? 429 : 503)
-    .send({
-      error: {
-        code: rateLimited ? 'tooManyRequests' : 'serviceUnavailable',
-        message: rateLimited ? 'too many requests from this caller; try again later' : 'the service is busy; try again later',
-        requestId: request.id,
-      },
-    });
+  const error = {
+    code: rateLimited ? 'tooManyRequests' : 'serviceUnavailable',
+    message: rateLimited ? 'too many requests from this caller; try again later' : 'the service is busy; try again later',
+    requestId,
+  };
+  return { statusCode: rateLimited ? 429 : 503, contentType: JSON_CONTENT_TYPE, body: JSON.stringify({ error }) };
 }
 
 /**

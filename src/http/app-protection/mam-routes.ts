@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import * as Contract from '../../../packages/contract/src/schemas.ts';
 import { readActionResult, readCheckInInput, readRegistrationInput, type ManagedAppService } from '../../core/app-protection/managed-apps.ts';
 import type { TokenVerifier } from '../../identity/identity.ts';
-import type { ClientLimit } from '../load-shedding.ts';
+import { sendTryLater, type ClientLimit } from '../load-shedding.ts';
 import type { OpenMamMetrics } from '../metrics/metrics.ts';
 import { callerOf, JSON_BODY_LIMIT, jsonSurface, jsonTryLater, responses, surfaceRoute, USER_CALLER } from './json-api.ts';
 
@@ -49,7 +49,7 @@ export async function mamRoutes(scope: FastifyInstance, options: MamRoutesOption
       const caller = callerOf(request);
       const refusal = rateLimit(`${caller.tenantId}/${caller.objectId}/${caller.clientId ?? ''}/${registrationKey(request.params, request.body)}`);
       if (refusal === undefined) done();
-      else jsonTryLater(request, reply, refusal);
+      else void sendTryLater(reply, jsonTryLater, refusal);
     });
   }
 
