@@ -355,3 +355,50 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     clientCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
   };
 }
+
+export interface NewConnectionsResult {
+  /** Requests answered, each on a connection of its own. */
+  answered: number;
+  statuses: Record<string, number>;
+  /** Connections that failed or closed before a complete status line. */
+  errors: number;
+  elapsedSeconds: number;
+}
+
+/**
+ * Each request on a new TLS connection of its own (a full handshake: no session is offered for resumption), closed
+ * after its answer (`connection: close`), `parallel` at a time for `seconds`: what a client that connects for each
+ * session costs the node, as Windows' OMA-DM client and an app waking for its check-in do, against the kept-alive
+ * connections of the rest of these benchmarks.
+ */
+export async function newConnections(options: { port: number; request: (index: number) => Buffer; parallel: number; seconds: number }): Promise<NewConnectionsResult> {
+  const statuses: Record<string, number> = {};
+  let [answered, errors, next] = [0, 0, 0];
+  const one = (bytes: Buffer): Promise<void> =>
+    new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: options.port, rejectUnauthorized: false });
+      let head = '';
+      socket.once('secureConnect', () => socket.write(bytes));
+      socket.on('data', (chunk: Buffer) => {
+        if (head.length < 12) head += chunk.toString('latin1', 0, Math.min(chunk.length, 12));
+      });
+      socket.once('error', () => undefined);
+      socket.once('close', () => {
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
+        if (status === undefined) errors++;
+        else {
+          answered++;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
+        resolve();
+      });
+    });
+  const started = performance.now();
+  const until = started + options.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: options.parallel }, async () => {
+      while (performance.now() < until) await one(options.request(next++));
+    }),
+  );
+  return { answered, statuses, errors, elapsedSeconds: (performance.now() - started) / 1000 };
+}

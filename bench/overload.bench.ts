@@ -10,8 +10,9 @@
  *    that overloads a node in real life. BENCH_USERS devices are enrolled over HTTPS and settled first.
  *
  *  1. Capacity: the most steady check-ins per second the server answers, closed loop (autocannon, 16 connections),
- *     and the server's CPU per check-in; then (between the two nodes below) the CPU a refusal costs, against a node
- *     that admits one request at a time (`refusalCost`).
+ *     and the server's CPU per check-in, on kept-alive connections and on a new TLS connection each (a full handshake
+ *     per request, as a device that connects for each session costs); then (between the two nodes below) the CPU a
+ *     refusal costs, both ways, against a node whose one slot is held (`refusalCost`).
  *  2. Fleet (bench/fleet.ts; phase `fleet`): BENCH_FLEET_CLIENTS clients (default one per prepared user, each its own
  *     app registration) check in on a schedule, each every clients / offered seconds, so that together they offer
  *     BENCH_OVERLOAD x capacity; a check-in answered 503 is tried again after its Retry-After x (1 + U/2) (the
@@ -35,7 +36,7 @@
  * A fleet of N clients has at most N check-ins under way: without shedding, the 200s' latency is bounded by about
  * N / capacity (Little's law) and the schedule slips (slots skipped) rather than a queue growing without end, as it
  * does in the open loop.
- * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"refusal_cost_ratio":..,"fleet":{"shed":{...},"unshed":{...}},
+ * The last line of output is JSON: {"bench":"overload","capacity_ops_per_s":..,"refusal_cost_ratio":..,"new_connection_refusal_cost_ratio":..,"fleet":{"shed":{...},"unshed":{...}},
  * "shed":{...},"unshed":{...}} (the top-level "shed" and "unshed" are the open loop's).
  * Environment: BENCH_STORE (sqlite or postgres: bench/bench-store.ts), BENCH_WORKLOAD (check-in or changes), BENCH_USERS (app users or devices; default 2000, changes 1000), BENCH_PHASES (default `fleet,open-loop`), BENCH_DURATION (seconds of each
  * open-loop run, default 10), BENCH_FLEET_DURATION (seconds of each fleet run, default BENCH_DURATION; several
@@ -50,6 +51,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -65,7 +67,7 @@ import { openBenchStore } from './bench-store.ts';
 import { fleet, longestRetryDelayMs, TIMELINE_SECONDS, type FleetResult } from './fleet.ts';
 import { median } from './interleave.ts';
 import { CHANGED_SETTINGS, commandsIn, deviceHeaders, enrollDevices, fiftySettings, firstPackage, headerStatusOf } from './oma-dm-devices.ts';
-import { httpRequest, openLoop, type OpenLoopResult, type Percentiles } from './open-loop.ts';
+import { httpRequest, newConnections, openLoop, type NewConnectionsResult, type OpenLoopResult, type Percentiles } from './open-loop.ts';
 
 const WORKLOADS = ['check-in', 'changes'] as const;
 const WORKLOAD = process.env['BENCH_WORKLOAD'] ?? 'check-in';
@@ -332,21 +334,58 @@ async function capacity(server: Child, workload: Workload): Promise<{ perSecond:
 
 /**
  * What refusing costs the node: the same closed loop against a node that admits one request at a time
- * (OPENMAM_MAX_IN_FLIGHT=1), so that nearly every request is refused; the server's CPU per refusal, the check-ins it
- * still admitted counted at the capacity run's CPU each. Shedding can raise goodput only when a refusal is much
- * cheaper than the request it refuses: at twice the capacity, a node whose refusals cost half a check-in is full
- * refusing alone.
+ * (OPENMAM_MAX_IN_FLIGHT=1) while a request of the workload holds that one slot (its body one byte short, so the node
+ * waits for the rest), so that every request is refused: the server's CPU per refusal, on kept-alive connections as
+ * the rest of this benchmark sends them and on a new TLS connection each (`newConnections`). Shedding can raise goodput
+ * only when a refusal is much cheaper than the request it refuses: at twice the capacity, a node whose refusals cost
+ * half a request is full refusing alone.
  */
-async function refusalCost(dataDir: string, workload: Workload, requestMicroseconds: number): Promise<number> {
+async function refusalCost(dataDir: string, workload: Workload): Promise<{ keptAlive: number; newConnection: number }> {
   const node = await startWith(dataDir, { OPENMAM_MAX_IN_FLIGHT: '1', OPENMAM_MAX_EVENT_LOOP_DELAY: '0', OPENMAM_METRICS_TOKEN: SCRAPE_TOKEN });
+  const held = holdSlot(node.info.port, workload.parts(0));
   try {
+    await held.admitted;
     await closedLoop(node, workload, 2);
     const { run, serverCores } = await closedLoop(node, workload, CAPACITY_DURATION);
-    if (run.errors > 0 || run.refused === 0) throw new Error(`refusal cost run: ${run.refused} refused, ${run.errors} errors`);
-    return (serverCores * run.elapsedSeconds * 1e6 - run.ok * requestMicroseconds) / run.refused;
+    if (run.errors > 0 || run.ok > 0 || run.refused === 0) throw new Error(`refusal cost run: ${run.ok} admitted, ${run.refused} refused, ${run.errors} errors`);
+    const fresh = await newConnectionCost(node, workload);
+    if (fresh.statuses['503'] !== fresh.answered) throw new Error(`refusal cost on new connections: ${JSON.stringify(fresh.statuses)}`);
+    return { keptAlive: (serverCores * run.elapsedSeconds * 1e6) / run.refused, newConnection: fresh.cpuMicroseconds };
   } finally {
+    held.release();
     await stopServer(node);
   }
+}
+
+/**
+ * A request of the workload that the node admits and then waits on: its body is sent one byte short of its
+ * Content-Length. `admitted` once the node has had time to take it in; `release` closes it.
+ */
+function holdSlot(port: number, request: OfferedRequest): { admitted: Promise<void>; release: () => void } {
+  const bytes = httpRequest('POST', request.path, request.headers, `${request.body} `);
+  const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  socket.on('error', () => undefined);
+  const admitted = new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('secureConnect', () => {
+      socket.write(bytes.subarray(0, bytes.length - 1));
+      // Half a second for the node to read the head and admit it (it parses nothing before then).
+      setTimeout(resolve, 500);
+    });
+  });
+  return { admitted, release: () => socket.destroy() };
+}
+
+/** The workload's requests each on a new TLS connection, 16 at a time: the server's CPU per connection (µs). */
+async function newConnectionCost(server: Child, workload: Workload): Promise<NewConnectionsResult & { cpuMicroseconds: number }> {
+  const request = (index: number): Buffer => {
+    const { path: target, headers, body } = workload.parts(index);
+    return httpRequest('POST', target, { ...headers, connection: 'close' }, body);
+  };
+  await newConnections({ port: server.info.port, request, parallel: CLOSED_LOOP_CONNECTIONS, seconds: 1 });
+  const { run, serverCores } = await withServerCores(server.info.pid, () => newConnections({ port: server.info.port, request, parallel: CLOSED_LOOP_CONNECTIONS, seconds: CAPACITY_DURATION }));
+  if (run.errors > 0 || run.answered === 0) throw new Error(`new connections: ${run.errors} errors, ${run.answered} answered`);
+  return { ...run, cpuMicroseconds: (serverCores * run.elapsedSeconds * 1e6) / run.answered };
 }
 
 function overload(server: Child, workload: Workload, rate: number, seconds: number): Promise<{ run: OpenLoopResult; serverCores: number }> {
@@ -514,6 +553,9 @@ async function main(): Promise<void> {
 
     log(`capacity: closed loop, ${CLOSED_LOOP_CONNECTIONS} connections, ${CAPACITY_DURATION} s...`);
     const measured = await capacity(server, workload);
+    const fresh = await newConnectionCost(server, workload);
+    if (fresh.statuses['200'] !== fresh.answered) throw new Error(`requests on new connections: ${JSON.stringify(fresh.statuses)}`);
+    log(`  on a new TLS connection each: ${fresh.cpuMicroseconds.toFixed(0)} µs of server CPU per request (${(fresh.answered / fresh.elapsedSeconds).toFixed(0)}/s, ${CLOSED_LOOP_CONNECTIONS} at a time)`);
     const capacityPerSecond = measured.perSecond;
     const rate = RATE ?? Math.round(capacityPerSecond * OVERLOAD);
     log(`  ${capacityPerSecond.toFixed(0)} ${workload.description}/s; offering ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x) over ${CONNECTIONS} connections, phases ${[...PHASES].join(', ')}`);
@@ -536,9 +578,11 @@ async function main(): Promise<void> {
 
     await stopServer(server);
 
-    log('what a refusal costs: a node admitting one request at a time, closed loop...');
-    const refusalMicroseconds = await refusalCost(dataDir, workload, measured.cpuMicroseconds);
+    log('what a refusal costs: a node admitting one request at a time, that one held, closed loop...');
+    const refusal = await refusalCost(dataDir, workload);
+    const refusalMicroseconds = refusal.keptAlive;
     log(`  ${refusalMicroseconds.toFixed(0)} µs of server CPU per refusal, against ${measured.cpuMicroseconds.toFixed(0)} µs per request (${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)})`);
+    log(`  on a new TLS connection each: ${refusal.newConnection.toFixed(0)} µs per refusal, against ${fresh.cpuMicroseconds.toFixed(0)} µs per request (${(refusal.newConnection / fresh.cpuMicroseconds).toFixed(2)})`);
 
     // Rounds of a node without shedding and one with, each fresh, in turn (A B B A A B ...): this VM's speed drifts
     // within minutes, so each round's ratio compares two nodes measured minutes apart at most.
@@ -557,7 +601,8 @@ async function main(): Promise<void> {
 
     const lines = [
       `capacity (closed loop): ${capacityPerSecond.toFixed(0)} ${workload.description}/s, ${measured.cpuMicroseconds.toFixed(0)} µs of server CPU each; offered ${rate}/s (${(rate / capacityPerSecond).toFixed(1)}x), ${USERS} users`,
-      `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a request it answers`,
+      `a refusal costs the node ${refusalMicroseconds.toFixed(0)} µs of CPU, ${(refusalMicroseconds / measured.cpuMicroseconds).toFixed(2)} of a request it answers; ` +
+        `on a new TLS connection each, ${refusal.newConnection.toFixed(0)} µs against ${fresh.cpuMicroseconds.toFixed(0)} µs (${(refusal.newConnection / fresh.cpuMicroseconds).toFixed(2)})`,
     ];
     const fleetRounds = rounds.flatMap(({ shed, unshed }) => (shed.fleet && unshed.fleet ? [{ shed: shed.fleet, unshed: unshed.fleet }] : []));
     const fleetRatios = fleetRounds.map(({ shed, unshed }) => shed.run.goodputPerSecond / unshed.run.goodputPerSecond);
@@ -612,6 +657,9 @@ async function main(): Promise<void> {
         check_in_cpu_us: round(measured.cpuMicroseconds),
         refusal_cpu_us: round(refusalMicroseconds),
         refusal_cost_ratio: round(refusalMicroseconds / measured.cpuMicroseconds, 3),
+        new_connection_request_cpu_us: round(fresh.cpuMicroseconds),
+        new_connection_refusal_cpu_us: round(refusal.newConnection),
+        new_connection_refusal_cost_ratio: round(refusal.newConnection / fresh.cpuMicroseconds, 3),
         offered_per_s: rate,
         overload: round(rate / capacityPerSecond, 2),
         max_in_flight: MAX_IN_FLIGHT,
