@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
-import { AdmitFraction, LoadShedding, RetryAfterScale, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds } from '../../src/http/load-shedding.ts';
+import { AdmitFraction, LoadShedding, RetryAfterScale, SHED_RETRY_AFTER_MAX_SECONDS, shedRetryAfterSeconds, type TryLaterAnswer } from '../../src/http/load-shedding.ts';
+import { serverWithFront } from '../../src/http/node-server.ts';
 import { RateLimiter } from '../../src/http/rate-limiter.ts';
 import { startTestServer, type JsonResponse, type TestServer } from '../support/server.ts';
 import { eventually, heldRequest, registration, WIP } from './load-shedding-suite.ts';
@@ -96,6 +98,58 @@ describe('the device scope, alone', () => {
       }
       assert.equal(shedding.counts.admitted, 3, 'each admitted once');
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the door (in front of Fastify)', () => {
+  it("admits a device request once, refuses the next raw in its route's protocol, and lets every other request through", async () => {
+    const shedding = new LoadShedding({ maxInFlight: 1, maxEventLoopDelayMs: 0 }, () => undefined, { routerOptions: { caseSensitive: false } });
+    const refused: string[] = [];
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const app = Fastify({ requestTimeout: 12_345, routerOptions: { caseSensitive: false }, serverFactory: serverWithFront(undefined, (handler) => shedding.door(handler)) });
+    // Before the device scope, so that it applies there: a 503 Fastify answered would be seen here.
+    app.addHook('onResponse', (request, reply, done) => {
+      if (reply.statusCode === 503) refused.push(request.url);
+      done();
+    });
+    await shedding.register(app, async (scope) => {
+      const tryLater: TryLaterAnswer = (refusal, requestId) => ({ statusCode: 503, contentType: 'text/plain; charset=utf-8', body: `busy ${refusal.reason} ${requestId}` });
+      scope.post('/devices/:id/work', { config: { tryLater } }, async () => {
+        await held;
+        return 'done';
+      });
+    });
+    app.get('/admin', async () => 'admin');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      // The server is Fastify's own, with its options: what serverWithFront copies.
+      assert.equal(app.server.requestTimeout, 12_345);
+      assert.equal(app.server.keepAliveTimeout, 72_000, "Fastify's default keep-alive timeout");
+      const { port } = app.server.address() as AddressInfo;
+      const call = (method: string, path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method, ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });
+      const first = call('POST', '/devices/1/work');
+      await eventually(() => shedding.counts.inFlight === 1, 'the first request is admitted');
+      assert.equal(shedding.counts.admitted, 1, "admitted at the door, not again by the route's hook");
+      const second = await call('POST', '/Devices/2/Work?x=1');
+      assert.equal(second.status, 503);
+      const body = await second.text();
+      assert.match(body, /^busy overloaded [0-9a-f-]{36}$/);
+      assert.equal(second.headers.get('x-request-id'), body.slice('busy overloaded '.length), 'the request id, in the header and the body');
+      assert.equal(second.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.ok(Number(second.headers.get('retry-after')) >= 10);
+      assert.deepEqual(refused, [], "refused at the door: Fastify's hooks never saw it");
+      assert.equal(shedding.counts.shedInFlight, 1);
+      assert.equal((await call('GET', '/admin')).status, 200, 'a route outside the device scope is not shed');
+      assert.equal((await call('POST', '/devices')).status, 404, 'a path the device routes do not match goes to Fastify');
+      release();
+      assert.equal(await (await first).text(), 'done');
+      await eventually(() => shedding.counts.inFlight === 0, 'released');
+      assert.equal((await call('POST', '/devices/3/work')).status, 200, 'admitted again once the slot is free');
+    } finally {
+      release();
       await app.close();
     }
   });
