@@ -197,6 +197,11 @@ export const SHED_RETRY_AFTER_MAX_SECONDS = shedRetryAfterSeconds(1, RetryAfterS
  * with dear requests (OMA-DM sessions carrying changes) is late by the length of one turn of its loop, however many it
  * admits: cutting its share below what it finishes only leaves it idle. So the share never falls below what admits
  * the most requests the node recently finished in a sample, late or not.
+ * And a late loop is not a busy one when the requests come in bursts: a fleet's check-ins arrive together, a turn of
+ * the loop reads thousands at once and the delay's mean passes the limit while the loop idles between bursts (the
+ * seventh session's fleet: 0.8 of a core used, the share down to 1/8, a quarter of the capacity answered). So a
+ * sample counts as late only if the loop was also busy for most of it (`performance.eventLoopUtilization`, the share
+ * of the time the loop was not waiting for events: https://nodejs.org/api/perf_hooks.html#performanceeventlooputilizationutilization1-utilization2).
  */
 export class AdmitFraction {
   /** Never below: a few requests still go, and their answers show when the node can take more. */
@@ -209,6 +214,8 @@ export class AdmitFraction {
    * forget what it took.
    */
   static readonly SUSTAINED_DECAY = 0.998;
+  /** A loop busy for less of a sample than this has time for more requests, whatever its delay. */
+  static readonly BUSY_UTILIZATION = 0.9;
   #value = 1;
   /** Requests finished in the best recent sample (decaying). */
   #sustained = 0;
@@ -219,11 +226,11 @@ export class AdmitFraction {
 
   /**
    * One sample: the mean event-loop delay (ms) against the limit, the device and app requests that arrived during it,
-   * and those the node finished during it.
+   * those the node finished during it, and the event loop's utilization over it (0 to 1).
    */
-  sample(delayMs: number, limitMs: number, arrived = 0, finished = 0): void {
+  sample(delayMs: number, limitMs: number, arrived = 0, finished = 0, utilization = 1): void {
     this.#sustained = Math.max(finished, this.#sustained * AdmitFraction.SUSTAINED_DECAY);
-    if (delayMs <= limitMs) {
+    if (delayMs <= limitMs || utilization < AdmitFraction.BUSY_UTILIZATION) {
       this.#value = Math.min(1, this.#value + AdmitFraction.STEP_UP);
       return;
     }
@@ -326,6 +333,7 @@ export class LoadShedding {
         // not load, so what the histogram saw before is discarded and its first requests are not shed for it.
         scope.addHook('onReady', (done) => {
           delay?.enable();
+          let utilizationBefore = performance.eventLoopUtilization();
           let arrivedBefore = this.#arrived();
           let admittedBefore = this.counts.admitted;
           let finishedBefore = this.#finished();
@@ -339,7 +347,10 @@ export class LoadShedding {
             if (arrived > 0) this.#admittedShare = admitted / arrived;
             this.retryAfter.sample(arrived - admitted, finished);
             if (delay === undefined) return;
-            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, finished);
+            const utilizationNow = performance.eventLoopUtilization();
+            const { utilization } = performance.eventLoopUtilization(utilizationNow, utilizationBefore);
+            utilizationBefore = utilizationNow;
+            this.eventLoop.sample(Math.max(0, delay.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS), limitMs, arrived, finished, utilization);
             delay.reset();
           }, EVENT_LOOP_SAMPLE_MS);
           sampler.unref();

@@ -172,6 +172,16 @@ describe('AdmitFraction (the event loop delay limit)', () => {
     assert.equal(fraction.value, 1, 'back to everything, a tenth per sample');
   });
 
+  it('does not count a late sample whose loop was idle for a tenth of it or more: bursts, not a busy node', () => {
+    const fraction = new AdmitFraction();
+    fraction.sample(400, 100, 3000, 600, 0.99);
+    assert.equal(fraction.value, 0.5, 'late and busy: halved');
+    fraction.sample(400, 100, 3000, 600, 0.7);
+    assert.ok(Math.abs(fraction.value - 0.6) < 1e-9, 'late but idle for 30% of the sample: raised a tenth');
+    fraction.sample(400, 100, 3000, 600, AdmitFraction.BUSY_UTILIZATION);
+    assert.ok(Math.abs(fraction.value - 0.3) < 1e-9, 'busy for 90% of it counts as busy');
+  });
+
   it('never admits less than the most requests the node recently finished in a sample, however long its loop stays late', () => {
     const fraction = new AdmitFraction();
     // On time: 1,000 requests arrived in the sample and all were answered.
