@@ -297,7 +297,9 @@ export class LoadShedding {
     if (!this.#limited) return next;
     return (request, response) => {
       const start = performance.now();
-      const found = request.method === undefined || request.url === undefined ? null : this.#doorRoutes.find(request.method as HTTPMethod, request.url);
+      const { method, url } = request;
+      if (method === undefined || url === undefined) return next(request, response);
+      const found = this.#doorRoutes.find(method as HTTPMethod, url);
       if (found === null) return next(request, response);
       const refusal = this.#admit(response);
       if (refusal === undefined) {
@@ -314,7 +316,7 @@ export class LoadShedding {
         'x-request-id': requestId,
       });
       response.end(body);
-      this.#observeRefusal(route.url, request.method!, statusCode, (performance.now() - start) / 1000);
+      this.#observeRefusal(route.url, method, statusCode, (performance.now() - start) / 1000);
     };
   }
 
