@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MICROSOFT_EDGE_CLIENT_ID } from '../../src/core/app-protection/app-catalogue.ts';
@@ -103,6 +103,17 @@ describe('the device scope, alone', () => {
   });
 });
 
+/** The status of one raw HTTP/1.1 request line sent as is (fetch would normalise it), with an empty body. */
+function rawStatus(port: number, requestLine: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(`${requestLine}\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1])));
+  });
+}
+
 describe('the door (in front of Fastify)', () => {
   it("admits a device request once, refuses the next raw in its route's protocol, and lets every other request through", async () => {
     const shedding = new LoadShedding({ maxInFlight: 1, maxEventLoopDelayMs: 0 }, () => undefined, { routerOptions: { caseSensitive: false } });
@@ -144,6 +155,9 @@ describe('the door (in front of Fastify)', () => {
       assert.equal(shedding.counts.shedInFlight, 1);
       assert.equal((await call('GET', '/admin')).status, 200, 'a route outside the device scope is not shed');
       assert.equal((await call('POST', '/devices')).status, 404, 'a path the device routes do not match goes to Fastify');
+      // A path the router cannot decode: not found at the door, answered by Fastify (its 400), never thrown in the listener.
+      assert.equal(await rawStatus(port, 'POST /devices/%E0%A4%A/work HTTP/1.1'), 400, 'a malformed path');
+      assert.equal(await rawStatus(port, 'PATCH /devices/1/work HTTP/1.1'), 404, 'a method no device route has');
       release();
       assert.equal(await (await first).text(), 'done');
       await eventually(() => shedding.counts.inFlight === 0, 'released');
