@@ -296,7 +296,6 @@ export class LoadShedding {
   door(next: RequestListener): RequestListener {
     if (!this.#limited) return next;
     return (request, response) => {
-      const start = performance.now();
       const { method, url } = request;
       if (method === undefined || url === undefined) return next(request, response);
       const found = this.#doorRoutes.find(method as HTTPMethod, url);
@@ -306,6 +305,8 @@ export class LoadShedding {
         this.#admittedAtDoor.add(request);
         return next(request, response);
       }
+      // Timed from the refusal: an admitted request (or one not ours) pays no clock read here.
+      const start = performance.now();
       const route = found.store as DoorRoute;
       const requestId = randomUUID();
       const { statusCode, contentType, body } = route.answer(refusal, requestId);
